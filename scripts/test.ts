@@ -1,0 +1,87 @@
+// Runs the test tiers with node's test runner and prints one closing line for all of them.
+//   unit   - always; no Docker, no Moodle.
+//   image  - needs a Docker engine: builds the runtime image with a probe tree, runs containers.
+//   moodle - needs Docker and a Moodle tree in the cache: a real cluster with real Moodle.
+// `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
+// the tier was asked for by name, or (for image) when CI=true.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dockerAvailable } from '../test/support/preconditions.ts';
+import { cachedMoodleTree } from '../test/support/preconditions.ts';
+
+type Tier = 'unit' | 'image' | 'moodle';
+const TIERS: readonly Tier[] = ['unit', 'image', 'moodle'];
+
+const arg = process.argv[2] ?? 'all';
+const asked: readonly Tier[] = arg === 'all' ? TIERS : TIERS.filter((t) => t === arg);
+if (asked.length === 0) {
+  console.error(`unknown tier "${arg}": use one of all, ${TIERS.join(', ')}`);
+  process.exit(2);
+}
+const explicit = arg !== 'all';
+const filter = process.argv.slice(3);
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const skippedTiers: string[] = [];
+let broken = false;
+
+for (const tier of asked) {
+  const missing = await missingFor(tier);
+  if (missing) {
+    const mandatory = explicit || (tier === 'image' && process.env.CI === 'true');
+    banner(`${mandatory ? 'CANNOT RUN' : 'SKIPPED'}: the ${tier} tier: ${missing}`);
+    skippedTiers.push(tier);
+    if (mandatory) broken = true;
+    continue;
+  }
+  const files = testFiles(join('test', tier)).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
+  console.log(`\n=== ${tier} tier: ${files.length} file(s) ===`);
+  // Image and Moodle tiers share one Docker engine and one machine: one file at a time.
+  for (const group of tier === 'unit' ? [files] : files.map((f) => [f])) {
+    if (group.length === 0) continue;
+    const tap = join(mkdtempSync(join(tmpdir(), 'moodle-ha-test-')), 'out.tap');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...group], { stdio: 'inherit' });
+    const counts = readCounts(tap);
+    totals.passed += counts.pass;
+    totals.failed += counts.fail;
+    totals.skipped += counts.skipped;
+    if (r.status !== 0 && counts.fail === 0) {
+      totals.failed += 1; // the runner itself failed (crash, timeout): count it, never hide it
+      console.error(`test runner exited ${r.status} for ${group.join(' ')}`);
+    }
+  }
+}
+
+if (skippedTiers.length) banner(`tiers not run: ${skippedTiers.join(', ')}`);
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 || broken ? 1 : 0);
+
+async function missingFor(tier: Tier): Promise<string | undefined> {
+  if (tier === 'unit') return undefined;
+  const docker = await dockerAvailable();
+  if (docker !== true) return docker;
+  if (tier === 'image') return undefined;
+  const tree = cachedMoodleTree();
+  return tree.found ? undefined : tree.reason;
+}
+
+function testFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+function readCounts(tapFile: string): { pass: number; fail: number; skipped: number } {
+  const text = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+  const n = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { pass: n('pass'), fail: n('fail') + n('cancelled'), skipped: n('skipped') + n('todo') };
+}
+
+function banner(text: string): void {
+  const line = '!'.repeat(Math.min(100, text.length + 8));
+  console.log(`\n${line}\n!!! ${text}\n${line}`);
+}

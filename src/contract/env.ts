@@ -1,0 +1,94 @@
+// The runtime image's environment contract, declared once. The image's config.php and scripts
+// read exactly these variables; the local orchestrator and the CDK task definitions pass exactly
+// these; docs/env.md is generated from this list (a test checks all three agree).
+import type { ImageMode } from './image.ts';
+import { RUNTIME_IMAGE } from './image.ts';
+
+export interface EnvVar {
+  readonly name: string;
+  readonly description: string;
+  /** Modes whose container reads the variable. */
+  readonly modes: readonly ImageMode[];
+  /** Must be set (for a secret: either NAME or NAME_FILE). */
+  readonly required: boolean;
+  /** Value used when unset (as the image applies it). */
+  readonly default?: string;
+  /**
+   * A secret: never baked into the image or put in a plain environment variable of a task.
+   * Given as NAME (ECS injects it from Secrets Manager) or as NAME_FILE, a path to a file that
+   * holds it (how the local cluster passes it).
+   */
+  readonly secret?: boolean;
+  /** Allowed values, when the set is closed. */
+  readonly values?: readonly string[];
+}
+
+const ALL: readonly ImageMode[] = ['web', 'migrate', 'cron'];
+
+export const ENV_CONTRACT: readonly EnvVar[] = [
+  { name: 'MOODLE_WWWROOT', modes: ALL, required: true, description: 'Public URL of the site ($CFG->wwwroot), the same on every node.' },
+  { name: 'MOODLE_SSLPROXY', modes: ALL, required: false, default: 'false', values: ['true', 'false'], description: 'true when the load balancer terminates TLS ($CFG->sslproxy); the site is then https-only.' },
+  { name: 'MOODLE_DB_TYPE', modes: ALL, required: false, default: 'mariadb', values: ['mariadb', 'mysqli', 'auroramysql'], description: 'Moodle database driver ($CFG->dbtype).' },
+  { name: 'MOODLE_DB_HOST', modes: ALL, required: true, description: 'Database writer endpoint (host name).' },
+  { name: 'MOODLE_DB_PORT', modes: ALL, required: false, default: '3306', description: 'Database port.' },
+  { name: 'MOODLE_DB_NAME', modes: ALL, required: false, default: 'moodle', description: 'Database name.' },
+  { name: 'MOODLE_DB_USER', modes: ALL, required: false, default: 'moodle', description: 'Database user.' },
+  { name: 'MOODLE_DB_PASSWORD', modes: ALL, required: true, secret: true, description: 'Database password.' },
+  { name: 'MOODLE_DB_TLS', modes: ALL, required: false, default: 'off', values: ['off', 'require', 'verify-full'], description: "TLS to the database ($CFG->dboptions['ssl'])." },
+  { name: 'MOODLE_DB_PREFIX', modes: ALL, required: false, default: 'mdl_', description: 'Table prefix.' },
+  { name: 'MOODLE_REDIS_HOST', modes: ALL, required: true, description: 'Redis primary endpoint, for sessions and the MUC application and session caches.' },
+  { name: 'MOODLE_REDIS_PORT', modes: ALL, required: false, default: '6379', description: 'Redis port.' },
+  { name: 'MOODLE_REDIS_PASSWORD', modes: ALL, required: false, secret: true, description: 'Redis AUTH password (empty: no AUTH).' },
+  { name: 'MOODLE_REDIS_TLS', modes: ALL, required: false, default: 'false', values: ['true', 'false'], description: 'TLS to Redis (required by ElastiCache with in-transit encryption).' },
+  { name: 'MOODLE_REDIS_PREFIX', modes: ALL, required: false, default: 'mdl', description: 'Key prefix in Redis (at most 5 characters; the MUC store limit).' },
+  { name: 'MOODLE_DATAROOT', modes: ALL, required: false, default: RUNTIME_IMAGE.sharedDataDir, description: 'Shared moodledata mount: dataroot, cachedir, tempdir and backuptempdir live under it.' },
+  { name: 'MOODLE_LOCALCACHEDIR', modes: ALL, required: false, default: RUNTIME_IMAGE.localCacheDir, description: "The container's own disk: localcachedir and localrequestdir." },
+  { name: 'MOODLE_CONFIG_BUNDLE', modes: ALL, required: false, description: 'Config bundle loaded at start: a folder in the container, or s3://bucket/prefix (read with the task role).' },
+  { name: 'MOODLE_PHP_MEMORY_LIMIT', modes: ALL, required: false, default: '256M', description: 'PHP memory_limit.' },
+  { name: 'MOODLE_FPM_WORKERS', modes: ['web'], required: false, default: '8', description: 'PHP-FPM workers (pm.max_children) per web container.' },
+  { name: 'MOODLE_MAX_UPLOAD', modes: ['web'], required: false, default: '100M', description: 'Largest upload (PHP upload_max_filesize and post_max_size, nginx client_max_body_size).' },
+  { name: 'MOODLE_OPCACHE_VALIDATE', modes: ['web'], required: false, default: 'false', values: ['true', 'false'], description: 'Check file timestamps in OPcache (false in production: the code is read-only).' },
+  { name: 'MOODLE_ADMIN_USER', modes: ['migrate'], required: false, default: 'admin', description: 'Admin user created by the install.' },
+  { name: 'MOODLE_ADMIN_PASSWORD', modes: ['migrate'], required: true, secret: true, description: 'Password of the admin user created by the install.' },
+  { name: 'MOODLE_ADMIN_EMAIL', modes: ['migrate'], required: false, default: 'admin@example.invalid', description: 'E-mail address of the admin user.' },
+  { name: 'MOODLE_SITE_FULLNAME', modes: ['migrate'], required: false, default: 'Moodle', description: 'Full site name set by the install.' },
+  { name: 'MOODLE_SITE_SHORTNAME', modes: ['migrate'], required: false, default: 'moodle', description: 'Short site name set by the install.' },
+  { name: 'MOODLE_MIGRATE_LOCK_TIMEOUT', modes: ['migrate'], required: false, default: '1800', description: 'Seconds a migrate waits for the database lock held by another migrate.' },
+  { name: 'MOODLE_CRON_KEEPALIVE', modes: ['cron'], required: false, default: '300', description: 'Seconds one cron.php process keeps running (--keep-alive) before the next starts.' },
+];
+
+/** Suffix of the variable that names a file holding a secret's value. */
+export const FILE_SUFFIX = '_FILE';
+
+export function varsForMode(mode: ImageMode): readonly EnvVar[] {
+  return ENV_CONTRACT.filter((v) => v.modes.includes(mode));
+}
+
+/** Every variable name the image may read in a mode, counting each secret's _FILE form. */
+export function acceptedNames(mode: ImageMode): string[] {
+  return varsForMode(mode).flatMap((v) => (v.secret ? [v.name, v.name + FILE_SUFFIX] : [v.name]));
+}
+
+export type EnvName = (typeof ENV_CONTRACT)[number]['name'];
+
+/**
+ * Checks an environment a target is about to give a container: every name is declared for the
+ * mode, every required variable is present (a secret as NAME or NAME_FILE), values are allowed.
+ * Returns the problems found (empty when the environment keeps the contract).
+ */
+export function checkEnvironment(mode: ImageMode, env: Record<string, string>, secretNames: readonly string[] = []): string[] {
+  const problems: string[] = [];
+  const accepted = new Set(acceptedNames(mode));
+  for (const name of [...Object.keys(env), ...secretNames]) {
+    if (!accepted.has(name)) problems.push(`${name} is not in the image's contract for mode ${mode}`);
+  }
+  const given = new Set([...Object.keys(env), ...secretNames]);
+  for (const v of varsForMode(mode)) {
+    const has = given.has(v.name) || (v.secret === true && given.has(v.name + FILE_SUFFIX));
+    if (v.required && !has) problems.push(`${v.name}${v.secret ? ` (or ${v.name}${FILE_SUFFIX})` : ''} is required in mode ${mode}`);
+    if (v.secret && env[v.name] !== undefined) problems.push(`${v.name} is a secret: pass it as a secret or as ${v.name}${FILE_SUFFIX}, never as a plain value`);
+    const value = env[v.name];
+    if (value !== undefined && v.values && !v.values.includes(value)) problems.push(`${v.name}=${value} is not one of ${v.values.join(', ')}`);
+  }
+  return problems;
+}

@@ -1,0 +1,86 @@
+// Reads moodle-ha.yaml (optional), validates it and resolves defaults. Every problem is reported
+// with its path and what to change; nothing is created before the spec is valid.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UserError } from '../util/errors.ts';
+import { resolveDefaults, specSchema, type Spec } from './schema.ts';
+
+export const DEFAULT_SPEC_FILE = 'moodle-ha.yaml';
+
+export interface LoadedSpec {
+  readonly spec: Spec;
+  /** The file read, or undefined when defaults were used. */
+  readonly file: string | undefined;
+  /** Folder that relative paths in the spec (plugins, configBundle) are resolved against. */
+  readonly baseDir: string;
+}
+
+export interface LoadOptions {
+  /** Path given with --spec; when unset, ./moodle-ha.yaml is read if it exists. */
+  readonly file?: string;
+  readonly cwd?: string;
+  /** Values from command-line flags, merged over the file (e.g. { profile: 'ha' }). */
+  readonly overrides?: Record<string, unknown>;
+}
+
+export function loadSpec(opts: LoadOptions = {}): LoadedSpec {
+  const cwd = opts.cwd ?? process.cwd();
+  const explicit = opts.file !== undefined;
+  const file = resolve(cwd, opts.file ?? DEFAULT_SPEC_FILE);
+  let raw: unknown = {};
+  if (existsSync(file)) {
+    raw = parseYaml(readFileSync(file, 'utf8'), file);
+  } else if (explicit) {
+    throw new UserError(`spec file ${file} does not exist: check the --spec path, or leave --spec out to use the defaults`);
+  }
+  const merged = { ...(isObject(raw) ? raw : {}), ...(opts.overrides ?? {}) };
+  const spec = validateSpec(merged, existsSync(file) ? file : '(defaults)');
+  return { spec, file: existsSync(file) ? file : undefined, baseDir: existsSync(file) ? dirname(file) : cwd };
+}
+
+export function validateSpec(raw: unknown, source = '(spec)'): Spec {
+  if (raw !== null && raw !== undefined && !isObject(raw)) {
+    throw new UserError(`${source}: the spec must be a YAML mapping (key: value lines), not a ${Array.isArray(raw) ? 'list' : typeof raw}`);
+  }
+  const result = specSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new UserError(`${source} is not valid (${result.error.issues.length} problem${result.error.issues.length > 1 ? 's' : ''}); nothing was changed:`, formatIssues(result.error.issues));
+  }
+  return resolveDefaults(result.data);
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => {
+    const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}: remove ${i.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+    else if (i.code === 'invalid_type') message = `${message}: ${hintForType(i.expected)}`;
+    else if (i.code === 'invalid_value' && 'values' in i) message = `must be one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    return `${path}: ${message}`;
+  });
+}
+
+function hintForType(expected: string): string {
+  switch (expected) {
+    case 'number': return 'write a number without quotes';
+    case 'string': return 'write a text value (quote it if it looks like a number)';
+    case 'object': return 'write a mapping of keys indented below this one';
+    case 'array': return 'write a list, one "- item" per line';
+    case 'boolean': return 'write true or false';
+    default: return `expected ${expected}`;
+  }
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new UserError(`${file} is not valid YAML; nothing was changed:`, doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
+  }
+  return doc.toJS();
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

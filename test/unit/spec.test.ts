@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadSpec, validateSpec } from '../../src/spec/load.ts';
+import { UserError } from '../../src/util/errors.ts';
+
+function problems(raw: unknown): string[] {
+  try {
+    validateSpec(raw);
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    return [...e.details];
+  }
+  assert.fail('expected the spec to be rejected');
+}
+
+describe('spec defaults', () => {
+  test('no file gives a working dev cluster', () => {
+    const s = validateSpec({});
+    assert.equal(s.profile, 'dev');
+    assert.equal(s.web.nodes, 1);
+    assert.equal(s.scaling.min, 1);
+    assert.equal(s.web.memory.bytes, 1024 ** 3);
+    assert.equal(s.site.url, 'http://localhost:8080');
+    assert.equal(s.scaling.scaleOutCooldown.seconds, 30);
+  });
+  test('ha profile defaults to two web nodes', () => {
+    const s = validateSpec({ profile: 'ha' });
+    assert.equal(s.web.nodes, 2);
+    assert.equal(s.scaling.min, 2);
+  });
+  test('site url follows the http port', () => {
+    assert.equal(validateSpec({ ports: { http: 9000 } }).site.url, 'http://localhost:9000');
+  });
+});
+
+describe('spec validation: every problem with its path and a fix', () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['unknown profile', { profile: 'prod' }, /^profile: must be one of "dev", "ha"/],
+    ['wrong type', { web: { nodes: 'two' } }, /^web\.nodes: .*write a number without quotes/],
+    ['bad size', { web: { memory: '1X' } }, /^web\.memory: "1X" is not a size/],
+    ['bad duration', { scaling: { scaleInCooldown: '5 minutes' } }, /^scaling\.scaleInCooldown: .*is not a duration/],
+    ['unknown key', { webb: {} }, /^\(top level\): unknown key "webb"/],
+    ['bad plugin name', { plugins: [{ component: 'Bad', source: 'x' }] }, /^plugins\.0\.component: must be a Moodle frankenstyle/],
+    ['plugin without source', { plugins: [{ component: 'local_x' }] }, /^plugins\.0: give exactly one of "source"/],
+    ['duplicate plugin', { plugins: [{ component: 'local_x', source: 'a' }, { component: 'local_x', source: 'b' }] }, /^plugins\.1\.component: local_x is listed twice/],
+    ['same ports', { ports: { http: 8080, stats: 8080 } }, /^ports\.stats: must differ from ports\.http/],
+    ['ha with one node', { profile: 'ha', web: { nodes: 1 } }, /^web\.nodes: the ha profile needs at least 2 web nodes/],
+    ['min above max', { scaling: { min: 5, max: 2 } }, /^scaling\.min: min \(5\) must not exceed max \(2\)/],
+    ['bad cron', { scaling: { schedule: [{ name: 'n', cron: { start: '* *', end: '0 6 * * *' }, min: 1 }] } }, /^scaling\.schedule\.0\.cron\.start: must be a 5-field cron/],
+    ['window both kinds', { scaling: { schedule: [{ name: 'n', cron: { start: '0 1 * * *', end: '0 6 * * *' }, from: '2026-12-01T00:00:00Z', until: '2026-12-02T00:00:00Z', min: 1 }] } }, /give either cron/],
+    ['window backwards', { scaling: { schedule: [{ name: 'n', from: '2026-12-02T00:00:00Z', until: '2026-12-01T00:00:00Z', min: 1 }] } }, /^scaling\.schedule\.0\.until: "until" must be after "from"/],
+    ['bad url', { site: { url: 'not a url' } }, /^site\.url: must be a URL/],
+    ['bad email', { site: { adminEmail: 'nope' } }, /^site\.adminEmail: must be an e-mail address/],
+    ['port out of range', { ports: { http: 70000 } }, /^ports\.http: /],
+  ];
+  for (const [name, raw, pattern] of cases) {
+    test(name, () => {
+      const found = problems(raw);
+      assert.ok(found.some((p) => pattern.test(p)), `no problem matched ${pattern}; got:\n${found.join('\n')}`);
+    });
+  }
+  test('all problems are reported at once', () => {
+    assert.equal(problems({ profile: 'x', web: { nodes: 0 }, foo: 1 }).length, 3);
+  });
+  test('a spec that is a list is rejected', () => {
+    assert.throws(() => validateSpec([1, 2]), /must be a YAML mapping/);
+  });
+});
+
+describe('spec file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spec-'));
+  test('YAML syntax errors name the file', () => {
+    const f = join(dir, 'broken.yaml');
+    writeFileSync(f, 'profile: dev\n  web: [\n');
+    assert.throws(() => loadSpec({ file: f }), (e: unknown) => e instanceof UserError && e.message.includes(f) && /not valid YAML/.test(e.message));
+  });
+  test('duplicate keys are an error', () => {
+    const f = join(dir, 'dup.yaml');
+    writeFileSync(f, 'profile: dev\nprofile: ha\n');
+    assert.throws(() => loadSpec({ file: f }), /not valid YAML/);
+  });
+  test('a named spec that does not exist is an error', () => {
+    assert.throws(() => loadSpec({ file: join(dir, 'missing.yaml') }), /does not exist/);
+  });
+  test('relative paths resolve against the spec folder; flags override the file', () => {
+    const f = join(dir, 'ok.yaml');
+    writeFileSync(f, 'name: campus\nprofile: dev\nweb:\n  nodes: 2\n');
+    const loaded = loadSpec({ file: f, overrides: { profile: 'ha' } });
+    assert.equal(loaded.baseDir, dir);
+    assert.equal(loaded.spec.name, 'campus');
+    assert.equal(loaded.spec.profile, 'ha');
+    assert.equal(loaded.spec.web.nodes, 2);
+  });
+});
