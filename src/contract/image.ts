@@ -35,4 +35,6 @@ export const LABELS = {
   cluster: 'io.moodle-ha.cluster',
   service: 'io.moodle-ha.service',
   role: 'io.moodle-ha.role',
+  /** Hash of a container's definition: unchanged means `up` keeps it. */
+  definition: 'io.moodle-ha.definition',
 } as const;

@@ -1,4 +1,19 @@
 // Every CLI command, in the order `moodle-ha --help` lists them. One file per command.
 import type { Command } from '../command.ts';
+import { buildCommand } from './build.ts';
+import { downCommand } from './down.ts';
+import { logsCommand } from './logs.ts';
+import { moodleDownloadCommand, moodleImportCommand, moodleListCommand } from './moodle.ts';
+import { statusCommand } from './status.ts';
+import { upCommand } from './up.ts';
 
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  logsCommand,
+  buildCommand,
+  moodleImportCommand,
+  moodleDownloadCommand,
+  moodleListCommand,
+];

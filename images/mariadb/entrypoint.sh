@@ -1,0 +1,24 @@
+#!/bin/bash
+# First start: initialise the data folder, create the database and its user. Then run mariadbd.
+set -euo pipefail
+db="${MARIADB_DATABASE:?MARIADB_DATABASE is required}"
+user="${MARIADB_USER:?MARIADB_USER is required}"
+pwfile="${MARIADB_PASSWORD_FILE:?MARIADB_PASSWORD_FILE is required}"
+[ -r "$pwfile" ] || { echo "mariadb: cannot read $pwfile" >&2; exit 78; }
+if [ ! -d /var/lib/mysql/mysql ]; then
+  echo "mariadb: first start: initialising the data folder" >&2
+  mariadb-install-db --datadir=/var/lib/mysql --auth-root-authentication-method=socket --skip-test-db >/dev/null
+  mariadbd --skip-networking --socket=/run/mysqld/init.sock &
+  pid=$!
+  for _ in $(seq 1 60); do mariadb-admin --socket=/run/mysqld/init.sock ping --silent 2>/dev/null && break; sleep 0.5; done
+  pw=$(sed "s/'/''/g" "$pwfile")
+  mariadb --socket=/run/mysqld/init.sock <<SQL
+CREATE DATABASE IF NOT EXISTS \`$db\` DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS '$user'@'%' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'%';
+FLUSH PRIVILEGES;
+SQL
+  kill "$pid"; wait "$pid" || true
+  echo "mariadb: database $db and user $user created" >&2
+fi
+exec mariadbd

@@ -1,0 +1,84 @@
+<?php
+// Moodle configuration of the moodle-ha runtime image. Nothing here is edited per site: every
+// value comes from the environment contract (docs/env.md) or the config bundle.
+unset($CFG);
+global $CFG;
+$CFG = new stdClass();
+
+require_once('/opt/moodle-ha/php/env.php');
+$mh = mh_settings();
+
+$CFG->dbtype = $mh['dbtype'];
+$CFG->dblibrary = 'native';
+$CFG->dbhost = $mh['dbhost'];
+$CFG->dbname = $mh['dbname'];
+$CFG->dbuser = $mh['dbuser'];
+$CFG->dbpass = $mh['dbpass'];
+$CFG->prefix = $mh['prefix'];
+$CFG->dboptions = [
+    'dbpersist' => 0,
+    'dbport' => $mh['dbport'],
+    'dbcollation' => 'utf8mb4_unicode_ci',
+    'connecttimeout' => 5,
+];
+if ($mh['dbtls'] !== 'off') {
+    $CFG->dboptions['ssl'] = $mh['dbtls'];
+}
+
+$CFG->wwwroot = $mh['wwwroot'];
+$CFG->sslproxy = $mh['sslproxy'];
+$CFG->admin = 'admin';
+$CFG->directorypermissions = 02770;
+
+// Shared by every node (the shared mount).
+$CFG->dataroot = $mh['dataroot'];
+$CFG->cachedir = $mh['dataroot'] . '/cache';
+$CFG->tempdir = $mh['dataroot'] . '/temp';
+$CFG->backuptempdir = $mh['dataroot'] . '/backuptemp';
+// Each node's own disk: files here never change, so a node rebuilds its own copy.
+$CFG->localcachedir = $mh['localdir'] . '/localcache';
+$CFG->localrequestdir = $mh['localdir'] . '/request';
+
+// Locks in the database (GET_LOCK), never files on shared storage.
+$CFG->lock_factory = '\\core\\lock\\mysql_lock_factory';
+
+// Sessions in Redis: a user keeps their session whichever node serves them.
+$CFG->session_handler_class = '\\core\\session\\redis';
+$CFG->session_redis_host = $mh['redishost'];
+$CFG->session_redis_port = $mh['redisport'];
+$CFG->session_redis_database = 0;
+$CFG->session_redis_prefix = $mh['redisprefix'] . '_sess_';
+$CFG->session_redis_acquire_lock_timeout = 120;
+$CFG->session_redis_acquire_lock_retry = 100;
+$CFG->session_redis_lock_expire = 7200;
+$CFG->session_redis_serializer_use_igbinary = true;
+$CFG->session_redis_connection_timeout = 3;
+if ($mh['redispass'] !== '') {
+    $CFG->session_redis_auth = $mh['redispass'];
+}
+if ($mh['redistls']) {
+    $CFG->session_redis_encrypt = ['verify_peer' => true, 'verify_peer_name' => true];
+}
+
+// Production settings.
+$CFG->cachejs = true;
+$CFG->cachetemplates = true;
+$CFG->langstringcache = true;
+$CFG->themedesignermode = false;
+$CFG->preventexecpath = true;
+$CFG->disableupdateautodeploy = true;
+$CFG->disableupdatenotifications = true;
+$CFG->xsendfile = 'X-Accel-Redirect';
+$CFG->xsendfilealiases = ['/dataroot/' => $CFG->dataroot];
+$CFG->pathtophp = '/usr/bin/php';
+if (PHP_SAPI !== 'cli') {
+    // Web nodes never install or upgrade: an unknowable upgrade key blocks the web installer.
+    $CFG->upgradekey = bin2hex(random_bytes(24));
+}
+
+// Site-specific settings from the config bundle.
+if (is_file('/etc/moodle-ha/runtime/config-extra.php')) {
+    require('/etc/moodle-ha/runtime/config-extra.php');
+}
+
+require_once(__DIR__ . '/lib/setup.php');

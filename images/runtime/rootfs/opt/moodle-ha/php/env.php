@@ -1,0 +1,91 @@
+<?php
+// The environment contract, read by config.php, readyz.php and migrate.php. Every name read here
+// is declared in src/contract/env.ts (a test checks it). A secret is read from NAME, or from the
+// file named by NAME_FILE.
+
+function mh_env(string $name, ?string $default = null): string {
+    $value = getenv($name);
+    if ($value === false || $value === '') {
+        if ($default === null) {
+            mh_fail("environment variable $name is required but not set");
+        }
+        return $default;
+    }
+    return $value;
+}
+
+function mh_secret(string $name, bool $required = true): string {
+    $value = getenv($name);
+    if ($value !== false && $value !== '') {
+        return $value;
+    }
+    $file = getenv($name . '_FILE');
+    if ($file !== false && $file !== '') {
+        $content = @file_get_contents($file);
+        if ($content === false) {
+            mh_fail("{$name}_FILE names $file, which cannot be read");
+        }
+        return rtrim($content, "\r\n");
+    }
+    if ($required) {
+        mh_fail("secret $name is required: set $name or {$name}_FILE");
+    }
+    return '';
+}
+
+function mh_bool(string $name, bool $default): bool {
+    $value = mh_env($name, $default ? 'true' : 'false');
+    if ($value !== 'true' && $value !== 'false') {
+        mh_fail("$name must be true or false, got '$value'");
+    }
+    return $value === 'true';
+}
+
+function mh_fail(string $message): void {
+    if (PHP_SAPI === 'cli') {
+        fwrite(STDERR, "moodle-ha: $message\n");
+        exit(78);
+    }
+    error_log("moodle-ha: $message");
+    http_response_code(503);
+    header('Content-Type: text/plain');
+    echo "Service unavailable: configuration error (see the container log).\n";
+    exit(1);
+}
+
+/** The settings shared by config.php, readyz.php and migrate.php, from the environment. */
+function mh_settings(): array {
+    $dataroot = rtrim(mh_env('MOODLE_DATAROOT', '/var/www/moodledata'), '/');
+    $local = rtrim(mh_env('MOODLE_LOCALCACHEDIR', '/var/cache/moodle'), '/');
+    $tls = mh_env('MOODLE_DB_TLS', 'off');
+    if (!in_array($tls, ['off', 'require', 'verify-full'], true)) {
+        mh_fail("MOODLE_DB_TLS must be off, require or verify-full, got '$tls'");
+    }
+    $dbtype = mh_env('MOODLE_DB_TYPE', 'mariadb');
+    if (!in_array($dbtype, ['mariadb', 'mysqli', 'auroramysql'], true)) {
+        mh_fail("MOODLE_DB_TYPE must be mariadb, mysqli or auroramysql, got '$dbtype'");
+    }
+    $prefix = mh_env('MOODLE_REDIS_PREFIX', 'mdl');
+    if (strlen($prefix) > 5) {
+        mh_fail("MOODLE_REDIS_PREFIX must be at most 5 characters, got '$prefix'");
+    }
+    return [
+        'wwwroot' => rtrim(mh_env('MOODLE_WWWROOT'), '/'),
+        'sslproxy' => mh_bool('MOODLE_SSLPROXY', false),
+        'dbtype' => $dbtype,
+        'dbhost' => mh_env('MOODLE_DB_HOST'),
+        'dbport' => (int) mh_env('MOODLE_DB_PORT', '3306'),
+        'dbname' => mh_env('MOODLE_DB_NAME', 'moodle'),
+        'dbuser' => mh_env('MOODLE_DB_USER', 'moodle'),
+        'dbpass' => mh_secret('MOODLE_DB_PASSWORD'),
+        'dbtls' => $tls,
+        'prefix' => mh_env('MOODLE_DB_PREFIX', 'mdl_'),
+        'redishost' => mh_env('MOODLE_REDIS_HOST'),
+        'redisport' => (int) mh_env('MOODLE_REDIS_PORT', '6379'),
+        'redispass' => mh_secret('MOODLE_REDIS_PASSWORD', false),
+        'redistls' => mh_bool('MOODLE_REDIS_TLS', false),
+        'redisprefix' => $prefix,
+        'dataroot' => $dataroot,
+        'localdir' => $local,
+    ];
+}

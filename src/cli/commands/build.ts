@@ -1,0 +1,19 @@
+import { buildRuntimeImage, buildServiceImage, SERVICE_IMAGES } from '../../image/build.ts';
+import { requireDocker } from '../../local/docker.ts';
+import { requireMoodleTree } from '../../local/moodle-tree.ts';
+import { consoleProgress } from '../../util/progress.ts';
+import type { Command } from '../command.ts';
+import { specFor } from '../spec-flags.ts';
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'Build the runtime image (Moodle + plugin manifest) and the service images',
+  async run(ctx) {
+    const loaded = specFor(ctx);
+    await requireDocker();
+    const progress = consoleProgress();
+    const runtime = await buildRuntimeImage({ codeDir: requireMoodleTree(loaded.spec), spec: loaded.spec, baseDir: loaded.baseDir }, progress);
+    process.stdout.write(`${runtime}\n`);
+    for (const s of SERVICE_IMAGES) process.stdout.write(`${await buildServiceImage(s, progress)}\n`);
+  },
+};

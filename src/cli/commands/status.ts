@@ -1,0 +1,30 @@
+import { clusterStatus } from '../../local/status.ts';
+import type { Command } from '../command.ts';
+import { specFor } from '../spec-flags.ts';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "Show each container's state and health, and the web nodes as the load balancer sees them",
+  usage: '[--json]',
+  options: { json: { type: 'boolean' } },
+  async run(ctx) {
+    const { spec } = specFor(ctx);
+    const s = await clusterStatus(spec);
+    if (ctx.values.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      return;
+    }
+    if (s.services.length === 0) {
+      process.stdout.write(`cluster "${spec.name}" is not running (start it with "moodle-ha up")\n`);
+      return 3;
+    }
+    const w = Math.max(...s.services.map((x) => x.name.length));
+    process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n\n`);
+    for (const x of s.services) process.stdout.write(`  ${x.name.padEnd(w)}  ${x.state.padEnd(8)}  ${x.health}\n`);
+    process.stdout.write('\nload balancer:\n');
+    if (typeof s.lb === 'string') process.stdout.write(`  ${s.lb}\n`);
+    else for (const l of s.lb) process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
+    const unhealthy = s.services.filter((x) => x.state !== 'running' && x.service !== 'migrate');
+    return unhealthy.length ? 1 : 0;
+  },
+};

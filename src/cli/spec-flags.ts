@@ -1,0 +1,11 @@
+// Loading the spec for a command, with the flags that override it (--profile).
+import { loadSpec, type LoadedSpec } from '../spec/load.ts';
+import type { CommandContext, Options } from './command.ts';
+
+export const PROFILE_OPTION: Options = { profile: { type: 'string', short: 'p' } };
+
+export function specFor(ctx: CommandContext): LoadedSpec {
+  const overrides: Record<string, unknown> = {};
+  if (typeof ctx.values.profile === 'string') overrides.profile = ctx.values.profile;
+  return loadSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides });
+}

@@ -1,0 +1,61 @@
+// The Debian base every image builds FROM. Where no registry can be reached (air-gapped sites,
+// this project's CI) it is made from the Debian archive with debootstrap and imported.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { docker, followStream, imageExists } from '../local/docker.ts';
+import { UserError } from '../util/errors.ts';
+import type { Progress } from '../util/progress.ts';
+
+export const BASE_IMAGE = 'debian:bookworm-slim';
+
+export async function ensureBaseImage(progress: Progress): Promise<void> {
+  if (await imageExists(BASE_IMAGE)) return;
+  await progress.step(`base image ${BASE_IMAGE}`, async () => {
+    try {
+      const stream = await docker().pull(BASE_IMAGE);
+      await followStream(stream, (l) => progress.detail(l));
+      return;
+    } catch (e) {
+      progress.info(`pull failed (${(e as Error).message.split('\n')[0]}); making it from the Debian archive with debootstrap`);
+    }
+    await debootstrapImport(progress);
+  });
+}
+
+async function debootstrapImport(progress: Progress): Promise<void> {
+  if (spawnSync('debootstrap', ['--version']).error) {
+    throw new UserError(`${BASE_IMAGE} is not in the Docker engine and no registry answers. Install debootstrap (apt-get install debootstrap) and run again as root, or load the image with "docker load".`);
+  }
+  if (process.getuid?.() !== 0) {
+    throw new UserError(`${BASE_IMAGE} must be made with debootstrap, which needs root: run "sudo moodle-ha base-image", or load the image with "docker load".`);
+  }
+  const root = mkdtempSync(join(tmpdir(), 'moodle-ha-bookworm-'));
+  try {
+    const mirror = process.env.MOODLE_HA_DEBIAN_MIRROR;
+    await run('debootstrap', ['--variant=minbase', 'bookworm', root, ...(mirror ? [mirror] : [])], progress);
+    progress.info('importing the root file system into Docker');
+    const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [repo, tag] = BASE_IMAGE.split(':');
+    const stream = await docker().importImage(tar.stdout as unknown as NodeJS.ReadableStream, { repo, tag } as never);
+    await followStream(stream, (l) => progress.detail(l));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function run(cmd: string, args: string[], progress: Progress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const onData = (b: Buffer) => {
+      tail = (tail + b.toString()).slice(-2000);
+      for (const l of b.toString().split('\n')) if (l.trim()) progress.detail(l);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new UserError(`${cmd} failed (exit ${code}); last output:\n${tail}`))));
+  });
+}

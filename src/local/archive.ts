@@ -1,0 +1,21 @@
+// Small tar archives for putting files into a container before it starts (secrets, configs),
+// with the owner and mode the file must have inside the container.
+import { pack } from 'tar-stream';
+
+export interface ArchiveFile {
+  readonly name: string;
+  readonly content: string;
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export async function tarOf(files: readonly ArchiveFile[], dirs: readonly { name: string; mode: number; uid: number; gid: number }[] = []): Promise<Buffer> {
+  const p = pack();
+  for (const d of dirs) p.entry({ name: d.name, type: 'directory', mode: d.mode, uid: d.uid, gid: d.gid });
+  for (const f of files) p.entry({ name: f.name, mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0 }, f.content);
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,174 @@
+// Container, network and volume builders for the local cluster. Every resource carries the
+// project's labels; a container also carries a hash of its definition, so running `up` again
+// keeps what is unchanged and replaces what changed.
+import { createHash } from 'node:crypto';
+import type Docker from 'dockerode';
+import { LABELS } from '../contract/image.ts';
+import { UserError } from '../util/errors.ts';
+import { tarOf, type ArchiveFile } from './archive.ts';
+import { docker, isNotFound } from './docker.ts';
+
+export interface ContainerSpec {
+  readonly name: string;
+  readonly cluster: string;
+  readonly service: string;
+  readonly image: string;
+  readonly cmd?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly network: string;
+  readonly aliases?: readonly string[];
+  /** Named volumes: volume name → mount path. */
+  readonly volumes?: Readonly<Record<string, string>>;
+  /** Files put into the container before it starts (secrets, configs). */
+  readonly files?: readonly ArchiveFile[];
+  /** Host port bindings: container port → host port. */
+  readonly ports?: ReadonlyArray<{ readonly container: number; readonly host: number; readonly bind: string }>;
+  readonly memoryBytes?: number;
+  readonly stopTimeoutSeconds?: number;
+  readonly restart?: 'no' | 'unless-stopped' | 'on-failure';
+  readonly user?: string;
+}
+
+export function labelsFor(cluster: string, service: string): Record<string, string> {
+  return { [LABELS.project]: 'moodle-ha', [LABELS.cluster]: cluster, [LABELS.service]: service };
+}
+
+function definitionHash(spec: ContainerSpec, imageId: string): string {
+  return createHash('sha256').update(JSON.stringify({ ...spec, imageId })).digest('hex').slice(0, 16);
+}
+
+export async function ensureNetwork(name: string, cluster: string): Promise<'created' | 'kept'> {
+  const found = await docker().listNetworks({ filters: { name: [name] } });
+  if (found.some((n) => n.Name === name)) return 'kept';
+  await docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labelsFor(cluster, 'network') });
+  return 'created';
+}
+
+export async function ensureVolume(name: string, cluster: string, service: string): Promise<'created' | 'kept'> {
+  try {
+    await docker().getVolume(name).inspect();
+    return 'kept';
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  await docker().createVolume({ Name: name, Labels: labelsFor(cluster, service) });
+  return 'created';
+}
+
+export async function inspectContainer(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await docker().getContainer(name).inspect();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Makes the container run as specified: kept when it runs with the same definition, otherwise
+ * (re)created and started. Returns what was done.
+ */
+export async function ensureContainer(spec: ContainerSpec): Promise<'kept' | 'started' | 'created'> {
+  const image = await docker().getImage(spec.image).inspect();
+  const hash = definitionHash(spec, image.Id);
+  const existing = await inspectContainer(spec.name);
+  if (existing && existing.Config.Labels?.[LABELS.definition] === hash) {
+    if (existing.State.Running) return 'kept';
+    await docker().getContainer(spec.name).start();
+    return 'started';
+  }
+  if (existing) await removeContainer(spec.name, spec.stopTimeoutSeconds ?? 10);
+  const c = await createContainer(spec, hash);
+  await c.start();
+  return 'created';
+}
+
+export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Promise<Docker.Container> {
+  const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  const exposed: Record<string, object> = {};
+  for (const p of spec.ports ?? []) {
+    portBindings[`${p.container}/tcp`] = [{ HostIp: p.bind, HostPort: String(p.host) }];
+    exposed[`${p.container}/tcp`] = {};
+  }
+  const c = await docker().createContainer({
+    name: spec.name,
+    Image: spec.image,
+    ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),
+    Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    Labels: { ...labelsFor(spec.cluster, spec.service), [LABELS.definition]: hash },
+    ExposedPorts: exposed,
+    ...(spec.user ? { User: spec.user } : {}),
+    StopTimeout: spec.stopTimeoutSeconds ?? 10,
+    HostConfig: {
+      NetworkMode: spec.network,
+      Binds: Object.entries(spec.volumes ?? {}).map(([vol, path]) => `${vol}:${path}`),
+      PortBindings: portBindings,
+      RestartPolicy: { Name: spec.restart ?? 'unless-stopped' },
+      ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+      Init: false,
+    },
+    NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [...(spec.aliases ?? [])] } } },
+  });
+  if (spec.files?.length) await putFiles(c, spec.files);
+  return c;
+}
+
+/** Puts files into a container; paths are absolute, owners and modes as given. */
+export async function putFiles(c: Docker.Container, files: readonly ArchiveFile[]): Promise<void> {
+  const tar = await tarOf(files.map((f) => ({ ...f, name: f.name.replace(/^\//, '') })));
+  await c.putArchive(tar, { path: '/' });
+}
+
+export async function removeContainer(name: string, stopTimeoutSeconds = 10): Promise<void> {
+  const c = docker().getContainer(name);
+  try {
+    await c.stop({ t: stopTimeoutSeconds });
+  } catch (e) {
+    const code = (e as { statusCode?: number }).statusCode;
+    if (code !== 304 && code !== 404) throw e;
+  }
+  try {
+    await c.remove({ force: true, v: false });
+  } catch (e) {
+    if (!isNotFound(e) && (e as { statusCode?: number }).statusCode !== 409) throw e;
+  }
+}
+
+export async function clusterContainers(cluster: string): Promise<Docker.ContainerInfo[]> {
+  return docker().listContainers({ all: true, filters: { label: [`${LABELS.cluster}=${cluster}`] } });
+}
+
+/** Waits until the container's Docker health check reports healthy. */
+export async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'unknown';
+  while (Date.now() < deadline) {
+    const info = await inspectContainer(name);
+    if (!info) throw new UserError(`container ${name} disappeared while waiting for it to be healthy`);
+    if (!info.State.Running) {
+      throw new UserError(`container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "moodle-ha logs ${info.Config.Labels?.[LABELS.service] ?? name}"`);
+    }
+    last = info.State.Health?.Status ?? 'no health check';
+    if (last === 'healthy') return;
+    await sleep(500);
+  }
+  throw new UserError(`container ${name} not healthy after ${timeoutMs / 1000} s (last status: ${last})`);
+}
+
+/** Runs a command in a running container; returns exit code and output. */
+export async function exec(name: string, cmd: readonly string[]): Promise<{ code: number; output: string }> {
+  const e = await docker().getContainer(name).exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  const { PassThrough } = await import('node:stream');
+  const out = new PassThrough();
+  out.on('data', (b: Buffer) => chunks.push(b));
+  docker().modem.demuxStream(stream, out, out);
+  await new Promise<void>((resolve) => stream.on('end', () => resolve()));
+  const info = await e.inspect();
+  return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString() };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,31 @@
+// `down`: removes the cluster's containers and network. Data volumes and secrets stay unless
+// `volumes` is set. Finds everything by label, so nothing the project made is missed.
+import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
+import type { Progress } from '../util/progress.ts';
+import { clusterContainers, removeContainer } from './containers.ts';
+import { docker, requireDocker } from './docker.ts';
+import { removeSecrets } from './secrets.ts';
+
+const STOP_ORDER = ['lb', 'web', 'cron', 'migrate', 'redis', 'db'];
+
+export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
+  await requireDocker();
+  const containers = await clusterContainers(cluster);
+  containers.sort((a, b) => STOP_ORDER.indexOf(a.Labels[LABELS.service] ?? '') - STOP_ORDER.indexOf(b.Labels[LABELS.service] ?? ''));
+  for (const c of containers) {
+    const name = c.Names[0]!.replace(/^\//, '');
+    await progress.step(`stop ${name}`, () => removeContainer(name, c.Labels[LABELS.service] === 'web' ? RUNTIME_IMAGE.drainSeconds + 5 : 30));
+  }
+  const filter = { label: [`${LABELS.cluster}=${cluster}`] };
+  for (const n of await docker().listNetworks({ filters: filter })) await docker().getNetwork(n.Id).remove();
+  let volumes = 0;
+  if (opts.volumes) {
+    const { Volumes } = await docker().listVolumes({ filters: filter });
+    for (const v of Volumes ?? []) {
+      await progress.step(`remove volume ${v.Name}`, () => docker().getVolume(v.Name).remove());
+      volumes++;
+    }
+    removeSecrets(cluster);
+  }
+  return { containers: containers.length, volumes };
+}

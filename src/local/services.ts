@@ -1,0 +1,131 @@
+// The local cluster's services, as container definitions derived from the spec: MariaDB, Redis,
+// the web nodes, cron, the migrate run and HAProxy. The web, cron and migrate environments are
+// built from the image's contract (src/contract/env.ts) and checked against it.
+import { checkEnvironment, FILE_SUFFIX } from '../contract/env.ts';
+import { RUNTIME_IMAGE, type ImageMode } from '../contract/image.ts';
+import type { Spec } from '../spec/schema.ts';
+import { toMiB } from '../spec/units.ts';
+import type { ArchiveFile } from './archive.ts';
+import type { ContainerSpec } from './containers.ts';
+import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from './haproxy.ts';
+import { clusterNames } from './names.ts';
+import type { Secrets } from './secrets.ts';
+
+export interface ImageTags {
+  readonly runtime: string;
+  readonly mariadb: string;
+  readonly redis: string;
+  readonly haproxy: string;
+}
+
+const DB_USER = 'moodle';
+const DB_NAME = 'moodle';
+const SECRETS = RUNTIME_IMAGE.secretsDir;
+
+function secretFiles(secrets: Secrets, names: ReadonlyArray<keyof Secrets>, uid: number, gid: number, dir: string): ArchiveFile[] {
+  return names.map((n) => ({ name: `${dir}/${n}`, content: secrets[n], mode: 0o400, uid, gid }));
+}
+
+/** The contract environment for a runtime container in a mode (secrets as _FILE paths). */
+export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> {
+  const n = clusterNames(spec.name);
+  const env: Record<string, string> = {
+    MOODLE_WWWROOT: spec.site.url,
+    MOODLE_SSLPROXY: 'false',
+    MOODLE_DB_TYPE: 'mariadb',
+    MOODLE_DB_HOST: n.container('db'),
+    MOODLE_DB_NAME: DB_NAME,
+    MOODLE_DB_USER: DB_USER,
+    MOODLE_DB_PASSWORD_FILE: `${SECRETS}/db-password`,
+    MOODLE_REDIS_HOST: n.container('redis'),
+    MOODLE_REDIS_PASSWORD_FILE: `${SECRETS}/redis-password`,
+    MOODLE_PHP_MEMORY_LIMIT: `${toMiB(spec.web.phpMemory)}M`,
+  };
+  if (spec.configBundle) env.MOODLE_CONFIG_BUNDLE = RUNTIME_IMAGE.configBundleDir;
+  if (mode === 'web') {
+    env.MOODLE_FPM_WORKERS = String(spec.web.fpmWorkers);
+    env.MOODLE_MAX_UPLOAD = `${toMiB(spec.web.maxUpload)}M`;
+  }
+  if (mode === 'migrate') {
+    Object.assign(env, {
+      MOODLE_ADMIN_USER: spec.site.adminUser,
+      MOODLE_ADMIN_PASSWORD_FILE: `${SECRETS}/admin-password`,
+      MOODLE_ADMIN_EMAIL: spec.site.adminEmail,
+      MOODLE_SITE_FULLNAME: spec.site.fullName,
+      MOODLE_SITE_SHORTNAME: spec.site.shortName,
+    });
+  }
+  const problems = checkEnvironment(mode, env);
+  if (problems.length) throw new Error(`bug: the ${mode} environment breaks the image contract: ${problems.join('; ')}`);
+  return env;
+}
+
+export function runtimeContainer(spec: Spec, tags: ImageTags, secrets: Secrets, mode: ImageMode, index = 1, bundleFiles: readonly ArchiveFile[] = []): ContainerSpec {
+  const n = clusterNames(spec.name);
+  const env = runtimeEnv(spec, mode);
+  const needed = Object.keys(env).filter((k) => k.endsWith(FILE_SUFFIX)).map((k) => env[k]!.split('/').pop() as keyof Secrets);
+  const name = mode === 'web' ? n.container('web', index) : n.container(mode);
+  return {
+    name,
+    cluster: spec.name,
+    service: mode,
+    image: tags.runtime,
+    cmd: [mode],
+    env,
+    network: n.network,
+    volumes: { [n.volumes.moodledata]: RUNTIME_IMAGE.sharedDataDir },
+    files: [...secretFiles(secrets, needed, RUNTIME_IMAGE.uid, RUNTIME_IMAGE.gid, SECRETS), ...bundleFiles],
+    memoryBytes: mode === 'web' ? spec.web.memory.bytes : undefined,
+    stopTimeoutSeconds: mode === 'web' ? RUNTIME_IMAGE.drainSeconds + 5 : 30,
+    restart: mode === 'migrate' ? 'no' : 'unless-stopped',
+  };
+}
+
+export function dbContainer(spec: Spec, tags: ImageTags, secrets: Secrets, mysqlUid: number): ContainerSpec {
+  const n = clusterNames(spec.name);
+  return {
+    name: n.container('db'),
+    cluster: spec.name,
+    service: 'db',
+    image: tags.mariadb,
+    env: { MARIADB_DATABASE: DB_NAME, MARIADB_USER: DB_USER, MARIADB_PASSWORD_FILE: '/run/mysqld/secrets/db-password' },
+    network: n.network,
+    volumes: { [n.volumes.db]: '/var/lib/mysql' },
+    files: secretFiles(secrets, ['db-password'], mysqlUid, mysqlUid, '/run/mysqld/secrets'),
+    memoryBytes: spec.database.memory.bytes,
+    stopTimeoutSeconds: 60,
+  };
+}
+
+export function redisContainer(spec: Spec, tags: ImageTags, secrets: Secrets, redisUid: number): ContainerSpec {
+  const n = clusterNames(spec.name);
+  return {
+    name: n.container('redis'),
+    cluster: spec.name,
+    service: 'redis',
+    image: tags.redis,
+    env: { REDIS_PASSWORD_FILE: '/run/redis/secrets/redis-password' },
+    network: n.network,
+    volumes: { [n.volumes.redis]: '/data' },
+    files: secretFiles(secrets, ['redis-password'], redisUid, redisUid, '/run/redis/secrets'),
+    stopTimeoutSeconds: 30,
+  };
+}
+
+export function lbContainer(spec: Spec, tags: ImageTags, webNodes: number, haproxyUid: number): ContainerSpec {
+  const n = clusterNames(spec.name);
+  const servers = Array.from({ length: webNodes }, (_, i) => n.container('web', i + 1));
+  return {
+    name: n.container('lb'),
+    cluster: spec.name,
+    service: 'lb',
+    image: tags.haproxy,
+    network: n.network,
+    files: [{ name: '/etc/haproxy/haproxy.cfg', content: renderHaproxyConfig({ servers, maxConnPerServer: spec.web.fpmWorkers * 4 }), mode: 0o644, uid: haproxyUid, gid: haproxyUid }],
+    ports: [
+      { container: LB_PORT, host: spec.ports.http, bind: spec.ports.bind },
+      { container: LB_STATS_PORT, host: spec.ports.stats, bind: '127.0.0.1' },
+    ],
+    stopTimeoutSeconds: 10,
+  };
+}

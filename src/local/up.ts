@@ -1,0 +1,132 @@
+// `up`: brings a local cluster to the spec, step by step, and converges when run again.
+// Order: checks (Docker, Moodle tree, ports) → images → secrets → network and volumes → database
+// and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy.
+// A failure removes what this run created, so nothing is left half-started; data volumes that
+// existed before are never touched.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { buildRuntimeImage, buildServiceImage, SERVICE_UIDS } from '../image/build.ts';
+import type { LoadedSpec } from '../spec/load.ts';
+import type { Spec } from '../spec/schema.ts';
+import { UserError } from '../util/errors.ts';
+import type { Progress } from '../util/progress.ts';
+import type { ArchiveFile } from './archive.ts';
+import { ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
+import { requireDocker } from './docker.ts';
+import { runMigrate } from './migrate.ts';
+import { requireMoodleTree } from './moodle-tree.ts';
+import { clusterNames } from './names.ts';
+import { portFree } from './ports.ts';
+import { waitReady, waitHttp } from './readiness.ts';
+import { ensureSecrets, hasSecrets, removeSecrets } from './secrets.ts';
+import { dbContainer, lbContainer, redisContainer, runtimeContainer, type ImageTags } from './services.ts';
+
+export interface UpResult {
+  readonly url: string;
+  readonly adminUser: string;
+  readonly adminPasswordFile: string;
+  readonly webNodes: number;
+  readonly tags: ImageTags;
+  readonly migrate: string;
+}
+
+export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResult> {
+  const { spec } = loaded;
+  const n = clusterNames(spec.name);
+  await requireDocker();
+  const moodleDir = requireMoodleTree(spec);
+  await checkPorts(spec);
+
+  const tags = await progress.step('images', async () => {
+    const runtime = await buildRuntimeImage({ codeDir: moodleDir, spec, baseDir: loaded.baseDir }, progress);
+    const [mariadb, redis, haproxy] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress)]);
+    return { runtime, mariadb, redis, haproxy };
+  });
+
+  const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = { containers: [], volumes: [], secrets: !hasSecrets(spec.name) };
+  const track = async (name: string, p: Promise<'kept' | 'started' | 'created'>) => {
+    const r = await p;
+    if (r !== 'kept') created.containers.push(name);
+    progress.info(`${name}: ${r}`);
+  };
+  try {
+    const secrets = ensureSecrets(spec.name);
+    await progress.step('network and volumes', async () => {
+      if ((await ensureNetwork(n.network, spec.name)) === 'created') created.network = n.network;
+      for (const [service, vol] of Object.entries(n.volumes)) {
+        if ((await ensureVolume(vol, spec.name, service)) === 'created') created.volumes.push(vol);
+      }
+    });
+    await progress.step('database and Redis', async () => {
+      await track(n.container('db'), ensureContainer(dbContainer(spec, tags, secrets, SERVICE_UIDS.mariadb)));
+      await track(n.container('redis'), ensureContainer(redisContainer(spec, tags, secrets, SERVICE_UIDS.redis)));
+      await Promise.all([waitHealthy(n.container('db'), 120_000), waitHealthy(n.container('redis'), 60_000)]);
+    });
+    const bundle = bundleFiles(spec, loaded.baseDir);
+    const migrate = await progress.step('migrate (install or upgrade under a database lock)', () => runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress));
+    await progress.step(`web nodes (${spec.web.nodes})`, async () => {
+      for (let i = 1; i <= spec.web.nodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
+      await removeExtraWebNodes(spec);
+      for (let i = 1; i <= spec.web.nodes; i++) await waitReady(n.container('web', i), 180_000);
+    });
+    await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
+    await progress.step('load balancer', async () => {
+      await track(n.container('lb'), ensureContainer(lbContainer(spec, tags, spec.web.nodes, SERVICE_UIDS.haproxy)));
+      await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000);
+    });
+    return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes: spec.web.nodes, tags, migrate };
+  } catch (e) {
+    await rollback(created, spec, progress);
+    throw e;
+  }
+}
+
+export function hostFor(bind: string): string {
+  return bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '[::1]' : bind.includes(':') ? `[${bind}]` : bind;
+}
+
+async function checkPorts(spec: Spec): Promise<void> {
+  const lb = await inspectContainer(clusterNames(spec.name).container('lb'));
+  const ours = new Set((lb?.State.Running ? Object.values(lb.HostConfig.PortBindings ?? {}) : []).flat().map((b) => Number((b as { HostPort: string }).HostPort)));
+  const busy: string[] = [];
+  for (const [key, port, bind] of [['ports.http', spec.ports.http, spec.ports.bind], ['ports.stats', spec.ports.stats, '127.0.0.1']] as const) {
+    if (!ours.has(port) && !(await portFree(port, bind))) busy.push(`${key}: port ${port} on ${bind} is in use; stop what uses it, or set ${key} in moodle-ha.yaml to a free port`);
+  }
+  if (busy.length) throw new UserError('cannot start the cluster; nothing was created:', busy);
+}
+
+async function removeExtraWebNodes(spec: Spec): Promise<void> {
+  const n = clusterNames(spec.name);
+  for (let i = spec.web.nodes + 1; i <= 50; i++) {
+    if (!(await inspectContainer(n.container('web', i)))) break;
+    await removeContainer(n.container('web', i), RUNTIME_IMAGE.drainSeconds + 5);
+  }
+}
+
+/** Files of the config bundle folder, put into each runtime container. */
+function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
+  if (!spec.configBundle) return [];
+  const dir = resolve(baseDir, spec.configBundle);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
+  } catch {
+    throw new UserError(`configBundle: ${dir} is not a readable folder; fix the path in moodle-ha.yaml`);
+  }
+  const known = ['php.ini', 'nginx.conf', 'config.php'];
+  const unknown = names.filter((f) => !known.includes(f));
+  if (unknown.length) throw new UserError(`configBundle: ${dir} has files the image does not load: ${unknown.join(', ')} (it loads ${known.join(', ')})`);
+  return names.map((f) => ({ name: `${RUNTIME_IMAGE.configBundleDir}/${f}`, content: readFileSync(join(dir, f), 'utf8'), mode: 0o440, uid: 0, gid: RUNTIME_IMAGE.gid }));
+}
+
+async function rollback(created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean }, spec: Spec, progress: Progress): Promise<void> {
+  if (!created.containers.length && !created.volumes.length && !created.network) return;
+  progress.info(`rolling back what this run created: ${[...created.containers, ...created.volumes, created.network].filter(Boolean).join(', ')}`);
+  const { docker } = await import('./docker.ts');
+  for (const c of created.containers.reverse()) await removeContainer(c, 5).catch(() => {});
+  await removeContainer(clusterNames(spec.name).container('migrate'), 5).catch(() => {});
+  for (const v of created.volumes) await docker().getVolume(v).remove().catch(() => {});
+  if (created.network) await docker().getNetwork(created.network).remove().catch(() => {});
+  if (created.secrets && created.volumes.length === Object.keys(clusterNames(spec.name).volumes).length) removeSecrets(spec.name);
+}

@@ -1,0 +1,54 @@
+// `moodle import DIR`: copies a local Moodle tree into the version-keyed cache (for air-gapped
+// sites, or a tree with local changes). A partial tree is refused before anything is copied; the
+// copy goes to a temporary folder renamed into place, so the cache never holds half a tree.
+import { cpSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../util/errors.ts';
+import { MARKER, moodleCacheDir, treeDir, type TreeMarker } from './cache.ts';
+import { readMoodleVersion, type MoodleVersion } from './version.ts';
+import { mkdirSync } from 'node:fs';
+
+/** Files and folders every Moodle 4.x tree has; a tree missing any is partial. */
+export const REQUIRED_PATHS = [
+  'version.php', 'index.php', 'config-dist.php', 'lib/setup.php', 'lib/moodlelib.php', 'lib/components.json',
+  'admin/cli/install_database.php', 'admin/cli/upgrade.php', 'admin/cli/cron.php', 'admin/cli/maintenance.php',
+  'cache/stores/redis/lib.php', 'lib/classes/session/redis.php', 'login/index.php', 'theme/boost', 'lang/en/moodle.php',
+] as const;
+
+export function checkTree(dir: string): MoodleVersion {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir} is not a folder: give the top folder of a Moodle tree (the one with version.php)`);
+  const version = readMoodleVersion(dir);
+  if (!version) throw new UserError(`${dir} has no readable version.php with $version, $release and $branch: is it the top folder of a Moodle tree?`);
+  const missing = REQUIRED_PATHS.filter((p) => !existsSync(join(dir, p)));
+  if (missing.length) {
+    throw new UserError(`${dir} looks like a partial Moodle ${version.number} tree; nothing was imported. Missing:`, missing);
+  }
+  return version;
+}
+
+export interface ImportResult { readonly dir: string; readonly version: MoodleVersion; readonly replaced: boolean }
+
+export function importTree(src: string, opts: { force?: boolean; source?: string } = {}): ImportResult {
+  const from = resolve(src);
+  const version = checkTree(from);
+  const key = version.number.replace(/\+$/, '');
+  const target = treeDir(key);
+  const exists = existsSync(join(target, MARKER));
+  if (exists && !opts.force) {
+    throw new UserError(`Moodle ${key} is already in the cache (${target}); use --force to replace it`);
+  }
+  mkdirSync(moodleCacheDir(), { recursive: true });
+  const tmp = `${target}.importing-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    cpSync(from, tmp, { recursive: true, filter: (p) => !/\/\.git(\/|$)/.test(p) && p !== join(from, 'config.php') });
+    const marker: TreeMarker = { version: version.version, release: version.release, branch: version.branch, source: opts.source ?? `import:${from}`, at: new Date().toISOString() };
+    writeFileSync(join(tmp, MARKER), JSON.stringify(marker, null, 2));
+    if (exists) rmSync(target, { recursive: true, force: true });
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir: target, version, replaced: exists };
+}
