@@ -5,9 +5,10 @@ db="${MARIADB_DATABASE:?MARIADB_DATABASE is required}"
 user="${MARIADB_USER:?MARIADB_USER is required}"
 pwfile="${MARIADB_PASSWORD_FILE:?MARIADB_PASSWORD_FILE is required}"
 [ -r "$pwfile" ] || { echo "mariadb: cannot read $pwfile" >&2; exit 78; }
-if [ ! -d /var/lib/mysql/mysql ]; then
+if [ ! -f /var/lib/mysql/.moodle-ha-initialised ]; then
   echo "mariadb: first start: initialising the data folder" >&2
-  mariadb-install-db --datadir=/var/lib/mysql --auth-root-authentication-method=socket --skip-test-db >/dev/null
+  rm -rf /var/lib/mysql/*
+  mariadb-install-db --datadir=/var/lib/mysql --auth-root-authentication-method=socket --auth-root-socket-user=mysql --skip-test-db >/dev/null
   mariadbd --skip-networking --socket=/run/mysqld/init.sock &
   pid=$!
   for _ in $(seq 1 60); do mariadb-admin --socket=/run/mysqld/init.sock ping --silent 2>/dev/null && break; sleep 0.5; done
@@ -19,6 +20,7 @@ GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'%';
 FLUSH PRIVILEGES;
 SQL
   kill "$pid"; wait "$pid" || true
+  touch /var/lib/mysql/.moodle-ha-initialised
   echo "mariadb: database $db and user $user created" >&2
 fi
 exec mariadbd

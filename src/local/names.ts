@@ -13,7 +13,7 @@ export function clusterNames(cluster: string): ClusterNames {
   return {
     cluster,
     network: `${cluster}-net`,
-    volumes: { moodledata: `${cluster}-moodledata`, db: `${cluster}-db`, redis: `${cluster}-redis` },
+    volumes: { moodledata: `${cluster}-moodledata`, db: `${cluster}-dbdata`, redis: `${cluster}-redisdata` },
     container: (service, index) => (service === 'web' ? `${cluster}-web-${index ?? 1}` : `${cluster}-${service}`),
   };
 }

@@ -3,6 +3,7 @@
 import { UserError } from '../util/errors.ts';
 import { exec, inspectContainer, sleep } from './containers.ts';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { httpGet } from '../util/http.ts';
 
 const READY_PROBE = `$c = stream_context_create(['http' => ['ignore_errors' => true, 'timeout' => 5]]);
 $b = @file_get_contents('http://127.0.0.1:${RUNTIME_IMAGE.port}${RUNTIME_IMAGE.readyPath}', false, $c);
@@ -33,12 +34,13 @@ export async function waitReady(container: string, timeoutMs: number): Promise<v
   throw new UserError(`${container} not ready after ${timeoutMs / 1000} s; last /readyz answer: ${last}`);
 }
 
-export async function waitHttp(url: string, timeoutMs: number): Promise<void> {
+/** Waits for 200 from a URL; `host` is the Host header to send (the site's public host). */
+export async function waitHttp(url: string, timeoutMs: number, host?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     try {
-      const r = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+      const r = await httpGet(url, { host, timeoutMs: 10_000 });
       if (r.status === 200) return;
       last = `HTTP ${r.status}`;
     } catch (e) {

@@ -73,7 +73,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
       await track(n.container('lb'), ensureContainer(lbContainer(spec, tags, spec.web.nodes, SERVICE_UIDS.haproxy)));
-      await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000);
+      await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
     return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes: spec.web.nodes, tags, migrate };
   } catch (e) {

@@ -80,7 +80,7 @@ const pipelineSchema = z.object({
   /** Branch that deploys. @default "main" */
   branch: z.string().min(1).default('main'),
   /** Changed paths that start the pipeline: the Moodle version and the plugin manifest. @default ["moodle-ha.yaml", "plugins/**"] */
-  triggerPaths: z.array(z.string().min(1)).min(1).default(['moodle-ha.yaml', 'plugins/**']),
+  triggerPaths: z.array(z.string().min(1)).min(1).max(8, 'CodePipeline accepts at most 8 path patterns: merge some with globs').default(['moodle-ha.yaml', 'plugins/**']),
 }).strict();
 
 export const awsSchema = z

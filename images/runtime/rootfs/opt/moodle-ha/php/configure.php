@@ -4,7 +4,6 @@
 // in memory), and the code hash that readiness compares. Idempotent.
 define('CLI_SCRIPT', true);
 require('/var/www/moodle/config.php');
-require_once($CFG->dirroot . '/cache/locallib.php');
 
 $mh = mh_settings();
 $store = 'moodleha_redis';
@@ -20,7 +19,7 @@ $configuration = [
     'clustermode' => false,
 ];
 
-$writer = cache_config_writer::instance();
+$writer = \core_cache\config_writer::instance();
 $existing = $writer->get_all_stores();
 if (array_key_exists($store, $existing)) {
     $writer->edit_store_instance($store, 'redis', $configuration);
@@ -30,9 +29,9 @@ if (array_key_exists($store, $existing)) {
     echo "MUC: store $store added\n";
 }
 $writer->set_mode_mappings([
-    cache_store::MODE_APPLICATION => [$store],
-    cache_store::MODE_SESSION => [$store],
-    cache_store::MODE_REQUEST => ['default_request'],
+    \core_cache\store::MODE_APPLICATION => [$store],
+    \core_cache\store::MODE_SESSION => [$store],
+    \core_cache\store::MODE_REQUEST => ['default_request'],
 ]);
 echo "MUC: application and session caches mapped to $store\n";
 

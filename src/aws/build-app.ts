@@ -1,0 +1,102 @@
+// Builds the CDK app from a spec: the us-east-1 edge stack (when CloudFront is on), the image
+// pipeline stack (when the pipeline is on) and the main stack, in that deploy order. Used by the
+// app entry (src/aws/app.ts, which the cdk CLI runs) and in-process by `moodle-ha synth` and tests.
+import { App, type Environment } from 'aws-cdk-lib';
+import { isAbsolute, resolve } from 'node:path';
+import type { Spec } from '../spec/schema.ts';
+import { UserError } from '../util/errors.ts';
+import type { ImageSource } from './compute/image.ts';
+import { planDeployment, type Deployment } from './config.ts';
+import { EdgeStack } from './edge/edge-stack.ts';
+import { MoodleStack } from './moodle-stack.ts';
+import { addNagChecks, resolveAcknowledgements } from './nag.ts';
+import { PipelineStack } from './pipeline/pipeline-stack.ts';
+
+/** The image as the CLI knows it: a build-context folder, or a tag pushed by the pipeline. */
+export type ImageChoice = { readonly directory: string; readonly file?: string } | { readonly tag: string };
+
+export interface BuildOptions {
+  readonly spec: Spec;
+  /** Folder relative paths of the spec resolve against. @default process.cwd() */
+  readonly baseDir?: string;
+  /** @default - only the pipeline stack (when the pipeline is on), else an error */
+  readonly image?: ImageChoice;
+  /** Account to deploy to. @default spec.aws.account, then CDK_DEFAULT_ACCOUNT, else account-agnostic */
+  readonly account?: string;
+  /** Run cdk-nag (AwsSolutions) as a synthesis validation. @default true */
+  readonly nag?: boolean;
+  /** Lift RETAIN, snapshots and deletion protection (destroy --delete-data). @default false */
+  readonly deleteData?: boolean;
+  /** Where the cloud assembly is written. @default - the App's default (CDK_OUTDIR or a temp dir) */
+  readonly outdir?: string;
+  /** Use this app instead of a new one. */
+  readonly app?: App;
+}
+
+export interface MoodleApp {
+  readonly app: App;
+  readonly plan: Deployment;
+  readonly main?: MoodleStack;
+  readonly edge?: EdgeStack;
+  readonly pipeline?: PipelineStack;
+}
+
+export const EDGE_REGION = 'us-east-1';
+
+export function stackNames(name: string) {
+  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline` } as const;
+}
+
+export function buildMoodleApp(opts: BuildOptions): MoodleApp {
+  const plan = planDeployment(opts.spec);
+  const a = plan.aws;
+  const app = opts.app ?? new App(opts.outdir ? { outdir: opts.outdir } : {});
+  const account = opts.account ?? a.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+  const env = (region: string): Environment => ({ account, region });
+  const names = stackNames(plan.name);
+  const tags = { 'moodle-ha:cluster': plan.name, 'moodle-ha:profile': a.profile };
+
+  const pipeline = a.pipeline.enabled
+    ? new PipelineStack(app, names.pipeline, {
+      env: env(a.region), tags, description: `moodle-ha ${plan.name}: image pipeline`,
+      connectionArn: a.pipeline.connectionArn!, repository: a.pipeline.repository!, branch: a.pipeline.branch,
+      triggerPaths: a.pipeline.triggerPaths, deployRegions: [...new Set([a.region, EDGE_REGION])], deleteData: opts.deleteData,
+    })
+    : undefined;
+
+  if (!opts.image) {
+    if (!pipeline) {
+      throw new UserError('no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG');
+    }
+    if (opts.nag ?? true) addNagChecks(app);
+    else resolveAcknowledgements(app);
+    return { app, plan, pipeline };
+  }
+  let image: ImageSource;
+  if ('tag' in opts.image) {
+    if (!pipeline) throw new UserError(`--image-tag ${opts.image.tag} needs the pipeline's ECR repository: set aws.pipeline.enabled: true, or pass --image-dir DIR instead`);
+    image = { repository: pipeline.repository, tag: opts.image.tag };
+  } else {
+    image = { directory: opts.image.directory, file: opts.image.file };
+  }
+
+  const edge = a.edge.enabled
+    ? new EdgeStack(app, names.edge, {
+      env: env(EDGE_REGION), tags, description: `moodle-ha ${plan.name}: CloudFront certificate and WAF (us-east-1)`,
+      domain: plan.domain, hostedZone: a.hostedZone, rateLimit: a.edge.rateLimit,
+      edgeCertificateArn: a.edgeCertificateArn ?? (a.region === EDGE_REGION ? a.certificateArn : undefined),
+    })
+    : undefined;
+  const baseDir = opts.baseDir ?? process.cwd();
+  const main = new MoodleStack(app, names.main, {
+    env: env(a.region), tags, description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
+    plan, image, deleteData: opts.deleteData,
+    edge: edge ? { certificate: edge.certificate, webAclArn: edge.webAclArn } : undefined,
+    configBundleDir: plan.configBundle ? (isAbsolute(plan.configBundle) ? plan.configBundle : resolve(baseDir, plan.configBundle)) : undefined,
+  });
+  if (edge) main.addStackDependency(edge);
+  if (pipeline) main.addStackDependency(pipeline);
+  if (opts.nag ?? true) addNagChecks(app);
+  else resolveAcknowledgements(app);
+  return { app, plan, main, edge, pipeline };
+}

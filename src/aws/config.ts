@@ -1,0 +1,110 @@
+// The deployment plan: the spec turned into the numbers the CDK app uses, plus the rules that
+// need more than the `aws:` section (scaling, web sizes). Every problem names the spec path, the
+// rule and the fix; all problems are reported at once.
+import type { AwsSpec } from '../spec/aws.ts';
+import type { Spec } from '../spec/schema.ts';
+import { toMiB, type Duration } from '../spec/units.ts';
+import { UserError } from '../util/errors.ts';
+import { scheduledCapacity, type ScheduledCapacity } from './compute/schedule.ts';
+
+export interface WebSizing {
+  /** Fewest web tasks (never below 2 in production). */
+  readonly minTasks: number;
+  /** Most web tasks outside scheduled windows. */
+  readonly maxTasks: number;
+  /** Most web tasks any scheduled window allows: sizes the Auto Scaling group. */
+  readonly peakTasks: number;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+}
+
+export interface Deployment {
+  /** Base name of the stacks and named resources. */
+  readonly name: string;
+  readonly aws: AwsSpec;
+  readonly domain: string;
+  /** MOODLE_WWWROOT. */
+  readonly wwwroot: string;
+  readonly web: WebSizing;
+  readonly scaling: {
+    /** ALBRequestCountPerTarget target: requests per task per minute. */
+    readonly requestsPerTargetPerMinute: number;
+    readonly cpuPercent: number;
+    readonly scaleOutCooldown: Duration;
+    readonly scaleInCooldown: Duration;
+    readonly schedule: readonly ScheduledCapacity[];
+  };
+  readonly php: { readonly memoryLimit: string; readonly maxUpload: string; readonly fpmWorkers: number };
+  readonly site: { readonly fullName: string; readonly shortName: string; readonly adminUser: string; readonly adminEmail: string };
+  /** The spec's config bundle folder, if any (uploaded to the config bucket). */
+  readonly configBundle: string | undefined;
+}
+
+/** Memory sizes (MiB) Fargate accepts for a task CPU size. */
+export function fargateMemoryChoices(cpu: number): number[] {
+  if (cpu === 256) return [512, 1024, 2048];
+  const [lo, hi] = ({ 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] } as Record<number, [number, number]>)[cpu] ?? [0, -1];
+  const out: number[] = [];
+  for (let m = lo; m <= hi; m += 1024) out.push(m);
+  return out;
+}
+
+/** Builds the plan or throws a UserError listing every problem with its path and fix. */
+export function planDeployment(spec: Spec): Deployment {
+  const a = spec.aws;
+  const prod = a.profile === 'production';
+  const problems: string[] = [];
+  if (!a.domain) {
+    problems.push('aws.domain: required to deploy: set aws.domain to the public host name (e.g. "moodle.example.edu") and aws.hostedZone or aws.certificateArn for its certificate');
+  }
+  const floor = prod ? 2 : 1;
+  if (prod && spec.scaling.max < floor) {
+    problems.push(`scaling.max: production keeps at least ${floor} web tasks in different AZs but scaling.max is ${spec.scaling.max}: set scaling.max to ${floor} or more, or use aws.profile: small`);
+  }
+  spec.scaling.schedule.forEach((e, i) => {
+    if (prod && e.min >= 1 && e.min < floor) {
+      problems.push(`scaling.schedule.${i}.min: production keeps at least ${floor} web tasks, even in a quiet window: set min to ${floor} or more`);
+    }
+  });
+  const cpu = a.compute.taskCpu;
+  const memoryMiB = toMiB(spec.web.memory);
+  if (a.compute.type === 'fargate') {
+    const choices = fargateMemoryChoices(cpu);
+    if (!choices.includes(memoryMiB)) {
+      const gi = (m: number) => (m % 1024 === 0 ? `${m / 1024}Gi` : `${m}Mi`);
+      problems.push(`web.memory: Fargate runs a ${cpu}-unit task with one of ${gi(choices[0]!)}…${gi(choices.at(-1)!)} (${choices.length} sizes), not ${memoryMiB} MiB: set web.memory to e.g. "${gi(choices[0]!)}", or change aws.compute.taskCpu`);
+    }
+  } else if (memoryMiB < 512) {
+    problems.push(`web.memory: a web task needs at least 512 MiB on EC2, got ${memoryMiB} MiB: set web.memory to "1Gi" or more`);
+  }
+  let schedule: ScheduledCapacity[] = [];
+  try {
+    schedule = scheduledCapacity(spec.scaling.schedule, { min: Math.max(spec.scaling.min, floor), max: spec.scaling.max }, floor);
+  } catch (e) {
+    if (e instanceof UserError) problems.push(...e.details);
+    else throw e;
+  }
+  if (problems.length) {
+    throw new UserError(`the spec cannot be deployed to AWS (${problems.length} problem${problems.length > 1 ? 's' : ''}); nothing was changed:`, problems);
+  }
+  const minTasks = Math.max(spec.scaling.min, floor);
+  const maxTasks = Math.max(spec.scaling.max, minTasks);
+  const domain = a.domain!;
+  return {
+    name: spec.name,
+    aws: a,
+    domain,
+    wwwroot: `https://${domain}`,
+    web: { minTasks, maxTasks, peakTasks: Math.max(maxTasks, ...schedule.map((s) => s.maxCapacity)), cpu, memoryMiB },
+    scaling: {
+      requestsPerTargetPerMinute: Math.round(spec.scaling.targetRequestsPerNode * 60),
+      cpuPercent: spec.scaling.targetCpuPercent,
+      scaleOutCooldown: spec.scaling.scaleOutCooldown,
+      scaleInCooldown: spec.scaling.scaleInCooldown,
+      schedule,
+    },
+    php: { memoryLimit: `${toMiB(spec.web.phpMemory)}M`, maxUpload: `${toMiB(spec.web.maxUpload)}M`, fpmWorkers: spec.web.fpmWorkers },
+    site: { fullName: spec.site.fullName, shortName: spec.site.shortName, adminUser: spec.site.adminUser, adminEmail: spec.site.adminEmail },
+    configBundle: spec.configBundle,
+  };
+}

@@ -1,0 +1,107 @@
+// Aurora MySQL 3: a writer and readers pinned to other AZs (provisioned or Serverless v2),
+// encrypted, TLS required by the cluster parameter group, backups with point-in-time restore,
+// credentials generated into Secrets Manager. Deleting the stack leaves a final snapshot.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.ts';
+
+export const DATABASE_NAME = 'moodle';
+export const DATABASE_USER = 'moodle';
+/** Not 3306: AwsSolutions-RDS11 asks for a non-default port, and the image reads MOODLE_DB_PORT. */
+export const DATABASE_PORT = 3307;
+
+export interface DatabaseProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** Zones for the writer (first) and the readers (the others, in turn). */
+  readonly availabilityZones: readonly string[];
+  /** provisioned instances or Serverless v2. @default "provisioned" */
+  readonly engine?: 'provisioned' | 'serverless';
+  /** Instance class (provisioned). @default "db.r6g.large" */
+  readonly instanceClass?: string;
+  /** Serverless v2 capacity range in ACUs. @default 0.5 to 16 */
+  readonly minCapacity?: number;
+  readonly maxCapacity?: number;
+  /** Readers, each in another AZ than the writer when possible. @default 1 */
+  readonly readers?: number;
+  /** Automated backup retention (point-in-time restore window). @default Duration.days(14) */
+  readonly backupRetention?: Duration;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** What happens to the cluster when it leaves the stack. @default RemovalPolicy.SNAPSHOT */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Retention of the exported database logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Cluster identifier. @default - generated */
+  readonly clusterIdentifier?: string;
+}
+
+export class Database extends Construct implements ec2.IConnectable {
+  readonly cluster: rds.DatabaseCluster;
+  readonly secret: secretsmanager.ISecret;
+  readonly connections: ec2.Connections;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly port = DATABASE_PORT;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    const serverless = (props.engine ?? 'provisioned') === 'serverless';
+    const azs = props.availabilityZones;
+    const instanceType = new ec2.InstanceType((props.instanceClass ?? 'db.r6g.large').replace(/^db\./, ''));
+    const instance = (name: string, az: string, reader: boolean) => serverless
+      ? (reader ? rds.ClusterInstance.serverlessV2(name, { availabilityZone: az, scaleWithWriter: true, publiclyAccessible: false }) : rds.ClusterInstance.serverlessV2(name, { availabilityZone: az, publiclyAccessible: false }))
+      : rds.ClusterInstance.provisioned(name, { instanceType, availabilityZone: az, publiclyAccessible: false });
+    const readers = Array.from({ length: props.readers ?? 1 }, (_, i) => instance(`Reader${i + 1}`, azs[(i + 1) % azs.length]!, true));
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Aurora: MySQL from the Moodle tasks only',
+      allowAllOutbound: false,
+    });
+    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_3 }),
+      description: 'Moodle: TLS required, utf8mb4',
+      parameters: {
+        require_secure_transport: 'ON',
+        character_set_server: 'utf8mb4',
+        collation_server: 'utf8mb4_unicode_ci',
+      },
+    });
+    this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+      engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_3 }),
+      clusterIdentifier: props.clusterIdentifier,
+      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
+      defaultDatabaseName: DATABASE_NAME,
+      port: DATABASE_PORT,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      writer: instance('Writer', azs[0]!, false),
+      readers,
+      serverlessV2MinCapacity: serverless ? (props.minCapacity ?? 0.5) : undefined,
+      serverlessV2MaxCapacity: serverless ? (props.maxCapacity ?? 16) : undefined,
+      parameterGroup,
+      storageEncrypted: true,
+      iamAuthentication: true,
+      backup: { retention: props.backupRetention ?? Duration.days(14), preferredWindow: '01:00-02:00' },
+      preferredMaintenanceWindow: 'sun:03:00-sun:04:00',
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+      copyTagsToSnapshot: true,
+      cloudwatchLogsExports: ['error', 'slowquery', 'audit', 'general'],
+      cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.secret = this.cluster.secret!;
+    this.connections = this.cluster.connections;
+
+    acknowledge(this.cluster.node.findChild('Secret'), 'SMG4', 'The password reaches tasks as an ECS secret at task start; rotating it without a redeploy would lock out every running web task. Rotate with a deploy (docs/aws.md).');
+    acknowledge(this.cluster, 'RDS14', 'Backtrack is not used: recovery is point-in-time restore from the automated backups, which does not rewind the live cluster under running tasks.');
+    if (!(props.deletionProtection ?? true)) {
+      acknowledge(this.cluster, 'RDS10', 'Deletion protection is off only in the small profile or during `destroy --delete-data`; the cluster still leaves a final snapshot unless data deletion was asked for.');
+    }
+  }
+}

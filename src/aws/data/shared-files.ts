@@ -1,0 +1,139 @@
+// moodledata, the one shared folder: EFS (Elastic throughput, encrypted, a mount target per AZ,
+// an access point owned by the image's uid/gid, TLS + IAM authorised mounts, daily AWS Backup,
+// RETAIN) or, as an option for EC2 capacity, an NFS server you already run.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { RUNTIME_IMAGE } from '../../contract/image.ts';
+import { acknowledgeFinding } from '../nag.ts';
+
+export const SHARED_VOLUME = 'moodledata';
+
+/** What a task definition needs from the shared storage. */
+export interface ISharedFiles {
+  /** The task volume named SHARED_VOLUME. */
+  readonly volume: ecs.Volume;
+  /** Lets the tasks' role mount the volume read-write. */
+  grantMount(grantee: iam.IGrantable): void;
+  /** Lets a tier reach the storage over NFS. */
+  allowFrom(peer: ec2.IConnectable): void;
+}
+
+export interface EfsSharedFilesProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** How long daily recovery points are kept. @default Duration.days(35) */
+  readonly backupRetention?: Duration;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class EfsSharedFiles extends Construct implements ISharedFiles {
+  readonly fileSystem: efs.FileSystem;
+  readonly accessPoint: efs.AccessPoint;
+  readonly volume: ecs.Volume;
+  readonly backupPlan: backup.BackupPlan;
+
+  constructor(scope: Construct, id: string, props: EfsSharedFilesProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroup: new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.vpc, description: 'EFS moodledata: NFS from the Moodle tasks only', allowAllOutbound: false }),
+      encrypted: true,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      lifecyclePolicy: efs.LifecyclePolicy.AFTER_30_DAYS,
+      outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
+      enableAutomaticBackups: false, // the backup plan below, with our retention
+      allowAnonymousAccess: false,
+      removalPolicy,
+    });
+    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyUnencryptedMounts',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['*'],
+      conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+    }));
+    const owner = { uid: String(RUNTIME_IMAGE.uid), gid: String(RUNTIME_IMAGE.gid) };
+    this.accessPoint = this.fileSystem.addAccessPoint('Moodledata', {
+      path: '/moodledata',
+      posixUser: owner,
+      createAcl: { ownerUid: owner.uid, ownerGid: owner.gid, permissions: '750' },
+    });
+    this.volume = {
+      name: SHARED_VOLUME,
+      efsVolumeConfiguration: {
+        fileSystemId: this.fileSystem.fileSystemId,
+        transitEncryption: 'ENABLED',
+        authorizationConfig: { accessPointId: this.accessPoint.accessPointId, iam: 'ENABLED' },
+      },
+    };
+
+    const vault = new backup.BackupVault(this, 'Vault', { removalPolicy: RemovalPolicy.RETAIN });
+    this.backupPlan = new backup.BackupPlan(this, 'Backups', {
+      backupVault: vault,
+      backupPlanRules: [new backup.BackupPlanRule({
+        ruleName: 'daily',
+        scheduleExpression: events.Schedule.cron({ hour: '2', minute: '30' }),
+        startWindow: Duration.hours(1),
+        completionWindow: Duration.hours(8),
+        deleteAfter: props.backupRetention ?? Duration.days(35),
+      })],
+    });
+    const selection = this.backupPlan.addSelection('Moodledata', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)] });
+    acknowledgeFinding(selection, { rule: 'IAM4', finding: /AWSBackupServiceRolePolicyForBackup$/, reason: 'AWS Backup selection role uses AWSBackupServiceRolePolicyForBackup, the AWS-maintained policy for backup jobs; the selection limits it to this file system.' });
+  }
+
+  grantMount(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      resources: [this.fileSystem.fileSystemArn],
+      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
+    }));
+  }
+
+  allowFrom(peer: ec2.IConnectable): void {
+    this.fileSystem.connections.allowDefaultPortFrom(peer, 'NFS from the Moodle tasks');
+  }
+}
+
+export interface NfsSharedFilesProps {
+  /** Host name or IP address of the NFS server. */
+  readonly server: string;
+  /** Exported path. @default "/" */
+  readonly path?: string;
+}
+
+/** An existing NFS server (EC2 capacity only: Fargate cannot mount Docker volumes). */
+export class NfsSharedFiles extends Construct implements ISharedFiles {
+  readonly volume: ecs.Volume;
+
+  constructor(scope: Construct, id: string, props: NfsSharedFilesProps) {
+    super(scope, id);
+    this.volume = {
+      name: SHARED_VOLUME,
+      dockerVolumeConfiguration: {
+        driver: 'local',
+        scope: ecs.Scope.SHARED,
+        autoprovision: true,
+        driverOpts: { type: 'nfs', device: `:${props.path ?? '/'}`, o: `addr=${props.server},nfsvers=4.1,rw,hard,timeo=600,retrans=2,noresvport` },
+      },
+    };
+  }
+
+  grantMount(): void {
+    // NFS authorises by network address; the server's exports decide.
+  }
+
+  allowFrom(): void {
+    // The server is outside this stack: allow the tasks' security group on the server's side.
+  }
+}

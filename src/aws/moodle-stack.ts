@@ -1,0 +1,223 @@
+// The main stack: the whole highly available Moodle in one region, composed from one construct per
+// concern. Security groups admit only the tier in front: internet/CloudFront → ALB → tasks →
+// Aurora, cache and moodledata.
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { MoodleCluster } from './compute/cluster.ts';
+import { containerImage, type ImageSource } from './compute/image.ts';
+import { MigrateRunner } from './compute/migrate-runner.ts';
+import { MoodleTasks } from './compute/moodle-tasks.ts';
+import { cronService, webService } from './compute/services.ts';
+import { addWebScaling } from './compute/web-scaling.ts';
+import type { Deployment } from './config.ts';
+import { ConfigBucket, LogBucket } from './data/buckets.ts';
+import { Cache } from './data/cache.ts';
+import { Database, DATABASE_NAME, DATABASE_USER } from './data/database.ts';
+import { EfsSharedFiles, NfsSharedFiles, type ISharedFiles } from './data/shared-files.ts';
+import { CloudFrontPrefixList } from './edge/cloudfront-prefix-list.ts';
+import { EdgeDistribution } from './edge/distribution.ts';
+import { MoodleWebAcl } from './edge/waf-rules.ts';
+import { LoadBalancer } from './loadbalancer/load-balancer.ts';
+import { Network } from './network/network.ts';
+import { AlarmTopic } from './observability/alarm-topic.ts';
+import { MoodleAlarms } from './observability/alarms.ts';
+import { MoodleDashboard } from './observability/dashboard.ts';
+import { MoodleEvents } from './observability/events.ts';
+import { acknowledgeFrameworkResources } from './framework-acks.ts';
+import { acknowledge } from './nag.ts';
+
+export interface MoodleStackProps extends StackProps {
+  readonly plan: Deployment;
+  readonly image: ImageSource;
+  /** CloudFront's us-east-1 certificate and web ACL. @default - no CloudFront (WAF on the ALB) */
+  readonly edge?: { readonly certificate: acm.ICertificate; readonly webAclArn: string };
+  /** Absolute path of the config bundle folder to upload. @default - none */
+  readonly configBundleDir?: string;
+  /** Lift RETAIN, snapshots and deletion protection so `destroy` deletes the data. @default false */
+  readonly deleteData?: boolean;
+}
+
+export class MoodleStack extends Stack {
+  readonly plan: Deployment;
+  readonly network: Network;
+  readonly database: Database;
+  readonly cache: Cache;
+  readonly sharedFiles: ISharedFiles;
+  readonly loadBalancer: LoadBalancer;
+  readonly compute: MoodleCluster;
+  readonly tasks: MoodleTasks;
+  readonly webService: ecs.BaseService;
+  readonly cronService: ecs.BaseService;
+  readonly migrate: MigrateRunner;
+  readonly alarmTopic: AlarmTopic;
+  readonly alarms: MoodleAlarms;
+  readonly distribution?: EdgeDistribution;
+  private zones?: string[];
+
+  constructor(scope: Construct, id: string, props: MoodleStackProps) {
+    super(scope, id, { ...props, crossRegionReferences: props.edge !== undefined });
+    const plan = (this.plan = props.plan);
+    const a = plan.aws;
+    const deleteData = props.deleteData ?? false;
+    const prod = a.profile === 'production';
+    const logRetention = (a.logRetention.seconds / 86400) as logs.RetentionDays;
+    const zones = this.availabilityZones;
+
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: a.alarmEmail });
+    const topic = this.alarmTopic.topic;
+    const network = (this.network = new Network(this, 'Network', { availabilityZones: zones, natGateways: a.natGateways, flowLogRetention: logRetention }));
+    const vpc = network.vpc;
+    const accessLogs = new LogBucket(this, 'AccessLogs', { deleteWithStack: deleteData, expireAfterDays: Math.max(90, logRetention) });
+    const config = new ConfigBucket(this, 'Config', { accessLogs: accessLogs.bucket, bundleDirectory: props.configBundleDir, deleteWithStack: deleteData });
+
+    // Data tier.
+    this.database = new Database(this, 'Database', {
+      vpc, subnets: network.dataSubnets, availabilityZones: zones,
+      engine: a.database.engine, instanceClass: a.database.instanceClass,
+      minCapacity: a.database.minCapacity, maxCapacity: a.database.maxCapacity, readers: a.database.readers,
+      backupRetention: Duration.seconds(a.database.backupRetention.seconds),
+      deletionProtection: deleteData ? false : a.database.deletionProtection,
+      removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
+      logRetention,
+    });
+    this.cache = new Cache(this, 'Cache', {
+      vpc, subnets: network.dataSubnets, availabilityZones: zones,
+      engine: a.cache.engine, nodeType: a.cache.nodeType, replicas: a.cache.replicas,
+    });
+    const efsFiles = a.sharedFiles.type === 'efs'
+      ? new EfsSharedFiles(this, 'SharedFiles', {
+        vpc, subnets: network.dataSubnets,
+        backupRetention: Duration.seconds(a.sharedFiles.backupRetention.seconds),
+        removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      })
+      : undefined;
+    this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', { server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath });
+    const adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
+      description: `Password of the Moodle admin user "${plan.site.adminUser}" (MOODLE_ADMIN_PASSWORD, used by the install)`,
+      generateSecretString: { passwordLength: 24, excludeCharacters: `"'\\/@\`$` },
+    });
+    acknowledge(adminPassword, 'SMG4', 'Used once, by the install, to create the admin user; afterwards the password lives in Moodle, so rotating the secret would change nothing.');
+
+    // Entry: certificate, CloudFront restriction, load balancer, WAF.
+    const zone = a.hostedZone ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: a.hostedZone.id, zoneName: a.hostedZone.name }) : undefined;
+    const certificate = a.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'Certificate', a.certificateArn)
+      : new acm.Certificate(this, 'Certificate', { domainName: plan.domain, validation: acm.CertificateValidation.fromDns(zone) });
+    let originSecret: secretsmanager.Secret | undefined;
+    let cloudFront: { prefixListId: string; originSecret: string } | undefined;
+    if (props.edge) {
+      originSecret = new secretsmanager.Secret(this, 'OriginSecret', {
+        description: 'Value of the X-Origin-Verify header CloudFront adds and the ALB requires',
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+      acknowledge(originSecret, 'SMG4', 'The header value lives in CloudFront and the ALB rule too: rotating means a redeploy with a new value (docs/aws.md), not a Lambda rotation.');
+      cloudFront = { prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: originSecret.secretValue.unsafeUnwrap() };
+    }
+    const lb = (this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
+      vpc, subnets: network.publicSubnets, certificate, accessLogs: accessLogs.bucket,
+      deregistrationDelay: Duration.seconds(a.deregistrationDelay.seconds),
+      cloudFront, deletionProtection: prod && !deleteData,
+    }));
+    if (!props.edge) {
+      const acl = new MoodleWebAcl(this, 'Waf', { scope: 'REGIONAL', rateLimit: a.edge.rateLimit, metricPrefix: `${plan.name}-alb` });
+      new wafv2.CfnWebACLAssociation(this, 'WafOnAlb', { resourceArn: lb.alb.loadBalancerArn, webAclArn: acl.webAcl.attrArn });
+    }
+
+    // Compute.
+    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Moodle tasks: HTTP from the ALB only', allowAllOutbound: true });
+    taskSecurityGroup.connections.allowFrom(lb, ec2.Port.tcp(RUNTIME_IMAGE.port), 'HTTP from the load balancer');
+    this.database.connections.allowDefaultPortFrom(taskSecurityGroup, 'MySQL from the Moodle tasks');
+    this.cache.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
+    this.sharedFiles.allowFrom(taskSecurityGroup);
+    this.compute = new MoodleCluster(this, 'Compute', {
+      vpc, subnets: network.appSubnets, clusterName: plan.name, compute: a.compute.type, instanceType: a.compute.instanceType,
+      minInstances: prod ? 2 : 1, maxInstances: plan.web.peakTasks + 2, notifications: topic, ecsExec: a.ecsExec,
+    });
+    const cluster = this.compute.cluster;
+    this.tasks = new MoodleTasks(this, 'Tasks', {
+      familyPrefix: plan.name, compute: a.compute.type, image: containerImage(this, props.image),
+      cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, sharedFiles: this.sharedFiles, logRetention,
+      grantConfigRead: (g) => config.grantReadBundle(g),
+      facts: {
+        wwwroot: plan.wwwroot,
+        dbHost: this.database.cluster.clusterEndpoint.hostname, dbPort: this.database.port, dbName: DATABASE_NAME, dbUser: DATABASE_USER,
+        redisHost: this.cache.replicationGroup.attrPrimaryEndPointAddress, redisPort: this.cache.port,
+        configBundleUri: config.bundleUri,
+        phpMemoryLimit: plan.php.memoryLimit, fpmWorkers: plan.php.fpmWorkers, maxUpload: plan.php.maxUpload,
+        adminUser: plan.site.adminUser, adminEmail: plan.site.adminEmail, siteFullName: plan.site.fullName, siteShortName: plan.site.shortName,
+        secrets: {
+          dbPassword: ecs.Secret.fromSecretsManager(this.database.secret, 'password'),
+          redisPassword: ecs.Secret.fromSecretsManager(this.cache.authToken),
+          adminPassword: ecs.Secret.fromSecretsManager(adminPassword),
+        },
+      },
+    });
+    const serviceProps = {
+      cluster, compute: a.compute.type, capacityProviderStrategies: this.compute.capacityProviderStrategies,
+      securityGroup: taskSecurityGroup, subnets: network.appSubnets, ecsExec: a.ecsExec,
+    } as const;
+    this.migrate = new MigrateRunner(this, 'Migrate', {
+      ...serviceProps, taskDefinition: this.tasks.definitions.migrate,
+      subnets: vpc.selectSubnets(network.appSubnets).subnets, logRetention,
+    });
+    this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup);
+    if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
+    if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
+    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, desiredCount: plan.web.minTasks });
+    this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
+    this.webService.node.addDependency(this.migrate);
+    this.cronService.node.addDependency(this.migrate);
+    addWebScaling(this, { service: this.webService, targetGroup: lb.targetGroup, web: plan.web, scaling: plan.scaling });
+
+    // Edge and DNS.
+    let aliasTarget: route53.RecordTarget = route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(lb.alb));
+    if (props.edge && cloudFront) {
+      this.distribution = new EdgeDistribution(this, 'Edge', {
+        loadBalancer: lb.alb, domain: plan.domain, certificate: props.edge.certificate, webAclArn: props.edge.webAclArn,
+        originSecret: cloudFront.originSecret, logBucket: accessLogs.bucket, priceClass: a.edge.priceClass,
+      });
+      aliasTarget = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution.distribution));
+    }
+    if (zone) {
+      new route53.ARecord(this, 'SiteA', { zone, recordName: plan.domain, target: aliasTarget });
+      new route53.AaaaRecord(this, 'SiteAaaa', { zone, recordName: plan.domain, target: aliasTarget });
+    }
+
+    // Observability.
+    this.alarms = new MoodleAlarms(this, 'Monitoring', {
+      topic, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, database: this.database.cluster,
+      hasReaders: a.database.readers > 0, maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
+      cacheNodes: this.cache.memberClusterIds, fileSystem: efsFiles?.fileSystem,
+    });
+    new MoodleEvents(this, 'Events', { topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService });
+    new MoodleDashboard(this, 'Dashboard', {
+      name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
+      database: this.database.cluster, cacheNodes: this.cache.memberClusterIds, fileSystemId: efsFiles?.fileSystem.fileSystemId, alarms: this.alarms.alarms,
+    });
+
+    new CfnOutput(this, 'SiteUrl', { value: plan.wwwroot, description: 'MOODLE_WWWROOT' });
+    new CfnOutput(this, 'AdminPasswordSecret', { value: adminPassword.secretName, description: 'aws secretsmanager get-secret-value --secret-id <this>' });
+    new CfnOutput(this, 'LoadBalancerDns', { value: lb.alb.loadBalancerDnsName });
+    if (this.distribution) new CfnOutput(this, 'CloudFrontDomain', { value: this.distribution.distribution.distributionDomainName });
+    new CfnOutput(this, 'ConfigBundle', { value: config.bundleUri, description: 'MOODLE_CONFIG_BUNDLE' });
+    acknowledgeFrameworkResources(this);
+  }
+
+  /** Zones as tokens (Fn::GetAZs) or the spec's names: never a context lookup, so synth stays offline. */
+  override get availabilityZones(): string[] {
+    if (!this.zones) {
+      const a = this.plan.aws;
+      this.zones = a.availabilityZones ? [...a.availabilityZones] : Array.from({ length: a.azs }, (_, i) => Fn.select(i, Fn.getAzs()));
+    }
+    return this.zones;
+  }
+}
