@@ -42,6 +42,7 @@ export interface MoodleApp {
 }
 
 export const EDGE_REGION = 'us-east-1';
+const STRONG_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 
 export function stackNames(name: string) {
   return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline` } as const;
@@ -51,6 +52,8 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const plan = planDeployment(opts.spec);
   const a = plan.aws;
   const app = opts.app ?? new App(opts.outdir ? { outdir: opts.outdir } : {});
+  // Cross-stack references (edge → main, pipeline → main) protect the producer from deletion.
+  if (app.node.tryGetContext(STRONG_REFERENCES) === undefined) app.node.setContext(STRONG_REFERENCES, 'strong');
   const account = opts.account ?? a.account ?? process.env.CDK_DEFAULT_ACCOUNT;
   const env = (region: string): Environment => ({ account, region });
   const names = stackNames(plan.name);

@@ -35,8 +35,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
   const { spec } = loaded;
   const n = clusterNames(spec.name);
   await requireDocker();
-  const moodleDir = requireMoodleTree(spec);
   await checkPorts(spec);
+  const moodleDir = requireMoodleTree(spec);
 
   const tags = await progress.step('images', async () => {
     const runtime = await buildRuntimeImage({ codeDir: moodleDir, spec, baseDir: loaded.baseDir }, progress);

@@ -18,8 +18,9 @@ export function cdkBin(): string {
 
 /** The --app command: this Node, the tsx loader (by absolute URL) and the app entry. */
 export function appCommand(): string {
-  const tsx = import.meta.resolve('tsx');
-  return `"${process.execPath}" --import "${tsx}" "${APP_ENTRY}"`;
+  // The cdk CLI runs this through a shell: quote only what needs it (it strips surrounding quotes).
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [process.execPath, '--import', import.meta.resolve('tsx'), APP_ENTRY].map(q).join(' ');
 }
 
 export interface CdkRun {

@@ -70,17 +70,28 @@ function secretValues(f: TaskFacts): Record<string, ecs.Secret> {
   };
 }
 
-/** The environment and secrets of one mode, checked against the contract. */
+/**
+ * The environment and secrets of one mode: every variable the contract declares for the mode, with
+ * the AWS value or else the contract's default, so the image never falls back to a guess; checked
+ * against the contract.
+ */
 export function containerSettings(mode: ImageMode, facts: TaskFacts): ContainerSettings {
-  const contract = varsForMode(mode);
   const plain = plainValues(facts);
   const secret = secretValues(facts);
   const environment: Record<string, string> = {};
   const secrets: Record<string, ecs.Secret> = {};
-  for (const v of contract) {
-    if (v.secret && secret[v.name]) secrets[v.name] = secret[v.name]!;
-    else if (!v.secret && plain[v.name] !== undefined) environment[v.name] = plain[v.name]!;
+  const missing: string[] = [];
+  for (const v of varsForMode(mode)) {
+    if (v.secret) {
+      if (secret[v.name]) secrets[v.name] = secret[v.name]!;
+      else missing.push(v.name);
+    } else {
+      const value = plain[v.name] ?? v.default;
+      if (value === undefined) missing.push(v.name);
+      else environment[v.name] = value;
+    }
   }
+  if (missing.length) throw new Error(`the contract declares ${missing.join(', ')} for mode ${mode} but the AWS target has no value: add ${missing.length > 1 ? 'them' : 'it'} to src/aws/compute/task-environment.ts`);
   const problems = checkEnvironment(mode, environment, Object.keys(secrets));
   if (problems.length) throw new Error(`the ${mode} task would break the image's env contract:\n  ${problems.join('\n  ')}`);
   return { environment, secrets };

@@ -52,7 +52,10 @@ export class EfsSharedFiles extends Construct implements ISharedFiles {
       lifecyclePolicy: efs.LifecyclePolicy.AFTER_30_DAYS,
       outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
       enableAutomaticBackups: false, // the backup plan below, with our retention
-      allowAnonymousAccess: false,
+      // Not CDK's default statement (ClientRootAccess + ClientWrite for any principal via a mount
+      // target): the policy below only denies unencrypted access and allows nothing, so a mount
+      // needs an IAM identity allowed by its own policy (the task role, through the access point).
+      allowAnonymousAccess: true,
       removalPolicy,
     });
     this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({

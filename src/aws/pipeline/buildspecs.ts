@@ -17,9 +17,11 @@ export function buildSpec(): codebuild.BuildSpec {
       },
       build: {
         commands: [
-          // The image build command of the moodle-ha CLI (src/image): builds the runtime image with
-          // the Moodle version and plugins of moodle-ha.yaml.
-          'npx moodle-ha image build --tag "$REPOSITORY_URI:$IMAGE_TAG"',
+          // The Moodle release of moodle-ha.yaml (checksum verified), then `moodle-ha build`, which
+          // builds the runtime image with the manifest's plugins and prints its tag first.
+          'npx moodle-ha moodle download',
+          'IMAGE="$(npx moodle-ha build | head -n 1)"',
+          'docker tag "$IMAGE" "$REPOSITORY_URI:$IMAGE_TAG"',
           'docker push "$REPOSITORY_URI:$IMAGE_TAG"',
         ],
       },

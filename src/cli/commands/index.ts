@@ -1,10 +1,14 @@
 // Every CLI command, in the order `moodle-ha --help` lists them. One file per command.
 import type { Command } from '../command.ts';
 import { buildCommand } from './build.ts';
+import { deployCommand } from './deploy.ts';
+import { destroyCommand } from './destroy.ts';
+import { diffCommand } from './diff.ts';
 import { downCommand } from './down.ts';
 import { logsCommand } from './logs.ts';
 import { moodleDownloadCommand, moodleImportCommand, moodleListCommand } from './moodle.ts';
 import { statusCommand } from './status.ts';
+import { synthCommand } from './synth.ts';
 import { upCommand } from './up.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -16,4 +20,8 @@ export const COMMANDS: readonly Command[] = [
   moodleImportCommand,
   moodleDownloadCommand,
   moodleListCommand,
+  synthCommand,
+  diffCommand,
+  deployCommand,
+  destroyCommand,
 ];

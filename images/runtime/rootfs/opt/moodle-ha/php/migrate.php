@@ -18,6 +18,10 @@ function php_cli(string $script, array $args = []): int {
 }
 
 $mh = mh_settings();
+if (!is_dir($mh['dataroot']) && !@mkdir($mh['dataroot'], 02770, true)) {
+    say("dataroot {$mh['dataroot']} does not exist and cannot be created");
+    exit(73);
+}
 $lockTimeout = (int) mh_env('MOODLE_MIGRATE_LOCK_TIMEOUT', '1800');
 
 // 1. Reach the database (it may still be starting).

@@ -1,0 +1,156 @@
+// The runtime image with its defaults, built with the probe tree (no Moodle): PHP and its
+// extensions, the server user, read-only code, production settings, health, static files,
+// X-Accel-Redirect from the dataroot volume, and files that must never be served.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
+import { http, probeImage, PROBE_TREE, putFiles, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
+
+/** What Moodle 4.5 needs (admin/environment.xml), plus what this image promises (redis, igbinary, opcache). */
+const EXTENSIONS = ['ctype', 'curl', 'dom', 'fileinfo', 'gd', 'iconv', 'intl', 'json', 'mbstring', 'openssl', 'simplexml', 'sodium', 'xml', 'xmlreader', 'zip', 'zlib', 'mysqli', 'opcache', 'redis', 'soap', 'exif', 'igbinary'];
+
+interface Probe { php: string; sapi: string; uid: number; extensions: string[]; ini: Record<string, string>; code_writable: boolean; env_wwwroot: string }
+
+const session = new TestSession();
+let web: StartedContainer;
+let port: number;
+const dataFile = { name: `probe-${session.id}.txt`, content: `dataroot file of test session ${session.id}\n` };
+
+/** Files that must never be served, put into the (root-owned) code folder; plus one that must be. */
+const HIDDEN = ['.env', '.git/config', '.hidden.php', 'composer.json', 'composer.lock', 'vendor/autoload.php', 'vendor/lib/readme.txt', 'README.md', 'upgrade.txt', 'lib/db/install.xml', 'admin/tool/x/tests/fixture.txt', 'build.sh', 'dump.sql', 'phpunit.xml.dist'];
+const VISIBLE = 'note.txt';
+
+before(async () => {
+  const image = await probeImage();
+  const network = await session.network();
+  const data = await session.volume('data');
+  web = await session.start({
+    image,
+    role: 'web',
+    env: { MOODLE_WWWROOT: 'http://probe.test' },
+    network,
+    publish: [RUNTIME_IMAGE.port],
+    volumes: [{ volume: data, target: RUNTIME_IMAGE.sharedDataDir }],
+    files: [{ dir: RUNTIME_IMAGE.codeDir, files: [...HIDDEN, VISIBLE].map((path) => ({ path, content: `<?php echo "served: ${path}";\n`, mode: 0o444 })) }],
+  });
+  port = await web.hostPort(RUNTIME_IMAGE.port);
+  await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+}, { timeout: 15 * 60_000 });
+
+after(() => session.cleanup(), { timeout: 120_000 });
+
+async function probe(): Promise<Probe> {
+  const r = await http(port, '/index.php');
+  assert.equal(r.status, 200, r.body.toString());
+  return JSON.parse(r.body.toString()) as Probe;
+}
+
+describe('runtime image: PHP', () => {
+  test('PHP 8.2 under FPM with every extension Moodle 4.5 needs', async () => {
+    const p = await probe();
+    assert.match(p.php, /^8\.2\./);
+    assert.equal(p.sapi, 'fpm-fcgi');
+    const loaded = new Set(p.extensions);
+    const missing = EXTENSIONS.filter((e) => !loaded.has(e === 'opcache' ? 'zend opcache' : e));
+    assert.deepEqual(missing, [], `missing PHP extensions: ${missing.join(', ')}`);
+  });
+  test('the CLI (migrate, cron) has the same extensions', async () => {
+    const r = await web.exec(['php', '-r', 'echo json_encode(array_map("strtolower", get_loaded_extensions()));']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const loaded = new Set(JSON.parse(r.stdout) as string[]);
+    assert.deepEqual(EXTENSIONS.filter((e) => !loaded.has(e === 'opcache' ? 'zend opcache' : e)), []);
+  });
+  test('production settings by default', async () => {
+    const { ini } = await probe();
+    assert.equal(ini['max_input_vars'], '5000');
+    assert.equal(ini['opcache.enable'], '1');
+    assert.equal(ini['opcache.validate_timestamps'], '0', 'OPcache must not stat the read-only code');
+    assert.equal(ini['memory_limit'], '256M');
+    assert.equal(ini['upload_max_filesize'], '100M');
+    assert.equal(ini['post_max_size'], '100M');
+  });
+  test('PHP-FPM runs the default 8 workers', async () => {
+    const r = await web.exec(['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -c "^php-fpm: pool moodle"']);
+    assert.equal(r.stdout.trim(), '8', r.stderr);
+  });
+});
+
+describe('runtime image: user and files', () => {
+  test(`runs as uid ${RUNTIME_IMAGE.uid}, web and CLI`, async () => {
+    assert.equal((await probe()).uid, RUNTIME_IMAGE.uid);
+    assert.equal((await web.exec(['id', '-u'])).stdout.trim(), String(RUNTIME_IMAGE.uid));
+  });
+  test('the code folder cannot be changed; the dataroot can', async () => {
+    assert.equal((await probe()).code_writable, false);
+    const code = await web.exec(['sh', '-c', `touch ${RUNTIME_IMAGE.codeDir}/x.php || touch ${RUNTIME_IMAGE.codeDir}/index.php`]);
+    assert.notEqual(code.exitCode, 0, 'the server user could write into the code folder');
+    const data = await web.exec(['sh', '-c', `touch ${RUNTIME_IMAGE.sharedDataDir}/w && rm ${RUNTIME_IMAGE.sharedDataDir}/w`]);
+    assert.equal(data.exitCode, 0, `dataroot not writable: ${data.stderr}`);
+  });
+});
+
+describe('runtime image: HTTP', () => {
+  test('/healthz answers 200 "ok" and is never cached', async () => {
+    const r = await http(port, RUNTIME_IMAGE.healthPath);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString().trim(), 'ok');
+    assert.match(String(r.headers['cache-control']), /no-store|no-cache/);
+  });
+  test('static files: public, long-lived cache headers', async () => {
+    const r = await http(port, '/static/probe.css');
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['cache-control']), /\bpublic\b/);
+    const expires = Date.parse(String(r.headers['expires']));
+    assert.ok(expires > Date.now() + 6 * 86400_000, `Expires ${r.headers['expires']} is not days ahead`);
+    assert.equal(r.headers['content-encoding'], undefined, 'not compressed unless asked');
+    assert.deepEqual(r.body, readFileSync(join(PROBE_TREE, 'static', 'probe.css')));
+  });
+  test('static files are gzip-encoded when asked', async () => {
+    const r = await http(port, '/static/probe.css', { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-encoding'], 'gzip');
+    assert.match(String(r.headers['vary']), /Accept-Encoding/i);
+    assert.deepEqual(gunzipSync(r.body), readFileSync(join(PROBE_TREE, 'static', 'probe.css')));
+  });
+  test('X-Accel-Redirect serves a file from the dataroot volume; /dataroot/ is internal', async () => {
+    await web.exec(['sh', '-c', `printf '%s' '${dataFile.content}' > ${RUNTIME_IMAGE.sharedDataDir}/${dataFile.name}`]);
+    const r = await http(port, `/sendfile.php?name=${dataFile.name}`);
+    assert.equal(r.status, 200, r.body.toString());
+    assert.equal(r.body.toString(), dataFile.content);
+    const direct = await http(port, `/dataroot/${dataFile.name}`);
+    assert.equal(direct.status, 404, 'the dataroot must not be reachable directly');
+    assert.equal((await http(port, '/sendfile.php?name=missing.txt')).status, 404);
+  });
+  test('X-Accel-Redirect serves a file put into the volume from outside the server', async () => {
+    const name = `put-${session.id}.bin`;
+    const content = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    await putFiles(web.container, RUNTIME_IMAGE.sharedDataDir, [{ path: name, content, mode: 0o640, uid: RUNTIME_IMAGE.uid }]);
+    const r = await http(port, `/sendfile.php?name=${name}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, content);
+  });
+  test('dotfiles, composer files, vendor/, tests/, readmes and scripts are 404', async () => {
+    const control = await http(port, `/${VISIBLE}`);
+    assert.equal(control.status, 200, 'control: an ordinary file put the same way is served');
+    const served: string[] = [];
+    for (const path of HIDDEN) {
+      const r = await http(port, `/${path}`);
+      if (r.status !== 404) served.push(`${path} → ${r.status}`);
+    }
+    assert.deepEqual(served, []);
+  });
+  test('PHP source is executed, never sent', async () => {
+    const r = await http(port, '/slow.php?ms=0');
+    assert.equal(r.body.toString(), 'slow done\n');
+  });
+  test('a missing PHP script is 404, not passed to FPM', async () => {
+    assert.equal((await http(port, '/nope.php')).status, 404);
+  });
+  test('an upload within the default 100M limit is accepted', async () => {
+    const r = await http(port, '/index.php', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(3 * 1024 * 1024) });
+    assert.equal(r.status, 200);
+  });
+});

@@ -1,0 +1,148 @@
+// The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { exec, sleep } from '../../src/local/containers.ts';
+import { docker } from '../../src/local/docker.ts';
+import { runMigrateContainer } from '../../src/local/migrate.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import { readyz } from '../../src/local/readiness.ts';
+import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
+import { runtimeContainer } from '../../src/local/services.ts';
+import { loadSpec } from '../../src/spec/load.ts';
+import { cli } from '../support/cli.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
+
+const NAME = 'mhtest';
+const HTTP = 18080;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n`);
+const base = `http://localhost:${HTTP}`;
+const n = clusterNames(NAME);
+const redisCli = (args: string) => exec(n.container('redis'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
+const php = (container: string, code: string) => exec(container, ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
+
+describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
+  let adminPassword = '';
+  const admin = new MoodleClient(base);
+
+  before(async () => {
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 900_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+    assert.match(r.stdout, new RegExp(`URL: +${base}`));
+    adminPassword = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
+  });
+
+  after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+  });
+
+  test('the admin password is generated and stored 0600', () => {
+    assert.equal(statSync(secretFile(NAME, 'admin-password')).mode & 0o777, 0o600);
+    assert.ok(adminPassword.length >= 24);
+    assert.notEqual(adminPassword, 'admin');
+  });
+
+  test('the admin logs in through HAProxy with the logintoken flow', async () => {
+    const page = await admin.login('admin', adminPassword);
+    assert.ok(MoodleClient.loggedIn(page), 'the dashboard shows no logout link: not logged in');
+  });
+
+  test('the session lives in Redis, not in dataroot', async () => {
+    const sid = admin.session!;
+    const r = await redisCli(`EXISTS mdl_sess_session_${sid}`);
+    assert.match(r.output.trim(), /^1$/, `no Redis key for session ${sid}: ${r.output}`);
+    const ls = await exec(n.container('web', 1), ['sh', '-c', 'ls /var/www/moodledata/sessions 2>/dev/null | wc -l']);
+    assert.equal(ls.output.trim(), '0');
+  });
+
+  test('MUC maps the application and session caches to the Redis store', async () => {
+    const r = await exec(n.container('web', 1), ['php', '-r', "include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'modes' => $configuration['modemappings']]);"]);
+    const muc = JSON.parse(r.output) as { stores: Record<string, string>; modes: Array<{ mode: number; store: string }> };
+    assert.equal(muc.stores.moodleha_redis, 'redis');
+    const storeFor = (mode: number) => muc.modes.filter((m) => m.mode === mode).map((m) => m.store);
+    assert.deepEqual(storeFor(1), ['moodleha_redis'], 'application cache');
+    assert.deepEqual(storeFor(2), ['moodleha_redis'], 'session cache');
+    assert.ok(!storeFor(4).includes('moodleha_redis'), 'the request cache must stay in memory');
+  });
+
+  test('a file uploaded through Moodle is in the shared volume', async () => {
+    const page = (await admin.get('/user/files.php')).body;
+    const sesskey = MoodleClient.sesskey(page);
+    assert.ok(sesskey, 'no sesskey on the private files page');
+    const itemid = /"itemid":(\d+)/.exec(page)?.[1] ?? /name="files_filemanager" value="(\d+)"/.exec(page)?.[1];
+    assert.ok(itemid, 'no draft item id on the private files page');
+    const repo = await php(n.container('web', 1), "echo $DB->get_field_sql(\"SELECT i.id FROM {repository_instances} i JOIN {repository} r ON r.id = i.typeid WHERE r.type = 'upload'\");");
+    const content = Buffer.from(`moodle-ha upload ${Date.now()} ${Math.random()}\n`);
+    const up = await admin.postMultipart(`/repository/repository_ajax.php?action=upload`, { sesskey: sesskey!, repo_id: repo.output.trim(), itemid: itemid!, ctx_id: '1', savepath: '/', title: 'probe.txt', author: 'test', license: 'allrightsreserved' }, { field: 'repo_upload_file', name: 'probe.txt', content });
+    assert.equal(up.status, 200, up.body.slice(0, 300));
+    assert.match(up.body, /probe\.txt/, `upload answer: ${up.body.slice(0, 300)}`);
+    const { createHash } = await import('node:crypto');
+    const sha1 = createHash('sha1').update(content).digest('hex');
+    // Read it from the cron container: another container on the same shared volume.
+    const r = await exec(n.container('cron'), ['cat', `/var/www/moodledata/filedir/${sha1.slice(0, 2)}/${sha1.slice(2, 4)}/${sha1}`]);
+    assert.equal(r.code, 0, `file ${sha1} not in the shared volume: ${r.output}`);
+    assert.equal(r.output, content.toString());
+  });
+
+  test("cron's scheduled tasks ran, in the cron container only", async () => {
+    let ran = 0;
+    for (let i = 0; i < 60 && ran === 0; i++) {
+      const r = await php(n.container('web', 1), "echo $DB->count_records_select('task_scheduled', 'lastruntime > 0');");
+      ran = Number(r.output.trim());
+      if (ran === 0) await sleep(3000);
+    }
+    assert.ok(ran > 0, 'no scheduled task has a last run time after 180 s');
+    const procs = await exec(n.container('web', 1), ['sh', '-c', 'ps -eo args | grep -c "[c]ron.php" || true']);
+    assert.equal(procs.output.trim(), '0', 'cron must not run in a web container');
+  });
+
+  test('/readyz is 503 while Redis or the database is stopped; /healthz stays 200', async () => {
+    const web = n.container('web', 1);
+    assert.equal((await readyz(web)).ready, true);
+    for (const service of ['redis', 'db'] as const) {
+      await docker().getContainer(n.container(service)).stop({ t: 5 });
+      try {
+        const r = await readyz(web);
+        assert.equal(r.ready, false, `${service} stopped but /readyz says ready`);
+        assert.match(r.answer, /503/);
+        assert.match(r.answer, service === 'db' ? /"database":"unreachable/ : /"redis":"unreachable/);
+        const health = await fetch(`${base}/healthz`);
+        assert.equal(health.status, 200, `/healthz through HAProxy with ${service} stopped`);
+      } finally {
+        await docker().getContainer(n.container(service)).start();
+      }
+      for (let i = 0; i < 60 && !(await readyz(web)).ready; i++) await sleep(1000);
+      assert.equal((await readyz(web)).ready, true, `not ready again after ${service} came back`);
+    }
+  });
+
+  test('restarting the web container keeps the user logged in', async () => {
+    await docker().getContainer(n.container('web', 1)).restart({ t: 30 });
+    let page = '';
+    for (let i = 0; i < 60; i++) {
+      const r = await admin.get('/my/');
+      if (r.status === 200) { page = r.body; break; }
+      await sleep(1000);
+    }
+    assert.ok(MoodleClient.loggedIn(page), 'logged out after the web container restarted');
+  });
+
+  test('two migrates at once on an empty database: exactly one installs, both exit 0', async () => {
+    const { spec } = loadSpec({ file: specFile });
+    const tags = { runtime: (await docker().getContainer(n.container('web', 1)).inspect()).Config.Image, mariadb: '', redis: '', haproxy: '' };
+    const secrets = ensureSecrets(NAME);
+    const second = (i: number) => {
+      const c = runtimeContainer(spec, tags, secrets, 'migrate');
+      return { ...c, name: `${NAME}-migrate-race-${i}`, env: { ...c.env, MOODLE_DB_PREFIX: 'race_', MOODLE_REDIS_PREFIX: 'race', MOODLE_DATAROOT: '/var/www/moodledata/race' } };
+    };
+    const runs = await Promise.all([runMigrateContainer(second(1)), runMigrateContainer(second(2))]);
+    assert.deepEqual(runs.map((r) => r.exitCode), [0, 0], runs.map((r) => r.log.slice(-1500)).join('\n----\n'));
+    assert.deepEqual(runs.map((r) => r.result).sort(), ['installed', 'unchanged']);
+    assert.ok(runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)), 'the second migrate did not wait for the lock');
+  });
+});

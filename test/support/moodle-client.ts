@@ -1,0 +1,73 @@
+// A Moodle user agent for tests: its own cookie jar (its own session), the logintoken login flow,
+// and sesskey extraction. Talks to the cluster through the load balancer only.
+import { request } from 'node:http';
+
+export class MoodleClient {
+  private readonly cookies = new Map<string, string>();
+  constructor(readonly baseUrl: string) {}
+
+  get session(): string | undefined {
+    return this.cookies.get('MoodleSession');
+  }
+
+  async get(path: string): Promise<{ status: number; body: string; location?: string }> {
+    return this.send('GET', path);
+  }
+
+  async post(path: string, form: Record<string, string>): Promise<{ status: number; body: string; location?: string }> {
+    return this.send('POST', path, new URLSearchParams(form).toString(), 'application/x-www-form-urlencoded');
+  }
+
+  async postMultipart(path: string, fields: Record<string, string>, file: { field: string; name: string; content: Buffer }): Promise<{ status: number; body: string }> {
+    const boundary = `----moodleha${Date.now()}`;
+    const parts: Buffer[] = [];
+    for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: text/plain\r\n\r\n`), file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
+    return this.send('POST', path, Buffer.concat(parts), `multipart/form-data; boundary=${boundary}`);
+  }
+
+  /** Logs in with the logintoken flow; returns the dashboard page. */
+  async login(username: string, password: string): Promise<string> {
+    const form = await this.get('/login/index.php');
+    const token = /name="logintoken" value="([^"]+)"/.exec(form.body)?.[1];
+    if (!token) throw new Error(`no logintoken on the login page (HTTP ${form.status})`);
+    let r = await this.post('/login/index.php', { username, password, logintoken: token, anchor: '' });
+    for (let i = 0; i < 5 && r.location; i++) r = await this.get(r.location.replace(this.baseUrl, ''));
+    return r.body;
+  }
+
+  static sesskey(page: string): string | undefined {
+    return /"sesskey":"([^"]+)"/.exec(page)?.[1];
+  }
+
+  static loggedIn(page: string): boolean {
+    return /login\/logout\.php\?sesskey=/.test(page);
+  }
+
+  private send(method: string, path: string, body?: string | Buffer, type?: string): Promise<{ status: number; body: string; location?: string }> {
+    const url = new URL(path, this.baseUrl);
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { 'user-agent': 'moodle-ha-test' };
+      if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      if (body !== undefined) {
+        headers['content-type'] = type!;
+        headers['content-length'] = String(Buffer.byteLength(body));
+      }
+      const req = request(url, { method, headers, timeout: 60_000 }, (res) => {
+        for (const c of res.headers['set-cookie'] ?? []) {
+          const [pair] = c.split(';');
+          const [k, ...v] = pair!.split('=');
+          if (/deleted|expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k!.trim());
+          else this.cookies.set(k!.trim(), v.join('='));
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), location: res.headers.location }));
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+}

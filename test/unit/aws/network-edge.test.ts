@@ -1,0 +1,153 @@
+// Network, load balancer and edge of the production configuration: multi-AZ subnets and NAT
+// gateways, flow logs, the S3 endpoint; the ALB's TLS, redirect, health check and access logs;
+// CloudFront and WAF with their us-east-1 certificate and web ACL; DNS.
+import { Match } from 'aws-cdk-lib/assertions';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MANAGED_RULE_GROUPS } from '../../../src/aws/edge/waf-rules.ts';
+import { STATIC_PATHS } from '../../../src/aws/edge/distribution.ts';
+import { build, only, PRODUCTION, resources } from './fixtures.ts';
+
+const { built, main, edge } = build(PRODUCTION, { image: { tag: 'release-1' } });
+const az = (i: number) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] });
+
+describe('network', () => {
+  test('public, app and data subnets in each of 3 AZs', () => {
+    main.resourceCountIs('AWS::EC2::Subnet', 9);
+    for (const i of [0, 1, 2]) {
+      for (const name of ['public', 'app', 'data']) {
+        main.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: az(i), Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: name }]) });
+      }
+    }
+  });
+  test('an internet gateway and one NAT gateway per AZ, each in its public subnet', () => {
+    main.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    main.resourceCountIs('AWS::EC2::NatGateway', 3);
+    const subnets = new Set(Object.values(resources(main, 'AWS::EC2::NatGateway')).map((n) => JSON.stringify(n.Properties.SubnetId)));
+    assert.equal(subnets.size, 3);
+  });
+  test('VPC flow logs of all traffic to CloudWatch Logs', () => {
+    main.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+  });
+  test('a gateway endpoint for S3', () => {
+    main.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }) });
+  });
+  test('zones come from Fn::GetAZs, never from a lookup (offline synth)', () => {
+    assert.deepEqual(built.main!.availabilityZones.map((z) => built.main!.resolve(z)), [az(0), az(1), az(2)]);
+  });
+});
+
+describe('load balancer', () => {
+  test('internet-facing ALB in the 3 public subnets, invalid headers dropped, access logs to S3', () => {
+    const [, alb] = only(resources(main, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    assert.equal(alb.Properties.Scheme, 'internet-facing');
+    assert.equal(alb.Properties.Subnets.length, 3);
+    const attrs = Object.fromEntries(alb.Properties.LoadBalancerAttributes.map((a: { Key: string; Value: string }) => [a.Key, a.Value]));
+    assert.equal(attrs['access_logs.s3.enabled'], 'true');
+    assert.equal(attrs['routing.http.drop_invalid_header_fields.enabled'], 'true');
+    assert.equal(attrs['deletion_protection.enabled'], 'true');
+  });
+  test('HTTPS listener with the ACM certificate and a TLS 1.3/1.2 policy', () => {
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', Certificates: [{ CertificateArn: { Ref: Match.stringLikeRegexp('^Certificate') } }],
+    });
+  });
+  test('HTTP redirects to HTTPS permanently', () => {
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+    });
+  });
+  test('target group: port 8080, health check on /healthz, deregistration delay from the spec (45s)', () => {
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8080, TargetType: 'ip', HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' },
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '45' }]),
+    });
+  });
+  test('behind CloudFront: direct requests get 403, only the origin secret header is forwarded', () => {
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })] });
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['{{resolve:secretsmanager:'])]) })] } }],
+      Actions: [Match.objectLike({ Type: 'forward' })],
+    });
+  });
+  test("the ALB's only inbound rule is HTTPS from CloudFront's origin-facing prefix list", () => {
+    const [albSg] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))));
+    const ingress = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg));
+    assert.equal(ingress.length, 1);
+    assert.equal(ingress[0]!.Properties.FromPort, 443);
+    const lookup = Object.keys(resources(main, 'Custom::AWS')).find((k) => k.startsWith('CloudFrontAddresses'));
+    assert.deepEqual(ingress[0]!.Properties.SourcePrefixListId, { 'Fn::GetAtt': [lookup, 'PrefixLists.0.PrefixListId'] });
+    main.hasResourceProperties('Custom::AWS', { Create: Match.stringLikeRegexp('com\\.amazonaws\\.global\\.cloudfront\\.origin-facing') });
+  });
+});
+
+describe('edge: us-east-1 stack', () => {
+  test('is deployed to us-east-1 and before the main stack', () => {
+    assert.equal(built.edge!.region, 'us-east-1');
+    assert.ok(built.main!.dependencies.includes(built.edge!));
+  });
+  test('a DNS-validated certificate for the domain', () => {
+    edge!.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'moodle.example.edu', ValidationMethod: 'DNS', DomainValidationOptions: [{ DomainName: 'moodle.example.edu', HostedZoneId: 'Z0123456789ABC' }],
+    });
+  });
+  test('a CLOUDFRONT web ACL with the managed rule groups and a per-IP rate limit', () => {
+    const [, acl] = only(resources(edge!, 'AWS::WAFv2::WebACL'));
+    assert.equal(acl.Properties.Scope, 'CLOUDFRONT');
+    const groups = acl.Properties.Rules.filter((r: any) => r.Statement.ManagedRuleGroupStatement).map((r: any) => r.Statement.ManagedRuleGroupStatement.Name);
+    assert.deepEqual(groups, [...MANAGED_RULE_GROUPS]);
+    const rate = acl.Properties.Rules.find((r: any) => r.Statement.RateBasedStatement);
+    assert.deepEqual(rate.Statement.RateBasedStatement, { Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 });
+    assert.deepEqual(rate.Action, { Block: {} });
+  });
+  test('upload and rich-text rules of the common set count instead of block (Moodle trips them)', () => {
+    const [, acl] = only(resources(edge!, 'AWS::WAFv2::WebACL'));
+    const common = acl.Properties.Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet');
+    assert.deepEqual(common.Statement.ManagedRuleGroupStatement.RuleActionOverrides.map((o: any) => o.Name), ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY']);
+  });
+  test('the main stack reads the certificate and web ACL through cross-region SSM exports', () => {
+    main.resourceCountIs('Custom::CrossRegionExportReader', 1);
+    const [, dist] = only(resources(main, 'AWS::CloudFront::Distribution'));
+    const cfg = dist.Properties.DistributionConfig;
+    assert.match(JSON.stringify(cfg.WebACLId), /ExportsReader/);
+    assert.match(JSON.stringify(cfg.ViewerCertificate.AcmCertificateArn), /ExportsReader/);
+  });
+});
+
+describe('CloudFront', () => {
+  const [, dist] = only(resources(main, 'AWS::CloudFront::Distribution'));
+  const cfg = dist.Properties.DistributionConfig;
+  test('serves the domain over modern TLS only, with logging', () => {
+    assert.deepEqual(cfg.Aliases, ['moodle.example.edu']);
+    assert.equal(cfg.ViewerCertificate.MinimumProtocolVersion, 'TLSv1.2_2021');
+    assert.equal(cfg.ViewerCertificate.SslSupportMethod, 'sni-only');
+    assert.ok(cfg.Logging.Bucket);
+  });
+  test('the ALB origin is HTTPS only and carries the origin secret header', () => {
+    const origin = cfg.Origins[0];
+    assert.equal(origin.CustomOriginConfig.OriginProtocolPolicy, 'https-only');
+    assert.equal(origin.OriginCustomHeaders[0].HeaderName, 'X-Origin-Verify');
+    assert.match(JSON.stringify(origin.OriginCustomHeaders[0].HeaderValue), /resolve:secretsmanager/);
+  });
+  test('the default behaviour caches nothing and passes the viewer request through', () => {
+    assert.equal(cfg.DefaultCacheBehavior.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // Managed-CachingDisabled
+    assert.equal(cfg.DefaultCacheBehavior.OriginRequestPolicyId, '216adef6-5c7f-47e4-b989-5492eafa07d3'); // Managed-AllViewer
+    assert.equal(cfg.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
+  });
+  test("only Moodle's revisioned static paths are cached", () => {
+    assert.deepEqual(cfg.CacheBehaviors.map((b: any) => b.PathPattern), [...STATIC_PATHS]);
+    for (const b of cfg.CacheBehaviors) assert.notEqual(b.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
+    main.hasResourceProperties('AWS::CloudFront::CachePolicy', { CachePolicyConfig: Match.objectLike({ ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ CookiesConfig: { CookieBehavior: 'none' } }) }) });
+  });
+});
+
+describe('DNS', () => {
+  test('A and AAAA aliases of the domain point at CloudFront', () => {
+    for (const type of ['A', 'AAAA']) {
+      main.hasResourceProperties('AWS::Route53::RecordSet', {
+        Name: 'moodle.example.edu.', Type: type, HostedZoneId: 'Z0123456789ABC',
+        AliasTarget: Match.objectLike({ DNSName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeDistribution'), 'DomainName'] } }),
+      });
+    }
+  });
+});

@@ -1,0 +1,103 @@
+// Observability of the production configuration: the encrypted alarm topic, every alarm wired to
+// it, deployment and scaling events, the dashboard.
+import { Match } from 'aws-cdk-lib/assertions';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { build, only, PRODUCTION, resources } from './fixtures.ts';
+
+const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
+const [topicId] = only(resources(main, 'AWS::SNS::Topic'));
+const alarms = resources(main, 'AWS::CloudWatch::Alarm');
+const alarm = (prefix: string) => only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(`Monitoring${prefix}`))))[1].Properties;
+
+describe('alarm topic', () => {
+  test('encrypted with its own rotating KMS key, TLS-only publishing', () => {
+    main.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsKey'), 'Arn'] } });
+    main.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+  });
+  test('CloudWatch, EventBridge and CodeStar notifications may use the key', () => {
+    main.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+      Sid: 'AllowServicesToPublishAlarms',
+      Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'codestar-notifications.amazonaws.com'] },
+    })]) } });
+  });
+  test('the alarm e-mail is subscribed', () => {
+    main.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.edu', TopicArn: { Ref: topicId } });
+  });
+});
+
+describe('alarms', () => {
+  test('every alarm notifies the topic on ALARM and on OK', () => {
+    assert.ok(Object.keys(alarms).length >= 14);
+    for (const [id, a] of Object.entries(alarms)) {
+      assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }], id);
+      assert.deepEqual(a.Properties.OKActions, [{ Ref: topicId }], id);
+    }
+  });
+  const expected: Array<[string, string, string]> = [
+    ['Alb5xx', 'AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count'],
+    ['Target5xx', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count'],
+    ['ResponseTime', 'AWS/ApplicationELB', 'TargetResponseTime'],
+    ['UnhealthyHosts', 'AWS/ApplicationELB', 'UnHealthyHostCount'],
+    ['WebCpu', 'AWS/ECS', 'CPUUtilization'],
+    ['WebMemory', 'AWS/ECS', 'MemoryUtilization'],
+    ['DbCpu', 'AWS/RDS', 'CPUUtilization'],
+    ['DbConnections', 'AWS/RDS', 'DatabaseConnections'],
+    ['DbFreeableMemory', 'AWS/RDS', 'FreeableMemory'],
+    ['DbReplicaLag', 'AWS/RDS', 'AuroraReplicaLagMaximum'],
+    ['CacheMemory1', 'AWS/ElastiCache', 'DatabaseMemoryUsagePercentage'],
+    ['CacheMemory2', 'AWS/ElastiCache', 'DatabaseMemoryUsagePercentage'],
+    ['CacheEvictions1', 'AWS/ElastiCache', 'Evictions'],
+    ['CacheEvictions2', 'AWS/ElastiCache', 'Evictions'],
+    ['EfsIoLimit', 'AWS/EFS', 'PercentIOLimit'],
+  ];
+  for (const [id, namespace, metric] of expected) {
+    test(`${id}: ${namespace} ${metric}`, () => {
+      const a = alarm(id);
+      assert.equal(a.Namespace, namespace);
+      assert.equal(a.MetricName, metric);
+    });
+  }
+  test('p95 response time above 3 s; unhealthy hosts above 0 for 3 minutes', () => {
+    assert.equal(alarm('ResponseTime').ExtendedStatistic, 'p95');
+    assert.equal(alarm('ResponseTime').Threshold, 3);
+    assert.equal(alarm('UnhealthyHosts').Threshold, 0);
+    assert.equal(alarm('UnhealthyHosts').EvaluationPeriods, 3);
+  });
+  test('connections above what the web tier can open at its peak (12 tasks × 10 workers + 10)', () => {
+    assert.equal(alarm('DbConnections').Threshold, 130);
+  });
+  test('freeable memory alarms below its threshold', () => {
+    assert.equal(alarm('DbFreeableMemory').ComparisonOperator, 'LessThanThreshold');
+  });
+  test('cache alarms watch each node of the replication group', () => {
+    const nodes = ['1', '2'].map((i) => JSON.stringify(alarm(`CacheMemory${i}`).Dimensions));
+    assert.match(nodes[0]!, /-001/);
+    assert.match(nodes[1]!, /-002/);
+  });
+});
+
+describe('events', () => {
+  test('ECS deployment and service events of web and cron go to the topic', () => {
+    main.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change', 'ECS Service Action'], resources: [{ Ref: Match.stringLikeRegexp('^WebService') }, { Ref: Match.stringLikeRegexp('^CronService') }] },
+      Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
+    });
+  });
+  test('scaling (target tracking alarms of the web service) goes to the topic', () => {
+    main.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.cloudwatch'], detail: Match.objectLike({ alarmName: [{ prefix: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['TargetTracking-service/'])]) }) }] }) }),
+      Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
+    });
+  });
+});
+
+describe('dashboard', () => {
+  test('one dashboard named after the cluster with traffic, tasks, database, cache, EFS and alarms', () => {
+    const [, dash] = only(resources(main, 'AWS::CloudWatch::Dashboard'));
+    assert.equal(dash.Properties.DashboardName, 'campus');
+    const body = JSON.stringify(dash.Properties.DashboardBody);
+    for (const title of ['Requests per minute', 'Errors (5xx)', 'Web tasks', 'Database', 'Cache memory', 'moodledata (EFS)', 'Alarms']) assert.ok(body.includes(title), title);
+  });
+});

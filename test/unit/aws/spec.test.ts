@@ -1,0 +1,140 @@
+// The `aws:` section of the spec and the deployment plan: defaults per profile, and one test per
+// validation branch with the message a user sees (path, rule, fix).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { planDeployment } from '../../../src/aws/config.ts';
+import { validateSpec } from '../../../src/spec/load.ts';
+import { UserError } from '../../../src/util/errors.ts';
+import { CERT_ARN, CONNECTION_ARN } from './fixtures.ts';
+
+const DEPLOYABLE = { domain: 'moodle.example.edu', hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' } };
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (e) {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    return [...e.details];
+  }
+  assert.fail('expected the spec to be rejected');
+}
+
+const specProblems = (aws: Record<string, unknown>, rest: Record<string, unknown> = {}) => problems(() => validateSpec({ ...rest, aws }));
+const planProblems = (raw: Record<string, unknown>) => problems(() => planDeployment(validateSpec(raw)));
+
+describe('aws spec defaults', () => {
+  test('production: 3 AZs, a NAT per AZ, EC2, provisioned Aurora with a reader, a cache replica, CloudFront, no pipeline', () => {
+    const a = validateSpec({}).aws;
+    assert.equal(a.profile, 'production');
+    assert.equal(a.region, 'eu-west-1');
+    assert.equal(a.azs, 3);
+    assert.equal(a.natGateways, 3);
+    assert.equal(a.compute.type, 'ec2');
+    assert.equal(a.compute.instanceType, 'c6i.large');
+    assert.equal(a.database.engine, 'provisioned');
+    assert.equal(a.database.readers, 1);
+    assert.equal(a.database.deletionProtection, true);
+    assert.equal(a.database.backupRetention.seconds, 14 * 86400);
+    assert.equal(a.cache.replicas, 1);
+    assert.equal(a.cache.engine, 'valkey');
+    assert.equal(a.edge.enabled, true);
+    assert.equal(a.pipeline.enabled, false);
+    assert.equal(a.deregistrationDelay.seconds, 30);
+    assert.equal(a.ecsExec, false);
+    assert.equal(a.sharedFiles.type, 'efs');
+  });
+  test('small: 2 AZs, one NAT, Serverless v2 at its minimum, one cache node, no deletion protection', () => {
+    const a = validateSpec({ aws: { profile: 'small' } }).aws;
+    assert.equal(a.azs, 2);
+    assert.equal(a.natGateways, 1);
+    assert.equal(a.database.engine, 'serverless');
+    assert.equal(a.database.minCapacity, 0.5);
+    assert.equal(a.database.readers, 0);
+    assert.equal(a.database.deletionProtection, false);
+    assert.equal(a.cache.replicas, 0);
+    assert.equal(a.compute.instanceType, 't3.medium');
+  });
+  test('durations are typed: deregistration delay in seconds', () => {
+    assert.equal(validateSpec({ aws: { deregistrationDelay: '2m' } }).aws.deregistrationDelay.seconds, 120);
+  });
+});
+
+describe('aws spec validation: each rule names the path and the fix', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['production with one AZ', { azs: 1 }, /^aws\.azs: production spreads every tier over at least 2 availability zones: set aws\.azs to 2 or 3/],
+    ['small with one AZ', { profile: 'small', azs: 1 }, /^aws\.azs: Aurora and ElastiCache need subnets in 2 availability zones.*set aws\.azs to 2/],
+    ['zone list of the wrong length', { azs: 2, availabilityZones: ['eu-west-1a'] }, /^aws\.availabilityZones: lists 1 zone\(s\) but aws\.azs is 2/],
+    ['zone from another region', { azs: 2, availabilityZones: ['eu-west-1a', 'us-east-1b'] }, /^aws\.availabilityZones\.1: us-east-1b is not in aws\.region eu-west-1/],
+    ['zone listed twice', { azs: 2, availabilityZones: ['eu-west-1a', 'eu-west-1a'] }, /^aws\.availabilityZones: lists a zone twice/],
+    ['certificate without domain', { certificateArn: CERT_ARN }, /^aws\.domain: is required when aws\.hostedZone, aws\.certificateArn/],
+    ['domain outside the zone', { domain: 'moodle.other.org', hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' } }, /^aws\.hostedZone\.name: aws\.domain moodle\.other\.org is not inside the zone example\.edu/],
+    ['domain without certificate or zone', { domain: 'moodle.example.edu' }, /^aws\.certificateArn: HTTPS needs a certificate: set aws\.hostedZone .* or aws\.certificateArn/],
+    ['certificate from another region', { domain: 'moodle.example.edu', certificateArn: CERT_ARN.replace('eu-west-1', 'eu-central-1'), edge: { enabled: false } }, /^aws\.certificateArn: is in eu-central-1 but the load balancer is in aws\.region eu-west-1/],
+    ['edge certificate outside us-east-1', { ...DEPLOYABLE, edgeCertificateArn: CERT_ARN }, /^aws\.edgeCertificateArn: is in eu-west-1, but CloudFront only uses certificates from us-east-1/],
+    ['CloudFront without a us-east-1 certificate', { domain: 'moodle.example.edu', certificateArn: CERT_ARN }, /^aws\.edgeCertificateArn: CloudFront needs a certificate in us-east-1/],
+    ['edge certificate with CloudFront off', { domain: 'moodle.example.edu', certificateArn: CERT_ARN, edgeCertificateArn: CERT_ARN.replace('eu-west-1', 'us-east-1'), edge: { enabled: false } }, /^aws\.edgeCertificateArn: is only used by CloudFront/],
+    ['instance type with Fargate', { compute: { type: 'fargate', instanceType: 'c6i.large' } }, /^aws\.compute\.instanceType: only applies to compute\.type: ec2/],
+    ['instance class with Serverless v2', { database: { engine: 'serverless', instanceClass: 'db.r6g.large' } }, /^aws\.database\.instanceClass: only applies to database\.engine: provisioned/],
+    ['capacity units with provisioned', { database: { engine: 'provisioned', maxCapacity: 8 } }, /^aws\.database\.maxCapacity: capacity units only apply to database\.engine: serverless/],
+    ['serverless min above max', { database: { engine: 'serverless', minCapacity: 8, maxCapacity: 4 } }, /^aws\.database\.maxCapacity: \(4\) must be at least database\.minCapacity \(8\)/],
+    ['production database that pauses', { database: { engine: 'serverless', minCapacity: 0 } }, /^aws\.database\.minCapacity: production must not let the database pause/],
+    ['production without a reader', { database: { readers: 0 } }, /^aws\.database\.readers: production keeps a reader in another AZ/],
+    ['backup retention beyond 35 days', { database: { backupRetention: '40d' } }, /^aws\.database\.backupRetention: must be a whole number of days from "1d" to "35d"/],
+    ['production without a cache replica', { cache: { replicas: 0 } }, /^aws\.cache\.replicas: production keeps a replica in another AZ/],
+    ['nfs without a server', { sharedFiles: { type: 'nfs' } }, /^aws\.sharedFiles\.nfsServer: is required when sharedFiles\.type is nfs/],
+    ['nfs server with efs', { sharedFiles: { nfsServer: '10.0.0.5' } }, /^aws\.sharedFiles\.nfsServer: only applies to sharedFiles\.type: nfs/],
+    ['nfs on Fargate', { compute: { type: 'fargate' }, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } }, /^aws\.sharedFiles\.type: Fargate tasks can mount EFS but not another NFS server/],
+    ['efs backups shorter than a day', { sharedFiles: { backupRetention: '12h' } }, /^aws\.sharedFiles\.backupRetention: must be a whole number of days/],
+    ['pipeline without a connection', { pipeline: { enabled: true, repository: 'a/b' } }, /^aws\.pipeline\.connectionArn: the pipeline reads the repository through a CodeConnections connection/],
+    ['pipeline without a repository', { pipeline: { enabled: true, connectionArn: CONNECTION_ARN } }, /^aws\.pipeline\.repository: is required when the pipeline is enabled/],
+    ['too many trigger paths', { pipeline: { triggerPaths: ['1', '2', '3', '4', '5', '6', '7', '8', '9'] } }, /^aws\.pipeline\.triggerPaths: CodePipeline accepts at most 8 path patterns/],
+    ['deregistration shorter than the drain time', { deregistrationDelay: '10s' }, /^aws\.deregistrationDelay: must be from the image's drain time \(25s\) to 1h/],
+    ['log retention CloudWatch does not offer', { logRetention: '10d' }, /^aws\.logRetention: CloudWatch keeps logs for one of 1, 3, 5/],
+    ['unknown profile', { profile: 'big' }, /^aws\.profile: must be one of "production", "small"/],
+    ['bad region', { region: 'Europe' }, /^aws\.region: must be an AWS region/],
+    ['bad hosted zone id', { domain: 'moodle.example.edu', hostedZone: { id: 'zone', name: 'example.edu' } }, /^aws\.hostedZone\.id: must be a Route 53 hosted zone id/],
+    ['bad alarm e-mail', { alarmEmail: 'ops' }, /^aws\.alarmEmail: must be an e-mail address/],
+    ['unknown key', { databse: {} }, /^aws: unknown key "databse"/],
+  ];
+  for (const [name, aws, pattern] of cases) {
+    test(name, () => {
+      const found = specProblems(aws);
+      assert.ok(found.some((p) => pattern.test(p)), `no problem matched ${pattern}; got:\n${found.join('\n')}`);
+    });
+  }
+  test('a valid production spec passes', () => {
+    assert.doesNotThrow(() => validateSpec({ aws: DEPLOYABLE }));
+  });
+});
+
+describe('deployment plan: rules across spec sections', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['no domain', {}, /^aws\.domain: required to deploy: set aws\.domain/],
+    ['production with scaling.max 1', { scaling: { max: 1 }, aws: DEPLOYABLE }, /^scaling\.max: production keeps at least 2 web tasks in different AZs but scaling\.max is 1/],
+    ['production window with one task', { scaling: { schedule: [{ name: 'night', cron: { start: '0 22 * * *', end: '0 6 * * *' }, min: 1 }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.min: production keeps at least 2 web tasks, even in a quiet window/],
+    ['window with no task at all', { scaling: { schedule: [{ name: 'off', cron: { start: '0 22 * * *', end: '0 6 * * *' }, min: 0 }] }, aws: { ...DEPLOYABLE, profile: 'small' } }, /^scaling\.schedule\.0\.min: 0 web tasks would take the site down on AWS/],
+    ['window with day of month and weekday', { scaling: { schedule: [{ name: 'x', cron: { start: '0 6 1 * 1', end: '0 18 * * *' }, min: 2 }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.cron: .*gives both a day of month and a day of week/],
+    ['fargate memory Fargate does not offer', { web: { memory: '1536Mi' }, aws: { ...DEPLOYABLE, compute: { type: 'fargate' } } }, /^web\.memory: Fargate runs a 512-unit task with one of 1Gi…4Gi .* not 1536 MiB/],
+    ['ec2 task below 512 MiB', { web: { memory: '256Mi' }, aws: DEPLOYABLE }, /^web\.memory: a web task needs at least 512 MiB on EC2/],
+  ];
+  for (const [name, raw, pattern] of cases) {
+    test(name, () => {
+      const found = planProblems(raw);
+      assert.ok(found.some((p) => pattern.test(p)), `no problem matched ${pattern}; got:\n${found.join('\n')}`);
+    });
+  }
+  test('production raises the web minimum to 2 tasks; wwwroot is https://<domain>; request target is per minute', () => {
+    const plan = planDeployment(validateSpec({ aws: DEPLOYABLE }));
+    assert.equal(plan.web.minTasks, 2);
+    assert.equal(plan.wwwroot, 'https://moodle.example.edu');
+    assert.equal(plan.scaling.requestsPerTargetPerMinute, 40 * 60);
+  });
+  test('small keeps the spec minimum of one web task', () => {
+    assert.equal(planDeployment(validateSpec({ aws: { ...DEPLOYABLE, profile: 'small' } })).web.minTasks, 1);
+  });
+  test('the peak of all windows sizes the capacity', () => {
+    const plan = planDeployment(validateSpec({ scaling: { max: 4, schedule: [{ name: 'exam', from: '2099-01-01T00:00:00Z', until: '2099-01-02T00:00:00Z', min: 5, max: 9 }] }, aws: DEPLOYABLE }));
+    assert.equal(plan.web.maxTasks, 4);
+    assert.equal(plan.web.peakTasks, 9);
+  });
+});
