@@ -33,7 +33,7 @@ import { MoodleAlarms } from './observability/alarms.ts';
 import { MoodleDashboard } from './observability/dashboard.ts';
 import { MoodleEvents } from './observability/events.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, acknowledgeFinding } from './nag.ts';
 
 export interface MoodleStackProps extends StackProps {
   readonly plan: Deployment;
@@ -161,6 +161,9 @@ export class MoodleStack extends Stack {
         },
       },
     });
+    if (a.ecsExec) {
+      acknowledgeFinding(this.tasks.taskRole, { rule: 'IAM5', finding: /^Resource::\*$/, reason: 'ECS Exec is on (aws.ecsExec): its ssmmessages channel actions, which CDK grants the task role, take no resource.' });
+    }
     const serviceProps = {
       cluster, compute: a.compute.type, capacityProviderStrategies: this.compute.capacityProviderStrategies,
       securityGroup: taskSecurityGroup, subnets: network.appSubnets, ecsExec: a.ecsExec,

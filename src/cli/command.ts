@@ -3,7 +3,7 @@
 import type { ParseArgsConfig } from 'node:util';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
 
 export interface CommandContext {
   readonly values: Values;

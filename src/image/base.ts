@@ -38,7 +38,7 @@ async function debootstrapImport(progress: Progress): Promise<void> {
     progress.info('importing the root file system into Docker');
     const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [repo, tag] = BASE_IMAGE.split(':');
-    const stream = await docker().importImage(tar.stdout as unknown as NodeJS.ReadableStream, { repo, tag } as never);
+    const stream = (await docker().importImage(tar.stdout as unknown as NodeJS.ReadableStream, { repo, tag } as never)) as unknown as NodeJS.ReadableStream;
     await followStream(stream, (l) => progress.detail(l));
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -35,8 +35,9 @@ export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
   const plugins = b.noPlugins ? [] : placePlugins(b.spec, b.baseDir, b.codeDir);
   return [
     { from: join(IMAGES_DIR, 'runtime'), to: '' },
-    { from: b.codeDir, to: 'moodle', hashContents: false, exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') },
-    ...plugins.map((p) => ({ from: p.dir, to: `moodle/${p.target}`, exclude: (rel: string) => rel.startsWith('.git/') })),
+    { from: b.codeDir, to: 'moodle', hashContents: false, readOnly: true, exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') },
+    // Plugins in their own folder: a plugin change rebuilds a small layer, not the Moodle tree's.
+    ...plugins.map((p) => ({ from: p.dir, to: `plugins/${p.target}`, readOnly: true, exclude: (rel: string) => rel.startsWith('.git/') })),
   ];
 }
 
@@ -55,7 +56,7 @@ export async function buildRuntimeImage(b: RuntimeBuild, progress: Progress): Pr
     return tag;
   }
   await ensureBaseImage(progress);
-  await progress.step(`build runtime image ${tag}`, () => build(tag, layers, args, 'runtime', progress));
+  await progress.step(`build runtime image ${tag}`, () => build(tag, layers, args, 'runtime', progress, ['plugins/']));
   return tag;
 }
 
@@ -72,9 +73,9 @@ export async function buildServiceImage(name: ServiceImage, progress: Progress):
   return tag;
 }
 
-async function build(tag: string, layers: ContextLayer[], buildargs: Record<string, string>, target: string | undefined, progress: Progress): Promise<void> {
+async function build(tag: string, layers: ContextLayer[], buildargs: Record<string, string>, target: string | undefined, progress: Progress, emptyDirs: readonly string[] = []): Promise<void> {
   const lines: string[] = [];
-  const stream = await docker().buildImage(contextStream(layers) as unknown as NodeJS.ReadableStream, {
+  const stream = await docker().buildImage(contextStream(layers, emptyDirs) as unknown as NodeJS.ReadableStream, {
     t: tag,
     buildargs,
     ...(target ? { target } : {}),

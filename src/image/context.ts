@@ -17,6 +17,8 @@ export interface ContextLayer {
   readonly exclude?: (rel: string) => boolean;
   /** When false, the layer's key uses file sizes and times instead of contents (big, stable trees). */
   readonly hashContents?: boolean;
+  /** Read-only modes in the image: files 0644 (0755 when executable), whatever they are on disk. */
+  readonly readOnly?: boolean;
 }
 
 interface Entry { readonly abs: string; readonly name: string; readonly mode: number; readonly size: number; readonly mtimeMs: number; readonly link?: string }
@@ -30,7 +32,8 @@ export function listEntries(layers: readonly ContextLayer[]): Entry[] {
       const st = lstatSync(abs);
       const name = [layer.to, rel.split(sep).join('/')].filter(Boolean).join('/');
       const link = st.isSymbolicLink() ? readlinkSync(abs) : undefined;
-      byName.set(name, { abs, name, mode: st.mode & 0o777, size: st.size, mtimeMs: st.mtimeMs, link });
+      const mode = layer.readOnly ? (st.mode & 0o100 ? 0o755 : 0o644) : st.mode & 0o777;
+      byName.set(name, { abs, name, mode, size: st.size, mtimeMs: st.mtimeMs, link });
     }
   }
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -50,9 +53,10 @@ export function contextKey(layers: readonly ContextLayer[], extra: string): stri
   return h.digest('hex');
 }
 
-export function contextStream(layers: readonly ContextLayer[]): Readable {
+export function contextStream(layers: readonly ContextLayer[], emptyDirs: readonly string[] = []): Readable {
   const p = pack();
   const entries = listEntries(layers);
+  for (const d of emptyDirs) p.entry({ name: d, type: 'directory', mode: 0o755 });
   (async () => {
     for (const e of entries) {
       if (e.link !== undefined) {

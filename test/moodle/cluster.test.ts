@@ -1,6 +1,6 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +15,7 @@ import { loadSpec } from '../../src/spec/load.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const NAME = 'mhtest';
 const HTTP = 18080;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
@@ -61,7 +62,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test('MUC maps the application and session caches to the Redis store', async () => {
-    const r = await exec(n.container('web', 1), ['php', '-r', "include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'modes' => $configuration['modemappings']]);"]);
+    const r = await exec(n.container('web', 1), ['php', '-r', "define('MOODLE_INTERNAL', true); include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'modes' => $configuration['modemappings']]);"]);
     const muc = JSON.parse(r.output) as { stores: Record<string, string>; modes: Array<{ mode: number; store: string }> };
     assert.equal(muc.stores.moodleha_redis, 'redis');
     const storeFor = (mode: number) => muc.modes.filter((m) => m.mode === mode).map((m) => m.store);
@@ -144,5 +145,41 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.deepEqual(runs.map((r) => r.exitCode), [0, 0], runs.map((r) => r.log.slice(-1500)).join('\n----\n'));
     assert.deepEqual(runs.map((r) => r.result).sort(), ['installed', 'unchanged']);
     assert.ok(runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)), 'the second migrate did not wait for the lock');
+  });
+
+  test('upgrade: a newer image (changed plugin version) upgrades once, under maintenance mode', async () => {
+    const withPlugin = (version: number) => {
+      const pluginDir = join(dir, `probe-${version}`);
+      cpSync(join(FIXTURES, 'plugins', 'moodlehaprobe'), pluginDir, { recursive: true });
+      const vfile = join(pluginDir, 'version.php');
+      writeFileSync(vfile, readFileSync(vfile, 'utf8').replace(/\$plugin->version = \d+;/, `$plugin->version = ${version};`));
+      writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\nplugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`);
+    };
+    const config = async () => JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
+
+    withPlugin(2026010100);
+    let r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /migrate: upgraded/, 'adding a plugin is an upgrade');
+    assert.equal((await config()).version, '2026010100');
+
+    withPlugin(2026010200);
+    r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /migrate: upgraded/);
+    assert.match(r.stderr, /upgrade pending: maintenance mode on/);
+    const after = await config();
+    assert.equal(after.version, '2026010200');
+    assert.equal(after.upgraderuns, '1', 'the upgrade step ran once');
+    assert.equal(after.maintenanceseen, '1', 'maintenance mode was on during the upgrade');
+    const maint = await exec(n.container('web', 1), ['test', '-e', '/var/www/moodledata/climaintenance.html']);
+    assert.notEqual(maint.code, 0, 'maintenance mode is still on after the upgrade');
+    assert.equal((await readyz(n.container('web', 1))).ready, true);
+    assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'the upgrade logged the user out');
+
+    r = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /migrate: unchanged/, 'a second up with the same image must not upgrade again');
+    assert.equal((await config()).upgraderuns, '1');
   });
 });

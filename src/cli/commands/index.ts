@@ -1,5 +1,6 @@
 // Every CLI command, in the order `moodle-ha --help` lists them. One file per command.
 import type { Command } from '../command.ts';
+import { baseImageCommand } from './base-image.ts';
 import { buildCommand } from './build.ts';
 import { deployCommand } from './deploy.ts';
 import { destroyCommand } from './destroy.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   logsCommand,
   buildCommand,
+  baseImageCommand,
   moodleImportCommand,
   moodleDownloadCommand,
   moodleListCommand,
