@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { exec, sleep } from '../../src/local/containers.ts';
+import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
 import { docker } from '../../src/local/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
 import { clusterNames } from '../../src/local/names.ts';
@@ -164,6 +164,23 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal((await config()).version, '2026010100');
 
     withPlugin(2026010200);
+    const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
+    assert.equal(built.code, 0, built.stderr.slice(-3000));
+    const newImage = built.stdout.split('\n')[0]!.trim();
+    const early = runtimeContainer(loadSpec({ file: specFile }).spec, { runtime: newImage, mariadb: '', redis: '', haproxy: '' }, ensureSecrets(NAME), 'web', 9);
+    await ensureContainer(early);
+    try {
+      let answer = { ready: true, answer: '' };
+      for (let i = 0; i < 30; i++) {
+        answer = await readyz(early.name).catch(() => answer);
+        if (/migrate must run/.test(answer.answer)) break;
+        await sleep(1000);
+      }
+      assert.equal(answer.ready, false, 'a node whose code is newer than the database must not be ready');
+      assert.match(answer.answer, /plugin versions in the database differ from the code: migrate must run/);
+    } finally {
+      await removeContainer(early.name);
+    }
     r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /migrate: upgraded/);
@@ -181,5 +198,28 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /migrate: unchanged/, 'a second up with the same image must not upgrade again');
     assert.equal((await config()).upgraderuns, '1');
+  });
+
+  test('status shows every service and the web node ready', async () => {
+    const r = await cli(['status', '--json', '--spec', specFile]);
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout) as { services: Array<{ service: string; state: string; health: string }>; lb: Array<{ status: string }> };
+    assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cron', 'db', 'lb', 'redis', 'web']);
+    assert.ok(st.services.every((x) => x.state === 'running'), JSON.stringify(st.services));
+    assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');
+    assert.equal(st.services.find((x) => x.service === 'db')?.health, 'healthy');
+    assert.ok(Array.isArray(st.lb) && st.lb.length === 1 && st.lb[0]!.status === 'UP', JSON.stringify(st.lb));
+  });
+
+  test('down keeps the data; up brings it back without reinstalling', async () => {
+    let r = await cli(['down', '--spec', specFile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /data volumes kept/);
+    r = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /migrate: unchanged/);
+    const again = new MoodleClient(base);
+    assert.ok(MoodleClient.loggedIn(await again.login('admin', adminPassword)), 'the admin cannot log in after down + up');
+    assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'the session did not survive down + up (Redis keeps it on its volume)');
   });
 });
