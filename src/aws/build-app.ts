@@ -1,8 +1,10 @@
 // Builds the CDK app from a spec: the us-east-1 edge stack (when CloudFront is on), the image
 // pipeline stack (when the pipeline is on) and the main stack, in that deploy order. Used by the
 // app entry (src/aws/app.ts, which the cdk CLI runs) and in-process by `moodle-ha synth` and tests.
+import { runtimeBuildArgs } from '../image/runtime-context.ts';
 import { App, type Environment } from 'aws-cdk-lib';
 import { isAbsolute, resolve } from 'node:path';
+import { RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { ImageSource } from './compute/image.ts';
@@ -39,6 +41,8 @@ export interface MoodleApp {
   readonly main?: MoodleStack;
   readonly edge?: EdgeStack;
   readonly pipeline?: PipelineStack;
+  /** Acknowledgements that matched no cdk-nag finding (should be none). */
+  readonly unusedAcknowledgements: readonly string[];
 }
 
 export const EDGE_REGION = 'us-east-1';
@@ -71,16 +75,16 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
     if (!pipeline) {
       throw new UserError('no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG');
     }
-    if (opts.nag ?? true) addNagChecks(app);
-    else resolveAcknowledgements(app);
-    return { app, plan, pipeline };
+    const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
+    return { app, plan, pipeline, unusedAcknowledgements };
   }
   let image: ImageSource;
   if ('tag' in opts.image) {
     if (!pipeline) throw new UserError(`--image-tag ${opts.image.tag} needs the pipeline's ECR repository: set aws.pipeline.enabled: true, or pass --image-dir DIR instead`);
     image = { repository: pipeline.repository, tag: opts.image.tag };
   } else {
-    image = { directory: opts.image.directory, file: opts.image.file };
+    // The same build arguments as the local build (one source: src/image/runtime-context.ts).
+    image = { directory: opts.image.directory, file: opts.image.file, buildArgs: runtimeBuildArgs(opts.spec) };
   }
 
   const edge = a.edge.enabled
@@ -99,7 +103,6 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   });
   if (edge) main.addStackDependency(edge);
   if (pipeline) main.addStackDependency(pipeline);
-  if (opts.nag ?? true) addNagChecks(app);
-  else resolveAcknowledgements(app);
-  return { app, plan, main, edge, pipeline };
+  const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
+  return { app, plan, main, edge, pipeline, unusedAcknowledgements };
 }

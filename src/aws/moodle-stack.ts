@@ -4,13 +4,13 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { MoodleCluster } from './compute/cluster.ts';
 import { containerImage, type ImageSource } from './compute/image.ts';
@@ -26,13 +26,13 @@ import { EfsSharedFiles, NfsSharedFiles, type ISharedFiles } from './data/shared
 import { CloudFrontPrefixList } from './edge/cloudfront-prefix-list.ts';
 import { EdgeDistribution } from './edge/distribution.ts';
 import { MoodleWebAcl } from './edge/waf-rules.ts';
-import { LoadBalancer } from './loadbalancer/load-balancer.ts';
 import { Network } from './network/network.ts';
 import { AlarmTopic } from './observability/alarm-topic.ts';
 import { MoodleAlarms } from './observability/alarms.ts';
 import { MoodleDashboard } from './observability/dashboard.ts';
 import { MoodleEvents } from './observability/events.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
+import { LoadBalancer } from './loadbalancer/load-balancer.ts';
 import { acknowledge, acknowledgeFinding } from './nag.ts';
 
 export interface MoodleStackProps extends StackProps {

@@ -1,10 +1,12 @@
 // cdk-nag (v3, a CDK policy-validation plugin) for the whole app, and the one way this code base
 // acknowledges a finding: next to the construct that causes it, with a reason a reviewer can check.
 //
-// Plain rules are acknowledged at once (Validations.of(scope).acknowledge). Granular rules (IAM4,
-// IAM5) report one finding per policy entry, e.g. "AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]";
-// their ids contain logical ids known only after the tree is built, so `acknowledgeFinding` records
-// a pattern and `resolveAcknowledgements` turns each matching finding into an exact acknowledgement.
+// Acknowledgements are recorded, then resolved against one run of the pack: each finding they match
+// becomes an exact CDK acknowledgement (Validations.of(construct).acknowledge) with the reason.
+// Granular rules (IAM4, IAM5) report one finding per policy entry, e.g.
+// "AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]", whose logical ids are known only after the tree is
+// built: `acknowledgeFinding` takes a pattern for them. An acknowledgement that matches nothing is
+// reported, so none outlives the finding it was written for.
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -19,47 +21,64 @@ export interface FindingAcknowledgement {
   readonly reason: string;
 }
 
-const patterns = new WeakMap<IConstruct, FindingAcknowledgement[]>();
+interface Pending { readonly rule: string; readonly finding?: RegExp; readonly reason: string; used: boolean }
+
+const pending = new WeakMap<IConstruct, Pending[]>();
+
+function register(scope: IConstruct, p: Omit<Pending, 'used'>): void {
+  checkReason(p.rule, p.reason);
+  pending.set(scope, [...(pending.get(scope) ?? []), { ...p, used: false }]);
+}
 
 /** Acknowledges a whole rule for a construct and everything below it. */
 export function acknowledge(scope: IConstruct, rule: string, reason: string): void {
-  checkReason(rule, reason);
-  Validations.of(scope).acknowledge({ id: `${PACK}-${rule}`, reason });
+  register(scope, { rule, reason });
 }
 
 /** Acknowledges the findings of a granular rule that match `finding`, below `scope`. */
 export function acknowledgeFinding(scope: IConstruct, ack: FindingAcknowledgement): void {
-  checkReason(ack.rule, ack.reason);
-  patterns.set(scope, [...(patterns.get(scope) ?? []), ack]);
+  register(scope, ack);
 }
 
-/** Runs the pack once and turns recorded finding patterns into exact acknowledgements. */
-export function resolveAcknowledgements(root: IConstruct): void {
+/**
+ * Runs the pack once and turns the recorded acknowledgements that match a finding into exact
+ * CDK acknowledgements on the acknowledging construct. Returns the acknowledgements below `root`
+ * that matched nothing ("<path>: <rule>"): a stale acknowledgement is a bug.
+ */
+export function resolveAcknowledgements(root: IConstruct): string[] {
   const byPath = new Map(root.node.findAll().map((c) => [c.node.path, c] as const));
   const report = new AwsSolutionsChecks(root).validateScope(root);
   for (const violation of report.violations) {
-    const m = /^[A-Za-z]+-([A-Za-z0-9]+)\[(.*)\]$/s.exec(violation.ruleName);
+    const m = /^[A-Za-z]+-([A-Za-z0-9]+)(?:\[(.*)\])?$/s.exec(violation.ruleName);
     if (!m) continue;
-    const [, rule, finding] = m as unknown as [string, string, string];
+    const rule = m[1]!;
+    const finding = m[2];
     for (const resource of violation.violatingResources) {
       const path = (resource as { constructPath?: string }).constructPath;
       let node = path === undefined ? undefined : byPath.get(path);
       while (node) {
-        const ack = patterns.get(node)?.find((a) => a.rule === rule && a.finding.test(finding));
+        const ack = pending.get(node)?.find((a) => a.rule === rule && (finding === undefined ? a.finding === undefined : a.finding?.test(finding)));
         if (ack) {
           Validations.of(node).acknowledge({ id: violation.ruleName, reason: ack.reason });
+          ack.used = true;
           break;
         }
         node = node.node.scope;
       }
     }
   }
+  const unused: string[] = [];
+  for (const c of root.node.findAll()) {
+    for (const a of pending.get(c) ?? []) if (!a.used) unused.push(`${c.node.path}: ${a.rule}${a.finding ? ` ${a.finding}` : ''}`);
+  }
+  return unused;
 }
 
-/** Registers the AwsSolutions pack so synthesis fails on any finding not acknowledged. */
-export function addNagChecks(root: IConstruct): void {
-  resolveAcknowledgements(root);
+/** Resolves the acknowledgements, then registers the pack so synthesis fails on any other finding. */
+export function addNagChecks(root: IConstruct): string[] {
+  const unused = resolveAcknowledgements(root);
   Validations.of(root).addPlugins(new AwsSolutionsChecks(root, { verbose: true, writeSuppressionsToCloudFormation: true }));
+  return unused;
 }
 
 /** Unacknowledged findings below `scope`: "<rule> <construct path>: <description>". */

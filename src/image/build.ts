@@ -2,53 +2,26 @@
 // the manifest's plugins) and the service images (MariaDB, Redis, HAProxy). An image whose inputs
 // are unchanged is found by its tag and not rebuilt.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { RUNTIME_IMAGE, LABELS } from '../contract/image.ts';
-import { docker, followStream, imageExists } from '../local/docker.ts';
-import { placePlugins } from '../moodle/plugins.ts';
-import type { Spec } from '../spec/schema.ts';
+import { join } from 'node:path';
+import { LABELS } from '../contract/image.ts';
+import { docker, followStream, imageExists } from './docker.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import { ensureBaseImage } from './base.ts';
 import { contextKey, contextStream, type ContextLayer } from './context.ts';
+import { IMAGES_DIR, runtimeBuildArgs, runtimeLayers, type RuntimeBuild } from './runtime-context.ts';
 
-export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'images');
+export { IMAGES_DIR, type RuntimeBuild };
+
 export const SERVICE_IMAGES = ['mariadb', 'redis', 'haproxy'] as const;
 export type ServiceImage = (typeof SERVICE_IMAGES)[number];
 /** uid (= gid) of each service image's server user: files put into its containers use it. */
 export const SERVICE_UIDS: Readonly<Record<ServiceImage, number>> = { mariadb: 999, redis: 998, haproxy: 997 };
 
-export interface RuntimeBuild {
-  /** The Moodle tree (or, for image tests, a probe tree standing in for it). */
-  readonly codeDir: string;
-  readonly spec: Spec;
-  /** Folder the spec's relative plugin paths resolve against. */
-  readonly baseDir: string;
-  /** Repository part of the tag. @default "moodle-ha/runtime" */
-  readonly repository?: string;
-  /** Skip the plugin manifest (probe builds). @default false */
-  readonly noPlugins?: boolean;
-}
-
-export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
-  const plugins = b.noPlugins ? [] : placePlugins(b.spec, b.baseDir, b.codeDir);
-  return [
-    { from: join(IMAGES_DIR, 'runtime'), to: '' },
-    { from: b.codeDir, to: 'moodle', hashContents: false, readOnly: true, exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') },
-    // Plugins in their own folder: a plugin change rebuilds a small layer, not the Moodle tree's.
-    ...plugins.map((p) => ({ from: p.dir, to: `plugins/${p.target}`, readOnly: true, exclude: (rel: string) => rel.startsWith('.git/') })),
-  ];
-}
-
-function buildArgs(spec: Spec): Record<string, string> {
-  return { APP_UID: String(RUNTIME_IMAGE.uid), APP_GID: String(RUNTIME_IMAGE.gid), WEBROOT: spec.moodle.webroot };
-}
-
 /** Builds (or finds) the runtime image; returns its tag. */
 export async function buildRuntimeImage(b: RuntimeBuild, progress: Progress): Promise<string> {
   const layers = runtimeLayers(b);
-  const args = buildArgs(b.spec);
+  const args = runtimeBuildArgs(b.spec);
   const key = contextKey(layers, JSON.stringify(args)).slice(0, 16);
   const tag = `${b.repository ?? 'moodle-ha/runtime'}:${b.spec.moodle.version}-${key}`;
   if (await imageExists(tag)) {

@@ -65,6 +65,7 @@ export function contextStream(layers: readonly ContextLayer[], emptyDirs: readon
       }
       await new Promise<void>((resolve, reject) => {
         const sink = p.entry({ name: e.name, size: e.size, mode: e.mode, mtime: new Date(Math.floor(e.mtimeMs)) }, (err) => (err ? reject(err) : resolve()));
+        sink.on('error', reject);
         createReadStream(e.abs).on('error', reject).pipe(sink);
       });
     }

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { LABELS } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import { tarOf, type ArchiveFile } from './archive.ts';
-import { docker, isNotFound } from './docker.ts';
+import { docker, isNotFound } from '../image/docker.ts';
 
 export interface ContainerSpec {
   readonly name: string;
@@ -153,6 +153,15 @@ export async function waitHealthy(name: string, timeoutMs: number): Promise<void
     await sleep(500);
   }
   throw new UserError(`container ${name} not healthy after ${timeoutMs / 1000} s (last status: ${last})`);
+}
+
+/** Fails, quoting the container's last log lines, when it is not running after `ms`. */
+export async function assertStaysUp(name: string, ms = 1500): Promise<void> {
+  await sleep(ms);
+  const info = await inspectContainer(name);
+  if (info?.State.Running && info.State.Restarting !== true) return;
+  const logs = (await docker().getContainer(name).logs({ stdout: true, stderr: true, tail: 15 })).toString('utf8').replace(/[\x00-\x08]/g, '');
+  throw new UserError(`container ${name} did not stay up (exit ${info?.State.ExitCode}); its last log lines:\n${logs}`);
 }
 
 /** Runs a command in a running container; returns exit code and output. */

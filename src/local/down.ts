@@ -3,15 +3,18 @@
 import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Progress } from '../util/progress.ts';
 import { clusterContainers, removeContainer } from './containers.ts';
-import { docker, requireDocker } from './docker.ts';
+import { docker, requireDocker } from '../image/docker.ts';
 import { removeSecrets } from './secrets.ts';
 
-const STOP_ORDER = ['lb', 'web', 'cron', 'migrate', 'redis', 'db'];
+// Front to back. Within a service the highest-numbered node stops first, so node 1 of a Galera
+// cluster leaves last and is the one safe to bootstrap the next `up`.
+const STOP_ORDER = ['lb', 'web', 'cron', 'migrate', 'endpoints', 'sentinel', 'redis', 'db'];
 
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();
   const containers = await clusterContainers(cluster);
-  containers.sort((a, b) => STOP_ORDER.indexOf(a.Labels[LABELS.service] ?? '') - STOP_ORDER.indexOf(b.Labels[LABELS.service] ?? ''));
+  const rank = (c: (typeof containers)[number]) => STOP_ORDER.indexOf(c.Labels[LABELS.service] ?? '');
+  containers.sort((a, b) => rank(a) - rank(b) || b.Names[0]!.localeCompare(a.Names[0]!));
   for (const c of containers) {
     const name = c.Names[0]!.replace(/^\//, '');
     await progress.step(`stop ${name}`, () => removeContainer(name, c.Labels[LABELS.service] === 'web' ? RUNTIME_IMAGE.drainSeconds + 5 : 30));

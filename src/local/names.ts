@@ -1,11 +1,18 @@
 // Names of a local cluster's Docker resources, derived from the spec's cluster name.
 
-export type ServiceName = 'lb' | 'db' | 'redis' | 'web' | 'cron' | 'migrate';
+export type ServiceName = 'lb' | 'db' | 'redis' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate';
 
 export interface ClusterNames {
   readonly cluster: string;
   readonly network: string;
-  readonly volumes: { readonly moodledata: string; readonly db: string; readonly redis: string };
+  /** The database writer endpoint every runtime container uses (like Aurora's cluster endpoint). */
+  readonly dbWriter: string;
+  /** The Redis primary endpoint (like ElastiCache's primary endpoint). */
+  readonly redisPrimary: string;
+  readonly volumes: { readonly moodledata: string };
+  /** A stateful service's volume: `${cluster}-dbdata` (dev) or `${cluster}-dbdata-2` (ha node 2). */
+  volume(service: 'db' | 'redis', index?: number): string;
+  /** `${cluster}-web-1`; `${cluster}-db` (one node) or `${cluster}-db-2` (node 2 of several). */
   container(service: ServiceName, index?: number): string;
 }
 
@@ -13,7 +20,10 @@ export function clusterNames(cluster: string): ClusterNames {
   return {
     cluster,
     network: `${cluster}-net`,
-    volumes: { moodledata: `${cluster}-moodledata`, db: `${cluster}-dbdata`, redis: `${cluster}-redisdata` },
-    container: (service, index) => (service === 'web' ? `${cluster}-web-${index ?? 1}` : `${cluster}-${service}`),
+    dbWriter: `${cluster}-db-writer`,
+    redisPrimary: `${cluster}-redis-primary`,
+    volumes: { moodledata: `${cluster}-moodledata` },
+    volume: (service, index) => `${cluster}-${service}data${index === undefined ? '' : `-${index}`}`,
+    container: (service, index) => (service === 'web' ? `${cluster}-web-${index ?? 1}` : `${cluster}-${service}${index === undefined ? '' : `-${index}`}`),
   };
 }

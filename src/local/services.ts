@@ -18,11 +18,11 @@ export interface ImageTags {
   readonly haproxy: string;
 }
 
-const DB_USER = 'moodle';
-const DB_NAME = 'moodle';
+export const DB_USER = 'moodle';
+export const DB_NAME = 'moodle';
 const SECRETS = RUNTIME_IMAGE.secretsDir;
 
-function secretFiles(secrets: Secrets, names: ReadonlyArray<keyof Secrets>, uid: number, gid: number, dir: string): ArchiveFile[] {
+export function secretFiles(secrets: Secrets, names: ReadonlyArray<keyof Secrets>, uid: number, gid: number, dir: string): ArchiveFile[] {
   return names.map((n) => ({ name: `${dir}/${n}`, content: secrets[n], mode: 0o400, uid, gid }));
 }
 
@@ -33,11 +33,11 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
     MOODLE_WWWROOT: spec.site.url,
     MOODLE_SSLPROXY: 'false',
     MOODLE_DB_TYPE: 'mariadb',
-    MOODLE_DB_HOST: n.container('db'),
+    MOODLE_DB_HOST: n.dbWriter,
     MOODLE_DB_NAME: DB_NAME,
     MOODLE_DB_USER: DB_USER,
     MOODLE_DB_PASSWORD_FILE: `${SECRETS}/db-password`,
-    MOODLE_REDIS_HOST: n.container('redis'),
+    MOODLE_REDIS_HOST: n.redisPrimary,
     MOODLE_REDIS_PASSWORD_FILE: `${SECRETS}/redis-password`,
     MOODLE_PHP_MEMORY_LIMIT: `${toMiB(spec.web.phpMemory)}M`,
   };
@@ -78,37 +78,6 @@ export function runtimeContainer(spec: Spec, tags: ImageTags, secrets: Secrets, 
     memoryBytes: mode === 'web' ? spec.web.memory.bytes : undefined,
     stopTimeoutSeconds: mode === 'web' ? RUNTIME_IMAGE.drainSeconds + 5 : 30,
     restart: mode === 'migrate' ? 'no' : 'unless-stopped',
-  };
-}
-
-export function dbContainer(spec: Spec, tags: ImageTags, secrets: Secrets, mysqlUid: number): ContainerSpec {
-  const n = clusterNames(spec.name);
-  return {
-    name: n.container('db'),
-    cluster: spec.name,
-    service: 'db',
-    image: tags.mariadb,
-    env: { MARIADB_DATABASE: DB_NAME, MARIADB_USER: DB_USER, MARIADB_PASSWORD_FILE: '/run/mysqld/secrets/db-password' },
-    network: n.network,
-    volumes: { [n.volumes.db]: '/var/lib/mysql' },
-    files: secretFiles(secrets, ['db-password'], mysqlUid, mysqlUid, '/run/mysqld/secrets'),
-    memoryBytes: spec.database.memory.bytes,
-    stopTimeoutSeconds: 60,
-  };
-}
-
-export function redisContainer(spec: Spec, tags: ImageTags, secrets: Secrets, redisUid: number): ContainerSpec {
-  const n = clusterNames(spec.name);
-  return {
-    name: n.container('redis'),
-    cluster: spec.name,
-    service: 'redis',
-    image: tags.redis,
-    env: { REDIS_PASSWORD_FILE: '/run/redis/secrets/redis-password' },
-    network: n.network,
-    volumes: { [n.volumes.redis]: '/data' },
-    files: secretFiles(secrets, ['redis-password'], redisUid, redisUid, '/run/redis/secrets'),
-    stopTimeoutSeconds: 30,
   };
 }
 

@@ -3,7 +3,7 @@
 import { LABELS } from '../contract/image.ts';
 import type { Spec } from '../spec/schema.ts';
 import { clusterContainers, inspectContainer } from './containers.ts';
-import { requireDocker } from './docker.ts';
+import { requireDocker } from '../image/docker.ts';
 import { clusterNames } from './names.ts';
 import { readyz } from './readiness.ts';
 

@@ -12,15 +12,16 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
-import { ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
-import { requireDocker } from './docker.ts';
+import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
+import { requireDocker } from '../image/docker.ts';
 import { runMigrate } from './migrate.ts';
-import { requireMoodleTree } from './moodle-tree.ts';
+import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portFree } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets } from './secrets.ts';
-import { dbContainer, lbContainer, redisContainer, runtimeContainer, type ImageTags } from './services.ts';
+import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
+import { lbContainer, runtimeContainer, type ImageTags } from './services.ts';
 
 export interface UpResult {
   readonly url: string;
@@ -52,16 +53,22 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
   };
   try {
     const secrets = ensureSecrets(spec.name);
+    const data = [...dbContainers(spec, tags, secrets), ...redisContainers(spec, tags, secrets)];
     await progress.step('network and volumes', async () => {
       if ((await ensureNetwork(n.network, spec.name)) === 'created') created.network = n.network;
-      for (const [service, vol] of Object.entries(n.volumes)) {
-        if ((await ensureVolume(vol, spec.name, service)) === 'created') created.volumes.push(vol);
+      const volumes = [[n.volumes.moodledata, 'web'], ...data.flatMap((c) => Object.keys(c.volumes ?? {}).map((v) => [v, c.service]))];
+      for (const [vol, service] of volumes) {
+        if ((await ensureVolume(vol!, spec.name, service!)) === 'created') created.volumes.push(vol!);
       }
     });
-    await progress.step('database and Redis', async () => {
-      await track(n.container('db'), ensureContainer(dbContainer(spec, tags, secrets, SERVICE_UIDS.mariadb)));
-      await track(n.container('redis'), ensureContainer(redisContainer(spec, tags, secrets, SERVICE_UIDS.redis)));
-      await Promise.all([waitHealthy(n.container('db'), 120_000), waitHealthy(n.container('redis'), 60_000)]);
+    await progress.step(spec.profile === 'ha' ? 'database (3-node Galera) and Redis (primary, replica, 3 Sentinels)' : 'database and Redis', async () => {
+      // All Galera nodes start together: whichever may bootstrap does, the others join it.
+      for (const c of data) await track(c.name, ensureContainer(c));
+      await Promise.all(data.map((c) => waitHealthy(c.name, 240_000)));
+      if (spec.profile === 'ha') {
+        await track(n.container('endpoints'), ensureContainer(endpointsContainer(spec, tags, secrets)));
+        await assertStaysUp(n.container('endpoints'));
+      }
     });
     const bundle = bundleFiles(spec, loaded.baseDir);
     const migrate = await progress.step('migrate (install or upgrade under a database lock)', () => runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress));
@@ -73,6 +80,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
       await track(n.container('lb'), ensureContainer(lbContainer(spec, tags, spec.web.nodes, SERVICE_UIDS.haproxy)));
+      await assertStaysUp(n.container('lb'));
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
     return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes: spec.web.nodes, tags, migrate };
@@ -123,10 +131,10 @@ function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
 async function rollback(created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean }, spec: Spec, progress: Progress): Promise<void> {
   if (!created.containers.length && !created.volumes.length && !created.network) return;
   progress.info(`rolling back what this run created: ${[...created.containers, ...created.volumes, created.network].filter(Boolean).join(', ')}`);
-  const { docker } = await import('./docker.ts');
+  const { docker } = await import('../image/docker.ts');
   for (const c of created.containers.reverse()) await removeContainer(c, 5).catch(() => {});
   await removeContainer(clusterNames(spec.name).container('migrate'), 5).catch(() => {});
   for (const v of created.volumes) await docker().getVolume(v).remove().catch(() => {});
   if (created.network) await docker().getNetwork(created.network).remove().catch(() => {});
-  if (created.secrets && created.volumes.length === Object.keys(clusterNames(spec.name).volumes).length) removeSecrets(spec.name);
+  if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeSecrets(spec.name);
 }

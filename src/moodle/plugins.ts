@@ -19,6 +19,7 @@ export interface PlacedPlugin {
 
 export function pluginTypeDirs(moodleDir: string): Record<string, string> {
   const file = join(moodleDir, 'lib', 'components.json');
+  if (!existsSync(file)) throw new UserError(`${moodleDir} has no lib/components.json, so plugin types cannot be checked: is it a complete Moodle tree?`);
   const json = JSON.parse(readFileSync(file, 'utf8')) as { plugintypes: Record<string, string> };
   return { mod: 'mod', ...json.plugintypes };
 }

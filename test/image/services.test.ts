@@ -13,9 +13,11 @@ let mariadbImage: string;
 let redisImage: string;
 let db: StartedContainer;
 let redis: StartedContainer;
-// As src/local/secrets.ts makes them (base64url), plus a quote the entrypoint must escape.
-const DB_PASSWORD = `${randomBytes(18).toString('base64url')}'q`;
-const REDIS_PASSWORD = randomBytes(24).toString('base64url');
+// As src/local/secrets.ts makes them (base64url), plus characters the entrypoints must quote:
+// the server must hold exactly the file's content.
+const TRICKY = `'"\\ $x`;
+const DB_PASSWORD = `${randomBytes(18).toString('base64url')}${TRICKY}`;
+const REDIS_PASSWORD = `${randomBytes(18).toString('base64url')}${TRICKY}`;
 const SECRETS = '/run/secrets';
 
 /** uid of a user in an image, from its /etc/passwd (read out of a created container). */

@@ -57,23 +57,14 @@ export interface FileToPut {
  * made by Docker (root, 0755); existing folders keep their owner and mode.
  */
 export async function putFiles(container: Docker.Container, dir: string, files: readonly FileToPut[]): Promise<void> {
-  let at = dir;
-  while (at !== '/' && !(await pathExists(container, at))) at = posix.dirname(at);
-  const prefix = posix.relative(at, dir);
+  // Put at "/" with full paths and no folder entries: Docker's unpack makes missing parents and
+  // leaves existing folders alone (so e.g. /run/moodle-ha/secrets keeps its owner and mode).
+  const base = posix.resolve('/', dir).slice(1);
   const p = pack();
-  for (const f of files) p.entry({ name: prefix ? `${prefix}/${f.path}` : f.path, mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? f.uid ?? 0 }, f.content);
+  for (const f of files) p.entry({ name: posix.join(base, f.path), mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? f.uid ?? 0 }, f.content);
   p.finalize();
-  await withTimeout(container.putArchive(p as unknown as NodeJS.ReadableStream, { path: at }), 20_000, `putArchive into ${dir}`);
-}
-
-async function pathExists(container: Docker.Container, path: string): Promise<boolean> {
-  try {
-    await container.infoArchive({ path });
-    return true;
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return false;
-    throw e;
-  }
+  // (No existence checks with infoArchive: its HEAD request leaves a socket open for minutes.)
+  await withTimeout(container.putArchive(p as unknown as NodeJS.ReadableStream, { path: '/' }), 20_000, `putArchive into ${dir}`);
 }
 
 /** Reads one file out of a container (created or running) with getArchive. */
@@ -124,7 +115,6 @@ export interface ContainerOptions {
   readonly volumes?: Array<{ readonly volume: string; readonly target: string }>;
   /** Files put in before the container starts. */
   readonly files?: Array<{ readonly dir: string; readonly files: readonly FileToPut[] }>;
-  readonly user?: string;
 }
 
 export interface ExecResult { readonly exitCode: number; readonly stdout: string; readonly stderr: string }
@@ -238,7 +228,6 @@ export class TestSession {
       Labels: this.labels,
       ...(o.cmd ? { Cmd: o.cmd } : {}),
       ...(o.entrypoint ? { Entrypoint: o.entrypoint } : {}),
-      ...(o.user ? { User: o.user } : {}),
       Env: Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`),
       ExposedPorts: Object.fromEntries(ports.map((p) => [`${p}/tcp`, {}])),
       HostConfig: {

@@ -6,15 +6,20 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Options, Values } from '../../cli/command.ts';
 import { UserError } from '../../util/errors.ts';
+import type { Spec } from '../../spec/schema.ts';
 import type { ImageChoice } from '../build-app.ts';
+import { stageRuntimeContext } from '../../image/runtime-context.ts';
+import { requireMoodleTree } from '../../moodle/tree.ts';
+import type { LoadedSpec } from '../../spec/load.ts';
 
 export const IMAGE_OPTIONS: Options = {
   'image-dir': { type: 'string' },
   'image-tag': { type: 'string' },
 };
 
-export const IMAGE_HELP = `The runtime image: --image-dir DIR is its build context (images/runtime with the Moodle tree and
-plugins under moodle/), built as a CDK asset and pushed to the CDK bootstrap repository;
+export const IMAGE_HELP = `The runtime image: --image-dir DIR is its build context (the folder src/image assembles:
+images/runtime, the Moodle tree and the manifest's plugins), built as a CDK asset with the same
+build arguments as "moodle-ha build" and pushed to the CDK bootstrap repository;
 --image-tag TAG is an image the pipeline pushed to its ECR repository (aws.pipeline.enabled).
 With neither and the pipeline on, only the pipeline stack is deployed: it builds the image and
 deploys the rest.`;
@@ -36,4 +41,24 @@ export function imageChoice(values: Values, cwd: string): ImageChoice | undefine
     return { directory: abs };
   }
   return undefined;
+}
+
+/** Refuses, before anything runs, a command that would have no image to deploy. */
+export function requireImage(choice: ImageChoice | undefined, spec: Spec): void {
+  if (!choice && !spec.aws.pipeline.enabled) {
+    throw new UserError('no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG');
+  }
+}
+
+/**
+ * The image from the flags; with none and no pipeline, the runtime build context staged from the
+ * cached Moodle tree and the plugin manifest into .moodle-ha/image-context (the same context a
+ * local build uses), so `deploy` builds the same image as `up`.
+ */
+export function imageOrStagedContext(values: Values, loaded: LoadedSpec, cwd: string): ImageChoice | undefined {
+  const chosen = imageChoice(values, cwd);
+  if (chosen || loaded.spec.aws.pipeline.enabled) return chosen;
+  const dir = stageRuntimeContext({ codeDir: requireMoodleTree(loaded.spec), spec: loaded.spec, baseDir: loaded.baseDir }, join(cwd, '.moodle-ha', 'image-context'));
+  process.stderr.write(`runtime image build context staged in ${dir}\n`);
+  return { directory: dir };
 }

@@ -9,7 +9,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeFinding } from '../nag.ts';
+import { acknowledgeFinding } from '../nag.ts';
 import { InstanceRefresh } from './instance-refresh.ts';
 
 export interface MoodleClusterProps {
@@ -94,7 +94,5 @@ export class MoodleCluster extends Construct {
     this.capacityProvider = capacityProvider;
 
     acknowledgeFinding(this, { rule: 'IAM5', finding: /^(Resource::\*|Action::ecs:Submit\*)$/, reason: 'The ECS container agent calls (ecs:Poll, ecs:Submit*, ecs:StartTelemetrySession, logs, ECR auth) that CDK grants the instance role do not support resource-level permissions beyond the cluster condition.' });
-    acknowledge(asg, 'EC26', 'The root volume is encrypted through the launch template (BlockDeviceMappings Ebs.Encrypted); the rule reads only the Auto Scaling group.');
-    acknowledge(asg, 'AS3', 'Launch, terminate and failure notifications go to the alarm topic; AS3 also asks for test notifications, which are not wanted.');
   }
 }

@@ -6,7 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 
 export type ImageSource =
-  | { readonly directory: string; readonly file?: string }
+  | { readonly directory: string; readonly file?: string; readonly buildArgs?: Record<string, string> }
   | { readonly repository: ecr.IRepository; readonly tag: string };
 
 export function containerImage(scope: Construct, source: ImageSource): ecs.ContainerImage {
@@ -14,6 +14,7 @@ export function containerImage(scope: Construct, source: ImageSource): ecs.Conta
     const asset = new ecrAssets.DockerImageAsset(scope, 'RuntimeImage', {
       directory: source.directory,
       file: source.file,
+      buildArgs: source.buildArgs,
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
     return ecs.ContainerImage.fromDockerImageAsset(asset);

@@ -86,7 +86,6 @@ export class MigrateRunner extends Construct {
     });
 
     acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::(arn:.*:task-definition\/.*:\*|arn:.*:task\/.*\/\*|<Migrate(Start|Check|Providerframework(onEvent|isComplete|onTimeout))[0-9A-F]+\.Arn>:\*|\*)$/, reason: 'RunTask is limited to the migrate family (any revision: each deploy makes a new one) on this cluster; DescribeTasks to tasks of this cluster; the Provider framework invokes versions of its own handlers; the waiter state machine logs to CloudWatch Logs, whose delivery APIs take no resource.' });
-    acknowledge(provider, 'L1', 'The Provider framework chooses the runtime of its own framework functions; the migrate handlers themselves use the newest Node.js runtime.');
     acknowledgeFinding(provider, { rule: 'IAM4', finding: /AWSLambdaBasicExecutionRole$/, reason: 'The Provider framework roles use AWSLambdaBasicExecutionRole for writing their own logs only.' });
     acknowledge(provider, 'SF2', 'The Provider waiter state machine only loops isComplete every 15 s; X-Ray tracing would add nothing beyond the logged executions.');
   }

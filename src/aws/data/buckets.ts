@@ -6,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag.ts';
 
 export const BUNDLE_PREFIX = 'bundle';
 
@@ -32,7 +31,6 @@ export class LogBucket extends Construct {
       removalPolicy: props.deleteWithStack ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       autoDeleteObjects: props.deleteWithStack ?? false,
     });
-    acknowledge(this.bucket, 'S1', 'This is the access-log bucket itself; logging its own accesses into itself would loop.');
   }
 }
 

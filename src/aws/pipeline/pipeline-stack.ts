@@ -10,7 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { LogBucket } from '../data/buckets.ts';
-import { acknowledge, acknowledgeFinding } from '../nag.ts';
+import { acknowledgeFinding } from '../nag.ts';
 import { buildSpec, deploySpec } from './buildspecs.ts';
 import { ImageRepository } from './image-repository.ts';
 
@@ -104,7 +104,6 @@ export class PipelineStack extends Stack {
       }],
     });
 
-    acknowledge(build, 'CB3', 'Privileged mode is needed to run Docker and build the runtime image; the project runs only this repository\'s buildspec.');
     acknowledgeFinding(this, {
       rule: 'IAM5',
       finding: /^(Resource::\*|Resource::arn:.*:logs:.*:log-group:\/aws\/codebuild\/.*|Resource::arn:.*:codebuild:.*:report-group\/.*|Resource::arn:.*:iam::.*:role\/cdk-hnb659fds-\*-.*|Action::s3:.*\*|Action::kms:(ReEncrypt|GenerateDataKey)\*|Resource::<.*Artifacts.*\.Arn>\/\*)$/,

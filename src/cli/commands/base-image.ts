@@ -1,5 +1,5 @@
 import { BASE_IMAGE, ensureBaseImage } from '../../image/base.ts';
-import { requireDocker } from '../../local/docker.ts';
+import { requireDocker } from '../../image/docker.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 

@@ -1,6 +1,6 @@
 import { buildRuntimeImage, buildServiceImage, SERVICE_IMAGES } from '../../image/build.ts';
-import { requireDocker } from '../../local/docker.ts';
-import { requireMoodleTree } from '../../local/moodle-tree.ts';
+import { requireDocker } from '../../image/docker.ts';
+import { requireMoodleTree } from '../../moodle/tree.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';

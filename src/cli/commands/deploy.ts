@@ -1,6 +1,6 @@
 import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
-import { IMAGE_HELP, IMAGE_OPTIONS, imageChoice } from '../../aws/cli/image-choice.ts';
+import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
 import { planDeployment } from '../../aws/config.ts';
 import { loadSpec } from '../../spec/load.ts';
 import type { Command } from '../command.ts';
@@ -18,10 +18,12 @@ new image; a failed migrate fails the deploy and nothing rolls.
 ${IMAGE_HELP}`,
   options: { ...IMAGE_OPTIONS, bootstrap: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   async run(ctx) {
-    const { spec } = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const loaded = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const { spec } = loaded;
     planDeployment(spec); // every deploy-time problem, before anything talks to AWS
-    const image = imageChoice(ctx.values, ctx.cwd);
     requireCredentials('deploy');
+    const image = imageOrStagedContext(ctx.values, loaded, ctx.cwd);
+    requireImage(image, spec);
     const run = { specFile: ctx.specFile, cwd: ctx.cwd, image };
     if (ctx.values.bootstrap) await runCdk(['bootstrap'], run);
     await runCdk(['deploy', '--all', '--require-approval', ctx.values.yes ? 'never' : 'broadening', '--no-staging'], run);

@@ -1,6 +1,7 @@
 import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
-import { IMAGE_HELP, IMAGE_OPTIONS, imageChoice } from '../../aws/cli/image-choice.ts';
+import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
+import { planDeployment } from '../../aws/config.ts';
 import { loadSpec } from '../../spec/load.ts';
 import type { Command } from '../command.ts';
 
@@ -11,9 +12,12 @@ export const diffCommand: Command = {
   help: `Runs "cdk diff" for every stack of the spec against what is deployed.\n\n${IMAGE_HELP}`,
   options: { ...IMAGE_OPTIONS },
   async run(ctx) {
-    loadSpec({ file: ctx.specFile, cwd: ctx.cwd }); // report spec problems before starting the cdk CLI
-    const image = imageChoice(ctx.values, ctx.cwd);
+    const loaded = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const { spec } = loaded; // spec problems before the cdk CLI starts
+    planDeployment(spec);
     requireCredentials('diff');
+    const image = imageOrStagedContext(ctx.values, loaded, ctx.cwd);
+    requireImage(image, spec);
     await runCdk(['diff'], { specFile: ctx.specFile, cwd: ctx.cwd, image });
   },
 };

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { LABELS } from '../../contract/image.ts';
 import { clusterContainers } from '../../local/containers.ts';
-import { docker, requireDocker } from '../../local/docker.ts';
+import { docker, requireDocker } from '../../image/docker.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';

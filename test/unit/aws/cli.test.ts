@@ -67,6 +67,11 @@ describe('the app entry the cdk CLI runs', () => {
 });
 
 describe('refusals, before anything talks to AWS', () => {
+  test('deploy without an image says how to give one, before asking for credentials', () => {
+    const r = cli(['deploy'], site(PRODUCTION_SPEC));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no runtime image to deploy: pass --image-dir DIR/);
+  });
   test('deploy without credentials says what to set (exit 2)', () => {
     const r = cli(['deploy', '--image-dir', tinyImageDir()], site(PRODUCTION_SPEC));
     assert.equal(r.code, 2);

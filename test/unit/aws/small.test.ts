@@ -4,6 +4,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { build, CERT_ARN, only, resources, SMALL, tinyBundleDir } from './fixtures.ts';
 
@@ -81,6 +83,12 @@ describe('image and config bundle', () => {
   test('the image is a CDK asset built from the build-context folder', () => {
     const web = Object.values(resources(main, 'AWS::ECS::TaskDefinition')).find((d) => d.Properties.Family === 'tiny-web')!;
     assert.match(JSON.stringify(web.Properties.ContainerDefinitions[0].Image), /cdk-hnb659fds-container-assets/);
+  });
+  test('the asset is built with the same build arguments as the local build', () => {
+    const manifest = JSON.parse(readFileSync(join(built.app.outdir, 'tiny.assets.json'), 'utf8'));
+    const images = Object.values(manifest.dockerImages) as Array<{ source: { dockerBuildArgs?: Record<string, string> } }>;
+    assert.equal(images.length, 1);
+    assert.deepEqual(images[0]!.source.dockerBuildArgs, { APP_UID: '33', APP_GID: '33', WEBROOT: '' });
   });
   test('the config bundle folder is uploaded under bundle/ of the config bucket', () => {
     main.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketName: { Ref: Match.stringLikeRegexp('^ConfigBucket') }, DestinationBucketKeyPrefix: 'bundle/', Prune: true });

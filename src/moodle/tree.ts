@@ -1,5 +1,5 @@
 // The Moodle tree a local cluster builds from: the cached tree of the spec's version.
-import { cachedTree, cachedVersions, moodleCacheDir } from '../moodle/cache.ts';
+import { cachedTree, cachedVersions, moodleCacheDir } from './cache.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Galera mode of the MariaDB image (sourced by the entrypoint when GALERA_PEERS is set).
+# Decides at every start whether this node bootstraps a new cluster or joins a running one:
+#  - a peer answers on the Galera port: join it (IST or SST by rsync);
+#  - no peer answers: bootstrap if this node is safe to (a fresh cluster's first node, or the
+#    last node to leave, grastate.dat safe_to_bootstrap: 1); otherwise wait for a peer.
+
+galera_args=(
+  --wsrep-on=ON
+  --wsrep-provider=/usr/lib/galera/libgalera_smm.so
+  --wsrep-cluster-name="${GALERA_CLUSTER_NAME:-moodle}"
+  --wsrep-cluster-address="gcomm://${GALERA_PEERS}"
+  --wsrep-node-name="$(hostname)"
+  --wsrep-node-address="$(hostname -i | awk '{print $1}')"
+  --wsrep-sst-method=rsync
+  --binlog-format=ROW
+  --innodb-autoinc-lock-mode=2
+  --innodb-flush-log-at-trx-commit=1
+  --wsrep-provider-options="gcache.size=256M;pc.recovery=TRUE"
+)
+
+peer_answers() {
+  local p
+  for p in ${GALERA_PEERS//,/ }; do
+    [ "$p" = "$(hostname)" ] && continue
+    (exec 3<>"/dev/tcp/$p/4567") 2>/dev/null && return 0
+  done
+  return 1
+}
+
+safe_to_bootstrap() {
+  grep -q '^safe_to_bootstrap: 1' /var/lib/mysql/grastate.dat 2>/dev/null
+}
+
+galera_start() {
+  # Health endpoint for the writer endpoint (HAProxy): 200 when this node is Synced.
+  socat -T 3 TCP-LISTEN:9200,reuseaddr,fork EXEC:/usr/local/bin/galera-check &
+  if [ ! -f /var/lib/mysql/.moodle-ha-initialised ] && [ "${GALERA_FIRST:-0}" = 1 ] && ! peer_answers; then
+    initialise
+    sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' /var/lib/mysql/grastate.dat 2>/dev/null || true
+    echo "galera: bootstrapping a new cluster" >&2
+    exec mariadbd "${galera_args[@]}" --wsrep-new-cluster
+  fi
+  for i in $(seq 1 600); do
+    if peer_answers; then
+      echo "galera: joining the running cluster" >&2
+      touch /var/lib/mysql/.moodle-ha-initialised
+      exec mariadbd "${galera_args[@]}"
+    fi
+    if [ -f /var/lib/mysql/.moodle-ha-initialised ] && safe_to_bootstrap; then
+      echo "galera: no peer answers and this node left last: bootstrapping" >&2
+      exec mariadbd "${galera_args[@]}" --wsrep-new-cluster
+    fi
+    [ $((i % 15)) = 1 ] && echo "galera: waiting for a peer (${GALERA_PEERS}); if every node crashed, start the one with the highest seqno with safe_to_bootstrap: 1" >&2
+    sleep 1
+  done
+  echo "galera: no peer answered for 600 s" >&2
+  exit 1
+}

@@ -1,0 +1,67 @@
+// HAProxy configuration of the ha profile's endpoints container: one name for the database writer
+// and one for the Redis primary, each following failover.
+//  - DB: all writes to one Galera node ("first" balance, stuck with a one-entry stick table so a
+//    recovered node does not take writes back); a node counts when it is Synced (port 9200).
+//  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails).
+
+export interface EndpointsConfig {
+  readonly dbNodes: readonly string[];
+  readonly redisNodes: readonly string[];
+  readonly redisPassword: string;
+}
+
+export const DB_PORT = 3306;
+export const REDIS_PORT = 6379;
+
+export function renderEndpointsConfig(c: EndpointsConfig): string {
+  const db = c.dbNodes.map((s) => `    server ${s} ${s}:${DB_PORT} check`).join('\n');
+  const redis = c.redisNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
+  return `# Written by moodle-ha; do not edit.
+global
+    master-worker
+    maxconn 4096
+    log stderr format raw local0 notice
+
+defaults
+    mode tcp
+    log global
+    timeout connect 2s
+    timeout client 8h
+    timeout server 8h
+    timeout check 2s
+
+resolvers docker
+    nameserver dns 127.0.0.11:53
+    hold valid 2s
+    hold obsolete 5s
+
+frontend db_writer
+    bind :${DB_PORT}
+    default_backend db
+
+backend db
+    balance first
+    stick-table type integer size 1 expire 24d
+    stick on int(1)
+    option httpchk GET /
+    http-check expect status 200
+    default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
+${db}
+
+frontend redis_primary
+    bind :${REDIS_PORT}
+    default_backend redis
+
+backend redis
+    option tcp-check
+    tcp-check connect
+    tcp-check send "AUTH ${c.redisPassword.replace(/"/g, '\\"')}\\r\\n"
+    tcp-check expect string +OK
+    tcp-check send "INFO replication\\r\\n"
+    tcp-check expect string role:master
+    tcp-check send "QUIT\\r\\n"
+    tcp-check expect string +OK
+    default-server inter 1s fall 1 rise 2 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
+${redis}
+`;
+}

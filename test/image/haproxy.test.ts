@@ -1,0 +1,82 @@
+// The haproxy image with the configuration moodle-ha writes (src/local/haproxy.ts) in front of two
+// probe web containers: it starts as its own user, health-checks and balances both nodes, and
+// keeps answering when one node stops.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
+import { SERVICE_UIDS } from '../../src/image/build.ts';
+import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from '../../src/local/haproxy.ts';
+import { http, probeImage, serviceImage, sleep, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
+
+const session = new TestSession();
+let webs: StartedContainer[];
+let lb: StartedContainer;
+let port: number;
+let statsPort: number;
+const names = ['web1', 'web2'].map((r) => session.name(r));
+
+/** Server name → status (UP, DOWN, …) from the stats page's CSV. */
+async function serverStatus(): Promise<Record<string, string>> {
+  const r = await http(statsPort, '/stats;csv');
+  assert.equal(r.status, 200);
+  const rows = r.body.toString().split('\n').map((l) => l.split(','));
+  const head = rows[0]!.map((h) => h.replace(/^# /, ''));
+  const [px, sv, st] = ['pxname', 'svname', 'status'].map((k) => head.indexOf(k));
+  return Object.fromEntries(rows.filter((r) => r[px!] === 'web' && names.includes(r[sv!]!)).map((r) => [r[sv!], r[st!]!.split(' ')[0]]));
+}
+
+async function waitForStatus(want: Record<string, string>, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  let last: Record<string, string> = {};
+  while (Date.now() - t0 < timeoutMs) {
+    last = await serverStatus();
+    if (names.every((n) => last[n] === want[n])) return;
+    await sleep(300);
+  }
+  throw new Error(`HAProxy server status ${JSON.stringify(want)} not reached after ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+}
+
+before(async () => {
+  const [probe, haproxy] = await Promise.all([probeImage(), serviceImage('haproxy')]);
+  const network = await session.network();
+  webs = await Promise.all(['web1', 'web2'].map((role) => session.start({ image: probe, role, network, env: { MOODLE_WWWROOT: 'http://probe.test' } })));
+  lb = await session.start({
+    image: haproxy,
+    role: 'lb',
+    network,
+    publish: [LB_PORT, LB_STATS_PORT],
+    files: [{ dir: '/etc/haproxy', files: [{ path: 'haproxy.cfg', content: renderHaproxyConfig({ servers: names, maxConnPerServer: 16 }), uid: SERVICE_UIDS.haproxy }] }],
+  });
+  port = await lb.hostPort(LB_PORT);
+  statsPort = await lb.hostPort(LB_STATS_PORT);
+  await waitForHttp(statsPort, '/healthz', { timeoutMs: 30_000 });
+}, { timeout: 15 * 60_000 });
+
+after(() => session.cleanup(), { timeout: 120_000 });
+
+describe('haproxy image with the local cluster configuration', () => {
+  test('health-checks both web nodes on /healthz and marks them UP', async () => {
+    await waitForStatus({ [names[0]!]: 'UP', [names[1]!]: 'UP' }, 30_000);
+  });
+  test('routes requests to both nodes', async () => {
+    for (let i = 0; i < 6; i++) assert.equal((await http(port, '/index.php')).status, 200);
+    for (const w of webs) {
+      const { stdout } = await w.logs();
+      assert.match(stdout, /"GET \/index\.php HTTP\/1\.1" 200/, `${w.name} served no request`);
+    }
+  });
+  test('a stopped node is taken out and requests keep succeeding', async () => {
+    await webs[0]!.container.stop({ t: 10 });
+    const failures: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await http(port, '/index.php').catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
+      if (r.status !== 200) failures.push(`${r.status} ${r.body.toString().slice(0, 80)}`);
+    }
+    assert.deepEqual(failures, [], 'requests failed while a node was down (retries and redispatch should hide it)');
+    await waitForStatus({ [names[0]!]: 'DOWN', [names[1]!]: 'UP' }, 15_000);
+  });
+  test('runs as the haproxy user, not root', async () => {
+    const r = await lb.exec(['id', '-u']);
+    assert.equal(r.stdout.trim(), String(SERVICE_UIDS.haproxy));
+  });
+});
