@@ -4,7 +4,6 @@
 import { runtimeBuildArgs } from '../image/runtime-context.ts';
 import { App, type Environment } from 'aws-cdk-lib';
 import { isAbsolute, resolve } from 'node:path';
-import { RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { ImageSource } from './compute/image.ts';

@@ -3,7 +3,6 @@
 // keeps answering when one node stops.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
 import { SERVICE_UIDS } from '../../src/image/build.ts';
 import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from '../../src/local/haproxy.ts';
 import { http, probeImage, serviceImage, sleep, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
