@@ -67,10 +67,13 @@ describe('the app entry the cdk CLI runs', () => {
 });
 
 describe('refusals, before anything talks to AWS', () => {
-  test('deploy without an image says how to give one, before asking for credentials', () => {
-    const r = cli(['deploy'], site(PRODUCTION_SPEC));
+  test('deploy without an image stages the cached Moodle tree, and says how to get one when none is cached', () => {
+    const where = site(PRODUCTION_SPEC);
+    const r = cli(['deploy'], { ...where, env: { ...where.env, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' } });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no runtime image to deploy: pass --image-dir DIR/);
+    assert.match(r.stderr, /no Moodle 4\.5\.6 tree in the cache/);
+    assert.match(r.stderr, /moodle-ha moodle import DIR/);
+    assert.equal(existsSync(join(where.dir, '.moodle-ha', 'image-context')), false, 'nothing staged without a tree');
   });
   test('deploy without credentials says what to set (exit 2)', () => {
     const r = cli(['deploy', '--image-dir', tinyImageDir()], site(PRODUCTION_SPEC));

@@ -1,0 +1,127 @@
+// The ha profile with real Moodle: 2 web nodes, a 3-node Galera cluster behind the writer
+// endpoint, Redis primary + replica + 3 Sentinels behind the primary endpoint. Losing the DB
+// writer or the Redis primary keeps users logged in and loses no committed write.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { docker } from '../../src/image/docker.ts';
+import { exec, sleep } from '../../src/local/containers.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import { lbStats } from '../../src/local/status.ts';
+import { secretFile } from '../../src/local/secrets.ts';
+import { loadSpec } from '../../src/spec/load.ts';
+import { cli } from '../support/cli.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
+
+const NAME = 'mhhatest';
+const HTTP = 19180;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-ha-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  stats: 19504\n`);
+const base = `http://localhost:${HTTP}`;
+const n = clusterNames(NAME);
+const sql = (node: string, q: string) => exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', q]);
+const redisRole = async (node: string) => (await exec(node, ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli info replication'])).output;
+const php = (code: string) => exec(n.container('web', 1), ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
+
+/** Polls `probe` until it returns true; returns the seconds it took. */
+async function secondsUntil(probe: () => Promise<boolean>, limitS: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < limitS * 1000) {
+    if (await probe().catch(() => false)) return (Date.now() - t0) / 1000;
+    await sleep(250);
+  }
+  return Infinity;
+}
+
+describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
+  const user = new MoodleClient(base);
+  let password = '';
+
+  before(async () => {
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+    assert.match(r.stdout, /2 web nodes/);
+    password = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
+    assert.ok(MoodleClient.loggedIn(await user.login('admin', password)), 'admin login through HAProxy failed');
+  });
+
+  after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+  });
+
+  test('topology: 3 synced Galera nodes, a Redis replica, 3 Sentinels, 2 web nodes both serving', async () => {
+    for (const i of [1, 2, 3]) {
+      const r = await sql(n.container('db', i), "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
+      assert.match(r.output, /wsrep_cluster_size\s+3/, `db-${i}: ${r.output}`);
+      assert.match(r.output, /Synced/, `db-${i}: ${r.output}`);
+    }
+    assert.match(await redisRole(n.container('redis', 1)), /role:master[\s\S]*connected_slaves:1/);
+    assert.match(await redisRole(n.container('redis', 2)), /role:slave[\s\S]*master_link_status:up/);
+    for (const i of [1, 2, 3]) {
+      const r = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary']);
+      assert.match(r.output, new RegExp(n.container('redis', 1)), `sentinel-${i}: ${r.output}`);
+    }
+    for (let i = 0; i < 20; i++) await user.get('/my/');
+    const stats = await lbStats(loadSpec({ file: specFile }).spec);
+    assert.ok(Array.isArray(stats), String(stats));
+    assert.equal(stats.length, 2);
+    assert.ok(stats.every((s) => s.status === 'UP' && s.totalRequests > 0), `both web nodes must serve: ${JSON.stringify(stats)}`);
+  });
+
+  test('losing the DB writer: committed writes survive, writes resume within 15 s', async () => {
+    const marker = `w${Date.now()}`;
+    assert.equal((await php(`set_config('moodleha_marker', '${marker}'); echo 'ok';`)).output.trim(), 'ok');
+    const writer = await currentWriter();
+    await docker().getContainer(writer).kill({ signal: 'SIGKILL' });
+    try {
+      const seconds = await secondsUntil(async () => (await php(`set_config('moodleha_after', '${marker}'); echo get_config('core', 'moodleha_marker');`)).output.trim() === marker, 30);
+      console.log(`writes resumed ${seconds.toFixed(1)} s after the writer (${writer}) was killed`);
+      assert.ok(seconds <= 15, `writes resumed only after ${seconds} s`);
+      assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the user was logged out by the DB failover');
+    } finally {
+      await docker().getContainer(writer).start();
+    }
+    const rejoined = await secondsUntil(async () => /Synced/.test((await sql(writer, "SHOW STATUS LIKE 'wsrep_local_state_comment'")).output), 120);
+    assert.ok(rejoined < Infinity, `${writer} did not rejoin the cluster`);
+    assert.match((await sql(writer, `SELECT value FROM mdl_config WHERE name = 'moodleha_after'`)).output, new RegExp(marker), 'the rejoined node misses a write made while it was down');
+  });
+
+  test('losing the Redis primary: Sentinel promotes the replica, the session survives within 15 s', async () => {
+    await docker().getContainer(n.container('redis', 1)).kill({ signal: 'SIGKILL' });
+    try {
+      const seconds = await secondsUntil(async () => MoodleClient.loggedIn((await user.get('/my/')).body), 30);
+      console.log(`sessions served again ${seconds.toFixed(1)} s after the Redis primary was killed`);
+      assert.ok(seconds <= 15, `the user was not served logged in within 15 s (${seconds} s)`);
+      assert.match(await redisRole(n.container('redis', 2)), /role:master/);
+    } finally {
+      await docker().getContainer(n.container('redis', 1)).start();
+    }
+    const demoted = await secondsUntil(async () => /role:slave/.test(await redisRole(n.container('redis', 1))), 60);
+    assert.ok(demoted < Infinity, 'the old primary did not come back as a replica');
+  });
+
+  test('full restart (down, up): Galera bootstraps from the last node, everything is still there', async () => {
+    let r = await cli(['down', '--spec', specFile]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-4000));
+    assert.match(r.stdout, /migrate: unchanged/);
+    assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the session did not survive down + up');
+    assert.ok(MoodleClient.loggedIn(await new MoodleClient(base).login('admin', password)), 'admin cannot log in after down + up');
+    const size = await sql(n.container('db', 2), "SHOW STATUS LIKE 'wsrep_cluster_size'");
+    assert.match(size.output, /3/);
+  });
+});
+
+/** The Galera node the writer endpoint sends connections to (the one holding Moodle's session). */
+async function currentWriter(): Promise<string> {
+  for (const i of [1, 2, 3]) {
+    const r = await sql(n.container('db', i), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'moodle'");
+    if (Number(r.output.trim()) > 0) return n.container('db', i);
+  }
+  return n.container('db', 1);
+}

@@ -1,0 +1,34 @@
+// The runtime build context staged to a folder (for CDK image assets): the same layers as the
+// local build, with plugins in their own folder and no config.php from the tree.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runtimeBuildArgs, stageRuntimeContext } from '../../src/image/runtime-context.ts';
+import { validateSpec } from '../../src/spec/load.ts';
+import { makeFakeTree } from '../support/fake-moodle.ts';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehaprobe');
+
+test('stageRuntimeContext writes the Dockerfile, the tree and the plugins, and nothing else', () => {
+  const work = mkdtempSync(join(tmpdir(), 'stage-'));
+  const tree = makeFakeTree(join(work, 'moodle'));
+  writeFileSync(join(tree, 'config.php'), '<?php // a site config that must not be baked in');
+  const spec = validateSpec({ plugins: [{ component: 'local_moodlehaprobe', source: FIXTURE, version: 2026010100 }] });
+  const out = stageRuntimeContext({ codeDir: tree, spec, baseDir: work }, join(work, 'ctx'));
+  assert.ok(existsSync(join(out, 'Dockerfile')));
+  assert.ok(existsSync(join(out, 'rootfs', 'opt', 'moodle-ha', 'php', 'config.php')));
+  assert.equal(readFileSync(join(out, 'moodle', 'version.php'), 'utf8'), readFileSync(join(tree, 'version.php'), 'utf8'));
+  assert.equal(existsSync(join(out, 'moodle', 'config.php')), false, "the tree's config.php must not be staged");
+  assert.match(readFileSync(join(out, 'plugins', 'local', 'moodlehaprobe', 'version.php'), 'utf8'), /local_moodlehaprobe/);
+  assert.equal(statSync(join(out, 'moodle', 'version.php')).ino, statSync(join(tree, 'version.php')).ino, 'same file system: a hard link, not a copy');
+  // Staging again replaces the folder (a removed plugin disappears).
+  stageRuntimeContext({ codeDir: tree, spec: validateSpec({}), baseDir: work }, out);
+  assert.equal(existsSync(join(out, 'plugins', 'local')), false);
+  assert.ok(existsSync(join(out, 'plugins')), 'the plugins folder exists even when empty (the Dockerfile copies it)');
+});
+
+test('the build arguments come from the image contract and the spec', () => {
+  assert.deepEqual(runtimeBuildArgs(validateSpec({ moodle: { webroot: 'public' } })), { APP_UID: '33', APP_GID: '33', WEBROOT: 'public' });
+});
