@@ -87,7 +87,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     }
     const rejoined = await secondsUntil(async () => /Synced/.test((await sql(writer, "SHOW STATUS LIKE 'wsrep_local_state_comment'")).output), 120);
     assert.ok(rejoined < Infinity, `${writer} did not rejoin the cluster`);
-    assert.match((await sql(writer, `SELECT value FROM mdl_config WHERE name = 'moodleha_after'`)).output, new RegExp(marker), 'the rejoined node misses a write made while it was down');
+    assert.match((await sql(writer, `SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_after'`)).output, new RegExp(marker), 'the rejoined node misses a write made while it was down');
   });
 
   test('losing the Redis primary: Sentinel promotes the replica, the session survives within 15 s', async () => {
