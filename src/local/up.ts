@@ -15,6 +15,7 @@ import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
 import { requireDocker } from '../image/docker.ts';
 import { runMigrate } from './migrate.ts';
+import { plannedWebNodes } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portFree } from './ports.ts';
@@ -72,18 +73,19 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     });
     const bundle = bundleFiles(spec, loaded.baseDir);
     const migrate = await progress.step('migrate (install or upgrade under a database lock)', () => runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress));
-    await progress.step(`web nodes (${spec.web.nodes})`, async () => {
-      for (let i = 1; i <= spec.web.nodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
-      await removeExtraWebNodes(spec);
-      for (let i = 1; i <= spec.web.nodes; i++) await waitReady(n.container('web', i), 180_000);
+    const webNodes = plannedWebNodes(spec);
+    await progress.step(`web nodes (${webNodes})`, async () => {
+      for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
+      await removeExtraWebNodes(spec, webNodes);
+      for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
     });
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
-      await track(n.container('lb'), ensureContainer(lbContainer(spec, tags, spec.web.nodes, SERVICE_UIDS.haproxy)));
+      await track(n.container('lb'), ensureContainer(lbContainer(spec, tags, webNodes, SERVICE_UIDS.haproxy)));
       await assertStaysUp(n.container('lb'));
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
-    return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes: spec.web.nodes, tags, migrate };
+    return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);
     throw e;
@@ -104,9 +106,9 @@ async function checkPorts(spec: Spec): Promise<void> {
   if (busy.length) throw new UserError('cannot start the cluster; nothing was created:', busy);
 }
 
-async function removeExtraWebNodes(spec: Spec): Promise<void> {
+async function removeExtraWebNodes(spec: Spec, keep: number): Promise<void> {
   const n = clusterNames(spec.name);
-  for (let i = spec.web.nodes + 1; i <= 50; i++) {
+  for (let i = keep + 1; i <= 50; i++) {
     if (!(await inspectContainer(n.container('web', i)))) break;
     await removeContainer(n.container('web', i), RUNTIME_IMAGE.drainSeconds + 5);
   }

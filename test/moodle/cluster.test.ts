@@ -20,7 +20,9 @@ const NAME = 'mhtest';
 const HTTP = 18080;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
 const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n`);
+// Low targets and short cooldowns, so the autoscaler test sees a scale-out and a scale-in quickly.
+const SCALING = 'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  scaleOutCooldown: 5s\n  scaleInCooldown: 10s\n';
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n${SCALING}`);
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const redisCli = (args: string) => exec(n.container('redis'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
@@ -153,7 +155,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       cpSync(join(FIXTURES, 'plugins', 'moodlehaprobe'), pluginDir, { recursive: true });
       const vfile = join(pluginDir, 'version.php');
       writeFileSync(vfile, readFileSync(vfile, 'utf8').replace(/\$plugin->version = \d+;/, `$plugin->version = ${version};`));
-      writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\nplugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`);
+      writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n${SCALING}plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`);
     };
     const config = async () => JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
 
@@ -209,6 +211,69 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');
     assert.equal(st.services.find((x) => x.service === 'db')?.health, 'healthy');
     assert.ok(Array.isArray(st.lb) && st.lb.length === 1 && st.lb[0]!.status === 'UP', JSON.stringify(st.lb));
+  });
+
+  test('scale out to 2 nodes, then in to 1 under load: no request fails', async () => {
+    let r = await cli(['scale', '2', '--spec', specFile], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const spec = loadSpec({ file: specFile }).spec;
+    const { webServers } = await import('../../src/local/lb-runtime.ts');
+    for (let i = 0; i < 20; i++) await admin.get('/my/');
+    const two = await webServers(spec);
+    assert.deepEqual(two.map((s) => s.status), ['UP', 'UP'], JSON.stringify(two));
+    assert.ok(two.every((s) => s.totalRequests > 0), `both nodes must serve: ${JSON.stringify(two)}`);
+
+    let stop = false;
+    const outcomes = { ok: 0, failed: [] as string[] };
+    const users = Array.from({ length: 4 }, () => new MoodleClient(base));
+    const loops = users.map(async (u) => {
+      while (!stop) {
+        try {
+          const res = await u.get('/login/index.php');
+          if (res.status === 200) outcomes.ok++;
+          else outcomes.failed.push(`HTTP ${res.status}`);
+        } catch (e) {
+          outcomes.failed.push((e as Error).message);
+        }
+      }
+    });
+    await sleep(2000);
+    r = await cli(['scale', '1', '--spec', specFile], { timeoutMs: 300_000 });
+    await sleep(2000);
+    stop = true;
+    await Promise.all(loops);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`${NAME}-web-2 removed .*drained in \\d+ ms`));
+    assert.deepEqual(outcomes.failed, [], `${outcomes.failed.length} of ${outcomes.ok + outcomes.failed.length} requests failed during scale-in`);
+    assert.ok(outcomes.ok > 20, `too few requests to judge (${outcomes.ok})`);
+    assert.deepEqual((await webServers(spec)).map((s) => s.server), [n.container('web', 1)]);
+    assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'scaling logged the admin out');
+  });
+
+  test('autoscaler: a load step adds a node, an idle period returns to min', async () => {
+    const spec = loadSpec({ file: specFile }).spec;
+    const { runAutoscaler } = await import('../../src/ops/autoscaler/controller.ts');
+    const abort = new AbortController();
+    const seen: Array<{ to: number; at: number; ms: number }> = [];
+    const ticks: string[] = [];
+    const controller = runAutoscaler(spec, { intervalMs: 2000, durationMs: 240_000, signal: abort.signal, onTick: (l) => ticks.push(l), onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }) });
+    let stop = false;
+    const loadStart = Date.now();
+    const loops = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {
+      while (!stop && Date.now() - loadStart < 60_000 && !seen.some((e) => e.to === 2)) await u.get('/login/index.php').catch(() => undefined);
+    });
+    await Promise.all(loops);
+    stop = true;
+    const out = seen.find((e) => e.to === 2);
+    assert.ok(out, `no scale-out under load; last decisions:\n${ticks.slice(-5).join('\n')}`);
+    console.log(`autoscaler: load step → second node serving in ${((out.at - loadStart) / 1000).toFixed(1)} s (scale-out itself ${(out.ms / 1000).toFixed(1)} s)`);
+    const idleStart = Date.now();
+    while (!seen.some((e) => e.to === 1) && Date.now() - idleStart < 90_000) await sleep(1000);
+    abort.abort();
+    await controller;
+    const back = seen.find((e) => e.to === 1);
+    assert.ok(back, `no scale-in after 90 s idle; last decisions:\n${ticks.slice(-5).join('\n')}`);
+    console.log(`autoscaler: idle → back to 1 node in ${((back.at - idleStart) / 1000).toFixed(1)} s`);
   });
 
   test('down keeps the data; up brings it back without reinstalling', async () => {

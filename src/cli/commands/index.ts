@@ -6,8 +6,11 @@ import { deployCommand } from './deploy.ts';
 import { destroyCommand } from './destroy.ts';
 import { diffCommand } from './diff.ts';
 import { downCommand } from './down.ts';
+import { loadCommand } from './load.ts';
 import { logsCommand } from './logs.ts';
 import { moodleDownloadCommand, moodleImportCommand, moodleListCommand } from './moodle.ts';
+import { autoscaleCommand } from './autoscale.ts';
+import { scaleCommand } from './scale.ts';
 import { statusCommand } from './status.ts';
 import { synthCommand } from './synth.ts';
 import { upCommand } from './up.ts';
@@ -16,7 +19,10 @@ export const COMMANDS: readonly Command[] = [
   upCommand,
   downCommand,
   statusCommand,
+  scaleCommand,
+  autoscaleCommand,
   logsCommand,
+  loadCommand,
   buildCommand,
   baseImageCommand,
   moodleImportCommand,

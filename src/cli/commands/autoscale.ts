@@ -1,0 +1,35 @@
+import { runAutoscaler } from '../../ops/autoscaler/controller.ts';
+import { formatEvent } from '../../ops/autoscaler/events.ts';
+import { requireDocker } from '../../image/docker.ts';
+import { parseDuration } from '../../spec/units.ts';
+import { UserError } from '../../util/errors.ts';
+import type { Command } from '../command.ts';
+import { specFor } from '../spec-flags.ts';
+
+export const autoscaleCommand: Command = {
+  name: 'autoscale',
+  summary: 'Run the autoscaler in the foreground: target tracking on req/s per node and CPU, with the spec schedule',
+  usage: '[--interval 5s] [--duration 10m] [--webhook URL]',
+  help: 'Reads HAProxy stats, decides with the same policy shape as the AWS side (scaling: in moodle-ha.yaml), scales out (new node ready, then added) and in (drained, then stopped). Each scaling event is printed and POSTed as JSON to --webhook. Stop with Ctrl-C.',
+  options: { interval: { type: 'string' }, duration: { type: 'string' }, webhook: { type: 'string' } },
+  async run(ctx) {
+    const { spec } = specFor(ctx);
+    const interval = parseDuration(String(ctx.values.interval ?? '5s'));
+    const duration = ctx.values.duration === undefined ? undefined : parseDuration(String(ctx.values.duration));
+    if (!interval || interval.seconds < 1) throw new UserError('--interval takes a duration of at least 1s, e.g. "5s"');
+    if (ctx.values.duration !== undefined && !duration) throw new UserError('--duration takes a duration, e.g. "10m"');
+    await requireDocker();
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    process.stderr.write(`autoscaling ${spec.name}: ${spec.scaling.min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%\n`);
+    const events = await runAutoscaler(spec, {
+      intervalMs: interval.seconds * 1000,
+      durationMs: duration ? duration.seconds * 1000 : undefined,
+      webhook: ctx.values.webhook as string | undefined,
+      signal: abort.signal,
+      onTick: (line) => process.stderr.write(`${line}\n`),
+      onEvent: (e, ms) => process.stdout.write(`${formatEvent(e)} (done in ${(ms / 1000).toFixed(1)} s)\n`),
+    });
+    process.stdout.write(`${events.length} scaling event(s)\n`);
+  },
+};

@@ -1,0 +1,56 @@
+// Talking to the running load balancer: its runtime API (over the admin socket, through
+// `docker exec`), its configuration (rewritten and reloaded without dropping connections) and its
+// per-server counters.
+import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { SERVICE_UIDS } from '../image/build.ts';
+import { docker } from '../image/docker.ts';
+import type { Spec } from '../spec/schema.ts';
+import { exec, putFiles, sleep } from './containers.ts';
+import { renderHaproxyConfig } from './haproxy.ts';
+import { clusterNames } from './names.ts';
+import { parseHaproxyCsv, type LbServerStats } from './status.ts';
+
+const SOCKET = '/run/haproxy/admin.sock';
+
+export async function lbCommand(spec: Spec, command: string): Promise<string> {
+  const r = await exec(clusterNames(spec.name).container('lb'), ['sh', '-c', `echo "${command.replace(/"/g, '\\"')}" | socat stdio ${SOCKET}`]);
+  if (r.code !== 0) throw new Error(`HAProxy runtime command "${command}" failed: ${r.output}`);
+  return r.output;
+}
+
+export async function webServers(spec: Spec): Promise<LbServerStats[]> {
+  return parseHaproxyCsv(await lbCommand(spec, 'show stat'));
+}
+
+/** Writes the config for these web nodes into the LB container and reloads it gracefully. */
+export async function reconfigureLb(spec: Spec, servers: readonly string[]): Promise<void> {
+  const lb = docker().getContainer(clusterNames(spec.name).container('lb'));
+  const content = renderHaproxyConfig({ servers, maxConnPerServer: spec.web.fpmWorkers * 4 });
+  await putFiles(lb, [{ name: '/etc/haproxy/haproxy.cfg', content, mode: 0o644, uid: SERVICE_UIDS.haproxy, gid: SERVICE_UIDS.haproxy }]);
+  // tini passes SIGUSR2 to the HAProxy master: a new worker takes the new config, the old one
+  // finishes the connections it holds.
+  await lb.kill({ signal: 'SIGUSR2' });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    await sleep(500);
+    const names = (await webServers(spec).catch(() => [])).map((s) => s.server).sort();
+    if (names.join() === [...servers].sort().join()) return;
+  }
+  throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s`);
+}
+
+/**
+ * Takes a web node out of rotation without failing a request: drain (no new requests), wait until
+ * it holds none (at most drainSeconds), then it can be stopped.
+ */
+export async function drainServer(spec: Spec, server: string): Promise<{ waitedMs: number; leftOpen: number }> {
+  await lbCommand(spec, `set server web/${server} state drain`);
+  const t0 = Date.now();
+  let open = 0;
+  while (Date.now() - t0 < RUNTIME_IMAGE.drainSeconds * 1000) {
+    open = (await webServers(spec)).find((s) => s.server === server)?.currentSessions ?? 0;
+    if (open === 0) break;
+    await sleep(250);
+  }
+  return { waitedMs: Date.now() - t0, leftOpen: open };
+}

@@ -1,0 +1,84 @@
+// Changing the number of web nodes of a running cluster: out (start, wait until ready, add to the
+// load balancer) or in (drain in the load balancer, wait for in-flight requests, stop). The
+// capacity chosen is remembered, so a later `up` keeps it.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { RUNTIME_IMAGE } from '../contract/image.ts';
+import type { Spec } from '../spec/schema.ts';
+import { UserError } from '../util/errors.ts';
+import { clusterStateDir } from '../util/paths.ts';
+import { ensureContainer, inspectContainer, removeContainer } from './containers.ts';
+import { drainServer, reconfigureLb } from './lb-runtime.ts';
+import { clusterNames } from './names.ts';
+import { waitReady } from './readiness.ts';
+import { ensureSecrets } from './secrets.ts';
+import { runtimeContainer } from './services.ts';
+
+export const MAX_WEB_NODES = 50;
+
+function capacityFile(cluster: string): string {
+  return join(clusterStateDir(cluster), 'capacity.json');
+}
+
+/** Web nodes `up` should run: the remembered capacity (from scale or the autoscaler), else the spec's. */
+export function plannedWebNodes(spec: Spec): number {
+  const file = capacityFile(spec.name);
+  if (!existsSync(file)) return spec.web.nodes;
+  const saved = Number((JSON.parse(readFileSync(file, 'utf8')) as { webNodes?: number }).webNodes);
+  return Number.isInteger(saved) && saved >= 1 ? Math.min(Math.max(saved, spec.scaling.min), spec.scaling.max) : spec.web.nodes;
+}
+
+export function rememberCapacity(cluster: string, webNodes: number): void {
+  const file = capacityFile(cluster);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify({ webNodes, at: new Date().toISOString() }));
+}
+
+/** The running web nodes, in index order. */
+export async function runningWebNodes(spec: Spec): Promise<string[]> {
+  const n = clusterNames(spec.name);
+  const found: string[] = [];
+  for (let i = 1; i <= MAX_WEB_NODES; i++) {
+    const info = await inspectContainer(n.container('web', i));
+    if (info?.State.Running) found.push(n.container('web', i));
+  }
+  return found;
+}
+
+export interface ScaleStep { readonly node: string; readonly action: 'added' | 'removed'; readonly ms: number; readonly detail: string }
+
+/** Scales the web tier to `target` nodes; returns what was done, node by node. */
+export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep) => void = () => {}): Promise<ScaleStep[]> {
+  if (!Number.isInteger(target) || target < 1 || target > MAX_WEB_NODES) throw new UserError(`capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`);
+  const n = clusterNames(spec.name);
+  const lb = await inspectContainer(n.container('lb'));
+  if (!lb?.State.Running) throw new UserError(`cluster "${spec.name}" is not running: start it with "moodle-ha up"`);
+  const runtime = lb && (await inspectContainer(n.container('web', 1)))?.Config.Image;
+  if (!runtime) throw new UserError(`cluster "${spec.name}" has no web node 1 to copy the image from: run "moodle-ha up"`);
+  const steps: ScaleStep[] = [];
+  let nodes = await runningWebNodes(spec);
+  const secrets = ensureSecrets(spec.name);
+  while (nodes.length < target) {
+    const t0 = Date.now();
+    const index = nodes.length + 1;
+    const c = runtimeContainer(spec, { runtime, mariadb: '', redis: '', haproxy: '' }, secrets, 'web', index);
+    await ensureContainer(c);
+    await waitReady(c.name, 180_000);
+    nodes = [...nodes, c.name];
+    await reconfigureLb(spec, nodes);
+    steps.push({ node: c.name, action: 'added', ms: Date.now() - t0, detail: 'ready and in the load balancer' });
+    onStep(steps.at(-1)!);
+  }
+  while (nodes.length > target) {
+    const t0 = Date.now();
+    const victim = nodes.at(-1)!;
+    const drained = await drainServer(spec, victim);
+    nodes = nodes.slice(0, -1);
+    await reconfigureLb(spec, nodes);
+    await removeContainer(victim, RUNTIME_IMAGE.drainSeconds + 5);
+    steps.push({ node: victim, action: 'removed', ms: Date.now() - t0, detail: `drained in ${drained.waitedMs} ms${drained.leftOpen ? ` (${drained.leftOpen} still open at the limit)` : ''}` });
+    onStep(steps.at(-1)!);
+  }
+  rememberCapacity(spec.name, target);
+  return steps;
+}
