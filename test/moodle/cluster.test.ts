@@ -55,6 +55,17 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.ok(MoodleClient.loggedIn(page), 'the dashboard shows no logout link: not logged in');
   });
 
+  test("the theme's CSS and JS (slash arguments) are served", async () => {
+    const page = (await admin.get('/my/')).body;
+    const css = /href="(http[^"]+\/theme\/styles\.php\/[^"]+)"/.exec(page)?.[1];
+    const js = /src="(http[^"]+\/lib\/javascript\.php\/[^"]+)"/.exec(page)?.[1] ?? /"(http[^"]+\/lib\/requirejs\.php\/[^"]+)"/.exec(page)?.[1]?.replace(/\\\//g, '/');
+    assert.ok(css, 'no theme stylesheet link on the dashboard');
+    const r = await admin.get(css.replace(base, ''));
+    assert.equal(r.status, 200, `GET ${css}`);
+    assert.ok(r.body.length > 10_000, `the stylesheet is only ${r.body.length} bytes`);
+    if (js) assert.equal((await admin.get(js.replace(base, ''))).status, 200, `GET ${js}`);
+  });
+
   test('the session lives in Redis, not in dataroot', async () => {
     const sid = admin.session!;
     const r = await redisCli(`EXISTS mdl_sess_session_${sid}`);
