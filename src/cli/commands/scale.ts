@@ -1,4 +1,5 @@
-import { scaleTo } from '../../local/scale.ts';
+import { logEvent } from '../../local/events-log.ts';
+import { runningWebNodes, scaleTo } from '../../local/scale.ts';
 import { requireDocker } from '../../image/docker.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
@@ -18,7 +19,9 @@ export const scaleCommand: Command = {
       process.stderr.write(`note: ${target} is outside scaling.min..max (${spec.scaling.min}..${spec.scaling.max}); the autoscaler would move it back\n`);
     }
     await requireDocker();
+    const before = (await runningWebNodes(spec)).length;
     const steps = await scaleTo(spec, target, (s) => process.stderr.write(`${s.node} ${s.action} in ${(s.ms / 1000).toFixed(1)} s (${s.detail})\n`));
+    if (steps.length) logEvent(spec.name, { at: new Date().toISOString(), from: before, to: target, reason: 'set by hand (moodle-ha scale)', by: 'scale' });
     process.stdout.write(`${spec.name}: ${target} web node${target > 1 ? 's' : ''}${steps.length ? '' : ' (unchanged)'}\n`);
   },
 };

@@ -1,3 +1,4 @@
+import { recentEvents } from '../../local/events-log.ts';
 import { clusterStatus } from '../../local/status.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
@@ -11,7 +12,7 @@ export const statusCommand: Command = {
     const { spec } = specFor(ctx);
     const s = await clusterStatus(spec);
     if (ctx.values.json) {
-      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...s, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
       return;
     }
     if (s.services.length === 0) {
@@ -24,6 +25,9 @@ export const statusCommand: Command = {
     process.stdout.write('\nload balancer:\n');
     if (typeof s.lb === 'string') process.stdout.write(`  ${s.lb}\n`);
     else for (const l of s.lb) process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
+    const events = recentEvents(spec.name);
+    process.stdout.write(`\nrecent scaling events:${events.length ? '' : ' none'}\n`);
+    for (const e of events) process.stdout.write(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.from} → ${e.to}  (${e.by}) ${e.reason}\n`);
     const unhealthy = s.services.filter((x) => x.state !== 'running' && x.service !== 'migrate');
     return unhealthy.length ? 1 : 0;
   },

@@ -4,6 +4,7 @@
 // printed and posted to the optional webhook (the local stand-in for SNS).
 import { docker } from '../../image/docker.ts';
 import { webServers } from '../../local/lb-runtime.ts';
+import { logEvent } from '../../local/events-log.ts';
 import { runningWebNodes, scaleTo } from '../../local/scale.ts';
 import type { Spec } from '../../spec/schema.ts';
 import { sleep } from '../../local/containers.ts';
@@ -48,6 +49,7 @@ export async function runAutoscaler(spec: Spec, opts: AutoscalerOptions): Promis
     lastScaling = new Date();
     if (d.action === 'out') lastScaleOut = lastScaling;
     events.push(event);
+    logEvent(spec.name, { at: event.at.toISOString(), from: event.from, to: event.to, reason: event.reason, by: 'autoscaler' });
     opts.onEvent?.(event, Date.now() - t0);
     if (opts.webhook) {
       const err = await postWebhook(opts.webhook, event);
