@@ -6,6 +6,7 @@ import { deployCommand } from './deploy.ts';
 import { destroyCommand } from './destroy.ts';
 import { diffCommand } from './diff.ts';
 import { downCommand } from './down.ts';
+import { drillCommand } from './drill.ts';
 import { loadCommand } from './load.ts';
 import { logsCommand } from './logs.ts';
 import { moodleDownloadCommand, moodleImportCommand, moodleListCommand } from './moodle.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   autoscaleCommand,
   logsCommand,
   loadCommand,
+  drillCommand,
   buildCommand,
   baseImageCommand,
   moodleImportCommand,

@@ -1,0 +1,79 @@
+// What a drill's load run says about the recovery, computed from the per-second timeline and the
+// step samples. Pure functions, so each definition is tested and documented in one place.
+//
+// Seconds until error-free again ("recovery"):
+//   F = the time of the fault, in seconds since the run started (e.g. 20.03).
+//   L = the last second of the timeline, at or after the second holding F, with a failed step.
+//   S = the first second after L with at least one successful step and no failed step: the first
+//       full error-free second after the last failure.
+//   recovery = S - F (the start of second S), never below 0. No failure from F on: 0 (and
+//   recoveredAt = F). No such S before the run ended: null (not recovered within the run).
+// Steps ending in a second are what the timeline counts (one step = one page with its redirects).
+import { methodOf, type StepSample, type TimelinePoint } from '../load/stats.ts';
+
+export interface Recovery {
+  /** A step failed at or after the fault's second. */
+  readonly errorsAfterFault: boolean;
+  /** Failed steps from the fault's second on. */
+  readonly failedAfterFault: number;
+  /** L: the last second with a failed step (from the fault's second on); null when none. */
+  readonly lastFailedSecond: number | null;
+  /** S (or F when nothing failed): where the run was error-free again; null when never. */
+  readonly recoveredAtSeconds: number | null;
+  /** S - F, rounded to 0.1 s; null when not recovered within the run. */
+  readonly seconds: number | null;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export function recoveryFrom(timeline: readonly TimelinePoint[], faultAtSeconds: number): Recovery {
+  const faultSecond = Math.floor(faultAtSeconds);
+  const after = timeline.filter((p) => p.second >= faultSecond);
+  const failedAfterFault = after.reduce((n, p) => n + p.failed, 0);
+  const last = [...after].reverse().find((p) => p.failed > 0);
+  if (!last) return { errorsAfterFault: false, failedAfterFault: 0, lastFailedSecond: null, recoveredAtSeconds: round1(faultAtSeconds), seconds: 0 };
+  const clean = timeline.find((p) => p.second > last.second && p.ok > 0 && p.failed === 0);
+  if (!clean) return { errorsAfterFault: true, failedAfterFault, lastFailedSecond: last.second, recoveredAtSeconds: null, seconds: null };
+  return { errorsAfterFault: true, failedAfterFault, lastFailedSecond: last.second, recoveredAtSeconds: clean.second, seconds: round1(Math.max(0, clean.second - faultAtSeconds)) };
+}
+
+/** Steps ok and failed before the fault's second and from it on. */
+export function splitAtFault(timeline: readonly TimelinePoint[], faultAtSeconds: number): { before: { ok: number; failed: number }; after: { ok: number; failed: number } } {
+  const s = Math.floor(faultAtSeconds);
+  const sum = (ps: readonly TimelinePoint[]) => ({ ok: ps.reduce((n, p) => n + p.ok, 0), failed: ps.reduce((n, p) => n + p.failed, 0) });
+  return { before: sum(timeline.filter((p) => p.second < s)), after: sum(timeline.filter((p) => p.second >= s)) };
+}
+
+/**
+ * Writes resume: seconds from the fault to the end of the first successful write step (a POST:
+ * login or forum reply) that started after the fault. Null when no write started after the fault
+ * succeeded. Without an outage this is the wait for the next write (an upper bound).
+ */
+export function writesResumedSeconds(samples: readonly StepSample[], faultAtMs: number): number | null {
+  let first = Infinity;
+  for (const s of samples) {
+    if (s.ok && methodOf(s.step) === 'POST' && s.at - s.ms >= faultAtMs && s.at < first) first = s.at;
+  }
+  return Number.isFinite(first) ? round1((first - faultAtMs) / 1000) : null;
+}
+
+/**
+ * Sessions written in the last `windowMs` before the fault: logins that succeeded in that window.
+ * A new session may not have reached the Redis replica (replication is asynchronous) when the
+ * primary dies, so these users may have to log in again.
+ */
+export function sessionsWrittenBefore(samples: readonly StepSample[], faultAtMs: number, windowMs = 1000): number {
+  return samples.filter((s) => s.step === 'login' && s.ok && s.at <= faultAtMs && s.at > faultAtMs - windowMs).length;
+}
+
+/** Failed steps that ended after the fault, by the HTTP method of the step. */
+export function failuresAfterFault(samples: readonly StepSample[], faultAtMs: number): { idempotent: number; nonIdempotent: number } {
+  let idempotent = 0;
+  let nonIdempotent = 0;
+  for (const s of samples) {
+    if (s.ok || s.at < faultAtMs) continue;
+    if (methodOf(s.step) === 'GET') idempotent++;
+    else nonIdempotent++;
+  }
+  return { idempotent, nonIdempotent };
+}

@@ -1,0 +1,30 @@
+// The drills' summary on stdout: one line per drill with the figures that matter, then each bar.
+import type { DrillResult } from './result.ts';
+
+export interface Skipped { readonly drill: string; readonly reason: string }
+
+const s = (x: number | null) => (x === null ? 'never' : `${x} s`);
+
+export function formatSummary(results: readonly DrillResult[], skipped: readonly Skipped[] = []): string {
+  const head = ['drill', 'ok', 'failed', 'GET/POST failed', 'lost sessions', 'posts missing', 'error-free after', 'writes after', 'bars'];
+  const rows = results.map((r) => [
+    r.drill,
+    String(r.totals.ok),
+    String(r.totals.failed),
+    `${r.totals.failedIdempotent}/${r.totals.failedNonIdempotent}`,
+    `${r.sessions.lost}${r.sessions.writtenInLastSecondBeforeFault ? ` (${r.sessions.writtenInLastSecondBeforeFault} new <1 s before)` : ''}`,
+    `${r.posts.missing.length}/${r.posts.acknowledged}`,
+    s(r.recovery.seconds),
+    s(r.recovery.writesResumedSeconds),
+    r.passed ? 'met' : `MISSED ${r.bars.filter((b) => !b.met).length}`,
+  ]);
+  for (const k of skipped) rows.push([k.drill, '-', '-', '-', '-', '-', '-', '-', 'skipped']);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const details = results.flatMap((r) => [
+    '',
+    `${r.drill}: ${r.fault.action} ${r.fault.target} at ${r.fault.atSeconds} s; ${Object.entries(r.figures).map(([k, v]) => `${k} ${v === null ? '-' : String(v)}`).join(', ')}`,
+    ...r.bars.map((b) => `  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.measured} (limit ${b.limit})`),
+  ]);
+  return [line(head), ...rows.map(line), ...details, ...skipped.map((k) => `\n${k.drill}: skipped: ${k.reason}`)].join('\n');
+}

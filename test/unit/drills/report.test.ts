@@ -1,0 +1,92 @@
+// The drill report: the inline SVG timeline, the self-contained HTML, the JSON file, the summary.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { CHART, chartX, renderHtml, renderTimelineSvg } from '../../../src/ops/drills/html.ts';
+import { DRILL_SCHEMA, writeResultFiles, type DrillResult } from '../../../src/ops/drills/result.ts';
+import { formatSummary } from '../../../src/ops/drills/summary.ts';
+import { sampleResult } from './sample-result.ts';
+
+const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
+const attr = (svg: string, cls: string, name: string) => Number(new RegExp(`<line class="${cls}" [^>]*${name}="([\\d.]+)"`).exec(svg)?.[1]);
+
+describe('timeline chart (inline SVG)', () => {
+  const r = sampleResult(60, 20.3);
+  const svg = renderTimelineSvg(r.timeline, r.fault.atSeconds, r.recovery.recoveredAtSeconds);
+
+  test('one ok bar and one failed bar per second of the run', () => {
+    assert.equal(count(svg, /class="bar-ok"/g), 60);
+    assert.equal(count(svg, /class="bar-failed"/g), 60);
+    assert.equal(count(svg, /<title>second \d+:/g), 60);
+  });
+
+  test('the fault marker at the fault time, the recovery marker where the run was error-free again', () => {
+    const plot = CHART.width - CHART.left - CHART.right;
+    assert.equal(attr(svg, 'fault-marker', 'x1'), Number((CHART.left + (20.3 * plot) / 60).toFixed(1)));
+    assert.equal(attr(svg, 'fault-marker', 'x1'), chartX(20.3, 60));
+    assert.equal(r.recovery.recoveredAtSeconds, 23);
+    assert.equal(attr(svg, 'recovery-marker', 'x1'), chartX(23, 60));
+  });
+
+  test('bar x positions follow the seconds; failed bars are stacked on the ok bars', () => {
+    const xs = [...svg.matchAll(/class="bar-ok" x="([\d.]+)"/g)].map((m) => Number(m[1]));
+    assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!), 'increasing x');
+    const second20 = /<title>second 20: 6 ok, 2 failed<\/title><rect class="bar-ok" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"\/><rect class="bar-failed" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(svg);
+    assert.ok(second20, 'second 20 has its bars');
+    const [okY, okH, failedY, failedH] = second20.slice(1).map(Number) as [number, number, number, number];
+    assert.ok(okH > 0 && failedH > 0);
+    assert.ok(Math.abs(failedY + failedH - okY) < 0.2, 'failed bar sits on the ok bar');
+  });
+
+  test('no recovery marker when the run never recovered', () => {
+    const none = renderTimelineSvg(r.timeline, 20.3, null);
+    assert.equal(count(none, /class="recovery-marker"/g), 0);
+    assert.equal(count(none, /class="fault-marker"/g), 1);
+  });
+});
+
+describe('HTML report', () => {
+  const html = renderHtml(sampleResult());
+  test('self-contained: no script, no external stylesheet, font or image', () => {
+    assert.doesNotMatch(html, /<script/i);
+    assert.doesNotMatch(html, /<link|@import|url\(|src=/i);
+    assert.deepEqual([...html.matchAll(/https?:\/\/[^\s"']+/g)].map((m) => m[0]), ['http://www.w3.org/2000/svg']);
+    assert.match(html, /^<!doctype html>/);
+    assert.match(html, /<svg [^>]*viewBox/);
+  });
+  test('shows the bars and escapes what came from outside', () => {
+    assert.match(html, /error-free again<\/td><td>&lt;= 5 s<\/td><td>2\.7 s<\/td><td class="met">met/);
+    assert.match(html, /HTTP 502 at \/my\/ &lt;script&gt;/);
+    assert.match(html, /SIGKILL &lt;b&gt;/);
+  });
+});
+
+describe('JSON file', () => {
+  test('written under the output folder with the documented shape', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'drill-unit-')), 'out');
+    const files = writeResultFiles(sampleResult(), dir);
+    assert.deepEqual(readdirSync(dir).sort(), ['drill-web-loss-2026-11-25T01-00-00-000Z.html', 'drill-web-loss-2026-11-25T01-00-00-000Z.json']);
+    const r = JSON.parse(readFileSync(files.json, 'utf8')) as DrillResult;
+    assert.equal(r.schema, DRILL_SCHEMA);
+    assert.deepEqual(Object.keys(r), ['schema', 'drill', 'cluster', 'profile', 'startedAt', 'finishedAt', 'host', 'options', 'fault', 'restore', 'steadyState', 'load', 'totals', 'afterFault', 'sessions', 'posts', 'recovery', 'figures', 'inventory', 'bars', 'passed', 'timeline', 'failures']);
+    assert.deepEqual(Object.keys(r.recovery), ['errorsAfterFault', 'failedAfterFault', 'lastFailedSecond', 'recoveredAtSeconds', 'seconds', 'writesResumedSeconds', 'definition']);
+    assert.deepEqual(Object.keys(r.sessions), ['lost', 'writtenInLastSecondBeforeFault', 'lostBeyondThose']);
+    assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent']);
+    for (const b of r.bars) assert.deepEqual(Object.keys(b), ['name', 'limit', 'measured', 'met']);
+    assert.equal(r.timeline.length, 60);
+    assert.equal(r.passed, true);
+    assert.match(readFileSync(files.html, 'utf8'), /<svg/);
+  });
+});
+
+test('summary: a line per drill, every bar, skipped drills with the reason', () => {
+  const out = formatSummary([sampleResult()], [{ drill: 'db-writer-loss', reason: 'needs the ha profile' }]);
+  const lines = out.split('\n');
+  assert.match(lines[0]!, /^drill +ok +failed +GET\/POST failed +lost sessions +posts missing +error-free after +writes after +bars$/);
+  assert.match(lines[1]!, /^web-loss +354 +4 +0\/4 +0 +0\/30 +2\.7 s +4\.1 s +met$/);
+  assert.match(lines[2]!, /^db-writer-loss( +-)+ +skipped$/);
+  assert.match(out, /met {4}error-free again: 2\.7 s \(limit <= 5 s\)/);
+  assert.match(out, /db-writer-loss: skipped: needs the ha profile/);
+});
