@@ -7,6 +7,7 @@
 import { Agent, request } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CookieJar } from '../src/ops/load/http.ts';
 
 export interface LoadOptions {
   /** Target URL; its host must be a loopback address. */
@@ -63,33 +64,17 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-type Jar = Map<string, string>;
+// Moodle's session cookie is MoodleSession followed by $CFG->sessioncookie (empty by default).
+const isSessionCookie = (name: string) => name.startsWith('MoodleSession');
 
-function updateJar(jar: Jar, setCookie: readonly string[] | undefined): boolean {
-  let newSession = false;
-  for (const c of setCookie ?? []) {
-    const semi = c.indexOf(';');
-    const pair = semi < 0 ? c : c.slice(0, semi);
-    const eq = pair.indexOf('=');
-    if (eq < 1) continue;
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1);
-    if (value === '' || value === 'deleted' || /expires=Thu, 01[- ]Jan[- ]1970/i.test(c)) jar.delete(name);
-    else {
-      if (name.startsWith('MoodleSession') && jar.get(name) !== value) newSession = true;
-      jar.set(name, value);
-    }
-  }
-  return newSession;
-}
-
-function once(u: URL, o: LoadOptions, agent: Agent, jar: Jar): Promise<{ status: number; newSession: boolean }> {
+function once(u: URL, o: LoadOptions, agent: Agent, jar: CookieJar): Promise<{ status: number; newSession: boolean }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'user-agent': 'moodle-ha-bench', 'accept-encoding': 'gzip', accept: 'text/html' };
     if (o.host) headers.host = o.host;
-    if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const cookie = jar.header();
+    if (cookie) headers.cookie = cookie;
     const req = request(u, { method: 'GET', agent, headers, timeout: o.timeoutMs ?? 60_000 }, (res) => {
-      const newSession = updateJar(jar, res.headers['set-cookie']);
+      const newSession = jar.update(res.headers['set-cookie']).some(isSessionCookie);
       res.on('error', reject);
       res.on('end', () => resolve({ status: res.statusCode ?? 0, newSession }));
       res.resume();
@@ -106,14 +91,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.vus, maxFreeSockets: o.vus, keepAliveMsecs: 10_000 });
   const latencies: number[] = [];
   const errorKinds: Record<string, number> = {};
-  const jars: Jar[] = [];
+  const jars: CookieJar[] = [];
   let started = 0;
   let errors = 0;
   let sessionsIssued = 0;
   const t0 = performance.now();
   const end = t0 + o.durationMs;
   const vu = async () => {
-    const jar: Jar = new Map();
+    const jar = new CookieJar();
     jars.push(jar);
     while (performance.now() < end && started < o.maxRequests) {
       started++;
@@ -138,7 +123,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const sessions = new Set(jars.flatMap((j) => [...j].filter(([k]) => k.startsWith('MoodleSession')).map(([, v]) => v))).size;
+  const sessions = new Set(jars.flatMap((j) => [...j.entries()].filter(([k]) => isSessionCookie(k)).map(([, v]) => v))).size;
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     url: o.url,

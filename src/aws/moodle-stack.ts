@@ -133,8 +133,11 @@ export class MoodleStack extends Stack {
     }
 
     // Compute.
-    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Moodle tasks: HTTP from the ALB only', allowAllOutbound: true });
+    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Moodle tasks: HTTP from the ALB, and task to task on 8080', allowAllOutbound: true });
     taskSecurityGroup.connections.allowFrom(lb, ec2.Port.tcp(RUNTIME_IMAGE.port), 'HTTP from the load balancer');
+    // The cron task's session-lock janitor asks whether the web task named in an old session lock
+    // still answers (a connect to 8080, nothing else); see images/runtime/.../session-janitor.php.
+    taskSecurityGroup.connections.allowInternally(ec2.Port.tcp(RUNTIME_IMAGE.port), 'session-lock janitor (cron) to web tasks: is the lock holder alive');
     this.database.connections.allowDefaultPortFrom(taskSecurityGroup, 'MySQL from the Moodle tasks');
     this.cache.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
     this.sharedFiles.allowFrom(taskSecurityGroup);

@@ -4,8 +4,9 @@ import type { CommandContext, Options } from './command.ts';
 
 export const PROFILE_OPTION: Options = { profile: { type: 'string', short: 'p' } };
 
-export function specFor(ctx: CommandContext): LoadedSpec {
-  const overrides: Record<string, unknown> = {};
+/** The spec with --profile applied, and any other overrides a command's own flags make. */
+export function specFor(ctx: CommandContext, extra: Record<string, unknown> = {}): LoadedSpec {
+  const overrides: Record<string, unknown> = { ...extra };
   if (typeof ctx.values.profile === 'string') overrides.profile = ctx.values.profile;
   return loadSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides });
 }

@@ -17,7 +17,7 @@ export interface ContainerSpec {
   readonly env?: Readonly<Record<string, string>>;
   readonly network: string;
   readonly aliases?: readonly string[];
-  /** Named volumes: volume name → mount path. */
+  /** Named volumes: volume name → mount path (a host path instead of a name is a bind mount). */
   readonly volumes?: Readonly<Record<string, string>>;
   /** Files put into the container before it starts (secrets, configs). */
   readonly files?: readonly ArchiveFile[];
@@ -27,6 +27,8 @@ export interface ContainerSpec {
   readonly stopTimeoutSeconds?: number;
   readonly restart?: 'no' | 'unless-stopped' | 'on-failure';
   readonly user?: string;
+  /** Extra /etc/hosts entries, e.g. "host.docker.internal:host-gateway". */
+  readonly extraHosts?: readonly string[];
 }
 
 export function labelsFor(cluster: string, service: string): Record<string, string> {
@@ -92,6 +94,9 @@ export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Pr
   }
   const c = await docker().createContainer({
     name: spec.name,
+    // The container name as hostname: resolvable on the cluster network, stable across
+    // re-creation, and readable where a service names itself (Sentinel, session lock holders).
+    Hostname: spec.name,
     Image: spec.image,
     ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),
     Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
@@ -105,6 +110,7 @@ export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Pr
       PortBindings: portBindings,
       RestartPolicy: { Name: spec.restart ?? 'unless-stopped' },
       ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+      ...(spec.extraHosts?.length ? { ExtraHosts: [...spec.extraHosts] } : {}),
       Init: false,
     },
     NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [...(spec.aliases ?? [])] } } },

@@ -5,10 +5,12 @@ import type { Progress } from '../util/progress.ts';
 import { clusterContainers, removeContainer } from './containers.ts';
 import { docker, requireDocker } from '../image/docker.ts';
 import { removeSecrets } from './secrets.ts';
+import { CONTROLLER_STOP_SECONDS } from './autoscaler-controller.ts';
 
-// Front to back. Within a service the highest-numbered node stops first, so node 1 of a Galera
-// cluster leaves last and is the one safe to bootstrap the next `up`.
-const STOP_ORDER = ['lb', 'web', 'cron', 'migrate', 'endpoints', 'sentinel', 'redis', 'db'];
+// The autoscaler first (it would otherwise replace what goes), then front to back. Within a
+// service the highest-numbered node stops first, so node 1 of a Galera cluster leaves last and is
+// the one safe to bootstrap the next `up`.
+const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', 'sentinel', 'redis', 'db'];
 
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();
@@ -17,7 +19,7 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
   containers.sort((a, b) => rank(a) - rank(b) || b.Names[0]!.localeCompare(a.Names[0]!));
   for (const c of containers) {
     const name = c.Names[0]!.replace(/^\//, '');
-    await progress.step(`stop ${name}`, () => removeContainer(name, c.Labels[LABELS.service] === 'web' ? RUNTIME_IMAGE.drainSeconds + 5 : 30));
+    await progress.step(`stop ${name}`, () => removeContainer(name, stopSeconds(c.Labels[LABELS.service])));
   }
   const filter = { label: [`${LABELS.cluster}=${cluster}`] };
   for (const n of await docker().listNetworks({ filters: filter })) await docker().getNetwork(n.Id).remove();
@@ -31,4 +33,10 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
     removeSecrets(cluster);
   }
   return { containers: containers.length, volumes };
+}
+
+function stopSeconds(service: string | undefined): number {
+  if (service === 'web') return RUNTIME_IMAGE.drainSeconds + 5;
+  if (service === 'autoscaler') return CONTROLLER_STOP_SECONDS;
+  return 30;
 }

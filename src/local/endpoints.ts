@@ -2,7 +2,9 @@
 // and one for the Redis primary, each following failover.
 //  - DB: all writes to one Galera node ("first" balance, stuck with a one-entry stick table so a
 //    recovered node does not take writes back); a node counts when it is Synced (port 9200).
-//  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails).
+//  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails),
+//    "first" balance and stuck like the DB: a restarted old primary says role:master for a few
+//    seconds until Sentinel demotes it, and must not get connections meanwhile.
 
 export interface EndpointsConfig {
   readonly dbNodes: readonly string[];
@@ -53,6 +55,9 @@ frontend redis_primary
     default_backend redis
 
 backend redis
+    balance first
+    stick-table type integer size 1 expire 24d
+    stick on int(1)
     option tcp-check
     tcp-check connect
     tcp-check send "AUTH ${c.redisPassword.replace(/"/g, '\\"')}\\r\\n"

@@ -1,11 +1,21 @@
 // HAProxy configuration of the local cluster: the one published entry point. Active health checks
 // on /healthz, retries and redispatch, slow start, stats for `status` and the autoscaler.
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import type { Spec } from '../spec/schema.ts';
 
 export interface LbConfig {
   /** Web containers' names on the cluster network. */
   readonly servers: readonly string[];
   readonly maxConnPerServer: number;
+}
+
+/**
+ * The LB configuration for these web nodes: the one derivation from the spec, used when the LB is
+ * created and when a running LB is reconfigured, so both write the same file. A node gets at most
+ * four requests per PHP-FPM worker; more wait in HAProxy's queue (bounded by `timeout queue`).
+ */
+export function lbConfigFor(spec: Spec, servers: readonly string[]): LbConfig {
+  return { servers, maxConnPerServer: spec.web.fpmWorkers * 4 };
 }
 
 export const LB_PORT = 8080;
@@ -29,7 +39,8 @@ defaults
     timeout server 310s
     timeout http-request 15s
     timeout queue 30s
-    # A request that failed to reach a node is retried on another (safe: nothing was sent).
+    # A request that failed to reach a node, or whose node closed or died before answering, is
+    # retried on another node. Never a POST: its node may have acted on it before dying.
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
@@ -54,9 +65,21 @@ frontend stats
 
 backend web
     balance leastconn
+    http-request disable-l7-retry if METH_POST
+    # A node killed mid-request may vanish without closing its connections (seen with docker
+    # kill: the request hung until the client gave up). TCP keepalive probes from 1 s idle find a
+    # dead peer in about 3 s whatever the request's length, and the request is retried elsewhere.
+    option srvtcpka
+    srvtcpka-idle 1s
+    srvtcpka-intvl 1s
+    srvtcpka-cnt 2
     option httpchk GET ${RUNTIME_IMAGE.healthPath}
     http-check expect status 200
-    default-server inter 2s fall 2 rise 2 slowstart 10s maxconn ${c.maxConnPerServer} resolvers docker init-addr last,libc,none check
+    # Checked every second; a check fails after 1 s without an answer (not the 3 s connect
+    # timeout), and after a first failure the next comes 0.5 s later: a node that died is out of
+    # rotation 1.5-3.5 s later. /healthz is PHP-FPM's ping page (no PHP script runs): cheap.
+    timeout check 1s
+    default-server inter 1s fastinter 500ms fall 2 rise 2 slowstart 10s maxconn ${c.maxConnPerServer} resolvers docker init-addr last,libc,none check
 ${servers}
 `;
 }

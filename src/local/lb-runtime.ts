@@ -6,7 +6,7 @@ import { SERVICE_UIDS } from '../image/build.ts';
 import { docker } from '../image/docker.ts';
 import type { Spec } from '../spec/schema.ts';
 import { exec, putFiles, sleep } from './containers.ts';
-import { renderHaproxyConfig } from './haproxy.ts';
+import { lbConfigFor, renderHaproxyConfig } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import { parseHaproxyCsv, type LbServerStats } from './status.ts';
 
@@ -25,10 +25,11 @@ export async function webServers(spec: Spec): Promise<LbServerStats[]> {
 /** Writes the config for these web nodes into the LB container and reloads it gracefully. */
 export async function reconfigureLb(spec: Spec, servers: readonly string[]): Promise<void> {
   const lb = docker().getContainer(clusterNames(spec.name).container('lb'));
-  const content = renderHaproxyConfig({ servers, maxConnPerServer: spec.web.fpmWorkers * 4 });
+  const content = renderHaproxyConfig(lbConfigFor(spec, servers));
   await putFiles(lb, [{ name: '/etc/haproxy/haproxy.cfg', content, mode: 0o644, uid: SERVICE_UIDS.haproxy, gid: SERVICE_UIDS.haproxy }]);
   // tini passes SIGUSR2 to the HAProxy master: a new worker takes the new config, the old one
   // finishes the connections it holds.
+  const reloadAt = Date.now();
   await lb.kill({ signal: 'SIGUSR2' });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -36,7 +37,11 @@ export async function reconfigureLb(spec: Spec, servers: readonly string[]): Pro
     const names = (await webServers(spec).catch(() => [])).map((s) => s.server).sort();
     if (names.join() === [...servers].sort().join()) return;
   }
-  throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s`);
+  // A refused reload keeps the old worker running; HAProxy says why in its log.
+  const since = Math.floor(reloadAt / 1000) - 1;
+  const log = ((await lb.logs({ stdout: true, stderr: true, since })) as unknown as Buffer).toString('latin1');
+  const alerts = log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.replace(/^[^[]*/, '').trim());
+  throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s${alerts.length ? `; HAProxy refused it:\n  ${alerts.join('\n  ')}` : ''}`);
 }
 
 /**

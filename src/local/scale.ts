@@ -8,7 +8,7 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import { ensureContainer, inspectContainer, removeContainer } from './containers.ts';
-import { drainServer, reconfigureLb } from './lb-runtime.ts';
+import { drainServer, lbCommand, reconfigureLb } from './lb-runtime.ts';
 import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
 import { ensureSecrets } from './secrets.ts';
@@ -56,6 +56,10 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
   const runtime = lb && (await inspectContainer(n.container('web', 1)))?.Config.Image;
   if (!runtime) throw new UserError(`cluster "${spec.name}" has no web node 1 to copy the image from: run "moodle-ha up"`);
   const steps: ScaleStep[] = [];
+  const record = (s: ScaleStep) => {
+    steps.push(s);
+    onStep(s);
+  };
   let nodes = await runningWebNodes(spec);
   const secrets = ensureSecrets(spec.name);
   while (nodes.length < target) {
@@ -66,19 +70,33 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
     await waitReady(c.name, 180_000);
     nodes = [...nodes, c.name];
     await reconfigureLb(spec, nodes);
-    steps.push({ node: c.name, action: 'added', ms: Date.now() - t0, detail: 'ready and in the load balancer' });
-    onStep(steps.at(-1)!);
+    record({ node: c.name, action: 'added', ms: Date.now() - t0, detail: 'ready and in the load balancer' });
   }
-  while (nodes.length > target) {
-    const t0 = Date.now();
-    const victim = nodes.at(-1)!;
-    const drained = await drainServer(spec, victim);
-    nodes = nodes.slice(0, -1);
-    await reconfigureLb(spec, nodes);
-    await removeContainer(victim, RUNTIME_IMAGE.drainSeconds + 5);
-    steps.push({ node: victim, action: 'removed', ms: Date.now() - t0, detail: `drained in ${drained.waitedMs} ms${drained.leftOpen ? ` (${drained.leftOpen} still open at the limit)` : ''}` });
-    onStep(steps.at(-1)!);
-  }
+  await scaleIn(spec, nodes, target, record);
   rememberCapacity(spec.name, target);
   return steps;
+}
+
+/**
+ * Scale-in: takes the last of `nodes` out, one at a time, until `target` remain: drain it in the
+ * load balancer (which must be running), wait for its in-flight requests, reconfigure the load
+ * balancer without it, stop it.
+ */
+export async function scaleIn(spec: Spec, nodes: readonly string[], target: number, onStep: (s: ScaleStep) => void): Promise<void> {
+  let left = [...nodes];
+  while (left.length > target) {
+    const t0 = Date.now();
+    const victim = left.at(-1)!;
+    const drained = await drainServer(spec, victim);
+    try {
+      await reconfigureLb(spec, left.slice(0, -1));
+    } catch (e) {
+      // The node stays: put it back in rotation rather than leave it draining for good.
+      await lbCommand(spec, `set server web/${victim} state ready`).catch(() => {});
+      throw e;
+    }
+    left = left.slice(0, -1);
+    await removeContainer(victim, RUNTIME_IMAGE.drainSeconds + 5);
+    onStep({ node: victim, action: 'removed', ms: Date.now() - t0, detail: `drained in ${drained.waitedMs} ms${drained.leftOpen ? ` (${drained.leftOpen} still open at the limit)` : ''}` });
+  }
 }

@@ -7,7 +7,7 @@ import type { Spec } from '../spec/schema.ts';
 import { toMiB } from '../spec/units.ts';
 import type { ArchiveFile } from './archive.ts';
 import type { ContainerSpec } from './containers.ts';
-import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from './haproxy.ts';
+import { LB_PORT, LB_STATS_PORT, lbConfigFor, renderHaproxyConfig } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import type { Secrets } from './secrets.ts';
 
@@ -90,7 +90,7 @@ export function lbContainer(spec: Spec, tags: ImageTags, webNodes: number, hapro
     service: 'lb',
     image: tags.haproxy,
     network: n.network,
-    files: [{ name: '/etc/haproxy/haproxy.cfg', content: renderHaproxyConfig({ servers, maxConnPerServer: spec.web.fpmWorkers * 4 }), mode: 0o644, uid: haproxyUid, gid: haproxyUid }],
+    files: [{ name: '/etc/haproxy/haproxy.cfg', content: renderHaproxyConfig(lbConfigFor(spec, servers)), mode: 0o644, uid: haproxyUid, gid: haproxyUid }],
     ports: [
       { container: LB_PORT, host: spec.ports.http, bind: spec.ports.bind },
       { container: LB_STATS_PORT, host: spec.ports.stats, bind: '127.0.0.1' },

@@ -1,6 +1,7 @@
 // `up`: brings a local cluster to the spec, step by step, and converges when run again.
 // Order: checks (Docker, Moodle tree, ports) → images → secrets → network and volumes → database
-// and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy.
+// and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy
+// → the detached autoscaler (autoscaler.enabled; stopped while the run changes the cluster).
 // A failure removes what this run created, so nothing is left half-started; data volumes that
 // existed before are never touched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -13,15 +14,18 @@ import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
-import { requireDocker } from '../image/docker.ts';
+import { docker, requireDocker } from '../image/docker.ts';
 import { runMigrate } from './migrate.ts';
-import { plannedWebNodes } from './scale.ts';
+import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portFree } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
+import { buildControllerImage } from '../image/controller-image.ts';
+import { controllerHost, ensureController, removeController, stopController } from './autoscaler-controller.ts';
+import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, type ImageTags } from './services.ts';
 
 export interface UpResult {
@@ -38,6 +42,10 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
   const n = clusterNames(spec.name);
   await requireDocker();
   await checkPorts(spec);
+  if (spec.autoscaler.enabled) {
+    controllerHost(spec); // a Docker socket it can mount, or a clear refusal
+    await assertAutoscalerMayStart(spec, 'detached');
+  }
   const moodleDir = requireMoodleTree(spec);
 
   const tags = await progress.step('images', async () => {
@@ -45,6 +53,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     const [mariadb, redis, haproxy] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress)]);
     return { runtime, mariadb, redis, haproxy };
   });
+  const controllerImage = spec.autoscaler.enabled ? await buildControllerImage(progress) : undefined;
 
   const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = { containers: [], volumes: [], secrets: !hasSecrets(spec.name) };
   const track = async (name: string, p: Promise<'kept' | 'started' | 'created'>) => {
@@ -53,6 +62,9 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     progress.info(`${name}: ${r}`);
   };
   try {
+    // The detached autoscaler must not scale while this run changes the cluster: it is stopped
+    // here and started again (or replaced, or removed) at the end.
+    if (await stopController(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
     const secrets = ensureSecrets(spec.name);
     const data = [...dbContainers(spec, tags, secrets), ...redisContainers(spec, tags, secrets)];
     await progress.step('network and volumes', async () => {
@@ -76,8 +88,9 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     const webNodes = plannedWebNodes(spec);
     await progress.step(`web nodes (${webNodes})`, async () => {
       for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
-      await removeExtraWebNodes(spec, webNodes);
       for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
+      // Only once the planned nodes are ready do the extra ones go: they may still carry traffic.
+      await removeExtraWebNodes(spec, webNodes, progress);
     });
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
@@ -85,6 +98,11 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
       await assertStaysUp(n.container('lb'));
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
+    if (controllerImage) {
+      await progress.step('autoscaler (detached controller)', () => track(n.container('autoscaler'), ensureController(spec, controllerImage)));
+    } else if (await removeController(spec.name)) {
+      progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
+    }
     return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);
@@ -106,11 +124,23 @@ async function checkPorts(spec: Spec): Promise<void> {
   if (busy.length) throw new UserError('cannot start the cluster; nothing was created:', busy);
 }
 
-async function removeExtraWebNodes(spec: Spec, keep: number): Promise<void> {
+/**
+ * Removes the web nodes above the planned count. With the load balancer running (the cluster is
+ * up) they may be serving, so they leave the way `scale` takes nodes out: drained, so no request
+ * in flight fails. Without it (first start, or after `down`) nothing routes to them and there is
+ * nothing to drain through: a plain removal is right, and the load balancer this run starts lists
+ * only the planned nodes.
+ */
+async function removeExtraWebNodes(spec: Spec, keep: number, progress: Progress): Promise<void> {
   const n = clusterNames(spec.name);
-  for (let i = keep + 1; i <= 50; i++) {
-    if (!(await inspectContainer(n.container('web', i)))) break;
-    await removeContainer(n.container('web', i), RUNTIME_IMAGE.drainSeconds + 5);
+  const extra: string[] = [];
+  for (let i = keep + 1; i <= MAX_WEB_NODES && (await inspectContainer(n.container('web', i))); i++) extra.push(n.container('web', i));
+  if (!extra.length) return;
+  if ((await inspectContainer(n.container('lb')))?.State.Running) {
+    const kept = Array.from({ length: keep }, (_, i) => n.container('web', i + 1));
+    await scaleIn(spec, [...kept, ...extra], keep, (s) => progress.info(`${s.node}: removed, ${s.detail}`));
+  } else {
+    for (const name of extra) await removeContainer(name, RUNTIME_IMAGE.drainSeconds + 5);
   }
 }
 
@@ -133,7 +163,6 @@ function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
 async function rollback(created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean }, spec: Spec, progress: Progress): Promise<void> {
   if (!created.containers.length && !created.volumes.length && !created.network) return;
   progress.info(`rolling back what this run created: ${[...created.containers, ...created.volumes, created.network].filter(Boolean).join(', ')}`);
-  const { docker } = await import('../image/docker.ts');
   for (const c of created.containers.reverse()) await removeContainer(c, 5).catch(() => {});
   await removeContainer(clusterNames(spec.name).container('migrate'), 5).catch(() => {});
   for (const v of created.volumes) await docker().getVolume(v).remove().catch(() => {});

@@ -21,7 +21,10 @@ export interface LoadOptions {
   /** Path given with --spec; when unset, ./moodle-ha.yaml is read if it exists. */
   readonly file?: string;
   readonly cwd?: string;
-  /** Values from command-line flags, merged over the file (e.g. { profile: 'ha' }). */
+  /**
+   * Values from command-line flags, merged over the file (e.g. { profile: 'ha' }). A mapping is
+   * merged key by key, so { autoscaler: { enabled: true } } keeps the file's autoscaler.interval.
+   */
   readonly overrides?: Record<string, unknown>;
 }
 
@@ -35,7 +38,11 @@ export function loadSpec(opts: LoadOptions = {}): LoadedSpec {
   } else if (explicit) {
     throw new UserError(`spec file ${file} does not exist: check the --spec path, or leave --spec out to use the defaults`);
   }
-  const merged = { ...(isObject(raw) ? raw : {}), ...(opts.overrides ?? {}) };
+  const merged: Record<string, unknown> = { ...(isObject(raw) ? raw : {}) };
+  for (const [key, value] of Object.entries(opts.overrides ?? {})) {
+    const current = merged[key];
+    merged[key] = isObject(value) && isObject(current) ? { ...current, ...value } : value;
+  }
   const spec = validateSpec(merged, existsSync(file) ? file : '(defaults)');
   return { spec, file: existsSync(file) ? file : undefined, baseDir: existsSync(file) ? dirname(file) : cwd };
 }

@@ -1,6 +1,7 @@
 // The cluster spec (moodle-ha.yaml): one validated, typed description of a Moodle cluster that
 // both targets (local Docker, AWS) read. Every field has a safe default; a file is optional.
 import { z } from 'zod';
+import { autoscalerSchema } from './autoscaler.ts';
 import { awsSchema } from './aws.ts';
 import { scalingSchema } from './scaling.ts';
 import { sizeSchema } from './units.ts';
@@ -100,6 +101,8 @@ export const specSchema = z
     /** Folder with a config bundle (php.ini fragment, nginx fragment, config.php extras). */
     configBundle: z.string().min(1).optional(),
     scaling: scalingSchema.prefault({}),
+    /** How the local autoscaler runs (detached controller container or foreground only). */
+    autoscaler: autoscalerSchema.prefault({}),
     aws: awsSchema.prefault({}),
   })
   .strict()

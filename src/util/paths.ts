@@ -11,6 +11,7 @@ export function stateRoot(): string {
   return process.env.MOODLE_HA_STATE ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'moodle-ha');
 }
 
-export function clusterStateDir(cluster: string): string {
-  return join(stateRoot(), 'clusters', cluster);
+/** The cluster's state folder under `root` (default: this machine's state root). */
+export function clusterStateDir(cluster: string, root = stateRoot()): string {
+  return join(root, 'clusters', cluster);
 }

@@ -58,7 +58,11 @@ describe('haproxy image with the local cluster configuration', () => {
     await waitForStatus({ [names[0]!]: 'UP', [names[1]!]: 'UP' }, 30_000);
   });
   test('routes requests to both nodes', async () => {
-    for (let i = 0; i < 6; i++) assert.equal((await http(port, '/index.php')).status, 200);
+    // Four at a time: leastconn then spreads them even while a node's slow start (10 s) ramps up.
+    for (let i = 0; i < 5; i++) {
+      const rs = await Promise.all([1, 2, 3, 4].map(() => http(port, '/index.php')));
+      for (const r of rs) assert.equal(r.status, 200);
+    }
     for (const w of webs) {
       const { stdout } = await w.logs();
       assert.match(stdout, /"GET \/index\.php HTTP\/1\.1" 200/, `${w.name} served no request`);
@@ -73,6 +77,39 @@ describe('haproxy image with the local cluster configuration', () => {
     }
     assert.deepEqual(failures, [], 'requests failed while a node was down (retries and redispatch should hide it)');
     await waitForStatus({ [names[0]!]: 'DOWN', [names[1]!]: 'UP' }, 15_000);
+  });
+  test('a node that stops answering (paused: no refusal, no reply) is out of rotation within 4.5 s', async () => {
+    await webs[0]!.container.start();
+    await waitForStatus({ [names[0]!]: 'UP', [names[1]!]: 'UP' }, 30_000);
+    await webs[0]!.container.pause();
+    try {
+      const t0 = Date.now();
+      await waitForStatus({ [names[0]!]: 'DOWN', [names[1]!]: 'UP' }, 15_000);
+      const s = (Date.now() - t0) / 1000;
+      // inter 1s + timeout check 1s + fastinter 500ms + fall 2: 1.5-3.5 s (+ this poll's 0.3 s);
+      // with inter 2s and no timeout check it took ~7 s.
+      assert.ok(s <= 4.5, `marked DOWN after ${s.toFixed(1)} s`);
+    } finally {
+      await webs[0]!.container.unpause();
+    }
+  });
+  test('a GET in flight on a node that is killed (SIGKILL) is retried on the other node and answered', async () => {
+    await waitForStatus({ [names[0]!]: 'UP', [names[1]!]: 'UP' }, 30_000);
+    // Pin the request to web1: web2 drains (no new requests) until the request is under way.
+    const admin = (cmd: string) => lb.exec(['sh', '-c', `echo "${cmd}" | socat stdio /run/haproxy/admin.sock`]);
+    assert.equal((await admin(`set server web/${names[1]} state drain`)).exitCode, 0);
+    const t0 = Date.now();
+    const inFlight = http(port, '/slow.php?ms=3000', { timeoutMs: 30_000 }).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message), headers: {} }));
+    await sleep(800);
+    assert.equal((await admin(`set server web/${names[1]} state ready`)).exitCode, 0);
+    await webs[0]!.container.kill({ signal: 'SIGKILL' });
+    const r = await inFlight;
+    const s = (Date.now() - t0) / 1000;
+    assert.equal(r.status, 200, `the in-flight GET failed after ${s.toFixed(1)} s: ${r.body.toString().slice(0, 200)}`);
+    assert.match(r.body.toString(), /slow done/);
+    assert.ok(s > 3.5, `answered after ${s.toFixed(1)} s: the request was not on the killed node`);
+    console.log(`haproxy: a 3 s GET in flight on a killed node was answered by the other after ${s.toFixed(1)} s`);
+    await webs[0]!.container.start();
   });
   test('runs as the haproxy user, not root', async () => {
     const r = await lb.exec(['id', '-u']);

@@ -113,6 +113,8 @@ export interface ContainerOptions {
   /** Container ports published on 127.0.0.1, each on an ephemeral host port. */
   readonly publish?: number[];
   readonly volumes?: Array<{ readonly volume: string; readonly target: string }>;
+  /** Host paths bound in, "host-path:container-path" (e.g. the Docker socket). */
+  readonly binds?: string[];
   /** Files put in before the container starts. */
   readonly files?: Array<{ readonly dir: string; readonly files: readonly FileToPut[] }>;
 }
@@ -233,6 +235,7 @@ export class TestSession {
       HostConfig: {
         PortBindings: Object.fromEntries(ports.map((p) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]])),
         Mounts: (o.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: v.volume, Target: v.target })),
+        ...(o.binds ? { Binds: o.binds } : {}),
         ...(o.network ? { NetworkMode: o.network } : {}),
       },
       ...(o.network ? { NetworkingConfig: { EndpointsConfig: { [o.network]: { Aliases: o.aliases ?? [] } } } } : {}),

@@ -1,13 +1,14 @@
 // A Moodle user agent for tests: its own cookie jar (its own session), the logintoken login flow,
 // and sesskey extraction. Talks to the cluster through the load balancer only.
 import { request } from 'node:http';
+import { CookieJar } from '../../src/ops/load/http.ts';
 
 export class MoodleClient {
-  private readonly cookies = new Map<string, string>();
+  private readonly jar = new CookieJar();
   constructor(readonly baseUrl: string) {}
 
   get session(): string | undefined {
-    return this.cookies.get('MoodleSession');
+    return this.jar.get('MoodleSession');
   }
 
   async get(path: string): Promise<{ status: number; body: string; location?: string }> {
@@ -48,18 +49,14 @@ export class MoodleClient {
     const url = new URL(path, this.baseUrl);
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'user-agent': 'moodle-ha-test' };
-      if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const cookie = this.jar.header();
+      if (cookie) headers.cookie = cookie;
       if (body !== undefined) {
         headers['content-type'] = type!;
         headers['content-length'] = String(Buffer.byteLength(body));
       }
       const req = request(url, { method, headers, timeout: 60_000 }, (res) => {
-        for (const c of res.headers['set-cookie'] ?? []) {
-          const [pair] = c.split(';');
-          const [k, ...v] = pair!.split('=');
-          if (/deleted|expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k!.trim());
-          else this.cookies.set(k!.trim(), v.join('='));
-        }
+        this.jar.update(res.headers['set-cookie']);
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), location: res.headers.location }));

@@ -1,6 +1,7 @@
 import { runAutoscaler } from '../../ops/autoscaler/controller.ts';
 import { formatEvent } from '../../ops/autoscaler/events.ts';
 import { requireDocker } from '../../image/docker.ts';
+import { assertAutoscalerMayStart, claimForeground } from '../../local/autoscaler-guard.ts';
 import { parseDuration } from '../../spec/units.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
@@ -10,26 +11,38 @@ export const autoscaleCommand: Command = {
   name: 'autoscale',
   summary: 'Run the autoscaler in the foreground: target tracking on req/s per node and CPU, with the spec schedule',
   usage: '[--interval 5s] [--duration 10m] [--webhook URL]',
-  help: 'Reads HAProxy stats, decides with the same policy shape as the AWS side (scaling: in moodle-ha.yaml), scales out (new node ready, then added) and in (drained, then stopped). Each scaling event is printed and POSTed as JSON to --webhook. Stop with Ctrl-C.',
+  help:
+    'Reads HAProxy stats, decides with the same policy shape as the AWS side (scaling: in moodle-ha.yaml), scales out (new node ready, then added) and in (drained, then stopped). Each scaling event is printed and POSTed as JSON to --webhook. Stop with Ctrl-C. ' +
+    '--interval and --webhook default to autoscaler.interval and autoscaler.webhook of the spec. Refused while the detached autoscaler (autoscaler.enabled, "up --autoscale --detach") runs: one autoscaler per cluster.',
   options: { interval: { type: 'string' }, duration: { type: 'string' }, webhook: { type: 'string' } },
   async run(ctx) {
     const { spec } = specFor(ctx);
-    const interval = parseDuration(String(ctx.values.interval ?? '5s'));
+    const interval = ctx.values.interval === undefined ? spec.autoscaler.interval : parseDuration(String(ctx.values.interval));
     const duration = ctx.values.duration === undefined ? undefined : parseDuration(String(ctx.values.duration));
     if (!interval || interval.seconds < 1) throw new UserError('--interval takes a duration of at least 1s, e.g. "5s"');
     if (ctx.values.duration !== undefined && !duration) throw new UserError('--duration takes a duration, e.g. "10m"');
+    const webhook = (ctx.values.webhook as string | undefined) ?? spec.autoscaler.webhook;
+    if (webhook !== undefined && !/^https?:$/.test(URL.canParse(webhook) ? new URL(webhook).protocol : '')) {
+      throw new UserError(`--webhook takes an http:// or https:// URL, got "${webhook}"`);
+    }
     await requireDocker();
+    await assertAutoscalerMayStart(spec, 'foreground');
+    const release = claimForeground(spec.name);
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     process.stderr.write(`autoscaling ${spec.name}: ${spec.scaling.min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%\n`);
-    const events = await runAutoscaler(spec, {
-      intervalMs: interval.seconds * 1000,
-      durationMs: duration ? duration.seconds * 1000 : undefined,
-      webhook: ctx.values.webhook as string | undefined,
-      signal: abort.signal,
-      onTick: (line) => process.stderr.write(`${line}\n`),
-      onEvent: (e, ms) => process.stdout.write(`${formatEvent(e)} (done in ${(ms / 1000).toFixed(1)} s)\n`),
-    });
-    process.stdout.write(`${events.length} scaling event(s)\n`);
+    try {
+      const events = await runAutoscaler(spec, {
+        intervalMs: interval.seconds * 1000,
+        durationMs: duration ? duration.seconds * 1000 : undefined,
+        webhook,
+        signal: abort.signal,
+        onTick: (line) => process.stderr.write(`${line}\n`),
+        onEvent: (e, ms) => process.stdout.write(`${formatEvent(e)} (done in ${(ms / 1000).toFixed(1)} s)\n`),
+      });
+      process.stdout.write(`${events.length} scaling event(s)\n`);
+    } finally {
+      release();
+    }
   },
 };

@@ -8,7 +8,7 @@ import { specFor } from '../spec-flags.ts';
 
 export const logsCommand: Command = {
   name: 'logs',
-  summary: 'Show (and follow) the logs of a service: lb, web, db, redis, cron',
+  summary: 'Show (and follow) the logs of a service: lb, web, db, redis, cron, autoscaler',
   usage: 'SERVICE [--follow] [--tail N]',
   options: { follow: { type: 'boolean', short: 'F' }, tail: { type: 'string', short: 'n' } },
   maxPositionals: 1,

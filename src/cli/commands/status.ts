@@ -1,4 +1,6 @@
+import { autoscalerActivity, type AutoscalerActivity } from '../../local/autoscaler-guard.ts';
 import { recentEvents } from '../../local/events-log.ts';
+import { clusterNames } from '../../local/names.ts';
 import { clusterStatus } from '../../local/status.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
@@ -11,8 +13,9 @@ export const statusCommand: Command = {
   async run(ctx) {
     const { spec } = specFor(ctx);
     const s = await clusterStatus(spec);
+    const autoscaler = await autoscalerActivity(spec);
     if (ctx.values.json) {
-      process.stdout.write(`${JSON.stringify({ ...s, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...s, autoscaler, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
       return;
     }
     if (s.services.length === 0) {
@@ -25,6 +28,7 @@ export const statusCommand: Command = {
     process.stdout.write('\nload balancer:\n');
     if (typeof s.lb === 'string') process.stdout.write(`  ${s.lb}\n`);
     else for (const l of s.lb) process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
+    process.stdout.write(`\nautoscaler: ${describeAutoscaler(spec.name, autoscaler)}\n`);
     const events = recentEvents(spec.name);
     process.stdout.write(`\nrecent scaling events:${events.length ? '' : ' none'}\n`);
     for (const e of events) process.stdout.write(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.from} → ${e.to}  (${e.by}) ${e.reason}\n`);
@@ -32,3 +36,12 @@ export const statusCommand: Command = {
     return unhealthy.length ? 1 : 0;
   },
 };
+
+/** One line: which autoscaler runs (events from either land in the same log, shown below it). */
+export function describeAutoscaler(cluster: string, a: AutoscalerActivity): string {
+  const container = clusterNames(cluster).container('autoscaler');
+  if (a.detached === 'running') return `detached, in ${container} (live view: moodle-ha logs autoscaler --follow)`;
+  if (a.foregroundPid !== undefined) return `in the foreground (pid ${a.foregroundPid})`;
+  if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "moodle-ha up" to start it)`;
+  return 'not running ("moodle-ha autoscale", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)';
+}

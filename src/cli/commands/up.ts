@@ -1,6 +1,9 @@
 import { up } from '../../local/up.ts';
 import { autoscaleCommand } from './autoscale.ts';
+import { autoscalerConflict, foregroundPid } from '../../local/autoscaler-guard.ts';
+import { clusterNames } from '../../local/names.ts';
 import { secretFile } from '../../local/secrets.ts';
+import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { PROFILE_OPTION, specFor } from '../spec-flags.ts';
@@ -8,24 +11,43 @@ import { PROFILE_OPTION, specFor } from '../spec-flags.ts';
 export const upCommand: Command = {
   name: 'up',
   summary: 'Build what is missing and start the local cluster (converges when run again)',
-  usage: '[--profile dev|ha] [--autoscale [--webhook URL]]',
-  help: 'Starts HAProxy (the only published port), the web nodes, MariaDB, Redis, one cron container and a migrate run on a private Docker network. Data lives in named volumes; "down" keeps it. With --autoscale it stays in the foreground running the autoscaler (live view) until Ctrl-C.',
-  options: { ...PROFILE_OPTION, autoscale: { type: 'boolean' }, webhook: { type: 'string' } },
+  usage: '[--profile dev|ha] [--autoscale [--detach] [--webhook URL]]',
+  help:
+    'Starts HAProxy (the only published port), the web nodes, MariaDB, Redis, one cron container and a migrate run on a private Docker network. Data lives in named volumes; "down" keeps it. ' +
+    'With --autoscale it stays in the foreground running the autoscaler (live view) until Ctrl-C. With --autoscale --detach (or autoscaler.enabled: true in moodle-ha.yaml) the autoscaler runs in a controller container instead, until "down"; a later "up" without either removes it.',
+  options: { ...PROFILE_OPTION, autoscale: { type: 'boolean' }, detach: { type: 'boolean', short: 'd' }, webhook: { type: 'string' } },
   async run(ctx) {
-    const loaded = specFor(ctx);
+    const { autoscale, detach, webhook } = ctx.values;
+    if (detach && !autoscale) throw new UserError('--detach goes with --autoscale: "moodle-ha up --autoscale --detach" runs the autoscaler in a controller container');
+    if (webhook !== undefined && !autoscale) throw new UserError('--webhook goes with --autoscale (or set autoscaler.webhook in moodle-ha.yaml)');
+    // The detached switch is a spec field; the flags override it for this run, like --profile.
+    const loaded = specFor(ctx, autoscale && detach ? { autoscaler: { enabled: true, ...(typeof webhook === 'string' ? { webhook } : {}) } } : {});
+    const spec = loaded.spec;
+    const foreground = autoscale === true && !detach;
+    if (foreground) {
+      if (spec.autoscaler.enabled) {
+        throw new UserError(
+          `moodle-ha.yaml enables the detached autoscaler (autoscaler.enabled: true), so "up" runs it in ${clusterNames(spec.name).container('autoscaler')}; only one may run per cluster. ` +
+            'Run "moodle-ha up" alone (live view: "moodle-ha logs autoscaler --follow"), or set autoscaler.enabled: false to run it in the foreground. Nothing was changed.',
+        );
+      }
+      // A detached one goes with this run (the spec does not enable it); another foreground one must stop first.
+      const why = autoscalerConflict(spec.name, 'foreground', { detached: 'absent', foregroundPid: foregroundPid(spec.name) });
+      if (why) throw new UserError(`${why} Nothing was changed.`);
+    }
     const t0 = Date.now();
     const r = await up(loaded, consoleProgress());
-    const spec = loaded.spec;
     process.stdout.write(
       `\nMoodle is up in ${((Date.now() - t0) / 1000).toFixed(0)} s (${r.webNodes} web node${r.webNodes > 1 ? 's' : ''}, migrate: ${r.migrate}).\n` +
         `  URL:      ${r.url}\n` +
         `  admin:    ${r.adminUser}\n` +
         `  password: in ${secretFile(spec.name, 'admin-password')} (mode 0600; generated, not a default)\n` +
+        (spec.autoscaler.enabled ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: moodle-ha logs autoscaler --follow)\n` : '') +
         `  status:   moodle-ha status    logs: moodle-ha logs web    stop: moodle-ha down\n`,
     );
-    if (ctx.values.autoscale) {
+    if (foreground) {
       // Stay in the foreground: the autoscaler's live view until Ctrl-C.
-      return autoscaleCommand.run({ ...ctx, values: { profile: ctx.values.profile, webhook: ctx.values.webhook } });
+      return autoscaleCommand.run({ ...ctx, values: { profile: ctx.values.profile, webhook } });
     }
   },
 };

@@ -1,13 +1,13 @@
 // The local autoscaler's loop: every interval, read HAProxy's counters (requests per second from
 // the change in each server's total, not HAProxy's 1-second sample) and the web containers' CPU,
 // decide with the AWS-shaped policy, and scale (scale-in drains first). Every scaling event is
-// printed and posted to the optional webhook (the local stand-in for SNS).
+// printed and posted to the optional webhook (the local stand-in for SNS). The same loop runs in the
+// foreground (cli/commands/autoscale.ts) and in the controller container (controller/main.ts).
 import { docker } from '../../image/docker.ts';
 import { webServers } from '../../local/lb-runtime.ts';
 import { logEvent } from '../../local/events-log.ts';
 import { runningWebNodes, scaleTo } from '../../local/scale.ts';
 import type { Spec } from '../../spec/schema.ts';
-import { sleep } from '../../local/containers.ts';
 import { formatEvent, postWebhook, scalingEvent, type ScalingEvent } from './events.ts';
 import { decide } from './policy.ts';
 import { checkSchedule } from './schedule.ts';
@@ -32,7 +32,8 @@ export async function runAutoscaler(spec: Spec, opts: AutoscalerOptions): Promis
   let lastScaleOut: Date | undefined;
   let lastScaling: Date | undefined;
   while (Date.now() < end && !opts.signal?.aborted) {
-    await sleep(opts.intervalMs);
+    await pause(opts.intervalMs, opts.signal);
+    if (opts.signal?.aborted) break;
     const now = await totals(spec);
     const dt = (now.at - prev.at) / 1000;
     const delta = now.requests - prev.requests;
@@ -58,6 +59,20 @@ export async function runAutoscaler(spec: Spec, opts: AutoscalerOptions): Promis
     prev = await totals(spec);
   }
   return events;
+}
+
+/** Sleeps, but wakes at once when the signal aborts (Ctrl-C, or `docker stop` of the controller). */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 async function totals(spec: Spec): Promise<{ at: number; requests: number; up: number }> {

@@ -95,7 +95,7 @@ export async function injectFault(drill: DrillName, ctx: FaultContext): Promise<
         return Array.isArray(s) && s.some((x) => x.server === victim && !x.status.startsWith('UP'));
       }, 30);
       return {
-        action: 'kill -9 web node', target: victim, at, detail: 'SIGKILL to the container; HAProxy finds out by its health checks (inter 2s, fall 2)',
+        action: 'kill -9 web node', target: victim, at, detail: 'SIGKILL to the container; HAProxy finds out by its health checks (every 1 s, 0.5 s after a failure, fall 2, timeout check 1 s)',
         figures: async () => ({ 'seconds until HAProxy marked the node down': await markedDown }),
         restore: async () => {
           await startAgain(victim);

@@ -56,7 +56,9 @@ export function keepAliveAgent(maxSockets: number): Agent {
 export class CookieJar {
   private readonly cookies = new Map<string, string>();
 
-  update(setCookie: readonly string[] | undefined): void {
+  /** Takes an answer's Set-Cookie headers; returns the names of the cookies it set to a new value. */
+  update(setCookie: readonly string[] | undefined): string[] {
+    const changed: string[] = [];
     for (const c of setCookie ?? []) {
       const semi = c.indexOf(';');
       const pair = semi < 0 ? c : c.slice(0, semi);
@@ -65,8 +67,12 @@ export class CookieJar {
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
       if (value === '' || value === 'deleted' || /expires=Thu, 01[- ]Jan[- ]1970/i.test(c) || /max-age=0\b/i.test(c)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      else {
+        if (this.cookies.get(name) !== value) changed.push(name);
+        this.cookies.set(name, value);
+      }
     }
+    return changed;
   }
 
   header(): string | undefined {
@@ -75,6 +81,11 @@ export class CookieJar {
 
   get(name: string): string | undefined {
     return this.cookies.get(name);
+  }
+
+  /** Every cookie held, as [name, value]. */
+  entries(): IterableIterator<[string, string]> {
+    return this.cookies.entries();
   }
 
   clear(): void {

@@ -86,11 +86,13 @@ describe('web service', () => {
     assert.match(efs.AuthorizationConfig.AccessPointId.Ref, /^SharedFilesFileSystemMoodledata/);
     assert.match(c.Image['Fn::Join'][1].join(''), /release-1/);
   });
-  test('only the load balancer reaches the tasks, on 8080', () => {
+  test('only the load balancer and the tasks themselves (the cron janitor) reach the tasks, only on 8080', () => {
     const rules = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes('"TaskSecurityGroup'));
-    assert.equal(rules.length, 1);
-    assert.equal(rules[0]!.Properties.FromPort, 8080);
-    assert.match(JSON.stringify(rules[0]!.Properties.SourceSecurityGroupId), /LoadBalancerSecurityGroup/);
+    assert.equal(rules.length, 2);
+    for (const r of rules) assert.deepEqual([r.Properties.FromPort, r.Properties.ToPort], [8080, 8080]);
+    const sources = rules.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId)).sort();
+    assert.match(sources[0]!, /LoadBalancerSecurityGroup/);
+    assert.match(sources[1]!, /TaskSecurityGroup/);
   });
 });
 

@@ -6,6 +6,7 @@ global $CFG;
 $CFG = new stdClass();
 
 require_once('/opt/moodle-ha/php/env.php');
+require_once('/opt/moodle-ha/php/session.php');
 $mh = mh_settings();
 
 $CFG->dbtype = $mh['dbtype'];
@@ -47,10 +48,11 @@ $CFG->session_handler_class = '\\core\\session\\redis';
 $CFG->session_redis_host = $mh['redishost'];
 $CFG->session_redis_port = $mh['redisport'];
 $CFG->session_redis_database = 0;
-$CFG->session_redis_prefix = $mh['redisprefix'] . '_sess_';
-$CFG->session_redis_acquire_lock_timeout = 120;
-$CFG->session_redis_acquire_lock_retry = 100;
-$CFG->session_redis_lock_expire = 7200;
+$CFG->session_redis_prefix = mh_session_prefix($mh);
+// Lock timings and why: session.php.
+$CFG->session_redis_acquire_lock_timeout = MH_SESSION_ACQUIRE_TIMEOUT_S;
+$CFG->session_redis_acquire_lock_retry = MH_SESSION_ACQUIRE_RETRY_MS;
+$CFG->session_redis_lock_expire = MH_SESSION_LOCK_EXPIRE_S;
 $CFG->session_redis_serializer_use_igbinary = true;
 $CFG->session_redis_connection_timeout = 3;
 if ($mh['redispass'] !== '') {

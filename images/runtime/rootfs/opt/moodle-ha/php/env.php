@@ -65,10 +65,6 @@ function mh_settings(): array {
     if (!in_array($dbtype, ['mariadb', 'mysqli', 'auroramysql'], true)) {
         mh_fail("MOODLE_DB_TYPE must be mariadb, mysqli or auroramysql, got '$dbtype'");
     }
-    $prefix = mh_env('MOODLE_REDIS_PREFIX', 'mdl');
-    if (strlen($prefix) > 5) {
-        mh_fail("MOODLE_REDIS_PREFIX must be at most 5 characters, got '$prefix'");
-    }
     return [
         'wwwroot' => rtrim(mh_env('MOODLE_WWWROOT'), '/'),
         'sslproxy' => mh_bool('MOODLE_SSLPROXY', false),
@@ -80,12 +76,22 @@ function mh_settings(): array {
         'dbpass' => mh_secret('MOODLE_DB_PASSWORD'),
         'dbtls' => $tls,
         'prefix' => mh_env('MOODLE_DB_PREFIX', 'mdl_'),
+        'dataroot' => $dataroot,
+        'localdir' => $local,
+    ] + mh_redis_settings();
+}
+
+/** The Redis part alone (the session janitor needs nothing else). */
+function mh_redis_settings(): array {
+    $prefix = mh_env('MOODLE_REDIS_PREFIX', 'mdl');
+    if (strlen($prefix) > 5) {
+        mh_fail("MOODLE_REDIS_PREFIX must be at most 5 characters, got '$prefix'");
+    }
+    return [
         'redishost' => mh_env('MOODLE_REDIS_HOST'),
         'redisport' => (int) mh_env('MOODLE_REDIS_PORT', '6379'),
         'redispass' => mh_secret('MOODLE_REDIS_PASSWORD', false),
         'redistls' => mh_bool('MOODLE_REDIS_TLS', false),
         'redisprefix' => $prefix,
-        'dataroot' => $dataroot,
-        'localdir' => $local,
     ];
 }

@@ -1,0 +1,182 @@
+<?php
+// Removes orphaned Moodle session locks (why they happen: session.php). Two modes:
+//
+//   php session-janitor.php watch
+//     Runs in the cron container (one per cluster) next to cron. Every second it asks the Redis
+//     endpoint who it is (run_id, master_replid). When that changes, the primary failed over or
+//     restarted: every lock made before the change belongs to a request whose connection broke
+//     with the old primary, so those are removed (locks made since, on the new primary, stay).
+//     Every 2 s it also removes locks older than 5 s whose holder node no longer answers on the
+//     web port (a node killed mid-request).
+//
+//   php session-janitor.php release-host
+//     Run by a web node before it serves: no request of this host is running yet, so any lock
+//     naming this host is left over from before a crash or kill.
+//
+// Only lock keys are touched, never session data. A key is deleted only if it still holds the
+// value that was judged orphaned (compare-and-delete), so a lock taken meanwhile is kept.
+
+require_once('/opt/moodle-ha/php/env.php');
+require_once('/opt/moodle-ha/php/session.php');
+
+const WEB_PORT = 8080;
+const POLL_MS = 1000;
+const HOLDER_SWEEP_EVERY_S = 2;
+const HOLDER_MIN_AGE_S = 5;
+const DELETE_IF_SAME = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+function janitor_log(string $line): void {
+    fwrite(STDERR, 'moodle-ha[session-janitor]: ' . $line . "\n");
+}
+
+function janitor_connect(array $mh): Redis {
+    $r = new Redis();
+    $host = $mh['redistls'] ? 'tls://' . $mh['redishost'] : $mh['redishost'];
+    $context = $mh['redistls'] ? ['stream' => ['verify_peer' => true, 'verify_peer_name' => true]] : [];
+    $r->connect($host, $mh['redisport'], 1.0, null, 0, 2.0, $context);
+    if ($mh['redispass'] !== '') {
+        $r->auth($mh['redispass']);
+    }
+    return $r;
+}
+
+/** Every session lock: key => [value, age in ms]. */
+function janitor_locks(Redis $r, array $mh): array {
+    $locks = [];
+    $it = null;
+    do {
+        $keys = $r->scan($it, mh_session_lock_pattern($mh), 500);
+        foreach ($keys ?: [] as $key) {
+            $value = $r->get($key);
+            $pttl = $r->pttl($key);
+            if ($value === false || $pttl < 0) {
+                continue;
+            }
+            $locks[$key] = [$value, MH_SESSION_LOCK_EXPIRE_S * 1000 - $pttl];
+        }
+    } while ($it > 0);
+    return $locks;
+}
+
+function janitor_delete(Redis $r, string $key, string $value): bool {
+    return (int) $r->eval(DELETE_IF_SAME, [$key, $value], 1) === 1;
+}
+
+/**
+ * The host named in a lock value "[pid N] host:uri". Moodle's handler stores it through its
+ * serializer (igbinary in config.php), so the raw value may carry igbinary's header.
+ */
+function janitor_holder(string $raw): ?string {
+    $value = $raw;
+    if (strncmp($raw, "\x00\x00\x00\x02", 4) === 0 && function_exists('igbinary_unserialize')) {
+        $decoded = @igbinary_unserialize($raw);
+        $value = is_string($decoded) ? $decoded : $raw;
+    }
+    return preg_match('/^\[pid [^\]]*\] ([^:\s]+):/', $value, $m) ? $m[1] : null;
+}
+
+function janitor_host_answers(string $host): bool {
+    $s = @fsockopen($host, WEB_PORT, $errno, $errstr, 1.0);
+    if ($s === false) {
+        return false;
+    }
+    fclose($s);
+    return true;
+}
+
+function release_host(array $mh): int {
+    $host = gethostname();
+    try {
+        $r = janitor_connect($mh);
+        $n = 0;
+        foreach (janitor_locks($r, $mh) as $key => [$value]) {
+            if (janitor_holder($value) === $host && janitor_delete($r, $key, $value)) {
+                $n++;
+            }
+        }
+        janitor_log("released $n session lock(s) left by an earlier run of $host");
+    } catch (Throwable $e) {
+        // Never keep a node from starting: the cron container's janitor covers what is missed.
+        janitor_log('could not check for left-over session locks: ' . $e->getMessage());
+    }
+    return 0;
+}
+
+function watch(array $mh): int {
+    $r = null;
+    $identity = null;       // "run_id/master_replid" of the primary last seen
+    $identitySeenAt = 0.0;  // when it was last seen (ms)
+    $nextSweep = 0.0;
+    $failing = false;
+    $stop = false;
+    pcntl_async_signals(true);
+    pcntl_signal(SIGTERM, function () use (&$stop) { $stop = true; });
+    janitor_log('watching ' . $mh['redishost'] . ':' . $mh['redisport'] . ' for failovers and orphaned session locks');
+    while (!$stop) {
+        $t0 = microtime(true) * 1000;
+        try {
+            $r ??= janitor_connect($mh);
+            $server = $r->info('server');
+            $repl = $r->info('replication');
+            if (($repl['role'] ?? '') !== 'master') {
+                throw new RuntimeException('the endpoint answered with a ' . ($repl['role'] ?? 'unknown') . ', not the primary');
+            }
+            $now = microtime(true) * 1000;
+            $current = $server['run_id'] . '/' . $repl['master_replid'];
+            if ($identity !== null && $current !== $identity) {
+                // Locks made up to one poll after the old primary was last seen may be from it.
+                $cutoffAge = $now - ($identitySeenAt + POLL_MS);
+                $removed = 0;
+                foreach (janitor_locks($r, $mh) as $key => [$value, $age]) {
+                    if ($age >= $cutoffAge && janitor_delete($r, $key, $value)) {
+                        $removed++;
+                    }
+                }
+                janitor_log(sprintf('the Redis primary changed (%s -> %s); removed %d session lock(s) made before the change',
+                    substr($identity, 0, 8), substr($current, 0, 8), $removed));
+            }
+            $identity = $current;
+            $identitySeenAt = $now;
+            if ($failing) {
+                janitor_log('Redis reachable again');
+                $failing = false;
+            }
+            if ($now >= $nextSweep) {
+                $nextSweep = $now + HOLDER_SWEEP_EVERY_S * 1000;
+                $alive = [];
+                foreach (janitor_locks($r, $mh) as $key => [$value, $age]) {
+                    $holder = janitor_holder($value);
+                    if ($holder === null || $age < HOLDER_MIN_AGE_S * 1000) {
+                        continue;
+                    }
+                    $alive[$holder] ??= janitor_host_answers($holder);
+                    if (!$alive[$holder] && janitor_delete($r, $key, $value)) {
+                        janitor_log(sprintf('removed a %d s old session lock of %s, which no longer answers on :%d', intdiv((int) $age, 1000), $holder, WEB_PORT));
+                    }
+                }
+            }
+        } catch (Throwable $e) {
+            if (!$failing) {
+                janitor_log('Redis not usable (' . $e->getMessage() . '); retrying every second');
+                $failing = true;
+            }
+            $r = null;
+        }
+        $left = POLL_MS - (microtime(true) * 1000 - $t0);
+        if ($left > 0 && !$stop) {
+            usleep((int) ($left * 1000));
+        }
+    }
+    return 0;
+}
+
+$mh = mh_redis_settings();
+$mode = $argv[1] ?? '';
+if ($mode === 'watch') {
+    exit(watch($mh));
+}
+if ($mode === 'release-host') {
+    exit(release_host($mh));
+}
+fwrite(STDERR, "usage: php session-janitor.php watch|release-host\n");
+exit(64);

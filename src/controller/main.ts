@@ -1,0 +1,64 @@
+// Entry point of the controller container, the detached autoscaler: reads the resolved spec that
+// `up` put in the container, checks that it can see the cluster's load balancer, then runs the
+// same loop as `moodle-ha autoscale` until SIGTERM (`down`, or `up` replacing or pausing it).
+// Its output is the live view: `moodle-ha logs autoscaler --follow`.
+// Bundled with esbuild for Debian's Node 18 (src/image/controller-image.ts): no newer Node APIs.
+import { requireDocker } from '../image/docker.ts';
+import { CONTROLLER_READY, CONTROLLER_SPEC_FILE } from '../local/autoscaler-controller.ts';
+import { inspectContainer } from '../local/containers.ts';
+import { webServers } from '../local/lb-runtime.ts';
+import { clusterNames } from '../local/names.ts';
+import { pause, runAutoscaler } from '../ops/autoscaler/controller.ts';
+import { formatEvent } from '../ops/autoscaler/events.ts';
+import { isUserError, UserError } from '../util/errors.ts';
+import { readControllerSpec } from './spec-file.ts';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const file = process.env.MOODLE_HA_SPEC_FILE ?? CONTROLLER_SPEC_FILE;
+  const spec = readControllerSpec(file);
+  const intervalMs = spec.autoscaler.interval.seconds * 1000;
+  const webhook = spec.autoscaler.webhook;
+  await requireDocker();
+  const lb = clusterNames(spec.name).container('lb');
+  if (!(await inspectContainer(lb))?.State.Running) throw new UserError(`the load balancer ${lb} is not running: start the cluster with "moodle-ha up"`);
+  const servers = await webServers(spec);
+  const s = spec.scaling;
+  log(`${CONTROLLER_READY}: cluster ${spec.name}, ${servers.length} web node(s) in the load balancer; ${s.min}..${s.max} nodes, ` +
+    `target ${s.targetRequestsPerNode} req/s per node, CPU ${s.targetCpuPercent}%, every ${spec.autoscaler.interval.seconds} s` +
+    `${webhook ? `, events to ${new URL(webhook).origin}` : ''}`);
+
+  const abort = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping (a scaling step in progress finishes first)`);
+      abort.abort();
+    });
+  }
+  while (!abort.signal.aborted) {
+    try {
+      await runAutoscaler(spec, {
+        intervalMs,
+        webhook,
+        signal: abort.signal,
+        onTick: log,
+        onEvent: (e, ms) => log(`${formatEvent(e)} (done in ${(ms / 1000).toFixed(1)} s)`),
+      });
+    } catch (e) {
+      // One failed step (a node that never became ready, the load balancer being replaced) must
+      // not end the autoscaler: say so, wait one interval and start over, as a restart would.
+      log(`error: ${(e as Error).message}; starting over in ${spec.autoscaler.interval.seconds} s`);
+      await pause(intervalMs, abort.signal);
+    }
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n${isUserError(e) ? e.details.map((d) => `  - ${d}\n`).join('') : `${(e as Error)?.stack ?? ''}\n`}`);
+    process.exit(isUserError(e) ? 2 : 1);
+  },
+);

@@ -1,0 +1,34 @@
+// The spec file of the controller container: JSON of the validated, resolved spec, written by
+// `up` (src/local/autoscaler-controller.ts). The image is rebuilt whenever the controller's code
+// changes (its tag is a hash of the bundle), so writer and reader are always the same version;
+// this check only turns a wrong file into a clear message instead of a crash later.
+import { readFileSync } from 'node:fs';
+import { checkSchedule } from '../ops/autoscaler/schedule.ts';
+import type { Spec } from '../spec/schema.ts';
+import { UserError } from '../util/errors.ts';
+
+/** The spec `up` wrote (JSON of the validated, resolved spec); refuses anything else. */
+export function parseControllerSpec(text: string, file: string): Spec {
+  let spec: Spec;
+  try {
+    spec = JSON.parse(text) as Spec;
+  } catch (e) {
+    throw new UserError(`${file} is not JSON (${(e as Error).message}); the controller is started by "moodle-ha up", which writes it`);
+  }
+  const ok = typeof spec?.name === 'string' && typeof spec.scaling?.max === 'number' && typeof spec.scaling.min === 'number'
+    && typeof spec.autoscaler?.interval?.seconds === 'number' && typeof spec.web?.memory?.bytes === 'number';
+  if (!ok) throw new UserError(`${file} is not a resolved moodle-ha spec; the controller is started by "moodle-ha up", which writes it`);
+  const problems = checkSchedule(spec.scaling.schedule);
+  if (problems.length) throw new UserError('scaling.schedule has problems:', problems);
+  return spec;
+}
+
+export function readControllerSpec(file: string): Spec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read the spec ${file} (${(e as Error).message}); the controller is started by "moodle-ha up", which puts it there`);
+  }
+  return parseControllerSpec(text, file);
+}

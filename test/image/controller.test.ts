@@ -1,0 +1,67 @@
+// The detached autoscaler's image: its bundle runs on Debian's Node 18, finds the engine through
+// the mounted socket, and fails with a message that says what to do (exit 2) when it has no spec
+// or no cluster. Acting on a real cluster is tested in test/moodle/autoscaler-controller.test.ts.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildControllerImage } from '../../src/image/controller-image.ts';
+import { CONTROLLER_SPEC_FILE, controllerState, ensureController, removeController } from '../../src/local/autoscaler-controller.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import { clusterStateDir } from '../../src/util/paths.ts';
+import { validateSpec } from '../../src/spec/load.ts';
+import { silentProgress } from '../../src/util/progress.ts';
+import { TestSession } from '../support/containers.ts';
+
+describe('controller image', { timeout: 600_000 }, () => {
+  const session = new TestSession();
+  let image = '';
+
+  before(async () => {
+    image = await buildControllerImage(silentProgress);
+  });
+  after(() => session.cleanup());
+
+  test("is Debian's Node 18 (the bundle's target)", async () => {
+    const r = await session.run({ image, role: 'node', entrypoint: ['node', '--version'] });
+    assert.match(r.stdout.trim(), /^v18\./);
+  });
+
+  test('building again finds the same image by its tag', async () => {
+    assert.equal(await buildControllerImage(silentProgress), image);
+  });
+
+  test('without its spec it says who writes it and exits 2', async () => {
+    const r = await session.run({ image, role: 'nospec' });
+    assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /cannot read the spec \/etc\/moodle-ha\/spec\.json .*"moodle-ha up"/);
+  });
+
+  test('through the mounted Docker socket it looks for the cluster and says how to start it', async () => {
+    const name = `mhnone${session.id.slice(-8)}`;
+    const spec = validateSpec({ name, autoscaler: { enabled: true } });
+    const r = await session.run({
+      image,
+      role: 'nocluster',
+      binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+      files: [{ dir: '/', files: [{ path: CONTROLLER_SPEC_FILE.slice(1), content: JSON.stringify(spec) }] }],
+    });
+    assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`the load balancer ${name}-lb is not running: start the cluster with "moodle-ha up"`));
+  });
+
+  test("a controller that cannot see its cluster fails to start with its log lines (up then removes it)", async () => {
+    process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'moodle-ha-ctl-state-'));
+    const name = `mhctl${session.id.slice(-8)}`;
+    mkdirSync(clusterStateDir(name), { recursive: true });
+    await session.docker.createNetwork({ Name: clusterNames(name).network, Driver: 'bridge', Labels: session.labels });
+    const spec = validateSpec({ name, autoscaler: { enabled: true } });
+    try {
+      await assert.rejects(ensureController(spec, image), /the autoscaler controller mhctl\w+-autoscaler did not start \((exit 2|it exited and Docker restarted it)\); its last log lines:\n.*load balancer mhctl\w+-lb is not running/s);
+    } finally {
+      await removeController(name);
+    }
+    assert.equal(await controllerState(name), 'absent');
+  });
+});

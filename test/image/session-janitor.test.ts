@@ -1,0 +1,125 @@
+// The session-lock janitor of the runtime image (images/runtime/.../session-janitor.php) against a
+// real Redis: a web node releases the locks its earlier run left; the watcher removes the locks
+// made before a primary change (here: Redis restarted, AOF kept) and the old locks of holders that
+// no longer answer, and leaves alone fresh locks, live holders' locks and session data.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
+import { SERVICE_UIDS } from '../../src/image/build.ts';
+import { probeImage, serviceImage, sleep, TestSession, type StartedContainer } from '../support/containers.ts';
+
+const session = new TestSession();
+const PASSWORD = randomBytes(18).toString('base64url');
+const LOCK_EXPIRE_S = 300; // MH_SESSION_LOCK_EXPIRE_S in session.php
+const PREFIX = 'mdl_sess_';
+let redis: StartedContainer;
+let web: StartedContainer;
+let janitor: StartedContainer;
+let webHost: string;
+let image: string;
+let network: string;
+
+const runtimeEnv = {
+  MOODLE_WWWROOT: 'http://probe.test',
+  MOODLE_DB_HOST: 'no-db',
+  MOODLE_REDIS_HOST: 'redis',
+  MOODLE_REDIS_PASSWORD_FILE: `${RUNTIME_IMAGE.secretsDir}/redis-password`,
+};
+const runtimeSecret = { dir: RUNTIME_IMAGE.secretsDir, files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: RUNTIME_IMAGE.uid }] };
+
+async function cli(...args: string[]): Promise<string> {
+  const r = await redis.exec(['env', `REDISCLI_AUTH=${PASSWORD}`, 'redis-cli', ...args]);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+/**
+ * A session lock made `ageS` seconds ago, written as Moodle's handler writes it: phpredis with
+ * the igbinary serializer (so the stored value carries igbinary's header) and the key prefix.
+ */
+async function lock(sid: string, holder: string, ageS: number): Promise<string> {
+  const key = `${PREFIX}session_${sid}.lock`;
+  const php = `$r = new Redis(); $r->connect('redis', 6379); $r->auth(trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE'))));
+    $r->setOption(Redis::OPT_SERIALIZER, Redis::SERIALIZER_IGBINARY); $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+    var_export($r->set('session_${sid}.lock', '[pid 4242] ${holder}:/course/view.php?id=2', ['nx', 'px' => ${(LOCK_EXPIRE_S - ageS) * 1000}]));`;
+  const r = await web.exec(['php', '-r', php]);
+  assert.equal(r.stdout, 'true', r.stderr);
+  assert.match(await cli('--no-raw', 'get', key), /^"\\x00\\x00\\x00\\x02/, 'stored serialized, as Moodle stores it');
+  return key;
+}
+const exists = async (key: string) => (await cli('exists', key)) === '1';
+
+async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (await probe()) return Date.now() - t0;
+    await sleep(250);
+  }
+  throw new Error(`${what}: not after ${timeoutMs} ms; janitor log:\n${JSON.stringify(await janitor.logs())}`);
+}
+
+before(async () => {
+  const [redisImage, probe] = await Promise.all([serviceImage('redis'), probeImage()]);
+  image = probe;
+  network = await session.network();
+  redis = await session.start({
+    image: redisImage, role: 'redis', network, aliases: ['redis'], env: { REDIS_PASSWORD_FILE: '/run/secrets/redis-password' },
+    files: [{ dir: '/run/secrets', files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.redis }] }],
+  });
+  await redis.waitForHealthy(60_000);
+  web = await session.start({ image: probe, role: 'web', network, env: runtimeEnv, files: [runtimeSecret] });
+  await web.waitForLog(/serving on :8080/, 60_000);
+  webHost = (await web.exec(['hostname'])).stdout.trim();
+}, { timeout: 15 * 60_000 });
+
+after(() => session.cleanup(), { timeout: 120_000 });
+
+describe('session lock janitor', () => {
+  test('a web node at start released its own left-over locks (it logged it), and only those', async () => {
+    const text = await web.waitForLog(/session-janitor\]: released \d+ session lock/, 10_000);
+    assert.match(text, /released 0 session lock\(s\) left by an earlier run of /, 'nothing was there at the first start');
+    const own = await lock('own1', webHost, 30);
+    const other = await lock('other1', 'some-other-node', 30);
+    const r = await web.exec(['php', '/opt/moodle-ha/php/session-janitor.php', 'release-host']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, /released 1 session lock/);
+    assert.equal(await exists(own), false, "the node's own left-over lock is gone");
+    assert.equal(await exists(other), true, "another node's lock is kept");
+    await cli('del', other);
+  });
+
+  test('the watcher removes locks made before a primary change, and keeps session data and later locks', async () => {
+    const data = `${PREFIX}session_keep1`;
+    await cli('hset', data, 'userid', '2', 'sessdata', 'x');
+    const before = await lock('fo1', webHost, 1);
+    janitor = await session.start({ image, role: 'janitor', network, env: runtimeEnv, files: [runtimeSecret], cmd: ['php', '/opt/moodle-ha/php/session-janitor.php', 'watch'] });
+    await janitor.waitForLog(/watching redis:6379/, 20_000);
+    await sleep(2_500); // it has seen the primary
+    assert.equal(await exists(before), true, 'a live holder\'s young lock is left alone while nothing changed');
+    await redis.container.restart({ t: 5 });
+    await redis.waitForHealthy(60_000);
+    const ms = await waitUntil('the lock made before the change is removed', async () => !(await exists(before)), 15_000);
+    // "removed 1": the lock survived the restart (append-only file), as a replicated one survives
+    // a failover, and the janitor found and removed it.
+    const log = (await janitor.logs()).stderr;
+    assert.match(log, /the Redis primary changed \(\S+ -> \S+\); removed 1 session lock\(s\) made before the change/);
+    const later = await lock('fo2', webHost, 0);
+    await sleep(3_000);
+    assert.equal(await exists(later), true, 'a lock made after the change is kept');
+    assert.equal(await cli('hget', data, 'userid'), '2', 'session data is never touched');
+    console.log(`janitor: stale lock gone ${(ms / 1000).toFixed(1)} s after Redis was healthy again`);
+    await cli('del', later);
+  });
+
+  test('the watcher removes old locks of holders that no longer answer, and keeps the rest', async () => {
+    const dead = await lock('dead1', `gone-${session.id}`, 12);
+    const deadYoung = await lock('dead2', `gone-${session.id}`, 0);
+    const aliveOld = await lock('alive1', webHost, 60);
+    const ms = await waitUntil("the old lock of a holder that does not answer is removed", async () => !(await exists(dead)), 12_000);
+    assert.equal(await exists(deadYoung), true, 'a young lock is kept even if its holder does not answer (it may be starting)');
+    assert.equal(await exists(aliveOld), true, 'an old lock of a holder that answers is kept (a long request)');
+    assert.match((await janitor.logs()).stderr, new RegExp(`removed a 1\\d s old session lock of gone-${session.id}, which no longer answers on :8080`));
+    console.log(`janitor: dead holder's lock removed after ${(ms / 1000).toFixed(1)} s`);
+  });
+});

@@ -1,0 +1,134 @@
+// The detached autoscaler against a real dev cluster: `up --autoscale --detach` starts the
+// controller container, which scales out under a load step and back in when idle, posts each event
+// to a webhook on this machine, and records them where `status` shows them; the foreground
+// autoscaler is refused meanwhile; `down` removes the controller with the rest.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { inspectContainer, sleep } from '../../src/local/containers.ts';
+import { webServers } from '../../src/local/lb-runtime.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import type { ScalingEventPayload } from '../../src/ops/autoscaler/events.ts';
+import { loadSpec } from '../../src/spec/load.ts';
+import { cli } from '../support/cli.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
+
+const NAME = 'mhctl';
+const HTTP = 19280;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-controller-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+// Low targets, short cooldowns and a 2 s interval, so a scale-out and a scale-in come quickly.
+writeFileSync(
+  specFile,
+  `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 19604\n` +
+    'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  scaleOutCooldown: 5s\n  scaleInCooldown: 10s\nautoscaler:\n  interval: 2s\n',
+);
+const base = `http://localhost:${HTTP}`;
+const n = clusterNames(NAME);
+
+describe('detached autoscaler (controller container) on a dev cluster', { timeout: 1_800_000 }, () => {
+  const hooks: ScalingEventPayload[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      hooks.push(JSON.parse(body) as ScalingEventPayload);
+      res.writeHead(204).end();
+    });
+  });
+  let webhook = '';
+
+  before(async () => {
+    // The controller reaches this machine as host.docker.internal (the Docker bridge's gateway).
+    await new Promise<void>((resolve) => receiver.listen(0, '0.0.0.0', resolve));
+    webhook = `http://host.docker.internal:${(receiver.address() as AddressInfo).port}/hook`;
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--autoscale', '--detach', '--webhook', webhook, '--spec', specFile], { echo: true, timeoutMs: 900_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+    assert.match(r.stdout, new RegExp(`autoscaler: detached in ${n.container('autoscaler')}`));
+  });
+
+  after(async () => {
+    receiver.closeAllConnections();
+    receiver.close();
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+  });
+
+  test('status shows the controller running, and says the autoscaler runs detached', async () => {
+    const r = await cli(['status', '--json', '--spec', specFile]);
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout) as { services: Array<{ name: string; service: string; state: string }>; autoscaler: { detached: string } };
+    assert.deepEqual(st.services.find((s) => s.service === 'autoscaler'), { name: n.container('autoscaler'), service: 'autoscaler', state: 'running', health: '-' });
+    assert.equal(st.autoscaler.detached, 'running');
+  });
+
+  test('the foreground autoscaler is refused while the controller runs, saying how to stop it', async () => {
+    const r = await cli(['autoscale', '--duration', '5s', '--spec', specFile]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /already runs detached \(container mhctl-autoscaler\); only one autoscaler may run per cluster.*"moodle-ha up"/);
+  });
+
+  test('a load step adds a node, an idle period returns to min; events reach the webhook and status', async () => {
+    const spec = loadSpec({ file: specFile }).spec;
+    const serving = async () => (await webServers(spec).catch(() => [])).filter((s) => s.status === 'UP').length;
+    let stop = false;
+    const loadStart = Date.now();
+    const loops = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {
+      while (!stop) await u.get('/login/index.php').catch(() => undefined);
+    });
+    let outAt = 0;
+    while (Date.now() - loadStart < 120_000) {
+      if ((await serving()) === 2) {
+        outAt = Date.now();
+        break;
+      }
+      await sleep(500);
+    }
+    stop = true;
+    await Promise.all(loops);
+    const logs = async () => (await cli(['logs', 'autoscaler', '--tail', '8', '--spec', specFile])).stdout;
+    assert.ok(outAt, `no second node serving 120 s into the load step; the controller's last lines:\n${await logs()}`);
+    console.log(`controller: load step → second node serving in ${((outAt - loadStart) / 1000).toFixed(1)} s`);
+
+    const idleStart = Date.now();
+    let inAt = 0;
+    while (Date.now() - idleStart < 120_000) {
+      const nodes = (await webServers(spec).catch(() => [])).length;
+      if (nodes === 1 && !(await inspectContainer(n.container('web', 2)))) {
+        inAt = Date.now();
+        break;
+      }
+      await sleep(500);
+    }
+    assert.ok(inAt, `not back to 1 node after 120 s idle; the controller's last lines:\n${await logs()}`);
+    console.log(`controller: idle → back to 1 node in ${((inAt - idleStart) / 1000).toFixed(1)} s`);
+
+    const deadline = Date.now() + 10_000;
+    while (hooks.length < 2 && Date.now() < deadline) await sleep(250);
+    assert.deepEqual(hooks.map((h) => [h.direction, h.from, h.to]), [['out', 1, 2], ['in', 2, 1]], `webhook bodies: ${JSON.stringify(hooks)}`);
+
+    const r = await cli(['status', '--spec', specFile]);
+    assert.match(r.stdout, /autoscaler: detached, in mhctl-autoscaler/);
+    assert.match(r.stdout, /1 → 2 +\(autoscaler\)/, r.stdout);
+    assert.match(r.stdout, /2 → 1 +\(autoscaler\)/, r.stdout);
+  });
+
+  test('up again pauses the controller while it converges, then starts it again', async () => {
+    const r = await cli(['up', '--autoscale', '--detach', '--webhook', webhook, '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stderr, /mhctl-autoscaler: paused while the cluster changes/);
+    assert.match(r.stderr, /mhctl-autoscaler: started/);
+    assert.equal((await inspectContainer(n.container('autoscaler')))?.State.Running, true);
+  });
+
+  test('down removes the controller first, with the rest', async () => {
+    const r = await cli(['down', '--spec', specFile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[1\] stop mhctl-autoscaler/);
+    assert.equal(await inspectContainer(n.container('autoscaler')), undefined);
+  });
+});
