@@ -19,7 +19,6 @@ import { DRILL_LIMITS, type DrillName, type DrillOptions } from './options.ts';
 import { failuresAfterFault, recoveryFrom, sessionsWrittenBefore, splitAtFault, writesResumedSeconds } from './recovery.ts';
 import { DRILL_SCHEMA, hostFacts, RECOVERY_DEFINITION, type DrillResult, type Figure } from './result.ts';
 import { waitSteadyState } from './steady-state.ts';
-import { withStepTap } from './step-tap.ts';
 
 const STEADY_BEFORE_MS = 240_000;
 const STEADY_AFTER_MS = 300_000;
@@ -83,12 +82,12 @@ export async function runDrill(drill: DrillName, loaded: LoadedSpec, o: DrillOpt
   });
   let load: LoadResult;
   try {
-    load = await withStepTap((s) => samples.push(s), () =>
-      runLoad({
-        target, fixture, password, signal: abort.signal,
-        options: { users: o.users, durationSeconds, rampSeconds: o.rampSeconds, thinkSeconds: o.thinkSeconds },
-        onProgress: (p) => log(progressLine(p, o.users)),
-      }));
+    load = await runLoad({
+      target, fixture, password, signal: abort.signal,
+      options: { users: o.users, durationSeconds, rampSeconds: o.rampSeconds, thinkSeconds: o.thinkSeconds },
+      onProgress: (p) => log(progressLine(p, o.users)),
+      onSample: (s) => samples.push(s),
+    });
   } finally {
     abort.abort();
     await faultTask;

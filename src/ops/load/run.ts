@@ -8,7 +8,7 @@ import { UserError } from '../../util/errors.ts';
 import type { LoadFixture } from './fixture.ts';
 import { HttpSession, keepAliveAgent, RequestBudget, type Target } from './http.ts';
 import { runJourney } from './journey.ts';
-import { Recorder, type FailureSample, type StepSummary, type TimelinePoint } from './stats.ts';
+import { Recorder, type FailureSample, type StepSample, type StepSummary, type TimelinePoint } from './stats.ts';
 
 export const LIMITS = {
   maxUsers: 200,
@@ -108,6 +108,8 @@ export interface RunArgs {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: LiveProgress) => void;
   readonly progressEveryMs?: number;
+  /** Called with every step as it ends. */
+  readonly onSample?: (s: StepSample) => void;
 }
 
 export async function runLoad(a: RunArgs): Promise<LoadResult> {
@@ -117,7 +119,7 @@ export async function runLoad(a: RunArgs): Promise<LoadResult> {
   const o: Required<LoadOptions> = { ...a.options, maxRequests: a.options.maxRequests ?? LIMITS.maxRequests };
   if (a.fixture.usernames.length < o.users) throw new UserError(`load: ${o.users} users asked for, the test course has ${a.fixture.usernames.length} generated users`);
 
-  const recorder = new Recorder();
+  const recorder = new Recorder(a.onSample);
   const budget = new RequestBudget(o.maxRequests);
   const agent = keepAliveAgent(o.users);
   const runId = randomBytes(3).toString('hex');

@@ -91,7 +91,8 @@ export class Recorder {
   private window: number[] = [];
   readonly failureSamples: FailureSample[] = [];
 
-  constructor(private readonly maxFailureSamples = 100) {
+  /** `onSample` sees every step as it is recorded (the drills time the cluster's reaction by it). */
+  constructor(private readonly onSample?: (s: StepSample) => void, private readonly maxFailureSamples = 100) {
     for (const s of STEPS) {
       this.latencies.set(s.name, []);
       this.counts.set(s.name, { ok: 0, failed: 0, failures: {} });
@@ -99,6 +100,7 @@ export class Recorder {
   }
 
   record(s: StepSample): void {
+    this.onSample?.(s);
     const c = this.counts.get(s.step)!;
     const sec = Math.max(0, Math.floor(s.at / 1000));
     for (let i = this.seconds.length; i <= sec; i++) this.seconds.push({ ok: 0, failed: 0, requests: 0 });

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { barsFor, type Measured } from '../../../src/ops/drills/bars.ts';
 import { compareInventories, type Inventory } from '../../../src/ops/drills/inventory.ts';
-import { withStepTap } from '../../../src/ops/drills/step-tap.ts';
-import { Recorder, type StepSample } from '../../../src/ops/load/stats.ts';
+
 
 const clean: Measured = { failed: 0, failedIdempotent: 0, lostSessions: 0, sessionsWrittenBeforeFault: 0, postsMissing: 0, recoverySeconds: 0, writesResumedSeconds: 1, steadyAfter: true, inventory: null };
 const missed = (bars: ReturnType<typeof barsFor>) => bars.filter((b) => !b.met).map((b) => b.name);
@@ -42,12 +41,3 @@ describe('bars', () => {
   });
 });
 
-test('the step tap sees every sample while the work runs, and only then', async () => {
-  const seen: StepSample[] = [];
-  const r = new Recorder();
-  const s: StepSample = { step: 'login', ok: true, ms: 10, at: 100, requests: 2 };
-  await withStepTap((x) => seen.push(x), async () => r.record(s));
-  r.record(s);
-  assert.deepEqual(seen, [s]);
-  assert.equal(r.totals().ok, 2, 'the recorder still records');
-});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { percentile, Recorder, STEPS } from '../../../src/ops/load/stats.ts';
+import { percentile, Recorder, STEPS, type StepSample } from '../../../src/ops/load/stats.ts';
 
 describe('percentile (nearest rank)', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -70,11 +70,21 @@ describe('Recorder', () => {
   });
 
   test('failure samples are capped; the live p95 window empties on each read', () => {
-    const r = new Recorder(3);
+    const r = new Recorder(undefined, 3);
     for (let i = 0; i < 10; i++) r.record({ step: 'course', ok: false, ms: 1, at: i, requests: 1, kind: 'network', detail: `e${i}` });
     assert.deepEqual(r.failureSamples.map((f) => f.detail), ['e0', 'e1', 'e2']);
     r.record({ step: 'course', ok: true, ms: 42, at: 20, requests: 1 });
     assert.equal(r.takeWindowP95(), 42);
     assert.equal(r.takeWindowP95(), null);
   });
+});
+
+test('the recorder hands every sample to onSample as it records it', () => {
+  const seen: StepSample[] = [];
+  const r = new Recorder((x) => seen.push(x));
+  const s: StepSample = { step: 'login', ok: true, ms: 10, at: 100, requests: 2 };
+  r.record(s);
+  r.record({ ...s, ok: false, kind: 'timeout', detail: 'no answer' });
+  assert.deepEqual(seen.map((x) => x.ok), [true, false]);
+  assert.equal(r.totals().ok, 1, 'the recorder still records');
 });
