@@ -105,9 +105,14 @@ export function renderTable(r: BenchResults): string {
 }
 
 export function writeResults(r: BenchResults): string {
+  return writeJson('bench', r.at, r);
+}
+
+/** Writes a benchmark's results to bench/results/<prefix>-<time>.json; returns the file. */
+export function writeJson(prefix: string, at: string, data: unknown): string {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `bench-${r.at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  const file = join(dir, `${prefix}-${at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

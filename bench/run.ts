@@ -2,16 +2,16 @@
 // as JSON to bench/results/. Brings up its own cluster "mhbench" (ports 28080/28404, spec in a
 // temp folder) from a fresh state, measures, and tears everything down again, also on failure.
 // Progress goes to stderr. See bench/README.md for how each figure is measured.
+// `npm run bench -- journeys [flags]` runs the journeys benchmark instead (bench/journeys.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LABELS } from '../src/contract/image.ts';
 import { exec, inspectContainer } from '../src/local/containers.ts';
-import { docker, requireDocker } from '../src/image/docker.ts';
+import { docker } from '../src/image/docker.ts';
 import { clusterNames } from '../src/local/names.ts';
 import { ensureSecrets } from '../src/local/secrets.ts';
 import type { ImageTags } from '../src/local/services.ts';
-import { cachedTree, moodleCacheDir } from '../src/moodle/cache.ts';
 import { meterCpu } from './cpu.ts';
 import { loadSpec } from '../src/spec/load.ts';
 import { BENCH, cli, timedUp, writeBenchSpec } from './cluster.ts';
@@ -19,6 +19,7 @@ import { sessionFiles, startDirect, type Direct } from './direct.ts';
 import { removeAllExtras } from './extra.ts';
 import { imageSize } from './image.ts';
 import { plainInstall } from './install.ts';
+import { preflight } from './preflight.ts';
 import { median, runLoad } from './load.ts';
 import { renderTable, TARGET_RATIO, writeResults, type BenchResults, type Measured, type PageResult } from './report.ts';
 import { webStartSeconds } from './start.ts';
@@ -32,6 +33,8 @@ const USAGE = `usage: npm run bench -- [--vus 16] [--duration 20] [--warmup 5] [
   --start-runs    fresh web containers timed to /healthz 200 (median reported)
   --with-cron     leave the cluster's cron running while measuring (default: paused)
   --direct-no-redis  the direct path also keeps MUC caches in files (no Redis at all), like a plain one-server site
+other benchmarks (one per run, not part of the default one):
+  npm run bench -- journeys [--help]   journey mix on the ha profile at 1, 2 and 3 web nodes vs dev (about 11 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -64,17 +67,6 @@ function flags() {
     return v;
   };
   return { vus: Math.floor(num('vus', 1)), duration: num('duration', 1), warmup: num('warmup', 0), rounds: Math.floor(num('rounds', 1)), maxRequests: Math.floor(num('max-requests', 1)), startRuns: Math.floor(num('start-runs', 1)), withCron: values['with-cron'], directNoRedis: values['direct-no-redis'] };
-}
-
-/** What must be there before anything starts; a message when something is missing. */
-async function preflight(version: string): Promise<string | undefined> {
-  try {
-    await requireDocker();
-  } catch (e) {
-    return `bench needs a Docker engine: ${(e as Error).message}`;
-  }
-  if (!cachedTree(version)) return `bench needs a cached Moodle ${version} tree in ${moodleCacheDir()}: run "npx moodle-ha moodle download ${version}" or "npx moodle-ha moodle import DIR" first.`;
-  return undefined;
 }
 
 async function measurePage(p: (typeof PAGES)[number], direct: Direct, f: ReturnType<typeof flags>): Promise<PageResult> {
@@ -206,4 +198,14 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+/** Benchmarks run by name (`npm run bench -- NAME`); without a name, the default one above. */
+const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<number>>> = {
+  journeys: async () => (await import('./journeys.ts')).journeys,
+};
+const [first, ...rest] = process.argv.slice(2);
+if (first === undefined || first.startsWith('-')) process.exitCode = await main();
+else if (NAMED[first]) process.exitCode = await (await NAMED[first]())(rest);
+else {
+  process.stderr.write(`unknown benchmark "${first}": choose one of ${Object.keys(NAMED).join(', ')}, or none for the default\n${USAGE}`);
+  process.exitCode = 2;
+}
