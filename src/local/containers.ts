@@ -21,6 +21,12 @@ export interface ContainerSpec {
   readonly volumes?: Readonly<Record<string, string>>;
   /** Files put into the container before it starts (secrets, configs). */
   readonly files?: readonly ArchiveFile[];
+  /**
+   * Files the running container takes without being recreated (its owner rewrites and reloads
+   * them, e.g. HAProxy's server list): put in at creation, but not part of the definition, so a
+   * change to them alone keeps the container.
+   */
+  readonly liveFiles?: readonly ArchiveFile[];
   /** Host port bindings: container port → host port. */
   readonly ports?: ReadonlyArray<{ readonly container: number; readonly host: number; readonly bind: string }>;
   readonly memoryBytes?: number;
@@ -36,7 +42,8 @@ export function labelsFor(cluster: string, service: string): Record<string, stri
 }
 
 function definitionHash(spec: ContainerSpec, imageId: string): string {
-  return createHash('sha256').update(JSON.stringify({ ...spec, imageId })).digest('hex').slice(0, 16);
+  const { liveFiles: _live, ...definition } = spec;
+  return createHash('sha256').update(JSON.stringify({ ...definition, imageId })).digest('hex').slice(0, 16);
 }
 
 export async function ensureNetwork(name: string, cluster: string): Promise<'created' | 'kept'> {
@@ -115,7 +122,8 @@ export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Pr
     },
     NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [...(spec.aliases ?? [])] } } },
   });
-  if (spec.files?.length) await putFiles(c, spec.files);
+  const files = [...(spec.files ?? []), ...(spec.liveFiles ?? [])];
+  if (files.length) await putFiles(c, files);
   return c;
 }
 

@@ -2,6 +2,7 @@
 // on /healthz, retries and redispatch, slow start, stats for `status` and the autoscaler.
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Spec } from '../spec/schema.ts';
+import type { ArchiveFile } from './archive.ts';
 
 export interface LbConfig {
   /** Web containers' names on the cluster network. */
@@ -16,6 +17,13 @@ export interface LbConfig {
  */
 export function lbConfigFor(spec: Spec, servers: readonly string[]): LbConfig {
   return { servers, maxConnPerServer: spec.web.fpmWorkers * 4 };
+}
+
+export const LB_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+
+/** The configuration file of the LB container, as created and as rewritten when reconfigured. */
+export function lbConfigFile(spec: Spec, servers: readonly string[], haproxyUid: number): ArchiveFile {
+  return { name: LB_CONFIG_PATH, content: renderHaproxyConfig(lbConfigFor(spec, servers)), mode: 0o644, uid: haproxyUid, gid: haproxyUid };
 }
 
 export const LB_PORT = 8080;

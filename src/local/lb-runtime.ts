@@ -6,7 +6,7 @@ import { SERVICE_UIDS } from '../image/build.ts';
 import { docker } from '../image/docker.ts';
 import type { Spec } from '../spec/schema.ts';
 import { exec, putFiles, sleep } from './containers.ts';
-import { lbConfigFor, renderHaproxyConfig } from './haproxy.ts';
+import { LB_CONFIG_PATH, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import { parseHaproxyCsv, type LbServerStats } from './status.ts';
 
@@ -25,8 +25,7 @@ export async function webServers(spec: Spec): Promise<LbServerStats[]> {
 /** Writes the config for these web nodes into the LB container and reloads it gracefully. */
 export async function reconfigureLb(spec: Spec, servers: readonly string[]): Promise<void> {
   const lb = docker().getContainer(clusterNames(spec.name).container('lb'));
-  const content = renderHaproxyConfig(lbConfigFor(spec, servers));
-  await putFiles(lb, [{ name: '/etc/haproxy/haproxy.cfg', content, mode: 0o644, uid: SERVICE_UIDS.haproxy, gid: SERVICE_UIDS.haproxy }]);
+  await putFiles(lb, [lbConfigFile(spec, servers, SERVICE_UIDS.haproxy)]);
   // tini passes SIGUSR2 to the HAProxy master: a new worker takes the new config, the old one
   // finishes the connections it holds.
   const reloadAt = Date.now();
@@ -42,6 +41,18 @@ export async function reconfigureLb(spec: Spec, servers: readonly string[]): Pro
   const log = ((await lb.logs({ stdout: true, stderr: true, since })) as unknown as Buffer).toString('latin1');
   const alerts = log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.replace(/^[^[]*/, '').trim());
   throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s${alerts.length ? `; HAProxy refused it:\n  ${alerts.join('\n  ')}` : ''}`);
+}
+
+/**
+ * Makes a running LB use the configuration for these web nodes: reloaded gracefully when the file
+ * in the container differs (another server list, or a newer moodle-ha's template); true if it did.
+ */
+export async function syncLbConfig(spec: Spec, servers: readonly string[]): Promise<boolean> {
+  const current = await exec(clusterNames(spec.name).container('lb'), ['cat', LB_CONFIG_PATH]);
+  const wanted = lbConfigFile(spec, servers, SERVICE_UIDS.haproxy).content;
+  if (current.code === 0 && current.output === wanted) return false;
+  await reconfigureLb(spec, servers);
+  return true;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Spec } from '../spec/schema.ts';
 import { toMiB } from '../spec/units.ts';
 import type { ArchiveFile } from './archive.ts';
 import type { ContainerSpec } from './containers.ts';
-import { LB_PORT, LB_STATS_PORT, lbConfigFor, renderHaproxyConfig } from './haproxy.ts';
+import { LB_PORT, LB_STATS_PORT, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import type { Secrets } from './secrets.ts';
 
@@ -81,16 +81,23 @@ export function runtimeContainer(spec: Spec, tags: ImageTags, secrets: Secrets, 
   };
 }
 
+/** The first `count` web nodes' container names (web-1, web-2, …). */
+export function webNodeNames(spec: Spec, count: number): string[] {
+  const n = clusterNames(spec.name);
+  return Array.from({ length: count }, (_, i) => n.container('web', i + 1));
+}
+
 export function lbContainer(spec: Spec, tags: ImageTags, webNodes: number, haproxyUid: number): ContainerSpec {
   const n = clusterNames(spec.name);
-  const servers = Array.from({ length: webNodes }, (_, i) => n.container('web', i + 1));
+  const servers = webNodeNames(spec, webNodes);
   return {
     name: n.container('lb'),
     cluster: spec.name,
     service: 'lb',
     image: tags.haproxy,
     network: n.network,
-    files: [{ name: '/etc/haproxy/haproxy.cfg', content: renderHaproxyConfig(lbConfigFor(spec, servers)), mode: 0o644, uid: haproxyUid, gid: haproxyUid }],
+    // The server list changes with scaling: a running LB is reconfigured, never recreated.
+    liveFiles: [lbConfigFile(spec, servers, haproxyUid)],
     ports: [
       { container: LB_PORT, host: spec.ports.http, bind: spec.ports.bind },
       { container: LB_STATS_PORT, host: spec.ports.stats, bind: '127.0.0.1' },

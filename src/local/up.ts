@@ -26,7 +26,8 @@ import { dbContainers, endpointsContainer, redisContainers } from './data-servic
 import { buildControllerImage } from '../image/controller-image.ts';
 import { controllerHost, ensureController, removeController, stopController } from './autoscaler-controller.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
-import { lbContainer, runtimeContainer, type ImageTags } from './services.ts';
+import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
+import { syncLbConfig } from './lb-runtime.ts';
 
 export interface UpResult {
   readonly url: string;
@@ -60,6 +61,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     const r = await p;
     if (r !== 'kept') created.containers.push(name);
     progress.info(`${name}: ${r}`);
+    return r;
   };
   try {
     // The detached autoscaler must not scale while this run changes the cluster: it is stopped
@@ -94,8 +96,11 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     });
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
-      await track(n.container('lb'), ensureContainer(lbContainer(spec, tags, webNodes, SERVICE_UIDS.haproxy)));
+      const lb = lbContainer(spec, tags, webNodes, SERVICE_UIDS.haproxy);
+      const done = await track(n.container('lb'), ensureContainer(lb));
       await assertStaysUp(n.container('lb'));
+      // A kept LB may still list other nodes (after `scale`) or an older template: reload it in place.
+      if (done !== 'created' && (await syncLbConfig(spec, webNodeNames(spec, webNodes)))) progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
     if (controllerImage) {

@@ -287,6 +287,27 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     console.log(`autoscaler: idle → back to 1 node in ${((back.at - idleStart) / 1000).toFixed(1)} s`);
   });
 
+  test('up after scale keeps the load balancer (reconfigured in place, never recreated)', async () => {
+    const spec = loadSpec({ file: specFile }).spec;
+    const { webServers } = await import('../../src/local/lb-runtime.ts');
+    let r = await cli(['scale', '2', '--spec', specFile], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const lb = docker().getContainer(n.container('lb'));
+    const before = await lb.inspect();
+    // As if an older moodle-ha had written it: up must bring the current configuration.
+    assert.equal((await exec(n.container('lb'), ['sh', '-c', 'echo "# older template" >> /etc/haproxy/haproxy.cfg'])).code, 0);
+    r = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout + r.stderr, new RegExp(`${n.container('lb')}: configuration reloaded in place \\(2 web nodes\\)`));
+    const after = await lb.inspect();
+    assert.equal(after.Id, before.Id, 'the LB container was recreated');
+    assert.equal(after.State.StartedAt, before.State.StartedAt, 'the LB container was restarted');
+    assert.doesNotMatch((await exec(n.container('lb'), ['cat', '/etc/haproxy/haproxy.cfg'])).output, /older template/);
+    assert.deepEqual((await webServers(spec)).map((s) => [s.server, s.status]), [[n.container('web', 1), 'UP'], [n.container('web', 2), 'UP']]);
+    r = await cli(['scale', '1', '--spec', specFile], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
   test('down keeps the data; up brings it back without reinstalling', async () => {
     let r = await cli(['down', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
