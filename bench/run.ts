@@ -2,7 +2,8 @@
 // as JSON to bench/results/. Brings up its own cluster "mhbench" (ports 28080/28404, spec in a
 // temp folder) from a fresh state, measures, and tears everything down again, also on failure.
 // Progress goes to stderr. See bench/README.md for how each figure is measured.
-// `npm run bench -- journeys [flags]` runs the journeys benchmark instead (bench/journeys.ts).
+// `npm run bench -- journeys [flags]` runs the journeys benchmark instead (bench/journeys.ts),
+// `npm run bench -- failover [flags]` the drills' failover seconds and the autoscaler's reaction (bench/failover.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -35,6 +36,7 @@ const USAGE = `usage: npm run bench -- [--vus 16] [--duration 20] [--warmup 5] [
   --direct-no-redis  the direct path also keeps MUC caches in files (no Redis at all), like a plain one-server site
 other benchmarks (one per run, not part of the default one):
   npm run bench -- journeys [--help]   journey mix on the ha profile at 1, 2 and 3 web nodes vs dev (about 11 min)
+  npm run bench -- failover [--help]   the six drills' failover seconds and the autoscaler's reaction on one ha cluster (about 10 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -201,6 +203,7 @@ async function main(): Promise<number> {
 /** Benchmarks run by name (`npm run bench -- NAME`); without a name, the default one above. */
 const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<number>>> = {
   journeys: async () => (await import('./journeys.ts')).journeys,
+  failover: async () => (await import('./failover.ts')).failover,
 };
 const [first, ...rest] = process.argv.slice(2);
 if (first === undefined || first.startsWith('-')) process.exitCode = await main();
