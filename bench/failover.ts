@@ -24,6 +24,7 @@ import { drillLine, renderFailover, type DrillLine, type FailoverResults } from 
 import { bringUp, downVolumes, type BenchCluster } from './journeys-clusters.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
+import { onInterrupt } from './interrupt.ts';
 
 export const FAILOVER_CLUSTER = { name: 'mhbenchfo', http: 28380, stats: 28704, webNodes: 2 } as const;
 
@@ -102,12 +103,7 @@ export async function failover(argv: readonly string[]): Promise<number> {
     rmSync(c.dir, { recursive: true, force: true });
     return 2;
   }
-  const onSignal = () => {
-    log('interrupted: tearing down');
-    abort.abort();
-    void tearDownAll().finally(() => process.exit(130));
-  };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, onSignal);
+  onInterrupt(log, 'interrupted: tearing down', abort, tearDownAll);
   const hostLoad = new HostLoad();
   hostLoad.start();
 

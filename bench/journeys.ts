@@ -25,6 +25,7 @@ import { CONFIGS, journeyLoad, measure, SLOWSTART_MS, type Config, type JourneyO
 import { renderJourneys, summarize, type ClusterFacts, type JourneysResults } from './journeys-report.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
+import { onInterrupt } from './interrupt.ts';
 
 const USAGE = `usage: npm run bench -- journeys [--users 16] [--duration 20] [--warmup 15] [--rounds 3] [--think 0] [--max-requests 100000] [--with-cron]
   --users         virtual users, each logged in as its own generated user (1-100)
@@ -101,12 +102,7 @@ export async function journeys(argv: readonly string[]): Promise<number> {
     await tearDownAll();
     return 2;
   }
-  const onSignal = () => {
-    log('interrupted: stopping the load and tearing down');
-    abort.abort();
-    void tearDownAll().finally(() => process.exit(130));
-  };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, onSignal);
+  onInterrupt(log, 'interrupted: stopping the load and tearing down', abort, tearDownAll);
 
   try {
     for (const c of Object.values(clusters)) {

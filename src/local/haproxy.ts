@@ -19,6 +19,9 @@ export function lbConfigFor(spec: Spec, servers: readonly string[]): LbConfig {
   return { servers, maxConnPerServer: spec.web.fpmWorkers * 4 };
 }
 
+/** How HAProxy checks the web nodes (rendered below; the web-loss drill reports them). */
+export const WEB_CHECK = { interS: 1, fastinterMs: 500, fall: 2, rise: 2, timeoutS: 1 } as const;
+
 export const LB_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 
 /** The configuration file of the LB container, as created and as rewritten when reconfigured. */
@@ -86,8 +89,8 @@ backend web
     # Checked every second; a check fails after 1 s without an answer (not the 3 s connect
     # timeout), and after a first failure the next comes 0.5 s later: a node that died is out of
     # rotation 1.5-3.5 s later. /healthz is PHP-FPM's ping page (no PHP script runs): cheap.
-    timeout check 1s
-    default-server inter 1s fastinter 500ms fall 2 rise 2 slowstart 10s maxconn ${c.maxConnPerServer} resolvers docker init-addr last,libc,none check
+    timeout check ${WEB_CHECK.timeoutS}s
+    default-server inter ${WEB_CHECK.interS}s fastinter ${WEB_CHECK.fastinterMs}ms fall ${WEB_CHECK.fall} rise ${WEB_CHECK.rise} slowstart 10s maxconn ${c.maxConnPerServer} resolvers docker init-addr last,libc,none check
 ${servers}
 `;
 }

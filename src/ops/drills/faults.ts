@@ -4,6 +4,7 @@
 import { docker } from '../../image/docker.ts';
 import { down } from '../../local/down.ts';
 import { exec, sleep } from '../../local/containers.ts';
+import { WEB_CHECK } from '../../local/haproxy.ts';
 import { clusterNames } from '../../local/names.ts';
 import { waitReady } from '../../local/readiness.ts';
 import { runningWebNodes, scaleTo } from '../../local/scale.ts';
@@ -95,7 +96,7 @@ export async function injectFault(drill: DrillName, ctx: FaultContext): Promise<
         return Array.isArray(s) && s.some((x) => x.server === victim && !x.status.startsWith('UP'));
       }, 30);
       return {
-        action: 'kill -9 web node', target: victim, at, detail: 'SIGKILL to the container; HAProxy finds out by its health checks (every 1 s, 0.5 s after a failure, fall 2, timeout check 1 s)',
+        action: 'kill -9 web node', target: victim, at, detail: `SIGKILL to the container; HAProxy finds out by its health checks (every ${WEB_CHECK.interS} s, ${WEB_CHECK.fastinterMs / 1000} s after a failure, fall ${WEB_CHECK.fall}, timeout check ${WEB_CHECK.timeoutS} s)`,
         figures: async () => ({ 'seconds until HAProxy marked the node down': await markedDown }),
         restore: async () => {
           await startAgain(victim);
