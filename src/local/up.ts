@@ -142,8 +142,7 @@ async function removeExtraWebNodes(spec: Spec, keep: number, progress: Progress)
   for (let i = keep + 1; i <= MAX_WEB_NODES && (await inspectContainer(n.container('web', i))); i++) extra.push(n.container('web', i));
   if (!extra.length) return;
   if ((await inspectContainer(n.container('lb')))?.State.Running) {
-    const kept = Array.from({ length: keep }, (_, i) => n.container('web', i + 1));
-    await scaleIn(spec, [...kept, ...extra], keep, (s) => progress.info(`${s.node}: removed, ${s.detail}`));
+    await scaleIn(spec, [...webNodeNames(spec, keep), ...extra], keep, (s) => progress.info(`${s.node}: removed, ${s.detail}`));
   } else {
     for (const name of extra) await removeContainer(name, RUNTIME_IMAGE.drainSeconds + 5);
   }
