@@ -18,7 +18,8 @@ function php_cli(string $script, array $args = []): int {
 }
 
 $mh = mh_settings();
-if (!is_dir($mh['dataroot']) && !@mkdir($mh['dataroot'], 02770, true)) {
+// Two migrates may start at once: the other one making it first is not a failure.
+if (!is_dir($mh['dataroot']) && !@mkdir($mh['dataroot'], 02770, true) && !is_dir($mh['dataroot'])) {
     say("dataroot {$mh['dataroot']} does not exist and cannot be created");
     exit(73);
 }
