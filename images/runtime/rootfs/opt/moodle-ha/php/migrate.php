@@ -46,11 +46,13 @@ do {
 // 2. Take the cluster-wide migrate lock. It is tied to this connection: if this process dies, the
 //    database releases it.
 $lockName = $db->real_escape_string('moodle-ha:migrate:' . $mh['dbname'] . ':' . $mh['prefix']);
-$free = $db->query("SELECT IS_FREE_LOCK('$lockName') AS f")->fetch_assoc()['f'];
-if ((string) $free !== '1') {
+//    First without waiting, so "waiting" is said exactly when another migrate holds it (asking
+//    IS_FREE_LOCK first could race with the other one taking it).
+$got = $db->query("SELECT GET_LOCK('$lockName', 0) AS l")->fetch_assoc()['l'];
+if ((string) $got !== '1') {
     say('another migrate holds the lock; waiting (up to ' . $lockTimeout . ' s)');
+    $got = $db->query("SELECT GET_LOCK('$lockName', $lockTimeout) AS l")->fetch_assoc()['l'];
 }
-$got = $db->query("SELECT GET_LOCK('$lockName', $lockTimeout) AS l")->fetch_assoc()['l'];
 if ((string) $got !== '1') {
     say("could not take the migrate lock within $lockTimeout s: is another migrate stuck?");
     exit(75);
