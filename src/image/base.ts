@@ -1,7 +1,7 @@
 // The Debian base every image builds FROM. Where no registry can be reached (air-gapped sites,
 // this project's CI) it is made from the Debian archive with debootstrap and imported.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, followStream, imageExists } from './docker.ts';
@@ -24,7 +24,8 @@ export async function ensureBaseImage(progress: Progress): Promise<void> {
   });
 }
 
-async function debootstrapImport(progress: Progress): Promise<void> {
+/** Made with debootstrap and imported as `image` (BASE_IMAGE; another name only to try it out). */
+export async function debootstrapImport(progress: Progress, image = BASE_IMAGE): Promise<void> {
   if (spawnSync('debootstrap', ['--version']).error) {
     throw new UserError(`${BASE_IMAGE} is not in the Docker engine and no registry answers. Install debootstrap (apt-get install debootstrap) and run again as root, or load the image with "docker load".`);
   }
@@ -35,14 +36,26 @@ async function debootstrapImport(progress: Progress): Promise<void> {
   try {
     const mirror = process.env.MOODLE_HA_DEBIAN_MIRROR;
     await run('debootstrap', ['--variant=minbase', 'bookworm', root, ...(mirror ? [mirror] : [])], progress);
+    slim(root);
     progress.info('importing the root file system into Docker');
     const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [repo, tag] = BASE_IMAGE.split(':');
+    const [repo, tag] = image.split(':');
     const stream = (await docker().importImage(tar.stdout as unknown as NodeJS.ReadableStream, { repo, tag } as never)) as unknown as NodeJS.ReadableStream;
     await followStream(stream, (l) => progress.detail(l));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * What Debian's own slim image leaves out too: the downloaded .deb files and the package lists
+ * (about 80 MB, which every image built on it would carry). Each Dockerfile runs apt-get update.
+ */
+function slim(root: string): void {
+  for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists']) {
+    for (const f of readdirSync(join(root, dir))) if (f !== 'partial' && f !== 'lock') rmSync(join(root, dir, f), { recursive: true, force: true });
+  }
+  for (const f of readdirSync(join(root, 'var/cache/apt'))) if (f.endsWith('.bin')) rmSync(join(root, 'var/cache/apt', f), { force: true });
 }
 
 function run(cmd: string, args: string[], progress: Progress): Promise<void> {
