@@ -13,6 +13,7 @@ import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
 import { ensureSecrets } from './secrets.ts';
 import { runtimeContainer } from './services.ts';
+import { recordedWebBundle } from './web-bundle.ts';
 
 export const MAX_WEB_NODES = 50;
 
@@ -62,10 +63,11 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
   };
   let nodes = await runningWebNodes(spec);
   const secrets = ensureSecrets(spec.name);
+  const bundle = recordedWebBundle(spec);
   while (nodes.length < target) {
     const t0 = Date.now();
     const index = nodes.length + 1;
-    const c = runtimeContainer(spec, { runtime, mariadb: '', redis: '', haproxy: '' }, secrets, 'web', index);
+    const c = runtimeContainer(spec, { runtime, mariadb: '', redis: '', haproxy: '' }, secrets, 'web', index, bundle);
     await ensureContainer(c);
     await waitReady(c.name, 180_000);
     nodes = [...nodes, c.name];

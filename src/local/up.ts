@@ -28,6 +28,7 @@ import { controllerHost, ensureController, removeController, stopController } fr
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
+import { recordWebBundle } from './web-bundle.ts';
 
 export interface UpResult {
   readonly url: string;
@@ -89,6 +90,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     const migrate = await progress.step('migrate (install or upgrade under a database lock)', () => runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress));
     const webNodes = plannedWebNodes(spec);
     await progress.step(`web nodes (${webNodes})`, async () => {
+      recordWebBundle(spec.name, bundle); // for nodes `scale` and the autoscalers add later
       for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
       for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
       // Only once the planned nodes are ready do the extra ones go: they may still carry traffic.

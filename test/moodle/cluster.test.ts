@@ -1,6 +1,6 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,7 +22,12 @@ const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 // Low targets and short cooldowns, so the autoscaler test sees a scale-out and a scale-in quickly.
 const SCALING = 'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  scaleOutCooldown: 5s\n  scaleInCooldown: 10s\n';
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n${SCALING}`);
+// A config bundle with an nginx fragment: every node, including those `scale` adds, must send its header.
+const BUNDLE_HEADER = 'x-moodle-ha-bundle';
+mkdirSync(join(dir, 'bundle'));
+writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test always;\n`);
+const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\nconfigBundle: bundle\n${SCALING}`;
+writeFileSync(specFile, SPEC);
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const redisCli = (args: string) => exec(n.container('redis'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
@@ -155,9 +160,11 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       return { ...c, name: `${NAME}-migrate-race-${i}`, env: { ...c.env, MOODLE_DB_PREFIX: 'race_', MOODLE_REDIS_PREFIX: 'race', MOODLE_DATAROOT: '/var/www/moodledata/race' } };
     };
     const runs = await Promise.all([runMigrateContainer(second(1)), runMigrateContainer(second(2))]);
-    assert.deepEqual(runs.map((r) => r.exitCode), [0, 0], runs.map((r) => r.log.slice(-1500)).join('\n----\n'));
-    assert.deepEqual(runs.map((r) => r.result).sort(), ['installed', 'unchanged']);
-    assert.ok(runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)), 'the second migrate did not wait for the lock');
+    // Each run's own lines (not the installer's), so a failure shows what each one did.
+    const said = runs.map((r, i) => `migrate ${i + 1}: exit ${r.exitCode}, ${r.result}\n${r.log.split('\n').filter((l) => /^migrate\[/.test(l)).join('\n')}`).join('\n');
+    assert.deepEqual(runs.map((r) => r.exitCode), [0, 0], `${said}\n${runs.map((r) => r.log.slice(-1500)).join('\n----\n')}`);
+    assert.deepEqual(runs.map((r) => r.result).sort(), ['installed', 'unchanged'], said);
+    assert.ok(runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)), `the second migrate did not wait for the lock:\n${said}`);
   });
 
   test('upgrade: a newer image (changed plugin version) upgrades once, under maintenance mode', async () => {
@@ -166,7 +173,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       cpSync(join(FIXTURES, 'plugins', 'moodlehaprobe'), pluginDir, { recursive: true });
       const vfile = join(pluginDir, 'version.php');
       writeFileSync(vfile, readFileSync(vfile, 'utf8').replace(/\$plugin->version = \d+;/, `$plugin->version = ${version};`));
-      writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n${SCALING}plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`);
+      writeFileSync(specFile, `${SPEC}plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`);
     };
     const config = async () => JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
 
@@ -229,7 +236,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     const spec = loadSpec({ file: specFile }).spec;
     const { webServers } = await import('../../src/local/lb-runtime.ts');
-    for (let i = 0; i < 20; i++) await admin.get('/my/');
+    const withoutBundle: number[] = [];
+    for (let i = 0; i < 20; i++) if ((await admin.get('/my/')).headers[BUNDLE_HEADER] !== 'cluster-test') withoutBundle.push(i);
+    assert.deepEqual(withoutBundle, [], 'answers without the config bundle\'s header: the node scale added lacks the bundle');
     const two = await webServers(spec);
     assert.deepEqual(two.map((s) => s.status), ['UP', 'UP'], JSON.stringify(two));
     assert.ok(two.every((s) => s.totalRequests > 0), `both nodes must serve: ${JSON.stringify(two)}`);

@@ -1,7 +1,9 @@
 // A Moodle user agent for tests: its own cookie jar (its own session), the logintoken login flow,
 // and sesskey extraction. Talks to the cluster through the load balancer only.
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { CookieJar } from '../../src/ops/load/http.ts';
+
+export interface Reply { readonly status: number; readonly body: string; readonly location?: string; readonly headers: IncomingHttpHeaders }
 
 export class MoodleClient {
   private readonly jar = new CookieJar();
@@ -11,15 +13,15 @@ export class MoodleClient {
     return this.jar.get('MoodleSession');
   }
 
-  async get(path: string): Promise<{ status: number; body: string; location?: string }> {
+  async get(path: string): Promise<Reply> {
     return this.send('GET', path);
   }
 
-  async post(path: string, form: Record<string, string>): Promise<{ status: number; body: string; location?: string }> {
+  async post(path: string, form: Record<string, string>): Promise<Reply> {
     return this.send('POST', path, new URLSearchParams(form).toString(), 'application/x-www-form-urlencoded');
   }
 
-  async postMultipart(path: string, fields: Record<string, string>, file: { field: string; name: string; content: Buffer }): Promise<{ status: number; body: string }> {
+  async postMultipart(path: string, fields: Record<string, string>, file: { field: string; name: string; content: Buffer }): Promise<Reply> {
     const boundary = `----moodleha${Date.now()}`;
     const parts: Buffer[] = [];
     for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
@@ -45,7 +47,7 @@ export class MoodleClient {
     return /login\/logout\.php\?sesskey=/.test(page);
   }
 
-  private send(method: string, path: string, body?: string | Buffer, type?: string): Promise<{ status: number; body: string; location?: string }> {
+  private send(method: string, path: string, body?: string | Buffer, type?: string): Promise<Reply> {
     const url = new URL(path, this.baseUrl);
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'user-agent': 'moodle-ha-test' };
@@ -59,7 +61,7 @@ export class MoodleClient {
         this.jar.update(res.headers['set-cookie']);
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), location: res.headers.location }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), location: res.headers.location, headers: res.headers }));
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
       req.on('error', reject);
