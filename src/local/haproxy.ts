@@ -63,6 +63,11 @@ resolvers docker
 
 frontend http
     bind :${LB_PORT}
+    # A reload (every scale) leaves the old process with the clients' idle keep-alive connections.
+    # Closing them at once can cross a request already on its way (the client sees a reset; seen
+    # once in the scale-in drill); with this the old process answers that next request, with
+    # Connection: close, and closes then.
+    option idle-close-on-response
     option forwardfor
     http-request set-header X-Forwarded-Proto http
     default_backend web

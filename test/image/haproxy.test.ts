@@ -2,6 +2,7 @@
 // probe web containers: it starts as its own user, health-checks and balances both nodes, and
 // keeps answering when one node stops.
 import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SERVICE_UIDS } from '../../src/image/build.ts';
 import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from '../../src/local/haproxy.ts';
@@ -68,6 +69,47 @@ describe('haproxy image with the local cluster configuration', () => {
       assert.match(stdout, /"GET \/index\.php HTTP\/1\.1" 200/, `${w.name} served no request`);
     }
   });
+  test('reloads under keep-alive traffic (every scale reloads): no request fails', async () => {
+    // Browser-like clients: kept-alive connections, idle a few ms between requests, so a reload
+    // often finds a connection idle in the old process just as its next request is on its way.
+    const agent = new Agent({ keepAlive: true, maxSockets: 24 });
+    const get = () => new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/index.php', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
+      req.on('error', reject);
+      req.end();
+    });
+    let stop = false;
+    const outcome = { ok: 0, failed: [] as string[] };
+    const loops = Array.from({ length: 24 }, async () => {
+      while (!stop) {
+        try {
+          const status = await get();
+          if (status === 200) outcome.ok++;
+          else outcome.failed.push(`HTTP ${status}`);
+        } catch (e) {
+          outcome.failed.push((e as Error).message);
+        }
+        await sleep(Math.random() * 40);
+      }
+    });
+    const RELOADS = 30;
+    for (let i = 0; i < RELOADS; i++) {
+      await sleep(150 + Math.random() * 150);
+      await lb.container.kill({ signal: 'SIGUSR2' }); // as reconfigureLb does
+    }
+    await sleep(1000);
+    stop = true;
+    await Promise.all(loops);
+    agent.destroy();
+    console.log(`haproxy: ${RELOADS} reloads under keep-alive traffic: ${outcome.ok} requests answered, ${outcome.failed.length} failed`);
+    assert.deepEqual(outcome.failed, [], `${outcome.failed.length} of ${outcome.ok + outcome.failed.length} requests failed across ${RELOADS} reloads`);
+    assert.ok(outcome.ok > 500, `too few requests to judge (${outcome.ok})`);
+  });
+
   test('a stopped node is taken out and requests keep succeeding', async () => {
     await webs[0]!.container.stop({ t: 10 });
     const failures: string[] = [];
