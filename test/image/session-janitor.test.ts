@@ -1,7 +1,8 @@
 // The session-lock janitor of the runtime image (images/runtime/.../session-janitor.php) against a
 // real Redis: a web node releases the locks its earlier run left; the watcher removes the locks
 // made before a primary change (here: Redis restarted, AOF kept) and the old locks of holders that
-// no longer answer, and leaves alone fresh locks, live holders' locks and session data.
+// no longer answer, and leaves alone fresh locks, live holders' locks and session data; a janitor
+// held up across the change still judges by when it first missed the old primary.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -128,5 +129,29 @@ describe('session lock janitor', () => {
     assert.equal(await exists(aliveOld), true, 'an old lock of a holder that answers is kept (a long request)');
     assert.match((await janitor.logs()).stderr, new RegExp(`removed a 1\\d s old session lock of gone-${session.id}, which no longer answers on :8080`));
     console.log(`janitor: dead holder's lock removed after ${(ms / 1000).toFixed(1)} s`);
+    await cli('del', aliveOld);
+  });
+
+  test('a janitor held up across a restart still removes what the old server took after its last look, and keeps what the new one took', async () => {
+    await sleep(2_500); // it has seen the current primary
+    await janitor.container.pause(); // a late loop, as under CPU starvation or a slow holder sweep
+    let late = '';
+    let fresh = '';
+    try {
+      await sleep(1_500); // more than one poll after its last look
+      late = await lock('late1', webHost, 0);
+      await sleep(1_500);
+      await redis.container.restart({ t: 5 }); // AOF keeps the lock, as a replica keeps it across a failover
+      await redis.waitForHealthy(60_000);
+      await sleep(1_500);
+      fresh = await lock('fresh1', webHost, 0);
+    } finally {
+      await janitor.container.unpause();
+    }
+    const ms = await waitUntil('the lock the old server took after the last look is removed', async () => !(await exists(late)), 10_000);
+    await sleep(2_000);
+    assert.equal(await exists(fresh), true, 'a lock the restarted server took while the janitor was held up is kept');
+    console.log(`janitor: late lock of the old server gone ${(ms / 1000).toFixed(1)} s after the janitor resumed`);
+    await cli('del', fresh);
   });
 });

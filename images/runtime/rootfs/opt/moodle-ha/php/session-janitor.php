@@ -105,7 +105,8 @@ function release_host(array $mh): int {
 function watch(array $mh): int {
     $r = null;
     $identity = null;       // "run_id/master_replid" of the primary last seen
-    $identitySeenAt = 0.0;  // when it was last seen (ms)
+    $seenAt = 0.0;          // when it was last seen (ms)
+    $missedAt = null;       // when a poll first failed to see it since (ms), if one did
     $nextSweep = 0.0;
     $failing = false;
     $stop = false;
@@ -124,8 +125,19 @@ function watch(array $mh): int {
             $now = microtime(true) * 1000;
             $current = $server['run_id'] . '/' . $repl['master_replid'];
             if ($identity !== null && $current !== $identity) {
-                // Locks made up to one poll after the old primary was last seen may be from it.
-                $cutoffAge = $now - ($identitySeenAt + POLL_MS);
+                // Every lock the old primary took was taken before a poll first missed it (a
+                // failed poll, else this one), however late that poll ran. A promoted replica
+                // takes locks only from its promotion on, seconds after that (Sentinel's down-after).
+                // A server that started after the old primary was last seen (a restart) takes
+                // them from its start on, which may be before that poll: the cutoff is then its
+                // start (uptime is in whole seconds, so one second earlier to be safe).
+                $missedAt ??= $t0;
+                $cutoff = $missedAt;
+                $uptimeMs = (int) $server['uptime_in_seconds'] * 1000;
+                if ($now - $uptimeMs > $seenAt) {
+                    $cutoff = min($cutoff, $now - $uptimeMs - 1000);
+                }
+                $cutoffAge = $now - $cutoff;
                 $removed = 0;
                 foreach (janitor_locks($r, $mh) as $key => [$value, $age]) {
                     if ($age >= $cutoffAge && janitor_delete($r, $key, $value)) {
@@ -136,7 +148,8 @@ function watch(array $mh): int {
                     substr($identity, 0, 8), substr($current, 0, 8), $removed));
             }
             $identity = $current;
-            $identitySeenAt = $now;
+            $seenAt = $now;
+            $missedAt = null;
             if ($failing) {
                 janitor_log('Redis reachable again');
                 $failing = false;
@@ -156,6 +169,7 @@ function watch(array $mh): int {
                 }
             }
         } catch (Throwable $e) {
+            $missedAt ??= microtime(true) * 1000;
             if (!$failing) {
                 janitor_log('Redis not usable (' . $e->getMessage() . '); retrying every second');
                 $failing = true;
