@@ -3,7 +3,12 @@
 # Decides at every start whether this node bootstraps a new cluster or joins a running one:
 #  - a peer answers on the Galera port: join it (IST or SST by rsync);
 #  - no peer answers: bootstrap if this node is safe to (a fresh cluster's first node, or the
-#    last node to leave, grastate.dat safe_to_bootstrap: 1); otherwise wait for a peer.
+#    last node to leave, grastate.dat safe_to_bootstrap: 1);
+#  - no peer answers and this node went down inside the primary component without leaving it (a
+#    crash, a kill, the host losing power: every node at once leaves none safe to bootstrap): start
+#    normally. Its gvwstate.dat (pc.recovery) names that component's members; once they are all
+#    back, they restore the component on their own and the most advanced node's state wins;
+#  - otherwise wait for a peer.
 
 galera_args=(
   --wsrep-on=ON
@@ -32,6 +37,11 @@ safe_to_bootstrap() {
   grep -q '^safe_to_bootstrap: 1' /var/lib/mysql/grastate.dat 2>/dev/null
 }
 
+# Galera removes gvwstate.dat when a node leaves the cluster cleanly; it is still there after a crash.
+crashed_in_primary() {
+  [ -s /var/lib/mysql/gvwstate.dat ]
+}
+
 galera_start() {
   # Health endpoint for the writer endpoint (HAProxy): 200 when this node is Synced.
   socat -T 3 TCP-LISTEN:9200,reuseaddr,fork EXEC:/usr/local/bin/galera-check &
@@ -51,7 +61,11 @@ galera_start() {
       echo "galera: no peer answers and this node left last: bootstrapping" >&2
       exec mariadbd "${galera_args[@]}" --wsrep-new-cluster
     fi
-    [ $((i % 15)) = 1 ] && echo "galera: waiting for a peer (${GALERA_PEERS}); if every node crashed, start the one with the highest seqno with safe_to_bootstrap: 1" >&2
+    if [ -f /var/lib/mysql/.moodle-ha-initialised ] && crashed_in_primary; then
+      echo "galera: no peer answers and this node crashed inside the primary component: restoring it with the other members as they come back (pc.recovery)" >&2
+      exec mariadbd "${galera_args[@]}"
+    fi
+    [ $((i % 15)) = 1 ] && echo "galera: waiting for a peer (${GALERA_PEERS}); if every node crashed and none restores the cluster, start the one with the highest seqno with safe_to_bootstrap: 1" >&2
     sleep 1
   done
   echo "galera: no peer answered for 600 s" >&2

@@ -1,6 +1,7 @@
 // The ha profile with real Moodle: 2 web nodes, a 3-node Galera cluster behind the writer
 // endpoint, Redis primary + replica + 3 Sentinels behind the primary endpoint. Losing the DB
-// writer or the Redis primary keeps users logged in and loses no committed write.
+// writer or the Redis primary keeps users logged in and loses no committed write; so does losing
+// every Galera node at once (they restore the cluster themselves), and a full down + up.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,6 +103,34 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     }
     const demoted = await secondsUntil(async () => /role:slave/.test(await redisRole(n.container('redis', 1))), 60);
     assert.ok(demoted < Infinity, 'the old primary did not come back as a replica');
+  });
+
+  test('every Galera node killed at once (a power loss): they restore the cluster by themselves, no committed write lost', async () => {
+    const marker = `p${Date.now()}`;
+    const write = () => php(`set_config('moodleha_power', '${marker}'); echo 'ok';`);
+    // The Redis test before this one may still be settling (the old primary rejoining).
+    assert.ok((await secondsUntil(async () => (await write()).output.trim() === 'ok', 30)) < Infinity, `the marker could not be written: ${(await write()).output.slice(-500)}`);
+    const nodes = [1, 2, 3].map((i) => n.container('db', i));
+    await Promise.all(nodes.map((node) => docker().getContainer(node).kill({ signal: 'SIGKILL' })));
+    // As the engine's restart policy starts them after a reboot: all together, none safe to bootstrap.
+    await Promise.all(nodes.map((node) => docker().getContainer(node).start()));
+    const synced = async () => {
+      for (const node of nodes) {
+        const r = await sql(node, "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
+        if (!/wsrep_cluster_size\s+3/.test(r.output) || !/Synced/.test(r.output)) return false;
+      }
+      return true;
+    };
+    const seconds = await secondsUntil(synced, 240);
+    const logs = async () => (await Promise.all(nodes.map(async (node) => `${node}:\n${(await docker().getContainer(node).logs({ stdout: true, stderr: true, tail: 15 })).toString()}`))).join('\n');
+    assert.ok(seconds < Infinity, `the three nodes did not form a Synced cluster of 3 within 240 s:\n${await logs()}`);
+    const writes = await secondsUntil(async () => (await php(`set_config('moodleha_power_after', '${marker}'); echo get_config('core', 'moodleha_power');`)).output.trim() === marker, 120);
+    console.log(`all three Galera nodes killed at once: Synced cluster of 3 again ${seconds.toFixed(1)} s after they were started, Moodle writing again after ${(seconds + writes).toFixed(1)} s`);
+    assert.ok(writes < Infinity, 'Moodle did not write again after the cluster was restored');
+    for (const node of nodes) {
+      assert.match((await sql(node, "SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_power'")).output, new RegExp(marker), `${node} lost a write committed before the power loss`);
+    }
+    assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the user was logged out by the power loss of the database');
   });
 
   test('full restart (down, up): Galera bootstraps from the last node, everything is still there', async () => {
