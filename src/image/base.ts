@@ -1,7 +1,7 @@
 // The Debian base every image builds FROM. Where no registry can be reached (air-gapped sites,
 // this project's CI) it is made from the Debian archive with debootstrap and imported.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, followStream, imageExists } from './docker.ts';
@@ -49,14 +49,24 @@ export async function debootstrapImport(progress: Progress, image = BASE_IMAGE):
 
 /**
  * What Debian's own slim image leaves out too: the downloaded .deb files and the package lists
- * (about 80 MB, which every image built on it would carry). Each Dockerfile runs apt-get update.
+ * (about 80 MB, which every image built on it would carry; each Dockerfile runs apt-get update).
+ * And its apt setting that deletes the .deb files after every install, so an image's own
+ * `apt-get install` does not keep them in its layer either.
  */
 function slim(root: string): void {
   for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists']) {
     for (const f of readdirSync(join(root, dir))) if (f !== 'partial' && f !== 'lock') rmSync(join(root, dir, f), { recursive: true, force: true });
   }
   for (const f of readdirSync(join(root, 'var/cache/apt'))) if (f.endsWith('.bin')) rmSync(join(root, 'var/cache/apt', f), { force: true });
+  writeFileSync(join(root, 'etc/apt/apt.conf.d/docker-clean'), APT_CLEAN);
 }
+
+const APT_CLEAN = `// Written by moodle-ha, as in Debian's own container images: no .deb files kept after installs.
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+`;
 
 function run(cmd: string, args: string[], progress: Progress): Promise<void> {
   return new Promise((resolve, reject) => {
