@@ -24,6 +24,15 @@ export async function ensureBaseImage(progress: Progress): Promise<void> {
   });
 }
 
+/**
+ * The base image's ID, made or pulled first if it is missing. Every image's key includes it, so
+ * a new base (a Debian point release, `moodle-ha base-image` run again) rebuilds the images.
+ */
+export async function baseImageId(progress: Progress): Promise<string> {
+  await ensureBaseImage(progress);
+  return (await docker().getImage(BASE_IMAGE).inspect()).Id;
+}
+
 /** Made with debootstrap and imported as `image` (BASE_IMAGE; another name only to try it out). */
 export async function debootstrapImport(progress: Progress, image = BASE_IMAGE): Promise<void> {
   if (spawnSync('debootstrap', ['--version']).error) {

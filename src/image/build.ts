@@ -1,13 +1,13 @@
 // Builds the project's images from images/<name>/Dockerfile: the runtime image (with Moodle and
 // the manifest's plugins) and the service images (MariaDB, Redis, HAProxy). An image whose inputs
-// are unchanged is found by its tag and not rebuilt.
+// (the build context and the base image) are unchanged is found by its tag and not rebuilt.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS } from '../contract/image.ts';
 import { docker, followStream, imageExists } from './docker.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { ensureBaseImage } from './base.ts';
+import { baseImageId } from './base.ts';
 import { contextKey, contextStream, type ContextLayer } from './context.ts';
 import { IMAGES_DIR, runtimeBuildArgs, runtimeLayers, type RuntimeBuild } from './runtime-context.ts';
 
@@ -22,13 +22,12 @@ export const SERVICE_UIDS: Readonly<Record<ServiceImage, number>> = { mariadb: 9
 export async function buildRuntimeImage(b: RuntimeBuild, progress: Progress): Promise<string> {
   const layers = runtimeLayers(b);
   const args = runtimeBuildArgs(b.spec);
-  const key = contextKey(layers, JSON.stringify(args)).slice(0, 16);
+  const key = contextKey(layers, `${await baseImageId(progress)}\n${JSON.stringify(args)}`).slice(0, 16);
   const tag = `${b.repository ?? 'moodle-ha/runtime'}:${b.spec.moodle.version}-${key}`;
   if (await imageExists(tag)) {
     progress.info(`runtime image ${tag} is up to date`);
     return tag;
   }
-  await ensureBaseImage(progress);
   await progress.step(`build runtime image ${tag}`, () => build(tag, layers, args, 'runtime', progress, ['plugins/']));
   return tag;
 }
@@ -39,9 +38,8 @@ export async function buildServiceImage(name: ServiceImage, progress: Progress):
   if (!existsSync(join(dir, 'Dockerfile'))) throw new Error(`no Dockerfile in ${dir}`);
   const layers = [{ from: dir, to: '' }];
   const args = { SERVICE_UID: String(SERVICE_UIDS[name]) };
-  const tag = `moodle-ha/${name}:${contextKey(layers, JSON.stringify(args)).slice(0, 16)}`;
+  const tag = `moodle-ha/${name}:${contextKey(layers, `${await baseImageId(progress)}\n${JSON.stringify(args)}`).slice(0, 16)}`;
   if (await imageExists(tag)) return tag;
-  await ensureBaseImage(progress);
   await progress.step(`build ${name} image ${tag}`, () => build(tag, layers, args, undefined, progress));
   return tag;
 }
