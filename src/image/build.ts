@@ -18,12 +18,19 @@ export type ServiceImage = (typeof SERVICE_IMAGES)[number];
 /** uid (= gid) of each service image's server user: files put into its containers use it. */
 export const SERVICE_UIDS: Readonly<Record<ServiceImage, number>> = { mariadb: 999, redis: 998, haproxy: 997 };
 
+/**
+ * The key that names an image: its build context, what else decides it (`extra`: build
+ * arguments, a target), and the base image's ID, so a new base rebuilds every image.
+ */
+export async function imageKey(layers: readonly ContextLayer[], extra: string, progress: Progress): Promise<string> {
+  return contextKey(layers, `${await baseImageId(progress)}\n${extra}`).slice(0, 16);
+}
+
 /** Builds (or finds) the runtime image; returns its tag. */
 export async function buildRuntimeImage(b: RuntimeBuild, progress: Progress): Promise<string> {
   const layers = runtimeLayers(b);
   const args = runtimeBuildArgs(b.spec);
-  const key = contextKey(layers, `${await baseImageId(progress)}\n${JSON.stringify(args)}`).slice(0, 16);
-  const tag = `${b.repository ?? 'moodle-ha/runtime'}:${b.spec.moodle.version}-${key}`;
+  const tag = `${b.repository ?? 'moodle-ha/runtime'}:${b.spec.moodle.version}-${await imageKey(layers, JSON.stringify(args), progress)}`;
   if (await imageExists(tag)) {
     progress.info(`runtime image ${tag} is up to date`);
     return tag;
@@ -38,7 +45,7 @@ export async function buildServiceImage(name: ServiceImage, progress: Progress):
   if (!existsSync(join(dir, 'Dockerfile'))) throw new Error(`no Dockerfile in ${dir}`);
   const layers = [{ from: dir, to: '' }];
   const args = { SERVICE_UID: String(SERVICE_UIDS[name]) };
-  const tag = `moodle-ha/${name}:${contextKey(layers, `${await baseImageId(progress)}\n${JSON.stringify(args)}`).slice(0, 16)}`;
+  const tag = `moodle-ha/${name}:${await imageKey(layers, JSON.stringify(args), progress)}`;
   if (await imageExists(tag)) return tag;
   await progress.step(`build ${name} image ${tag}`, () => build(tag, layers, args, undefined, progress));
   return tag;

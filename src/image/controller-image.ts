@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Progress } from '../util/progress.ts';
-import { baseImageId } from './base.ts';
-import { build, IMAGES_DIR } from './build.ts';
-import { contextKey, type ContextLayer } from './context.ts';
+import { build, IMAGES_DIR, imageKey } from './build.ts';
+import type { ContextLayer } from './context.ts';
 import { imageExists } from './docker.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,7 +52,7 @@ export async function buildControllerImage(progress: Progress): Promise<string> 
   try {
     await bundleController(join(dir, BUNDLE));
     const layers: ContextLayer[] = [{ from: join(IMAGES_DIR, 'controller'), to: '' }, { from: dir, to: '', readOnly: true }];
-    const tag = `moodle-ha/controller:${contextKey(layers, `${await baseImageId(progress)}\n${CONTROLLER_NODE_TARGET}`).slice(0, 16)}`;
+    const tag = `moodle-ha/controller:${await imageKey(layers, CONTROLLER_NODE_TARGET, progress)}`;
     if (await imageExists(tag)) {
       progress.info(`controller image ${tag} is up to date`);
       return tag;
