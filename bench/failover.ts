@@ -24,7 +24,7 @@ import { drillLine, renderFailover, type DrillLine, type FailoverResults } from 
 import { bringUp, downVolumes, type BenchCluster } from './journeys-clusters.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
-import { onInterrupt } from './interrupt.ts';
+import { onInterrupt, reportFailure } from './interrupt.ts';
 
 export const FAILOVER_CLUSTER = { name: 'mhbenchfo', http: 28380, stats: 28704, webNodes: 2 } as const;
 
@@ -184,10 +184,7 @@ export async function failover(argv: readonly string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    // A cluster that does not come up is said in one message; anything else comes with its stack.
-    const why = abort.signal.aborted ? 'interrupted' : isUserError(e) ? [e.message, ...e.details].join('\n  ') : ((e as Error).stack ?? String(e));
-    process.stderr.write(`bench failover failed: ${why}\n`);
-    return abort.signal.aborted ? 130 : 1;
+    return reportFailure('failover', e, abort);
   } finally {
     hostLoad.stop();
     await tearDownAll();

@@ -19,13 +19,12 @@ import { clusterNames } from '../src/local/names.ts';
 import { scaleTo } from '../src/local/scale.ts';
 import { prepareFixture, type LoadFixture } from '../src/ops/load/fixture.ts';
 import { LIMITS } from '../src/ops/load/run.ts';
-import { isUserError } from '../src/util/errors.ts';
 import { bringUp, deleteReplies, downVolumes, setCronPaused, tearDown, writeClusterSpec, type BenchCluster, type Profile } from './journeys-clusters.ts';
 import { CONFIGS, journeyLoad, measure, SLOWSTART_MS, type Config, type JourneyOptions, type JourneyRun, type MeasureArgs } from './journeys-measure.ts';
 import { renderJourneys, summarize, type ClusterFacts, type JourneysResults } from './journeys-report.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
-import { onInterrupt } from './interrupt.ts';
+import { onInterrupt, reportFailure } from './interrupt.ts';
 
 const USAGE = `usage: npm run bench -- journeys [--users 16] [--duration 20] [--warmup 15] [--rounds 3] [--think 0] [--max-requests 100000] [--with-cron]
   --users         virtual users, each logged in as its own generated user (1-100)
@@ -194,11 +193,7 @@ export async function journeys(argv: readonly string[]): Promise<number> {
     log(`results written to ${writeJson('journeys', results.at, results)}`);
     return 0;
   } catch (e) {
-    // A cluster that does not come up, or test data that cannot be made, is said in one message;
-    // anything else is a bug and comes with its stack.
-    const why = abort.signal.aborted ? 'interrupted' : isUserError(e) ? [e.message, ...e.details].join('\n  ') : ((e as Error).stack ?? String(e));
-    process.stderr.write(`bench journeys failed: ${why}\n`);
-    return abort.signal.aborted ? 130 : 1;
+    return reportFailure('journeys', e, abort);
   } finally {
     await tearDownAll();
   }
