@@ -2,6 +2,8 @@
 //   unit   - always; no Docker, no Moodle.
 //   image  - needs a Docker engine: builds the runtime image with a probe tree, runs containers.
 //   moodle - needs Docker and a Moodle tree in the cache: a real cluster with real Moodle.
+//   twin   - needs the same: the AWS stack's ECS task definitions run here as ECS would run them,
+//            with real Moodle, among stand-ins with AWS's semantics (test/support/ecs-twin/).
 // `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
 // the tier was asked for by name, or (for image) when CI=true.
 import { spawnSync } from 'node:child_process';
@@ -11,8 +13,8 @@ import { join } from 'node:path';
 import { dockerAvailable } from '../test/support/preconditions.ts';
 import { cachedMoodleTree } from '../test/support/preconditions.ts';
 
-type Tier = 'unit' | 'image' | 'moodle';
-const TIERS: readonly Tier[] = ['unit', 'image', 'moodle'];
+type Tier = 'unit' | 'image' | 'moodle' | 'twin';
+const TIERS: readonly Tier[] = ['unit', 'image', 'moodle', 'twin'];
 
 const arg = process.argv[2] ?? 'all';
 const asked: readonly Tier[] = arg === 'all' ? TIERS : TIERS.filter((t) => t === arg);

@@ -1,13 +1,23 @@
 // A Moodle user agent for tests: its own cookie jar (its own session), the logintoken login flow,
 // and sesskey extraction. Talks to the cluster through the load balancer only.
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { CookieJar } from '../../src/ops/load/http.ts';
 
 export interface Reply { readonly status: number; readonly body: string; readonly location?: string; readonly headers: IncomingHttpHeaders }
 
+export interface ClientOptions {
+  /** Where to connect instead of the base URL's host (e.g. 127.0.0.1 and a published port); the Host header and TLS name stay the base URL's. */
+  readonly connectTo?: { readonly host: string; readonly port: number };
+  /** CA certificates (PEM) trusted for an https base URL. */
+  readonly ca?: string;
+  /** Headers sent with every request. */
+  readonly headers?: Record<string, string>;
+}
+
 export class MoodleClient {
   private readonly jar = new CookieJar();
-  constructor(readonly baseUrl: string) {}
+  constructor(readonly baseUrl: string, private readonly options: ClientOptions = {}) {}
 
   get session(): string | undefined {
     return this.jar.get('MoodleSession');
@@ -49,15 +59,20 @@ export class MoodleClient {
 
   private send(method: string, path: string, body?: string | Buffer, type?: string): Promise<Reply> {
     const url = new URL(path, this.baseUrl);
+    const o = this.options;
+    const send = url.protocol === 'https:' ? httpsRequest : request;
+    const target = o.connectTo
+      ? { host: o.connectTo.host, port: o.connectTo.port, path: `${url.pathname}${url.search}`, servername: url.hostname }
+      : { host: url.hostname, port: url.port || undefined, path: `${url.pathname}${url.search}` };
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { 'user-agent': 'moodle-ha-test' };
+      const headers: Record<string, string> = { 'user-agent': 'moodle-ha-test', host: url.host, ...o.headers };
       const cookie = this.jar.header();
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) {
         headers['content-type'] = type!;
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const req = request(url, { method, headers, timeout: 60_000 }, (res) => {
+      const req = send({ ...target, method, headers, timeout: 60_000, ...(o.ca ? { ca: o.ca } : {}) }, (res) => {
         this.jar.update(res.headers['set-cookie']);
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));

@@ -1,0 +1,274 @@
+// The ECS twin tier: the production stack's web, cron and migrate task definitions run here as ECS
+// would run them (test/support/ecs-twin/), with real Moodle, among stand-ins with AWS's semantics.
+// One twin for the whole file: install once, then what users and operators would meet on AWS.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildControllerImage } from '../../src/image/controller-image.ts';
+import { buildRuntimeImage } from '../../src/image/build.ts';
+import { validateSpec } from '../../src/spec/load.ts';
+import type { Spec } from '../../src/spec/schema.ts';
+import { silentProgress } from '../../src/util/progress.ts';
+import { serviceImage, sleep, TestSession } from '../support/containers.ts';
+import { resourcesOf, synthesizeMainStack, type SynthesizedStack } from '../support/ecs-twin/stack.ts';
+import { CACHE_STANDIN_MAXMEMORY, EcsTwin, type TwinTask } from '../support/ecs-twin/twin.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
+import { cachedMoodleTree } from '../support/preconditions.ts';
+
+const VIEWER = '203.0.113.7'; // TEST-NET-3: stands for a student's address on the internet
+const SPOOFED = '198.51.100.99'; // what that student's browser claims in X-Forwarded-For
+const BUNDLE_HEADER = 'x-moodle-ha-bundle';
+
+/** A production spec as a university would deploy it: CloudFront + WAF, EC2 capacity, a config bundle. */
+function twinSpec(bundle: string): Spec {
+  return validateSpec({
+    name: 'twin',
+    site: { fullName: 'Twin University', shortName: 'twin', adminEmail: 'ops@example.edu' },
+    configBundle: bundle,
+    aws: {
+      profile: 'production',
+      region: 'eu-west-1',
+      domain: 'moodle.example.edu',
+      hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' },
+    },
+  });
+}
+
+function writeBundle(dir: string, marker: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), `add_header ${BUNDLE_HEADER} ${marker} always;\n`);
+  writeFileSync(join(dir, 'php.ini'), 'max_input_time = 90\n');
+}
+
+describe('ECS twin: the production task definitions, run as ECS runs them', { timeout: 2_400_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'moodle-ha-twin-spec-'));
+  const bundleDir = join(work, 'bundle');
+  writeBundle(bundleDir, 'first');
+  const spec = twinSpec('bundle');
+  const session = new TestSession();
+  let stack: SynthesizedStack;
+  let twin: EcsTwin;
+  let migrate: { exitCode: number; log: string };
+  let webEc2: TwinTask;
+  let webFargate: TwinTask;
+  let cron: TwinTask;
+  let admin: MoodleClient;
+  let keepAliveProbe: Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+  const client = (headers: Record<string, string> = {}) => new MoodleClient(`https://${twin.domain}`, {
+    connectTo: { host: '127.0.0.1', port: twin.viewerPort }, ca: twin.ca.amazon.cert, headers: { 'x-twin-viewer-ip': VIEWER, ...headers },
+  });
+  const php = (task: TwinTask, code: string) => task.container.exec(['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`], { timeoutMs: 60_000 });
+  const sql = async (query: string) => {
+    const r = await php(webEc2, `echo json_encode(array_values($DB->get_records_sql(${JSON.stringify(query)})));`);
+    assert.equal(r.exitCode, 0, `query failed: ${r.stdout}${r.stderr}`);
+    return JSON.parse(r.stdout) as Array<Record<string, string>>;
+  };
+  const adminPassword = () => twin.world.secretFor(twin.world.intrinsics.string(resourcesOf(twin.world.template, 'AWS::SecretsManager::Secret').map(([id, r]) => twin.world.standIn(id, r)!.ref!).find((arn) => /AdminPassword/.test(arn))!, 'admin secret'));
+
+  async function waitReady(task: TwinTask): Promise<void> {
+    const t0 = Date.now();
+    let last = '';
+    while (Date.now() - t0 < 180_000) {
+      const r = await task.container.exec(['php', '-r', 'echo @file_get_contents("http://127.0.0.1:8080/readyz", false, stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5]]));'], { timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: e.message, stderr: '', exitCode: -1 }));
+      if (/"ready":true/.test(r.stdout)) return;
+      last = r.stdout + r.stderr;
+      const state = (await task.container.container.inspect()).State;
+      if (!state.Running) break;
+      await sleep(1000);
+    }
+    const logs = await task.container.logs();
+    throw new Error(`${task.name} not ready after 180 s (last /readyz: ${last.slice(0, 400)}); log tail:\n${(logs.stdout + logs.stderr).slice(-3000)}`);
+  }
+
+  before(async () => {
+    const tree = cachedMoodleTree();
+    if (!tree.found) throw new Error(tree.reason);
+    const [runtime, mariadb, redis, haproxy, node] = await Promise.all([
+      buildRuntimeImage({ codeDir: tree.dir, spec, baseDir: work }, silentProgress),
+      serviceImage('mariadb'), serviceImage('redis'), serviceImage('haproxy'), buildControllerImage(silentProgress),
+    ]);
+    stack = synthesizeMainStack(spec, work);
+    twin = new EcsTwin(stack, session, { runtime, mariadb, redis, haproxy, node }, bundleDir);
+    await twin.startStandIns();
+    // The migrate task first, as the stack's custom resource runs it: on EC2, as the strictest platform.
+    const m = await twin.runTask('migrate', 'ec2', { role: 'migrate' });
+    const exitCode = await m.container.waitForExit(1_200_000);
+    const logs = await m.container.logs();
+    migrate = { exitCode, log: logs.stdout + logs.stderr };
+    assert.equal(exitCode, 0, `the migrate task failed (exit ${exitCode}):\n${migrate.log.slice(-4000)}`);
+    webEc2 = await twin.runTask('web', 'ec2', { role: 'web-ec2' });
+    webFargate = await twin.runTask('web', 'fargate', { role: 'web-fargate' });
+    await Promise.all([waitReady(webEc2), waitReady(webFargate)]);
+    cron = await twin.runTask('cron', 'ec2', { role: 'cron' });
+    await twin.startEntry([webEc2, webFargate]);
+    // A connection the ALB keeps to a target, idle for just under the ALB's idle timeout, then reused.
+    keepAliveProbe = idleConnectionProbe(webFargate, webEc2.ip, twin.edge.alb.idleTimeoutSeconds - 1);
+    admin = client();
+  });
+
+  after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TWIN === '1') return;
+    await session.cleanup();
+  });
+
+  test('the migrate task installed Moodle, holding the migrate lock', () => {
+    assert.match(migrate.log, /holding the migrate lock/);
+    assert.match(migrate.log, /MIGRATE-RESULT installed/);
+  });
+
+  test('on EC2 (no AWS_REGION from the agent) the tasks load the config bundle from S3 in the stack\'s region, with right signatures', async () => {
+    assert.match(migrate.log, /config bundle loaded/, 'the migrate task did not load the bundle');
+    const s3 = (await twin.awsLog()).filter((e) => e.service === 's3');
+    assert.ok(s3.some((e) => e.action === 'GetObject' && e.ok === true), `no object was read from the S3 stand-in: ${JSON.stringify(s3).slice(0, 600)}`);
+    const refused = s3.filter((e) => e.ok !== true);
+    assert.deepEqual(refused, [], `S3 refused requests (wrong signature, token or region): ${JSON.stringify(refused).slice(0, 800)}`);
+  });
+
+  test('the web tasks on EC2 and on Fargate both serve, with the bundle\'s settings', async () => {
+    for (const task of [webEc2, webFargate]) {
+      const r = await task.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php") as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
+      assert.match(r.stdout, new RegExp(`${BUNDLE_HEADER}: first`, 'i'), `${task.name} answers without the bundle's header:\n${r.stdout}${r.stderr}`);
+    }
+  });
+
+  test('through CloudFront and the ALB: the login page, and the admin logs in', async () => {
+    const page = await admin.login('admin', adminPassword());
+    assert.ok(MoodleClient.loggedIn(page), `not logged in; page starts:\n${page.slice(0, 500)}`);
+  });
+
+  test('Moodle records the viewer\'s address, not CloudFront\'s or one the browser made up', async () => {
+    const viewer = client({ 'x-forwarded-for': SPOOFED });
+    const page = await viewer.login('admin', adminPassword());
+    assert.ok(MoodleClient.loggedIn(page));
+    const [user] = await sql("SELECT id, lastip FROM {user} WHERE username = 'admin'");
+    assert.equal(user!.lastip, VIEWER, `Moodle recorded ${user!.lastip} as the admin's last address`);
+    const logins = await sql("SELECT id, ip FROM {logstore_standard_log} WHERE eventname = '\\\\core\\\\event\\\\user_loggedin' ORDER BY id DESC");
+    assert.equal(logins[0]?.ip, VIEWER, `the login event was logged from ${logins[0]?.ip}`);
+  });
+
+  test('the cron task runs Moodle\'s scheduled tasks', async () => {
+    const t0 = Date.now();
+    let ran = 0;
+    while (Date.now() - t0 < 240_000) {
+      ran = Number((await sql('SELECT COUNT(id) AS n FROM {task_scheduled} WHERE lastruntime > 0'))[0]!.n);
+      if (ran > 5) break;
+      await sleep(5000);
+    }
+    assert.ok(ran > 5, `only ${ran} scheduled tasks ran in 4 minutes`);
+  });
+
+  test('a web task keeps an idle connection open longer than the ALB does, so the ALB never reuses a closed one (no sporadic 502)', async () => {
+    const r = await keepAliveProbe;
+    assert.equal(r.exitCode, 0, `after ${twin.edge.alb.idleTimeoutSeconds - 1} s idle (the ALB's idle timeout is ${twin.edge.alb.idleTimeoutSeconds} s) the reused connection failed:\n${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /second: HTTP\/1\.1 200/);
+  });
+
+  test('sessions and caches live on separate servers, and filling the caches evicts no session', async () => {
+    const sessionHost = twin.environment('web').MOODLE_REDIS_HOST!;
+    const stores = await php(webEc2, `echo json_encode(array_map(fn($s) => $s['configuration']['server'] ?? null, cache_config::instance()->get_all_stores()));`);
+    const servers = Object.values(JSON.parse(stores.stdout) as Record<string, string | null>).filter((s): s is string => !!s);
+    assert.ok(servers.length > 0, `no Redis cache store configured: ${stores.stdout}`);
+    const cacheHost = servers[0]!.split(':')[0]!;
+    const user = client();
+    assert.ok(MoodleClient.loggedIn(await user.login('admin', adminPassword())));
+    const cache = twin.caches.find((c) => c.host === cacheHost);
+    assert.ok(cache, `the cache store's server ${cacheHost} is none of the stand-ins`);
+    const filled = await fillCache(cache!);
+    const again = await user.get('/my/');
+    assert.ok(MoodleClient.loggedIn(again.body), `the user was logged out after the cache server (${cacheHost}, ${cache!.policy}) filled up (${filled}); sessions are on ${sessionHost}`);
+    assert.notEqual(cacheHost, sessionHost, 'sessions and caches share one server: cache pressure evicts sessions');
+  });
+
+  async function fillCache(cache: (typeof twin.caches)[number]): Promise<string> {
+    const limit = parseInt(CACHE_STANDIN_MAXMEMORY, 10) * 1024 * 1024;
+    let written = 0;
+    for (let i = 0; i < 200 && written < 2 * limit; i++) {
+      const r = await twin.redisCli(cache, ['EVAL', "for i=1,2000 do redis.call('SET', 'twin:junk:'..ARGV[1]..':'..i, string.rep('x', 1024)) end return 1", '0', String(i)]);
+      written += 2000 * 1024;
+      if (/OOM/.test(r.stdout + r.stderr)) return `OOM after ${Math.round(written / 1048576)} MiB`;
+    }
+    const info = await twin.redisCli(cache, ['INFO', 'stats']);
+    return `wrote ${Math.round(written / 1048576)} MiB, ${/evicted_keys:(\d+)/.exec(info.stdout)?.[1]} keys evicted`;
+  }
+
+  test('a task definition names the exact bundle it runs: a later upload neither changes a new task of it nor leaves the new definition unchanged', async () => {
+    const newDir = join(work, 'bundle-2');
+    cpSync(bundleDir, newDir, { recursive: true });
+    writeBundle(newDir, 'second');
+    const next = synthesizeMainStack(twinSpec('bundle-2'), work);
+    const nextTwin = new EcsTwin(next, new TestSession(), twin.images, newDir);
+    assert.notEqual(nextTwin.environment('web').MOODLE_CONFIG_BUNDLE, twin.environment('web').MOODLE_CONFIG_BUNDLE,
+      'a bundle change leaves the web task definition as it was: no task rolls, old and new nodes differ');
+    // The next deploy uploads the new bundle where its BucketDeployment says; a task of the running
+    // definition (a scale-out before the roll) must still get the settings it was defined with.
+    const [id, deployment] = resourcesOf(next.template, 'Custom::CDKBucketDeployment')[0]!;
+    const bucket = nextTwin.world.intrinsics.string(deployment.Properties!.DestinationBucketName, id);
+    const prefix = nextTwin.world.intrinsics.string(deployment.Properties!.DestinationBucketKeyPrefix, id).replace(/\/?$/, '/');
+    await twin.putObject(bucket, `${prefix}nginx.conf`, `add_header ${BUNDLE_HEADER} second always;\n`);
+    const scaledOut = await twin.runTask('web', 'fargate', { role: 'web-scaled-out' });
+    await waitReady(scaledOut);
+    const r = await scaledOut.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php") as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
+    assert.match(r.stdout, new RegExp(`${BUNDLE_HEADER}: first`, 'i'), `a new task of the running definition loaded other settings:\n${r.stdout}`);
+  });
+
+  const connectDb = `try { $DB->get_record('config', ['name' => 'version']); echo 'connected'; } catch (Throwable $e) { echo 'refused: ', $e->getMessage(); }`;
+
+  test('the database is reached only with a certificate of the RDS CA for its endpoint name', async () => {
+    const probe = () => webFargate.container.exec(['php', '-r', `define('CLI_SCRIPT', true); try { require '/var/www/moodle/config.php'; ${connectDb} } catch (Throwable $e) { echo 'refused: ', $e->getMessage(); }`], { timeoutMs: 60_000 });
+    assert.match((await probe()).stdout, /connected/);
+    try {
+      await twin.swapDatabaseCertificate(twin.ca.rogue, [twin.dbHost]);
+      const rogue = await probe();
+      assert.doesNotMatch(rogue.stdout, /connected/, 'the image talked to a database whose certificate no trusted CA signed');
+      await twin.swapDatabaseCertificate(twin.ca.rds, ['some-other-cluster.cluster-x.eu-west-1.rds.amazonaws.com']);
+      const wrongName = await probe();
+      assert.doesNotMatch(wrongName.stdout, /connected/, 'the image talked to a database whose certificate names another host');
+    } finally {
+      await twin.swapDatabaseCertificate(twin.ca.rds, [twin.dbHost]);
+    }
+    assert.match((await probe()).stdout, /connected/);
+  });
+
+  test('every Redis (sessions and caches) is reached only with a certificate for its endpoint from a trusted CA', async () => {
+    const probe = async (host: string, port: number) => {
+      const sessionPath = `$o = $CFG->session_redis_encrypt ?? null; $r = new Redis(); try { $ok = $r->connect('tls://${host}', ${port}, 3, null, 0, 3, ['stream' => is_array($o) ? $o : []]); echo $ok ? 'session:connected ' : 'session:refused '; } catch (Throwable $e) { echo 'session:refused '; }`;
+      const cachePath = `foreach (cache_config::instance()->get_all_stores() as $n => $s) { if (($s['plugin'] ?? '') !== 'redis' || strpos($s['configuration']['server'], '${host}') !== 0) continue; $st = new cachestore_redis('probe', $s['configuration']); echo $st->is_ready() ? 'cache:connected ' : 'cache:refused '; }`;
+      return (await php(webFargate, `${sessionPath} ${cachePath}`)).stdout;
+    };
+    for (const cache of twin.caches) {
+      assert.doesNotMatch(await probe(cache.host, cache.port), /refused/);
+      try {
+        await twin.swapCacheCertificate(cache, twin.ca.rogue, [cache.host]);
+        assert.doesNotMatch(await probe(cache.host, cache.port), /connected/, `${cache.host}: the image talked to a server whose certificate no trusted CA signed`);
+        await twin.swapCacheCertificate(cache, twin.ca.amazon, ['another.cache.amazonaws.com']);
+        assert.doesNotMatch(await probe(cache.host, cache.port), /connected/, `${cache.host}: the image talked to a server whose certificate names another host`);
+      } finally {
+        await twin.swapCacheCertificate(cache, twin.ca.amazon, [cache.host]);
+      }
+    }
+  });
+});
+
+/** From `from`, one keep-alive connection to `ip`:8080: a request, `idleSeconds` of silence, a second request on it. */
+function idleConnectionProbe(from: TwinTask, ip: string, idleSeconds: number) {
+  const code = `
+$s = fsockopen('${ip}', 8080, $errno, $errstr, 5);
+if (!$s) { echo "connect failed: $errstr\\n"; exit(1); }
+$ask = function () use ($s) {
+  fwrite($s, "GET /healthz HTTP/1.1\\r\\nHost: twin-alb\\r\\nConnection: keep-alive\\r\\n\\r\\n");
+  $status = fgets($s); if ($status === false) return false;
+  $len = 0;
+  while (($line = fgets($s)) !== false && trim($line) !== '') if (stripos($line, 'content-length:') === 0) $len = (int) trim(substr($line, 15));
+  if ($len > 0) fread($s, $len);
+  return trim($status);
+};
+echo 'first: ', $ask(), "\\n";
+sleep(${idleSeconds});
+$second = @$ask();
+if ($second === false) { echo "second: the connection was closed by the web task during the idle time\\n"; exit(1); }
+echo 'second: ', $second, "\\n";`;
+  return from.container.exec(['php', '-r', code], { timeoutMs: (idleSeconds + 30) * 1000 });
+}
