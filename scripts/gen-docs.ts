@@ -1,8 +1,9 @@
 // Generates docs/env.md from the environment contract (src/contract/env.ts), so the table of
 // variables can never disagree with what the image reads: test/unit/contract.test.ts checks the
-// committed file equals renderEnvDoc().
+// committed file equals renderEnvDoc(). Also rewrites the WAF rule tables inside docs/aws.md
+// (scripts/waf-doc.ts; checked by test/unit/aws/waf-scopes.test.ts).
 //   node --import tsx scripts/gen-docs.ts      (npm run docs)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV_CONTRACT, FILE_SUFFIX, type EnvVar } from '../src/contract/env.ts';
@@ -69,10 +70,14 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   mkdirSync(dirname(ENV_DOC_FILE), { recursive: true });
   writeFileSync(ENV_DOC_FILE, renderEnvDoc());
   process.stderr.write(`wrote ${ENV_DOC_FILE} (${ENV_CONTRACT.length} variables)\n`);
+  // Imported here so that importing this module (the contract test) does not load aws-cdk-lib.
+  const { AWS_DOC_FILE, spliceWafDoc } = await import('./waf-doc.ts');
+  writeFileSync(AWS_DOC_FILE, spliceWafDoc(readFileSync(AWS_DOC_FILE, 'utf8')));
+  process.stderr.write(`wrote the WAF rule tables in ${AWS_DOC_FILE}\n`);
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

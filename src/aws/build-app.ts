@@ -3,6 +3,7 @@
 // app entry (src/aws/app.ts, which the cdk CLI runs) and in-process by `moodle-ha synth` and tests.
 import { runtimeBuildArgs } from '../image/runtime-context.ts';
 import { App, type Environment } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
@@ -90,6 +91,8 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
     ? new EdgeStack(app, names.edge, {
       env: env(EDGE_REGION), tags, description: `moodle-ha ${plan.name}: CloudFront certificate and WAF (us-east-1)`,
       domain: plan.domain, hostedZone: a.hostedZone, rateLimit: a.edge.rateLimit,
+      campusRanges: a.edge.campusRanges, campusRateLimit: a.edge.campusRateLimit,
+      logRetention: (a.logRetention.seconds / 86400) as logs.RetentionDays, deleteData: opts.deleteData,
       edgeCertificateArn: a.edgeCertificateArn ?? (a.region === EDGE_REGION ? a.certificateArn : undefined),
     })
     : undefined;

@@ -61,6 +61,8 @@ export class MoodleStack extends Stack {
   readonly alarmTopic: AlarmTopic;
   readonly alarms: MoodleAlarms;
   readonly distribution?: EdgeDistribution;
+  /** The REGIONAL web ACL on the ALB, when CloudFront is off (with CloudFront: EdgeStack.waf). */
+  readonly waf?: MoodleWebAcl;
   private zones?: string[];
 
   constructor(scope: Construct, id: string, props: MoodleStackProps) {
@@ -128,8 +130,11 @@ export class MoodleStack extends Stack {
       cloudFront, deletionProtection: prod && !deleteData,
     }));
     if (!props.edge) {
-      const acl = new MoodleWebAcl(this, 'Waf', { scope: 'REGIONAL', rateLimit: a.edge.rateLimit, metricPrefix: `${plan.name}-alb` });
-      new wafv2.CfnWebACLAssociation(this, 'WafOnAlb', { resourceArn: lb.alb.loadBalancerArn, webAclArn: acl.webAcl.attrArn });
+      this.waf = new MoodleWebAcl(this, 'Waf', {
+        scope: 'REGIONAL', rateLimit: a.edge.rateLimit, campusRanges: a.edge.campusRanges, campusRateLimit: a.edge.campusRateLimit,
+        metricPrefix: `${plan.name}-alb`, logRetention, logRemovalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      });
+      new wafv2.CfnWebACLAssociation(this, 'WafOnAlb', { resourceArn: lb.alb.loadBalancerArn, webAclArn: this.waf.webAclArn });
     }
 
     // Compute.

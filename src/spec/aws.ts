@@ -3,6 +3,7 @@
 // sections of the spec (scaling, web) are checked when a deployment is planned (src/aws/config.ts).
 import { z } from 'zod';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { parseCidr } from './cidr.ts';
 import { durationSchema } from './units.ts';
 
 export const AWS_PROFILES = ['production', 'small'] as const;
@@ -61,11 +62,25 @@ const sharedFilesSchema = z.object({
   backupRetention: durationSchema.prefault('35d'),
 }).strict();
 
+/**
+ * Requests per 5 minutes one campus egress address may make (aws.edge.campusRateLimit). Sized for
+ * a 500-student exam hall behind one NAT: a quiz page every 30 s is ~10 pages in 5 minutes, each
+ * ~5 requests that are not static files (the page, its lib/ajax/service.php calls, pluginfile
+ * images) plus the quiz autosave every 60 s: ~60 per student, 500 x 60 = 30,000; x 1.5 for the
+ * start of the exam, when everyone logs in and opens the quiz in the same minutes = 45,000.
+ */
+export const DEFAULT_CAMPUS_RATE_LIMIT = 50_000;
+const RATE_LIMIT_RANGE = { min: 100, max: 2_000_000_000 } as const; // AWS WAF's limits for a rate-based rule
+
 const edgeSchema = z.object({
   /** CloudFront + AWS WAF in front of the load balancer (WAF sits on the ALB when off). @default true */
   enabled: z.boolean().default(true),
-  /** Requests one client IP may make in 5 minutes before WAF blocks it (a school NAT shares one IP). @default 3000 */
-  rateLimit: z.number().int().min(100).max(2_000_000_000).default(3000),
+  /** Requests (static theme/JS files not counted) one client IP may make in 5 minutes before WAF blocks it. @default 3000 */
+  rateLimit: z.number().int().min(RATE_LIMIT_RANGE.min).max(RATE_LIMIT_RANGE.max).default(3000),
+  /** Public egress ranges (IPv4/IPv6 CIDR) of campuses whose users share one NAT address: they get campusRateLimit instead of rateLimit. @default [] */
+  campusRanges: z.array(z.string()).max(10_000, 'AWS WAF holds at most 10,000 ranges per IP set: merge ranges into larger blocks').default([]),
+  /** Requests one campus egress address may make in 5 minutes. @default 50000 (a 500-student exam hall behind one NAT) */
+  campusRateLimit: z.number().int().min(RATE_LIMIT_RANGE.min).max(RATE_LIMIT_RANGE.max).optional(),
   /** CloudFront price class. @default "100" */
   priceClass: z.enum(['100', '200', 'all']).default('100'),
 }).strict();
@@ -156,6 +171,30 @@ export const awsSchema = z
       issue(['edgeCertificateArn'], 'CloudFront needs a certificate in us-east-1: set aws.edgeCertificateArn, or aws.hostedZone to have one DNS-validated, or aws.edge.enabled: false');
     }
     if (!a.edge.enabled && a.edgeCertificateArn) issue(['edgeCertificateArn'], 'is only used by CloudFront: remove it or set aws.edge.enabled: true');
+    // WAF rate limits and campus ranges.
+    const seen = new Map<string, number>();
+    a.edge.campusRanges.forEach((text, i) => {
+      const cidr = parseCidr(text);
+      const path = ['edge', 'campusRanges', i];
+      if (typeof cidr === 'string') {
+        issue(path, `"${text}" ${cidr}: give the campus NAT's public egress address as a CIDR block, e.g. "203.0.113.7/32" or "2001:db8:1200::/48"`);
+      } else if (cidr.hostBitsSet) {
+        issue(path, `"${text}" has bits set beyond its /${text.split('/')[1]} prefix, and AWS WAF IP sets want the network address: write "${cidr.canonical}"`);
+      } else if (cidr.private) {
+        issue(path, `"${text}" is a private or internal range: CloudFront and the load balancer see the campus NAT's public address, so it would never match: give the public egress range (ask the campus network team, or look up the public IP from the exam hall)`);
+      } else if (seen.has(cidr.canonical)) {
+        issue(path, `"${text}" is listed twice (also at campusRanges.${seen.get(cidr.canonical)}): list each range once`);
+      } else {
+        seen.set(cidr.canonical, i);
+      }
+    });
+    if (a.edge.campusRateLimit !== undefined && a.edge.campusRanges.length === 0) {
+      issue(['edge', 'campusRateLimit'], 'only applies to the addresses in aws.edge.campusRanges: add the campus egress ranges, or remove campusRateLimit');
+    }
+    const campusLimit = a.edge.campusRateLimit ?? DEFAULT_CAMPUS_RATE_LIMIT;
+    if (a.edge.campusRanges.length > 0 && campusLimit <= a.edge.rateLimit) {
+      issue(['edge', 'campusRateLimit'], `(${campusLimit}) must be above aws.edge.rateLimit (${a.edge.rateLimit}), or campus addresses would get less than everyone else: raise campusRateLimit (default ${DEFAULT_CAMPUS_RATE_LIMIT}, sized for a 500-student exam hall) or lower rateLimit`);
+    }
     // Compute.
     if (a.compute.type === 'fargate' && a.compute.instanceType) issue(['compute', 'instanceType'], 'only applies to compute.type: ec2: remove it, or set compute.type: ec2');
     // Database.
@@ -219,6 +258,7 @@ export const awsSchema = z
         readers: a.database.readers ?? (prod ? 1 : 0),
         deletionProtection: a.database.deletionProtection ?? prod,
       },
+      edge: { ...a.edge, campusRateLimit: a.edge.campusRateLimit ?? DEFAULT_CAMPUS_RATE_LIMIT },
       cache: { ...a.cache, nodeType: a.cache.nodeType ?? (prod ? 'cache.t4g.medium' : 'cache.t4g.micro'), replicas: a.cache.replicas ?? (prod ? 1 : 0) },
       /** NAT gateways: one per AZ in production, one in small. */
       natGateways: prod ? azs : 1,

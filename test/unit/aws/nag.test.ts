@@ -19,8 +19,8 @@ const CONFIGS: Record<string, { raw: unknown; tag?: string; deleteData?: boolean
   production: { raw: PRODUCTION, tag: 'release-1' },
   'production, delete-data': { raw: PRODUCTION, tag: 'release-1', deleteData: true },
   small: { raw: SMALL, bundle: true },
-  'production, nfs, no edge, ECS Exec': { raw: { name: 'nfs', aws: { domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false }, ecsExec: true, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } } } },
-  'us-east-1, one certificate for ALB and CloudFront': { raw: { name: 'east', aws: { region: 'us-east-1', domain: 'moodle.example.edu', certificateArn: CERT_ARN.replace('eu-west-1', 'us-east-1') } } },
+  'production, nfs, no edge, ECS Exec, campus range': { raw: { name: 'nfs', aws: { domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false, campusRanges: ['203.0.113.0/24'] }, ecsExec: true, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } } } },
+  'us-east-1, one certificate for ALB and CloudFront, campus ranges': { raw: { name: 'east', aws: { region: 'us-east-1', domain: 'moodle.example.edu', certificateArn: CERT_ARN.replace('eu-west-1', 'us-east-1'), edge: { campusRanges: ['203.0.113.0/24', '2001:db8::/32'] } } } },
 };
 
 for (const [name, c] of Object.entries(CONFIGS)) {

@@ -4,7 +4,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MANAGED_RULE_GROUPS } from '../../../src/aws/edge/waf-rules.ts';
+import { MANAGED_RULE_GROUPS, RATE_LIMIT_RULES } from '../../../src/aws/edge/waf-rules.ts';
 import { STATIC_PATHS } from '../../../src/aws/edge/distribution.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
@@ -91,19 +91,27 @@ describe('edge: us-east-1 stack', () => {
       DomainName: 'moodle.example.edu', ValidationMethod: 'DNS', DomainValidationOptions: [{ DomainName: 'moodle.example.edu', HostedZoneId: 'Z0123456789ABC' }],
     });
   });
-  test('a CLOUDFRONT web ACL with the managed rule groups and a per-IP rate limit', () => {
+  test('a CLOUDFRONT web ACL with the managed rule groups and a per-IP rate limit that skips static files', () => {
     const [, acl] = only(resources(edge!, 'AWS::WAFv2::WebACL'));
     assert.equal(acl.Properties.Scope, 'CLOUDFRONT');
     const groups = acl.Properties.Rules.filter((r: any) => r.Statement.ManagedRuleGroupStatement).map((r: any) => r.Statement.ManagedRuleGroupStatement.Name);
     assert.deepEqual(groups, [...MANAGED_RULE_GROUPS]);
-    const rate = acl.Properties.Rules.find((r: any) => r.Statement.RateBasedStatement);
-    assert.deepEqual(rate.Statement.RateBasedStatement, { Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 });
-    assert.deepEqual(rate.Action, { Block: {} });
+    const rate = acl.Properties.Rules.filter((r: any) => r.Statement.RateBasedStatement);
+    assert.equal(rate.length, 1);
+    assert.deepEqual(rate[0].Statement.RateBasedStatement, {
+      Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300,
+      ScopeDownStatement: { NotStatement: { Statement: { LabelMatchStatement: { Key: 'moodle-ha:static-file', Scope: 'LABEL' } } } },
+    });
+    assert.deepEqual(rate[0].Action, { Block: {} });
   });
-  test('upload and rich-text rules of the common set count instead of block (Moodle trips them)', () => {
+  test('without aws.edge.campusRanges: no campus IP set and no campus rules', () => {
+    edge!.resourceCountIs('AWS::WAFv2::IPSet', 0);
     const [, acl] = only(resources(edge!, 'AWS::WAFv2::WebACL'));
-    const common = acl.Properties.Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet');
-    assert.deepEqual(common.Statement.ManagedRuleGroupStatement.RuleActionOverrides.map((o: any) => o.Name), ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY']);
+    assert.ok(!acl.Properties.Rules.some((r: any) => r.Name === RATE_LIMIT_RULES.campus || r.Name === 'MoodleCampus'));
+  });
+  test('WAF logs in us-east-1, next to the web ACL', () => {
+    edge!.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
+    edge!.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: { 'Fn::Join': ['', [Match.stringLikeRegexp('^aws-waf-logs-campus-edge-$'), Match.anyValue()]] } });
   });
   test('the main stack reads the certificate and web ACL through cross-region SSM exports', () => {
     main.resourceCountIs('Custom::CrossRegionExportReader', 1);

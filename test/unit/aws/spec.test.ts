@@ -54,6 +54,15 @@ describe('aws spec defaults', () => {
     assert.equal(a.cache.replicas, 0);
     assert.equal(a.compute.instanceType, 't3.medium');
   });
+  test('WAF: no campus ranges, campus limit 50,000 (a 500-student exam hall behind one NAT)', () => {
+    const a = validateSpec({}).aws;
+    assert.deepEqual(a.edge.campusRanges, []);
+    assert.equal(a.edge.campusRateLimit, 50_000);
+    assert.equal(a.edge.rateLimit, 3000);
+    const campus = validateSpec({ aws: { edge: { campusRanges: ['203.0.113.0/24', '2001:db8:1200::/48'], campusRateLimit: 80_000 } } }).aws.edge;
+    assert.deepEqual(campus.campusRanges, ['203.0.113.0/24', '2001:db8:1200::/48']);
+    assert.equal(campus.campusRateLimit, 80_000);
+  });
   test('durations are typed: deregistration delay in seconds', () => {
     assert.equal(validateSpec({ aws: { deregistrationDelay: '2m' } }).aws.deregistrationDelay.seconds, 120);
   });
@@ -90,6 +99,16 @@ describe('aws spec validation: each rule names the path and the fix', () => {
     ['too many trigger paths', { pipeline: { triggerPaths: ['1', '2', '3', '4', '5', '6', '7', '8', '9'] } }, /^aws\.pipeline\.triggerPaths: CodePipeline accepts at most 8 path patterns/],
     ['deregistration shorter than the drain time', { deregistrationDelay: '10s' }, /^aws\.deregistrationDelay: must be from the image's drain time \(25s\) to 1h/],
     ['log retention CloudWatch does not offer', { logRetention: '10d' }, /^aws\.logRetention: CloudWatch keeps logs for one of 1, 3, 5/],
+    ['campus range that is no CIDR block', { edge: { campusRanges: ['203.0.113.7'] } }, /^aws\.edge\.campusRanges\.0: "203\.0\.113\.7" is not a CIDR block \(address\/prefix\): give the campus NAT's public egress address as a CIDR block, e\.g\. "203\.0\.113\.7\/32"/],
+    ['campus range with a bad address', { edge: { campusRanges: ['300.1.2.3/32'] } }, /^aws\.edge\.campusRanges\.0: "300\.1\.2\.3\/32" has "300\.1\.2\.3", which is neither an IPv4 nor an IPv6 address/],
+    ['campus range /0', { edge: { campusRanges: ['::/0'] } }, /^aws\.edge\.campusRanges\.0: "::\/0" has the prefix \/0, but an IPv6 prefix must be from \/1 to \/128 \(AWS WAF does not accept \/0\)/],
+    ['campus range with host bits', { edge: { campusRanges: ['198.51.100.0/24', '203.0.113.7/24'] } }, /^aws\.edge\.campusRanges\.1: "203\.0\.113\.7\/24" has bits set beyond its \/24 prefix.*: write "203\.0\.113\.0\/24"/],
+    ['private campus range', { edge: { campusRanges: ['10.20.0.0/16'] } }, /^aws\.edge\.campusRanges\.0: "10\.20\.0\.0\/16" is a private or internal range: CloudFront and the load balancer see the campus NAT's public address/],
+    ['campus range listed twice', { edge: { campusRanges: ['2001:db8:1200::/48', '2001:0db8:1200::/48'] } }, /^aws\.edge\.campusRanges\.1: "2001:0db8:1200::\/48" is listed twice \(also at campusRanges\.0\): list each range once/],
+    ['more campus ranges than an IP set holds', { edge: { campusRanges: Array.from({ length: 10_001 }, (_, i) => `11.${i >> 8}.${i & 255}.0/24`) } }, /^aws\.edge\.campusRanges: AWS WAF holds at most 10,000 ranges per IP set/],
+    ['campus rate limit without ranges', { edge: { campusRateLimit: 80_000 } }, /^aws\.edge\.campusRateLimit: only applies to the addresses in aws\.edge\.campusRanges: add the campus egress ranges, or remove campusRateLimit/],
+    ['campus rate limit not above the per-IP limit', { edge: { rateLimit: 60_000, campusRanges: ['203.0.113.0/24'] } }, /^aws\.edge\.campusRateLimit: \(50000\) must be above aws\.edge\.rateLimit \(60000\), or campus addresses would get less than everyone else/],
+    ['campus rate limit below what WAF accepts', { edge: { campusRanges: ['203.0.113.0/24'], campusRateLimit: 50 } }, /^aws\.edge\.campusRateLimit: /],
     ['unknown profile', { profile: 'big' }, /^aws\.profile: must be one of "production", "small"/],
     ['bad region', { region: 'Europe' }, /^aws\.region: must be an AWS region/],
     ['bad hosted zone id', { domain: 'moodle.example.edu', hostedZone: { id: 'zone', name: 'example.edu' } }, /^aws\.hostedZone\.id: must be a Route 53 hosted zone id/],
