@@ -3,7 +3,7 @@
 // sections of the spec (scaling, web) are checked when a deployment is planned (src/aws/config.ts).
 import { z } from 'zod';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
-import { durationSchema } from './units.ts';
+import { durationSchema, rateLimitSchema } from './units.ts';
 
 export const AWS_PROFILES = ['production', 'small'] as const;
 export type AwsProfile = (typeof AWS_PROFILES)[number];
@@ -65,7 +65,7 @@ const edgeSchema = z.object({
   /** CloudFront + AWS WAF in front of the load balancer (WAF sits on the ALB when off). @default true */
   enabled: z.boolean().default(true),
   /** Requests one client IP may make in 5 minutes before WAF blocks it (a school NAT shares one IP). @default 3000 */
-  rateLimit: z.number().int().min(100).max(2_000_000_000).default(3000),
+  rateLimit: rateLimitSchema.default(3000),
   /** CloudFront price class. @default "100" */
   priceClass: z.enum(['100', '200', 'all']).default('100'),
 }).strict();
