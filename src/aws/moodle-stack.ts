@@ -182,7 +182,7 @@ export class MoodleStack extends Stack {
     this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup);
     if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
-    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, desiredCount: plan.web.minTasks });
+    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
     this.webService.node.addDependency(this.migrate);
     this.cronService.node.addDependency(this.migrate);

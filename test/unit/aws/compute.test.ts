@@ -53,8 +53,10 @@ describe('cluster and capacity', () => {
 
 describe('web service', () => {
   const [, web] = service('Web');
-  test('min 2 tasks spread over AZs, then instances', () => {
-    assert.equal(web.Properties.DesiredCount, 2);
+  test('no DesiredCount: a deploy never resets the count that autoscaling and the schedule set', () => {
+    assert.equal(web.Properties.DesiredCount, undefined);
+  });
+  test('spread over AZs, then instances', () => {
     assert.deepEqual(web.Properties.PlacementStrategies, [{ Type: 'spread', Field: 'attribute:ecs.availability-zone' }, { Type: 'spread', Field: 'instanceId' }]);
   });
   test('rolls with 100% minimum healthy and a circuit breaker that rolls back', () => {
