@@ -1,8 +1,9 @@
 // Lambda entry of the schedule applier (bundled with esbuild at synth: ./bundle.ts). Two kinds of
 // event, and both apply the values of the window in force (./apply.ts):
 //   - EventBridge Scheduler, at each window's open and close: { trigger, scheduledTime }. Evaluated
-//     at the later of the clock and the scheduled time, so an early delivery never applies the
-//     state before the edge and a late retry applies the state of now;
+//     at the later of the clock and the scheduled time: never the state before the edge (Scheduler
+//     invokes within the minute after it; this guards a skewed clock), and a late retry applies
+//     the state of its own time;
 //   - a CloudFormation custom resource event (CDK Provider framework), on every deploy, after the
 //     resources it sets were updated: an update puts them back to the template's base values.
 // The AWS SDK v3 is the one of the Lambda Node.js runtime (not bundled).
