@@ -95,6 +95,10 @@ export class ScheduledCapacity extends Construct {
       resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
       conditions: { StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' } },
     }));
+    // Application Auto Scaling checks that the caller of RegisterScalableTarget may itself describe
+    // and update the target ("Permissions validation for Application Auto Scaling API calls on target
+    // resources"): the web service only.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [props.webService.serviceArn] }));
     if (props.autoScalingGroup) {
       const floors = all.map((t) => t.instances!);
       role.addToPolicy(new iam.PolicyStatement({

@@ -108,7 +108,7 @@ describe('production: EC2 floor, provisioned Aurora, the CloudFront web ACL in u
     assert.deepEqual(e.WEB_ACL_ID['Fn::Select'][0], 3);
     assert.match(JSON.stringify(e.WEB_ACL_ID), /ExportsReader/);
   });
-  test('IAM: desired counts of ECS services only; MinSize of the one group, within the floors of the schedule; no RDS', () => {
+  test('IAM: desired counts of ECS services only (and the web service, which registering checks); MinSize of the one group, within the floors of the schedule; no RDS', () => {
     assert.deepEqual(statement(prod.main, 'application-autoscaling:RegisterScalableTarget').Condition, {
       StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' },
     });
@@ -117,7 +117,8 @@ describe('production: EC2 floor, provisioned Aurora, the CloudFront web ACL in u
     assert.match(JSON.stringify(asg.Resource), /autoScalingGroupName\/".*ComputeInstancesASG/);
     assert.equal(statement(prod.main, 'rds:ModifyDBCluster'), undefined);
     const actions = statements(prod.main).flatMap((s) => [s.Action].flat()).sort();
-    assert.deepEqual(actions, ['application-autoscaling:RegisterScalableTarget', 'autoscaling:UpdateAutoScalingGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'wafv2:GetWebACL', 'wafv2:UpdateWebACL']);
+    assert.deepEqual(actions, ['application-autoscaling:RegisterScalableTarget', 'autoscaling:UpdateAutoScalingGroup', 'ecs:DescribeServices', 'ecs:UpdateService', 'logs:CreateLogStream', 'logs:PutLogEvents', 'wafv2:GetWebACL', 'wafv2:UpdateWebACL']);
+    assert.deepEqual(statement(prod.main, 'ecs:UpdateService').Resource, { Ref: Object.keys(resources(prod.main, 'AWS::ECS::Service')).find((k) => k.startsWith('WebService')) });
   });
   test('IAM: the edge web ACL and the global managed rule groups it uses, nothing else', () => {
     assert.match(JSON.stringify(statement(prod.main, 'wafv2:GetWebACL').Resource), /^\{"Fn::GetAtt":\["ExportsReader/);
