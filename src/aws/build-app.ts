@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { ImageSource } from './compute/image.ts';
+import { webAclFromArn } from './compute/scheduled-capacity.ts';
 import { planDeployment, type Deployment } from './config.ts';
 import { EdgeStack } from './edge/edge-stack.ts';
 import { MoodleStack } from './moodle-stack.ts';
@@ -100,7 +101,7 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const main = new MoodleStack(app, names.main, {
     env: env(a.region), tags, description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
     plan, image, deleteData: opts.deleteData,
-    edge: edge ? { certificate: edge.certificate, webAclArn: edge.webAclArn } : undefined,
+    edge: edge ? { certificate: edge.certificate, webAcl: webAclFromArn(edge.webAclArn, 'CLOUDFRONT', EDGE_REGION) } : undefined,
     configBundleDir: plan.configBundle ? (isAbsolute(plan.configBundle) ? plan.configBundle : resolve(baseDir, plan.configBundle)) : undefined,
   });
   if (edge) main.addStackDependency(edge);

@@ -5,7 +5,7 @@ import type { AwsSpec } from '../spec/aws.ts';
 import type { Spec } from '../spec/schema.ts';
 import { toMiB, type Duration } from '../spec/units.ts';
 import { UserError } from '../util/errors.ts';
-import { scheduledCapacity, type ScheduledCapacity } from './compute/schedule.ts';
+import { capacitySchedule, type CapacitySchedule } from './compute/schedule.ts';
 
 export interface WebSizing {
   /** Fewest web tasks (never below 2 in production). */
@@ -14,6 +14,8 @@ export interface WebSizing {
   readonly maxTasks: number;
   /** Most web tasks any scheduled window allows: sizes the Auto Scaling group. */
   readonly peakTasks: number;
+  /** Fewest EC2 container instances outside windows (instanceFloor of minTasks; unused on Fargate). */
+  readonly minInstances: number;
   readonly cpu: number;
   readonly memoryMiB: number;
 }
@@ -32,12 +34,27 @@ export interface Deployment {
     readonly cpuPercent: number;
     readonly scaleOutCooldown: Duration;
     readonly scaleInCooldown: Duration;
-    readonly schedule: readonly ScheduledCapacity[];
+    /** What each capacity window sets and when the schedule applier runs. */
+    readonly schedule: CapacitySchedule;
   };
   readonly php: { readonly memoryLimit: string; readonly maxUpload: string; readonly fpmWorkers: number };
   readonly site: { readonly fullName: string; readonly shortName: string; readonly adminUser: string; readonly adminEmail: string };
   /** The spec's config bundle folder, if any (uploaded to the config bucket). */
   readonly configBundle: string | undefined;
+}
+
+/**
+ * Web tasks one EC2 container instance holds: awsvpc gives every task its own network interface,
+ * and the profiles' instance types (c6i.large, t3.medium) take 3, one of them the instance's own.
+ */
+export const TASKS_PER_INSTANCE = 2;
+
+/**
+ * EC2 container instances the web tasks and the cron task need, never fewer than 2 in production
+ * (one per AZ, so tasks spread): the Auto Scaling group's MinSize follows the web floor with it.
+ */
+export function instanceFloor(webTasks: number, production: boolean): number {
+  return Math.max(production ? 2 : 1, Math.ceil((webTasks + 1) / TASKS_PER_INSTANCE));
 }
 
 /** Memory sizes (MiB) Fargate accepts for a task CPU size. */
@@ -77,25 +94,32 @@ export function planDeployment(spec: Spec): Deployment {
   } else if (memoryMiB < 512) {
     problems.push(`web.memory: a web task needs at least 512 MiB on EC2, got ${memoryMiB} MiB: set web.memory to "1Gi" or more`);
   }
-  let schedule: ScheduledCapacity[] = [];
+  const minTasks = Math.max(spec.scaling.min, floor);
+  const maxTasks = Math.max(spec.scaling.max, minTasks);
+  let schedule: CapacitySchedule | undefined;
   try {
-    schedule = scheduledCapacity(spec.scaling.schedule, { min: Math.max(spec.scaling.min, floor), max: spec.scaling.max }, floor);
+    schedule = capacitySchedule(spec.scaling.schedule, {
+      web: { min: minTasks, max: maxTasks },
+      instancesFor: a.compute.type === 'ec2' ? (tasks) => instanceFloor(tasks, prod) : undefined,
+      rateLimit: a.edge.rateLimit,
+      database: a.database.engine === 'serverless' ? { min: a.database.minCapacity, max: a.database.maxCapacity } : undefined,
+      production: prod,
+      floor,
+    });
   } catch (e) {
     if (e instanceof UserError) problems.push(...e.details);
     else throw e;
   }
-  if (problems.length) {
+  if (problems.length || !schedule) {
     throw new UserError(`the spec cannot be deployed to AWS (${problems.length} problem${problems.length > 1 ? 's' : ''}); nothing was changed:`, problems);
   }
-  const minTasks = Math.max(spec.scaling.min, floor);
-  const maxTasks = Math.max(spec.scaling.max, minTasks);
   const domain = a.domain!;
   return {
     name: spec.name,
     aws: a,
     domain,
     wwwroot: `https://${domain}`,
-    web: { minTasks, maxTasks, peakTasks: Math.max(maxTasks, ...schedule.map((s) => s.maxCapacity)), cpu, memoryMiB },
+    web: { minTasks, maxTasks, peakTasks: Math.max(maxTasks, ...schedule.windows.map((w) => w.targets.web.max)), minInstances: instanceFloor(minTasks, prod), cpu, memoryMiB },
     scaling: {
       requestsPerTargetPerMinute: Math.round(spec.scaling.targetRequestsPerNode * 60),
       cpuPercent: spec.scaling.targetCpuPercent,

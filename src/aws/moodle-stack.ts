@@ -17,6 +17,7 @@ import { containerImage, type ImageSource } from './compute/image.ts';
 import { MigrateRunner } from './compute/migrate-runner.ts';
 import { MoodleTasks } from './compute/moodle-tasks.ts';
 import { cronService, webService } from './compute/services.ts';
+import { ScheduledCapacity, webAclFromArn, type WebAclRef } from './compute/scheduled-capacity.ts';
 import { addWebScaling } from './compute/web-scaling.ts';
 import type { Deployment } from './config.ts';
 import { ConfigBucket, LogBucket } from './data/buckets.ts';
@@ -39,7 +40,7 @@ export interface MoodleStackProps extends StackProps {
   readonly plan: Deployment;
   readonly image: ImageSource;
   /** CloudFront's us-east-1 certificate and web ACL. @default - no CloudFront (WAF on the ALB) */
-  readonly edge?: { readonly certificate: acm.ICertificate; readonly webAclArn: string };
+  readonly edge?: { readonly certificate: acm.ICertificate; readonly webAcl: WebAclRef };
   /** Absolute path of the config bundle folder to upload. @default - none */
   readonly configBundleDir?: string;
   /** Lift RETAIN, snapshots and deletion protection so `destroy` deletes the data. @default false */
@@ -60,6 +61,7 @@ export class MoodleStack extends Stack {
   readonly migrate: MigrateRunner;
   readonly alarmTopic: AlarmTopic;
   readonly alarms: MoodleAlarms;
+  readonly scheduledCapacity: ScheduledCapacity;
   readonly distribution?: EdgeDistribution;
   /** The REGIONAL web ACL on the ALB, when CloudFront is off (with CloudFront: EdgeStack.waf). */
   readonly waf?: MoodleWebAcl;
@@ -129,12 +131,14 @@ export class MoodleStack extends Stack {
       deregistrationDelay: Duration.seconds(a.deregistrationDelay.seconds),
       cloudFront, deletionProtection: prod && !deleteData,
     }));
-    if (!props.edge) {
+    let webAcl = props.edge?.webAcl;
+    if (!webAcl) {
       this.waf = new MoodleWebAcl(this, 'Waf', {
         scope: 'REGIONAL', rateLimit: a.edge.rateLimit, campusRanges: a.edge.campusRanges, campusRateLimit: a.edge.campusRateLimit,
         metricPrefix: `${plan.name}-alb`, logRetention, logRemovalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       });
       new wafv2.CfnWebACLAssociation(this, 'WafOnAlb', { resourceArn: lb.alb.loadBalancerArn, webAclArn: this.waf.webAclArn });
+      webAcl = webAclFromArn(this.waf.webAclArn, 'REGIONAL', this.region);
     }
 
     // Compute.
@@ -148,7 +152,7 @@ export class MoodleStack extends Stack {
     this.sharedFiles.allowFrom(taskSecurityGroup);
     this.compute = new MoodleCluster(this, 'Compute', {
       vpc, subnets: network.appSubnets, clusterName: plan.name, compute: a.compute.type, instanceType: a.compute.instanceType,
-      minInstances: prod ? 2 : 1, maxInstances: plan.web.peakTasks + 2, notifications: topic, ecsExec: a.ecsExec,
+      minInstances: plan.web.minInstances, maxInstances: plan.web.peakTasks + 2, notifications: topic, ecsExec: a.ecsExec,
     });
     const cluster = this.compute.cluster;
     this.tasks = new MoodleTasks(this, 'Tasks', {
@@ -183,17 +187,23 @@ export class MoodleStack extends Stack {
     this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup);
     if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
-    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, desiredCount: plan.web.minTasks });
+    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
     this.webService.node.addDependency(this.migrate);
     this.cronService.node.addDependency(this.migrate);
-    addWebScaling(this, { service: this.webService, targetGroup: lb.targetGroup, web: plan.web, scaling: plan.scaling });
+    const webScaling = addWebScaling(this, { service: this.webService, targetGroup: lb.targetGroup, web: plan.web, scaling: plan.scaling });
+    this.scheduledCapacity = new ScheduledCapacity(this, 'Schedule', {
+      schedule: plan.scaling.schedule, cluster, webService: this.webService, webScaling,
+      autoScalingGroup: this.compute.autoScalingGroup,
+      database: a.database.engine === 'serverless' ? this.database.cluster : undefined,
+      webAcl, alarmTopic: topic, logRetention,
+    });
 
     // Edge and DNS.
     let aliasTarget: route53.RecordTarget = route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(lb.alb));
     if (props.edge && cloudFront) {
       this.distribution = new EdgeDistribution(this, 'Edge', {
-        loadBalancer: lb.alb, domain: plan.domain, certificate: props.edge.certificate, webAclArn: props.edge.webAclArn,
+        loadBalancer: lb.alb, domain: plan.domain, certificate: props.edge.certificate, webAclArn: props.edge.webAcl.arn,
         originSecret: cloudFront.originSecret, logBucket: accessLogs.bucket, priceClass: a.edge.priceClass,
       });
       aliasTarget = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution.distribution));

@@ -3,7 +3,7 @@
 // changes (its tag is a hash of the bundle), so writer and reader are always the same version;
 // this check only turns a wrong file into a clear message instead of a crash later.
 import { readFileSync } from 'node:fs';
-import { checkSchedule } from '../ops/autoscaler/schedule.ts';
+import { checkSchedule } from '../spec/windows.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { parseCidr } from './cidr.ts';
-import { durationSchema } from './units.ts';
+import { durationSchema, rateLimitSchema } from './units.ts';
 
 export const AWS_PROFILES = ['production', 'small'] as const;
 export type AwsProfile = (typeof AWS_PROFILES)[number];
@@ -70,17 +70,16 @@ const sharedFilesSchema = z.object({
  * start of the exam, when everyone logs in and opens the quiz in the same minutes = 45,000.
  */
 export const DEFAULT_CAMPUS_RATE_LIMIT = 50_000;
-const RATE_LIMIT_RANGE = { min: 100, max: 2_000_000_000 } as const; // AWS WAF's limits for a rate-based rule
 
 const edgeSchema = z.object({
   /** CloudFront + AWS WAF in front of the load balancer (WAF sits on the ALB when off). @default true */
   enabled: z.boolean().default(true),
   /** Requests (static theme/JS files not counted) one client IP may make in 5 minutes before WAF blocks it. @default 3000 */
-  rateLimit: z.number().int().min(RATE_LIMIT_RANGE.min).max(RATE_LIMIT_RANGE.max).default(3000),
+  rateLimit: rateLimitSchema.default(3000),
   /** Public egress ranges (IPv4/IPv6 CIDR) of campuses whose users share one NAT address: they get campusRateLimit instead of rateLimit. @default [] */
   campusRanges: z.array(z.string()).max(10_000, 'AWS WAF holds at most 10,000 ranges per IP set: merge ranges into larger blocks').default([]),
   /** Requests one campus egress address may make in 5 minutes. @default 50000 (a 500-student exam hall behind one NAT) */
-  campusRateLimit: z.number().int().min(RATE_LIMIT_RANGE.min).max(RATE_LIMIT_RANGE.max).optional(),
+  campusRateLimit: rateLimitSchema.optional(),
   /** CloudFront price class. @default "100" */
   priceClass: z.enum(['100', '200', 'all']).default('100'),
 }).strict();

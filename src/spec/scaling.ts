@@ -1,7 +1,8 @@
 // The scaling policy, one shape for both targets: the local autoscaler evaluates it against
-// HAProxy's stats, the CDK app turns it into target tracking and scheduled actions.
+// HAProxy's stats, the CDK app turns it into target tracking and a schedule applier. Which window
+// is in force at a time is decided by one evaluation for both (./windows.ts).
 import { z } from 'zod';
-import { durationSchema } from './units.ts';
+import { acuSchema, durationSchema, rateLimitSchema } from './units.ts';
 
 const CRON_FIELD = /^(\*|\d+(-\d+)?(,\d+(-\d+)?)*)(\/\d+)?$/;
 
@@ -16,7 +17,8 @@ export const cronSchema = z.string().refine(
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with zone, e.g. "2026-12-07T07:00:00Z"' });
 
-/** A capacity override: while the window is open, min (and max) are replaced. */
+/** A capacity override: while the window is open, min (and max) are replaced; on AWS also the
+ * WAF rate limit and the Aurora Serverless v2 capacity when given. */
 export const scheduleEntrySchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and "-", e.g. "exam-week"'),
@@ -27,6 +29,19 @@ export const scheduleEntrySchema = z
     until: isoTime.optional(),
     min: z.number().int().min(0),
     max: z.number().int().min(1).optional(),
+    /** AWS only: WAF requests per client IP per 5 minutes while open (exams: many students behind one
+     * school NAT). The local target has no WAF and ignores it. @default aws.edge.rateLimit */
+    rateLimit: rateLimitSchema.optional(),
+    /** AWS only, aws.database.engine serverless: Aurora Serverless v2 capacity while open. */
+    database: z
+      .object({
+        /** Fewest ACUs; 0 lets the database pause (not in production). */
+        minCapacity: acuSchema,
+        /** Most ACUs, at least 1. @default the larger of aws.database.maxCapacity and minCapacity */
+        maxCapacity: acuSchema.refine((v) => v >= 1, 'must be at least 1 ACU (the smallest maximum Aurora Serverless v2 accepts)').optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -42,6 +57,10 @@ export const scheduleEntrySchema = z
     }
     if (e.max !== undefined && e.max < e.min) {
       ctx.addIssue({ code: 'custom', path: ['max'], message: `max (${e.max}) must be at least min (${e.min})` });
+    }
+    const db = e.database;
+    if (db?.maxCapacity !== undefined && db.maxCapacity < db.minCapacity) {
+      ctx.addIssue({ code: 'custom', path: ['database', 'maxCapacity'], message: `(${db.maxCapacity}) must be at least database.minCapacity (${db.minCapacity}): raise maxCapacity or lower minCapacity` });
     }
   });
 
@@ -62,7 +81,15 @@ export const scalingSchema = z
     /** Capacity overrides in time windows (exam weeks, nights). @default [] */
     schedule: z.array(scheduleEntrySchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    const first = new Map<string, number>();
+    s.schedule.forEach((e, i) => {
+      const earlier = first.get(e.name);
+      if (earlier === undefined) first.set(e.name, i);
+      else ctx.addIssue({ code: 'custom', path: ['schedule', i, 'name'], message: `"${e.name}" is also the name of window ${earlier}: give each window its own name (events and AWS schedules are named after it)` });
+    });
+  });
 
 export type ScalingSpec = z.output<typeof scalingSchema>;
 export type ScheduleEntry = z.output<typeof scheduleEntrySchema>;

@@ -26,6 +26,20 @@ export const seconds = (n: number): Duration => ({ seconds: n });
 export const mebibytes = (n: number): Size => ({ bytes: n * 1024 ** 2 });
 export const toMiB = (s: Size): number => Math.floor(s.bytes / 1024 ** 2);
 
+/** Aurora Serverless v2 capacity units (ACU): 0 to 256 in steps of 0.5 (0 lets the database pause). */
+export const acuSchema = z
+  .number()
+  .min(0, 'must be from 0 to 256 Aurora capacity units (ACU)')
+  .max(256, 'must be from 0 to 256 Aurora capacity units (ACU)')
+  .multipleOf(0.5, 'must be a multiple of 0.5 ACU (Aurora Serverless v2 scales in half units), e.g. 2.5');
+
+/** Requests one client IP may make in 5 minutes before AWS WAF blocks it. */
+export const rateLimitSchema = z
+  .number()
+  .int('must be a whole number of requests per 5 minutes')
+  .min(100, 'must be at least 100 requests per 5 minutes')
+  .max(2_000_000_000, 'must be at most 2,000,000,000 requests per 5 minutes (AWS WAF\'s limit)');
+
 /** Zod type for a duration written with its unit, e.g. "30s", "5m", "1h". */
 export const durationSchema = z.string().transform((text, ctx) => {
   const d = parseDuration(text);

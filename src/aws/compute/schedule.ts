@@ -1,45 +1,94 @@
-// The spec's capacity windows (scaling.schedule) as Application Auto Scaling scheduled actions:
-// each window opens with its own min/max and closes back to the base min/max. The spec writes
-// 5-field Unix cron in UTC; AWS wants 6 fields, "?" in day-of-month or day-of-week, Sunday = 1.
+// The spec's capacity windows (scaling.schedule) on AWS: what each window sets (web tasks, the EC2
+// floor, Aurora Serverless v2 capacity, the WAF rate limit) and when the schedule applier runs:
+// EventBridge Scheduler expressions at each window's open and close. Which window is in force is
+// not decided here but by the applier, with src/spec/windows.ts, at run time.
+// The spec writes 5-field Unix cron in UTC; AWS wants 6 fields, "?" in day-of-month or day-of-week,
+// Sunday = 1 (EventBridge Scheduler takes the same cron() and at() as Application Auto Scaling).
 import type { ScheduleEntry } from '../../spec/scaling.ts';
+import { parseCron } from '../../spec/cron.ts';
+import { checkSchedule, windowBounds } from '../../spec/windows.ts';
 import { UserError } from '../../util/errors.ts';
+import { encodeSchedule, SCHEDULE_ENV_LIMIT, type AppliedSchedule, type AppliedWindow, type CapacityRange, type CapacityTargets } from './schedule-applier/config.ts';
 
-export interface ScheduledCapacity {
-  /** Unique action name, "<window>-open" or "<window>-close". */
+/** When the applier runs: a window's open or close. */
+export interface ScheduleTrigger {
+  /** "<window>-open" or "<window>-close". */
   readonly name: string;
-  /** Application Auto Scaling expression: "cron(…)" or "at(…)", UTC. */
+  /** EventBridge Scheduler expression, "cron(…)" or "at(…)", UTC. */
   readonly expression: string;
-  readonly minCapacity: number;
-  readonly maxCapacity: number;
 }
 
-export interface Capacity { readonly min: number; readonly max: number }
+export interface CapacitySchedule extends AppliedSchedule {
+  readonly triggers: readonly ScheduleTrigger[];
+}
+
+/** The base values, and what the deployment allows. */
+export interface CapacityBase {
+  readonly web: CapacityRange;
+  /** EC2 container instances a number of web tasks needs. @default - Fargate, no instances */
+  readonly instancesFor?: (webTasks: number) => number;
+  readonly rateLimit: number;
+  /** The Serverless v2 range. @default - provisioned instances, no capacity to schedule */
+  readonly database?: CapacityRange;
+  /** Production: a window may not let the database pause. */
+  readonly production: boolean;
+  /** Fewest web tasks a window may ask for (for the message). */
+  readonly floor: number;
+}
+
+const parses = (cron: string): boolean => {
+  try {
+    parseCron(cron);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function targets(web: CapacityRange, base: CapacityBase, rateLimit: number, database: CapacityRange | undefined): CapacityTargets {
+  return { web, instances: base.instancesFor?.(web.min), rateLimit, database };
+}
 
 /**
- * Turns capacity windows into scheduled actions. `floor` is the fewest web tasks a window may
- * ask for. One-off windows that closed before `now` are left out.
+ * What each window sets and when the applier runs. Edges of one-off windows that are past at
+ * `now` get no trigger (a deploy applies the window in force anyway). Throws a UserError listing
+ * every problem with its spec path.
  */
-export function scheduledCapacity(entries: readonly ScheduleEntry[], base: Capacity, floor: number, now: Date = new Date()): ScheduledCapacity[] {
-  const problems: string[] = [];
-  const out: ScheduledCapacity[] = [];
-  entries.forEach((e, i) => {
-    if (e.min < 1) problems.push(`scaling.schedule.${i}.min: 0 web tasks would take the site down on AWS: set min to ${floor} or more`);
-    const open = { minCapacity: Math.max(e.min, 1), maxCapacity: e.max ?? Math.max(base.max, e.min) };
-    const close = { minCapacity: base.min, maxCapacity: base.max };
-    if (e.cron) {
-      try {
-        out.push({ name: `${e.name}-open`, expression: awsCron(e.cron.start), ...open });
-        out.push({ name: `${e.name}-close`, expression: awsCron(e.cron.end), ...close });
-      } catch (err) {
-        problems.push(`scaling.schedule.${i}.cron: ${(err as Error).message}`);
+export function capacitySchedule(entries: readonly ScheduleEntry[], base: CapacityBase, now: Date = new Date()): CapacitySchedule {
+  const problems: string[] = [...checkSchedule(entries)];
+  const triggers: ScheduleTrigger[] = [];
+  const windows = entries.map((e, i): AppliedWindow => {
+    const path = `scaling.schedule.${i}`;
+    if (e.min < 1) problems.push(`${path}.min: 0 web tasks would take the site down on AWS: set min to ${base.floor} or more`);
+    let database = base.database;
+    if (e.database && !base.database) {
+      problems.push(`${path}.database: capacity units only apply to aws.database.engine: serverless: remove database from this window, or set aws.database.engine: serverless`);
+    } else if (e.database && base.database) {
+      if (base.production && e.database.minCapacity === 0) {
+        problems.push(`${path}.database.minCapacity: production must not let the database pause (resuming takes about 15 s): set minCapacity to 0.5 or more, or use aws.profile: small`);
       }
-    } else if (e.from && e.until && Date.parse(e.until) > now.getTime()) {
-      out.push({ name: `${e.name}-open`, expression: awsAt(e.from), ...open });
-      out.push({ name: `${e.name}-close`, expression: awsAt(e.until), ...close });
+      database = { min: e.database.minCapacity, max: e.database.maxCapacity ?? Math.max(base.database.max, e.database.minCapacity) };
     }
+    if (e.cron && parses(e.cron.start) && parses(e.cron.end)) { // else checkSchedule reported it
+      try {
+        triggers.push({ name: `${e.name}-open`, expression: awsCron(e.cron.start) }, { name: `${e.name}-close`, expression: awsCron(e.cron.end) });
+      } catch (err) {
+        problems.push(`${path}.cron: ${(err as Error).message}`);
+      }
+    } else if (e.from && e.until) {
+      if (Date.parse(e.from) > now.getTime()) triggers.push({ name: `${e.name}-open`, expression: awsAt(e.from) });
+      if (Date.parse(e.until) > now.getTime()) triggers.push({ name: `${e.name}-close`, expression: awsAt(e.until) });
+    }
+    const timing = e.cron ? { cron: e.cron } : { from: e.from, until: e.until };
+    return { name: e.name, ...timing, targets: targets(windowBounds(e, base.web), base, e.rateLimit ?? base.rateLimit, database) };
   });
+  const schedule: AppliedSchedule = { base: targets(base.web, base, base.rateLimit, base.database), windows };
+  const size = encodeSchedule(schedule).length;
+  if (size > SCHEDULE_ENV_LIMIT) {
+    problems.push(`scaling.schedule: the ${entries.length} windows need ${size} characters in the schedule applier's environment, more than the ${SCHEDULE_ENV_LIMIT} it has (Lambda allows 4 KB): merge windows, or remove one-off windows that have closed`);
+  }
   if (problems.length) throw new UserError('the capacity schedule cannot be used on AWS:', problems);
-  return out;
+  return { ...schedule, triggers };
 }
 
 /** "0 22 * * 1-5" (Unix, UTC) → "cron(0 22 ? * 2,3,4,5,6 *)". */

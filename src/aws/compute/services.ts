@@ -1,6 +1,10 @@
-// The two long-running ECS services. Web: behind the ALB target group, at least `minTasks` tasks
-// spread over AZs (and instances), rolling with 100% minimum healthy and a circuit breaker that
-// rolls back. Cron: exactly one task; a deploy stops the old one before starting the new one.
+// The two long-running ECS services. Web: behind the ALB target group, spread over AZs (and
+// instances), rolling with 100% minimum healthy and a circuit breaker that rolls back; its task
+// count belongs to Application Auto Scaling (web-scaling.ts, the schedule applier), so the template
+// has no DesiredCount: with one, every update of the service (each new image) would set the count
+// back to it, in the middle of an exam (CloudFormation omits an unset DesiredCount from updates and
+// starts a new service with 1; registering the scalable target then raises it to the minimum; see
+// aws/aws-cdk#13130). Cron: exactly one task; a deploy stops the old one before starting the new one.
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -20,12 +24,10 @@ export interface MoodleServiceProps {
 
 export interface WebServiceProps extends MoodleServiceProps {
   readonly targetGroup: elbv2.IApplicationTargetGroup;
-  /** Tasks at creation (afterwards, the scaling policies own the count). */
-  readonly desiredCount: number;
 }
 
 function service(scope: Construct, id: string, props: MoodleServiceProps, extra: {
-  desiredCount: number; minHealthyPercent: number; maxHealthyPercent: number; healthCheckGracePeriod?: Duration;
+  desiredCount?: number; minHealthyPercent: number; maxHealthyPercent: number; healthCheckGracePeriod?: Duration;
 }): ecs.BaseService {
   const common = {
     cluster: props.cluster,
@@ -54,7 +56,6 @@ function service(scope: Construct, id: string, props: MoodleServiceProps, extra:
 /** The web tier; attach it to the ALB target group. */
 export function webService(scope: Construct, id: string, props: WebServiceProps): ecs.BaseService {
   const svc = service(scope, id, props, {
-    desiredCount: props.desiredCount,
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
     healthCheckGracePeriod: Duration.seconds(60),

@@ -10,7 +10,7 @@ import { runningWebNodes, scaleTo } from '../../local/scale.ts';
 import type { Spec } from '../../spec/schema.ts';
 import { formatEvent, postWebhook, scalingEvent, type ScalingEvent } from './events.ts';
 import { decide } from './policy.ts';
-import { checkSchedule } from './schedule.ts';
+import { checkSchedule } from '../../spec/windows.ts';
 import { UserError } from '../../util/errors.ts';
 
 export interface AutoscalerOptions {

@@ -11,7 +11,7 @@
 //   nothing about demand; AWS target tracking also holds on missing data).
 // Capacity arithmetic uses the current node count; unhealthy nodes are only mentioned.
 import type { Spec } from '../../spec/schema.ts';
-import { bounds as boundsAt, type Bounds } from './schedule.ts';
+import { bounds as boundsAt, type Bounds } from '../../spec/windows.ts';
 
 export type ScalingAction = 'out' | 'in' | 'hold';
 

@@ -1,5 +1,6 @@
 // Compute of the production configuration: the ECS cluster and its EC2 capacity, the web and cron
-// services, autoscaling and schedules, the migrate run that gates every rollout, instance refresh.
+// services, autoscaling (its windows: scheduled-capacity.test.ts), the migrate run that gates every
+// rollout, instance refresh.
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -52,8 +53,10 @@ describe('cluster and capacity', () => {
 
 describe('web service', () => {
   const [, web] = service('Web');
-  test('min 2 tasks spread over AZs, then instances', () => {
-    assert.equal(web.Properties.DesiredCount, 2);
+  test('no DesiredCount: a deploy never resets the count that autoscaling and the schedule set', () => {
+    assert.equal(web.Properties.DesiredCount, undefined);
+  });
+  test('spread over AZs, then instances', () => {
     assert.deepEqual(web.Properties.PlacementStrategies, [{ Type: 'spread', Field: 'attribute:ecs.availability-zone' }, { Type: 'spread', Field: 'instanceId' }]);
   });
   test('rolls with 100% minimum healthy and a circuit breaker that rolls back', () => {
@@ -127,16 +130,6 @@ describe('autoscaling', () => {
     main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({
       PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 60,
     }) });
-  });
-  test('scheduled actions open and close every window of the spec', () => {
-    const [, target] = only(resources(main, 'AWS::ApplicationAutoScaling::ScalableTarget'));
-    const actions = Object.fromEntries(target.Properties.ScheduledActions.map((a: any) => [a.ScheduledActionName, [a.Schedule, a.ScalableTargetAction]]));
-    assert.deepEqual(actions, {
-      'exam-week-open': ['at(2099-06-01T06:00:00)', { MinCapacity: 8, MaxCapacity: 12 }],
-      'exam-week-close': ['at(2099-06-12T20:00:00)', { MinCapacity: 2, MaxCapacity: 6 }],
-      'weekday-mornings-open': ['cron(30 6 ? * 2,3,4,5,6 *)', { MinCapacity: 3, MaxCapacity: 6 }],
-      'weekday-mornings-close': ['cron(0 18 ? * 2,3,4,5,6 *)', { MinCapacity: 2, MaxCapacity: 6 }],
-    });
   });
 });
 

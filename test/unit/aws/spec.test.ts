@@ -133,6 +133,9 @@ describe('deployment plan: rules across spec sections', () => {
     ['production window with one task', { scaling: { schedule: [{ name: 'night', cron: { start: '0 22 * * *', end: '0 6 * * *' }, min: 1 }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.min: production keeps at least 2 web tasks, even in a quiet window/],
     ['window with no task at all', { scaling: { schedule: [{ name: 'off', cron: { start: '0 22 * * *', end: '0 6 * * *' }, min: 0 }] }, aws: { ...DEPLOYABLE, profile: 'small' } }, /^scaling\.schedule\.0\.min: 0 web tasks would take the site down on AWS/],
     ['window with day of month and weekday', { scaling: { schedule: [{ name: 'x', cron: { start: '0 6 1 * 1', end: '0 18 * * *' }, min: 2 }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.cron: .*gives both a day of month and a day of week/],
+    ['window cron out of range', { scaling: { schedule: [{ name: 'x', cron: { start: '0 25 * * *', end: '0 18 * * *' }, min: 2 }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.cron\.start: cron "0 25 \* \* \*": hour 25 is out of range 0-23/],
+    ['window Aurora capacity with provisioned instances', { scaling: { schedule: [{ name: 'x', cron: { start: '0 6 * * *', end: '0 18 * * *' }, min: 2, database: { minCapacity: 4 } }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.database: capacity units only apply to aws\.database\.engine: serverless: remove database from this window, or set aws\.database\.engine: serverless/],
+    ['production window that pauses the database', { scaling: { schedule: [{ name: 'x', cron: { start: '0 6 * * *', end: '0 18 * * *' }, min: 2, database: { minCapacity: 0 } }] }, aws: { ...DEPLOYABLE, database: { engine: 'serverless' } } }, /^scaling\.schedule\.0\.database\.minCapacity: production must not let the database pause \(resuming takes about 15 s\): set minCapacity to 0\.5 or more, or use aws\.profile: small/],
     ['fargate memory Fargate does not offer', { web: { memory: '1536Mi' }, aws: { ...DEPLOYABLE, compute: { type: 'fargate' } } }, /^web\.memory: Fargate runs a 512-unit task with one of 1Gi…4Gi .* not 1536 MiB/],
     ['ec2 task below 512 MiB', { web: { memory: '256Mi' }, aws: DEPLOYABLE }, /^web\.memory: a web task needs at least 512 MiB on EC2/],
   ];
@@ -150,6 +153,16 @@ describe('deployment plan: rules across spec sections', () => {
   });
   test('small keeps the spec minimum of one web task', () => {
     assert.equal(planDeployment(validateSpec({ aws: { ...DEPLOYABLE, profile: 'small' } })).web.minTasks, 1);
+  });
+  test('a small window may pause the database (0 ACU), and set its own rate limit', () => {
+    const plan = planDeployment(validateSpec({ scaling: { schedule: [{ name: 'summer', cron: { start: '0 0 1 7 *', end: '0 0 1 9 *' }, min: 1, rateLimit: 500, database: { minCapacity: 0 } }] }, aws: { ...DEPLOYABLE, profile: 'small' } }));
+    assert.deepEqual(plan.scaling.schedule.windows[0]!.targets, { web: { min: 1, max: 4 }, instances: 1, rateLimit: 500, database: { min: 0, max: 16 } });
+  });
+  test('the EC2 floor follows the web floor: 6 web tasks and cron need 4 instances, an off-season window of 2 needs 2', () => {
+    const plan = planDeployment(validateSpec({ scaling: { min: 6, max: 10, schedule: [{ name: 'summer', cron: { start: '0 0 1 7 *', end: '0 0 1 9 *' }, min: 2 }] }, aws: DEPLOYABLE }));
+    assert.equal(plan.web.minInstances, 4);
+    assert.equal(plan.scaling.schedule.base.instances, 4);
+    assert.equal(plan.scaling.schedule.windows[0]!.targets.instances, 2);
   });
   test('the peak of all windows sizes the capacity', () => {
     const plan = planDeployment(validateSpec({ scaling: { max: 4, schedule: [{ name: 'exam', from: '2099-01-01T00:00:00Z', until: '2099-01-02T00:00:00Z', min: 5, max: 9 }] }, aws: DEPLOYABLE }));

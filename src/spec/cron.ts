@@ -1,6 +1,6 @@
 // A small 5-field cron matcher (minute hour day-of-month month day-of-week), UTC only, for the
-// local autoscaler's capacity windows. Each field takes `*`, numbers, ranges `a-b`, lists `a,b`
-// and steps (`*/5`, `1-30/2`, and `5/15` meaning "from 5 to the field's end, every 15").
+// capacity windows of both targets (src/spec/windows.ts). Each field takes `*`, numbers, ranges
+// `a-b`, lists `a,b` and steps (`*/5`, `1-30/2`, and `5/15` meaning "from 5 to the field's end, every 15").
 // Day of week runs 0-7 with both 0 and 7 = Sunday. No names (MON, JAN), no `?`, `L`, `W`, `#`:
 // the spec's cron schema does not allow them either.
 //

@@ -1,8 +1,8 @@
-// The autoscaler's 5-field UTC cron matcher: field syntax, the day-of-month / day-of-week rule,
+// The capacity windows' 5-field UTC cron matcher: field syntax, the day-of-month / day-of-week rule,
 // Sunday as 0 and 7, and lastFiring across midnight, month and year ends.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cronMatches, lastFiring, parseCron } from '../../../src/ops/autoscaler/cron.ts';
+import { cronMatches, lastFiring, parseCron } from '../../../src/spec/cron.ts';
 
 const at = (iso: string): Date => new Date(iso);
 const iso = (d: Date | undefined): string | undefined => d?.toISOString();

@@ -1,7 +1,9 @@
-// Capacity windows (scaling.schedule) for the local autoscaler, with the semantics of the AWS
-// scheduled actions the CDK app makes from the same spec (src/aws/compute/schedule.ts): each
-// window is an "open" action (min/max of the window) and a "close" action (back to the base
-// min/max), and THE LAST ACTION TO FIRE WINS.
+// Which capacity window (scaling.schedule) is in force at a time: ONE evaluation for both
+// targets. The local autoscaler clamps its node count with it (src/ops/autoscaler/policy.ts); on
+// AWS the schedule applier Lambda (src/aws/compute/schedule-applier/) uses the same code to set the
+// web tasks, EC2 floor, Aurora capacity and WAF rate limit of the window in force. Each window is an
+// "open" action (the window's values) and a "close" action (back to the base values), and THE LAST
+// ACTION TO FIRE WINS (the rule of AWS scheduled actions, kept since both targets were built on it).
 //
 // So, at `now`:
 // - a recurring window is open when its last `start` firing is later than its last `end` firing;
@@ -12,20 +14,23 @@
 //   that close restored the base min/max and nothing re-opened the candidate, so here too the
 //   base is in force and the candidate is reported as `overridden`. An open and another
 //   window's close in the same minute: the open wins (hand-over, e.g. night 22-06 / day 06-22).
-// Window capacity is the AWS open action's: min = max(window.min, 1) (an empty web tier would
-// take the site down) and max = window.max, or max(base max, window.min) when not given.
-import type { ScheduleEntry } from '../../spec/scaling.ts';
-import type { Spec } from '../../spec/schema.ts';
-import { UserError } from '../../util/errors.ts';
+// Window capacity (windowBounds): min = max(window.min, 1) (an empty web tier would take the site
+// down) and max = window.max, or max(base max, window.min) when not given.
+// Pure: no I/O, no zod, so the AWS Lambda bundle carries only this file, cron.ts and util/errors.
+import { UserError } from '../util/errors.ts';
 import { lastFiring, parseCron, type CronExpr } from './cron.ts';
+import type { ScheduleEntry } from './scaling.ts';
 
 /** How far back a recurring window's start/end is looked for: 8 years covers every cron that
  * fires at all (29 February included), and the day-by-day search keeps that cheap. */
 export const SCHEDULE_HORIZON_DAYS = 8 * 366;
 
+/** What the evaluation reads of a window: its name and its times. */
+export type WindowTiming = Pick<ScheduleEntry, 'name' | 'cron' | 'from' | 'until'>;
+
 /** The window in force at a time. */
-export interface ActiveWindow {
-  readonly entry: ScheduleEntry;
+export interface ActiveWindow<W extends WindowTiming = ScheduleEntry> {
+  readonly entry: W;
   /** Position in scaling.schedule. */
   readonly index: number;
   /** When its open action last fired. */
@@ -42,7 +47,11 @@ export interface Bounds {
 }
 
 /** The part of the resolved scaling spec the bounds depend on. */
-export type ScheduleScaling = Pick<Spec['scaling'], 'min' | 'max' | 'schedule'>;
+export interface ScheduleScaling {
+  readonly min: number;
+  readonly max: number;
+  readonly schedule: readonly ScheduleEntry[];
+}
 
 interface Fired { readonly open?: number; readonly close?: number }
 
@@ -54,7 +63,7 @@ function parseOrExplain(text: string, path: string): CronExpr {
   }
 }
 
-function fired(e: ScheduleEntry, i: number, now: Date): Fired {
+function fired(e: WindowTiming, i: number, now: Date): Fired {
   const t = now.getTime();
   if (e.cron) {
     const start = lastFiring(parseOrExplain(e.cron.start, `scaling.schedule.${i}.cron.start`), now, SCHEDULE_HORIZON_DAYS);
@@ -69,7 +78,7 @@ function fired(e: ScheduleEntry, i: number, now: Date): Fired {
 const isOpen = (f: Fired): f is Fired & { open: number } => f.open !== undefined && (f.close === undefined || f.open > f.close);
 
 /** Problems with the schedule's cron expressions (range, order), one line each with its path. */
-export function checkSchedule(schedule: readonly ScheduleEntry[]): string[] {
+export function checkSchedule(schedule: readonly WindowTiming[]): string[] {
   const problems: string[] = [];
   schedule.forEach((e, i) => {
     for (const key of ['start', 'end'] as const) {
@@ -86,9 +95,9 @@ export function checkSchedule(schedule: readonly ScheduleEntry[]): string[] {
 }
 
 /** Windows open by their own times (see the rules at the top), most recently opened first. */
-function openWindows(schedule: readonly ScheduleEntry[], now: Date): { all: Fired[]; open: ActiveWindow[] } {
+function openWindows<W extends WindowTiming>(schedule: readonly W[], now: Date): { all: Fired[]; open: ActiveWindow<W>[] } {
   const all = schedule.map((e, i) => fired(e, i, now));
-  const open: ActiveWindow[] = [];
+  const open: ActiveWindow<W>[] = [];
   all.forEach((f, index) => {
     if (isOpen(f)) open.push({ entry: schedule[index]!, index, since: new Date(f.open) });
   });
@@ -100,11 +109,11 @@ function openWindows(schedule: readonly ScheduleEntry[], now: Date): { all: Fire
  * The window in force at `now`, or undefined when the base min/max apply. Throws a UserError
  * naming the spec path when a cron expression is out of range.
  */
-export function activeWindow(schedule: readonly ScheduleEntry[], now: Date): ActiveWindow | undefined {
+export function activeWindow<W extends WindowTiming>(schedule: readonly W[], now: Date): ActiveWindow<W> | undefined {
   return evaluate(schedule, now).active;
 }
 
-function evaluate(schedule: readonly ScheduleEntry[], now: Date): { active?: ActiveWindow; overridden: string[] } {
+function evaluate<W extends WindowTiming>(schedule: readonly W[], now: Date): { active?: ActiveWindow<W>; overridden: string[] } {
   const { all, open } = openWindows(schedule, now);
   const candidate = open[0];
   if (!candidate) return { overridden: [] };
@@ -114,12 +123,16 @@ function evaluate(schedule: readonly ScheduleEntry[], now: Date): { active?: Act
   return { active, overridden: open.filter((w) => w !== active).map((w) => w.entry.name) };
 }
 
+/** The web node range a window sets, given the base range: its min (at least 1) and its max, or the base max raised to its min. */
+export function windowBounds(e: Pick<ScheduleEntry, 'min' | 'max'>, base: { readonly min: number; readonly max: number }): { min: number; max: number } {
+  return { min: Math.max(e.min, 1), max: e.max ?? Math.max(base.max, e.min) };
+}
+
 /** The node count range in force at `now`: the active window's, or the base min/max. */
 export function bounds(scaling: ScheduleScaling, now: Date): Bounds {
-  const baseMax = Math.max(scaling.max, scaling.min);
+  const base = { min: scaling.min, max: Math.max(scaling.max, scaling.min) };
   const { active, overridden } = evaluate(scaling.schedule, now);
   const extra = overridden.length ? { overridden } : {};
-  if (!active) return { min: scaling.min, max: baseMax, ...extra };
-  const e = active.entry;
-  return { min: Math.max(e.min, 1), max: e.max ?? Math.max(baseMax, e.min), window: e.name, ...extra };
+  if (!active) return { ...base, ...extra };
+  return { ...windowBounds(active.entry, base), window: active.entry.name, ...extra };
 }

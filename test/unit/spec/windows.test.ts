@@ -1,8 +1,8 @@
-// Capacity windows for the local autoscaler: which window is in force, with the AWS rule that the
-// last scheduled action to fire wins, and the min/max each window gives.
+// Capacity windows, one evaluation for the local autoscaler and the AWS schedule applier: which
+// window is in force (the last action to fire wins), and the min/max each window gives.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { activeWindow, bounds, checkSchedule } from '../../../src/ops/autoscaler/schedule.ts';
+import { activeWindow, bounds, checkSchedule } from '../../../src/spec/windows.ts';
 import { validateSpec } from '../../../src/spec/load.ts';
 import type { ScheduleEntry } from '../../../src/spec/scaling.ts';
 import { UserError } from '../../../src/util/errors.ts';
