@@ -101,7 +101,11 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const main = new MoodleStack(app, names.main, {
     env: env(a.region), tags, description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
     plan, image, deleteData: opts.deleteData,
-    edge: edge ? { certificate: edge.certificate, webAcl: webAclFromArn(edge.webAclArn, 'CLOUDFRONT', EDGE_REGION) } : undefined,
+    edge: edge ? {
+      certificate: edge.certificate,
+      // The IP sets the ACL references: UpdateWebACL (the schedule applier) is authorized against them too.
+      webAcl: { ...webAclFromArn(edge.webAclArn, 'CLOUDFRONT', EDGE_REGION), referencedArns: edge.waf.campusIpSets.map((s) => s.attrArn) },
+    } : undefined,
     configBundleDir: plan.configBundle ? (isAbsolute(plan.configBundle) ? plan.configBundle : resolve(baseDir, plan.configBundle)) : undefined,
   });
   if (edge) main.addStackDependency(edge);

@@ -5,6 +5,7 @@ import type { AwsSpec } from '../spec/aws.ts';
 import type { Spec } from '../spec/schema.ts';
 import { toMiB, type Duration } from '../spec/units.ts';
 import { UserError } from '../util/errors.ts';
+import { isArmInstanceType, taskMemoryMiB } from './compute/instance-types.ts';
 import { capacitySchedule, type CapacitySchedule } from './compute/schedule.ts';
 
 export interface WebSizing {
@@ -18,6 +19,8 @@ export interface WebSizing {
   readonly minInstances: number;
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** Memory of the cron and migrate tasks (Fargate: at least the smallest size its CPU allows). */
+  readonly oneOffMemoryMiB: number;
 }
 
 export interface Deployment {
@@ -57,6 +60,9 @@ export function instanceFloor(webTasks: number, production: boolean): number {
   return Math.max(production ? 2 : 1, Math.ceil((webTasks + 1) / TASKS_PER_INSTANCE));
 }
 
+/** Memory of the cron and migrate tasks (one PHP CLI process each, besides the janitor). */
+export const ONE_OFF_TASK_MIB = 1024;
+
 /** Memory sizes (MiB) Fargate accepts for a task CPU size. */
 export function fargateMemoryChoices(cpu: number): number[] {
   if (cpu === 256) return [512, 1024, 2048];
@@ -93,6 +99,14 @@ export function planDeployment(spec: Spec): Deployment {
     }
   } else if (memoryMiB < 512) {
     problems.push(`web.memory: a web task needs at least 512 MiB on EC2, got ${memoryMiB} MiB: set web.memory to "1Gi" or more`);
+  } else {
+    const type = a.compute.instanceType;
+    const usable = taskMemoryMiB(type);
+    if (isArmInstanceType(type)) {
+      problems.push(`aws.compute.instanceType: ${type} is a Graviton (arm64) type, but the runtime image is built for x86_64: use an x86_64 type such as "m6i.large"`);
+    } else if (usable !== undefined && memoryMiB + ONE_OFF_TASK_MIB > usable) {
+      problems.push(`web.memory: a ${memoryMiB} MiB web task and the ${ONE_OFF_TASK_MIB} MiB cron task do not fit the ${usable} MiB ECS can use on a ${type}: choose a larger aws.compute.instanceType (e.g. "m6i.large", 8 GiB) or lower web.memory`);
+    }
   }
   const minTasks = Math.max(spec.scaling.min, floor);
   const maxTasks = Math.max(spec.scaling.max, minTasks);
@@ -119,7 +133,8 @@ export function planDeployment(spec: Spec): Deployment {
     aws: a,
     domain,
     wwwroot: `https://${domain}`,
-    web: { minTasks, maxTasks, peakTasks: Math.max(maxTasks, ...schedule.windows.map((w) => w.targets.web.max)), minInstances: instanceFloor(minTasks, prod), cpu, memoryMiB },
+    web: { minTasks, maxTasks, peakTasks: Math.max(maxTasks, ...schedule.windows.map((w) => w.targets.web.max)), minInstances: instanceFloor(minTasks, prod), cpu, memoryMiB,
+      oneOffMemoryMiB: a.compute.type === 'fargate' ? Math.max(ONE_OFF_TASK_MIB, fargateMemoryChoices(cpu)[0]!) : ONE_OFF_TASK_MIB },
     scaling: {
       requestsPerTargetPerMinute: Math.round(spec.scaling.targetRequestsPerNode * 60),
       cpuPercent: spec.scaling.targetCpuPercent,

@@ -1,7 +1,7 @@
 // The main stack: the whole highly available Moodle in one region, composed from one construct per
 // concern. Security groups admit only the tier in front: internet/CloudFront → ALB → tasks →
 // Aurora, cache and moodledata.
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,6 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { timeoutChain } from '../contract/timeouts.ts';
 import { MoodleCluster } from './compute/cluster.ts';
 import { containerImage, type ImageSource } from './compute/image.ts';
 import { MigrateRunner } from './compute/migrate-runner.ts';
@@ -51,7 +52,10 @@ export class MoodleStack extends Stack {
   readonly plan: Deployment;
   readonly network: Network;
   readonly database: Database;
+  /** Sessions and their locks (noeviction). */
   readonly cache: Cache;
+  /** Moodle's MUC application and session caches (allkeys-lru). */
+  readonly cacheStore: Cache;
   readonly sharedFiles: ISharedFiles;
   readonly loadBalancer: LoadBalancer;
   readonly compute: MoodleCluster;
@@ -59,6 +63,8 @@ export class MoodleStack extends Stack {
   readonly webService: ecs.BaseService;
   readonly cronService: ecs.BaseService;
   readonly migrate: MigrateRunner;
+  /** `migrate finish` after the services rolled (maintenance mode off). */
+  readonly migrateFinish: CustomResource;
   readonly alarmTopic: AlarmTopic;
   readonly alarms: MoodleAlarms;
   readonly scheduledCapacity: ScheduledCapacity;
@@ -93,10 +99,10 @@ export class MoodleStack extends Stack {
       removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
       logRetention,
     });
-    this.cache = new Cache(this, 'Cache', {
-      vpc, subnets: network.dataSubnets, availabilityZones: zones,
-      engine: a.cache.engine, nodeType: a.cache.nodeType, replicas: a.cache.replicas,
-    });
+    // Sessions and caches on separate replication groups: cache pressure never evicts a session.
+    const cacheProps = { vpc, subnets: network.dataSubnets, availabilityZones: zones, engine: a.cache.engine, nodeType: a.cache.nodeType, replicas: a.cache.replicas };
+    this.cache = new Cache(this, 'Cache', { ...cacheProps, role: 'sessions' });
+    this.cacheStore = new Cache(this, 'CacheStore', { ...cacheProps, role: 'caches' });
     const efsFiles = a.sharedFiles.type === 'efs'
       ? new EfsSharedFiles(this, 'SharedFiles', {
         vpc, subnets: network.dataSubnets,
@@ -126,9 +132,12 @@ export class MoodleStack extends Stack {
       acknowledge(originSecret, 'SMG4', 'The header value lives in CloudFront and the ALB rule too: rotating means a redeploy with a new value (docs/aws.md), not a Lambda rotation.');
       cloudFront = { prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: originSecret.secretValue.unsafeUnwrap() };
     }
+    // Every timeout from viewer to database, one derivation (src/contract/timeouts.ts).
+    const timeouts = timeoutChain({ cloudFrontOriginRead: props.edge ? a.edge.originReadTimeout.seconds : undefined });
     const lb = (this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
       vpc, subnets: network.publicSubnets, certificate, accessLogs: accessLogs.bucket,
       deregistrationDelay: Duration.seconds(a.deregistrationDelay.seconds),
+      idleTimeout: Duration.seconds(timeouts.loadBalancerIdle),
       cloudFront, deletionProtection: prod && !deleteData,
     }));
     let webAcl = props.edge?.webAcl;
@@ -138,7 +147,7 @@ export class MoodleStack extends Stack {
         metricPrefix: `${plan.name}-alb`, logRetention, logRemovalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       });
       new wafv2.CfnWebACLAssociation(this, 'WafOnAlb', { resourceArn: lb.alb.loadBalancerArn, webAclArn: this.waf.webAclArn });
-      webAcl = webAclFromArn(this.waf.webAclArn, 'REGIONAL', this.region);
+      webAcl = { ...webAclFromArn(this.waf.webAclArn, 'REGIONAL', this.region), referencedArns: this.waf.campusIpSets.map((s) => s.attrArn) };
     }
 
     // Compute.
@@ -149,6 +158,7 @@ export class MoodleStack extends Stack {
     taskSecurityGroup.connections.allowInternally(ec2.Port.tcp(RUNTIME_IMAGE.port), 'session-lock janitor (cron) to web tasks: is the lock holder alive');
     this.database.connections.allowDefaultPortFrom(taskSecurityGroup, 'MySQL from the Moodle tasks');
     this.cache.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
+    this.cacheStore.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
     this.sharedFiles.allowFrom(taskSecurityGroup);
     this.compute = new MoodleCluster(this, 'Compute', {
       vpc, subnets: network.appSubnets, clusterName: plan.name, compute: a.compute.type, instanceType: a.compute.instanceType,
@@ -157,18 +167,24 @@ export class MoodleStack extends Stack {
     const cluster = this.compute.cluster;
     this.tasks = new MoodleTasks(this, 'Tasks', {
       familyPrefix: plan.name, compute: a.compute.type, image: containerImage(this, props.image),
-      cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, sharedFiles: this.sharedFiles, logRetention,
+      cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, oneOffMemoryMiB: plan.web.oneOffMemoryMiB, sharedFiles: this.sharedFiles, logRetention,
       grantConfigRead: (g) => config.grantReadBundle(g),
       facts: {
         wwwroot: plan.wwwroot,
         dbHost: this.database.cluster.clusterEndpoint.hostname, dbPort: this.database.port, dbName: DATABASE_NAME, dbUser: DATABASE_USER,
         redisHost: this.cache.replicationGroup.attrPrimaryEndPointAddress, redisPort: this.cache.port,
-        configBundleUri: config.bundleUri,
+        cacheHost: this.cacheStore.replicationGroup.attrPrimaryEndPointAddress, cachePort: this.cacheStore.port,
+        configBundle: config.bundle ? { uri: config.bundle.uri, digest: config.bundle.digest, region: this.region } : undefined,
         phpMemoryLimit: plan.php.memoryLimit, fpmWorkers: plan.php.fpmWorkers, maxUpload: plan.php.maxUpload,
+        keepaliveSeconds: timeouts.webKeepalive, sessionLockWaitSeconds: timeouts.sessionLockWait,
+        // Only the load balancer (in the VPC) is believed about the viewer's address; behind
+        // CloudFront, CloudFront-Viewer-Address names the viewer (the ALB only forwards CloudFront's requests).
+        trustedProxies: vpc.vpcCidrBlock, clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
         adminUser: plan.site.adminUser, adminEmail: plan.site.adminEmail, siteFullName: plan.site.fullName, siteShortName: plan.site.shortName,
         secrets: {
           dbPassword: ecs.Secret.fromSecretsManager(this.database.secret, 'password'),
           redisPassword: ecs.Secret.fromSecretsManager(this.cache.authToken),
+          cachePassword: ecs.Secret.fromSecretsManager(this.cacheStore.authToken),
           adminPassword: ecs.Secret.fromSecretsManager(adminPassword),
         },
       },
@@ -183,14 +199,19 @@ export class MoodleStack extends Stack {
     this.migrate = new MigrateRunner(this, 'Migrate', {
       ...serviceProps, taskDefinition: this.tasks.definitions.migrate,
       subnets: vpc.selectSubnets(network.appSubnets).subnets, logRetention,
+      database: { clusterIdentifier: this.database.cluster.clusterIdentifier },
     });
-    this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup);
+    this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup, this.cacheStore.replicationGroup);
+    // The bundle a task definition names is uploaded before anything loads it.
+    if (config.bundle) this.migrate.node.addDependency(config.bundle.deployment);
     if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
     this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
-    this.webService.node.addDependency(this.migrate);
-    this.cronService.node.addDependency(this.migrate);
+    this.webService.node.addDependency(this.migrate.resource);
+    this.cronService.node.addDependency(this.migrate.resource);
+    // After an upgrade, maintenance mode ends only once both services run the new image.
+    this.migrateFinish = this.migrate.finishAfter([this.webService, this.cronService]);
     const webScaling = addWebScaling(this, { service: this.webService, targetGroup: lb.targetGroup, web: plan.web, scaling: plan.scaling });
     this.scheduledCapacity = new ScheduledCapacity(this, 'Schedule', {
       schedule: plan.scaling.schedule, cluster, webService: this.webService, webScaling,
@@ -205,6 +226,7 @@ export class MoodleStack extends Stack {
       this.distribution = new EdgeDistribution(this, 'Edge', {
         loadBalancer: lb.alb, domain: plan.domain, certificate: props.edge.certificate, webAclArn: props.edge.webAcl.arn,
         originSecret: cloudFront.originSecret, logBucket: accessLogs.bucket, priceClass: a.edge.priceClass,
+        originReadTimeout: Duration.seconds(timeouts.cloudFront!.originRead), originKeepaliveTimeout: Duration.seconds(timeouts.cloudFront!.originKeepalive),
       });
       aliasTarget = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution.distribution));
     }
@@ -217,19 +239,19 @@ export class MoodleStack extends Stack {
     this.alarms = new MoodleAlarms(this, 'Monitoring', {
       topic, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, database: this.database.cluster,
       hasReaders: a.database.readers > 0, maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
-      cacheNodes: this.cache.memberClusterIds, fileSystem: efsFiles?.fileSystem,
+      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystem: efsFiles?.fileSystem,
     });
     new MoodleEvents(this, 'Events', { topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService });
     new MoodleDashboard(this, 'Dashboard', {
       name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
-      database: this.database.cluster, cacheNodes: this.cache.memberClusterIds, fileSystemId: efsFiles?.fileSystem.fileSystemId, alarms: this.alarms.alarms,
+      database: this.database.cluster, cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystemId: efsFiles?.fileSystem.fileSystemId, alarms: this.alarms.alarms,
     });
 
     new CfnOutput(this, 'SiteUrl', { value: plan.wwwroot, description: 'MOODLE_WWWROOT' });
     new CfnOutput(this, 'AdminPasswordSecret', { value: adminPassword.secretName, description: 'aws secretsmanager get-secret-value --secret-id <this>' });
     new CfnOutput(this, 'LoadBalancerDns', { value: lb.alb.loadBalancerDnsName });
     if (this.distribution) new CfnOutput(this, 'CloudFrontDomain', { value: this.distribution.distribution.distributionDomainName });
-    new CfnOutput(this, 'ConfigBundle', { value: config.bundleUri, description: 'MOODLE_CONFIG_BUNDLE' });
+    if (config.bundle) new CfnOutput(this, 'ConfigBundle', { value: config.bundle.uri, description: 'MOODLE_CONFIG_BUNDLE' });
     acknowledgeFrameworkResources(this);
   }
 

@@ -25,6 +25,17 @@ export const RUNTIME_IMAGE = {
   secretsDir: '/run/moodle-ha/secrets',
   /** Where a local config bundle folder is mounted. */
   configBundleDir: '/etc/moodle-ha/bundle',
+  /** CA bundles shipped in the image to verify its services' certificates. */
+  trust: {
+    /** Amazon RDS's global CA bundle (Aurora's certificates chain to it). */
+    database: '/etc/moodle-ha/tls/rds-ca.pem',
+    /** Amazon Trust Services' root CAs (ElastiCache's and other AWS public endpoints' certificates chain to them). */
+    cache: '/etc/moodle-ha/tls/amazon-trust-ca.pem',
+  },
+  /** OPcache's shared memory in MiB (opcache.memory_consumption in the image's php.ini). */
+  opcacheMiB: 256,
+  /** MiB nginx, the PHP-FPM master and tini use in a web container, besides the workers and OPcache. */
+  serverOverheadMiB: 64,
   /** Seconds a web container needs at most to drain in-flight requests after SIGTERM. */
   drainSeconds: 25,
 } as const;

@@ -1,17 +1,27 @@
-// The data tier's containers. dev: one MariaDB and one Redis, each answering on the endpoint
-// names itself. ha: a 3-node Galera cluster and a Redis primary + replica watched by 3 Sentinels,
-// behind an endpoints container (HAProxy) whose names follow the current writer and primary —
-// the local stand-ins for Aurora's cluster endpoint and ElastiCache's primary endpoint.
+// The data tier's containers. dev: one MariaDB and two Redis servers (sessions; caches), each
+// answering on the endpoint names itself. ha: a 3-node Galera cluster and two Redis primary +
+// replica pairs (sessions; caches) watched by 3 Sentinels, behind an endpoints container (HAProxy)
+// whose names follow the current writer and primaries — the local stand-ins for Aurora's cluster
+// endpoint and ElastiCache's primary endpoints. As on AWS, sessions and caches never share a
+// server: the sessions' never evicts (an evicted session logs its user out), the caches' evicts
+// the least recently used key and keeps nothing on disk (a cache is rebuilt from the database).
 import { SERVICE_UIDS } from '../image/build.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { ContainerSpec } from './containers.ts';
-import { renderEndpointsConfig } from './endpoints.ts';
+import { CACHE_ENDPOINT_PORT, REDIS_PORT, renderEndpointsConfig } from './endpoints.ts';
 import { clusterNames } from './names.ts';
 import type { Secrets } from './secrets.ts';
 import { DB_NAME, DB_USER, secretFiles, type ImageTags } from './services.ts';
 
 export const HA_DB_NODES = 3;
 export const HA_REDIS_NODES = 2;
+/** Memory of a local cache server; it evicts its least recently used keys beyond this. */
+export const CACHE_MAXMEMORY = '256mb';
+
+/** Where the runtime containers find the caches' Redis primary. */
+export function cacheEndpoint(spec: Spec): { host: string; port: number } {
+  return { host: clusterNames(spec.name).cachePrimary, port: spec.profile === 'ha' ? CACHE_ENDPOINT_PORT : REDIS_PORT };
+}
 export const HA_SENTINELS = 3;
 
 const idx = (spec: Spec, i: number) => (spec.profile === 'ha' ? i : undefined);
@@ -45,7 +55,7 @@ export function dbContainers(spec: Spec, tags: ImageTags, secrets: Secrets): Con
 
 export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): ContainerSpec[] {
   const n = clusterNames(spec.name);
-  const base = (name: string, env: Record<string, string>, service: 'redis' | 'sentinel'): ContainerSpec => ({
+  const base = (name: string, env: Record<string, string>, service: 'redis' | 'cache' | 'sentinel'): ContainerSpec => ({
     name,
     cluster: spec.name,
     service,
@@ -55,16 +65,24 @@ export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): 
     files: secretFiles(secrets, ['redis-password'], SERVICE_UIDS.redis, SERVICE_UIDS.redis, '/run/redis/secrets'),
     stopTimeoutSeconds: 30,
   });
+  const cacheEnv = { REDIS_MAXMEMORY: CACHE_MAXMEMORY, REDIS_MAXMEMORY_POLICY: 'allkeys-lru', REDIS_PERSIST: 'no' };
   if (spec.profile !== 'ha') {
-    return [{ ...base(n.container('redis'), {}, 'redis'), aliases: [n.redisPrimary], volumes: { [n.volume('redis')]: '/data' } }];
+    return [
+      { ...base(n.container('redis'), {}, 'redis'), aliases: [n.redisPrimary], volumes: { [n.volume('redis')]: '/data' } },
+      { ...base(n.container('cache'), cacheEnv, 'cache'), aliases: [n.cachePrimary] },
+    ];
   }
   const primary = n.container('redis', 1);
   const nodes = Array.from({ length: HA_REDIS_NODES }, (_, k) => ({
     ...base(n.container('redis', k + 1), k === 0 ? {} : { REDIS_REPLICAOF: primary }, 'redis'),
     volumes: { [n.volume('redis', k + 1)]: '/data' },
   }));
-  const sentinels = Array.from({ length: HA_SENTINELS }, (_, k) => base(n.container('sentinel', k + 1), { REDIS_SENTINEL_MONITOR: primary, REDIS_SENTINEL_QUORUM: '2' }, 'sentinel'));
-  return [...nodes, ...sentinels];
+  const cachePrimary = n.container('cache', 1);
+  const caches = Array.from({ length: HA_REDIS_NODES }, (_, k) => base(n.container('cache', k + 1), k === 0 ? cacheEnv : { ...cacheEnv, REDIS_REPLICAOF: cachePrimary }, 'cache'));
+  const sentinels = Array.from({ length: HA_SENTINELS }, (_, k) => base(n.container('sentinel', k + 1), {
+    REDIS_SENTINEL_MONITOR: primary, REDIS_SENTINEL_MONITOR_CACHE: cachePrimary, REDIS_SENTINEL_QUORUM: '2',
+  }, 'sentinel'));
+  return [...nodes, ...caches, ...sentinels];
 }
 
 /** ha only: HAProxy answering as the DB writer and Redis primary endpoints. */
@@ -76,12 +94,13 @@ export function endpointsContainer(spec: Spec, tags: ImageTags, secrets: Secrets
     service: 'endpoints',
     image: tags.haproxy,
     network: n.network,
-    aliases: [n.dbWriter, n.redisPrimary],
+    aliases: [n.dbWriter, n.redisPrimary, n.cachePrimary],
     files: [{
       name: '/etc/haproxy/haproxy.cfg',
       content: renderEndpointsConfig({
         dbNodes: Array.from({ length: HA_DB_NODES }, (_, i) => n.container('db', i + 1)),
         redisNodes: Array.from({ length: HA_REDIS_NODES }, (_, i) => n.container('redis', i + 1)),
+        cacheNodes: Array.from({ length: HA_REDIS_NODES }, (_, i) => n.container('cache', i + 1)),
         redisPassword: secrets['redis-password'],
       }),
       mode: 0o600,

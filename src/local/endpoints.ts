@@ -1,5 +1,5 @@
-// HAProxy configuration of the ha profile's endpoints container: one name for the database writer
-// and one for the Redis primary, each following failover.
+// HAProxy configuration of the ha profile's endpoints container: one name for the database writer,
+// one for the sessions' Redis primary and one for the caches' Redis primary, each following failover.
 //  - DB: all writes to one Galera node ("first" balance, stuck with a one-entry stick table so a
 //    recovered node does not take writes back); a node counts when it is Synced (port 9200).
 //  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails),
@@ -9,15 +9,31 @@
 export interface EndpointsConfig {
   readonly dbNodes: readonly string[];
   readonly redisNodes: readonly string[];
+  readonly cacheNodes: readonly string[];
   readonly redisPassword: string;
 }
 
 export const DB_PORT = 3306;
 export const REDIS_PORT = 6379;
+/** The caches' primary endpoint port on the endpoints container (6379 is the sessions'). */
+export const CACHE_ENDPOINT_PORT = 6380;
 
 export function renderEndpointsConfig(c: EndpointsConfig): string {
   const db = c.dbNodes.map((s) => `    server ${s} ${s}:${DB_PORT} check`).join('\n');
   const redis = c.redisNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
+  const cache = c.cacheNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
+  const primaryCheck = `    balance first
+    stick-table type integer size 1 expire 24d
+    stick on int(1)
+    option tcp-check
+    tcp-check connect
+    tcp-check send "AUTH ${c.redisPassword.replace(/"/g, '\\"')}\\r\\n"
+    tcp-check expect string +OK
+    tcp-check send "INFO replication\\r\\n"
+    tcp-check expect string role:master
+    tcp-check send "QUIT\\r\\n"
+    tcp-check expect string +OK
+    default-server inter 1s fall 1 rise 2 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none`;
   return `# Written by moodle-ha; do not edit.
 global
     master-worker
@@ -55,18 +71,15 @@ frontend redis_primary
     default_backend redis
 
 backend redis
-    balance first
-    stick-table type integer size 1 expire 24d
-    stick on int(1)
-    option tcp-check
-    tcp-check connect
-    tcp-check send "AUTH ${c.redisPassword.replace(/"/g, '\\"')}\\r\\n"
-    tcp-check expect string +OK
-    tcp-check send "INFO replication\\r\\n"
-    tcp-check expect string role:master
-    tcp-check send "QUIT\\r\\n"
-    tcp-check expect string +OK
-    default-server inter 1s fall 1 rise 2 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
+${primaryCheck}
 ${redis}
+
+frontend cache_primary
+    bind :${CACHE_ENDPOINT_PORT}
+    default_backend cache
+
+backend cache
+${primaryCheck}
+${cache}
 `;
 }

@@ -1,14 +1,16 @@
 // Names of a local cluster's Docker resources, derived from the spec's cluster name.
 
-export type ServiceName = 'lb' | 'db' | 'redis' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate' | 'autoscaler';
+export type ServiceName = 'lb' | 'db' | 'redis' | 'cache' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate' | 'autoscaler';
 
 export interface ClusterNames {
   readonly cluster: string;
   readonly network: string;
   /** The database writer endpoint every runtime container uses (like Aurora's cluster endpoint). */
   readonly dbWriter: string;
-  /** The Redis primary endpoint (like ElastiCache's primary endpoint). */
+  /** The sessions' Redis primary endpoint (like ElastiCache's primary endpoint). */
   readonly redisPrimary: string;
+  /** The caches' Redis primary endpoint (a second replication group, as on AWS). */
+  readonly cachePrimary: string;
   readonly volumes: { readonly moodledata: string };
   /** A stateful service's volume: `${cluster}-dbdata` (dev) or `${cluster}-dbdata-2` (ha node 2). */
   volume(service: 'db' | 'redis', index?: number): string;
@@ -22,6 +24,7 @@ export function clusterNames(cluster: string): ClusterNames {
     network: `${cluster}-net`,
     dbWriter: `${cluster}-db-writer`,
     redisPrimary: `${cluster}-redis-primary`,
+    cachePrimary: `${cluster}-cache-primary`,
     volumes: { moodledata: `${cluster}-moodledata` },
     volume: (service, index) => `${cluster}-${service}data${index === undefined ? '' : `-${index}`}`,
     container: (service, index) => (service === 'web' ? `${cluster}-web-${index ?? 1}` : `${cluster}-${service}${index === undefined ? '' : `-${index}`}`),

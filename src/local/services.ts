@@ -7,6 +7,8 @@ import type { Spec } from '../spec/schema.ts';
 import { toMiB } from '../spec/units.ts';
 import type { ArchiveFile } from './archive.ts';
 import type { ContainerSpec } from './containers.ts';
+import { timeoutChain } from '../contract/timeouts.ts';
+import { cacheEndpoint } from './data-services.ts';
 import { LB_PORT, LB_STATS_PORT, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import type { Secrets } from './secrets.ts';
@@ -29,6 +31,9 @@ export function secretFiles(secrets: Secrets, names: ReadonlyArray<keyof Secrets
 /** The contract environment for a runtime container in a mode (secrets as _FILE paths). */
 export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> {
   const n = clusterNames(spec.name);
+  const cache = cacheEndpoint(spec);
+  // HAProxy in front, no edge: the chain's no-CloudFront values (src/contract/timeouts.ts).
+  const chain = timeoutChain();
   const env: Record<string, string> = {
     MOODLE_WWWROOT: spec.site.url,
     MOODLE_SSLPROXY: 'false',
@@ -39,10 +44,15 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
     MOODLE_DB_PASSWORD_FILE: `${SECRETS}/db-password`,
     MOODLE_REDIS_HOST: n.redisPrimary,
     MOODLE_REDIS_PASSWORD_FILE: `${SECRETS}/redis-password`,
+    // The caches' own server (same password): cache pressure never evicts a session.
+    MOODLE_CACHE_REDIS_HOST: cache.host,
+    MOODLE_CACHE_REDIS_PORT: String(cache.port),
     MOODLE_PHP_MEMORY_LIMIT: `${toMiB(spec.web.phpMemory)}M`,
+    MOODLE_SESSION_LOCK_WAIT: String(chain.sessionLockWait),
   };
   if (spec.configBundle) env.MOODLE_CONFIG_BUNDLE = RUNTIME_IMAGE.configBundleDir;
   if (mode === 'web') {
+    env.MOODLE_KEEPALIVE_TIMEOUT = String(chain.webKeepalive);
     env.MOODLE_FPM_WORKERS = String(spec.web.fpmWorkers);
     env.MOODLE_MAX_UPLOAD = `${toMiB(spec.web.maxUpload)}M`;
   }

@@ -3,6 +3,7 @@
 // sections of the spec (scaling, web) are checked when a deployment is planned (src/aws/config.ts).
 import { z } from 'zod';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX } from '../contract/timeouts.ts';
 import { parseCidr } from './cidr.ts';
 import { durationSchema, rateLimitSchema } from './units.ts';
 
@@ -19,7 +20,7 @@ const acmArn = z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certifica
 const computeSchema = z.object({
   /** ec2: an Auto Scaling group capacity provider; fargate: serverless tasks. @default "ec2" */
   type: z.enum(['ec2', 'fargate']).default('ec2'),
-  /** EC2 instance type of the capacity provider (ec2 only). @default "c6i.large" (production), "t3.medium" (small) */
+  /** EC2 instance type of the capacity provider (ec2 only; x86_64). @default "m6i.large" (production: two 2 GiB web tasks each), "t3.medium" (small) */
   instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as "c6i.large"').optional(),
   /** CPU of one web, cron or migrate task in CPU units (1024 = one vCPU). @default 512 */
   taskCpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(512),
@@ -82,6 +83,18 @@ const edgeSchema = z.object({
   campusRateLimit: rateLimitSchema.optional(),
   /** CloudFront price class. @default "100" */
   priceClass: z.enum(['100', '200', 'all']).default('100'),
+  /**
+   * How long CloudFront waits for the load balancer's answer (origin response timeout); the rest of
+   * the timeout chain follows from it (src/contract/timeouts.ts). Above 60s needs a CloudFront quota
+   * increase. @default "60s"
+   */
+  originReadTimeout: durationSchema.prefault('60s'),
+  /**
+   * How CloudFront reaches the load balancer: vpc (a CloudFront VPC origin; the ALB is internal, in
+   * the private subnets) or public (an internet-facing ALB that accepts only CloudFront's addresses
+   * and its secret header). @default "vpc"
+   */
+  origin: z.enum(['vpc', 'public']).default('vpc'),
 }).strict();
 
 const pipelineSchema = z.object({
@@ -170,6 +183,10 @@ export const awsSchema = z
       issue(['edgeCertificateArn'], 'CloudFront needs a certificate in us-east-1: set aws.edgeCertificateArn, or aws.hostedZone to have one DNS-validated, or aws.edge.enabled: false');
     }
     if (!a.edge.enabled && a.edgeCertificateArn) issue(['edgeCertificateArn'], 'is only used by CloudFront: remove it or set aws.edge.enabled: true');
+    const read = a.edge.originReadTimeout.seconds;
+    if (!Number.isInteger(read) || read < 1 || read > CLOUDFRONT_ORIGIN_READ_MAX) {
+      issue(['edge', 'originReadTimeout'], `must be a whole number of seconds from "1s" to "${CLOUDFRONT_ORIGIN_READ_MAX}s" (CloudFront's limit; above ${CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX}s only after a quota increase), e.g. "60s"`);
+    }
     // WAF rate limits and campus ranges.
     const seen = new Map<string, number>();
     a.edge.campusRanges.forEach((text, i) => {
@@ -247,7 +264,7 @@ export const awsSchema = z
     return {
       ...a,
       azs,
-      compute: { ...a.compute, instanceType: a.compute.instanceType ?? (prod ? 'c6i.large' : 't3.medium') },
+      compute: { ...a.compute, instanceType: a.compute.instanceType ?? (prod ? 'm6i.large' : 't3.medium') },
       database: {
         ...a.database,
         engine,

@@ -5,6 +5,7 @@ import { autoscalerSchema } from './autoscaler.ts';
 import { awsSchema } from './aws.ts';
 import { scalingSchema } from './scaling.ts';
 import { sizeSchema } from './units.ts';
+import { webMemoryProblem } from './web-memory.ts';
 
 export const PROFILES = ['dev', 'ha'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -69,10 +70,10 @@ export const specSchema = z
         nodes: z.number().int().min(1).max(50).optional(),
         /** PHP-FPM workers per web node. @default 8 */
         fpmWorkers: z.number().int().min(1).max(256).default(8),
-        /** Memory limit of one web container. @default "1Gi" */
-        memory: sizeSchema.prefault('1Gi'),
-        /** PHP memory_limit. @default "256Mi" */
-        phpMemory: sizeSchema.prefault('256Mi'),
+        /** Memory limit of one web container: at least fpmWorkers × phpMemory + OPcache + nginx (checked). @default "2Gi" */
+        memory: sizeSchema.prefault('2Gi'),
+        /** PHP memory_limit of one request. @default "192Mi" */
+        phpMemory: sizeSchema.prefault('192Mi'),
         /** Largest upload. @default "100Mi" */
         maxUpload: sizeSchema.prefault('100Mi'),
       })
@@ -117,6 +118,8 @@ export const specSchema = z
     if (min > s.scaling.max) {
       ctx.addIssue({ code: 'custom', path: ['scaling', 'min'], message: `min (${min}) must not exceed max (${s.scaling.max})` });
     }
+    const memory = webMemoryProblem(s.web);
+    if (memory) ctx.addIssue({ code: 'custom', path: ['web', 'memory'], message: memory });
     const seen = new Set<string>();
     s.plugins.forEach((p, i) => {
       if (seen.has(p.component)) ctx.addIssue({ code: 'custom', path: ['plugins', i, 'component'], message: `${p.component} is listed twice: keep one entry` });

@@ -129,7 +129,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
 
   test('the web tasks on EC2 and on Fargate both serve, with the bundle\'s settings', async () => {
     for (const task of [webEc2, webFargate]) {
-      const r = await task.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php") as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
+      const r = await task.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php", false, stream_context_create(["http" => ["follow_location" => 0]])) as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
       assert.match(r.stdout, new RegExp(`${BUNDLE_HEADER}: first`, 'i'), `${task.name} answers without the bundle's header:\n${r.stdout}${r.stderr}`);
     }
   });
@@ -210,7 +210,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     await twin.putObject(bucket, `${prefix}nginx.conf`, `add_header ${BUNDLE_HEADER} second always;\n`);
     const scaledOut = await twin.runTask('web', 'fargate', { role: 'web-scaled-out' });
     await waitReady(scaledOut);
-    const r = await scaledOut.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php") as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
+    const r = await scaledOut.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php", false, stream_context_create(["http" => ["follow_location" => 0]])) as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
     assert.match(r.stdout, new RegExp(`${BUNDLE_HEADER}: first`, 'i'), `a new task of the running definition loaded other settings:\n${r.stdout}`);
   });
 
@@ -260,9 +260,16 @@ if (!$s) { echo "connect failed: $errstr\\n"; exit(1); }
 $ask = function () use ($s) {
   fwrite($s, "GET /healthz HTTP/1.1\\r\\nHost: twin-alb\\r\\nConnection: keep-alive\\r\\n\\r\\n");
   $status = fgets($s); if ($status === false) return false;
-  $len = 0;
-  while (($line = fgets($s)) !== false && trim($line) !== '') if (stripos($line, 'content-length:') === 0) $len = (int) trim(substr($line, 15));
-  if ($len > 0) fread($s, $len);
+  $len = 0; $chunked = false;
+  while (($line = fgets($s)) !== false && trim($line) !== '') {
+    if (stripos($line, 'content-length:') === 0) $len = (int) trim(substr($line, 15));
+    if (stripos($line, 'transfer-encoding:') === 0 && stripos($line, 'chunked') !== false) $chunked = true;
+  }
+  if ($chunked) {
+    while (($size = fgets($s)) !== false) { $n = hexdec(trim($size)); if ($n > 0) fread($s, $n); fgets($s); if ($n === 0) break; }
+  } else if ($len > 0) {
+    fread($s, $len);
+  }
   return trim($status);
 };
 echo 'first: ', $ask(), "\\n";

@@ -19,8 +19,10 @@ export interface MoodleTasksProps {
   readonly image: ecs.ContainerImage;
   /** CPU units of each task. @default 512 */
   readonly cpu?: number;
-  /** Memory of each task in MiB. @default 1024 */
+  /** Memory of a web task in MiB. @default 2048 */
   readonly memoryMiB?: number;
+  /** Memory of the cron and migrate tasks in MiB (one PHP CLI process each). @default 1024 */
+  readonly oneOffMemoryMiB?: number;
   readonly facts: TaskFacts;
   readonly sharedFiles: ISharedFiles;
   /** Grants the task role whatever reads the config bundle needs. */
@@ -55,7 +57,7 @@ export class MoodleTasks extends Construct {
         compatibility: props.compute === 'fargate' ? ecs.Compatibility.FARGATE : ecs.Compatibility.EC2,
         networkMode: ecs.NetworkMode.AWS_VPC,
         cpu: String(props.cpu ?? 512),
-        memoryMiB: String(props.memoryMiB ?? 1024),
+        memoryMiB: String(mode === 'web' ? props.memoryMiB ?? 2048 : props.oneOffMemoryMiB ?? 1024),
         taskRole: this.taskRole,
         volumes: [props.sharedFiles.volume],
         runtimePlatform: props.compute === 'fargate'

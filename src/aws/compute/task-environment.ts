@@ -13,12 +13,23 @@ export interface TaskFacts {
   readonly dbPort: number;
   readonly dbName: string;
   readonly dbUser: string;
+  /** The sessions' replication group (never evicts). */
   readonly redisHost: string;
   readonly redisPort: number;
-  readonly configBundleUri: string;
+  /** The caches' replication group (LRU). */
+  readonly cacheHost: string;
+  readonly cachePort: number;
+  /** The config bundle: its S3 URI (which names its digest), the digest and the bucket's region. @default - no bundle */
+  readonly configBundle?: { readonly uri: string; readonly digest: string; readonly region: string };
   readonly phpMemoryLimit: string;
   readonly fpmWorkers: number;
   readonly maxUpload: string;
+  /** nginx keepalive_timeout and the session lock wait (src/contract/timeouts.ts). */
+  readonly keepaliveSeconds: number;
+  readonly sessionLockWaitSeconds: number;
+  /** The load balancer's addresses (the VPC's CIDR), and where the viewer's address comes from. */
+  readonly trustedProxies: string;
+  readonly clientIpHeader: 'x-forwarded-for' | 'cloudfront-viewer-address';
   readonly adminUser: string;
   readonly adminEmail: string;
   readonly siteFullName: string;
@@ -26,6 +37,7 @@ export interface TaskFacts {
   readonly secrets: {
     readonly dbPassword: ecs.Secret;
     readonly redisPassword: ecs.Secret;
+    readonly cachePassword: ecs.Secret;
     readonly adminPassword: ecs.Secret;
   };
 }
@@ -35,8 +47,12 @@ export interface ContainerSettings {
   readonly secrets: Record<string, ecs.Secret>;
 }
 
-/** Plain values AWS supplies, by contract name. */
-function plainValues(f: TaskFacts): Record<string, string> {
+/**
+ * Plain values AWS supplies, by contract name: every name of the contract is here (undefined: not
+ * set, so the image's default or "unset" meaning applies), so a name added to the contract fails
+ * the synth until the AWS target decides its value.
+ */
+function plainValues(f: TaskFacts): Record<string, string | undefined> {
   return {
     MOODLE_WWWROOT: f.wwwroot,
     MOODLE_SSLPROXY: 'true',
@@ -45,20 +61,39 @@ function plainValues(f: TaskFacts): Record<string, string> {
     MOODLE_DB_PORT: String(f.dbPort),
     MOODLE_DB_NAME: f.dbName,
     MOODLE_DB_USER: f.dbUser,
-    MOODLE_DB_TLS: 'require',
+    // Aurora's certificate, checked against the RDS CA bundle in the image and the endpoint's name.
+    MOODLE_DB_TLS: 'verify-full',
+    MOODLE_DB_TLS_CA: RUNTIME_IMAGE.trust.database,
+    MOODLE_DB_PREFIX: undefined,
     MOODLE_REDIS_HOST: f.redisHost,
     MOODLE_REDIS_PORT: String(f.redisPort),
     MOODLE_REDIS_TLS: 'true',
+    MOODLE_REDIS_TLS_CA: RUNTIME_IMAGE.trust.cache,
+    MOODLE_REDIS_PREFIX: undefined,
+    MOODLE_CACHE_REDIS_HOST: f.cacheHost,
+    MOODLE_CACHE_REDIS_PORT: String(f.cachePort),
+    MOODLE_CACHE_REDIS_TLS: 'true',
     MOODLE_DATAROOT: RUNTIME_IMAGE.sharedDataDir,
-    MOODLE_CONFIG_BUNDLE: f.configBundleUri,
+    MOODLE_LOCALCACHEDIR: undefined,
+    MOODLE_CONFIG_BUNDLE: f.configBundle?.uri,
+    MOODLE_CONFIG_BUNDLE_REGION: f.configBundle?.region,
+    MOODLE_CONFIG_BUNDLE_SHA256: f.configBundle?.digest,
     MOODLE_PHP_MEMORY_LIMIT: f.phpMemoryLimit,
+    MOODLE_SESSION_LOCK_WAIT: String(f.sessionLockWaitSeconds),
     MOODLE_FPM_WORKERS: String(f.fpmWorkers),
     MOODLE_MAX_UPLOAD: f.maxUpload,
     MOODLE_OPCACHE_VALIDATE: 'false',
+    MOODLE_KEEPALIVE_TIMEOUT: String(f.keepaliveSeconds),
+    MOODLE_TRUSTED_PROXIES: f.trustedProxies,
+    MOODLE_CLIENT_IP_HEADER: f.clientIpHeader,
     MOODLE_ADMIN_USER: f.adminUser,
     MOODLE_ADMIN_EMAIL: f.adminEmail,
     MOODLE_SITE_FULLNAME: f.siteFullName,
     MOODLE_SITE_SHORTNAME: f.siteShortName,
+    MOODLE_MIGRATE_LOCK_TIMEOUT: undefined,
+    // Maintenance stays on after an upgrade until every web task runs the new image (finish step).
+    MOODLE_MIGRATE_MAINTENANCE: 'keep',
+    MOODLE_CRON_KEEPALIVE: undefined,
   };
 }
 
@@ -66,6 +101,7 @@ function secretValues(f: TaskFacts): Record<string, ecs.Secret> {
   return {
     MOODLE_DB_PASSWORD: f.secrets.dbPassword,
     MOODLE_REDIS_PASSWORD: f.secrets.redisPassword,
+    MOODLE_CACHE_REDIS_PASSWORD: f.secrets.cachePassword,
     MOODLE_ADMIN_PASSWORD: f.secrets.adminPassword,
   };
 }
@@ -85,10 +121,12 @@ export function containerSettings(mode: ImageMode, facts: TaskFacts): ContainerS
     if (v.secret) {
       if (secret[v.name]) secrets[v.name] = secret[v.name]!;
       else missing.push(v.name);
+    } else if (!(v.name in plain)) {
+      missing.push(v.name);
     } else {
       const value = plain[v.name] ?? v.default;
-      if (value === undefined) missing.push(v.name);
-      else environment[v.name] = value;
+      if (value !== undefined) environment[v.name] = value;
+      else if (v.required) missing.push(v.name);
     }
   }
   if (missing.length) throw new Error(`the contract declares ${missing.join(', ')} for mode ${mode} but the AWS target has no value: add ${missing.length > 1 ? 'them' : 'it'} to src/aws/compute/task-environment.ts`);

@@ -1,11 +1,16 @@
 // Two buckets: the access-log bucket (ALB, CloudFront and S3 server access logs) and the config
-// bucket the image loads its bundle from at start (MOODLE_CONFIG_BUNDLE=s3://bucket/bundle).
-// Both: encrypted, public access blocked, TLS-only, RETAIN.
+// bucket the image loads its bundle from at start. A bundle is uploaded under a prefix named by its
+// digest (s3://bucket/bundle/<sha256>), and the task definitions name that prefix and digest: a
+// changed bundle is a new task definition (the services roll), a running definition's tasks (a
+// scale-out, a rollback) keep loading the bundle they were defined with, and a task refuses a
+// bundle whose files differ. Older bundles stay (a few KiB each) for rollbacks.
+// Both buckets: encrypted, public access blocked, TLS-only, RETAIN.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { folderDigest } from '../../contract/bundle.ts';
 
 export const BUNDLE_PREFIX = 'bundle';
 
@@ -37,16 +42,25 @@ export class LogBucket extends Construct {
 export interface ConfigBucketProps {
   /** Bucket receiving this bucket's server access logs. */
   readonly accessLogs: s3.IBucket;
-  /** A local folder uploaded as the bundle on every deploy. @default - the bundle is managed outside the stack */
+  /** A local folder uploaded as the bundle. @default - no bundle */
   readonly bundleDirectory?: string;
   /** Empty and delete the bucket with the stack. @default false (RETAIN) */
   readonly deleteWithStack?: boolean;
 }
 
+export interface UploadedBundle {
+  /** MOODLE_CONFIG_BUNDLE: s3://bucket/bundle/<digest>. */
+  readonly uri: string;
+  /** MOODLE_CONFIG_BUNDLE_SHA256. */
+  readonly digest: string;
+  /** The upload: whatever loads the bundle must come after it. */
+  readonly deployment: s3deploy.BucketDeployment;
+}
+
 export class ConfigBucket extends Construct {
   readonly bucket: s3.Bucket;
-  /** The value of MOODLE_CONFIG_BUNDLE. */
-  readonly bundleUri: string;
+  /** The bundle, when the spec has one. */
+  readonly bundle?: UploadedBundle;
 
   constructor(scope: Construct, id: string, props: ConfigBucketProps) {
     super(scope, id);
@@ -61,15 +75,18 @@ export class ConfigBucket extends Construct {
       removalPolicy: props.deleteWithStack ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       autoDeleteObjects: props.deleteWithStack ?? false,
     });
-    this.bundleUri = `s3://${this.bucket.bucketName}/${BUNDLE_PREFIX}`;
     if (props.bundleDirectory) {
-      new s3deploy.BucketDeployment(this, 'Bundle', {
+      const digest = folderDigest(props.bundleDirectory);
+      const deployment = new s3deploy.BucketDeployment(this, 'Bundle', {
         sources: [s3deploy.Source.asset(props.bundleDirectory)],
         destinationBucket: this.bucket,
-        destinationKeyPrefix: `${BUNDLE_PREFIX}/`,
-        prune: true,
+        destinationKeyPrefix: `${BUNDLE_PREFIX}/${digest}/`,
+        // Tasks of the running definitions (scale-out, rollback) still load earlier bundles.
+        prune: false,
+        retainOnDelete: true,
         memoryLimit: 512,
       });
+      this.bundle = { uri: `s3://${this.bucket.bucketName}/${BUNDLE_PREFIX}/${digest}`, digest, deployment };
     }
   }
 

@@ -36,6 +36,10 @@ export interface EdgeDistributionProps {
   readonly logBucket: s3.IBucket;
   /** @default "100" */
   readonly priceClass?: '100' | '200' | 'all';
+  /** How long CloudFront waits for the load balancer's answer (src/contract/timeouts.ts). @default Duration.seconds(60) */
+  readonly originReadTimeout?: Duration;
+  /** How long CloudFront keeps an idle connection to the load balancer; shorter than its idle timeout. @default Duration.seconds(30) */
+  readonly originKeepaliveTimeout?: Duration;
 }
 
 export class EdgeDistribution extends Construct {
@@ -47,8 +51,8 @@ export class EdgeDistribution extends Construct {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       customHeaders: { [ORIGIN_SECRET_HEADER]: props.originSecret },
-      readTimeout: Duration.seconds(60), // backups and restores; the default quota's maximum
-      keepaliveTimeout: Duration.seconds(60),
+      readTimeout: props.originReadTimeout ?? Duration.seconds(60),
+      keepaliveTimeout: props.originKeepaliveTimeout ?? Duration.seconds(30),
     });
     const staticCache = new cloudfront.CachePolicy(this, 'StaticCache', {
       comment: 'Moodle revisioned static files: keyed on path and query, no cookies, origin TTLs',
@@ -91,7 +95,9 @@ export class EdgeDistribution extends Construct {
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER,
+        // All viewer headers and CloudFront's own, among them CloudFront-Viewer-Address: the web
+        // tier takes the viewer's address from it (MOODLE_CLIENT_IP_HEADER).
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_AND_CLOUDFRONT_2022,
         compress: true,
       },
       additionalBehaviors: Object.fromEntries(STATIC_PATHS.map((p) => [p, staticBehavior])),

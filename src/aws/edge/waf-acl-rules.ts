@@ -13,6 +13,7 @@ import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { STATIC_PATHS } from './distribution.ts';
 import { MANAGED_RULE_GROUPS, SCOPES, countedRules, type ScopeName } from './waf-scopes.ts';
 import { allOf, anyOf, fromIpSet, hasLabel, not, pathPattern, uriPath, type Rule, type Statement } from './waf-statements.ts';
+import { RATE_LIMIT_RULE_NAME } from '../waf-rule-names.ts';
 
 /**
  * Names of the rate-based rules. Stable: the exam-window schedule applier finds them by name in
@@ -20,7 +21,7 @@ import { allOf, anyOf, fromIpSet, hasLabel, not, pathPattern, uriPath, type Rule
  */
 export const RATE_LIMIT_RULES = {
   /** Every client IP, static files not counted, campus ranges exempt. */
-  perIp: 'RateLimitPerIp',
+  perIp: RATE_LIMIT_RULE_NAME,
   /** Each campus egress address (only when aws.edge.campusRanges is set). */
   campus: 'RateLimitCampus',
 } as const;

@@ -21,6 +21,8 @@ export interface LoadBalancerProps {
   readonly accessLogs: s3.IBucket;
   /** Time a deregistering task keeps its in-flight requests. @default Duration.seconds(30) */
   readonly deregistrationDelay?: Duration;
+  /** Idle timeout of client and target connections; shorter than the web containers' keep-alive (src/contract/timeouts.ts). @default Duration.seconds(60) */
+  readonly idleTimeout?: Duration;
   /**
    * Only CloudFront may reach the load balancer: its managed prefix list id, and the secret value
    * of the ORIGIN_SECRET_HEADER. @default - open to the internet (no CloudFront in front)
@@ -61,7 +63,7 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
       ipAddressType: props.cloudFront ? elbv2.IpAddressType.IPV4 : elbv2.IpAddressType.DUAL_STACK,
       securityGroup: this.securityGroup,
       dropInvalidHeaderFields: true,
-      idleTimeout: Duration.seconds(120),
+      idleTimeout: props.idleTimeout ?? Duration.seconds(60),
       deletionProtection: props.deletionProtection ?? false,
     });
     this.connections = this.alb.connections;

@@ -32,7 +32,11 @@ for (const [config, template] of Object.entries(configs)) {
         const env: string[] = c.Environment.map((e: { Name: string }) => e.Name).sort();
         const secrets: string[] = c.Secrets.map((s: { Name: string }) => s.Name).sort();
         const contract = varsForMode(mode);
-        assert.deepEqual(env, contract.filter((v) => !v.secret).map((v) => v.name).sort());
+        // Every variable with a value or a default is given; only optional ones without either (a
+        // config bundle the spec does not have) may be left out.
+        const given = new Set(env);
+        for (const v of contract) if (!v.secret && (v.required || v.default !== undefined)) assert.ok(given.has(v.name), `${v.name} is not given`);
+        for (const n of env) assert.ok(contract.some((v) => v.name === n && !v.secret), `${n} is not a plain variable of the contract for ${mode}`);
         assert.deepEqual(secrets, contract.filter((v) => v.secret).map((v) => v.name).sort());
         const accepted = new Set(acceptedNames(mode));
         for (const n of [...env, ...secrets]) assert.ok(accepted.has(n), `${n} is not accepted in mode ${mode}`);
@@ -42,24 +46,30 @@ for (const [config, template] of Object.entries(configs)) {
         const env = Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, plain(e.Value)]));
         assert.deepEqual(checkEnvironment(mode, env, c.Secrets.map((s: { Name: string }) => s.Name)), []);
       });
-      test(`${mode}: AWS values: Aurora over TLS, Redis over TLS, https wwwroot behind a TLS proxy`, () => {
+      test(`${mode}: AWS values: Aurora and both Redis over verified TLS, https wwwroot behind a TLS proxy`, () => {
         const env = Object.fromEntries(container().Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
         assert.equal(env.MOODLE_DB_TYPE, 'auroramysql');
-        assert.equal(env.MOODLE_DB_TLS, 'require');
+        assert.equal(env.MOODLE_DB_TLS, 'verify-full');
+        assert.equal(env.MOODLE_DB_TLS_CA, '/etc/moodle-ha/tls/rds-ca.pem');
         assert.equal(env.MOODLE_REDIS_TLS, 'true');
+        assert.equal(env.MOODLE_REDIS_TLS_CA, '/etc/moodle-ha/tls/amazon-trust-ca.pem');
+        assert.equal(env.MOODLE_CACHE_REDIS_TLS, 'true');
+        assert.match(JSON.stringify(env.MOODLE_CACHE_REDIS_HOST), /CacheStoreReplicationGroup.*PrimaryEndPoint\.Address/);
+        if (mode === 'migrate') assert.equal(env.MOODLE_MIGRATE_MAINTENANCE, 'keep');
         assert.equal(env.MOODLE_SSLPROXY, 'true');
         assert.equal(env.MOODLE_WWWROOT, 'https://moodle.example.edu');
         assert.equal(env.MOODLE_DB_PORT, '3307');
         assert.equal(env.MOODLE_REDIS_PORT, '6380');
         assert.match(JSON.stringify(env.MOODLE_DB_HOST), /DatabaseCluster.*Endpoint\.Address/);
         assert.match(JSON.stringify(env.MOODLE_REDIS_HOST), /CacheReplicationGroup.*PrimaryEndPoint\.Address/);
-        assert.match(JSON.stringify(env.MOODLE_CONFIG_BUNDLE), /s3:\/\/.*ConfigBucket.*\/bundle/);
+        assert.equal(env.MOODLE_CONFIG_BUNDLE, undefined, 'no bundle in the spec: no bundle variable');
       });
       test(`${mode}: secrets come from Secrets Manager; no plain value references one`, () => {
         const c = container();
         const from = Object.fromEntries(c.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, JSON.stringify(s.ValueFrom)]));
         assert.match(from.MOODLE_DB_PASSWORD!, /DatabaseClusterSecret.*:password::/);
         assert.match(from.MOODLE_REDIS_PASSWORD!, /CacheAuthToken/);
+        assert.match(from.MOODLE_CACHE_REDIS_PASSWORD!, /CacheStoreAuthToken/);
         if (mode === 'migrate') assert.match(from.MOODLE_ADMIN_PASSWORD!, /AdminPassword/);
         assert.doesNotMatch(JSON.stringify(c.Environment), /secretsmanager|SecretString|AuthToken|AdminPassword/);
       });
@@ -70,16 +80,18 @@ for (const [config, template] of Object.entries(configs)) {
 describe('containerSettings refuses what the contract forbids', () => {
   const facts = {
     wwwroot: 'https://x.example.edu', dbHost: 'db', dbPort: 3307, dbName: 'moodle', dbUser: 'moodle', redisHost: 'r', redisPort: 6380,
-    configBundleUri: 's3://b/bundle', phpMemoryLimit: '256M', fpmWorkers: 8, maxUpload: '100M', adminUser: 'admin', adminEmail: 'a@example.edu',
+    cacheHost: 'c', cachePort: 6380, configBundle: { uri: 's3://b/bundle/abc', digest: 'abc', region: 'eu-west-1' },
+    phpMemoryLimit: '256M', fpmWorkers: 8, maxUpload: '100M', keepaliveSeconds: 75, sessionLockWaitSeconds: 50,
+    trustedProxies: '10.60.0.0/16', clientIpHeader: 'cloudfront-viewer-address', adminUser: 'admin', adminEmail: 'a@example.edu',
     siteFullName: 'M', siteShortName: 'm',
-  };
-  const fake = {} as never;
+  } as const;
+  const secrets = { dbPassword: {} as never, redisPassword: {} as never, cachePassword: {} as never, adminPassword: {} as never };
   test('a missing secret is a synth error naming it', () => {
-    assert.throws(() => containerSettings('web', { ...facts, secrets: { dbPassword: fake, redisPassword: undefined as never, adminPassword: fake } } as TaskFacts),
+    assert.throws(() => containerSettings('web', { ...facts, secrets: { ...secrets, redisPassword: undefined as never } } as TaskFacts),
       /declares MOODLE_REDIS_PASSWORD for mode web but the AWS target has no value/);
   });
   test('variables AWS has no opinion on get the contract default, not nothing', () => {
-    const { environment } = containerSettings('cron', { ...facts, secrets: { dbPassword: fake, redisPassword: fake, adminPassword: fake } } as TaskFacts);
+    const { environment } = containerSettings('cron', { ...facts, secrets } as TaskFacts);
     for (const name of ['MOODLE_DB_PREFIX', 'MOODLE_REDIS_PREFIX', 'MOODLE_LOCALCACHEDIR', 'MOODLE_CRON_KEEPALIVE']) {
       const declared = ENV_CONTRACT.find((v) => v.name === name);
       assert.ok(declared?.default, `${name} has a default in the contract`);

@@ -29,7 +29,7 @@ export const PRODUCTION = {
   name: 'campus',
   profile: 'ha',
   site: { fullName: 'Campus Moodle', shortName: 'campus', adminEmail: 'ops@example.edu' },
-  web: { fpmWorkers: 10 },
+  web: { fpmWorkers: 10, memory: '3Gi' },
   scaling: {
     min: 2,
     max: 6,

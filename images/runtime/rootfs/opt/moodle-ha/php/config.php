@@ -22,6 +22,8 @@ $CFG->dboptions = [
     'dbcollation' => 'utf8mb4_unicode_ci',
     'connecttimeout' => 5,
 ];
+// verify-full: the server's certificate must chain to MOODLE_DB_TLS_CA (openssl.cafile, set at
+// start) and name MOODLE_DB_HOST.
 if ($mh['dbtls'] !== 'off') {
     $CFG->dboptions['ssl'] = $mh['dbtls'];
 }
@@ -29,6 +31,10 @@ if ($mh['dbtls'] !== 'off') {
 $CFG->wwwroot = $mh['wwwroot'];
 $CFG->sslproxy = $mh['sslproxy'];
 $CFG->admin = 'admin';
+// The client's address is REMOTE_ADDR, which nginx sets from the trusted load balancer's
+// X-Forwarded-For or CloudFront-Viewer-Address; never headers a browser can send
+// (GETREMOTEADDR_SKIP_HTTP_X_FORWARDED_FOR | GETREMOTEADDR_SKIP_HTTP_CLIENT_IP).
+$CFG->getremoteaddrconf = 3;
 $CFG->directorypermissions = 02770;
 
 // Shared by every node (the shared mount).
@@ -50,7 +56,7 @@ $CFG->session_redis_port = $mh['redisport'];
 $CFG->session_redis_database = 0;
 $CFG->session_redis_prefix = mh_session_prefix($mh);
 // Lock timings and why: session.php.
-$CFG->session_redis_acquire_lock_timeout = MH_SESSION_ACQUIRE_TIMEOUT_S;
+$CFG->session_redis_acquire_lock_timeout = $mh['sessionlockwait'];
 $CFG->session_redis_acquire_lock_retry = MH_SESSION_ACQUIRE_RETRY_MS;
 $CFG->session_redis_lock_expire = MH_SESSION_LOCK_EXPIRE_S;
 $CFG->session_redis_serializer_use_igbinary = true;
@@ -59,7 +65,8 @@ if ($mh['redispass'] !== '') {
     $CFG->session_redis_auth = $mh['redispass'];
 }
 if ($mh['redistls']) {
-    $CFG->session_redis_encrypt = ['verify_peer' => true, 'verify_peer_name' => true];
+    // The server's certificate must chain to MOODLE_REDIS_TLS_CA and name the endpoint.
+    $CFG->session_redis_encrypt = mh_redis_tls($mh);
 }
 
 // Production settings.

@@ -65,8 +65,13 @@ function mh_settings(): array {
     if (!in_array($dbtype, ['mariadb', 'mysqli', 'auroramysql'], true)) {
         mh_fail("MOODLE_DB_TYPE must be mariadb, mysqli or auroramysql, got '$dbtype'");
     }
+    $lockwait = mh_env('MOODLE_SESSION_LOCK_WAIT', '120');
+    if (!ctype_digit($lockwait) || (int) $lockwait < 1) {
+        mh_fail("MOODLE_SESSION_LOCK_WAIT must be a whole number of seconds, got '$lockwait'");
+    }
     return [
         'wwwroot' => rtrim(mh_env('MOODLE_WWWROOT'), '/'),
+        'sessionlockwait' => (int) $lockwait,
         'sslproxy' => mh_bool('MOODLE_SSLPROXY', false),
         'dbtype' => $dbtype,
         'dbhost' => mh_env('MOODLE_DB_HOST'),
@@ -81,17 +86,62 @@ function mh_settings(): array {
     ] + mh_redis_settings();
 }
 
-/** The Redis part alone (the session janitor needs nothing else). */
+/** The Redis part alone (the session janitor needs nothing else): sessions, and the caches' server. */
 function mh_redis_settings(): array {
     $prefix = mh_env('MOODLE_REDIS_PREFIX', 'mdl');
     if (strlen($prefix) > 5) {
         mh_fail("MOODLE_REDIS_PREFIX must be at most 5 characters, got '$prefix'");
     }
-    return [
+    $session = [
         'redishost' => mh_env('MOODLE_REDIS_HOST'),
         'redisport' => (int) mh_env('MOODLE_REDIS_PORT', '6379'),
         'redispass' => mh_secret('MOODLE_REDIS_PASSWORD', false),
         'redistls' => mh_bool('MOODLE_REDIS_TLS', false),
         'redisprefix' => $prefix,
+        'redisca' => mh_env('MOODLE_REDIS_TLS_CA', '/etc/moodle-ha/tls/amazon-trust-ca.pem'),
     ];
+    // The MUC caches may live on their own server (allkeys-lru), so cache pressure never evicts a session.
+    $cachetls = mh_env('MOODLE_CACHE_REDIS_TLS', '');
+    if ($cachetls !== '' && $cachetls !== 'true' && $cachetls !== 'false') {
+        mh_fail("MOODLE_CACHE_REDIS_TLS must be true or false, got '$cachetls'");
+    }
+    $cacheport = mh_env('MOODLE_CACHE_REDIS_PORT', '');
+    $cachepass = mh_secret('MOODLE_CACHE_REDIS_PASSWORD', false);
+    return $session + [
+        'cachehost' => mh_env('MOODLE_CACHE_REDIS_HOST', '') ?: $session['redishost'],
+        'cacheport' => $cacheport === '' ? $session['redisport'] : (int) $cacheport,
+        'cachepass' => $cachepass === '' ? $session['redispass'] : $cachepass,
+        'cachetls' => $cachetls === '' ? $session['redistls'] : $cachetls === 'true',
+    ];
+}
+
+/** TLS options for a Redis connection: the server's certificate must chain to MOODLE_REDIS_TLS_CA and name the host. */
+function mh_redis_tls(array $mh): array {
+    return ['cafile' => $mh['redisca'], 'verify_peer' => true, 'verify_peer_name' => true];
+}
+
+/**
+ * A connected, authenticated Redis: the sessions' server ('session') or the caches' ('cache'),
+ * with the same TLS verification Moodle's session handler and cache store use.
+ */
+function mh_redis_connect(array $mh, string $which, float $timeout, float $readtimeout): Redis {
+    $p = $which === 'cache' ? 'cache' : 'redis';
+    $tls = $mh[$p . 'tls'];
+    $r = new Redis();
+    $host = $tls ? 'tls://' . $mh[$p . 'host'] : $mh[$p . 'host'];
+    if (!$r->connect($host, $mh[$p . 'port'], $timeout, null, 0, $readtimeout, $tls ? ['stream' => mh_redis_tls($mh)] : [])) {
+        throw new RedisException("cannot connect to {$mh[$p . 'host']}:{$mh[$p . 'port']}");
+    }
+    if ($mh[$p . 'pass'] !== '') {
+        $r->auth($mh[$p . 'pass']);
+    }
+    return $r;
+}
+
+/** mysqli connect flags for the database's TLS mode (the CA comes from openssl.cafile, set at start). */
+function mh_db_flags(array $mh): int {
+    if ($mh['dbtls'] === 'off') {
+        return 0;
+    }
+    return MYSQLI_CLIENT_SSL | ($mh['dbtls'] === 'verify-full' ? MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT : MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT);
 }

@@ -2,7 +2,16 @@
 // migrate: the one place a cluster's database is installed or upgraded. Holds a database lock
 // (GET_LOCK) for the whole run, so two migrates never race: the second waits, then finds nothing
 // to do. Installs on an empty database; upgrades when one is pending (maintenance mode on,
-// upgrade, caches purged, maintenance off); configures MUC; records the code version. Idempotent.
+// upgrade, caches purged); configures MUC; records the code version. Idempotent.
+//
+// Maintenance mode after an upgrade (MOODLE_MIGRATE_MAINTENANCE): `release` turns it off at once
+// (the local cluster replaces its web nodes first); `keep` leaves it on, so no request is served
+// by code that does not match the new schema while the web tier rolls, until `migrate finish`
+// (on AWS, a task the deploy runs once the web service runs the new image) turns it off. Only
+// maintenance that a migrate turned on is ever turned off (a marker in dataroot says so).
+//
+//   migrate           install or upgrade, configure
+//   migrate finish    turn maintenance off, if a migrate left it on and the code matches the database
 require_once('/opt/moodle-ha/php/env.php');
 
 const CODE = '/var/www/moodle';
@@ -24,6 +33,19 @@ if (!is_dir($mh['dataroot']) && !@mkdir($mh['dataroot'], 02770, true) && !is_dir
     exit(73);
 }
 $lockTimeout = (int) mh_env('MOODLE_MIGRATE_LOCK_TIMEOUT', '1800');
+$keepMaintenance = mh_env('MOODLE_MIGRATE_MAINTENANCE', 'release');
+if ($keepMaintenance !== 'release' && $keepMaintenance !== 'keep') {
+    say("MOODLE_MIGRATE_MAINTENANCE must be release or keep, got '$keepMaintenance'");
+    exit(64);
+}
+$keepMaintenance = $keepMaintenance === 'keep';
+$finish = ($argv[1] ?? '') === 'finish';
+if (isset($argv[1]) && !$finish) {
+    say("unknown argument '{$argv[1]}': use no argument (install or upgrade) or 'finish'");
+    exit(64);
+}
+$marker = $mh['dataroot'] . '/moodle-ha/maintenance-by-migrate';
+$climaintenance = $mh['dataroot'] . '/climaintenance.html';
 
 // 1. Reach the database (it may still be starting).
 mysqli_report(MYSQLI_REPORT_OFF);
@@ -31,7 +53,7 @@ $deadline = microtime(true) + 120;
 do {
     $db = mysqli_init();
     $db->options(MYSQLI_OPT_CONNECT_TIMEOUT, 3);
-    $ok = @$db->real_connect($mh['dbhost'], $mh['dbuser'], $mh['dbpass'], $mh['dbname'], $mh['dbport'], null, $mh['dbtls'] === 'off' ? 0 : MYSQLI_CLIENT_SSL);
+    $ok = @$db->real_connect($mh['dbhost'], $mh['dbuser'], $mh['dbpass'], $mh['dbname'], $mh['dbport'], null, mh_db_flags($mh));
     if (!$ok) {
         $err = mysqli_connect_error();
         if (microtime(true) > $deadline) {
@@ -66,6 +88,31 @@ $installed = $res !== false && $res->num_rows === 1;
 $code = json_decode(file_get_contents('/opt/moodle-ha/code-version.json'), true);
 $action = 'none';
 
+if ($finish) {
+    $rows = [];
+    $res = $installed ? $db->query("SELECT name, value FROM `$table` WHERE name IN ('version', 'moodleha_codehash')") : false;
+    while ($res && ($row = $res->fetch_assoc())) {
+        $rows[$row['name']] = $row['value'];
+    }
+    if (($rows['moodleha_codehash'] ?? '') !== $code['codehash'] || (float) ($rows['version'] ?? -1) !== (float) $code['version']) {
+        say("the database does not match this image's code (Moodle {$code['release']}): run migrate with this image first; maintenance mode left as it is");
+        exit(70);
+    }
+    if (!is_file($marker)) {
+        say('no upgrade left maintenance mode on: nothing to do');
+        say('MIGRATE-RESULT unchanged');
+    } else {
+        if (php_cli('admin/cli/maintenance.php', ['--disable']) !== 0) {
+            say('could not turn maintenance mode off; run migrate finish again');
+            exit(70);
+        }
+        @unlink($marker);
+        say("MIGRATE-RESULT finished; maintenance mode off: the site serves Moodle {$code['release']}");
+    }
+    $db->query("SELECT RELEASE_LOCK('$lockName')");
+    exit(0);
+}
+
 if (!$installed) {
     say("empty database: installing Moodle {$code['release']} (about a minute)");
     $rc = php_cli('admin/cli/install_database.php', [
@@ -85,7 +132,13 @@ if (!$installed) {
 } else {
     $rc = php_cli('admin/cli/upgrade.php', ['--is-pending']);
     if ($rc === 2) {
+        // Maintenance an administrator turned on stays theirs: only ours is ever turned off.
+        $ours = is_file($marker) || !is_file($climaintenance);
         say("upgrade pending: maintenance mode on, upgrading to {$code['release']}");
+        if ($ours) {
+            @mkdir(dirname($marker), 02770, true);
+            file_put_contents($marker, date('c') . " upgrade to {$code['release']}\n");
+        }
         if (php_cli('admin/cli/maintenance.php', ['--enable']) !== 0) {
             say('could not enable maintenance mode; not upgrading');
             exit(70);
@@ -96,9 +149,16 @@ if (!$installed) {
             exit(70);
         }
         php_cli('admin/cli/purge_caches.php');
-        php_cli('admin/cli/maintenance.php', ['--disable']);
         $action = 'upgraded';
-        say('MIGRATE-RESULT upgraded; maintenance mode off');
+        if (!$ours) {
+            say('MIGRATE-RESULT upgraded; maintenance mode was on before the upgrade and stays on');
+        } else if ($keepMaintenance) {
+            say('MIGRATE-RESULT upgraded; maintenance mode stays on until "migrate finish", once every web node runs the new code');
+        } else {
+            php_cli('admin/cli/maintenance.php', ['--disable']);
+            @unlink($marker);
+            say('MIGRATE-RESULT upgraded; maintenance mode off');
+        }
     } else if ($rc === 0) {
         say('database matches the code: no install or upgrade needed');
         say('MIGRATE-RESULT unchanged');

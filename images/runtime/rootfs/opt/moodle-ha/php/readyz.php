@@ -10,13 +10,12 @@ $checks = [];
 $mh = mh_settings();
 $code = json_decode((string) @file_get_contents('/opt/moodle-ha/code-version.json'), true) ?: [];
 
-// Database, and the version it holds against the code's.
+// Database, and the version it holds against the code's (with Moodle's own TLS verification).
 mysqli_report(MYSQLI_REPORT_OFF);
 $db = mysqli_init();
 $db->options(MYSQLI_OPT_CONNECT_TIMEOUT, 2);
 $db->options(MYSQLI_OPT_READ_TIMEOUT, 3);
-$flags = $mh['dbtls'] === 'off' ? 0 : MYSQLI_CLIENT_SSL;
-if (@$db->real_connect($mh['dbhost'], $mh['dbuser'], $mh['dbpass'], $mh['dbname'], $mh['dbport'], null, $flags)) {
+if (@$db->real_connect($mh['dbhost'], $mh['dbuser'], $mh['dbpass'], $mh['dbname'], $mh['dbport'], null, mh_db_flags($mh))) {
     $table = $db->real_escape_string($mh['prefix'] . 'config');
     $res = @$db->query("SELECT name, value FROM `$table` WHERE name IN ('version', 'moodleha_codehash')");
     if ($res === false) {
@@ -42,21 +41,20 @@ if (@$db->real_connect($mh['dbhost'], $mh['dbuser'], $mh['dbpass'], $mh['dbname'
     $checks['database'] = 'unreachable: ' . mysqli_connect_error();
 }
 
-// Redis.
-try {
-    $redis = new Redis();
-    $host = $mh['redistls'] ? 'tls://' . $mh['redishost'] : $mh['redishost'];
-    if (!@$redis->connect($host, $mh['redisport'], 2.0, null, 0, 2.0)) {
-        throw new RedisException('connect failed');
+// Redis: the sessions' server, and the caches' when it is another one.
+$servers = ['redis' => 'session'];
+if ($mh['cachehost'] !== $mh['redishost'] || $mh['cacheport'] !== $mh['redisport']) {
+    $servers['cache'] = 'cache';
+}
+foreach ($servers as $check => $which) {
+    try {
+        $redis = mh_redis_connect($mh, $which, 2.0, 2.0);
+        $pong = $redis->ping();
+        $checks[$check] = ($pong === true || $pong === '+PONG' || $pong === 'PONG') ? 'ok' : 'unexpected reply';
+        $redis->close();
+    } catch (Throwable $e) {
+        $checks[$check] = 'unreachable: ' . $e->getMessage();
     }
-    if ($mh['redispass'] !== '') {
-        $redis->auth($mh['redispass']);
-    }
-    $pong = $redis->ping();
-    $checks['redis'] = ($pong === true || $pong === '+PONG' || $pong === 'PONG') ? 'ok' : 'unexpected reply';
-    $redis->close();
-} catch (Throwable $e) {
-    $checks['redis'] = 'unreachable: ' . $e->getMessage();
 }
 
 // Shared dataroot writable.

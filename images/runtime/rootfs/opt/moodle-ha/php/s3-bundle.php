@@ -11,7 +11,13 @@ if (!preg_match('#^s3://([a-z0-9.-]{3,63})/?(.*)$#', (string) $uri, $m) || !$dir
     exit(64);
 }
 [$bucket, $prefix] = [$m[1], rtrim($m[2], '/')];
-$region = getenv('AWS_REGION') ?: getenv('AWS_DEFAULT_REGION') ?: 'us-east-1';
+// The bucket's region is given, never guessed: the ECS agent on EC2 need not set AWS_REGION, and a
+// request to another region's endpoint fails (or worse, reaches another bucket of that name).
+$region = getenv('MOODLE_CONFIG_BUNDLE_REGION') ?: getenv('AWS_REGION') ?: getenv('AWS_DEFAULT_REGION');
+if (!$region || !preg_match('/^[a-z]{2}(-gov)?-[a-z]+-\d$/', $region)) {
+    fwrite(STDERR, "config bundle: no AWS region for $uri: set MOODLE_CONFIG_BUNDLE_REGION to the bucket's region (e.g. eu-west-1)" . ($region ? ", got '$region'" : '') . "\n");
+    exit(64);
+}
 $creds = mh_aws_credentials();
 $host = "$bucket.s3.$region.amazonaws.com";
 

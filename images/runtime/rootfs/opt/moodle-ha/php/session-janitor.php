@@ -30,14 +30,7 @@ function janitor_log(string $line): void {
 }
 
 function janitor_connect(array $mh): Redis {
-    $r = new Redis();
-    $host = $mh['redistls'] ? 'tls://' . $mh['redishost'] : $mh['redishost'];
-    $context = $mh['redistls'] ? ['stream' => ['verify_peer' => true, 'verify_peer_name' => true]] : [];
-    $r->connect($host, $mh['redisport'], 1.0, null, 0, 2.0, $context);
-    if ($mh['redispass'] !== '') {
-        $r->auth($mh['redispass']);
-    }
-    return $r;
+    return mh_redis_connect($mh, 'session', 1.0, 2.0);
 }
 
 /** Every session lock: key => [value, age in ms]. */

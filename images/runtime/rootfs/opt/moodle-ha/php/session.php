@@ -5,14 +5,14 @@
 // "[pid N] host:uri") for the whole request. A request that dies without releasing it (its node
 // was killed, or the Redis primary it talked to failed over and the key had been replicated)
 // leaves the lock behind, and that user's next requests wait for it.
-//  - The lock never outlives the longest request PHP lets run (max_execution_time in php.ini and
-//    nginx's fastcgi_read_timeout are both 300 s), so a legitimate holder keeps it.
-//  - A request gives up waiting after 120 s, well before the load balancer's server timeout
-//    (310 s): the user gets Moodle's "cannot obtain session lock" page, not a gateway timeout.
+// Timeouts: src/contract/timeouts.ts is their one source (a test reads these back).
+//  - The lock outlives the longest request that may hold it (PHP-FPM's request_terminate_timeout,
+//    300 s), so no two requests of one user ever hold it.
+//  - A request gives up waiting after MOODLE_SESSION_LOCK_WAIT seconds, shorter than the edge's
+//    timeout: the user gets Moodle's "cannot obtain session lock" page, not a gateway timeout.
 //  - session-janitor.php (in the cron container) removes orphaned locks within seconds.
 
-const MH_SESSION_LOCK_EXPIRE_S = 300;
-const MH_SESSION_ACQUIRE_TIMEOUT_S = 120;
+const MH_SESSION_LOCK_EXPIRE_S = 330;
 const MH_SESSION_ACQUIRE_RETRY_MS = 100;
 
 /** The Redis key pattern of every session lock, with the session prefix of config.php. */
