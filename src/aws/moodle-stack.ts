@@ -195,7 +195,8 @@ export class MoodleStack extends Stack {
     }
     if (zone) {
       new route53.ARecord(this, 'SiteA', { zone, recordName: plan.domain, target: aliasTarget });
-      new route53.AaaaRecord(this, 'SiteAaaa', { zone, recordName: plan.domain, target: aliasTarget });
+      // CloudFront answers IPv6 viewers; the ALB is IPv4 only, so no AAAA record points at it.
+      if (this.distribution) new route53.AaaaRecord(this, 'SiteAaaa', { zone, recordName: plan.domain, target: aliasTarget });
     }
 
     // Observability.
