@@ -100,7 +100,9 @@ export class MoodleStack extends Stack {
         removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       })
       : undefined;
-    this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', { server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath });
+    this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', {
+      server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath, serverSecurityGroupId: a.sharedFiles.nfsSecurityGroupId,
+    });
     const adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
       description: `Password of the Moodle admin user "${plan.site.adminUser}" (MOODLE_ADMIN_PASSWORD, used by the install)`,
       generateSecretString: { passwordLength: 24, excludeCharacters: `"'\\/@\`$` },
@@ -140,12 +142,14 @@ export class MoodleStack extends Stack {
     taskSecurityGroup.connections.allowInternally(ec2.Port.tcp(RUNTIME_IMAGE.port), 'session-lock janitor (cron) to web tasks: is the lock holder alive');
     this.database.connections.allowDefaultPortFrom(taskSecurityGroup, 'MySQL from the Moodle tasks');
     this.cache.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
-    this.sharedFiles.allowFrom(taskSecurityGroup);
     this.compute = new MoodleCluster(this, 'Compute', {
       vpc, subnets: network.appSubnets, clusterName: plan.name, compute: a.compute.type, instanceType: a.compute.instanceType,
       minInstances: prod ? 2 : 1, maxInstances: plan.web.peakTasks + 2, notifications: topic, ecsExec: a.ecsExec,
     });
     const cluster = this.compute.cluster;
+    // The ECS agent mounts an EFS volume of an awsvpc task in the task's network namespace (its ENI
+    // and group: aws/amazon-ecs-agent#2372); Docker mounts an NFS volume on the container instance.
+    this.sharedFiles.allowFrom(efsFiles ? taskSecurityGroup : this.compute.instanceSecurityGroup!);
     this.tasks = new MoodleTasks(this, 'Tasks', {
       familyPrefix: plan.name, compute: a.compute.type, image: containerImage(this, props.image),
       cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, sharedFiles: this.sharedFiles, logRetention,
@@ -216,6 +220,12 @@ export class MoodleStack extends Stack {
     new CfnOutput(this, 'LoadBalancerDns', { value: lb.alb.loadBalancerDnsName });
     if (this.distribution) new CfnOutput(this, 'CloudFrontDomain', { value: this.distribution.distribution.distributionDomainName });
     new CfnOutput(this, 'ConfigBundle', { value: config.bundleUri, description: 'MOODLE_CONFIG_BUNDLE' });
+    if (!efsFiles && this.compute.instanceSecurityGroup) {
+      new CfnOutput(this, 'NfsClientSecurityGroup', {
+        value: this.compute.instanceSecurityGroup.securityGroupId,
+        description: 'The ECS container instances mount the NFS export: allow TCP 2049 from this group (or from the VPC CIDR 10.60.0.0/16) on the NFS server',
+      });
+    }
     acknowledgeFrameworkResources(this);
   }
 

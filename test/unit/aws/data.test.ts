@@ -151,7 +151,7 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
     name: 'nfs',
     aws: {
       domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false }, azs: 2, availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-      sharedFiles: { type: 'nfs', nfsServer: '10.20.0.5', nfsPath: '/export/moodledata' },
+      sharedFiles: { type: 'nfs', nfsServer: '10.20.0.5', nfsPath: '/export/moodledata', nfsSecurityGroupId: 'sg-0123456789abcdef0' },
       database: { engine: 'serverless', readers: 2, maxCapacity: 32 },
     },
   });
@@ -160,6 +160,16 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
     nfs.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Volumes: [{ Name: 'moodledata', DockerVolumeConfiguration: { Driver: 'local', Scope: 'shared', Autoprovision: true, DriverOpts: { type: 'nfs', device: ':/export/moodledata', o: Match.stringLikeRegexp('^addr=10\\.20\\.0\\.5,nfsvers=4\\.1') } } }],
     });
+  });
+  test("the NFS server's group admits TCP 2049 from the container instances, which mount the Docker volume, not from the tasks", () => {
+    const nfsRules = Object.values(resources(nfs, 'AWS::EC2::SecurityGroupIngress')).filter((r) => r.Properties.GroupId === 'sg-0123456789abcdef0');
+    assert.equal(nfsRules.length, 1);
+    assert.equal(nfsRules[0]!.Properties.FromPort, 2049);
+    assert.equal(nfsRules[0]!.Properties.ToPort, 2049);
+    assert.match(JSON.stringify(nfsRules[0]!.Properties.SourceSecurityGroupId), /^\{"Fn::GetAtt":\["ComputeInstanceSecurityGroup[0-9A-F]{8}","GroupId"\]\}$/);
+  });
+  test("the container instances' security group id is an output, to allow on the server", () => {
+    nfs.hasOutput('NfsClientSecurityGroup', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeInstanceSecurityGroup'), 'GroupId'] } });
   });
   test('Serverless v2 writer and two readers alternate over the named zones', () => {
     nfs.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 32 } });
