@@ -30,6 +30,7 @@ import { Network } from './network/network.ts';
 import { AlarmTopic } from './observability/alarm-topic.ts';
 import { MoodleAlarms } from './observability/alarms.ts';
 import { MoodleDashboard } from './observability/dashboard.ts';
+import { WebDeploymentAlarms } from './observability/deployment-alarms.ts';
 import { MoodleEvents } from './observability/events.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
 import { LoadBalancer } from './loadbalancer/load-balancer.ts';
@@ -182,7 +183,11 @@ export class MoodleStack extends Stack {
     this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup);
     if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
-    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, desiredCount: plan.web.minTasks });
+    const deploymentAlarms = new WebDeploymentAlarms(this, 'DeploymentAlarms', { targetGroup: lb.targetGroup });
+    this.webService = webService(this, 'Web', {
+      ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, desiredCount: plan.web.minTasks,
+      deploymentAlarms: deploymentAlarms.alarms,
+    });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
     this.webService.node.addDependency(this.migrate);
     this.cronService.node.addDependency(this.migrate);
@@ -212,7 +217,8 @@ export class MoodleStack extends Stack {
     new MoodleEvents(this, 'Events', { topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService });
     new MoodleDashboard(this, 'Dashboard', {
       name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
-      database: this.database.cluster, cacheNodes: this.cache.memberClusterIds, fileSystemId: efsFiles?.fileSystem.fileSystemId, alarms: this.alarms.alarms,
+      database: this.database.cluster, cacheNodes: this.cache.memberClusterIds, fileSystemId: efsFiles?.fileSystem.fileSystemId,
+      alarms: [...this.alarms.alarms, ...deploymentAlarms.alarms],
     });
 
     new CfnOutput(this, 'SiteUrl', { value: plan.wwwroot, description: 'MOODLE_WWWROOT' });

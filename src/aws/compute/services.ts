@@ -1,7 +1,9 @@
 // The two long-running ECS services. Web: behind the ALB target group, at least `minTasks` tasks
-// spread over AZs (and instances), rolling with 100% minimum healthy and a circuit breaker that
-// rolls back. Cron: exactly one task; a deploy stops the old one before starting the new one.
+// spread over AZs (and instances), rolling with 100% minimum healthy, a circuit breaker that rolls
+// back, and deployment alarms that roll back too (observability/deployment-alarms.ts). Cron:
+// exactly one task; a deploy stops the old one before starting the new one.
 import { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -22,10 +24,13 @@ export interface WebServiceProps extends MoodleServiceProps {
   readonly targetGroup: elbv2.IApplicationTargetGroup;
   /** Tasks at creation (afterwards, the scaling policies own the count). */
   readonly desiredCount: number;
+  /** Alarms ECS watches during a deployment, rolling back when one goes to ALARM. @default - none */
+  readonly deploymentAlarms?: readonly cloudwatch.IAlarm[];
 }
 
 function service(scope: Construct, id: string, props: MoodleServiceProps, extra: {
   desiredCount: number; minHealthyPercent: number; maxHealthyPercent: number; healthCheckGracePeriod?: Duration;
+  deploymentAlarms?: readonly cloudwatch.IAlarm[];
 }): ecs.BaseService {
   const common = {
     cluster: props.cluster,
@@ -40,6 +45,9 @@ function service(scope: Construct, id: string, props: MoodleServiceProps, extra:
     enableExecuteCommand: props.ecsExec ?? false,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
     healthCheckGracePeriod: extra.healthCheckGracePeriod,
+    deploymentAlarms: extra.deploymentAlarms?.length
+      ? { alarmNames: extra.deploymentAlarms.map((a) => a.alarmName), behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM }
+      : undefined,
   };
   if (props.compute === 'fargate') return new ecs.FargateService(scope, id, { ...common, assignPublicIp: false });
   return new ecs.Ec2Service(scope, id, {
@@ -58,6 +66,7 @@ export function webService(scope: Construct, id: string, props: WebServiceProps)
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
     healthCheckGracePeriod: Duration.seconds(60),
+    deploymentAlarms: props.deploymentAlarms,
   });
   svc.attachToApplicationTargetGroup(props.targetGroup);
   return svc;

@@ -28,9 +28,10 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  test('every alarm notifies the topic on ALARM and on OK', () => {
-    assert.ok(Object.keys(alarms).length >= 14);
-    for (const [id, a] of Object.entries(alarms)) {
+  test('every alarm but the deployment alarms notifies the topic on ALARM and on OK', () => {
+    const paging = Object.entries(alarms).filter(([k]) => !k.startsWith('DeploymentAlarms'));
+    assert.ok(paging.length >= 14);
+    for (const [id, a] of paging) {
       assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }], id);
       assert.deepEqual(a.Properties.OKActions, [{ Ref: topicId }], id);
     }
@@ -75,6 +76,43 @@ describe('alarms', () => {
     const nodes = ['1', '2'].map((i) => JSON.stringify(alarm(`CacheMemory${i}`).Dimensions));
     assert.match(nodes[0]!, /-001/);
     assert.match(nodes[1]!, /-002/);
+  });
+});
+
+describe('deployment alarms of the web service (ECS rolls back on them)', () => {
+  const deployment = (prefix: string) => only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(`DeploymentAlarms${prefix}`))))[1].Properties;
+  test('target 5xx: over 10 % of at least 10 requests a minute, 3 one-minute periods in a row', () => {
+    const a = deployment('Target5xxRate');
+    const expr = a.Metrics.find((m: any) => m.Expression);
+    assert.equal(expr.Expression, 'IF(requests >= 10, 100 * FILL(errors, 0) / requests, 0)');
+    const stat = (id: string) => a.Metrics.find((m: any) => m.Id === id).MetricStat;
+    assert.equal(stat('errors').Metric.MetricName, 'HTTPCode_Target_5XX_Count');
+    assert.equal(stat('requests').Metric.MetricName, 'RequestCount');
+    for (const id of ['errors', 'requests']) {
+      assert.equal(stat(id).Period, 60);
+      assert.equal(stat(id).Stat, 'Sum');
+      assert.ok(stat(id).Metric.Dimensions.some((d: any) => d.Name === 'TargetGroup'), id);
+    }
+    assert.equal(a.Threshold, 10);
+    assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(a.EvaluationPeriods, 3);
+    assert.equal(a.DatapointsToAlarm, 3);
+    assert.equal(a.TreatMissingData, 'notBreaching');
+  });
+  test('unhealthy hosts: a target unhealthy in 2 of 3 one-minute periods', () => {
+    const a = deployment('UnhealthyHosts');
+    assert.equal(a.MetricName, 'UnHealthyHostCount');
+    assert.equal(a.Statistic, 'Maximum');
+    assert.equal(a.Period, 60);
+    assert.equal(a.Threshold, 0);
+    assert.equal(a.EvaluationPeriods, 3);
+    assert.equal(a.DatapointsToAlarm, 2);
+  });
+  test('they page nobody themselves: the rollback is announced by the ECS deployment event', () => {
+    for (const p of ['Target5xxRate', 'UnhealthyHosts']) {
+      assert.equal(deployment(p).AlarmActions, undefined);
+      assert.equal(deployment(p).OKActions, undefined);
+    }
   });
 });
 
