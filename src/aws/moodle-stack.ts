@@ -212,7 +212,7 @@ export class MoodleStack extends Stack {
     this.alarms = new MoodleAlarms(this, 'Monitoring', {
       topic, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, database: this.database.cluster,
       hasReaders: a.database.readers > 0, maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
-      cacheNodes: this.cache.memberClusterIds, fileSystem: efsFiles?.fileSystem,
+      cacheNodes: this.cache.memberClusterIds, fileSystem: efsFiles?.fileSystem, clusterName: plan.name,
     });
     new MoodleEvents(this, 'Events', { topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService });
     new MoodleDashboard(this, 'Dashboard', {

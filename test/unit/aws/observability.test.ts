@@ -3,6 +3,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SECONDS_SINCE_SCHEDULED_TASK } from '../../../src/contract/metrics.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
@@ -52,6 +53,7 @@ describe('alarms', () => {
     ['CacheEvictions1', 'AWS/ElastiCache', 'Evictions'],
     ['CacheEvictions2', 'AWS/ElastiCache', 'Evictions'],
     ['EfsIoLimit', 'AWS/EFS', 'PercentIOLimit'],
+    ['CronStalled', 'moodle-ha', 'SecondsSinceScheduledTask'],
   ];
   for (const [id, namespace, metric] of expected) {
     test(`${id}: ${namespace} ${metric}`, () => {
@@ -71,6 +73,19 @@ describe('alarms', () => {
   });
   test('freeable memory alarms below its threshold', () => {
     assert.equal(alarm('DbFreeableMemory').ComparisonOperator, 'LessThanThreshold');
+  });
+  test("cron: the contract's metric for this cluster, over 10 minutes or missing for 10 minutes", () => {
+    const a = alarm('CronStalled');
+    assert.equal(a.Namespace, METRICS_NAMESPACE);
+    assert.equal(a.MetricName, SECONDS_SINCE_SCHEDULED_TASK.name);
+    assert.deepEqual(a.Dimensions, [{ Name: METRIC_DIMENSIONS.cluster, Value: 'campus' }]);
+    assert.equal(a.Statistic, 'Maximum');
+    assert.equal(a.Period, 60);
+    assert.equal(a.Threshold, 600);
+    assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(a.EvaluationPeriods, 10);
+    assert.equal(a.DatapointsToAlarm, 10);
+    assert.equal(a.TreatMissingData, 'breaching');
   });
   test('cache alarms watch each node of the replication group', () => {
     const nodes = ['1', '2'].map((i) => JSON.stringify(alarm(`CacheMemory${i}`).Dimensions));
