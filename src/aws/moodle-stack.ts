@@ -14,7 +14,7 @@ import type { Construct } from 'constructs';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { MoodleCluster } from './compute/cluster.ts';
 import { containerImage, type ImageSource } from './compute/image.ts';
-import { MigrateRunner } from './compute/migrate-runner.ts';
+import { MIGRATE_STARTED_BY, MigrateRunner } from './compute/migrate-runner.ts';
 import { MoodleTasks } from './compute/moodle-tasks.ts';
 import { cronService, webService } from './compute/services.ts';
 import { addWebScaling } from './compute/web-scaling.ts';
@@ -28,6 +28,7 @@ import { EdgeDistribution } from './edge/distribution.ts';
 import { MoodleWebAcl } from './edge/waf-rules.ts';
 import { Network } from './network/network.ts';
 import { AlarmTopic } from './observability/alarm-topic.ts';
+import { CacheNotifications } from './observability/cache-notifications.ts';
 import { MoodleAlarms } from './observability/alarms.ts';
 import { MoodleDashboard } from './observability/dashboard.ts';
 import { WebDeploymentAlarms } from './observability/deployment-alarms.ts';
@@ -214,7 +215,11 @@ export class MoodleStack extends Stack {
       hasReaders: a.database.readers > 0, maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
       cacheNodes: this.cache.memberClusterIds, fileSystem: efsFiles?.fileSystem, clusterName: plan.name,
     });
-    new MoodleEvents(this, 'Events', { topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService });
+    new MoodleEvents(this, 'Events', {
+      topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService,
+      migrateStartedBy: MIGRATE_STARTED_BY, database: this.database.cluster, backupVaultArn: efsFiles?.backupPlan.backupVault.backupVaultArn,
+    });
+    new CacheNotifications(this, 'CacheEvents', { replicationGroup: this.cache.replicationGroup, email: a.alarmEmail });
     new MoodleDashboard(this, 'Dashboard', {
       name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
       database: this.database.cluster, cacheNodes: this.cache.memberClusterIds, fileSystemId: efsFiles?.fileSystem.fileSystemId,

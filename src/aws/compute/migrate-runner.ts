@@ -16,6 +16,9 @@ import { acknowledge, acknowledgeFinding } from '../nag.ts';
 
 const HANDLER_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrate-handler');
 
+/** startedBy of every migrate task the runner starts (declared once, in the handler). */
+export { MIGRATE_STARTED_BY } from './migrate-handler/index.mjs';
+
 export interface MigrateRunnerProps {
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.TaskDefinition;

@@ -3,11 +3,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MIGRATE_STARTED_BY } from '../../../src/aws/compute/migrate-runner.ts';
 import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SECONDS_SINCE_SCHEDULED_TASK } from '../../../src/contract/metrics.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
-const [topicId] = only(resources(main, 'AWS::SNS::Topic'));
+const [topicId] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::Topic')).filter(([k]) => k.startsWith('AlarmsTopic'))));
 const alarms = resources(main, 'AWS::CloudWatch::Alarm');
 const alarm = (prefix: string) => only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(`Monitoring${prefix}`))))[1].Properties;
 
@@ -143,6 +144,68 @@ describe('events', () => {
       EventPattern: Match.objectLike({ source: ['aws.cloudwatch'], detail: Match.objectLike({ alarmName: [{ prefix: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['TargetTracking-service/'])]) }) }] }) }),
       Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
     });
+  });
+});
+
+describe('failures that arrive as events', () => {
+  const rules = resources(main, 'AWS::Events::Rule');
+  const rule = (prefix: string) => only(Object.fromEntries(Object.entries(rules).filter(([k]) => k.startsWith(`Events${prefix}`))))[1].Properties;
+  test('a migrate task of this cluster that stopped with a non-zero exit, or never started', () => {
+    const r = rule('MigrateFailed');
+    const { clusterArn, ...detail } = r.EventPattern.detail;
+    assert.deepEqual(r.EventPattern.source, ['aws.ecs']);
+    assert.deepEqual(r.EventPattern['detail-type'], ['ECS Task State Change']);
+    assert.deepEqual(detail, {
+      startedBy: [MIGRATE_STARTED_BY], lastStatus: ['STOPPED'],
+      $or: [{ containers: { exitCode: [{ 'anything-but': 0 }] } }, { stopCode: ['TaskFailedToStart'] }],
+    });
+    assert.match(JSON.stringify(clusterArn), /^\[\{"Fn::GetAtt":\["ComputeCluster[0-9A-F]{8}","Arn"\]\}\]$/);
+    assert.equal(MIGRATE_STARTED_BY, 'moodle-ha-migrate');
+    assert.deepEqual(r.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+  });
+  test('Aurora failover and failure events of the cluster and each instance', () => {
+    const r = rule('Database');
+    assert.deepEqual(r.EventPattern.source, ['aws.rds']);
+    assert.deepEqual(r.EventPattern['detail-type'], ['RDS DB Cluster Event', 'RDS DB Instance Event']);
+    assert.deepEqual(r.EventPattern.detail.EventCategories, ['failover', 'failure']);
+    const arns = r.EventPattern.detail.SourceArn.map((a: unknown) => JSON.stringify(a));
+    assert.equal(arns.length, 3);
+    assert.match(arns[0], /:cluster:".*DatabaseCluster/);
+    assert.match(arns[1], /:db:".*DatabaseClusterWriter/);
+    assert.match(arns[2], /:db:".*DatabaseClusterReader1/);
+    assert.deepEqual(r.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+  });
+  test('AWS Backup jobs of the moodledata vault that failed, were aborted or expired', () => {
+    const r = rule('Backups');
+    assert.deepEqual(r.EventPattern.source, ['aws.backup']);
+    assert.deepEqual(r.EventPattern['detail-type'], ['Backup Job State Change']);
+    assert.deepEqual(r.EventPattern.detail.state, ['FAILED', 'ABORTED', 'EXPIRED']);
+    assert.deepEqual(r.EventPattern.detail.backupVaultArn, [{ 'Fn::GetAtt': [only(resources(main, 'AWS::Backup::BackupVault'))[0], 'BackupVaultArn'] }]);
+    assert.deepEqual(r.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+  });
+  test('EventBridge may publish to the topic and use its key', () => {
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish' })]) } });
+  });
+});
+
+describe('ElastiCache events (their own topic: ElastiCache cannot publish to an encrypted one)', () => {
+  const topics = resources(main, 'AWS::SNS::Topic');
+  const [cacheTopicId, cacheTopic] = only(Object.fromEntries(Object.entries(topics).filter(([k]) => k.startsWith('CacheEvents'))));
+  test('the replication group publishes its events to it', () => {
+    main.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NotificationTopicArn: { Ref: cacheTopicId } });
+  });
+  test('unencrypted, TLS-only, and open to publishing by this account with aws:SourceOwner', () => {
+    assert.equal(cacheTopic.Properties.KmsMasterKeyId, undefined);
+    const [, policy] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::TopicPolicy')).filter(([, p]) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: cacheTopicId }]))));
+    const statements = policy.Properties.PolicyDocument.Statement;
+    assert.ok(statements.some((st: any) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false'));
+    const allow = statements.find((st: any) => st.Sid === 'AllowElastiCachePublish');
+    assert.deepEqual(allow.Principal, { AWS: '*' });
+    assert.equal(allow.Action, 'sns:Publish');
+    assert.deepEqual(allow.Condition, { StringEquals: { 'AWS:SourceOwner': { Ref: 'AWS::AccountId' } } });
+  });
+  test('the alarm e-mail is subscribed to it', () => {
+    main.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.edu', TopicArn: { Ref: cacheTopicId } });
   });
 });
 

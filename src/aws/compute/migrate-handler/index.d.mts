@@ -1,4 +1,4 @@
-// Types of the migrate runner's handlers (index.mjs), for tests.
+// Types of the migrate runner's handlers (index.mjs), for tests and for the constant the stack reads.
 export interface MigrateEvent {
   RequestType: 'Create' | 'Update' | 'Delete';
   PhysicalResourceId?: string;
@@ -10,6 +10,7 @@ export interface EcsLike {
   runTask(input: Record<string, any>): Promise<{ tasks?: { taskArn?: string }[]; failures?: unknown[] }>;
   describeTasks(input: Record<string, any>): Promise<{ tasks?: { lastStatus?: string; stoppedReason?: string; containers?: { name?: string; exitCode?: number; reason?: string }[] }[]; failures?: unknown[] }>;
 }
+export const MIGRATE_STARTED_BY: string;
 export function revision(arn: string | undefined): number;
 export function makeHandlers(ecs: EcsLike, log?: (line: string) => void): {
   onEvent(event: MigrateEvent): Promise<{ PhysicalResourceId?: string; Data?: Record<string, any> }>;

@@ -5,6 +5,9 @@
 
 const CONTAINER = 'migrate';
 
+/** startedBy of every migrate task (an EventBridge rule picks the failed ones out by it). */
+export const MIGRATE_STARTED_BY = 'moodle-ha-migrate';
+
 /** Revision number of a task definition ARN (…:task-definition/family:42 → 42). */
 export function revision(arn) {
   return Number(String(arn ?? '').split(':').pop());
@@ -27,7 +30,7 @@ export function makeHandlers(ecs, log = console.log) {
       cluster: p.Cluster,
       taskDefinition: p.TaskDefinition,
       count: 1,
-      startedBy: 'moodle-ha-migrate',
+      startedBy: MIGRATE_STARTED_BY,
       capacityProviderStrategy: JSON.parse(p.CapacityProviderStrategy),
       networkConfiguration: { awsvpcConfiguration: { subnets: p.Subnets, securityGroups: p.SecurityGroups, assignPublicIp: 'DISABLED' } },
       propagateTags: 'TASK_DEFINITION',
