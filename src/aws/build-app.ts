@@ -96,7 +96,7 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const baseDir = opts.baseDir ?? process.cwd();
   const main = new MoodleStack(app, names.main, {
     env: env(a.region), tags, description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
-    plan, image, deleteData: opts.deleteData,
+    plan, image, deleteData: opts.deleteData, pipeline: pipeline?.pipeline,
     edge: edge ? { certificate: edge.certificate, webAclArn: edge.webAclArn } : undefined,
     configBundleDir: plan.configBundle ? (isAbsolute(plan.configBundle) ? plan.configBundle : resolve(baseDir, plan.configBundle)) : undefined,
   });

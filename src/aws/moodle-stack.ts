@@ -3,6 +3,7 @@
 // Aurora, cache and moodledata.
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -33,6 +34,7 @@ import { MoodleAlarms } from './observability/alarms.ts';
 import { MoodleDashboard } from './observability/dashboard.ts';
 import { WebDeploymentAlarms } from './observability/deployment-alarms.ts';
 import { MoodleEvents } from './observability/events.ts';
+import { PipelineNotifications } from './observability/pipeline-notifications.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
 import { LoadBalancer } from './loadbalancer/load-balancer.ts';
 import { acknowledge, acknowledgeFinding } from './nag.ts';
@@ -46,6 +48,8 @@ export interface MoodleStackProps extends StackProps {
   readonly configBundleDir?: string;
   /** Lift RETAIN, snapshots and deletion protection so `destroy` deletes the data. @default false */
   readonly deleteData?: boolean;
+  /** The image pipeline (its own stack), whose failed executions go to the alarm topic. @default - no pipeline */
+  readonly pipeline?: codepipeline.IPipeline;
 }
 
 export class MoodleStack extends Stack {
@@ -220,6 +224,7 @@ export class MoodleStack extends Stack {
       migrateStartedBy: MIGRATE_STARTED_BY, database: this.database.cluster, backupVaultArn: efsFiles?.backupPlan.backupVault.backupVaultArn,
     });
     new CacheNotifications(this, 'CacheEvents', { replicationGroup: this.cache.replicationGroup, email: a.alarmEmail });
+    if (props.pipeline) new PipelineNotifications(this, 'PipelineEvents', { pipeline: props.pipeline, topic });
     new MoodleDashboard(this, 'Dashboard', {
       name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
       database: this.database.cluster, cacheNodes: this.cache.memberClusterIds, fileSystemId: efsFiles?.fileSystem.fileSystemId,

@@ -89,6 +89,23 @@ describe('build projects', () => {
   });
 });
 
+describe('failed pipeline executions go to the alarm topic', () => {
+  test('a notification rule in the main stack, on the pipeline of the pipeline stack, to the alarm topic', () => {
+    const [, rule] = only(resources(main, 'AWS::CodeStarNotifications::NotificationRule'));
+    assert.deepEqual(rule.Properties.EventTypeIds, ['codepipeline-pipeline-pipeline-execution-failed']);
+    assert.deepEqual(rule.Properties.Targets, [{ TargetType: 'SNS', TargetAddress: { Ref: only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::Topic')).filter(([k]) => k.startsWith('AlarmsTopic'))))[0] } }]);
+    assert.match(JSON.stringify(rule.Properties.Resource), /:codepipeline:.*Fn::ImportValue.*campus-pipeline:.*Pipeline/);
+  });
+  test('no cycle: the pipeline stack, deployed first, references nothing of the main stack', () => {
+    t.resourceCountIs('AWS::CodeStarNotifications::NotificationRule', 0);
+    assert.deepEqual(built.pipeline!.dependencies, []);
+    assert.ok(!JSON.stringify(t.toJSON()).includes('Fn::ImportValue'));
+  });
+  test('CodeStar Notifications may publish to the topic', () => {
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'codestar-notifications.amazonaws.com' }, Action: 'sns:Publish' })]) } });
+  });
+});
+
 describe('cdk-nag acknowledgements of the pipeline stack', () => {
   const nagged = buildMoodleApp({ spec: validateSpec(PRODUCTION), image: { tag: 'release-1' }, nag: true, outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')) });
   const template = nagged.app.synth().getStackByName('campus-pipeline').template as { Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }> };

@@ -15,6 +15,7 @@ describe('small profile', () => {
   test('only the main stack: no us-east-1 edge stack, no pipeline', () => {
     assert.equal(built.edge, undefined);
     assert.equal(built.pipeline, undefined);
+    main.resourceCountIs('AWS::CodeStarNotifications::NotificationRule', 0);
     assert.deepEqual(built.app.node.children.filter((c) => Stack.isStack(c)).map((s) => s.node.id), ['tiny']);
   });
   test('2 AZs and a single NAT gateway', () => {
