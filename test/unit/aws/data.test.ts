@@ -3,6 +3,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { supportsPerformanceInsights } from '../../../src/aws/data/database.ts';
 import { build, CERT_ARN, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
@@ -24,6 +25,26 @@ describe('Aurora MySQL', () => {
   });
   test('TLS is required by the cluster parameter group', () => {
     main.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: Match.objectLike({ require_secure_transport: 'ON' }) });
+  });
+  test('Performance Insights on every instance, with the free 7 days of history', () => {
+    for (const [id, i] of Object.entries(resources(main, 'AWS::RDS::DBInstance'))) {
+      assert.equal(i.Properties.EnablePerformanceInsights, true, id);
+      assert.equal(i.Properties.PerformanceInsightsRetentionPeriod, 7, id);
+    }
+  });
+  test('Performance Insights only where the class supports it (not db.t2, db.t3, db.t4g.micro/small)', () => {
+    assert.deepEqual(['db.r6g.large', 'db.t4g.medium', 'db.t3.medium', 'db.t2.medium', 'db.t4g.small', 'db.t4g.micro'].map(supportsPerformanceInsights), [true, true, false, false, false, false]);
+  });
+  test('the slow query log is really on: an instance parameter group on every instance', () => {
+    const [groupId, group] = only(resources(main, 'AWS::RDS::DBParameterGroup'));
+    assert.deepEqual(group.Properties.Parameters, { slow_query_log: '1', long_query_time: '2', log_output: 'FILE' });
+    for (const i of Object.values(resources(main, 'AWS::RDS::DBInstance'))) assert.deepEqual(i.Properties.DBParameterGroupName, { Ref: groupId });
+  });
+  test('the audit log records schema and privilege changes (Advanced Auditing in the cluster group)', () => {
+    main.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: Match.objectLike({ server_audit_logging: '1', server_audit_events: 'QUERY_DDL,QUERY_DCL' }) });
+  });
+  test('error, slow query and audit logs are exported; not the general log, which stays off', () => {
+    main.hasResourceProperties('AWS::RDS::DBCluster', { EnableCloudwatchLogsExports: ['error', 'slowquery', 'audit'] });
   });
   test('a provisioned writer in the first AZ and a reader in the second, not public', () => {
     main.resourceCountIs('AWS::RDS::DBInstance', 2);
@@ -174,6 +195,12 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
   });
   test("the container instances' security group id is an output, to allow on the server", () => {
     nfs.hasOutput('NfsClientSecurityGroup', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeInstanceSecurityGroup'), 'GroupId'] } });
+  });
+  test('Serverless v2 instances have Performance Insights and the slow query log too', () => {
+    for (const i of Object.values(resources(nfs, 'AWS::RDS::DBInstance'))) {
+      assert.equal(i.Properties.EnablePerformanceInsights, true);
+      assert.ok(i.Properties.DBParameterGroupName);
+    }
   });
   test('Serverless v2 writer and two readers alternate over the named zones', () => {
     nfs.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 32 } });
