@@ -155,7 +155,9 @@ export class MoodleStack extends Stack {
     const cluster = this.compute.cluster;
     // The ECS agent mounts an EFS volume of an awsvpc task in the task's network namespace (its ENI
     // and group: aws/amazon-ecs-agent#2372); Docker mounts an NFS volume on the container instance.
-    this.sharedFiles.allowFrom(efsFiles ? taskSecurityGroup : this.compute.instanceSecurityGroup!);
+    const nfsClients = this.compute.instanceSecurityGroup;
+    if (!efsFiles && !nfsClients) throw new Error('MoodleStack: an NFS moodledata needs EC2 capacity (the spec rejects sharedFiles.type nfs with compute.type fargate)');
+    this.sharedFiles.allowFrom(efsFiles ? taskSecurityGroup : nfsClients!);
     this.tasks = new MoodleTasks(this, 'Tasks', {
       familyPrefix: plan.name, compute: a.compute.type, image: containerImage(this, props.image),
       cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, sharedFiles: this.sharedFiles, logRetention,
