@@ -1,6 +1,7 @@
 // Builds the CDK app from a spec: the us-east-1 edge stack (when CloudFront is on), the image
-// pipeline stack (when the pipeline is on) and the main stack, in that deploy order. Used by the
-// app entry (src/aws/app.ts, which the cdk CLI runs) and in-process by `moodle-ha synth` and tests.
+// pipeline stack (when the pipeline is on), the main stack and, with CloudFront, the us-east-1
+// stack of its alarm, in that deploy order. Used by the app entry (src/aws/app.ts, which the cdk
+// CLI runs) and in-process by `moodle-ha synth` and tests.
 import { runtimeBuildArgs } from '../image/runtime-context.ts';
 import { App, type Environment } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +14,7 @@ import { planDeployment, type Deployment } from './config.ts';
 import { EdgeStack } from './edge/edge-stack.ts';
 import { MoodleStack } from './moodle-stack.ts';
 import { addNagChecks, resolveAcknowledgements } from './nag.ts';
+import { EdgeMonitoringStack } from './observability/edge-monitoring-stack.ts';
 import { PipelineStack } from './pipeline/pipeline-stack.ts';
 
 /** The image as the CLI knows it: a build-context folder, or a tag pushed by the pipeline. */
@@ -42,6 +44,8 @@ export interface MoodleApp {
   readonly main?: MoodleStack;
   readonly edge?: EdgeStack;
   readonly pipeline?: PipelineStack;
+  /** The us-east-1 CloudFront alarm (with the edge). */
+  readonly edgeMonitoring?: EdgeMonitoringStack;
   /** Acknowledgements that matched no cdk-nag finding (should be none). */
   readonly unusedAcknowledgements: readonly string[];
 }
@@ -50,7 +54,7 @@ export const EDGE_REGION = 'us-east-1';
 const STRONG_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 
 export function stackNames(name: string) {
-  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline` } as const;
+  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline`, edgeMonitoring: `${name}-edge-monitoring` } as const;
 }
 
 export function buildMoodleApp(opts: BuildOptions): MoodleApp {
@@ -100,7 +104,7 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const baseDir = opts.baseDir ?? process.cwd();
   const main = new MoodleStack(app, names.main, {
     env: env(a.region), tags, description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
-    plan, image, deleteData: opts.deleteData,
+    plan, image, deleteData: opts.deleteData, pipeline: pipeline?.pipeline,
     edge: edge ? {
       certificate: edge.certificate,
       // The IP sets the ACL references: UpdateWebACL (the schedule applier) is authorized against them too.
@@ -110,6 +114,13 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   });
   if (edge) main.addStackDependency(edge);
   if (pipeline) main.addStackDependency(pipeline);
+  const edgeMonitoring = main.distribution
+    ? new EdgeMonitoringStack(app, names.edgeMonitoring, {
+      env: env(EDGE_REGION), tags, description: `moodle-ha ${plan.name}: CloudFront alarm (us-east-1, where CloudFront publishes its metrics)`,
+      distributionId: main.distribution.distribution.distributionId, alarmEmail: a.alarmEmail,
+    })
+    : undefined;
+  edgeMonitoring?.addStackDependency(main);
   const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
-  return { app, plan, main, edge, pipeline, unusedAcknowledgements };
+  return { app, plan, main, edge, pipeline, edgeMonitoring, unusedAcknowledgements };
 }

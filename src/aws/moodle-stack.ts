@@ -3,6 +3,7 @@
 // Aurora, cache and moodledata.
 import { CfnOutput, type CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,7 +16,7 @@ import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { timeoutChain } from '../contract/timeouts.ts';
 import { MoodleCluster } from './compute/cluster.ts';
 import { containerImage, type ImageSource } from './compute/image.ts';
-import { MigrateRunner } from './compute/migrate-runner.ts';
+import { MigrateRunner, STARTED_BY } from './compute/migrate-runner.ts';
 import { MoodleTasks } from './compute/moodle-tasks.ts';
 import { cronService, webService } from './compute/services.ts';
 import { ScheduledCapacity, webAclFromArn, type WebAclRef } from './compute/scheduled-capacity.ts';
@@ -30,9 +31,12 @@ import { EdgeDistribution } from './edge/distribution.ts';
 import { MoodleWebAcl } from './edge/waf-rules.ts';
 import { Network } from './network/network.ts';
 import { AlarmTopic } from './observability/alarm-topic.ts';
+import { CacheNotifications } from './observability/cache-notifications.ts';
 import { MoodleAlarms } from './observability/alarms.ts';
 import { MoodleDashboard } from './observability/dashboard.ts';
+import { WebDeploymentAlarms } from './observability/deployment-alarms.ts';
 import { MoodleEvents } from './observability/events.ts';
+import { PipelineNotifications } from './observability/pipeline-notifications.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
 import { LoadBalancer } from './loadbalancer/load-balancer.ts';
 import { acknowledge, acknowledgeFinding } from './nag.ts';
@@ -46,6 +50,8 @@ export interface MoodleStackProps extends StackProps {
   readonly configBundleDir?: string;
   /** Lift RETAIN, snapshots and deletion protection so `destroy` deletes the data. @default false */
   readonly deleteData?: boolean;
+  /** The image pipeline (its own stack), whose failed executions go to the alarm topic. @default - no pipeline */
+  readonly pipeline?: codepipeline.IPipeline;
 }
 
 export class MoodleStack extends Stack {
@@ -110,7 +116,9 @@ export class MoodleStack extends Stack {
         removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       })
       : undefined;
-    this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', { server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath });
+    this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', {
+      server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath, serverSecurityGroupId: a.sharedFiles.nfsSecurityGroupId,
+    });
     const adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
       description: `Password of the Moodle admin user "${plan.site.adminUser}" (MOODLE_ADMIN_PASSWORD, used by the install)`,
       generateSecretString: { passwordLength: 24, excludeCharacters: `"'\\/@\`$` },
@@ -159,12 +167,16 @@ export class MoodleStack extends Stack {
     this.database.connections.allowDefaultPortFrom(taskSecurityGroup, 'MySQL from the Moodle tasks');
     this.cache.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
     this.cacheStore.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
-    this.sharedFiles.allowFrom(taskSecurityGroup);
     this.compute = new MoodleCluster(this, 'Compute', {
       vpc, subnets: network.appSubnets, clusterName: plan.name, compute: a.compute.type, instanceType: a.compute.instanceType,
       minInstances: plan.web.minInstances, maxInstances: plan.web.peakTasks + 2, notifications: topic, ecsExec: a.ecsExec,
     });
     const cluster = this.compute.cluster;
+    // The ECS agent mounts an EFS volume of an awsvpc task in the task's network namespace (its ENI
+    // and group: aws/amazon-ecs-agent#2372); Docker mounts an NFS volume on the container instance.
+    const nfsClients = this.compute.instanceSecurityGroup;
+    if (!efsFiles && !nfsClients) throw new Error('MoodleStack: an NFS moodledata needs EC2 capacity (the spec rejects sharedFiles.type nfs with compute.type fargate)');
+    this.sharedFiles.allowFrom(efsFiles ? taskSecurityGroup : nfsClients!);
     this.tasks = new MoodleTasks(this, 'Tasks', {
       familyPrefix: plan.name, compute: a.compute.type, image: containerImage(this, props.image),
       cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, oneOffMemoryMiB: plan.web.oneOffMemoryMiB, sharedFiles: this.sharedFiles, logRetention,
@@ -206,7 +218,10 @@ export class MoodleStack extends Stack {
     if (config.bundle) this.migrate.node.addDependency(config.bundle.deployment);
     if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
-    this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup });
+    const deploymentAlarms = new WebDeploymentAlarms(this, 'DeploymentAlarms', { targetGroup: lb.targetGroup });
+    this.webService = webService(this, 'Web', {
+      ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, deploymentAlarms: deploymentAlarms.alarms,
+    });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
     this.webService.node.addDependency(this.migrate.resource);
     this.cronService.node.addDependency(this.migrate.resource);
@@ -232,19 +247,26 @@ export class MoodleStack extends Stack {
     }
     if (zone) {
       new route53.ARecord(this, 'SiteA', { zone, recordName: plan.domain, target: aliasTarget });
-      new route53.AaaaRecord(this, 'SiteAaaa', { zone, recordName: plan.domain, target: aliasTarget });
+      // CloudFront answers IPv6 viewers; the ALB is IPv4 only, so no AAAA record points at it.
+      if (this.distribution) new route53.AaaaRecord(this, 'SiteAaaa', { zone, recordName: plan.domain, target: aliasTarget });
     }
 
     // Observability.
     this.alarms = new MoodleAlarms(this, 'Monitoring', {
       topic, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, database: this.database.cluster,
       hasReaders: a.database.readers > 0, maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
-      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystem: efsFiles?.fileSystem,
+      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystem: efsFiles?.fileSystem, clusterName: plan.name,
     });
-    new MoodleEvents(this, 'Events', { topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService });
+    new MoodleEvents(this, 'Events', {
+      topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService,
+      migrateStartedBy: [STARTED_BY.migrate, STARTED_BY.finish], database: this.database.cluster, backupVaultArn: efsFiles?.backupPlan.backupVault.backupVaultArn,
+    });
+    new CacheNotifications(this, 'CacheEvents', { replicationGroups: [this.cache.replicationGroup, this.cacheStore.replicationGroup], email: a.alarmEmail });
+    if (props.pipeline) new PipelineNotifications(this, 'PipelineEvents', { pipeline: props.pipeline, topic });
     new MoodleDashboard(this, 'Dashboard', {
       name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
-      database: this.database.cluster, cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystemId: efsFiles?.fileSystem.fileSystemId, alarms: this.alarms.alarms,
+      database: this.database.cluster, cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystemId: efsFiles?.fileSystem.fileSystemId,
+      alarms: [...this.alarms.alarms, ...deploymentAlarms.alarms],
     });
 
     new CfnOutput(this, 'SiteUrl', { value: plan.wwwroot, description: 'MOODLE_WWWROOT' });
@@ -252,6 +274,12 @@ export class MoodleStack extends Stack {
     new CfnOutput(this, 'LoadBalancerDns', { value: lb.alb.loadBalancerDnsName });
     if (this.distribution) new CfnOutput(this, 'CloudFrontDomain', { value: this.distribution.distribution.distributionDomainName });
     if (config.bundle) new CfnOutput(this, 'ConfigBundle', { value: config.bundle.uri, description: 'MOODLE_CONFIG_BUNDLE' });
+    if (!efsFiles && this.compute.instanceSecurityGroup) {
+      new CfnOutput(this, 'NfsClientSecurityGroup', {
+        value: this.compute.instanceSecurityGroup.securityGroupId,
+        description: 'The ECS container instances mount the NFS export: allow TCP 2049 from this group (or from the VPC CIDR 10.60.0.0/16) on the NFS server',
+      });
+    }
     acknowledgeFrameworkResources(this);
   }
 

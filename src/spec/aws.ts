@@ -59,6 +59,13 @@ const sharedFilesSchema = z.object({
   nfsServer: z.string().min(1).optional(),
   /** Exported path on the NFS server (nfs only). @default "/" */
   nfsPath: z.string().regex(/^\//, 'must be an absolute path such as "/export/moodledata"').default('/'),
+  /**
+   * Security group of the NFS server (nfs only): the stack adds an ingress rule for TCP 2049 from
+   * the ECS container instances' group, which is where Docker mounts the volume from (the group must
+   * be referencable from this VPC: a peered VPC in the same region). @default - none: allow the
+   * instances yourself (the stack outputs their security group id)
+   */
+  nfsSecurityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id such as "sg-0123456789abcdef0"').optional(),
   /** How long AWS Backup keeps daily EFS recovery points. @default "35d" */
   backupRetention: durationSchema.prefault('35d'),
 }).strict();
@@ -239,6 +246,7 @@ export const awsSchema = z
     // Shared files.
     if (a.sharedFiles.type === 'nfs' && !a.sharedFiles.nfsServer) issue(['sharedFiles', 'nfsServer'], 'is required when sharedFiles.type is nfs: give the NFS server host name or IP address');
     if (a.sharedFiles.type === 'efs' && a.sharedFiles.nfsServer) issue(['sharedFiles', 'nfsServer'], 'only applies to sharedFiles.type: nfs: remove it, or set type: nfs');
+    if (a.sharedFiles.type === 'efs' && a.sharedFiles.nfsSecurityGroupId) issue(['sharedFiles', 'nfsSecurityGroupId'], 'only applies to sharedFiles.type: nfs: remove it, or set type: nfs');
     if (a.sharedFiles.type === 'nfs' && a.compute.type === 'fargate') {
       issue(['sharedFiles', 'type'], 'Fargate tasks can mount EFS but not another NFS server: set sharedFiles.type: efs, or compute.type: ec2');
     }

@@ -22,7 +22,8 @@ images/runtime, the Moodle tree and the manifest's plugins), built as a CDK asse
 build arguments as "moodle-ha build" and pushed to the CDK bootstrap repository;
 --image-tag TAG is an image the pipeline pushed to its ECR repository (aws.pipeline.enabled).
 With neither and the pipeline on, only the pipeline stack is deployed: it builds the image and
-deploys the rest.`;
+deploys the rest; with neither and the pipeline off, the build context is staged from the cached
+Moodle tree and the plugin manifest into .moodle-ha/image-context ("moodle-ha moodle download" first).`;
 
 export function imageChoice(values: Values, cwd: string): ImageChoice | undefined {
   const dir = values['image-dir'];

@@ -32,6 +32,8 @@ export interface MoodleClusterProps {
 export class MoodleCluster extends Construct {
   readonly cluster: ecs.Cluster;
   readonly autoScalingGroup?: autoscaling.AutoScalingGroup;
+  /** The container instances' group (EC2): what Docker volumes, such as an NFS moodledata, mount from. */
+  readonly instanceSecurityGroup?: ec2.SecurityGroup;
   readonly capacityProvider?: ecs.AsgCapacityProvider;
   /** The strategy services and one-off tasks use. */
   readonly capacityProviderStrategies: ecs.CapacityProviderStrategy[];
@@ -51,11 +53,11 @@ export class MoodleCluster extends Construct {
       this.cluster.addDefaultCapacityProviderStrategy(this.capacityProviderStrategies);
       return;
     }
-    const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+    const securityGroup = (this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: props.vpc,
       description: 'ECS container instances: no inbound; tasks have their own ENIs and groups',
       allowAllOutbound: true,
-    });
+    }));
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
       instanceType: new ec2.InstanceType(props.instanceType ?? 'c6i.large'),

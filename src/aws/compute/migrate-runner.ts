@@ -19,11 +19,12 @@ import { Construct, type IConstruct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acknowledge, acknowledgeFinding } from '../nag.ts';
-import { SNAPSHOT_PREFIX, STARTED_BY } from './migrate-handler/index.mjs';
-
-export { STARTED_BY as MIGRATE_STARTED_BY };
+import { SNAPSHOT_PREFIX } from './migrate-handler/index.mjs';
 
 const HANDLER_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrate-handler');
+
+/** startedBy of the tasks the runner starts (declared once, in the handler). */
+export { MIGRATE_STARTED_BY, STARTED_BY } from './migrate-handler/index.mjs';
 
 export interface MigrateRunnerProps {
   readonly cluster: ecs.ICluster;

@@ -1,6 +1,8 @@
 // Aurora MySQL 3: a writer and readers pinned to other AZs (provisioned or Serverless v2),
 // encrypted, TLS required by the cluster parameter group, backups with point-in-time restore,
-// credentials generated into Secrets Manager. Deleting the stack leaves a final snapshot.
+// credentials generated into Secrets Manager, Performance Insights, and the error, slow query and
+// audit logs exported to CloudWatch Logs (each one switched on by its parameters). Deleting the
+// stack leaves a final snapshot.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +15,29 @@ export const DATABASE_NAME = 'moodle';
 export const DATABASE_USER = 'moodle';
 /** Not 3306: AwsSolutions-RDS11 asks for a non-default port, and the image reads MOODLE_DB_PORT. */
 export const DATABASE_PORT = 3307;
+
+/** Queries slower than this go to the slow query log. */
+export const SLOW_QUERY_SECONDS = 2;
+/**
+ * What the audit log records: schema changes (QUERY_DDL: CREATE, ALTER, DROP, as an upgrade makes
+ * them) and privilege changes (QUERY_DCL: GRANT, REVOKE). Not CONNECT: PHP opens a connection per
+ * request, so every page view would be two audit lines; not QUERY/QUERY_DML: every statement.
+ */
+export const AUDIT_EVENTS = ['QUERY_DDL', 'QUERY_DCL'] as const;
+/**
+ * Logs exported to CloudWatch Logs. Not "general": general_log (every statement) stays off, and
+ * an export of a log that is off is an empty log group.
+ */
+export const EXPORTED_LOGS = ['error', 'slowquery', 'audit'] as const;
+
+/**
+ * Performance Insights (Database Insights) works on every Aurora MySQL class but db.t2, db.t3,
+ * db.t4g.micro and db.t4g.small (AWS: "Amazon Aurora DB engine, Region, and instance class support
+ * for Database Insights"); Serverless v2 supports it.
+ */
+export function supportsPerformanceInsights(instanceClass: string): boolean {
+  return !/^db\.(t2|t3)\.|^db\.t4g\.(micro|small)$/.test(instanceClass);
+}
 
 export interface DatabaseProps {
   readonly vpc: ec2.IVpc;
@@ -51,10 +76,21 @@ export class Database extends Construct implements ec2.IConnectable {
     super(scope, id);
     const serverless = (props.engine ?? 'provisioned') === 'serverless';
     const azs = props.availabilityZones;
-    const instanceType = new ec2.InstanceType((props.instanceClass ?? 'db.r6g.large').replace(/^db\./, ''));
+    const instanceClass = props.instanceClass ?? 'db.r6g.large';
+    const instanceType = new ec2.InstanceType(instanceClass.replace(/^db\./, ''));
+    const engine = rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_3 });
+    // slow_query_log, long_query_time and log_output are instance-level parameters in Aurora MySQL
+    // (AWS: "Aurora MySQL configuration parameters"): one DB parameter group for every instance.
+    const instanceParameters = new rds.ParameterGroup(this, 'InstanceParameters', {
+      engine,
+      description: 'Moodle instances: slow query log to a file (exported to CloudWatch Logs)',
+      parameters: { slow_query_log: '1', long_query_time: String(SLOW_QUERY_SECONDS), log_output: 'FILE' },
+    });
+    // Performance Insights on every instance, 7 days of history (the free tier), where the class allows it.
+    const common = { publiclyAccessible: false, parameterGroup: instanceParameters, enablePerformanceInsights: serverless || supportsPerformanceInsights(instanceClass) };
     const instance = (name: string, az: string, reader: boolean) => serverless
-      ? (reader ? rds.ClusterInstance.serverlessV2(name, { availabilityZone: az, scaleWithWriter: true, publiclyAccessible: false }) : rds.ClusterInstance.serverlessV2(name, { availabilityZone: az, publiclyAccessible: false }))
-      : rds.ClusterInstance.provisioned(name, { instanceType, availabilityZone: az, publiclyAccessible: false });
+      ? (reader ? rds.ClusterInstance.serverlessV2(name, { ...common, availabilityZone: az, scaleWithWriter: true }) : rds.ClusterInstance.serverlessV2(name, { ...common, availabilityZone: az }))
+      : rds.ClusterInstance.provisioned(name, { ...common, instanceType, availabilityZone: az });
     const readers = Array.from({ length: props.readers ?? 1 }, (_, i) => instance(`Reader${i + 1}`, azs[(i + 1) % azs.length]!, true));
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -63,16 +99,19 @@ export class Database extends Construct implements ec2.IConnectable {
       allowAllOutbound: false,
     });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
-      engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_3 }),
-      description: 'Moodle: TLS required, utf8mb4',
+      engine,
+      description: 'Moodle: TLS required, utf8mb4, audit of schema and privilege changes',
       parameters: {
         require_secure_transport: 'ON',
         character_set_server: 'utf8mb4',
         collation_server: 'utf8mb4_unicode_ci',
+        // Advanced Auditing (cluster-level parameters): the "audit" export is empty without them.
+        server_audit_logging: '1',
+        server_audit_events: AUDIT_EVENTS.join(','),
       },
     });
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
-      engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_10_3 }),
+      engine,
       clusterIdentifier: props.clusterIdentifier,
       credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
       defaultDatabaseName: DATABASE_NAME,
@@ -92,7 +131,7 @@ export class Database extends Construct implements ec2.IConnectable {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
       copyTagsToSnapshot: true,
-      cloudwatchLogsExports: ['error', 'slowquery', 'audit', 'general'],
+      cloudwatchLogsExports: [...EXPORTED_LOGS],
       cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.secret = this.cluster.secret!;

@@ -113,14 +113,30 @@ export interface NfsSharedFilesProps {
   readonly server: string;
   /** Exported path. @default "/" */
   readonly path?: string;
+  /**
+   * The NFS server's security group: `allowFrom` adds TCP 2049 from the peer to it.
+   * @default - none: the server's owner allows the container instances (see docs/aws.md)
+   */
+  readonly serverSecurityGroupId?: string;
 }
 
-/** An existing NFS server (EC2 capacity only: Fargate cannot mount Docker volumes). */
+/**
+ * An existing NFS server, mounted as a Docker volume (`local` driver, type nfs). Docker volumes
+ * exist only on EC2 capacity (AWS: "Docker volumes are only supported when using the EC2 launch
+ * type or external instances"); with awsvpc tasks they still work, because the Docker daemon of
+ * the container instance mounts the export in the host's network namespace, from the instance's
+ * own network interface and security group, not the task's ENI. So the NFS server must admit the
+ * container instances: pass their security group to `allowFrom`.
+ */
 export class NfsSharedFiles extends Construct implements ISharedFiles {
   readonly volume: ecs.Volume;
+  private readonly serverGroup?: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: NfsSharedFilesProps) {
     super(scope, id);
+    if (props.serverSecurityGroupId) {
+      this.serverGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'ServerSecurityGroup', props.serverSecurityGroupId, { allowAllOutbound: true });
+    }
     this.volume = {
       name: SHARED_VOLUME,
       dockerVolumeConfiguration: {
@@ -136,7 +152,8 @@ export class NfsSharedFiles extends Construct implements ISharedFiles {
     // NFS authorises by network address; the server's exports decide.
   }
 
-  allowFrom(): void {
-    // The server is outside this stack: allow the tasks' security group on the server's side.
+  /** `peer` must be the container instances (the host mounts the volume), not the tasks. */
+  allowFrom(peer: ec2.IConnectable): void {
+    this.serverGroup?.connections.allowFrom(peer, ec2.Port.tcp(2049), 'NFS from the ECS container instances (Docker mounts moodledata on the host)');
   }
 }

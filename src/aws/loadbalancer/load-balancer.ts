@@ -2,6 +2,8 @@
 // redirected to HTTPS, a target group checking the image's shallow health path, deregistration
 // delay from the spec (not AWS's 300 s), access logs to S3. Behind CloudFront, only CloudFront's
 // address ranges reach it and only requests with the origin secret header are forwarded.
+// IPv4 only: the VPC has no IPv6 CIDR, and a dual-stack ALB needs subnets with IPv6 ranges (its
+// creation fails without them). Viewers still reach the site over IPv6 through CloudFront.
 import { Duration } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -43,24 +45,22 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
     super(scope, id);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: props.cloudFront ? 'ALB: HTTPS from CloudFront origin-facing addresses only' : 'ALB: HTTP and HTTPS from the internet',
+      description: props.cloudFront ? 'ALB: HTTPS from CloudFront origin-facing addresses only' : 'ALB: HTTP and HTTPS from the internet (IPv4)',
       allowAllOutbound: false,
     });
     if (props.cloudFront) {
       // The prefix list weighs about 55 rules of the 60 a group allows: one rule (443) only.
       this.securityGroup.addIngressRule(ec2.Peer.prefixList(props.cloudFront.prefixListId), ec2.Port.tcp(443), 'HTTPS from CloudFront');
     } else {
-      for (const peer of [ec2.Peer.anyIpv4(), ec2.Peer.anyIpv6()]) {
-        this.securityGroup.addIngressRule(peer, ec2.Port.tcp(443), 'HTTPS from the internet');
-        this.securityGroup.addIngressRule(peer, ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
-      }
+      this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+      this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
       acknowledge(this.securityGroup, 'EC23', 'Without CloudFront the load balancer is the public entry point of the site: HTTPS (and HTTP, redirected) from anywhere, filtered by the regional AWS WAF web ACL.');
     }
     this.alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       internetFacing: true,
-      ipAddressType: props.cloudFront ? elbv2.IpAddressType.IPV4 : elbv2.IpAddressType.DUAL_STACK,
+      ipAddressType: elbv2.IpAddressType.IPV4,
       securityGroup: this.securityGroup,
       dropInvalidHeaderFields: true,
       idleTimeout: props.idleTimeout ?? Duration.seconds(60),

@@ -1,4 +1,4 @@
-// The one SNS topic for alarms, scaling and deployment events. Encrypted with its own KMS key,
+// An SNS topic for alarms, scaling and deployment events. Encrypted with its own KMS key,
 // because the AWS-managed SNS key cannot be used by CloudWatch alarms, EventBridge or Auto Scaling.
 import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,13 +7,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+/** Services that may publish to a topic and use its key. */
+export const TOPIC_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'codestar-notifications.amazonaws.com'] as const;
+
 export interface AlarmTopicProps {
   /** Address subscribed to the topic (the subscription must be confirmed from the e-mail). @default - no subscription */
   readonly email?: string;
+  /** Services that publish to the topic. @default TOPIC_PUBLISHERS (CloudWatch alarms, EventBridge, CodeStar Notifications) */
+  readonly publishers?: readonly (typeof TOPIC_PUBLISHERS)[number][];
+  /** Let EC2 Auto Scaling (its service-linked role) publish group notifications. @default true */
+  readonly autoScalingNotifications?: boolean;
 }
-
-/** Services that publish to the topic and need its key. */
-const PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'codestar-notifications.amazonaws.com'];
 
 export class AlarmTopic extends Construct {
   readonly topic: sns.Topic;
@@ -29,12 +33,12 @@ export class AlarmTopic extends Construct {
     const account = Aws.ACCOUNT_ID;
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AllowServicesToPublishAlarms',
-      principals: PUBLISHERS.map((s) => new iam.ServicePrincipal(s)),
+      principals: (props.publishers ?? TOPIC_PUBLISHERS).map((s) => new iam.ServicePrincipal(s)),
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'], // a key policy's "*" is this key
       conditions: { StringEquals: { 'aws:SourceAccount': account } },
     }));
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
+    if (props.autoScalingNotifications ?? true) this.key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AllowAutoScalingNotifications',
       // By condition, not as a principal: the service-linked role may not exist before the first group.
       principals: [new iam.AnyPrincipal()],

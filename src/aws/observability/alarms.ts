@@ -1,6 +1,7 @@
 // The alarms that say a user is (or is about to be) affected, all wired to the alarm topic for
 // both ALARM and OK: ALB 5xx and latency, unhealthy hosts, web CPU and memory, Aurora CPU,
-// connections, freeable memory and replica lag, cache memory and evictions, EFS I/O limit.
+// connections, freeable memory and replica lag, cache memory and evictions, EFS I/O limit, and
+// cron not running (the metric the cron container publishes, src/contract/metrics.ts).
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,6 +11,13 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SECONDS_SINCE_SCHEDULED_TASK } from '../../contract/metrics.ts';
+
+/**
+ * Cron alarms when, for this long, the cron container either published nothing (not running) or
+ * reported that no scheduled task had succeeded for longer than this (so at about twice this age).
+ */
+export const CRON_STALE_AFTER = Duration.minutes(10);
 
 export interface MoodleAlarmsProps {
   readonly topic: sns.ITopic;
@@ -27,6 +35,8 @@ export interface MoodleAlarmsProps {
   readonly fileSystem?: efs.IFileSystem;
   /** Response time (p95) above which users notice. @default Duration.seconds(3) */
   readonly slowResponse?: Duration;
+  /** The `Cluster` dimension of the image's metrics: the spec's name. */
+  readonly clusterName: string;
 }
 
 export class MoodleAlarms extends Construct {
@@ -58,6 +68,14 @@ export class MoodleAlarms extends Construct {
       this.add(`CacheMemory${i + 1}`, m('DatabaseMemoryUsagePercentage', 'Maximum'), 80, `Cache node ${i + 1} above 80% memory: sessions will be evicted soon`, 2);
       this.add(`CacheEvictions${i + 1}`, m('Evictions', 'Sum'), 0, `Cache node ${i + 1} evicted keys: users may be logged out`, 1);
     });
+    const cronAge = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE, metricName: SECONDS_SINCE_SCHEDULED_TASK.name,
+      dimensionsMap: { [METRIC_DIMENSIONS.cluster]: props.clusterName }, period: one, statistic: 'Maximum',
+    });
+    const stale = CRON_STALE_AFTER.toMinutes();
+    this.add('CronStalled', cronAge, CRON_STALE_AFTER.toSeconds(),
+      `Cron is not running: for ${stale} minutes the cron container published nothing, or no scheduled task had succeeded for over ${stale} minutes`,
+      stale, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, cloudwatch.TreatMissingData.BREACHING);
     if (props.fileSystem) {
       const io = new cloudwatch.Metric({ namespace: 'AWS/EFS', metricName: 'PercentIOLimit', dimensionsMap: { FileSystemId: props.fileSystem.fileSystemId }, period: five, statistic: 'Maximum' });
       this.add('EfsIoLimit', io, 95, 'EFS moodledata near its I/O limit: requests touching dataroot will slow down', 3);
@@ -65,14 +83,14 @@ export class MoodleAlarms extends Construct {
   }
 
   private add(id: string, metric: cloudwatch.IMetric, threshold: number, description: string, periods = 1,
-    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD): void {
+    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
       threshold,
       evaluationPeriods: periods,
       datapointsToAlarm: periods,
       comparisonOperator,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData,
       alarmDescription: description,
     });
     alarm.addAlarmAction(this.action);

@@ -7,7 +7,7 @@ import type { Command } from '../command.ts';
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'Deploy the spec to AWS: edge (us-east-1), pipeline, then Moodle (needs credentials)',
+  summary: 'Deploy the spec to AWS: edge (us-east-1), pipeline, Moodle, then its CloudFront alarm (us-east-1); needs credentials',
   usage: '[--image-dir DIR | --image-tag TAG] [--bootstrap] [--yes]',
   help: `Runs "cdk deploy" for every stack of the spec. Each deploy runs the migrate task (install or
 upgrade, under the database lock) and waits for it before the web and cron services roll to the

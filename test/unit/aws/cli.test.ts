@@ -9,7 +9,9 @@ import { describe, test } from 'node:test';
 import { APP_ENTRY, appCommand, appEnvironment } from '../../../src/aws/cli/cdk-cli.ts';
 import { findCredentials, looksLikeCredentialFailure, requireCredentials } from '../../../src/aws/cli/credentials.ts';
 import { imageChoice } from '../../../src/aws/cli/image-choice.ts';
+import { importTree } from '../../../src/moodle/import.ts';
 import { UserError } from '../../../src/util/errors.ts';
+import { makeFakeTree } from '../../support/fake-moodle.ts';
 import { tinyImageDir } from './fixtures.ts';
 
 const BIN = resolve('bin/moodle-ha.js');
@@ -42,6 +44,51 @@ describe('moodle-ha synth (subprocess, no credentials, no network)', () => {
   test('the templates are written', () => {
     assert.ok(existsSync(join(where.dir, 'cdk.out', 'campus.template.json')));
     assert.ok(existsSync(join(where.dir, 'cdk.out', 'campus-edge.template.json')));
+  });
+});
+
+describe('moodle-ha synth --out', () => {
+  test('an absolute folder is used as given, not joined to the current folder', () => {
+    const where = site(PRODUCTION_SPEC);
+    const out = join(mkdtempSync(join(tmpdir(), 'moodle-ha-out-')), 'assembly');
+    const r = cli(['synth', '--image-dir', tinyImageDir(), '--out', out], where);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(out, 'campus.template.json')));
+    assert.match(r.stdout, new RegExp(`^campus\teu-west-1\t${out}/campus\\.template\\.json$`, 'm'));
+    assert.equal(existsSync(join(where.dir, out.slice(1))), false, 'nothing written under the current folder');
+  });
+  test('a relative folder is relative to the current folder', () => {
+    const where = site(PRODUCTION_SPEC);
+    const r = cli(['synth', '--image-dir', tinyImageDir(), '--out', 'out/a'], where);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(where.dir, 'out', 'a', 'campus.template.json')));
+  });
+});
+
+describe('moodle-ha synth without an image flag (a new user\'s first synth)', () => {
+  test('stages the build context from the cached Moodle tree, as deploy does', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'moodle-ha-cache-'));
+    const before = process.env.MOODLE_HA_CACHE;
+    process.env.MOODLE_HA_CACHE = cache;
+    try {
+      importTree(makeFakeTree(join(mkdtempSync(join(tmpdir(), 'moodle-ha-tree-')), 'moodle')));
+    } finally {
+      if (before === undefined) delete process.env.MOODLE_HA_CACHE;
+      else process.env.MOODLE_HA_CACHE = before;
+    }
+    const where = site(PRODUCTION_SPEC);
+    const r = cli(['synth'], { ...where, env: { ...where.env, MOODLE_HA_CACHE: cache } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /runtime image build context staged in .*\.moodle-ha\/image-context/);
+    assert.ok(existsSync(join(where.dir, '.moodle-ha', 'image-context', 'Dockerfile')));
+    assert.ok(existsSync(join(where.dir, 'cdk.out', 'campus.template.json')));
+  });
+  test('with no cached tree, says how to get one', () => {
+    const where = site(PRODUCTION_SPEC);
+    const r = cli(['synth'], { ...where, env: { ...where.env, MOODLE_HA_CACHE: mkdtempSync(join(tmpdir(), 'moodle-ha-cache-')) } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no Moodle 4\.5\.6 tree in the cache/);
+    assert.match(r.stderr, /moodle-ha moodle download 4\.5\.6/);
   });
 });
 
@@ -84,11 +131,6 @@ describe('refusals, before anything talks to AWS', () => {
     const r = cli(['deploy'], site('name: campus\n'));
     assert.equal(r.code, 2);
     assert.match(r.stderr, /aws\.domain: required to deploy/);
-  });
-  test('synth without an image says how to give one', () => {
-    const r = cli(['synth'], site(PRODUCTION_SPEC));
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /no runtime image to deploy: pass --image-dir DIR/);
   });
   test('destroy of a production deployment refuses and explains deletion protection and RETAIN', () => {
     const r = cli(['destroy'], site(PRODUCTION_SPEC));

@@ -64,6 +64,14 @@ describe('web service', () => {
     assert.equal(web.Properties.DeploymentConfiguration.MaximumPercent, 200);
     assert.deepEqual(web.Properties.DeploymentConfiguration.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
   });
+  test('deployment alarms on target 5xx and unhealthy hosts roll a deployment back', () => {
+    const alarms = resources(main, 'AWS::CloudWatch::Alarm');
+    const id = (prefix: string) => only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(prefix))))[0];
+    assert.deepEqual(web.Properties.DeploymentConfiguration.Alarms, {
+      Enable: true, Rollback: true,
+      AlarmNames: [{ Ref: id('DeploymentAlarmsTarget5xxRate') }, { Ref: id('DeploymentAlarmsUnhealthyHosts') }],
+    });
+  });
   test('behind the target group on port 8080, in the app subnets, no public IP, ECS Exec off', () => {
     assert.equal(web.Properties.LoadBalancers.length, 1);
     const lb = web.Properties.LoadBalancers[0];
@@ -106,6 +114,9 @@ describe('cron service', () => {
     assert.equal(cron.Properties.DeploymentConfiguration.MinimumHealthyPercent, 0);
     assert.equal(cron.Properties.DeploymentConfiguration.MaximumPercent, 100);
     assert.equal(cron.Properties.LoadBalancers, undefined);
+  });
+  test('no deployment alarms (no target group; one task stopped before the next starts)', () => {
+    assert.equal(cron.Properties.DeploymentConfiguration.Alarms.Enable, false);
   });
   test('runs the image in mode "cron"', () => {
     assert.deepEqual(taskDef('campus-cron')[1].Properties.ContainerDefinitions[0].Command, ['cron']);

@@ -3,6 +3,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { supportsPerformanceInsights } from '../../../src/aws/data/database.ts';
 import { build, CERT_ARN, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
@@ -24,6 +25,26 @@ describe('Aurora MySQL', () => {
   });
   test('TLS is required by the cluster parameter group', () => {
     main.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: Match.objectLike({ require_secure_transport: 'ON' }) });
+  });
+  test('Performance Insights on every instance, with the free 7 days of history', () => {
+    for (const [id, i] of Object.entries(resources(main, 'AWS::RDS::DBInstance'))) {
+      assert.equal(i.Properties.EnablePerformanceInsights, true, id);
+      assert.equal(i.Properties.PerformanceInsightsRetentionPeriod, 7, id);
+    }
+  });
+  test('Performance Insights only where the class supports it (not db.t2, db.t3, db.t4g.micro/small)', () => {
+    assert.deepEqual(['db.r6g.large', 'db.t4g.medium', 'db.t3.medium', 'db.t2.medium', 'db.t4g.small', 'db.t4g.micro'].map(supportsPerformanceInsights), [true, true, false, false, false, false]);
+  });
+  test('the slow query log is really on: an instance parameter group on every instance', () => {
+    const [groupId, group] = only(resources(main, 'AWS::RDS::DBParameterGroup'));
+    assert.deepEqual(group.Properties.Parameters, { slow_query_log: '1', long_query_time: '2', log_output: 'FILE' });
+    for (const i of Object.values(resources(main, 'AWS::RDS::DBInstance'))) assert.deepEqual(i.Properties.DBParameterGroupName, { Ref: groupId });
+  });
+  test('the audit log records schema and privilege changes (Advanced Auditing in the cluster group)', () => {
+    main.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: Match.objectLike({ server_audit_logging: '1', server_audit_events: 'QUERY_DDL,QUERY_DCL' }) });
+  });
+  test('error, slow query and audit logs are exported; not the general log, which stays off', () => {
+    main.hasResourceProperties('AWS::RDS::DBCluster', { EnableCloudwatchLogsExports: ['error', 'slowquery', 'audit'] });
   });
   test('a provisioned writer in the first AZ and a reader in the second, not public', () => {
     main.resourceCountIs('AWS::RDS::DBInstance', 2);
@@ -151,7 +172,7 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
     name: 'nfs',
     aws: {
       domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false }, azs: 2, availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-      sharedFiles: { type: 'nfs', nfsServer: '10.20.0.5', nfsPath: '/export/moodledata' },
+      sharedFiles: { type: 'nfs', nfsServer: '10.20.0.5', nfsPath: '/export/moodledata', nfsSecurityGroupId: 'sg-0123456789abcdef0' },
       database: { engine: 'serverless', readers: 2, maxCapacity: 32 },
     },
   });
@@ -160,6 +181,26 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
     nfs.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Volumes: [{ Name: 'moodledata', DockerVolumeConfiguration: { Driver: 'local', Scope: 'shared', Autoprovision: true, DriverOpts: { type: 'nfs', device: ':/export/moodledata', o: Match.stringLikeRegexp('^addr=10\\.20\\.0\\.5,nfsvers=4\\.1') } } }],
     });
+  });
+  test("the NFS server's group admits TCP 2049 from the container instances, which mount the Docker volume, not from the tasks", () => {
+    const nfsRules = Object.values(resources(nfs, 'AWS::EC2::SecurityGroupIngress')).filter((r) => r.Properties.GroupId === 'sg-0123456789abcdef0');
+    assert.equal(nfsRules.length, 1);
+    assert.equal(nfsRules[0]!.Properties.FromPort, 2049);
+    assert.equal(nfsRules[0]!.Properties.ToPort, 2049);
+    assert.match(JSON.stringify(nfsRules[0]!.Properties.SourceSecurityGroupId), /^\{"Fn::GetAtt":\["ComputeInstanceSecurityGroup[0-9A-F]{8}","GroupId"\]\}$/);
+  });
+  test('no AWS Backup of moodledata, so no backup-failure rule', () => {
+    nfs.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    assert.ok(!Object.values(resources(nfs, 'AWS::Events::Rule')).some((r) => JSON.stringify(r.Properties.EventPattern).includes('aws.backup')));
+  });
+  test("the container instances' security group id is an output, to allow on the server", () => {
+    nfs.hasOutput('NfsClientSecurityGroup', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeInstanceSecurityGroup'), 'GroupId'] } });
+  });
+  test('Serverless v2 instances have Performance Insights and the slow query log too', () => {
+    for (const i of Object.values(resources(nfs, 'AWS::RDS::DBInstance'))) {
+      assert.equal(i.Properties.EnablePerformanceInsights, true);
+      assert.ok(i.Properties.DBParameterGroupName);
+    }
   });
   test('Serverless v2 writer and two readers alternate over the named zones', () => {
     nfs.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 32 } });

@@ -71,6 +71,7 @@ export interface Built {
   readonly main: Template;
   readonly edge?: Template;
   readonly pipeline?: Template;
+  readonly edgeMonitoring?: Template;
 }
 
 export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: boolean; configBundle?: string } = {}): Built {
@@ -82,6 +83,7 @@ export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: bo
     main: Template.fromStack(built.main!),
     edge: built.edge ? Template.fromStack(built.edge) : undefined,
     pipeline: built.pipeline ? Template.fromStack(built.pipeline) : undefined,
+    edgeMonitoring: built.edgeMonitoring ? Template.fromStack(built.edgeMonitoring) : undefined,
   };
 }
 

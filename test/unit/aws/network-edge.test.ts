@@ -8,7 +8,7 @@ import { MANAGED_RULE_GROUPS, RATE_LIMIT_RULES } from '../../../src/aws/edge/waf
 import { STATIC_PATHS } from '../../../src/aws/edge/distribution.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
-const { built, main, edge } = build(PRODUCTION, { image: { tag: 'release-1' } });
+const { built, main, edge, edgeMonitoring } = build(PRODUCTION, { image: { tag: 'release-1' } });
 const az = (i: number) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] });
 
 describe('network', () => {
@@ -146,6 +146,42 @@ describe('CloudFront', () => {
     assert.deepEqual(cfg.CacheBehaviors.map((b: any) => b.PathPattern), [...STATIC_PATHS]);
     for (const b of cfg.CacheBehaviors) assert.notEqual(b.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
     main.hasResourceProperties('AWS::CloudFront::CachePolicy', { CachePolicyConfig: Match.objectLike({ ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ CookiesConfig: { CookieBehavior: 'none' } }) }) });
+  });
+});
+
+describe('CloudFront 5xx alarm: a us-east-1 stack after the main one', () => {
+  const t = edgeMonitoring!;
+  test('is deployed to us-east-1, after the main stack', () => {
+    assert.equal(built.edgeMonitoring!.region, 'us-east-1');
+    assert.equal(built.edgeMonitoring!.stackName, 'campus-edge-monitoring');
+    assert.ok(built.edgeMonitoring!.dependencies.includes(built.main!));
+  });
+  test("alarms on the distribution's 5xxErrorRate (Region Global) above 5 % for 2 five-minute periods", () => {
+    const [, alarm] = only(resources(t, 'AWS::CloudWatch::Alarm'));
+    const a = alarm.Properties;
+    assert.equal(a.Namespace, 'AWS/CloudFront');
+    assert.equal(a.MetricName, '5xxErrorRate');
+    assert.equal(a.Statistic, 'Average');
+    assert.equal(a.Period, 300);
+    assert.equal(a.Threshold, 5);
+    assert.equal(a.EvaluationPeriods, 2);
+    assert.equal(a.DatapointsToAlarm, 2);
+    assert.equal(a.TreatMissingData, 'notBreaching');
+    assert.deepEqual(a.Dimensions.find((d: any) => d.Name === 'Region'), { Name: 'Region', Value: 'Global' });
+    assert.match(JSON.stringify(a.Dimensions.find((d: any) => d.Name === 'DistributionId').Value), /ExportsReader.*EdgeDistribution/);
+  });
+  test('notifies its own encrypted us-east-1 topic, subscribed to the alarm e-mail', () => {
+    const [topicId, topic] = only(resources(t, 'AWS::SNS::Topic'));
+    assert.ok(topic.Properties.KmsMasterKeyId);
+    const [, alarm] = only(resources(t, 'AWS::CloudWatch::Alarm'));
+    assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
+    assert.deepEqual(alarm.Properties.OKActions, [{ Ref: topicId }]);
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.edu', TopicArn: { Ref: topicId } });
+  });
+  test('the main stack writes the distribution id to us-east-1 for it (crossRegionReferences)', () => {
+    main.hasResourceProperties('Custom::CrossRegionExportWriter', { WriterProps: { region: 'us-east-1', exports: Match.objectLike({}) } });
+    const [, writer] = only(resources(main, 'Custom::CrossRegionExportWriter'));
+    assert.deepEqual(Object.values(writer.Properties.WriterProps.exports), [{ Ref: only(resources(main, 'AWS::CloudFront::Distribution'))[0] }]);
   });
 });
 

@@ -2,7 +2,12 @@
 // to the spec or the plugins; CodeBuild builds and pushes, then deploys (migrate, then roll).
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { buildMoodleApp } from '../../../src/aws/build-app.ts';
+import { validateSpec } from '../../../src/spec/load.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { built, pipeline, main } = build(PRODUCTION, { image: { tag: 'release-1' } });
@@ -69,13 +74,54 @@ describe('build projects', () => {
       Source: Match.objectLike({ BuildSpec: Match.stringLikeRegexp('moodle-ha deploy --image-tag \\\\"\\$IMAGE_TAG\\\\" --yes') }),
     });
   });
-  test('the deploy step may only assume the CDK bootstrap roles of the two regions', () => {
-    const statement = Object.values(resources(t, 'AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .find((s: any) => s.Action === 'sts:AssumeRole');
-    assert.ok(statement);
-    const arns = JSON.stringify(statement.Resource);
-    assert.match(arns, /cdk-hnb659fds-\*-.*eu-west-1/);
-    assert.match(arns, /cdk-hnb659fds-\*-.*us-east-1/);
+  test('the deploy step may assume only the four bootstrap roles cdk deploy uses, named, in the two regions', () => {
+    const [, policy] = only(Object.fromEntries(Object.entries(resources(t, 'AWS::IAM::Policy')).filter(([k]) => k.startsWith('DeployRole'))));
+    const assume = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Action === 'sts:AssumeRole');
+    assert.equal(assume.length, 1);
+    const names = assume[0].Resource.map((r: any) => r['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : p.Ref === 'AWS::AccountId' ? '<account>' : '')).join(''));
+    const expected = ['eu-west-1', 'us-east-1'].flatMap((region) => ['deploy', 'file-publishing', 'image-publishing', 'lookup']
+      .map((kind) => `arn::iam::<account>:role/cdk-hnb659fds-${kind}-role-<account>-${region}`));
+    assert.deepEqual(names, expected);
+    assert.ok(!JSON.stringify(policy.Properties.PolicyDocument).includes('*-'), 'no wildcard role name');
+  });
+  test('nothing lets the deploy step assume the CloudFormation execution role (admin unless bootstrapped with scoped policies)', () => {
+    assert.ok(!JSON.stringify(t.toJSON()).includes('cfn-exec-role'));
+  });
+});
+
+describe('failed pipeline executions go to the alarm topic', () => {
+  test('a notification rule in the main stack, on the pipeline of the pipeline stack, to the alarm topic', () => {
+    const [, rule] = only(resources(main, 'AWS::CodeStarNotifications::NotificationRule'));
+    assert.deepEqual(rule.Properties.EventTypeIds, ['codepipeline-pipeline-pipeline-execution-failed']);
+    assert.deepEqual(rule.Properties.Targets, [{ TargetType: 'SNS', TargetAddress: { Ref: only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::Topic')).filter(([k]) => k.startsWith('AlarmsTopic'))))[0] } }]);
+    assert.match(JSON.stringify(rule.Properties.Resource), /:codepipeline:.*Fn::ImportValue.*campus-pipeline:.*Pipeline/);
+  });
+  test('no cycle: the pipeline stack, deployed first, references nothing of the main stack', () => {
+    t.resourceCountIs('AWS::CodeStarNotifications::NotificationRule', 0);
+    assert.deepEqual(built.pipeline!.dependencies, []);
+    assert.ok(!JSON.stringify(t.toJSON()).includes('Fn::ImportValue'));
+  });
+  test('CodeStar Notifications may publish to the topic', () => {
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'codestar-notifications.amazonaws.com' }, Action: 'sns:Publish' })]) } });
+  });
+});
+
+describe('cdk-nag acknowledgements of the pipeline stack', () => {
+  const nagged = buildMoodleApp({ spec: validateSpec(PRODUCTION), image: { tag: 'release-1' }, nag: true, outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')) });
+  const template = nagged.app.synth().getStackByName('campus-pipeline').template as { Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }> };
+  const iam5 = Object.entries(template.Resources).flatMap(([id, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+    .filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => ({ resource: id, finding: a.id.slice('AwsSolutions-IAM5'.length), reason: a.reason })));
+  test('each acknowledgement is one finding on the role that has it', () => {
+    assert.ok(iam5.length >= 20, `only ${iam5.length}`);
+    for (const a of iam5) assert.match(a.resource, /^(BuildRole|DeployRole|PipelineRole|PipelineSourceCodePipelineActionRole)[0-9A-F]{8}$|DefaultPolicy/, JSON.stringify(a));
+  });
+  test('a bare "*" resource is acknowledged only for ecr:GetAuthorizationToken of the image build', () => {
+    const bare = iam5.filter((a) => a.finding === '[Resource::*]');
+    assert.ok(bare.length > 0);
+    for (const a of bare) assert.match(a.resource, /^BuildRole/);
+    assert.match(bare[0]!.reason, /ecr:GetAuthorizationToken/);
+  });
+  test('every acknowledgement names the resource its wildcard is limited to', () => {
+    for (const a of iam5) assert.match(a.reason, /artifact bucket|KMS key|log group|[Rr]eport groups|ecr:GetAuthorizationToken/, JSON.stringify(a));
   });
 });

@@ -15,6 +15,7 @@ describe('small profile', () => {
   test('only the main stack: no us-east-1 edge stack, no pipeline', () => {
     assert.equal(built.edge, undefined);
     assert.equal(built.pipeline, undefined);
+    main.resourceCountIs('AWS::CodeStarNotifications::NotificationRule', 0);
     assert.deepEqual(built.app.node.children.filter((c) => Stack.isStack(c)).map((s) => s.node.id), ['tiny']);
   });
   test('2 AZs and a single NAT gateway', () => {
@@ -61,7 +62,12 @@ describe('without CloudFront', () => {
     const albIngress = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes('LoadBalancer'));
     const inline = only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))))[1].Properties.SecurityGroupIngress ?? [];
     const rules = [...albIngress.map((r) => r.Properties), ...inline].map((r: any) => `${r.CidrIp ?? r.CidrIpv6}:${r.FromPort}`).sort();
-    assert.deepEqual(rules, ['0.0.0.0/0:443', '0.0.0.0/0:80', '::/0:443', '::/0:80']);
+    assert.deepEqual(rules, ['0.0.0.0/0:443', '0.0.0.0/0:80']);
+  });
+  test('the ALB is IPv4 only: the VPC has no IPv6 range, and a dual-stack ALB could not be created in it', () => {
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { IpAddressType: 'ipv4' });
+    main.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.60.0.0/16' });
+    main.resourceCountIs('AWS::EC2::VPCCidrBlock', 0);
   });
   test('a REGIONAL web ACL with the same rules sits on the ALB', () => {
     const [aclId, acl] = only(resources(main, 'AWS::WAFv2::WebACL'));
@@ -76,6 +82,12 @@ describe('without CloudFront', () => {
   });
   test('no DNS records without a hosted zone', () => {
     main.resourceCountIs('AWS::Route53::RecordSet', 0);
+  });
+  test('with a hosted zone: an A alias to the ALB and no AAAA record (the ALB has no IPv6 address)', () => {
+    const { main: direct } = build({ name: 'direct', aws: { ...SMALL.aws, certificateArn: undefined, hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' } } });
+    const records = Object.values(resources(direct, 'AWS::Route53::RecordSet')).map((r) => r.Properties);
+    assert.deepEqual(records.map((r) => r.Type), ['A']);
+    assert.match(JSON.stringify(records[0]!.AliasTarget.DNSName), /LoadBalancerAlb/);
   });
 });
 

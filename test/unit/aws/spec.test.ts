@@ -92,6 +92,7 @@ describe('aws spec validation: each rule names the path and the fix', () => {
     ['production without a cache replica', { cache: { replicas: 0 } }, /^aws\.cache\.replicas: production keeps a replica in another AZ/],
     ['nfs without a server', { sharedFiles: { type: 'nfs' } }, /^aws\.sharedFiles\.nfsServer: is required when sharedFiles\.type is nfs/],
     ['nfs server with efs', { sharedFiles: { nfsServer: '10.0.0.5' } }, /^aws\.sharedFiles\.nfsServer: only applies to sharedFiles\.type: nfs/],
+    ['nfs security group with efs', { sharedFiles: { nfsSecurityGroupId: 'sg-0123456789abcdef0' } }, /^aws\.sharedFiles\.nfsSecurityGroupId: only applies to sharedFiles\.type: nfs/],
     ['nfs on Fargate', { compute: { type: 'fargate' }, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } }, /^aws\.sharedFiles\.type: Fargate tasks can mount EFS but not another NFS server/],
     ['efs backups shorter than a day', { sharedFiles: { backupRetention: '12h' } }, /^aws\.sharedFiles\.backupRetention: must be a whole number of days/],
     ['pipeline without a connection', { pipeline: { enabled: true, repository: 'a/b' } }, /^aws\.pipeline\.connectionArn: the pipeline reads the repository through a CodeConnections connection/],
@@ -113,6 +114,7 @@ describe('aws spec validation: each rule names the path and the fix', () => {
     ['bad region', { region: 'Europe' }, /^aws\.region: must be an AWS region/],
     ['bad hosted zone id', { domain: 'moodle.example.edu', hostedZone: { id: 'zone', name: 'example.edu' } }, /^aws\.hostedZone\.id: must be a Route 53 hosted zone id/],
     ['bad alarm e-mail', { alarmEmail: 'ops' }, /^aws\.alarmEmail: must be an e-mail address/],
+    ['bad NFS security group id', { sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5', nfsSecurityGroupId: 'nfs-group' } }, /^aws\.sharedFiles\.nfsSecurityGroupId: must be a security group id/],
     ['unknown key', { databse: {} }, /^aws: unknown key "databse"/],
   ];
   for (const [name, aws, pattern] of cases) {

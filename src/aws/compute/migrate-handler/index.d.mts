@@ -1,4 +1,4 @@
-// Types of the migrate runner's handlers (index.mjs), for tests.
+// Types of the migrate runner's handlers (index.mjs), for tests and for the constant the stack reads.
 export interface MigrateEvent {
   RequestType: 'Create' | 'Update' | 'Delete';
   PhysicalResourceId?: string;
@@ -30,6 +30,7 @@ export interface RdsLike {
   describeDBClusterSnapshots(input: Record<string, any>): Promise<{ DBClusterSnapshots?: SnapshotLike[] }>;
   deleteDBClusterSnapshot(input: Record<string, any>): Promise<unknown>;
 }
+export const MIGRATE_STARTED_BY: string;
 export const STARTED_BY: { readonly migrate: string; readonly finish: string };
 export const SNAPSHOT_PREFIX: string;
 export const SNAPSHOTS_KEPT: number;

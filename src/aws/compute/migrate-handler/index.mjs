@@ -13,8 +13,10 @@
 // AWS SDK v3 ships with the Lambda Node.js runtime; tests inject fake clients.
 
 const CONTAINER = 'migrate';
-/** startedBy of the tasks this runs (EventBridge rules match on it). */
-export const STARTED_BY = { migrate: 'moodle-ha-migrate', finish: 'moodle-ha-migrate-finish' };
+/** startedBy of every migrate task (an EventBridge rule picks the failed ones out by it). */
+export const MIGRATE_STARTED_BY = 'moodle-ha-migrate';
+/** startedBy of the tasks this runs, by kind (EventBridge rules match on them). */
+export const STARTED_BY = { migrate: MIGRATE_STARTED_BY, finish: `${MIGRATE_STARTED_BY}-finish` };
 /** Prefix of the snapshots taken before a migrate. */
 export const SNAPSHOT_PREFIX = 'moodle-ha-pre-migrate';
 /** Pre-migrate snapshots kept per cluster (older ones are deleted after a successful migrate). */
