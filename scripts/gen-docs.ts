@@ -1,7 +1,8 @@
 // Generates docs/env.md from the environment contract (src/contract/env.ts), so the table of
 // variables can never disagree with what the image reads: test/unit/contract.test.ts checks the
-// committed file equals renderEnvDoc(). Also rewrites the WAF rule tables inside docs/aws.md
-// (scripts/waf-doc.ts; checked by test/unit/aws/waf-scopes.test.ts).
+// committed file equals renderEnvDoc(). Also rewrites the generated blocks inside docs/aws.md: the
+// WAF rule tables (scripts/waf-doc.ts; checked by test/unit/aws/waf-scopes.test.ts) and the timeout
+// chain (scripts/timeouts-doc.ts; checked by test/unit/timeouts.test.ts).
 //   node --import tsx scripts/gen-docs.ts      (npm run docs)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -12,11 +13,13 @@ import { IMAGE_MODES, RUNTIME_IMAGE } from '../src/contract/image.ts';
 export const ENV_DOC_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'env.md');
 
 /**
- * Variables outside the contract that the image reads only to fetch an s3:// config bundle
- * (s3-bundle.php): set by the AWS platform (ECS task role, region) or the standard AWS credential
- * variables. Nothing in moodle-ha passes them; the contract test checks this list is exact.
+ * Variables outside the contract that the image reads only on AWS: to fetch an s3:// config bundle
+ * (s3-bundle.php: the ECS task role, the region, or the standard AWS credential variables), and the
+ * ECS task metadata endpoint (cron-metrics.php: the cluster's name). ECS or the user's environment
+ * sets them; nothing in moodle-ha passes them; the contract test checks this list is exact.
  */
 export const AWS_PLATFORM_VARS = [
+  'ECS_CONTAINER_METADATA_URI_V4',
   'AWS_REGION',
   'AWS_DEFAULT_REGION',
   'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
@@ -35,8 +38,9 @@ export function renderEnvDoc(contract: readonly EnvVar[] = ENV_CONTRACT): string
     `The runtime image is configured only through these ${contract.length} environment variables; a test checks that`,
     "the image's `config.php` and start scripts read exactly these, with the defaults shown here.",
     `The container command picks the mode (${IMAGE_MODES.map((m) => `\`${m}\``).join(', ')}); a variable only matters in the modes listed.`,
-    `Loading an \`s3://\` config bundle also reads the standard AWS variables (${AWS_PLATFORM_VARS.map((n) => `\`${n}\``).join(', ')}),`,
-    'which the platform sets; they are not part of this contract.',
+    `On AWS the image also reads variables ECS sets (${AWS_PLATFORM_VARS.map((n) => `\`${n}\``).join(', ')}):`,
+    'the task metadata endpoint (the cron metric\'s cluster name) and, to load an `s3://` config bundle, the task role\'s',
+    'credentials and the region. They are not part of this contract.',
     '',
     `A secret is never a plain value: give \`NAME\` (ECS injects it from Secrets Manager) or \`NAME${FILE_SUFFIX}\`,`,
     `the path of a file holding it (the local cluster puts such files in \`${RUNTIME_IMAGE.secretsDir}\`).`,
@@ -76,8 +80,9 @@ async function main(): Promise<void> {
   process.stderr.write(`wrote ${ENV_DOC_FILE} (${ENV_CONTRACT.length} variables)\n`);
   // Imported here so that importing this module (the contract test) does not load aws-cdk-lib.
   const { AWS_DOC_FILE, spliceWafDoc } = await import('./waf-doc.ts');
-  writeFileSync(AWS_DOC_FILE, spliceWafDoc(readFileSync(AWS_DOC_FILE, 'utf8')));
-  process.stderr.write(`wrote the WAF rule tables in ${AWS_DOC_FILE}\n`);
+  const { spliceTimeoutsDoc } = await import('./timeouts-doc.ts');
+  writeFileSync(AWS_DOC_FILE, spliceTimeoutsDoc(spliceWafDoc(readFileSync(AWS_DOC_FILE, 'utf8'))));
+  process.stderr.write(`wrote the WAF rule tables and the timeout chain in ${AWS_DOC_FILE}\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

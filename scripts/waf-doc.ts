@@ -3,6 +3,7 @@
 // page. scripts/gen-docs.ts rewrites it; test/unit/aws/waf-scopes.test.ts checks it is current.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { currentBlock, spliceBlock } from './doc-block.ts';
 import { RATE_LIMIT_RULES, moodleWafRules } from '../src/aws/edge/waf-acl-rules.ts';
 import { SCOPES, UNAUTHENTICATED_ENTRY_POINTS, WAF_RULE_TABLE, type ManagedRuleDecision, type ScopeName } from '../src/aws/edge/waf-scopes.ts';
 import { statementCapacity, webAclCapacity, WCU_INCLUDED, type Rule, type Statement } from '../src/aws/edge/waf-statements.ts';
@@ -68,17 +69,12 @@ export function renderWafDoc(): string {
 
 /** `doc` with the text between the markers replaced by `block`. */
 export function spliceWafDoc(doc: string, block: string = renderWafDoc()): string {
-  const begin = doc.indexOf(WAF_DOC_BEGIN);
-  const end = doc.indexOf(WAF_DOC_END);
-  if (begin < 0 || end < begin) throw new Error(`docs/aws.md has no WAF block: put the two lines\n${WAF_DOC_BEGIN}\n${WAF_DOC_END}\nwhere the WAF rule table belongs`);
-  return doc.slice(0, begin) + block + doc.slice(end + WAF_DOC_END.length);
+  return spliceBlock(doc, WAF_DOC_BEGIN, WAF_DOC_END, block, 'WAF');
 }
 
 /** The generated block as it stands in `doc`. */
 export function currentWafDoc(doc: string): string {
-  const begin = doc.indexOf(WAF_DOC_BEGIN);
-  const end = doc.indexOf(WAF_DOC_END);
-  return begin < 0 || end < begin ? '' : doc.slice(begin, end + WAF_DOC_END.length);
+  return currentBlock(doc, WAF_DOC_BEGIN, WAF_DOC_END);
 }
 
 function cell(text: string): string {

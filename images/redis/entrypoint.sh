@@ -1,6 +1,8 @@
 #!/bin/bash
 # Writes redis.conf (with the AUTH password from REDIS_PASSWORD_FILE) and runs redis-server.
-# Sessions must survive a restart: append-only file, fsync every second.
+# Sessions (the default) must survive a restart and are never evicted: append-only file, fsync
+# every second, noeviction. A cache server (REDIS_MAXMEMORY_POLICY=allkeys-lru, REDIS_PERSIST=no)
+# evicts its least recently used keys and keeps nothing on disk.
 set -euo pipefail
 pwfile="${REDIS_PASSWORD_FILE:?REDIS_PASSWORD_FILE is required}"
 [ -r "$pwfile" ] || { echo "redis: cannot read $pwfile" >&2; exit 78; }
@@ -25,6 +27,14 @@ if [ -n "${REDIS_SENTINEL_MONITOR:-}" ]; then
       echo "sentinel down-after-milliseconds primary ${REDIS_SENTINEL_DOWN_AFTER_MS:-3000}"
       echo "sentinel failover-timeout primary 10000"
       echo "sentinel parallel-syncs primary 1"
+      # A second replication group (the caches), watched by the same Sentinels.
+      if [ -n "${REDIS_SENTINEL_MONITOR_CACHE:-}" ]; then
+        echo "sentinel monitor cache $REDIS_SENTINEL_MONITOR_CACHE 6379 ${REDIS_SENTINEL_QUORUM:-2}"
+        echo "sentinel auth-pass cache \"$pw\""
+        echo "sentinel down-after-milliseconds cache ${REDIS_SENTINEL_DOWN_AFTER_MS:-3000}"
+        echo "sentinel failover-timeout cache 10000"
+        echo "sentinel parallel-syncs cache 1"
+      fi
     } > "$sconf"
   fi
   exec redis-server "$sconf" --sentinel
@@ -34,11 +44,16 @@ fi
   echo "protected-mode no"
   echo "port 6379"
   echo "dir /data"
-  echo "appendonly yes"
-  echo "appendfsync everysec"
-  echo "save 60 1000"
+  if [ "${REDIS_PERSIST:-yes}" = yes ]; then
+    echo "appendonly yes"
+    echo "appendfsync everysec"
+    echo "save 60 1000"
+  else
+    echo "appendonly no"
+    echo 'save ""'
+  fi
   echo "maxmemory ${REDIS_MAXMEMORY:-256mb}"
-  echo "maxmemory-policy noeviction"
+  echo "maxmemory-policy ${REDIS_MAXMEMORY_POLICY:-noeviction}"
   echo "requirepass \"$pw\""
   echo "masterauth \"$pw\""
   echo "replica-announce-ip $(hostname)"

@@ -1,5 +1,5 @@
-// The runtime image's build context: the image folder, the Moodle tree under moodle/, and each
-// manifest plugin under plugins/<type dir>/<name>/ (its own image layer). Streamed to a local
+// The runtime image's build context: the image folder, the CA bundles under tls/, the Moodle tree
+// under moodle/, and each manifest plugin under plugins/<type dir>/<name>/ (its own image layer). Streamed to a local
 // engine as a tar (build.ts), or staged to a folder for a CDK asset build (stageRuntimeContext).
 import { copyFileSync, linkSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { placePlugins } from '../moodle/plugins.ts';
 import type { Spec } from '../spec/schema.ts';
 import { listEntries, type ContextLayer } from './context.ts';
+import { trustBundlesDir } from './trust-bundles.ts';
 
 export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'images');
 
@@ -27,6 +28,7 @@ export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
   const plugins = b.noPlugins ? [] : placePlugins(b.spec, b.baseDir, b.codeDir);
   return [
     { from: join(IMAGES_DIR, 'runtime'), to: '' },
+    { from: trustBundlesDir(), to: 'tls', readOnly: true },
     { from: b.codeDir, to: 'moodle', hashContents: false, readOnly: true, exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') },
     // Plugins in their own folder: a plugin change rebuilds a small layer, not the Moodle tree's.
     ...plugins.map((p) => ({ from: p.dir, to: `plugins/${p.target}`, readOnly: true, exclude: (rel: string) => rel.startsWith('.git/') })),

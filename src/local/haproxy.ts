@@ -1,6 +1,7 @@
 // HAProxy configuration of the local cluster: the one published entry point. Active health checks
 // on /healthz, retries and redispatch, slow start, stats for `status` and the autoscaler.
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { timeoutChain } from '../contract/timeouts.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { ArchiveFile } from './archive.ts';
 
@@ -47,7 +48,7 @@ defaults
     option dontlognull
     timeout connect 3s
     timeout client 60s
-    timeout server 310s
+    timeout server ${timeoutChain().loadBalancerIdle}s
     timeout http-request 15s
     timeout queue 30s
     # A request that failed to reach a node, or whose node closed or died before answering, is

@@ -22,7 +22,8 @@ describe('spec defaults', () => {
     assert.equal(s.profile, 'dev');
     assert.equal(s.web.nodes, 1);
     assert.equal(s.scaling.min, 1);
-    assert.equal(s.web.memory.bytes, 1024 ** 3);
+    assert.equal(s.web.memory.bytes, 2 * 1024 ** 3);
+    assert.equal(s.web.phpMemory.bytes, 192 * 1024 ** 2);
     assert.equal(s.site.url, 'http://localhost:8080');
     assert.equal(s.scaling.scaleOutCooldown.seconds, 30);
   });
@@ -41,6 +42,8 @@ describe('spec validation: every problem with its path and a fix', () => {
     ['unknown profile', { profile: 'prod' }, /^profile: must be one of "dev", "ha"/],
     ['wrong type', { web: { nodes: 'two' } }, /^web\.nodes: .*write a number without quotes/],
     ['bad size', { web: { memory: '1X' } }, /^web\.memory: "1X" is not a size/],
+    ['web memory below every worker at its limit', { web: { memory: '1Gi' } }, /^web\.memory: 8 PHP-FPM workers × 192Mi memory_limit \+ 256Mi OPcache \+ 64Mi for nginx and PHP-FPM = 1856Mi, more than web\.memory \(1024Mi\): a busy node would be killed for memory\. Set web\.memory to at least 1856Mi \(e\.g\. "2Gi"\), or lower web\.fpmWorkers to 3, or lower web\.phpMemory to 88Mi/],
+    ['web memory with many workers', { web: { fpmWorkers: 32, memory: '4Gi' } }, /^web\.memory: 32 PHP-FPM workers .* = 6464Mi, more than web\.memory \(4096Mi\).*lower web\.fpmWorkers to 19/],
     ['bad duration', { scaling: { scaleInCooldown: '5 minutes' } }, /^scaling\.scaleInCooldown: .*is not a duration/],
     ['unknown key', { webb: {} }, /^\(top level\): unknown key "webb"/],
     ['bad plugin name', { plugins: [{ component: 'Bad', source: 'x' }] }, /^plugins\.0\.component: must be a Moodle frankenstyle/],

@@ -7,6 +7,9 @@ import { describe, test } from 'node:test';
 import { ENV_CONTRACT } from '../../src/contract/env.ts';
 import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
 import { chainProblems, IMAGE_TIMEOUTS, timeoutChain, timeoutHops } from '../../src/contract/timeouts.ts';
+import { renderHaproxyConfig } from '../../src/local/haproxy.ts';
+import { AWS_DOC_FILE } from '../../scripts/waf-doc.ts';
+import { currentTimeoutsDoc, renderTimeoutsDoc } from '../../scripts/timeouts-doc.ts';
 
 const ROOTFS = join(import.meta.dirname, '..', '..', 'images', 'runtime', 'rootfs');
 const file = (p: string) => readFileSync(join(ROOTFS, p), 'utf8');
@@ -67,5 +70,15 @@ describe("the image's files carry the image's timeouts and sizes", () => {
   test('keep-alive comes from MOODLE_KEEPALIVE_TIMEOUT (nginx.conf sets none of its own)', () => {
     assert.doesNotMatch(file('etc/nginx/nginx.conf'), /^\s*keepalive_timeout/m);
     assert.match(file('usr/local/bin/moodle-ha-render-config'), /echo "keepalive_timeout \$\{keepalive\}s;"/);
+  });
+});
+
+describe('the local load balancer and docs/aws.md follow the chain', () => {
+  test("HAProxy waits for a web node as long as the chain's load balancer does (longer than nginx waits for PHP)", () => {
+    const cfg = renderHaproxyConfig({ servers: ['w1'], maxConnPerServer: 32 });
+    assert.equal(number(cfg, /timeout server (\d+)s/, 'timeout server'), timeoutChain().loadBalancerIdle);
+  });
+  test('the table in docs/aws.md is what scripts/gen-docs.ts generates (run "npm run docs")', () => {
+    assert.equal(currentTimeoutsDoc(readFileSync(AWS_DOC_FILE, 'utf8')), renderTimeoutsDoc());
   });
 });

@@ -28,7 +28,7 @@ describe('cluster and capacity', () => {
     const params = main.toJSON().Parameters as Record<string, { Default: string }>;
     assert.ok(Object.values(params).some((p) => p.Default === '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id'));
     main.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({
-      InstanceType: 'c6i.large', MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      InstanceType: 'm6i.large', MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 30, VolumeType: 'gp3' } }],
     }) });
   });

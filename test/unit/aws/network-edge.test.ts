@@ -139,7 +139,7 @@ describe('CloudFront', () => {
   });
   test('the default behaviour caches nothing and passes the viewer request through', () => {
     assert.equal(cfg.DefaultCacheBehavior.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // Managed-CachingDisabled
-    assert.equal(cfg.DefaultCacheBehavior.OriginRequestPolicyId, '216adef6-5c7f-47e4-b989-5492eafa07d3'); // Managed-AllViewer
+    assert.equal(cfg.DefaultCacheBehavior.OriginRequestPolicyId, '33f36d7e-f396-46d9-90e0-52428a34d9dc'); // Managed-AllViewerAndCloudFrontHeaders-2022-06: CloudFront-Viewer-Address
     assert.equal(cfg.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
   });
   test("only Moodle's revisioned static paths are cached", () => {

@@ -42,11 +42,11 @@ describe('Fargate', () => {
     main.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
     main.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', { CapacityProviders: Match.arrayWith(['FARGATE']), DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }] });
   });
-  test('task definitions are Fargate, 0.5 vCPU and 1 GiB, x86-64', () => {
+  test('task definitions are Fargate, 0.5 vCPU, x86-64; web 2 GiB (every worker at its limit fits), cron and migrate 1 GiB', () => {
     for (const td of Object.values(resources(main, 'AWS::ECS::TaskDefinition'))) {
       assert.deepEqual(td.Properties.RequiresCompatibilities, ['FARGATE']);
       assert.equal(td.Properties.Cpu, '512');
-      assert.equal(td.Properties.Memory, '1024');
+      assert.equal(td.Properties.Memory, String(td.Properties.Family).endsWith('-web') ? '2048' : '1024');
       assert.equal(td.Properties.RuntimePlatform.CpuArchitecture, 'X86_64');
     }
   });
@@ -102,7 +102,7 @@ describe('image and config bundle', () => {
     assert.equal(images.length, 1);
     assert.deepEqual(images[0]!.source.dockerBuildArgs, { APP_UID: '33', APP_GID: '33', WEBROOT: '' });
   });
-  test('the config bundle folder is uploaded under bundle/ of the config bucket', () => {
-    main.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketName: { Ref: Match.stringLikeRegexp('^ConfigBucket') }, DestinationBucketKeyPrefix: 'bundle/', Prune: true });
+  test('the config bundle folder is uploaded under bundle/<digest>/ of the config bucket, older bundles kept', () => {
+    main.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketName: { Ref: Match.stringLikeRegexp('^ConfigBucket') }, DestinationBucketKeyPrefix: Match.stringLikeRegexp('^bundle/[0-9a-f]{64}/$'), Prune: false });
   });
 });

@@ -30,7 +30,7 @@ describe('aws spec defaults', () => {
     assert.equal(a.azs, 3);
     assert.equal(a.natGateways, 3);
     assert.equal(a.compute.type, 'ec2');
-    assert.equal(a.compute.instanceType, 'c6i.large');
+    assert.equal(a.compute.instanceType, 'm6i.large');
     assert.equal(a.database.engine, 'provisioned');
     assert.equal(a.database.readers, 1);
     assert.equal(a.database.deletionProtection, true);
@@ -138,8 +138,10 @@ describe('deployment plan: rules across spec sections', () => {
     ['window cron out of range', { scaling: { schedule: [{ name: 'x', cron: { start: '0 25 * * *', end: '0 18 * * *' }, min: 2 }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.cron\.start: cron "0 25 \* \* \*": hour 25 is out of range 0-23/],
     ['window Aurora capacity with provisioned instances', { scaling: { schedule: [{ name: 'x', cron: { start: '0 6 * * *', end: '0 18 * * *' }, min: 2, database: { minCapacity: 4 } }] }, aws: DEPLOYABLE }, /^scaling\.schedule\.0\.database: capacity units only apply to aws\.database\.engine: serverless: remove database from this window, or set aws\.database\.engine: serverless/],
     ['production window that pauses the database', { scaling: { schedule: [{ name: 'x', cron: { start: '0 6 * * *', end: '0 18 * * *' }, min: 2, database: { minCapacity: 0 } }] }, aws: { ...DEPLOYABLE, database: { engine: 'serverless' } } }, /^scaling\.schedule\.0\.database\.minCapacity: production must not let the database pause \(resuming takes about 15 s\): set minCapacity to 0\.5 or more, or use aws\.profile: small/],
-    ['fargate memory Fargate does not offer', { web: { memory: '1536Mi' }, aws: { ...DEPLOYABLE, compute: { type: 'fargate' } } }, /^web\.memory: Fargate runs a 512-unit task with one of 1Gi…4Gi .* not 1536 MiB/],
-    ['ec2 task below 512 MiB', { web: { memory: '256Mi' }, aws: DEPLOYABLE }, /^web\.memory: a web task needs at least 512 MiB on EC2/],
+    ['fargate memory Fargate does not offer', { web: { memory: '2560Mi' }, aws: { ...DEPLOYABLE, compute: { type: 'fargate' } } }, /^web\.memory: Fargate runs a 512-unit task with one of 1Gi…4Gi .* not 2560 MiB/],
+    ['ec2 task below 512 MiB', { web: { memory: '480Mi', fpmWorkers: 1, phpMemory: '100Mi' }, aws: DEPLOYABLE }, /^web\.memory: a web task needs at least 512 MiB on EC2/],
+    ['arm64 instance type', { aws: { ...DEPLOYABLE, compute: { instanceType: 'm7g.large' } } }, /^aws\.compute\.instanceType: m7g\.large is a Graviton \(arm64\) type, but the runtime image is built for x86_64/],
+    ['web and cron tasks that do not fit the instance', { web: { memory: '3Gi' }, aws: { ...DEPLOYABLE, compute: { instanceType: 'c6i.large' } } }, /^web\.memory: a 3072 MiB web task and the 1024 MiB cron task do not fit the 3430 MiB ECS can use on a c6i\.large: choose a larger aws\.compute\.instanceType/],
   ];
   for (const [name, raw, pattern] of cases) {
     test(name, () => {
