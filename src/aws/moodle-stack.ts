@@ -38,7 +38,7 @@ import { WebDeploymentAlarms } from './observability/deployment-alarms.ts';
 import { MoodleEvents } from './observability/events.ts';
 import { PipelineNotifications } from './observability/pipeline-notifications.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
-import { LoadBalancer } from './loadbalancer/load-balancer.ts';
+import { LoadBalancer, type LoadBalancerProps } from './loadbalancer/load-balancer.ts';
 import { acknowledge, acknowledgeFinding } from './nag.ts';
 
 export interface MoodleStackProps extends StackProps {
@@ -131,19 +131,23 @@ export class MoodleStack extends Stack {
       ? acm.Certificate.fromCertificateArn(this, 'Certificate', a.certificateArn)
       : new acm.Certificate(this, 'Certificate', { domainName: plan.domain, validation: acm.CertificateValidation.fromDns(zone) });
     let originSecret: secretsmanager.Secret | undefined;
-    let cloudFront: { prefixListId: string; originSecret: string } | undefined;
+    let cloudFront: LoadBalancerProps['cloudFront'];
     if (props.edge) {
       originSecret = new secretsmanager.Secret(this, 'OriginSecret', {
         description: 'Value of the X-Origin-Verify header CloudFront adds and the ALB requires',
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
       });
       acknowledge(originSecret, 'SMG4', 'The header value lives in CloudFront and the ALB rule too: rotating means a redeploy with a new value (docs/aws.md), not a Lambda rotation.');
-      cloudFront = { prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: originSecret.secretValue.unsafeUnwrap() };
+      const secretValue = originSecret.secretValue.unsafeUnwrap();
+      cloudFront = a.edge.origin === 'vpc'
+        ? { origin: 'vpc', originSecret: secretValue }
+        : { origin: 'public', prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: secretValue };
     }
     // Every timeout from viewer to database, one derivation (src/contract/timeouts.ts).
     const timeouts = timeoutChain({ cloudFrontOriginRead: props.edge ? a.edge.originReadTimeout.seconds : undefined });
     const lb = (this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
-      vpc, subnets: network.publicSubnets, certificate, accessLogs: accessLogs.bucket,
+      // An internal load balancer (CloudFront VPC origin) lives in the private app subnets.
+      vpc, subnets: cloudFront?.origin === 'vpc' ? network.appSubnets : network.publicSubnets, certificate, accessLogs: accessLogs.bucket,
       deregistrationDelay: Duration.seconds(a.deregistrationDelay.seconds),
       idleTimeout: Duration.seconds(timeouts.loadBalancerIdle),
       cloudFront, deletionProtection: prod && !deleteData,
@@ -242,6 +246,7 @@ export class MoodleStack extends Stack {
         loadBalancer: lb.alb, domain: plan.domain, certificate: props.edge.certificate, webAclArn: props.edge.webAcl.arn,
         originSecret: cloudFront.originSecret, logBucket: accessLogs.bucket, priceClass: a.edge.priceClass,
         originReadTimeout: Duration.seconds(timeouts.cloudFront!.originRead), originKeepaliveTimeout: Duration.seconds(timeouts.cloudFront!.originKeepalive),
+        origin: cloudFront.origin,
       });
       aliasTarget = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution.distribution));
     }

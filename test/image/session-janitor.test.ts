@@ -9,10 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
 import { SERVICE_UIDS } from '../../src/image/build.ts';
 import { probeImage, serviceImage, sleep, TestSession, type StartedContainer } from '../support/containers.ts';
+import { IMAGE_TIMEOUTS } from '../../src/contract/timeouts.ts';
 
 const session = new TestSession();
 const PASSWORD = randomBytes(18).toString('base64url');
-const LOCK_EXPIRE_S = 300; // MH_SESSION_LOCK_EXPIRE_S in session.php
+const LOCK_EXPIRE_S = IMAGE_TIMEOUTS.sessionLockExpire; // MH_SESSION_LOCK_EXPIRE_S in session.php (a unit test checks they agree)
 const PREFIX = 'mdl_sess_';
 let redis: StartedContainer;
 let web: StartedContainer;

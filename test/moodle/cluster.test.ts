@@ -79,10 +79,14 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(ls.output.trim(), '0');
   });
 
-  test('MUC maps the application and session caches to the Redis store', async () => {
-    const r = await exec(n.container('web', 1), ['php', '-r', "define('MOODLE_INTERNAL', true); include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'modes' => $configuration['modemappings']]);"]);
-    const muc = JSON.parse(r.output) as { stores: Record<string, string>; modes: Array<{ mode: number; store: string }> };
+  test("MUC maps the application and session caches to the Redis store on the caches' own server (never the sessions')", async () => {
+    const r = await exec(n.container('web', 1), ['php', '-r', "define('MOODLE_INTERNAL', true); include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'server' => $configuration['stores']['moodleha_redis']['configuration']['server'] ?? null, 'modes' => $configuration['modemappings']]);"]);
+    const muc = JSON.parse(r.output) as { stores: Record<string, string>; server: string; modes: Array<{ mode: number; store: string }> };
     assert.equal(muc.stores.moodleha_redis, 'redis');
+    assert.equal(muc.server, `${n.cachePrimary}:6379`);
+    const policy = await exec(n.container('cache'), ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli config get maxmemory-policy']);
+    assert.match(policy.output, /allkeys-lru/);
+    assert.match((await redisCli('config get maxmemory-policy')).output, /noeviction/, 'the sessions\' server must never evict');
     const storeFor = (mode: number) => muc.modes.filter((m) => m.mode === mode).map((m) => m.store);
     assert.deepEqual(storeFor(1), ['moodleha_redis'], 'application cache');
     assert.deepEqual(storeFor(2), ['moodleha_redis'], 'session cache');
@@ -123,13 +127,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   test('/readyz is 503 while Redis or the database is stopped; /healthz stays 200', async () => {
     const web = n.container('web', 1);
     assert.equal((await readyz(web)).ready, true);
-    for (const service of ['redis', 'db'] as const) {
+    for (const service of ['redis', 'cache', 'db'] as const) {
       await docker().getContainer(n.container(service)).stop({ t: 5 });
       try {
         const r = await readyz(web);
         assert.equal(r.ready, false, `${service} stopped but /readyz says ready`);
         assert.match(r.answer, /503/);
-        assert.match(r.answer, service === 'db' ? /"database":"unreachable/ : /"redis":"unreachable/);
+        assert.match(r.answer, { db: /"database":"unreachable/, redis: /"redis":"unreachable/, cache: /"cache":"unreachable/ }[service]);
         const health = await fetch(`${base}/healthz`);
         assert.equal(health.status, 200, `/healthz through HAProxy with ${service} stopped`);
       } finally {
@@ -224,7 +228,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
     const st = JSON.parse(r.stdout) as { services: Array<{ service: string; state: string; health: string }>; lb: Array<{ status: string }> };
-    assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cron', 'db', 'lb', 'redis', 'web']);
+    assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cache', 'cron', 'db', 'lb', 'redis', 'web']);
     assert.ok(st.services.every((x) => x.state === 'running'), JSON.stringify(st.services));
     assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');
     assert.equal(st.services.find((x) => x.service === 'db')?.health, 'healthy');

@@ -54,7 +54,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
-  test('topology: 3 synced Galera nodes, a Redis replica, 3 Sentinels, 2 web nodes both serving', async () => {
+  test('topology: 3 synced Galera nodes, a Redis replica for sessions and one for caches, 3 Sentinels watching both, 2 web nodes both serving', async () => {
     for (const i of [1, 2, 3]) {
       const r = await sql(n.container('db', i), "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
       assert.match(r.output, /wsrep_cluster_size\s+3/, `db-${i}: ${r.output}`);
@@ -62,9 +62,13 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     }
     assert.match(await redisRole(n.container('redis', 1)), /role:master[\s\S]*connected_slaves:1/);
     assert.match(await redisRole(n.container('redis', 2)), /role:slave[\s\S]*master_link_status:up/);
+    assert.match(await redisRole(n.container('cache', 1)), /role:master[\s\S]*connected_slaves:1/);
+    assert.match(await redisRole(n.container('cache', 2)), /role:slave[\s\S]*master_link_status:up/);
     for (const i of [1, 2, 3]) {
       const r = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary']);
       assert.match(r.output, new RegExp(n.container('redis', 1)), `sentinel-${i}: ${r.output}`);
+      const c = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'cache']);
+      assert.match(c.output, new RegExp(n.container('cache', 1)), `sentinel-${i} (cache): ${c.output}`);
     }
     for (let i = 0; i < 20; i++) await user.get('/my/');
     const stats = await lbStats(loadSpec({ file: specFile }).spec);

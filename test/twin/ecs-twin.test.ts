@@ -2,10 +2,11 @@
 // would run them (test/support/ecs-twin/), with real Moodle, among stand-ins with AWS's semantics.
 // One twin for the whole file: install once, then what users and operators would meet on AWS.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { emfRecord, METRIC_DIMENSIONS, SECONDS_SINCE_SCHEDULED_TASK } from '../../src/contract/metrics.ts';
 import { buildControllerImage } from '../../src/image/controller-image.ts';
 import { buildRuntimeImage } from '../../src/image/build.ts';
 import { validateSpec } from '../../src/spec/load.ts';
@@ -22,11 +23,12 @@ const SPOOFED = '198.51.100.99'; // what that student's browser claims in X-Forw
 const BUNDLE_HEADER = 'x-moodle-ha-bundle';
 
 /** A production spec as a university would deploy it: CloudFront + WAF, EC2 capacity, a config bundle. */
-function twinSpec(bundle: string): Spec {
+function twinSpec(bundle: string, plugin: { dir: string; version: number }): Spec {
   return validateSpec({
     name: 'twin',
     site: { fullName: 'Twin University', shortName: 'twin', adminEmail: 'ops@example.edu' },
     configBundle: bundle,
+    plugins: [{ component: 'local_moodlehaprobe', source: plugin.dir, version: plugin.version }],
     aws: {
       profile: 'production',
       region: 'eu-west-1',
@@ -34,6 +36,15 @@ function twinSpec(bundle: string): Spec {
       hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' },
     },
   });
+}
+
+/** The test plugin (its upgrade step counts its runs and whether maintenance mode was on) at a version. */
+function probePlugin(work: string, version: number): { dir: string; version: number } {
+  const dir = join(work, `probe-${version}`);
+  cpSync(join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehaprobe'), dir, { recursive: true });
+  const file = join(dir, 'version.php');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/\$plugin->version = \d+;/, `$plugin->version = ${version};`));
+  return { dir, version };
 }
 
 function writeBundle(dir: string, marker: string): void {
@@ -46,7 +57,8 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   const work = mkdtempSync(join(tmpdir(), 'moodle-ha-twin-spec-'));
   const bundleDir = join(work, 'bundle');
   writeBundle(bundleDir, 'first');
-  const spec = twinSpec('bundle');
+  const plugin = probePlugin(work, 2026010100);
+  const spec = twinSpec('bundle', plugin);
   const session = new TestSession();
   let stack: SynthesizedStack;
   let twin: EcsTwin;
@@ -160,6 +172,21 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     assert.ok(ran > 5, `only ${ran} scheduled tasks ran in 4 minutes`);
   });
 
+  test('the cron task publishes its health as the CloudWatch EMF line the cron alarm reads', async () => {
+    const t0 = Date.now();
+    let record: Record<string, any> | undefined;
+    while (!record && Date.now() - t0 < 150_000) {
+      const { stdout } = await cron.container.logs();
+      const line = stdout.split('\n').reverse().find((l) => l.includes(SECONDS_SINCE_SCHEDULED_TASK.name));
+      if (line) record = JSON.parse(line) as Record<string, any>;
+      else await sleep(5000);
+    }
+    assert.ok(record, 'no metric line in the cron task\'s log after 150 s');
+    const value = record[SECONDS_SINCE_SCHEDULED_TASK.name] as number;
+    assert.deepEqual(record, emfRecord(SECONDS_SINCE_SCHEDULED_TASK, { [METRIC_DIMENSIONS.cluster]: spec.name }, value, record._aws.Timestamp));
+    assert.ok(value >= 0 && value < 600, `${value} s since a scheduled task ran`);
+  });
+
   test('a web task keeps an idle connection open longer than the ALB does, so the ALB never reuses a closed one (no sporadic 502)', async () => {
     const r = await keepAliveProbe;
     assert.equal(r.exitCode, 0, `after ${twin.edge.alb.idleTimeoutSeconds - 1} s idle (the ALB's idle timeout is ${twin.edge.alb.idleTimeoutSeconds} s) the reused connection failed:\n${r.stdout}${r.stderr}`);
@@ -198,7 +225,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     const newDir = join(work, 'bundle-2');
     cpSync(bundleDir, newDir, { recursive: true });
     writeBundle(newDir, 'second');
-    const next = synthesizeMainStack(twinSpec('bundle-2'), work);
+    const next = synthesizeMainStack(twinSpec('bundle-2', plugin), work);
     const nextTwin = new EcsTwin(next, new TestSession(), twin.images, newDir);
     assert.notEqual(nextTwin.environment('web').MOODLE_CONFIG_BUNDLE, twin.environment('web').MOODLE_CONFIG_BUNDLE,
       'a bundle change leaves the web task definition as it was: no task rolls, old and new nodes differ');
@@ -249,6 +276,48 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
         await twin.swapCacheCertificate(cache, twin.ca.amazon, [cache.host]);
       }
     }
+  });
+
+  test('an upgrade: maintenance from migrate until every web task runs the new image; old code never serves the new schema', async () => {
+    const user = client();
+    assert.ok(MoodleClient.loggedIn(await user.login('admin', adminPassword())));
+    const newer = probePlugin(work, 2026010200);
+    const tree = cachedMoodleTree();
+    const v2 = await buildRuntimeImage({ codeDir: (tree as { dir: string }).dir, spec: twinSpec('bundle', newer), baseDir: work }, silentProgress);
+    // The deploy: migrate with the new image (a new task definition revision).
+    const m = await twin.runTask('migrate', 'ec2', { role: 'migrate-upgrade', image: v2 });
+    assert.equal(await m.container.waitForExit(1_200_000), 0, (await m.container.logs()).stderr.slice(-3000));
+    const log = (await m.container.logs()).stderr;
+    assert.match(log, /upgrade pending: maintenance mode on/);
+    assert.match(log, /MIGRATE-RESULT upgraded; maintenance mode stays on until "migrate finish"/);
+    // The old web tasks still run: users get Moodle's maintenance page, never old code on the new schema.
+    const during = await user.get('/my/');
+    assert.equal(during.status, 503, `while the web tier still runs the old image: HTTP ${during.status}`);
+    assert.equal(during.headers['retry-after'], '300');
+    // A finish step with the old code refuses: the database is newer than it.
+    const early = await twin.runTask('migrate', 'ec2', { role: 'finish-old', command: ['migrate', 'finish'] });
+    assert.equal(await early.container.waitForExit(300_000), 70);
+    assert.match((await early.container.logs()).stderr, /the database does not match this image's code/);
+    assert.equal((await user.get('/my/')).status, 503, 'maintenance must stay on');
+    // The web service rolls: each old task replaced by one of the new image, at its address.
+    const roll = async (old: TwinTask, role: string) => {
+      await twin.stopTask(old);
+      const next = await twin.runTask('web', old.launchType, { role, image: v2, ip: old.ip });
+      await waitReady(next);
+      return next;
+    };
+    webEc2 = await roll(webEc2, 'web-ec2-v2');
+    webFargate = await roll(webFargate, 'web-fargate-v2');
+    assert.equal((await user.get('/my/')).status, 503, 'maintenance ends only with the finish step');
+    const finish = await twin.runTask('migrate', 'ec2', { role: 'finish', command: ['migrate', 'finish'], image: v2 });
+    assert.equal(await finish.container.waitForExit(300_000), 0, (await finish.container.logs()).stderr.slice(-2000));
+    assert.match((await finish.container.logs()).stderr, /MIGRATE-RESULT finished; maintenance mode off/);
+    const after = await user.get('/my/');
+    assert.ok(MoodleClient.loggedIn(after.body), `HTTP ${after.status}: not served, or logged out, after the upgrade`);
+    const probe = Object.fromEntries((await sql("SELECT name, value FROM {config_plugins} WHERE plugin = 'local_moodlehaprobe'")).map((r) => [r.name, r.value]));
+    assert.equal(probe.version, '2026010200');
+    assert.equal(probe.upgraderuns, '1', 'the upgrade step ran once');
+    assert.equal(probe.maintenanceseen, '1', 'maintenance mode was on during the upgrade');
   });
 });
 

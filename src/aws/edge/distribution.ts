@@ -40,6 +40,8 @@ export interface EdgeDistributionProps {
   readonly originReadTimeout?: Duration;
   /** How long CloudFront keeps an idle connection to the load balancer; shorter than its idle timeout. @default Duration.seconds(30) */
   readonly originKeepaliveTimeout?: Duration;
+  /** vpc: the load balancer is internal, reached through a CloudFront VPC origin; public: over the internet. @default "vpc" */
+  readonly origin?: 'vpc' | 'public';
 }
 
 export class EdgeDistribution extends Construct {
@@ -47,13 +49,17 @@ export class EdgeDistribution extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeDistributionProps) {
     super(scope, id);
-    const origin = new origins.LoadBalancerV2Origin(props.loadBalancer, {
+    const originProps = {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      // Kept with a VPC origin too: a second lock besides the load balancer being internal.
       customHeaders: { [ORIGIN_SECRET_HEADER]: props.originSecret },
       readTimeout: props.originReadTimeout ?? Duration.seconds(60),
       keepaliveTimeout: props.originKeepaliveTimeout ?? Duration.seconds(30),
-    });
+    };
+    const origin = (props.origin ?? 'vpc') === 'vpc'
+      ? origins.VpcOrigin.withApplicationLoadBalancer(props.loadBalancer, originProps)
+      : new origins.LoadBalancerV2Origin(props.loadBalancer, originProps);
     const staticCache = new cloudfront.CachePolicy(this, 'StaticCache', {
       comment: 'Moodle revisioned static files: keyed on path and query, no cookies, origin TTLs',
       minTtl: Duration.seconds(0),

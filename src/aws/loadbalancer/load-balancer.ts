@@ -26,10 +26,14 @@ export interface LoadBalancerProps {
   /** Idle timeout of client and target connections; shorter than the web containers' keep-alive (src/contract/timeouts.ts). @default Duration.seconds(60) */
   readonly idleTimeout?: Duration;
   /**
-   * Only CloudFront may reach the load balancer: its managed prefix list id, and the secret value
-   * of the ORIGIN_SECRET_HEADER. @default - open to the internet (no CloudFront in front)
+   * Only CloudFront may reach the load balancer, and only requests with the secret value of the
+   * ORIGIN_SECRET_HEADER are forwarded. `vpc`: a CloudFront VPC origin reaches an internal load
+   * balancer (in `subnets`, private) from the VPC; `public`: an internet-facing load balancer
+   * admits CloudFront's origin-facing prefix list only. @default - open to the internet (no CloudFront)
    */
-  readonly cloudFront?: { readonly prefixListId: string; readonly originSecret: string };
+  readonly cloudFront?:
+    | { readonly origin: 'vpc'; readonly originSecret: string }
+    | { readonly origin: 'public'; readonly prefixListId: string; readonly originSecret: string };
   /** Refuse deletion of the load balancer. @default false */
   readonly deletionProtection?: boolean;
 }
@@ -45,10 +49,17 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
     super(scope, id);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: props.cloudFront ? 'ALB: HTTPS from CloudFront origin-facing addresses only' : 'ALB: HTTP and HTTPS from the internet (IPv4)',
+      description: !props.cloudFront ? 'ALB: HTTP and HTTPS from the internet (IPv4)'
+        : props.cloudFront.origin === 'vpc' ? 'Internal ALB: HTTPS from CloudFront VPC origin (inside the VPC)' : 'ALB: HTTPS from CloudFront origin-facing addresses only',
       allowAllOutbound: false,
     });
-    if (props.cloudFront) {
+    const internal = props.cloudFront?.origin === 'vpc';
+    if (props.cloudFront?.origin === 'vpc') {
+      // CloudFront reaches a VPC origin through network interfaces it places in the VPC, so from
+      // the VPC's range (its service security group is created with the VPC origin, too late to
+      // reference here); nothing outside the VPC can reach an internal load balancer.
+      this.securityGroup.addIngressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS from CloudFront VPC origin');
+    } else if (props.cloudFront) {
       // The prefix list weighs about 55 rules of the 60 a group allows: one rule (443) only.
       this.securityGroup.addIngressRule(ec2.Peer.prefixList(props.cloudFront.prefixListId), ec2.Port.tcp(443), 'HTTPS from CloudFront');
     } else {
@@ -59,7 +70,7 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
     this.alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
-      internetFacing: true,
+      internetFacing: !internal,
       ipAddressType: elbv2.IpAddressType.IPV4,
       securityGroup: this.securityGroup,
       dropInvalidHeaderFields: true,
@@ -102,11 +113,13 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
         action: elbv2.ListenerAction.forward([this.targetGroup]),
       });
     }
-    this.alb.addListener('Http', {
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      open: false,
-      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
-    });
+    if (!internal) {
+      this.alb.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+    }
   }
 }

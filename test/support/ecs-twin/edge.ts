@@ -16,6 +16,8 @@ import type { TwinWorld } from './world.ts';
 export interface EdgeSettings {
   readonly cloudFront?: {
     readonly domain: string;
+    /** CloudFront sends CloudFront-Viewer-Address only when the origin request policy includes it. */
+    readonly sendsViewerAddress: boolean;
     readonly originReadTimeoutSeconds: number;
     readonly originKeepaliveTimeoutSeconds: number;
     readonly originHeaders: Record<string, string>;
@@ -61,8 +63,12 @@ export function edgeSettings(world: TwinWorld): EdgeSettings {
     const origin = cfg.Origins[0];
     const o = origin.CustomOriginConfig ?? origin.VpcOriginConfig;
     if (!o) throw new Error(`distribution ${id}: the twin stands in for custom (ALB) or VPC origins`);
+    const policy = cfg.DefaultCacheBehavior.OriginRequestPolicyId;
+    const custom = typeof policy === 'object' && policy?.Ref ? world.template.Resources[policy.Ref] : undefined;
+    const headers = (custom?.Properties?.OriginRequestPolicyConfig?.HeadersConfig?.Headers ?? []) as string[];
     cloudFront = {
       domain: String(cfg.Aliases[0]),
+      sendsViewerAddress: policy === ALL_VIEWER_AND_CLOUDFRONT_HEADERS || headers.some((h) => h.toLowerCase() === 'cloudfront-viewer-address'),
       originReadTimeoutSeconds: Number(o.OriginReadTimeout ?? 30),
       originKeepaliveTimeoutSeconds: Number(o.OriginKeepaliveTimeout ?? 5),
       originHeaders: Object.fromEntries((origin.OriginCustomHeaders ?? []).map((h: { HeaderName: string; HeaderValue: unknown }) => [h.HeaderName, world.resolveWithSecrets(h.HeaderValue, `${id} origin header ${h.HeaderName}`)])),
@@ -84,6 +90,9 @@ export function edgeSettings(world: TwinWorld): EdgeSettings {
   };
 }
 
+/** CloudFront's managed origin request policy AllViewerAndCloudFrontHeaders-2022-06 (viewer headers and CloudFront's own). */
+const ALL_VIEWER_AND_CLOUDFRONT_HEADERS = '33f36d7e-f396-46d9-90e0-52428a34d9dc';
+
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** HAProxy configuration of the CloudFront stand-in: viewer TLS on 8443, the ALB at `albAddress`. */
@@ -104,8 +113,7 @@ frontend viewers
   http-request del-header x-twin-viewer-ip
   http-request set-header X-Forwarded-For "%[req.fhdr(x-forwarded-for)], %[var(txn.viewer)]" if { req.hdr(x-forwarded-for) -m found }
   http-request set-header X-Forwarded-For "%[var(txn.viewer)]" unless { req.hdr(x-forwarded-for) -m found }
-  http-request set-header CloudFront-Viewer-Address "%[var(txn.viewer)]:%[src_port]"
-  http-request set-header CloudFront-Forwarded-Proto https
+${cf.sendsViewerAddress ? '  http-request set-header CloudFront-Viewer-Address "%[var(txn.viewer)]:%[src_port]"\n' : ''}  http-request set-header CloudFront-Forwarded-Proto https
 ${Object.entries(cf.originHeaders).map(([k, v]) => `  http-request set-header ${k} ${quote(v)}`).join('\n')}
   default_backend alb
 backend alb

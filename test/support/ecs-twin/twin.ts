@@ -236,15 +236,17 @@ export class EcsTwin {
   }
 
   /** Runs redis-cli against a stand-in cache over TLS. */
-  async redisCli(cache: CacheStandIn, args: readonly string[], timeoutMs = 30_000) {
-    return cache.container.exec(['redis-cli', '--tls', '--cacert', '/run/redis/tls/ca.pem', '--sni', cache.host, '-h', '127.0.0.1', '-p', String(cache.port), '--no-auth-warning', '-a', cache.password, ...args], { timeoutMs });
+  async redisCli(cache: CacheStandIn, args: readonly string[], timeoutMs = 30_000, verify = true) {
+    const tls = verify ? ['--cacert', '/run/redis/tls/ca.pem', '--sni', cache.host] : ['--insecure'];
+    return cache.container.exec(['redis-cli', '--tls', ...tls, '-h', '127.0.0.1', '-p', String(cache.port), '--no-auth-warning', '-a', cache.password, ...args], { timeoutMs });
   }
 
   private async waitForCache(cache: CacheStandIn): Promise<void> {
     const t0 = Date.now();
     let last = '';
     while (Date.now() - t0 < 60_000) {
-      const r = await this.redisCli(cache, ['ping']).catch((e: Error) => ({ stdout: '', stderr: e.message, exitCode: -1 }));
+      // Up, whatever certificate it presents (a test may have swapped in one nobody trusts).
+      const r = await this.redisCli(cache, ['ping'], 30_000, false).catch((e: Error) => ({ stdout: '', stderr: e.message, exitCode: -1 }));
       if (/PONG/.test(r.stdout)) return;
       last = r.stdout + r.stderr;
       await new Promise((res) => setTimeout(res, 300));
@@ -291,7 +293,8 @@ export class EcsTwin {
       dataDir: '/twin/s3',
       tls,
       credentials: { ...this.credentials, roleArn: `arn:aws:iam::${this.stack.account}:role/twin-task-role` },
-      metadata: { id: 'any', task: { Cluster: this.stack.stackName, AvailabilityZone: `${region}a` } },
+      // Task metadata v4 names the cluster by its ARN.
+      metadata: { id: 'any', task: { Cluster: `arn:aws:ecs:${region}:${this.stack.account}:cluster/${this.ecsClusterName()}`, AvailabilityZone: `${region}a` } },
     };
     const bundle = await bundleStandIn(this.hostDir);
     const name = this.session.name('aws');
@@ -314,6 +317,11 @@ export class EcsTwin {
     await this.aws.waitForLog(/"started":true/, 30_000);
   }
 
+  private ecsClusterName(): string {
+    const [, cluster] = onlyResource(this.world.template, 'AWS::ECS::Cluster');
+    return String(cluster.Properties?.ClusterName ?? this.stack.stackName);
+  }
+
   /** Replaces (or adds) an object in the S3 stand-in, as a later upload would. */
   async putObject(bucket: string, key: string, content: string | Buffer): Promise<void> {
     await putFiles(this.aws.container, `/twin/s3/${bucket}`, [{ path: key, content }]);
@@ -327,14 +335,14 @@ export class EcsTwin {
 
   // ---- tasks -----------------------------------------------------------------------------------
   /** Starts a task of `mode` as ECS would on `launchType`. */
-  async runTask(mode: ImageMode, launchType: LaunchType, opts: { command?: readonly string[]; role?: string } = {}): Promise<TwinTask> {
+  async runTask(mode: ImageMode, launchType: LaunchType, opts: { command?: readonly string[]; role?: string; image?: string; ip?: string } = {}): Promise<TwinTask> {
     const [, td] = taskDefinition(this.world.template, mode);
-    const ip = `${this.vpcPrefix}.1.${this.nextTaskIp++}`;
+    const ip = opts.ip ?? `${this.vpcPrefix}.1.${this.nextTaskIp++}`;
     const name = this.session.name(opts.role ?? `${mode}-${launchType}-${this.nextTaskIp}`);
     const volumes: Record<string, string> = {};
     for (const v of (td.Properties!.Volumes ?? []) as Array<{ Name: string }>) volumes[v.Name] = await this.volume(v.Name);
     const create = containerCreateOptions({
-      world: this.world, taskDefinition: td, image: this.images.runtime, name, labels: this.session.labels,
+      world: this.world, taskDefinition: td, image: opts.image ?? this.images.runtime, name, labels: this.session.labels,
       platform: { launchType, taskId: randomBytes(16).toString('hex'), credentialsRelativeUri: this.credentials.relativeUri },
       network: { vpc: this.net.vpc, ip, endpoints: this.net.endpoints }, volumes, binds: this.trustBinds, command: opts.command,
     });
@@ -344,6 +352,13 @@ export class EcsTwin {
     const task: TwinTask = { name, mode, launchType, ip, container: new StartedContainer(container, name) };
     this.tasks.push(task);
     return task;
+  }
+
+  /** Stops a task as ECS does (SIGTERM, then the stop timeout) and removes its container. */
+  async stopTask(task: TwinTask): Promise<void> {
+    await task.container.container.stop({ t: 35 }).catch(() => undefined);
+    await task.container.container.remove({ force: true });
+    this.tasks.splice(this.tasks.indexOf(task), 1);
   }
 
   private readonly volumes = new Map<string, string>();

@@ -9,6 +9,8 @@ import { STATIC_PATHS } from '../../../src/aws/edge/distribution.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { built, main, edge, edgeMonitoring } = build(PRODUCTION, { image: { tag: 'release-1' } });
+/** The same with aws.edge.origin: public (an internet-facing ALB restricted to CloudFront). */
+const publicOrigin = build({ ...PRODUCTION, aws: { ...PRODUCTION.aws, edge: { origin: 'public' } } }, { image: { tag: 'release-1' } }).main;
 const az = (i: number) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] });
 
 describe('network', () => {
@@ -38,10 +40,11 @@ describe('network', () => {
 });
 
 describe('load balancer', () => {
-  test('internet-facing ALB in the 3 public subnets, invalid headers dropped, access logs to S3', () => {
+  test('behind a CloudFront VPC origin: an internal ALB in the 3 private app subnets, invalid headers dropped, access logs to S3', () => {
     const [, alb] = only(resources(main, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
-    assert.equal(alb.Properties.Scheme, 'internet-facing');
+    assert.equal(alb.Properties.Scheme, 'internal');
     assert.equal(alb.Properties.Subnets.length, 3);
+    for (const s of alb.Properties.Subnets) assert.match(s.Ref, /appSubnet/);
     const attrs = Object.fromEntries(alb.Properties.LoadBalancerAttributes.map((a: { Key: string; Value: string }) => [a.Key, a.Value]));
     assert.equal(attrs['access_logs.s3.enabled'], 'true');
     assert.equal(attrs['routing.http.drop_invalid_header_fields.enabled'], 'true');
@@ -52,8 +55,14 @@ describe('load balancer', () => {
       Port: 443, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', Certificates: [{ CertificateArn: { Ref: Match.stringLikeRegexp('^Certificate') } }],
     });
   });
-  test('HTTP redirects to HTTPS permanently', () => {
-    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+  test('an internal ALB has no HTTP listener (CloudFront speaks HTTPS to it)', () => {
+    assert.ok(!Object.values(resources(main, 'AWS::ElasticLoadBalancingV2::Listener')).some((l) => l.Properties.Port === 80));
+  });
+  test('origin: public: an internet-facing ALB in the public subnets; HTTP redirects to HTTPS permanently', () => {
+    const [, alb] = only(resources(publicOrigin, 'AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    assert.equal(alb.Properties.Scheme, 'internet-facing');
+    for (const s of alb.Properties.Subnets) assert.match(s.Ref, /publicSubnet/);
+    publicOrigin.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
     });
   });
@@ -70,14 +79,22 @@ describe('load balancer', () => {
       Actions: [Match.objectLike({ Type: 'forward' })],
     });
   });
-  test("the ALB's only inbound rule is HTTPS from CloudFront's origin-facing prefix list", () => {
-    const [albSg] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))));
-    const ingress = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg));
+  test("the internal ALB's only inbound rule is HTTPS from the VPC (CloudFront's VPC origin interfaces); no prefix-list lookup", () => {
+    const [albSg, sg] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))));
+    assert.equal(sg.Properties.SecurityGroupIngress.length, 1);
+    assert.equal(sg.Properties.SecurityGroupIngress[0].FromPort, 443);
+    assert.match(JSON.stringify(sg.Properties.SecurityGroupIngress[0].CidrIp), /NetworkVpc.*CidrBlock/);
+    assert.equal(Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg)).length, 0);
+    assert.ok(!Object.keys(resources(main, 'Custom::AWS')).some((k) => k.startsWith('CloudFrontAddresses')));
+  });
+  test("origin: public: the ALB's only inbound rule is HTTPS from CloudFront's origin-facing prefix list", () => {
+    const [albSg] = only(Object.fromEntries(Object.entries(resources(publicOrigin, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))));
+    const ingress = Object.values(resources(publicOrigin, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg));
     assert.equal(ingress.length, 1);
     assert.equal(ingress[0]!.Properties.FromPort, 443);
-    const lookup = Object.keys(resources(main, 'Custom::AWS')).find((k) => k.startsWith('CloudFrontAddresses'));
+    const lookup = Object.keys(resources(publicOrigin, 'Custom::AWS')).find((k) => k.startsWith('CloudFrontAddresses'));
     assert.deepEqual(ingress[0]!.Properties.SourcePrefixListId, { 'Fn::GetAtt': [lookup, 'PrefixLists.0.PrefixListId'] });
-    main.hasResourceProperties('Custom::AWS', { Create: Match.stringLikeRegexp('com\\.amazonaws\\.global\\.cloudfront\\.origin-facing') });
+    publicOrigin.hasResourceProperties('Custom::AWS', { Create: Match.stringLikeRegexp('com\\.amazonaws\\.global\\.cloudfront\\.origin-facing') });
   });
 });
 
@@ -131,9 +148,11 @@ describe('CloudFront', () => {
     assert.equal(cfg.ViewerCertificate.SslSupportMethod, 'sni-only');
     assert.ok(cfg.Logging.Bucket);
   });
-  test('the ALB origin is HTTPS only and carries the origin secret header', () => {
+  test('the ALB is a CloudFront VPC origin, HTTPS only (TLS 1.2), and requests still carry the origin secret header', () => {
     const origin = cfg.Origins[0];
-    assert.equal(origin.CustomOriginConfig.OriginProtocolPolicy, 'https-only');
+    assert.equal(origin.CustomOriginConfig, undefined);
+    assert.match(JSON.stringify(origin.VpcOriginConfig.VpcOriginId), /VpcOrigin/);
+    main.hasResourceProperties('AWS::CloudFront::VpcOrigin', { VpcOriginEndpointConfig: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^LoadBalancerAlb') }, OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }) });
     assert.equal(origin.OriginCustomHeaders[0].HeaderName, 'X-Origin-Verify');
     assert.match(JSON.stringify(origin.OriginCustomHeaders[0].HeaderValue), /resolve:secretsmanager/);
   });
