@@ -1,5 +1,6 @@
 // Builds the CDK app from a spec: the us-east-1 edge stack (when CloudFront is on), the image
-// pipeline stack (when the pipeline is on) and the main stack, in that deploy order. Used by the
+// pipeline stack (when the pipeline is on), the backup copy vault's stack (when copies go to a vault
+// moodle-ha makes) and the main stack, in that deploy order. Used by the
 // app entry (src/aws/app.ts, which the cdk CLI runs) and in-process by `moodle-ha synth` and tests.
 import { runtimeBuildArgs } from '../image/runtime-context.ts';
 import { App, type Environment } from 'aws-cdk-lib';
@@ -8,6 +9,7 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { ImageSource } from './compute/image.ts';
 import { planDeployment, type Deployment } from './config.ts';
+import { BackupCopyStack } from './data/backup-copy-stack.ts';
 import { EdgeStack } from './edge/edge-stack.ts';
 import { MoodleStack } from './moodle-stack.ts';
 import { addNagChecks, resolveAcknowledgements } from './nag.ts';
@@ -40,15 +42,18 @@ export interface MoodleApp {
   readonly main?: MoodleStack;
   readonly edge?: EdgeStack;
   readonly pipeline?: PipelineStack;
+  /** The vault for cross-region copies (aws.backup.copyTo without a vaultArn). */
+  readonly backupCopy?: BackupCopyStack;
   /** Acknowledgements that matched no cdk-nag finding (should be none). */
   readonly unusedAcknowledgements: readonly string[];
 }
 
 export const EDGE_REGION = 'us-east-1';
 const STRONG_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
+const NO_DEPRECATED_SNAPSHOT_SECRET = '@aws-cdk/aws-rds:preventRenderingDeprecatedCredentials';
 
 export function stackNames(name: string) {
-  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline` } as const;
+  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline`, backupCopy: `${name}-backup-copy` } as const;
 }
 
 export function buildMoodleApp(opts: BuildOptions): MoodleApp {
@@ -57,6 +62,8 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const app = opts.app ?? new App(opts.outdir ? { outdir: opts.outdir } : {});
   // Cross-stack references (edge → main, pipeline → main) protect the producer from deletion.
   if (app.node.tryGetContext(STRONG_REFERENCES) === undefined) app.node.setContext(STRONG_REFERENCES, 'strong');
+  // A cluster from a snapshot (a restore) gets only the secret its new password is in, not also an unused one.
+  if (app.node.tryGetContext(NO_DEPRECATED_SNAPSHOT_SECRET) === undefined) app.node.setContext(NO_DEPRECATED_SNAPSHOT_SECRET, true);
   const account = opts.account ?? a.account ?? process.env.CDK_DEFAULT_ACCOUNT;
   const env = (region: string): Environment => ({ account, region });
   const names = stackNames(plan.name);
@@ -102,6 +109,11 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   });
   if (edge) main.addStackDependency(edge);
   if (pipeline) main.addStackDependency(pipeline);
+  const copyTo = a.backup.copyTo;
+  const backupCopy = copyTo && !copyTo.vaultArn
+    ? new BackupCopyStack(app, names.backupCopy, { env: env(copyTo.region), tags, description: `moodle-ha ${plan.name}: vault for copies of its backups (${copyTo.region})`, site: plan.name })
+    : undefined;
+  if (backupCopy) main.addStackDependency(backupCopy);
   const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
-  return { app, plan, main, edge, pipeline, unusedAcknowledgements };
+  return { app, plan, main, edge, pipeline, backupCopy, unusedAcknowledgements };
 }

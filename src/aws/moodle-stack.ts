@@ -2,6 +2,7 @@
 // concern. Security groups admit only the tier in front: internet/CloudFront → ALB → tasks →
 // Aurora, cache and moodledata.
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -22,6 +23,9 @@ import type { Deployment } from './config.ts';
 import { ConfigBucket, LogBucket } from './data/buckets.ts';
 import { Cache } from './data/cache.ts';
 import { Database, DATABASE_NAME, DATABASE_USER } from './data/database.ts';
+import { backupCopyVaultArn } from './data/backup-copy-stack.ts';
+import { MoodleBackups } from './data/backups.ts';
+import { RestoredSharedFiles } from './data/restored-files.ts';
 import { EfsSharedFiles, NfsSharedFiles, type ISharedFiles } from './data/shared-files.ts';
 import { CloudFrontPrefixList } from './edge/cloudfront-prefix-list.ts';
 import { EdgeDistribution } from './edge/distribution.ts';
@@ -52,6 +56,7 @@ export class MoodleStack extends Stack {
   readonly database: Database;
   readonly cache: Cache;
   readonly sharedFiles: ISharedFiles;
+  readonly backups: MoodleBackups;
   readonly loadBalancer: LoadBalancer;
   readonly compute: MoodleCluster;
   readonly tasks: MoodleTasks;
@@ -88,19 +93,26 @@ export class MoodleStack extends Stack {
       deletionProtection: deleteData ? false : a.database.deletionProtection,
       removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
       logRetention,
+      snapshotIdentifier: a.restore?.databaseSnapshotArn,
     });
     this.cache = new Cache(this, 'Cache', {
       vpc, subnets: network.dataSubnets, availabilityZones: zones,
       engine: a.cache.engine, nodeType: a.cache.nodeType, replicas: a.cache.replicas,
     });
-    const efsFiles = a.sharedFiles.type === 'efs'
-      ? new EfsSharedFiles(this, 'SharedFiles', {
-        vpc, subnets: network.dataSubnets,
-        backupRetention: Duration.seconds(a.sharedFiles.backupRetention.seconds),
-        removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      })
-      : undefined;
+    const efsFiles = a.sharedFiles.type !== 'efs'
+      ? undefined
+      : a.restore
+        ? new RestoredSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, fileSystemId: a.restore.fileSystemId, logRetention })
+        : new EfsSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN });
     this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', { server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath });
+    const b = a.backup;
+    const [hour, minute] = b.time.split(':').map(Number) as [number, number];
+    const copyVault = b.copyTo ? backup.BackupVault.fromBackupVaultArn(this, 'BackupCopyVault', b.copyTo.vaultArn ?? backupCopyVaultArn(this, plan.name, b.copyTo.region)) : undefined;
+    this.backups = new MoodleBackups(this, 'Backups', {
+      database: this.database.cluster, fileSystem: efsFiles?.fileSystem, startAt: { hour, minute },
+      dailyRetention: Duration.seconds(b.dailyRetention.seconds), monthlyRetention: Duration.seconds(b.monthlyRetention.seconds),
+      monthlyColdAfter: Duration.seconds(b.monthlyColdAfter.seconds), copyTo: copyVault,
+    });
     const adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
       description: `Password of the Moodle admin user "${plan.site.adminUser}" (MOODLE_ADMIN_PASSWORD, used by the install)`,
       generateSecretString: { passwordLength: 24, excludeCharacters: `"'\\/@\`$` },
@@ -176,7 +188,7 @@ export class MoodleStack extends Stack {
       subnets: vpc.selectSubnets(network.appSubnets).subnets, logRetention,
     });
     this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup);
-    if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
+    if (efsFiles) this.migrate.node.addDependency(efsFiles.ready);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
     this.webService = webService(this, 'Web', { ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, desiredCount: plan.web.minTasks });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
