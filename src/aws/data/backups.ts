@@ -24,6 +24,13 @@ export const BACKUP_OUTPUTS = {
 /** Names of the rules (recovery points carry the rule's id; the names are for people). */
 export const BACKUP_RULES = { daily: 'daily', monthly: 'monthly' } as const;
 
+/**
+ * Every rule's windows: its jobs start within `startMinutes` of the scheduled time, so the Aurora
+ * and EFS recovery points of one run are created at most that far apart (how `aws restore` pairs
+ * them), and must finish within `completionMinutes`.
+ */
+export const BACKUP_WINDOW = { startMinutes: 60, completionMinutes: 480 } as const;
+
 export interface MoodleBackupsProps {
   /** The Aurora cluster. */
   readonly database: rds.IDatabaseCluster;
@@ -59,7 +66,7 @@ export class MoodleBackups extends Construct {
       props.copyTo ? [{ destinationBackupVault: props.copyTo, deleteAfter, moveToColdStorageAfter }] : undefined;
     // Encrypted with AWS Backup's key for EFS recovery points; Aurora snapshots keep the cluster's key.
     this.vault = new backup.BackupVault(this, 'Vault', { removalPolicy: RemovalPolicy.RETAIN });
-    const window = { startWindow: Duration.hours(1), completionWindow: Duration.hours(8) };
+    const window = { startWindow: Duration.minutes(BACKUP_WINDOW.startMinutes), completionWindow: Duration.minutes(BACKUP_WINDOW.completionMinutes) };
     const rules = [new backup.BackupPlanRule({
       ruleName: BACKUP_RULES.daily,
       scheduleExpression: events.Schedule.cron({ hour: String(at.hour), minute: String(at.minute) }),

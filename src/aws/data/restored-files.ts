@@ -10,7 +10,7 @@ import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as efs from 'aws-cdk-lib/aws-efs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -86,6 +86,12 @@ export class RestoredSharedFiles extends Construct implements ISharedFiles {
       environment: { MOUNT, TARGET: MOODLEDATA_PATH.replace(/^\//, ''), PREFIX: RESTORE_FOLDER_PREFIX },
       logGroup: new logs.LogGroup(this, 'LayoutLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH }),
     });
+    // Root on the file system (not squashed), through its own access point only.
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['elasticfilesystem:ClientRootAccess'],
+      resources: [this.fileSystem.fileSystemArn],
+      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': root.accessPointArn } },
+    }));
     this.fileSystem.connections.allowDefaultPortFrom(fn, 'NFS from the moodledata layout function');
     fn.node.addDependency(...mountTargets);
     const provider = new cr.Provider(this, 'LayoutProvider', { onEventHandler: fn });

@@ -12,6 +12,7 @@ import { loadCommand } from './load.ts';
 import { logsCommand } from './logs.ts';
 import { moodleDownloadCommand, moodleImportCommand, moodleListCommand } from './moodle.ts';
 import { autoscaleCommand } from './autoscale.ts';
+import { awsRestoreCommand } from './aws-restore.ts';
 import { restoreCommand } from './restore.ts';
 import { scaleCommand } from './scale.ts';
 import { statusCommand } from './status.ts';
@@ -38,4 +39,5 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   deployCommand,
   destroyCommand,
+  awsRestoreCommand,
 ];
