@@ -55,7 +55,9 @@ ${IMAGE_HELP}`,
       `restored ${source.spec.name} into ${newName}: https://${domain}\n` +
         `  database:   from ${r.pair.database.arn} (${r.pair.database.created.toISOString()})\n` +
         `  moodledata: ${r.fileSystemId}, from ${r.pair.files.arn} (${r.pair.files.created.toISOString()})\n` +
-        `  next:       check the restored site, then move the site's name to it (docs/aws.md, "Restore to a point in time")\n`,
+        `  next:       check the restored site, then move the site's name to it (docs/aws.md, "Restore to a point in time")\n` +
+        `Keep these in the restored site's spec from now on (without aws.restore, a deploy would replace its database with an empty one):\n` +
+        `  name: ${newName}\n  aws:\n    domain: ${domain}\n    restore:\n      databaseSnapshotArn: ${r.pair.database.arn}\n      fileSystemId: ${r.fileSystemId}\n`,
     );
   },
 };
