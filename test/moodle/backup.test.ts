@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
-import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
+import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import { LABELS } from '../../src/contract/image.ts';
 import { docker } from '../../src/image/docker.ts';
@@ -77,10 +77,14 @@ function backupDir(stdout: string): string {
 }
 
 /** A copy of a backup, its parts rewritten by `edit`, the manifest made to match (sizes, SHA-256). */
-async function tamperedCopy(src: string, edit: { manifest?: (m: BackupManifest) => void; archive?: (entry: { name: string }) => { name: string } | 'drop' | undefined }): Promise<string> {
+async function tamperedCopy(src: string, edit: { manifest?: (m: BackupManifest) => void; archive?: (entry: { name: string }) => { name: string } | 'drop' | undefined; database?: Buffer }): Promise<string> {
   const copy = mkdtempSync(join(dir, 'copy-'));
   cpSync(src, copy, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(copy, MANIFEST_FILE), 'utf8')) as BackupManifest;
+  if (edit.database) {
+    writeFileSync(join(copy, BACKUP_PARTS.database), edit.database);
+    manifest.parts.database = { file: BACKUP_PARTS.database, bytes: edit.database.length, sha256: createHash('sha256').update(edit.database).digest('hex') };
+  }
   if (edit.archive) {
     const file = join(copy, BACKUP_PARTS.moodledata);
     const ex = extract();
@@ -293,6 +297,23 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     r = await cli(['restore', partial, '--yes', '--spec', specFile]);
     assert.match(r.stderr, /never finished/);
     assert.ok((await siteState()).users.some((u) => u.username === 'mhb_marker'), 'nothing was restored');
+  });
+
+  test('a restore that fails half-way says what state it left, keeps the site stopped, and a good restore repairs it', async () => {
+    // A dump the database rejects after the old database was dropped.
+    const bad = await tamperedCopy(backup, { database: gzipSync(Buffer.from('CREATE TABLE mdl_broken (id BIGINT NOT NULL,;\n')) });
+    let r = await cli(['restore', bad, '--yes', '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /restore failed at "database: replace it with the dump/);
+    assert.match(r.stderr, /state: the database is partly loaded or empty; moodledata is still the old one/);
+    assert.match(r.stderr, /the web nodes and cron are stopped/);
+    assert.match(r.stderr, /run "moodle-ha restore .*" again/);
+    assert.equal((await docker().getContainer(WEB).inspect()).State.Running, false, 'nobody is served a half-restored site');
+    r = await cli(['restore', backup, '--yes', '--spec', specFile], { timeoutMs: 900_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const now = await siteState();
+    assert.deepEqual(now.users, atBackup.users);
+    assert.deepEqual(now.files, atBackup.files);
   });
 
   test('Ctrl-C during a backup leaves no folder and no helper container', async () => {

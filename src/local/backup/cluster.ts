@@ -21,6 +21,8 @@ export interface RunningCluster {
   /** Web nodes running now. */
   readonly runningWebNodes: readonly string[];
   readonly cronRunning: boolean;
+  /** The cron container, running or stopped (a failed restore leaves it stopped). */
+  readonly cron: string | undefined;
   readonly secrets: Secrets;
 }
 
@@ -61,6 +63,7 @@ export async function runningCluster(spec: Spec, opts: { needWeb: boolean }): Pr
     webNodes: web,
     runningWebNodes: running('web').map(name).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
     cronRunning: running('cron').length > 0,
+    cron: of('cron')[0] ? name(of('cron')[0]!) : undefined,
     secrets: ensureSecrets(spec.name),
   };
 }

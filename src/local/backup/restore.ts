@@ -87,8 +87,10 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
   const stoppedAutoscaler = await stopController(spec.name);
   if (stoppedAutoscaler) progress.info(`${n.container('autoscaler')}: stopped for the restore`);
   const stopped = [...cluster.runningWebNodes, ...(cluster.cronRunning ? [n.container('cron')] : [])];
+  // At the end every web node and cron run, also those an earlier failed restore left stopped.
+  const started = [...cluster.webNodes, ...(cluster.cron ? [cluster.cron] : [])];
   try {
-    await step(`stop the web nodes and cron (${stopped.length} container(s); the site is down from here)`, async () => {
+    await step(`stop the web nodes and cron (${stopped.length} running; the site is down from here)`, async () => {
       await Promise.all(stopped.map((c) => docker().getContainer(c).stop({ t: 35 }).catch(ignoreNotRunning)));
     });
     phase = 'stopped';
@@ -124,13 +126,13 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
     phase = 'settled';
 
     await step(`start the web nodes and cron, wait until ready`, async () => {
-      for (const c of stopped) await docker().getContainer(c).start().catch(ignoreRunning);
-      for (const w of cluster.runningWebNodes) await waitReady(w, 180_000);
+      for (const c of started) await docker().getContainer(c).start().catch(ignoreRunning);
+      for (const w of cluster.webNodes) await waitReady(w, 180_000);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
     const seconds = (Date.now() - t0) / 1000;
     if (stoppedAutoscaler) await docker().getContainer(n.container('autoscaler')).start().catch(ignoreRunning);
-    return { manifest, seconds, migrate, after, webNodes: cluster.runningWebNodes };
+    return { manifest, seconds, migrate, after, webNodes: cluster.webNodes };
   } catch (e) {
     const why = signal?.aborted ? 'interrupted' : (e as Error).message;
     if (phase === 'untouched' || phase === 'stopped') {
