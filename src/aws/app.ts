@@ -6,6 +6,8 @@
 //   MOODLE_HA_IMAGE_DIR    build context of the runtime image (built as a CDK asset), or
 //   MOODLE_HA_IMAGE_TAG    a tag in the pipeline's ECR repository
 //   MOODLE_HA_DELETE_DATA  "1": lift RETAIN, snapshots and deletion protection (destroy --delete-data)
+//   MOODLE_HA_OVERRIDES    JSON merged over the spec file, as command-line flags are (aws restore:
+//                          the new name, domain and aws.restore)
 import { App } from 'aws-cdk-lib';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +21,7 @@ export const ENV = {
   imageDir: 'MOODLE_HA_IMAGE_DIR',
   imageTag: 'MOODLE_HA_IMAGE_TAG',
   deleteData: 'MOODLE_HA_DELETE_DATA',
+  overrides: 'MOODLE_HA_OVERRIDES',
 } as const;
 
 export function imageFromEnv(env: NodeJS.ProcessEnv): ImageChoice | undefined {
@@ -29,7 +32,8 @@ export function imageFromEnv(env: NodeJS.ProcessEnv): ImageChoice | undefined {
 
 export function synthFromEnv(env: NodeJS.ProcessEnv = process.env): void {
   const cwd = env[ENV.cwd] ?? process.cwd();
-  const loaded = loadSpec({ file: env[ENV.spec] || undefined, cwd });
+  const overrides = env[ENV.overrides] ? (JSON.parse(env[ENV.overrides]!) as Record<string, unknown>) : undefined;
+  const loaded = loadSpec({ file: env[ENV.spec] || undefined, cwd, overrides });
   const built = buildMoodleApp({
     spec: loaded.spec,
     baseDir: loaded.baseDir,

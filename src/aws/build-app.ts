@@ -1,7 +1,8 @@
 // Builds the CDK app from a spec: the us-east-1 edge stack (when CloudFront is on), the image
-// pipeline stack (when the pipeline is on), the main stack and, with CloudFront, the us-east-1
-// stack of its alarm, in that deploy order. Used by the app entry (src/aws/app.ts, which the cdk
-// CLI runs) and in-process by `moodle-ha synth` and tests.
+// pipeline stack (when the pipeline is on), the backup copy vault's stack (when copies go to a vault
+// moodle-ha makes), the main stack and, with CloudFront, the us-east-1 stack of its alarm, in that
+// deploy order. Used by the app entry (src/aws/app.ts, which the cdk CLI runs) and in-process by
+// `moodle-ha synth` and tests.
 import { runtimeBuildArgs } from '../image/runtime-context.ts';
 import { App, type Environment } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +12,7 @@ import { UserError } from '../util/errors.ts';
 import type { ImageSource } from './compute/image.ts';
 import { webAclFromArn } from './compute/scheduled-capacity.ts';
 import { planDeployment, type Deployment } from './config.ts';
+import { BackupCopyStack } from './data/backup-copy-stack.ts';
 import { EdgeStack } from './edge/edge-stack.ts';
 import { MoodleStack } from './moodle-stack.ts';
 import { addNagChecks, resolveAcknowledgements } from './nag.ts';
@@ -46,15 +48,18 @@ export interface MoodleApp {
   readonly pipeline?: PipelineStack;
   /** The us-east-1 CloudFront alarm (with the edge). */
   readonly edgeMonitoring?: EdgeMonitoringStack;
+  /** The vault for cross-region copies (aws.backup.copyTo without a vaultArn). */
+  readonly backupCopy?: BackupCopyStack;
   /** Acknowledgements that matched no cdk-nag finding (should be none). */
   readonly unusedAcknowledgements: readonly string[];
 }
 
 export const EDGE_REGION = 'us-east-1';
 const STRONG_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
+const NO_DEPRECATED_SNAPSHOT_SECRET = '@aws-cdk/aws-rds:preventRenderingDeprecatedCredentials';
 
 export function stackNames(name: string) {
-  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline`, edgeMonitoring: `${name}-edge-monitoring` } as const;
+  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline`, edgeMonitoring: `${name}-edge-monitoring`, backupCopy: `${name}-backup-copy` } as const;
 }
 
 export function buildMoodleApp(opts: BuildOptions): MoodleApp {
@@ -63,6 +68,8 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   const app = opts.app ?? new App(opts.outdir ? { outdir: opts.outdir } : {});
   // Cross-stack references (edge → main, pipeline → main) protect the producer from deletion.
   if (app.node.tryGetContext(STRONG_REFERENCES) === undefined) app.node.setContext(STRONG_REFERENCES, 'strong');
+  // A cluster from a snapshot (a restore) gets only the secret its new password is in, not also an unused one.
+  if (app.node.tryGetContext(NO_DEPRECATED_SNAPSHOT_SECRET) === undefined) app.node.setContext(NO_DEPRECATED_SNAPSHOT_SECRET, true);
   const account = opts.account ?? a.account ?? process.env.CDK_DEFAULT_ACCOUNT;
   const env = (region: string): Environment => ({ account, region });
   const names = stackNames(plan.name);
@@ -114,6 +121,11 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
   });
   if (edge) main.addStackDependency(edge);
   if (pipeline) main.addStackDependency(pipeline);
+  const copyTo = a.backup.copyTo;
+  const backupCopy = copyTo && !copyTo.vaultArn
+    ? new BackupCopyStack(app, names.backupCopy, { env: env(copyTo.region), tags, description: `moodle-ha ${plan.name}: vault for copies of its backups (${copyTo.region})`, site: plan.name })
+    : undefined;
+  if (backupCopy) main.addStackDependency(backupCopy);
   const edgeMonitoring = main.distribution
     ? new EdgeMonitoringStack(app, names.edgeMonitoring, {
       env: env(EDGE_REGION), tags, description: `moodle-ha ${plan.name}: CloudFront alarm (us-east-1, where CloudFront publishes its metrics)`,
@@ -122,5 +134,5 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
     : undefined;
   edgeMonitoring?.addStackDependency(main);
   const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
-  return { app, plan, main, edge, pipeline, edgeMonitoring, unusedAcknowledgements };
+  return { app, plan, main, edge, pipeline, edgeMonitoring, backupCopy, unusedAcknowledgements };
 }

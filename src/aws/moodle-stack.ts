@@ -2,6 +2,7 @@
 // concern. Security groups admit only the tier in front: internet/CloudFront → ALB → tasks →
 // Aurora, cache and moodledata.
 import { CfnOutput, type CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -25,6 +26,9 @@ import type { Deployment } from './config.ts';
 import { ConfigBucket, LogBucket } from './data/buckets.ts';
 import { Cache } from './data/cache.ts';
 import { Database, DATABASE_NAME, DATABASE_USER } from './data/database.ts';
+import { backupCopyVaultArn } from './data/backup-copy-stack.ts';
+import { MoodleBackups } from './data/backups.ts';
+import { RestoredSharedFiles } from './data/restored-files.ts';
 import { EfsSharedFiles, NfsSharedFiles, type ISharedFiles } from './data/shared-files.ts';
 import { CloudFrontPrefixList } from './edge/cloudfront-prefix-list.ts';
 import { EdgeDistribution } from './edge/distribution.ts';
@@ -63,6 +67,7 @@ export class MoodleStack extends Stack {
   /** Moodle's MUC application and session caches (allkeys-lru). */
   readonly cacheStore: Cache;
   readonly sharedFiles: ISharedFiles;
+  readonly backups: MoodleBackups;
   readonly loadBalancer: LoadBalancer;
   readonly compute: MoodleCluster;
   readonly tasks: MoodleTasks;
@@ -104,20 +109,27 @@ export class MoodleStack extends Stack {
       deletionProtection: deleteData ? false : a.database.deletionProtection,
       removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
       logRetention,
+      snapshotIdentifier: a.restore?.databaseSnapshotArn,
     });
     // Sessions and caches on separate replication groups: cache pressure never evicts a session.
     const cacheProps = { vpc, subnets: network.dataSubnets, availabilityZones: zones, engine: a.cache.engine, nodeType: a.cache.nodeType, replicas: a.cache.replicas };
     this.cache = new Cache(this, 'Cache', { ...cacheProps, role: 'sessions' });
     this.cacheStore = new Cache(this, 'CacheStore', { ...cacheProps, role: 'caches' });
-    const efsFiles = a.sharedFiles.type === 'efs'
-      ? new EfsSharedFiles(this, 'SharedFiles', {
-        vpc, subnets: network.dataSubnets,
-        backupRetention: Duration.seconds(a.sharedFiles.backupRetention.seconds),
-        removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      })
-      : undefined;
+    const efsFiles = a.sharedFiles.type !== 'efs'
+      ? undefined
+      : a.restore
+        ? new RestoredSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, fileSystemId: a.restore.fileSystemId, logRetention })
+        : new EfsSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN });
     this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', {
       server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath, serverSecurityGroupId: a.sharedFiles.nfsSecurityGroupId,
+    });
+    const b = a.backup;
+    const [hour, minute] = b.time.split(':').map(Number) as [number, number];
+    const copyVault = b.copyTo ? backup.BackupVault.fromBackupVaultArn(this, 'BackupCopyVault', b.copyTo.vaultArn ?? backupCopyVaultArn(this, plan.name, b.copyTo.region)) : undefined;
+    this.backups = new MoodleBackups(this, 'Backups', {
+      database: this.database.cluster, fileSystem: efsFiles?.fileSystem, startAt: { hour, minute },
+      dailyRetention: Duration.seconds(b.dailyRetention.seconds), monthlyRetention: Duration.seconds(b.monthlyRetention.seconds),
+      monthlyColdAfter: Duration.seconds(b.monthlyColdAfter.seconds), copyTo: copyVault,
     });
     const adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
       description: `Password of the Moodle admin user "${plan.site.adminUser}" (MOODLE_ADMIN_PASSWORD, used by the install)`,
@@ -220,7 +232,7 @@ export class MoodleStack extends Stack {
     this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup, this.cacheStore.replicationGroup);
     // The bundle a task definition names is uploaded before anything loads it.
     if (config.bundle) this.migrate.node.addDependency(config.bundle.deployment);
-    if (efsFiles) this.migrate.node.addDependency(efsFiles.fileSystem.mountTargetsAvailable);
+    if (efsFiles) this.migrate.node.addDependency(efsFiles.ready);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
     const deploymentAlarms = new WebDeploymentAlarms(this, 'DeploymentAlarms', { targetGroup: lb.targetGroup });
     this.webService = webService(this, 'Web', {
@@ -264,7 +276,7 @@ export class MoodleStack extends Stack {
     });
     new MoodleEvents(this, 'Events', {
       topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService,
-      migrateStartedBy: [STARTED_BY.migrate, STARTED_BY.finish], database: this.database.cluster, backupVaultArn: efsFiles?.backupPlan.backupVault.backupVaultArn,
+      migrateStartedBy: [STARTED_BY.migrate, STARTED_BY.finish], database: this.database.cluster, backupVaultArn: this.backups.vault.backupVaultArn,
     });
     new CacheNotifications(this, 'CacheEvents', { replicationGroups: [this.cache.replicationGroup, this.cacheStore.replicationGroup], email: a.alarmEmail });
     if (props.pipeline) new PipelineNotifications(this, 'PipelineEvents', { pipeline: props.pipeline, topic });

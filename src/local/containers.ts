@@ -35,6 +35,10 @@ export interface ContainerSpec {
   readonly user?: string;
   /** Extra /etc/hosts entries, e.g. "host.docker.internal:host-gateway". */
   readonly extraHosts?: readonly string[];
+  /** Replaces the image's entrypoint (one-off helpers that must not run the image's start-up). @default - the image's */
+  readonly entrypoint?: readonly string[];
+  /** Keeps stdin open for one attached client (closed when it disconnects). @default false */
+  readonly openStdin?: boolean;
 }
 
 export function labelsFor(cluster: string, service: string): Record<string, string> {
@@ -106,6 +110,8 @@ export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Pr
     Hostname: spec.name,
     Image: spec.image,
     ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),
+    ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
+    ...(spec.openStdin ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {}),
     Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
     Labels: { ...labelsFor(spec.cluster, spec.service), [LABELS.definition]: hash },
     ExposedPorts: exposed,

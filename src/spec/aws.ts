@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX } from '../contract/timeouts.ts';
+import { backupSchema, checkBackupAndRestore, restoreSchema } from './aws-backup.ts';
 import { parseCidr } from './cidr.ts';
 import { durationSchema, rateLimitSchema } from './units.ts';
 
@@ -66,8 +67,8 @@ const sharedFilesSchema = z.object({
    * instances yourself (the stack outputs their security group id)
    */
   nfsSecurityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id such as "sg-0123456789abcdef0"').optional(),
-  /** How long AWS Backup keeps daily EFS recovery points. @default "35d" */
-  backupRetention: durationSchema.prefault('35d'),
+  /** Retired: one backup plan covers Aurora and EFS; use aws.backup.dailyRetention. */
+  backupRetention: durationSchema.optional(),
 }).strict();
 
 /**
@@ -143,6 +144,10 @@ export const awsSchema = z
     sharedFiles: sharedFilesSchema.prefault({}),
     edge: edgeSchema.prefault({}),
     pipeline: pipelineSchema.prefault({}),
+    /** One AWS Backup plan for Aurora and EFS (daily, monthly, optional copy to another region). */
+    backup: backupSchema.prefault({}),
+    /** Create the database and moodledata from a pair of recovery points (written by `moodle-ha aws restore`). @default - a new, empty site */
+    restore: restoreSchema.optional(),
     /** E-mail address subscribed to the alarm topic (alarms, scaling and deployment events). */
     alarmEmail: z.email('must be an e-mail address').optional(),
     /** Time the load balancer lets a stopping web task finish requests; at least the image's drain time. @default "30s" */
@@ -250,8 +255,8 @@ export const awsSchema = z
     if (a.sharedFiles.type === 'nfs' && a.compute.type === 'fargate') {
       issue(['sharedFiles', 'type'], 'Fargate tasks can mount EFS but not another NFS server: set sharedFiles.type: efs, or compute.type: ec2');
     }
-    const efsDays = a.sharedFiles.backupRetention.seconds / DAY;
-    if (!Number.isInteger(efsDays) || efsDays < 1) issue(['sharedFiles', 'backupRetention'], 'must be a whole number of days, at least "1d", e.g. "35d"');
+    // Backups and restore.
+    checkBackupAndRestore(a.backup, a.restore, { region: a.region, account: a.account, sharedFilesType: a.sharedFiles.type, retiredEfsRetention: a.sharedFiles.backupRetention }, issue);
     // Pipeline.
     if (a.pipeline.enabled && !a.pipeline.connectionArn) issue(['pipeline', 'connectionArn'], 'the pipeline reads the repository through a CodeConnections connection: create one (console: Developer Tools > Connections) and set pipeline.connectionArn');
     if (a.pipeline.enabled && !a.pipeline.repository) issue(['pipeline', 'repository'], 'is required when the pipeline is enabled: set it to the "owner/name" of the repository holding moodle-ha.yaml');

@@ -4,7 +4,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { CookieJar } from '../../src/ops/load/http.ts';
 
-export interface Reply { readonly status: number; readonly body: string; readonly location?: string; readonly headers: IncomingHttpHeaders }
+export interface Reply { readonly status: number; readonly body: string; readonly location?: string; readonly headers: IncomingHttpHeaders; /** The body as received (binary files). */ readonly bytes: Buffer }
 
 export interface ClientOptions {
   /** Where to connect instead of the base URL's host (e.g. 127.0.0.1 and a published port); the Host header and TLS name stay the base URL's. */
@@ -76,7 +76,10 @@ export class MoodleClient {
         this.jar.update(res.headers['set-cookie']);
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), location: res.headers.location, headers: res.headers }));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, body: bytes.toString(), location: res.headers.location, headers: res.headers, bytes });
+        });
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
       req.on('error', reject);

@@ -29,6 +29,8 @@ export interface CdkRun {
   readonly cwd: string;
   readonly image?: ImageChoice;
   readonly deleteData?: boolean;
+  /** Values merged over the spec file, as flags are. @default - none */
+  readonly overrides?: Record<string, unknown>;
   /** Cloud assembly folder. @default "<cwd>/cdk.out" */
   readonly outdir?: string;
 }
@@ -41,6 +43,7 @@ export function appEnvironment(run: CdkRun, base: NodeJS.ProcessEnv = process.en
   if (run.image && 'tag' in run.image) env[ENV.imageTag] = run.image.tag;
   if (run.image && 'directory' in run.image) env[ENV.imageDir] = resolve(run.cwd, run.image.directory);
   if (run.deleteData) env[ENV.deleteData] = '1';
+  if (run.overrides) env[ENV.overrides] = JSON.stringify(run.overrides);
   return env;
 }
 

@@ -20,7 +20,7 @@ export const DATA_TYPES: Readonly<Record<string, string>> = {
   'AWS::RDS::DBCluster': 'Aurora database',
   'AWS::EFS::FileSystem': 'EFS file system (moodledata)',
   'AWS::S3::Bucket': 'S3 bucket',
-  'AWS::Backup::BackupVault': 'AWS Backup vault (moodledata recovery points)',
+  'AWS::Backup::BackupVault': 'AWS Backup vault (database and moodledata recovery points)',
   'AWS::ECR::Repository': 'ECR repository (runtime images)',
 };
 

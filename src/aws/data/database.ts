@@ -2,8 +2,9 @@
 // encrypted, TLS required by the cluster parameter group, backups with point-in-time restore,
 // credentials generated into Secrets Manager, Performance Insights, and the error, slow query and
 // audit logs exported to CloudWatch Logs (each one switched on by its parameters). Deleting the
-// stack leaves a final snapshot.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+// stack leaves a final snapshot. Created empty, or from a cluster snapshot (a restore: the
+// snapshot's data, encryption and user, with a new generated password).
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -63,10 +64,12 @@ export interface DatabaseProps {
   readonly logRetention?: logs.RetentionDays;
   /** Cluster identifier. @default - generated */
   readonly clusterIdentifier?: string;
+  /** ARN of a cluster snapshot to create the cluster from. @default - a new, empty database */
+  readonly snapshotIdentifier?: string;
 }
 
 export class Database extends Construct implements ec2.IConnectable {
-  readonly cluster: rds.DatabaseCluster;
+  readonly cluster: rds.DatabaseCluster | rds.DatabaseClusterFromSnapshot;
   readonly secret: secretsmanager.ISecret;
   readonly connections: ec2.Connections;
   readonly securityGroup: ec2.SecurityGroup;
@@ -87,10 +90,10 @@ export class Database extends Construct implements ec2.IConnectable {
       parameters: { slow_query_log: '1', long_query_time: String(SLOW_QUERY_SECONDS), log_output: 'FILE' },
     });
     // Performance Insights on every instance, 7 days of history (the free tier), where the class allows it.
-    const common = { publiclyAccessible: false, parameterGroup: instanceParameters, enablePerformanceInsights: serverless || supportsPerformanceInsights(instanceClass) };
+    const instanceOptions = { publiclyAccessible: false, parameterGroup: instanceParameters, enablePerformanceInsights: serverless || supportsPerformanceInsights(instanceClass) };
     const instance = (name: string, az: string, reader: boolean) => serverless
-      ? (reader ? rds.ClusterInstance.serverlessV2(name, { ...common, availabilityZone: az, scaleWithWriter: true }) : rds.ClusterInstance.serverlessV2(name, { ...common, availabilityZone: az }))
-      : rds.ClusterInstance.provisioned(name, { ...common, instanceType, availabilityZone: az });
+      ? (reader ? rds.ClusterInstance.serverlessV2(name, { ...instanceOptions, availabilityZone: az, scaleWithWriter: true }) : rds.ClusterInstance.serverlessV2(name, { ...instanceOptions, availabilityZone: az }))
+      : rds.ClusterInstance.provisioned(name, { ...instanceOptions, instanceType, availabilityZone: az });
     const readers = Array.from({ length: props.readers ?? 1 }, (_, i) => instance(`Reader${i + 1}`, azs[(i + 1) % azs.length]!, true));
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -110,11 +113,9 @@ export class Database extends Construct implements ec2.IConnectable {
         server_audit_events: AUDIT_EVENTS.join(','),
       },
     });
-    this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+    const common = {
       engine,
       clusterIdentifier: props.clusterIdentifier,
-      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
-      defaultDatabaseName: DATABASE_NAME,
       port: DATABASE_PORT,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
@@ -124,7 +125,6 @@ export class Database extends Construct implements ec2.IConnectable {
       serverlessV2MinCapacity: serverless ? (props.minCapacity ?? 0.5) : undefined,
       serverlessV2MaxCapacity: serverless ? (props.maxCapacity ?? 16) : undefined,
       parameterGroup,
-      storageEncrypted: true,
       iamAuthentication: true,
       backup: { retention: props.backupRetention ?? Duration.days(14), preferredWindow: '01:00-02:00' },
       preferredMaintenanceWindow: 'sun:03:00-sun:04:00',
@@ -133,11 +133,22 @@ export class Database extends Construct implements ec2.IConnectable {
       copyTagsToSnapshot: true,
       cloudwatchLogsExports: [...EXPORTED_LOGS],
       cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
+    } satisfies rds.DatabaseClusterProps;
+    this.cluster = props.snapshotIdentifier
+      // The database, the "moodle" user and the encryption come from the snapshot (CloudFormation
+      // takes StorageEncrypted from it); the user gets a new generated password.
+      ? new rds.DatabaseClusterFromSnapshot(this, 'Cluster', { ...common, snapshotIdentifier: props.snapshotIdentifier, snapshotCredentials: rds.SnapshotCredentials.fromGeneratedSecret(DATABASE_USER) })
+      : new rds.DatabaseCluster(this, 'Cluster', { ...common, credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER), defaultDatabaseName: DATABASE_NAME, storageEncrypted: true });
     this.secret = this.cluster.secret!;
     this.connections = this.cluster.connections;
 
-    acknowledge(this.cluster.node.findChild('Secret'), 'SMG4', 'The password reaches tasks as an ECS secret at task start; rotating it without a redeploy would lock out every running web task. Rotate with a deploy (docs/aws.md).');
+    if (props.snapshotIdentifier) {
+      // CDK's snapshotCredentials: a snapshot's user keeps its name (MasterUsername may not be given
+      // with SnapshotIdentifier) and gets a new password; the template check does not know this case.
+      Validations.of(this.cluster).acknowledge({ id: 'CloudFormation-Validate::F3021', reason: 'Restoring from a snapshot: the user name comes from the snapshot and may not be given; only the new password is.' });
+      acknowledge(this.cluster, 'RDS2', 'Created from a snapshot of the site\'s own cluster, which is encrypted: RDS restores it encrypted with the snapshot\'s key (CloudFormation takes StorageEncrypted from the snapshot and refuses it here).');
+    }
+    acknowledge(this.cluster.node.findChild(props.snapshotIdentifier ? 'SnapshotSecret' : 'Secret'), 'SMG4', 'The password reaches tasks as an ECS secret at task start; rotating it without a redeploy would lock out every running web task. Rotate with a deploy (docs/aws.md).');
     acknowledge(this.cluster, 'RDS14', 'Backtrack is not used: recovery is point-in-time restore from the automated backups, which does not rewind the live cluster under running tasks.');
     if (!(props.deletionProtection ?? true)) {
       acknowledge(this.cluster, 'RDS10', 'Deletion protection is off only in the small profile or during `destroy --delete-data`; the cluster still leaves a final snapshot unless data deletion was asked for.');

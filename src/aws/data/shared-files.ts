@@ -1,18 +1,18 @@
 // moodledata, the one shared folder: EFS (Elastic throughput, encrypted, a mount target per AZ,
-// an access point owned by the image's uid/gid, TLS + IAM authorised mounts, daily AWS Backup,
-// RETAIN) or, as an option for EC2 capacity, an NFS server you already run.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
+// an access point owned by the image's uid/gid, TLS + IAM authorised mounts, RETAIN; backed up by
+// the stack's one backup plan, backups.ts) or, as an option for EC2 capacity, an NFS server you
+// already run. A file system restored from a backup is restored-files.ts.
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as efs from 'aws-cdk-lib/aws-efs';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { RUNTIME_IMAGE } from '../../contract/image.ts';
-import { acknowledgeFinding } from '../nag.ts';
 
 export const SHARED_VOLUME = 'moodledata';
+/** Where moodledata lives in the file system: the access point's root. */
+export const MOODLEDATA_PATH = '/moodledata';
 
 /** What a task definition needs from the shared storage. */
 export interface ISharedFiles {
@@ -27,8 +27,6 @@ export interface ISharedFiles {
 export interface EfsSharedFilesProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  /** How long daily recovery points are kept. @default Duration.days(35) */
-  readonly backupRetention?: Duration;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -37,7 +35,8 @@ export class EfsSharedFiles extends Construct implements ISharedFiles {
   readonly fileSystem: efs.FileSystem;
   readonly accessPoint: efs.AccessPoint;
   readonly volume: ecs.Volume;
-  readonly backupPlan: backup.BackupPlan;
+  /** Done when the mount targets are available: migrate must wait for it. */
+  readonly ready: IDependable;
 
   constructor(scope: Construct, id: string, props: EfsSharedFilesProps) {
     super(scope, id);
@@ -51,61 +50,68 @@ export class EfsSharedFiles extends Construct implements ISharedFiles {
       throughputMode: efs.ThroughputMode.ELASTIC,
       lifecyclePolicy: efs.LifecyclePolicy.AFTER_30_DAYS,
       outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
-      enableAutomaticBackups: false, // the backup plan below, with our retention
+      enableAutomaticBackups: false, // the stack's backup plan (backups.ts), with our retention
       // Not CDK's default statement (ClientRootAccess + ClientWrite for any principal via a mount
       // target): the policy below only denies unencrypted access and allows nothing, so a mount
       // needs an IAM identity allowed by its own policy (the task role, through the access point).
       allowAnonymousAccess: true,
       removalPolicy,
     });
-    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'DenyUnencryptedMounts',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['*'],
-      conditions: { Bool: { 'aws:SecureTransport': 'false' } },
-    }));
-    const owner = { uid: String(RUNTIME_IMAGE.uid), gid: String(RUNTIME_IMAGE.gid) };
-    this.accessPoint = this.fileSystem.addAccessPoint('Moodledata', {
-      path: '/moodledata',
-      posixUser: owner,
-      createAcl: { ownerUid: owner.uid, ownerGid: owner.gid, permissions: '750' },
-    });
-    this.volume = {
-      name: SHARED_VOLUME,
-      efsVolumeConfiguration: {
-        fileSystemId: this.fileSystem.fileSystemId,
-        transitEncryption: 'ENABLED',
-        authorizationConfig: { accessPointId: this.accessPoint.accessPointId, iam: 'ENABLED' },
-      },
-    };
-
-    const vault = new backup.BackupVault(this, 'Vault', { removalPolicy: RemovalPolicy.RETAIN });
-    this.backupPlan = new backup.BackupPlan(this, 'Backups', {
-      backupVault: vault,
-      backupPlanRules: [new backup.BackupPlanRule({
-        ruleName: 'daily',
-        scheduleExpression: events.Schedule.cron({ hour: '2', minute: '30' }),
-        startWindow: Duration.hours(1),
-        completionWindow: Duration.hours(8),
-        deleteAfter: props.backupRetention ?? Duration.days(35),
-      })],
-    });
-    const selection = this.backupPlan.addSelection('Moodledata', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)] });
-    acknowledgeFinding(selection, { rule: 'IAM4', finding: /AWSBackupServiceRolePolicyForBackup$/, reason: 'AWS Backup selection role uses AWSBackupServiceRolePolicyForBackup, the AWS-maintained policy for backup jobs; the selection limits it to this file system.' });
+    this.fileSystem.addToResourcePolicy(denyUnencryptedMounts());
+    ({ accessPoint: this.accessPoint, volume: this.volume } = moodledataAccess(this.fileSystem));
+    this.ready = this.fileSystem.mountTargetsAvailable;
   }
 
   grantMount(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-      resources: [this.fileSystem.fileSystemArn],
-      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
-    }));
+    grantMountThrough(grantee, this.fileSystem, this.accessPoint);
   }
 
   allowFrom(peer: ec2.IConnectable): void {
     this.fileSystem.connections.allowDefaultPortFrom(peer, 'NFS from the Moodle tasks');
   }
+}
+
+/** The file system policy statement that refuses any access without TLS. */
+export function denyUnencryptedMounts(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DenyUnencryptedMounts',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['*'],
+    conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+  });
+}
+
+/**
+ * The moodledata access point (owned by the image's uid/gid; a child of the file system, as
+ * addAccessPoint makes it) and the task volume mounting it with TLS and IAM.
+ */
+export function moodledataAccess(fileSystem: efs.IFileSystem): { accessPoint: efs.AccessPoint; volume: ecs.Volume } {
+  const owner = { uid: String(RUNTIME_IMAGE.uid), gid: String(RUNTIME_IMAGE.gid) };
+  const accessPoint = new efs.AccessPoint(fileSystem, 'Moodledata', {
+    fileSystem,
+    path: MOODLEDATA_PATH,
+    posixUser: owner,
+    createAcl: { ownerUid: owner.uid, ownerGid: owner.gid, permissions: '750' },
+  });
+  const volume: ecs.Volume = {
+    name: SHARED_VOLUME,
+    efsVolumeConfiguration: {
+      fileSystemId: fileSystem.fileSystemId,
+      transitEncryption: 'ENABLED',
+      authorizationConfig: { accessPointId: accessPoint.accessPointId, iam: 'ENABLED' },
+    },
+  };
+  return { accessPoint, volume };
+}
+
+/** Lets `grantee` mount and write the file system, only through the access point. */
+export function grantMountThrough(grantee: iam.IGrantable, fileSystem: efs.IFileSystem, accessPoint: efs.IAccessPoint): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+    resources: [fileSystem.fileSystemArn],
+    conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoint.accessPointArn } },
+  }));
 }
 
 export interface NfsSharedFilesProps {

@@ -1,5 +1,6 @@
 // Every CLI command, in the order `moodle-ha --help` lists them. One file per command.
 import type { Command } from '../command.ts';
+import { backupCommand } from './backup.ts';
 import { baseImageCommand } from './base-image.ts';
 import { buildCommand } from './build.ts';
 import { deployCommand } from './deploy.ts';
@@ -11,6 +12,8 @@ import { loadCommand } from './load.ts';
 import { logsCommand } from './logs.ts';
 import { moodleDownloadCommand, moodleImportCommand, moodleListCommand } from './moodle.ts';
 import { autoscaleCommand } from './autoscale.ts';
+import { awsRestoreCommand } from './aws-restore.ts';
+import { restoreCommand } from './restore.ts';
 import { scaleCommand } from './scale.ts';
 import { statusCommand } from './status.ts';
 import { synthCommand } from './synth.ts';
@@ -25,6 +28,8 @@ export const COMMANDS: readonly Command[] = [
   logsCommand,
   loadCommand,
   drillCommand,
+  backupCommand,
+  restoreCommand,
   buildCommand,
   baseImageCommand,
   moodleImportCommand,
@@ -34,4 +39,5 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   deployCommand,
   destroyCommand,
+  awsRestoreCommand,
 ];

@@ -1,5 +1,6 @@
-// The data tier of the production configuration (Aurora, cache, EFS, buckets, backups) and what
-// `destroy --delete-data` changes; an NFS + Serverless v2 variant with explicit zones.
+// The data tier of the production configuration (Aurora, cache, EFS, buckets) and what
+// `destroy --delete-data` changes; an NFS + Serverless v2 variant with explicit zones. Backups and
+// restores: backups.test.ts.
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -111,11 +112,6 @@ describe('moodledata on EFS', () => {
         Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': Match.anyValue() } },
       })]) },
     });
-  });
-  test('daily AWS Backup with 35 days of retention into a retained vault', () => {
-    main.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlan: { BackupPlanRule: [Match.objectLike({ ScheduleExpression: 'cron(30 2 * * ? *)', Lifecycle: { DeleteAfterDays: 35 } })] } });
-    main.hasResourceProperties('AWS::Backup::BackupSelection', { BackupSelection: Match.objectLike({ Resources: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':file-system/'])] })] }) });
-    assert.equal(only(resources(main, 'AWS::Backup::BackupVault'))[1].DeletionPolicy, 'Retain');
   });
   test('only the tasks reach it (NFS)', () => {
     const rules = sgIngressTo(main, 'SharedFilesSecurityGroup');

@@ -27,7 +27,7 @@ describe('data-bearing resources', () => {
     assert.equal(fate['campus:AWS::RDS::DBCluster:DatabaseCluster'], 'snapshot+protected');
     assert.equal(fate['campus:AWS::EFS::FileSystem:SharedFilesFileSystem'], 'kept');
     assert.equal(fate['campus:AWS::S3::Bucket:ConfigBucket'], 'kept');
-    assert.equal(fate['campus:AWS::Backup::BackupVault:SharedFilesVault'], 'kept');
+    assert.equal(fate['campus:AWS::Backup::BackupVault:BackupsVault'], 'kept');
     assert.equal(fate['campus-pipeline:AWS::ECR::Repository:ImageRepository'], 'kept');
     assert.equal(production.filter((r) => r.fate === 'deleted').length, 0);
   });

@@ -63,6 +63,15 @@ describe('aws spec defaults', () => {
     assert.deepEqual(campus.campusRanges, ['203.0.113.0/24', '2001:db8:1200::/48']);
     assert.equal(campus.campusRateLimit, 80_000);
   });
+  test('backups: daily at 02:30 UTC kept 35 days, monthly kept 365 days and cold after 30, no copy, no restore', () => {
+    const a = validateSpec({}).aws;
+    assert.equal(a.backup.time, '02:30');
+    assert.equal(a.backup.dailyRetention.seconds, 35 * 86400);
+    assert.equal(a.backup.monthlyRetention.seconds, 365 * 86400);
+    assert.equal(a.backup.monthlyColdAfter.seconds, 30 * 86400);
+    assert.equal(a.backup.copyTo, undefined);
+    assert.equal(a.restore, undefined);
+  });
   test('durations are typed: deregistration delay in seconds', () => {
     assert.equal(validateSpec({ aws: { deregistrationDelay: '2m' } }).aws.deregistrationDelay.seconds, 120);
   });
@@ -94,7 +103,20 @@ describe('aws spec validation: each rule names the path and the fix', () => {
     ['nfs server with efs', { sharedFiles: { nfsServer: '10.0.0.5' } }, /^aws\.sharedFiles\.nfsServer: only applies to sharedFiles\.type: nfs/],
     ['nfs security group with efs', { sharedFiles: { nfsSecurityGroupId: 'sg-0123456789abcdef0' } }, /^aws\.sharedFiles\.nfsSecurityGroupId: only applies to sharedFiles\.type: nfs/],
     ['nfs on Fargate', { compute: { type: 'fargate' }, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } }, /^aws\.sharedFiles\.type: Fargate tasks can mount EFS but not another NFS server/],
-    ['efs backups shorter than a day', { sharedFiles: { backupRetention: '12h' } }, /^aws\.sharedFiles\.backupRetention: must be a whole number of days/],
+    ['the retired EFS-only backup retention', { sharedFiles: { backupRetention: '35d' } }, /^aws\.sharedFiles\.backupRetention: one AWS Backup plan now covers Aurora and EFS together: move this value to aws\.backup\.dailyRetention/],
+    ['daily backups kept less than a day', { backup: { dailyRetention: '12h' } }, /^aws\.backup\.dailyRetention: must be a whole number of days, at least "1d"/],
+    ['monthly backups in part days', { backup: { monthlyRetention: '36.5d' } }, /^aws\.backup\.monthlyRetention: must be a whole number of days/],
+    ['cold storage for part days', { backup: { monthlyColdAfter: '36h' } }, /^aws\.backup\.monthlyColdAfter: must be a whole number of days/],
+    ['monthly backups gone before the cold-storage minimum', { backup: { monthlyRetention: '100d', monthlyColdAfter: '30d' } }, /^aws\.backup\.monthlyRetention: \(100 days\) must be at least monthlyColdAfter \+ 90 days \(120\)/],
+    ['a backup time that is not a time', { backup: { time: '25:00' } }, /^aws\.backup\.time: must be a UTC time of day "HH:MM"/],
+    ['copies to the same region', { backup: { copyTo: { region: 'eu-west-1' } } }, /^aws\.backup\.copyTo\.region: is aws\.region \(eu-west-1\): a copy protects against losing the region only in another one/],
+    ['a copy vault in another region than copyTo.region', { backup: { copyTo: { region: 'eu-central-1', vaultArn: 'arn:aws:backup:eu-north-1:123456789012:backup-vault:dr' } } }, /^aws\.backup\.copyTo\.vaultArn: is in eu-north-1, but copyTo\.region is eu-central-1/],
+    ['a copy vault of another account', { account: '123456789012', backup: { copyTo: { region: 'eu-central-1', vaultArn: 'arn:aws:backup:eu-central-1:210987654321:backup-vault:dr' } } }, /^aws\.backup\.copyTo\.vaultArn: belongs to account 210987654321, not aws\.account 123456789012/],
+    ['a copy vault that is not a vault ARN', { backup: { copyTo: { region: 'eu-central-1', vaultArn: 'dr-vault' } } }, /^aws\.backup\.copyTo\.vaultArn: must be an AWS Backup vault ARN/],
+    ['a restore snapshot from another region', { restore: { databaseSnapshotArn: 'arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:awsbackup:job-1', fileSystemId: 'fs-0123456789abcdef0' } }, /^aws\.restore\.databaseSnapshotArn: is in eu-central-1, but the stack deploys to aws\.region eu-west-1/],
+    ['a restore onto NFS', { compute: { type: 'ec2' }, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' }, restore: { databaseSnapshotArn: 'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-1', fileSystemId: 'fs-0123456789abcdef0' } }, /^aws\.restore\.fileSystemId: a restored file system is EFS: set aws\.sharedFiles\.type: efs/],
+    ['a restore without a file system', { restore: { databaseSnapshotArn: 'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-1' } }, /^aws\.restore\.fileSystemId: /],
+    ['a restore from an instance snapshot', { restore: { databaseSnapshotArn: 'arn:aws:rds:eu-west-1:123456789012:snapshot:db1', fileSystemId: 'fs-0123456789abcdef0' } }, /^aws\.restore\.databaseSnapshotArn: must be an Aurora cluster snapshot ARN/],
     ['pipeline without a connection', { pipeline: { enabled: true, repository: 'a/b' } }, /^aws\.pipeline\.connectionArn: the pipeline reads the repository through a CodeConnections connection/],
     ['pipeline without a repository', { pipeline: { enabled: true, connectionArn: CONNECTION_ARN } }, /^aws\.pipeline\.repository: is required when the pipeline is enabled/],
     ['too many trigger paths', { pipeline: { triggerPaths: ['1', '2', '3', '4', '5', '6', '7', '8', '9'] } }, /^aws\.pipeline\.triggerPaths: CodePipeline accepts at most 8 path patterns/],
