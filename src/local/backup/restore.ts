@@ -29,6 +29,8 @@ import { verifyParts } from './integrity.ts';
 import { afterRestoreHelper, codeVersionHelper, parseMarked, type AfterRestore, type CodeVersion } from './moodle-php.ts';
 import { unpackHelper } from './moodledata.ts';
 import { byteCounter, ByteCount, mb } from './progress-bytes.ts';
+import { cacheEndpoint } from '../data-services.ts';
+import { REDIS_PORT } from '../endpoints.ts';
 
 export interface RestoreOptions {
   readonly dir: string;
@@ -168,12 +170,15 @@ async function codeVersion(c: RunningCluster): Promise<CodeVersion> {
   return JSON.parse(r.stdout) as CodeVersion;
 }
 
-/** FLUSHALL on the Redis primary (through its endpoint, from any Redis container). */
+/** FLUSHALL on the sessions' and the caches' Redis primaries (through their endpoints, from any Redis container). */
 async function flushRedis(c: RunningCluster): Promise<void> {
   const redis = (await docker().listContainers({ filters: { label: [`${LABELS.cluster}=${c.spec.name}`, `${LABELS.service}=redis`], status: ['running'] } }))[0];
   if (!redis) throw new UserError('no Redis container runs');
-  const r = await exec(redis.Names[0]!.replace(/^\//, ''), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli -h ${c.names.redisPrimary} FLUSHALL`]);
-  if (r.code !== 0 || !/OK/.test(r.output)) throw new UserError(`FLUSHALL on ${c.names.redisPrimary} failed (exit ${r.code}): ${r.output.trim()}`);
+  const cache = cacheEndpoint(c.spec);
+  for (const [host, port] of [[c.names.redisPrimary, REDIS_PORT], [cache.host, cache.port]] as const) {
+    const r = await exec(redis.Names[0]!.replace(/^\//, ''), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli -h ${host} -p ${port} FLUSHALL`]);
+    if (r.code !== 0 || !/OK/.test(r.output)) throw new UserError(`FLUSHALL on ${host}:${port} failed (exit ${r.code}): ${r.output.trim()}`);
+  }
 }
 
 function ignoreNotRunning(e: unknown): void {
