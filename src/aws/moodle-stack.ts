@@ -152,7 +152,7 @@ export class MoodleStack extends Stack {
       acknowledge(originSecret, 'SMG4', 'The header value lives in CloudFront and the ALB rule too: rotating means a redeploy with a new value (docs/aws.md), not a Lambda rotation.');
       const secretValue = originSecret.secretValue.unsafeUnwrap();
       cloudFront = a.edge.origin === 'vpc'
-        ? { origin: 'vpc', originSecret: secretValue }
+        ? { origin: 'vpc', vpcCidr: network.cidr, originSecret: secretValue }
         : { origin: 'public', prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: secretValue };
     }
     // Every timeout from viewer to database, one derivation (src/contract/timeouts.ts).
@@ -207,7 +207,7 @@ export class MoodleStack extends Stack {
         keepaliveSeconds: timeouts.webKeepalive, sessionLockWaitSeconds: timeouts.sessionLockWait,
         // Only the load balancer (in the VPC) is believed about the viewer's address; behind
         // CloudFront, CloudFront-Viewer-Address names the viewer (the ALB only forwards CloudFront's requests).
-        trustedProxies: vpc.vpcCidrBlock, clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
+        trustedProxies: network.cidr, clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
         adminUser: plan.site.adminUser, adminEmail: plan.site.adminEmail, siteFullName: plan.site.fullName, siteShortName: plan.site.shortName,
         secrets: {
           dbPassword: ecs.Secret.fromSecretsManager(this.database.secret, 'password'),

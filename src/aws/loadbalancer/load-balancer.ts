@@ -28,11 +28,11 @@ export interface LoadBalancerProps {
   /**
    * Only CloudFront may reach the load balancer, and only requests with the secret value of the
    * ORIGIN_SECRET_HEADER are forwarded. `vpc`: a CloudFront VPC origin reaches an internal load
-   * balancer (in `subnets`, private) from the VPC; `public`: an internet-facing load balancer
-   * admits CloudFront's origin-facing prefix list only. @default - open to the internet (no CloudFront)
+   * balancer (in `subnets`, private) from the VPC's range `vpcCidr`; `public`: an internet-facing
+   * load balancer admits CloudFront's origin-facing prefix list only. @default - open to the internet (no CloudFront)
    */
   readonly cloudFront?:
-    | { readonly origin: 'vpc'; readonly originSecret: string }
+    | { readonly origin: 'vpc'; readonly vpcCidr: string; readonly originSecret: string }
     | { readonly origin: 'public'; readonly prefixListId: string; readonly originSecret: string };
   /** Refuse deletion of the load balancer. @default false */
   readonly deletionProtection?: boolean;
@@ -58,7 +58,7 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
       // CloudFront reaches a VPC origin through network interfaces it places in the VPC, so from
       // the VPC's range (its service security group is created with the VPC origin, too late to
       // reference here); nothing outside the VPC can reach an internal load balancer.
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS from CloudFront VPC origin');
+      this.securityGroup.addIngressRule(ec2.Peer.ipv4(props.cloudFront.vpcCidr), ec2.Port.tcp(443), 'HTTPS from CloudFront VPC origin');
     } else if (props.cloudFront) {
       // The prefix list weighs about 55 rules of the 60 a group allows: one rule (443) only.
       this.securityGroup.addIngressRule(ec2.Peer.prefixList(props.cloudFront.prefixListId), ec2.Port.tcp(443), 'HTTPS from CloudFront');

@@ -26,6 +26,8 @@ export const SUBNETS = {
 
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
+  /** The VPC's IPv4 range, as a plain string (the load balancer and the tasks' trusted proxies use it). */
+  readonly cidr: string;
   readonly appSubnets: ec2.SubnetSelection = { subnetGroupName: SUBNETS.app };
   readonly dataSubnets: ec2.SubnetSelection = { subnetGroupName: SUBNETS.data };
   readonly publicSubnets: ec2.SubnetSelection = { subnetGroupName: SUBNETS.public };
@@ -33,8 +35,9 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     if (props.availabilityZones.length < 2) throw new Error(`Network: availabilityZones needs 2 or 3 zones, got ${props.availabilityZones.length}`);
+    this.cidr = props.cidr ?? '10.60.0.0/16';
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? '10.60.0.0/16'),
+      ipAddresses: ec2.IpAddresses.cidr(this.cidr),
       availabilityZones: [...props.availabilityZones],
       natGateways: props.natGateways ?? props.availabilityZones.length,
       subnetConfiguration: [

@@ -83,7 +83,7 @@ describe('load balancer', () => {
     const [albSg, sg] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))));
     assert.equal(sg.Properties.SecurityGroupIngress.length, 1);
     assert.equal(sg.Properties.SecurityGroupIngress[0].FromPort, 443);
-    assert.match(JSON.stringify(sg.Properties.SecurityGroupIngress[0].CidrIp), /NetworkVpc.*CidrBlock/);
+    assert.equal(sg.Properties.SecurityGroupIngress[0].CidrIp, '10.60.0.0/16'); // the VPC's range
     assert.equal(Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg)).length, 0);
     assert.ok(!Object.keys(resources(main, 'Custom::AWS')).some((k) => k.startsWith('CloudFrontAddresses')));
   });
