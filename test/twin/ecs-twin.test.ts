@@ -14,6 +14,7 @@ import type { Spec } from '../../src/spec/schema.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 import { serviceImage, sleep, TestSession } from '../support/containers.ts';
 import { resourcesOf, synthesizeMainStack, type SynthesizedStack } from '../support/ecs-twin/stack.ts';
+import { containerCreateOptions } from '../support/ecs-twin/task.ts';
 import { CACHE_STANDIN_MAXMEMORY, EcsTwin, type TwinTask } from '../support/ecs-twin/twin.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 import { cachedMoodleTree } from '../support/preconditions.ts';
@@ -124,6 +125,24 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   after(async () => {
     if (process.env.MOODLE_HA_KEEP_TWIN === '1') return;
     await session.cleanup();
+  });
+
+  test('the Fargate stack (small profile) has task definitions the twin runs the same way: every setting known, every value resolved', () => {
+    const small = synthesizeMainStack(validateSpec({ name: 'twin-small', configBundle: 'bundle', plugins: spec.plugins.map((p) => ({ component: p.component, source: p.source, version: p.version })), aws: { profile: 'small', region: 'eu-west-1', domain: 'moodle.example.edu', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef', compute: { type: 'fargate' }, edge: { enabled: false } } }), work);
+    const world = new EcsTwin(small, new TestSession(), twin.images, bundleDir);
+    for (const mode of ['web', 'cron', 'migrate'] as const) {
+      const [, td] = resourcesOf(small.template, 'AWS::ECS::TaskDefinition').find(([, r]) => String(r.Properties!.Family).endsWith(`-${mode}`))!;
+      assert.deepEqual(td.Properties!.RequiresCompatibilities, ['FARGATE']);
+      const opts = containerCreateOptions({
+        world: world.world, taskDefinition: td, image: 'x', name: 'x', labels: {},
+        platform: { launchType: 'fargate', taskId: 't', credentialsRelativeUri: '/v2/credentials/x' },
+        network: { vpc: 'vpc', ip: '10.60.1.99', endpoints: 'md' }, volumes: { moodledata: 'v' },
+      });
+      const env = Object.fromEntries((opts.Env ?? []).map((e) => e.split(/=(.*)/s).slice(0, 2)));
+      assert.equal(env.AWS_REGION, 'eu-west-1', 'Fargate sets AWS_REGION');
+      assert.equal(env.MOODLE_CLIENT_IP_HEADER, mode === 'web' ? 'x-forwarded-for' : undefined);
+      assert.ok(env.MOODLE_DB_PASSWORD && env.MOODLE_REDIS_PASSWORD && env.MOODLE_CACHE_REDIS_PASSWORD, `${mode}: a secret did not resolve`);
+    }
   });
 
   test('the migrate task installed Moodle, holding the migrate lock', () => {
