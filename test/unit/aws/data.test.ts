@@ -185,9 +185,12 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
     assert.equal(nfsRules[0]!.Properties.ToPort, 2049);
     assert.match(JSON.stringify(nfsRules[0]!.Properties.SourceSecurityGroupId), /^\{"Fn::GetAtt":\["ComputeInstanceSecurityGroup[0-9A-F]{8}","GroupId"\]\}$/);
   });
-  test('no AWS Backup of moodledata, so no backup-failure rule', () => {
-    nfs.resourceCountIs('AWS::Backup::BackupPlan', 0);
-    assert.ok(!Object.values(resources(nfs, 'AWS::Events::Rule')).some((r) => JSON.stringify(r.Properties.EventPattern).includes('aws.backup')));
+  test('AWS Backup covers the database only (the NFS server is yours to back up), and its failures still reach the topic', () => {
+    nfs.resourceCountIs('AWS::Backup::BackupPlan', 1);
+    const selection = JSON.stringify(Object.values(resources(nfs, 'AWS::Backup::BackupSelection'))[0]!.Properties.BackupSelection.Resources);
+    assert.match(selection, /DatabaseCluster/);
+    assert.doesNotMatch(selection, /elasticfilesystem/);
+    assert.ok(Object.values(resources(nfs, 'AWS::Events::Rule')).some((r) => JSON.stringify(r.Properties.EventPattern).includes('aws.backup')));
   });
   test("the container instances' security group id is an output, to allow on the server", () => {
     nfs.hasOutput('NfsClientSecurityGroup', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeInstanceSecurityGroup'), 'GroupId'] } });
