@@ -42,6 +42,8 @@ export interface Deployment {
   };
   readonly php: { readonly memoryLimit: string; readonly maxUpload: string; readonly fpmWorkers: number };
   readonly site: { readonly fullName: string; readonly shortName: string; readonly adminUser: string; readonly adminEmail: string };
+  /** Settings migrate writes so no "New settings" page follows the install. */
+  readonly siteDefaults: { readonly supportEmail?: string; readonly timezone: string; readonly country?: string; readonly lang: string };
   /** The spec's config bundle folder, if any (uploaded to the config bucket). */
   readonly configBundle: string | undefined;
 }
@@ -144,6 +146,7 @@ export function planDeployment(spec: Spec): Deployment {
     },
     php: { memoryLimit: `${toMiB(spec.web.phpMemory)}M`, maxUpload: `${toMiB(spec.web.maxUpload)}M`, fpmWorkers: spec.web.fpmWorkers },
     site: { fullName: spec.site.fullName, shortName: spec.site.shortName, adminUser: spec.site.adminUser, adminEmail: spec.site.adminEmail },
+    siteDefaults: { supportEmail: spec.site.supportEmail, timezone: spec.site.timezone, country: spec.site.country, lang: spec.site.lang },
     configBundle: spec.configBundle,
   };
 }

@@ -209,6 +209,7 @@ export class MoodleStack extends Stack {
         // CloudFront, CloudFront-Viewer-Address names the viewer (the ALB only forwards CloudFront's requests).
         trustedProxies: network.cidr, clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
         adminUser: plan.site.adminUser, adminEmail: plan.site.adminEmail, siteFullName: plan.site.fullName, siteShortName: plan.site.shortName,
+        siteDefaults: plan.siteDefaults,
         secrets: {
           dbPassword: ecs.Secret.fromSecretsManager(this.database.secret, 'password'),
           redisPassword: ecs.Secret.fromSecretsManager(this.cache.authToken),

@@ -59,6 +59,16 @@ export const specSchema = z
         adminUser: z.string().regex(/^[a-z0-9_.@-]{2,100}$/, 'must be lower-case letters, digits, "_", ".", "@" or "-"').default('admin'),
         /** Admin e-mail address. @default "admin@example.invalid" */
         adminEmail: z.email('must be an e-mail address').default('admin@example.invalid'),
+        /** Support contact shown to users (supportemail). @default - the admin's address */
+        supportEmail: z.email('must be an e-mail address').optional(),
+        /** Address Moodle sends mail from (noreplyaddress). @default "noreply@<the site's host>" */
+        noreplyAddress: z.email('must be an e-mail address').optional(),
+        /** Default timezone of the site, an IANA name. @default "UTC" */
+        timezone: z.string().refine((t) => { try { new Intl.DateTimeFormat('en', { timeZone: t }); return true; } catch { return false; } }, 'must be an IANA timezone such as "Europe/London" or "UTC"').default('UTC'),
+        /** Default country of new users, an ISO 3166 two-letter code such as "GB". @default - none */
+        country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 two-letter country code in capitals, such as "GB"').optional(),
+        /** Default language, a language pack Moodle has installed (the tree ships "en"). @default "en" */
+        lang: z.string().regex(/^[a-z]{2,3}(_[a-z0-9]+)*$/, 'must be a Moodle language code such as "en" or "en_us"').default('en'),
         /** Public URL (wwwroot). @default "http://localhost:<ports.http>" */
         url: z.url({ message: 'must be a URL such as "https://moodle.example.edu"' }).optional(),
       })

@@ -34,6 +34,18 @@ export interface TaskFacts {
   readonly adminEmail: string;
   readonly siteFullName: string;
   readonly siteShortName: string;
+  /** The settings migrate writes so no "New settings" page follows the install. */
+  readonly siteDefaults: { readonly supportEmail?: string; readonly timezone: string; readonly country?: string; readonly lang: string };
+  /** Outgoing mail (Amazon SES over SMTP). @default - no SMTP server */
+  readonly mail?: {
+    readonly host: string;
+    readonly port: number;
+    readonly security: 'none' | 'starttls' | 'tls';
+    readonly noreplyAddress: string;
+    readonly domain: string;
+    readonly user: ecs.Secret;
+    readonly password: ecs.Secret;
+  };
   readonly secrets: {
     readonly dbPassword: ecs.Secret;
     readonly redisPassword: ecs.Secret;
@@ -90,6 +102,15 @@ function plainValues(f: TaskFacts): Record<string, string | undefined> {
     MOODLE_ADMIN_EMAIL: f.adminEmail,
     MOODLE_SITE_FULLNAME: f.siteFullName,
     MOODLE_SITE_SHORTNAME: f.siteShortName,
+    MOODLE_SUPPORT_EMAIL: f.siteDefaults.supportEmail,
+    MOODLE_TIMEZONE: f.siteDefaults.timezone,
+    MOODLE_COUNTRY: f.siteDefaults.country,
+    MOODLE_LANG: f.siteDefaults.lang,
+    MOODLE_SMTP_HOST: f.mail?.host,
+    MOODLE_SMTP_PORT: f.mail ? String(f.mail.port) : undefined,
+    MOODLE_SMTP_SECURITY: f.mail?.security,
+    MOODLE_NOREPLY_ADDRESS: f.mail?.noreplyAddress,
+    MOODLE_MAIL_DOMAIN: f.mail?.domain,
     MOODLE_MIGRATE_LOCK_TIMEOUT: undefined,
     // Maintenance stays on after an upgrade until every web task runs the new image (finish step).
     MOODLE_MIGRATE_MAINTENANCE: 'keep',
@@ -97,12 +118,15 @@ function plainValues(f: TaskFacts): Record<string, string | undefined> {
   };
 }
 
-function secretValues(f: TaskFacts): Record<string, ecs.Secret> {
+/** Secrets AWS supplies, by contract name; every secret of the contract is here (undefined: not given). */
+function secretValues(f: TaskFacts): Record<string, ecs.Secret | undefined> {
   return {
     MOODLE_DB_PASSWORD: f.secrets.dbPassword,
     MOODLE_REDIS_PASSWORD: f.secrets.redisPassword,
     MOODLE_CACHE_REDIS_PASSWORD: f.secrets.cachePassword,
     MOODLE_ADMIN_PASSWORD: f.secrets.adminPassword,
+    MOODLE_SMTP_USER: f.mail?.user,
+    MOODLE_SMTP_PASSWORD: f.mail?.password,
   };
 }
 
@@ -120,7 +144,7 @@ export function containerSettings(mode: ImageMode, facts: TaskFacts): ContainerS
   for (const v of varsForMode(mode)) {
     if (v.secret) {
       if (secret[v.name]) secrets[v.name] = secret[v.name]!;
-      else missing.push(v.name);
+      else if (v.required || !(v.name in secret)) missing.push(v.name);
     } else if (!(v.name in plain)) {
       missing.push(v.name);
     } else {
