@@ -7,13 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until200 } from './extra.ts';
 
-export const BENCH = { name: 'mhbench', http: 28080, stats: 28404, fpmWorkers: 8 } as const;
+export const BENCH = { name: 'mhbench', http: 28080, stats: 28404, mail: 28405, fpmWorkers: 8 } as const;
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'moodle-ha.js');
 
 export function writeBenchSpec(): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-'));
   const file = join(dir, 'moodle-ha.yaml');
-  writeFileSync(file, `name: ${BENCH.name}\nprofile: dev\nweb:\n  nodes: 1\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${BENCH.http}\n  stats: ${BENCH.stats}\n`);
+  writeFileSync(file, `name: ${BENCH.name}\nprofile: dev\nweb:\n  nodes: 1\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${BENCH.http}\n  stats: ${BENCH.stats}\n  mail: ${BENCH.mail}\n`);
   return { dir, file };
 }
 

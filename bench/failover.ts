@@ -26,7 +26,7 @@ import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
 import { onInterrupt, reportFailure } from './interrupt.ts';
 
-export const FAILOVER_CLUSTER = { name: 'mhbenchfo', http: 28380, stats: 28704, webNodes: 2 } as const;
+export const FAILOVER_CLUSTER = { name: 'mhbenchfo', http: 28380, stats: 28704, mail: 28705, webNodes: 2 } as const;
 
 const USAGE = `usage: npm run bench -- failover [--users ${DRILL_DEFAULTS.users}] [--duration ${DRILL_DEFAULTS.durationSeconds}s] [--fault-at ${DRILL_DEFAULTS.faultAtSeconds}s]
   --users      virtual users of each drill's load (1-50); the autoscaler's load step uses as many, with no think time
@@ -41,7 +41,7 @@ function writeFailoverSpec(): BenchCluster & { readonly loaded: LoadedSpec } {
   const c = FAILOVER_CLUSTER;
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-failover-'));
   const file = join(dir, 'moodle-ha.yaml');
-  writeFileSync(file, `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n${scalingYaml()}`);
+  writeFileSync(file, `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`);
   const loaded = loadSpec({ file });
   return { profile: 'ha', dir, file, spec: loaded.spec, loaded };
 }

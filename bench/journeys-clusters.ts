@@ -20,9 +20,9 @@ import { BENCH, cli } from './cluster.ts';
 export type Profile = 'dev' | 'ha';
 
 export const JOURNEY_CLUSTERS = {
-  dev: { name: 'mhbenchdev', http: 28180, stats: 28504 },
-  ha: { name: 'mhbenchha', http: 28280, stats: 28604 },
-} as const satisfies Record<Profile, { name: string; http: number; stats: number }>;
+  dev: { name: 'mhbenchdev', http: 28180, stats: 28504, mail: 28505 },
+  ha: { name: 'mhbenchha', http: 28280, stats: 28604, mail: 28605 },
+} as const satisfies Record<Profile, { name: string; http: number; stats: number; mail: number }>;
 
 export interface BenchCluster {
   readonly profile: Profile;
@@ -36,7 +36,7 @@ export function writeClusterSpec(profile: Profile): BenchCluster {
   const dir = mkdtempSync(join(tmpdir(), `moodle-ha-bench-${profile}-`));
   const file = join(dir, 'moodle-ha.yaml');
   // ha starts with its minimum of 2 web nodes; the benchmark scales it to 1, 2 and 3.
-  writeFileSync(file, `name: ${c.name}\nprofile: ${profile}\nweb:\n  nodes: ${profile === 'ha' ? 2 : 1}\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n`);
+  writeFileSync(file, `name: ${c.name}\nprofile: ${profile}\nweb:\n  nodes: ${profile === 'ha' ? 2 : 1}\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n`);
   return { profile, dir, file, spec: loadSpec({ file }).spec };
 }
 

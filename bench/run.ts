@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     log('timing up from a fresh state (images built)');
     const { value: up, cpu: upCpu } = await withCpu(() => timedUp(file), 1000);
     const image = async (c: string) => (await inspectContainer(c))?.Config.Image ?? '';
-    const tags: ImageTags = { runtime: await image(n.container('web', 1)), mariadb: await image(n.container('db')), redis: await image(n.container('redis')), haproxy: await image(n.container('lb')) };
+    const tags: ImageTags = { runtime: await image(n.container('web', 1)), mariadb: await image(n.container('db')), redis: await image(n.container('redis')), haproxy: await image(n.container('lb')), mail: await image(n.container('mail')) };
     const notes: string[] = [];
     if (Object.keys(up.steps).some((k) => k.startsWith('build '))) notes.push('up rebuilt an image (its build context changed after "build"): the up time includes that build');
     const secrets = ensureSecrets(spec.name);

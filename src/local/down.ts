@@ -10,7 +10,7 @@ import { CONTROLLER_STOP_SECONDS } from './autoscaler-controller.ts';
 // The autoscaler first (it would otherwise replace what goes), then front to back. Within a
 // service the highest-numbered node stops first, so node 1 of a Galera cluster leaves last and is
 // the one safe to bootstrap the next `up`.
-const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', 'sentinel', 'cache', 'redis', 'db'];
+const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', 'sentinel', 'cache', 'redis', 'db', 'mail'];
 
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();

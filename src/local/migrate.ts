@@ -32,7 +32,7 @@ export async function runMigrateContainer(spec: ContainerSpec, onLine: (line: st
     log += b.toString();
     const lines = (partial + b.toString()).split('\n');
     partial = lines.pop() ?? '';
-    for (const l of lines) if (/^migrate\[|^MUC|^recorded|error|Error|exception/i.test(l)) onLine(l);
+    for (const l of lines) if (/^migrate\[|^MUC|^recorded|^site defaults|^moodle-ha:|error|Error|exception/i.test(l)) onLine(l);
   });
   docker().modem.demuxStream(stream, sink, sink);
   await c.start();

@@ -1,6 +1,6 @@
 // Names of a local cluster's Docker resources, derived from the spec's cluster name.
 
-export type ServiceName = 'lb' | 'db' | 'redis' | 'cache' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate' | 'autoscaler';
+export type ServiceName = 'lb' | 'db' | 'redis' | 'cache' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate' | 'autoscaler' | 'mail';
 
 export interface ClusterNames {
   readonly cluster: string;

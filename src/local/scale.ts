@@ -67,7 +67,7 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
   while (nodes.length < target) {
     const t0 = Date.now();
     const index = nodes.length + 1;
-    const c = runtimeContainer(spec, { runtime, mariadb: '', redis: '', haproxy: '' }, secrets, 'web', index, bundle);
+    const c = runtimeContainer(spec, { runtime, mariadb: '', redis: '', haproxy: '', mail: '' }, secrets, 'web', index, bundle);
     await ensureContainer(c);
     await waitReady(c.name, 180_000);
     nodes = [...nodes, c.name];

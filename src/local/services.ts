@@ -11,6 +11,8 @@ import { timeoutChain } from '../contract/timeouts.ts';
 import { cacheEndpoint } from './data-services.ts';
 import { LB_PORT, LB_STATS_PORT, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
+import { mailSmtp } from './mail.ts';
+import { siteMail } from '../spec/mail.ts';
 import type { Secrets } from './secrets.ts';
 
 export interface ImageTags {
@@ -18,6 +20,8 @@ export interface ImageTags {
   readonly mariadb: string;
   readonly redis: string;
   readonly haproxy: string;
+  /** The mail catcher (MailDev). */
+  readonly mail: string;
 }
 
 export const DB_USER = 'moodle';
@@ -34,6 +38,8 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
   const cache = cacheEndpoint(spec);
   // HAProxy in front, no edge: the chain's no-CloudFront values (src/contract/timeouts.ts).
   const chain = timeoutChain();
+  const smtp = mailSmtp(spec);
+  const mail = siteMail(spec);
   const env: Record<string, string> = {
     MOODLE_WWWROOT: spec.site.url,
     MOODLE_SSLPROXY: 'false',
@@ -49,6 +55,12 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
     MOODLE_CACHE_REDIS_PORT: String(cache.port),
     MOODLE_PHP_MEMORY_LIMIT: `${toMiB(spec.web.phpMemory)}M`,
     MOODLE_SESSION_LOCK_WAIT: String(chain.sessionLockWait),
+    // Every message goes to the cluster's mail catcher (src/local/mail.ts), plain SMTP inside the network.
+    MOODLE_SMTP_HOST: smtp.host,
+    MOODLE_SMTP_PORT: String(smtp.port),
+    MOODLE_SMTP_SECURITY: 'none',
+    MOODLE_NOREPLY_ADDRESS: mail.noreplyAddress,
+    MOODLE_MAIL_DOMAIN: mail.domain,
   };
   if (spec.configBundle) env.MOODLE_CONFIG_BUNDLE = RUNTIME_IMAGE.configBundleDir;
   if (mode === 'web') {
@@ -63,6 +75,10 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
       MOODLE_ADMIN_EMAIL: spec.site.adminEmail,
       MOODLE_SITE_FULLNAME: spec.site.fullName,
       MOODLE_SITE_SHORTNAME: spec.site.shortName,
+      MOODLE_SUPPORT_EMAIL: spec.site.supportEmail ?? spec.site.adminEmail,
+      MOODLE_TIMEZONE: spec.site.timezone,
+      MOODLE_LANG: spec.site.lang,
+      ...(spec.site.country ? { MOODLE_COUNTRY: spec.site.country } : {}),
     });
   }
   const problems = checkEnvironment(mode, env);

@@ -24,6 +24,8 @@ import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { buildControllerImage } from '../image/controller-image.ts';
+import { buildMailImage } from '../image/mail-image.ts';
+import { mailContainer, mailUrl } from './mail.ts';
 import { controllerHost, ensureController, removeController, stopController } from './autoscaler-controller.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
@@ -32,6 +34,8 @@ import { recordWebBundle } from './web-bundle.ts';
 
 export interface UpResult {
   readonly url: string;
+  /** The mail catcher's page: every message the site sent. */
+  readonly mailUrl: string;
   readonly adminUser: string;
   readonly adminPasswordFile: string;
   readonly webNodes: number;
@@ -52,8 +56,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
 
   const tags = await progress.step('images', async () => {
     const runtime = await buildRuntimeImage({ codeDir: moodleDir, spec, baseDir: loaded.baseDir }, progress);
-    const [mariadb, redis, haproxy] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress)]);
-    return { runtime, mariadb, redis, haproxy };
+    const [mariadb, redis, haproxy, mail] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress), buildMailImage(progress)]);
+    return { runtime, mariadb, redis, haproxy, mail };
   });
   const controllerImage = spec.autoscaler.enabled ? await buildControllerImage(progress) : undefined;
 
@@ -76,6 +80,10 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
       for (const [vol, service] of volumes) {
         if ((await ensureVolume(vol!, spec.name, service!)) === 'created') created.volumes.push(vol!);
       }
+    });
+    await progress.step(`mail catcher (every message Moodle sends: ${mailUrl(spec)})`, async () => {
+      await track(n.container('mail'), ensureContainer(mailContainer(spec, tags.mail)));
+      await waitHealthy(n.container('mail'), 60_000);
     });
     await progress.step(spec.profile === 'ha' ? 'database (3-node Galera) and Redis (primary, replica, 3 Sentinels)' : 'database and Redis', async () => {
       // All Galera nodes start together: whichever may bootstrap does, the others join it.
@@ -110,7 +118,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     } else if (await removeController(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
-    return { url: spec.site.url, adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
+    return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);
     throw e;
@@ -122,10 +130,15 @@ export function hostFor(bind: string): string {
 }
 
 async function checkPorts(spec: Spec): Promise<void> {
-  const lb = await inspectContainer(clusterNames(spec.name).container('lb'));
-  const ours = new Set((lb?.State.Running ? Object.values(lb.HostConfig.PortBindings ?? {}) : []).flat().map((b) => Number((b as { HostPort: string }).HostPort)));
+  const n = clusterNames(spec.name);
+  const ours = new Set<number>();
+  for (const name of [n.container('lb'), n.container('mail')]) {
+    const c = await inspectContainer(name);
+    if (!c?.State.Running) continue;
+    for (const b of Object.values(c.HostConfig.PortBindings ?? {}).flat()) ours.add(Number((b as { HostPort: string }).HostPort));
+  }
   const busy: string[] = [];
-  for (const [key, port, bind] of [['ports.http', spec.ports.http, spec.ports.bind], ['ports.stats', spec.ports.stats, '127.0.0.1']] as const) {
+  for (const [key, port, bind] of [['ports.http', spec.ports.http, spec.ports.bind], ['ports.stats', spec.ports.stats, '127.0.0.1'], ['ports.mail', spec.ports.mail, '127.0.0.1']] as const) {
     if (!ours.has(port) && !(await portFree(port, bind))) busy.push(`${key}: port ${port} on ${bind} is in use; stop what uses it, or set ${key} in moodle-ha.yaml to a free port`);
   }
   if (busy.length) throw new UserError('cannot start the cluster; nothing was created:', busy);

@@ -102,6 +102,8 @@ export const specSchema = z
         http: port.default(8080),
         /** Host port of HAProxy's stats page (bound to 127.0.0.1). @default 8404 */
         stats: port.default(8404),
+        /** Host port of the local mail catcher's page, where every message Moodle sends is read (bound to 127.0.0.1). @default 8025 */
+        mail: port.default(8025),
         /** Address the ports are bound to. @default "127.0.0.1" */
         bind: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
       })
@@ -120,6 +122,9 @@ export const specSchema = z
   .superRefine((s, ctx) => {
     if (s.ports.http === s.ports.stats) {
       ctx.addIssue({ code: 'custom', path: ['ports', 'stats'], message: `must differ from ports.http (${s.ports.http})` });
+    }
+    if (s.ports.mail === s.ports.http || s.ports.mail === s.ports.stats) {
+      ctx.addIssue({ code: 'custom', path: ['ports', 'mail'], message: `must differ from ports.http (${s.ports.http}) and ports.stats (${s.ports.stats})` });
     }
     if (s.profile === 'ha' && s.web.nodes !== undefined && s.web.nodes < 2) {
       ctx.addIssue({ code: 'custom', path: ['web', 'nodes'], message: 'the ha profile needs at least 2 web nodes: set web.nodes to 2 or more, or use profile: dev' });

@@ -54,7 +54,7 @@ describe('bad inputs: a clear error, exit 2, nothing left behind', () => {
   });
 
   test('no Moodle tree and offline: the error names download and import', async () => {
-    const f = spec('notree', 'ports:\n  http: 0\n  stats: 1\n'.replace('http: 0', 'http: 28081').replace('stats: 1', 'stats: 28082'));
+    const f = spec('notree', 'ports:\n  http: 0\n  stats: 1\n  mail: 28084\n'.replace('http: 0', 'http: 28081').replace('stats: 1', 'stats: 28082'));
     const r = await cli(['up', '--spec', f], { env });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no Moodle 4\.5\.6 tree in the cache/);
@@ -73,7 +73,7 @@ describe('bad inputs: a clear error, exit 2, nothing left behind', () => {
     });
     after(() => holder.close());
     test('names the port and the setting to change', async () => {
-      const f = spec('portbusy', `ports:\n  http: ${port}\n  stats: 28083\n`);
+      const f = spec('portbusy', `ports:\n  http: ${port}\n  stats: 28083\n  mail: 28085\n`);
       const r = await cli(['up', '--spec', f], { env });
       assert.equal(r.code, 2);
       assert.match(r.stderr, new RegExp(`ports\\.http: port ${port} on 127\\.0\\.0\\.1 is in use; .*set ports\\.http in moodle-ha\\.yaml`));

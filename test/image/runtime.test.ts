@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { EXTERNAL_TOOLS } from '../../src/contract/external-tools.ts';
 import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
+import { pdfOfPages } from '../support/pdf.ts';
 import { http, probeImage, PROBE_TREE, putFiles, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
 
 /** What Moodle 4.5 needs (admin/environment.xml), plus what this image promises (redis, igbinary, opcache). */
@@ -89,6 +91,29 @@ describe('runtime image: user and files', () => {
     assert.notEqual(code.exitCode, 0, 'the server user could write into the code folder');
     const data = await web.exec(['sh', '-c', `touch ${RUNTIME_IMAGE.sharedDataDir}/w && rm ${RUNTIME_IMAGE.sharedDataDir}/w`]);
     assert.equal(data.exitCode, 0, `dataroot not writable: ${data.stderr}`);
+  });
+});
+
+describe('runtime image: the programs Moodle runs', () => {
+  for (const t of EXTERNAL_TOOLS) {
+    test(`${t.setting}: ${t.path} runs for the server user`, async () => {
+      const r = await web.exec([t.path, ...t.versionArgs]);
+      assert.equal(r.exitCode, 0, `${t.path} ${t.versionArgs.join(' ')}: ${r.stderr}`);
+      assert.match(`${r.stdout}${r.stderr}`, /\d+\.\d+/, 'it prints its version');
+    });
+  }
+  test('a 2-page PDF becomes 2 page images, as Annotate PDF makes them, with no font cache warnings', async () => {
+    await putFiles(web.container, '/tmp/pdf', [{ path: 'in.pdf', content: pdfOfPages(['one', 'two']), uid: RUNTIME_IMAGE.uid }]);
+    // (putFiles makes /tmp/pdf as root: the output goes to a folder of the server user's.)
+    const pdftoppm = await web.exec(['sh', '-c', 'mkdir -p /tmp/pages && cd /tmp/pages && pdftoppm -r 100 -png /tmp/pdf/in.pdf page && ls page-*.png']);
+    assert.equal(pdftoppm.exitCode, 0, pdftoppm.stderr);
+    assert.deepEqual(pdftoppm.stdout.trim().split('\n'), ['page-1.png', 'page-2.png']);
+    assert.equal(pdftoppm.stderr, '', 'pdftoppm is quiet (a font cache it cannot write makes it warn on every page)');
+    // Moodle's Ghostscript call for a page image (assignfeedback_editpdf\pdf::get_image).
+    const gs = await web.exec(['gs', '-q', '-sDEVICE=png16m', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-r100', '-dFirstPage=2', '-dLastPage=2', '-dDOINTERPOLATE', '-dGraphicsAlphaBits=4', '-dTextAlphaBits=4', '-sOutputFile=/tmp/pages/gs.png', '/tmp/pdf/in.pdf']);
+    assert.equal(gs.exitCode, 0, gs.stderr);
+    const png = await web.exec(['sh', '-c', 'head -c 8 /tmp/pages/gs.png | od -An -tx1']);
+    assert.equal(png.stdout.replace(/\s+/g, ' ').trim(), '89 50 4e 47 0d 0a 1a 0a');
   });
 });
 

@@ -24,7 +24,7 @@ const specFile = join(dir, 'moodle-ha.yaml');
 // Low targets, short cooldowns and a 2 s interval, so a scale-out and a scale-in come quickly.
 writeFileSync(
   specFile,
-  `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 19604\n` +
+  `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 19604\n  mail: 19605\n` +
     'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  scaleOutCooldown: 5s\n  scaleInCooldown: 10s\nautoscaler:\n  interval: 2s\n',
 );
 const base = `http://localhost:${HTTP}`;

@@ -26,7 +26,7 @@ const NAME = 'mhbackup';
 const HTTP = 18280;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-backup-'));
 const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18484\n`);
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18484\n  mail: 18486\n`);
 const out = join(dir, 'backups');
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
@@ -286,7 +286,7 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     assert.match(r.stderr, /run it with --yes/);
 
     const other = join(dir, 'absent.yaml');
-    writeFileSync(other, 'name: mhbackup-absent\nports:\n  http: 18281\n  stats: 18485\n');
+    writeFileSync(other, 'name: mhbackup-absent\nports:\n  http: 18281\n  stats: 18485\n  mail: 18487\n');
     for (const args of [['restore', backup, '--yes'], ['backup', '--out', out]]) {
       r = await cli([...args, '--spec', other], { timeoutMs: 120_000 });
       assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);

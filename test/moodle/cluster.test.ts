@@ -26,7 +26,7 @@ const SCALING = 'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  sca
 const BUNDLE_HEADER = 'x-moodle-ha-bundle';
 mkdirSync(join(dir, 'bundle'));
 writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test always;\n`);
-const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\nconfigBundle: bundle\n${SCALING}`;
+const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n  mail: 18405\nconfigBundle: bundle\n${SCALING}`;
 writeFileSync(specFile, SPEC);
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
@@ -157,7 +157,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
 
   test('two migrates at once on an empty database: exactly one installs, both exit 0', async () => {
     const { spec } = loadSpec({ file: specFile });
-    const tags = { runtime: (await docker().getContainer(n.container('web', 1)).inspect()).Config.Image, mariadb: '', redis: '', haproxy: '' };
+    const tags = { runtime: (await docker().getContainer(n.container('web', 1)).inspect()).Config.Image, mariadb: '', redis: '', haproxy: '', mail: '' };
     const secrets = ensureSecrets(NAME);
     const second = (i: number) => {
       const c = runtimeContainer(spec, tags, secrets, 'migrate');
@@ -191,7 +191,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
     assert.equal(built.code, 0, built.stderr.slice(-3000));
     const newImage = built.stdout.split('\n')[0]!.trim();
-    const early = runtimeContainer(loadSpec({ file: specFile }).spec, { runtime: newImage, mariadb: '', redis: '', haproxy: '' }, ensureSecrets(NAME), 'web', 9);
+    const early = runtimeContainer(loadSpec({ file: specFile }).spec, { runtime: newImage, mariadb: '', redis: '', haproxy: '', mail: '' }, ensureSecrets(NAME), 'web', 9);
     await ensureContainer(early);
     try {
       let answer = { ready: true, answer: '' };

@@ -13,7 +13,7 @@ const NAME = 'mhdrill';
 const HTTP = 29180;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-drill-'));
 const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  stats: 29504\n`);
+writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  stats: 29504\n  mail: 29505\n`);
 const out = join(dir, 'results');
 const DURATION = process.env.MOODLE_HA_DRILL_DURATION ?? '40s';
 const FAULT_AT = process.env.MOODLE_HA_DRILL_FAULT_AT ?? '15s';

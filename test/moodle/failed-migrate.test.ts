@@ -14,7 +14,7 @@ const NAME = 'mhfail';
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-fail-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 const plugin = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehabroken');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: 18280\n  stats: 18604\nplugins:\n  - component: local_moodlehabroken\n    source: ${plugin}\n`);
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: 18280\n  stats: 18604\n  mail: 18605\nplugins:\n  - component: local_moodlehabroken\n    source: ${plugin}\n`);
 
 after(async () => {
   await cli(['down', '--volumes', '--spec', specFile]);

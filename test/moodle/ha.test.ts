@@ -20,7 +20,7 @@ const NAME = 'mhhatest';
 const HTTP = 19180;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-ha-'));
 const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  stats: 19504\n`);
+writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  stats: 19504\n  mail: 19505\n`);
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const sql = (node: string, q: string) => exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', q]);

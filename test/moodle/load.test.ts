@@ -14,7 +14,7 @@ const NAME = 'mhload';
 const HTTP = 29080;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-load-'));
 const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 29404\n`);
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 29404\n  mail: 29405\n`);
 const jsonFile = join(dir, 'load.json');
 const USERS = 4;
 const SECONDS = 20;
@@ -99,7 +99,7 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
 
   test('a target that is not loopback, or a run out of bounds, is refused before anything is sent', async () => {
     const remote = join(dir, 'remote.yaml');
-    writeFileSync(remote, `name: ${NAME}\nsite:\n  url: http://moodle.example.edu\nports:\n  http: ${HTTP}\n  stats: 29404\n`);
+    writeFileSync(remote, `name: ${NAME}\nsite:\n  url: http://moodle.example.edu\nports:\n  http: ${HTTP}\n  stats: 29404\n  mail: 29405\n`);
     const r = await cli(['load', '--users', '1', '--duration', '5s', '--spec', remote]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /refusing http:\/\/moodle\.example\.edu: only loopback targets/);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AWS_PLATFORM_VARS, ENV_DOC_FILE, renderEnvDoc } from '../../scripts/gen-docs.ts';
 import { ENV_CONTRACT, FILE_SUFFIX, acceptedNames, checkEnvironment, type EnvVar } from '../../src/contract/env.ts';
 import { IMAGE_MODES } from '../../src/contract/image.ts';
+import { EXTERNAL_TOOLS, OMITTED_TOOLS } from '../../src/contract/external-tools.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROOTFS = join(ROOT, 'images', 'runtime', 'rootfs');
@@ -227,7 +228,20 @@ describe('docs/env.md', () => {
       if (v.secret) assert.ok(rowText.includes(`secret: \`${v.name}\` or \`${v.name}${FILE_SUFFIX}\``), `${v.name} row does not name its _FILE form`);
       if (v.default) assert.ok(rowText.includes(`\`${v.default}\``), `${v.name} row lacks its default`);
     }
-    assert.equal(doc.split('\n').filter((l) => l.startsWith('| `')).length, ENV_CONTRACT.length);
+    const table = doc.slice(0, doc.indexOf('\n## '));
+    assert.equal(table.split('\n').filter((l) => l.startsWith('| `')).length, ENV_CONTRACT.length);
+  });
+  test("config.php forces Moodle's path to each program the image has, and no other", () => {
+    const config = readFileSync(join(ROOTFS, 'opt', 'moodle-ha', 'php', 'config.php'), 'utf8');
+    const forced = [...config.matchAll(/^\$CFG->(path\w+|aspellpath) = '([^']+)';$/gm)].map((m) => `${m[1]}=${m[2]}`).sort();
+    assert.deepEqual(forced, EXTERNAL_TOOLS.map((t) => `${t.setting}=${t.path}`).sort());
+    const dockerfile = readFileSync(join(ROOT, 'images', 'runtime', 'Dockerfile'), 'utf8');
+    for (const t of EXTERNAL_TOOLS.filter((x) => !x.essential)) assert.match(dockerfile, new RegExp(`\\b${t.debianPackage.replace('.', '\\.')}\\b`), `the Dockerfile installs ${t.debianPackage}`);
+  });
+  test('lists each program the image has with its path, and each left out with why', () => {
+    const doc = renderEnvDoc();
+    for (const t of EXTERNAL_TOOLS) assert.ok(doc.includes(`| \`${t.setting}\` | \`${t.path}\` | \`${t.debianPackage}\` |`), `no row for ${t.setting}`);
+    for (const t of OMITTED_TOOLS) assert.ok(doc.includes(`| \`${t.setting}\` | ${t.tool} |`), `no row for ${t.setting}`);
   });
   test('a pipe in a description does not break the table', () => {
     const doc = renderEnvDoc([{ name: 'X', modes: ['web'], required: false, description: 'a | b' }]);

@@ -2,6 +2,7 @@ import { autoscalerActivity, type AutoscalerActivity } from '../../local/autosca
 import { recentEvents } from '../../local/events-log.ts';
 import { clusterNames } from '../../local/names.ts';
 import { clusterStatus } from '../../local/status.ts';
+import { mailUrl } from '../../local/mail.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
 
@@ -15,7 +16,7 @@ export const statusCommand: Command = {
     const s = await clusterStatus(spec);
     const autoscaler = await autoscalerActivity(spec);
     if (ctx.values.json) {
-      process.stdout.write(`${JSON.stringify({ ...s, autoscaler, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...s, mailUrl: mailUrl(spec), autoscaler, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
       return;
     }
     if (s.services.length === 0) {
@@ -23,7 +24,8 @@ export const statusCommand: Command = {
       return 3;
     }
     const w = Math.max(...s.services.map((x) => x.name.length));
-    process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n\n`);
+    process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
+    process.stdout.write(`mail catcher: ${mailUrl(spec)}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`);
     for (const x of s.services) process.stdout.write(`  ${x.name.padEnd(w)}  ${x.state.padEnd(8)}  ${x.health}\n`);
     process.stdout.write('\nload balancer:\n');
     if (typeof s.lb === 'string') process.stdout.write(`  ${s.lb}\n`);

@@ -40,6 +40,7 @@ export const upCommand: Command = {
     process.stdout.write(
       `\nMoodle is up in ${((Date.now() - t0) / 1000).toFixed(0)} s (${r.webNodes} web node${r.webNodes > 1 ? 's' : ''}, migrate: ${r.migrate}).\n` +
         `  URL:      ${r.url}\n` +
+        `  mail:     ${r.mailUrl} (every message the site sends lands here; nothing is delivered)\n` +
         `  admin:    ${r.adminUser}\n` +
         `  password: in ${secretFile(spec.name, 'admin-password')} (mode 0600; generated, not a default)\n` +
         (spec.autoscaler.enabled ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: moodle-ha logs autoscaler --follow)\n` : '') +

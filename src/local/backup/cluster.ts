@@ -59,7 +59,7 @@ export async function runningCluster(spec: Spec, opts: { needWeb: boolean }): Pr
     spec,
     names: n,
     profile,
-    images: { runtime: runtime!, mariadb: of('db')[0]!.Image, redis: of('redis')[0]!.Image, haproxy: of('lb')[0]?.Image ?? '' },
+    images: { runtime: runtime!, mariadb: of('db')[0]!.Image, redis: of('redis')[0]!.Image, haproxy: of('lb')[0]?.Image ?? '', mail: of('mail')[0]?.Image ?? '' },
     webNodes: web,
     runningWebNodes: running('web').map(name).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
     cronRunning: running('cron').length > 0,

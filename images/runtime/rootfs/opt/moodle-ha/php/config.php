@@ -79,7 +79,25 @@ $CFG->disableupdateautodeploy = true;
 $CFG->disableupdatenotifications = true;
 $CFG->xsendfile = 'X-Accel-Redirect';
 $CFG->xsendfilealiases = ['/dataroot/' => $CFG->dataroot];
+// The programs Moodle runs, all in the image (src/contract/external-tools.ts).
 $CFG->pathtophp = '/usr/bin/php';
+$CFG->pathtodu = '/usr/bin/du';
+$CFG->pathtogs = '/usr/bin/gs';
+$CFG->pathtopdftoppm = '/usr/bin/pdftoppm';
+
+// Outgoing mail, forced (docs/env.md): the SMTP server and who mail comes from are the
+// environment's, never a click's. Mail "from" a user whose address is outside the mail domain
+// goes out from the no-reply address, so the receiving side's SPF and DKIM checks pass.
+if ($mh['smtphost'] !== '') {
+    $CFG->smtphosts = $mh['smtphost'] . ':' . $mh['smtpport'];
+    // PHPMailer's names: 'tls' is STARTTLS, 'ssl' is TLS from the start.
+    $CFG->smtpsecure = ['none' => '', 'starttls' => 'tls', 'tls' => 'ssl'][$mh['smtpsecurity']];
+    $CFG->smtpauthtype = 'LOGIN';
+    $CFG->smtpuser = $mh['smtpuser'];
+    $CFG->smtppass = $mh['smtppass'];
+}
+$CFG->noreplyaddress = $mh['noreply'];
+$CFG->allowedemaildomains = $mh['maildomain'];
 if (PHP_SAPI !== 'cli') {
     // Web nodes never install or upgrade: an unknowable upgrade key blocks the web installer.
     $CFG->upgradekey = bin2hex(random_bytes(24));

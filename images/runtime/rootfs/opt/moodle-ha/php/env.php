@@ -83,7 +83,34 @@ function mh_settings(): array {
         'prefix' => mh_env('MOODLE_DB_PREFIX', 'mdl_'),
         'dataroot' => $dataroot,
         'localdir' => $local,
-    ] + mh_redis_settings();
+    ] + mh_redis_settings() + mh_mail_settings();
+}
+
+/** Outgoing mail: the SMTP server, and who mail comes from. */
+function mh_mail_settings(): array {
+    $port = mh_env('MOODLE_SMTP_PORT', '25');
+    if (!ctype_digit($port) || (int) $port < 1 || (int) $port > 65535) {
+        mh_fail("MOODLE_SMTP_PORT must be a port number, got '$port'");
+    }
+    $security = mh_env('MOODLE_SMTP_SECURITY', 'none');
+    if (!in_array($security, ['none', 'starttls', 'tls'], true)) {
+        mh_fail("MOODLE_SMTP_SECURITY must be none, starttls or tls, got '$security'");
+    }
+    $host = strtolower((string) parse_url(mh_env('MOODLE_WWWROOT'), PHP_URL_HOST));
+    $domain = mh_env('MOODLE_MAIL_DOMAIN', $host);
+    $noreply = mh_env('MOODLE_NOREPLY_ADDRESS', 'noreply@' . $domain);
+    if (filter_var($noreply, FILTER_VALIDATE_EMAIL) === false) {
+        mh_fail("MOODLE_NOREPLY_ADDRESS must be an e-mail address, got '$noreply'");
+    }
+    return [
+        'smtphost' => mh_env('MOODLE_SMTP_HOST', ''),
+        'smtpport' => (int) $port,
+        'smtpsecurity' => $security,
+        'smtpuser' => mh_secret('MOODLE_SMTP_USER', false),
+        'smtppass' => mh_secret('MOODLE_SMTP_PASSWORD', false),
+        'noreply' => $noreply,
+        'maildomain' => $domain,
+    ];
 }
 
 /** The Redis part alone (the session janitor needs nothing else): sessions, and the caches' server. */

@@ -116,10 +116,11 @@ if ($finish) {
 if (!$installed) {
     say("empty database: installing Moodle {$code['release']} (about a minute)");
     $rc = php_cli('admin/cli/install_database.php', [
-        '--agree-license', '--lang=en',
+        '--agree-license', '--lang=' . mh_env('MOODLE_LANG', 'en'),
         '--adminuser=' . mh_env('MOODLE_ADMIN_USER', 'admin'),
         '--adminpass=' . mh_secret('MOODLE_ADMIN_PASSWORD'),
         '--adminemail=' . mh_env('MOODLE_ADMIN_EMAIL', 'admin@example.invalid'),
+        '--supportemail=' . mh_env('MOODLE_SUPPORT_EMAIL', mh_env('MOODLE_ADMIN_EMAIL', 'admin@example.invalid')),
         '--fullname=' . mh_env('MOODLE_SITE_FULLNAME', 'Moodle'),
         '--shortname=' . mh_env('MOODLE_SITE_SHORTNAME', 'moodle'),
     ]);
@@ -169,10 +170,15 @@ if (!$installed) {
 }
 
 // 4. Cluster configuration by code: Redis for the MUC application and session caches, the code
-//    version for readiness.
+//    version for readiness; then the site's defaults (no "New settings" page after an install).
 $rc = run(['php', '/opt/moodle-ha/php/configure.php', $code['codehash']]);
 if ($rc !== 0) {
     say("configuring caches failed (exit $rc)");
+    exit(70);
+}
+$rc = run(['php', '/opt/moodle-ha/php/site-defaults.php']);
+if ($rc !== 0) {
+    say("setting the site's defaults failed (exit $rc)");
     exit(70);
 }
 $db->query("SELECT RELEASE_LOCK('$lockName')");
