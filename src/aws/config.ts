@@ -44,8 +44,21 @@ export interface Deployment {
   readonly site: { readonly fullName: string; readonly shortName: string; readonly adminUser: string; readonly adminEmail: string };
   /** Settings migrate writes so no "New settings" page follows the install. */
   readonly siteDefaults: { readonly supportEmail?: string; readonly timezone: string; readonly country?: string; readonly lang: string };
+  /** Outgoing mail through Amazon SES. @default - none (aws.mail.enabled: false) */
+  readonly mail?: MailPlan;
   /** The spec's config bundle folder, if any (uploaded to the config bucket). */
   readonly configBundle: string | undefined;
+}
+
+export interface MailPlan {
+  /** The SES domain identity Moodle sends from (MOODLE_MAIL_DOMAIN). */
+  readonly domain: string;
+  /** The custom MAIL FROM domain, a subdomain of `domain`. @default - SES's own (amazonses.com) */
+  readonly mailFromDomain?: string;
+  /** MOODLE_NOREPLY_ADDRESS: site.noreplyAddress, or noreply@<domain>. */
+  readonly noreplyAddress: string;
+  /** Verified addresses the SMTP user may send to in the SES sandbox. */
+  readonly sandboxRecipients: readonly string[];
 }
 
 /**
@@ -126,6 +139,19 @@ export function planDeployment(spec: Spec): Deployment {
     if (e instanceof UserError) problems.push(...e.details);
     else throw e;
   }
+  let mail: MailPlan | undefined;
+  if (a.mail.enabled && a.mail.domain) {
+    const domain = a.mail.domain;
+    const noreplyAddress = spec.site.noreplyAddress ?? `noreply@${domain}`;
+    const at = noreplyAddress.slice(noreplyAddress.lastIndexOf('@') + 1).toLowerCase();
+    if (at !== domain) {
+      problems.push(`site.noreplyAddress: ${noreplyAddress} is not at ${domain}, the domain SES sends from (aws.mail.domain, default aws.domain), and the SMTP user may only send from it: use an address such as noreply@${domain}, or set aws.mail.domain: ${at}`);
+    }
+    mail = {
+      domain, noreplyAddress, sandboxRecipients: a.mail.sandboxRecipients,
+      mailFromDomain: a.mail.mailFromSubdomain ? `${a.mail.mailFromSubdomain}.${domain}` : undefined,
+    };
+  }
   if (problems.length || !schedule) {
     throw new UserError(`the spec cannot be deployed to AWS (${problems.length} problem${problems.length > 1 ? 's' : ''}); nothing was changed:`, problems);
   }
@@ -147,6 +173,7 @@ export function planDeployment(spec: Spec): Deployment {
     php: { memoryLimit: `${toMiB(spec.web.phpMemory)}M`, maxUpload: `${toMiB(spec.web.maxUpload)}M`, fpmWorkers: spec.web.fpmWorkers },
     site: { fullName: spec.site.fullName, shortName: spec.site.shortName, adminUser: spec.site.adminUser, adminEmail: spec.site.adminEmail },
     siteDefaults: { supportEmail: spec.site.supportEmail, timezone: spec.site.timezone, country: spec.site.country, lang: spec.site.lang },
+    mail,
     configBundle: spec.configBundle,
   };
 }

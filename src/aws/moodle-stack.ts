@@ -43,6 +43,7 @@ import { MoodleEvents } from './observability/events.ts';
 import { PipelineNotifications } from './observability/pipeline-notifications.ts';
 import { acknowledgeFrameworkResources } from './framework-acks.ts';
 import { LoadBalancer, type LoadBalancerProps } from './loadbalancer/load-balancer.ts';
+import { MoodleMail } from './mail/mail.ts';
 import { acknowledge, acknowledgeFinding } from './nag.ts';
 
 export interface MoodleStackProps extends StackProps {
@@ -82,6 +83,8 @@ export class MoodleStack extends Stack {
   readonly distribution?: EdgeDistribution;
   /** The REGIONAL web ACL on the ALB, when CloudFront is off (with CloudFront: EdgeStack.waf). */
   readonly waf?: MoodleWebAcl;
+  /** Outgoing mail through Amazon SES (unless aws.mail.enabled is false). */
+  readonly mail?: MoodleMail;
   private zones?: string[];
 
   constructor(scope: Construct, id: string, props: MoodleStackProps) {
@@ -174,6 +177,14 @@ export class MoodleStack extends Stack {
       webAcl = { ...webAclFromArn(this.waf.webAclArn, 'REGIONAL', this.region), referencedArns: this.waf.campusIpSets.map((s) => s.attrArn) };
     }
 
+    // Outgoing mail.
+    if (plan.mail) {
+      this.mail = new MoodleMail(this, 'Mail', {
+        domain: plan.mail.domain, mailFromDomain: plan.mail.mailFromDomain, noreplyAddress: plan.mail.noreplyAddress,
+        zone, notifications: { topic, key: this.alarmTopic.key }, sandboxRecipients: plan.mail.sandboxRecipients, logRetention,
+      });
+    }
+
     // Compute.
     const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Moodle tasks: HTTP from the ALB, and task to task on 8080', allowAllOutbound: true });
     taskSecurityGroup.connections.allowFrom(lb, ec2.Port.tcp(RUNTIME_IMAGE.port), 'HTTP from the load balancer');
@@ -210,6 +221,7 @@ export class MoodleStack extends Stack {
         trustedProxies: network.cidr, clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
         adminUser: plan.site.adminUser, adminEmail: plan.site.adminEmail, siteFullName: plan.site.fullName, siteShortName: plan.site.shortName,
         siteDefaults: plan.siteDefaults,
+        mail: this.mail?.taskSettings,
         secrets: {
           dbPassword: ecs.Secret.fromSecretsManager(this.database.secret, 'password'),
           redisPassword: ecs.Secret.fromSecretsManager(this.cache.authToken),
@@ -234,6 +246,8 @@ export class MoodleStack extends Stack {
     // The bundle a task definition names is uploaded before anything loads it.
     if (config.bundle) this.migrate.node.addDependency(config.bundle.deployment);
     if (efsFiles) this.migrate.node.addDependency(efsFiles.ready);
+    // Tasks start with the SMTP credentials derived, not the secret's placeholder.
+    if (this.mail) this.migrate.node.addDependency(this.mail.credentials.resource);
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
     const deploymentAlarms = new WebDeploymentAlarms(this, 'DeploymentAlarms', { targetGroup: lb.targetGroup });
     this.webService = webService(this, 'Web', {
@@ -288,6 +302,10 @@ export class MoodleStack extends Stack {
     });
 
     new CfnOutput(this, 'SiteUrl', { value: plan.wwwroot, description: 'MOODLE_WWWROOT' });
+    if (this.mail) {
+      new CfnOutput(this, 'MailSmtpSecret', { value: this.mail.credentials.secret.secretName, description: 'SES SMTP credentials the tasks use (username, password)' });
+      new CfnOutput(this, 'MailConfigurationSet', { value: this.mail.configurationSet.configurationSetName, description: 'SES configuration set of every message (bounces, complaints and rejects to the alarm topic)' });
+    }
     new CfnOutput(this, 'AdminPasswordSecret', { value: adminPassword.secretName, description: 'aws secretsmanager get-secret-value --secret-id <this>' });
     new CfnOutput(this, 'LoadBalancerDns', { value: lb.alb.loadBalancerDnsName });
     if (this.distribution) new CfnOutput(this, 'CloudFrontDomain', { value: this.distribution.distribution.distributionDomainName });

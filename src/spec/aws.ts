@@ -118,6 +118,29 @@ const pipelineSchema = z.object({
   triggerPaths: z.array(z.string().min(1)).min(1).max(8, 'CodePipeline accepts at most 8 path patterns: merge some with globs').default(['moodle-ha.yaml', 'plugins/**']),
 }).strict();
 
+/**
+ * Recipients the SMTP user may also send to while the account is in the SES sandbox (each one an
+ * address verified in SES): the user's policy is capped by IAM's 2,048-character limit on a user's
+ * inline policies, which holds about ten more identity ARNs.
+ */
+export const MAX_SANDBOX_RECIPIENTS = 10;
+
+const mailSchema = z.object({
+  /** Outgoing mail through Amazon SES: a domain identity with DKIM, SMTP credentials for the tasks. @default true */
+  enabled: z.boolean().default(true),
+  /** Domain Moodle sends from (the SES identity; the no-reply address must be at it). @default - aws.domain */
+  domain: hostName.optional(),
+  /**
+   * Label of the custom MAIL FROM (bounce) domain under `domain`, so SPF aligns for DMARC; false
+   * leaves SES's own amazonses.com MAIL FROM. @default "bounce"
+   */
+  mailFromSubdomain: z.union([z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one lower-case DNS label such as "bounce", or false for SES\'s own MAIL FROM domain'), z.literal(false)]).default('bounce'),
+  /** Addresses verified in SES that Moodle may send to while the account is in the SES sandbox (e.g. the admin's, for Moodle's test e-mail). @default [] */
+  sandboxRecipients: z.array(z.email('must be an e-mail address'))
+    .max(MAX_SANDBOX_RECIPIENTS, `lists more than ${MAX_SANDBOX_RECIPIENTS} addresses, which would not fit the SMTP user's IAM policy: test with fewer, and leave the sandbox for the rest (docs/aws.md, Mail)`)
+    .default([]),
+}).strict();
+
 export const awsSchema = z
   .object({
     /** production: everything redundant; small: one NAT, Serverless v2 at its minimum, one web task. @default "production" */
@@ -144,6 +167,8 @@ export const awsSchema = z
     sharedFiles: sharedFilesSchema.prefault({}),
     edge: edgeSchema.prefault({}),
     pipeline: pipelineSchema.prefault({}),
+    /** Outgoing mail through Amazon SES (SMTP). */
+    mail: mailSchema.prefault({}),
     /** One AWS Backup plan for Aurora and EFS (daily, monthly, optional copy to another region). */
     backup: backupSchema.prefault({}),
     /** Create the database and moodledata from a pair of recovery points (written by `moodle-ha aws restore`). @default - a new, empty site */
@@ -257,6 +282,15 @@ export const awsSchema = z
     }
     // Backups and restore.
     checkBackupAndRestore(a.backup, a.restore, { region: a.region, account: a.account, sharedFilesType: a.sharedFiles.type, retiredEfsRetention: a.sharedFiles.backupRetention }, issue);
+    // Mail.
+    if (!a.mail.enabled) {
+      if (a.mail.domain) issue(['mail', 'domain'], 'only applies when aws.mail.enabled is true: remove it, or set aws.mail.enabled: true');
+      if (a.mail.sandboxRecipients.length) issue(['mail', 'sandboxRecipients'], 'only applies when aws.mail.enabled is true: remove them, or set aws.mail.enabled: true');
+    }
+    const mailDomain = a.mail.domain ?? a.domain;
+    if (a.mail.enabled && mailDomain && a.mail.mailFromSubdomain && `${a.mail.mailFromSubdomain}.${mailDomain}`.length > 253) {
+      issue(['mail', 'mailFromSubdomain'], `${a.mail.mailFromSubdomain}.${mailDomain} is longer than the 253 characters a DNS name may have: use a shorter label such as "bounce", or false for SES's own MAIL FROM domain`);
+    }
     // Pipeline.
     if (a.pipeline.enabled && !a.pipeline.connectionArn) issue(['pipeline', 'connectionArn'], 'the pipeline reads the repository through a CodeConnections connection: create one (console: Developer Tools > Connections) and set pipeline.connectionArn');
     if (a.pipeline.enabled && !a.pipeline.repository) issue(['pipeline', 'repository'], 'is required when the pipeline is enabled: set it to the "owner/name" of the repository holding moodle-ha.yaml');
@@ -287,6 +321,7 @@ export const awsSchema = z
         readers: a.database.readers ?? (prod ? 1 : 0),
         deletionProtection: a.database.deletionProtection ?? prod,
       },
+      mail: { ...a.mail, domain: a.mail.domain ?? a.domain },
       edge: { ...a.edge, campusRateLimit: a.edge.campusRateLimit ?? DEFAULT_CAMPUS_RATE_LIMIT },
       cache: { ...a.cache, nodeType: a.cache.nodeType ?? (prod ? 'cache.t4g.medium' : 'cache.t4g.micro'), replicas: a.cache.replicas ?? (prod ? 1 : 0) },
       /** NAT gateways: one per AZ in production, one in small. */

@@ -87,9 +87,9 @@ describe('containerSettings refuses what the contract forbids', () => {
     siteFullName: 'M', siteShortName: 'm', siteDefaults: { timezone: 'UTC', lang: 'en' },
   } as const;
   const secrets = { dbPassword: {} as never, redisPassword: {} as never, cachePassword: {} as never, adminPassword: {} as never };
-  test('a missing secret is a synth error naming it', () => {
-    assert.throws(() => containerSettings('web', { ...facts, secrets: { ...secrets, redisPassword: undefined as never } } as TaskFacts),
-      /declares MOODLE_REDIS_PASSWORD for mode web but the AWS target has no value/);
+  test('a missing required secret is a synth error naming it', () => {
+    assert.throws(() => containerSettings('web', { ...facts, secrets: { ...secrets, dbPassword: undefined as never } } as TaskFacts),
+      /declares MOODLE_DB_PASSWORD for mode web but the AWS target has no value/);
   });
   test('variables AWS has no opinion on get the contract default, not nothing', () => {
     const { environment } = containerSettings('cron', { ...facts, secrets } as TaskFacts);

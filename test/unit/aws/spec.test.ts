@@ -7,6 +7,8 @@ import { validateSpec } from '../../../src/spec/load.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { CERT_ARN, CONNECTION_ARN } from './fixtures.ts';
 
+/** A 253-character domain: the longest DNS name, so no MAIL FROM label fits in front of it. */
+const LONG_DOMAIN = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.edu`;
 const DEPLOYABLE = { domain: 'moodle.example.edu', hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' } };
 
 function problems(run: () => unknown): string[] {
@@ -138,6 +140,12 @@ describe('aws spec validation: each rule names the path and the fix', () => {
     ['bad alarm e-mail', { alarmEmail: 'ops' }, /^aws\.alarmEmail: must be an e-mail address/],
     ['bad NFS security group id', { sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5', nfsSecurityGroupId: 'nfs-group' } }, /^aws\.sharedFiles\.nfsSecurityGroupId: must be a security group id/],
     ['unknown key', { databse: {} }, /^aws: unknown key "databse"/],
+    ['mail domain with mail off', { mail: { enabled: false, domain: 'example.edu' } }, /^aws\.mail\.domain: only applies when aws\.mail\.enabled is true: remove it, or set aws\.mail\.enabled: true/],
+    ['sandbox recipients with mail off', { mail: { enabled: false, sandboxRecipients: ['ops@example.edu'] } }, /^aws\.mail\.sandboxRecipients: only applies when aws\.mail\.enabled is true: remove them/],
+    ['MAIL FROM domain longer than DNS allows', { mail: { domain: LONG_DOMAIN } }, /^aws\.mail\.mailFromSubdomain: bounce\.a+\..* is longer than the 253 characters a DNS name may have: use a shorter label/],
+    ['MAIL FROM subdomain that is not one label', { mail: { mailFromSubdomain: 'bounce.mail' } }, /^aws\.mail\.mailFromSubdomain: must be one lower-case DNS label such as "bounce", or false/],
+    ['more sandbox recipients than the IAM policy holds', { mail: { sandboxRecipients: Array.from({ length: 11 }, (_, i) => `t${i}@example.edu`) } }, /^aws\.mail\.sandboxRecipients: lists more than 10 addresses, which would not fit the SMTP user's IAM policy/],
+    ['sandbox recipient that is no address', { mail: { sandboxRecipients: ['ops'] } }, /^aws\.mail\.sandboxRecipients\.0: must be an e-mail address/],
   ];
   for (const [name, aws, pattern] of cases) {
     test(name, () => {
@@ -163,6 +171,7 @@ describe('deployment plan: rules across spec sections', () => {
     ['fargate memory Fargate does not offer', { web: { memory: '2560Mi' }, aws: { ...DEPLOYABLE, compute: { type: 'fargate' } } }, /^web\.memory: Fargate runs a 512-unit task with one of 1Gi…4Gi .* not 2560 MiB/],
     ['ec2 task below 512 MiB', { web: { memory: '480Mi', fpmWorkers: 1, phpMemory: '100Mi' }, aws: DEPLOYABLE }, /^web\.memory: a web task needs at least 512 MiB on EC2/],
     ['arm64 instance type', { aws: { ...DEPLOYABLE, compute: { instanceType: 'm7g.large' } } }, /^aws\.compute\.instanceType: m7g\.large is a Graviton \(arm64\) type, but the runtime image is built for x86_64/],
+    ['no-reply address outside the mail domain', { site: { noreplyAddress: 'noreply@example.edu' }, aws: DEPLOYABLE }, /^site\.noreplyAddress: noreply@example\.edu is not at moodle\.example\.edu, the domain SES sends from \(aws\.mail\.domain, default aws\.domain\).*: use an address such as noreply@moodle\.example\.edu, or set aws\.mail\.domain: example\.edu/],
     ['web and cron tasks that do not fit the instance', { web: { memory: '3Gi' }, aws: { ...DEPLOYABLE, compute: { instanceType: 'c6i.large' } } }, /^web\.memory: a 3072 MiB web task and the 1024 MiB cron task do not fit the 3430 MiB ECS can use on a c6i\.large: choose a larger aws\.compute\.instanceType/],
   ];
   for (const [name, raw, pattern] of cases) {
@@ -176,6 +185,26 @@ describe('deployment plan: rules across spec sections', () => {
     assert.equal(plan.web.minTasks, 2);
     assert.equal(plan.wwwroot, 'https://moodle.example.edu');
     assert.equal(plan.scaling.requestsPerTargetPerMinute, 40 * 60);
+  });
+  test('mail: SES sends from aws.domain with a "bounce" MAIL FROM domain and noreply@<domain>, by default', () => {
+    assert.equal(LONG_DOMAIN.length, 253);
+    const a = validateSpec({}).aws;
+    assert.equal(a.mail.enabled, true);
+    assert.equal(a.mail.mailFromSubdomain, 'bounce');
+    assert.deepEqual(a.mail.sandboxRecipients, []);
+    assert.deepEqual(planDeployment(validateSpec({ aws: DEPLOYABLE })).mail, {
+      domain: 'moodle.example.edu', mailFromDomain: 'bounce.moodle.example.edu', noreplyAddress: 'noreply@moodle.example.edu', sandboxRecipients: [],
+    });
+  });
+  test('mail: another domain, the site\'s no-reply address at it, SES\'s own MAIL FROM, sandbox recipients', () => {
+    const plan = planDeployment(validateSpec({
+      site: { noreplyAddress: 'moodle-noreply@example.edu' },
+      aws: { ...DEPLOYABLE, mail: { domain: 'example.edu', mailFromSubdomain: false, sandboxRecipients: ['ops@example.edu'] } },
+    }));
+    assert.deepEqual(plan.mail, { domain: 'example.edu', mailFromDomain: undefined, noreplyAddress: 'moodle-noreply@example.edu', sandboxRecipients: ['ops@example.edu'] });
+  });
+  test('mail off: no mail in the plan, and any no-reply address is fine', () => {
+    assert.equal(planDeployment(validateSpec({ site: { noreplyAddress: 'noreply@elsewhere.org' }, aws: { ...DEPLOYABLE, mail: { enabled: false } } })).mail, undefined);
   });
   test('small keeps the spec minimum of one web task', () => {
     assert.equal(planDeployment(validateSpec({ aws: { ...DEPLOYABLE, profile: 'small' } })).web.minTasks, 1);
