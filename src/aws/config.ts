@@ -3,6 +3,7 @@
 // rule and the fix; all problems are reported at once.
 import type { AwsSpec } from '../spec/aws.ts';
 import type { Spec } from '../spec/schema.ts';
+import { siteMail } from '../spec/mail.ts';
 import { toMiB, type Duration } from '../spec/units.ts';
 import { UserError } from '../util/errors.ts';
 import { isArmInstanceType, taskMemoryMiB } from './compute/instance-types.ts';
@@ -142,7 +143,7 @@ export function planDeployment(spec: Spec): Deployment {
   let mail: MailPlan | undefined;
   if (a.mail.enabled && a.mail.domain) {
     const domain = a.mail.domain;
-    const noreplyAddress = spec.site.noreplyAddress ?? `noreply@${domain}`;
+    const { noreplyAddress } = siteMail(spec, domain);
     const at = noreplyAddress.slice(noreplyAddress.lastIndexOf('@') + 1).toLowerCase();
     if (at !== domain) {
       problems.push(`site.noreplyAddress: ${noreplyAddress} is not at ${domain}, the domain SES sends from (aws.mail.domain, default aws.domain), and the SMTP user may only send from it: use an address such as noreply@${domain}, or set aws.mail.domain: ${at}`);

@@ -17,7 +17,7 @@ export function siteMailDomain(url: string): string {
   return host.includes('.') ? host : `${host}.invalid`;
 }
 
-export function siteMail(spec: Pick<Spec, 'site'>): SiteMail {
-  const domain = siteMailDomain(spec.site.url);
+/** The site's mail identity; `domain` overrides the one derived from the site's URL (AWS: aws.mail.domain). */
+export function siteMail(spec: Pick<Spec, 'site'>, domain = siteMailDomain(spec.site.url)): SiteMail {
   return { domain, noreplyAddress: spec.site.noreplyAddress ?? `noreply@${domain}` };
 }

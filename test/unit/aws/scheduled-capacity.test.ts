@@ -57,7 +57,7 @@ describe('schedules: the applier runs at every window edge', () => {
     const [roleId, role] = only(Object.fromEntries(Object.entries(resources(prod.main, 'AWS::IAM::Role')).filter(([k]) => k.startsWith('ScheduleSchedulerRole'))));
     assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal, { Service: 'scheduler.amazonaws.com' });
     assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition, { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
-    const [, policy] = only(Object.fromEntries(Object.entries(resources(prod.main, 'AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))));
+    const [, policy] = only(Object.fromEntries(Object.entries(resources(prod.main, 'AWS::IAM::Policy')).filter(([, p]) => (JSON.stringify(p.Properties.Roles) ?? '').includes(roleId))));
     assert.deepEqual(policy.Properties.PolicyDocument.Statement.map((s: any) => s.Action), ['lambda:InvokeFunction']);
   });
 });
