@@ -79,6 +79,13 @@ describe('bad inputs: a clear error, exit 2, nothing left behind', () => {
       assert.match(r.stderr, new RegExp(`ports\\.http: port ${port} on 127\\.0\\.0\\.1 is in use; .*set ports\\.http in moodle-ha\\.yaml`));
       assert.deepEqual(await leftovers('portbusy'), []);
     });
+    test("the mail catcher's port too", async () => {
+      const f = spec('mailbusy', `ports:\n  http: 28086\n  stats: 28087\n  mail: ${port}\n`);
+      const r = await cli(['up', '--spec', f], { env });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`ports\\.mail: port ${port} on 127\\.0\\.0\\.1 is in use; .*set ports\\.mail in moodle-ha\\.yaml`));
+      assert.deepEqual(await leftovers('mailbusy'), []);
+    });
   });
 
   test('no Docker engine: says how to start one', async () => {

@@ -97,7 +97,15 @@ export class EcsTwin {
 
   private async network(role: string, subnet: string, internal: boolean): Promise<string> {
     const name = this.session.name(role);
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: this.session.labels, CheckDuplicate: true, IPAM: { Config: [{ Subnet: subnet }] } });
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: this.session.labels, CheckDuplicate: true, IPAM: { Config: [{ Subnet: subnet }] } });
+    } catch (e) {
+      // The twin's networks have the stack's own addresses (the VPC's range, ECS's 169.254.170.2):
+      // one twin at a time per Docker engine.
+      if (!/overlaps/i.test((e as Error).message)) throw e;
+      const users = (await this.docker.listNetworks()).filter((n) => n.IPAM?.Config?.some((c) => c.Subnet === subnet)).map((n) => n.Name);
+      throw new Error(`the twin's ${role} network needs ${subnet}, which ${users.join(', ') || 'another Docker network'} already uses: another twin run (or a network of that range) is on this Docker engine; wait for it or remove it, then run again`);
+    }
     return name;
   }
 
