@@ -165,9 +165,32 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     }
   });
 
-  test('through CloudFront and the ALB: the login page, and the admin logs in', async () => {
+  test('through CloudFront and the ALB: the login page, and the admin logs in to the dashboard (no "New settings" page)', async () => {
     const page = await admin.login('admin', adminPassword());
     assert.ok(MoodleClient.loggedIn(page), `not logged in; page starts:\n${page.slice(0, 500)}`);
+    assert.match(page, /id="page-my-index"/, `the first page after the install is not the dashboard; it starts:\n${page.slice(0, 500)}`);
+  });
+
+  test('mail goes out through SES: STARTTLS to the SES endpoint, its certificate checked, the derived SMTP credentials, from the no-reply address', async () => {
+    const anon = client();
+    const form = await anon.get('/login/forgot_password.php');
+    const fields = Object.fromEntries([...form.body.matchAll(/<input[^>]*type="hidden"[^>]*>/g)].map((m) => [/name="([^"]+)"/.exec(m[0])?.[1], /value="([^"]*)"/.exec(m[0])?.[1] ?? '']).filter(([k]) => k));
+    const asked = await anon.post('/login/forgot_password.php', { ...fields, username: 'admin', submitbuttonusername: 'Search' });
+    assert.equal(asked.status, 200);
+    let sent: Record<string, any> | undefined;
+    for (const t0 = Date.now(); !sent && Date.now() - t0 < 30_000; await sleep(1000)) {
+      sent = (await twin.awsLog()).find((e) => e.service === 'ses-smtp' && e.event === 'message');
+    }
+    const sesLog = (await twin.awsLog()).filter((e) => e.service === 'ses-smtp');
+    assert.ok(sent, `SES received no message; its log: ${JSON.stringify(sesLog)}`);
+    assert.ok(sesLog.some((e) => e.event === 'auth' && e.ok === true && e.tls === true), 'authenticated over TLS with the derived SMTP password');
+    assert.ok(!sesLog.some((e) => e.ok === false), `SES refused something: ${JSON.stringify(sesLog.filter((e) => e.ok === false))}`);
+    assert.equal(sent.tls, true);
+    assert.equal(sent.from, 'noreply@moodle.example.edu');
+    assert.deepEqual(sent.to, ['ops@example.edu']);
+    assert.match(String(sent.subject), /password reset/i);
+    const body = String(sent.body).replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    assert.match(body, new RegExp(`https://${twin.domain.replace(/\./g, '\\.')}/login/forgot_password\\.php\\?token=`), 'the reset link is on the site\'s public URL');
   });
 
   test('Moodle records the viewer\'s address, not CloudFront\'s or one the browser made up', async () => {

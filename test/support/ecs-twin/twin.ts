@@ -92,6 +92,7 @@ export class EcsTwin {
     this.net.endpoints = await this.network('ecs-endpoints', '169.254.170.0/24', true);
     this.net.internet = await this.network('internet', INTERNET_SUBNET, false);
     await this.prepareTrust();
+    await this.world.runCustomResources();
     await settleAll([this.startDatabase(), this.startCaches(), this.startAws()]);
   }
 
@@ -296,10 +297,12 @@ export class EcsTwin {
     const buckets = resourcesOf(this.world.template, 'AWS::S3::Bucket').map(([id, r]) => this.world.standIn(id, r)!.ref!);
     const region = this.stack.region;
     const tls = this.ca.amazon.issue([`*.s3.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`]);
+    const sesHost = `email-smtp.${region}.amazonaws.com`;
     const config = {
       region,
       dataDir: '/twin/s3',
       tls,
+      ses: this.sesConfig(sesHost),
       credentials: { ...this.credentials, roleArn: `arn:aws:iam::${this.stack.account}:role/twin-task-role` },
       // Task metadata v4 names the cluster by its ARN.
       metadata: { id: 'any', task: { Cluster: `arn:aws:ecs:${region}:${this.stack.account}:cluster/${this.ecsClusterName()}`, AvailabilityZone: `${region}a` } },
@@ -312,7 +315,7 @@ export class EcsTwin {
       Labels: this.session.labels,
       Entrypoint: ['node', '/twin/server.mjs', '/twin/config.json'],
       HostConfig: { NetworkMode: this.net.vpc },
-      NetworkingConfig: { EndpointsConfig: { [this.net.vpc]: { Aliases: buckets.map((b) => `${b}.s3.${region}.amazonaws.com`) } } },
+      NetworkingConfig: { EndpointsConfig: { [this.net.vpc]: { Aliases: [...buckets.map((b) => `${b}.s3.${region}.amazonaws.com`), sesHost] } } },
     });
     await putFiles(container, '/twin', [
       { path: 'server.mjs', content: readFileSync(bundle) },
@@ -323,6 +326,21 @@ export class EcsTwin {
     await container.start();
     this.aws = new StartedContainer(container, name);
     await this.aws.waitForLog(/"started":true/, 30_000);
+  }
+
+  /** SES as the stack sets it up: the identity's domain, the SMTP user's access keys (what IAM knows). */
+  private sesConfig(host: string) {
+    const identities = resourcesOf(this.world.template, 'AWS::SES::EmailIdentity');
+    if (!identities.length) return undefined;
+    const [[, identity]] = identities as [[string, TemplateResource]];
+    return {
+      domain: String(identity.Properties!.EmailIdentity).toLowerCase(),
+      accessKeys: resourcesOf(this.world.template, 'AWS::IAM::AccessKey').map(([id, r]) => {
+        const s = this.world.standIn(id, r)!;
+        return { id: s.ref!, secret: s.attributes!.SecretAccessKey! };
+      }),
+      tls: this.ca.amazon.issue([host]),
+    };
   }
 
   private ecsClusterName(): string {

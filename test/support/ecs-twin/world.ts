@@ -25,6 +25,7 @@ export interface SecretValue {
 export class TwinWorld {
   readonly intrinsics: Intrinsics;
   private readonly secrets = new Map<string, SecretValue>();
+  private readonly accessKeys = new Map<string, { id: string; secret: string }>();
 
   constructor(readonly stack: SynthesizedStack) {
     this.intrinsics = new Intrinsics(stack.template, { region: stack.region, account: stack.account, stackName: stack.stackName }, (id, r) => this.standIn(id, r));
@@ -88,6 +89,12 @@ export class TwinWorld {
         return { ref: `vpc-${shortId(id)}`, attributes: { CidrBlock: String(p.CidrBlock) } };
       case 'AWS::Logs::LogGroup':
         return { ref: String(p.LogGroupName ?? `${this.stack.stackName}-${id}`), attributes: { Arn: arn('logs', `log-group:${this.stack.stackName}-${id}`) } };
+      case 'AWS::IAM::AccessKey': {
+        // Stable for the twin's life: the key secret and the derived SMTP credentials both use it.
+        const key = this.accessKeys.get(id) ?? { id: `AKIA${password(16).toUpperCase()}`, secret: password(40) };
+        this.accessKeys.set(id, key);
+        return { ref: key.id, attributes: { SecretAccessKey: key.secret } };
+      }
       case 'AWS::IAM::Role':
         return { ref: `${this.stack.stackName}-${id}`, attributes: { Arn: `arn:aws:iam::${this.stack.account}:role/${this.stack.stackName}-${id}` } };
       default:
@@ -102,10 +109,35 @@ export class TwinWorld {
   private generateSecret(id: string, r: TemplateResource): void {
     const g = r.Properties?.GenerateSecretString;
     let value: string;
-    if (r.Properties?.SecretString !== undefined) value = String(r.Properties.SecretString);
+    // A SecretString may be built from other resources' attributes (an access key CloudFormation writes in).
+    if (r.Properties?.SecretString !== undefined) value = this.intrinsics.string(r.Properties.SecretString, `${id}.SecretString`);
     else if (g?.GenerateStringKey) value = JSON.stringify({ ...JSON.parse(g.SecretStringTemplate ?? '{}'), [g.GenerateStringKey]: password(g.PasswordLength ?? 32) });
     else value = password(g?.PasswordLength ?? 32);
     this.secrets.set(this.secretArn(id), { arn: this.secretArn(id), value });
+  }
+
+  /**
+   * What the stack's custom resources do before any task starts, done by their own handlers:
+   * Custom::SesSmtpCredentials derives the SES SMTP credentials from the SMTP user's access key
+   * secret into the secret the tasks read (src/aws/mail/smtp-credentials-handler), with the
+   * stand-in secrets in place of Secrets Manager.
+   */
+  async runCustomResources(): Promise<void> {
+    for (const [id, r] of Object.entries(this.stack.template.Resources)) {
+      if (r.Type !== 'Custom::SesSmtpCredentials') continue;
+      const { makeHandler } = await import('../../../src/aws/mail/smtp-credentials-handler/index.mjs');
+      const props = Object.fromEntries(Object.entries(r.Properties ?? {}).filter(([k]) => k !== 'ServiceToken').map(([k, v]) => [k, this.intrinsics.string(v, `${id}.${k}`)]));
+      const handler = makeHandler({
+        secrets: {
+          getSecretValue: async ({ SecretId }) => ({ SecretString: this.secretFor(SecretId) }),
+          putSecretValue: async ({ SecretId, SecretString }) => {
+            if (!this.secrets.has(SecretId)) throw new Error(`no stand-in secret ${SecretId}`);
+            this.secrets.set(SecretId, { arn: SecretId, value: SecretString });
+          },
+        },
+      }, () => {});
+      await handler({ RequestType: 'Create', ResourceProperties: props });
+    }
   }
 
   /** The value ECS injects for a secret's ValueFrom: "<arn>" or "<arn>:<json-key>:<stage>:<version>". */

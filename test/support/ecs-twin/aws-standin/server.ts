@@ -6,11 +6,16 @@
 //    a folder, for requests whose Signature Version 4 is right: recomputed with the AWS SDK's own
 //    signer (@smithy/signature-v4), an implementation independent of the image's PHP one; with the
 //    region and the session token of the credentials it issued; at most 15 minutes off.
+//  - at email-smtp.<region>.amazonaws.com:587, SES's SMTP interface (smtp-server, nodemailer's):
+//    STARTTLS with a certificate for that name, AUTH only over TLS and only with the SES SMTP
+//    password of an access key of the SMTP user (derived here with the AWS SDK's SigV4 signing key,
+//    as SES does), and a sender at the verified identity's domain; each message is logged.
 // Every request and its verdict is logged as one JSON line, so tests can see what was asked.
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash } from 'node:crypto';
+import { getSigningKey, SignatureV4 } from '@smithy/signature-v4';
+import { SMTPServer } from 'smtp-server';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
@@ -23,6 +28,8 @@ interface Config {
   readonly tls: { readonly cert: string; readonly key: string };
   readonly credentials: { readonly relativeUri: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly token: string; readonly roleArn: string };
   readonly metadata: { readonly id: string; readonly task: Record<string, unknown> };
+  /** SES: the verified identity's domain, the SMTP user's access keys, the endpoint's certificate. */
+  readonly ses?: { readonly domain: string; readonly accessKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>; readonly tls: { readonly cert: string; readonly key: string } };
 }
 
 const config = JSON.parse(readFileSync(process.argv[2] ?? '/twin/aws-standin.json', 'utf8')) as Config;
@@ -150,5 +157,59 @@ createHttps({ cert: config.tls.cert, key: config.tls.key }, (req, res) => {
     s3Error(res, 500, 'InternalError', e.message);
   });
 }).listen(443, '0.0.0.0');
+
+// ---- SES SMTP (email-smtp.<region>.amazonaws.com:587) -------------------------------------------
+/** SES's SMTP password for a secret access key: version 4, HMAC("SendRawEmail") under the SigV4 key for "11111111". */
+async function sesSmtpPassword(secretAccessKey: string): Promise<string> {
+  const key = await getSigningKey(Hash.bind(null, 'sha256'), { accessKeyId: 'unused', secretAccessKey }, '11111111', config.region, 'ses');
+  const hmac = new Hash('sha256', key);
+  hmac.update('SendRawEmail');
+  return Buffer.concat([Buffer.from([0x04]), Buffer.from(await hmac.digest())]).toString('base64');
+}
+
+const ses = config.ses;
+if (ses) {
+  new SMTPServer({
+    name: `email-smtp.${config.region}.amazonaws.com`,
+    secure: false,
+    key: ses.tls.key,
+    cert: ses.tls.cert,
+    // SES: "530 Must issue a STARTTLS command first" before AUTH.
+    allowInsecureAuth: false,
+    authMethods: ['PLAIN', 'LOGIN'],
+    size: 40 * 1024 * 1024,
+    onAuth(auth, session, callback) {
+      const tls = Boolean(session.secure);
+      const key = ses.accessKeys.find((k) => k.id === auth.username);
+      (key ? sesSmtpPassword(key.secret) : Promise.resolve(undefined)).then((expected) => {
+        const ok = tls && expected !== undefined && auth.password === expected;
+        log({ service: 'ses-smtp', event: 'auth', user: auth.username, tls, ok });
+        if (!ok) return callback(Object.assign(new Error('Authentication Credentials Invalid'), { responseCode: 535 }));
+        callback(null, { user: auth.username });
+      }, (e: Error) => callback(e));
+    },
+    onMailFrom(address, session, callback) {
+      const domain = address.address.split('@').pop()!.toLowerCase();
+      const ok = domain === ses.domain;
+      log({ service: 'ses-smtp', event: 'mail-from', from: address.address, tls: Boolean(session.secure), user: session.user, ok });
+      if (!ok) return callback(Object.assign(new Error(`Message rejected: Email address is not verified. The following identities failed the check in region ${config.region.toUpperCase()}: ${address.address}`), { responseCode: 554 }));
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const header = (name: string) => new RegExp(`^${name}: (.*(?:\r?\n[ \t].*)*)`, 'mi').exec(raw.split(/\r?\n\r?\n/)[0] ?? '')?.[1]?.replace(/\r?\n[ \t]/g, ' ');
+        log({
+          service: 'ses-smtp', event: 'message', ok: true, tls: Boolean(session.secure), user: session.user,
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null, to: session.envelope.rcptTo.map((r) => r.address),
+          subject: header('Subject'), fromHeader: header('From'), bytes: raw.length, body: raw.slice(raw.search(/\r?\n\r?\n/)).slice(0, 4000),
+        });
+        callback(null, `Ok ${randomUUID()}`);
+      });
+    },
+  }).listen(587, '0.0.0.0');
+}
 
 log({ service: 'aws-standin', started: true, region: config.region });
