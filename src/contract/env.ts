@@ -76,7 +76,7 @@ export const ENV_CONTRACT: readonly EnvVar[] = [
   { name: 'MOODLE_SUPPORT_EMAIL', modes: ['migrate'], required: false, description: 'Support contact address (supportemail), set by migrate. Unset: MOODLE_ADMIN_EMAIL.' },
   { name: 'MOODLE_TIMEZONE', modes: ['migrate'], required: false, default: 'UTC', description: 'Default timezone of the site (timezone), set by migrate.' },
   { name: 'MOODLE_COUNTRY', modes: ['migrate'], required: false, description: 'Default country, ISO 3166 code (country), set by migrate.' },
-  { name: 'MOODLE_LANG', modes: ['migrate'], required: false, default: 'en', description: 'Default language of the site (lang), installed with the site.' },
+  { name: 'MOODLE_LANG', modes: ['migrate'], required: false, default: 'en', description: "Default language of the site (lang), set by migrate once its language pack is there (in moodledata/lang, or fetched from download.moodle.org); a pack it cannot get leaves the language as it was, with a warning in the migrate log." },
   { name: 'MOODLE_MIGRATE_LOCK_TIMEOUT', modes: ['migrate'], required: false, default: '1800', description: 'Seconds a migrate waits for the database lock held by another migrate.' },
   { name: 'MOODLE_MIGRATE_MAINTENANCE', modes: ['migrate'], required: false, default: 'release', values: ['release', 'keep'], description: 'After an upgrade: release turns maintenance mode off at once; keep leaves it on for `migrate finish`, run once every web node runs the new code (AWS: after the web service rolled).' },
   { name: 'MOODLE_CRON_KEEPALIVE', modes: ['cron'], required: false, default: '300', description: 'Seconds one cron.php process keeps running (--keep-alive) before the next starts.' },

@@ -254,4 +254,14 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     assert.match(String(image.headers['content-type']), /^image\/png/);
     assert.ok(json.pages[0]!.height > json.pages[0]!.width, `an A4 page is taller than wide (${json.pages[0]!.width}×${json.pages[0]!.height})`);
   });
+
+  test('a language whose pack cannot be had (no download.moodle.org here): migrate says so, the site stays in English, nothing else changes', async () => {
+    const migrateEnv = ['MOODLE_SUPPORT_EMAIL=help@example.edu', 'MOODLE_TIMEZONE=Europe/London', 'MOODLE_COUNTRY=GB', 'MOODLE_LANG=de'];
+    const r = await exec(n.container('cron'), ['env', ...migrateEnv, 'php', '/opt/moodle-ha/php/site-defaults.php']);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /language pack 'de' is not installed and could not be downloaded: the site's language stays en\. Put the pack in moodledata\/lang\/de/);
+    assert.doesNotMatch(r.output, /site defaults: (timezone|country|supportemail) =/, 'the other defaults were already in place');
+    const cfg = await php<Record<string, string>>(`echo '@@J@@', json_encode(['lang' => get_config('core', 'lang'), 'timezone' => get_config('core', 'timezone')]), '@@E@@';`);
+    assert.deepEqual(cfg, { lang: 'en', timezone: 'Europe/London' });
+  });
 });

@@ -116,7 +116,9 @@ if ($finish) {
 if (!$installed) {
     say("empty database: installing Moodle {$code['release']} (about a minute)");
     $rc = php_cli('admin/cli/install_database.php', [
-        '--agree-license', '--lang=' . mh_env('MOODLE_LANG', 'en'),
+        // In English: the site's language is set afterwards (site-defaults.php), once its pack is
+        // there, so a pack that cannot be fetched leaves an English site, not one in a missing language.
+        '--agree-license', '--lang=en',
         '--adminuser=' . mh_env('MOODLE_ADMIN_USER', 'admin'),
         '--adminpass=' . mh_secret('MOODLE_ADMIN_PASSWORD'),
         '--adminemail=' . mh_env('MOODLE_ADMIN_EMAIL', 'admin@example.invalid'),
