@@ -228,7 +228,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
     const st = JSON.parse(r.stdout) as { services: Array<{ service: string; state: string; health: string }>; lb: Array<{ status: string }> };
-    assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cache', 'cron', 'db', 'lb', 'redis', 'web']);
+    assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cache', 'cron', 'db', 'lb', 'mail', 'redis', 'web']);
     assert.ok(st.services.every((x) => x.state === 'running'), JSON.stringify(st.services));
     assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');
     assert.equal(st.services.find((x) => x.service === 'db')?.health, 'healthy');
