@@ -1,0 +1,110 @@
+// The cluster runtime: what operations (drills, the autoscaler's loop, load fixtures) and the
+// target-neutral CLI commands need from a running cluster, whatever runs it. `src/local/`
+// implements it with Docker; a Kubernetes target would be another folder implementing it
+// (docs/ARCHITECTURE.md). Only types here: no target is imported.
+import type { LoadedSpec } from '../spec/load.ts';
+import type { Progress } from '../util/progress.ts';
+
+/** What a member of the cluster does. `db`, `redis`, `cache` and `sentinel` have several members in the ha profile. */
+export type ServiceName = 'lb' | 'db' | 'redis' | 'cache' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate' | 'autoscaler' | 'mail';
+
+/** One member (a container locally, a pod or task elsewhere) as the runtime sees it now. */
+export interface Member {
+  /** Stable name, unique in the cluster, e.g. "moodle-web-2" or "moodle-db-1". */
+  readonly name: string;
+  readonly service: ServiceName;
+  readonly running: boolean;
+  /** The runtime's own word for its state, e.g. "running", "exited", "restarting". */
+  readonly state: string;
+  /** "healthy", "unhealthy", "starting", "ready", "not ready: …", or "-" without a check. */
+  readonly health: string;
+}
+
+/** One web node as the load balancer sees it. */
+export interface LbServer {
+  readonly server: string;
+  /** "UP", "DOWN", "MAINT", "NOLB", … (HAProxy's words). */
+  readonly status: string;
+  readonly currentSessions: number;
+  readonly requestRate: number;
+  readonly totalRequests: number;
+}
+
+/** How the load balancer checks a web node: what decides how fast a dead node leaves it. */
+export interface LbHealthCheck {
+  readonly interS: number;
+  readonly fastinterMs: number;
+  readonly fall: number;
+  readonly rise: number;
+  readonly timeoutS: number;
+}
+
+export interface ScaleStep {
+  readonly node: string;
+  readonly action: 'added' | 'removed';
+  readonly ms: number;
+  readonly detail: string;
+}
+
+export interface ExecResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** A scaling event, kept by the runtime and shown by `status`, whoever scaled. */
+export interface ClusterEvent {
+  readonly at: string;
+  readonly from: number;
+  readonly to: number;
+  readonly reason: string;
+  readonly by: 'autoscaler' | 'scale';
+}
+
+export interface UpResult {
+  readonly url: string;
+  readonly mailUrl: string;
+  readonly adminUser: string;
+  readonly adminPasswordFile: string;
+  readonly webNodes: number;
+  readonly migrate: string;
+}
+
+export interface ClusterRuntime {
+  /** The spec this runtime was made for (its name is the cluster's). */
+  readonly loaded: LoadedSpec;
+  /** Fails with a UserError saying what to start when the engine behind this runtime is not reachable. */
+  requireEngine(): Promise<void>;
+
+  /** Every member with its state and health, sorted by name; only those of `service` when given. */
+  members(service?: ServiceName): Promise<Member[]>;
+  /** The name member `index` of `service` has (or would have), e.g. ("db", 2). */
+  memberName(service: ServiceName, index?: number): string;
+  /** The running web nodes, in scale order (the last one is removed first). */
+  webNodes(): Promise<string[]>;
+  /** The web nodes as the load balancer sees them, or why its figures cannot be read. */
+  lbServers(): Promise<LbServer[] | string>;
+  readonly lbHealthCheck: LbHealthCheck;
+
+  /** Adds or drains and removes web nodes until `desired` run; one step per node. */
+  scale(desired: number, onStep?: (s: ScaleStep) => void): Promise<ScaleStep[]>;
+  /** Runs a command in a member and returns its exit code and combined output. */
+  exec(member: string, argv: readonly string[]): Promise<ExecResult>;
+  /** SIGKILL: the member dies at once, as on a crash. */
+  kill(member: string): Promise<void>;
+  /** Starts a stopped member again; nothing when it runs. */
+  start(member: string): Promise<void>;
+  /** Stops (grace `graceS` seconds) and starts a member. */
+  restart(member: string, graceS: number): Promise<void>;
+  /** Waits until a web node answers ready, or throws after `timeoutMs`. */
+  waitReady(member: string, timeoutMs: number): Promise<void>;
+  /** Mean CPU use of the running web nodes, percent of one node's allowance; undefined when none could be sampled. */
+  webCpuPercent(): Promise<number | undefined>;
+
+  logEvent(e: ClusterEvent): void;
+  recentEvents(count?: number): ClusterEvent[];
+
+  /** Creates or converges the cluster to its spec. */
+  up(progress: Progress): Promise<UpResult>;
+  /** Stops and removes the cluster; its data too when `volumes`. */
+  down(opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }>;
+}
