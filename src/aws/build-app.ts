@@ -11,7 +11,7 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { ImageSource } from './compute/image.ts';
 import { webAclFromArn } from './compute/scheduled-capacity.ts';
-import { planDeployment, type Deployment } from './config.ts';
+import { planDeployment, type Deployment } from './plan.ts';
 import { BackupCopyStack } from './data/backup-copy-stack.ts';
 import { EdgeStack } from './edge/edge-stack.ts';
 import { MoodleStack } from './moodle-stack.ts';

@@ -22,7 +22,7 @@ import { MoodleTasks } from './compute/moodle-tasks.ts';
 import { cronService, webService } from './compute/services.ts';
 import { ScheduledCapacity, webAclFromArn, type WebAclRef } from './compute/scheduled-capacity.ts';
 import { addWebScaling } from './compute/web-scaling.ts';
-import type { Deployment } from './config.ts';
+import type { Deployment } from './plan.ts';
 import { ConfigBucket, LogBucket } from './data/buckets.ts';
 import { Cache } from './data/cache.ts';
 import { Database, DATABASE_NAME, DATABASE_USER } from './data/database.ts';

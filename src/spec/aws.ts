@@ -1,6 +1,6 @@
 // The `aws:` section of moodle-ha.yaml: everything only the CDK app reads. Profile-dependent
 // defaults are resolved here, so the CDK app reads one fully-typed object. Rules that need other
-// sections of the spec (scaling, web) are checked when a deployment is planned (src/aws/config.ts).
+// sections of the spec (scaling, web) are checked when a deployment is planned (src/aws/plan.ts).
 import { z } from 'zod';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX } from '../contract/timeouts.ts';

@@ -6,7 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
-import type { Deployment } from '../config.ts';
+import type { Deployment } from '../plan.ts';
 
 export interface WebScalingProps {
   readonly service: ecs.BaseService;

@@ -1,7 +1,7 @@
 import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
 import { IMAGE_HELP, imageOrStagedContext } from '../../aws/cli/image-choice.ts';
-import { planDeployment } from '../../aws/config.ts';
+import { planDeployment } from '../../aws/plan.ts';
 import { AwsCliRestoreClient } from '../../aws/restore/aws-cli-client.ts';
 import { restoreToNewStack } from '../../aws/restore/restore.ts';
 import { loadSpec } from '../../spec/load.ts';

@@ -1,7 +1,7 @@
 import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
 import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
-import { planDeployment } from '../../aws/config.ts';
+import { planDeployment } from '../../aws/plan.ts';
 import { loadSpec } from '../../spec/load.ts';
 import type { Command } from '../command.ts';
 

@@ -3,7 +3,7 @@
 // at()), and the problems found, each with its spec path.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { instanceFloor } from '../../../src/aws/config.ts';
+import { instanceFloor } from '../../../src/aws/plan.ts';
 import { awsAt, awsCron, capacitySchedule, type CapacityBase } from '../../../src/aws/compute/schedule.ts';
 import type { ScheduleEntry } from '../../../src/spec/scaling.ts';
 import { UserError } from '../../../src/util/errors.ts';

@@ -2,7 +2,7 @@
 // validation branch with the message a user sees (path, rule, fix).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planDeployment } from '../../../src/aws/config.ts';
+import { planDeployment } from '../../../src/aws/plan.ts';
 import { validateSpec } from '../../../src/spec/load.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { CERT_ARN, CONNECTION_ARN } from './fixtures.ts';
