@@ -8,7 +8,6 @@ import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX, IMAGE_L
 import { durationSchema, rateLimitSchema } from './units.ts';
 
 export const AWS_PROFILES = ['production', 'small'] as const;
-export type AwsProfile = (typeof AWS_PROFILES)[number];
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
