@@ -15,8 +15,17 @@ const FOLDERS = ['images', '.ci', 'scripts', 'bin', 'test'];
 function files(root: string): string[] {
   return FOLDERS.map((f) => join(root, f))
     .filter((d) => existsSync(d))
-    .flatMap((d) => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)))
-    .filter((p) => !relative(root, p).split('/').some((part, i) => part === 'node_modules' || (i > 0 && part.startsWith('.'))))
+    .flatMap((d) =>
+      readdirSync(d, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name)),
+    )
+    .filter(
+      (p) =>
+        !relative(root, p)
+          .split('/')
+          .some((part, i) => part === 'node_modules' || (i > 0 && part.startsWith('.'))),
+    )
     .map((p) => relative(root, p))
     .sort();
 }
@@ -78,7 +87,9 @@ function main(what: string | undefined): number {
   }
   const [checked, result] = run();
   if (result.report) console.log(result.report);
-  console.log(`${what}: ${checked.length} file(s) checked, ${result.ok ? 'no findings' : 'FINDINGS above: fix them, or disable one with a directive that says why'}`);
+  console.log(
+    `${what}: ${checked.length} file(s) checked, ${result.ok ? 'no findings' : 'FINDINGS above: fix them, or disable one with a directive that says why'}`,
+  );
   return result.ok ? 0 : 1;
 }
 

@@ -46,10 +46,12 @@ export function renderLayersDoc(layers: readonly Layer[] = LAYERS, rules: readon
     else groups.push([l]);
   }
   const width = Math.max(...layers.map((l) => l.name.length)) + 7;
-  const lines = groups.reverse().flatMap((g) => [
-    ...g.map((l) => `${`src/${l.name}/`.padEnd(width)}${l.what}`),
-    ...(imports(g[0] as Layer) ? [`${' '.repeat(width)}↓ may import ${imports(g[0] as Layer)}`] : []),
-  ]);
+  const lines = groups
+    .reverse()
+    .flatMap((g) => [
+      ...g.map((l) => `${`src/${l.name}/`.padEnd(width)}${l.what}`),
+      ...(imports(g[0] as Layer) ? [`${' '.repeat(width)}↓ may import ${imports(g[0] as Layer)}`] : []),
+    ]);
   const others = rules.filter((r) => !r.name.startsWith('layer-') || r.name === 'layer-unknown-folder');
   return [
     LAYERS_DOC_BEGIN,

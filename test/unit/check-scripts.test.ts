@@ -9,7 +9,8 @@ import { after, describe, test } from 'node:test';
 import { phpFiles, phpLint, shellcheck, shellScripts } from '../../scripts/check-scripts.ts';
 
 /** Skip a tool's tests where it is missing, except in CI (.ci/run installs both). */
-const missing = (tool: string) => process.env.CI !== 'true' && spawnSync(tool, ['--version'], { stdio: 'ignore' }).error !== undefined && `${tool} is not installed`;
+const missing = (tool: string) =>
+  process.env.CI !== 'true' && spawnSync(tool, ['--version'], { stdio: 'ignore' }).error !== undefined && `${tool} is not installed`;
 
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-check-scripts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,14 +23,27 @@ function put(path: string, text: string): void {
 describe('the files checked', () => {
   test("the repository's shell scripts, with or without .sh, and nothing else", () => {
     const found = shellScripts();
-    for (const f of ['.ci/run', 'images/mariadb/galera-check', 'images/mariadb/entrypoint.sh', 'images/runtime/rootfs/usr/local/bin/moodle-ha-entrypoint', 'images/runtime/rootfs/usr/local/bin/moodle-ha-render-config']) {
+    for (const f of [
+      '.ci/run',
+      'images/mariadb/galera-check',
+      'images/mariadb/entrypoint.sh',
+      'images/runtime/rootfs/usr/local/bin/moodle-ha-entrypoint',
+      'images/runtime/rootfs/usr/local/bin/moodle-ha-render-config',
+    ]) {
       assert.ok(found.includes(f), `${f} is not checked: ${found.join(', ')}`);
     }
-    assert.deepEqual(found.filter((f) => /Dockerfile|\.(ts|php|conf|ini|cnf)$/.test(f)), []);
+    assert.deepEqual(
+      found.filter((f) => /Dockerfile|\.(ts|php|conf|ini|cnf)$/.test(f)),
+      [],
+    );
   });
   test('the image’s PHP and the test fixtures’ PHP', () => {
     const found = phpFiles();
-    for (const f of ['images/runtime/rootfs/opt/moodle-ha/php/config.php', 'test/fixtures/probe-tree/index.php', 'test/fixtures/plugins/moodlehaprobe/version.php']) {
+    for (const f of [
+      'images/runtime/rootfs/opt/moodle-ha/php/config.php',
+      'test/fixtures/probe-tree/index.php',
+      'test/fixtures/plugins/moodlehaprobe/version.php',
+    ]) {
       assert.ok(found.includes(f), `${f} is not checked`);
     }
     assert.ok(found.every((f) => f.endsWith('.php')));

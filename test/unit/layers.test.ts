@@ -18,7 +18,8 @@ async function violations(baseDir: string): Promise<string[]> {
   const options = await extractDepcruiseOptions(RULE_FILE);
   const result = await cruise(['src'], { ...options, baseDir });
   if (typeof result.output === 'string') throw new Error(`dependency-cruiser returned text, not a result: ${result.output}`);
-  const name = (v: IViolation) => (v.cycle ? [v.from, ...v.cycle.map((c) => c.name)].join(' → ') : `${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, 'npm:$1')}`);
+  const name = (v: IViolation) =>
+    v.cycle ? [v.from, ...v.cycle.map((c) => c.name)].join(' → ') : `${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, 'npm:$1')}`;
   return result.output.summary.violations.map((v) => `${v.rule.name}: ${name(v)}`).sort();
 }
 
@@ -39,7 +40,17 @@ describe('layer rules on the fixture tree', () => {
 
 // The architecture (issue 11), bottom first: a layer imports only layers on a lower level, except
 // that ops reaches a cluster only through runtime, and the entry points import anything.
-const LEVELS: readonly (readonly string[])[] = [['util'], ['spec'], ['contract'], ['moodle'], ['image'], ['runtime'], ['aws', 'local'], ['ops'], ['cli', 'controller']];
+const LEVELS: readonly (readonly string[])[] = [
+  ['util'],
+  ['spec'],
+  ['contract'],
+  ['moodle'],
+  ['image'],
+  ['runtime'],
+  ['aws', 'local'],
+  ['ops'],
+  ['cli', 'controller'],
+];
 const OPS_MAY_IMPORT = ['util', 'spec', 'contract', 'runtime'];
 const ENTRY_POINTS = ['cli', 'controller'];
 const level = (layer: string) => LEVELS.findIndex((l) => l.includes(layer));
@@ -68,7 +79,9 @@ describe('layer rules between every two layers', () => {
         writeFileSync(join(dir, 'src', from, `to-${to}.ts`), `import { leaf } from '../${to}/leaf.ts';\nexport const x = leaf;\n`);
       }
     }
-    const expected = names.flatMap((from) => names.filter((to) => !allowed(from, to)).map((to) => `layer-${from}: src/${from}/to-${to}.ts → src/${to}/leaf.ts`)).sort();
+    const expected = names
+      .flatMap((from) => names.filter((to) => !allowed(from, to)).map((to) => `layer-${from}: src/${from}/to-${to}.ts → src/${to}/leaf.ts`))
+      .sort();
     assert.deepEqual(await violations(dir), expected);
   });
 });

@@ -34,7 +34,8 @@ describe('scripts/test.ts with no Moodle tree cached', () => {
   test('CI=true: the moodle and twin tiers cannot run, the run fails and says how to import a tree', () => {
     const r = run('true');
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    for (const tier of ['moodle', 'twin']) assert.match(r.stdout, new RegExp(`CANNOT RUN: the ${tier} tier \\(CI=true: in CI the ${tier} tier is mandatory\\): `));
+    for (const tier of ['moodle', 'twin'])
+      assert.match(r.stdout, new RegExp(`CANNOT RUN: the ${tier} tier \\(CI=true: in CI the ${tier} tier is mandatory\\): `));
     if (!/no Docker engine answers/.test(r.stdout)) assert.match(r.stdout, /npx moodle-ha moodle import DIR.* or "npx moodle-ha moodle download /);
   });
   test('outside CI: the same tiers are skipped loudly and the run passes', () => {
