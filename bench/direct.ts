@@ -18,7 +18,7 @@ export const FILE_SESSIONS = String.raw`<?php
 $CFG->session_handler_class = '\core\session\file';
 `;
 /** With --direct-no-redis: MUC config on the container's own disk too, so Moodle writes its default (file stores). */
-export const LOCAL_MUC = String.raw`$CFG->altcacheconfigpath = '/var/cache/moodle/muc-config.php';
+export const LOCAL_MUC = `$CFG->altcacheconfigpath = '/var/cache/moodle/muc-config.php';
 `;
 
 export interface Direct {

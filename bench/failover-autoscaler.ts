@@ -110,7 +110,7 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
     try {
       while (Date.now() - loadStart < REACTION_LIMIT_S * 1000 && !stop.signal.aborted && !controllerError) {
         const s = (await lbCounters(c).catch(() => undefined))?.[newNode];
-        if (s && s.status.startsWith('UP') && s.requests > 0) {
+        if (s?.status.startsWith('UP') && s.requests > 0) {
           servingAt = Date.now();
           break;
         }

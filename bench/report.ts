@@ -84,7 +84,7 @@ export function renderTable(r: BenchResults): string {
   out.push(`cluster = HAProxy → web-1 (Redis sessions + MUC); direct = same image, no LB, file sessions${l.directNoRedis ? ', MUC in files (no Redis)' : ', MUC in Redis'}; same FPM workers, memory, no CPU limit`, '');
   const head = ['page', 'path', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU ms/req', 'errors', 'rounds (req/s)'];
   const widths = [18, 8, 8, 8, 8, 8, 11, 7, 0];
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 7 ? lpad(c, widths[i]!) + ' ' : pad(c, widths[i]!))).join('');
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 7 ? `${lpad(c, widths[i]!)} ` : pad(c, widths[i]!))).join('');
   out.push(line(head));
   for (const p of l.pages) {
     for (const path of ['cluster', 'direct'] as const) {
@@ -99,7 +99,7 @@ export function renderTable(r: BenchResults): string {
   const pct = (x: number) => `${x.toFixed(0)}%`;
   out.push('', `CPU ms/req: CPU time of the bench cluster's containers (LB, web, DB, Redis) per 200 answer; less sensitive to a busy machine than req/s`);
   out.push(`other work on this shared host (share of all CPUs used outside the bench cluster's containers and the bench process with its CLI runs): during up ${pct(r.otherCpu.up.otherShare * 100)}, plain install ${pct(r.otherCpu.plainInstall.otherShare * 100)}, load measurements ${pct(Math.min(...shares))}–${pct(Math.max(...shares))}`);
-  out.push('checks: ' + Object.entries(r.checks).map(([k, v]) => `${k}=${v}`).join(', '));
+  out.push(`checks: ${Object.entries(r.checks).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   for (const n of r.notes) out.push(`note: ${n}`);
   return `${out.join('\n')}\n`;
 }

@@ -2,10 +2,10 @@
 // scripts/gen-docs.ts rewrites them; tests compare them with what the code generates.
 
 /** `doc` with the text between the markers (markers included) replaced by `block`. */
-export function spliceBlock(doc: string, begin: string, end: string, block: string, what: string): string {
+export function spliceBlock(doc: string, begin: string, end: string, block: string, what: string, file = 'docs/aws.md'): string {
   const b = doc.indexOf(begin);
   const e = doc.indexOf(end);
-  if (b < 0 || e < b) throw new Error(`docs/aws.md has no ${what} block: put the two lines\n${begin}\n${end}\nwhere the ${what} belongs`);
+  if (b < 0 || e < b) throw new Error(`${file} has no ${what} block: put the two lines\n${begin}\n${end}\nwhere the ${what} belongs`);
   return doc.slice(0, b) + block + doc.slice(e + end.length);
 }
 

@@ -2,7 +2,8 @@
 // variables can never disagree with what the image reads: test/unit/contract.test.ts checks the
 // committed file equals renderEnvDoc(). Also rewrites the generated blocks inside docs/aws.md: the
 // WAF rule tables (scripts/waf-doc.ts; checked by test/unit/aws/waf-scopes.test.ts) and the timeout
-// chain (scripts/timeouts-doc.ts; checked by test/unit/timeouts.test.ts).
+// chain (scripts/timeouts-doc.ts; checked by test/unit/timeouts.test.ts), and the picture of the
+// layers in docs/ARCHITECTURE.md (scripts/layers-doc.ts; checked by test/unit/layers.test.ts).
 //   node --import tsx scripts/gen-docs.ts      (npm run docs)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -83,7 +84,7 @@ function row(v: EnvVar): string {
 }
 
 function code(text: string): string {
-  return '`' + escapeCell(text) + '`';
+  return `\`${escapeCell(text)}\``;
 }
 
 function escapeCell(text: string): string {
@@ -99,6 +100,9 @@ async function main(): Promise<void> {
   const { spliceTimeoutsDoc } = await import('./timeouts-doc.ts');
   writeFileSync(AWS_DOC_FILE, spliceTimeoutsDoc(spliceWafDoc(readFileSync(AWS_DOC_FILE, 'utf8'))));
   process.stderr.write(`wrote the WAF rule tables and the timeout chain in ${AWS_DOC_FILE}\n`);
+  const { ARCHITECTURE_DOC_FILE, spliceLayersDoc } = await import('./layers-doc.ts');
+  writeFileSync(ARCHITECTURE_DOC_FILE, spliceLayersDoc(readFileSync(ARCHITECTURE_DOC_FILE, 'utf8')));
+  process.stderr.write(`wrote the layers' picture in ${ARCHITECTURE_DOC_FILE}\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

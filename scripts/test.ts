@@ -5,16 +5,13 @@
 //   twin   - needs the same: the AWS stack's ECS task definitions run here as ECS would run them,
 //            with real Moodle, among stand-ins with AWS's semantics (test/support/ecs-twin/).
 // `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
-// the tier was asked for by name, or (for image) when CI=true.
+// the tier was asked for by name, or when CI=true (scripts/test-tiers.ts decides).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerAvailable } from '../test/support/preconditions.ts';
-import { cachedMoodleTree } from '../test/support/preconditions.ts';
-
-type Tier = 'unit' | 'image' | 'moodle' | 'twin';
-const TIERS: readonly Tier[] = ['unit', 'image', 'moodle', 'twin'];
+import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
+import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
 
 const arg = process.argv[2] ?? 'all';
 const asked: readonly Tier[] = arg === 'all' ? TIERS : TIERS.filter((t) => t === arg);
@@ -32,8 +29,8 @@ let broken = false;
 for (const tier of asked) {
   const missing = await missingFor(tier);
   if (missing) {
-    const mandatory = explicit || (tier === 'image' && process.env.CI === 'true');
-    banner(`${mandatory ? 'CANNOT RUN' : 'SKIPPED'}: the ${tier} tier: ${missing}`);
+    const mandatory = whyMandatory(tier, { explicit, ci: process.env.CI === 'true' });
+    banner(mandatory ? `CANNOT RUN: the ${tier} tier (${mandatory}): ${missing}` : `SKIPPED: the ${tier} tier: ${missing}`);
     skippedTiers.push(tier);
     if (mandatory) broken = true;
     continue;

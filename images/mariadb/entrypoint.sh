@@ -26,6 +26,7 @@ SQL
 }
 
 if [ -n "${GALERA_PEERS:-}" ]; then
+  # shellcheck source-path=SCRIPTDIR source=galera.sh # the Dockerfile copies galera.sh there
   source /usr/local/bin/mariadb-galera
   galera_start
 fi

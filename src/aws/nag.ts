@@ -11,8 +11,6 @@ import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
-export const PACK = 'AwsSolutions';
-
 export interface FindingAcknowledgement {
   /** Rule id without the pack prefix, e.g. "IAM5". */
   readonly rule: string;

@@ -94,8 +94,6 @@ export function acceptedNames(mode: ImageMode): string[] {
   return varsForMode(mode).flatMap((v) => (v.secret ? [v.name, v.name + FILE_SUFFIX] : [v.name]));
 }
 
-export type EnvName = (typeof ENV_CONTRACT)[number]['name'];
-
 /**
  * Checks an environment a target is about to give a container: every name is declared for the
  * mode, every required variable is present (a secret as NAME or NAME_FILE), values are allowed.

@@ -1,5 +1,6 @@
 // Facts about the runtime image that every target relies on: one place, read by the Dockerfile
 // build (as build args), the local orchestrator and the CDK task definitions.
+import { IMAGE_LIMITS } from '../spec/limits.ts';
 
 /** The image's three modes, chosen by the container command. */
 export const IMAGE_MODES = ['web', 'migrate', 'cron'] as const;
@@ -32,12 +33,8 @@ export const RUNTIME_IMAGE = {
     /** Amazon Trust Services' root CAs (ElastiCache's and other AWS public endpoints' certificates chain to them). */
     cache: '/etc/moodle-ha/tls/amazon-trust-ca.pem',
   },
-  /** OPcache's shared memory in MiB (opcache.memory_consumption in the image's php.ini). */
-  opcacheMiB: 256,
-  /** MiB nginx, the PHP-FPM master and tini use in a web container, besides the workers and OPcache. */
-  serverOverheadMiB: 64,
-  /** Seconds a web container needs at most to drain in-flight requests after SIGTERM. */
-  drainSeconds: 25,
+  /** OPcache's and the servers' memory, the drain time: declared in spec/limits.ts, which checks specs against them. */
+  ...IMAGE_LIMITS,
 } as const;
 
 /** Labels put on every Docker resource the project creates, so `down` finds all of them. */

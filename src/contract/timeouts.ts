@@ -13,6 +13,7 @@
 //     Moodle's "session busy" page, not a gateway timeout.
 //  4. A session lock outlives the longest request that may hold it, so no two requests of one
 //     user ever hold it at once.
+import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX } from '../spec/limits.ts';
 
 /** The image's fixed timeouts, in seconds. */
 export const IMAGE_TIMEOUTS = {
@@ -27,10 +28,6 @@ export const IMAGE_TIMEOUTS = {
   /** Redis connect timeout (sessions, caches, readiness). */
   redisConnect: 3,
 } as const;
-
-/** CloudFront's origin response timeout without a quota increase, and with one. */
-export const CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX = 60;
-export const CLOUDFRONT_ORIGIN_READ_MAX = 180;
 
 export interface ChainInput {
   /** CloudFront in front, with this origin response timeout (seconds). @default - no CloudFront */

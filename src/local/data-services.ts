@@ -8,7 +8,7 @@
 import { SERVICE_UIDS } from '../image/build.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { ContainerSpec } from './containers.ts';
-import { CACHE_ENDPOINT_PORT, REDIS_PORT, renderEndpointsConfig } from './endpoints.ts';
+import { renderEndpointsConfig } from './endpoints.ts';
 import { clusterNames } from './names.ts';
 import type { Secrets } from './secrets.ts';
 import { DB_NAME, DB_USER, secretFiles, type ImageTags } from './services.ts';
@@ -18,10 +18,6 @@ export const HA_REDIS_NODES = 2;
 /** Memory of a local cache server; it evicts its least recently used keys beyond this. */
 export const CACHE_MAXMEMORY = '256mb';
 
-/** Where the runtime containers find the caches' Redis primary. */
-export function cacheEndpoint(spec: Spec): { host: string; port: number } {
-  return { host: clusterNames(spec.name).cachePrimary, port: spec.profile === 'ha' ? CACHE_ENDPOINT_PORT : REDIS_PORT };
-}
 export const HA_SENTINELS = 3;
 
 const idx = (spec: Spec, i: number) => (spec.profile === 'ha' ? i : undefined);

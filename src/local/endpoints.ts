@@ -5,6 +5,8 @@
 //  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails),
 //    "first" balance and stuck like the DB: a restarted old primary says role:master for a few
 //    seconds until Sentinel demotes it, and must not get connections meanwhile.
+import type { Spec } from '../spec/schema.ts';
+import { clusterNames } from './names.ts';
 
 export interface EndpointsConfig {
   readonly dbNodes: readonly string[];
@@ -17,6 +19,11 @@ export const DB_PORT = 3306;
 export const REDIS_PORT = 6379;
 /** The caches' primary endpoint port on the endpoints container (6379 is the sessions'). */
 export const CACHE_ENDPOINT_PORT = 6380;
+
+/** Where the runtime containers find the caches' Redis primary. */
+export function cacheEndpoint(spec: Spec): { host: string; port: number } {
+  return { host: clusterNames(spec.name).cachePrimary, port: spec.profile === 'ha' ? CACHE_ENDPOINT_PORT : REDIS_PORT };
+}
 
 export function renderEndpointsConfig(c: EndpointsConfig): string {
   const db = c.dbNodes.map((s) => `    server ${s} ${s}:${DB_PORT} check`).join('\n');

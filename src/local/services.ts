@@ -8,7 +8,7 @@ import { toMiB } from '../spec/units.ts';
 import type { ArchiveFile } from './archive.ts';
 import type { ContainerSpec } from './containers.ts';
 import { timeoutChain } from '../contract/timeouts.ts';
-import { cacheEndpoint } from './data-services.ts';
+import { cacheEndpoint } from './endpoints.ts';
 import { LB_PORT, LB_STATS_PORT, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import { mailSmtp } from './mail.ts';

@@ -30,5 +30,3 @@ export const autoscalerSchema = z
       });
     }
   });
-
-export type AutoscalerSpec = z.output<typeof autoscalerSchema>;

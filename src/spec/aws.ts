@@ -2,14 +2,12 @@
 // defaults are resolved here, so the CDK app reads one fully-typed object. Rules that need other
 // sections of the spec (scaling, web) are checked when a deployment is planned (src/aws/plan.ts).
 import { z } from 'zod';
-import { RUNTIME_IMAGE } from '../contract/image.ts';
-import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX } from '../contract/timeouts.ts';
 import { backupSchema, checkBackupAndRestore, restoreSchema } from './aws-backup.ts';
 import { parseCidr } from './cidr.ts';
+import { CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX, CLOUDFRONT_ORIGIN_READ_MAX, IMAGE_LIMITS } from './limits.ts';
 import { durationSchema, rateLimitSchema } from './units.ts';
 
 export const AWS_PROFILES = ['production', 'small'] as const;
-export type AwsProfile = (typeof AWS_PROFILES)[number];
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -296,8 +294,8 @@ export const awsSchema = z
     if (a.pipeline.enabled && !a.pipeline.repository) issue(['pipeline', 'repository'], 'is required when the pipeline is enabled: set it to the "owner/name" of the repository holding moodle-ha.yaml');
     // Load balancer and logs.
     const delay = a.deregistrationDelay.seconds;
-    if (delay < RUNTIME_IMAGE.drainSeconds || delay > 3600) {
-      issue(['deregistrationDelay'], `must be from the image's drain time (${RUNTIME_IMAGE.drainSeconds}s) to 1h, so in-flight requests finish before a task stops: e.g. "30s"`);
+    if (delay < IMAGE_LIMITS.drainSeconds || delay > 3600) {
+      issue(['deregistrationDelay'], `must be from the image's drain time (${IMAGE_LIMITS.drainSeconds}s) to 1h, so in-flight requests finish before a task stops: e.g. "30s"`);
     }
     const logDays = a.logRetention.seconds / DAY;
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logDays)) {

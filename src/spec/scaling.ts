@@ -91,5 +91,4 @@ export const scalingSchema = z
     });
   });
 
-export type ScalingSpec = z.output<typeof scalingSchema>;
 export type ScheduleEntry = z.output<typeof scheduleEntrySchema>;

@@ -22,8 +22,6 @@ export function parseSize(text: string): Size | undefined {
   return { bytes: Math.round(Number(m[1]) * SIZE_UNITS[m[2]!]!) };
 }
 
-export const seconds = (n: number): Duration => ({ seconds: n });
-export const mebibytes = (n: number): Size => ({ bytes: n * 1024 ** 2 });
 export const toMiB = (s: Size): number => Math.floor(s.bytes / 1024 ** 2);
 
 /** Aurora Serverless v2 capacity units (ACU): 0 to 256 in steps of 0.5 (0 lets the database pause). */

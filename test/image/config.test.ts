@@ -58,7 +58,7 @@ describe('settings from the environment', () => {
   });
   test('MOODLE_PHP_MEMORY_LIMIT and MOODLE_MAX_UPLOAD set memory_limit, upload_max_filesize, post_max_size', async () => {
     const v = await ini(port);
-    assert.deepEqual([v['memory_limit'], v['upload_max_filesize'], v['post_max_size']], ['384M', '1M', '1M']);
+    assert.deepEqual([v.memory_limit, v.upload_max_filesize, v.post_max_size], ['384M', '1M', '1M']);
   });
   test('the CLI gets the same settings (migrate and cron run PHP CLI)', async () => {
     const r = await tuned.exec(['php', '-r', 'echo ini_get("memory_limit"), " ", ini_get("max_input_vars");']);
@@ -78,8 +78,8 @@ describe('settings from the environment', () => {
 
 describe('config bundle folder (MOODLE_CONFIG_BUNDLE)', () => {
   test("the bundle's php.ini applies (max_input_vars 6000, 5000 without it)", async () => {
-    assert.equal((await ini(port))['max_input_vars'], '6000');
-    assert.equal((await ini(plainPort))['max_input_vars'], '5000');
+    assert.equal((await ini(port)).max_input_vars, '6000');
+    assert.equal((await ini(plainPort)).max_input_vars, '5000');
   });
   test("nginx accepts the bundle's server-level fragment: its header is on PHP answers and /healthz", async () => {
     for (const path of ['/index.php', RUNTIME_IMAGE.healthPath, '/does-not-exist']) {

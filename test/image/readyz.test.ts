@@ -49,9 +49,9 @@ describe('health endpoints when the database and Redis are unreachable', () => {
     assert.match(String(r.headers['cache-control']), /no-store/);
     const body = JSON.parse(r.body.toString()) as Ready;
     assert.equal(body.ready, false);
-    assert.match(body.checks['database'] ?? '(none)', /^unreachable: .*no-such-db/);
-    assert.match(body.checks['redis'] ?? '(none)', /^unreachable: .*no-such-redis/);
-    assert.equal(body.checks['dataroot'], 'ok', 'the dataroot check is independent of the others');
+    assert.match(body.checks.database ?? '(none)', /^unreachable: .*no-such-db/);
+    assert.match(body.checks.redis ?? '(none)', /^unreachable: .*no-such-redis/);
+    assert.equal(body.checks.dataroot, 'ok', 'the dataroot check is independent of the others');
     assert.equal(body.code, '4.5 (probe)', 'the code version recorded at build');
     assert.ok(took < 10_000, `readiness took ${took} ms: it must answer within the load balancer's timeout`);
   });

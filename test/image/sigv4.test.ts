@@ -57,7 +57,7 @@ describe('SigV4 signer (images/runtime/rootfs/opt/moodle-ha/php/sigv4.php)', () 
       const h = signed[i]!;
       assert.equal(h['x-amz-date'], '20130524T000000Z');
       assert.equal(h['x-amz-content-sha256'], EMPTY_SHA256);
-      const a = parseAuthorization(h['authorization']!);
+      const a = parseAuthorization(h.authorization!);
       assert.equal(a.credential, 'AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request');
       assert.equal(a.signedHeaders, 'host;x-amz-content-sha256;x-amz-date');
       assert.equal(a.signature, v.signature);
@@ -67,8 +67,8 @@ describe('SigV4 signer (images/runtime/rootfs/opt/moodle-ha/php/sigv4.php)', () 
     const i = VECTORS.findIndex((v) => v.token);
     const h = signed[i]!;
     assert.equal(h['x-amz-security-token'], VECTORS[i]!.token);
-    const a = parseAuthorization(h['authorization']!);
+    const a = parseAuthorization(h.authorization!);
     assert.equal(a.signedHeaders, 'host;x-amz-content-sha256;x-amz-date;x-amz-security-token');
-    assert.notEqual(a.signature, signed[0] && parseAuthorization(signed[0]['authorization']!).signature);
+    assert.notEqual(a.signature, signed[0] && parseAuthorization(signed[0].authorization!).signature);
   });
 });

@@ -19,6 +19,6 @@ export function cachedMoodleTree(): { found: true; dir: string } | { found: fals
   const others = cachedVersions();
   return {
     found: false,
-    reason: `no Moodle ${TEST_MOODLE_VERSION} tree in ${moodleCacheDir()}${others.length ? ` (cached: ${others.join(', ')})` : ''}; run "moodle-ha moodle import DIR" or "moodle-ha moodle download ${TEST_MOODLE_VERSION}"`,
+    reason: `no Moodle ${TEST_MOODLE_VERSION} tree in ${moodleCacheDir()}${others.length ? ` (cached: ${others.join(', ')})` : ''}; import one with "npx moodle-ha moodle import DIR" (a Moodle ${TEST_MOODLE_VERSION} folder) or "npx moodle-ha moodle download ${TEST_MOODLE_VERSION}"`,
   };
 }

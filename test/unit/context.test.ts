@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { extract } from 'tar-stream';
 import { contextKey, contextStream, listEntries, type ContextLayer } from '../../src/image/context.ts';

@@ -104,7 +104,9 @@ describe('the scanner finds reads (so the checks below cannot pass by finding no
     const got = Object.fromEntries(found.map((r) => [r.name, r.fallback]));
     assert.deepEqual(got, { A_X: undefined, B: '33', C: null, D: '', D_FILE: '', E: 'true', F: undefined });
   });
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the name of a test of the shell's parameter expansion
   test('shell: ${X:-default}, ${X:-}, ${X:?msg} and $X', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell code, scanned as the image's scripts are
     const found = scanShell('a="${MOODLE_A:-8}"; b="${MOODLE_B:-}"; c="${MOODLE_C:?need}"; echo $MOODLE_D $OTHER', 'f.sh');
     assert.deepEqual(Object.fromEntries(found.map((r) => [r.name, r.fallback])), { MOODLE_A: '8', MOODLE_B: '', MOODLE_C: null, MOODLE_D: null });
   });

@@ -27,7 +27,7 @@ export interface SynthOptions {
 export function synthesize(opts: SynthOptions): SynthesizedStack[] {
   mkdirSync(opts.outdir, { recursive: true });
   const built = buildMoodleApp({ spec: opts.spec, baseDir: opts.baseDir, image: opts.image, outdir: opts.outdir, deleteData: opts.deleteData, nag: opts.nag });
-  let assembly;
+  let assembly: ReturnType<typeof built.app.synth>;
   try {
     assembly = built.app.synth();
   } catch (e) {

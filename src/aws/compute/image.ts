@@ -1,6 +1,6 @@
 // Where the runtime image comes from: a build-context folder built as a CDK asset at deploy time
 // (pushed to the CDK bootstrap repository), or a tag in the pipeline's ECR repository.
-import * as ecr from 'aws-cdk-lib/aws-ecr';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';

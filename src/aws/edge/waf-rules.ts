@@ -2,7 +2,7 @@
 // us-east-1) or the ALB (scope REGIONAL) when CloudFront is off. The rules are built from the
 // table in waf-scopes.ts (waf-acl-rules.ts): AWS managed rule groups, scoped to Moodle's scripts
 // where Moodle trips them in normal use, per-IP rate limits with campus ranges, and logging.
-import { Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Fn, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';

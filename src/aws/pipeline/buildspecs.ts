@@ -11,7 +11,9 @@ export function buildSpec(): codebuild.BuildSpec {
       install: { 'runtime-versions': { nodejs: 20 }, commands: ['npm ci'] },
       pre_build: {
         commands: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, done by CodeBuild's shell
           'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:12}"',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, done by CodeBuild's shell
           'aws ecr get-login-password | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
         ],
       },

@@ -28,7 +28,7 @@ export class DigestTap extends Transform {
 /** SHA-256 of a file, streamed. */
 export async function sha256File(path: string, onBytes: (n: number) => void = () => {}): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), async function* (source: AsyncIterable<Buffer>) {
+  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
       hash.update(chunk);
       onBytes(chunk.length);

@@ -29,8 +29,7 @@ import { verifyParts } from './integrity.ts';
 import { afterRestoreHelper, codeVersionHelper, parseMarked, type AfterRestore, type CodeVersion } from './moodle-php.ts';
 import { unpackHelper } from './moodledata.ts';
 import { byteCounter, ByteCount, mb } from './progress-bytes.ts';
-import { cacheEndpoint } from '../data-services.ts';
-import { REDIS_PORT } from '../endpoints.ts';
+import { cacheEndpoint, REDIS_PORT } from '../endpoints.ts';
 
 export interface RestoreOptions {
   readonly dir: string;

@@ -81,7 +81,7 @@ export class Intrinsics {
         });
       }
       case 'Fn::GetAZs': return ['a', 'b', 'c'].map((z) => `${this.pseudo.region}${z}`);
-      case 'Fn::If': case 'Fn::ImportValue': case 'Fn::FindInMap': case 'Fn::Base64': case 'Fn::Cidr':
+      // Fn::If, Fn::ImportValue, Fn::FindInMap, Fn::Base64, Fn::Cidr: not resolved (the stacks do not use them).
       default:
         throw new Error(`${where}: the ECS twin does not resolve ${name} (${JSON.stringify(arg).slice(0, 120)})`);
     }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type Docker from 'dockerode';
 import { ENV_CONTRACT } from '../../../src/contract/env.ts';
-import { RUNTIME_IMAGE, type ImageMode } from '../../../src/contract/image.ts';
+import type { ImageMode } from '../../../src/contract/image.ts';
 import { SERVICE_UIDS } from '../../../src/image/build.ts';
 import { putFiles, readFileFrom, StartedContainer, type TestSession, withTimeout } from '../containers.ts';
 import { albConfig, cloudFrontConfig, edgeSettings, type EdgeSettings } from './edge.ts';

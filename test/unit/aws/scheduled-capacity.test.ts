@@ -168,7 +168,6 @@ describe('ScheduledCapacity construct', () => {
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] });
     const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'probe', vpc });
     const webService = ecs.Ec2Service.fromEc2ServiceAttributes(stack, 'Web', { cluster, serviceName: 'probe-web' });
-    const asg = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'probe-asg');
     const webAcl = webAclFromArn('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/probe-acl/0a1b', 'REGIONAL', 'eu-west-1');
     const schedule = capacitySchedule([], { web: { min: 1, max: 2 }, instancesFor: () => 1, rateLimit: 1000, production: false, floor: 1 });
     return { stack, props: { schedule, cluster, webService, webScaling: webService, webAcl } };
