@@ -5,7 +5,7 @@ import { figureRows } from './registry.ts';
 import { RESTORED_AFTER, type DrillResult } from './result.ts';
 import { renderTimelineSvg } from './timeline-chart.ts';
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

@@ -55,7 +55,13 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
   // Any drill, its figure keys erased to string here: each module's own keys are checked where it is defined.
   const run = await runFaultUnderLoad<string, LoadResult>({
     drill,
-    ctx: { runtime, log, recordInventory: async () => void (inventoryBefore = await takeInventory(spec.name)) },
+    ctx: {
+      runtime,
+      log,
+      recordInventory: async () => {
+        inventoryBefore = await takeInventory(spec.name);
+      },
+    },
     faultAtSeconds: o.faultAtSeconds,
     afterFaultSeconds: o.durationSeconds - o.faultAtSeconds,
     signal,

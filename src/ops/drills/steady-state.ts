@@ -12,7 +12,7 @@ import { pause } from './timing.ts';
 
 export interface ProbeUser { readonly username: string; readonly password: string }
 
-export async function checkSteadyState(runtime: ClusterRuntime, target: Target, user: ProbeUser): Promise<{ ok: boolean; problems: string[] }> {
+async function checkSteadyState(runtime: ClusterRuntime, target: Target, user: ProbeUser): Promise<{ ok: boolean; problems: string[] }> {
   const spec = runtime.loaded.spec;
   const problems: string[] = [];
   const live = (await runtime.members()).filter((m) => m.service !== 'migrate');
@@ -47,7 +47,7 @@ export async function waitSteadyState(runtime: ClusterRuntime, target: Target, u
 }
 
 /** Logs in through the load balancer with a fresh session; true, or what went wrong. */
-export async function tryLogin(target: Target, user: ProbeUser): Promise<true | string> {
+async function tryLogin(target: Target, user: ProbeUser): Promise<true | string> {
   const agent = keepAliveAgent(1);
   try {
     const s = new HttpSession(target, agent, new RequestBudget(20));

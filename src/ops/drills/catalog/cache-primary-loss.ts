@@ -9,7 +9,7 @@ import { redisRoles } from '../redis-roles.ts';
 import { secondsUntil, since } from '../timing.ts';
 
 /** The Redis primary as the Sentinels see it (they announce member names). */
-export async function currentRedisPrimary(runtime: ClusterRuntime): Promise<string> {
+async function currentRedisPrimary(runtime: ClusterRuntime): Promise<string> {
   const r = await runtime.exec(runtime.memberName('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary']);
   const name = r.output.trim().split('\n')[0]?.trim();
   if (!name) throw new Error(`sentinel-1 does not name a primary: ${r.output}`);

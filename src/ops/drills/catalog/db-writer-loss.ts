@@ -12,7 +12,7 @@ const sql = (runtime: ClusterRuntime, node: string, q: string) => runtime.exec(n
  * counter (Questions; replicated writes do not count) grew most over one second. Under load that
  * is unambiguous; with no load it may be any node, so it is measured while users are active.
  */
-export async function currentDbWriter(runtime: ClusterRuntime): Promise<string> {
+async function currentDbWriter(runtime: ClusterRuntime): Promise<string> {
   const nodes = [1, 2, 3].map((i) => runtime.memberName('db', i));
   const questions = () =>
     Promise.all(nodes.map((node) => sql(runtime, node, "SHOW GLOBAL STATUS LIKE 'Questions'").then((r) => Number(/(\d+)\s*$/.exec(r.output.trim())?.[1] ?? NaN)).catch(() => NaN)));
