@@ -2,8 +2,9 @@
 // autoscaler's reaction, how busy the shared machine was meanwhile, and the table on stdout. The
 // summary goes to bench/results/failover-<time>.json, each drill's own JSON + HTML next to it in
 // bench/results/failover-<time>/.
-import type { DrillName } from '../src/ops/drills/options.ts';
-import type { Bar, DrillResult, Figure } from '../src/ops/drills/result.ts';
+import type { Bar } from '../src/ops/drills/bars.ts';
+import { drillNamed, figureRows, type DrillName } from '../src/ops/drills/registry.ts';
+import type { DrillResult } from '../src/ops/drills/result.ts';
 import type { LoadAverage } from './contention.ts';
 import type { AutoscalerReaction } from './failover-autoscaler.ts';
 
@@ -52,27 +53,9 @@ export function drillLine(r: DrillResult, extra: Pick<DrillLine, 'wallSeconds' |
   };
 }
 
-const sec = (v: Figure | undefined) => (typeof v === 'number' ? `${v} s` : v === null || v === undefined ? 'never' : String(v));
-
-/** The figure that says how fast the cluster noticed or moved, for the drill's table cell. */
+/** The figure that says how fast the cluster noticed or moved, for the drill's table cell (the drill's module says which). */
 export function detection(d: DrillLine): string {
-  const f = d.figures ?? {};
-  switch (d.drill) {
-    case 'web-loss':
-      return `HAProxy marked it down: ${sec(f['seconds until HAProxy marked the node down'])}`;
-    case 'db-writer-loss': {
-      const after = f['writer afterwards (at the end of the load)'];
-      return typeof after !== 'string' ? 'writer afterwards: unknown' : after === d.fault?.target ? `writer still ${after}` : `writer moved to ${after}`;
-    }
-    case 'cache-primary-loss':
-      return `Sentinel promoted: ${sec(f['seconds until Sentinel named a new primary'])}`;
-    case 'lb-restart':
-      return `restart took ${sec(f['seconds the restart took'])}`;
-    case 'scale-in':
-      return `scale-in took ${sec(f['seconds the scale-in took (drain, reconfigure, stop)'])}`;
-    case 'full-restart':
-      return `down ${sec(f['seconds down took'])}, up ${sec(f['seconds up took'])}`;
-  }
+  return drillNamed(d.drill).detection(d.figures ?? {}, d.fault);
 }
 
 const opt = (x: number | null | undefined) => (x === undefined ? '-' : x === null ? 'never' : `${x} s`);
@@ -108,7 +91,8 @@ export function renderFailover(r: FailoverResults): string {
   for (const d of r.drills) {
     if (d.status === 'did not run') out.push(`  ${d.drill}: did not run: ${d.reason ?? ''}`);
     for (const b of d.missedBars ?? []) out.push(`  ${d.drill}: MISSED ${b.name}: ${b.measured} (limit ${b.limit})`);
-    if (d.figures && Object.keys(d.figures).length > 1) out.push(`  ${d.drill}: ${Object.entries(d.figures).map(([k, v]) => `${k} ${v === null ? '-' : String(v)}`).join(', ')}`);
+    const figures = d.figures ? figureRows(d.drill, d.figures) : [];
+    if (figures.length > 1) out.push(`  ${d.drill}: ${figures.map((f) => `${f.label} ${f.value === null || f.value === undefined ? '-' : String(f.value)}`).join(', ')}`);
   }
   out.push('', ...renderAutoscaler(r.autoscaler));
   const others = [...new Set([...r.drills.flatMap((d) => d.otherClusters), ...('otherClusters' in r.autoscaler ? r.autoscaler.otherClusters : [])])].sort();

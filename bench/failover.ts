@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { docker } from '../src/image/docker.ts';
 import { runningWebNodes, scaleTo } from '../src/local/scale.ts';
-import { DRILL_DEFAULTS, DRILL_NAMES, parseDrillArgs, type DrillName, type DrillOptions } from '../src/ops/drills/options.ts';
-import { writeResultFiles } from '../src/ops/drills/result.ts';
+import { localRuntime } from '../src/local/runtime.ts';
+import { DRILL_DEFAULTS, parseDrillArgs, type DrillOptions } from '../src/ops/drills/options.ts';
+import { DRILL_NAMES, type DrillName } from '../src/ops/drills/registry.ts';
+import { writeResultFiles } from '../src/ops/drills/result-files.ts';
 import { runDrill } from '../src/ops/drills/runner.ts';
 import { loadSpec, type LoadedSpec } from '../src/spec/load.ts';
 import { isUserError } from '../src/util/errors.ts';
@@ -87,6 +89,7 @@ export async function failover(argv: readonly string[]): Promise<number> {
   const at = new Date(t0).toISOString();
   const resultsDir = join(RESULTS, `failover-${at.replace(/[:.]/g, '-')}`);
   const c = writeFailoverSpec();
+  const runtime = localRuntime(c.loaded);
   const abort = new AbortController();
   let current: DrillName | 'autoscaler' | undefined;
   let teardown: Promise<void> | undefined;
@@ -138,7 +141,8 @@ export async function failover(argv: readonly string[]): Promise<number> {
       });
       log(`drill ${drill} (${DRILL_NAMES.indexOf(drill) + 1} of ${DRILL_NAMES.length})`);
       try {
-        const r = await runDrill(drill, c.loaded, o, (line) => process.stderr.write(`  ${line}\n`));
+        // No signal: on Ctrl-C the bench tears the whole cluster down instead (onInterrupt).
+        const r = await runDrill(drill, runtime, o, (line) => process.stderr.write(`  ${line}\n`));
         const files = writeResultFiles(r, resultsDir);
         drills.push(drillLine(r, { ...(await contention()), files }));
         log(`drill ${drill}: ${r.passed ? 'every bar met' : `MISSED ${r.bars.filter((b) => !b.met).map((b) => b.name).join(', ')}`}; ${files.json}`);

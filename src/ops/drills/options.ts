@@ -3,10 +3,7 @@
 import { closest } from '../../cli/suggest.ts';
 import { parseDuration } from '../../spec/units.ts';
 import { UserError } from '../../util/errors.ts';
-
-/** The drills, in the order `drill all` runs them (full-restart last: it takes longest). */
-export const DRILL_NAMES = ['web-loss', 'db-writer-loss', 'cache-primary-loss', 'lb-restart', 'scale-in', 'full-restart'] as const;
-export type DrillName = (typeof DRILL_NAMES)[number];
+import { DRILL_NAMES, isDrillName, type DrillName } from './registry.ts';
 
 export const DRILL_LIMITS = {
   maxUsers: 50,
@@ -31,10 +28,6 @@ export interface DrillOptions {
 }
 
 export const DRILL_DEFAULTS = { users: 6, durationSeconds: 60, faultAtSeconds: 20, thinkSeconds: 0.5, outDir: 'drill-results' } as const;
-
-export function isDrillName(s: string): s is DrillName {
-  return (DRILL_NAMES as readonly string[]).includes(s);
-}
 
 type Flags = Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;
 

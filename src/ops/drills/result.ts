@@ -1,23 +1,14 @@
-// A drill's results: the JSON shape (schema moodle-ha.drill/1), and the two files written for each
-// run under the output folder: drill-<name>-<time>.json and the same name with .html.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+// A drill's result: the JSON shape (schema moodle-ha.drill/2) that the runner returns, the files
+// hold and the reports read. Types and constants only: result-files.ts writes it, html.ts and
+// summary.ts render it.
 import type { FailureSample, StepSummary, TimelinePoint } from '../load/stats.ts';
+import type { Bar } from './bars.ts';
 import type { InventoryComparison } from './inventory.ts';
-import type { DrillName } from './options.ts';
 import type { Recovery } from './recovery.ts';
-import { renderHtml } from './html.ts';
+import type { DrillName, FigureValues } from './registry.ts';
 
-export const DRILL_SCHEMA = 'moodle-ha.drill/1';
-
-/** One of the issue's bars: what is required, what was measured, whether it was met. */
-export interface Bar {
-  readonly name: string;
-  readonly limit: string;
-  readonly measured: string;
-  readonly met: boolean;
-}
+/** /2: figures are keyed by the drill module's figure keys (e.g. "lbMarkedDownSeconds"), no longer by their English labels; restore says why it ran. */
+export const DRILL_SCHEMA = 'moodle-ha.drill/2';
 
 export interface SteadyStateReport {
   readonly ok: boolean;
@@ -26,7 +17,20 @@ export interface SteadyStateReport {
   readonly waitedSeconds: number;
 }
 
-export type Figure = number | string | boolean | null;
+/** Why a restore ran: the run ended, an error after the fault was injected, or an interruption (SIGINT, SIGTERM). */
+export type RestoreReason = 'run ended' | 'error' | 'interrupted';
+
+/** When a restore ran, in words: "restored after an interruption: start moodle-web-2 ...". */
+export const RESTORED_AFTER: Readonly<Record<RestoreReason, string>> = { 'run ended': 'after the run', error: 'after an error', interrupted: 'after an interruption' };
+
+export interface RestoreReport {
+  readonly action: string;
+  readonly detail: string;
+  readonly tookSeconds: number;
+  readonly reason: RestoreReason;
+  /** True when the restore itself failed (detail says why): the cluster may still be broken. */
+  readonly failed: boolean;
+}
 
 export interface DrillResult {
   readonly schema: typeof DRILL_SCHEMA;
@@ -39,7 +43,7 @@ export interface DrillResult {
   readonly options: { readonly users: number; readonly durationSeconds: number; readonly faultAtSeconds: number; readonly thinkSeconds: number; readonly rampSeconds: number };
   /** What was done, to what, when (seconds since the load started) and how long the action took. */
   readonly fault: { readonly action: string; readonly target: string; readonly atSeconds: number; readonly tookSeconds: number; readonly detail: string };
-  readonly restore: { readonly action: string; readonly tookSeconds: number; readonly detail: string };
+  readonly restore: RestoreReport;
   readonly steadyState: { readonly before: SteadyStateReport; readonly after: SteadyStateReport };
   readonly load: { readonly requests: number; readonly elapsedSeconds: number; readonly stoppedBy: string; readonly steps: readonly StepSummary[] };
   /** Steps of the whole run (one step = one page with its redirects). */
@@ -49,8 +53,8 @@ export interface DrillResult {
   readonly sessions: { readonly lost: number; readonly writtenInLastSecondBeforeFault: number; readonly lostBeyondThose: number };
   readonly posts: { readonly acknowledged: number; readonly checked: number; readonly missing: readonly number[] };
   readonly recovery: Recovery & { readonly writesResumedSeconds: number | null; readonly definition: string };
-  /** Figures only this drill measures (e.g. seconds until HAProxy marked the node DOWN). */
-  readonly figures: Readonly<Record<string, Figure>>;
+  /** Figures only this drill measures, by the keys its module declares (labels: registry.ts figureRows). */
+  readonly figures: FigureValues;
   readonly inventory: InventoryComparison | null;
   readonly bars: readonly Bar[];
   readonly passed: boolean;
@@ -61,17 +65,3 @@ export interface DrillResult {
 
 export const RECOVERY_DEFINITION =
   'seconds from the fault to the start of the first full second, after the last second with a failed step, that had successful steps and no failed one; 0 when nothing failed from the fault on; null when the run ended first';
-
-export function hostFacts(): DrillResult['host'] {
-  return { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version };
-}
-
-/** Writes the JSON and the HTML report; returns their paths. */
-export function writeResultFiles(r: DrillResult, outDir: string): { json: string; html: string } {
-  const dir = resolve(outDir);
-  mkdirSync(dir, { recursive: true });
-  const base = join(dir, `drill-${r.drill}-${r.startedAt.replace(/[:.]/g, '-')}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(`${base}.html`, renderHtml(r));
-  return { json: `${base}.json`, html: `${base}.html` };
-}

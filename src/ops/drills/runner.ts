@@ -1,130 +1,107 @@
-// Runs one drill: steady state before, load (runLoad), one fault at a fixed time into the run,
-// restore, steady state after, the acknowledged posts checked in the database, the figures and
-// the bars, and the JSON + HTML files.
-import { LABELS } from '../../contract/image.ts';
-import { requireDocker } from '../../image/docker.ts';
-import { clusterContainers, sleep } from '../../local/containers.ts';
-import { runningWebNodes } from '../../local/scale.ts';
-import type { LoadedSpec } from '../../spec/load.ts';
+// Runs one drill: steady state before, load (runLoad) with the drill's fault injected at a fixed
+// time into it, the restore (always: under-load.ts), steady state after, the acknowledged posts
+// checked in the database, the figures and the bars. Acts on the cluster only through the runtime.
+import { cpus, totalmem } from 'node:os';
+import type { ClusterRuntime } from '../../runtime/cluster.ts';
 import { UserError } from '../../util/errors.ts';
 import { prepareFixture, verifyPosts } from '../load/fixture.ts';
 import { progressLine } from '../load/report.ts';
 import { loadTarget, runLoad, type LoadResult } from '../load/run.ts';
 import type { StepSample } from '../load/stats.ts';
-import { barsFor } from './bars.ts';
-import { DRILLS, whyNotApplicable } from './definitions.ts';
-import { injectFault, type InjectedFault } from './faults.ts';
+import { clusterShape, whyNotApplicable } from './applicability.ts';
 import { compareInventories, takeInventory, type Inventory } from './inventory.ts';
-import { DRILL_LIMITS, type DrillName, type DrillOptions } from './options.ts';
+import { DRILL_LIMITS, type DrillOptions } from './options.ts';
 import { failuresAfterFault, recoveryFrom, sessionsWrittenBefore, splitAtFault, writesResumedSeconds } from './recovery.ts';
-import { DRILL_SCHEMA, hostFacts, RECOVERY_DEFINITION, type DrillResult, type Figure } from './result.ts';
+import { drillNamed, type DrillName } from './registry.ts';
+import { DRILL_SCHEMA, RECOVERY_DEFINITION, type DrillResult } from './result.ts';
 import { waitSteadyState } from './steady-state.ts';
+import { DrillStopped, restoreLine, runFaultUnderLoad } from './under-load.ts';
 
 const STEADY_BEFORE_MS = 240_000;
 const STEADY_AFTER_MS = 300_000;
 
-/** The profile the cluster runs (ha when it has the endpoints container), and its web nodes. */
-export async function clusterShape(loaded: LoadedSpec): Promise<{ name: string; profile: string; webNodes: number }> {
-  await requireDocker();
-  const spec = loaded.spec;
-  const containers = await clusterContainers(spec.name);
-  if (!containers.some((c) => c.Labels[LABELS.service] === 'lb' && c.State === 'running')) {
-    throw new UserError(`cluster "${spec.name}" is not running: start it with "moodle-ha up" first`);
-  }
-  const ha = containers.some((c) => c.Labels[LABELS.service] === 'endpoints');
-  return { name: spec.name, profile: ha ? 'ha' : 'dev', webNodes: (await runningWebNodes(spec)).length };
+function hostFacts(): DrillResult['host'] {
+  return { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version };
 }
 
-export async function runDrill(drill: DrillName, loaded: LoadedSpec, o: DrillOptions, log: (line: string) => void): Promise<DrillResult> {
-  const spec = loaded.spec;
-  const def = DRILLS[drill];
-  const shape = await clusterShape(loaded);
-  const why = whyNotApplicable(drill, shape);
+/**
+ * Runs drill `name` on the cluster behind `runtime`. `signal` is an interruption (SIGINT, SIGTERM):
+ * the load stops, what the fault broke is restored, and a DrillStopped error says so.
+ */
+export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: DrillOptions, log: (line: string) => void, signal?: AbortSignal): Promise<DrillResult> {
+  const drill = drillNamed(name);
+  const spec = runtime.loaded.spec;
+  const shape = await clusterShape(runtime);
+  const why = whyNotApplicable(name, shape);
   if (why) throw new UserError(why);
+  const notYetBroken = () => {
+    if (signal?.aborted) throw new DrillStopped(name, 'interrupted', undefined, `drill ${name} was interrupted before the fault was injected: nothing was broken`);
+  };
   const target = loadTarget(spec);
   const { fixture, password } = await prepareFixture(spec.name, { users: o.users, log });
   const probe = { username: fixture.usernames.at(-1)!, password };
+  notYetBroken();
 
-  log(`drill ${drill}: ${def.summary}; checking the steady state ...`);
-  const steadyBefore = await waitSteadyState(spec, target, probe, STEADY_BEFORE_MS);
-  if (!steadyBefore.ok) throw new UserError(`drill ${drill}: the cluster is not in its steady state after ${steadyBefore.waitedSeconds} s, so nothing was broken:`, steadyBefore.problems);
+  log(`drill ${name}: ${drill.summary}; checking the steady state ...`);
+  const steadyBefore = await waitSteadyState(runtime, target, probe, STEADY_BEFORE_MS, signal);
+  notYetBroken();
+  if (!steadyBefore.ok) throw new UserError(`drill ${name}: the cluster is not in its steady state after ${steadyBefore.waitedSeconds} s, so nothing was broken:`, steadyBefore.problems);
 
   const samples: StepSample[] = [];
-  const abort = new AbortController();
-  const durationSeconds = def.longFault ? DRILL_LIMITS.maxDurationSeconds : o.durationSeconds;
-  let fault: InjectedFault | undefined;
-  let faultError: unknown;
-  let faultAtMs = o.faultAtSeconds * 1000;
-  let faultTookMs = 0;
+  const durationSeconds = drill.longFault ? DRILL_LIMITS.maxDurationSeconds : o.durationSeconds;
   let inventoryBefore: Inventory | undefined;
   const startedAt = new Date();
-  const wallT0 = Date.now();
-  log(`drill ${drill}: ${o.users} users for ${def.longFault ? `as long as the fault takes + ${o.durationSeconds - o.faultAtSeconds}` : durationSeconds} s, fault at ${o.faultAtSeconds} s`);
-  const faultTask = (async () => {
-    await sleep(o.faultAtSeconds * 1000);
-    const t = Date.now();
-    fault = await injectFault(drill, {
-      loaded, log,
-      beforeDown: async () => {
+  log(`drill ${name}: ${o.users} users for ${drill.longFault ? `as long as the fault takes + ${o.durationSeconds - o.faultAtSeconds}` : durationSeconds} s, fault at ${o.faultAtSeconds} s`);
+  // Any drill, its figure keys erased to string here: each module's own keys are checked where it is defined.
+  const run = await runFaultUnderLoad<string, LoadResult>({
+    drill,
+    ctx: {
+      runtime,
+      log,
+      recordInventory: async () => {
         inventoryBefore = await takeInventory(spec.name);
       },
-    });
-    faultAtMs = fault.at - wallT0;
-    faultTookMs = Date.now() - t;
-    log(`[${((Date.now() - wallT0) / 1000).toFixed(1)}s] fault: ${fault.action} ${fault.target} (${fault.detail})`);
-    if (def.longFault) {
-      await sleep((o.durationSeconds - o.faultAtSeconds) * 1000);
-      abort.abort();
-    }
-  })().catch((e: unknown) => {
-    faultError = e;
-    abort.abort();
+    },
+    faultAtSeconds: o.faultAtSeconds,
+    afterFaultSeconds: o.durationSeconds - o.faultAtSeconds,
+    signal,
+    runLoad: (stop) =>
+      runLoad({
+        target, fixture, password, signal: stop,
+        options: { users: o.users, durationSeconds, rampSeconds: o.rampSeconds, thinkSeconds: o.thinkSeconds },
+        onProgress: (p) => log(progressLine(p, o.users)),
+        onSample: (s) => samples.push(s),
+      }),
   });
-  let load: LoadResult;
-  try {
-    load = await runLoad({
-      target, fixture, password, signal: abort.signal,
-      options: { users: o.users, durationSeconds, rampSeconds: o.rampSeconds, thinkSeconds: o.thinkSeconds },
-      onProgress: (p) => log(progressLine(p, o.users)),
-      onSample: (s) => samples.push(s),
-    });
-  } finally {
-    abort.abort();
-    await faultTask;
-  }
-  log(`drill ${drill}: load done; restoring ...`);
-  const t1 = Date.now();
-  const restored = fault ? await fault.restore() : { action: 'none', detail: 'no fault was injected' };
-  const restoreTookS = Math.round((Date.now() - t1) / 100) / 10;
-  if (faultError) throw faultError instanceof UserError ? faultError : new Error(`drill ${drill}: injecting the fault failed: ${(faultError as Error)?.stack ?? String(faultError)}`);
-  if (!fault) throw new Error(`drill ${drill}: the run ended before the fault was injected at ${o.faultAtSeconds} s`);
-  const figures: Record<string, Figure> = await fault.figures();
-  const steadyAfter = await waitSteadyState(spec, target, probe, STEADY_AFTER_MS);
+  const { load, fault, restore } = run;
+  const figures = await fault.figures();
+  const steadyAfter = await waitSteadyState(runtime, target, probe, STEADY_AFTER_MS, signal);
+  if (signal?.aborted) throw new DrillStopped(name, 'interrupted', restore, `drill ${name} was interrupted after its restore; ${restoreLine(restore, fault.target)}`);
   const posts = await verifyPosts(spec.name, load.posts.ids);
   const inventory = inventoryBefore ? compareInventories(inventoryBefore, await takeInventory(spec.name, inventoryBefore)) : null;
 
-  const faultAtSeconds = Math.round(faultAtMs / 100) / 10;
+  const faultAtMs = run.injected.at - run.startedAt;
   const recovery = recoveryFrom(load.timeline, faultAtMs / 1000);
   const writes = writesResumedSeconds(samples, faultAtMs);
   const split = splitAtFault(load.timeline, faultAtMs / 1000);
   const afterFailed = failuresAfterFault(samples, faultAtMs);
   const writtenBefore = sessionsWrittenBefore(samples, faultAtMs);
   const lost = load.totals.lostSessions;
-  const bars = barsFor(drill, {
+  const bars = drill.bars({
     failed: load.totals.failed, failedIdempotent: load.totals.failedIdempotent, lostSessions: lost, sessionsWrittenBeforeFault: writtenBefore,
     postsMissing: posts.missing.length, recoverySeconds: recovery.seconds, writesResumedSeconds: writes, steadyAfter: steadyAfter.ok, inventory,
   });
   return {
     schema: DRILL_SCHEMA,
-    drill,
+    drill: name,
     cluster: spec.name,
     profile: shape.profile,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     host: hostFacts(),
     options: { users: o.users, durationSeconds: load.elapsedSeconds, faultAtSeconds: o.faultAtSeconds, thinkSeconds: o.thinkSeconds, rampSeconds: o.rampSeconds },
-    fault: { action: fault.action, target: fault.target, atSeconds: faultAtSeconds, tookSeconds: Math.round(faultTookMs / 100) / 10, detail: fault.detail },
-    restore: { ...restored, tookSeconds: restoreTookS },
+    fault: { action: fault.action, target: fault.target, atSeconds: Math.round(faultAtMs / 100) / 10, tookSeconds: Math.round(run.injected.tookMs / 100) / 10, detail: run.injected.detail },
+    restore,
     steadyState: { before: steadyBefore, after: steadyAfter },
     load: { requests: load.requests, elapsedSeconds: load.elapsedSeconds, stoppedBy: load.stoppedBy, steps: load.steps },
     totals: { ok: load.totals.ok, failed: load.totals.failed, failedIdempotent: load.totals.failedIdempotent, failedNonIdempotent: load.totals.failedNonIdempotent },

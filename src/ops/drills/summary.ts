@@ -1,4 +1,5 @@
 // The drills' summary on stdout: one line per drill with the figures that matter, then each bar.
+import { figureRows } from './registry.ts';
 import type { DrillResult } from './result.ts';
 
 export interface Skipped { readonly drill: string; readonly reason: string }
@@ -23,7 +24,7 @@ export function formatSummary(results: readonly DrillResult[], skipped: readonly
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const details = results.flatMap((r) => [
     '',
-    `${r.drill}: ${r.fault.action} ${r.fault.target} at ${r.fault.atSeconds} s; ${Object.entries(r.figures).map(([k, v]) => `${k} ${v === null ? '-' : String(v)}`).join(', ')}`,
+    `${r.drill}: ${r.fault.action} ${r.fault.target} at ${r.fault.atSeconds} s; ${figureRows(r.drill, r.figures).map((f) => `${f.label} ${f.value === null || f.value === undefined ? '-' : String(f.value)}`).join(', ')}`,
     ...r.bars.map((b) => `  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.measured} (limit ${b.limit})`),
   ]);
   return [line(head), ...rows.map(line), ...details, ...skipped.map((k) => `\n${k.drill}: skipped: ${k.reason}`)].join('\n');

@@ -1,8 +1,11 @@
-// The bars of each drill (issue 4): kept as the issue states them.
+// The bars of each drill (issue 4), declared in each drill's module: kept as the issue states them.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { barsFor, type Measured } from '../../../src/ops/drills/bars.ts';
+import type { Measured } from '../../../src/ops/drills/bars.ts';
 import { compareInventories, type Inventory } from '../../../src/ops/drills/inventory.ts';
+import { drillNamed, type DrillName } from '../../../src/ops/drills/registry.ts';
+
+const barsFor = (drill: DrillName, m: Measured) => drillNamed(drill).bars(m);
 
 
 const clean: Measured = { failed: 0, failedIdempotent: 0, lostSessions: 0, sessionsWrittenBeforeFault: 0, postsMissing: 0, recoverySeconds: 0, writesResumedSeconds: 1, steadyAfter: true, inventory: null };

@@ -1,8 +1,9 @@
 // Arguments of `moodle-ha drill`, and which clusters can run which drill.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { whyNotApplicable } from '../../../src/ops/drills/definitions.ts';
-import { DRILL_NAMES, parseDrillArgs } from '../../../src/ops/drills/options.ts';
+import { whyNotApplicable } from '../../../src/ops/drills/applicability.ts';
+import { parseDrillArgs } from '../../../src/ops/drills/options.ts';
+import { DRILL_NAMES } from '../../../src/ops/drills/registry.ts';
 import { UserError } from '../../../src/util/errors.ts';
 
 /** The problems a UserError lists, or [] when parsing succeeded. */

@@ -4,9 +4,11 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CHART, chartX, renderHtml, renderTimelineSvg } from '../../../src/ops/drills/html.ts';
-import { DRILL_SCHEMA, writeResultFiles, type DrillResult } from '../../../src/ops/drills/result.ts';
+import { renderHtml } from '../../../src/ops/drills/html.ts';
+import { writeResultFiles } from '../../../src/ops/drills/result-files.ts';
+import { DRILL_SCHEMA, type DrillResult } from '../../../src/ops/drills/result.ts';
 import { formatSummary } from '../../../src/ops/drills/summary.ts';
+import { CHART, chartX, renderTimelineSvg } from '../../../src/ops/drills/timeline-chart.ts';
 import { sampleResult } from './sample-result.ts';
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
@@ -16,9 +18,9 @@ describe('timeline chart (inline SVG)', () => {
   const r = sampleResult(60, 20.3);
   const svg = renderTimelineSvg(r.timeline, r.fault.atSeconds, r.recovery.recoveredAtSeconds);
 
-  test('one ok bar and one failed bar per second of the run', () => {
-    assert.equal(count(svg, /class="bar-ok"/g), 60);
-    assert.equal(count(svg, /class="bar-failed"/g), 60);
+  test('one ok column and one failed column per second of the run', () => {
+    assert.equal(count(svg, /class="column-ok"/g), 60);
+    assert.equal(count(svg, /class="column-failed"/g), 60);
     assert.equal(count(svg, /<title>second \d+:/g), 60);
   });
 
@@ -30,14 +32,14 @@ describe('timeline chart (inline SVG)', () => {
     assert.equal(attr(svg, 'recovery-marker', 'x1'), chartX(23, 60));
   });
 
-  test('bar x positions follow the seconds; failed bars are stacked on the ok bars', () => {
-    const xs = [...svg.matchAll(/class="bar-ok" x="([\d.]+)"/g)].map((m) => Number(m[1]));
+  test('column x positions follow the seconds; failed columns are stacked on the ok columns', () => {
+    const xs = [...svg.matchAll(/class="column-ok" x="([\d.]+)"/g)].map((m) => Number(m[1]));
     assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!), 'increasing x');
-    const second20 = /<title>second 20: 6 ok, 2 failed<\/title><rect class="bar-ok" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"\/><rect class="bar-failed" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(svg);
-    assert.ok(second20, 'second 20 has its bars');
+    const second20 = /<title>second 20: 6 ok, 2 failed<\/title><rect class="column-ok" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"\/><rect class="column-failed" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(svg);
+    assert.ok(second20, 'second 20 has its columns');
     const [okY, okH, failedY, failedH] = second20.slice(1).map(Number) as [number, number, number, number];
     assert.ok(okH > 0 && failedH > 0);
-    assert.ok(Math.abs(failedY + failedH - okY) < 0.2, 'failed bar sits on the ok bar');
+    assert.ok(Math.abs(failedY + failedH - okY) < 0.2, 'failed column sits on the ok column');
   });
 
   test('no recovery marker when the run never recovered', () => {
@@ -61,6 +63,11 @@ describe('HTML report', () => {
     assert.match(html, /HTTP 502 at \/my\/ &lt;script&gt;/);
     assert.match(html, /SIGKILL &lt;b&gt;/);
   });
+  test('shows the drill\'s figures by their labels, and when the restore ran', () => {
+    assert.match(html, /<td>seconds until HAProxy marked the node down<\/td><td>3\.7<\/td>/);
+    assert.doesNotMatch(html, /lbMarkedDownSeconds/, 'keys are for code, labels for people');
+    assert.match(html, /<b>Restore<\/b> after the run: start mhunit-web-2 \(took 9\.5 s/);
+  });
 });
 
 describe('JSON file', () => {
@@ -75,6 +82,8 @@ describe('JSON file', () => {
     assert.deepEqual(Object.keys(r.sessions), ['lost', 'writtenInLastSecondBeforeFault', 'lostBeyondThose']);
     assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent']);
     for (const b of r.bars) assert.deepEqual(Object.keys(b), ['name', 'limit', 'measured', 'met']);
+    assert.deepEqual(r.figures, { lbMarkedDownSeconds: 3.7 }, 'figures by key');
+    assert.deepEqual(Object.keys(r.restore), ['action', 'tookSeconds', 'detail', 'reason', 'failed']);
     assert.equal(r.timeline.length, 60);
     assert.equal(r.passed, true);
     assert.match(readFileSync(files.html, 'utf8'), /<svg/);
@@ -89,4 +98,5 @@ test('summary: a line per drill, every bar, skipped drills with the reason', () 
   assert.match(lines[2]!, /^db-writer-loss( +-)+ +skipped$/);
   assert.match(out, /met {4}error-free again: 2\.7 s \(limit <= 5 s\)/);
   assert.match(out, /db-writer-loss: skipped: needs the ha profile/);
+  assert.match(out, /web-loss: kill -9 web node mhunit-web-2 at 20\.3 s; seconds until HAProxy marked the node down 3\.7/);
 });

@@ -1,0 +1,62 @@
+// db-writer-loss (ha): kill -9 the Galera node behind the writer endpoint; no acknowledged post may
+// be lost and writes must resume within 15 s. The node is started again and must rejoin (Synced).
+import type { ClusterRuntime } from '../../../runtime/cluster.ts';
+import { noPostLost, steadyAfterRestore, within } from '../bars.ts';
+import { defineDrill } from '../drill.ts';
+import { pause, secondsUntil } from '../timing.ts';
+
+const sql = (runtime: ClusterRuntime, node: string, q: string) => runtime.exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', q]);
+
+/**
+ * The Galera node the writer endpoint sends Moodle's statements to: the one whose client statement
+ * counter (Questions; replicated writes do not count) grew most over one second. Under load that
+ * is unambiguous; with no load it may be any node, so it is measured while users are active.
+ */
+async function currentDbWriter(runtime: ClusterRuntime): Promise<string> {
+  const nodes = [1, 2, 3].map((i) => runtime.memberName('db', i));
+  const questions = () =>
+    Promise.all(nodes.map((node) => sql(runtime, node, "SHOW GLOBAL STATUS LIKE 'Questions'").then((r) => Number(/(\d+)\s*$/.exec(r.output.trim())?.[1] ?? NaN)).catch(() => NaN)));
+  const first = await questions();
+  await pause(1000);
+  const second = await questions();
+  let best = { node: nodes[0]!, delta: -1 };
+  nodes.forEach((node, i) => {
+    const delta = second[i]! - first[i]!;
+    if (delta > best.delta) best = { node, delta };
+  });
+  return best.node;
+}
+
+export const dbWriterLoss = defineDrill({
+  name: 'db-writer-loss',
+  summary: 'kill -9 the Galera node the writer endpoint uses',
+  needsHa: true,
+  minWebNodes: 1,
+  longFault: false,
+  figures: { writerAfter: 'writer afterwards (at the end of the load)' },
+  async prepare({ runtime }) {
+    const writer = await currentDbWriter(runtime);
+    let writerAfter: string | null = null;
+    return {
+      action: 'kill -9 the Galera node behind the writer endpoint',
+      target: writer,
+      async inject() {
+        const at = Date.now();
+        await runtime.kill(writer);
+        return { at, detail: 'SIGKILL; the writer endpoint moves new connections to the next Synced node' };
+      },
+      figures: async () => ({ writerAfter }),
+      async restore() {
+        writerAfter = await currentDbWriter(runtime).catch(() => null);
+        await runtime.start(writer);
+        const rejoined = await secondsUntil(async () => (await runtime.members('db')).find((m) => m.name === writer)?.health === 'healthy', 300);
+        return { action: `start ${writer}`, detail: rejoined === null ? 'not Synced within 300 s' : `rejoined (Synced) in ${rejoined} s` };
+      },
+    };
+  },
+  bars: (m) => [noPostLost(m), within('writes resume', 15, m.writesResumedSeconds), steadyAfterRestore(m)],
+  detection: (f, fault) => {
+    const after = f.writerAfter;
+    return typeof after !== 'string' ? 'writer afterwards: unknown' : after === fault?.target ? `writer still ${after}` : `writer moved to ${after}`;
+  },
+});
