@@ -16,7 +16,7 @@ import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import type { Spec } from '../spec/schema.ts';
 import { docker } from '../image/docker.ts';
-import { ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
+import { demuxFrames, ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';
 
 /** Where `up` puts the resolved spec in the controller container. */
@@ -151,14 +151,7 @@ async function waitControllerReady(name: string, since: number, timeoutMs: numbe
 
 async function logsSince(name: string, since: number): Promise<string> {
   const buf = (await docker().getContainer(name).logs({ stdout: true, stderr: true, since, follow: false }).catch(() => Buffer.alloc(0))) as Buffer;
-  // Docker's multiplexed frames: an 8-byte header (stream, size) before each chunk.
-  const out: Buffer[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const size = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return Buffer.concat(out).toString('utf8');
+  return demuxFrames(buf).toString('utf8');
 }
 
 const tail = (text: string): string => text.trim().split('\n').slice(-15).join('\n') || '(no output)';

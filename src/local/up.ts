@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { buildRuntimeImage, buildServiceImage, SERVICE_UIDS } from '../image/build.ts';
+import type { UpResult } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/load.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
@@ -21,7 +22,7 @@ import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portFree } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
-import { ensureSecrets, hasSecrets, removeSecrets } from './secrets.ts';
+import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { buildControllerImage } from '../image/controller-image.ts';
 import { buildMailImage } from '../image/mail-image.ts';
@@ -32,18 +33,12 @@ import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './s
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
 
-export interface UpResult {
-  readonly url: string;
-  /** The mail catcher's page: every message the site sent. */
-  readonly mailUrl: string;
-  readonly adminUser: string;
-  readonly adminPasswordFile: string;
-  readonly webNodes: number;
+/** What the runtime's `up` reports, and the image tags this run used. */
+export interface LocalUpResult extends UpResult {
   readonly tags: ImageTags;
-  readonly migrate: string;
 }
 
-export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResult> {
+export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalUpResult> {
   const { spec } = loaded;
   const n = clusterNames(spec.name);
   await requireDocker();
@@ -118,7 +113,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     } else if (await removeController(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
-    return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
+    return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: secretFile(spec.name, 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);
     throw e;
