@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { docker } from '../src/image/docker.ts';
 import { runningWebNodes, scaleTo } from '../src/local/scale.ts';
+import { localRuntime } from '../src/local/runtime.ts';
 import { DRILL_DEFAULTS, DRILL_NAMES, parseDrillArgs, type DrillName, type DrillOptions } from '../src/ops/drills/options.ts';
 import { writeResultFiles } from '../src/ops/drills/result.ts';
 import { runDrill } from '../src/ops/drills/runner.ts';
@@ -43,7 +44,7 @@ function writeFailoverSpec(): BenchCluster & { readonly loaded: LoadedSpec } {
   const file = join(dir, 'moodle-ha.yaml');
   writeFileSync(file, `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`);
   const loaded = loadSpec({ file });
-  return { profile: 'ha', dir, file, spec: loaded.spec, loaded };
+  return { profile: 'ha', dir, file, spec: loaded.spec, loaded, runtime: localRuntime(loaded) };
 }
 
 function flags(argv: readonly string[]): { help: boolean; drills: DrillOptions } {

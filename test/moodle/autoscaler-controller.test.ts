@@ -62,7 +62,7 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
     const st = JSON.parse(r.stdout) as { services: Array<{ name: string; service: string; state: string }>; autoscaler: { detached: string } };
-    assert.deepEqual(st.services.find((s) => s.service === 'autoscaler'), { name: n.container('autoscaler'), service: 'autoscaler', state: 'running', health: '-' });
+    assert.deepEqual(st.services.find((s) => s.service === 'autoscaler'), { name: n.container('autoscaler'), service: 'autoscaler', running: true, state: 'running', health: '-' });
     assert.equal(st.autoscaler.detached, 'running');
   });
 

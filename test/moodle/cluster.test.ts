@@ -276,11 +276,12 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
 
   test('autoscaler: a load step adds a node, an idle period returns to min', async () => {
     const spec = loadSpec({ file: specFile }).spec;
-    const { runAutoscaler } = await import('../../src/ops/autoscaler/controller.ts');
+    const { runAutoscaler } = await import('../../src/ops/autoscaler/loop.ts');
+    const { localRuntime } = await import('../../src/local/runtime.ts');
     const abort = new AbortController();
     const seen: Array<{ to: number; at: number; ms: number }> = [];
     const ticks: string[] = [];
-    const controller = runAutoscaler(spec, { intervalMs: 2000, durationMs: 240_000, signal: abort.signal, onTick: (l) => ticks.push(l), onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }) });
+    const controller = runAutoscaler(localRuntime(loadSpec({ file: specFile })), { intervalMs: 2000, durationMs: 240_000, signal: abort.signal, onTick: (l) => ticks.push(l), onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }) });
     let stop = false;
     const loadStart = Date.now();
     const loops = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {

@@ -1,17 +1,15 @@
-// The local autoscaler's loop: every interval, read HAProxy's counters (requests per second from
-// the change in each server's total, not HAProxy's 1-second sample) and the web containers' CPU,
-// decide with the AWS-shaped policy, and scale (scale-in drains first). Every scaling event is
-// printed and posted to the optional webhook (the local stand-in for SNS). The same loop runs in the
-// foreground (cli/commands/autoscale.ts) and in the controller container (controller/main.ts).
-import { docker } from '../../image/docker.ts';
-import { webServers } from '../../local/lb-runtime.ts';
-import { logEvent } from '../../local/events-log.ts';
-import { runningWebNodes, scaleTo } from '../../local/scale.ts';
-import type { Spec } from '../../spec/schema.ts';
-import { formatEvent, postWebhook, scalingEvent, type ScalingEvent } from './events.ts';
-import { decide } from './policy.ts';
+// The autoscaler's loop: every interval, read the load balancer's counters (requests per second
+// from the change in each server's total, not its 1-second sample) and the web nodes' CPU, decide
+// with the AWS-shaped policy, and scale (scale-in drains first). Every scaling event is printed,
+// recorded by the runtime (where `status` shows it) and posted to the optional webhook (the local
+// stand-in for SNS). The same loop runs in the foreground (cli/commands/autoscale.ts) and in the
+// detached autoscaler daemon (src/autoscaler-daemon/main.ts); it knows the cluster only through
+// the runtime interface.
+import type { ClusterRuntime } from '../../runtime/cluster.ts';
 import { checkSchedule } from '../../spec/windows.ts';
 import { UserError } from '../../util/errors.ts';
+import { postWebhook, scalingEvent, type ScalingEvent } from './events.ts';
+import { decide } from './policy.ts';
 
 export interface AutoscalerOptions {
   readonly intervalMs: number;
@@ -21,47 +19,61 @@ export interface AutoscalerOptions {
   readonly signal?: AbortSignal;
   readonly onTick?: (line: string) => void;
   readonly onEvent?: (e: ScalingEvent, scaledInMs: number) => void;
+  /** The clock (tests run the loop on a fake one). @default Date.now, and setTimeout for the pauses */
+  readonly clock?: Clock;
 }
 
-export async function runAutoscaler(spec: Spec, opts: AutoscalerOptions): Promise<ScalingEvent[]> {
+/** Time for the loop: what it is now, and a pause that the signal cuts short. */
+export interface Clock {
+  now(): number;
+  pause(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const REAL_CLOCK: Clock = { now: () => Date.now(), pause: (ms, signal) => pause(ms, signal) };
+
+/** Runs the loop on the cluster behind `runtime` until the signal aborts (or `durationMs` passed); returns the events. */
+export async function runAutoscaler(runtime: ClusterRuntime, opts: AutoscalerOptions): Promise<ScalingEvent[]> {
+  const { spec } = runtime.loaded;
+  const clock = opts.clock ?? REAL_CLOCK;
   const problems = checkSchedule(spec.scaling.schedule);
   if (problems.length) throw new UserError('scaling.schedule has problems:', problems);
   const events: ScalingEvent[] = [];
-  const end = opts.durationMs === undefined ? Infinity : Date.now() + opts.durationMs;
-  let prev = await totals(spec);
+  const end = opts.durationMs === undefined ? Infinity : clock.now() + opts.durationMs;
+  let prev = await totals(runtime, clock);
   let lastScaleOut: Date | undefined;
   let lastScaling: Date | undefined;
-  while (Date.now() < end && !opts.signal?.aborted) {
-    await pause(opts.intervalMs, opts.signal);
+  while (clock.now() < end && !opts.signal?.aborted) {
+    await clock.pause(opts.intervalMs, opts.signal);
     if (opts.signal?.aborted) break;
-    const now = await totals(spec);
+    const now = await totals(runtime, clock);
     const dt = (now.at - prev.at) / 1000;
     const delta = now.requests - prev.requests;
     const requestRate = delta >= 0 && dt > 0 ? delta / dt : 0; // a reload resets the counters
     prev = now;
-    const nodes = (await runningWebNodes(spec)).length;
-    const cpuPercent = await meanCpu(spec);
-    const d = decide({ nodes, healthy: now.up, requestRate, cpuPercent, scaling: spec.scaling, now: new Date(), lastScaleOut, lastScaling });
-    opts.onTick?.(`${new Date().toISOString().slice(11, 19)} nodes ${nodes} (${now.up} up)  ${requestRate.toFixed(1)} req/s  cpu ${cpuPercent === undefined ? '?' : cpuPercent.toFixed(0)}%  → ${d.action === 'hold' ? 'hold' : `${d.action} to ${d.desired}`}: ${d.reason}`);
+    const nodes = (await runtime.webNodes()).length;
+    const cpuPercent = await runtime.webCpuPercent();
+    const at = new Date(clock.now());
+    const d = decide({ nodes, healthy: now.up, requestRate, cpuPercent, scaling: spec.scaling, now: at, lastScaleOut, lastScaling });
+    opts.onTick?.(`${at.toISOString().slice(11, 19)} nodes ${nodes} (${now.up} up)  ${requestRate.toFixed(1)} req/s  cpu ${cpuPercent === undefined ? '?' : cpuPercent.toFixed(0)}%  → ${d.action === 'hold' ? 'hold' : `${d.action} to ${d.desired}`}: ${d.reason}`);
     if (d.action === 'hold') continue;
-    const event = scalingEvent(d, nodes, new Date());
-    const t0 = Date.now();
-    await scaleTo(spec, d.desired);
-    lastScaling = new Date();
+    const event = scalingEvent(d, nodes, at);
+    const t0 = clock.now();
+    await runtime.scale(d.desired);
+    lastScaling = new Date(clock.now());
     if (d.action === 'out') lastScaleOut = lastScaling;
     events.push(event);
-    logEvent(spec.name, { at: event.at.toISOString(), from: event.from, to: event.to, reason: event.reason, by: 'autoscaler' });
-    opts.onEvent?.(event, Date.now() - t0);
+    await runtime.logEvent({ at: event.at.toISOString(), from: event.from, to: event.to, reason: event.reason, by: 'autoscaler' });
+    opts.onEvent?.(event, clock.now() - t0);
     if (opts.webhook) {
       const err = await postWebhook(opts.webhook, event);
       if (err) opts.onTick?.(`webhook not delivered: ${err}`);
     }
-    prev = await totals(spec);
+    prev = await totals(runtime, clock);
   }
   return events;
 }
 
-/** Sleeps, but wakes at once when the signal aborts (Ctrl-C, or `docker stop` of the controller). */
+/** Sleeps, but wakes at once when the signal aborts (Ctrl-C, or `docker stop` of the daemon's container). */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -75,29 +87,9 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function totals(spec: Spec): Promise<{ at: number; requests: number; up: number }> {
-  const servers = await webServers(spec);
-  return { at: Date.now(), requests: servers.reduce((a, s) => a + s.totalRequests, 0), up: servers.filter((s) => s.status === 'UP').length };
-}
-
-/** Mean CPU of the web containers, percent of one container's CPU allowance (all host cores). */
-async function meanCpu(spec: Spec): Promise<number | undefined> {
-  const names = await runningWebNodes(spec);
-  const samples = await Promise.all(names.map(async (name) => {
-    try {
-      const s = (await docker().getContainer(name).stats({ stream: false })) as unknown as CpuStats;
-      const cpu = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
-      const sys = s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage;
-      return sys > 0 ? (cpu / sys) * 100 : undefined;
-    } catch {
-      return undefined;
-    }
-  }));
-  const ok = samples.filter((x): x is number => x !== undefined);
-  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : undefined;
-}
-
-interface CpuStats {
-  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number };
-  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number };
+/** The backend's request total and how many servers are UP; throws when the counters cannot be read. */
+async function totals(runtime: ClusterRuntime, clock: Clock): Promise<{ at: number; requests: number; up: number }> {
+  const servers = await runtime.lbServers();
+  if (typeof servers === 'string') throw new Error(`cannot read the load balancer's counters: ${servers}`);
+  return { at: clock.now(), requests: servers.reduce((a, s) => a + s.totalRequests, 0), up: servers.filter((s) => s.status === 'UP').length };
 }
