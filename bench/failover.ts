@@ -11,7 +11,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { runningWebNodes, scaleTo } from '../src/local/scale.ts';
 import { localRuntime } from '../src/local/runtime.ts';
 import { DRILL_DEFAULTS, DRILL_NAMES, parseDrillArgs, type DrillName, type DrillOptions } from '../src/ops/drills/options.ts';

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { inspectContainer } from '../src/local/containers.ts';
 import { clusterNames } from '../src/local/names.ts';
 import { localRuntime } from '../src/local/runtime.ts';

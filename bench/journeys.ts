@@ -13,7 +13,7 @@
 // not the limit: both clusters fit in a few GiB.
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { inspectContainer, sleep } from '../src/local/containers.ts';
 import { clusterNames } from '../src/local/names.ts';
 import { scaleTo } from '../src/local/scale.ts';

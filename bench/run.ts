@@ -9,7 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LABELS } from '../src/contract/image.ts';
 import { exec, inspectContainer } from '../src/local/containers.ts';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { clusterNames } from '../src/local/names.ts';
 import { ensureSecrets } from '../src/local/secrets.ts';
 import type { ImageTags } from '../src/local/services.ts';

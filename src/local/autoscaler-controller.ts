@@ -15,7 +15,7 @@ import { statSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import type { Spec } from '../spec/schema.ts';
-import { docker } from '../image/docker.ts';
+import { docker } from './engine/docker.ts';
 import { demuxFrames, ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';
 

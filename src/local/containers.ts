@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { LABELS } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import { tarOf, type ArchiveFile } from './archive.ts';
-import { docker, isNotFound } from '../image/docker.ts';
+import { docker, isNotFound } from './engine/docker.ts';
 
 export interface ContainerSpec {
   readonly name: string;

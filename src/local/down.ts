@@ -3,7 +3,7 @@
 import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Progress } from '../util/progress.ts';
 import { clusterContainers, removeContainer } from './containers.ts';
-import { docker, requireDocker } from '../image/docker.ts';
+import { docker, requireDocker } from './engine/docker.ts';
 import { removeSecrets } from './secrets.ts';
 import { CONTROLLER_STOP_SECONDS } from './autoscaler-controller.ts';
 

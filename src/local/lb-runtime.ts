@@ -2,8 +2,8 @@
 // `docker exec`), its configuration (rewritten and reloaded without dropping connections) and its
 // per-server counters.
 import { RUNTIME_IMAGE } from '../contract/image.ts';
-import { SERVICE_UIDS } from '../image/build.ts';
-import { docker } from '../image/docker.ts';
+import { SERVICE_UIDS } from '../image/service-images.ts';
+import { docker } from './engine/docker.ts';
 import type { LbServer } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { exec, inspectContainer, putFiles, sleep } from './containers.ts';

@@ -3,7 +3,7 @@
 // reach the local cluster through this alone; everything Docker stays under src/local/.
 import type { ClusterRuntime } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/load.ts';
-import { requireDocker } from '../image/docker.ts';
+import { requireDocker } from './engine/docker.ts';
 import { containerLogs, exec, killContainer, restartContainer, startContainer } from './containers.ts';
 import { down } from './down.ts';
 import { logEvent, recentEvents } from './events-log.ts';

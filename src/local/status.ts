@@ -4,7 +4,7 @@ import { LABELS } from '../contract/image.ts';
 import type { LbServer, Member, ServiceName } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { clusterContainers, inspectContainer } from './containers.ts';
-import { requireDocker } from '../image/docker.ts';
+import { requireDocker } from './engine/docker.ts';
 import { clusterNames } from './names.ts';
 import { readyz } from './readiness.ts';
 

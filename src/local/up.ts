@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
-import { buildRuntimeImage, buildServiceImage, SERVICE_UIDS } from '../image/build.ts';
+import { SERVICE_UIDS } from '../image/service-images.ts';
+import { buildClusterImages } from './images/cluster-images.ts';
 import type { UpResult } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/load.ts';
 import type { Spec } from '../spec/schema.ts';
@@ -15,7 +16,7 @@ import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
-import { docker, requireDocker } from '../image/docker.ts';
+import { docker, requireDocker } from './engine/docker.ts';
 import { runMigrate } from './migrate.ts';
 import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
@@ -24,8 +25,6 @@ import { portFree } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
-import { buildControllerImage } from '../image/controller-image.ts';
-import { buildMailImage } from '../image/mail-image.ts';
 import { mailContainer, mailUrl } from './mail.ts';
 import { controllerHost, ensureController, removeController, stopController } from './autoscaler-controller.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
@@ -47,14 +46,9 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
     controllerHost(spec); // a Docker socket it can mount, or a clear refusal
     await assertAutoscalerMayStart(spec, 'detached');
   }
-  const moodleDir = requireMoodleTree(spec);
+  requireMoodleTree(spec);
 
-  const tags = await progress.step('images', async () => {
-    const runtime = await buildRuntimeImage({ codeDir: moodleDir, spec, baseDir: loaded.baseDir }, progress);
-    const [mariadb, redis, haproxy, mail] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress), buildMailImage(progress)]);
-    return { runtime, mariadb, redis, haproxy, mail };
-  });
-  const controllerImage = spec.autoscaler.enabled ? await buildControllerImage(progress) : undefined;
+  const { autoscaler: controllerImage, ...tags } = await buildClusterImages(loaded, progress);
 
   const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = { containers: [], volumes: [], secrets: !hasSecrets(spec.name) };
   const track = async (name: string, p: Promise<'kept' | 'started' | 'created'>) => {

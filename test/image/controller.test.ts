@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildControllerImage } from '../../src/image/controller-image.ts';
+import { buildControllerImage } from '../../src/local/images/autoscaler-image.ts';
 import { CONTROLLER_SPEC_FILE, controllerState, ensureController, removeController } from '../../src/local/autoscaler-controller.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';

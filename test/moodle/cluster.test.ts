@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { readyz } from '../../src/local/readiness.ts';

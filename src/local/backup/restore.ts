@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS } from '../../contract/image.ts';
-import { docker } from '../../image/docker.ts';
+import { docker } from '../engine/docker.ts';
 import type { Spec } from '../../spec/schema.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Progress } from '../../util/progress.ts';

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Progress } from '../util/progress.ts';
+import type { Progress } from '../../util/progress.ts';
 import { build, IMAGES_DIR, imageKey } from './build.ts';
-import type { ContextLayer } from './context.ts';
-import { imageExists } from './docker.ts';
+import type { ContextLayer } from '../../image/context.ts';
+import { imageExists } from '../engine/docker.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CONTROLLER_ENTRY = join(REPO, 'src', 'controller', 'main.ts');
 /** Debian bookworm's nodejs package. */
 export const CONTROLLER_NODE_TARGET = 'node18';
