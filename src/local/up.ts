@@ -26,7 +26,7 @@ import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { mailContainer, mailUrl } from './mail.ts';
-import { controllerHost, ensureController, removeController, stopController } from './autoscaler-controller.ts';
+import { autoscalerHost, ensureAutoscalerContainer, removeAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
@@ -43,12 +43,12 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
   await requireDocker();
   await checkPorts(spec);
   if (spec.autoscaler.enabled) {
-    controllerHost(spec); // a Docker socket it can mount, or a clear refusal
+    autoscalerHost(spec); // a Docker socket it can mount, or a clear refusal
     await assertAutoscalerMayStart(spec, 'detached');
   }
   requireMoodleTree(spec);
 
-  const { autoscaler: controllerImage, ...tags } = await buildClusterImages(loaded, progress);
+  const { autoscaler: autoscalerImage, ...tags } = await buildClusterImages(loaded, progress);
 
   const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = { containers: [], volumes: [], secrets: !hasSecrets(spec.name) };
   const track = async (name: string, p: Promise<'kept' | 'started' | 'created'>) => {
@@ -60,7 +60,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
   try {
     // The detached autoscaler must not scale while this run changes the cluster: it is stopped
     // here and started again (or replaced, or removed) at the end.
-    if (await stopController(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
+    if (await stopAutoscalerContainer(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
     const secrets = ensureSecrets(spec.name);
     const data = [...dbContainers(spec, tags, secrets), ...redisContainers(spec, tags, secrets)];
     await progress.step('network and volumes', async () => {
@@ -102,9 +102,9 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       if (done !== 'created' && (await syncLbConfig(spec, webNodeNames(spec, webNodes)))) progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
-    if (controllerImage) {
-      await progress.step('autoscaler (detached controller)', () => track(n.container('autoscaler'), ensureController(spec, controllerImage)));
-    } else if (await removeController(spec.name)) {
+    if (autoscalerImage) {
+      await progress.step('autoscaler (detached controller)', () => track(n.container('autoscaler'), ensureAutoscalerContainer(spec, autoscalerImage)));
+    } else if (await removeAutoscalerContainer(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
     return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: secretFile(spec.name, 'admin-password'), webNodes, tags, migrate };

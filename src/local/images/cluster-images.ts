@@ -6,7 +6,7 @@ import type { LoadedSpec } from '../../spec/load.ts';
 import type { Progress } from '../../util/progress.ts';
 import { requireDocker } from '../engine/docker.ts';
 import type { ImageTags } from '../services.ts';
-import { buildControllerImage } from './autoscaler-image.ts';
+import { buildAutoscalerImage } from './autoscaler-image.ts';
 import { buildRuntimeImage, buildServiceImage } from './build.ts';
 import { buildMailImage } from './mail-image.ts';
 
@@ -24,5 +24,5 @@ export async function buildClusterImages(loaded: LoadedSpec, progress: Progress)
     const [mariadb, redis, haproxy, mail] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress), buildMailImage(progress)]);
     return { runtime, mariadb, redis, haproxy, mail };
   });
-  return spec.autoscaler.enabled ? { ...tags, autoscaler: await buildControllerImage(progress) } : tags;
+  return spec.autoscaler.enabled ? { ...tags, autoscaler: await buildAutoscalerImage(progress) } : tags;
 }
