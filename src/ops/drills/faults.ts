@@ -1,7 +1,7 @@
 // Fault injection and restore, one pair per drill. inject() breaks one thing and returns at once
 // (watchers that time the cluster's reaction keep running); figures() waits for them; restore()
 // puts back what was broken, so the drill leaves the cluster as it found it.
-import { docker } from '../../image/docker.ts';
+import { docker } from '../../local/engine/docker.ts';
 import { down } from '../../local/down.ts';
 import { exec, sleep } from '../../local/containers.ts';
 import { WEB_CHECK } from '../../local/haproxy.ts';

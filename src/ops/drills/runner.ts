@@ -2,8 +2,9 @@
 // restore, steady state after, the acknowledged posts checked in the database, the figures and
 // the bars, and the JSON + HTML files.
 import { LABELS } from '../../contract/image.ts';
-import { requireDocker } from '../../image/docker.ts';
+import { requireDocker } from '../../local/engine/docker.ts';
 import { clusterContainers, sleep } from '../../local/containers.ts';
+import { localRuntime } from '../../local/runtime.ts';
 import { runningWebNodes } from '../../local/scale.ts';
 import type { LoadedSpec } from '../../spec/load.ts';
 import { UserError } from '../../util/errors.ts';
@@ -42,7 +43,8 @@ export async function runDrill(drill: DrillName, loaded: LoadedSpec, o: DrillOpt
   const why = whyNotApplicable(drill, shape);
   if (why) throw new UserError(why);
   const target = loadTarget(spec);
-  const { fixture, password } = await prepareFixture(spec.name, { users: o.users, log });
+  const runtime = localRuntime(loaded);
+  const { fixture, password } = await prepareFixture(runtime, { users: o.users, log });
   const probe = { username: fixture.usernames.at(-1)!, password };
 
   log(`drill ${drill}: ${def.summary}; checking the steady state ...`);
@@ -66,7 +68,7 @@ export async function runDrill(drill: DrillName, loaded: LoadedSpec, o: DrillOpt
     fault = await injectFault(drill, {
       loaded, log,
       beforeDown: async () => {
-        inventoryBefore = await takeInventory(spec.name);
+        inventoryBefore = await takeInventory(runtime);
       },
     });
     faultAtMs = fault.at - wallT0;
@@ -100,8 +102,8 @@ export async function runDrill(drill: DrillName, loaded: LoadedSpec, o: DrillOpt
   if (!fault) throw new Error(`drill ${drill}: the run ended before the fault was injected at ${o.faultAtSeconds} s`);
   const figures: Record<string, Figure> = await fault.figures();
   const steadyAfter = await waitSteadyState(spec, target, probe, STEADY_AFTER_MS);
-  const posts = await verifyPosts(spec.name, load.posts.ids);
-  const inventory = inventoryBefore ? compareInventories(inventoryBefore, await takeInventory(spec.name, inventoryBefore)) : null;
+  const posts = await verifyPosts(runtime, load.posts.ids);
+  const inventory = inventoryBefore ? compareInventories(inventoryBefore, await takeInventory(runtime, inventoryBefore)) : null;
 
   const faultAtSeconds = Math.round(faultAtMs / 100) / 10;
   const recovery = recoveryFrom(load.timeline, faultAtMs / 1000);
