@@ -17,7 +17,7 @@ import { localRuntime } from '../src/local/runtime.ts';
 import { DRILL_DEFAULTS, DRILL_NAMES, parseDrillArgs, type DrillName, type DrillOptions } from '../src/ops/drills/options.ts';
 import { writeResultFiles } from '../src/ops/drills/result.ts';
 import { runDrill } from '../src/ops/drills/runner.ts';
-import { loadSpec, type LoadedSpec } from '../src/spec/load.ts';
+import { readSpec, type LoadedSpec } from '../src/spec/read.ts';
 import { isUserError } from '../src/util/errors.ts';
 import { HostLoad, otherClusters } from './contention.ts';
 import { measureAutoscaler, REACTION_LIMIT_S, scalingYaml } from './failover-autoscaler.ts';
@@ -43,7 +43,7 @@ function writeFailoverSpec(): BenchCluster & { readonly loaded: LoadedSpec } {
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-failover-'));
   const file = join(dir, 'moodle-ha.yaml');
   writeFileSync(file, `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`);
-  const loaded = loadSpec({ file });
+  const loaded = readSpec({ file });
   return { profile: 'ha', dir, file, spec: loaded.spec, loaded, runtime: localRuntime(loaded) };
 }
 

@@ -14,7 +14,7 @@ import { clusterNames } from '../src/local/names.ts';
 import { localRuntime } from '../src/local/runtime.ts';
 import { moodlePhp, webNode } from '../src/ops/load/fixture.ts';
 import type { ClusterRuntime } from '../src/runtime/cluster.ts';
-import { loadSpec } from '../src/spec/load.ts';
+import { readSpec } from '../src/spec/read.ts';
 import type { Spec } from '../src/spec/schema.ts';
 import { UserError } from '../src/util/errors.ts';
 import { BENCH, cli } from './cluster.ts';
@@ -40,7 +40,7 @@ export function writeClusterSpec(profile: Profile): BenchCluster {
   const file = join(dir, 'moodle-ha.yaml');
   // ha starts with its minimum of 2 web nodes; the benchmark scales it to 1, 2 and 3.
   writeFileSync(file, `name: ${c.name}\nprofile: ${profile}\nweb:\n  nodes: ${profile === 'ha' ? 2 : 1}\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n`);
-  const loaded = loadSpec({ file });
+  const loaded = readSpec({ file });
   return { profile, dir, file, spec: loaded.spec, runtime: localRuntime(loaded) };
 }
 

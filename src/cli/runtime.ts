@@ -3,7 +3,7 @@
 // interface (src/runtime/cluster.ts). One target runs clusters today: Docker on this machine.
 import type { ClusterRuntime } from '../runtime/cluster.ts';
 import { localRuntime } from '../local/runtime.ts';
-import type { LoadedSpec } from '../spec/load.ts';
+import type { LoadedSpec } from '../spec/read.ts';
 
 /** The runtime of the cluster `loaded` describes. */
 export function runtimeFor(loaded: LoadedSpec): ClusterRuntime {

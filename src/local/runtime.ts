@@ -2,7 +2,7 @@
 // Operations (the autoscaler's loop, load fixtures, drills) and the target-neutral CLI commands
 // reach the local cluster through this alone; everything Docker stays under src/local/.
 import type { ClusterRuntime } from '../runtime/cluster.ts';
-import type { LoadedSpec } from '../spec/load.ts';
+import type { LoadedSpec } from '../spec/read.ts';
 import { requireDocker } from './engine/docker.ts';
 import { containerLogs, exec, killContainer, restartContainer, startContainer } from './containers.ts';
 import { down } from './down.ts';

@@ -10,7 +10,7 @@ import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { SERVICE_UIDS } from '../image/service-images.ts';
 import { buildClusterImages } from './images/cluster-images.ts';
 import type { UpResult } from '../runtime/cluster.ts';
-import type { LoadedSpec } from '../spec/load.ts';
+import type { LoadedSpec } from '../spec/read.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';

@@ -3,7 +3,7 @@
 // implements it with Docker; a Kubernetes target would be another folder implementing it
 // (docs/ARCHITECTURE.md). Only types here: no target is imported.
 import type { Readable } from 'node:stream';
-import type { LoadedSpec } from '../spec/load.ts';
+import type { LoadedSpec } from '../spec/read.ts';
 import type { Progress } from '../util/progress.ts';
 
 /** What a member of the cluster does. `db`, `redis`, `cache` and `sentinel` have several members in the ha profile. */

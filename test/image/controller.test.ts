@@ -10,7 +10,7 @@ import { buildAutoscalerImage } from '../../src/local/images/autoscaler-image.ts
 import { AUTOSCALER_SPEC_FILE, autoscalerContainerState, ensureAutoscalerContainer, removeAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 import { TestSession } from '../support/containers.ts';
 

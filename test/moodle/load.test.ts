@@ -9,7 +9,7 @@ import { localRuntime } from '../../src/local/runtime.ts';
 import { fixtureStateFile, verifyPosts, type LoadFixture } from '../../src/ops/load/fixture.ts';
 import type { LoadResult } from '../../src/ops/load/run.ts';
 import { STEPS } from '../../src/ops/load/stats.ts';
-import { loadSpec } from '../../src/spec/load.ts';
+import { readSpec } from '../../src/spec/read.ts';
 import { cli, type CliRun } from '../support/cli.ts';
 
 const NAME = 'mhload';
@@ -75,7 +75,7 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
   test('replies were acknowledged, and every acknowledged post is in the database', async () => {
     assert.ok(result.posts.acknowledged > 0, 'no post acknowledged');
     assert.equal(result.posts.ids.length, result.posts.acknowledged);
-    const runtime = localRuntime(loadSpec({ file: specFile }));
+    const runtime = localRuntime(readSpec({ file: specFile }));
     const check = await verifyPosts(runtime, result.posts.ids);
     assert.deepEqual(check, { checked: result.posts.ids.length, found: result.posts.ids.length, missing: [] });
     const absent = await verifyPosts(runtime, [2_000_000_000]);

@@ -4,8 +4,8 @@
 // Nothing is started; `exec` answers through a handler the test gives.
 import { Readable } from 'node:stream';
 import type { ClusterEvent, ClusterRuntime, ExecResult, LbServer, Member, ScaleStep, ServiceName } from '../../src/runtime/cluster.ts';
-import type { LoadedSpec } from '../../src/spec/load.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import type { LoadedSpec } from '../../src/spec/read.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 
 export interface FakeRuntimeOptions {
   /** Raw spec fields (validated as moodle-ha.yaml would be). @default {} */

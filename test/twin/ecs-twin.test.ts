@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { emfRecord, METRIC_DIMENSIONS, SECONDS_SINCE_SCHEDULED_TASK } from '../../src/contract/metrics.ts';
 import { buildAutoscalerImage } from '../../src/local/images/autoscaler-image.ts';
 import { buildRuntimeImage } from '../../src/local/images/build.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import type { Spec } from '../../src/spec/schema.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 import { serviceImage, sleep, TestSession } from '../support/containers.ts';

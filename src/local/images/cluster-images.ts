@@ -2,7 +2,7 @@
 // the runtime image first (it decides whether Moodle's tree is usable), then the service images
 // and the mail catcher's side by side, and the autoscaler's only when autoscaler.enabled.
 import { requireMoodleTree } from '../../moodle/tree.ts';
-import type { LoadedSpec } from '../../spec/load.ts';
+import type { LoadedSpec } from '../../spec/read.ts';
 import type { Progress } from '../../util/progress.ts';
 import { requireDocker } from '../engine/docker.ts';
 import type { ImageTags } from '../services.ts';

@@ -10,7 +10,7 @@ import { waitReady } from '../../local/readiness.ts';
 import { runningWebNodes, scaleTo } from '../../local/scale.ts';
 import { lbStats } from '../../local/status.ts';
 import { up } from '../../local/up.ts';
-import type { LoadedSpec } from '../../spec/load.ts';
+import type { LoadedSpec } from '../../spec/read.ts';
 import type { Progress } from '../../util/progress.ts';
 import type { DrillName } from './options.ts';
 import type { Figure } from './result.ts';

@@ -6,7 +6,7 @@ import { requireDocker } from '../../local/engine/docker.ts';
 import { clusterContainers, sleep } from '../../local/containers.ts';
 import { localRuntime } from '../../local/runtime.ts';
 import { runningWebNodes } from '../../local/scale.ts';
-import type { LoadedSpec } from '../../spec/load.ts';
+import type { LoadedSpec } from '../../spec/read.ts';
 import { UserError } from '../../util/errors.ts';
 import { prepareFixture, verifyPosts } from '../load/fixture.ts';
 import { progressLine } from '../load/report.ts';

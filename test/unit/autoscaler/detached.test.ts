@@ -11,7 +11,7 @@ import {
   AUTOSCALER_SPEC_FILE, AUTOSCALER_STATE_ROOT, autoscalerContainer, autoscalerUser, dockerSocketPath, type AutoscalerHost,
 } from '../../../src/local/autoscaler-container.ts';
 import { autoscalerConflict, claimForeground, foregroundPid } from '../../../src/local/autoscaler-guard.ts';
-import { loadSpec, validateSpec } from '../../../src/spec/load.ts';
+import { readSpec, validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
 import { cli } from '../../support/cli.ts';
@@ -63,7 +63,7 @@ describe('spec: autoscaler', () => {
   test('a flag override of autoscaler.enabled keeps the file\'s other autoscaler keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spec-'));
     writeFileSync(join(dir, 'moodle-ha.yaml'), 'autoscaler:\n  interval: 3s\n  webhook: https://hooks.example.edu/x\n');
-    const { spec } = loadSpec({ cwd: dir, overrides: { autoscaler: { enabled: true } } });
+    const { spec } = readSpec({ cwd: dir, overrides: { autoscaler: { enabled: true } } });
     assert.deepEqual(spec.autoscaler, { enabled: true, interval: { seconds: 3 }, webhook: 'https://hooks.example.edu/x' });
   });
 });
