@@ -19,7 +19,7 @@ const LAYERS = [
   { name: 'local', what: 'the one-machine Docker target; never imports aws', mayImport: ['util', 'spec', 'contract', 'moodle', 'image', 'runtime'] },
   { name: 'ops', what: 'drills, load, autoscaler: through the runtime interface only, never a target', mayImport: ['util', 'spec', 'contract', 'runtime'] },
   { name: 'cli', what: 'entry point: the moodle-ha commands', mayImport: ['*'] },
-  { name: 'controller', what: 'entry point: the detached autoscaler', mayImport: ['*'] },
+  { name: 'autoscaler-daemon', what: 'entry point: the detached autoscaler', mayImport: ['*'] },
 ];
 
 const ALL = LAYERS.map((l) => l.name);

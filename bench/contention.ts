@@ -3,7 +3,7 @@
 // engineers). On 2 cores a load average above 2 means work waited for a CPU.
 import { loadavg } from 'node:os';
 import { LABELS } from '../src/contract/image.ts';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 
 export interface LoadAverage {
   /** Mean and highest 1-minute load average sampled in the period; NaN when none was taken. */

@@ -4,7 +4,7 @@
 // Container figures are n/a when the cgroup files are not visible from here.
 import { readFileSync } from 'node:fs';
 import { LABELS } from '../src/contract/image.ts';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 
 interface CpuSnapshot {
   readonly at: number;

@@ -10,8 +10,7 @@
 import { sleep } from '../src/local/containers.ts';
 import { assertAutoscalerMayStart, claimForeground } from '../src/local/autoscaler-guard.ts';
 import { clusterNames } from '../src/local/names.ts';
-import { runningWebNodes, scaleTo } from '../src/local/scale.ts';
-import { runAutoscaler } from '../src/ops/autoscaler/controller.ts';
+import { runAutoscaler } from '../src/ops/autoscaler/loop.ts';
 import type { ScalingEvent } from '../src/ops/autoscaler/events.ts';
 import { prepareFixture } from '../src/ops/load/fixture.ts';
 import { progressLine } from '../src/ops/load/report.ts';
@@ -62,12 +61,12 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
   const spec: Spec = c.spec;
   const min = spec.scaling.min;
   const settings = { ...SCALING, intervalSeconds: INTERVAL_MS / 1000, limitSeconds: REACTION_LIMIT_S, loadUsers: users, thinkSeconds: 0 as const };
-  const running = (await runningWebNodes(spec)).length;
+  const running = (await c.runtime.webNodes()).length;
   if (running !== min) {
     log(`scaling to the minimum of ${min} web nodes first (${running} running)`);
-    await scaleTo(spec, min);
+    await c.runtime.scale(min);
   }
-  const { fixture, password } = await prepareFixture(spec.name, { users, log: (s) => log(`  ${s}`) });
+  const { fixture, password } = await prepareFixture(c.runtime, { users, log: (s) => log(`  ${s}`) });
   await assertAutoscalerMayStart(spec, 'foreground');
   const release = claimForeground(spec.name);
   const stop = new AbortController();
@@ -77,7 +76,7 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
   const ticks: string[] = [];
   let controllerError: unknown;
   log(`autoscaler in-process: every ${INTERVAL_MS / 1000} s, ${min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%, cooldowns out ${spec.scaling.scaleOutCooldown.seconds} s / in ${spec.scaling.scaleInCooldown.seconds} s`);
-  const controller = runAutoscaler(spec, {
+  const controller = runAutoscaler(c.runtime, {
     intervalMs: INTERVAL_MS,
     durationMs: (2 * REACTION_LIMIT_S + 120) * 1000,
     signal: stop.signal,
@@ -145,7 +144,7 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
     }
     let scaleIn: Reaction | null = null;
     if (back) {
-      const nodes = (await runningWebNodes(spec)).length;
+      const nodes = (await c.runtime.webNodes()).length;
       scaleIn = { decidedAfterSeconds: secs(back.e.at.getTime() - idleStart), actionSeconds: secs(back.ms), doneAfterSeconds: secs(back.doneAt - idleStart), from: back.e.from, to: back.e.to, reason: back.e.reason };
       if (nodes !== min) problems.push(`the autoscaler scaled in to ${min}, but ${nodes} web nodes run`);
     } else problems.push(failed() ?? `not back to ${min} web nodes within ${REACTION_LIMIT_S} s of idle${lastDecisions()}`);

@@ -11,14 +11,14 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { runningWebNodes, scaleTo } from '../src/local/scale.ts';
 import { localRuntime } from '../src/local/runtime.ts';
 import { DRILL_DEFAULTS, parseDrillArgs, type DrillOptions } from '../src/ops/drills/options.ts';
 import { DRILL_NAMES, type DrillName } from '../src/ops/drills/registry.ts';
 import { writeResultFiles } from '../src/ops/drills/result-files.ts';
 import { runDrill } from '../src/ops/drills/runner.ts';
-import { loadSpec, type LoadedSpec } from '../src/spec/load.ts';
+import { readSpec, type LoadedSpec } from '../src/spec/read.ts';
 import { isUserError } from '../src/util/errors.ts';
 import { HostLoad, otherClusters } from './contention.ts';
 import { measureAutoscaler, REACTION_LIMIT_S, scalingYaml } from './failover-autoscaler.ts';
@@ -44,8 +44,8 @@ function writeFailoverSpec(): BenchCluster & { readonly loaded: LoadedSpec } {
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-failover-'));
   const file = join(dir, 'moodle-ha.yaml');
   writeFileSync(file, `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`);
-  const loaded = loadSpec({ file });
-  return { profile: 'ha', dir, file, spec: loaded.spec, loaded };
+  const loaded = readSpec({ file });
+  return { profile: 'ha', dir, file, spec: loaded.spec, loaded, runtime: localRuntime(loaded) };
 }
 
 function flags(argv: readonly string[]): { help: boolean; drills: DrillOptions } {

@@ -8,11 +8,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { inspectContainer } from '../src/local/containers.ts';
 import { clusterNames } from '../src/local/names.ts';
-import { moodlePhp, webContainer } from '../src/ops/load/fixture.ts';
-import { loadSpec } from '../src/spec/load.ts';
+import { localRuntime } from '../src/local/runtime.ts';
+import { moodlePhp, webNode } from '../src/ops/load/fixture.ts';
+import type { ClusterRuntime } from '../src/runtime/cluster.ts';
+import { readSpec } from '../src/spec/read.ts';
 import type { Spec } from '../src/spec/schema.ts';
 import { UserError } from '../src/util/errors.ts';
 import { BENCH, cli } from './cluster.ts';
@@ -29,6 +31,7 @@ export interface BenchCluster {
   readonly dir: string;
   readonly file: string;
   readonly spec: Spec;
+  readonly runtime: ClusterRuntime;
 }
 
 export function writeClusterSpec(profile: Profile): BenchCluster {
@@ -37,7 +40,8 @@ export function writeClusterSpec(profile: Profile): BenchCluster {
   const file = join(dir, 'moodle-ha.yaml');
   // ha starts with its minimum of 2 web nodes; the benchmark scales it to 1, 2 and 3.
   writeFileSync(file, `name: ${c.name}\nprofile: ${profile}\nweb:\n  nodes: ${profile === 'ha' ? 2 : 1}\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n`);
-  return { profile, dir, file, spec: loadSpec({ file }).spec };
+  const loaded = readSpec({ file });
+  return { profile, dir, file, spec: loaded.spec, runtime: localRuntime(loaded) };
 }
 
 // The `up` child process running now, if any. A signal sent to the bench alone (not to its
@@ -95,7 +99,7 @@ echo '@@JSON@@', json_encode($n), '@@END@@';`;
 
 /** Deletes the replies load runs posted in the test forum; returns how many. */
 export async function deleteReplies(c: BenchCluster, forumId: number): Promise<number> {
-  return moodlePhp<number>(await webContainer(c.spec.name), DELETE_REPLIES, { forumId });
+  return moodlePhp<number>(c.runtime, await webNode(c.runtime), DELETE_REPLIES, { forumId });
 }
 
 export interface LbCounters {

@@ -13,7 +13,7 @@
 // not the limit: both clusters fit in a few GiB.
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { inspectContainer, sleep } from '../src/local/containers.ts';
 import { clusterNames } from '../src/local/names.ts';
 import { scaleTo } from '../src/local/scale.ts';
@@ -118,7 +118,7 @@ export async function journeys(argv: readonly string[]): Promise<number> {
       if (!f.withCron) await setCronPaused(c, true);
       log(`test data on ${c.spec.name} (Moodle's generator, course size for ${f.users} users)`);
       const tf = performance.now();
-      const d = await prepareFixture(c.spec.name, { users: f.users, log: (s) => log(`  ${s}`) });
+      const d = await prepareFixture(c.runtime, { users: f.users, log: (s) => log(`  ${s}`) });
       data[c.profile] = d;
       const fx = d.fixture;
       facts[c.profile] = {

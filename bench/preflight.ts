@@ -1,5 +1,5 @@
 // What every benchmark needs before anything starts: a Docker engine and the cached Moodle tree.
-import { requireDocker } from '../src/image/docker.ts';
+import { requireDocker } from '../src/local/engine/docker.ts';
 import { cachedTree, moodleCacheDir } from '../src/moodle/cache.ts';
 
 /** A message saying what is missing, or undefined when the benchmark can start. */

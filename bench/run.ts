@@ -9,12 +9,12 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LABELS } from '../src/contract/image.ts';
 import { exec, inspectContainer } from '../src/local/containers.ts';
-import { docker } from '../src/image/docker.ts';
+import { docker } from '../src/local/engine/docker.ts';
 import { clusterNames } from '../src/local/names.ts';
 import { ensureSecrets } from '../src/local/secrets.ts';
 import type { ImageTags } from '../src/local/services.ts';
 import { meterCpu } from './cpu.ts';
-import { loadSpec } from '../src/spec/load.ts';
+import { readSpec } from '../src/spec/read.ts';
 import { BENCH, cli, timedUp, writeBenchSpec } from './cluster.ts';
 import { sessionFiles, startDirect, type Direct } from './direct.ts';
 import { removeAllExtras } from './extra.ts';
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const { dir, file } = writeBenchSpec();
-  const spec = loadSpec({ file }).spec;
+  const spec = readSpec({ file }).spec;
   const n = clusterNames(spec.name);
   const missing = await preflight(spec.moodle.version);
   if (missing) {

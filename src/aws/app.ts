@@ -11,7 +11,7 @@
 import { App } from 'aws-cdk-lib';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadSpec } from '../spec/load.ts';
+import { readSpec } from '../spec/read.ts';
 import { isUserError } from '../util/errors.ts';
 import { buildMoodleApp, type ImageChoice } from './build-app.ts';
 
@@ -33,7 +33,7 @@ export function imageFromEnv(env: NodeJS.ProcessEnv): ImageChoice | undefined {
 export function synthFromEnv(env: NodeJS.ProcessEnv = process.env): void {
   const cwd = env[ENV.cwd] ?? process.cwd();
   const overrides = env[ENV.overrides] ? (JSON.parse(env[ENV.overrides]!) as Record<string, unknown>) : undefined;
-  const loaded = loadSpec({ file: env[ENV.spec] || undefined, cwd, overrides });
+  const loaded = readSpec({ file: env[ENV.spec] || undefined, cwd, overrides });
   const built = buildMoodleApp({
     spec: loaded.spec,
     baseDir: loaded.baseDir,

@@ -1,5 +1,5 @@
 // Loading the spec for a command, with the flags that override it (--profile).
-import { loadSpec, type LoadedSpec } from '../spec/load.ts';
+import { readSpec, type LoadedSpec } from '../spec/read.ts';
 import type { CommandContext, Options } from './command.ts';
 
 export const PROFILE_OPTION: Options = { profile: { type: 'string', short: 'p' } };
@@ -8,5 +8,5 @@ export const PROFILE_OPTION: Options = { profile: { type: 'string', short: 'p' }
 export function specFor(ctx: CommandContext, extra: Record<string, unknown> = {}): LoadedSpec {
   const overrides: Record<string, unknown> = { ...extra };
   if (typeof ctx.values.profile === 'string') overrides.profile = ctx.values.profile;
-  return loadSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides });
+  return readSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides });
 }

@@ -8,14 +8,14 @@ import { dirname, join } from 'node:path';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
-import { controllerState, type ControllerState } from './autoscaler-controller.ts';
+import { autoscalerContainerState, type AutoscalerContainerState } from './autoscaler-container.ts';
 import { clusterNames } from './names.ts';
 
 export type AutoscalerMode = 'foreground' | 'detached';
 
 /** Which autoscalers run for a cluster now. */
 export interface AutoscalerActivity {
-  readonly detached: ControllerState;
+  readonly detached: AutoscalerContainerState;
   /** pid of a live foreground autoscaler, if any. */
   readonly foregroundPid?: number;
 }
@@ -59,7 +59,7 @@ export function foregroundPid(cluster: string): number | undefined {
 
 export async function autoscalerActivity(spec: Spec): Promise<AutoscalerActivity> {
   const pid = foregroundPid(spec.name);
-  return { detached: await controllerState(spec.name), ...(pid === undefined ? {} : { foregroundPid: pid }) };
+  return { detached: await autoscalerContainerState(spec.name), ...(pid === undefined ? {} : { foregroundPid: pid }) };
 }
 
 /** Fails with the conflict's message when another autoscaler runs. */

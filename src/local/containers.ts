@@ -2,11 +2,12 @@
 // project's labels; a container also carries a hash of its definition, so running `up` again
 // keeps what is unchanged and replaces what changed.
 import { createHash } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import { tarOf, type ArchiveFile } from './archive.ts';
-import { docker, isNotFound } from '../image/docker.ts';
+import { docker, isNotFound } from './engine/docker.ts';
 
 export interface ContainerSpec {
   readonly name: string;
@@ -189,13 +190,64 @@ export async function exec(name: string, cmd: readonly string[]): Promise<{ code
   const e = await docker().getContainer(name).exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
   const stream = await e.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
-  const { PassThrough } = await import('node:stream');
   const out = new PassThrough();
   out.on('data', (b: Buffer) => chunks.push(b));
   docker().modem.demuxStream(stream, out, out);
   await new Promise<void>((resolve) => stream.on('end', () => resolve()));
   const info = await e.inspect();
   return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString() };
+}
+
+/** SIGKILL: the container dies at once, as on a crash (its restart policy does not bring it back). */
+export async function killContainer(name: string): Promise<void> {
+  await docker().getContainer(name).kill({ signal: 'SIGKILL' });
+}
+
+/** Starts a stopped container; nothing when it runs. */
+export async function startContainer(name: string): Promise<void> {
+  await docker()
+    .getContainer(name)
+    .start()
+    .catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 304) throw e; // 304: already running
+    });
+}
+
+/** Stops the container (SIGTERM, SIGKILL after `graceS` seconds) and starts it again. */
+export async function restartContainer(name: string, graceS: number): Promise<void> {
+  await docker().getContainer(name).restart({ t: graceS });
+}
+
+/**
+ * The container's output (its stdout and stderr frames, in order, as one stream): the last `tail`
+ * lines, then with `follow` what it writes until it stops. The stream ends when the log does.
+ */
+export async function containerLogs(name: string, opts: { readonly tail: number; readonly follow: boolean }): Promise<Readable> {
+  const c = docker().getContainer(name);
+  const out = new PassThrough();
+  // Containers run without a TTY, so Docker frames each chunk with a header naming its stream.
+  if (opts.follow) {
+    const stream = await c.logs({ follow: true, stdout: true, stderr: true, tail: opts.tail });
+    docker().modem.demuxStream(stream, out, out);
+    stream.on('end', () => out.end());
+    stream.on('error', (e: Error) => out.destroy(e));
+    out.on('close', () => (stream as unknown as { destroy?: () => void }).destroy?.());
+  } else {
+    const buf = await c.logs({ follow: false, stdout: true, stderr: true, tail: opts.tail });
+    out.end(demuxFrames(buf));
+  }
+  return out;
+}
+
+/** Docker's multiplexed log frames (8-byte header: stream, size) joined into their payload. */
+export function demuxFrames(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts);
 }
 
 export function sleep(ms: number): Promise<void> {

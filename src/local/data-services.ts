@@ -5,7 +5,7 @@
 // endpoint and ElastiCache's primary endpoints. As on AWS, sessions and caches never share a
 // server: the sessions' never evicts (an evicted session logs its user out), the caches' evicts
 // the least recently used key and keeps nothing on disk (a cache is rebuilt from the database).
-import { SERVICE_UIDS } from '../image/build.ts';
+import { SERVICE_UIDS } from '../image/service-images.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { ContainerSpec } from './containers.ts';
 import { renderEndpointsConfig } from './endpoints.ts';

@@ -3,9 +3,9 @@
 import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Progress } from '../util/progress.ts';
 import { clusterContainers, removeContainer } from './containers.ts';
-import { docker, requireDocker } from '../image/docker.ts';
+import { docker, requireDocker } from './engine/docker.ts';
 import { removeSecrets } from './secrets.ts';
-import { CONTROLLER_STOP_SECONDS } from './autoscaler-controller.ts';
+import { AUTOSCALER_STOP_SECONDS } from './autoscaler-container.ts';
 
 // The autoscaler first (it would otherwise replace what goes), then front to back. Within a
 // service the highest-numbered node stops first, so node 1 of a Galera cluster leaves last and is
@@ -37,6 +37,6 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
 
 function stopSeconds(service: string | undefined): number {
   if (service === 'web') return RUNTIME_IMAGE.drainSeconds + 5;
-  if (service === 'autoscaler') return CONTROLLER_STOP_SECONDS;
+  if (service === 'autoscaler') return AUTOSCALER_STOP_SECONDS;
   return 30;
 }

@@ -2,13 +2,14 @@
 // `docker exec`), its configuration (rewritten and reloaded without dropping connections) and its
 // per-server counters.
 import { RUNTIME_IMAGE } from '../contract/image.ts';
-import { SERVICE_UIDS } from '../image/build.ts';
-import { docker } from '../image/docker.ts';
+import { SERVICE_UIDS } from '../image/service-images.ts';
+import { docker } from './engine/docker.ts';
+import type { LbServer } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
-import { exec, putFiles, sleep } from './containers.ts';
+import { exec, inspectContainer, putFiles, sleep } from './containers.ts';
 import { LB_CONFIG_PATH, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
-import { parseHaproxyCsv, type LbServerStats } from './status.ts';
+import { parseHaproxyCsv } from './status.ts';
 
 const SOCKET = '/run/haproxy/admin.sock';
 
@@ -18,8 +19,24 @@ export async function lbCommand(spec: Spec, command: string): Promise<string> {
   return r.output;
 }
 
-export async function webServers(spec: Spec): Promise<LbServerStats[]> {
+/** The web backend's servers from HAProxy's own counters (admin socket); throws when they cannot be read. */
+export async function webServers(spec: Spec): Promise<LbServer[]> {
   return parseHaproxyCsv(await lbCommand(spec, 'show stat'));
+}
+
+/**
+ * The web backend's servers, or why they cannot be read. Through the admin socket, so the
+ * detached autoscaler (in its container, where the host's 127.0.0.1 is out of reach) reads the
+ * same figures as the CLI.
+ */
+export async function lbServers(spec: Spec): Promise<LbServer[] | string> {
+  const lb = await inspectContainer(clusterNames(spec.name).container('lb'));
+  if (!lb?.State.Running) return 'load balancer not running';
+  try {
+    return await webServers(spec);
+  } catch (e) {
+    return `load balancer counters unreadable: ${(e as Error).message.trim()}`;
+  }
 }
 
 /** Writes the config for these web nodes into the LB container and reloads it gracefully. */

@@ -1,7 +1,7 @@
 // The local mail catcher: MailDev, in the cluster's network as `<cluster>-mail`. Moodle sends all
 // its mail here by SMTP (nothing goes further); its web page and REST API, published on
 // 127.0.0.1 only, show what was sent. The AWS app sends through Amazon SES instead.
-import { MAIL_SMTP_PORT, MAIL_WEB_PORT } from '../image/mail-image.ts';
+import { MAIL_SMTP_PORT, MAIL_WEB_PORT } from './images/mail-image.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import { createContainer, removeContainer, type ContainerSpec } from './containers.ts';
-import { docker } from '../image/docker.ts';
+import { docker } from './engine/docker.ts';
 
 export interface MigrateRun {
   readonly result: string;

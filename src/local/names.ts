@@ -1,6 +1,7 @@
 // Names of a local cluster's Docker resources, derived from the spec's cluster name.
+import type { ServiceName } from '../runtime/cluster.ts';
 
-export type ServiceName = 'lb' | 'db' | 'redis' | 'cache' | 'sentinel' | 'endpoints' | 'web' | 'cron' | 'migrate' | 'autoscaler' | 'mail';
+export type { ServiceName };
 
 export interface ClusterNames {
   readonly cluster: string;

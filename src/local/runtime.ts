@@ -1,58 +1,47 @@
-// The local target's ClusterRuntime: the cluster as Docker containers on this engine. It only
-// delegates to the modules that do the work (containers, scale, the load balancer, up/down), so
-// operations and the CLI reach the local cluster through the interface alone.
-import type { LoadedSpec } from '../spec/load.ts';
-import type { ClusterEvent, ClusterRuntime, Member, ServiceName } from '../runtime/cluster.ts';
-import { docker, requireDocker } from '../image/docker.ts';
-import { exec } from './containers.ts';
+// The local target's ClusterRuntime: the cluster as Docker containers on this machine's engine.
+// Operations (the autoscaler's loop, load fixtures, drills) and the target-neutral CLI commands
+// reach the local cluster through this alone; everything Docker stays under src/local/.
+import type { ClusterRuntime } from '../runtime/cluster.ts';
+import type { LoadedSpec } from '../spec/read.ts';
+import { requireDocker } from './engine/docker.ts';
+import { containerLogs, exec, killContainer, restartContainer, startContainer } from './containers.ts';
 import { down } from './down.ts';
 import { logEvent, recentEvents } from './events-log.ts';
 import { WEB_CHECK } from './haproxy.ts';
+import { lbServers } from './lb-runtime.ts';
+import { mailUrl } from './mail.ts';
 import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
 import { runningWebNodes, scaleTo } from './scale.ts';
-import { clusterStatus, lbStats } from './status.ts';
+import { clusterMembers } from './status.ts';
 import { up } from './up.ts';
 import { webCpuPercent } from './web-cpu.ts';
 
+/** The runtime of the local cluster `loaded` describes (members are containers named after it). */
 export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
   const { spec } = loaded;
   const names = clusterNames(spec.name);
   return {
     loaded,
+    mailUrl: mailUrl(spec),
     requireEngine: async () => {
       await requireDocker();
     },
-    async members(service?: ServiceName): Promise<Member[]> {
-      const { services } = await clusterStatus(spec);
-      return services
-        .filter((s) => service === undefined || s.service === service)
-        .map((s) => ({ name: s.name, service: s.service as ServiceName, running: s.state === 'running', state: s.state, health: s.health }));
-    },
+    members: (service) => clusterMembers(spec, service),
     memberName: (service, index) => names.container(service, index),
     webNodes: () => runningWebNodes(spec),
-    lbServers: () => lbStats(spec),
+    lbServers: () => lbServers(spec),
     lbHealthCheck: WEB_CHECK,
     scale: (desired, onStep) => scaleTo(spec, desired, onStep),
     exec: (member, argv) => exec(member, argv),
-    kill: async (member) => {
-      await docker().getContainer(member).kill({ signal: 'SIGKILL' });
-    },
-    start: async (member) => {
-      await docker()
-        .getContainer(member)
-        .start()
-        .catch((e: { statusCode?: number }) => {
-          if (e.statusCode !== 304) throw e; // 304: already running
-        });
-    },
-    restart: async (member, graceS) => {
-      await docker().getContainer(member).restart({ t: graceS });
-    },
+    logs: (member, opts) => containerLogs(member, opts),
+    kill: (member) => killContainer(member),
+    start: (member) => startContainer(member),
+    restart: (member, graceS) => restartContainer(member, graceS),
     waitReady: (member, timeoutMs) => waitReady(member, timeoutMs),
     webCpuPercent: () => webCpuPercent(spec),
-    logEvent: (e: ClusterEvent) => logEvent(spec.name, e),
-    recentEvents: (count) => recentEvents(spec.name, count),
+    logEvent: async (e) => logEvent(spec.name, e),
+    recentEvents: async (count) => recentEvents(spec.name, count),
     up: (progress) => up(loaded, progress),
     down: (opts, progress) => down(spec.name, opts, progress),
   };

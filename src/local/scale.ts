@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import type { ScaleStep } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
@@ -45,8 +46,6 @@ export async function runningWebNodes(spec: Spec): Promise<string[]> {
   }
   return found;
 }
-
-export interface ScaleStep { readonly node: string; readonly action: 'added' | 'removed'; readonly ms: number; readonly detail: string }
 
 /** Scales the web tier to `target` nodes; returns what was done, node by node. */
 export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep) => void = () => {}): Promise<ScaleStep[]> {

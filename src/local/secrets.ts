@@ -1,8 +1,8 @@
 // Generated secrets of a local cluster: made on first `up`, kept in the cluster's state folder
 // (folder 0700, files 0600), never printed, never put in an image or a plain environment variable.
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generatePassword } from '../util/password.ts';
 import { clusterStateDir } from '../util/paths.ts';
 
 export const SECRET_NAMES = ['db-password', 'redis-password', 'admin-password'] as const;
@@ -38,9 +38,4 @@ export function hasSecrets(cluster: string): boolean {
 
 export function removeSecrets(cluster: string): void {
   rmSync(clusterStateDir(cluster), { recursive: true, force: true });
-}
-
-/** 24 random bytes as URL-safe base64 (32 characters): letters, digits, "-" and "_". */
-export function generatePassword(): string {
-  return randomBytes(24).toString('base64url');
 }

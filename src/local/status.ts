@@ -1,47 +1,44 @@
-// `status`: each container of the cluster with its state and health, and the web nodes as the
-// load balancer sees them (HAProxy's stats: state, current sessions, request rate).
+// What `status` shows of a local cluster: each container with its state and health (a web node's
+// health is its /readyz answer), and the web nodes as the load balancer sees them.
 import { LABELS } from '../contract/image.ts';
+import type { LbServer, Member, ServiceName } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { clusterContainers, inspectContainer } from './containers.ts';
-import { requireDocker } from '../image/docker.ts';
+import { requireDocker } from './engine/docker.ts';
 import { clusterNames } from './names.ts';
 import { readyz } from './readiness.ts';
 
-export interface ServiceStatus {
-  readonly name: string;
-  readonly service: string;
-  readonly state: string;
-  readonly health: string;
-}
-
-export interface LbServerStats {
-  readonly server: string;
-  readonly status: string;
-  readonly currentSessions: number;
-  readonly requestRate: number;
-  readonly totalRequests: number;
-}
-
-export async function clusterStatus(spec: Spec): Promise<{ services: ServiceStatus[]; lb: LbServerStats[] | string }> {
+/**
+ * The cluster's containers (those of `service` only, when given), sorted by name. Each is inspected,
+ * and each running web node asked its /readyz, at the same time: one slow node does not slow the rest.
+ */
+export async function clusterMembers(spec: Spec, service?: ServiceName): Promise<Member[]> {
   await requireDocker();
-  const services: ServiceStatus[] = [];
-  for (const c of await clusterContainers(spec.name)) {
-    const name = c.Names[0]!.replace(/^\//, '');
-    const service = c.Labels[LABELS.service] ?? '?';
-    const info = await inspectContainer(name);
-    let health = info?.State.Health?.Status ?? '-';
-    if (service === 'web' && info?.State.Running) {
-      const r = await readyz(name).catch((e: Error) => ({ ready: false, answer: e.message }));
-      health = r.ready ? 'ready' : `not ready: ${r.answer.split('\n').pop()}`;
-    }
-    services.push({ name, service, state: info?.State.Running ? 'running' : (info?.State.Status ?? c.State), health });
-  }
-  services.sort((a, b) => a.name.localeCompare(b.name));
-  return { services, lb: await lbStats(spec) };
+  const containers = (await clusterContainers(spec.name)).filter((c) => service === undefined || c.Labels[LABELS.service] === service);
+  const members = await Promise.all(
+    containers.map(async (c): Promise<Member> => {
+      const name = c.Names[0]!.replace(/^\//, '');
+      const label = (c.Labels[LABELS.service] ?? '?') as ServiceName;
+      const info = await inspectContainer(name);
+      const running = info?.State.Running === true;
+      let health = info?.State.Health?.Status ?? '-';
+      if (label === 'web' && running) {
+        const r = await readyz(name).catch((e: Error) => ({ ready: false, answer: e.message }));
+        health = r.ready ? 'ready' : `not ready: ${r.answer.split('\n').pop()}`;
+      }
+      return { name, service: label, running, state: running ? 'running' : (info?.State.Status ?? c.State), health };
+    }),
+  );
+  return members.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The web backend's servers from HAProxy's CSV stats, or why they could not be read. */
-export async function lbStats(spec: Spec): Promise<LbServerStats[] | string> {
+/** Every container and HAProxy's published stats (the drills read both). */
+export async function clusterStatus(spec: Spec): Promise<{ services: Member[]; lb: LbServer[] | string }> {
+  return { services: await clusterMembers(spec), lb: await lbStats(spec) };
+}
+
+/** The web backend's servers from HAProxy's published CSV stats (127.0.0.1 on the host), or why they could not be read. */
+export async function lbStats(spec: Spec): Promise<LbServer[] | string> {
   const lb = await inspectContainer(clusterNames(spec.name).container('lb'));
   if (!lb?.State.Running) return 'load balancer not running';
   try {
@@ -52,7 +49,7 @@ export async function lbStats(spec: Spec): Promise<LbServerStats[] | string> {
   }
 }
 
-export function parseHaproxyCsv(csv: string): LbServerStats[] {
+export function parseHaproxyCsv(csv: string): LbServer[] {
   const [header, ...rows] = csv.trim().split('\n');
   const cols = header!.replace(/^# /, '').split(',');
   const at = (row: string[], name: string) => row[cols.indexOf(name)] ?? '';

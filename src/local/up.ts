@@ -7,59 +7,48 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
-import { buildRuntimeImage, buildServiceImage, SERVICE_UIDS } from '../image/build.ts';
-import type { LoadedSpec } from '../spec/load.ts';
+import { SERVICE_UIDS } from '../image/service-images.ts';
+import { buildClusterImages } from './images/cluster-images.ts';
+import type { UpResult } from '../runtime/cluster.ts';
+import type { LoadedSpec } from '../spec/read.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
-import { docker, requireDocker } from '../image/docker.ts';
+import { docker, requireDocker } from './engine/docker.ts';
 import { runMigrate } from './migrate.ts';
 import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portFree } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
-import { ensureSecrets, hasSecrets, removeSecrets } from './secrets.ts';
+import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
-import { buildControllerImage } from '../image/controller-image.ts';
-import { buildMailImage } from '../image/mail-image.ts';
 import { mailContainer, mailUrl } from './mail.ts';
-import { controllerHost, ensureController, removeController, stopController } from './autoscaler-controller.ts';
+import { autoscalerHost, ensureAutoscalerContainer, removeAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
 
-export interface UpResult {
-  readonly url: string;
-  /** The mail catcher's page: every message the site sent. */
-  readonly mailUrl: string;
-  readonly adminUser: string;
-  readonly adminPasswordFile: string;
-  readonly webNodes: number;
+/** What the runtime's `up` reports, and the image tags this run used. */
+export interface LocalUpResult extends UpResult {
   readonly tags: ImageTags;
-  readonly migrate: string;
 }
 
-export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResult> {
+export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalUpResult> {
   const { spec } = loaded;
   const n = clusterNames(spec.name);
   await requireDocker();
   await checkPorts(spec);
   if (spec.autoscaler.enabled) {
-    controllerHost(spec); // a Docker socket it can mount, or a clear refusal
+    autoscalerHost(spec); // a Docker socket it can mount, or a clear refusal
     await assertAutoscalerMayStart(spec, 'detached');
   }
-  const moodleDir = requireMoodleTree(spec);
+  requireMoodleTree(spec);
 
-  const tags = await progress.step('images', async () => {
-    const runtime = await buildRuntimeImage({ codeDir: moodleDir, spec, baseDir: loaded.baseDir }, progress);
-    const [mariadb, redis, haproxy, mail] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress), buildMailImage(progress)]);
-    return { runtime, mariadb, redis, haproxy, mail };
-  });
-  const controllerImage = spec.autoscaler.enabled ? await buildControllerImage(progress) : undefined;
+  const { autoscaler: autoscalerImage, ...tags } = await buildClusterImages(loaded, progress);
 
   const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = { containers: [], volumes: [], secrets: !hasSecrets(spec.name) };
   const track = async (name: string, p: Promise<'kept' | 'started' | 'created'>) => {
@@ -71,7 +60,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
   try {
     // The detached autoscaler must not scale while this run changes the cluster: it is stopped
     // here and started again (or replaced, or removed) at the end.
-    if (await stopController(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
+    if (await stopAutoscalerContainer(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
     const secrets = ensureSecrets(spec.name);
     const data = [...dbContainers(spec, tags, secrets), ...redisContainers(spec, tags, secrets)];
     await progress.step('network and volumes', async () => {
@@ -113,12 +102,12 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
       if (done !== 'created' && (await syncLbConfig(spec, webNodeNames(spec, webNodes)))) progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
-    if (controllerImage) {
-      await progress.step('autoscaler (detached controller)', () => track(n.container('autoscaler'), ensureController(spec, controllerImage)));
-    } else if (await removeController(spec.name)) {
+    if (autoscalerImage) {
+      await progress.step('autoscaler (detached controller)', () => track(n.container('autoscaler'), ensureAutoscalerContainer(spec, autoscalerImage)));
+    } else if (await removeAutoscalerContainer(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
-    return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
+    return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: secretFile(spec.name, 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);
     throw e;

@@ -1,6 +1,6 @@
 // Mean CPU of the running web containers, from one `docker stats` sample each (the engine keeps
 // the previous reading, so one call gives a rate).
-import { docker } from '../image/docker.ts';
+import { docker } from './engine/docker.ts';
 import type { Spec } from '../spec/schema.ts';
 import { runningWebNodes } from './scale.ts';
 

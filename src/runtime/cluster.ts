@@ -2,7 +2,8 @@
 // target-neutral CLI commands need from a running cluster, whatever runs it. `src/local/`
 // implements it with Docker; a Kubernetes target would be another folder implementing it
 // (docs/ARCHITECTURE.md). Only types here: no target is imported.
-import type { LoadedSpec } from '../spec/load.ts';
+import type { Readable } from 'node:stream';
+import type { LoadedSpec } from '../spec/read.ts';
 import type { Progress } from '../util/progress.ts';
 
 /** What a member of the cluster does. `db`, `redis`, `cache` and `sentinel` have several members in the ha profile. */
@@ -64,6 +65,7 @@ export interface UpResult {
   readonly url: string;
   readonly mailUrl: string;
   readonly adminUser: string;
+  /** Where the generated admin password is kept (a file readable only by its owner), never the password. */
   readonly adminPasswordFile: string;
   readonly webNodes: number;
   readonly migrate: string;
@@ -72,6 +74,8 @@ export interface UpResult {
 export interface ClusterRuntime {
   /** The spec this runtime was made for (its name is the cluster's). */
   readonly loaded: LoadedSpec;
+  /** The mail catcher's page: every message the site sent (nothing is delivered further). */
+  readonly mailUrl: string;
   /** Fails with a UserError saying what to start when the engine behind this runtime is not reachable. */
   requireEngine(): Promise<void>;
 
@@ -89,6 +93,11 @@ export interface ClusterRuntime {
   scale(desired: number, onStep?: (s: ScaleStep) => void): Promise<ScaleStep[]>;
   /** Runs a command in a member and returns its exit code and combined output. */
   exec(member: string, argv: readonly string[]): Promise<ExecResult>;
+  /**
+   * A member's output (stdout and stderr as they came): its last `tail` lines, then, with `follow`,
+   * what it writes next. The stream ends after the tail, or with `follow` when the member stops.
+   */
+  logs(member: string, opts: { readonly tail: number; readonly follow: boolean }): Promise<Readable>;
   /** SIGKILL: the member dies at once, as on a crash. */
   kill(member: string): Promise<void>;
   /** Starts a stopped member again; nothing when it runs. */
@@ -100,8 +109,10 @@ export interface ClusterRuntime {
   /** Mean CPU use of the running web nodes, percent of one node's allowance; undefined when none could be sampled. */
   webCpuPercent(): Promise<number | undefined>;
 
-  logEvent(e: ClusterEvent): void;
-  recentEvents(count?: number): ClusterEvent[];
+  /** Records a scaling event where `status` shows it. */
+  logEvent(e: ClusterEvent): Promise<void>;
+  /** The last `count` scaling events (default 5), oldest first. */
+  recentEvents(count?: number): Promise<ClusterEvent[]>;
 
   /** Creates or converges the cluster to its spec. */
   up(progress: Progress): Promise<UpResult>;

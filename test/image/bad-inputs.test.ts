@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LABELS } from '../../src/contract/image.ts';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { cli } from '../support/cli.ts';
 import { makeFakeTree } from '../support/fake-moodle.ts';
 

@@ -6,11 +6,11 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildControllerImage } from '../../src/image/controller-image.ts';
-import { CONTROLLER_SPEC_FILE, controllerState, ensureController, removeController } from '../../src/local/autoscaler-controller.ts';
+import { buildAutoscalerImage } from '../../src/local/images/autoscaler-image.ts';
+import { AUTOSCALER_SPEC_FILE, autoscalerContainerState, ensureAutoscalerContainer, removeAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 import { TestSession } from '../support/containers.ts';
 
@@ -19,7 +19,7 @@ describe('controller image', { timeout: 600_000 }, () => {
   let image = '';
 
   before(async () => {
-    image = await buildControllerImage(silentProgress);
+    image = await buildAutoscalerImage(silentProgress);
   });
   after(() => session.cleanup());
 
@@ -29,7 +29,7 @@ describe('controller image', { timeout: 600_000 }, () => {
   });
 
   test('building again finds the same image by its tag', async () => {
-    assert.equal(await buildControllerImage(silentProgress), image);
+    assert.equal(await buildAutoscalerImage(silentProgress), image);
   });
 
   test('without its spec it says who writes it and exits 2', async () => {
@@ -45,7 +45,7 @@ describe('controller image', { timeout: 600_000 }, () => {
       image,
       role: 'nocluster',
       binds: ['/var/run/docker.sock:/var/run/docker.sock'],
-      files: [{ dir: '/', files: [{ path: CONTROLLER_SPEC_FILE.slice(1), content: JSON.stringify(spec) }] }],
+      files: [{ dir: '/', files: [{ path: AUTOSCALER_SPEC_FILE.slice(1), content: JSON.stringify(spec) }] }],
     });
     assert.equal(r.exitCode, 2, r.stdout + r.stderr);
     assert.match(r.stderr, new RegExp(`the load balancer ${name}-lb is not running: start the cluster with "moodle-ha up"`));
@@ -58,10 +58,10 @@ describe('controller image', { timeout: 600_000 }, () => {
     await session.docker.createNetwork({ Name: clusterNames(name).network, Driver: 'bridge', Labels: session.labels });
     const spec = validateSpec({ name, autoscaler: { enabled: true } });
     try {
-      await assert.rejects(ensureController(spec, image), /the autoscaler controller mhctl\w+-autoscaler did not start \((exit 2|it exited and Docker restarted it)\); its last log lines:\n.*load balancer mhctl\w+-lb is not running/s);
+      await assert.rejects(ensureAutoscalerContainer(spec, image), /the autoscaler controller mhctl\w+-autoscaler did not start \((exit 2|it exited and Docker restarted it)\); its last log lines:\n.*load balancer mhctl\w+-lb is not running/s);
     } finally {
-      await removeController(name);
+      await removeAutoscalerContainer(name);
     }
-    assert.equal(await controllerState(name), 'absent');
+    assert.equal(await autoscalerContainerState(name), 'absent');
   });
 });

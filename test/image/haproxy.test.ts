@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { SERVICE_UIDS } from '../../src/image/build.ts';
+import { SERVICE_UIDS } from '../../src/image/service-images.ts';
 import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from '../../src/local/haproxy.ts';
 import { http, probeImage, serviceImage, sleep, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { SERVICE_UIDS } from '../../src/image/build.ts';
+import { SERVICE_UIDS } from '../../src/image/service-images.ts';
 import { putFiles, readFileFrom, serviceImage, TestSession, type ContainerOptions, type StartedContainer } from '../support/containers.ts';
 
 const session = new TestSession();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
-import { SERVICE_UIDS } from '../../src/image/build.ts';
+import { SERVICE_UIDS } from '../../src/image/service-images.ts';
 import { probeImage, serviceImage, sleep, TestSession, type StartedContainer } from '../support/containers.ts';
 import { IMAGE_TIMEOUTS } from '../../src/contract/timeouts.ts';
 

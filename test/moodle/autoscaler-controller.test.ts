@@ -13,7 +13,7 @@ import { inspectContainer, sleep } from '../../src/local/containers.ts';
 import { webServers } from '../../src/local/lb-runtime.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import type { ScalingEventPayload } from '../../src/ops/autoscaler/events.ts';
-import { loadSpec } from '../../src/spec/load.ts';
+import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
@@ -62,7 +62,7 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
     const st = JSON.parse(r.stdout) as { services: Array<{ name: string; service: string; state: string }>; autoscaler: { detached: string } };
-    assert.deepEqual(st.services.find((s) => s.service === 'autoscaler'), { name: n.container('autoscaler'), service: 'autoscaler', state: 'running', health: '-' });
+    assert.deepEqual(st.services.find((s) => s.service === 'autoscaler'), { name: n.container('autoscaler'), service: 'autoscaler', running: true, state: 'running', health: '-' });
     assert.equal(st.autoscaler.detached, 'running');
   });
 
@@ -73,7 +73,7 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
   });
 
   test('a load step adds a node, an idle period returns to min; events reach the webhook and status', async () => {
-    const spec = loadSpec({ file: specFile }).spec;
+    const spec = readSpec({ file: specFile }).spec;
     const serving = async () => (await webServers(spec).catch(() => [])).filter((s) => s.status === 'UP').length;
     let stop = false;
     const loadStart = Date.now();

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import { LABELS } from '../../src/contract/image.ts';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { BACKUP_PARTS, MANIFEST_FILE, type BackupManifest } from '../../src/local/backup/format.ts';
 import { exec } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { readyz } from '../../src/local/readiness.ts';
 import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import { runtimeContainer } from '../../src/local/services.ts';
-import { loadSpec } from '../../src/spec/load.ts';
+import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
@@ -156,7 +156,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test('two migrates at once on an empty database: exactly one installs, both exit 0', async () => {
-    const { spec } = loadSpec({ file: specFile });
+    const { spec } = readSpec({ file: specFile });
     const tags = { runtime: (await docker().getContainer(n.container('web', 1)).inspect()).Config.Image, mariadb: '', redis: '', haproxy: '', mail: '' };
     const secrets = ensureSecrets(NAME);
     const second = (i: number) => {
@@ -191,7 +191,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
     assert.equal(built.code, 0, built.stderr.slice(-3000));
     const newImage = built.stdout.split('\n')[0]!.trim();
-    const early = runtimeContainer(loadSpec({ file: specFile }).spec, { runtime: newImage, mariadb: '', redis: '', haproxy: '', mail: '' }, ensureSecrets(NAME), 'web', 9);
+    const early = runtimeContainer(readSpec({ file: specFile }).spec, { runtime: newImage, mariadb: '', redis: '', haproxy: '', mail: '' }, ensureSecrets(NAME), 'web', 9);
     await ensureContainer(early);
     try {
       let answer = { ready: true, answer: '' };
@@ -238,7 +238,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   test('scale out to 2 nodes, then in to 1 under load: no request fails', async () => {
     let r = await cli(['scale', '2', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
-    const spec = loadSpec({ file: specFile }).spec;
+    const spec = readSpec({ file: specFile }).spec;
     const { webServers } = await import('../../src/local/lb-runtime.ts');
     const withoutBundle: number[] = [];
     for (let i = 0; i < 20; i++) if ((await admin.get('/my/')).headers[BUNDLE_HEADER] !== 'cluster-test') withoutBundle.push(i);
@@ -275,12 +275,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test('autoscaler: a load step adds a node, an idle period returns to min', async () => {
-    const spec = loadSpec({ file: specFile }).spec;
-    const { runAutoscaler } = await import('../../src/ops/autoscaler/controller.ts');
+    const spec = readSpec({ file: specFile }).spec;
+    const { runAutoscaler } = await import('../../src/ops/autoscaler/loop.ts');
+    const { localRuntime } = await import('../../src/local/runtime.ts');
     const abort = new AbortController();
     const seen: Array<{ to: number; at: number; ms: number }> = [];
     const ticks: string[] = [];
-    const controller = runAutoscaler(spec, { intervalMs: 2000, durationMs: 240_000, signal: abort.signal, onTick: (l) => ticks.push(l), onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }) });
+    const controller = runAutoscaler(localRuntime(readSpec({ file: specFile })), { intervalMs: 2000, durationMs: 240_000, signal: abort.signal, onTick: (l) => ticks.push(l), onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }) });
     let stop = false;
     const loadStart = Date.now();
     const loops = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {
@@ -301,7 +302,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test('up after scale keeps the load balancer (reconfigured in place, never recreated)', async () => {
-    const spec = loadSpec({ file: specFile }).spec;
+    const spec = readSpec({ file: specFile }).spec;
     const { webServers } = await import('../../src/local/lb-runtime.ts');
     let r = await cli(['scale', '2', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);

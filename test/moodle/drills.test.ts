@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { localRuntime } from '../../src/local/runtime.ts';
 import type { DrillResult } from '../../src/ops/drills/result.ts';
-import { loadSpec } from '../../src/spec/load.ts';
+import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli, type CliRun } from '../support/cli.ts';
 
 const NAME = 'mhdrill';
@@ -78,7 +78,7 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
   });
 
   describe('web-loss interrupted with Ctrl-C after the fault', () => {
-    const runtime = localRuntime(loadSpec({ file: specFile }));
+    const runtime = localRuntime(readSpec({ file: specFile }));
     let nodesBefore: string[];
     let run: CliRun & { interrupted: boolean };
     let victim: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LABELS } from '../../src/contract/image.ts';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
 import { cli } from '../support/cli.ts';
 

@@ -7,12 +7,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { exec, sleep } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { lbStats } from '../../src/local/status.ts';
 import { secretFile } from '../../src/local/secrets.ts';
-import { loadSpec } from '../../src/spec/load.ts';
+import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
@@ -71,7 +71,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
       assert.match(c.output, new RegExp(n.container('cache', 1)), `sentinel-${i} (cache): ${c.output}`);
     }
     for (let i = 0; i < 20; i++) await user.get('/my/');
-    const stats = await lbStats(loadSpec({ file: specFile }).spec);
+    const stats = await lbStats(readSpec({ file: specFile }).spec);
     assert.ok(Array.isArray(stats), String(stats));
     assert.equal(stats.length, 2);
     assert.ok(stats.every((s) => s.status === 'UP' && s.totalRequests > 0), `both web nodes must serve: ${JSON.stringify(stats)}`);

@@ -5,9 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { localRuntime } from '../../src/local/runtime.ts';
 import { fixtureStateFile, verifyPosts, type LoadFixture } from '../../src/ops/load/fixture.ts';
 import type { LoadResult } from '../../src/ops/load/run.ts';
 import { STEPS } from '../../src/ops/load/stats.ts';
+import { readSpec } from '../../src/spec/read.ts';
 import { cli, type CliRun } from '../support/cli.ts';
 
 const NAME = 'mhload';
@@ -73,9 +75,10 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
   test('replies were acknowledged, and every acknowledged post is in the database', async () => {
     assert.ok(result.posts.acknowledged > 0, 'no post acknowledged');
     assert.equal(result.posts.ids.length, result.posts.acknowledged);
-    const check = await verifyPosts(NAME, result.posts.ids);
+    const runtime = localRuntime(readSpec({ file: specFile }));
+    const check = await verifyPosts(runtime, result.posts.ids);
     assert.deepEqual(check, { checked: result.posts.ids.length, found: result.posts.ids.length, missing: [] });
-    const absent = await verifyPosts(NAME, [2_000_000_000]);
+    const absent = await verifyPosts(runtime, [2_000_000_000]);
     assert.deepEqual(absent.missing, [2_000_000_000], 'the check must be able to say "missing"');
   });
 

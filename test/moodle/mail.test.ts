@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { docker } from '../../src/image/docker.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { exec } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { secretFile } from '../../src/local/secrets.ts';

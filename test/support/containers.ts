@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { extract, pack } from 'tar-stream';
 import { LABELS } from '../../src/contract/image.ts';
-import { buildRuntimeImage, buildServiceImage, type ServiceImage } from '../../src/image/build.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import type { ServiceImage } from '../../src/image/service-images.ts';
+import { buildRuntimeImage, buildServiceImage } from '../../src/local/images/build.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 
 export const TEST_PROJECT = 'moodle-ha-test';

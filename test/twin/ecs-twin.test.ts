@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { emfRecord, METRIC_DIMENSIONS, SECONDS_SINCE_SCHEDULED_TASK } from '../../src/contract/metrics.ts';
-import { buildControllerImage } from '../../src/image/controller-image.ts';
-import { buildRuntimeImage } from '../../src/image/build.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { buildAutoscalerImage } from '../../src/local/images/autoscaler-image.ts';
+import { buildRuntimeImage } from '../../src/local/images/build.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import type { Spec } from '../../src/spec/schema.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 import { serviceImage, sleep, TestSession } from '../support/containers.ts';
@@ -101,7 +101,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     if (!tree.found) throw new Error(tree.reason);
     const [runtime, mariadb, redis, haproxy, node] = await Promise.all([
       buildRuntimeImage({ codeDir: tree.dir, spec, baseDir: work }, silentProgress),
-      serviceImage('mariadb'), serviceImage('redis'), serviceImage('haproxy'), buildControllerImage(silentProgress),
+      serviceImage('mariadb'), serviceImage('redis'), serviceImage('haproxy'), buildAutoscalerImage(silentProgress),
     ]);
     stack = synthesizeMainStack(spec, work);
     twin = new EcsTwin(stack, session, { runtime, mariadb, redis, haproxy, node }, bundleDir);

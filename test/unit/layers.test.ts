@@ -49,10 +49,10 @@ const LEVELS: readonly (readonly string[])[] = [
   ['runtime'],
   ['aws', 'local'],
   ['ops'],
-  ['cli', 'controller'],
+  ['cli', 'autoscaler-daemon'],
 ];
 const OPS_MAY_IMPORT = ['util', 'spec', 'contract', 'runtime'];
-const ENTRY_POINTS = ['cli', 'controller'];
+const ENTRY_POINTS = ['cli', 'autoscaler-daemon'];
 const level = (layer: string) => LEVELS.findIndex((l) => l.includes(layer));
 const allowed = (from: string, to: string) =>
   from === to || ENTRY_POINTS.includes(from) || (from === 'ops' ? OPS_MAY_IMPORT.includes(to) : level(to) < level(from));

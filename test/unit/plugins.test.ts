@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { placePlugins, pluginTypeDirs, readPluginVersion } from '../../src/moodle/plugins.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
 
 let base: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runtimeBuildArgs, stageRuntimeContext } from '../../src/image/runtime-context.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import { makeFakeTree } from '../support/fake-moodle.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehaprobe');

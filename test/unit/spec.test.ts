@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadSpec, validateSpec } from '../../src/spec/load.ts';
+import { readSpec, validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
 
 function problems(raw: unknown): string[] {
@@ -90,20 +90,20 @@ describe('spec file', () => {
   test('YAML syntax errors name the file', () => {
     const f = join(dir, 'broken.yaml');
     writeFileSync(f, 'profile: dev\n  web: [\n');
-    assert.throws(() => loadSpec({ file: f }), (e: unknown) => e instanceof UserError && e.message.includes(f) && /not valid YAML/.test(e.message));
+    assert.throws(() => readSpec({ file: f }), (e: unknown) => e instanceof UserError && e.message.includes(f) && /not valid YAML/.test(e.message));
   });
   test('duplicate keys are an error', () => {
     const f = join(dir, 'dup.yaml');
     writeFileSync(f, 'profile: dev\nprofile: ha\n');
-    assert.throws(() => loadSpec({ file: f }), /not valid YAML/);
+    assert.throws(() => readSpec({ file: f }), /not valid YAML/);
   });
   test('a named spec that does not exist is an error', () => {
-    assert.throws(() => loadSpec({ file: join(dir, 'missing.yaml') }), /does not exist/);
+    assert.throws(() => readSpec({ file: join(dir, 'missing.yaml') }), /does not exist/);
   });
   test('relative paths resolve against the spec folder; flags override the file', () => {
     const f = join(dir, 'ok.yaml');
     writeFileSync(f, 'name: campus\nprofile: dev\nweb:\n  nodes: 2\n');
-    const loaded = loadSpec({ file: f, overrides: { profile: 'ha' } });
+    const loaded = readSpec({ file: f, overrides: { profile: 'ha' } });
     assert.equal(loaded.baseDir, dir);
     assert.equal(loaded.spec.name, 'campus');
     assert.equal(loaded.spec.profile, 'ha');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { recordedWebBundle, recordWebBundle } from '../../src/local/web-bundle.ts';
-import { validateSpec } from '../../src/spec/load.ts';
+import { validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
 

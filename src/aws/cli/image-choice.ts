@@ -10,7 +10,7 @@ import type { Spec } from '../../spec/schema.ts';
 import type { ImageChoice } from '../build-app.ts';
 import { stageRuntimeContext } from '../../image/runtime-context.ts';
 import { requireMoodleTree } from '../../moodle/tree.ts';
-import type { LoadedSpec } from '../../spec/load.ts';
+import type { LoadedSpec } from '../../spec/read.ts';
 
 export const IMAGE_OPTIONS: Options = {
   'image-dir': { type: 'string' },

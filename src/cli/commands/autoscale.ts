@@ -1,10 +1,10 @@
-import { runAutoscaler } from '../../ops/autoscaler/controller.ts';
 import { formatEvent } from '../../ops/autoscaler/events.ts';
-import { requireDocker } from '../../image/docker.ts';
+import { runAutoscaler } from '../../ops/autoscaler/loop.ts';
 import { assertAutoscalerMayStart, claimForeground } from '../../local/autoscaler-guard.ts';
 import { parseDuration } from '../../spec/units.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
+import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const autoscaleCommand: Command = {
@@ -16,7 +16,8 @@ export const autoscaleCommand: Command = {
     '--interval and --webhook default to autoscaler.interval and autoscaler.webhook of the spec. Refused while the detached autoscaler (autoscaler.enabled, "up --autoscale --detach") runs: one autoscaler per cluster.',
   options: { interval: { type: 'string' }, duration: { type: 'string' }, webhook: { type: 'string' } },
   async run(ctx) {
-    const { spec } = specFor(ctx);
+    const runtime = runtimeFor(specFor(ctx));
+    const { spec } = runtime.loaded;
     const interval = ctx.values.interval === undefined ? spec.autoscaler.interval : parseDuration(String(ctx.values.interval));
     const duration = ctx.values.duration === undefined ? undefined : parseDuration(String(ctx.values.duration));
     if (!interval || interval.seconds < 1) throw new UserError('--interval takes a duration of at least 1s, e.g. "5s"');
@@ -25,14 +26,14 @@ export const autoscaleCommand: Command = {
     if (webhook !== undefined && !/^https?:$/.test(URL.canParse(webhook) ? new URL(webhook).protocol : '')) {
       throw new UserError(`--webhook takes an http:// or https:// URL, got "${webhook}"`);
     }
-    await requireDocker();
+    await runtime.requireEngine();
     await assertAutoscalerMayStart(spec, 'foreground');
     const release = claimForeground(spec.name);
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     process.stderr.write(`autoscaling ${spec.name}: ${spec.scaling.min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%\n`);
     try {
-      const events = await runAutoscaler(spec, {
+      const events = await runAutoscaler(runtime, {
         intervalMs: interval.seconds * 1000,
         durationMs: duration ? duration.seconds * 1000 : undefined,
         webhook,

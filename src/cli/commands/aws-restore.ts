@@ -4,7 +4,7 @@ import { IMAGE_HELP, imageOrStagedContext } from '../../aws/cli/image-choice.ts'
 import { planDeployment } from '../../aws/plan.ts';
 import { AwsCliRestoreClient } from '../../aws/restore/aws-cli-client.ts';
 import { restoreToNewStack } from '../../aws/restore/restore.ts';
-import { loadSpec } from '../../spec/load.ts';
+import { readSpec } from '../../spec/read.ts';
 import type { Spec } from '../../spec/schema.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
@@ -27,7 +27,7 @@ is not deployed for the new stack.
 ${IMAGE_HELP}`,
   options: { to: { type: 'string' }, at: { type: 'string' }, domain: { type: 'string' }, 'image-dir': { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
   async run(ctx) {
-    const source = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const source = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const newName = typeof ctx.values.to === 'string' ? ctx.values.to : undefined;
     if (!newName) throw new UserError('give the new site\'s name: moodle-ha aws restore --to NEW-NAME (its stacks are NEW-NAME, NEW-NAME-edge, …)');
     if (newName === source.spec.name) throw new UserError(`--to ${newName} is the running site's name: the restore goes to a new stack beside it; give another name`);
@@ -37,7 +37,7 @@ ${IMAGE_HELP}`,
     const overrides = { name: newName, aws: { domain, pipeline: { enabled: false } } };
     const region = source.spec.aws.region;
     const withRestore = (restore: object) => ({ ...overrides, aws: { ...overrides.aws, restore } });
-    const check = loadSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides: withRestore({ databaseSnapshotArn: `arn:aws:rds:${region}:000000000000:cluster-snapshot:check`, fileSystemId: 'fs-00000000' }) });
+    const check = readSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides: withRestore({ databaseSnapshotArn: `arn:aws:rds:${region}:000000000000:cluster-snapshot:check`, fileSystemId: 'fs-00000000' }) });
     planDeployment(check.spec);
     requireCredentials('aws restore');
     const image = imageOrStagedContext(ctx.values, check, ctx.cwd);

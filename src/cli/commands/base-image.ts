@@ -1,5 +1,4 @@
-import { BASE_IMAGE, ensureBaseImage } from '../../image/base.ts';
-import { requireDocker } from '../../image/docker.ts';
+import { BASE_IMAGE, requireBaseImage } from '../../local/images/base.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 
@@ -8,8 +7,7 @@ export const baseImageCommand: Command = {
   summary: `Make sure ${BASE_IMAGE} is in the Docker engine (pulled, or made with debootstrap where no registry answers)`,
   help: 'Air-gapped sites: with no registry reachable, the Debian base image is made from the Debian archive (or MOODLE_HA_DEBIAN_MIRROR) with debootstrap, as root. Every image of the project builds FROM it.',
   async run() {
-    await requireDocker();
-    await ensureBaseImage(consoleProgress());
+    await requireBaseImage(consoleProgress());
     process.stdout.write(`${BASE_IMAGE} is ready\n`);
   },
 };

@@ -1,8 +1,4 @@
-import { buildRuntimeImage, buildServiceImage, SERVICE_IMAGES } from '../../image/build.ts';
-import { buildControllerImage } from '../../image/controller-image.ts';
-import { buildMailImage } from '../../image/mail-image.ts';
-import { requireDocker } from '../../image/docker.ts';
-import { requireMoodleTree } from '../../moodle/tree.ts';
+import { buildClusterImages } from '../../local/images/cluster-images.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
@@ -11,13 +7,7 @@ export const buildCommand: Command = {
   name: 'build',
   summary: "Build the runtime image (Moodle + plugin manifest), the service images, the mail catcher's (and the autoscaler controller image when autoscaler.enabled)",
   async run(ctx) {
-    const loaded = specFor(ctx);
-    await requireDocker();
-    const progress = consoleProgress();
-    const runtime = await buildRuntimeImage({ codeDir: requireMoodleTree(loaded.spec), spec: loaded.spec, baseDir: loaded.baseDir }, progress);
-    process.stdout.write(`${runtime}\n`);
-    for (const s of SERVICE_IMAGES) process.stdout.write(`${await buildServiceImage(s, progress)}\n`);
-    process.stdout.write(`${await buildMailImage(progress)}\n`);
-    if (loaded.spec.autoscaler.enabled) process.stdout.write(`${await buildControllerImage(progress)}\n`);
+    const images = await buildClusterImages(specFor(ctx), consoleProgress());
+    for (const tag of Object.values(images)) process.stdout.write(`${tag}\n`);
   },
 };

@@ -2,7 +2,7 @@ import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
 import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
 import { planDeployment } from '../../aws/plan.ts';
-import { loadSpec } from '../../spec/load.ts';
+import { readSpec } from '../../spec/read.ts';
 import type { Command } from '../command.ts';
 
 export const deployCommand: Command = {
@@ -18,7 +18,7 @@ new image; a failed migrate fails the deploy and nothing rolls.
 ${IMAGE_HELP}`,
   options: { ...IMAGE_OPTIONS, bootstrap: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   async run(ctx) {
-    const loaded = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const loaded = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const { spec } = loaded;
     planDeployment(spec); // every deploy-time problem, before anything talks to AWS
     requireCredentials('deploy');

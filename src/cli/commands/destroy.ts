@@ -4,7 +4,7 @@ import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
 import { checkDestroy, dataResources } from '../../aws/cli/destroy-plan.ts';
 import { IMAGE_OPTIONS, imageChoice } from '../../aws/cli/image-choice.ts';
-import { loadSpec } from '../../spec/load.ts';
+import { readSpec } from '../../spec/read.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
 
@@ -22,7 +22,7 @@ changes), then deletes the stacks. Backup recovery points are kept until they ex
 --yes skips cdk's confirmation.`,
   options: { ...IMAGE_OPTIONS, 'delete-data': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   async run(ctx) {
-    const loaded = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const loaded = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const deleteData = ctx.values['delete-data'] === true;
     const image = imageChoice(ctx.values, ctx.cwd);
     if (deleteData && !image) {

@@ -2,7 +2,7 @@ import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
 import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
 import { planDeployment } from '../../aws/plan.ts';
-import { loadSpec } from '../../spec/load.ts';
+import { readSpec } from '../../spec/read.ts';
 import type { Command } from '../command.ts';
 
 export const diffCommand: Command = {
@@ -12,7 +12,7 @@ export const diffCommand: Command = {
   help: `Runs "cdk diff" for every stack of the spec against what is deployed.\n\n${IMAGE_HELP}`,
   options: { ...IMAGE_OPTIONS },
   async run(ctx) {
-    const loaded = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const loaded = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const { spec } = loaded; // spec problems before the cdk CLI starts
     planDeployment(spec);
     requireCredentials('diff');

@@ -1,6 +1,6 @@
-import { down } from '../../local/down.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
+import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const downCommand: Command = {
@@ -10,8 +10,8 @@ export const downCommand: Command = {
   help: 'Web nodes drain in-flight requests before they stop. With --volumes, the database, Redis and moodledata volumes and the generated secrets are deleted too.',
   options: { volumes: { type: 'boolean' } },
   async run(ctx) {
-    const { spec } = specFor(ctx);
-    const r = await down(spec.name, { volumes: ctx.values.volumes === true }, consoleProgress());
+    const runtime = runtimeFor(specFor(ctx));
+    const r = await runtime.down({ volumes: ctx.values.volumes === true }, consoleProgress());
     process.stdout.write(`removed ${r.containers} container(s)${ctx.values.volumes ? ` and ${r.volumes} volume(s); data deleted` : '; data volumes kept (use --volumes to delete them)'}\n`);
   },
 };

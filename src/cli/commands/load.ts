@@ -6,6 +6,7 @@ import { checkBounds, LIMITS, loadTarget, runLoad, type LoadOptions } from '../.
 import { parseDuration } from '../../spec/units.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command, Values } from '../command.ts';
+import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const loadCommand: Command = {
@@ -27,11 +28,12 @@ export const loadCommand: Command = {
     prepare: { type: 'boolean' },
   },
   async run(ctx) {
-    const { spec } = specFor(ctx);
+    const runtime = runtimeFor(specFor(ctx));
+    const { spec } = runtime.loaded;
     const options = parseLoadFlags(ctx.values);
     const target = loadTarget(spec);
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const { fixture, password } = await prepareFixture(spec.name, { users: options.users, log });
+    const { fixture, password } = await prepareFixture(runtime, { users: options.users, log });
     if (ctx.values.prepare) {
       process.stdout.write(
         `test data ready on cluster ${spec.name}${fixture.created ? ' (made now)' : ' (already there)'}:\n` +

@@ -1,9 +1,7 @@
 import { autoscalerActivity, type AutoscalerActivity } from '../../local/autoscaler-guard.ts';
-import { recentEvents } from '../../local/events-log.ts';
 import { clusterNames } from '../../local/names.ts';
-import { clusterStatus } from '../../local/status.ts';
-import { mailUrl } from '../../local/mail.ts';
 import type { Command } from '../command.ts';
+import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const statusCommand: Command = {
@@ -12,11 +10,12 @@ export const statusCommand: Command = {
   usage: '[--json]',
   options: { json: { type: 'boolean' } },
   async run(ctx) {
-    const { spec } = specFor(ctx);
-    const s = await clusterStatus(spec);
+    const runtime = runtimeFor(specFor(ctx));
+    const { spec } = runtime.loaded;
+    const s = { services: await runtime.members(), lb: await runtime.lbServers() };
     const autoscaler = await autoscalerActivity(spec);
     if (ctx.values.json) {
-      process.stdout.write(`${JSON.stringify({ ...s, mailUrl: mailUrl(spec), autoscaler, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...s, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20) }, null, 2)}\n`);
       return;
     }
     if (s.services.length === 0) {
@@ -25,13 +24,13 @@ export const statusCommand: Command = {
     }
     const w = Math.max(...s.services.map((x) => x.name.length));
     process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
-    process.stdout.write(`mail catcher: ${mailUrl(spec)}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`);
+    process.stdout.write(`mail catcher: ${runtime.mailUrl}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`);
     for (const x of s.services) process.stdout.write(`  ${x.name.padEnd(w)}  ${x.state.padEnd(8)}  ${x.health}\n`);
     process.stdout.write('\nload balancer:\n');
     if (typeof s.lb === 'string') process.stdout.write(`  ${s.lb}\n`);
     else for (const l of s.lb) process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
     process.stdout.write(`\nautoscaler: ${describeAutoscaler(spec.name, autoscaler)}\n`);
-    const events = recentEvents(spec.name);
+    const events = await runtime.recentEvents();
     process.stdout.write(`\nrecent scaling events:${events.length ? '' : ' none'}\n`);
     for (const e of events) process.stdout.write(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.from} → ${e.to}  (${e.by}) ${e.reason}\n`);
     const unhealthy = s.services.filter((x) => x.state !== 'running' && x.service !== 'migrate');

@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { synthesize } from '../../aws/cli/assembly.ts';
 import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext } from '../../aws/cli/image-choice.ts';
-import { loadSpec } from '../../spec/load.ts';
+import { readSpec } from '../../spec/read.ts';
 import type { Command } from '../command.ts';
 
 export const synthCommand: Command = {
@@ -17,7 +17,7 @@ build context is staged from the cached Moodle tree, as "deploy" does.
 ${IMAGE_HELP}`,
   options: { ...IMAGE_OPTIONS, out: { type: 'string', short: 'o' } },
   async run(ctx) {
-    const loaded = loadSpec({ file: ctx.specFile, cwd: ctx.cwd });
+    const loaded = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const outdir = resolve(ctx.cwd, typeof ctx.values.out === 'string' ? ctx.values.out : 'cdk.out');
     const image = imageOrStagedContext(ctx.values, loaded, ctx.cwd);
     const stacks = synthesize({ spec: loaded.spec, baseDir: loaded.baseDir, image, outdir });

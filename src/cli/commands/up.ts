@@ -1,11 +1,9 @@
-import { up } from '../../local/up.ts';
 import { autoscaleCommand } from './autoscale.ts';
 import { autoscalerConflict, foregroundPid } from '../../local/autoscaler-guard.ts';
-import { clusterNames } from '../../local/names.ts';
-import { secretFile } from '../../local/secrets.ts';
 import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
+import { runtimeFor } from '../runtime.ts';
 import { PROFILE_OPTION, specFor } from '../spec-flags.ts';
 
 export const upCommand: Command = {
@@ -23,11 +21,12 @@ export const upCommand: Command = {
     // The detached switch is a spec field; the flags override it for this run, like --profile.
     const loaded = specFor(ctx, autoscale && detach ? { autoscaler: { enabled: true, ...(typeof webhook === 'string' ? { webhook } : {}) } } : {});
     const spec = loaded.spec;
+    const runtime = runtimeFor(loaded);
     const foreground = autoscale === true && !detach;
     if (foreground) {
       if (spec.autoscaler.enabled) {
         throw new UserError(
-          `moodle-ha.yaml enables the detached autoscaler (autoscaler.enabled: true), so "up" runs it in ${clusterNames(spec.name).container('autoscaler')}; only one may run per cluster. ` +
+          `moodle-ha.yaml enables the detached autoscaler (autoscaler.enabled: true), so "up" runs it in ${runtime.memberName('autoscaler')}; only one may run per cluster. ` +
             'Run "moodle-ha up" alone (live view: "moodle-ha logs autoscaler --follow"), or set autoscaler.enabled: false to run it in the foreground. Nothing was changed.',
         );
       }
@@ -36,14 +35,14 @@ export const upCommand: Command = {
       if (why) throw new UserError(`${why} Nothing was changed.`);
     }
     const t0 = Date.now();
-    const r = await up(loaded, consoleProgress());
+    const r = await runtime.up(consoleProgress());
     process.stdout.write(
       `\nMoodle is up in ${((Date.now() - t0) / 1000).toFixed(0)} s (${r.webNodes} web node${r.webNodes > 1 ? 's' : ''}, migrate: ${r.migrate}).\n` +
         `  URL:      ${r.url}\n` +
         `  mail:     ${r.mailUrl} (every message the site sends lands here; nothing is delivered)\n` +
         `  admin:    ${r.adminUser}\n` +
-        `  password: in ${secretFile(spec.name, 'admin-password')} (mode 0600; generated, not a default)\n` +
-        (spec.autoscaler.enabled ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: moodle-ha logs autoscaler --follow)\n` : '') +
+        `  password: in ${r.adminPasswordFile} (mode 0600; generated, not a default)\n` +
+        (spec.autoscaler.enabled ? `  autoscaler: detached in ${runtime.memberName('autoscaler')} (live view: moodle-ha logs autoscaler --follow)\n` : '') +
         `  status:   moodle-ha status    logs: moodle-ha logs web    stop: moodle-ha down\n`,
     );
     if (foreground) {

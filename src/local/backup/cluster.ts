@@ -2,7 +2,7 @@
 // its containers run (helpers are made from the same images, so the dump client matches the
 // server and the PHP matches the code), its web nodes and cron, and its secrets.
 import { LABELS } from '../../contract/image.ts';
-import { requireDocker } from '../../image/docker.ts';
+import { requireDocker } from '../engine/docker.ts';
 import type { Profile, Spec } from '../../spec/schema.ts';
 import { UserError } from '../../util/errors.ts';
 import { clusterContainers } from '../containers.ts';

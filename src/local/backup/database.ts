@@ -2,7 +2,7 @@
 // the current Galera writer in ha) and its load back through the same endpoint (on Galera, the
 // load replicates to the other nodes). Both run the client of the cluster's own MariaDB image in
 // a helper container; the password reaches it as an option file (0400), never on a command line.
-import { SERVICE_UIDS } from '../../image/build.ts';
+import { SERVICE_UIDS } from '../../image/service-images.ts';
 import type { ArchiveFile } from '../archive.ts';
 import type { ContainerSpec } from '../containers.ts';
 import { DB_NAME, DB_USER } from '../services.ts';

@@ -9,12 +9,12 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS } from '../../contract/image.ts';
-import { docker } from '../../image/docker.ts';
+import { docker } from '../engine/docker.ts';
 import type { Spec } from '../../spec/schema.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Progress } from '../../util/progress.ts';
 import { foregroundPid } from '../autoscaler-guard.ts';
-import { stopController } from '../autoscaler-controller.ts';
+import { stopAutoscalerContainer } from '../autoscaler-container.ts';
 import { exec, removeContainer } from '../containers.ts';
 import { runMigrateContainer } from '../migrate.ts';
 import { waitHttp, waitReady } from '../readiness.ts';
@@ -85,7 +85,7 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
     if (signal?.aborted) throw new UserError('interrupted');
     return progress.step(title, work);
   };
-  const stoppedAutoscaler = await stopController(spec.name);
+  const stoppedAutoscaler = await stopAutoscalerContainer(spec.name);
   if (stoppedAutoscaler) progress.info(`${n.container('autoscaler')}: stopped for the restore`);
   const stopped = [...cluster.runningWebNodes, ...(cluster.cronRunning ? [n.container('cron')] : [])];
   // At the end every web node and cron run, also those an earlier failed restore left stopped.

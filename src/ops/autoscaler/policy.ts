@@ -20,7 +20,7 @@ export interface DecideInput {
   readonly nodes: number;
   /** Of those, how many HAProxy reports UP. */
   readonly healthy: number;
-  /** Total requests per second across the web backend (sum of LbServerStats.requestRate). */
+  /** Total requests per second across the web backend (sum of LbServer.requestRate). */
   readonly requestRate: number;
   /** Mean CPU utilisation of the web nodes, percent of their CPU allowance; omit when unknown. */
   readonly cpuPercent?: number;

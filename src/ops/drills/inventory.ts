@@ -2,7 +2,8 @@
 // files (rows, and each file's content in moodledata's filedir). The load keeps adding posts, so
 // a snapshot remembers each table's highest id and the "after" count covers the same id range:
 // anything in that range that is gone afterwards was lost.
-import { moodlePhp, webContainer } from '../load/fixture.ts';
+import type { ClusterRuntime } from '../../runtime/cluster.ts';
+import { moodlePhp, webNode } from '../load/fixture.ts';
 
 export const INVENTORY_TABLES = { users: 'user', courses: 'course', posts: 'forum_posts', files: 'files' } as const;
 export type InventoryKey = keyof typeof INVENTORY_TABLES;
@@ -42,9 +43,8 @@ echo '@@JSON@@', json_encode(['counts' => $counts, 'maxIds' => $maxIds, 'fileCon
 `;
 
 /** Counts the site's users, courses, posts and files; with `sameRangeAs`, over that snapshot's id range. */
-export async function takeInventory(cluster: string, sameRangeAs?: Inventory): Promise<Inventory> {
-  const container = await webContainer(cluster);
-  return moodlePhp<Inventory>(container, INVENTORY_PHP, { tables: INVENTORY_TABLES, maxIds: sameRangeAs?.maxIds ?? null });
+export async function takeInventory(runtime: ClusterRuntime, sameRangeAs?: Inventory): Promise<Inventory> {
+  return moodlePhp<Inventory>(runtime, await webNode(runtime), INVENTORY_PHP, { tables: INVENTORY_TABLES, maxIds: sameRangeAs?.maxIds ?? null });
 }
 
 export function compareInventories(before: Inventory, after: Inventory): InventoryComparison {

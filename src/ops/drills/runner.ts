@@ -38,7 +38,7 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
     if (signal?.aborted) throw new DrillStopped(name, 'interrupted', undefined, `drill ${name} was interrupted before the fault was injected: nothing was broken`);
   };
   const target = loadTarget(spec);
-  const { fixture, password } = await prepareFixture(spec.name, { users: o.users, log });
+  const { fixture, password } = await prepareFixture(runtime, { users: o.users, log });
   const probe = { username: fixture.usernames.at(-1)!, password };
   notYetBroken();
 
@@ -59,7 +59,7 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
       runtime,
       log,
       recordInventory: async () => {
-        inventoryBefore = await takeInventory(spec.name);
+        inventoryBefore = await takeInventory(runtime);
       },
     },
     faultAtSeconds: o.faultAtSeconds,
@@ -77,8 +77,8 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
   const figures = await fault.figures();
   const steadyAfter = await waitSteadyState(runtime, target, probe, STEADY_AFTER_MS, signal);
   if (signal?.aborted) throw new DrillStopped(name, 'interrupted', restore, `drill ${name} was interrupted after its restore; ${restoreLine(restore, fault.target)}`);
-  const posts = await verifyPosts(spec.name, load.posts.ids);
-  const inventory = inventoryBefore ? compareInventories(inventoryBefore, await takeInventory(spec.name, inventoryBefore)) : null;
+  const posts = await verifyPosts(runtime, load.posts.ids);
+  const inventory = inventoryBefore ? compareInventories(inventoryBefore, await takeInventory(runtime, inventoryBefore)) : null;
 
   const faultAtMs = run.injected.at - run.startedAt;
   const recovery = recoveryFrom(load.timeline, faultAtMs / 1000);

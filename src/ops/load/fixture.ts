@@ -1,14 +1,13 @@
 // Test data for the load run, made by Moodle's own generator (admin/tool/generator) inside a web
-// container of the local cluster, and found again by a PHP query there: the generated users, the
-// course, its forum with discussions, a file of a resource. Idempotent: an existing course is
-// reused. What was found is kept in a small JSON state in the cluster's state folder.
+// node of the cluster, and found again by a PHP query there: the generated users, the course, its
+// forum with discussions, a file of a resource. Idempotent: an existing course is reused. What was
+// found is kept in a small JSON state in the cluster's state folder. The cluster is reached through
+// its runtime (exec in a web node), whatever runs it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LABELS } from '../../contract/image.ts';
-import { requireDocker } from '../../image/docker.ts';
-import { clusterContainers, exec } from '../../local/containers.ts';
-import { generatePassword } from '../../local/secrets.ts';
+import type { ClusterRuntime } from '../../runtime/cluster.ts';
 import { UserError } from '../../util/errors.ts';
+import { generatePassword } from '../../util/password.ts';
 import { clusterStateDir } from '../../util/paths.ts';
 
 /** Sizes of admin/tool/generator's courses used here, and how many users each enrols. */
@@ -46,36 +45,33 @@ export function fixtureStateFile(cluster: string): string {
   return join(clusterStateDir(cluster), 'load', 'fixture.json');
 }
 
-/** A running web container of the cluster (the first by name); throws a UserError when none runs. */
-export async function webContainer(cluster: string): Promise<string> {
-  await requireDocker();
-  const names = (await clusterContainers(cluster))
-    .filter((c) => c.Labels[LABELS.service] === 'web' && c.State === 'running')
-    .map((c) => c.Names[0]!.replace(/^\//, ''))
-    .sort();
-  if (!names.length) throw new UserError(`cluster "${cluster}" has no running web container; start it with "moodle-ha up"`);
-  return names[0]!;
+/** A running web node of the cluster (the first one); throws a UserError when none runs. */
+export async function webNode(runtime: ClusterRuntime): Promise<string> {
+  await runtime.requireEngine();
+  const first = (await runtime.webNodes())[0];
+  if (first === undefined) throw new UserError(`cluster "${runtime.loaded.spec.name}" has no running web node; start it with "moodle-ha up"`);
+  return first;
 }
 
-/** Runs PHP with Moodle's config loaded in a web container; returns the JSON it printed. */
-export async function moodlePhp<T>(container: string, body: string, input: unknown = {}): Promise<T> {
+/** Runs PHP with Moodle's config loaded in a web node; returns the JSON it printed between the markers `out()` writes. */
+export async function moodlePhp<T>(runtime: ClusterRuntime, node: string, body: string, input: unknown = {}): Promise<T> {
   const payload = Buffer.from(JSON.stringify(input)).toString('base64');
   const code = `define('CLI_SCRIPT', true); require '${MOODLE}/config.php'; $in = json_decode(base64_decode('${payload}'), true); ${body}`;
-  const r = await exec(container, ['php', '-r', code]);
+  const r = await runtime.exec(node, ['php', '-r', code]);
   const m = /@@JSON@@([\s\S]*)@@END@@/.exec(r.output);
-  if (r.code !== 0 || !m) throw new Error(`PHP in ${container} failed (exit ${r.code}): ${r.output.trim().slice(-1500)}`);
+  if (r.code !== 0 || !m) throw new Error(`PHP in ${node} failed (exit ${r.code}): ${r.output.trim().slice(-1500)}`);
   return JSON.parse(m[1]!) as T;
 }
 
 const out = (expr: string) => `echo '@@JSON@@', json_encode(${expr}), '@@END@@';`;
 
 /** The generated users' password ($CFG->tool_generator_users_password), set first when missing. */
-export async function generatorPassword(container: string): Promise<string> {
+export async function generatorPassword(runtime: ClusterRuntime, node: string): Promise<string> {
   const cfg = `${MOODLE}/admin/cli/cfg.php`;
-  const r = await exec(container, ['php', cfg, '--name=tool_generator_users_password']);
+  const r = await runtime.exec(node, ['php', cfg, '--name=tool_generator_users_password']);
   if (r.code === 0 && r.output.trim()) return r.output.trim();
   const password = generatePassword();
-  const set = await exec(container, ['php', cfg, '--name=tool_generator_users_password', `--set=${password}`]);
+  const set = await runtime.exec(node, ['php', cfg, '--name=tool_generator_users_password', `--set=${password}`]);
   if (set.code !== 0) throw new Error(`cannot set tool_generator_users_password: ${set.output.trim()}`);
   return password;
 }
@@ -125,19 +121,20 @@ export interface PrepareOptions {
 }
 
 /** Makes (or finds) the test course and returns what the journeys need, with the users' password. */
-export async function prepareFixture(cluster: string, opts: PrepareOptions): Promise<{ fixture: LoadFixture; password: string }> {
+export async function prepareFixture(runtime: ClusterRuntime, opts: PrepareOptions): Promise<{ fixture: LoadFixture; password: string }> {
   const log = opts.log ?? (() => {});
-  const container = await webContainer(cluster);
+  const cluster = runtime.loaded.spec.name;
+  const node = await webNode(runtime);
   const size = courseSizeFor(opts.users);
   const shortname = shortnameFor(size);
-  const password = await generatorPassword(container);
-  let found = await moodlePhp<Discovered>(container, DISCOVER, { shortname });
+  const password = await generatorPassword(runtime, node);
+  let found = await moodlePhp<Discovered>(runtime, node, DISCOVER, { shortname });
   let created = false;
   if (!found.course) {
-    log(`creating the test course ${shortname} (size ${size}, ${COURSE_SIZES[size]} users) with admin/tool/generator in ${container}`);
+    log(`creating the test course ${shortname} (size ${size}, ${COURSE_SIZES[size]} users) with admin/tool/generator in ${node}`);
     const t0 = Date.now();
-    const r = await exec(container, ['php', `${MOODLE}/admin/tool/generator/cli/maketestcourse.php`, `--shortname=${shortname}`, `--fullname=moodle-ha load test (${size})`, `--size=${size}`, `--filesizelimit=${FILE_SIZE_LIMIT}`, '--bypasscheck', '--quiet']);
-    found = await moodlePhp<Discovered>(container, DISCOVER, { shortname });
+    const r = await runtime.exec(node, ['php', `${MOODLE}/admin/tool/generator/cli/maketestcourse.php`, `--shortname=${shortname}`, `--fullname=moodle-ha load test (${size})`, `--size=${size}`, `--filesizelimit=${FILE_SIZE_LIMIT}`, '--bypasscheck', '--quiet']);
+    found = await moodlePhp<Discovered>(runtime, node, DISCOVER, { shortname });
     // Another run may have made it at the same time: then the course is there and that is fine.
     if (!found.course) throw new UserError(`the Moodle generator could not make the test course ${shortname} (exit ${r.code}):`, r.output.trim().split('\n').slice(-10));
     created = r.code === 0;
@@ -189,14 +186,14 @@ foreach ($DB->get_records_list('forum_posts', 'id', $in['ids'], '', 'id, deleted
 ${out('$ids')}`;
 
 /** Checks that each forum post id exists (and is not deleted) in the cluster's database. */
-export async function verifyPosts(cluster: string, postIds: readonly number[]): Promise<PostCheck> {
+export async function verifyPosts(runtime: ClusterRuntime, postIds: readonly number[]): Promise<PostCheck> {
   const ids = [...new Set(postIds)];
   if (ids.length === 0) return { checked: 0, found: 0, missing: [] };
-  const container = await webContainer(cluster);
+  const node = await webNode(runtime);
   const present = new Set<number>();
   for (let i = 0; i < ids.length; i += 1000) {
     const chunk = ids.slice(i, i + 1000);
-    const rows = await moodlePhp<number[]>(container, VERIFY, { ids: chunk });
+    const rows = await moodlePhp<number[]>(runtime, node, VERIFY, { ids: chunk });
     for (const id of rows) present.add(id);
   }
   const missing = ids.filter((id) => !present.has(id));

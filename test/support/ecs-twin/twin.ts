@@ -13,7 +13,7 @@ import { join, relative, sep } from 'node:path';
 import type Docker from 'dockerode';
 import { ENV_CONTRACT } from '../../../src/contract/env.ts';
 import type { ImageMode } from '../../../src/contract/image.ts';
-import { SERVICE_UIDS } from '../../../src/image/build.ts';
+import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
 import { putFiles, readFileFrom, StartedContainer, type TestSession, withTimeout } from '../containers.ts';
 import { albConfig, cloudFrontConfig, edgeSettings, type EdgeSettings } from './edge.ts';
 import type { TemplateResource } from './intrinsics.ts';

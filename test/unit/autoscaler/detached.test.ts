@@ -6,17 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { describeAutoscaler } from '../../../src/cli/commands/status.ts';
-import { parseControllerSpec } from '../../../src/controller/spec-file.ts';
+import { parseDaemonSpec } from '../../../src/autoscaler-daemon/spec-file.ts';
 import {
-  CONTROLLER_SPEC_FILE, CONTROLLER_STATE_ROOT, controllerContainer, controllerUser, dockerSocketPath, type ControllerHost,
-} from '../../../src/local/autoscaler-controller.ts';
+  AUTOSCALER_SPEC_FILE, AUTOSCALER_STATE_ROOT, autoscalerContainer, autoscalerUser, dockerSocketPath, type AutoscalerHost,
+} from '../../../src/local/autoscaler-container.ts';
 import { autoscalerConflict, claimForeground, foregroundPid } from '../../../src/local/autoscaler-guard.ts';
-import { loadSpec, validateSpec } from '../../../src/spec/load.ts';
+import { readSpec, validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
 import { cli } from '../../support/cli.ts';
 
-const HOST: ControllerHost = {
+const HOST: AutoscalerHost = {
   socket: '/var/run/docker.sock',
   socketOwner: { uid: 0, gid: 998 },
   user: { uid: 1000, gid: 1000 },
@@ -63,14 +63,14 @@ describe('spec: autoscaler', () => {
   test('a flag override of autoscaler.enabled keeps the file\'s other autoscaler keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spec-'));
     writeFileSync(join(dir, 'moodle-ha.yaml'), 'autoscaler:\n  interval: 3s\n  webhook: https://hooks.example.edu/x\n');
-    const { spec } = loadSpec({ cwd: dir, overrides: { autoscaler: { enabled: true } } });
+    const { spec } = readSpec({ cwd: dir, overrides: { autoscaler: { enabled: true } } });
     assert.deepEqual(spec.autoscaler, { enabled: true, interval: { seconds: 3 }, webhook: 'https://hooks.example.edu/x' });
   });
 });
 
 describe('the controller container', () => {
   const spec = validateSpec({ name: 'campus', autoscaler: { enabled: true } });
-  const c = controllerContainer(spec, 'moodle-ha/controller:abc', HOST);
+  const c = autoscalerContainer(spec, 'moodle-ha/controller:abc', HOST);
 
   test('one per cluster, named and labelled like the other services, on the cluster network', () => {
     assert.equal(c.name, 'campus-autoscaler');
@@ -80,15 +80,15 @@ describe('the controller container', () => {
     assert.equal(c.restart, 'unless-stopped');
   });
   test('mounts the Docker socket and the cluster state folder, where MOODLE_HA_STATE points', () => {
-    assert.deepEqual(c.volumes, { '/var/run/docker.sock': '/var/run/docker.sock', [HOST.stateDir]: `${CONTROLLER_STATE_ROOT}/clusters/campus` });
-    assert.equal(clusterStateDir('campus', c.env!.MOODLE_HA_STATE), `${CONTROLLER_STATE_ROOT}/clusters/campus`);
+    assert.deepEqual(c.volumes, { '/var/run/docker.sock': '/var/run/docker.sock', [HOST.stateDir]: `${AUTOSCALER_STATE_ROOT}/clusters/campus` });
+    assert.equal(clusterStateDir('campus', c.env!.MOODLE_HA_STATE), `${AUTOSCALER_STATE_ROOT}/clusters/campus`);
   });
   test('gets the resolved spec as a file that reads back to the same spec', () => {
-    const f = c.files!.find((x) => x.name === CONTROLLER_SPEC_FILE)!;
-    assert.deepEqual(parseControllerSpec(String(f.content), f.name), JSON.parse(JSON.stringify(spec)));
+    const f = c.files!.find((x) => x.name === AUTOSCALER_SPEC_FILE)!;
+    assert.deepEqual(parseDaemonSpec(String(f.content), f.name), JSON.parse(JSON.stringify(spec)));
   });
   test('a changed spec changes its definition (so up replaces it)', () => {
-    const other = controllerContainer(validateSpec({ name: 'campus', autoscaler: { enabled: true }, scaling: { max: 6 } }), 'moodle-ha/controller:abc', HOST);
+    const other = autoscalerContainer(validateSpec({ name: 'campus', autoscaler: { enabled: true }, scaling: { max: 6 } }), 'moodle-ha/controller:abc', HOST);
     assert.notDeepEqual(other.files, c.files);
   });
   test('reaches a webhook receiver on this machine as host.docker.internal', () => {
@@ -96,8 +96,8 @@ describe('the controller container', () => {
   });
   test('runs as the state folder owner with the socket group, root only where that is the same', () => {
     assert.equal(c.user, '1000:998');
-    assert.equal(controllerUser({ user: { uid: 0, gid: 0 }, socketOwner: { uid: 0, gid: 998 } }), '0:0');
-    assert.equal(controllerUser({ user: { uid: 1000, gid: 1000 }, socketOwner: { uid: 1000, gid: 1000 } }), '0:0', 'rootless Docker: container root is the user');
+    assert.equal(autoscalerUser({ user: { uid: 0, gid: 0 }, socketOwner: { uid: 0, gid: 998 } }), '0:0');
+    assert.equal(autoscalerUser({ user: { uid: 1000, gid: 1000 }, socketOwner: { uid: 1000, gid: 1000 } }), '0:0', 'rootless Docker: container root is the user');
   });
   test('the Docker socket comes from DOCKER_HOST; a remote engine is refused with the way out', () => {
     assert.equal(dockerSocketPath(undefined), '/var/run/docker.sock');
@@ -105,8 +105,8 @@ describe('the controller container', () => {
     assert.throws(() => dockerSocketPath('tcp://10.0.0.5:2376'), (e: unknown) => e instanceof UserError && /not a unix:\/\/ socket.*moodle-ha autoscale/.test(e.message));
   });
   test('the spec file is refused when it is not JSON, or not a resolved spec', () => {
-    assert.throws(() => parseControllerSpec('name: x', '/f'), /\/f is not JSON.*moodle-ha up/);
-    assert.throws(() => parseControllerSpec('{"name":"x"}', '/f'), /\/f is not a resolved moodle-ha spec/);
+    assert.throws(() => parseDaemonSpec('name: x', '/f'), /\/f is not JSON.*moodle-ha up/);
+    assert.throws(() => parseDaemonSpec('{"name":"x"}', '/f'), /\/f is not a resolved moodle-ha spec/);
   });
 });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decide, type DecideInput } from '../../../src/ops/autoscaler/policy.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 
 const NOW = new Date('2026-03-05T12:00:00Z');
 const ago = (s: number): Date => new Date(NOW.getTime() - s * 1000);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { synthesize } from '../../../src/aws/cli/assembly.ts';
 import { checkDestroy, dataResources } from '../../../src/aws/cli/destroy-plan.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { PRODUCTION, SMALL, tinyImageDir } from './fixtures.ts';
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildMoodleApp, type ImageChoice, type MoodleApp } from '../../../src/aws/build-app.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 
 /** A tiny build context: asset staging copies the folder, so never a big tree. */
 export function tinyImageDir(): string {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildMoodleApp } from '../../../src/aws/build-app.ts';
 import { acknowledge, nagFindings, resolveAcknowledgements } from '../../../src/aws/nag.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import { CERT_ARN, PRODUCTION, SMALL, tinyBundleDir, tinyImageDir } from './fixtures.ts';
 
 /** The rules this code base acknowledges anywhere; a new one must be added here on purpose. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildMoodleApp } from '../../../src/aws/build-app.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { built, pipeline, main } = build(PRODUCTION, { image: { tag: 'release-1' } });

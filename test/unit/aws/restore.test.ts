@@ -11,7 +11,7 @@ import { choosePair } from '../../../src/aws/restore/pair.ts';
 import { restoreToNewStack } from '../../../src/aws/restore/restore.ts';
 import { restoredDomain } from '../../../src/cli/commands/aws-restore.ts';
 import type { RestoreSpec } from '../../../src/spec/aws-backup.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 
 const DB = 'arn:aws:rds:eu-west-1:123456789012:cluster:campus-databasecluster-abc';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { planDeployment } from '../../../src/aws/plan.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { CERT_ARN, CONNECTION_ARN } from './fixtures.ts';
 

@@ -3,8 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { ClusterEvent, ClusterRuntime, ExecResult, LbServer, Member, ScaleStep, ServiceName, UpResult } from '../../../src/runtime/cluster.ts';
-import { loadSpec, type LoadedSpec } from '../../../src/spec/load.ts';
+import { readSpec, type LoadedSpec } from '../../../src/spec/read.ts';
 
 export class MemoryRuntime implements ClusterRuntime {
   readonly loaded: LoadedSpec;
@@ -17,7 +18,7 @@ export class MemoryRuntime implements ClusterRuntime {
   scaleFailsWith: Error | undefined;
 
   constructor(webNodes = 2) {
-    this.loaded = loadSpec({ cwd: mkdtempSync(join(tmpdir(), 'drill-mem-')), overrides: { name: 'mem' } });
+    this.loaded = readSpec({ cwd: mkdtempSync(join(tmpdir(), 'drill-mem-')), overrides: { name: 'mem' } });
     for (const s of ['lb', 'db', 'redis', 'cron'] as const) this.running.set(this.memberName(s), true);
     for (let i = 1; i <= webNodes; i++) this.running.set(this.memberName('web', i), true);
   }
@@ -80,8 +81,10 @@ export class MemoryRuntime implements ClusterRuntime {
     if (!this.running.get(member)) throw new Error(`${member} is not running`);
   }
   webCpuPercent = async () => undefined;
-  logEvent = (_e: ClusterEvent) => {};
-  recentEvents = () => [];
+  readonly mailUrl = 'http://127.0.0.1:8025';
+  logEvent = async (_e: ClusterEvent) => {};
+  recentEvents = async () => [];
+  logs = async () => Readable.from([]);
   async up(): Promise<UpResult> {
     this.calls.push('up');
     for (const name of this.running.keys()) this.running.set(name, true);

@@ -6,7 +6,7 @@ import type { LoadFixture } from '../../../src/ops/load/fixture.ts';
 import { formatTable, progressLine } from '../../../src/ops/load/report.ts';
 import { checkBounds, isLoopbackHost, LIMITS, loadTarget, runLoad, type LiveProgress, type LoadOptions } from '../../../src/ops/load/run.ts';
 import { STEPS } from '../../../src/ops/load/stats.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { FILE_BYTES, startFakeSite, type FakeSite } from './fake-site.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runtimeEnv } from '../../../src/local/services.ts';
 import { siteMail, siteMailDomain } from '../../../src/spec/mail.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 
 describe('the site mail identity', () => {
   test("the mail domain is the site's host name", () => {

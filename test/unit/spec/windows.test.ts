@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { activeWindow, bounds, checkSchedule } from '../../../src/spec/windows.ts';
-import { validateSpec } from '../../../src/spec/load.ts';
+import { validateSpec } from '../../../src/spec/read.ts';
 import type { ScheduleEntry } from '../../../src/spec/scaling.ts';
 import { UserError } from '../../../src/util/errors.ts';
 

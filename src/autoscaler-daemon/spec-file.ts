@@ -1,6 +1,6 @@
-// The spec file of the controller container: JSON of the validated, resolved spec, written by
-// `up` (src/local/autoscaler-controller.ts). The image is rebuilt whenever the controller's code
-// changes (its tag is a hash of the bundle), so writer and reader are always the same version;
+// The spec file of the autoscaler daemon: JSON of the validated, resolved spec, written by `up`
+// into its container (src/local/autoscaler-container.ts). The image is rebuilt whenever the
+// daemon's code changes (its tag is a hash of the bundle), so writer and reader are always the same version;
 // this check only turns a wrong file into a clear message instead of a crash later.
 import { readFileSync } from 'node:fs';
 import { checkSchedule } from '../spec/windows.ts';
@@ -8,7 +8,7 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 
 /** The spec `up` wrote (JSON of the validated, resolved spec); refuses anything else. */
-export function parseControllerSpec(text: string, file: string): Spec {
+export function parseDaemonSpec(text: string, file: string): Spec {
   let spec: Spec;
   try {
     spec = JSON.parse(text) as Spec;
@@ -23,12 +23,12 @@ export function parseControllerSpec(text: string, file: string): Spec {
   return spec;
 }
 
-export function readControllerSpec(file: string): Spec {
+export function readDaemonSpec(file: string): Spec {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UserError(`cannot read the spec ${file} (${(e as Error).message}); the controller is started by "moodle-ha up", which puts it there`);
   }
-  return parseControllerSpec(text, file);
+  return parseDaemonSpec(text, file);
 }

@@ -3,20 +3,17 @@
 // (the build context and the base image) are unchanged is found by its tag and not rebuilt.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LABELS } from '../contract/image.ts';
-import { docker, followStream, imageExists } from './docker.ts';
-import { UserError } from '../util/errors.ts';
-import type { Progress } from '../util/progress.ts';
+import { LABELS } from '../../contract/image.ts';
+import { docker, followStream, imageExists } from '../engine/docker.ts';
+import { UserError } from '../../util/errors.ts';
+import type { Progress } from '../../util/progress.ts';
 import { baseImageId } from './base.ts';
-import { contextKey, contextStream, type ContextLayer } from './context.ts';
-import { IMAGES_DIR, runtimeBuildArgs, runtimeLayers, type RuntimeBuild } from './runtime-context.ts';
+import { contextKey, contextStream, type ContextLayer } from '../../image/context.ts';
+import { IMAGES_DIR, runtimeBuildArgs, runtimeLayers, type RuntimeBuild } from '../../image/runtime-context.ts';
+import { SERVICE_UIDS, type ServiceImage } from '../../image/service-images.ts';
 
 export { IMAGES_DIR, type RuntimeBuild };
 
-export const SERVICE_IMAGES = ['mariadb', 'redis', 'haproxy'] as const;
-export type ServiceImage = (typeof SERVICE_IMAGES)[number];
-/** uid (= gid) of each service image's server user: files put into its containers use it. */
-export const SERVICE_UIDS: Readonly<Record<ServiceImage, number>> = { mariadb: 999, redis: 998, haproxy: 997 };
 
 /**
  * The key that names an image: its build context, what else decides it (`extra`: build

@@ -4,10 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
-import type { Progress } from '../util/progress.ts';
+import type { Progress } from '../../util/progress.ts';
 import { build, IMAGES_DIR, imageKey } from './build.ts';
-import type { ContextLayer } from './context.ts';
-import { imageExists } from './docker.ts';
+import type { ContextLayer } from '../../image/context.ts';
+import { imageExists } from '../engine/docker.ts';
 
 /** uid (= gid) of the catcher's user in its image. */
 export const MAIL_UID = 996;

@@ -1,6 +1,6 @@
 // The Docker Engine client, and the one place its errors become messages a user can act on.
 import Docker from 'dockerode';
-import { UserError } from '../util/errors.ts';
+import { UserError } from '../../util/errors.ts';
 
 let client: Docker | undefined;
 

@@ -1,31 +1,33 @@
-// Entry point of the controller container, the detached autoscaler: reads the resolved spec that
-// `up` put in the container, checks that it can see the cluster's load balancer, then runs the
-// same loop as `moodle-ha autoscale` until SIGTERM (`down`, or `up` replacing or pausing it).
+// The autoscaler daemon: the entry point of the detached autoscaler's container (<name>-autoscaler,
+// the "controller container"). It reads the resolved spec that `up` put in the container, checks
+// that it can see the cluster's load balancer, then runs the same loop as `moodle-ha autoscale`
+// until SIGTERM (`down`, or `up` replacing or pausing it).
 // Its output is the live view: `moodle-ha logs autoscaler --follow`.
-// Bundled with esbuild for Debian's Node 18 (src/image/controller-image.ts): no newer Node APIs.
-import { requireDocker } from '../image/docker.ts';
-import { CONTROLLER_READY, CONTROLLER_SPEC_FILE } from '../local/autoscaler-controller.ts';
-import { inspectContainer } from '../local/containers.ts';
-import { webServers } from '../local/lb-runtime.ts';
-import { clusterNames } from '../local/names.ts';
-import { pause, runAutoscaler } from '../ops/autoscaler/controller.ts';
+// Bundled with esbuild for Debian's Node 18 (src/local/images/autoscaler-image.ts): no newer Node APIs.
+import { dirname } from 'node:path';
+import { AUTOSCALER_READY, AUTOSCALER_SPEC_FILE } from '../local/autoscaler-container.ts';
+import { localRuntime } from '../local/runtime.ts';
 import { formatEvent } from '../ops/autoscaler/events.ts';
+import { pause, runAutoscaler } from '../ops/autoscaler/loop.ts';
 import { isUserError, UserError } from '../util/errors.ts';
-import { readControllerSpec } from './spec-file.ts';
+import { readDaemonSpec } from './spec-file.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  const file = process.env.MOODLE_HA_SPEC_FILE ?? CONTROLLER_SPEC_FILE;
-  const spec = readControllerSpec(file);
+  const file = process.env.MOODLE_HA_SPEC_FILE ?? AUTOSCALER_SPEC_FILE;
+  const spec = readDaemonSpec(file);
   const intervalMs = spec.autoscaler.interval.seconds * 1000;
   const webhook = spec.autoscaler.webhook;
-  await requireDocker();
-  const lb = clusterNames(spec.name).container('lb');
-  if (!(await inspectContainer(lb))?.State.Running) throw new UserError(`the load balancer ${lb} is not running: start the cluster with "moodle-ha up"`);
-  const servers = await webServers(spec);
+  // The composition root of the daemon: the local target's runtime, as the CLI makes it.
+  const runtime = localRuntime({ spec, file, baseDir: dirname(file) });
+  await runtime.requireEngine();
+  const lb = runtime.memberName('lb');
+  if (!(await runtime.members('lb')).some((m) => m.running)) throw new UserError(`the load balancer ${lb} is not running: start the cluster with "moodle-ha up"`);
+  const servers = await runtime.lbServers();
+  if (typeof servers === 'string') throw new UserError(`cannot read the counters of the load balancer ${lb}: ${servers}`);
   const s = spec.scaling;
-  log(`${CONTROLLER_READY}: cluster ${spec.name}, ${servers.length} web node(s) in the load balancer; ${s.min}..${s.max} nodes, ` +
+  log(`${AUTOSCALER_READY}: cluster ${spec.name}, ${servers.length} web node(s) in the load balancer; ${s.min}..${s.max} nodes, ` +
     `target ${s.targetRequestsPerNode} req/s per node, CPU ${s.targetCpuPercent}%, every ${spec.autoscaler.interval.seconds} s` +
     `${webhook ? `, events to ${new URL(webhook).origin}` : ''}`);
 
@@ -38,7 +40,7 @@ async function main(): Promise<number> {
   }
   while (!abort.signal.aborted) {
     try {
-      await runAutoscaler(spec, {
+      await runAutoscaler(runtime, {
         intervalMs,
         webhook,
         signal: abort.signal,

@@ -17,7 +17,7 @@ export interface LoadedSpec {
   readonly baseDir: string;
 }
 
-export interface LoadOptions {
+export interface ReadSpecOptions {
   /** Path given with --spec; when unset, ./moodle-ha.yaml is read if it exists. */
   readonly file?: string;
   readonly cwd?: string;
@@ -28,7 +28,7 @@ export interface LoadOptions {
   readonly overrides?: Record<string, unknown>;
 }
 
-export function loadSpec(opts: LoadOptions = {}): LoadedSpec {
+export function readSpec(opts: ReadSpecOptions = {}): LoadedSpec {
   const cwd = opts.cwd ?? process.cwd();
   const explicit = opts.file !== undefined;
   const file = resolve(cwd, opts.file ?? DEFAULT_SPEC_FILE);

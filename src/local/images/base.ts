@@ -4,11 +4,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, followStream, imageExists } from './docker.ts';
-import { UserError } from '../util/errors.ts';
-import type { Progress } from '../util/progress.ts';
+import { docker, followStream, imageExists, requireDocker } from '../engine/docker.ts';
+import { UserError } from '../../util/errors.ts';
+import type { Progress } from '../../util/progress.ts';
 
 export const BASE_IMAGE = 'debian:bookworm-slim';
+
+/** The base image for `moodle-ha base-image`: the engine must answer first. */
+export async function requireBaseImage(progress: Progress): Promise<void> {
+  await requireDocker();
+  await ensureBaseImage(progress);
+}
 
 export async function ensureBaseImage(progress: Progress): Promise<void> {
   if (await imageExists(BASE_IMAGE)) return;

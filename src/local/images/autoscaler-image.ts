@@ -1,33 +1,35 @@
-// The detached autoscaler's image (images/controller/): Debian's Node.js and one JavaScript file,
-// the controller's entry point bundled with esbuild (installed with tsx, which runs this CLI).
+// The detached autoscaler's image (images/controller/; named moodle-ha/controller, as running
+// clusters know it): Debian's Node.js and one JavaScript file, the autoscaler daemon
+// (src/autoscaler-daemon/main.ts) bundled with esbuild (installed with tsx, which runs this CLI).
 // The tag is a hash of the Dockerfile and the bundle, so the image is rebuilt exactly when the
-// controller's code changes, and the spec it is given always comes from the same code.
+// daemon's code changes, and the spec it is given always comes from the same code.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Progress } from '../util/progress.ts';
+import type { Progress } from '../../util/progress.ts';
 import { build, IMAGES_DIR, imageKey } from './build.ts';
-import type { ContextLayer } from './context.ts';
-import { imageExists } from './docker.ts';
+import type { ContextLayer } from '../../image/context.ts';
+import { imageExists } from '../engine/docker.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CONTROLLER_ENTRY = join(REPO, 'src', 'controller', 'main.ts');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const AUTOSCALER_DAEMON_ENTRY = join(REPO, 'src', 'autoscaler-daemon', 'main.ts');
 /** Debian bookworm's nodejs package. */
-export const CONTROLLER_NODE_TARGET = 'node18';
-const BUNDLE = 'controller.mjs';
+export const AUTOSCALER_NODE_TARGET = 'node18';
+/** The file the Dockerfile copies and runs. */
+const BUNDLE = 'autoscaler-daemon.mjs';
 
-/** Bundles the controller's entry point and everything it imports into one ES module file. */
-export async function bundleController(outFile: string): Promise<void> {
+/** Bundles the daemon's entry point and everything it imports into one ES module file. */
+export async function bundleAutoscalerDaemon(outFile: string): Promise<void> {
   const esbuild = await import('esbuild');
   await esbuild.build({
-    entryPoints: [CONTROLLER_ENTRY],
+    entryPoints: [AUTOSCALER_DAEMON_ENTRY],
     // Paths in the bundle's comments are relative to this: the same bundle from any cwd.
     absWorkingDir: REPO,
     outfile: outFile,
     bundle: true,
     platform: 'node',
-    target: CONTROLLER_NODE_TARGET,
+    target: AUTOSCALER_NODE_TARGET,
     format: 'esm',
     // dockerode's SSH transport (ssh2) loads these native parts only if present; unused here.
     external: ['cpu-features', '*.node'],
@@ -46,13 +48,13 @@ export async function bundleController(outFile: string): Promise<void> {
   });
 }
 
-/** Builds (or finds) the controller image; returns its tag. */
-export async function buildControllerImage(progress: Progress): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-controller-'));
+/** Builds (or finds) the autoscaler's image; returns its tag. */
+export async function buildAutoscalerImage(progress: Progress): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-autoscaler-image-'));
   try {
-    await bundleController(join(dir, BUNDLE));
+    await bundleAutoscalerDaemon(join(dir, BUNDLE));
     const layers: ContextLayer[] = [{ from: join(IMAGES_DIR, 'controller'), to: '' }, { from: dir, to: '', readOnly: true }];
-    const tag = `moodle-ha/controller:${await imageKey(layers, CONTROLLER_NODE_TARGET, progress)}`;
+    const tag = `moodle-ha/controller:${await imageKey(layers, AUTOSCALER_NODE_TARGET, progress)}`;
     if (await imageExists(tag)) {
       progress.info(`controller image ${tag} is up to date`);
       return tag;
