@@ -6,11 +6,11 @@ import { SERVICE_UIDS } from '../image/build.ts';
 import { docker } from '../image/docker.ts';
 import type { Spec } from '../spec/schema.ts';
 import { exec, putFiles, sleep } from './containers.ts';
-import { LB_CONFIG_PATH, lbConfigFile } from './haproxy.ts';
+import { LB_ADMIN_SOCKET, LB_CONFIG_PATH, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import { parseHaproxyCsv, type LbServerStats } from './status.ts';
 
-const SOCKET = '/run/haproxy/admin.sock';
+const SOCKET = LB_ADMIN_SOCKET;
 
 export async function lbCommand(spec: Spec, command: string): Promise<string> {
   const r = await exec(clusterNames(spec.name).container('lb'), ['sh', '-c', `echo "${command.replace(/"/g, '\\"')}" | socat stdio ${SOCKET}`]);

@@ -1,0 +1,58 @@
+// Shared by the local target's unit tests: specs, image tags and secrets that need no Docker, and a
+// reader of HAProxy configuration files by section, so a test asserts the lines of one section.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Secrets } from '../../../src/local/secrets.ts';
+import type { ImageTags } from '../../../src/local/services.ts';
+import { validateSpec } from '../../../src/spec/load.ts';
+import type { Spec } from '../../../src/spec/schema.ts';
+
+export const TAGS: ImageTags = { runtime: 'moodle-ha/runtime:r1', mariadb: 'moodle-ha/mariadb:m1', redis: 'moodle-ha/redis:x1', haproxy: 'moodle-ha/haproxy:h1', mail: 'moodle-ha/mail:p1' };
+
+/** Distinct values, so a test can tell which secret went where. */
+export const SECRETS: Secrets = { 'db-password': 'db-secret-value', 'redis-password': 'redis-secret-value', 'admin-password': 'admin-secret-value' };
+
+export function devSpec(raw: Record<string, unknown> = {}): Spec {
+  return validateSpec({ name: 'campus', ...raw });
+}
+
+export function haSpec(raw: Record<string, unknown> = {}): Spec {
+  return validateSpec({ name: 'campus', profile: 'ha', ...raw });
+}
+
+/** A fresh state root (MOODLE_HA_STATE) for tests that write the cluster's state folder. */
+export function freshStateRoot(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `moodle-ha-${prefix}-`));
+  process.env.MOODLE_HA_STATE = dir;
+  return dir;
+}
+
+/**
+ * A HAProxy configuration by section: "global", "defaults", "frontend http", "backend web", … →
+ * its lines, trimmed, without comments and blank lines. A section name seen twice is an error.
+ */
+export function haproxySections(text: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trimEnd();
+    if (!line.trim()) continue;
+    if (/^\S/.test(line)) {
+      if (sections.has(line)) throw new Error(`section "${line}" appears twice`);
+      current = [];
+      sections.set(line, current);
+    } else {
+      if (!current) throw new Error(`"${line.trim()}" is outside any section`);
+      current.push(line.trim());
+    }
+  }
+  return sections;
+}
+
+/** The lines of one section; fails naming the sections there are. */
+export function section(sections: Map<string, string[]>, name: string): string[] {
+  const s = sections.get(name);
+  if (!s) throw new Error(`no section "${name}"; the sections are: ${[...sections.keys()].join(', ')}`);
+  return s;
+}
