@@ -1,5 +1,6 @@
 // Shared by the local target's unit tests: specs, image tags and secrets that need no Docker, and a
 // reader of HAProxy configuration files by section, so a test asserts the lines of one section.
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,4 +56,13 @@ export function section(sections: Map<string, string[]>, name: string): string[]
   const s = sections.get(name);
   if (!s) throw new Error(`no section "${name}"; the sections are: ${[...sections.keys()].join(', ')}`);
   return s;
+}
+
+/**
+ * Fails unless `lines` holds `line`, listing the lines there are. (Use it, or give assert.ok a
+ * message: without one, node's assert reads the test's source to describe the failure, which took
+ * minutes under tsx.)
+ */
+export function assertHasLine(lines: readonly string[], line: string, what = 'the lines'): void {
+  if (!lines.includes(line)) assert.fail(`expected "${line}" in ${what}:\n  ${lines.join('\n  ')}`);
 }

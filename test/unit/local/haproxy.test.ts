@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../../src/contract/image.ts';
 import { LB_ADMIN_SOCKET, LB_CONFIG_PATH, LB_PORT, LB_STATS_PORT, lbConfigFile, lbConfigFor, renderHaproxyConfig, WEB_CHECK } from '../../../src/local/haproxy.ts';
 import { lbContainer, webNodeNames } from '../../../src/local/services.ts';
-import { devSpec, haproxySections, haSpec, section, TAGS } from './fixtures.ts';
+import { assertHasLine, devSpec, haproxySections, haSpec, section, TAGS } from './fixtures.ts';
 
 const NODES = ['campus-web-1', 'campus-web-2', 'campus-web-3'];
 const render = (servers: readonly string[], maxConnPerServer = 32) => renderHaproxyConfig({ servers, maxConnPerServer });
@@ -29,7 +29,7 @@ describe('the web backend: one server line per web node, every one health-checke
     for (const s of servers) assert.doesNotMatch(s, /\b(no-check|disabled|backup)\b/);
   });
   test('the servers inherit `check` from default-server', () => {
-    assert.ok(defaultServer(web()).includes('check'));
+    assertHasLine(defaultServer(web()), 'check', 'the words of default-server');
   });
   test('removing a node removes its line, and nothing else changes', () => {
     const before = render(NODES).split('\n');
@@ -46,10 +46,10 @@ describe('the web backend: one server line per web node, every one health-checke
   });
   test('health: GET /healthz must answer 200, checked every 1 s, 0.5 s after a failure, out after 2, 1 s timeout', () => {
     const lines = web();
-    assert.ok(lines.includes(`option httpchk GET ${RUNTIME_IMAGE.healthPath}`));
+    assertHasLine(lines, `option httpchk GET ${RUNTIME_IMAGE.healthPath}`);
     assert.equal(RUNTIME_IMAGE.healthPath, '/healthz');
-    assert.ok(lines.includes('http-check expect status 200'));
-    assert.ok(lines.includes(`timeout check ${WEB_CHECK.timeoutS}s`));
+    assertHasLine(lines, 'http-check expect status 200');
+    assertHasLine(lines, `timeout check ${WEB_CHECK.timeoutS}s`);
     const ds = defaultServer(lines);
     assert.equal(after(ds, 'inter'), `${WEB_CHECK.interS}s`);
     assert.equal(after(ds, 'fastinter'), `${WEB_CHECK.fastinterMs}ms`);
@@ -59,13 +59,13 @@ describe('the web backend: one server line per web node, every one health-checke
   });
   test('a new node starts slowly and the least busy node gets the next request', () => {
     assert.equal(after(defaultServer(web()), 'slowstart'), '10s');
-    assert.ok(web().includes('balance leastconn'));
+    assertHasLine(web(), 'balance leastconn');
   });
   test('node names resolve through Docker at run time: a node not there yet does not stop HAProxy', () => {
     const ds = defaultServer(web());
     assert.equal(after(ds, 'resolvers'), 'docker');
     assert.equal(after(ds, 'init-addr'), 'last,libc,none');
-    assert.ok(section(haproxySections(render(NODES)), 'resolvers docker').includes('nameserver dns 127.0.0.11:53'));
+    assertHasLine(section(haproxySections(render(NODES)), 'resolvers docker'), 'nameserver dns 127.0.0.11:53');
   });
   test('a dead node is found by TCP keepalive in about 3 s, whatever the request', () => {
     const lines = web();
@@ -83,36 +83,36 @@ describe('requests per node: four per PHP-FPM worker, the rest wait in the queue
     }
   });
   test('a queued request waits at most 30 s', () => {
-    assert.ok(section(haproxySections(render(NODES)), 'defaults').includes('timeout queue 30s'));
+    assertHasLine(section(haproxySections(render(NODES)), 'defaults'), 'timeout queue 30s');
   });
 });
 
 describe('retries', () => {
   const defaults = section(haproxySections(render(NODES)), 'defaults');
   test('a failed connection or an empty response is retried, up to 3 times, on another node', () => {
-    assert.ok(defaults.includes('retries 3'));
-    assert.ok(defaults.includes('option redispatch 1'), 'every retry may go to another node');
-    assert.ok(defaults.includes('retry-on conn-failure empty-response'));
+    assertHasLine(defaults, 'retries 3');
+    assertHasLine(defaults, 'option redispatch 1');
+    assertHasLine(defaults, 'retry-on conn-failure empty-response');
   });
   test('never a POST: its node may have acted on it', () => {
-    assert.ok(web().includes('http-request disable-l7-retry if METH_POST'));
+    assertHasLine(web(), 'http-request disable-l7-retry if METH_POST');
   });
 });
 
 describe('the front end', () => {
   const http = section(haproxySections(render(NODES)), 'frontend http');
   test('listens on the load balancer port and sends everything to the web backend', () => {
-    assert.ok(http.includes(`bind :${LB_PORT}`));
+    assertHasLine(http, `bind :${LB_PORT}`);
     assert.equal(LB_PORT, 8080);
-    assert.ok(http.includes('default_backend web'));
+    assertHasLine(http, 'default_backend web');
   });
   test('after a reload the old process answers an idle client once more, with Connection: close (idle-close-on-response)', () => {
-    assert.ok(http.includes('option idle-close-on-response'));
-    assert.ok(section(haproxySections(render(NODES)), 'global').includes('master-worker'), 'reloads by SIGUSR2 need master-worker');
+    assertHasLine(http, 'option idle-close-on-response');
+    assertHasLine(section(haproxySections(render(NODES)), 'global'), 'master-worker', 'global (reloads by SIGUSR2 need master-worker)');
   });
   test("tells the node the client's address and scheme", () => {
-    assert.ok(http.includes('option forwardfor'));
-    assert.ok(http.includes('http-request set-header X-Forwarded-Proto http'));
+    assertHasLine(http, 'option forwardfor');
+    assertHasLine(http, 'http-request set-header X-Forwarded-Proto http');
   });
 });
 
@@ -120,9 +120,9 @@ describe('stats and the runtime API', () => {
   const sections = haproxySections(render(NODES));
   test('a stats page on its own port, for `status`, with a health answer of its own', () => {
     const stats = section(sections, 'frontend stats');
-    assert.ok(stats.includes(`bind :${LB_STATS_PORT}`));
-    assert.ok(stats.includes('stats uri /stats'));
-    assert.ok(stats.includes('http-request return status 200 content-type text/plain string ok if { path /healthz }'));
+    assertHasLine(stats, `bind :${LB_STATS_PORT}`);
+    assertHasLine(stats, 'stats uri /stats');
+    assertHasLine(stats, 'http-request return status 200 content-type text/plain string ok if { path /healthz }');
   });
   test('the admin socket is a file (mode 600) where lb-runtime talks to it, not a port', () => {
     const socket = section(sections, 'global').find((l) => l.startsWith('stats socket '))!.split(/\s+/);
