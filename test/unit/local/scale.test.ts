@@ -39,9 +39,16 @@ describe('the capacity up plans', () => {
   });
   test("a remembered value that is not a whole number of nodes is ignored: the spec's", () => {
     freshStateRoot('scale');
-    for (const text of ['{"webNodes":0}', '{"webNodes":2.5}', '{"webNodes":"x"}', '{}', '[]']) {
+    for (const text of ['{"webNodes":0}', '{"webNodes":2.5}', '{"webNodes":"x"}', '{}', '[]', 'null']) {
       remembered(text);
       assert.equal(plannedWebNodes(spec), 2, text);
+    }
+  });
+  test("a torn or empty file (a crash while it was written) is ignored too: up still starts", () => {
+    freshStateRoot('scale');
+    for (const text of ['', '{"webNodes":', 'not json']) {
+      remembered(text);
+      assert.equal(plannedWebNodes(spec), 2, JSON.stringify(text));
     }
   });
 });
