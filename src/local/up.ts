@@ -161,7 +161,7 @@ async function removeExtraWebNodes(spec: Spec, keep: number, progress: Progress)
 }
 
 /** Files of the config bundle folder, put into each runtime container. */
-function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
+export function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
   if (!spec.configBundle) return [];
   const dir = resolve(baseDir, spec.configBundle);
   let names: string[];
