@@ -15,7 +15,7 @@ async function entries(tar: Buffer): Promise<Entry[]> {
   const done = new Promise<void>((resolve, reject) => {
     x.on('entry', (h, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
       stream.on('end', () => {
         out.push({ name: h.name, type: h.type ?? 'file', mode: h.mode ?? -1, uid: h.uid ?? -1, gid: h.gid ?? -1, content: Buffer.concat(chunks).toString() });
         next();
