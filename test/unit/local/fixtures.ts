@@ -1,9 +1,13 @@
 // Shared by the local target's unit tests: specs, image tags and secrets that need no Docker, and a
 // reader of HAProxy configuration files by section, so a test asserts the lines of one section.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunningCluster } from '../../../src/local/backup/cluster.ts';
+import type { ContainerSpec } from '../../../src/local/containers.ts';
+import { clusterNames } from '../../../src/local/names.ts';
 import type { Secrets } from '../../../src/local/secrets.ts';
 import type { ImageTags } from '../../../src/local/services.ts';
 import { validateSpec } from '../../../src/spec/load.ts';
@@ -65,4 +69,36 @@ export function section(sections: Map<string, string[]>, name: string): string[]
  */
 export function assertHasLine(lines: readonly string[], line: string, what = 'the lines'): void {
   if (!lines.includes(line)) assert.fail(`expected "${line}" in ${what}:\n  ${lines.join('\n  ')}`);
+}
+
+/** A running cluster as backup and restore see it, without asking Docker. */
+export function runningClusterOf(spec: Spec): RunningCluster {
+  return {
+    spec,
+    names: clusterNames(spec.name),
+    profile: spec.profile,
+    images: TAGS,
+    webNodes: [`${spec.name}-web-1`, `${spec.name}-web-2`],
+    runningWebNodes: [`${spec.name}-web-1`, `${spec.name}-web-2`],
+    cronRunning: true,
+    cron: `${spec.name}-cron`,
+    secrets: SECRETS,
+  };
+}
+
+/**
+ * Runs a helper container's `bash -c` script here: `replace` rewrites container paths to local
+ * ones, `shims` are commands put first on PATH (name → shell body, e.g. `cat`), `input` is stdin.
+ */
+export function runHelperScript(c: ContainerSpec, opts: { replace?: ReadonlyArray<[string, string]>; shims?: Readonly<Record<string, string>>; input?: Buffer } = {}): { status: number | null; stdout: Buffer; stderr: string } {
+  assert.deepEqual(c.cmd?.slice(0, 2), ['bash', '-c'], `${c.name} does not run a bash script`);
+  let script = c.cmd![2]!;
+  for (const [from, to] of opts.replace ?? []) script = script.replaceAll(from, to);
+  const bin = mkdtempSync(join(tmpdir(), 'moodle-ha-shims-'));
+  for (const [name, body] of Object.entries(opts.shims ?? {})) {
+    writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const r = spawnSync('bash', ['-c', script], { input: opts.input, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
