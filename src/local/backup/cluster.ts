@@ -32,8 +32,15 @@ export interface RunningCluster {
  */
 export async function runningCluster(spec: Spec, opts: { needWeb: boolean }): Promise<RunningCluster> {
   await requireDocker();
+  return clusterFromContainers(spec, await clusterContainers(spec.name), opts);
+}
+
+/** What the engine lists of a container that clusterFromContainers reads. */
+export interface ListedContainer { readonly Names: readonly string[]; readonly Labels: Readonly<Record<string, string>>; readonly State: string; readonly Image: string }
+
+/** runningCluster from the cluster's containers as the engine lists them (and its secrets on this machine). */
+export function clusterFromContainers(spec: Spec, containers: readonly ListedContainer[], opts: { needWeb: boolean }): RunningCluster {
   const n = clusterNames(spec.name);
-  const containers = await clusterContainers(spec.name);
   const of = (service: string) => containers.filter((c) => c.Labels[LABELS.service] === service);
   const running = (service: string) => of(service).filter((c) => c.State === 'running');
   const name = (c: (typeof containers)[number]) => c.Names[0]!.replace(/^\//, '');
