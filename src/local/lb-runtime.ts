@@ -43,9 +43,9 @@ export async function reconfigureLb(spec: Spec, servers: readonly string[]): Pro
   throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s${alerts.length ? `; HAProxy refused it:\n  ${alerts.join('\n  ')}` : ''}`);
 }
 
-/** HAProxy's [ALERT] lines in its log (why it refused a configuration), without the timestamp before them. */
+/** HAProxy's [ALERT] lines in its log (why it refused a configuration), from "[ALERT]" on: what is before it is the engine's frame header. */
 export function haproxyAlerts(log: string): string[] {
-  return log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.replace(/^[^[]*/, '').trim());
+  return log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.slice(l.indexOf('[ALERT]')).trim());
 }
 
 /**

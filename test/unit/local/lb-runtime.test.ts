@@ -30,3 +30,12 @@ describe('haproxyAlerts', () => {
     assert.deepEqual(haproxyAlerts(''), []);
   });
 });
+
+describe('haproxyAlerts: a frame header holding "["', () => {
+  test('a write of 91 bytes (0x5b is "[") still gives the line as HAProxy wrote it', () => {
+    const fatal = '[ALERT]    (8) : config : Fatal errors found in configuration.';
+    const line = `${fatal}${' see above'.padEnd(91 - fatal.length - 1, '.')}\n`;
+    assert.equal(Buffer.byteLength(line, 'latin1'), 0x5b);
+    assert.deepEqual(haproxyAlerts(framed(line)), [line.trimEnd()]);
+  });
+});
