@@ -36,7 +36,12 @@ export async function runningCluster(spec: Spec, opts: { needWeb: boolean }): Pr
 }
 
 /** What the engine lists of a container that clusterFromContainers reads. */
-export interface ListedContainer { readonly Names: readonly string[]; readonly Labels: Readonly<Record<string, string>>; readonly State: string; readonly Image: string }
+export interface ListedContainer {
+  readonly Names: readonly string[];
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly State: string;
+  readonly Image: string;
+}
 
 /** runningCluster from the cluster's containers as the engine lists them (and its secrets on this machine). */
 export function clusterFromContainers(spec: Spec, containers: readonly ListedContainer[], opts: { needWeb: boolean }): RunningCluster {
