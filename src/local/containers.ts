@@ -46,7 +46,8 @@ export function labelsFor(cluster: string, service: string): Record<string, stri
   return { [LABELS.project]: 'moodle-ha', [LABELS.cluster]: cluster, [LABELS.service]: service };
 }
 
-function definitionHash(spec: ContainerSpec, imageId: string): string {
+/** What decides whether a running container is kept: its definition (without liveFiles) and its image. */
+export function definitionHash(spec: ContainerSpec, imageId: string): string {
   const { liveFiles: _live, ...definition } = spec;
   return createHash('sha256').update(JSON.stringify({ ...definition, imageId })).digest('hex').slice(0, 16);
 }
@@ -98,13 +99,21 @@ export async function ensureContainer(spec: ContainerSpec): Promise<'kept' | 'st
 }
 
 export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Promise<Docker.Container> {
+  const c = await docker().createContainer(createOptions(spec, hash));
+  const files = [...(spec.files ?? []), ...(spec.liveFiles ?? [])];
+  if (files.length) await putFiles(c, files);
+  return c;
+}
+
+/** The engine's create request for a container: labels (with the definition hash), environment, ports, mounts, limits. */
+export function createOptions(spec: ContainerSpec, hash: string): Docker.ContainerCreateOptions {
   const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   const exposed: Record<string, object> = {};
   for (const p of spec.ports ?? []) {
     portBindings[`${p.container}/tcp`] = [{ HostIp: p.bind, HostPort: String(p.host) }];
     exposed[`${p.container}/tcp`] = {};
   }
-  const c = await docker().createContainer({
+  return {
     name: spec.name,
     // The container name as hostname: resolvable on the cluster network, stable across
     // re-creation, and readable where a service names itself (Sentinel, session lock holders).
@@ -128,10 +137,7 @@ export async function createContainer(spec: ContainerSpec, hash = 'one-off'): Pr
       Init: false,
     },
     NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [...(spec.aliases ?? [])] } } },
-  });
-  const files = [...(spec.files ?? []), ...(spec.liveFiles ?? [])];
-  if (files.length) await putFiles(c, files);
-  return c;
+  };
 }
 
 /** Puts files into a container; paths are absolute, owners and modes as given. */

@@ -15,8 +15,7 @@ const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', '
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();
   const containers = await clusterContainers(cluster);
-  const rank = (c: (typeof containers)[number]) => STOP_ORDER.indexOf(c.Labels[LABELS.service] ?? '');
-  containers.sort((a, b) => rank(a) - rank(b) || b.Names[0]!.localeCompare(a.Names[0]!));
+  containers.sort(byStopOrder);
   for (const c of containers) {
     const name = c.Names[0]!.replace(/^\//, '');
     await progress.step(`stop ${name}`, () => removeContainer(name, stopSeconds(c.Labels[LABELS.service])));
@@ -35,7 +34,17 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
   return { containers: containers.length, volumes };
 }
 
-function stopSeconds(service: string | undefined): number {
+/** Sorts containers into the order `down` stops them (STOP_ORDER; within a service, the highest-numbered first). */
+export function byStopOrder(a: ListedContainer, b: ListedContainer): number {
+  const rank = (c: ListedContainer) => STOP_ORDER.indexOf(c.Labels[LABELS.service] ?? '');
+  return rank(a) - rank(b) || b.Names[0]!.localeCompare(a.Names[0]!);
+}
+
+/** What the engine lists of a container that the order needs. */
+type ListedContainer = { readonly Labels: Readonly<Record<string, string>>; readonly Names: readonly string[] };
+
+/** Seconds a service's container is given to stop: a web node drains, the autoscaler finishes a scaling step. */
+export function stopSeconds(service: string | undefined): number {
   if (service === 'web') return RUNTIME_IMAGE.drainSeconds + 5;
   if (service === 'autoscaler') return AUTOSCALER_STOP_SECONDS;
   return 30;

@@ -32,6 +32,8 @@ export function lbConfigFile(spec: Spec, servers: readonly string[], haproxyUid:
 
 export const LB_PORT = 8080;
 export const LB_STATS_PORT = 8404;
+/** HAProxy's runtime API (drain, counters), reached by `docker exec` (src/local/lb-runtime.ts). */
+export const LB_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 
 export function renderHaproxyConfig(c: LbConfig): string {
   const servers = c.servers.map((s) => `    server ${s} ${s}:${RUNTIME_IMAGE.port}`).join('\n');
@@ -40,7 +42,7 @@ global
     master-worker
     maxconn 4096
     log stderr format raw local0 notice
-    stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners
+    stats socket ${LB_ADMIN_SOCKET} mode 600 level admin expose-fd listeners
 
 defaults
     mode http

@@ -7,11 +7,11 @@ import { docker } from './engine/docker.ts';
 import type { LbServer } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { exec, inspectContainer, putFiles, sleep } from './containers.ts';
-import { LB_CONFIG_PATH, lbConfigFile } from './haproxy.ts';
+import { LB_ADMIN_SOCKET, LB_CONFIG_PATH, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import { parseHaproxyCsv } from './status.ts';
 
-const SOCKET = '/run/haproxy/admin.sock';
+const SOCKET = LB_ADMIN_SOCKET;
 
 export async function lbCommand(spec: Spec, command: string): Promise<string> {
   const r = await exec(clusterNames(spec.name).container('lb'), ['sh', '-c', `echo "${command.replace(/"/g, '\\"')}" | socat stdio ${SOCKET}`]);
@@ -56,8 +56,13 @@ export async function reconfigureLb(spec: Spec, servers: readonly string[]): Pro
   // A refused reload keeps the old worker running; HAProxy says why in its log.
   const since = Math.floor(reloadAt / 1000) - 1;
   const log = ((await lb.logs({ stdout: true, stderr: true, since })) as unknown as Buffer).toString('latin1');
-  const alerts = log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.replace(/^[^[]*/, '').trim());
+  const alerts = haproxyAlerts(log);
   throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s${alerts.length ? `; HAProxy refused it:\n  ${alerts.join('\n  ')}` : ''}`);
+}
+
+/** HAProxy's [ALERT] lines in its log (why it refused a configuration), from "[ALERT]" on: what is before it is the engine's frame header. */
+export function haproxyAlerts(log: string): string[] {
+  return log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.slice(l.indexOf('[ALERT]')).trim());
 }
 
 /**

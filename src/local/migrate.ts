@@ -26,19 +26,38 @@ export async function runMigrateContainer(spec: ContainerSpec, onLine: (line: st
   const c = await createContainer({ ...spec, restart: 'no' });
   const stream = await c.attach({ stream: true, stdout: true, stderr: true });
   let log = '';
-  let partial = '';
+  const lines = lineSplitter((l) => {
+    if (isMigrateProgress(l)) onLine(l);
+  });
   const sink = new PassThrough();
   sink.on('data', (b: Buffer) => {
     log += b.toString();
-    const lines = (partial + b.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) if (/^migrate\[|^MUC|^recorded|^site defaults|^moodle-ha:|error|Error|exception/i.test(l)) onLine(l);
+    lines(b.toString());
   });
   docker().modem.demuxStream(stream, sink, sink);
   await c.start();
   const { StatusCode } = (await c.wait()) as { StatusCode: number };
   await new Promise((r) => setTimeout(r, 100));
   await removeContainer(spec.name, 5);
-  const result = /MIGRATE-RESULT (\w+)/.exec(log)?.[1] ?? 'unknown';
-  return { result, exitCode: StatusCode, log };
+  return { result: migrateResult(log), exitCode: StatusCode, log };
+}
+
+/** Lines of migrate's log shown as it runs: its own steps, and anything that looks like an error. */
+export function isMigrateProgress(line: string): boolean {
+  return /^migrate\[|^MUC|^recorded|^site defaults|^moodle-ha:|error|Error|exception/i.test(line);
+}
+
+/** Feeds chunks of text; calls `onLine` with each whole line (a line cut between chunks once it is complete). */
+export function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) onLine(l);
+  };
+}
+
+/** What migrate did, from its MIGRATE-RESULT line ("installed", "upgraded", "unchanged"), else "unknown". */
+export function migrateResult(log: string): string {
+  return /MIGRATE-RESULT (\w+)/.exec(log)?.[1] ?? 'unknown';
 }

@@ -5,10 +5,15 @@ import { exec, inspectContainer, sleep } from './containers.ts';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { httpGet } from '../util/http.ts';
 
-const READY_PROBE = `$c = stream_context_create(['http' => ['ignore_errors' => true, 'timeout' => 5]]);
-$b = @file_get_contents('http://127.0.0.1:${RUNTIME_IMAGE.port}${RUNTIME_IMAGE.readyPath}', false, $c);
+/** PHP that prints the status line and body of a GET of `url` and exits 0 only when it answered 200. */
+export function readyProbe(url: string): string {
+  return `$c = stream_context_create(['http' => ['ignore_errors' => true, 'timeout' => 5]]);
+$b = @file_get_contents('${url}', false, $c);
 echo ($http_response_header[0] ?? 'no answer'), "\\n", $b;
 exit(str_contains($http_response_header[0] ?? '', ' 200 ') ? 0 : 1);`;
+}
+
+const READY_PROBE = readyProbe(`http://127.0.0.1:${RUNTIME_IMAGE.port}${RUNTIME_IMAGE.readyPath}`);
 
 /** Asks a runtime container's /readyz from inside it; returns the status line and body. */
 export async function readyz(container: string): Promise<{ ready: boolean; answer: string }> {

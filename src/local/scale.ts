@@ -26,7 +26,12 @@ function capacityFile(cluster: string): string {
 export function plannedWebNodes(spec: Spec): number {
   const file = capacityFile(spec.name);
   if (!existsSync(file)) return spec.web.nodes;
-  const saved = Number((JSON.parse(readFileSync(file, 'utf8')) as { webNodes?: number }).webNodes);
+  let saved: number;
+  try {
+    saved = Number((JSON.parse(readFileSync(file, 'utf8')) as { webNodes?: number } | null)?.webNodes);
+  } catch {
+    return spec.web.nodes; // torn by a crash while it was written: as if nothing was remembered
+  }
   return Number.isInteger(saved) && saved >= 1 ? Math.min(Math.max(saved, spec.scaling.min), spec.scaling.max) : spec.web.nodes;
 }
 

@@ -21,7 +21,7 @@ import { runMigrate } from './migrate.ts';
 import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
-import { portFree } from './ports.ts';
+import { portsInUse } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
@@ -126,10 +126,7 @@ async function checkPorts(spec: Spec): Promise<void> {
     if (!c?.State.Running) continue;
     for (const b of Object.values(c.HostConfig.PortBindings ?? {}).flat()) ours.add(Number((b as { HostPort: string }).HostPort));
   }
-  const busy: string[] = [];
-  for (const [key, port, bind] of [['ports.http', spec.ports.http, spec.ports.bind], ['ports.stats', spec.ports.stats, '127.0.0.1'], ['ports.mail', spec.ports.mail, '127.0.0.1']] as const) {
-    if (!ours.has(port) && !(await portFree(port, bind))) busy.push(`${key}: port ${port} on ${bind} is in use; stop what uses it, or set ${key} in moodle-ha.yaml to a free port`);
-  }
+  const busy = await portsInUse(spec, ours);
   if (busy.length) throw new UserError('cannot start the cluster; nothing was created:', busy);
 }
 
@@ -153,7 +150,7 @@ async function removeExtraWebNodes(spec: Spec, keep: number, progress: Progress)
 }
 
 /** Files of the config bundle folder, put into each runtime container. */
-function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
+export function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
   if (!spec.configBundle) return [];
   const dir = resolve(baseDir, spec.configBundle);
   let names: string[];

@@ -13,7 +13,7 @@ import { dumpHelper, snapshotTime } from './database.ts';
 import { BACKUP_FORMAT, BACKUP_PARTS, backupFolderName, MANIFEST_FILE, MOODLEDATA_EXCLUDED, PARTIAL_SUFFIX, type BackupManifest } from './format.ts';
 import { runHelper, startHelper, type Helper } from './helper.ts';
 import { DigestTap } from './integrity.ts';
-import { holdHelper, parseMarked, type SiteInfo } from './moodle-php.ts';
+import { holdHelper, JSON_MARK, parseMarked, type SiteInfo } from './moodle-php.ts';
 import { ARCHIVE_OK_CODES, archiveHelper } from './moodledata.ts';
 import { byteCounter, mb } from './progress-bytes.ts';
 
@@ -100,7 +100,7 @@ function check(ok: boolean, signal: AbortSignal | undefined, message: string): v
 }
 
 /** Waits for the hold helper's line: the lock is held, with the site's version and counts. */
-function readHeld(hold: Helper): Promise<SiteInfo> {
+export function readHeld(hold: Helper): Promise<SiteInfo> {
   return new Promise((resolvePromise, reject) => {
     let text = '';
     const done = () => {
@@ -109,10 +109,12 @@ function readHeld(hold: Helper): Promise<SiteInfo> {
     };
     const onData = (chunk: Buffer) => {
       text += chunk.toString('utf8');
-      if (!text.includes('\n')) return;
+      // Waits for the marked line, whole; lines before it (Moodle's debugging output) are skipped.
+      const lines = text.slice(0, text.lastIndexOf('\n') + 1);
+      if (!lines.split('\n').some((l) => l.startsWith(JSON_MARK))) return;
       done();
       try {
-        resolvePromise(parseMarked<SiteInfo>(text, 'reading the site and holding its file trash cleanup', hold.stderr()));
+        resolvePromise(parseMarked<SiteInfo>(lines, 'reading the site and holding its file trash cleanup', hold.stderr()));
       } catch (e) {
         reject(e);
       }

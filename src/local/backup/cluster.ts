@@ -32,22 +32,34 @@ export interface RunningCluster {
  */
 export async function runningCluster(spec: Spec, opts: { needWeb: boolean }): Promise<RunningCluster> {
   await requireDocker();
+  return clusterFromContainers(spec, await clusterContainers(spec.name), opts);
+}
+
+/** What the engine lists of a container that clusterFromContainers reads. */
+export interface ListedContainer {
+  readonly Names: readonly string[];
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly State: string;
+  readonly Image: string;
+}
+
+/** runningCluster from the cluster's containers as the engine lists them (and its secrets on this machine). */
+export function clusterFromContainers(spec: Spec, containers: readonly ListedContainer[], opts: { needWeb: boolean }): RunningCluster {
   const n = clusterNames(spec.name);
-  const containers = await clusterContainers(spec.name);
   const of = (service: string) => containers.filter((c) => c.Labels[LABELS.service] === service);
   const running = (service: string) => of(service).filter((c) => c.State === 'running');
   const name = (c: (typeof containers)[number]) => c.Names[0]!.replace(/^\//, '');
   const profile: Profile = of('endpoints').length ? 'ha' : 'dev';
   const missing: string[] = [];
-  if (!running('db').length) missing.push('the database');
-  if (profile === 'ha' && !running('endpoints').length) missing.push(`the endpoints container (${n.dbWriter})`);
+  if (!running('db').length) missing.push('database');
+  if (profile === 'ha' && !running('endpoints').length) missing.push(`endpoints container (${n.dbWriter})`);
   if (!running('redis').length) missing.push('Redis');
   const runtime = [...of('web'), ...of('cron')][0]?.Image;
   if (opts.needWeb) {
-    if (!running('lb').length) missing.push('the load balancer');
+    if (!running('lb').length) missing.push('load balancer');
     if (!of('web').length) missing.push('web nodes');
   }
-  if (!runtime) missing.push('a web or cron container (their image is the one helpers run)');
+  if (!runtime) missing.push('web or cron container (their image is the one helpers run)');
   if (missing.length || !hasSecrets(spec.name)) {
     throw new UserError(
       `cluster "${spec.name}" is not running (${missing.length ? `no ${missing.join(', ')}` : 'no secrets on this machine'}): start it with "moodle-ha up" first` +

@@ -1,0 +1,178 @@
+// The data tier's containers (src/local/data-services.ts) in both profiles: what each is given, and
+// what its image makes of that. The Redis image's entrypoint is run here (bash, with redis-server
+// replaced by `cat`), so "sessions never evict, caches evict and keep nothing" is checked on the
+// redis.conf each container would really write, not only on the environment passed to it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
+import type { ContainerSpec } from '../../../src/local/containers.ts';
+import { CACHE_MAXMEMORY, dbContainers, endpointsContainer, redisContainers } from '../../../src/local/data-services.ts';
+import { cacheEndpoint } from '../../../src/local/endpoints.ts';
+import { mailContainer } from '../../../src/local/mail.ts';
+import { runtimeEnv } from '../../../src/local/services.ts';
+import type { Spec } from '../../../src/spec/schema.ts';
+import { assertHasLine, devSpec, haproxySections, haSpec, SECRETS, TAGS } from './fixtures.ts';
+
+const IMAGES = join(import.meta.dirname, '..', '..', '..', 'images');
+const byName = (cs: ContainerSpec[]) => new Map(cs.map((c) => [c.name, c]));
+const data = (spec: Spec) => [...dbContainers(spec, TAGS, SECRETS), ...redisContainers(spec, TAGS, SECRETS)];
+
+/** redis.conf (or sentinel.conf) as images/redis/entrypoint.sh writes it for this container. */
+function redisConf(c: ContainerSpec): string {
+  const root = mkdtempSync(join(tmpdir(), 'redis-entrypoint-'));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'redis-server'), '#!/bin/sh\ncat "$1"\n');
+  chmodSync(join(bin, 'redis-server'), 0o755);
+  const at = (p: string) => p.replace(/^\/run\/redis/, root);
+  for (const f of c.files ?? []) {
+    mkdirSync(join(at(f.name), '..'), { recursive: true });
+    writeFileSync(at(f.name), f.content);
+  }
+  const script = readFileSync(join(IMAGES, 'redis', 'entrypoint.sh'), 'utf8').replaceAll('/run/redis', root);
+  const env = { ...c.env, REDIS_PASSWORD_FILE: at(c.env!.REDIS_PASSWORD_FILE!), PATH: `${bin}:${process.env.PATH}` };
+  const r = spawnSync('bash', ['-c', script], { env, encoding: 'utf8' });
+  assert.equal(r.status, 0, `entrypoint of ${c.name} failed: ${r.stderr}`);
+  return r.stdout;
+}
+const confValue = (conf: string, key: string) => conf.split('\n').find((l) => l.startsWith(`${key} `))?.slice(key.length + 1);
+
+describe('dev: one MariaDB, a sessions Redis and a caches Redis, each answering as its endpoint', () => {
+  const spec = devSpec();
+  const c = byName(data(spec));
+  test('the containers and their endpoint names', () => {
+    assert.deepEqual([...c.keys()], ['campus-db', 'campus-redis', 'campus-cache']);
+    assert.deepEqual(c.get('campus-db')!.aliases, ['campus-db-writer']);
+    assert.deepEqual(c.get('campus-redis')!.aliases, ['campus-redis-primary']);
+    assert.deepEqual(c.get('campus-cache')!.aliases, ['campus-cache-primary']);
+  });
+  test('MariaDB: the moodle database and user, the password as a 0400 file the mariadb user owns, no Galera', () => {
+    const db = c.get('campus-db')!;
+    assert.deepEqual(db.env, { MARIADB_DATABASE: 'moodle', MARIADB_USER: 'moodle', MARIADB_PASSWORD_FILE: '/run/mysqld/secrets/db-password' });
+    assert.deepEqual(db.files, [{ name: '/run/mysqld/secrets/db-password', content: SECRETS['db-password'], mode: 0o400, uid: SERVICE_UIDS.mariadb, gid: SERVICE_UIDS.mariadb }]);
+    assert.deepEqual(db.volumes, { 'campus-dbdata': '/var/lib/mysql' });
+    assert.equal(db.memoryBytes, spec.database.memory.bytes);
+  });
+  test('sessions: kept on disk (a volume); caches: no volume, nothing to keep', () => {
+    assert.deepEqual(c.get('campus-redis')!.volumes, { 'campus-redisdata': '/data' });
+    assert.equal(c.get('campus-cache')!.volumes, undefined);
+  });
+  test('Redis gets only the Redis password, and MariaDB only the database password', () => {
+    for (const x of ['campus-redis', 'campus-cache']) assert.deepEqual(c.get(x)!.files!.map((f) => f.content), [SECRETS['redis-password']]);
+    assert.deepEqual(c.get('campus-db')!.files!.map((f) => f.content), [SECRETS['db-password']]);
+  });
+  test('the runtime containers find the caches on the cache container itself, port 6379', () => {
+    assert.deepEqual(cacheEndpoint(spec), { host: 'campus-cache-primary', port: 6379 });
+  });
+});
+
+describe('ha: 3 Galera nodes, two Redis primary + replica pairs, 3 Sentinels', () => {
+  const spec = haSpec();
+  const c = byName(data(spec));
+  test('the containers', () => {
+    assert.deepEqual([...c.keys()], ['campus-db-1', 'campus-db-2', 'campus-db-3', 'campus-redis-1', 'campus-redis-2', 'campus-cache-1', 'campus-cache-2', 'campus-sentinel-1', 'campus-sentinel-2', 'campus-sentinel-3']);
+  });
+  test('no data container carries an endpoint name: the endpoints container does', () => {
+    for (const x of c.values()) assert.ok(!x.aliases?.length, `${x.name} has aliases ${x.aliases}`);
+    assert.deepEqual(endpointsContainer(spec, TAGS, SECRETS).aliases, ['campus-db-writer', 'campus-redis-primary', 'campus-cache-primary']);
+  });
+  test('Galera: every node knows all three peers; only node 1 may bootstrap a fresh cluster; a volume each', () => {
+    for (const i of [1, 2, 3]) {
+      const db = c.get(`campus-db-${i}`)!;
+      assert.equal(db.env!.GALERA_PEERS, 'campus-db-1,campus-db-2,campus-db-3');
+      assert.equal(db.env!.GALERA_CLUSTER_NAME, 'campus');
+      assert.equal(db.env!.GALERA_FIRST, i === 1 ? '1' : '0');
+      assert.deepEqual(db.volumes, { [`campus-dbdata-${i}`]: '/var/lib/mysql' });
+    }
+  });
+  test('replicas follow their own primary: redis-2 → redis-1, cache-2 → cache-1', () => {
+    assert.equal(c.get('campus-redis-1')!.env!.REDIS_REPLICAOF, undefined);
+    assert.equal(c.get('campus-redis-2')!.env!.REDIS_REPLICAOF, 'campus-redis-1');
+    assert.equal(c.get('campus-cache-1')!.env!.REDIS_REPLICAOF, undefined);
+    assert.equal(c.get('campus-cache-2')!.env!.REDIS_REPLICAOF, 'campus-cache-1');
+  });
+  test('the Sentinels watch both primaries with a quorum of 2', () => {
+    for (const i of [1, 2, 3]) {
+      const env = c.get(`campus-sentinel-${i}`)!.env!;
+      assert.equal(env.REDIS_SENTINEL_MONITOR, 'campus-redis-1');
+      assert.equal(env.REDIS_SENTINEL_MONITOR_CACHE, 'campus-cache-1');
+      assert.equal(env.REDIS_SENTINEL_QUORUM, '2');
+    }
+  });
+  test('the runtime containers find the caches at the endpoints container, port 6380', () => {
+    assert.deepEqual(cacheEndpoint(spec), { host: 'campus-cache-primary', port: 6380 });
+  });
+});
+
+describe('what the Redis image writes from each container\'s environment', () => {
+  for (const [profile, spec] of [['dev', devSpec()], ['ha', haSpec()]] as const) {
+    const all = redisContainers(spec, TAGS, SECRETS);
+    for (const c of all.filter((x) => x.service === 'redis')) {
+      test(`${profile} ${c.name} (sessions): never evicts, append-only file synced every second`, () => {
+        const conf = redisConf(c);
+        assert.equal(confValue(conf, 'maxmemory-policy'), 'noeviction');
+        assert.equal(confValue(conf, 'appendonly'), 'yes');
+        assert.equal(confValue(conf, 'appendfsync'), 'everysec');
+        assert.equal(confValue(conf, 'requirepass'), `"${SECRETS['redis-password']}"`);
+        assert.equal(confValue(conf, 'replicaof'), c.env!.REDIS_REPLICAOF ? `${c.env!.REDIS_REPLICAOF} 6379` : undefined);
+      });
+    }
+    for (const c of all.filter((x) => x.service === 'cache')) {
+      test(`${profile} ${c.name} (caches): evicts the least recently used key beyond ${CACHE_MAXMEMORY}, nothing on disk`, () => {
+        const conf = redisConf(c);
+        assert.equal(confValue(conf, 'maxmemory-policy'), 'allkeys-lru', 'a promoted replica must evict too');
+        assert.equal(confValue(conf, 'maxmemory'), CACHE_MAXMEMORY);
+        assert.equal(confValue(conf, 'appendonly'), 'no');
+        assert.equal(confValue(conf, 'save'), '""');
+        assert.equal(confValue(conf, 'replicaof'), c.env!.REDIS_REPLICAOF ? `${c.env!.REDIS_REPLICAOF} 6379` : undefined);
+      });
+    }
+  }
+  test('ha Sentinel: monitors the sessions as "primary" and the caches as "cache", with the password', () => {
+    const sentinel = redisContainers(haSpec(), TAGS, SECRETS).find((x) => x.service === 'sentinel')!;
+    const conf = redisConf(sentinel).split('\n');
+    assertHasLine(conf, 'sentinel monitor primary campus-redis-1 6379 2');
+    assertHasLine(conf, 'sentinel monitor cache campus-cache-1 6379 2');
+    assertHasLine(conf, `sentinel auth-pass cache "${SECRETS['redis-password']}"`);
+  });
+});
+
+describe('every variable a data container is given is read by its image', () => {
+  const scripts = (image: string) => readdirSync(join(IMAGES, image)).map((f) => readFileSync(join(IMAGES, image, f), 'utf8')).join('\n');
+  const imageOf: Record<string, string> = { db: 'mariadb', redis: 'redis', cache: 'redis', sentinel: 'redis' };
+  for (const [profile, spec] of [['dev', devSpec()], ['ha', haSpec()]] as const) {
+    test(profile, () => {
+      for (const c of data(spec)) {
+        const text = scripts(imageOf[c.service]!);
+        for (const name of Object.keys(c.env ?? {})) assert.match(text, new RegExp(`\\$\\{?${name}\\b`), `${c.name}: ${name} is not read by images/${imageOf[c.service]}`);
+      }
+    });
+  }
+});
+
+describe('the runtime containers reach every data endpoint they are given', () => {
+  // A host name in the runtime environment must be a name or alias on the network of a container
+  // that serves the given port: the data containers themselves in dev, the endpoints container in ha.
+  for (const [profile, spec] of [['dev', devSpec()], ['ha', haSpec()]] as const) {
+    test(profile, () => {
+      const env = runtimeEnv(spec, 'web');
+      const containers = [...data(spec), ...(profile === 'ha' ? [endpointsContainer(spec, TAGS, SECRETS)] : []), mailContainer(spec, TAGS.mail)];
+      const serving = (host: string) => containers.find((c) => c.name === host || c.aliases?.includes(host));
+      const endpointPorts = profile === 'ha' ? portsBound(endpointsContainer(spec, TAGS, SECRETS).files![0]!.content) : undefined;
+      for (const [hostVar, port] of [['MOODLE_DB_HOST', '3306'], ['MOODLE_REDIS_HOST', '6379'], ['MOODLE_CACHE_REDIS_HOST', env.MOODLE_CACHE_REDIS_PORT!], ['MOODLE_SMTP_HOST', env.MOODLE_SMTP_PORT!]] as const) {
+        const c = serving(env[hostVar]!);
+        assert.ok(c, `${hostVar}=${env[hostVar]} is no container's name or alias`);
+        if (c.service === 'endpoints') assert.ok(endpointPorts!.includes(Number(port)), `${hostVar}: the endpoints container does not listen on ${port}`);
+        if (c.service === 'redis' || c.service === 'cache') assert.equal(port, '6379');
+      }
+    });
+  }
+});
+
+function portsBound(cfg: string): number[] {
+  return [...haproxySections(cfg).values()].flat().filter((l) => l.startsWith('bind :')).map((l) => Number(l.slice('bind :'.length)));
+}

@@ -1,0 +1,104 @@
+// The ha profile's endpoints container (src/local/endpoints.ts, endpointsContainer in
+// src/local/data-services.ts): one name each for the database writer, the sessions' Redis primary
+// and the caches' Redis primary, each following failover.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { endpointsContainer, HA_DB_NODES, HA_REDIS_NODES } from '../../../src/local/data-services.ts';
+import { CACHE_ENDPOINT_PORT, DB_PORT, REDIS_PORT, renderEndpointsConfig, type EndpointsConfig } from '../../../src/local/endpoints.ts';
+import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
+import { assertHasLine, haproxySections, haSpec, SECRETS, section, TAGS } from './fixtures.ts';
+
+const CONFIG: EndpointsConfig = {
+  dbNodes: ['c-db-1', 'c-db-2', 'c-db-3'],
+  redisNodes: ['c-redis-1', 'c-redis-2'],
+  cacheNodes: ['c-cache-1', 'c-cache-2'],
+  redisPassword: 'pw-1',
+};
+const sections = haproxySections(renderEndpointsConfig(CONFIG));
+const servers = (backend: string) => section(sections, `backend ${backend}`).filter((l) => l.startsWith('server '));
+
+describe('three front ends, each to its own backend', () => {
+  test('the writer on 3306, the sessions on 6379, the caches on 6380', () => {
+    assert.deepEqual(section(sections, 'frontend db_writer'), [`bind :${DB_PORT}`, 'default_backend db']);
+    assert.deepEqual(section(sections, 'frontend redis_primary'), [`bind :${REDIS_PORT}`, 'default_backend redis']);
+    assert.deepEqual(section(sections, 'frontend cache_primary'), [`bind :${CACHE_ENDPOINT_PORT}`, 'default_backend cache']);
+    assert.deepEqual([DB_PORT, REDIS_PORT, CACHE_ENDPOINT_PORT], [3306, 6379, 6380]);
+  });
+  test('TCP, not HTTP; connections may stay idle for a long time (8 h)', () => {
+    const d = section(sections, 'defaults');
+    for (const l of ['mode tcp', 'timeout client 8h', 'timeout server 8h']) assert.ok(d.includes(l), l);
+  });
+  test('every node of each group is a checked server of its backend only, on the service port', () => {
+    assert.deepEqual(servers('db'), CONFIG.dbNodes.map((n) => `server ${n} ${n}:3306 check`));
+    assert.deepEqual(servers('redis'), CONFIG.redisNodes.map((n) => `server ${n} ${n}:6379 check`));
+    assert.deepEqual(servers('cache'), CONFIG.cacheNodes.map((n) => `server ${n} ${n}:6379 check`), 'each cache node serves on 6379; 6380 is only the endpoint');
+  });
+  test('a node removed from the list is gone from its backend', () => {
+    const fewer = haproxySections(renderEndpointsConfig({ ...CONFIG, dbNodes: ['c-db-1', 'c-db-2'] }));
+    assert.deepEqual(section(fewer, 'backend db').filter((l) => l.startsWith('server ')).map((l) => l.split(' ')[1]), ['c-db-1', 'c-db-2']);
+  });
+});
+
+describe('the database writer: every write on one Synced Galera node', () => {
+  const db = section(sections, 'backend db');
+  test('the first healthy node takes all connections, and keeps them when an earlier one comes back', () => {
+    assertHasLine(db, 'balance first');
+    assertHasLine(db, 'stick-table type integer size 1 expire 24d');
+    assertHasLine(db, 'stick on int(1)');
+  });
+  test("health is the node's Synced check on port 9200 (HTTP 200), not the MySQL port", () => {
+    assertHasLine(db, 'option httpchk GET /');
+    assertHasLine(db, 'http-check expect status 200');
+    const ds = db.find((l) => l.startsWith('default-server '))!.split(' ');
+    assert.equal(ds[ds.indexOf('port') + 1], '9200');
+  });
+  test("a node marked down loses its connections at once (clients reconnect to the new writer)", () => {
+    assert.match(db.find((l) => l.startsWith('default-server '))!, /\bon-marked-down shutdown-sessions\b/);
+  });
+});
+
+describe('the Redis primaries: the node that says role:master', () => {
+  for (const backend of ['redis', 'cache']) {
+    test(`${backend}: AUTH, then INFO replication must say role:master; first node, stuck`, () => {
+      const b = section(sections, `backend ${backend}`);
+      const checks = b.filter((l) => l.startsWith('tcp-check '));
+      assert.deepEqual(checks, [
+        'tcp-check connect',
+        'tcp-check send "AUTH pw-1\\r\\n"',
+        'tcp-check expect string +OK',
+        'tcp-check send "INFO replication\\r\\n"',
+        'tcp-check expect string role:master',
+        'tcp-check send "QUIT\\r\\n"',
+        'tcp-check expect string +OK',
+      ]);
+      for (const l of ['option tcp-check', 'balance first', 'stick on int(1)']) assert.ok(b.includes(l), l);
+      assert.match(b.find((l) => l.startsWith('default-server '))!, /\binter 1s fall 1 rise 2 on-marked-down shutdown-sessions\b/);
+    });
+  }
+  test('a double quote in the password is escaped inside the quoted AUTH string', () => {
+    const cfg = renderEndpointsConfig({ ...CONFIG, redisPassword: 'a"b' });
+    assert.ok(cfg.includes('tcp-check send "AUTH a\\"b\\r\\n"'), cfg);
+  });
+});
+
+describe('the endpoints container', () => {
+  const spec = haSpec();
+  const c = endpointsContainer(spec, TAGS, SECRETS);
+  test('answers as the three endpoint names on the cluster network, publishes nothing', () => {
+    assert.deepEqual(c.aliases, ['campus-db-writer', 'campus-redis-primary', 'campus-cache-primary']);
+    assert.equal(c.network, 'campus-net');
+    assert.equal(c.ports, undefined);
+    assert.equal(c.image, TAGS.haproxy);
+  });
+  test('its configuration names every ha node and holds the Redis password, so only HAProxy can read it (0600)', () => {
+    assert.equal(c.files?.length, 1);
+    const f = c.files![0]!;
+    assert.deepEqual({ name: f.name, mode: f.mode, uid: f.uid, gid: f.gid }, { name: '/etc/haproxy/haproxy.cfg', mode: 0o600, uid: SERVICE_UIDS.haproxy, gid: SERVICE_UIDS.haproxy });
+    const s = haproxySections(f.content);
+    const names = (b: string) => section(s, `backend ${b}`).filter((l) => l.startsWith('server ')).map((l) => l.split(' ')[1]);
+    assert.deepEqual(names('db'), Array.from({ length: HA_DB_NODES }, (_, i) => `campus-db-${i + 1}`));
+    assert.deepEqual(names('redis'), Array.from({ length: HA_REDIS_NODES }, (_, i) => `campus-redis-${i + 1}`));
+    assert.deepEqual(names('cache'), Array.from({ length: HA_REDIS_NODES }, (_, i) => `campus-cache-${i + 1}`));
+    assert.ok(f.content.includes(`AUTH ${SECRETS['redis-password']}\\r\\n`), f.content);
+  });
+});
