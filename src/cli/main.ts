@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { isUserError, UserError } from '../util/errors.ts';
 import { GLOBAL_OPTIONS, type Command } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../util/suggest.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
