@@ -7,11 +7,6 @@ import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const logsCommand: Command = {
-  name: 'logs',
-  summary: 'Show (and follow) the logs of a service: lb, web, db, redis, cron, autoscaler',
-  usage: 'SERVICE [--follow] [--tail N]',
-  options: { follow: { type: 'boolean', short: 'F' }, tail: { type: 'string', short: 'n' } },
-  maxPositionals: 1,
   async run(ctx) {
     const { spec } = specFor(ctx);
     const service = ctx.positionals[0];

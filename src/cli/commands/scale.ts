@@ -6,11 +6,6 @@ import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const scaleCommand: Command = {
-  name: 'scale',
-  summary: 'Set the number of web nodes by hand (scale-in drains each node first)',
-  usage: 'N',
-  help: 'Scale-out starts nodes and adds each to the load balancer once it is ready. Scale-in takes a node out of rotation, waits for its in-flight requests, then stops it. The capacity is remembered by "up".',
-  maxPositionals: 1,
   async run(ctx) {
     const { spec } = specFor(ctx);
     const target = Number(ctx.positionals[0]);

@@ -7,10 +7,6 @@ import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: "Show each container's state and health, and the web nodes as the load balancer sees them",
-  usage: '[--json]',
-  options: { json: { type: 'boolean' } },
   async run(ctx) {
     const { spec } = specFor(ctx);
     const s = await clusterStatus(spec);
