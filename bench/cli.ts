@@ -42,7 +42,7 @@ function timeOnce(checkout: string, args: readonly string[]): Promise<Timed> {
   });
 }
 
-export function quantile(values: readonly number[], q: number): number {
+function quantile(values: readonly number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
   if (!s.length) return NaN;
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;

@@ -21,7 +21,7 @@ export interface Command {
   run(ctx: CommandContext): Promise<number | void>;
 }
 
-export interface Flag {
+interface Flag {
   /** One letter, e.g. "y" for -y. */
   readonly short?: string;
   /** The flag takes a value, shown as this placeholder (e.g. "DIR"); without it, the flag is a switch. */

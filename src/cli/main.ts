@@ -9,7 +9,7 @@ import type { CommandEntry } from './command.ts';
 import { exitQuietlyOnClosedPipe, type Io } from './output.ts';
 import { runProgram } from './program.ts';
 
-export interface MainOptions {
+interface MainOptions {
   /** Where help and errors go. @default process.stdout and process.stderr, which then exit quietly when their reader closes */
   readonly io?: Io;
   /** The commands. @default every command of moodle-ha (commands/index.ts) */

@@ -1,7 +1,7 @@
 // Where the CLI's own output (help, errors) goes, and what happens when its reader goes away.
 import process from 'node:process';
 
-export interface Output {
+interface Output {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
@@ -13,7 +13,7 @@ export interface Io {
 }
 
 /** Exit code of a process stopped by a closed pipe: 128 + SIGPIPE, what the shell shows for `yes | head -1`. */
-export const CLOSED_PIPE_EXIT = 141;
+const CLOSED_PIPE_EXIT = 141;
 
 /**
  * A reader that closes early (`moodle-ha logs web | head -1`) ends the process quietly with

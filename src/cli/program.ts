@@ -8,14 +8,14 @@ import { closest } from '../util/suggest.ts';
 import type { CommandDefinition, CommandEntry, Flags, Values } from './command.ts';
 import type { Io } from './output.ts';
 
-export interface Catalog {
+interface Catalog {
   readonly commands: readonly CommandEntry[];
   /** Summary of each group of two-word commands ("moodle" of "moodle import"). */
   readonly groups: Readonly<Record<string, string>>;
 }
 
 /** Flags every command accepts, before or after its name. */
-export const GLOBAL_FLAGS: Flags = {
+const GLOBAL_FLAGS: Flags = {
   spec: { short: 'f', value: 'FILE', description: 'the cluster spec (default: ./moodle-ha.yaml if there is one, else the built-in defaults)' },
 };
 

@@ -12,7 +12,7 @@ import { requireMoodleTree } from '../../moodle/tree.ts';
 import type { LoadedSpec } from '../../spec/load.ts';
 
 /** The values of the image flags as the command line gave them (anything else is ignored). */
-export interface ImageFlags {
+interface ImageFlags {
   readonly 'image-dir'?: unknown;
   readonly 'image-tag'?: unknown;
 }
