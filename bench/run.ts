@@ -3,7 +3,8 @@
 // temp folder) from a fresh state, measures, and tears everything down again, also on failure.
 // Progress goes to stderr. See bench/README.md for how each figure is measured.
 // `npm run bench -- journeys [flags]` runs the journeys benchmark instead (bench/journeys.ts),
-// `npm run bench -- failover [flags]` the drills' failover seconds and the autoscaler's reaction (bench/failover.ts).
+// `npm run bench -- failover [flags]` the drills' failover seconds and the autoscaler's reaction (bench/failover.ts),
+// `npm run bench -- cli [flags]` the CLI's own wall time for --help and status, before/after (bench/cli.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,7 @@ const USAGE = `usage: npm run bench -- [--vus 16] [--duration 20] [--warmup 5] [
 other benchmarks (one per run, not part of the default one):
   npm run bench -- journeys [--help]   journey mix on the ha profile at 1, 2 and 3 web nodes vs dev (about 11 min)
   npm run bench -- failover [--help]   the six drills' failover seconds and the autoscaler's reaction on one ha cluster (about 10 min)
+  npm run bench -- cli [--help]        the CLI's wall time for --help and status, against another checkout for ratios (about 1 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -204,6 +206,7 @@ async function main(): Promise<number> {
 const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<number>>> = {
   journeys: async () => (await import('./journeys.ts')).journeys,
   failover: async () => (await import('./failover.ts')).failover,
+  cli: async () => (await import('./cli.ts')).cliBench,
 };
 const [first, ...rest] = process.argv.slice(2);
 if (first === undefined || first.startsWith('-')) process.exitCode = await main();

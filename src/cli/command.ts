@@ -1,11 +1,15 @@
-// What a CLI command is: its name, help text, its own flags, and a run function.
-// Global flags (--spec, --help) are declared once here and accepted by every command.
-import type { ParseArgsConfig } from 'node:util';
+// What a CLI command is, in three parts loaded at three moments, so that a run imports only what
+// it uses (`--help` and `status` never load the CDK):
+// - CommandEntry (commands/index.ts): name and summary, what `moodle-ha --help` lists. Always loaded.
+// - CommandDefinition (definitions/*.ts): arguments, flags with their descriptions, longer help.
+//   Loaded when the command is chosen, also for its --help.
+// - Command (commands/*.ts): the run function. Loaded only to run it.
+// The global flags (--spec, --help) are declared once, in program.ts.
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
 
 export interface CommandContext {
+  /** Flag values by long name (e.g. "delete-data"), only those given, the global --spec too. */
   readonly values: Values;
   readonly positionals: readonly string[];
   /** Path given with --spec, if any. */
@@ -14,20 +18,36 @@ export interface CommandContext {
 }
 
 export interface Command {
-  /** Words that select the command, e.g. "up" or "moodle import". */
-  readonly name: string;
-  readonly summary: string;
-  /** Usage line after "moodle-ha <name>", e.g. "[--volumes]". */
-  readonly usage?: string;
-  /** Longer help: what it does, what it leaves behind. */
-  readonly help?: string;
-  readonly options?: Options;
-  /** Most positionals accepted. @default 0 */
-  readonly maxPositionals?: number;
   run(ctx: CommandContext): Promise<number | void>;
 }
 
-export const GLOBAL_OPTIONS: Options = {
-  spec: { type: 'string', short: 'f' },
-  help: { type: 'boolean', short: 'h' },
-};
+interface Flag {
+  /** One letter, e.g. "y" for -y. */
+  readonly short?: string;
+  /** The flag takes a value, shown as this placeholder (e.g. "DIR"); without it, the flag is a switch. */
+  readonly value?: string;
+  /** What it does, with its default: one line of `moodle-ha <command> --help`. */
+  readonly description: string;
+}
+
+export type Flags = Readonly<Record<string, Flag>>;
+
+export interface CommandDefinition {
+  /** Positional arguments in the usage line, e.g. "N" or "[VERSION]". */
+  readonly args?: string;
+  /** Most positionals accepted. @default 0 */
+  readonly maxPositionals?: number;
+  /** Longer help: what it does, what it leaves behind. Paragraphs separated by blank lines; wrapped to the terminal. */
+  readonly help?: string;
+  /** The command's own flags, by long name. */
+  readonly flags?: Flags;
+  load(): Promise<Command>;
+}
+
+export interface CommandEntry {
+  /** Words that select the command, e.g. "up" or "moodle import". */
+  readonly name: string;
+  /** One line, shown in `moodle-ha --help`. */
+  readonly summary: string;
+  define(): Promise<CommandDefinition>;
+}

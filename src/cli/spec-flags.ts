@@ -1,8 +1,6 @@
 // Loading the spec for a command, with the flags that override it (--profile).
 import { readSpec, type LoadedSpec } from '../spec/read.ts';
-import type { CommandContext, Options } from './command.ts';
-
-export const PROFILE_OPTION: Options = { profile: { type: 'string', short: 'p' } };
+import type { CommandContext } from './command.ts';
 
 /** The spec with --profile applied, and any other overrides a command's own flags make. */
 export function specFor(ctx: CommandContext, extra: Record<string, unknown> = {}): LoadedSpec {

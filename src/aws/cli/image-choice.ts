@@ -1,10 +1,9 @@
 // The image a command deploys, from its flags: --image-tag (pushed by the pipeline to its ECR
 // repository) or --image-dir (a build context with the runtime image's Dockerfile, built as a CDK
 // asset). With neither, a spec with the pipeline on deploys only the pipeline, which then builds
-// and deploys the rest.
+// and deploys the rest. (The CLI declares and describes the flags: src/cli/definitions/shared.ts.)
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Options, Values } from '../../cli/command.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Spec } from '../../spec/schema.ts';
 import type { ImageChoice } from '../build-app.ts';
@@ -12,20 +11,13 @@ import { stageRuntimeContext } from '../../image/runtime-context.ts';
 import { requireMoodleTree } from '../../moodle/tree.ts';
 import type { LoadedSpec } from '../../spec/read.ts';
 
-export const IMAGE_OPTIONS: Options = {
-  'image-dir': { type: 'string' },
-  'image-tag': { type: 'string' },
-};
+/** The values of the image flags as the command line gave them (anything else is ignored). */
+interface ImageFlags {
+  readonly 'image-dir'?: unknown;
+  readonly 'image-tag'?: unknown;
+}
 
-export const IMAGE_HELP = `The runtime image: --image-dir DIR is its build context (the folder src/image assembles:
-images/runtime, the Moodle tree and the manifest's plugins), built as a CDK asset with the same
-build arguments as "moodle-ha build" and pushed to the CDK bootstrap repository;
---image-tag TAG is an image the pipeline pushed to its ECR repository (aws.pipeline.enabled).
-With neither and the pipeline on, only the pipeline stack is deployed: it builds the image and
-deploys the rest; with neither and the pipeline off, the build context is staged from the cached
-Moodle tree and the plugin manifest into .moodle-ha/image-context ("moodle-ha moodle download" first).`;
-
-export function imageChoice(values: Values, cwd: string): ImageChoice | undefined {
+export function imageChoice(values: ImageFlags, cwd: string): ImageChoice | undefined {
   const dir = values['image-dir'];
   const tag = values['image-tag'];
   if (typeof dir === 'string' && typeof tag === 'string') {
@@ -56,7 +48,7 @@ export function requireImage(choice: ImageChoice | undefined, spec: Spec): void 
  * cached Moodle tree and the plugin manifest into .moodle-ha/image-context (the same context a
  * local build uses), so `deploy` builds the same image as `up`.
  */
-export function imageOrStagedContext(values: Values, loaded: LoadedSpec, cwd: string): ImageChoice | undefined {
+export function imageOrStagedContext(values: ImageFlags, loaded: LoadedSpec, cwd: string): ImageChoice | undefined {
   const chosen = imageChoice(values, cwd);
   if (chosen || loaded.spec.aws.pipeline.enabled) return chosen;
   const dir = stageRuntimeContext({ codeDir: requireMoodleTree(loaded.spec), spec: loaded.spec, baseDir: loaded.baseDir }, join(cwd, '.moodle-ha', 'image-context'));

@@ -8,13 +8,6 @@ import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const autoscaleCommand: Command = {
-  name: 'autoscale',
-  summary: 'Run the autoscaler in the foreground: target tracking on req/s per node and CPU, with the spec schedule',
-  usage: '[--interval 5s] [--duration 10m] [--webhook URL]',
-  help:
-    'Reads HAProxy stats, decides with the same policy shape as the AWS side (scaling: in moodle-ha.yaml), scales out (new node ready, then added) and in (drained, then stopped). Each scaling event is printed and POSTed as JSON to --webhook. Stop with Ctrl-C. ' +
-    '--interval and --webhook default to autoscaler.interval and autoscaler.webhook of the spec. Refused while the detached autoscaler (autoscaler.enabled, "up --autoscale --detach") runs: one autoscaler per cluster.',
-  options: { interval: { type: 'string' }, duration: { type: 'string' }, webhook: { type: 'string' } },
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const { spec } = runtime.loaded;

@@ -1,6 +1,6 @@
 import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
-import { IMAGE_HELP, imageOrStagedContext } from '../../aws/cli/image-choice.ts';
+import { imageOrStagedContext } from '../../aws/cli/image-choice.ts';
 import { planDeployment } from '../../aws/plan.ts';
 import { AwsCliRestoreClient } from '../../aws/restore/aws-cli-client.ts';
 import { restoreToNewStack } from '../../aws/restore/restore.ts';
@@ -10,22 +10,6 @@ import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
 
 export const awsRestoreCommand: Command = {
-  name: 'aws restore',
-  summary: 'Restore the AWS site as it was at a time into a NEW stack beside it (needs credentials)',
-  usage: '--to NEW-NAME [--at TIME] [--domain HOST] [--image-dir DIR] [--yes]',
-  help: `Picks the newest pair of recovery points of the site's backup plan (the Aurora cluster and
-the EFS file system, from the same backup run) at or before --at (ISO 8601, e.g.
-2026-11-30T08:00:00Z; default: now), restores the EFS one to a new file system and waits, then
-deploys a new stack NEW-NAME from the same spec whose database is created from the Aurora one and
-whose moodledata is the restored file system. The running site is not changed. The new site gets
-its own host name (--domain; default NEW-NAME.<aws.hostedZone.name>), so both can run while you
-check the restored one; docs/aws.md says how to move the site's name to it. Certificates named in
-the spec (aws.certificateArn, aws.edgeCertificateArn) must cover that host name. The image pipeline
-is not deployed for the new stack.
---yes deploys without asking about security-relevant changes.
-
-${IMAGE_HELP}`,
-  options: { to: { type: 'string' }, at: { type: 'string' }, domain: { type: 'string' }, 'image-dir': { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
   async run(ctx) {
     const source = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const newName = typeof ctx.values.to === 'string' ? ctx.values.to : undefined;

@@ -6,17 +6,6 @@ import { interruptible } from '../interrupt.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const backupCommand: Command = {
-  name: 'backup',
-  summary: 'Back up the local cluster: database and moodledata at one point in time, while it runs',
-  usage: '[--out DIR]',
-  help:
-    'Makes a new folder DIR/<name>-<time>/ (default DIR: ./backups) holding database.sql.gz (mariadb-dump --single-transaction through the writer: ' +
-    'a consistent snapshot at a time T), moodledata.tar.gz (the files, copied right after T, with Moodle\'s trash cleanup held so a file deleted meanwhile is still in it; ' +
-    'caches, temporary files and the MUC configuration are left out: they are rebuilt) and manifest.json (T, the Moodle version, size and SHA-256 of each part). ' +
-    'The site stays up. The folder is 0700 and its files 0600: the dump holds every user\'s personal data and password hash, so keep it as carefully as the database. ' +
-    'No secret of the cluster (database, Redis or admin password files) is in it. Until it is complete the folder has a hidden .partial name, so an interrupted ' +
-    'backup never looks like a usable one. Restore with "moodle-ha restore DIR/<name>-<time>".',
-  options: { out: { type: 'string', short: 'o' } },
   async run(ctx) {
     const { spec } = specFor(ctx);
     const outDir = typeof ctx.values.out === 'string' ? ctx.values.out : 'backups';

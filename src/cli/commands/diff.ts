@@ -1,16 +1,11 @@
 import { runCdk } from '../../aws/cli/cdk-cli.ts';
 import { requireCredentials } from '../../aws/cli/credentials.ts';
-import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
+import { imageOrStagedContext, requireImage } from '../../aws/cli/image-choice.ts';
 import { planDeployment } from '../../aws/plan.ts';
 import { readSpec } from '../../spec/read.ts';
 import type { Command } from '../command.ts';
 
 export const diffCommand: Command = {
-  name: 'diff',
-  summary: 'Show what a deploy would change in the AWS account (needs credentials)',
-  usage: '[--image-dir DIR | --image-tag TAG]',
-  help: `Runs "cdk diff" for every stack of the spec against what is deployed.\n\n${IMAGE_HELP}`,
-  options: { ...IMAGE_OPTIONS },
   async run(ctx) {
     const loaded = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const { spec } = loaded; // spec problems before the cdk CLI starts

@@ -4,11 +4,6 @@ import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const downCommand: Command = {
-  name: 'down',
-  summary: 'Stop and remove the local cluster (data is kept unless --volumes)',
-  usage: '[--volumes]',
-  help: 'Web nodes drain in-flight requests before they stop. With --volumes, the database, Redis and moodledata volumes and the generated secrets are deleted too.',
-  options: { volumes: { type: 'boolean' } },
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const r = await runtime.down({ volumes: ctx.values.volumes === true }, consoleProgress());

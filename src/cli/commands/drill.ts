@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { localRuntime } from '../../local/runtime.ts';
+
 import { clusterShape, whyNotApplicable } from '../../ops/drills/applicability.ts';
 import { DRILL_DEFAULTS, parseDrillArgs } from '../../ops/drills/options.ts';
 import { DRILL_NAMES, drillNamed } from '../../ops/drills/registry.ts';
@@ -10,25 +10,13 @@ import { formatSummary, type Skipped } from '../../ops/drills/summary.ts';
 import { isUserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
 import { interruptible } from '../interrupt.ts';
-import { PROFILE_OPTION, specFor } from '../spec-flags.ts';
+import { runtimeFor } from '../runtime.ts';
+import { specFor } from '../spec-flags.ts';
 
 export const drillCommand: Command = {
-  name: 'drill',
-  summary: 'Break one part of the local cluster under load and report what users saw',
-  usage: `NAME|all [--users ${DRILL_DEFAULTS.users}] [--duration ${DRILL_DEFAULTS.durationSeconds}s] [--fault-at ${DRILL_DEFAULTS.faultAtSeconds}s] [--out DIR]`,
-  help:
-    `Drills: ${DRILL_NAMES.map((d) => `${d} (${drillNamed(d).summary})`).join('; ')}. "all" runs them in that order. ` +
-    'Each checks the steady state first (containers healthy, every /readyz 200, HAProxy shows every web node UP, a login works), runs the load journeys, ' +
-    'injects the fault at --fault-at, restores what it broke after the load, checks the steady state again and that every acknowledged forum post is in the database. ' +
-    `Writes drill-NAME-TIME.json and .html (timeline chart, bars) under --out (default ./${DRILL_DEFAULTS.outDir}/) and prints a summary. ` +
-    'Error-free again = from the fault to the start of the first full second, after the last failed step, with successful steps and no failure. ' +
-    'Ctrl-C (or SIGTERM) stops the load, restores what the drill broke, says what it restored and exits 130. ' +
-    'Exits 0 when every bar was met, 1 when one was missed, 2 when the drill cannot run (e.g. db-writer-loss on a dev cluster).',
-  maxPositionals: 1,
-  options: { ...PROFILE_OPTION, users: { type: 'string' }, duration: { type: 'string' }, 'fault-at': { type: 'string' }, out: { type: 'string' } },
   async run(ctx) {
     const o = parseDrillArgs(ctx.positionals, ctx.values);
-    const runtime = localRuntime(specFor(ctx));
+    const runtime = runtimeFor(specFor(ctx));
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const results: DrillResult[] = [];
     const skipped: Skipped[] = [];

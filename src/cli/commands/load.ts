@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fixtureStateFile, prepareFixture } from '../../ops/load/fixture.ts';
 import { formatTable, progressLine } from '../../ops/load/report.ts';
-import { checkBounds, LIMITS, loadTarget, runLoad, type LoadOptions } from '../../ops/load/run.ts';
+import { checkBounds, loadTarget, runLoad, type LoadOptions } from '../../ops/load/run.ts';
 import { parseDuration } from '../../spec/units.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command, Values } from '../command.ts';
@@ -10,23 +10,6 @@ import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const loadCommand: Command = {
-  name: 'load',
-  summary: 'Run realistic Moodle journeys (login, course, forum reply, file) against the local cluster',
-  usage: '[--users 10] [--duration 60s] [--ramp 10s] [--think 1s] [--json FILE] [--prepare]',
-  help:
-    "Each virtual user logs in as its own generated user (own session), then browses: dashboard, course, a forum discussion, a reply (must appear), a file download, with think time. " +
-    'Test data comes from Moodle\'s generator (admin/tool/generator), made once inside a web container and reused; --prepare only makes it. ' +
-    `Local cluster only: loopback targets, at most ${LIMITS.maxUsers} users, ${LIMITS.maxDurationSeconds / 60} minutes and ${LIMITS.maxRequests} requests. ` +
-    'Prints a live line every 5 s and a table per step; --json writes every figure, the acknowledged post ids and a per-second timeline. ' +
-    'Exits 0 when nothing failed, 1 when a step failed or a session was lost.',
-  options: {
-    users: { type: 'string' },
-    duration: { type: 'string' },
-    ramp: { type: 'string' },
-    think: { type: 'string' },
-    json: { type: 'string' },
-    prepare: { type: 'boolean' },
-  },
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const { spec } = runtime.loaded;

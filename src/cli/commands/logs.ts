@@ -5,11 +5,6 @@ import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const logsCommand: Command = {
-  name: 'logs',
-  summary: 'Show (and follow) the logs of a service: lb, web, db, redis, cron, autoscaler',
-  usage: 'SERVICE [--follow] [--tail N]',
-  options: { follow: { type: 'boolean', short: 'F' }, tail: { type: 'string', short: 'n' } },
-  maxPositionals: 1,
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const { spec } = runtime.loaded;

@@ -6,12 +6,6 @@ import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const moodleImportCommand: Command = {
-  name: 'moodle import',
-  summary: 'Put a local Moodle tree into the cache (air-gapped sites, local changes)',
-  usage: 'DIR [--force]',
-  help: 'Checks version.php and the files every Moodle tree has; a partial tree is refused and nothing is copied. The tree is cached under its release number (e.g. 4.5.6).',
-  options: { force: { type: 'boolean' } },
-  maxPositionals: 1,
   async run(ctx) {
     const dir = ctx.positionals[0];
     if (!dir) throw new UserError('name the Moodle folder to import: moodle-ha moodle import DIR');
@@ -22,11 +16,6 @@ export const moodleImportCommand: Command = {
 };
 
 export const moodleDownloadCommand: Command = {
-  name: 'moodle download',
-  summary: 'Download an official Moodle release into the cache (checksum verified)',
-  usage: '[VERSION] [--force]',
-  options: { force: { type: 'boolean' } },
-  maxPositionals: 1,
   async run(ctx) {
     const { spec } = specFor(ctx);
     const version = ctx.positionals[0] ?? spec.moodle.version;
@@ -36,8 +25,6 @@ export const moodleDownloadCommand: Command = {
 };
 
 export const moodleListCommand: Command = {
-  name: 'moodle list',
-  summary: 'List the Moodle trees in the cache',
   async run() {
     const versions = cachedVersions();
     if (!versions.length) process.stdout.write(`no Moodle trees in ${moodleCacheDir()}\n`);

@@ -8,17 +8,6 @@ import { interruptible } from '../interrupt.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const restoreCommand: Command = {
-  name: 'restore',
-  summary: 'Replace the local cluster\'s data with a backup (database and moodledata), then serve it',
-  usage: 'DIR [--yes]',
-  help:
-    'Checks the backup in DIR first (its manifest, the size and SHA-256 of each part, a Moodle version the cluster\'s code can run) and refuses a damaged one ' +
-    'without changing anything. Then, after you confirm (or with --yes): stops the web nodes and cron, replaces the database (through the writer) and moodledata, ' +
-    'flushes Redis (sessions and caches: everyone logs in again), runs migrate (an older backup is upgraded to the code), starts the web nodes and cron, waits ' +
-    'until the site answers, and prints the restore time and what it restored. The cluster must be running ("moodle-ha up" first). Passwords are those of the ' +
-    'backup\'s users, the admin\'s included. If a restore fails, it says what state the cluster is in and what to do.',
-  options: { yes: { type: 'boolean', short: 'y' } },
-  maxPositionals: 1,
   async run(ctx) {
     const { spec } = specFor(ctx);
     if (!ctx.positionals[0]) throw new UserError('give the backup folder: moodle-ha restore DIR (a folder "moodle-ha backup" made, holding manifest.json)');

@@ -4,11 +4,6 @@ import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const scaleCommand: Command = {
-  name: 'scale',
-  summary: 'Set the number of web nodes by hand (scale-in drains each node first)',
-  usage: 'N',
-  help: 'Scale-out starts nodes and adds each to the load balancer once it is ready. Scale-in takes a node out of rotation, waits for its in-flight requests, then stops it. The capacity is remembered by "up".',
-  maxPositionals: 1,
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const { spec } = runtime.loaded;

@@ -5,10 +5,6 @@ import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: "Show each container's state and health, and the web nodes as the load balancer sees them",
-  usage: '[--json]',
-  options: { json: { type: 'boolean' } },
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const { spec } = runtime.loaded;

@@ -1,21 +1,10 @@
 import { relative, resolve } from 'node:path';
 import { synthesize } from '../../aws/cli/assembly.ts';
-import { IMAGE_HELP, IMAGE_OPTIONS, imageOrStagedContext } from '../../aws/cli/image-choice.ts';
+import { imageOrStagedContext } from '../../aws/cli/image-choice.ts';
 import { readSpec } from '../../spec/read.ts';
 import type { Command } from '../command.ts';
 
 export const synthCommand: Command = {
-  name: 'synth',
-  summary: 'Write the CloudFormation templates of the AWS deployment (offline, no credentials)',
-  usage: '[--image-dir DIR | --image-tag TAG] [--out DIR]',
-  help: `Builds the CDK app from the spec in this process and writes the cloud assembly (default ./cdk.out;
---out DIR is relative to the current folder unless absolute).
-Checks the templates with cdk-nag (AwsSolutions): an unacknowledged finding fails the synth.
-No AWS account, credentials or network are used. With no image flag and no pipeline, the image's
-build context is staged from the cached Moodle tree, as "deploy" does.
-
-${IMAGE_HELP}`,
-  options: { ...IMAGE_OPTIONS, out: { type: 'string', short: 'o' } },
   async run(ctx) {
     const loaded = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const outdir = resolve(ctx.cwd, typeof ctx.values.out === 'string' ? ctx.values.out : 'cdk.out');

@@ -4,16 +4,9 @@ import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { runtimeFor } from '../runtime.ts';
-import { PROFILE_OPTION, specFor } from '../spec-flags.ts';
+import { specFor } from '../spec-flags.ts';
 
 export const upCommand: Command = {
-  name: 'up',
-  summary: 'Build what is missing and start the local cluster (converges when run again)',
-  usage: '[--profile dev|ha] [--autoscale [--detach] [--webhook URL]]',
-  help:
-    'Starts HAProxy (the only published port), the web nodes, MariaDB, Redis, one cron container and a migrate run on a private Docker network. Data lives in named volumes; "down" keeps it. ' +
-    'With --autoscale it stays in the foreground running the autoscaler (live view) until Ctrl-C. With --autoscale --detach (or autoscaler.enabled: true in moodle-ha.yaml) the autoscaler runs in a controller container instead, until "down"; a later "up" without either removes it.',
-  options: { ...PROFILE_OPTION, autoscale: { type: 'boolean' }, detach: { type: 'boolean', short: 'd' }, webhook: { type: 'string' } },
   async run(ctx) {
     const { autoscale, detach, webhook } = ctx.values;
     if (detach && !autoscale) throw new UserError('--detach goes with --autoscale: "moodle-ha up --autoscale --detach" runs the autoscaler in a controller container');

@@ -5,10 +5,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, followStream, imageExists, requireDocker } from '../engine/docker.ts';
+import { BASE_IMAGE } from '../../image/base-image.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Progress } from '../../util/progress.ts';
 
-export const BASE_IMAGE = 'debian:bookworm-slim';
 
 /** The base image for `moodle-ha base-image`: the engine must answer first. */
 export async function requireBaseImage(progress: Progress): Promise<void> {

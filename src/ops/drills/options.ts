@@ -1,6 +1,6 @@
 // The drill command's arguments: which drill (or all), users, duration, when the fault is injected
 // and where the results go. Pure: every problem is reported at once, with what to write instead.
-import { closest } from '../../cli/suggest.ts';
+import { closest } from '../../util/suggest.ts';
 import { parseDuration } from '../../spec/units.ts';
 import { UserError } from '../../util/errors.ts';
 import { DRILL_NAMES, isDrillName, type DrillName } from './registry.ts';

@@ -1,4 +1,5 @@
-// "Did you mean …?" for mistyped commands and flags: the closest candidate by edit distance.
+// "Did you mean …?" for mistyped commands, flags and names: the closest candidate by edit distance,
+// or none when nothing is close (more than a third of the word, at least 2 edits, would differ).
 
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
