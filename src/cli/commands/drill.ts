@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-
 import { clusterShape, whyNotApplicable } from '../../ops/drills/applicability.ts';
 import { DRILL_DEFAULTS, parseDrillArgs } from '../../ops/drills/options.ts';
 import { DRILL_NAMES, drillNamed } from '../../ops/drills/registry.ts';
