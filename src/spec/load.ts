@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../util/errors.ts';
 import { resolveDefaults, specSchema, type Spec } from './schema.ts';
+import { excerpt, explainYamlError } from './yaml-errors.ts';
 
 export const DEFAULT_SPEC_FILE = 'moodle-ha.yaml';
 
@@ -83,7 +84,13 @@ function hintForType(expected: string): string {
 function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new UserError(`${file} is not valid YAML; nothing was changed:`, doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
+    // The first error is the one to fix; the parser's later ones usually follow from it.
+    const p = explainYamlError(text, doc.errors);
+    const more = doc.errors.filter((e) => e.linePos?.[0]?.line !== doc.errors[0]!.linePos?.[0]?.line).length;
+    throw new UserError(`${file} is not valid YAML (line ${p.line}, column ${p.col}); nothing was changed:`, [
+      [p.message, ...excerpt(text, p).map((l) => `    ${l}`)].join('\n'),
+      ...(more ? [`fix this first: the parser's ${more} other complaint${more > 1 ? 's' : ''} about later lines may follow from it`] : []),
+    ]);
   }
   return doc.toJS();
 }
