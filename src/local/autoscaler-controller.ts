@@ -18,6 +18,7 @@ import type { Spec } from '../spec/schema.ts';
 import { docker } from '../image/docker.ts';
 import { ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';
+import { hint } from '../spec/hint.ts';
 
 /** Where `up` puts the resolved spec in the controller container. */
 export const CONTROLLER_SPEC_FILE = '/etc/moodle-ha/spec.json';
@@ -49,7 +50,7 @@ export function dockerSocketPath(dockerHost: string | undefined): string {
   if (dockerHost.startsWith('unix://')) return dockerHost.slice('unix://'.length);
   throw new UserError(
     `the detached autoscaler mounts the Docker engine's socket, but DOCKER_HOST is ${dockerHost} (not a unix:// socket on this machine). ` +
-      'Run the autoscaler in the foreground instead ("moodle-ha autoscale"), and leave autoscaler.enabled unset.',
+      `Run the autoscaler in the foreground instead ("${hint('autoscale')}"), and leave autoscaler.enabled unset.`,
   );
 }
 

@@ -7,6 +7,7 @@ import { LABELS } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import { tarOf, type ArchiveFile } from './archive.ts';
 import { docker, isNotFound } from '../image/docker.ts';
+import { hint } from '../spec/hint.ts';
 
 export interface ContainerSpec {
   readonly name: string;
@@ -166,7 +167,7 @@ export async function waitHealthy(name: string, timeoutMs: number): Promise<void
     const info = await inspectContainer(name);
     if (!info) throw new UserError(`container ${name} disappeared while waiting for it to be healthy`);
     if (!info.State.Running) {
-      throw new UserError(`container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "moodle-ha logs ${info.Config.Labels?.[LABELS.service] ?? name}"`);
+      throw new UserError(`container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "${hint(`logs ${info.Config.Labels?.[LABELS.service] ?? name}`)}"`);
     }
     last = info.State.Health?.Status ?? 'no health check';
     if (last === 'healthy') return;

@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.ts';
 import { exec, inspectContainer, sleep } from './containers.ts';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { httpGet } from '../util/http.ts';
+import { hint } from '../spec/hint.ts';
 
 const READY_PROBE = `$c = stream_context_create(['http' => ['ignore_errors' => true, 'timeout' => 5]]);
 $b = @file_get_contents('http://127.0.0.1:${RUNTIME_IMAGE.port}${RUNTIME_IMAGE.readyPath}', false, $c);
@@ -21,7 +22,7 @@ export async function waitReady(container: string, timeoutMs: number): Promise<v
   let last = '';
   while (Date.now() < deadline) {
     const info = await inspectContainer(container);
-    if (!info?.State.Running) throw new UserError(`${container} is not running (exit ${info?.State.ExitCode}); see "moodle-ha logs web"`);
+    if (!info?.State.Running) throw new UserError(`${container} is not running (exit ${info?.State.ExitCode}); see "${hint('logs web')}"`);
     try {
       const r = await readyz(container);
       if (r.ready) return;

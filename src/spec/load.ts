@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../util/errors.ts';
+import { chooseSpec } from './hint.ts';
 import { resolveDefaults, specSchema, type Spec } from './schema.ts';
 import { excerpt, explainYamlError } from './yaml-errors.ts';
 
@@ -29,6 +30,10 @@ export interface LoadOptions {
   readonly overrides?: Record<string, unknown>;
 }
 
+/**
+ * Reads and validates the spec. Also records, for the commands this run prints (src/spec/hint.ts),
+ * the spec file and profile the command line gave.
+ */
 export function loadSpec(opts: LoadOptions = {}): LoadedSpec {
   const cwd = opts.cwd ?? process.cwd();
   const explicit = opts.file !== undefined;
@@ -45,6 +50,8 @@ export function loadSpec(opts: LoadOptions = {}): LoadedSpec {
     merged[key] = isObject(value) && isObject(current) ? { ...current, ...value } : value;
   }
   const spec = validateSpec(merged, existsSync(file) ? file : '(defaults)');
+  // The commands this run prints for the user to run next repeat the spec it was given (hint.ts).
+  chooseSpec({ file: explicit ? file : undefined, profile: typeof opts.overrides?.profile === 'string' ? opts.overrides.profile : undefined });
   return { spec, file: existsSync(file) ? file : undefined, baseDir: existsSync(file) ? dirname(file) : cwd };
 }
 

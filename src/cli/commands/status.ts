@@ -5,6 +5,7 @@ import { clusterStatus } from '../../local/status.ts';
 import { mailUrl } from '../../local/mail.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
+import { hint } from '../../spec/hint.ts';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -20,7 +21,7 @@ export const statusCommand: Command = {
       return;
     }
     if (s.services.length === 0) {
-      process.stdout.write(`cluster "${spec.name}" is not running (start it with "moodle-ha up")\n`);
+      process.stdout.write(`cluster "${spec.name}" is not running (start it with "${hint('up')}")\n`);
       return 3;
     }
     const w = Math.max(...s.services.map((x) => x.name.length));
@@ -42,8 +43,8 @@ export const statusCommand: Command = {
 /** One line: which autoscaler runs (events from either land in the same log, shown below it). */
 export function describeAutoscaler(cluster: string, a: AutoscalerActivity): string {
   const container = clusterNames(cluster).container('autoscaler');
-  if (a.detached === 'running') return `detached, in ${container} (live view: moodle-ha logs autoscaler --follow)`;
+  if (a.detached === 'running') return `detached, in ${container} (live view: ${hint('logs autoscaler --follow')})`;
   if (a.foregroundPid !== undefined) return `in the foreground (pid ${a.foregroundPid})`;
-  if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "moodle-ha up" to start it)`;
-  return 'not running ("moodle-ha autoscale", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)';
+  if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "${hint('up')}" to start it)`;
+  return `not running ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)`;
 }

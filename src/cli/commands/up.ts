@@ -2,11 +2,12 @@ import { up } from '../../local/up.ts';
 import { autoscaleCommand } from './autoscale.ts';
 import { autoscalerConflict, foregroundPid } from '../../local/autoscaler-guard.ts';
 import { clusterNames } from '../../local/names.ts';
-import { secretFile } from '../../local/secrets.ts';
 import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { PROFILE_OPTION, specFor } from '../spec-flags.ts';
+import { upSummary } from '../up-summary.ts';
+import { hint } from '../../spec/hint.ts';
 
 export const upCommand: Command = {
   name: 'up',
@@ -18,7 +19,7 @@ export const upCommand: Command = {
   options: { ...PROFILE_OPTION, autoscale: { type: 'boolean' }, detach: { type: 'boolean', short: 'd' }, webhook: { type: 'string' } },
   async run(ctx) {
     const { autoscale, detach, webhook } = ctx.values;
-    if (detach && !autoscale) throw new UserError('--detach goes with --autoscale: "moodle-ha up --autoscale --detach" runs the autoscaler in a controller container');
+    if (detach && !autoscale) throw new UserError(`--detach goes with --autoscale: "${hint('up --autoscale --detach')}" runs the autoscaler in a controller container`);
     if (webhook !== undefined && !autoscale) throw new UserError('--webhook goes with --autoscale (or set autoscaler.webhook in moodle-ha.yaml)');
     // The detached switch is a spec field; the flags override it for this run, like --profile.
     const loaded = specFor(ctx, autoscale && detach ? { autoscaler: { enabled: true, ...(typeof webhook === 'string' ? { webhook } : {}) } } : {});
@@ -28,7 +29,7 @@ export const upCommand: Command = {
       if (spec.autoscaler.enabled) {
         throw new UserError(
           `moodle-ha.yaml enables the detached autoscaler (autoscaler.enabled: true), so "up" runs it in ${clusterNames(spec.name).container('autoscaler')}; only one may run per cluster. ` +
-            'Run "moodle-ha up" alone (live view: "moodle-ha logs autoscaler --follow"), or set autoscaler.enabled: false to run it in the foreground. Nothing was changed.',
+            `Run "${hint('up')}" alone (live view: "${hint('logs autoscaler --follow')}"), or set autoscaler.enabled: false to run it in the foreground. Nothing was changed.`,
         );
       }
       // A detached one goes with this run (the spec does not enable it); another foreground one must stop first.
@@ -37,15 +38,7 @@ export const upCommand: Command = {
     }
     const t0 = Date.now();
     const r = await up(loaded, consoleProgress());
-    process.stdout.write(
-      `\nMoodle is up in ${((Date.now() - t0) / 1000).toFixed(0)} s (${r.webNodes} web node${r.webNodes > 1 ? 's' : ''}, migrate: ${r.migrate}).\n` +
-        `  URL:      ${r.url}\n` +
-        `  mail:     ${r.mailUrl} (every message the site sends lands here; nothing is delivered)\n` +
-        `  admin:    ${r.adminUser}\n` +
-        `  password: in ${secretFile(spec.name, 'admin-password')} (mode 0600; generated, not a default)\n` +
-        (spec.autoscaler.enabled ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: moodle-ha logs autoscaler --follow)\n` : '') +
-        `  status:   moodle-ha status    logs: moodle-ha logs web    stop: moodle-ha down\n`,
-    );
+    process.stdout.write(upSummary(spec, r, (Date.now() - t0) / 1000));
     if (foreground) {
       // Stay in the foreground: the autoscaler's live view until Ctrl-C.
       return autoscaleCommand.run({ ...ctx, values: { profile: ctx.values.profile, webhook } });
