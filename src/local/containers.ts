@@ -140,6 +140,12 @@ export async function putFiles(c: Docker.Container, files: readonly ArchiveFile[
   await c.putArchive(tar, { path: '/' });
 }
 
+/**
+ * Stops and removes a container, with its anonymous volumes: those the image's VOLUME lines make
+ * where no named volume is mounted (a Redis cache or Sentinel's /data, a backup helper's
+ * /var/lib/mysql), which would otherwise be left behind, dangling, by every removal. Named volumes
+ * (the cluster's data) are never removed here.
+ */
 export async function removeContainer(name: string, stopTimeoutSeconds = 10): Promise<void> {
   const c = docker().getContainer(name);
   try {
@@ -149,7 +155,7 @@ export async function removeContainer(name: string, stopTimeoutSeconds = 10): Pr
     if (code !== 304 && code !== 404) throw e;
   }
   try {
-    await c.remove({ force: true, v: false });
+    await c.remove({ force: true, v: true });
   } catch (e) {
     if (!isNotFound(e) && (e as { statusCode?: number }).statusCode !== 409) throw e;
   }
