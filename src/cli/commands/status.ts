@@ -2,6 +2,7 @@ import { autoscalerActivity, type AutoscalerActivity } from '../../local/autosca
 import { recentEvents } from '../../local/events-log.ts';
 import { clusterNames } from '../../local/names.ts';
 import { clusterStatus } from '../../local/status.ts';
+import { clusterRuntime, statusReport } from '../../local/status-report.ts';
 import { mailUrl } from '../../local/mail.ts';
 import type { Command } from '../command.ts';
 import { specFor } from '../spec-flags.ts';
@@ -16,8 +17,10 @@ export const statusCommand: Command = {
     const { spec } = specFor(ctx);
     const s = await clusterStatus(spec);
     const autoscaler = await autoscalerActivity(spec);
+    const runtime = await clusterRuntime(spec.name);
     if (ctx.values.json) {
-      process.stdout.write(`${JSON.stringify({ ...s, mailUrl: mailUrl(spec), autoscaler, events: recentEvents(spec.name, 20) }, null, 2)}\n`);
+      const report = statusReport(spec, { ...s, runtime, mailUrl: mailUrl(spec), autoscaler, events: recentEvents(spec.name, 20) });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
     if (s.services.length === 0) {
@@ -26,6 +29,7 @@ export const statusCommand: Command = {
     }
     const w = Math.max(...s.services.map((x) => x.name.length));
     process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
+    if (runtime.image) process.stdout.write(`Moodle ${runtime.moodle?.release ?? '(version unknown)'} in ${runtime.image.tag}\n`);
     process.stdout.write(`mail catcher: ${mailUrl(spec)}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`);
     for (const x of s.services) process.stdout.write(`  ${x.name.padEnd(w)}  ${x.state.padEnd(8)}  ${x.health}\n`);
     process.stdout.write('\nload balancer:\n');
