@@ -13,6 +13,9 @@ import { IMAGES_DIR, runtimeBuildArgs, runtimeLayers, type RuntimeBuild } from '
 
 export { IMAGES_DIR, type RuntimeBuild };
 
+/** Repository of the runtime images `up` and `build` make (tagged <repository>:<Moodle version>-<key>). */
+export const RUNTIME_REPOSITORY = 'moodle-ha/runtime';
+
 export const SERVICE_IMAGES = ['mariadb', 'redis', 'haproxy'] as const;
 export type ServiceImage = (typeof SERVICE_IMAGES)[number];
 /** uid (= gid) of each service image's server user: files put into its containers use it. */
@@ -30,7 +33,7 @@ export async function imageKey(layers: readonly ContextLayer[], extra: string, p
 export async function buildRuntimeImage(b: RuntimeBuild, progress: Progress): Promise<string> {
   const layers = runtimeLayers(b);
   const args = runtimeBuildArgs(b.spec);
-  const tag = `${b.repository ?? 'moodle-ha/runtime'}:${b.spec.moodle.version}-${await imageKey(layers, JSON.stringify(args), progress)}`;
+  const tag = `${b.repository ?? RUNTIME_REPOSITORY}:${b.spec.moodle.version}-${await imageKey(layers, JSON.stringify(args), progress)}`;
   if (await imageExists(tag)) {
     progress.info(`runtime image ${tag} is up to date`);
     return tag;

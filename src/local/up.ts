@@ -31,6 +31,8 @@ import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
+import { describePrune, pruneRuntimeImages } from './prune-images.ts';
+import { recordRuntimeImage } from './runtime-images.ts';
 
 export interface UpResult {
   readonly url: string;
@@ -73,6 +75,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     // here and started again (or replaced, or removed) at the end.
     if (await stopController(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
     const secrets = ensureSecrets(spec.name);
+    await recordRuntimeImage(spec.name, tags.runtime); // before any container changes: pruning keeps it and the one before it
     const data = [...dbContainers(spec, tags, secrets), ...redisContainers(spec, tags, secrets)];
     await progress.step('network and volumes', async () => {
       if ((await ensureNetwork(n.network, spec.name)) === 'created') created.network = n.network;
@@ -118,6 +121,10 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     } else if (await removeController(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
+    // Once the cluster runs, and never failing the run: old runtime images (prune-images.ts).
+    await progress.step('old runtime images', async () => {
+      progress.info(await pruneRuntimeImages(progress).then(describePrune, (e: Error) => `not pruned: ${e.message.split('\n')[0]}`));
+    });
     return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);
