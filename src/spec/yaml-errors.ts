@@ -25,6 +25,10 @@ export function explainYamlError(text: string, errors: readonly YAMLError[]): Ya
   const lineText = (n: number) => (lines[n - 1] ?? '').replace(/\r$/, '');
   const firstCol = (n: number) => lineText(n).search(/\S/) + 1 || 1;
   const raw = parserSentence(error.message);
+  const tabAt = lineText(at.line).search(/^[ ]*\t/) < 0 ? -1 : lineText(at.line).indexOf('\t');
+  if (tabAt >= 0 && tabAt < firstCol(at.line) - 1) {
+    return { line: at.line, col: tabAt + 1, message: 'a tab indents this line, and YAML allows only spaces for indentation: replace the tab with spaces.' };
+  }
 
   switch (error.code) {
     case 'MISSING_CHAR': {
@@ -48,9 +52,13 @@ export function explainYamlError(text: string, errors: readonly YAMLError[]): Ya
       }
       const col = firstCol(at.line);
       const above = previousContentLine(lines, at.line);
-      const aboveNote = above ? ` (line ${above} starts at column ${firstCol(above)})` : '';
-      return { line: at.line, col, message: `this line starts at column ${col}, which lines it up with no key above it${aboveNote}: indent it by exactly as many spaces as the other keys of its mapping.` };
+      if (above === undefined || firstCol(above) === col) {
+        return { line: at.line, col, message: 'this line is not lined up with the other keys of its mapping: check its indentation and that of the lines above it (the keys of one mapping start at the same column, indented with spaces).' };
+      }
+      return { line: at.line, col, message: `this line starts at column ${col}, which lines it up with no key above it (line ${above} starts at column ${firstCol(above)}): indent it by exactly as many spaces as the other keys of its mapping.` };
     }
+    case 'BAD_SCALAR_START':
+      return { line: at.line, col: at.col, message: `${raw.replace(/^Plain value/, 'an unquoted value')}: put the value in quotes if the character belongs to it, or remove it.` };
     case 'TAB_AS_INDENT':
       return { line: at.line, col: at.col, message: 'a tab indents this line, and YAML allows only spaces for indentation: replace the tab with spaces.' };
     case 'DUPLICATE_KEY': {

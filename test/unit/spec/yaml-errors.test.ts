@@ -56,6 +56,7 @@ describe('YAML syntax errors point at the mistake', () => {
   test('a tab used for indentation', () => {
     const f = failure('tab', 'name: campus\nweb:\n\tnodes: 2\n');
     expectAt(f, 3, 1, '\tnodes: 2', /a tab indents this line.*replace the tab with spaces/);
+    expectAt(failure('tab-inside', 'web:\n  nodes: 2\n \t memory: 1G\n'), 3, 2, ' \t memory: 1G', /a tab indents this line/);
   });
 
   test('a duplicate key: both lines named', () => {
@@ -63,10 +64,11 @@ describe('YAML syntax errors point at the mistake', () => {
     expectAt(f, 5, 3, '  nodes: 3', /the key "nodes" appears twice in the same mapping \(first on line 3\): keep one of them/);
   });
 
-  test('a missing colon, an unclosed list, two keys on one line', () => {
+  test('a missing colon, an unclosed list, two keys on one line, a reserved first character', () => {
     expectAt(failure('colon', 'name: campus\nprofile dev\n'), 2, 1, 'profile dev', /this line has no colon: write it as "key: value"/);
     expectAt(failure('bracket', 'name: campus\nplugins: [a, b\nprofile: dev\n'), 2, 10, 'plugins: [a, b', /the list opened with \[ here is never closed: add \]/);
     expectAt(failure('compact', 'web: nodes: 2\n'), 1, 6, 'web: nodes: 2', /a second "key: value" on the same line/);
+    expectAt(failure('reserved', 'name: @campus\n'), 1, 7, 'name: @campus', /an unquoted value cannot start with reserved character @: put the value in quotes/);
   });
 
   test('the caret stays under the column when the line has tabs', () => {
