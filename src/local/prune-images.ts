@@ -1,4 +1,5 @@
-// Removes old runtime images after a successful `up`: every `up` or `build` with changed inputs
+// Removes old runtime images after a successful `up` (the up command runs it once it printed the
+// summary, so the site is usable meanwhile): every `up` or `build` with changed inputs
 // tags a new one, and none was ever removed. Only images this project built (its project label,
 // tagged only in the runtime repository) are candidates; of those, each cluster's current and
 // previous image (runtime-images.ts) stay, and so does any image a container uses (any cluster,
@@ -83,6 +84,17 @@ export async function pruneRuntimeImages(progress: Progress): Promise<PruneResul
   }
   const after = await layersSize();
   return { removed, freedBytes: Math.max(0, before - after), kept: decision.keep };
+}
+
+/**
+ * What `up` runs once the cluster is up and its summary printed (removing a large image can take
+ * a minute): the pruning, and one line saying what went and what it freed. Never throws: a failure
+ * to prune leaves the images and says so.
+ */
+export async function pruneAfterUp(progress: Progress): Promise<void> {
+  await progress.step('old runtime images', async () => {
+    progress.info(await pruneRuntimeImages(progress).then(describePrune, (e: Error) => `not pruned: ${e.message.split('\n')[0]}`));
+  });
 }
 
 /** One line for the user: what was removed and the space freed. */

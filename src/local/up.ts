@@ -31,7 +31,6 @@ import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
-import { describePrune, pruneRuntimeImages } from './prune-images.ts';
 import { recordRuntimeImage } from './runtime-images.ts';
 
 export interface UpResult {
@@ -121,10 +120,6 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<UpResu
     } else if (await removeController(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
-    // Once the cluster runs, and never failing the run: old runtime images (prune-images.ts).
-    await progress.step('old runtime images', async () => {
-      progress.info(await pruneRuntimeImages(progress).then(describePrune, (e: Error) => `not pruned: ${e.message.split('\n')[0]}`));
-    });
     return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: join('secrets', 'admin-password'), webNodes, tags, migrate };
   } catch (e) {
     await rollback(created, spec, progress);

@@ -1,4 +1,5 @@
 import { up } from '../../local/up.ts';
+import { pruneAfterUp } from '../../local/prune-images.ts';
 import { autoscaleCommand } from './autoscale.ts';
 import { autoscalerConflict, foregroundPid } from '../../local/autoscaler-guard.ts';
 import { clusterNames } from '../../local/names.ts';
@@ -37,8 +38,10 @@ export const upCommand: Command = {
       if (why) throw new UserError(`${why} Nothing was changed.`);
     }
     const t0 = Date.now();
-    const r = await up(loaded, consoleProgress());
+    const progress = consoleProgress();
+    const r = await up(loaded, progress);
     process.stdout.write(upSummary(spec, r, (Date.now() - t0) / 1000));
+    await pruneAfterUp(progress);
     if (foreground) {
       // Stay in the foreground: the autoscaler's live view until Ctrl-C.
       return autoscaleCommand.run({ ...ctx, values: { profile: ctx.values.profile, webhook } });
