@@ -19,7 +19,7 @@ export interface EngineImage {
   readonly created: number;
 }
 
-export interface EngineContainer {
+interface EngineContainer {
   readonly name: string;
   readonly imageId: string;
 }
@@ -31,7 +31,7 @@ export interface PruneDecision {
 }
 
 /** A runtime image this project built: its project label, and no tag outside the runtime repository. */
-export function isProjectRuntimeImage(image: EngineImage): boolean {
+function isProjectRuntimeImage(image: EngineImage): boolean {
   return image.labels[LABELS.project] === 'moodle-ha' && image.tags.length > 0 && image.tags.every((t) => t.startsWith(`${RUNTIME_REPOSITORY}:`));
 }
 
@@ -49,7 +49,7 @@ export function decidePrune(images: readonly EngineImage[], containers: readonly
   return { remove, keep };
 }
 
-export interface PruneResult {
+interface PruneResult {
   /** Tags of the images removed. */
   readonly removed: readonly string[];
   /** Bytes the engine's image store shrank by (layers shared with a kept image free nothing). */
@@ -58,7 +58,7 @@ export interface PruneResult {
 }
 
 /** Removes the runtime images decidePrune picks, and says what went and how much space that freed. */
-export async function pruneRuntimeImages(progress: Progress): Promise<PruneResult> {
+async function pruneRuntimeImages(progress: Progress): Promise<PruneResult> {
   const d = docker();
   const [images, containers] = await Promise.all([
     d.listImages({ all: false, filters: { label: [`${LABELS.project}=moodle-ha`] } }),
@@ -103,7 +103,7 @@ export function describePrune(r: PruneResult): string {
   return `removed ${r.removed.length} old runtime image${r.removed.length > 1 ? 's' : ''} (${r.removed.join(', ')}): ${formatBytes(r.freedBytes)} freed (layers shared with the kept images stay)`;
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;

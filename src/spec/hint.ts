@@ -15,7 +15,7 @@ export interface SpecChoice {
  * The commands that take --profile (it decides the topology they build; the others find the
  * cluster by its name alone, and refuse the flag).
  */
-export const PROFILE_COMMANDS: readonly string[] = ['up', 'drill'];
+const PROFILE_COMMANDS: readonly string[] = ['up', 'drill'];
 
 let current: SpecChoice = {};
 
