@@ -19,6 +19,7 @@ import type { Spec } from '../spec/schema.ts';
 import { docker } from './engine/docker.ts';
 import { demuxFrames, ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';
+import { hint } from '../spec/hint.ts';
 
 /** Where `up` puts the resolved spec in the controller container. */
 export const AUTOSCALER_SPEC_FILE = '/etc/moodle-ha/spec.json';
@@ -50,7 +51,7 @@ export function dockerSocketPath(dockerHost: string | undefined): string {
   if (dockerHost.startsWith('unix://')) return dockerHost.slice('unix://'.length);
   throw new UserError(
     `the detached autoscaler mounts the Docker engine's socket, but DOCKER_HOST is ${dockerHost} (not a unix:// socket on this machine). ` +
-      'Run the autoscaler in the foreground instead ("moodle-ha autoscale"), and leave autoscaler.enabled unset.',
+      `Run the autoscaler in the foreground instead ("${hint('autoscale')}"), and leave autoscaler.enabled unset.`,
   );
 }
 

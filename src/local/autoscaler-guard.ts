@@ -10,6 +10,7 @@ import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import { autoscalerContainerState, type AutoscalerContainerState } from './autoscaler-container.ts';
 import { clusterNames } from './names.ts';
+import { hint } from '../spec/hint.ts';
 
 export type AutoscalerMode = 'foreground' | 'detached';
 
@@ -26,14 +27,14 @@ export function autoscalerConflict(cluster: string, wanted: AutoscalerMode, now:
   if (now.detached === 'running' && wanted === 'foreground') {
     return (
       `the autoscaler of cluster "${cluster}" already runs detached (container ${clusterNames(cluster).container('autoscaler')}); ${only}. ` +
-      'Watch it with "moodle-ha logs autoscaler --follow", or stop it to run one in the foreground: set autoscaler.enabled: false in moodle-ha.yaml ' +
-      '(if it is set there) and run "moodle-ha up", which removes the container.'
+      `Watch it with "${hint('logs autoscaler --follow')}", or stop it to run one in the foreground: set autoscaler.enabled: false in moodle-ha.yaml ` +
+      `(if it is set there) and run "${hint('up')}", which removes the container.`
     );
   }
   if (now.foregroundPid !== undefined) {
     const stop = `stop it first (Ctrl-C in its terminal, or "kill ${now.foregroundPid}")`;
     return wanted === 'detached'
-      ? `a foreground autoscaler (pid ${now.foregroundPid}) runs for cluster "${cluster}"; ${only}: ${stop}, then run "moodle-ha up" again to start the detached one. Nothing was changed.`
+      ? `a foreground autoscaler (pid ${now.foregroundPid}) runs for cluster "${cluster}"; ${only}: ${stop}, then run "${hint('up')}" again to start the detached one. Nothing was changed.`
       : `another foreground autoscaler (pid ${now.foregroundPid}) runs for cluster "${cluster}"; ${only}: ${stop}, or leave it running.`;
   }
   return undefined;

@@ -8,6 +8,7 @@ import { LABELS } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import { tarOf, type ArchiveFile } from './archive.ts';
 import { docker, isNotFound } from './engine/docker.ts';
+import { hint } from '../spec/hint.ts';
 
 export interface ContainerSpec {
   readonly name: string;
@@ -146,6 +147,12 @@ export async function putFiles(c: Docker.Container, files: readonly ArchiveFile[
   await c.putArchive(tar, { path: '/' });
 }
 
+/**
+ * Stops and removes a container, with its anonymous volumes: those the image's VOLUME lines make
+ * where no named volume is mounted (a Redis cache or Sentinel's /data, a backup helper's
+ * /var/lib/mysql), which would otherwise be left behind, dangling, by every removal. Named volumes
+ * (the cluster's data) are never removed here.
+ */
 export async function removeContainer(name: string, stopTimeoutSeconds = 10): Promise<void> {
   const c = docker().getContainer(name);
   try {
@@ -155,7 +162,7 @@ export async function removeContainer(name: string, stopTimeoutSeconds = 10): Pr
     if (code !== 304 && code !== 404) throw e;
   }
   try {
-    await c.remove({ force: true, v: false });
+    await c.remove({ force: true, v: true });
   } catch (e) {
     if (!isNotFound(e) && (e as { statusCode?: number }).statusCode !== 409) throw e;
   }
@@ -173,7 +180,7 @@ export async function waitHealthy(name: string, timeoutMs: number): Promise<void
     const info = await inspectContainer(name);
     if (!info) throw new UserError(`container ${name} disappeared while waiting for it to be healthy`);
     if (!info.State.Running) {
-      throw new UserError(`container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "moodle-ha logs ${info.Config.Labels?.[LABELS.service] ?? name}"`);
+      throw new UserError(`container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "${hint(`logs ${info.Config.Labels?.[LABELS.service] ?? name}`)}"`);
     }
     last = info.State.Health?.Status ?? 'no health check';
     if (last === 'healthy') return;

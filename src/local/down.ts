@@ -4,7 +4,8 @@ import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
 import type { Progress } from '../util/progress.ts';
 import { clusterContainers, removeContainer } from './containers.ts';
 import { docker, requireDocker } from './engine/docker.ts';
-import { removeSecrets } from './secrets.ts';
+import { hasSecrets, removeSecrets } from './secrets.ts';
+import { UserError } from '../util/errors.ts';
 import { AUTOSCALER_STOP_SECONDS } from './autoscaler-container.ts';
 
 // The autoscaler first (it would otherwise replace what goes), then front to back. Within a
@@ -12,9 +13,17 @@ import { AUTOSCALER_STOP_SECONDS } from './autoscaler-container.ts';
 // the one safe to bootstrap the next `up`.
 const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', 'sentinel', 'cache', 'redis', 'db', 'mail'];
 
+/**
+ * Stops and removes the cluster. A name with nothing on this engine (no container, network or
+ * volume labelled with it, no secrets on this machine) is a mistake, not a success: it fails,
+ * listing the clusters that are here.
+ */
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();
   const containers = await clusterContainers(cluster);
+  if (!containers.length && !hasSecrets(cluster) && !(await hasNetworkOrVolume(cluster))) {
+    throw new UserError(unknownClusterMessage(cluster, await clustersOnEngine()));
+  }
   containers.sort(byStopOrder);
   for (const c of containers) {
     const name = c.Names[0]!.replace(/^\//, '');
@@ -42,6 +51,31 @@ export function byStopOrder(a: ListedContainer, b: ListedContainer): number {
 
 /** What the engine lists of a container that the order needs. */
 type ListedContainer = { readonly Labels: Readonly<Record<string, string>>; readonly Names: readonly string[] };
+
+/** Why `down` of a name with nothing on the engine fails, with the clusters that are there. */
+export function unknownClusterMessage(cluster: string, known: readonly string[]): string {
+  const others = known.filter((k) => k !== cluster);
+  const here = others.length ? `clusters on this engine: ${others.join(', ')}` : 'this engine has no moodle-ha cluster';
+  return `no cluster named "${cluster}" here; ${here}. Check the name in the spec (name:), or give the spec of the cluster to stop with -f FILE. Nothing was changed.`;
+}
+
+/** Every cluster that has a container, network or volume on this engine (by the project's cluster label), sorted. */
+async function clustersOnEngine(): Promise<string[]> {
+  const filters = { label: [LABELS.cluster] };
+  const [containers, networks, { Volumes }] = await Promise.all([
+    docker().listContainers({ all: true, filters }),
+    docker().listNetworks({ filters }),
+    docker().listVolumes({ filters }),
+  ]);
+  const labels = [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels), ...(Volumes ?? []).map((v) => v.Labels)];
+  return [...new Set(labels.map((l) => l?.[LABELS.cluster]).filter((c): c is string => !!c))].sort();
+}
+
+async function hasNetworkOrVolume(cluster: string): Promise<boolean> {
+  const filters = { label: [`${LABELS.cluster}=${cluster}`] };
+  if ((await docker().listNetworks({ filters })).length) return true;
+  return ((await docker().listVolumes({ filters })).Volumes ?? []).length > 0;
+}
 
 /** Seconds a service's container is given to stop: a web node drains, the autoscaler finishes a scaling step. */
 export function stopSeconds(service: string | undefined): number {

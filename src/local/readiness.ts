@@ -4,6 +4,7 @@ import { UserError } from '../util/errors.ts';
 import { exec, inspectContainer, sleep } from './containers.ts';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { httpGet } from '../util/http.ts';
+import { hint } from '../spec/hint.ts';
 
 /** PHP that prints the status line and body of a GET of `url` and exits 0 only when it answered 200. */
 export function readyProbe(url: string): string {
@@ -26,7 +27,7 @@ export async function waitReady(container: string, timeoutMs: number): Promise<v
   let last = '';
   while (Date.now() < deadline) {
     const info = await inspectContainer(container);
-    if (!info?.State.Running) throw new UserError(`${container} is not running (exit ${info?.State.ExitCode}); see "moodle-ha logs web"`);
+    if (!info?.State.Running) throw new UserError(`${container} is not running (exit ${info?.State.ExitCode}); see "${hint('logs web')}"`);
     try {
       const r = await readyz(container);
       if (r.ready) return;

@@ -12,6 +12,7 @@ import { lbServers } from './lb-runtime.ts';
 import { mailUrl } from './mail.ts';
 import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
+import { runningCode } from './running-code.ts';
 import { runningWebNodes, scaleTo } from './scale.ts';
 import { clusterMembers } from './status.ts';
 import { up } from './up.ts';
@@ -30,6 +31,7 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     members: (service) => clusterMembers(spec, service),
     memberName: (service, index) => names.container(service, index),
     webNodes: () => runningWebNodes(spec),
+    runningCode: () => runningCode(spec.name),
     lbServers: () => lbServers(spec),
     lbHealthCheck: WEB_CHECK,
     scale: (desired, onStep) => scaleTo(spec, desired, onStep),

@@ -15,6 +15,7 @@ import { waitReady } from './readiness.ts';
 import { ensureSecrets } from './secrets.ts';
 import { runtimeContainer } from './services.ts';
 import { recordedWebBundle } from './web-bundle.ts';
+import { hint } from '../spec/hint.ts';
 
 export const MAX_WEB_NODES = 50;
 
@@ -57,9 +58,9 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
   if (!Number.isInteger(target) || target < 1 || target > MAX_WEB_NODES) throw new UserError(`capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`);
   const n = clusterNames(spec.name);
   const lb = await inspectContainer(n.container('lb'));
-  if (!lb?.State.Running) throw new UserError(`cluster "${spec.name}" is not running: start it with "moodle-ha up"`);
+  if (!lb?.State.Running) throw new UserError(`cluster "${spec.name}" is not running: start it with "${hint('up')}"`);
   const runtime = lb && (await inspectContainer(n.container('web', 1)))?.Config.Image;
-  if (!runtime) throw new UserError(`cluster "${spec.name}" has no web node 1 to copy the image from: run "moodle-ha up"`);
+  if (!runtime) throw new UserError(`cluster "${spec.name}" has no web node 1 to copy the image from: run "${hint('up')}"`);
   const steps: ScaleStep[] = [];
   const record = (s: ScaleStep) => {
     steps.push(s);

@@ -31,6 +31,7 @@ import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
+import { recordRuntimeImage } from './runtime-images.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
 export interface LocalUpResult extends UpResult {
@@ -62,6 +63,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
     // here and started again (or replaced, or removed) at the end.
     if (await stopAutoscalerContainer(spec.name)) progress.info(`${n.container('autoscaler')}: paused while the cluster changes`);
     const secrets = ensureSecrets(spec.name);
+    await recordRuntimeImage(spec.name, tags.runtime); // before any container changes: pruning keeps it and the one before it
     const data = [...dbContainers(spec, tags, secrets), ...redisContainers(spec, tags, secrets)];
     await progress.step('network and volumes', async () => {
       if ((await ensureNetwork(n.network, spec.name)) === 'created') created.network = n.network;

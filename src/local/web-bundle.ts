@@ -9,6 +9,7 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import type { ArchiveFile } from './archive.ts';
+import { hint } from '../spec/hint.ts';
 
 function bundleRecord(cluster: string): string {
   return join(clusterStateDir(cluster), 'web-bundle.json');
@@ -29,7 +30,7 @@ export function recordWebBundle(cluster: string, files: readonly ArchiveFile[]):
 export function recordedWebBundle(spec: Spec): ArchiveFile[] {
   const file = bundleRecord(spec.name);
   if (!existsSync(file)) {
-    if (spec.configBundle) throw new UserError(`cluster "${spec.name}" has a configBundle, but no record of the files its web nodes run with: run "moodle-ha up" once, then scale`);
+    if (spec.configBundle) throw new UserError(`cluster "${spec.name}" has a configBundle, but no record of the files its web nodes run with: run "${hint('up')}" once, then scale`);
     return [];
   }
   return JSON.parse(readFileSync(file, 'utf8')) as ArchiveFile[];

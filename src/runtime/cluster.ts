@@ -71,6 +71,13 @@ export interface UpResult {
   readonly migrate: string;
 }
 
+/** What code the cluster runs: its runtime image and the Moodle version that image's build recorded. */
+export interface RunningCode {
+  /** The image the web nodes (else cron) were created from: its tag and ID; null when none exists. */
+  readonly image: { readonly tag: string; readonly id: string } | null;
+  readonly moodle: { readonly release: string; readonly version: string; readonly source: string } | null;
+}
+
 export interface ClusterRuntime {
   /** The spec this runtime was made for (its name is the cluster's). */
   readonly loaded: LoadedSpec;
@@ -85,6 +92,8 @@ export interface ClusterRuntime {
   memberName(service: ServiceName, index?: number): string;
   /** The running web nodes, in scale order (the last one is removed first). */
   webNodes(): Promise<string[]>;
+  /** The image and Moodle version the cluster runs (also when it is stopped). */
+  runningCode(): Promise<RunningCode>;
   /** The web nodes as the load balancer sees them, or why its figures cannot be read. */
   lbServers(): Promise<LbServer[] | string>;
   readonly lbHealthCheck: LbHealthCheck;

@@ -5,7 +5,9 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../util/errors.ts';
+import { chooseSpec } from './hint.ts';
 import { resolveDefaults, specSchema, type Spec } from './schema.ts';
+import { excerpt, explainYamlError } from './yaml-errors.ts';
 
 export const DEFAULT_SPEC_FILE = 'moodle-ha.yaml';
 
@@ -28,6 +30,10 @@ export interface ReadSpecOptions {
   readonly overrides?: Record<string, unknown>;
 }
 
+/**
+ * Reads and validates the spec. Also records, for the commands this run prints (src/spec/hint.ts),
+ * the spec file and profile the command line gave.
+ */
 export function readSpec(opts: ReadSpecOptions = {}): LoadedSpec {
   const cwd = opts.cwd ?? process.cwd();
   const explicit = opts.file !== undefined;
@@ -44,6 +50,8 @@ export function readSpec(opts: ReadSpecOptions = {}): LoadedSpec {
     merged[key] = isObject(value) && isObject(current) ? { ...current, ...value } : value;
   }
   const spec = validateSpec(merged, existsSync(file) ? file : '(defaults)');
+  // The commands this run prints for the user to run next repeat the spec it was given (hint.ts).
+  chooseSpec({ file: explicit ? file : undefined, profile: typeof opts.overrides?.profile === 'string' ? opts.overrides.profile : undefined });
   return { spec, file: existsSync(file) ? file : undefined, baseDir: existsSync(file) ? dirname(file) : cwd };
 }
 
@@ -83,7 +91,13 @@ function hintForType(expected: string): string {
 function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new UserError(`${file} is not valid YAML; nothing was changed:`, doc.errors.map((e) => e.message.split('\n')[0] ?? e.message));
+    // The first error is the one to fix; the parser's later ones usually follow from it.
+    const p = explainYamlError(text, doc.errors);
+    const more = doc.errors.filter((e) => e.linePos?.[0]?.line !== doc.errors[0]!.linePos?.[0]?.line).length;
+    throw new UserError(`${file} is not valid YAML (line ${p.line}, column ${p.col}); nothing was changed:`, [
+      [p.message, ...excerpt(text, p).map((l) => `    ${l}`)].join('\n'),
+      ...(more ? [`fix this first: the parser's ${more} other complaint${more > 1 ? 's' : ''} about later lines may follow from it`] : []),
+    ]);
   }
   return doc.toJS();
 }

@@ -95,6 +95,50 @@ describe('bad inputs: a clear error, exit 2, nothing left behind', () => {
     assert.match(r.stderr, /nothing was created/);
   });
 
+  describe('down', () => {
+    // A stopped cluster as `down` leaves it: no container, its network and data volume kept.
+    const stopped = 'mhdown-stopped';
+    const labels = { [LABELS.project]: 'moodle-ha', [LABELS.cluster]: stopped };
+    before(async () => {
+      await docker().createNetwork({ Name: `${stopped}-net`, Labels: { ...labels, [LABELS.service]: 'network' } });
+      await docker().createVolume({ Name: `${stopped}-moodledata`, Labels: { ...labels, [LABELS.service]: 'web' } });
+    });
+    after(async () => {
+      await docker().getNetwork(`${stopped}-net`).remove().catch(() => undefined);
+      await docker().getVolume(`${stopped}-moodledata`).remove().catch(() => undefined);
+    });
+
+    test('of a cluster that is not here: says so, lists the clusters that are, exits 2', async () => {
+      const r = await cli(['down', '--spec', spec('mhdown-typo', '')], { env });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /no cluster named "mhdown-typo" here; clusters on this engine: [^\n]*\bmhdown-stopped\b/);
+      assert.match(r.stderr, /Nothing was changed\./);
+      assert.doesNotMatch(r.stdout, /removed/);
+    });
+
+    test('of a stopped cluster: removes its network, keeps its data; with --volumes removes that too; then it is unknown', async () => {
+      const f = spec(stopped, '');
+      let r = await cli(['down', '--spec', f], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /removed 0 container\(s\); data volumes kept/);
+      assert.deepEqual(await leftovers(stopped), [`${stopped}-moodledata`]);
+      r = await cli(['down', '--volumes', '--spec', f], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /and 1 volume\(s\); data deleted/);
+      assert.deepEqual(await leftovers(stopped), []);
+      r = await cli(['down', '--spec', f], { env });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /no cluster named "mhdown-stopped" here/);
+    });
+  });
+
+  test('status of a cluster that is not running: the command to start it names the spec given', async () => {
+    const f = spec('mhstatus-absent', '');
+    const r = await cli(['status', '--spec', f], { env });
+    assert.equal(r.code, 3, r.stderr);
+    assert.ok(r.stdout.includes(`cluster "mhstatus-absent" is not running (start it with "moodle-ha up -f ${f}")`), r.stdout);
+  });
+
   test('an unknown command or flag suggests the right one', async () => {
     let r = await cli(['stauts'], { env });
     assert.equal(r.code, 2);

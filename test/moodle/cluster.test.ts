@@ -42,6 +42,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 900_000 });
     assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
     assert.match(r.stdout, new RegExp(`URL: +${base}`));
+    // The commands to run next name the spec this run was given.
+    for (const next of ['status', 'logs web', 'down']) assert.ok(r.stdout.includes(`moodle-ha ${next} -f ${specFile}\n`), `"${next}" hint without -f:\n${r.stdout}`);
     adminPassword = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
   });
 
@@ -181,11 +183,17 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     };
     const config = async () => JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
 
+    const imageOfWeb1 = async () => (await docker().getContainer(n.container('web', 1)).inspect()).Image;
+    const exists = (id: string) => docker().getImage(id).inspect().then(() => true, () => false);
+    const first = await imageOfWeb1();
     withPlugin(2026010100);
     let r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /migrate: upgraded/, 'adding a plugin is an upgrade');
     assert.equal((await config()).version, '2026010100');
+    const second = await imageOfWeb1();
+    assert.notEqual(second, first, 'a new plugin version makes a new runtime image');
+    assert.ok(await exists(first), 'the image the cluster ran before this up is kept');
 
     withPlugin(2026010200);
     const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
@@ -213,6 +221,17 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(after.version, '2026010200');
     assert.equal(after.upgraderuns, '1', 'the upgrade step ran once');
     assert.equal(after.maintenanceseen, '1', 'maintenance mode was on during the upgrade');
+    // Old runtime images go: the one two ups ago, not the previous nor the current. (Another
+    // cluster on this engine may run the first one, or have it recorded: then it rightly stays.)
+    assert.match(r.stderr, /old runtime images?/, 'up did not prune');
+    assert.ok(await exists(second), 'the previous image was pruned');
+    assert.ok(await exists(await imageOfWeb1()), 'the running image was pruned');
+    const { recordedRuntimeImages } = await import('../../src/local/runtime-images.ts');
+    const othersNeedFirst = (await docker().listContainers({ all: true })).some((c) => c.ImageID === first) || recordedRuntimeImages().some((i) => i.id === first && i.cluster !== NAME);
+    if (!othersNeedFirst) {
+      assert.equal(await exists(first), false, 'the image two ups ago was not pruned');
+      assert.match(r.stderr, /removed \d+ old runtime images? \([^)]*\): [\d.]+ (B|kB|MB|GB) freed/);
+    }
     const maint = await exec(n.container('web', 1), ['test', '-e', '/var/www/moodledata/climaintenance.html']);
     assert.notEqual(maint.code, 0, 'maintenance mode is still on after the upgrade');
     assert.equal((await readyz(n.container('web', 1))).ready, true);
@@ -227,7 +246,16 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   test('status shows every service and the web node ready', async () => {
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
-    const st = JSON.parse(r.stdout) as { services: Array<{ service: string; state: string; health: string }>; lb: Array<{ status: string }> };
+    const st = JSON.parse(r.stdout) as {
+      cluster: string; url: string; profile: string; moodle: { release: string; version: string; source: string }; image: { tag: string; id: string };
+      services: Array<{ service: string; state: string; health: string }>; lb: Array<{ status: string }>;
+    };
+    assert.deepEqual([st.cluster, st.url, st.profile], [NAME, base, 'dev']);
+    assert.match(st.moodle.release, /^4\.5\.\d+ /, JSON.stringify(st.moodle));
+    assert.match(st.moodle.version, /^20\d{8}\.\d+$/);
+    const web1 = await docker().getContainer(n.container('web', 1)).inspect();
+    assert.deepEqual(st.image, { tag: web1.Config.Image, id: web1.Image });
+    assert.match(st.image.tag, /^moodle-ha\/runtime:4\.5\.\d+-[0-9a-f]{16}$/);
     assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cache', 'cron', 'db', 'lb', 'mail', 'redis', 'web']);
     assert.ok(st.services.every((x) => x.state === 'running'), JSON.stringify(st.services));
     assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');

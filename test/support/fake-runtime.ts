@@ -101,6 +101,7 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
     restart: async (member, graceS) => void calls.push({ method: 'restart', args: [member, graceS] }),
     waitReady: async () => {},
     webCpuPercent: async () => r.cpuPercent,
+    runningCode: async () => ({ image: null, moodle: null }),
     logEvent: async (e) => void events.push(e),
     recentEvents: async (n = 5) => events.slice(-n),
     up: async () => ({ url: spec.site.url, mailUrl: r.mailUrl, adminUser: spec.site.adminUser, adminPasswordFile: '/nonexistent', webNodes: nodes.length, migrate: 'unchanged' }),

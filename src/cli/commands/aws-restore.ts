@@ -8,12 +8,13 @@ import { readSpec } from '../../spec/read.ts';
 import type { Spec } from '../../spec/schema.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
+import { hint } from '../../spec/hint.ts';
 
 export const awsRestoreCommand: Command = {
   async run(ctx) {
     const source = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const newName = typeof ctx.values.to === 'string' ? ctx.values.to : undefined;
-    if (!newName) throw new UserError('give the new site\'s name: moodle-ha aws restore --to NEW-NAME (its stacks are NEW-NAME, NEW-NAME-edge, …)');
+    if (!newName) throw new UserError(`give the new site's name: ${hint('aws restore --to NEW-NAME')} (its stacks are NEW-NAME, NEW-NAME-edge, …)`);
     if (newName === source.spec.name) throw new UserError(`--to ${newName} is the running site's name: the restore goes to a new stack beside it; give another name`);
     const at = parseTime(ctx.values.at);
     const domain = restoredDomain(source.spec, newName, ctx.values.domain);

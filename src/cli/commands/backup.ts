@@ -4,6 +4,7 @@ import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { interruptible } from '../interrupt.ts';
 import { specFor } from '../spec-flags.ts';
+import { hint, shellWord } from '../../spec/hint.ts';
 
 export const backupCommand: Command = {
   async run(ctx) {
@@ -19,7 +20,7 @@ export const backupCommand: Command = {
           `  database:      ${m.parts.database.file} ${mb(m.parts.database.bytes)}\n` +
           `  moodledata:    ${m.parts.moodledata.file} ${mb(m.parts.moodledata.bytes)}\n` +
           (r.changedWhileRead.length ? `  note: ${r.changedWhileRead.length} file(s) changed while copied (the site was in use); they are extras, not part of T\n` : '') +
-          `  restore:       moodle-ha restore ${r.dir}\n`,
+          `  restore:       ${hint(`restore ${shellWord(r.dir)}`)}\n`,
       );
     });
   },

@@ -6,11 +6,12 @@ import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { interruptible } from '../interrupt.ts';
 import { specFor } from '../spec-flags.ts';
+import { hint } from '../../spec/hint.ts';
 
 export const restoreCommand: Command = {
   async run(ctx) {
     const { spec } = specFor(ctx);
-    if (!ctx.positionals[0]) throw new UserError('give the backup folder: moodle-ha restore DIR (a folder "moodle-ha backup" made, holding manifest.json)');
+    if (!ctx.positionals[0]) throw new UserError(`give the backup folder: ${hint('restore DIR')} (a folder "moodle-ha backup" made, holding manifest.json)`);
     const dir = resolve(ctx.cwd, ctx.positionals[0]);
     const confirm = async (summary: string) => {
       process.stderr.write(`${summary}\n`);

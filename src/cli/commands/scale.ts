@@ -2,13 +2,14 @@ import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
+import { hint } from '../../spec/hint.ts';
 
 export const scaleCommand: Command = {
   async run(ctx) {
     const runtime = runtimeFor(specFor(ctx));
     const { spec } = runtime.loaded;
     const target = Number(ctx.positionals[0]);
-    if (!ctx.positionals[0] || !Number.isInteger(target)) throw new UserError('give the number of web nodes: moodle-ha scale N');
+    if (!ctx.positionals[0] || !Number.isInteger(target)) throw new UserError(`give the number of web nodes: ${hint('scale N')}`);
     if (target < spec.scaling.min || target > spec.scaling.max) {
       process.stderr.write(`note: ${target} is outside scaling.min..max (${spec.scaling.min}..${spec.scaling.max}); the autoscaler would move it back\n`);
     }

@@ -1,8 +1,10 @@
 import { autoscalerActivity, type AutoscalerActivity } from '../../local/autoscaler-guard.ts';
 import { clusterNames } from '../../local/names.ts';
+import { hint } from '../../spec/hint.ts';
 import type { Command } from '../command.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
+import { statusReport } from '../status-report.ts';
 
 export const statusCommand: Command = {
   async run(ctx) {
@@ -10,16 +12,19 @@ export const statusCommand: Command = {
     const { spec } = runtime.loaded;
     const s = { services: await runtime.members(), lb: await runtime.lbServers() };
     const autoscaler = await autoscalerActivity(spec);
+    const code = await runtime.runningCode();
     if (ctx.values.json) {
-      process.stdout.write(`${JSON.stringify({ ...s, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20) }, null, 2)}\n`);
+      const report = statusReport(spec, { ...s, code, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20) });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
     if (s.services.length === 0) {
-      process.stdout.write(`cluster "${spec.name}" is not running (start it with "moodle-ha up")\n`);
+      process.stdout.write(`cluster "${spec.name}" is not running (start it with "${hint('up')}")\n`);
       return 3;
     }
     const w = Math.max(...s.services.map((x) => x.name.length));
     process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
+    if (code.image) process.stdout.write(`Moodle ${code.moodle?.release ?? '(version unknown)'} in ${code.image.tag}\n`);
     process.stdout.write(`mail catcher: ${runtime.mailUrl}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`);
     for (const x of s.services) process.stdout.write(`  ${x.name.padEnd(w)}  ${x.state.padEnd(8)}  ${x.health}\n`);
     process.stdout.write('\nload balancer:\n');
@@ -37,8 +42,8 @@ export const statusCommand: Command = {
 /** One line: which autoscaler runs (events from either land in the same log, shown below it). */
 export function describeAutoscaler(cluster: string, a: AutoscalerActivity): string {
   const container = clusterNames(cluster).container('autoscaler');
-  if (a.detached === 'running') return `detached, in ${container} (live view: moodle-ha logs autoscaler --follow)`;
+  if (a.detached === 'running') return `detached, in ${container} (live view: ${hint('logs autoscaler --follow')})`;
   if (a.foregroundPid !== undefined) return `in the foreground (pid ${a.foregroundPid})`;
-  if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "moodle-ha up" to start it)`;
-  return 'not running ("moodle-ha autoscale", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)';
+  if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "${hint('up')}" to start it)`;
+  return `not running ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)`;
 }

@@ -1,15 +1,18 @@
+import { pruneAfterUp } from '../../local/prune-images.ts';
 import { autoscaleCommand } from './autoscale.ts';
 import { autoscalerConflict, foregroundPid } from '../../local/autoscaler-guard.ts';
+import { hint } from '../../spec/hint.ts';
 import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
+import { upSummary } from '../up-summary.ts';
 
 export const upCommand: Command = {
   async run(ctx) {
     const { autoscale, detach, webhook } = ctx.values;
-    if (detach && !autoscale) throw new UserError('--detach goes with --autoscale: "moodle-ha up --autoscale --detach" runs the autoscaler in a controller container');
+    if (detach && !autoscale) throw new UserError(`--detach goes with --autoscale: "${hint('up --autoscale --detach')}" runs the autoscaler in a controller container`);
     if (webhook !== undefined && !autoscale) throw new UserError('--webhook goes with --autoscale (or set autoscaler.webhook in moodle-ha.yaml)');
     // The detached switch is a spec field; the flags override it for this run, like --profile.
     const loaded = specFor(ctx, autoscale && detach ? { autoscaler: { enabled: true, ...(typeof webhook === 'string' ? { webhook } : {}) } } : {});
@@ -20,7 +23,7 @@ export const upCommand: Command = {
       if (spec.autoscaler.enabled) {
         throw new UserError(
           `moodle-ha.yaml enables the detached autoscaler (autoscaler.enabled: true), so "up" runs it in ${runtime.memberName('autoscaler')}; only one may run per cluster. ` +
-            'Run "moodle-ha up" alone (live view: "moodle-ha logs autoscaler --follow"), or set autoscaler.enabled: false to run it in the foreground. Nothing was changed.',
+            `Run "${hint('up')}" alone (live view: "${hint('logs autoscaler --follow')}"), or set autoscaler.enabled: false to run it in the foreground. Nothing was changed.`,
         );
       }
       // A detached one goes with this run (the spec does not enable it); another foreground one must stop first.
@@ -28,16 +31,10 @@ export const upCommand: Command = {
       if (why) throw new UserError(`${why} Nothing was changed.`);
     }
     const t0 = Date.now();
-    const r = await runtime.up(consoleProgress());
-    process.stdout.write(
-      `\nMoodle is up in ${((Date.now() - t0) / 1000).toFixed(0)} s (${r.webNodes} web node${r.webNodes > 1 ? 's' : ''}, migrate: ${r.migrate}).\n` +
-        `  URL:      ${r.url}\n` +
-        `  mail:     ${r.mailUrl} (every message the site sends lands here; nothing is delivered)\n` +
-        `  admin:    ${r.adminUser}\n` +
-        `  password: in ${r.adminPasswordFile} (mode 0600; generated, not a default)\n` +
-        (spec.autoscaler.enabled ? `  autoscaler: detached in ${runtime.memberName('autoscaler')} (live view: moodle-ha logs autoscaler --follow)\n` : '') +
-        `  status:   moodle-ha status    logs: moodle-ha logs web    stop: moodle-ha down\n`,
-    );
+    const progress = consoleProgress();
+    const r = await runtime.up(progress);
+    process.stdout.write(upSummary(spec, r, (Date.now() - t0) / 1000));
+    await pruneAfterUp(progress);
     if (foreground) {
       // Stay in the foreground: the autoscaler's live view until Ctrl-C.
       return autoscaleCommand.run({ ...ctx, values: { profile: ctx.values.profile, webhook } });

@@ -9,6 +9,7 @@ import { clusterContainers } from '../containers.ts';
 import { clusterNames, type ClusterNames } from '../names.ts';
 import { ensureSecrets, hasSecrets, type Secrets } from '../secrets.ts';
 import type { ImageTags } from '../services.ts';
+import { hint } from '../../spec/hint.ts';
 
 export interface RunningCluster {
   readonly spec: Spec;
@@ -62,8 +63,7 @@ export function clusterFromContainers(spec: Spec, containers: readonly ListedCon
   if (!runtime) missing.push('web or cron container (their image is the one helpers run)');
   if (missing.length || !hasSecrets(spec.name)) {
     throw new UserError(
-      `cluster "${spec.name}" is not running (${missing.length ? `no ${missing.join(', ')}` : 'no secrets on this machine'}): start it with "moodle-ha up" first` +
-        `${spec.profile !== 'dev' ? ` (with the same spec, --profile ${spec.profile})` : ''}. Nothing was changed.`,
+      `cluster "${spec.name}" is not running (${missing.length ? `no ${missing.join(', ')}` : 'no secrets on this machine'}): start it with "${hint('up')}" first. Nothing was changed.`,
     );
   }
   const web = of('web').map(name).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));

@@ -30,6 +30,7 @@ import { afterRestoreHelper, codeVersionHelper, parseMarked, type AfterRestore, 
 import { unpackHelper } from './moodledata.ts';
 import { byteCounter, ByteCount, mb } from './progress-bytes.ts';
 import { cacheEndpoint, REDIS_PORT } from '../endpoints.ts';
+import { hint, shellWord } from '../../spec/hint.ts';
 
 export interface RestoreOptions {
   readonly dir: string;
@@ -66,7 +67,7 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
   if (compareMoodleVersions(manifest.moodle.version, code.version) > 0) {
     throw new UserError(
       `the backup is of Moodle ${manifest.moodle.release} (version ${manifest.moodle.version}), newer than this cluster's code, Moodle ${code.release} (version ${code.version}); ` +
-        'Moodle cannot run a database newer than its code. Set moodle.version in moodle-ha.yaml to the backup\'s release (or newer), run "moodle-ha up", then restore. Nothing was changed.',
+        `Moodle cannot run a database newer than its code. Set moodle.version in moodle-ha.yaml to the backup's release (or newer), run "${hint('up')}", then restore. Nothing was changed.`,
     );
   }
   const summary =
@@ -156,10 +157,10 @@ export function stateAfterFailure(phase: Exclude<Phase, 'untouched' | 'stopped'>
   return [
     `state: ${data}.`,
     `the web nodes and cron are stopped${autoscaler ? ', and so is the autoscaler' : ''}, so nobody uses a half-restored site (the load balancer answers 503).`,
-    `to finish: fix the cause and run "moodle-ha restore ${dir}" again (it starts over from the backup), or restore another backup.`,
+    `to finish: fix the cause and run "${hint(`restore ${shellWord(dir)}`)}" again (it starts over from the backup), or restore another backup.`,
     phase === 'settled'
-      ? '"moodle-ha up" starts the web nodes and cron on the restored data as it is.'
-      : '"moodle-ha up" alone would start the site on half-restored data: restore first.',
+      ? `"${hint('up')}" starts the web nodes and cron on the restored data as it is.`
+      : `"${hint('up')}" alone would start the site on half-restored data: restore first.`,
   ];
 }
 

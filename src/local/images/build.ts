@@ -14,6 +14,8 @@ import { SERVICE_UIDS, type ServiceImage } from '../../image/service-images.ts';
 
 export { IMAGES_DIR, type RuntimeBuild };
 
+/** Repository of the runtime images `up` and `build` make (tagged <repository>:<Moodle version>-<key>). */
+export const RUNTIME_REPOSITORY = 'moodle-ha/runtime';
 
 /**
  * The key that names an image: its build context, what else decides it (`extra`: build
@@ -27,7 +29,7 @@ export async function imageKey(layers: readonly ContextLayer[], extra: string, p
 export async function buildRuntimeImage(b: RuntimeBuild, progress: Progress): Promise<string> {
   const layers = runtimeLayers(b);
   const args = runtimeBuildArgs(b.spec);
-  const tag = `${b.repository ?? 'moodle-ha/runtime'}:${b.spec.moodle.version}-${await imageKey(layers, JSON.stringify(args), progress)}`;
+  const tag = `${b.repository ?? RUNTIME_REPOSITORY}:${b.spec.moodle.version}-${await imageKey(layers, JSON.stringify(args), progress)}`;
   if (await imageExists(tag)) {
     progress.info(`runtime image ${tag} is up to date`);
     return tag;

@@ -81,6 +81,7 @@ export class MemoryRuntime implements ClusterRuntime {
     if (!this.running.get(member)) throw new Error(`${member} is not running`);
   }
   webCpuPercent = async () => undefined;
+  runningCode = async () => ({ image: null, moodle: null });
   readonly mailUrl = 'http://127.0.0.1:8025';
   logEvent = async (_e: ClusterEvent) => {};
   recentEvents = async () => [];

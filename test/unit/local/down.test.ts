@@ -1,9 +1,10 @@
-// The order `down` stops a cluster in (src/local/down.ts), and how long each container is given.
+// The order `down` stops a cluster in (src/local/down.ts), how long each container is given, and
+// what `down` of a name with nothing on the engine says.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LABELS, RUNTIME_IMAGE } from '../../../src/contract/image.ts';
 import { AUTOSCALER_STOP_SECONDS } from '../../../src/local/autoscaler-container.ts';
-import { byStopOrder, stopSeconds } from '../../../src/local/down.ts';
+import { byStopOrder, stopSeconds, unknownClusterMessage } from '../../../src/local/down.ts';
 
 const listed = (name: string, service: string) => ({ Names: [`/${name}`], Labels: { [LABELS.cluster]: 'campus', [LABELS.service]: service } });
 const order = (cs: ReturnType<typeof listed>[]) => [...cs].sort(byStopOrder).map((c) => c.Names[0]!.slice(1));
@@ -40,4 +41,15 @@ describe('time to stop', () => {
     assert.equal(stopSeconds('autoscaler'), AUTOSCALER_STOP_SECONDS);
     for (const s of ['db', 'redis', 'lb', undefined]) assert.equal(stopSeconds(s), 30, String(s));
   });
+});
+
+test('an unknown cluster: the message lists the clusters on the engine and changes nothing', () => {
+  assert.equal(
+    unknownClusterMessage('campsu', ['campus', 'staging']),
+    'no cluster named "campsu" here; clusters on this engine: campus, staging. Check the name in the spec (name:), or give the spec of the cluster to stop with -f FILE. Nothing was changed.',
+  );
+});
+
+test('no cluster at all on the engine: says that instead of an empty list', () => {
+  assert.match(unknownClusterMessage('campus', []), /^no cluster named "campus" here; this engine has no moodle-ha cluster\./);
 });

@@ -1,0 +1,51 @@
+// What `status --json` prints: which cluster, where it answers, which profile, Moodle version and
+// runtime image it runs, besides each member's state, the load balancer's view, the autoscaler
+// and the recent scaling events. Pure: the command gathers the parts from the runtime.
+import type { AutoscalerActivity } from '../local/autoscaler-guard.ts';
+import type { ClusterEvent, LbServer, Member, RunningCode } from '../runtime/cluster.ts';
+import type { Spec } from '../spec/schema.ts';
+
+export interface StatusReport {
+  readonly cluster: string;
+  readonly url: string;
+  /** What runs (an endpoints member means ha); the spec's when nothing runs. */
+  readonly profile: string;
+  readonly moodle: RunningCode['moodle'];
+  readonly image: RunningCode['image'];
+  readonly mailUrl: string;
+  readonly services: readonly Member[];
+  readonly lb: readonly LbServer[] | string;
+  readonly autoscaler: AutoscalerActivity;
+  readonly events: readonly ClusterEvent[];
+}
+
+export interface StatusParts {
+  readonly services: readonly Member[];
+  readonly lb: readonly LbServer[] | string;
+  readonly code: RunningCode;
+  readonly mailUrl: string;
+  readonly autoscaler: AutoscalerActivity;
+  readonly events: readonly ClusterEvent[];
+}
+
+/** The JSON of `status --json`. */
+export function statusReport(spec: Spec, p: StatusParts): StatusReport {
+  return {
+    cluster: spec.name,
+    url: spec.site.url,
+    profile: runningProfile(p.services) ?? spec.profile,
+    moodle: p.code.moodle,
+    image: p.code.image,
+    mailUrl: p.mailUrl,
+    services: p.services,
+    lb: p.lb,
+    autoscaler: p.autoscaler,
+    events: p.events,
+  };
+}
+
+/** The profile the members show (ha has an endpoints member), or undefined when there is no data tier. */
+export function runningProfile(services: readonly Pick<Member, 'service'>[]): 'dev' | 'ha' | undefined {
+  if (services.some((s) => s.service === 'endpoints')) return 'ha';
+  return services.some((s) => s.service === 'db') ? 'dev' : undefined;
+}
