@@ -52,7 +52,7 @@ describe('refused, saying to run up, when it is not running', () => {
   test('ha without its endpoints container running', () => {
     freshStateRoot('cluster');
     ensureSecrets('campus');
-    assert.throws(() => clusterFromContainers(haSpec(), [...DEV, c('campus-endpoints', 'endpoints', 'exited')], { needWeb: false }), refusal(/no endpoints container \(campus-db-writer\).*\(with the same spec, --profile ha\)/));
+    assert.throws(() => clusterFromContainers(haSpec(), [...DEV, c('campus-endpoints', 'endpoints', 'exited')], { needWeb: false }), refusal(/no endpoints container \(campus-db-writer\)\): start it with "moodle-ha up" first/));
   });
   test('a restore needs the load balancer and web nodes; a backup does not', () => {
     freshStateRoot('cluster');
