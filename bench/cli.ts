@@ -51,9 +51,10 @@ function quantile(values: readonly number[], q: number): number {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 export async function cliBench(argv: readonly string[]): Promise<number> {
-  let values;
+  const options = { runs: { type: 'string', default: '15' }, against: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } as const;
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values'];
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { runs: { type: 'string', default: '15' }, against: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values } = parseArgs({ args: [...argv], options }));
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${USAGE}`);
     return 2;

@@ -2,7 +2,7 @@
 // the global flags (--spec, --help) are accepted before and after the command; a command's
 // definition (flags, help) is imported only once the command is chosen, its run function only to
 // run it. Every parse error becomes a UserError that says what to type instead.
-import { Command as Program, CommanderError, type HelpConfiguration, Option } from 'commander';
+import { Command as Program, type CommanderError, type HelpConfiguration, Option } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { closest } from '../util/suggest.ts';
 import type { CommandDefinition, CommandEntry, Flags, Values } from './command.ts';

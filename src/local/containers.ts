@@ -194,6 +194,7 @@ export async function assertStaysUp(name: string, ms = 1500): Promise<void> {
   await sleep(ms);
   const info = await inspectContainer(name);
   if (info?.State.Running && info.State.Restarting !== true) return;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the engine's frame headers are control bytes; they are what this removes
   const logs = (await docker().getContainer(name).logs({ stdout: true, stderr: true, tail: 15 })).toString('utf8').replace(/[\x00-\x08]/g, '');
   throw new UserError(`container ${name} did not stay up (exit ${info?.State.ExitCode}); its last log lines:\n${logs}`);
 }

@@ -32,11 +32,6 @@ export async function clusterMembers(spec: Spec, service?: ServiceName): Promise
   return members.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Every container and HAProxy's published stats (the drills read both). */
-export async function clusterStatus(spec: Spec): Promise<{ services: Member[]; lb: LbServer[] | string }> {
-  return { services: await clusterMembers(spec), lb: await lbStats(spec) };
-}
-
 /** The web backend's servers from HAProxy's published CSV stats (127.0.0.1 on the host), or why they could not be read. */
 export async function lbStats(spec: Spec): Promise<LbServer[] | string> {
   const lb = await inspectContainer(clusterNames(spec.name).container('lb'));

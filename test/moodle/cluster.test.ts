@@ -303,7 +303,6 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test('autoscaler: a load step adds a node, an idle period returns to min', async () => {
-    const spec = readSpec({ file: specFile }).spec;
     const { runAutoscaler } = await import('../../src/ops/autoscaler/loop.ts');
     const { localRuntime } = await import('../../src/local/runtime.ts');
     const abort = new AbortController();

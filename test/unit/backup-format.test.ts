@@ -118,13 +118,13 @@ test("Docker's multiplexed stream: stdout in order across split frames, stderr t
 
 test('a restore that failed after changing data says, for each stage, what the data is and what to do', async () => {
   const { stateAfterFailure } = await import('../../src/local/backup/restore.ts');
-  const db = stateAfterFailure('database', 'mh', '/b/mh-1', true);
+  const db = stateAfterFailure('database', '/b/mh-1', true);
   assert.match(db[0]!, /the database is partly loaded or empty; moodledata is still the old one/);
   assert.match(db[1]!, /web nodes and cron are stopped, and so is the autoscaler/);
   assert.match(db[2]!, /run "moodle-ha restore \/b\/mh-1" again/);
   assert.match(db[3]!, /"moodle-ha up" alone would start the site on half-restored data: restore first/);
-  assert.match(stateAfterFailure('files', 'mh', '/b', false)[0]!, /the database is the backup's; moodledata is partly replaced/);
-  const settled = stateAfterFailure('settled', 'mh', '/b', false);
+  assert.match(stateAfterFailure('files', '/b', false)[0]!, /the database is the backup's; moodledata is partly replaced/);
+  const settled = stateAfterFailure('settled', '/b', false);
   assert.doesNotMatch(settled[1]!, /autoscaler/);
   assert.match(settled[3]!, /"moodle-ha up" starts the web nodes and cron on the restored data/);
 });

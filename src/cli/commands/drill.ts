@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { clusterShape, whyNotApplicable } from '../../ops/drills/applicability.ts';
-import { DRILL_DEFAULTS, parseDrillArgs } from '../../ops/drills/options.ts';
-import { DRILL_NAMES, drillNamed } from '../../ops/drills/registry.ts';
+import { parseDrillArgs } from '../../ops/drills/options.ts';
 import type { DrillResult } from '../../ops/drills/result.ts';
 import { writeResultFiles } from '../../ops/drills/result-files.ts';
 import { runDrill } from '../../ops/drills/runner.ts';

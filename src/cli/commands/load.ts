@@ -36,7 +36,7 @@ export const loadCommand: Command = {
     };
     process.on('SIGINT', onSigint);
     log(`load: ${options.users} users for ${options.durationSeconds} s (ramp ${options.rampSeconds} s, think ${options.thinkSeconds} s) on ${target.baseUrl}`);
-    let result;
+    let result: Awaited<ReturnType<typeof runLoad>>;
     try {
       result = await runLoad({ target, fixture, password, options, signal: abort.signal, onProgress: (p) => log(progressLine(p, options.users)) });
     } finally {

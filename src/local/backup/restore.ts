@@ -143,12 +143,12 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
       throw new UserError(`restore failed before it changed any data (${current}): ${why}. The web nodes and cron were started again; the site is as it was.`);
     }
     await removeContainer(n.container('migrate'), 5).catch(() => undefined);
-    throw new UserError(`restore failed at "${current}": ${why}`, stateAfterFailure(phase, spec.name, opts.dir, stoppedAutoscaler));
+    throw new UserError(`restore failed at "${current}": ${why}`, stateAfterFailure(phase, opts.dir, stoppedAutoscaler));
   }
 }
 
 /** What a restore that failed after changing data leaves, and what to do. */
-export function stateAfterFailure(phase: Exclude<Phase, 'untouched' | 'stopped'>, cluster: string, dir: string, autoscaler: boolean): string[] {
+export function stateAfterFailure(phase: Exclude<Phase, 'untouched' | 'stopped'>, dir: string, autoscaler: boolean): string[] {
   const data = {
     database: 'the database is partly loaded or empty; moodledata is still the old one',
     files: 'the database is the backup\'s; moodledata is partly replaced',

@@ -46,7 +46,8 @@ export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((x) => Number(x) <= 255);
+  if (!m) return false;
+  return m.slice(1).every((x) => Number(x) <= 255);
 }
 
 /** Where the run connects, from the spec's site URL and ports; refuses anything not loopback. */
