@@ -13,7 +13,11 @@ const LAYERS = [
   { name: 'spec', what: 'the cluster spec (moodle-ha.yaml): schema, units, validation', mayImport: ['util'] },
   { name: 'contract', what: 'what the runtime image reads (env, paths, timeouts, metrics)', mayImport: ['util', 'spec'] },
   { name: 'moodle', what: 'the Moodle source cache: version, import, download, plugins', mayImport: ['util', 'spec', 'contract'] },
-  { name: 'image', what: 'what goes into the images: build contexts, service image facts (builds run in the targets)', mayImport: ['util', 'spec', 'contract', 'moodle'] },
+  {
+    name: 'image',
+    what: 'what goes into the images: build contexts, service image facts (builds run in the targets)',
+    mayImport: ['util', 'spec', 'contract', 'moodle'],
+  },
   { name: 'runtime', what: 'the interface a cluster target implements', mayImport: ['util', 'spec', 'contract', 'moodle', 'image'] },
   { name: 'aws', what: 'the AWS target (CDK app); never imports local', mayImport: ['util', 'spec', 'contract', 'moodle', 'image', 'runtime'] },
   { name: 'local', what: 'the one-machine Docker target; never imports aws', mayImport: ['util', 'spec', 'contract', 'moodle', 'image', 'runtime'] },

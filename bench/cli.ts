@@ -93,7 +93,19 @@ export async function cliBench(argv: readonly string[]): Promise<number> {
           results[line.name]![which]!.push(t);
         }
       }
-      log(`${line.name}: ${order.map((w) => `${w} median ${seconds(quantile(results[line.name]![w]!.map((t) => t.ms), 0.5))}`).join(', ')}`);
+      log(
+        `${line.name}: ${order
+          .map(
+            (w) =>
+              `${w} median ${seconds(
+                quantile(
+                  results[line.name]![w]!.map((t) => t.ms),
+                  0.5,
+                ),
+              )}`,
+          )
+          .join(', ')}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -121,7 +133,8 @@ export async function cliBench(argv: readonly string[]): Promise<number> {
     }),
     `host: ${cpus().length} CPUs, 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`,
   ];
-  if (rows.some((r) => !r.this.asMeant || (r.other && !r.other.asMeant))) out.push(`note: "(exit N)" marks runs that did not exit as meant (status: 3, not running; 2 means no Docker engine answered)`);
+  if (rows.some((r) => !r.this.asMeant || (r.other && !r.other.asMeant)))
+    out.push(`note: "(exit N)" marks runs that did not exit as meant (status: 3, not running; 2 means no Docker engine answered)`);
   process.stdout.write(`${out.join('\n')}\n`);
   const at = new Date().toISOString();
   log(`results written to ${writeJson('cli', at, { at, runs, checkouts, rows, loadAverage: { before: loadBefore, after: loadAfter } })}`);

@@ -13,7 +13,10 @@ const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'moodl
 export function writeBenchSpec(): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-'));
   const file = join(dir, 'moodle-ha.yaml');
-  writeFileSync(file, `name: ${BENCH.name}\nprofile: dev\nweb:\n  nodes: 1\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${BENCH.http}\n  stats: ${BENCH.stats}\n  mail: ${BENCH.mail}\n`);
+  writeFileSync(
+    file,
+    `name: ${BENCH.name}\nprofile: dev\nweb:\n  nodes: 1\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${BENCH.http}\n  stats: ${BENCH.stats}\n  mail: ${BENCH.mail}\n`,
+  );
   return { dir, file };
 }
 

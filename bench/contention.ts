@@ -31,7 +31,11 @@ export class HostLoad {
   /** The samples taken from `from` to `to` (epoch ms), or the one just before when none fell in it. */
   between(from: number, to: number = Date.now()): LoadAverage {
     let values = this.samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.value);
-    if (!values.length) values = this.samples.filter((s) => s.at < from).slice(-1).map((s) => s.value);
+    if (!values.length)
+      values = this.samples
+        .filter((s) => s.at < from)
+        .slice(-1)
+        .map((s) => s.value);
     const round = (x: number) => Math.round(x * 100) / 100;
     if (!values.length) return { mean: NaN, max: NaN, samples: 0 };
     return { mean: round(values.reduce((a, b) => a + b, 0) / values.length), max: round(Math.max(...values)), samples: values.length };
@@ -40,6 +44,8 @@ export class HostLoad {
 
 /** Names of the other moodle-ha clusters with running containers now (not `own`). */
 export async function otherClusters(own: string): Promise<string[]> {
-  const running = await docker().listContainers().catch(() => []);
+  const running = await docker()
+    .listContainers()
+    .catch(() => []);
   return [...new Set(running.map((c) => c.Labels[LABELS.cluster]).filter((n): n is string => !!n && n !== own))].sort();
 }

@@ -42,9 +42,12 @@ function readNumber(file: string, re?: RegExp): number | undefined {
 
 /** A container's CPU seconds so far, from its cgroup (v1 cgroupfs/systemd, or v2). */
 function containerSeconds(id: string): number | undefined {
-  const ns = readNumber(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`) ?? readNumber(`/sys/fs/cgroup/cpuacct/system.slice/docker-${id}.scope/cpuacct.usage`);
+  const ns =
+    readNumber(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`) ?? readNumber(`/sys/fs/cgroup/cpuacct/system.slice/docker-${id}.scope/cpuacct.usage`);
   if (ns !== undefined) return ns / 1e9;
-  const us = readNumber(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, /usage_usec (\d+)/) ?? readNumber(`/sys/fs/cgroup/docker/${id}/cpu.stat`, /usage_usec (\d+)/);
+  const us =
+    readNumber(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, /usage_usec (\d+)/) ??
+    readNumber(`/sys/fs/cgroup/docker/${id}/cpu.stat`, /usage_usec (\d+)/);
   return us !== undefined ? us / 1e6 : undefined;
 }
 
@@ -112,5 +115,15 @@ export async function meterCpu<T>(cluster: string, cpus: number, work: () => Pro
   const otherSeconds = Math.max(0, prev.hostBusy - first.hostBusy - containersSeconds - benchSeconds);
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   for (const k of Object.keys(byService)) byService[k] = r3(byService[k]!);
-  return { value, cpu: { containersSeconds: r3(containersSeconds), byService, benchSeconds: r3(benchSeconds), otherSeconds: r3(otherSeconds), otherShare: r3(otherSeconds / (wallSeconds * cpus)), wallSeconds: r3(wallSeconds) } };
+  return {
+    value,
+    cpu: {
+      containersSeconds: r3(containersSeconds),
+      byService,
+      benchSeconds: r3(benchSeconds),
+      otherSeconds: r3(otherSeconds),
+      otherShare: r3(otherSeconds / (wallSeconds * cpus)),
+      wallSeconds: r3(wallSeconds),
+    },
+  };
 }

@@ -50,7 +50,13 @@ export async function startDirect(spec: Spec, tags: ImageTags, secrets: Secrets,
   const problems = checkEnvironment('web', env);
   if (problems.length) throw new Error(`direct container environment: ${problems.join('; ')}`);
   const name = `${spec.name}-direct`;
-  const bundle = { name: `${RUNTIME_IMAGE.configBundleDir}/config.php`, content: FILE_SESSIONS + (noRedis ? LOCAL_MUC : ''), mode: 0o440, uid: 0, gid: RUNTIME_IMAGE.gid };
+  const bundle = {
+    name: `${RUNTIME_IMAGE.configBundleDir}/config.php`,
+    content: FILE_SESSIONS + (noRedis ? LOCAL_MUC : ''),
+    mode: 0o440,
+    uid: 0,
+    gid: RUNTIME_IMAGE.gid,
+  };
   const c = await createExtra({
     ...def,
     name,

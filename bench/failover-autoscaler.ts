@@ -26,7 +26,9 @@ export const INTERVAL_MS = 2000;
 export const REACTION_LIMIT_S = 90;
 
 export function scalingYaml(): string {
-  return `scaling:\n${Object.entries(SCALING).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`;
+  return `scaling:\n${Object.entries(SCALING)
+    .map(([k, v]) => `  ${k}: ${v}\n`)
+    .join('')}`;
 }
 
 export interface Reaction {
@@ -46,8 +48,19 @@ export interface AutoscalerReaction {
   readonly settings: typeof SCALING & { readonly intervalSeconds: number; readonly limitSeconds: number; readonly loadUsers: number; readonly thinkSeconds: 0 };
   /** Problems that make the run fail (no reaction within the limit); empty when it reacted both ways. */
   readonly problems: readonly string[];
-  readonly loadStep: { readonly seconds: number; readonly requests: number; readonly requestsPerSecond: number; readonly stepsOk: number; readonly stepsFailed: number } | null;
-  readonly scaleOut: (Reaction & { readonly node: string; /** Load step start → the new node UP in HAProxy with requests answered. */ readonly servingAfterSeconds: number | null }) | null;
+  readonly loadStep: {
+    readonly seconds: number;
+    readonly requests: number;
+    readonly requestsPerSecond: number;
+    readonly stepsOk: number;
+    readonly stepsFailed: number;
+  } | null;
+  readonly scaleOut:
+    | (Reaction & {
+        readonly node: string /** Load step start → the new node UP in HAProxy with requests answered. */;
+        readonly servingAfterSeconds: number | null;
+      })
+    | null;
   /** Its doneAfterSeconds is idle start → back to min. */
   readonly scaleIn: Reaction | null;
   /** Every decision line of the run, as `moodle-ha autoscale` prints them. */
@@ -75,7 +88,9 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
   const events: Array<{ readonly e: ScalingEvent; readonly doneAt: number; readonly ms: number }> = [];
   const ticks: string[] = [];
   let controllerError: unknown;
-  log(`autoscaler in-process: every ${INTERVAL_MS / 1000} s, ${min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%, cooldowns out ${spec.scaling.scaleOutCooldown.seconds} s / in ${spec.scaling.scaleInCooldown.seconds} s`);
+  log(
+    `autoscaler in-process: every ${INTERVAL_MS / 1000} s, ${min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%, cooldowns out ${spec.scaling.scaleOutCooldown.seconds} s / in ${spec.scaling.scaleInCooldown.seconds} s`,
+  );
   const controller = runAutoscaler(c.runtime, {
     intervalMs: INTERVAL_MS,
     durationMs: (2 * REACTION_LIMIT_S + 120) * 1000,
@@ -101,7 +116,10 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
     const loadStart = Date.now();
     log(`load step: ${users} users, no think time, until ${newNode} serves (at most ${REACTION_LIMIT_S} s)`);
     const loading = runLoad({
-      target: loadTarget(spec), fixture, password, signal: loadAbort.signal,
+      target: loadTarget(spec),
+      fixture,
+      password,
+      signal: loadAbort.signal,
       options: { users, durationSeconds: REACTION_LIMIT_S, rampSeconds: 0, thinkSeconds: 0 },
       onProgress: (p) => log(`  ${progressLine(p, users)}`),
     });
@@ -120,18 +138,38 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
     }
     const load = await loading;
     const loadStep = {
-      seconds: load.elapsedSeconds, requests: load.requests, requestsPerSecond: Math.round((load.requests / Math.max(load.elapsedSeconds, 0.1)) * 10) / 10,
-      stepsOk: load.totals.ok, stepsFailed: load.totals.failed,
+      seconds: load.elapsedSeconds,
+      requests: load.requests,
+      requestsPerSecond: Math.round((load.requests / Math.max(load.elapsedSeconds, 0.1)) * 10) / 10,
+      stepsOk: load.totals.ok,
+      stepsFailed: load.totals.failed,
     };
     log(`load step: ${loadStep.requests} requests in ${loadStep.seconds} s (${loadStep.requestsPerSecond} req/s), ${loadStep.stepsFailed} failed steps`);
     // The new node may serve a moment before scaleTo returns and the event is recorded.
     while (servingAt !== undefined && !events.some((x) => x.e.to > min) && Date.now() - servingAt < 30_000 && !controllerError) await sleep(250);
     const out = events.find((x) => x.e.to > min);
     const scaleOut = out
-      ? { decidedAfterSeconds: secs(out.e.at.getTime() - loadStart), actionSeconds: secs(out.ms), doneAfterSeconds: secs(out.doneAt - loadStart), from: out.e.from, to: out.e.to, reason: out.e.reason, node: newNode, servingAfterSeconds: servingAt === undefined ? null : secs(servingAt - loadStart) }
+      ? {
+          decidedAfterSeconds: secs(out.e.at.getTime() - loadStart),
+          actionSeconds: secs(out.ms),
+          doneAfterSeconds: secs(out.doneAt - loadStart),
+          from: out.e.from,
+          to: out.e.to,
+          reason: out.e.reason,
+          node: newNode,
+          servingAfterSeconds: servingAt === undefined ? null : secs(servingAt - loadStart),
+        }
       : null;
-    if (!out) problems.push(failed() ?? `no scale-out within ${REACTION_LIMIT_S} s of the load step (${loadStep.requestsPerSecond} req/s at ${min} nodes, target ${spec.scaling.targetRequestsPerNode} per node)${lastDecisions()}`);
-    else if (servingAt === undefined) problems.push(failed() ?? `the autoscaler scaled out after ${scaleOut?.decidedAfterSeconds} s, but ${newNode} did not serve within ${REACTION_LIMIT_S} s of the load step${lastDecisions()}`);
+    if (!out)
+      problems.push(
+        failed() ??
+          `no scale-out within ${REACTION_LIMIT_S} s of the load step (${loadStep.requestsPerSecond} req/s at ${min} nodes, target ${spec.scaling.targetRequestsPerNode} per node)${lastDecisions()}`,
+      );
+    else if (servingAt === undefined)
+      problems.push(
+        failed() ??
+          `the autoscaler scaled out after ${scaleOut?.decidedAfterSeconds} s, but ${newNode} did not serve within ${REACTION_LIMIT_S} s of the load step${lastDecisions()}`,
+      );
     if (!out || stop.signal.aborted || controllerError) return { settings, problems, loadStep, scaleOut, scaleIn: null, ticks };
 
     // 2. Idle: no load at all, until the web tier is back to min.
@@ -145,7 +183,14 @@ export async function measureAutoscaler(c: BenchCluster, users: number, signal: 
     let scaleIn: Reaction | null = null;
     if (back) {
       const nodes = (await c.runtime.webNodes()).length;
-      scaleIn = { decidedAfterSeconds: secs(back.e.at.getTime() - idleStart), actionSeconds: secs(back.ms), doneAfterSeconds: secs(back.doneAt - idleStart), from: back.e.from, to: back.e.to, reason: back.e.reason };
+      scaleIn = {
+        decidedAfterSeconds: secs(back.e.at.getTime() - idleStart),
+        actionSeconds: secs(back.ms),
+        doneAfterSeconds: secs(back.doneAt - idleStart),
+        from: back.e.from,
+        to: back.e.to,
+        reason: back.e.reason,
+      };
       if (nodes !== min) problems.push(`the autoscaler scaled in to ${min}, but ${nodes} web nodes run`);
     } else problems.push(failed() ?? `not back to ${min} web nodes within ${REACTION_LIMIT_S} s of idle${lastDecisions()}`);
     return { settings, problems, loadStep, scaleOut, scaleIn, ticks };

@@ -32,10 +32,19 @@ export interface FailoverResults {
   readonly schema: 'moodle-ha.bench-failover/1';
   readonly at: string;
   readonly host: { readonly cpus: number; readonly memoryGiB: number; readonly docker: string; readonly node: string };
-  readonly cluster: { readonly name: string; readonly profile: 'ha'; readonly http: number; readonly stats: number; readonly webNodes: number; readonly upSeconds: number };
+  readonly cluster: {
+    readonly name: string;
+    readonly profile: 'ha';
+    readonly http: number;
+    readonly stats: number;
+    readonly webNodes: number;
+    readonly upSeconds: number;
+  };
   readonly drillOptions: { readonly users: number; readonly durationSeconds: number; readonly faultAtSeconds: number; readonly thinkSeconds: number };
   readonly drills: readonly DrillLine[];
-  readonly autoscaler: (AutoscalerReaction & { readonly loadAverage: LoadAverage; readonly otherClusters: readonly string[] }) | { readonly problems: readonly string[] };
+  readonly autoscaler:
+    | (AutoscalerReaction & { readonly loadAverage: LoadAverage; readonly otherClusters: readonly string[] })
+    | { readonly problems: readonly string[] };
   readonly timings: { readonly drillsSeconds: number; readonly autoscalerSeconds: number; readonly totalSeconds: number };
   readonly resultsDir: string;
   /** Why the run exits non-zero; empty when every bar was met and the autoscaler reacted both ways. */
@@ -44,11 +53,16 @@ export interface FailoverResults {
 
 export function drillLine(r: DrillResult, extra: Pick<DrillLine, 'wallSeconds' | 'loadAverage' | 'otherClusters' | 'files'>): DrillLine {
   return {
-    drill: r.drill, status: r.passed ? 'met' : 'missed', ...extra,
-    fault: r.fault, figures: r.figures,
-    errorFreeAfterSeconds: r.recovery.seconds, writesResumedSeconds: r.recovery.writesResumedSeconds,
+    drill: r.drill,
+    status: r.passed ? 'met' : 'missed',
+    ...extra,
+    fault: r.fault,
+    figures: r.figures,
+    errorFreeAfterSeconds: r.recovery.seconds,
+    writesResumedSeconds: r.recovery.writesResumedSeconds,
     steps: { ok: r.totals.ok, failedGet: r.totals.failedIdempotent, failedPost: r.totals.failedNonIdempotent },
-    sessions: r.sessions, posts: { missing: r.posts.missing.length, acknowledged: r.posts.acknowledged },
+    sessions: r.sessions,
+    posts: { missing: r.posts.missing.length, acknowledged: r.posts.acknowledged },
     missedBars: r.bars.filter((b) => !b.met),
   };
 }
@@ -63,7 +77,11 @@ const load = (l: LoadAverage) => (l.samples ? `${l.mean.toFixed(1)} (max ${l.max
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], leftCols: number): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -82,21 +100,33 @@ export function renderFailover(r: FailoverResults): string {
     opt(d.errorFreeAfterSeconds),
     opt(d.writesResumedSeconds),
     d.steps ? `${d.steps.failedGet}/${d.steps.failedPost}` : '-',
-    d.sessions ? `${d.sessions.lost}${d.sessions.writtenInLastSecondBeforeFault ? ` (${d.sessions.writtenInLastSecondBeforeFault} new <1 s before)` : ''}` : '-',
+    d.sessions
+      ? `${d.sessions.lost}${d.sessions.writtenInLastSecondBeforeFault ? ` (${d.sessions.writtenInLastSecondBeforeFault} new <1 s before)` : ''}`
+      : '-',
     d.posts ? `${d.posts.missing}/${d.posts.acknowledged}` : '-',
     load(d.loadAverage),
     d.status === 'met' ? 'met' : d.status === 'missed' ? `MISSED ${d.missedBars?.length ?? ''}`.trim() : 'NOT RUN',
   ]);
-  out.push(...table(['drill', 'fault target', 'detection', 'error-free after', 'writes after', 'failed GET/POST', 'lost sessions', 'posts missing', 'load avg 1m', 'bars'], rows, 3));
+  out.push(
+    ...table(
+      ['drill', 'fault target', 'detection', 'error-free after', 'writes after', 'failed GET/POST', 'lost sessions', 'posts missing', 'load avg 1m', 'bars'],
+      rows,
+      3,
+    ),
+  );
   for (const d of r.drills) {
     if (d.status === 'did not run') out.push(`  ${d.drill}: did not run: ${d.reason ?? ''}`);
     for (const b of d.missedBars ?? []) out.push(`  ${d.drill}: MISSED ${b.name}: ${b.measured} (limit ${b.limit})`);
     const figures = d.figures ? figureRows(d.drill, d.figures) : [];
-    if (figures.length > 1) out.push(`  ${d.drill}: ${figures.map((f) => `${f.label} ${f.value === null || f.value === undefined ? '-' : String(f.value)}`).join(', ')}`);
+    if (figures.length > 1)
+      out.push(`  ${d.drill}: ${figures.map((f) => `${f.label} ${f.value === null || f.value === undefined ? '-' : String(f.value)}`).join(', ')}`);
   }
   out.push('', ...renderAutoscaler(r.autoscaler));
   const others = [...new Set([...r.drills.flatMap((d) => d.otherClusters), ...('otherClusters' in r.autoscaler ? r.autoscaler.otherClusters : [])])].sort();
-  out.push('', `shared host: load avg 1m is the host's 1-minute load average over the phase, mean (max), on ${r.host.cpus} CPUs; other moodle-ha clusters running meanwhile: ${others.join(', ') || 'none'}`);
+  out.push(
+    '',
+    `shared host: load avg 1m is the host's 1-minute load average over the phase, mean (max), on ${r.host.cpus} CPUs; other moodle-ha clusters running meanwhile: ${others.join(', ') || 'none'}`,
+  );
   out.push(`time: drills ${r.timings.drillsSeconds} s, autoscaler ${r.timings.autoscalerSeconds} s, whole run ${r.timings.totalSeconds} s`);
   if (r.problems.length) out.push('', `FAILED: ${r.problems.length} problem(s):`, ...r.problems.map((p) => `  - ${p}`));
   return `${out.join('\n')}\n`;
@@ -111,13 +141,17 @@ function renderAutoscaler(a: FailoverResults['autoscaler']): string[] {
   const l = a.loadStep;
   const step = l ? `${s.loadUsers} users, no think time, ${l.requestsPerSecond} req/s for ${l.seconds} s, ${l.stepsFailed} failed steps` : 'not run';
   const so = a.scaleOut;
-  out.push(so
-    ? `  load step → new node serving    ${so.servingAfterSeconds === null ? 'never' : `${so.servingAfterSeconds} s`}  (scale-out ${so.from} → ${so.to} decided after ${so.decidedAfterSeconds} s; the scale-out itself ${so.actionSeconds} s: ${so.node} started, /readyz, into HAProxy; load step: ${step})`
-    : `  load step → new node serving    no scale-out (load step: ${step})`);
+  out.push(
+    so
+      ? `  load step → new node serving    ${so.servingAfterSeconds === null ? 'never' : `${so.servingAfterSeconds} s`}  (scale-out ${so.from} → ${so.to} decided after ${so.decidedAfterSeconds} s; the scale-out itself ${so.actionSeconds} s: ${so.node} started, /readyz, into HAProxy; load step: ${step})`
+      : `  load step → new node serving    no scale-out (load step: ${step})`,
+  );
   const si = a.scaleIn;
-  out.push(si
-    ? `  idle → back to min (${si.to} nodes)  ${si.doneAfterSeconds} s  (scale-in ${si.from} → ${si.to} decided after ${si.decidedAfterSeconds} s; the scale-in itself ${si.actionSeconds} s: drain, out of HAProxy, stop)`
-    : `  idle → back to min               ${so ? 'not within the limit' : 'not measured'}`);
+  out.push(
+    si
+      ? `  idle → back to min (${si.to} nodes)  ${si.doneAfterSeconds} s  (scale-in ${si.from} → ${si.to} decided after ${si.decidedAfterSeconds} s; the scale-in itself ${si.actionSeconds} s: drain, out of HAProxy, stop)`
+      : `  idle → back to min               ${so ? 'not within the limit' : 'not measured'}`,
+  );
   if (so) out.push(`  scale-out decision: ${so.reason}`);
   if (si) out.push(`  scale-in decision: ${si.reason}`);
   return out;

@@ -43,7 +43,10 @@ function writeFailoverSpec(): BenchCluster & { readonly loaded: LoadedSpec } {
   const c = FAILOVER_CLUSTER;
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-failover-'));
   const file = join(dir, 'moodle-ha.yaml');
-  writeFileSync(file, `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`);
+  writeFileSync(
+    file,
+    `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`,
+  );
   const loaded = readSpec({ file });
   return { profile: 'ha', dir, file, spec: loaded.spec, loaded, runtime: localRuntime(loaded) };
 }
@@ -93,13 +96,14 @@ export async function failover(argv: readonly string[]): Promise<number> {
   const abort = new AbortController();
   let current: DrillName | 'autoscaler' | undefined;
   let teardown: Promise<void> | undefined;
-  const tearDownAll = () => (teardown ??= (async () => {
-    log(`tearing down ${c.spec.name} (down --volumes)`);
-    await downVolumes(c, log);
-    // full-restart runs `up` in this process: a Ctrl-C during it may leave containers the first down missed.
-    if (current === 'full-restart' && abort.signal.aborted) await downVolumes(c, log);
-    rmSync(c.dir, { recursive: true, force: true });
-  })());
+  const tearDownAll = () =>
+    (teardown ??= (async () => {
+      log(`tearing down ${c.spec.name} (down --volumes)`);
+      await downVolumes(c, log);
+      // full-restart runs `up` in this process: a Ctrl-C during it may leave containers the first down missed.
+      if (current === 'full-restart' && abort.signal.aborted) await downVolumes(c, log);
+      rmSync(c.dir, { recursive: true, force: true });
+    })());
   const missing = await preflight(c.spec.moodle.version);
   if (missing) {
     process.stderr.write(`${missing}\n`);
@@ -128,7 +132,14 @@ export async function failover(argv: readonly string[]): Promise<number> {
     const td = Date.now();
     for (const drill of DRILL_NAMES) {
       if (bug) {
-        drills.push({ drill, status: 'did not run', reason: `not started: ${bug}`, wallSeconds: 0, loadAverage: { mean: NaN, max: NaN, samples: 0 }, otherClusters: [] });
+        drills.push({
+          drill,
+          status: 'did not run',
+          reason: `not started: ${bug}`,
+          wallSeconds: 0,
+          loadAverage: { mean: NaN, max: NaN, samples: 0 },
+          otherClusters: [],
+        });
         continue;
       }
       if (abort.signal.aborted) throw new Error('interrupted');
@@ -136,7 +147,8 @@ export async function failover(argv: readonly string[]): Promise<number> {
       const start = Date.now();
       const before = await otherClusters(c.spec.name);
       const contention = async () => ({
-        wallSeconds: Math.round((Date.now() - start) / 1000), loadAverage: hostLoad.between(start),
+        wallSeconds: Math.round((Date.now() - start) / 1000),
+        loadAverage: hostLoad.between(start),
         otherClusters: [...new Set([...before, ...(await otherClusters(c.spec.name))])].sort(),
       });
       log(`drill ${drill} (${DRILL_NAMES.indexOf(drill) + 1} of ${DRILL_NAMES.length})`);
@@ -145,7 +157,16 @@ export async function failover(argv: readonly string[]): Promise<number> {
         const r = await runDrill(drill, runtime, o, (line) => process.stderr.write(`  ${line}\n`));
         const files = writeResultFiles(r, resultsDir);
         drills.push(drillLine(r, { ...(await contention()), files }));
-        log(`drill ${drill}: ${r.passed ? 'every bar met' : `MISSED ${r.bars.filter((b) => !b.met).map((b) => b.name).join(', ')}`}; ${files.json}`);
+        log(
+          `drill ${drill}: ${
+            r.passed
+              ? 'every bar met'
+              : `MISSED ${r.bars
+                  .filter((b) => !b.met)
+                  .map((b) => b.name)
+                  .join(', ')}`
+          }; ${files.json}`,
+        );
       } catch (e) {
         if (abort.signal.aborted) throw e;
         // As with "drill all": a drill that cannot run is reported and the next one runs. Anything
@@ -164,18 +185,30 @@ export async function failover(argv: readonly string[]): Promise<number> {
     const autoscalerSeconds = Math.round((Date.now() - ta) / 1000);
 
     const problems = [
-      ...drills.filter((d) => d.status !== 'met').map((d) => (d.status === 'missed'
-        ? `drill ${d.drill} missed ${d.missedBars!.map((b) => `"${b.name}" (${b.measured}, limit ${b.limit})`).join(', ')}`
-        : `drill ${d.drill} did not run: ${d.reason?.split('\n')[0]}`)),
+      ...drills
+        .filter((d) => d.status !== 'met')
+        .map((d) =>
+          d.status === 'missed'
+            ? `drill ${d.drill} missed ${d.missedBars!.map((b) => `"${b.name}" (${b.measured}, limit ${b.limit})`).join(', ')}`
+            : `drill ${d.drill} did not run: ${d.reason?.split('\n')[0]}`,
+        ),
       ...autoscaler.problems.map((p) => `autoscaler: ${p}`),
     ];
     const results: FailoverResults = {
       schema: 'moodle-ha.bench-failover/1',
       at,
       host: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), docker: (await docker().version()).Version, node: process.versions.node },
-      cluster: { name: c.spec.name, profile: 'ha', http: c.spec.ports.http, stats: c.spec.ports.stats, webNodes: FAILOVER_CLUSTER.webNodes, upSeconds: Math.round(upSeconds) },
+      cluster: {
+        name: c.spec.name,
+        profile: 'ha',
+        http: c.spec.ports.http,
+        stats: c.spec.ports.stats,
+        webNodes: FAILOVER_CLUSTER.webNodes,
+        upSeconds: Math.round(upSeconds),
+      },
       drillOptions: { users: o.users, durationSeconds: o.durationSeconds, faultAtSeconds: o.faultAtSeconds, thinkSeconds: o.thinkSeconds },
-      drills, autoscaler,
+      drills,
+      autoscaler,
       timings: { drillsSeconds, autoscalerSeconds, totalSeconds: Math.round((Date.now() - t0) / 1000) },
       resultsDir,
       problems,
@@ -183,7 +216,9 @@ export async function failover(argv: readonly string[]): Promise<number> {
     process.stdout.write(renderFailover(results));
     log(`results written to ${writeJson('failover', at, results)}`);
     if (problems.length) {
-      process.stderr.write(`bench failover: FAILED (${problems.length}): ${problems.map((p) => p.split('\n')[0]).join('; ')}${autoscaler.problems.length ? ` (the autoscaler's limit is ${REACTION_LIMIT_S} s per reaction)` : ''}\n`);
+      process.stderr.write(
+        `bench failover: FAILED (${problems.length}): ${problems.map((p) => p.split('\n')[0]).join('; ')}${autoscaler.problems.length ? ` (the autoscaler's limit is ${REACTION_LIMIT_S} s per reaction)` : ''}\n`,
+      );
       return 1;
     }
     return 0;

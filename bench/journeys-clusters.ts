@@ -39,7 +39,10 @@ export function writeClusterSpec(profile: Profile): BenchCluster {
   const dir = mkdtempSync(join(tmpdir(), `moodle-ha-bench-${profile}-`));
   const file = join(dir, 'moodle-ha.yaml');
   // ha starts with its minimum of 2 web nodes; the benchmark scales it to 1, 2 and 3.
-  writeFileSync(file, `name: ${c.name}\nprofile: ${profile}\nweb:\n  nodes: ${profile === 'ha' ? 2 : 1}\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n`);
+  writeFileSync(
+    file,
+    `name: ${c.name}\nprofile: ${profile}\nweb:\n  nodes: ${profile === 'ha' ? 2 : 1}\n  fpmWorkers: ${BENCH.fpmWorkers}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n`,
+  );
   const loaded = readSpec({ file });
   return { profile, dir, file, spec: loaded.spec, runtime: localRuntime(loaded) };
 }
@@ -75,7 +78,10 @@ export async function downVolumes(c: BenchCluster, log: (s: string) => void): Pr
   }
   await setCronPaused(c, false).catch(() => {});
   const d = await cli(['down', '--volumes', '--spec', c.file]).catch(() => ({ code: -1 }));
-  if (d.code !== 0) log(`down --volumes of ${c.spec.name} failed (exit ${d.code}); remove what is left with: npx moodle-ha down --volumes --spec <a spec with name: ${c.spec.name}>`);
+  if (d.code !== 0)
+    log(
+      `down --volumes of ${c.spec.name} failed (exit ${d.code}); remove what is left with: npx moodle-ha down --volumes --spec <a spec with name: ${c.spec.name}>`,
+    );
 }
 
 /** `down --volumes`, then the spec's temp folder goes too. */

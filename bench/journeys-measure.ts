@@ -14,7 +14,11 @@ import { meterCpu, type CpuUse } from './cpu.ts';
 import { lbCounters, lbDelta, type BenchCluster, type LbCounters, type Profile } from './journeys-clusters.ts';
 
 export type ConfigName = 'dev' | 'ha-1' | 'ha-2' | 'ha-3';
-export interface Config { readonly name: ConfigName; readonly profile: Profile; readonly nodes: number }
+export interface Config {
+  readonly name: ConfigName;
+  readonly profile: Profile;
+  readonly nodes: number;
+}
 export const CONFIGS: readonly Config[] = [
   { name: 'dev', profile: 'dev', nodes: 1 },
   { name: 'ha-1', profile: 'ha', nodes: 1 },
@@ -83,7 +87,10 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 export function journeyLoad(a: MeasureArgs, seconds: number, label: string, onSample?: (s: StepSample) => void): Promise<LoadResult> {
   const o = a.options;
   return runLoad({
-    target: loadTarget(a.active.spec), fixture: a.fixture, password: a.password, signal: a.signal,
+    target: loadTarget(a.active.spec),
+    fixture: a.fixture,
+    password: a.password,
+    signal: a.signal,
     options: { users: o.users, durationSeconds: seconds, rampSeconds: 0, thinkSeconds: o.thinkSeconds, maxRequests: o.maxRequests },
     onProgress: (p) => a.log(`  ${label} ${progressLine(p, o.users)}`),
     ...(onSample ? { onSample } : {}),
@@ -97,7 +104,9 @@ export async function measure(a: MeasureArgs): Promise<JourneyRun> {
   // Nested meters: the outer one sees the idle cluster, the inner one the measured cluster; both
   // see the host and this process, so the idle cluster can be taken out of "other work".
   const { value: inner, cpu: outer } = await meterCpu(a.idle.spec.name, n, () =>
-    meterCpu(a.active.spec.name, n, () => journeyLoad(a, a.options.durationSeconds, `${a.config.name} round ${a.round}`, (s) => void (s.ok && latencies.push(s.ms)))),
+    meterCpu(a.active.spec.name, n, () =>
+      journeyLoad(a, a.options.durationSeconds, `${a.config.name} round ${a.round}`, (s) => void (s.ok && latencies.push(s.ms))),
+    ),
   );
   const lb = lbDelta(lbBefore, await lbCounters(a.active).catch(() => ({})));
   const { value: result, cpu } = inner;

@@ -13,7 +13,10 @@ export const COLLAPSE = {
   minRatioToDev: 0.5,
 } as const;
 
-export interface Range { readonly min: number; readonly max: number }
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+}
 
 export interface ConfigSummary {
   readonly config: ConfigName;
@@ -60,7 +63,15 @@ export interface JourneysResults {
   readonly schema: 'moodle-ha.bench-journeys/1';
   readonly at: string;
   readonly host: { readonly cpus: number; readonly memoryGiB: number; readonly docker: string; readonly node: string };
-  readonly options: { readonly users: number; readonly durationSeconds: number; readonly warmupSeconds: number; readonly thinkSeconds: number; readonly rounds: number; readonly maxRequests: number; readonly cronPaused: boolean };
+  readonly options: {
+    readonly users: number;
+    readonly durationSeconds: number;
+    readonly warmupSeconds: number;
+    readonly thinkSeconds: number;
+    readonly rounds: number;
+    readonly maxRequests: number;
+    readonly cronPaused: boolean;
+  };
   readonly clusters: Readonly<Record<'dev' | 'ha', ClusterFacts>>;
   readonly timings: { readonly measureSeconds: number; readonly totalSeconds: number };
   /** The configurations in the order they were measured. */
@@ -68,7 +79,13 @@ export interface JourneysResults {
   readonly summary: readonly ConfigSummary[];
   readonly ratios: readonly RatioToDev[];
   readonly runs: readonly JourneyRun[];
-  readonly warmups: ReadonlyArray<{ readonly config: ConfigName; readonly round: number; readonly stepsPerSecond: number; readonly failed: number; readonly failures: readonly FailureSample[] }>;
+  readonly warmups: ReadonlyArray<{
+    readonly config: ConfigName;
+    readonly round: number;
+    readonly stepsPerSecond: number;
+    readonly failed: number;
+    readonly failures: readonly FailureSample[];
+  }>;
   readonly scaling: ReadonlyArray<{ readonly node: string; readonly action: string; readonly ms: number }>;
   readonly notes: readonly string[];
 }
@@ -87,12 +104,21 @@ export function summarize(configs: readonly Config[], runs: readonly JourneyRun[
     const total = Object.values(byNode).reduce((a, b) => a + b, 0);
     for (const s of Object.keys(byNode)) byNode[s] = r2(byNode[s]! / Math.max(1, total));
     return {
-      config: c.name, profile: c.profile, webNodes: c.nodes,
-      stepsPerSecond: med((r) => r.stepsPerSecond), p50Ms: med((r) => r.p50Ms), p95Ms: med((r) => r.p95Ms), cpuMsPerStep: med((r) => r.cpuMsPerStep),
-      ok: sum((r) => r.ok), failed: sum((r) => r.failed), lostSessions: sum((r) => r.lostSessions),
+      config: c.name,
+      profile: c.profile,
+      webNodes: c.nodes,
+      stepsPerSecond: med((r) => r.stepsPerSecond),
+      p50Ms: med((r) => r.p50Ms),
+      p95Ms: med((r) => r.p95Ms),
+      cpuMsPerStep: med((r) => r.cpuMsPerStep),
+      ok: sum((r) => r.ok),
+      failed: sum((r) => r.failed),
+      lostSessions: sum((r) => r.lostSessions),
       nodeDowns: sum((r) => Object.values(r.lb).reduce((a, v) => a + v.downs, 0)),
       requestsByNode: byNode,
-      otherShare: range(rs.map((r) => r.otherShare)), idleClusterShare: range(rs.map((r) => r.idleClusterShare)), loadGeneratorShare: range(rs.map((r) => r.loadGeneratorShare)),
+      otherShare: range(rs.map((r) => r.otherShare)),
+      idleClusterShare: range(rs.map((r) => r.idleClusterShare)),
+      loadGeneratorShare: range(rs.map((r) => r.loadGeneratorShare)),
       roundsStepsPerSecond: rs.map((r) => r.stepsPerSecond),
     };
   });
@@ -105,9 +131,14 @@ export function summarize(configs: readonly Config[], runs: readonly JourneyRun[
     if (s.stepsPerSecond < COLLAPSE.minRatioToDev * dev.stepsPerSecond) collapse.push(`steps/s below ${COLLAPSE.minRatioToDev}× dev's`);
     return { ...s, collapse };
   });
-  const ratios = summary.filter((s) => s.config !== 'dev').map((s) => ({
-    config: s.config, stepsPerSecond: r2(s.stepsPerSecond / dev.stepsPerSecond), p95: r2(s.p95Ms / dev.p95Ms), cpuMsPerStep: r2(s.cpuMsPerStep / dev.cpuMsPerStep),
-  }));
+  const ratios = summary
+    .filter((s) => s.config !== 'dev')
+    .map((s) => ({
+      config: s.config,
+      stepsPerSecond: r2(s.stepsPerSecond / dev.stepsPerSecond),
+      p95: r2(s.p95Ms / dev.p95Ms),
+      cpuMsPerStep: r2(s.cpuMsPerStep / dev.cpuMsPerStep),
+    }));
   return { summary, ratios };
 }
 
@@ -117,18 +148,30 @@ const pct = (r: Range) => {
   return a === b ? `${a}%` : `${a}–${b}%`;
 };
 const num = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-const LABEL: Record<ConfigName, string> = { dev: 'dev (1 web node, 1 MariaDB, 1 Redis)', 'ha-1': 'ha-1 (1 web node)', 'ha-2': 'ha-2 (2 web nodes)', 'ha-3': 'ha-3 (3 web nodes)' };
+const LABEL: Record<ConfigName, string> = {
+  dev: 'dev (1 web node, 1 MariaDB, 1 Redis)',
+  'ha-1': 'ha-1 (1 web node)',
+  'ha-2': 'ha-2 (2 web nodes)',
+  'ha-3': 'ha-3 (3 web nodes)',
+};
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], left = 1): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i < left ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i < left ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
 /** Median CPU ms per step of each service's containers, e.g. "web 60.1 + db 10.7 + redis 5.3". */
 function byService(runs: readonly JourneyRun[]): string {
   const keys = [...new Set(runs.flatMap((x) => Object.keys(x.cpu.byService)))];
-  const parts = keys.map((k) => [k, median(runs.map((x) => ((x.cpu.byService[k] ?? 0) * 1000) / x.ok))] as const).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]);
+  const parts = keys
+    .map((k) => [k, median(runs.map((x) => ((x.cpu.byService[k] ?? 0) * 1000) / x.ok))] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
   return parts.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(' + ') || 'n/a';
 }
 
@@ -136,10 +179,16 @@ function byService(runs: readonly JourneyRun[]): string {
 function stepTable(r: JourneysResults): string[] {
   const steps = r.runs[0]?.steps.map((s) => s.step) ?? [];
   const p95 = (config: ConfigName, step: string) => {
-    const xs = r.runs.filter((x) => x.config === config).map((x) => x.steps.find((s) => s.step === step)?.p95Ms ?? null).filter((x): x is number => x !== null);
+    const xs = r.runs
+      .filter((x) => x.config === config)
+      .map((x) => x.steps.find((s) => s.step === step)?.p95Ms ?? null)
+      .filter((x): x is number => x !== null);
     return xs.length ? median(xs).toFixed(0) : '-';
   };
-  return table(['p95 ms by step', ...r.summary.map((s) => s.config)], steps.map((step) => [step, ...r.summary.map((s) => p95(s.config, step))]));
+  return table(
+    ['p95 ms by step', ...r.summary.map((s) => s.config)],
+    steps.map((step) => [step, ...r.summary.map((s) => p95(s.config, step))]),
+  );
 }
 
 export function renderJourneys(r: JourneysResults): string {
@@ -157,10 +206,24 @@ export function renderJourneys(r: JourneysResults): string {
     '',
     ...table(
       ['configuration', 'steps/s', 'p50 ms', 'p95 ms', 'failed', 'lost sess.', 'CPU ms/step', 'other work CPU', 'idle cluster CPU', 'rounds (steps/s)'],
-      r.summary.map((s) => [LABEL[s.config], num(s.stepsPerSecond, 1), num(s.p50Ms), num(s.p95Ms), String(s.failed), String(s.lostSessions), num(s.cpuMsPerStep, 1), pct(s.otherShare), pct(s.idleClusterShare), s.roundsStepsPerSecond.map((x) => x.toFixed(1)).join(', ')]),
+      r.summary.map((s) => [
+        LABEL[s.config],
+        num(s.stepsPerSecond, 1),
+        num(s.p50Ms),
+        num(s.p95Ms),
+        String(s.failed),
+        String(s.lostSessions),
+        num(s.cpuMsPerStep, 1),
+        pct(s.otherShare),
+        pct(s.idleClusterShare),
+        s.roundsStepsPerSecond.map((x) => x.toFixed(1)).join(', '),
+      ]),
     ),
     '',
-    ...table(['ratio to dev', 'steps/s', 'p95', 'CPU ms/step'], r.ratios.map((x) => [`${x.config} / dev`, `${x.stepsPerSecond.toFixed(2)}×`, `${x.p95.toFixed(2)}×`, `${x.cpuMsPerStep.toFixed(2)}×`])),
+    ...table(
+      ['ratio to dev', 'steps/s', 'p95', 'CPU ms/step'],
+      r.ratios.map((x) => [`${x.config} / dev`, `${x.stepsPerSecond.toFixed(2)}×`, `${x.p95.toFixed(2)}×`, `${x.cpuMsPerStep.toFixed(2)}×`]),
+    ),
     '',
     ...stepTable(r),
     '',
@@ -170,11 +233,18 @@ export function renderJourneys(r: JourneysResults): string {
     `load generator (this process): ${pct(range(r.summary.flatMap((s) => [s.loadGeneratorShare.min, s.loadGeneratorShare.max])))} of the CPUs; it shares the cores with the cluster it measures`,
   ];
   for (const s of r.summary) out.push(`CPU ms/step by container at ${s.config}: ${byService(r.runs.filter((x) => x.config === s.config))}`);
-  for (const s of r.summary.filter((x) => x.webNodes > 1)) out.push(`requests by web node (HAProxy) at ${s.config}: ${Object.entries(s.requestsByNode).map(([k, v]) => `${k.replace(/^.*-web-/, 'web-')} ${(v * 100).toFixed(0)}%`).join(', ')}`);
+  for (const s of r.summary.filter((x) => x.webNodes > 1))
+    out.push(
+      `requests by web node (HAProxy) at ${s.config}: ${Object.entries(s.requestsByNode)
+        .map(([k, v]) => `${k.replace(/^.*-web-/, 'web-')} ${(v * 100).toFixed(0)}%`)
+        .join(', ')}`,
+    );
   const collapsed = r.summary.filter((s) => s.collapse.length);
-  out.push(collapsed.length
-    ? `COLLAPSE: ${collapsed.map((s) => `${s.config}: ${s.collapse.join('; ')}`).join(' | ')}`
-    : `nothing collapsed: no configuration had more than ${COLLAPSE.failedShare * 100}% failed steps, a web node taken DOWN while measuring, or under ${COLLAPSE.minRatioToDev}× dev's steps/s`);
+  out.push(
+    collapsed.length
+      ? `COLLAPSE: ${collapsed.map((s) => `${s.config}: ${s.collapse.join('; ')}`).join(' | ')}`
+      : `nothing collapsed: no configuration had more than ${COLLAPSE.failedShare * 100}% failed steps, a web node taken DOWN while measuring, or under ${COLLAPSE.minRatioToDev}× dev's steps/s`,
+  );
   for (const n of r.notes) out.push(`note: ${n}`);
   return `${out.join('\n')}\n`;
 }

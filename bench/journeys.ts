@@ -55,7 +55,8 @@ function flags(argv: readonly string[]) {
   });
   const num = (k: 'users' | 'duration' | 'warmup' | 'rounds' | 'think' | 'max-requests', min: number, max: number, whole = false) => {
     const v = Number(values[k]);
-    if (!Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v))) throw new Error(`--${k} must be a ${whole ? 'whole ' : ''}number from ${min} to ${max}, got "${values[k]}"`);
+    if (!Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v)))
+      throw new Error(`--${k} must be a ${whole ? 'whole ' : ''}number from ${min} to ${max}, got "${values[k]}"`);
     return v;
   };
   return {
@@ -92,10 +93,11 @@ export async function journeys(argv: readonly string[]): Promise<number> {
   const missing = await preflight(clusters.dev.spec.moodle.version);
   const abort = new AbortController();
   let teardown: Promise<void> | undefined;
-  const tearDownAll = () => (teardown ??= (async () => {
-    log(`tearing down ${clusters.dev.spec.name} and ${clusters.ha.spec.name} (down --volumes)`);
-    for (const c of Object.values(clusters)) await tearDown(c, log);
-  })());
+  const tearDownAll = () =>
+    (teardown ??= (async () => {
+      log(`tearing down ${clusters.dev.spec.name} and ${clusters.ha.spec.name} (down --volumes)`);
+      for (const c of Object.values(clusters)) await tearDown(c, log);
+    })());
   if (missing) {
     process.stderr.write(`${missing}\n`);
     await tearDownAll();
@@ -122,8 +124,11 @@ export async function journeys(argv: readonly string[]): Promise<number> {
       data[c.profile] = d;
       const fx = d.fixture;
       facts[c.profile] = {
-        name: c.spec.name, profile: c.profile, runtimeImage: (await inspectContainer(clusterNames(c.spec.name).container('web', 1)))?.Config.Image ?? '',
-        upSeconds: Math.round(upSeconds), fixtureSeconds: Math.round((performance.now() - tf) / 1000),
+        name: c.spec.name,
+        profile: c.profile,
+        runtimeImage: (await inspectContainer(clusterNames(c.spec.name).container('web', 1)))?.Config.Image ?? '',
+        upSeconds: Math.round(upSeconds),
+        fixtureSeconds: Math.round((performance.now() - tf) / 1000),
         fixture: { course: fx.course, forum: fx.forum, file: fx.file, discussions: fx.discussions.length, users: fx.usernames.length },
       };
     }
@@ -166,7 +171,9 @@ export async function journeys(argv: readonly string[]): Promise<number> {
       const r = await measure(a);
       runs.push(r);
       const pctOf = (x: number) => `${(x * 100).toFixed(0)}%`;
-      log(`${config.name} round ${round}: ${r.stepsPerSecond} steps/s, p95 ${r.p95Ms} ms, ${r.cpuMsPerStep} CPU ms/step, ${r.failed} failed (${r.lostSessions} lost sessions), ${r.posts} replies (${deleted} earlier ones deleted before), other work ${pctOf(r.otherShare)}, idle cluster ${pctOf(r.idleClusterShare)}, load generator ${pctOf(r.loadGeneratorShare)} of the CPUs`);
+      log(
+        `${config.name} round ${round}: ${r.stepsPerSecond} steps/s, p95 ${r.p95Ms} ms, ${r.cpuMsPerStep} CPU ms/step, ${r.failed} failed (${r.lostSessions} lost sessions), ${r.posts} replies (${deleted} earlier ones deleted before), other work ${pctOf(r.otherShare)}, idle cluster ${pctOf(r.idleClusterShare)}, load generator ${pctOf(r.loadGeneratorShare)} of the CPUs`,
+      );
       for (const x of r.failures.slice(0, 3)) log(`  failure at ${(x.atMs / 1000).toFixed(1)} s ${x.step} ${x.kind}: ${x.detail}`);
     }
     const measureSeconds = Math.round((performance.now() - tm) / 1000);
@@ -178,16 +185,32 @@ export async function journeys(argv: readonly string[]): Promise<number> {
       'both clusters run the same FPM workers and web memory, no CPU limit; the load generator runs on the same machine and shares its CPUs',
       'ha-1/dev is the cost of the HA data path alone (Galera writer through the endpoints proxy, Redis through the primary endpoint with a replica and Sentinels); ha-2 and ha-3 add web nodes on the same 2 cores',
     ];
-    if (dev.runtimeImage !== ha.runtimeImage) notes.push(`the clusters run different runtime images (${dev.runtimeImage} vs ${ha.runtimeImage}): the image's build context changed between the two ups`);
+    if (dev.runtimeImage !== ha.runtimeImage)
+      notes.push(
+        `the clusters run different runtime images (${dev.runtimeImage} vs ${ha.runtimeImage}): the image's build context changed between the two ups`,
+      );
     const results: JourneysResults = {
       schema: 'moodle-ha.bench-journeys/1',
       at: new Date().toISOString(),
       host: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), docker: (await docker().version()).Version, node: process.versions.node },
-      options: { users: f.users, durationSeconds: f.durationSeconds, warmupSeconds: f.warmupSeconds, thinkSeconds: f.thinkSeconds, rounds: f.rounds, maxRequests: f.maxRequests, cronPaused: !f.withCron },
+      options: {
+        users: f.users,
+        durationSeconds: f.durationSeconds,
+        warmupSeconds: f.warmupSeconds,
+        thinkSeconds: f.thinkSeconds,
+        rounds: f.rounds,
+        maxRequests: f.maxRequests,
+        cronPaused: !f.withCron,
+      },
       clusters: { dev, ha },
       timings: { measureSeconds, totalSeconds: Math.round((performance.now() - t0) / 1000) },
       order: roundOrder(f.rounds).map((x) => x.config.name),
-      summary, ratios, runs, warmups, scaling, notes,
+      summary,
+      ratios,
+      runs,
+      warmups,
+      scaling,
+      notes,
     };
     process.stdout.write(renderJourneys(results));
     log(`results written to ${writeJson('journeys', results.at, results)}`);

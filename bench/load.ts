@@ -145,14 +145,25 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { host: { type: 'string' }, vus: { type: 'string', default: '16' }, duration: { type: 'string', default: '20' }, 'max-requests': { type: 'string', default: '200000' } },
+    options: {
+      host: { type: 'string' },
+      vus: { type: 'string', default: '16' },
+      duration: { type: 'string', default: '20' },
+      'max-requests': { type: 'string', default: '200000' },
+    },
   });
   if (positionals.length !== 1) {
     process.stderr.write('usage: node --import tsx bench/load.ts URL [--host H:P] [--vus 16] [--duration 20] [--max-requests 200000]\n');
     process.exit(2);
   }
   try {
-    const r = await runLoad({ url: positionals[0]!, host: values.host, vus: Number(values.vus), durationMs: Number(values.duration) * 1000, maxRequests: Number(values['max-requests']) });
+    const r = await runLoad({
+      url: positionals[0]!,
+      host: values.host,
+      vus: Number(values.vus),
+      durationMs: Number(values.duration) * 1000,
+      maxRequests: Number(values['max-requests']),
+    });
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);

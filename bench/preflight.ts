@@ -9,6 +9,7 @@ export async function preflight(version: string): Promise<string | undefined> {
   } catch (e) {
     return `bench needs a Docker engine: ${(e as Error).message}`;
   }
-  if (!cachedTree(version)) return `bench needs a cached Moodle ${version} tree in ${moodleCacheDir()}: run "npx moodle-ha moodle download ${version}" or "npx moodle-ha moodle import DIR" first.`;
+  if (!cachedTree(version))
+    return `bench needs a cached Moodle ${version} tree in ${moodleCacheDir()}: run "npx moodle-ha moodle download ${version}" or "npx moodle-ha moodle import DIR" first.`;
   return undefined;
 }

@@ -70,7 +70,16 @@ function flags() {
     if (!Number.isFinite(v) || v < min) throw new Error(`--${k} must be a number ≥ ${min}, got "${values[k]}"\n${USAGE}`);
     return v;
   };
-  return { vus: Math.floor(num('vus', 1)), duration: num('duration', 1), warmup: num('warmup', 0), rounds: Math.floor(num('rounds', 1)), maxRequests: Math.floor(num('max-requests', 1)), startRuns: Math.floor(num('start-runs', 1)), withCron: values['with-cron'], directNoRedis: values['direct-no-redis'] };
+  return {
+    vus: Math.floor(num('vus', 1)),
+    duration: num('duration', 1),
+    warmup: num('warmup', 0),
+    rounds: Math.floor(num('rounds', 1)),
+    maxRequests: Math.floor(num('max-requests', 1)),
+    startRuns: Math.floor(num('start-runs', 1)),
+    withCron: values['with-cron'],
+    directNoRedis: values['direct-no-redis'],
+  };
 }
 
 async function measurePage(p: (typeof PAGES)[number], direct: Direct, f: ReturnType<typeof flags>): Promise<PageResult> {
@@ -78,7 +87,8 @@ async function measurePage(p: (typeof PAGES)[number], direct: Direct, f: ReturnT
     cluster: { url: `http://127.0.0.1:${BENCH.http}${p.path}`, host: `localhost:${BENCH.http}` },
     direct: { url: `${direct.base}${p.path}`, host: direct.host },
   };
-  const run = (which: 'cluster' | 'direct', seconds: number) => runLoad({ ...targets[which], vus: f.vus, durationMs: seconds * 1000, maxRequests: f.maxRequests });
+  const run = (which: 'cluster' | 'direct', seconds: number) =>
+    runLoad({ ...targets[which], vus: f.vus, durationMs: seconds * 1000, maxRequests: f.maxRequests });
   const measure = async (which: 'cluster' | 'direct'): Promise<Measured> => {
     const { value, cpu } = await withCpu(() => run(which, f.duration));
     return { ...value, cpu, cpuMsPerRequest: Math.round((cpu.containersSeconds * 1000 * 100) / value.ok) / 100 };
@@ -94,14 +104,27 @@ async function measurePage(p: (typeof PAGES)[number], direct: Direct, f: ReturnT
     for (const which of i % 2 === 0 ? (['cluster', 'direct'] as const) : (['direct', 'cluster'] as const)) {
       const r = await measure(which);
       results[which].push(r);
-      log(`${p.page} round ${i + 1} ${which}: ${r.rps} req/s, p95 ${r.p95} ms, ${r.cpuMsPerRequest} CPU ms/req, ${r.errors} errors${r.errors ? ` ${JSON.stringify(r.errorKinds)}` : ''}, ${r.sessions} sessions (${r.sessionsIssued} issued), other work ${(r.cpu.otherShare * 100).toFixed(0)}% of the CPUs`);
+      log(
+        `${p.page} round ${i + 1} ${which}: ${r.rps} req/s, p95 ${r.p95} ms, ${r.cpuMsPerRequest} CPU ms/req, ${r.errors} errors${r.errors ? ` ${JSON.stringify(r.errorKinds)}` : ''}, ${r.sessions} sessions (${r.sessionsIssued} issued), other work ${(r.cpu.otherShare * 100).toFixed(0)}% of the CPUs`,
+      );
     }
   }
   const clusterRps = median(results.cluster.map((r) => r.rps));
   const directRps = median(results.direct.map((r) => r.rps));
   const ratio = clusterRps / directRps;
   const cpuMs = (w: 'cluster' | 'direct') => median(results[w].map((r) => r.cpuMsPerRequest));
-  return { page: p.page, ...results, clusterRps, directRps, clusterCpuMs: cpuMs('cluster'), directCpuMs: cpuMs('direct'), clusterP95: median(results.cluster.map((r) => r.p95)), directP95: median(results.direct.map((r) => r.p95)), ratio, met: ratio >= TARGET_RATIO };
+  return {
+    page: p.page,
+    ...results,
+    clusterRps,
+    directRps,
+    clusterCpuMs: cpuMs('cluster'),
+    directCpuMs: cpuMs('direct'),
+    clusterP95: median(results.cluster.map((r) => r.p95)),
+    directP95: median(results.direct.map((r) => r.p95)),
+    ratio,
+    met: ratio >= TARGET_RATIO,
+  };
 }
 
 async function main(): Promise<number> {
@@ -128,10 +151,15 @@ async function main(): Promise<number> {
     if (tornDown) return;
     tornDown = true;
     log('tearing down the bench cluster (down --volumes) and the extra containers');
-    if (cronPaused) await docker().getContainer(n.container('cron')).unpause().catch(() => {});
+    if (cronPaused)
+      await docker()
+        .getContainer(n.container('cron'))
+        .unpause()
+        .catch(() => {});
     await removeAllExtras();
     const d = await cli(['down', '--volumes', '--spec', file]);
-    if (d.code !== 0) log(`down --volumes failed (exit ${d.code}); remove what is left with: npx moodle-ha down --volumes --spec <a spec with name: ${spec.name}>`);
+    if (d.code !== 0)
+      log(`down --volumes failed (exit ${d.code}); remove what is left with: npx moodle-ha down --volumes --spec <a spec with name: ${spec.name}>`);
     rmSync(dir, { recursive: true, force: true });
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void teardown().finally(() => process.exit(130)));
@@ -147,9 +175,16 @@ async function main(): Promise<number> {
     log('timing up from a fresh state (images built)');
     const { value: up, cpu: upCpu } = await withCpu(() => timedUp(file), 1000);
     const image = async (c: string) => (await inspectContainer(c))?.Config.Image ?? '';
-    const tags: ImageTags = { runtime: await image(n.container('web', 1)), mariadb: await image(n.container('db')), redis: await image(n.container('redis')), haproxy: await image(n.container('lb')), mail: await image(n.container('mail')) };
+    const tags: ImageTags = {
+      runtime: await image(n.container('web', 1)),
+      mariadb: await image(n.container('db')),
+      redis: await image(n.container('redis')),
+      haproxy: await image(n.container('lb')),
+      mail: await image(n.container('mail')),
+    };
     const notes: string[] = [];
-    if (Object.keys(up.steps).some((k) => k.startsWith('build '))) notes.push('up rebuilt an image (its build context changed after "build"): the up time includes that build');
+    if (Object.keys(up.steps).some((k) => k.startsWith('build ')))
+      notes.push('up rebuilt an image (its build context changed after "build"): the up time includes that build');
     const secrets = ensureSecrets(spec.name);
     if (!f.withCron) {
       await docker().getContainer(n.container('cron')).pause();
@@ -171,7 +206,11 @@ async function main(): Promise<number> {
     const pages: PageResult[] = [];
     for (const p of PAGES) pages.push(await measurePage(p, direct, f));
 
-    const redisSessions = await exec(n.container('redis'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli --scan --pattern '*_sess_session_*' | wc -l`]);
+    const redisSessions = await exec(n.container('redis'), [
+      'sh',
+      '-c',
+      `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli --scan --pattern '*_sess_session_*' | wc -l`,
+    ]);
     const results: BenchResults = {
       at: new Date().toISOString(),
       host: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), docker: (await docker().version()).Version, node: process.versions.node },
@@ -182,7 +221,13 @@ async function main(): Promise<number> {
       plainInstall: plain,
       load: { vus: f.vus, durationSeconds: f.duration, warmupSeconds: f.warmup, rounds: f.rounds, cronPaused, directNoRedis: f.directNoRedis, pages },
       otherCpu: { up: upCpu, plainInstall: plainCpu },
-      checks: { otherContainersAtStart: others, redisSessionKeys: Number(redisSessions.output.trim()) || 0, directSessionFiles: await sessionFiles(direct.name), fpmWorkersBothPaths: spec.web.fpmWorkers, webMemoryBothPaths: `${spec.web.memory.bytes} B` },
+      checks: {
+        otherContainersAtStart: others,
+        redisSessionKeys: Number(redisSessions.output.trim()) || 0,
+        directSessionFiles: await sessionFiles(direct.name),
+        fpmWorkersBothPaths: spec.web.fpmWorkers,
+        webMemoryBothPaths: `${spec.web.memory.bytes} B`,
+      },
       notes: [
         ...notes,
         f.directNoRedis

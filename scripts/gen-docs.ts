@@ -41,7 +41,7 @@ export function renderEnvDoc(contract: readonly EnvVar[] = ENV_CONTRACT): string
     "the image's `config.php` and start scripts read exactly these, with the defaults shown here.",
     `The container command picks the mode (${IMAGE_MODES.map((m) => `\`${m}\``).join(', ')}); a variable only matters in the modes listed.`,
     `On AWS the image also reads variables ECS sets (${AWS_PLATFORM_VARS.map((n) => `\`${n}\``).join(', ')}):`,
-    'the task metadata endpoint (the cron metric\'s cluster name) and, to load an `s3://` config bundle, the task role\'s',
+    "the task metadata endpoint (the cron metric's cluster name) and, to load an `s3://` config bundle, the task role's",
     'credentials and the region. They are not part of this contract.',
     '',
     `A secret is never a plain value: give \`NAME\` (ECS injects it from Secrets Manager) or \`NAME${FILE_SUFFIX}\`,`,

@@ -41,7 +41,20 @@ for (const tier of asked) {
   for (const group of tier === 'unit' ? [files] : files.map((f) => [f])) {
     if (group.length === 0) continue;
     const tap = join(mkdtempSync(join(tmpdir(), 'moodle-ha-test-')), 'out.tap');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...group], { stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        ...group,
+      ],
+      { stdio: 'inherit' },
+    );
     const counts = readCounts(tap);
     totals.passed += counts.pass;
     totals.failed += counts.fail;

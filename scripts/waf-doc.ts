@@ -59,7 +59,10 @@ export function renderWafDoc(): string {
     '',
     '| priority | rule | action | WCU |',
     '|---:|---|---|---:|',
-    ...withCampus.map((r) => `| ${r.priority} | ${r.name}${r.name === RATE_LIMIT_RULES.campus || r.name === 'MoodleCampus' ? ' (only with `aws.edge.campusRanges`)' : ''} | ${ruleAction(r)} | ${statementCapacity(r.statement as Statement)} |`),
+    ...withCampus.map(
+      (r) =>
+        `| ${r.priority} | ${r.name}${r.name === RATE_LIMIT_RULES.campus || r.name === 'MoodleCampus' ? ' (only with `aws.edge.campusRanges`)' : ''} | ${ruleAction(r)} | ${statementCapacity(r.statement as Statement)} |`,
+    ),
     '',
     `Total: **${webAclCapacity(without)} WCU** (${webAclCapacity(withCampus)} with IPv4 and IPv6 campus ranges) of the ${WCU_INCLUDED} a web ACL's price includes; ${without.length} rules (${withCampus.length} with campus ranges).`,
     '',

@@ -23,13 +23,16 @@ async function main(): Promise<number> {
   const runtime = localRuntime({ spec, file, baseDir: dirname(file) });
   await runtime.requireEngine();
   const lb = runtime.memberName('lb');
-  if (!(await runtime.members('lb')).some((m) => m.running)) throw new UserError(`the load balancer ${lb} is not running: start the cluster with "moodle-ha up"`);
+  if (!(await runtime.members('lb')).some((m) => m.running))
+    throw new UserError(`the load balancer ${lb} is not running: start the cluster with "moodle-ha up"`);
   const servers = await runtime.lbServers();
   if (typeof servers === 'string') throw new UserError(`cannot read the counters of the load balancer ${lb}: ${servers}`);
   const s = spec.scaling;
-  log(`${AUTOSCALER_READY}: cluster ${spec.name}, ${servers.length} web node(s) in the load balancer; ${s.min}..${s.max} nodes, ` +
-    `target ${s.targetRequestsPerNode} req/s per node, CPU ${s.targetCpuPercent}%, every ${spec.autoscaler.interval.seconds} s` +
-    `${webhook ? `, events to ${new URL(webhook).origin}` : ''}`);
+  log(
+    `${AUTOSCALER_READY}: cluster ${spec.name}, ${servers.length} web node(s) in the load balancer; ${s.min}..${s.max} nodes, ` +
+      `target ${s.targetRequestsPerNode} req/s per node, CPU ${s.targetCpuPercent}%, every ${spec.autoscaler.interval.seconds} s` +
+      `${webhook ? `, events to ${new URL(webhook).origin}` : ''}`,
+  );
 
   const abort = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -60,7 +63,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n${isUserError(e) ? e.details.map((d) => `  - ${d}\n`).join('') : `${(e as Error)?.stack ?? ''}\n`}`);
+    process.stderr.write(
+      `error: ${(e as Error)?.message ?? String(e)}\n${isUserError(e) ? e.details.map((d) => `  - ${d}\n`).join('') : `${(e as Error)?.stack ?? ''}\n`}`,
+    );
     process.exit(isUserError(e) ? 2 : 1);
   },
 );

@@ -15,8 +15,12 @@ export function parseDaemonSpec(text: string, file: string): Spec {
   } catch (e) {
     throw new UserError(`${file} is not JSON (${(e as Error).message}); the controller is started by "moodle-ha up", which writes it`);
   }
-  const ok = typeof spec?.name === 'string' && typeof spec.scaling?.max === 'number' && typeof spec.scaling.min === 'number'
-    && typeof spec.autoscaler?.interval?.seconds === 'number' && typeof spec.web?.memory?.bytes === 'number';
+  const ok =
+    typeof spec?.name === 'string' &&
+    typeof spec.scaling?.max === 'number' &&
+    typeof spec.scaling.min === 'number' &&
+    typeof spec.autoscaler?.interval?.seconds === 'number' &&
+    typeof spec.web?.memory?.bytes === 'number';
   if (!ok) throw new UserError(`${file} is not a resolved moodle-ha spec; the controller is started by "moodle-ha up", which writes it`);
   const problems = checkSchedule(spec.scaling.schedule);
   if (problems.length) throw new UserError('scaling.schedule has problems:', problems);

@@ -59,7 +59,13 @@ const STRONG_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 const NO_DEPRECATED_SNAPSHOT_SECRET = '@aws-cdk/aws-rds:preventRenderingDeprecatedCredentials';
 
 export function stackNames(name: string) {
-  return { main: name, edge: `${name}-edge`, pipeline: `${name}-pipeline`, edgeMonitoring: `${name}-edge-monitoring`, backupCopy: `${name}-backup-copy` } as const;
+  return {
+    main: name,
+    edge: `${name}-edge`,
+    pipeline: `${name}-pipeline`,
+    edgeMonitoring: `${name}-edge-monitoring`,
+    backupCopy: `${name}-backup-copy`,
+  } as const;
 }
 
 export function buildMoodleApp(opts: BuildOptions): MoodleApp {
@@ -77,22 +83,31 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
 
   const pipeline = a.pipeline.enabled
     ? new PipelineStack(app, names.pipeline, {
-      env: env(a.region), tags, description: `moodle-ha ${plan.name}: image pipeline`,
-      connectionArn: a.pipeline.connectionArn!, repository: a.pipeline.repository!, branch: a.pipeline.branch,
-      triggerPaths: a.pipeline.triggerPaths, deployRegions: [...new Set([a.region, EDGE_REGION])], deleteData: opts.deleteData,
-    })
+        env: env(a.region),
+        tags,
+        description: `moodle-ha ${plan.name}: image pipeline`,
+        connectionArn: a.pipeline.connectionArn!,
+        repository: a.pipeline.repository!,
+        branch: a.pipeline.branch,
+        triggerPaths: a.pipeline.triggerPaths,
+        deployRegions: [...new Set([a.region, EDGE_REGION])],
+        deleteData: opts.deleteData,
+      })
     : undefined;
 
   if (!opts.image) {
     if (!pipeline) {
-      throw new UserError('no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG');
+      throw new UserError(
+        'no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG',
+      );
     }
-    const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
+    const unusedAcknowledgements = (opts.nag ?? true) ? addNagChecks(app) : resolveAcknowledgements(app);
     return { app, plan, pipeline, unusedAcknowledgements };
   }
   let image: ImageSource;
   if ('tag' in opts.image) {
-    if (!pipeline) throw new UserError(`--image-tag ${opts.image.tag} needs the pipeline's ECR repository: set aws.pipeline.enabled: true, or pass --image-dir DIR instead`);
+    if (!pipeline)
+      throw new UserError(`--image-tag ${opts.image.tag} needs the pipeline's ECR repository: set aws.pipeline.enabled: true, or pass --image-dir DIR instead`);
     image = { repository: pipeline.repository, tag: opts.image.tag };
   } else {
     // The same build arguments as the local build (one source: src/image/runtime-context.ts).
@@ -101,38 +116,60 @@ export function buildMoodleApp(opts: BuildOptions): MoodleApp {
 
   const edge = a.edge.enabled
     ? new EdgeStack(app, names.edge, {
-      env: env(EDGE_REGION), tags, description: `moodle-ha ${plan.name}: CloudFront certificate and WAF (us-east-1)`,
-      domain: plan.domain, hostedZone: a.hostedZone, rateLimit: a.edge.rateLimit,
-      campusRanges: a.edge.campusRanges, campusRateLimit: a.edge.campusRateLimit,
-      logRetention: (a.logRetention.seconds / 86400) as logs.RetentionDays, deleteData: opts.deleteData,
-      edgeCertificateArn: a.edgeCertificateArn ?? (a.region === EDGE_REGION ? a.certificateArn : undefined),
-    })
+        env: env(EDGE_REGION),
+        tags,
+        description: `moodle-ha ${plan.name}: CloudFront certificate and WAF (us-east-1)`,
+        domain: plan.domain,
+        hostedZone: a.hostedZone,
+        rateLimit: a.edge.rateLimit,
+        campusRanges: a.edge.campusRanges,
+        campusRateLimit: a.edge.campusRateLimit,
+        logRetention: (a.logRetention.seconds / 86400) as logs.RetentionDays,
+        deleteData: opts.deleteData,
+        edgeCertificateArn: a.edgeCertificateArn ?? (a.region === EDGE_REGION ? a.certificateArn : undefined),
+      })
     : undefined;
   const baseDir = opts.baseDir ?? process.cwd();
   const main = new MoodleStack(app, names.main, {
-    env: env(a.region), tags, description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
-    plan, image, deleteData: opts.deleteData, pipeline: pipeline?.pipeline,
-    edge: edge ? {
-      certificate: edge.certificate,
-      // The IP sets the ACL references: UpdateWebACL (the schedule applier) is authorized against them too.
-      webAcl: { ...webAclFromArn(edge.webAclArn, 'CLOUDFRONT', EDGE_REGION), referencedArns: edge.waf.campusIpSets.map((s) => s.attrArn) },
-    } : undefined,
+    env: env(a.region),
+    tags,
+    description: `moodle-ha ${plan.name}: highly available Moodle (${a.profile})`,
+    plan,
+    image,
+    deleteData: opts.deleteData,
+    pipeline: pipeline?.pipeline,
+    edge: edge
+      ? {
+          certificate: edge.certificate,
+          // The IP sets the ACL references: UpdateWebACL (the schedule applier) is authorized against them too.
+          webAcl: { ...webAclFromArn(edge.webAclArn, 'CLOUDFRONT', EDGE_REGION), referencedArns: edge.waf.campusIpSets.map((s) => s.attrArn) },
+        }
+      : undefined,
     configBundleDir: plan.configBundle ? (isAbsolute(plan.configBundle) ? plan.configBundle : resolve(baseDir, plan.configBundle)) : undefined,
   });
   if (edge) main.addStackDependency(edge);
   if (pipeline) main.addStackDependency(pipeline);
   const copyTo = a.backup.copyTo;
-  const backupCopy = copyTo && !copyTo.vaultArn
-    ? new BackupCopyStack(app, names.backupCopy, { env: env(copyTo.region), tags, description: `moodle-ha ${plan.name}: vault for copies of its backups (${copyTo.region})`, site: plan.name })
-    : undefined;
+  const backupCopy =
+    copyTo && !copyTo.vaultArn
+      ? new BackupCopyStack(app, names.backupCopy, {
+          env: env(copyTo.region),
+          tags,
+          description: `moodle-ha ${plan.name}: vault for copies of its backups (${copyTo.region})`,
+          site: plan.name,
+        })
+      : undefined;
   if (backupCopy) main.addStackDependency(backupCopy);
   const edgeMonitoring = main.distribution
     ? new EdgeMonitoringStack(app, names.edgeMonitoring, {
-      env: env(EDGE_REGION), tags, description: `moodle-ha ${plan.name}: CloudFront alarm (us-east-1, where CloudFront publishes its metrics)`,
-      distributionId: main.distribution.distribution.distributionId, alarmEmail: a.alarmEmail,
-    })
+        env: env(EDGE_REGION),
+        tags,
+        description: `moodle-ha ${plan.name}: CloudFront alarm (us-east-1, where CloudFront publishes its metrics)`,
+        distributionId: main.distribution.distribution.distributionId,
+        alarmEmail: a.alarmEmail,
+      })
     : undefined;
   edgeMonitoring?.addStackDependency(main);
-  const unusedAcknowledgements = opts.nag ?? true ? addNagChecks(app) : resolveAcknowledgements(app);
+  const unusedAcknowledgements = (opts.nag ?? true) ? addNagChecks(app) : resolveAcknowledgements(app);
   return { app, plan, main, edge, pipeline, edgeMonitoring, backupCopy, unusedAcknowledgements };
 }

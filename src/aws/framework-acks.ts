@@ -17,7 +17,10 @@ const HELPERS: readonly Helper[] = [
   {
     id: /^LogRetention[0-9a-f]{32}$/,
     what: 'CDK log-retention helper (sets retention on Aurora log groups)',
-    wildcards: { finding: /^Resource::\*$/, why: 'logs:PutRetentionPolicy/DeleteRetentionPolicy on log groups created by RDS, whose names are known only at deploy time' },
+    wildcards: {
+      finding: /^Resource::\*$/,
+      why: 'logs:PutRetentionPolicy/DeleteRetentionPolicy on log groups created by RDS, whose names are known only at deploy time',
+    },
   },
   {
     id: /^AWS679f53fac002430cb0da5b7982bd2287$/,
@@ -42,7 +45,12 @@ export function acknowledgeFrameworkResources(stack: Stack): void {
 }
 
 function acknowledgeHelper(c: IConstruct, h: Helper): void {
-  acknowledgeFinding(c, { rule: 'IAM4', finding: /AWSLambdaBasicExecutionRole$/, reason: `${h.what}: AWSLambdaBasicExecutionRole only lets it write its own logs.` });
-  if (h.olderRuntime) acknowledge(c, 'L1', `${h.what}: CDK pins the runtime of its own helper function (it bundles the AWS CLI layer for it); it moves with aws-cdk-lib.`);
+  acknowledgeFinding(c, {
+    rule: 'IAM4',
+    finding: /AWSLambdaBasicExecutionRole$/,
+    reason: `${h.what}: AWSLambdaBasicExecutionRole only lets it write its own logs.`,
+  });
+  if (h.olderRuntime)
+    acknowledge(c, 'L1', `${h.what}: CDK pins the runtime of its own helper function (it bundles the AWS CLI layer for it); it moves with aws-cdk-lib.`);
   if (h.wildcards) acknowledgeFinding(c, { rule: 'IAM5', finding: h.wildcards.finding, reason: `${h.what}: ${h.wildcards.why}.` });
 }

@@ -105,9 +105,14 @@ export class MoodleStack extends Stack {
 
     // Data tier.
     this.database = new Database(this, 'Database', {
-      vpc, subnets: network.dataSubnets, availabilityZones: zones,
-      engine: a.database.engine, instanceClass: a.database.instanceClass,
-      minCapacity: a.database.minCapacity, maxCapacity: a.database.maxCapacity, readers: a.database.readers,
+      vpc,
+      subnets: network.dataSubnets,
+      availabilityZones: zones,
+      engine: a.database.engine,
+      instanceClass: a.database.instanceClass,
+      minCapacity: a.database.minCapacity,
+      maxCapacity: a.database.maxCapacity,
+      readers: a.database.readers,
       backupRetention: Duration.seconds(a.database.backupRetention.seconds),
       deletionProtection: deleteData ? false : a.database.deletionProtection,
       removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
@@ -115,33 +120,61 @@ export class MoodleStack extends Stack {
       snapshotIdentifier: a.restore?.databaseSnapshotArn,
     });
     // Sessions and caches on separate replication groups: cache pressure never evicts a session.
-    const cacheProps = { vpc, subnets: network.dataSubnets, availabilityZones: zones, engine: a.cache.engine, nodeType: a.cache.nodeType, replicas: a.cache.replicas };
+    const cacheProps = {
+      vpc,
+      subnets: network.dataSubnets,
+      availabilityZones: zones,
+      engine: a.cache.engine,
+      nodeType: a.cache.nodeType,
+      replicas: a.cache.replicas,
+    };
     this.cache = new Cache(this, 'Cache', { ...cacheProps, role: 'sessions' });
     this.cacheStore = new Cache(this, 'CacheStore', { ...cacheProps, role: 'caches' });
-    const efsFiles = a.sharedFiles.type !== 'efs'
-      ? undefined
-      : a.restore
-        ? new RestoredSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, fileSystemId: a.restore.fileSystemId, logRetention })
-        : new EfsSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN });
-    this.sharedFiles = efsFiles ?? new NfsSharedFiles(this, 'SharedFiles', {
-      server: a.sharedFiles.nfsServer!, path: a.sharedFiles.nfsPath, serverSecurityGroupId: a.sharedFiles.nfsSecurityGroupId,
-    });
+    const efsFiles =
+      a.sharedFiles.type !== 'efs'
+        ? undefined
+        : a.restore
+          ? new RestoredSharedFiles(this, 'SharedFiles', { vpc, subnets: network.dataSubnets, fileSystemId: a.restore.fileSystemId, logRetention })
+          : new EfsSharedFiles(this, 'SharedFiles', {
+              vpc,
+              subnets: network.dataSubnets,
+              removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+            });
+    this.sharedFiles =
+      efsFiles ??
+      new NfsSharedFiles(this, 'SharedFiles', {
+        server: a.sharedFiles.nfsServer!,
+        path: a.sharedFiles.nfsPath,
+        serverSecurityGroupId: a.sharedFiles.nfsSecurityGroupId,
+      });
     const b = a.backup;
     const [hour, minute] = b.time.split(':').map(Number) as [number, number];
-    const copyVault = b.copyTo ? backup.BackupVault.fromBackupVaultArn(this, 'BackupCopyVault', b.copyTo.vaultArn ?? backupCopyVaultArn(this, plan.name, b.copyTo.region)) : undefined;
+    const copyVault = b.copyTo
+      ? backup.BackupVault.fromBackupVaultArn(this, 'BackupCopyVault', b.copyTo.vaultArn ?? backupCopyVaultArn(this, plan.name, b.copyTo.region))
+      : undefined;
     this.backups = new MoodleBackups(this, 'Backups', {
-      database: this.database.cluster, fileSystem: efsFiles?.fileSystem, startAt: { hour, minute },
-      dailyRetention: Duration.seconds(b.dailyRetention.seconds), monthlyRetention: Duration.seconds(b.monthlyRetention.seconds),
-      monthlyColdAfter: Duration.seconds(b.monthlyColdAfter.seconds), copyTo: copyVault,
+      database: this.database.cluster,
+      fileSystem: efsFiles?.fileSystem,
+      startAt: { hour, minute },
+      dailyRetention: Duration.seconds(b.dailyRetention.seconds),
+      monthlyRetention: Duration.seconds(b.monthlyRetention.seconds),
+      monthlyColdAfter: Duration.seconds(b.monthlyColdAfter.seconds),
+      copyTo: copyVault,
     });
     const adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
       description: `Password of the Moodle admin user "${plan.site.adminUser}" (MOODLE_ADMIN_PASSWORD, used by the install)`,
       generateSecretString: { passwordLength: 24, excludeCharacters: `"'\\/@\`$` },
     });
-    acknowledge(adminPassword, 'SMG4', 'Used once, by the install, to create the admin user; afterwards the password lives in Moodle, so rotating the secret would change nothing.');
+    acknowledge(
+      adminPassword,
+      'SMG4',
+      'Used once, by the install, to create the admin user; afterwards the password lives in Moodle, so rotating the secret would change nothing.',
+    );
 
     // Entry: certificate, CloudFront restriction, load balancer, WAF.
-    const zone = a.hostedZone ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: a.hostedZone.id, zoneName: a.hostedZone.name }) : undefined;
+    const zone = a.hostedZone
+      ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: a.hostedZone.id, zoneName: a.hostedZone.name })
+      : undefined;
     const certificate = a.certificateArn
       ? acm.Certificate.fromCertificateArn(this, 'Certificate', a.certificateArn)
       : new acm.Certificate(this, 'Certificate', { domainName: plan.domain, validation: acm.CertificateValidation.fromDns(zone) });
@@ -152,26 +185,40 @@ export class MoodleStack extends Stack {
         description: 'Value of the X-Origin-Verify header CloudFront adds and the ALB requires',
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
       });
-      acknowledge(originSecret, 'SMG4', 'The header value lives in CloudFront and the ALB rule too: rotating means a redeploy with a new value (docs/aws.md), not a Lambda rotation.');
+      acknowledge(
+        originSecret,
+        'SMG4',
+        'The header value lives in CloudFront and the ALB rule too: rotating means a redeploy with a new value (docs/aws.md), not a Lambda rotation.',
+      );
       const secretValue = originSecret.secretValue.unsafeUnwrap();
-      cloudFront = a.edge.origin === 'vpc'
-        ? { origin: 'vpc', vpcCidr: network.cidr, originSecret: secretValue }
-        : { origin: 'public', prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: secretValue };
+      cloudFront =
+        a.edge.origin === 'vpc'
+          ? { origin: 'vpc', vpcCidr: network.cidr, originSecret: secretValue }
+          : { origin: 'public', prefixListId: new CloudFrontPrefixList(this, 'CloudFrontAddresses').prefixListId, originSecret: secretValue };
     }
     // Every timeout from viewer to database, one derivation (src/contract/timeouts.ts).
     const timeouts = timeoutChain({ cloudFrontOriginRead: props.edge ? a.edge.originReadTimeout.seconds : undefined });
     const lb = (this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
       // An internal load balancer (CloudFront VPC origin) lives in the private app subnets.
-      vpc, subnets: cloudFront?.origin === 'vpc' ? network.appSubnets : network.publicSubnets, certificate, accessLogs: accessLogs.bucket,
+      vpc,
+      subnets: cloudFront?.origin === 'vpc' ? network.appSubnets : network.publicSubnets,
+      certificate,
+      accessLogs: accessLogs.bucket,
       deregistrationDelay: Duration.seconds(a.deregistrationDelay.seconds),
       idleTimeout: Duration.seconds(timeouts.loadBalancerIdle),
-      cloudFront, deletionProtection: prod && !deleteData,
+      cloudFront,
+      deletionProtection: prod && !deleteData,
     }));
     let webAcl = props.edge?.webAcl;
     if (!webAcl) {
       this.waf = new MoodleWebAcl(this, 'Waf', {
-        scope: 'REGIONAL', rateLimit: a.edge.rateLimit, campusRanges: a.edge.campusRanges, campusRateLimit: a.edge.campusRateLimit,
-        metricPrefix: `${plan.name}-alb`, logRetention, logRemovalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        scope: 'REGIONAL',
+        rateLimit: a.edge.rateLimit,
+        campusRanges: a.edge.campusRanges,
+        campusRateLimit: a.edge.campusRateLimit,
+        metricPrefix: `${plan.name}-alb`,
+        logRetention,
+        logRemovalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       });
       new wafv2.CfnWebACLAssociation(this, 'WafOnAlb', { resourceArn: lb.alb.loadBalancerArn, webAclArn: this.waf.webAclArn });
       webAcl = { ...webAclFromArn(this.waf.webAclArn, 'REGIONAL', this.region), referencedArns: this.waf.campusIpSets.map((s) => s.attrArn) };
@@ -180,13 +227,22 @@ export class MoodleStack extends Stack {
     // Outgoing mail.
     if (plan.mail) {
       this.mail = new MoodleMail(this, 'Mail', {
-        domain: plan.mail.domain, mailFromDomain: plan.mail.mailFromDomain, noreplyAddress: plan.mail.noreplyAddress,
-        zone, notifications: { topic, key: this.alarmTopic.key }, sandboxRecipients: plan.mail.sandboxRecipients, logRetention,
+        domain: plan.mail.domain,
+        mailFromDomain: plan.mail.mailFromDomain,
+        noreplyAddress: plan.mail.noreplyAddress,
+        zone,
+        notifications: { topic, key: this.alarmTopic.key },
+        sandboxRecipients: plan.mail.sandboxRecipients,
+        logRetention,
       });
     }
 
     // Compute.
-    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Moodle tasks: HTTP from the ALB, and task to task on 8080', allowAllOutbound: true });
+    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc,
+      description: 'Moodle tasks: HTTP from the ALB, and task to task on 8080',
+      allowAllOutbound: true,
+    });
     taskSecurityGroup.connections.allowFrom(lb, ec2.Port.tcp(RUNTIME_IMAGE.port), 'HTTP from the load balancer');
     // The cron task's session-lock janitor asks whether the web task named in an old session lock
     // still answers (a connect to 8080, nothing else); see images/runtime/.../session-janitor.php.
@@ -195,31 +251,57 @@ export class MoodleStack extends Stack {
     this.cache.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
     this.cacheStore.connections.allowDefaultPortFrom(taskSecurityGroup, 'Redis protocol (TLS) from the Moodle tasks');
     this.compute = new MoodleCluster(this, 'Compute', {
-      vpc, subnets: network.appSubnets, clusterName: plan.name, compute: a.compute.type, instanceType: a.compute.instanceType,
-      minInstances: plan.web.minInstances, maxInstances: plan.web.peakTasks + 2, notifications: topic, ecsExec: a.ecsExec,
+      vpc,
+      subnets: network.appSubnets,
+      clusterName: plan.name,
+      compute: a.compute.type,
+      instanceType: a.compute.instanceType,
+      minInstances: plan.web.minInstances,
+      maxInstances: plan.web.peakTasks + 2,
+      notifications: topic,
+      ecsExec: a.ecsExec,
     });
     const cluster = this.compute.cluster;
     // The ECS agent mounts an EFS volume of an awsvpc task in the task's network namespace (its ENI
     // and group: aws/amazon-ecs-agent#2372); Docker mounts an NFS volume on the container instance.
     const nfsClients = this.compute.instanceSecurityGroup;
-    if (!efsFiles && !nfsClients) throw new Error('MoodleStack: an NFS moodledata needs EC2 capacity (the spec rejects sharedFiles.type nfs with compute.type fargate)');
+    if (!efsFiles && !nfsClients)
+      throw new Error('MoodleStack: an NFS moodledata needs EC2 capacity (the spec rejects sharedFiles.type nfs with compute.type fargate)');
     this.sharedFiles.allowFrom(efsFiles ? taskSecurityGroup : nfsClients!);
     this.tasks = new MoodleTasks(this, 'Tasks', {
-      familyPrefix: plan.name, compute: a.compute.type, image: containerImage(this, props.image),
-      cpu: plan.web.cpu, memoryMiB: plan.web.memoryMiB, oneOffMemoryMiB: plan.web.oneOffMemoryMiB, sharedFiles: this.sharedFiles, logRetention,
+      familyPrefix: plan.name,
+      compute: a.compute.type,
+      image: containerImage(this, props.image),
+      cpu: plan.web.cpu,
+      memoryMiB: plan.web.memoryMiB,
+      oneOffMemoryMiB: plan.web.oneOffMemoryMiB,
+      sharedFiles: this.sharedFiles,
+      logRetention,
       grantConfigRead: (g) => config.grantReadBundle(g),
       facts: {
         wwwroot: plan.wwwroot,
-        dbHost: this.database.cluster.clusterEndpoint.hostname, dbPort: this.database.port, dbName: DATABASE_NAME, dbUser: DATABASE_USER,
-        redisHost: this.cache.replicationGroup.attrPrimaryEndPointAddress, redisPort: this.cache.port,
-        cacheHost: this.cacheStore.replicationGroup.attrPrimaryEndPointAddress, cachePort: this.cacheStore.port,
+        dbHost: this.database.cluster.clusterEndpoint.hostname,
+        dbPort: this.database.port,
+        dbName: DATABASE_NAME,
+        dbUser: DATABASE_USER,
+        redisHost: this.cache.replicationGroup.attrPrimaryEndPointAddress,
+        redisPort: this.cache.port,
+        cacheHost: this.cacheStore.replicationGroup.attrPrimaryEndPointAddress,
+        cachePort: this.cacheStore.port,
         configBundle: config.bundle ? { uri: config.bundle.uri, digest: config.bundle.digest, region: this.region } : undefined,
-        phpMemoryLimit: plan.php.memoryLimit, fpmWorkers: plan.php.fpmWorkers, maxUpload: plan.php.maxUpload,
-        keepaliveSeconds: timeouts.webKeepalive, sessionLockWaitSeconds: timeouts.sessionLockWait,
+        phpMemoryLimit: plan.php.memoryLimit,
+        fpmWorkers: plan.php.fpmWorkers,
+        maxUpload: plan.php.maxUpload,
+        keepaliveSeconds: timeouts.webKeepalive,
+        sessionLockWaitSeconds: timeouts.sessionLockWait,
         // Only the load balancer (in the VPC) is believed about the viewer's address; behind
         // CloudFront, CloudFront-Viewer-Address names the viewer (the ALB only forwards CloudFront's requests).
-        trustedProxies: network.cidr, clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
-        adminUser: plan.site.adminUser, adminEmail: plan.site.adminEmail, siteFullName: plan.site.fullName, siteShortName: plan.site.shortName,
+        trustedProxies: network.cidr,
+        clientIpHeader: props.edge ? 'cloudfront-viewer-address' : 'x-forwarded-for',
+        adminUser: plan.site.adminUser,
+        adminEmail: plan.site.adminEmail,
+        siteFullName: plan.site.fullName,
+        siteShortName: plan.site.shortName,
         siteDefaults: plan.siteDefaults,
         mail: this.mail?.taskSettings,
         secrets: {
@@ -231,15 +313,25 @@ export class MoodleStack extends Stack {
       },
     });
     if (a.ecsExec) {
-      acknowledgeFinding(this.tasks.taskRole, { rule: 'IAM5', finding: /^Resource::\*$/, reason: 'ECS Exec is on (aws.ecsExec): its ssmmessages channel actions, which CDK grants the task role, take no resource.' });
+      acknowledgeFinding(this.tasks.taskRole, {
+        rule: 'IAM5',
+        finding: /^Resource::\*$/,
+        reason: 'ECS Exec is on (aws.ecsExec): its ssmmessages channel actions, which CDK grants the task role, take no resource.',
+      });
     }
     const serviceProps = {
-      cluster, compute: a.compute.type, capacityProviderStrategies: this.compute.capacityProviderStrategies,
-      securityGroup: taskSecurityGroup, subnets: network.appSubnets, ecsExec: a.ecsExec,
+      cluster,
+      compute: a.compute.type,
+      capacityProviderStrategies: this.compute.capacityProviderStrategies,
+      securityGroup: taskSecurityGroup,
+      subnets: network.appSubnets,
+      ecsExec: a.ecsExec,
     } as const;
     this.migrate = new MigrateRunner(this, 'Migrate', {
-      ...serviceProps, taskDefinition: this.tasks.definitions.migrate,
-      subnets: vpc.selectSubnets(network.appSubnets).subnets, logRetention,
+      ...serviceProps,
+      taskDefinition: this.tasks.definitions.migrate,
+      subnets: vpc.selectSubnets(network.appSubnets).subnets,
+      logRetention,
       database: { clusterIdentifier: this.database.cluster.clusterIdentifier },
     });
     this.migrate.node.addDependency(this.database.cluster, this.cache.replicationGroup, this.cacheStore.replicationGroup);
@@ -251,7 +343,10 @@ export class MoodleStack extends Stack {
     if (this.compute.capacityProvider) this.migrate.node.addDependency(this.compute.capacityProvider, cluster);
     const deploymentAlarms = new WebDeploymentAlarms(this, 'DeploymentAlarms', { targetGroup: lb.targetGroup });
     this.webService = webService(this, 'Web', {
-      ...serviceProps, taskDefinition: this.tasks.definitions.web, targetGroup: lb.targetGroup, deploymentAlarms: deploymentAlarms.alarms,
+      ...serviceProps,
+      taskDefinition: this.tasks.definitions.web,
+      targetGroup: lb.targetGroup,
+      deploymentAlarms: deploymentAlarms.alarms,
     });
     this.cronService = cronService(this, 'Cron', { ...serviceProps, taskDefinition: this.tasks.definitions.cron });
     this.webService.node.addDependency(this.migrate.resource);
@@ -260,19 +355,30 @@ export class MoodleStack extends Stack {
     this.migrateFinish = this.migrate.finishAfter([this.webService, this.cronService]);
     const webScaling = addWebScaling(this, { service: this.webService, targetGroup: lb.targetGroup, web: plan.web, scaling: plan.scaling });
     this.scheduledCapacity = new ScheduledCapacity(this, 'Schedule', {
-      schedule: plan.scaling.schedule, cluster, webService: this.webService, webScaling,
+      schedule: plan.scaling.schedule,
+      cluster,
+      webService: this.webService,
+      webScaling,
       autoScalingGroup: this.compute.autoScalingGroup,
       database: a.database.engine === 'serverless' ? this.database.cluster : undefined,
-      webAcl, alarmTopic: topic, logRetention,
+      webAcl,
+      alarmTopic: topic,
+      logRetention,
     });
 
     // Edge and DNS.
     let aliasTarget: route53.RecordTarget = route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(lb.alb));
     if (props.edge && cloudFront) {
       this.distribution = new EdgeDistribution(this, 'Edge', {
-        loadBalancer: lb.alb, domain: plan.domain, certificate: props.edge.certificate, webAclArn: props.edge.webAcl.arn,
-        originSecret: cloudFront.originSecret, logBucket: accessLogs.bucket, priceClass: a.edge.priceClass,
-        originReadTimeout: Duration.seconds(timeouts.cloudFront!.originRead), originKeepaliveTimeout: Duration.seconds(timeouts.cloudFront!.originKeepalive),
+        loadBalancer: lb.alb,
+        domain: plan.domain,
+        certificate: props.edge.certificate,
+        webAclArn: props.edge.webAcl.arn,
+        originSecret: cloudFront.originSecret,
+        logBucket: accessLogs.bucket,
+        priceClass: a.edge.priceClass,
+        originReadTimeout: Duration.seconds(timeouts.cloudFront!.originRead),
+        originKeepaliveTimeout: Duration.seconds(timeouts.cloudFront!.originKeepalive),
         origin: cloudFront.origin,
       });
       aliasTarget = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution.distribution));
@@ -285,26 +391,50 @@ export class MoodleStack extends Stack {
 
     // Observability.
     this.alarms = new MoodleAlarms(this, 'Monitoring', {
-      topic, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, database: this.database.cluster,
-      hasReaders: a.database.readers > 0, maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
-      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystem: efsFiles?.fileSystem, clusterName: plan.name,
+      topic,
+      loadBalancer: lb.alb,
+      targetGroup: lb.targetGroup,
+      webService: this.webService,
+      database: this.database.cluster,
+      hasReaders: a.database.readers > 0,
+      maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
+      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds],
+      fileSystem: efsFiles?.fileSystem,
+      clusterName: plan.name,
     });
     new MoodleEvents(this, 'Events', {
-      topic, cluster, services: [this.webService, this.cronService], scaledService: this.webService,
-      migrateStartedBy: [STARTED_BY.migrate, STARTED_BY.finish], database: this.database.cluster, backupVaultArn: this.backups.vault.backupVaultArn,
+      topic,
+      cluster,
+      services: [this.webService, this.cronService],
+      scaledService: this.webService,
+      migrateStartedBy: [STARTED_BY.migrate, STARTED_BY.finish],
+      database: this.database.cluster,
+      backupVaultArn: this.backups.vault.backupVaultArn,
     });
     new CacheNotifications(this, 'CacheEvents', { replicationGroups: [this.cache.replicationGroup, this.cacheStore.replicationGroup], email: a.alarmEmail });
     if (props.pipeline) new PipelineNotifications(this, 'PipelineEvents', { pipeline: props.pipeline, topic });
     new MoodleDashboard(this, 'Dashboard', {
-      name: plan.name, loadBalancer: lb.alb, targetGroup: lb.targetGroup, webService: this.webService, clusterName: plan.name,
-      database: this.database.cluster, cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds], fileSystemId: efsFiles?.fileSystem.fileSystemId,
+      name: plan.name,
+      loadBalancer: lb.alb,
+      targetGroup: lb.targetGroup,
+      webService: this.webService,
+      clusterName: plan.name,
+      database: this.database.cluster,
+      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds],
+      fileSystemId: efsFiles?.fileSystem.fileSystemId,
       alarms: [...this.alarms.alarms, ...deploymentAlarms.alarms],
     });
 
     new CfnOutput(this, 'SiteUrl', { value: plan.wwwroot, description: 'MOODLE_WWWROOT' });
     if (this.mail) {
-      new CfnOutput(this, 'MailSmtpSecret', { value: this.mail.credentials.secret.secretName, description: 'SES SMTP credentials the tasks use (username, password)' });
-      new CfnOutput(this, 'MailConfigurationSet', { value: this.mail.configurationSet.configurationSetName, description: 'SES configuration set of every message (bounces, complaints and rejects to the alarm topic)' });
+      new CfnOutput(this, 'MailSmtpSecret', {
+        value: this.mail.credentials.secret.secretName,
+        description: 'SES SMTP credentials the tasks use (username, password)',
+      });
+      new CfnOutput(this, 'MailConfigurationSet', {
+        value: this.mail.configurationSet.configurationSetName,
+        description: 'SES configuration set of every message (bounces, complaints and rejects to the alarm topic)',
+      });
     }
     new CfnOutput(this, 'AdminPasswordSecret', { value: adminPassword.secretName, description: 'aws secretsmanager get-secret-value --secret-id <this>' });
     new CfnOutput(this, 'LoadBalancerDns', { value: lb.alb.loadBalancerDnsName });

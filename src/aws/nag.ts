@@ -19,7 +19,12 @@ export interface FindingAcknowledgement {
   readonly reason: string;
 }
 
-interface Pending { readonly rule: string; readonly finding?: RegExp; readonly reason: string; used: boolean }
+interface Pending {
+  readonly rule: string;
+  readonly finding?: RegExp;
+  readonly reason: string;
+  used: boolean;
+}
 
 const pending = new WeakMap<IConstruct, Pending[]>();
 
@@ -82,7 +87,9 @@ export function addNagChecks(root: IConstruct): string[] {
 /** Unacknowledged findings below `scope`: "<rule> <construct path>: <description>". */
 export function nagFindings(scope: IConstruct): string[] {
   const report = new AwsSolutionsChecks(scope).validateScope(scope);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${(r as { constructPath?: string }).constructPath ?? '?'}: ${v.description}`));
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} ${(r as { constructPath?: string }).constructPath ?? '?'}: ${v.description}`),
+  );
 }
 
 function checkReason(rule: string, reason: string): void {

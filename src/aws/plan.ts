@@ -94,11 +94,15 @@ export function planDeployment(spec: Spec): Deployment {
   const prod = a.profile === 'production';
   const problems: string[] = [];
   if (!a.domain) {
-    problems.push('aws.domain: required to deploy: set aws.domain to the public host name (e.g. "moodle.example.edu") and aws.hostedZone or aws.certificateArn for its certificate');
+    problems.push(
+      'aws.domain: required to deploy: set aws.domain to the public host name (e.g. "moodle.example.edu") and aws.hostedZone or aws.certificateArn for its certificate',
+    );
   }
   const floor = prod ? 2 : 1;
   if (prod && spec.scaling.max < floor) {
-    problems.push(`scaling.max: production keeps at least ${floor} web tasks in different AZs but scaling.max is ${spec.scaling.max}: set scaling.max to ${floor} or more, or use aws.profile: small`);
+    problems.push(
+      `scaling.max: production keeps at least ${floor} web tasks in different AZs but scaling.max is ${spec.scaling.max}: set scaling.max to ${floor} or more, or use aws.profile: small`,
+    );
   }
   spec.scaling.schedule.forEach((e, i) => {
     if (prod && e.min >= 1 && e.min < floor) {
@@ -111,7 +115,9 @@ export function planDeployment(spec: Spec): Deployment {
     const choices = fargateMemoryChoices(cpu);
     if (!choices.includes(memoryMiB)) {
       const gi = (m: number) => (m % 1024 === 0 ? `${m / 1024}Gi` : `${m}Mi`);
-      problems.push(`web.memory: Fargate runs a ${cpu}-unit task with one of ${gi(choices[0]!)}…${gi(choices.at(-1)!)} (${choices.length} sizes), not ${memoryMiB} MiB: set web.memory to e.g. "${gi(choices[0]!)}", or change aws.compute.taskCpu`);
+      problems.push(
+        `web.memory: Fargate runs a ${cpu}-unit task with one of ${gi(choices[0]!)}…${gi(choices.at(-1)!)} (${choices.length} sizes), not ${memoryMiB} MiB: set web.memory to e.g. "${gi(choices[0]!)}", or change aws.compute.taskCpu`,
+      );
     }
   } else if (memoryMiB < 512) {
     problems.push(`web.memory: a web task needs at least 512 MiB on EC2, got ${memoryMiB} MiB: set web.memory to "1Gi" or more`);
@@ -119,9 +125,13 @@ export function planDeployment(spec: Spec): Deployment {
     const type = a.compute.instanceType;
     const usable = taskMemoryMiB(type);
     if (isArmInstanceType(type)) {
-      problems.push(`aws.compute.instanceType: ${type} is a Graviton (arm64) type, but the runtime image is built for x86_64: use an x86_64 type such as "m6i.large"`);
+      problems.push(
+        `aws.compute.instanceType: ${type} is a Graviton (arm64) type, but the runtime image is built for x86_64: use an x86_64 type such as "m6i.large"`,
+      );
     } else if (usable !== undefined && memoryMiB + ONE_OFF_TASK_MIB > usable) {
-      problems.push(`web.memory: a ${memoryMiB} MiB web task and the ${ONE_OFF_TASK_MIB} MiB cron task do not fit the ${usable} MiB ECS can use on a ${type}: choose a larger aws.compute.instanceType (e.g. "m6i.large", 8 GiB) or lower web.memory`);
+      problems.push(
+        `web.memory: a ${memoryMiB} MiB web task and the ${ONE_OFF_TASK_MIB} MiB cron task do not fit the ${usable} MiB ECS can use on a ${type}: choose a larger aws.compute.instanceType (e.g. "m6i.large", 8 GiB) or lower web.memory`,
+      );
     }
   }
   const minTasks = Math.max(spec.scaling.min, floor);
@@ -146,10 +156,14 @@ export function planDeployment(spec: Spec): Deployment {
     const { noreplyAddress } = siteMail(spec, domain);
     const at = noreplyAddress.slice(noreplyAddress.lastIndexOf('@') + 1).toLowerCase();
     if (at !== domain) {
-      problems.push(`site.noreplyAddress: ${noreplyAddress} is not at ${domain}, the domain SES sends from (aws.mail.domain, default aws.domain), and the SMTP user may only send from it: use an address such as noreply@${domain}, or set aws.mail.domain: ${at}`);
+      problems.push(
+        `site.noreplyAddress: ${noreplyAddress} is not at ${domain}, the domain SES sends from (aws.mail.domain, default aws.domain), and the SMTP user may only send from it: use an address such as noreply@${domain}, or set aws.mail.domain: ${at}`,
+      );
     }
     mail = {
-      domain, noreplyAddress, sandboxRecipients: a.mail.sandboxRecipients,
+      domain,
+      noreplyAddress,
+      sandboxRecipients: a.mail.sandboxRecipients,
       mailFromDomain: a.mail.mailFromSubdomain ? `${a.mail.mailFromSubdomain}.${domain}` : undefined,
     };
   }
@@ -162,8 +176,15 @@ export function planDeployment(spec: Spec): Deployment {
     aws: a,
     domain,
     wwwroot: `https://${domain}`,
-    web: { minTasks, maxTasks, peakTasks: Math.max(maxTasks, ...schedule.windows.map((w) => w.targets.web.max)), minInstances: instanceFloor(minTasks, prod), cpu, memoryMiB,
-      oneOffMemoryMiB: a.compute.type === 'fargate' ? Math.max(ONE_OFF_TASK_MIB, fargateMemoryChoices(cpu)[0]!) : ONE_OFF_TASK_MIB },
+    web: {
+      minTasks,
+      maxTasks,
+      peakTasks: Math.max(maxTasks, ...schedule.windows.map((w) => w.targets.web.max)),
+      minInstances: instanceFloor(minTasks, prod),
+      cpu,
+      memoryMiB,
+      oneOffMemoryMiB: a.compute.type === 'fargate' ? Math.max(ONE_OFF_TASK_MIB, fargateMemoryChoices(cpu)[0]!) : ONE_OFF_TASK_MIB,
+    },
     scaling: {
       requestsPerTargetPerMinute: Math.round(spec.scaling.targetRequestsPerNode * 60),
       cpuPercent: spec.scaling.targetCpuPercent,

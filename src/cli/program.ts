@@ -73,7 +73,9 @@ export async function runProgram(argv: readonly string[], catalog: Catalog, io: 
       const d = definitions.get(cmd)!;
       const max = d.maxPositionals ?? 0;
       if (cmd.args.length > max) {
-        throw new UserError(`"moodle-ha ${entry.name}" takes ${max === 0 ? 'no' : `at most ${max}`} argument${max === 1 ? '' : 's'}, got: ${cmd.args.join(' ')}; see "moodle-ha ${entry.name} --help"`);
+        throw new UserError(
+          `"moodle-ha ${entry.name}" takes ${max === 0 ? 'no' : `at most ${max}`} argument${max === 1 ? '' : 's'}, got: ${cmd.args.join(' ')}; see "moodle-ha ${entry.name} --help"`,
+        );
       }
       const specFile = program.opts<{ spec?: string }>().spec;
       const values: Values = specFile === undefined ? {} : { spec: specFile };
@@ -155,7 +157,12 @@ function failAsUserError(cmd: Program): void {
       const [, long, value] = /(--\S+) <([^>]+)>/.exec(quoted) ?? [];
       throw new UserError(`${long ?? quoted} needs a value${value ? ` (${value})` : ''}; ${see}`);
     }
-    throw new UserError(`${e.message.replace(/^error: /, '').split('\n').join(' ')}; ${see}`);
+    throw new UserError(
+      `${e.message
+        .replace(/^error: /, '')
+        .split('\n')
+        .join(' ')}; ${see}`,
+    );
   });
 }
 

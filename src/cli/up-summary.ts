@@ -5,14 +5,21 @@ import { clusterNames } from '../local/names.ts';
 import { hint, specChoice, type SpecChoice } from '../spec/hint.ts';
 import type { Spec } from '../spec/schema.ts';
 
-export function upSummary(spec: Spec, r: Pick<UpResult, 'url' | 'mailUrl' | 'adminUser' | 'adminPasswordFile' | 'webNodes' | 'migrate'>, seconds: number, choice: SpecChoice = specChoice()): string {
+export function upSummary(
+  spec: Spec,
+  r: Pick<UpResult, 'url' | 'mailUrl' | 'adminUser' | 'adminPasswordFile' | 'webNodes' | 'migrate'>,
+  seconds: number,
+  choice: SpecChoice = specChoice(),
+): string {
   return (
     `\nMoodle is up in ${seconds.toFixed(0)} s (${r.webNodes} web node${r.webNodes > 1 ? 's' : ''}, migrate: ${r.migrate}).\n` +
     `  URL:      ${r.url}\n` +
     `  mail:     ${r.mailUrl} (every message the site sends lands here; nothing is delivered)\n` +
     `  admin:    ${r.adminUser}\n` +
     `  password: in ${r.adminPasswordFile} (mode 0600; generated, not a default)\n` +
-    (spec.autoscaler.enabled ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: ${hint('logs autoscaler --follow', choice)})\n` : '') +
+    (spec.autoscaler.enabled
+      ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: ${hint('logs autoscaler --follow', choice)})\n`
+      : '') +
     `  status:   ${hint('status', choice)}\n` +
     `  logs:     ${hint('logs web', choice)}\n` +
     `  stop:     ${hint('down', choice)}\n`

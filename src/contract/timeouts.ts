@@ -76,17 +76,61 @@ export function timeoutHops(c: TimeoutChain): TimeoutHop[] {
   const hops: TimeoutHop[] = [];
   if (c.cloudFront) {
     hops.push(
-      { hop: 'viewer → CloudFront', setting: 'origin response timeout', seconds: c.cloudFront.originRead, rule: `the longest silence CloudFront allows the origin; at most ${CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX} s without a quota increase (${CLOUDFRONT_ORIGIN_READ_MAX} s with)` },
-      { hop: 'CloudFront → ALB', setting: 'origin keep-alive timeout', seconds: c.cloudFront.originKeepalive, rule: 'shorter than the ALB idle timeout: CloudFront never reuses a connection the ALB closed' },
+      {
+        hop: 'viewer → CloudFront',
+        setting: 'origin response timeout',
+        seconds: c.cloudFront.originRead,
+        rule: `the longest silence CloudFront allows the origin; at most ${CLOUDFRONT_ORIGIN_READ_DEFAULT_MAX} s without a quota increase (${CLOUDFRONT_ORIGIN_READ_MAX} s with)`,
+      },
+      {
+        hop: 'CloudFront → ALB',
+        setting: 'origin keep-alive timeout',
+        seconds: c.cloudFront.originKeepalive,
+        rule: 'shorter than the ALB idle timeout: CloudFront never reuses a connection the ALB closed',
+      },
     );
   }
   hops.push(
-    { hop: c.cloudFront ? 'ALB' : 'viewer → ALB', setting: 'idle timeout', seconds: c.loadBalancerIdle, rule: c.cloudFront ? 'longer than the origin response timeout: CloudFront, not the ALB, ends a silent request' : 'longer than nginx waits for PHP: nginx, not the ALB, ends a silent request' },
-    { hop: 'ALB → nginx', setting: 'nginx keepalive_timeout', seconds: c.webKeepalive, rule: 'longer than the ALB idle timeout: the ALB never reuses a connection nginx closed (else 502s)' },
-    { hop: 'nginx → PHP-FPM', setting: 'fastcgi_read_timeout', seconds: t.fastcgiRead, rule: 'longer than the request limit: PHP-FPM ends a runaway request and nginx still answers' },
-    { hop: 'PHP-FPM', setting: 'request_terminate_timeout (wall clock; max_execution_time counts CPU)', seconds: t.request, rule: 'the longest a web request runs' },
-    { hop: 'PHP → Redis (session)', setting: 'session lock wait (session_redis_acquire_lock_timeout)', seconds: c.sessionLockWait, rule: c.cloudFront ? 'shorter than the origin response timeout: Moodle says "session busy" before CloudFront says 504' : 'shorter than the ALB idle timeout' },
-    { hop: 'PHP → Redis (session)', setting: 'session lock lifetime (session_redis_lock_expire)', seconds: t.sessionLockExpire, rule: 'longer than the request limit: a lock outlives its holder, so no two requests of a user hold it' },
+    {
+      hop: c.cloudFront ? 'ALB' : 'viewer → ALB',
+      setting: 'idle timeout',
+      seconds: c.loadBalancerIdle,
+      rule: c.cloudFront
+        ? 'longer than the origin response timeout: CloudFront, not the ALB, ends a silent request'
+        : 'longer than nginx waits for PHP: nginx, not the ALB, ends a silent request',
+    },
+    {
+      hop: 'ALB → nginx',
+      setting: 'nginx keepalive_timeout',
+      seconds: c.webKeepalive,
+      rule: 'longer than the ALB idle timeout: the ALB never reuses a connection nginx closed (else 502s)',
+    },
+    {
+      hop: 'nginx → PHP-FPM',
+      setting: 'fastcgi_read_timeout',
+      seconds: t.fastcgiRead,
+      rule: 'longer than the request limit: PHP-FPM ends a runaway request and nginx still answers',
+    },
+    {
+      hop: 'PHP-FPM',
+      setting: 'request_terminate_timeout (wall clock; max_execution_time counts CPU)',
+      seconds: t.request,
+      rule: 'the longest a web request runs',
+    },
+    {
+      hop: 'PHP → Redis (session)',
+      setting: 'session lock wait (session_redis_acquire_lock_timeout)',
+      seconds: c.sessionLockWait,
+      rule: c.cloudFront
+        ? 'shorter than the origin response timeout: Moodle says "session busy" before CloudFront says 504'
+        : 'shorter than the ALB idle timeout',
+    },
+    {
+      hop: 'PHP → Redis (session)',
+      setting: 'session lock lifetime (session_redis_lock_expire)',
+      seconds: t.sessionLockExpire,
+      rule: 'longer than the request limit: a lock outlives its holder, so no two requests of a user hold it',
+    },
     { hop: 'PHP → database', setting: 'connect timeout', seconds: t.databaseConnect, rule: 'short: a failed-over writer is retried on the next request' },
     { hop: 'PHP → Redis', setting: 'connect timeout', seconds: t.redisConnect, rule: 'short: a failed-over primary is retried on the next request' },
   );
@@ -98,12 +142,19 @@ export function chainProblems(c: TimeoutChain): string[] {
   const t = IMAGE_TIMEOUTS;
   const p: string[] = [];
   const edge = c.cloudFront?.originRead;
-  if (c.cloudFront && c.cloudFront.originKeepalive >= c.loadBalancerIdle) p.push(`CloudFront's origin keep-alive (${c.cloudFront.originKeepalive} s) must be shorter than the ALB idle timeout (${c.loadBalancerIdle} s)`);
-  if (edge !== undefined && edge > CLOUDFRONT_ORIGIN_READ_MAX) p.push(`CloudFront's origin response timeout is at most ${CLOUDFRONT_ORIGIN_READ_MAX} s, got ${edge}`);
-  if (edge !== undefined && c.loadBalancerIdle <= edge) p.push(`the ALB idle timeout (${c.loadBalancerIdle} s) must be longer than CloudFront's origin response timeout (${edge} s)`);
-  if (c.webKeepalive <= c.loadBalancerIdle) p.push(`nginx keepalive_timeout (${c.webKeepalive} s) must be longer than the load balancer's idle timeout (${c.loadBalancerIdle} s)`);
+  if (c.cloudFront && c.cloudFront.originKeepalive >= c.loadBalancerIdle)
+    p.push(`CloudFront's origin keep-alive (${c.cloudFront.originKeepalive} s) must be shorter than the ALB idle timeout (${c.loadBalancerIdle} s)`);
+  if (edge !== undefined && edge > CLOUDFRONT_ORIGIN_READ_MAX)
+    p.push(`CloudFront's origin response timeout is at most ${CLOUDFRONT_ORIGIN_READ_MAX} s, got ${edge}`);
+  if (edge !== undefined && c.loadBalancerIdle <= edge)
+    p.push(`the ALB idle timeout (${c.loadBalancerIdle} s) must be longer than CloudFront's origin response timeout (${edge} s)`);
+  if (c.webKeepalive <= c.loadBalancerIdle)
+    p.push(`nginx keepalive_timeout (${c.webKeepalive} s) must be longer than the load balancer's idle timeout (${c.loadBalancerIdle} s)`);
   if (t.fastcgiRead <= t.request) p.push(`nginx fastcgi_read_timeout (${t.fastcgiRead} s) must be longer than the request limit (${t.request} s)`);
-  if (c.sessionLockWait >= (edge ?? c.loadBalancerIdle)) p.push(`the session lock wait (${c.sessionLockWait} s) must be shorter than ${edge !== undefined ? "CloudFront's origin response timeout" : 'the load balancer idle timeout'} (${edge ?? c.loadBalancerIdle} s)`);
+  if (c.sessionLockWait >= (edge ?? c.loadBalancerIdle))
+    p.push(
+      `the session lock wait (${c.sessionLockWait} s) must be shorter than ${edge !== undefined ? "CloudFront's origin response timeout" : 'the load balancer idle timeout'} (${edge ?? c.loadBalancerIdle} s)`,
+    );
   if (t.sessionLockExpire <= t.request) p.push(`the session lock lifetime (${t.sessionLockExpire} s) must be longer than the request limit (${t.request} s)`);
   return p;
 }

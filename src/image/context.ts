@@ -21,7 +21,14 @@ export interface ContextLayer {
   readonly readOnly?: boolean;
 }
 
-interface Entry { readonly abs: string; readonly name: string; readonly mode: number; readonly size: number; readonly mtimeMs: number; readonly link?: string }
+interface Entry {
+  readonly abs: string;
+  readonly name: string;
+  readonly mode: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly link?: string;
+}
 
 export function listEntries(layers: readonly ContextLayer[]): Entry[] {
   const byName = new Map<string, Entry>();

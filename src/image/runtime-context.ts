@@ -29,7 +29,13 @@ export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
   return [
     { from: join(IMAGES_DIR, 'runtime'), to: '' },
     { from: trustBundlesDir(), to: 'tls', readOnly: true },
-    { from: b.codeDir, to: 'moodle', hashContents: false, readOnly: true, exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') },
+    {
+      from: b.codeDir,
+      to: 'moodle',
+      hashContents: false,
+      readOnly: true,
+      exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-'),
+    },
     // Plugins in their own folder: a plugin change rebuilds a small layer, not the Moodle tree's.
     ...plugins.map((p) => ({ from: p.dir, to: `plugins/${p.target}`, readOnly: true, exclude: (rel: string) => rel.startsWith('.git/') })),
   ];

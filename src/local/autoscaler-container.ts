@@ -123,7 +123,10 @@ export async function ensureAutoscalerContainer(spec: Spec, image: string): Prom
 /** Stops a running autoscaler container (it finishes a scaling step first); true when one was running. */
 export async function stopAutoscalerContainer(cluster: string): Promise<boolean> {
   if ((await autoscalerContainerState(cluster)) !== 'running') return false;
-  await docker().getContainer(clusterNames(cluster).container('autoscaler')).stop({ t: AUTOSCALER_STOP_SECONDS }).catch(() => undefined);
+  await docker()
+    .getContainer(clusterNames(cluster).container('autoscaler'))
+    .stop({ t: AUTOSCALER_STOP_SECONDS })
+    .catch(() => undefined);
   return true;
 }
 
@@ -152,7 +155,10 @@ async function waitAutoscalerReady(name: string, since: number, timeoutMs: numbe
 }
 
 async function logsSince(name: string, since: number): Promise<string> {
-  const buf = (await docker().getContainer(name).logs({ stdout: true, stderr: true, since, follow: false }).catch(() => Buffer.alloc(0))) as Buffer;
+  const buf = (await docker()
+    .getContainer(name)
+    .logs({ stdout: true, stderr: true, since, follow: false })
+    .catch(() => Buffer.alloc(0))) as Buffer;
   return demuxFrames(buf).toString('utf8');
 }
 

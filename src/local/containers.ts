@@ -50,7 +50,10 @@ export function labelsFor(cluster: string, service: string): Record<string, stri
 /** What decides whether a running container is kept: its definition (without liveFiles) and its image. */
 export function definitionHash(spec: ContainerSpec, imageId: string): string {
   const { liveFiles: _live, ...definition } = spec;
-  return createHash('sha256').update(JSON.stringify({ ...definition, imageId })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...definition, imageId }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export async function ensureNetwork(name: string, cluster: string): Promise<'created' | 'kept'> {
@@ -180,7 +183,9 @@ export async function waitHealthy(name: string, timeoutMs: number): Promise<void
     const info = await inspectContainer(name);
     if (!info) throw new UserError(`container ${name} disappeared while waiting for it to be healthy`);
     if (!info.State.Running) {
-      throw new UserError(`container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "${hint(`logs ${info.Config.Labels?.[LABELS.service] ?? name}`)}"`);
+      throw new UserError(
+        `container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "${hint(`logs ${info.Config.Labels?.[LABELS.service] ?? name}`)}"`,
+      );
     }
     last = info.State.Health?.Status ?? 'no health check';
     if (last === 'healthy') return;
@@ -201,7 +206,9 @@ export async function assertStaysUp(name: string, ms = 1500): Promise<void> {
 
 /** Runs a command in a running container; returns exit code and output. */
 export async function exec(name: string, cmd: readonly string[]): Promise<{ code: number; output: string }> {
-  const e = await docker().getContainer(name).exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
+  const e = await docker()
+    .getContainer(name)
+    .exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
   const stream = await e.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
   const out = new PassThrough();

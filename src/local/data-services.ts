@@ -74,10 +74,20 @@ export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): 
     volumes: { [n.volume('redis', k + 1)]: '/data' },
   }));
   const cachePrimary = n.container('cache', 1);
-  const caches = Array.from({ length: HA_REDIS_NODES }, (_, k) => base(n.container('cache', k + 1), k === 0 ? cacheEnv : { ...cacheEnv, REDIS_REPLICAOF: cachePrimary }, 'cache'));
-  const sentinels = Array.from({ length: HA_SENTINELS }, (_, k) => base(n.container('sentinel', k + 1), {
-    REDIS_SENTINEL_MONITOR: primary, REDIS_SENTINEL_MONITOR_CACHE: cachePrimary, REDIS_SENTINEL_QUORUM: '2',
-  }, 'sentinel'));
+  const caches = Array.from({ length: HA_REDIS_NODES }, (_, k) =>
+    base(n.container('cache', k + 1), k === 0 ? cacheEnv : { ...cacheEnv, REDIS_REPLICAOF: cachePrimary }, 'cache'),
+  );
+  const sentinels = Array.from({ length: HA_SENTINELS }, (_, k) =>
+    base(
+      n.container('sentinel', k + 1),
+      {
+        REDIS_SENTINEL_MONITOR: primary,
+        REDIS_SENTINEL_MONITOR_CACHE: cachePrimary,
+        REDIS_SENTINEL_QUORUM: '2',
+      },
+      'sentinel',
+    ),
+  );
   return [...nodes, ...caches, ...sentinels];
 }
 
@@ -91,18 +101,20 @@ export function endpointsContainer(spec: Spec, tags: ImageTags, secrets: Secrets
     image: tags.haproxy,
     network: n.network,
     aliases: [n.dbWriter, n.redisPrimary, n.cachePrimary],
-    files: [{
-      name: '/etc/haproxy/haproxy.cfg',
-      content: renderEndpointsConfig({
-        dbNodes: Array.from({ length: HA_DB_NODES }, (_, i) => n.container('db', i + 1)),
-        redisNodes: Array.from({ length: HA_REDIS_NODES }, (_, i) => n.container('redis', i + 1)),
-        cacheNodes: Array.from({ length: HA_REDIS_NODES }, (_, i) => n.container('cache', i + 1)),
-        redisPassword: secrets['redis-password'],
-      }),
-      mode: 0o600,
-      uid: SERVICE_UIDS.haproxy,
-      gid: SERVICE_UIDS.haproxy,
-    }],
+    files: [
+      {
+        name: '/etc/haproxy/haproxy.cfg',
+        content: renderEndpointsConfig({
+          dbNodes: Array.from({ length: HA_DB_NODES }, (_, i) => n.container('db', i + 1)),
+          redisNodes: Array.from({ length: HA_REDIS_NODES }, (_, i) => n.container('redis', i + 1)),
+          cacheNodes: Array.from({ length: HA_REDIS_NODES }, (_, i) => n.container('cache', i + 1)),
+          redisPassword: secrets['redis-password'],
+        }),
+        mode: 0o600,
+        uid: SERVICE_UIDS.haproxy,
+        gid: SERVICE_UIDS.haproxy,
+      },
+    ],
     stopTimeoutSeconds: 10,
   };
 }

@@ -20,7 +20,10 @@ export function recentEvents(cluster: string, count = 5): ClusterEvent[] {
   const f = file(cluster);
   if (!existsSync(f)) return [];
   const out: ClusterEvent[] = [];
-  for (const line of readFileSync(f, 'utf8').split('\n').filter(Boolean).slice(-count * 4)) {
+  for (const line of readFileSync(f, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(-count * 4)) {
     try {
       out.push(JSON.parse(line) as ClusterEvent);
     } catch {

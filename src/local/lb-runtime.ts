@@ -57,12 +57,17 @@ export async function reconfigureLb(spec: Spec, servers: readonly string[]): Pro
   const since = Math.floor(reloadAt / 1000) - 1;
   const log = ((await lb.logs({ stdout: true, stderr: true, since })) as unknown as Buffer).toString('latin1');
   const alerts = haproxyAlerts(log);
-  throw new Error(`the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s${alerts.length ? `; HAProxy refused it:\n  ${alerts.join('\n  ')}` : ''}`);
+  throw new Error(
+    `the load balancer did not take the new configuration (${servers.join(', ')}) within 15 s${alerts.length ? `; HAProxy refused it:\n  ${alerts.join('\n  ')}` : ''}`,
+  );
 }
 
 /** HAProxy's [ALERT] lines in its log (why it refused a configuration), from "[ALERT]" on: what is before it is the engine's frame header. */
 export function haproxyAlerts(log: string): string[] {
-  return log.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.slice(l.indexOf('[ALERT]')).trim());
+  return log
+    .split('\n')
+    .filter((l) => l.includes('[ALERT]'))
+    .map((l) => l.slice(l.indexOf('[ALERT]')).trim());
 }
 
 /**

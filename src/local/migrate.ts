@@ -15,7 +15,9 @@ export interface MigrateRun {
 export async function runMigrate(spec: ContainerSpec, progress: Progress): Promise<string> {
   const run = await runMigrateContainer(spec, (line) => progress.info(line));
   if (run.exitCode !== 0) {
-    throw new UserError(`migrate failed (exit ${run.exitCode}); the web tier was not started or changed. Last lines of its log:\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`);
+    throw new UserError(
+      `migrate failed (exit ${run.exitCode}); the web tier was not started or changed. Last lines of its log:\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`,
+    );
   }
   return run.result;
 }

@@ -23,7 +23,8 @@ export function publishedPorts(spec: Spec): ReadonlyArray<{ readonly key: string
 export async function portsInUse(spec: Spec, ours: ReadonlySet<number>, free = portFree): Promise<string[]> {
   const busy: string[] = [];
   for (const { key, port, bind } of publishedPorts(spec)) {
-    if (!ours.has(port) && !(await free(port, bind))) busy.push(`${key}: port ${port} on ${bind} is in use; stop what uses it, or set ${key} in moodle-ha.yaml to a free port`);
+    if (!ours.has(port) && !(await free(port, bind)))
+      busy.push(`${key}: port ${port} on ${bind} is in use; stop what uses it, or set ${key} in moodle-ha.yaml to a free port`);
   }
   return busy;
 }

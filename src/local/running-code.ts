@@ -24,7 +24,9 @@ async function recordedCode(container: string): Promise<RunningCode['moodle']> {
   try {
     const file = await firstFileOf((await docker().getContainer(container).getArchive({ path: CODE_VERSION_FILE })) as unknown as NodeJS.ReadableStream);
     const code = JSON.parse(file?.toString('utf8') ?? 'null') as { release?: string; version?: string } | null;
-    return code?.release && code.version ? { release: code.release, version: code.version, source: `${CODE_VERSION_FILE} in the image (recorded at build)` } : null;
+    return code?.release && code.version
+      ? { release: code.release, version: code.version, source: `${CODE_VERSION_FILE} in the image (recorded at build)` }
+      : null;
   } catch (e) {
     if (isNotFound(e) || e instanceof SyntaxError) return null;
     throw e;

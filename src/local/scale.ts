@@ -55,7 +55,8 @@ export async function runningWebNodes(spec: Spec): Promise<string[]> {
 
 /** Scales the web tier to `target` nodes; returns what was done, node by node. */
 export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep) => void = () => {}): Promise<ScaleStep[]> {
-  if (!Number.isInteger(target) || target < 1 || target > MAX_WEB_NODES) throw new UserError(`capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`);
+  if (!Number.isInteger(target) || target < 1 || target > MAX_WEB_NODES)
+    throw new UserError(`capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`);
   const n = clusterNames(spec.name);
   const lb = await inspectContainer(n.container('lb'));
   if (!lb?.State.Running) throw new UserError(`cluster "${spec.name}" is not running: start it with "${hint('up')}"`);
@@ -104,6 +105,11 @@ export async function scaleIn(spec: Spec, nodes: readonly string[], target: numb
     }
     left = left.slice(0, -1);
     await removeContainer(victim, RUNTIME_IMAGE.drainSeconds + 5);
-    onStep({ node: victim, action: 'removed', ms: Date.now() - t0, detail: `drained in ${drained.waitedMs} ms${drained.leftOpen ? ` (${drained.leftOpen} still open at the limit)` : ''}` });
+    onStep({
+      node: victim,
+      action: 'removed',
+      ms: Date.now() - t0,
+      detail: `drained in ${drained.waitedMs} ms${drained.leftOpen ? ` (${drained.leftOpen} still open at the limit)` : ''}`,
+    });
   }
 }

@@ -86,10 +86,19 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
   return env;
 }
 
-export function runtimeContainer(spec: Spec, tags: ImageTags, secrets: Secrets, mode: ImageMode, index = 1, bundleFiles: readonly ArchiveFile[] = []): ContainerSpec {
+export function runtimeContainer(
+  spec: Spec,
+  tags: ImageTags,
+  secrets: Secrets,
+  mode: ImageMode,
+  index = 1,
+  bundleFiles: readonly ArchiveFile[] = [],
+): ContainerSpec {
   const n = clusterNames(spec.name);
   const env = runtimeEnv(spec, mode);
-  const needed = Object.keys(env).filter((k) => k.endsWith(FILE_SUFFIX)).map((k) => env[k]!.split('/').pop() as keyof Secrets);
+  const needed = Object.keys(env)
+    .filter((k) => k.endsWith(FILE_SUFFIX))
+    .map((k) => env[k]!.split('/').pop() as keyof Secrets);
   const name = mode === 'web' ? n.container('web', index) : n.container(mode);
   return {
     name,

@@ -51,7 +51,11 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
 
   const { autoscaler: autoscalerImage, ...tags } = await buildClusterImages(loaded, progress);
 
-  const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = { containers: [], volumes: [], secrets: !hasSecrets(spec.name) };
+  const created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean } = {
+    containers: [],
+    volumes: [],
+    secrets: !hasSecrets(spec.name),
+  };
   const track = async (name: string, p: Promise<'kept' | 'started' | 'created'>) => {
     const r = await p;
     if (r !== 'kept') created.containers.push(name);
@@ -86,7 +90,9 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       }
     });
     const bundle = bundleFiles(spec, loaded.baseDir);
-    const migrate = await progress.step('migrate (install or upgrade under a database lock)', () => runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress));
+    const migrate = await progress.step('migrate (install or upgrade under a database lock)', () =>
+      runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress),
+    );
     const webNodes = plannedWebNodes(spec);
     await progress.step(`web nodes (${webNodes})`, async () => {
       recordWebBundle(spec.name, bundle); // for nodes `scale` and the autoscalers add later
@@ -101,7 +107,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       const done = await track(n.container('lb'), ensureContainer(lb));
       await assertStaysUp(n.container('lb'));
       // A kept LB may still list other nodes (after `scale`) or an older template: reload it in place.
-      if (done !== 'created' && (await syncLbConfig(spec, webNodeNames(spec, webNodes)))) progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
+      if (done !== 'created' && (await syncLbConfig(spec, webNodeNames(spec, webNodes))))
+        progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
     if (autoscalerImage) {
@@ -109,7 +116,15 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
     } else if (await removeAutoscalerContainer(spec.name)) {
       progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
     }
-    return { url: spec.site.url, mailUrl: mailUrl(spec), adminUser: spec.site.adminUser, adminPasswordFile: secretFile(spec.name, 'admin-password'), webNodes, tags, migrate };
+    return {
+      url: spec.site.url,
+      mailUrl: mailUrl(spec),
+      adminUser: spec.site.adminUser,
+      adminPasswordFile: secretFile(spec.name, 'admin-password'),
+      webNodes,
+      tags,
+      migrate,
+    };
   } catch (e) {
     await rollback(created, spec, progress);
     throw e;
@@ -164,15 +179,33 @@ export function bundleFiles(spec: Spec, baseDir: string): ArchiveFile[] {
   const known = ['php.ini', 'nginx.conf', 'config.php'];
   const unknown = names.filter((f) => !known.includes(f));
   if (unknown.length) throw new UserError(`configBundle: ${dir} has files the image does not load: ${unknown.join(', ')} (it loads ${known.join(', ')})`);
-  return names.map((f) => ({ name: `${RUNTIME_IMAGE.configBundleDir}/${f}`, content: readFileSync(join(dir, f), 'utf8'), mode: 0o440, uid: 0, gid: RUNTIME_IMAGE.gid }));
+  return names.map((f) => ({
+    name: `${RUNTIME_IMAGE.configBundleDir}/${f}`,
+    content: readFileSync(join(dir, f), 'utf8'),
+    mode: 0o440,
+    uid: 0,
+    gid: RUNTIME_IMAGE.gid,
+  }));
 }
 
-async function rollback(created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean }, spec: Spec, progress: Progress): Promise<void> {
+async function rollback(
+  created: { containers: string[]; volumes: string[]; network?: string; secrets: boolean },
+  spec: Spec,
+  progress: Progress,
+): Promise<void> {
   if (!created.containers.length && !created.volumes.length && !created.network) return;
   progress.info(`rolling back what this run created: ${[...created.containers, ...created.volumes, created.network].filter(Boolean).join(', ')}`);
   for (const c of created.containers.reverse()) await removeContainer(c, 5).catch(() => {});
   await removeContainer(clusterNames(spec.name).container('migrate'), 5).catch(() => {});
-  for (const v of created.volumes) await docker().getVolume(v).remove().catch(() => {});
-  if (created.network) await docker().getNetwork(created.network).remove().catch(() => {});
+  for (const v of created.volumes)
+    await docker()
+      .getVolume(v)
+      .remove()
+      .catch(() => {});
+  if (created.network)
+    await docker()
+      .getNetwork(created.network)
+      .remove()
+      .catch(() => {});
   if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeSecrets(spec.name);
 }

@@ -30,7 +30,8 @@ export function recordWebBundle(cluster: string, files: readonly ArchiveFile[]):
 export function recordedWebBundle(spec: Spec): ArchiveFile[] {
   const file = bundleRecord(spec.name);
   if (!existsSync(file)) {
-    if (spec.configBundle) throw new UserError(`cluster "${spec.name}" has a configBundle, but no record of the files its web nodes run with: run "${hint('up')}" once, then scale`);
+    if (spec.configBundle)
+      throw new UserError(`cluster "${spec.name}" has a configBundle, but no record of the files its web nodes run with: run "${hint('up')}" once, then scale`);
     return [];
   }
   return JSON.parse(readFileSync(file, 'utf8')) as ArchiveFile[];

@@ -35,5 +35,7 @@ export function cachedTree(version: string): { dir: string; marker: TreeMarker }
 export function cachedVersions(): string[] {
   const root = moodleCacheDir();
   if (!existsSync(root)) return [];
-  return readdirSync(root).filter((v) => existsSync(join(root, v, MARKER))).sort();
+  return readdirSync(root)
+    .filter((v) => existsSync(join(root, v, MARKER)))
+    .sort();
 }

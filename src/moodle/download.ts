@@ -18,7 +18,10 @@ export function releaseUrl(version: string, base = process.env.MOODLE_HA_DOWNLOA
   return `${base}/${branch}/moodle-${version}.tgz`;
 }
 
-export async function downloadRelease(version: string, opts: { sha256?: string; force?: boolean; onProgress?: (text: string) => void } = {}): Promise<ImportResult> {
+export async function downloadRelease(
+  version: string,
+  opts: { sha256?: string; force?: boolean; onProgress?: (text: string) => void } = {},
+): Promise<ImportResult> {
   const url = releaseUrl(version);
   const say = opts.onProgress ?? (() => {});
   const archive = await fetchBytes(url, version);
@@ -26,7 +29,9 @@ export async function downloadRelease(version: string, opts: { sha256?: string; 
   const expected = opts.sha256 ?? (await publishedChecksum(`${url}.sha256`, version));
   const actual = createHash('sha256').update(archive).digest('hex');
   if (actual !== expected) {
-    throw new UserError(`the checksum of ${url} does not match: expected ${expected}, got ${actual}. The download is corrupt or was tampered with; nothing was cached.`);
+    throw new UserError(
+      `the checksum of ${url} does not match: expected ${expected}, got ${actual}. The download is corrupt or was tampered with; nothing was cached.`,
+    );
   }
   say(`SHA-256 verified (${actual})`);
   const work = mkdtempSync(join(tmpdir(), 'moodle-ha-download-'));
@@ -45,9 +50,12 @@ async function fetchBytes(url: string, version: string): Promise<Buffer> {
   try {
     r = await fetch(url, { signal: AbortSignal.timeout(600_000) });
   } catch (e) {
-    throw new UserError(`cannot download Moodle ${version} from ${url} (${(e as Error).cause ? String((e as Error & { cause: Error }).cause.message) : (e as Error).message}). If this machine is offline, import a tree you have instead: "moodle-ha moodle import DIR".`);
+    throw new UserError(
+      `cannot download Moodle ${version} from ${url} (${(e as Error).cause ? String((e as Error & { cause: Error }).cause.message) : (e as Error).message}). If this machine is offline, import a tree you have instead: "moodle-ha moodle import DIR".`,
+    );
   }
-  if (!r.ok) throw new UserError(`downloading ${url} failed: HTTP ${r.status}. Check that Moodle ${version} exists, or import a tree: "moodle-ha moodle import DIR".`);
+  if (!r.ok)
+    throw new UserError(`downloading ${url} failed: HTTP ${r.status}. Check that Moodle ${version} exists, or import a tree: "moodle-ha moodle import DIR".`);
   return Buffer.from(await r.arrayBuffer());
 }
 

@@ -10,13 +10,26 @@ import { mkdirSync } from 'node:fs';
 
 /** Files and folders every Moodle 4.x tree has; a tree missing any is partial. */
 export const REQUIRED_PATHS = [
-  'version.php', 'index.php', 'config-dist.php', 'lib/setup.php', 'lib/moodlelib.php', 'lib/components.json',
-  'admin/cli/install_database.php', 'admin/cli/upgrade.php', 'admin/cli/cron.php', 'admin/cli/maintenance.php',
-  'cache/stores/redis/lib.php', 'lib/classes/session/redis.php', 'login/index.php', 'theme/boost', 'lang/en/moodle.php',
+  'version.php',
+  'index.php',
+  'config-dist.php',
+  'lib/setup.php',
+  'lib/moodlelib.php',
+  'lib/components.json',
+  'admin/cli/install_database.php',
+  'admin/cli/upgrade.php',
+  'admin/cli/cron.php',
+  'admin/cli/maintenance.php',
+  'cache/stores/redis/lib.php',
+  'lib/classes/session/redis.php',
+  'login/index.php',
+  'theme/boost',
+  'lang/en/moodle.php',
 ] as const;
 
 export function checkTree(dir: string): MoodleVersion {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir} is not a folder: give the top folder of a Moodle tree (the one with version.php)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`${dir} is not a folder: give the top folder of a Moodle tree (the one with version.php)`);
   const version = readMoodleVersion(dir);
   if (!version) throw new UserError(`${dir} has no readable version.php with $version, $release and $branch: is it the top folder of a Moodle tree?`);
   const missing = REQUIRED_PATHS.filter((p) => !existsSync(join(dir, p)));
@@ -26,7 +39,11 @@ export function checkTree(dir: string): MoodleVersion {
   return version;
 }
 
-export interface ImportResult { readonly dir: string; readonly version: MoodleVersion; readonly replaced: boolean }
+export interface ImportResult {
+  readonly dir: string;
+  readonly version: MoodleVersion;
+  readonly replaced: boolean;
+}
 
 export function importTree(src: string, opts: { force?: boolean; source?: string } = {}): ImportResult {
   const from = resolve(src);
@@ -42,7 +59,13 @@ export function importTree(src: string, opts: { force?: boolean; source?: string
   rmSync(tmp, { recursive: true, force: true });
   try {
     cpSync(from, tmp, { recursive: true, filter: (p) => !/\/\.git(\/|$)/.test(p) && p !== join(from, 'config.php') });
-    const marker: TreeMarker = { version: version.version, release: version.release, branch: version.branch, source: opts.source ?? `import:${from}`, at: new Date().toISOString() };
+    const marker: TreeMarker = {
+      version: version.version,
+      release: version.release,
+      branch: version.branch,
+      source: opts.source ?? `import:${from}`,
+      at: new Date().toISOString(),
+    };
     writeFileSync(join(tmp, MARKER), JSON.stringify(marker, null, 2));
     if (exists) rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);

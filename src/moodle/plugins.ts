@@ -50,7 +50,9 @@ export function placePlugins(spec: Spec, baseDir: string, moodleDir: string): Pl
       continue;
     }
     if (declared.component !== p.component) {
-      problems.push(`${where}: ${dir}/version.php declares component "${declared.component}", not "${p.component}": fix the manifest's component or the source`);
+      problems.push(
+        `${where}: ${dir}/version.php declares component "${declared.component}", not "${p.component}": fix the manifest's component or the source`,
+      );
       continue;
     }
     if (p.version !== undefined && declared.version !== p.version) {

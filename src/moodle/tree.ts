@@ -7,5 +7,7 @@ export function requireMoodleTree(spec: Spec): string {
   const tree = cachedTree(spec.moodle.version);
   if (tree) return tree.dir;
   const others = cachedVersions();
-  throw new UserError(`no Moodle ${spec.moodle.version} tree in the cache (${moodleCacheDir()})${others.length ? `; cached versions: ${others.join(', ')} (set moodle.version in moodle-ha.yaml to use one)` : ''}. Either download the release: "moodle-ha moodle download ${spec.moodle.version}", or import a tree you have (air-gapped sites): "moodle-ha moodle import DIR". Nothing was created.`);
+  throw new UserError(
+    `no Moodle ${spec.moodle.version} tree in the cache (${moodleCacheDir()})${others.length ? `; cached versions: ${others.join(', ')} (set moodle.version in moodle-ha.yaml to use one)` : ''}. Either download the release: "moodle-ha moodle download ${spec.moodle.version}", or import a tree you have (air-gapped sites): "moodle-ha moodle import DIR". Nothing was created.`,
+  );
 }

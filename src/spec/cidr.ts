@@ -58,8 +58,11 @@ function bigIntToIpv6(value: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
   // Shorten the longest run of zero groups (RFC 5952).
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') { i++; continue; }
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };

@@ -22,7 +22,11 @@ export interface CronExpr {
   readonly dowRestricted: boolean;
 }
 
-interface FieldDef { readonly name: string; readonly min: number; readonly max: number }
+interface FieldDef {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
 
 const FIELDS: readonly FieldDef[] = [
   { name: 'minute', min: 0, max: 59 },
@@ -64,12 +68,20 @@ export function parseCron(expr: string): CronExpr {
   const f = expr.trim().split(/\s+/);
   if (f.length !== 5) throw new Error(`cron "${expr}" must have 5 fields (minute hour day-of-month month day-of-week), it has ${f.length}`);
   const [minutes, hours, daysOfMonth, months, dowRaw] = f.map((text, i) => parseField(text, FIELDS[i]!, expr)) as [
-    Set<number>, Set<number>, Set<number>, Set<number>, Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
   ];
   const daysOfWeek = new Set([...dowRaw].map((d) => d % 7));
   return {
     source: expr,
-    minutes, hours, daysOfMonth, months, daysOfWeek,
+    minutes,
+    hours,
+    daysOfMonth,
+    months,
+    daysOfWeek,
     domRestricted: !f[2]!.startsWith('*'),
     dowRestricted: !f[4]!.startsWith('*'),
   };

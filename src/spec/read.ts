@@ -61,7 +61,10 @@ export function validateSpec(raw: unknown, source = '(spec)'): Spec {
   }
   const result = specSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new UserError(`${source} is not valid (${result.error.issues.length} problem${result.error.issues.length > 1 ? 's' : ''}); nothing was changed:`, formatIssues(result.error.issues));
+    throw new UserError(
+      `${source} is not valid (${result.error.issues.length} problem${result.error.issues.length > 1 ? 's' : ''}); nothing was changed:`,
+      formatIssues(result.error.issues),
+    );
   }
   return resolveDefaults(result.data);
 }
@@ -70,7 +73,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
     const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
     let message = i.message;
-    if (i.code === 'unrecognized_keys') message = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}: remove ${i.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+    if (i.code === 'unrecognized_keys')
+      message = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}: remove ${i.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
     else if (i.code === 'invalid_type') message = `${message}: ${hintForType(i.expected)}`;
     else if (i.code === 'invalid_value' && 'values' in i) message = `must be one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
     return `${path}: ${message}`;
@@ -79,12 +83,18 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 
 function hintForType(expected: string): string {
   switch (expected) {
-    case 'number': return 'write a number without quotes';
-    case 'string': return 'write a text value (quote it if it looks like a number)';
-    case 'object': return 'write a mapping of keys indented below this one';
-    case 'array': return 'write a list, one "- item" per line';
-    case 'boolean': return 'write true or false';
-    default: return `expected ${expected}`;
+    case 'number':
+      return 'write a number without quotes';
+    case 'string':
+      return 'write a text value (quote it if it looks like a number)';
+    case 'object':
+      return 'write a mapping of keys indented below this one';
+    case 'array':
+      return 'write a list, one "- item" per line';
+    case 'boolean':
+      return 'write true or false';
+    default:
+      return `expected ${expected}`;
   }
 }
 

@@ -60,7 +60,11 @@ export const scheduleEntrySchema = z
     }
     const db = e.database;
     if (db?.maxCapacity !== undefined && db.maxCapacity < db.minCapacity) {
-      ctx.addIssue({ code: 'custom', path: ['database', 'maxCapacity'], message: `(${db.maxCapacity}) must be at least database.minCapacity (${db.minCapacity}): raise maxCapacity or lower minCapacity` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'maxCapacity'],
+        message: `(${db.maxCapacity}) must be at least database.minCapacity (${db.minCapacity}): raise maxCapacity or lower minCapacity`,
+      });
     }
   });
 
@@ -87,7 +91,12 @@ export const scalingSchema = z
     s.schedule.forEach((e, i) => {
       const earlier = first.get(e.name);
       if (earlier === undefined) first.set(e.name, i);
-      else ctx.addIssue({ code: 'custom', path: ['schedule', i, 'name'], message: `"${e.name}" is also the name of window ${earlier}: give each window its own name (events and AWS schedules are named after it)` });
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedule', i, 'name'],
+          message: `"${e.name}" is also the name of window ${earlier}: give each window its own name (events and AWS schedules are named after it)`,
+        });
     });
   });
 

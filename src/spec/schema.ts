@@ -21,7 +21,10 @@ export const pluginSchema = z
     /** A folder holding the plugin (its version.php at the top), relative to moodle-ha.yaml. */
     source: z.string().min(1).optional(),
     /** A .zip or .tar.gz archive holding the plugin folder, relative to moodle-ha.yaml. */
-    archive: z.string().regex(/\.(zip|tgz|tar\.gz)$/, 'must end in .zip, .tgz or .tar.gz').optional(),
+    archive: z
+      .string()
+      .regex(/\.(zip|tgz|tar\.gz)$/, 'must end in .zip, .tgz or .tar.gz')
+      .optional(),
     /** The version the plugin's version.php must declare ($plugin->version), e.g. 2024100700. */
     version: z.number().int().min(1970010100).optional(),
   })
@@ -35,15 +38,24 @@ const port = z.number().int().min(1).max(65535);
 export const specSchema = z
   .object({
     /** Cluster name: prefixes containers, volumes and stacks. @default "moodle" */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and "-", starting with a letter, at most 31 characters').default('moodle'),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and "-", starting with a letter, at most 31 characters')
+      .default('moodle'),
     /** dev: one web node, single MariaDB and Redis. ha: replicated database and Redis, 2+ web nodes. @default "dev" */
     profile: z.enum(PROFILES).default('dev'),
     moodle: z
       .object({
         /** Moodle release, e.g. "4.5.6". @default "4.5.6" */
-        version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a release number such as "4.5.6"').default('4.5.6'),
+        version: z
+          .string()
+          .regex(/^\d+\.\d+(\.\d+)?$/, 'must be a release number such as "4.5.6"')
+          .default('4.5.6'),
         /** Expected SHA-256 of the release archive; the published checksum is used when unset. */
-        sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits')
+          .optional(),
         /** Web root inside the tree: "" for 4.x, "public" for 5.1+. @default "" */
         webroot: z.enum(['', 'public']).default(''),
       })
@@ -56,7 +68,10 @@ export const specSchema = z
         /** Short site name. @default "moodle" */
         shortName: z.string().min(1).max(100).default('moodle'),
         /** Admin user name. @default "admin" */
-        adminUser: z.string().regex(/^[a-z0-9_.@-]{2,100}$/, 'must be lower-case letters, digits, "_", ".", "@" or "-"').default('admin'),
+        adminUser: z
+          .string()
+          .regex(/^[a-z0-9_.@-]{2,100}$/, 'must be lower-case letters, digits, "_", ".", "@" or "-"')
+          .default('admin'),
         /** Admin e-mail address. @default "admin@example.invalid" */
         adminEmail: z.email('must be an e-mail address').default('admin@example.invalid'),
         /** Support contact shown to users (supportemail). @default - the admin's address */
@@ -64,11 +79,27 @@ export const specSchema = z
         /** Address Moodle sends mail from (noreplyaddress). @default "noreply@<the site's host>" */
         noreplyAddress: z.email('must be an e-mail address').optional(),
         /** Default timezone of the site, an IANA name. @default "UTC" */
-        timezone: z.string().refine((t) => { try { new Intl.DateTimeFormat('en', { timeZone: t }); return true; } catch { return false; } }, 'must be an IANA timezone such as "Europe/London" or "UTC"').default('UTC'),
+        timezone: z
+          .string()
+          .refine((t) => {
+            try {
+              new Intl.DateTimeFormat('en', { timeZone: t });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'must be an IANA timezone such as "Europe/London" or "UTC"')
+          .default('UTC'),
         /** Default country of new users, an ISO 3166 two-letter code such as "GB". @default - none */
-        country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 two-letter country code in capitals, such as "GB"').optional(),
+        country: z
+          .string()
+          .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 two-letter country code in capitals, such as "GB"')
+          .optional(),
         /** Default language, a language pack Moodle has installed (the tree ships "en"). @default "en" */
-        lang: z.string().regex(/^[a-z]{2,3}(_[a-z0-9]+)*$/, 'must be a Moodle language code such as "en" or "en_us"').default('en'),
+        lang: z
+          .string()
+          .regex(/^[a-z]{2,3}(_[a-z0-9]+)*$/, 'must be a Moodle language code such as "en" or "en_us"')
+          .default('en'),
         /** Public URL (wwwroot). @default "http://localhost:<ports.http>" */
         url: z.url({ message: 'must be a URL such as "https://moodle.example.edu"' }).optional(),
       })
@@ -127,7 +158,11 @@ export const specSchema = z
       ctx.addIssue({ code: 'custom', path: ['ports', 'mail'], message: `must differ from ports.http (${s.ports.http}) and ports.stats (${s.ports.stats})` });
     }
     if (s.profile === 'ha' && s.web.nodes !== undefined && s.web.nodes < 2) {
-      ctx.addIssue({ code: 'custom', path: ['web', 'nodes'], message: 'the ha profile needs at least 2 web nodes: set web.nodes to 2 or more, or use profile: dev' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['web', 'nodes'],
+        message: 'the ha profile needs at least 2 web nodes: set web.nodes to 2 or more, or use profile: dev',
+      });
     }
     const min = s.scaling.min ?? 1;
     if (min > s.scaling.max) {

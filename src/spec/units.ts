@@ -2,12 +2,22 @@
 // and carried as numbers of one base unit (seconds, bytes) so no caller guesses the unit.
 import { z } from 'zod';
 
-export interface Duration { readonly seconds: number }
-export interface Size { readonly bytes: number }
+export interface Duration {
+  readonly seconds: number;
+}
+export interface Size {
+  readonly bytes: number;
+}
 
 const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3,
+  '': 1,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
 };
 
 export function parseDuration(text: string): Duration | undefined {
@@ -36,7 +46,7 @@ export const rateLimitSchema = z
   .number()
   .int('must be a whole number of requests per 5 minutes')
   .min(100, 'must be at least 100 requests per 5 minutes')
-  .max(2_000_000_000, 'must be at most 2,000,000,000 requests per 5 minutes (AWS WAF\'s limit)');
+  .max(2_000_000_000, "must be at most 2,000,000,000 requests per 5 minutes (AWS WAF's limit)");
 
 /** Zod type for a duration written with its unit, e.g. "30s", "5m", "1h". */
 export const durationSchema = z.string().transform((text, ctx) => {

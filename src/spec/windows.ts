@@ -53,7 +53,10 @@ export interface ScheduleScaling {
   readonly schedule: readonly ScheduleEntry[];
 }
 
-interface Fired { readonly open?: number; readonly close?: number }
+interface Fired {
+  readonly open?: number;
+  readonly close?: number;
+}
 
 function parseOrExplain(text: string, path: string): CronExpr {
   try {

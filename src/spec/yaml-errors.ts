@@ -37,7 +37,10 @@ export function explainYamlError(text: string, errors: readonly YAMLError[]): Ya
         const open = unclosedQuote(text, quote);
         const where = open === undefined ? at : position(text, open);
         const inside = quote === '"' ? 'write \\" for a " inside the value' : "write '' for a ' inside the value";
-        return { ...where, message: `the ${quote === '"' ? 'double' : 'single'} quote opened here is never closed: add the closing ${quote} at the end of the value (${inside}).` };
+        return {
+          ...where,
+          message: `the ${quote === '"' ? 'double' : 'single'} quote opened here is never closed: add the closing ${quote} at the end of the value (${inside}).`,
+        };
       }
       if (/need to be followed by map values/.test(raw)) return implicitKey(at.line, at.col, end.line);
       break;
@@ -48,41 +51,78 @@ export function explainYamlError(text: string, errors: readonly YAMLError[]): Ya
         const [openChar, closeChar] = flow === 'sequence' ? ['[', ']'] : ['{', '}'];
         const open = unclosedBracket(text, openChar!);
         const where = open === undefined ? at : position(text, open);
-        return { ...where, message: `the ${flow === 'sequence' ? 'list' : 'mapping'} opened with ${openChar} here is never closed: add ${closeChar} after its last item (a value that goes on over several lines must be indented deeper than its key).` };
+        return {
+          ...where,
+          message: `the ${flow === 'sequence' ? 'list' : 'mapping'} opened with ${openChar} here is never closed: add ${closeChar} after its last item (a value that goes on over several lines must be indented deeper than its key).`,
+        };
       }
       const col = firstCol(at.line);
       const above = previousContentLine(lines, at.line);
       if (above === undefined || firstCol(above) === col) {
-        return { line: at.line, col, message: 'this line is not lined up with the other keys of its mapping: check its indentation and that of the lines above it (the keys of one mapping start at the same column, indented with spaces).' };
+        return {
+          line: at.line,
+          col,
+          message:
+            'this line is not lined up with the other keys of its mapping: check its indentation and that of the lines above it (the keys of one mapping start at the same column, indented with spaces).',
+        };
       }
-      return { line: at.line, col, message: `this line starts at column ${col}, which lines it up with no key above it (line ${above} starts at column ${firstCol(above)}): indent it by exactly as many spaces as the other keys of its mapping.` };
+      return {
+        line: at.line,
+        col,
+        message: `this line starts at column ${col}, which lines it up with no key above it (line ${above} starts at column ${firstCol(above)}): indent it by exactly as many spaces as the other keys of its mapping.`,
+      };
     }
     case 'BAD_SCALAR_START':
-      return { line: at.line, col: at.col, message: `${raw.replace(/^Plain value/, 'an unquoted value')}: put the value in quotes if the character belongs to it, or remove it.` };
+      return {
+        line: at.line,
+        col: at.col,
+        message: `${raw.replace(/^Plain value/, 'an unquoted value')}: put the value in quotes if the character belongs to it, or remove it.`,
+      };
     case 'TAB_AS_INDENT':
       return { line: at.line, col: at.col, message: 'a tab indents this line, and YAML allows only spaces for indentation: replace the tab with spaces.' };
     case 'DUPLICATE_KEY': {
       const col = firstCol(at.line);
       const key = /^\s*("[^"]*"|'[^']*'|[^:#]+?)\s*:/.exec(lineText(at.line))?.[1] ?? '';
       const first = firstOccurrence(lines, at.line, key);
-      return { line: at.line, col, message: `the key ${JSON.stringify(unquote(key))} appears twice in the same mapping${first ? ` (first on line ${first})` : ''}: keep one of them.` };
+      return {
+        line: at.line,
+        col,
+        message: `the key ${JSON.stringify(unquote(key))} appears twice in the same mapping${first ? ` (first on line ${first})` : ''}: keep one of them.`,
+      };
     }
     case 'BLOCK_AS_IMPLICIT_KEY':
     case 'MULTILINE_IMPLICIT_KEY':
     case 'UNEXPECTED_TOKEN':
       return implicitKey(at.line, at.col, end.line);
     case 'BAD_DQ_ESCAPE':
-      return { line: at.line, col: at.col, message: `${raw.replace(/^Invalid escape sequence (\S+)$/, '"$1" is not an escape YAML knows inside double quotes')}: write \\\\ for a backslash, or put the value in single quotes, which keep backslashes as they are.` };
+      return {
+        line: at.line,
+        col: at.col,
+        message: `${raw.replace(/^Invalid escape sequence (\S+)$/, '"$1" is not an escape YAML knows inside double quotes')}: write \\\\ for a backslash, or put the value in single quotes, which keep backslashes as they are.`,
+      };
     case 'MULTIPLE_DOCS':
-      return { line: at.line, col: at.col, message: 'a "---" line starts a second document, and the spec is one document: remove the "---" line (and whatever below it belongs elsewhere).' };
+      return {
+        line: at.line,
+        col: at.col,
+        message: 'a "---" line starts a second document, and the spec is one document: remove the "---" line (and whatever below it belongs elsewhere).',
+      };
   }
-  return { line: at.line, col: at.col, message: `${raw}: check this line and the one above for a missing quote, bracket or colon, and indent with spaces only.` };
+  return {
+    line: at.line,
+    col: at.col,
+    message: `${raw}: check this line and the one above for a missing quote, bracket or colon, and indent with spaces only.`,
+  };
 
   /** A "key: value" line the parser could not read as one. */
   function implicitKey(line: number, col: number, endLine: number): YamlProblem {
     const t = lineText(line);
     if (/^\s*- /.test(t.slice(col - 1)) || /^\s*-$/.test(t)) {
-      return { line, col: firstCol(line), message: 'a list item where a "key: value" line is expected: put the list under the key it belongs to ("key:" on the line above, then the items indented below it, each as "- item").' };
+      return {
+        line,
+        col: firstCol(line),
+        message:
+          'a list item where a "key: value" line is expected: put the list under the key it belongs to ("key:" on the line above, then the items indented below it, each as "- item").',
+      };
     }
     if (!hasColon(t)) return { line, col: firstCol(line), message: 'this line has no colon: write it as "key: value" (with a space after the colon).' };
     const deeper = endLine > line ? nextContentLine(lines, line) : undefined;
@@ -93,7 +133,12 @@ export function explainYamlError(text: string, errors: readonly YAMLError[]): Ya
         message: `this line is indented deeper than line ${line}, which already has a value: line it up with the key on line ${line} (column ${firstCol(line)}) if it belongs to the same mapping.`,
       };
     }
-    return { line, col, message: 'a second "key: value" on the same line: put the inner key on its own line, indented under its parent key, or quote the whole value if its colon belongs to it.' };
+    return {
+      line,
+      col,
+      message:
+        'a second "key: value" on the same line: put the inner key on its own line, indented under its parent key, or quote the whole value if its colon belongs to it.',
+    };
   }
 }
 

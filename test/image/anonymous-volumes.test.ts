@@ -42,15 +42,22 @@ async function stillThere(names: readonly string[]): Promise<string[]> {
   return left;
 }
 
-before(async () => {
-  [mariadbImage, redisImage] = await Promise.all([serviceImage('mariadb'), serviceImage('redis')]);
-  network = await session.network();
-}, { timeout: 20 * 60_000 });
+before(
+  async () => {
+    [mariadbImage, redisImage] = await Promise.all([serviceImage('mariadb'), serviceImage('redis')]);
+    network = await session.network();
+  },
+  { timeout: 20 * 60_000 },
+);
 
-after(async () => {
-  for (const c of await docker().listContainers({ all: true, filters: { label: [`${LABELS.cluster}=${cluster}`] } })) await docker().getContainer(c.Id).remove({ force: true, v: true });
-  await session.cleanup();
-}, { timeout: 120_000 });
+after(
+  async () => {
+    for (const c of await docker().listContainers({ all: true, filters: { label: [`${LABELS.cluster}=${cluster}`] } }))
+      await docker().getContainer(c.Id).remove({ force: true, v: true });
+    await session.cleanup();
+  },
+  { timeout: 120_000 },
+);
 
 describe('no anonymous volumes left behind', () => {
   test('a backup helper (the MariaDB client, a one-off container): its volume goes with it', async () => {
@@ -84,15 +91,26 @@ describe('no anonymous volumes left behind', () => {
   test('a named volume is never removed with its container', async () => {
     const vol = await session.volume('data');
     const name = `${cluster}-redis`;
-    const c = await createContainer({ name, cluster, service: 'redis', image: redisImage, network, volumes: { [vol]: '/data' }, entrypoint: ['sleep', '60'], restart: 'no' });
+    const c = await createContainer({
+      name,
+      cluster,
+      service: 'redis',
+      image: redisImage,
+      network,
+      volumes: { [vol]: '/data' },
+      entrypoint: ['sleep', '60'],
+      restart: 'no',
+    });
     await c.start();
-    assert.deepEqual(await anonymousVolumes(name), [], 'the named volume covers the image\'s VOLUME');
+    assert.deepEqual(await anonymousVolumes(name), [], "the named volume covers the image's VOLUME");
     await removeContainer(name, 1);
     assert.deepEqual(await stillThere([vol]), [vol], 'the data volume went with its container');
   });
 
   test('the runtime image declares no VOLUME, so migrate runs and PHP helpers make none', async () => {
-    const image = await docker().getImage(await probeImage()).inspect();
+    const image = await docker()
+      .getImage(await probeImage())
+      .inspect();
     assert.deepEqual(Object.keys(image.Config.Volumes ?? {}), []);
   });
 });

@@ -18,16 +18,22 @@ const BUNDLE = [
   { path: 'sub/notes.txt', content: 'files in sub-folders count too\n' },
 ];
 
-before(async () => {
-  image = await probeImage();
-  network = await session.network();
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    image = await probeImage();
+    network = await session.network();
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
 async function web(role: string, env: Record<string, string>, files: typeof BUNDLE = []): Promise<{ c: StartedContainer; port: number }> {
   const c = await session.start({
-    image, role, network, publish: [RUNTIME_IMAGE.port],
+    image,
+    role,
+    network,
+    publish: [RUNTIME_IMAGE.port],
     env: { MOODLE_WWWROOT: 'http://probe.test', ...env },
     files: files.length ? [{ dir: RUNTIME_IMAGE.configBundleDir, files }] : [],
   });
@@ -46,7 +52,10 @@ describe('CA bundles for AWS services', () => {
     const rds = expected['rds-ca.pem']!.split(/(?<=-----END CERTIFICATE-----)\n/).filter((p) => p.includes('BEGIN'));
     assert.ok(rds.length > 50, `only ${rds.length} RDS certificates`);
     const names = rds.map((p) => new X509Certificate(p).subject);
-    assert.ok(names.some((n) => /Amazon RDS eu-west-1 Root CA RSA2048 G1/.test(n)), 'no RDS eu-west-1 RSA2048 G1 root (the default CA of new Aurora clusters)');
+    assert.ok(
+      names.some((n) => /Amazon RDS eu-west-1 Root CA RSA2048 G1/.test(n)),
+      'no RDS eu-west-1 RSA2048 G1 root (the default CA of new Aurora clusters)',
+    );
     const amazon = expected['amazon-trust-ca.pem']!;
     assert.match(new X509Certificate(amazon).subject, /Amazon Root CA 1/);
   });
@@ -59,7 +68,11 @@ describe('config bundle digest', () => {
     assert.equal(r.headers['x-bundle'], 'digest-checked');
   });
   test('a bundle whose files differ from the digest stops the container at start, saying so', async () => {
-    const { c } = await web('digest-bad', { MOODLE_CONFIG_BUNDLE: RUNTIME_IMAGE.configBundleDir, MOODLE_CONFIG_BUNDLE_SHA256: bundleDigest([BUNDLE[0]!]) }, BUNDLE);
+    const { c } = await web(
+      'digest-bad',
+      { MOODLE_CONFIG_BUNDLE: RUNTIME_IMAGE.configBundleDir, MOODLE_CONFIG_BUNDLE_SHA256: bundleDigest([BUNDLE[0]!]) },
+      BUNDLE,
+    );
     const code = await c.waitForExit(30_000);
     assert.notEqual(code, 0);
     const log = (await c.logs()).stderr;
@@ -86,7 +99,10 @@ describe('behind a load balancer', () => {
     assert.equal(await remote(trusted.port, { 'x-forwarded-for': '198.51.100.99, 203.0.113.7' }), '203.0.113.7');
   });
   test('behind CloudFront, REMOTE_ADDR is CloudFront-Viewer-Address (IPv4 and IPv6, port stripped)', async () => {
-    assert.equal(await remote(viaCloudFront.port, { 'x-forwarded-for': '198.51.100.99, 203.0.113.7, 10.203.0.2', 'cloudfront-viewer-address': '203.0.113.7:51234' }), '203.0.113.7');
+    assert.equal(
+      await remote(viaCloudFront.port, { 'x-forwarded-for': '198.51.100.99, 203.0.113.7, 10.203.0.2', 'cloudfront-viewer-address': '203.0.113.7:51234' }),
+      '203.0.113.7',
+    );
     assert.equal(await remote(viaCloudFront.port, { 'cloudfront-viewer-address': '2001:db8::7:443' }), '2001:db8::7');
   });
   test('keepalive_timeout is MOODLE_KEEPALIVE_TIMEOUT', async () => {

@@ -104,8 +104,14 @@ describe('bad inputs: a clear error, exit 2, nothing left behind', () => {
       await docker().createVolume({ Name: `${stopped}-moodledata`, Labels: { ...labels, [LABELS.service]: 'web' } });
     });
     after(async () => {
-      await docker().getNetwork(`${stopped}-net`).remove().catch(() => undefined);
-      await docker().getVolume(`${stopped}-moodledata`).remove().catch(() => undefined);
+      await docker()
+        .getNetwork(`${stopped}-net`)
+        .remove()
+        .catch(() => undefined);
+      await docker()
+        .getVolume(`${stopped}-moodledata`)
+        .remove()
+        .catch(() => undefined);
     });
 
     test('of a cluster that is not here: says so, lists the clusters that are, exits 2', async () => {

@@ -18,30 +18,33 @@ const BUNDLE_FILES = [
   { path: 'nginx.conf', content: '# server-level fragment from the config bundle\nadd_header X-Bundle probe always;\n' },
 ];
 
-before(async () => {
-  image = await probeImage();
-  const network = await session.network();
-  tuned = await session.start({
-    image,
-    role: 'tuned',
-    network,
-    publish: [RUNTIME_IMAGE.port],
-    env: {
-      MOODLE_WWWROOT: 'http://probe.test',
-      MOODLE_OPCACHE_VALIDATE: 'true',
-      MOODLE_PHP_MEMORY_LIMIT: '384M',
-      MOODLE_MAX_UPLOAD: '1M',
-      MOODLE_FPM_WORKERS: '3',
-      MOODLE_CONFIG_BUNDLE: RUNTIME_IMAGE.configBundleDir,
-    },
-    files: [{ dir: RUNTIME_IMAGE.configBundleDir, files: BUNDLE_FILES }],
-  });
-  plain = await session.start({ image, role: 'plain', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
-  port = await tuned.hostPort(RUNTIME_IMAGE.port);
-  plainPort = await plain.hostPort(RUNTIME_IMAGE.port);
-  await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
-  await waitForHttp(plainPort, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    image = await probeImage();
+    const network = await session.network();
+    tuned = await session.start({
+      image,
+      role: 'tuned',
+      network,
+      publish: [RUNTIME_IMAGE.port],
+      env: {
+        MOODLE_WWWROOT: 'http://probe.test',
+        MOODLE_OPCACHE_VALIDATE: 'true',
+        MOODLE_PHP_MEMORY_LIMIT: '384M',
+        MOODLE_MAX_UPLOAD: '1M',
+        MOODLE_FPM_WORKERS: '3',
+        MOODLE_CONFIG_BUNDLE: RUNTIME_IMAGE.configBundleDir,
+      },
+      files: [{ dir: RUNTIME_IMAGE.configBundleDir, files: BUNDLE_FILES }],
+    });
+    plain = await session.start({ image, role: 'plain', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
+    port = await tuned.hostPort(RUNTIME_IMAGE.port);
+    plainPort = await plain.hostPort(RUNTIME_IMAGE.port);
+    await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+    await waitForHttp(plainPort, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
@@ -65,7 +68,11 @@ describe('settings from the environment', () => {
     assert.equal(r.stdout, '384M 6000', r.stderr);
   });
   test('MOODLE_MAX_UPLOAD also limits nginx: a larger body is refused with 413', async () => {
-    const big = await http(port, '/index.php', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(2 * 1024 * 1024) });
+    const big = await http(port, '/index.php', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(2 * 1024 * 1024),
+    });
     assert.equal(big.status, 413);
     const small = await http(port, '/index.php', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(512 * 1024) });
     assert.equal(small.status, 200);
@@ -101,7 +108,10 @@ describe('invalid settings stop the container at start, naming the variable', ()
   ];
   for (const [name, env, code, pattern] of cases) {
     test(name, async () => {
-      const r = await session.run({ image, role: `bad-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`, env: { MOODLE_WWWROOT: 'http://probe.test', ...env } }, 30_000);
+      const r = await session.run(
+        { image, role: `bad-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`, env: { MOODLE_WWWROOT: 'http://probe.test', ...env } },
+        30_000,
+      );
       assert.equal(r.exitCode, code, `exit code; output:\n${r.stdout}${r.stderr}`);
       assert.match(r.stderr, pattern);
     });

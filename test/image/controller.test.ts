@@ -51,14 +51,17 @@ describe('controller image', { timeout: 600_000 }, () => {
     assert.match(r.stderr, new RegExp(`the load balancer ${name}-lb is not running: start the cluster with "moodle-ha up"`));
   });
 
-  test("a controller that cannot see its cluster fails to start with its log lines (up then removes it)", async () => {
+  test('a controller that cannot see its cluster fails to start with its log lines (up then removes it)', async () => {
     process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'moodle-ha-ctl-state-'));
     const name = `mhctl${session.id.slice(-8)}`;
     mkdirSync(clusterStateDir(name), { recursive: true });
     await session.docker.createNetwork({ Name: clusterNames(name).network, Driver: 'bridge', Labels: session.labels });
     const spec = validateSpec({ name, autoscaler: { enabled: true } });
     try {
-      await assert.rejects(ensureAutoscalerContainer(spec, image), /the autoscaler controller mhctl\w+-autoscaler did not start \((exit 2|it exited and Docker restarted it)\); its last log lines:\n.*load balancer mhctl\w+-lb is not running/s);
+      await assert.rejects(
+        ensureAutoscalerContainer(spec, image),
+        /the autoscaler controller mhctl\w+-autoscaler did not start \((exit 2|it exited and Docker restarted it)\); its last log lines:\n.*load balancer mhctl\w+-lb is not running/s,
+      );
     } finally {
       await removeAutoscalerContainer(name);
     }

@@ -9,14 +9,17 @@ const session = new TestSession();
 let web: StartedContainer;
 let port: number;
 
-before(async () => {
-  const image = await probeImage();
-  const network = await session.network();
-  web = await session.start({ image, role: 'drain', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
-  port = await web.hostPort(RUNTIME_IMAGE.port);
-  await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
-  await waitForHttp(port, '/slow.php?ms=0', { timeoutMs: 10_000 });
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    const image = await probeImage();
+    const network = await session.network();
+    web = await session.start({ image, role: 'drain', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
+    port = await web.hostPort(RUNTIME_IMAGE.port);
+    await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+    await waitForHttp(port, '/slow.php?ms=0', { timeoutMs: 10_000 });
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 

@@ -19,7 +19,10 @@ const names = ['web1', 'web2'].map((r) => session.name(r));
 async function serverStatus(): Promise<Record<string, string>> {
   const r = await http(statsPort, '/stats;csv');
   assert.equal(r.status, 200);
-  const rows = r.body.toString().split('\n').map((l) => l.split(','));
+  const rows = r.body
+    .toString()
+    .split('\n')
+    .map((l) => l.split(','));
   const head = rows[0]!.map((h) => h.replace(/^# /, ''));
   const [px, sv, st] = ['pxname', 'svname', 'status'].map((k) => head.indexOf(k));
   return Object.fromEntries(rows.filter((r) => r[px!] === 'web' && names.includes(r[sv!]!)).map((r) => [r[sv!], r[st!]!.split(' ')[0]]));
@@ -36,21 +39,29 @@ async function waitForStatus(want: Record<string, string>, timeoutMs: number): P
   throw new Error(`HAProxy server status ${JSON.stringify(want)} not reached after ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
 }
 
-before(async () => {
-  const [probe, haproxy] = await Promise.all([probeImage(), serviceImage('haproxy')]);
-  const network = await session.network();
-  webs = await Promise.all(['web1', 'web2'].map((role) => session.start({ image: probe, role, network, env: { MOODLE_WWWROOT: 'http://probe.test' } })));
-  lb = await session.start({
-    image: haproxy,
-    role: 'lb',
-    network,
-    publish: [LB_PORT, LB_STATS_PORT],
-    files: [{ dir: '/etc/haproxy', files: [{ path: 'haproxy.cfg', content: renderHaproxyConfig({ servers: names, maxConnPerServer: 16 }), uid: SERVICE_UIDS.haproxy }] }],
-  });
-  port = await lb.hostPort(LB_PORT);
-  statsPort = await lb.hostPort(LB_STATS_PORT);
-  await waitForHttp(statsPort, '/healthz', { timeoutMs: 30_000 });
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    const [probe, haproxy] = await Promise.all([probeImage(), serviceImage('haproxy')]);
+    const network = await session.network();
+    webs = await Promise.all(['web1', 'web2'].map((role) => session.start({ image: probe, role, network, env: { MOODLE_WWWROOT: 'http://probe.test' } })));
+    lb = await session.start({
+      image: haproxy,
+      role: 'lb',
+      network,
+      publish: [LB_PORT, LB_STATS_PORT],
+      files: [
+        {
+          dir: '/etc/haproxy',
+          files: [{ path: 'haproxy.cfg', content: renderHaproxyConfig({ servers: names, maxConnPerServer: 16 }), uid: SERVICE_UIDS.haproxy }],
+        },
+      ],
+    });
+    port = await lb.hostPort(LB_PORT);
+    statsPort = await lb.hostPort(LB_STATS_PORT);
+    await waitForHttp(statsPort, '/healthz', { timeoutMs: 30_000 });
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
@@ -73,15 +84,16 @@ describe('haproxy image with the local cluster configuration', () => {
     // Browser-like clients: kept-alive connections, idle a few ms between requests, so a reload
     // often finds a connection idle in the old process just as its next request is on its way.
     const agent = new Agent({ keepAlive: true, maxSockets: 24 });
-    const get = () => new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/index.php', agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+    const get = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/index.php', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
+        req.on('error', reject);
+        req.end();
       });
-      req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')));
-      req.on('error', reject);
-      req.end();
-    });
     let stop = false;
     const outcome = { ok: 0, failed: [] as string[] };
     const loops = Array.from({ length: 24 }, async () => {

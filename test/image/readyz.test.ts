@@ -19,23 +19,30 @@ const env = {
   MOODLE_DB_PASSWORD_FILE: `${RUNTIME_IMAGE.secretsDir}/db-password`,
 };
 
-interface Ready { ready: boolean; checks: Record<string, string>; code: string | null }
+interface Ready {
+  ready: boolean;
+  checks: Record<string, string>;
+  code: string | null;
+}
 
-before(async () => {
-  assert.deepEqual(checkEnvironment('web', env), [], 'the test environment must keep the contract');
-  const image = await probeImage();
-  const network = await session.network();
-  web = await session.start({
-    image,
-    role: 'readyz',
-    network,
-    publish: [RUNTIME_IMAGE.port],
-    env,
-    files: [{ dir: RUNTIME_IMAGE.secretsDir, files: [{ path: 'db-password', content: `pw-${session.id}\n`, mode: 0o400, uid: RUNTIME_IMAGE.uid }] }],
-  });
-  port = await web.hostPort(RUNTIME_IMAGE.port);
-  await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    assert.deepEqual(checkEnvironment('web', env), [], 'the test environment must keep the contract');
+    const image = await probeImage();
+    const network = await session.network();
+    web = await session.start({
+      image,
+      role: 'readyz',
+      network,
+      publish: [RUNTIME_IMAGE.port],
+      env,
+      files: [{ dir: RUNTIME_IMAGE.secretsDir, files: [{ path: 'db-password', content: `pw-${session.id}\n`, mode: 0o400, uid: RUNTIME_IMAGE.uid }] }],
+    });
+    port = await web.hostPort(RUNTIME_IMAGE.port);
+    await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 

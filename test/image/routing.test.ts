@@ -9,17 +9,26 @@ import { http, probeImage, TestSession, waitForHttp } from '../support/container
 const session = new TestSession();
 let port = 0;
 
-before(async () => {
-  const image = await probeImage();
-  const network = await session.network();
-  const web = await session.start({ image, role: 'routing', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
-  port = await web.hostPort(RUNTIME_IMAGE.port);
-  await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    const image = await probeImage();
+    const network = await session.network();
+    const web = await session.start({ image, role: 'routing', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
+    port = await web.hostPort(RUNTIME_IMAGE.port);
+    await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
-for (const arg of ['/1795567996/lib/polyfills/polyfill.js', '/12/mod_resource/content/1/readme.txt', '/5/user/private/dump.sql', '/3/x/.hidden', '/boost/1/all']) {
+for (const arg of [
+  '/1795567996/lib/polyfills/polyfill.js',
+  '/12/mod_resource/content/1/readme.txt',
+  '/5/user/private/dump.sql',
+  '/3/x/.hidden',
+  '/boost/1/all',
+]) {
   test(`args.php${arg} reaches PHP with PATH_INFO`, async () => {
     const r = await http(port, `/args.php${arg}`);
     assert.equal(r.status, 200, `HTTP ${r.status} for /args.php${arg}`);

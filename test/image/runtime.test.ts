@@ -12,9 +12,40 @@ import { pdfOfPages } from '../support/pdf.ts';
 import { http, probeImage, PROBE_TREE, putFiles, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
 
 /** What Moodle 4.5 needs (admin/environment.xml), plus what this image promises (redis, igbinary, opcache). */
-const EXTENSIONS = ['ctype', 'curl', 'dom', 'fileinfo', 'gd', 'iconv', 'intl', 'json', 'mbstring', 'openssl', 'simplexml', 'sodium', 'xml', 'xmlreader', 'zip', 'zlib', 'mysqli', 'opcache', 'redis', 'soap', 'exif', 'igbinary'];
+const EXTENSIONS = [
+  'ctype',
+  'curl',
+  'dom',
+  'fileinfo',
+  'gd',
+  'iconv',
+  'intl',
+  'json',
+  'mbstring',
+  'openssl',
+  'simplexml',
+  'sodium',
+  'xml',
+  'xmlreader',
+  'zip',
+  'zlib',
+  'mysqli',
+  'opcache',
+  'redis',
+  'soap',
+  'exif',
+  'igbinary',
+];
 
-interface Probe { php: string; sapi: string; uid: number; extensions: string[]; ini: Record<string, string>; code_writable: boolean; env_wwwroot: string }
+interface Probe {
+  php: string;
+  sapi: string;
+  uid: number;
+  extensions: string[];
+  ini: Record<string, string>;
+  code_writable: boolean;
+  env_wwwroot: string;
+}
 
 const session = new TestSession();
 let web: StartedContainer;
@@ -22,25 +53,43 @@ let port: number;
 const dataFile = { name: `probe-${session.id}.txt`, content: `dataroot file of test session ${session.id}\n` };
 
 /** Files that must never be served, put into the (root-owned) code folder; plus one that must be. */
-const HIDDEN = ['.env', '.git/config', '.hidden.php', 'composer.json', 'composer.lock', 'vendor/autoload.php', 'vendor/lib/readme.txt', 'README.md', 'upgrade.txt', 'lib/db/install.xml', 'admin/tool/x/tests/fixture.txt', 'build.sh', 'dump.sql', 'phpunit.xml.dist'];
+const HIDDEN = [
+  '.env',
+  '.git/config',
+  '.hidden.php',
+  'composer.json',
+  'composer.lock',
+  'vendor/autoload.php',
+  'vendor/lib/readme.txt',
+  'README.md',
+  'upgrade.txt',
+  'lib/db/install.xml',
+  'admin/tool/x/tests/fixture.txt',
+  'build.sh',
+  'dump.sql',
+  'phpunit.xml.dist',
+];
 const VISIBLE = 'note.txt';
 
-before(async () => {
-  const image = await probeImage();
-  const network = await session.network();
-  const data = await session.volume('data');
-  web = await session.start({
-    image,
-    role: 'web',
-    env: { MOODLE_WWWROOT: 'http://probe.test' },
-    network,
-    publish: [RUNTIME_IMAGE.port],
-    volumes: [{ volume: data, target: RUNTIME_IMAGE.sharedDataDir }],
-    files: [{ dir: RUNTIME_IMAGE.codeDir, files: [...HIDDEN, VISIBLE].map((path) => ({ path, content: `<?php echo "served: ${path}";\n`, mode: 0o444 })) }],
-  });
-  port = await web.hostPort(RUNTIME_IMAGE.port);
-  await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    const image = await probeImage();
+    const network = await session.network();
+    const data = await session.volume('data');
+    web = await session.start({
+      image,
+      role: 'web',
+      env: { MOODLE_WWWROOT: 'http://probe.test' },
+      network,
+      publish: [RUNTIME_IMAGE.port],
+      volumes: [{ volume: data, target: RUNTIME_IMAGE.sharedDataDir }],
+      files: [{ dir: RUNTIME_IMAGE.codeDir, files: [...HIDDEN, VISIBLE].map((path) => ({ path, content: `<?php echo "served: ${path}";\n`, mode: 0o444 })) }],
+    });
+    port = await web.hostPort(RUNTIME_IMAGE.port);
+    await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
@@ -63,7 +112,10 @@ describe('runtime image: PHP', () => {
     const r = await web.exec(['php', '-r', 'echo json_encode(array_map("strtolower", get_loaded_extensions()));']);
     assert.equal(r.exitCode, 0, r.stderr);
     const loaded = new Set(JSON.parse(r.stdout) as string[]);
-    assert.deepEqual(EXTENSIONS.filter((e) => !loaded.has(e === 'opcache' ? 'zend opcache' : e)), []);
+    assert.deepEqual(
+      EXTENSIONS.filter((e) => !loaded.has(e === 'opcache' ? 'zend opcache' : e)),
+      [],
+    );
   });
   test('production settings by default', async () => {
     const { ini } = await probe();
@@ -110,7 +162,22 @@ describe('runtime image: the programs Moodle runs', () => {
     assert.deepEqual(pdftoppm.stdout.trim().split('\n'), ['page-1.png', 'page-2.png']);
     assert.equal(pdftoppm.stderr, '', 'pdftoppm is quiet (a font cache it cannot write makes it warn on every page)');
     // Moodle's Ghostscript call for a page image (assignfeedback_editpdf\pdf::get_image).
-    const gs = await web.exec(['gs', '-q', '-sDEVICE=png16m', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-r100', '-dFirstPage=2', '-dLastPage=2', '-dDOINTERPOLATE', '-dGraphicsAlphaBits=4', '-dTextAlphaBits=4', '-sOutputFile=/tmp/pages/gs.png', '/tmp/pdf/in.pdf']);
+    const gs = await web.exec([
+      'gs',
+      '-q',
+      '-sDEVICE=png16m',
+      '-dSAFER',
+      '-dBATCH',
+      '-dNOPAUSE',
+      '-r100',
+      '-dFirstPage=2',
+      '-dLastPage=2',
+      '-dDOINTERPOLATE',
+      '-dGraphicsAlphaBits=4',
+      '-dTextAlphaBits=4',
+      '-sOutputFile=/tmp/pages/gs.png',
+      '/tmp/pdf/in.pdf',
+    ]);
     assert.equal(gs.exitCode, 0, gs.stderr);
     const png = await web.exec(['sh', '-c', 'head -c 8 /tmp/pages/gs.png | od -An -tx1']);
     assert.equal(png.stdout.replace(/\s+/g, ' ').trim(), '89 50 4e 47 0d 0a 1a 0a');

@@ -37,30 +37,68 @@ async function startWithSecret(o: ContainerOptions, user: string, file: string, 
   return { c, uid };
 }
 
-before(async () => {
-  [mariadbImage, redisImage] = await Promise.all([serviceImage('mariadb'), serviceImage('redis')]);
-  network = await session.network();
-  const started = await Promise.all([
-    startWithSecret({ image: mariadbImage, role: 'db', network, aliases: ['db'], env: { MARIADB_DATABASE: 'moodle', MARIADB_USER: 'moodle', MARIADB_PASSWORD_FILE: `${SECRETS}/db-password` } }, 'mysql', 'db-password', DB_PASSWORD),
-    startWithSecret({ image: redisImage, role: 'redis', network, aliases: ['redis'], env: { REDIS_PASSWORD_FILE: `${SECRETS}/redis-password` } }, 'redis', 'redis-password', REDIS_PASSWORD),
-  ]);
-  db = started[0].c;
-  redis = started[1].c;
-  assert.equal(started[0].uid, SERVICE_UIDS.mariadb, 'the mysql uid must be the one moodle-ha gives files it puts in');
-  assert.equal(started[1].uid, SERVICE_UIDS.redis, 'the redis uid must be the one moodle-ha gives files it puts in');
-  await Promise.all([db.waitForHealthy(150_000), redis.waitForHealthy(60_000)]);
-}, { timeout: 20 * 60_000 });
+before(
+  async () => {
+    [mariadbImage, redisImage] = await Promise.all([serviceImage('mariadb'), serviceImage('redis')]);
+    network = await session.network();
+    const started = await Promise.all([
+      startWithSecret(
+        {
+          image: mariadbImage,
+          role: 'db',
+          network,
+          aliases: ['db'],
+          env: { MARIADB_DATABASE: 'moodle', MARIADB_USER: 'moodle', MARIADB_PASSWORD_FILE: `${SECRETS}/db-password` },
+        },
+        'mysql',
+        'db-password',
+        DB_PASSWORD,
+      ),
+      startWithSecret(
+        { image: redisImage, role: 'redis', network, aliases: ['redis'], env: { REDIS_PASSWORD_FILE: `${SECRETS}/redis-password` } },
+        'redis',
+        'redis-password',
+        REDIS_PASSWORD,
+      ),
+    ]);
+    db = started[0].c;
+    redis = started[1].c;
+    assert.equal(started[0].uid, SERVICE_UIDS.mariadb, 'the mysql uid must be the one moodle-ha gives files it puts in');
+    assert.equal(started[1].uid, SERVICE_UIDS.redis, 'the redis uid must be the one moodle-ha gives files it puts in');
+    await Promise.all([db.waitForHealthy(150_000), redis.waitForHealthy(60_000)]);
+  },
+  { timeout: 20 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
 let n = 0;
 /** Runs the MariaDB client in another container on the network. */
 function mariadb(user: string, password: string, sql: string) {
-  return session.run({ image: mariadbImage, role: `sql${++n}`, network, entrypoint: ['mariadb'], cmd: ['-h', 'db', '-u', user, `--password=${password}`, '-N', '-B', '-e', sql] }, 30_000);
+  return session.run(
+    {
+      image: mariadbImage,
+      role: `sql${++n}`,
+      network,
+      entrypoint: ['mariadb'],
+      cmd: ['-h', 'db', '-u', user, `--password=${password}`, '-N', '-B', '-e', sql],
+    },
+    30_000,
+  );
 }
 
 function redisCli(args: string[], password?: string) {
-  return session.run({ image: redisImage, role: `cli${++n}`, network, entrypoint: ['redis-cli'], cmd: ['-h', 'redis', ...args], env: password ? { REDISCLI_AUTH: password } : {} }, 30_000);
+  return session.run(
+    {
+      image: redisImage,
+      role: `cli${++n}`,
+      network,
+      entrypoint: ['redis-cli'],
+      cmd: ['-h', 'redis', ...args],
+      env: password ? { REDISCLI_AUTH: password } : {},
+    },
+    30_000,
+  );
 }
 
 describe('mariadb image', () => {
@@ -68,7 +106,8 @@ describe('mariadb image', () => {
     await db.waitForLog(/mariadb: database moodle and user moodle created/, 5000);
   });
   test('the user logs in over the network, with utf8mb4, and can create tables in its database', async () => {
-    const sql = "USE moodle; SELECT CURRENT_USER(), DATABASE(), @@character_set_database, @@collation_database; CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(20)) ENGINE=InnoDB; INSERT INTO t VALUES (1, 'ü😀'); SELECT s FROM t; DROP TABLE t;";
+    const sql =
+      "USE moodle; SELECT CURRENT_USER(), DATABASE(), @@character_set_database, @@collation_database; CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(20)) ENGINE=InnoDB; INSERT INTO t VALUES (1, 'ü😀'); SELECT s FROM t; DROP TABLE t;";
     const r = await mariadb('moodle', DB_PASSWORD, sql);
     assert.equal(r.exitCode, 0, r.stderr);
     const [row, s] = r.stdout.trim().split('\n');
@@ -91,7 +130,11 @@ describe('mariadb image', () => {
     assert.match(r.stderr, /Access denied for user 'moodle'@'%' to database 'other'/);
   });
   test('a password file the server user cannot read stops the container with a message', async () => {
-    const c = await session.create({ image: mariadbImage, role: 'db-unreadable', env: { MARIADB_DATABASE: 'moodle', MARIADB_USER: 'moodle', MARIADB_PASSWORD_FILE: `${SECRETS}/db-password` } });
+    const c = await session.create({
+      image: mariadbImage,
+      role: 'db-unreadable',
+      env: { MARIADB_DATABASE: 'moodle', MARIADB_USER: 'moodle', MARIADB_PASSWORD_FILE: `${SECRETS}/db-password` },
+    });
     await putFiles(c.container, SECRETS, [{ path: 'db-password', content: 'x\n', mode: 0o400, uid: 0 }]);
     await c.container.start();
     assert.equal(await c.waitForExit(30_000), 78);

@@ -65,19 +65,26 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs:
   throw new Error(`${what}: not after ${timeoutMs} ms; janitor log:\n${JSON.stringify(await janitor.logs())}`);
 }
 
-before(async () => {
-  const [redisImage, probe] = await Promise.all([serviceImage('redis'), probeImage()]);
-  image = probe;
-  network = await session.network();
-  redis = await session.start({
-    image: redisImage, role: 'redis', network, aliases: ['redis'], env: { REDIS_PASSWORD_FILE: '/run/secrets/redis-password' },
-    files: [{ dir: '/run/secrets', files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.redis }] }],
-  });
-  await redis.waitForHealthy(60_000);
-  web = await session.start({ image: probe, role: 'web', network, env: runtimeEnv, files: [runtimeSecret] });
-  await web.waitForLog(/serving on :8080/, 60_000);
-  webHost = (await web.exec(['hostname'])).stdout.trim();
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    const [redisImage, probe] = await Promise.all([serviceImage('redis'), probeImage()]);
+    image = probe;
+    network = await session.network();
+    redis = await session.start({
+      image: redisImage,
+      role: 'redis',
+      network,
+      aliases: ['redis'],
+      env: { REDIS_PASSWORD_FILE: '/run/secrets/redis-password' },
+      files: [{ dir: '/run/secrets', files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.redis }] }],
+    });
+    await redis.waitForHealthy(60_000);
+    web = await session.start({ image: probe, role: 'web', network, env: runtimeEnv, files: [runtimeSecret] });
+    await web.waitForLog(/serving on :8080/, 60_000);
+    webHost = (await web.exec(['hostname'])).stdout.trim();
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 
@@ -102,10 +109,17 @@ describe('session lock janitor', () => {
     const data = `${PREFIX}session_keep1`;
     await cli('hset', data, 'userid', '2', 'sessdata', 'x');
     const before = await lock('fo1', webHost, 1);
-    janitor = await session.start({ image, role: 'janitor', network, env: runtimeEnv, files: [runtimeSecret], cmd: ['php', '/opt/moodle-ha/php/session-janitor.php', 'watch'] });
+    janitor = await session.start({
+      image,
+      role: 'janitor',
+      network,
+      env: runtimeEnv,
+      files: [runtimeSecret],
+      cmd: ['php', '/opt/moodle-ha/php/session-janitor.php', 'watch'],
+    });
     await janitor.waitForLog(/watching redis:6379/, 20_000);
     await sleep(2_500); // it has seen the primary
-    assert.equal(await exists(before), true, 'a live holder\'s young lock is left alone while nothing changed');
+    assert.equal(await exists(before), true, "a live holder's young lock is left alone while nothing changed");
     await redis.container.restart({ t: 5 });
     await redis.waitForHealthy(60_000);
     const ms = await waitUntil('the lock made before the change is removed', async () => !(await exists(before)), 15_000);
@@ -125,7 +139,7 @@ describe('session lock janitor', () => {
     const dead = await lock('dead1', `gone-${session.id}`, 12);
     const deadYoung = await lock('dead2', `gone-${session.id}`, 0);
     const aliveOld = await lock('alive1', webHost, 60);
-    const ms = await waitUntil("the old lock of a holder that does not answer is removed", async () => !(await exists(dead)), 12_000);
+    const ms = await waitUntil('the old lock of a holder that does not answer is removed', async () => !(await exists(dead)), 12_000);
     assert.equal(await exists(deadYoung), true, 'a young lock is kept even if its holder does not answer (it may be starting)');
     assert.equal(await exists(aliveOld), true, 'an old lock of a holder that answers is kept (a long request)');
     assert.match((await janitor.logs()).stderr, new RegExp(`removed a 1\\d s old session lock of gone-${session.id}, which no longer answers on :8080`));

@@ -12,11 +12,28 @@ const CREDS = { key: 'AKIAIOSFODNN7EXAMPLE', secret: 'wJalrXUtnFEMI/K7MDENG/bPxR
 const NOW = Date.UTC(2013, 4, 24, 0, 0, 0) / 1000; // 20130524T000000Z
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-interface Vector { readonly name: string; readonly query: Record<string, string>; readonly token?: string; readonly signature?: string }
+interface Vector {
+  readonly name: string;
+  readonly query: Record<string, string>;
+  readonly token?: string;
+  readonly signature?: string;
+}
 const VECTORS: readonly Vector[] = [
-  { name: 'AWS example GET Bucket (List Objects): GET /?max-keys=2&prefix=J', query: { 'max-keys': '2', prefix: 'J' }, signature: '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7' },
-  { name: 'AWS example GET Bucket Lifecycle: GET /?lifecycle', query: { lifecycle: '' }, signature: 'fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543' },
-  { name: 'List Objects with the query in another order: same signature', query: { prefix: 'J', 'max-keys': '2' }, signature: '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7' },
+  {
+    name: 'AWS example GET Bucket (List Objects): GET /?max-keys=2&prefix=J',
+    query: { 'max-keys': '2', prefix: 'J' },
+    signature: '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7',
+  },
+  {
+    name: 'AWS example GET Bucket Lifecycle: GET /?lifecycle',
+    query: { lifecycle: '' },
+    signature: 'fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543',
+  },
+  {
+    name: 'List Objects with the query in another order: same signature',
+    query: { prefix: 'J', 'max-keys': '2' },
+    signature: '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7',
+  },
   { name: 'with a session token (task role credentials)', query: { 'list-type': '2', prefix: 'bundle/' }, token: 'FQoGZXIvYXdzEXAMPLETOKEN' },
 ];
 
@@ -40,13 +57,16 @@ function parseAuthorization(h: string): { credential: string; signedHeaders: str
   return { credential: m[1]!, signedHeaders: m[2]!, signature: m[3]! };
 }
 
-before(async () => {
-  image = await probeImage();
-  const r = await session.run({ image, role: 'sigv4', cmd: ['php', '-r', PHP, JSON.stringify([VECTORS, CREDS, NOW])] }, 30_000);
-  assert.equal(r.exitCode, 0, `php failed:\n${r.stderr}`);
-  signed = JSON.parse(r.stdout) as Array<Record<string, string>>;
-  assert.equal(signed.length, VECTORS.length);
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    image = await probeImage();
+    const r = await session.run({ image, role: 'sigv4', cmd: ['php', '-r', PHP, JSON.stringify([VECTORS, CREDS, NOW])] }, 30_000);
+    assert.equal(r.exitCode, 0, `php failed:\n${r.stderr}`);
+    signed = JSON.parse(r.stdout) as Array<Record<string, string>>;
+    assert.equal(signed.length, VECTORS.length);
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => session.cleanup(), { timeout: 120_000 });
 

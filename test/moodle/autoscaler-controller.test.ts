@@ -62,7 +62,10 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
     const st = JSON.parse(r.stdout) as { services: Array<{ name: string; service: string; state: string }>; autoscaler: { detached: string } };
-    assert.deepEqual(st.services.find((s) => s.service === 'autoscaler'), { name: n.container('autoscaler'), service: 'autoscaler', running: true, state: 'running', health: '-' });
+    assert.deepEqual(
+      st.services.find((s) => s.service === 'autoscaler'),
+      { name: n.container('autoscaler'), service: 'autoscaler', running: true, state: 'running', health: '-' },
+    );
     assert.equal(st.autoscaler.detached, 'running');
   });
 
@@ -109,7 +112,14 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
 
     const deadline = Date.now() + 10_000;
     while (hooks.length < 2 && Date.now() < deadline) await sleep(250);
-    assert.deepEqual(hooks.map((h) => [h.direction, h.from, h.to]), [['out', 1, 2], ['in', 2, 1]], `webhook bodies: ${JSON.stringify(hooks)}`);
+    assert.deepEqual(
+      hooks.map((h) => [h.direction, h.from, h.to]),
+      [
+        ['out', 1, 2],
+        ['in', 2, 1],
+      ],
+      `webhook bodies: ${JSON.stringify(hooks)}`,
+    );
 
     const r = await cli(['status', '--spec', specFile]);
     assert.match(r.stdout, /autoscaler: detached, in mhctl-autoscaler/);

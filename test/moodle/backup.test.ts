@@ -77,7 +77,10 @@ function backupDir(stdout: string): string {
 }
 
 /** A copy of a backup, its parts rewritten by `edit`, the manifest made to match (sizes, SHA-256). */
-async function tamperedCopy(src: string, edit: { manifest?: (m: BackupManifest) => void; archive?: (entry: { name: string }) => { name: string } | 'drop' | undefined; database?: Buffer }): Promise<string> {
+async function tamperedCopy(
+  src: string,
+  edit: { manifest?: (m: BackupManifest) => void; archive?: (entry: { name: string }) => { name: string } | 'drop' | undefined; database?: Buffer },
+): Promise<string> {
   const copy = mkdtempSync(join(dir, 'copy-'));
   cpSync(src, copy, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(copy, MANIFEST_FILE), 'utf8')) as BackupManifest;
@@ -91,7 +94,11 @@ async function tamperedCopy(src: string, edit: { manifest?: (m: BackupManifest) 
     const pk = pack();
     ex.on('entry', (header, body, next) => {
       const change = edit.archive!({ name: header.name });
-      if (change === 'drop') { body.resume(); body.on('end', next); return; }
+      if (change === 'drop') {
+        body.resume();
+        body.on('end', next);
+        return;
+      }
       body.pipe(pk.entry({ ...header, name: change?.name ?? header.name }, next));
     });
     ex.on('finish', () => pk.finalize());
@@ -128,7 +135,16 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
   test('make a site: a generated course (users, forum posts, files), a user with a session, an upload', async () => {
     const cfg = await exec(WEB, ['php', '/var/www/moodle/admin/cli/cfg.php', '--name=tool_generator_users_password', '--set=Gen-pw-2026!']);
     assert.equal(cfg.code, 0, cfg.output);
-    const gen = await exec(WEB, ['php', '/var/www/moodle/admin/tool/generator/cli/maketestcourse.php', '--shortname=mhbackup-s', '--fullname=Backup test', '--size=S', '--filesizelimit=262144', '--bypasscheck', '--quiet']);
+    const gen = await exec(WEB, [
+      'php',
+      '/var/www/moodle/admin/tool/generator/cli/maketestcourse.php',
+      '--shortname=mhbackup-s',
+      '--fullname=Backup test',
+      '--size=S',
+      '--filesizelimit=262144',
+      '--bypasscheck',
+      '--quiet',
+    ]);
     assert.equal(gen.code, 0, gen.output.slice(-2000));
     await php(`$u = create_user_record('${ALICE.username}', '${ALICE.password}'); echo '@@J@@', json_encode($u->id), '@@E@@';`);
     assert.ok(MoodleClient.loggedIn(await alice.login(ALICE.username, ALICE.password)), 'alice logs in before the backup');
@@ -138,12 +154,23 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     const page = (await admin.get('/user/files.php')).body;
     const sesskey = MoodleClient.sesskey(page)!;
     const itemid = /"itemid":(\d+)/.exec(page)?.[1] ?? /name="files_filemanager" value="(\d+)"/.exec(page)?.[1];
-    const repo = await php<string>(`echo '@@J@@', json_encode($DB->get_field_sql("SELECT i.id FROM {repository_instances} i JOIN {repository} r ON r.id = i.typeid WHERE r.type = 'upload'")), '@@E@@';`);
+    const repo = await php<string>(
+      `echo '@@J@@', json_encode($DB->get_field_sql("SELECT i.id FROM {repository_instances} i JOIN {repository} r ON r.id = i.typeid WHERE r.type = 'upload'")), '@@E@@';`,
+    );
     const content = Buffer.from(`backup probe ${Date.now()} ${Math.random()}\n`);
-    const up = await admin.postMultipart('/repository/repository_ajax.php?action=upload', { sesskey, repo_id: String(repo), itemid: itemid!, ctx_id: '1', savepath: '/', title: 'backup-probe.txt', author: 'test', license: 'allrightsreserved' }, { field: 'repo_upload_file', name: 'backup-probe.txt', content });
+    const up = await admin.postMultipart(
+      '/repository/repository_ajax.php?action=upload',
+      { sesskey, repo_id: String(repo), itemid: itemid!, ctx_id: '1', savepath: '/', title: 'backup-probe.txt', author: 'test', license: 'allrightsreserved' },
+      { field: 'repo_upload_file', name: 'backup-probe.txt', content },
+    );
     assert.equal(up.status, 200, up.body.slice(0, 300));
     const hash = createHash('sha1').update(content).digest('hex');
-    uploaded = { hash, fileId: await php<number>(`echo '@@J@@', json_encode((int) $DB->get_field('files', 'id', ['contenthash' => '${hash}', 'filename' => 'backup-probe.txt'])), '@@E@@';`) };
+    uploaded = {
+      hash,
+      fileId: await php<number>(
+        `echo '@@J@@', json_encode((int) $DB->get_field('files', 'id', ['contenthash' => '${hash}', 'filename' => 'backup-probe.txt'])), '@@E@@';`,
+      ),
+    };
     assert.ok(uploaded.fileId > 0, 'the upload has a file row');
 
     // A resource file of the generated course, to download through the load balancer later.
@@ -157,7 +184,10 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     assert.ok(atBackup.users.length >= 100, `the generator made users (${atBackup.users.length})`);
     assert.ok(atBackup.posts.length >= 20, `the generator made forum posts (${atBackup.posts.length})`);
     assert.ok(atBackup.files.length >= 60, `the generator made files (${atBackup.files.length})`);
-    assert.ok(Object.values(atBackup.contents).every((c) => c !== null), 'every file has its content before the backup');
+    assert.ok(
+      Object.values(atBackup.contents).every((c) => c !== null),
+      'every file has its content before the backup',
+    );
   });
 
   test('backup: a complete, private folder with a manifest that matches its parts', async () => {
@@ -185,7 +215,10 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
       assert.ok(!plain.includes(readFileSync(secretFile(NAME, s), 'utf8').trim()), `the ${s} is not in the backup`);
     }
     const names = await archiveNames(join(backup, BACKUP_PARTS.moodledata));
-    assert.ok(names.some((f) => f.startsWith('./filedir/')), 'filedir is in the archive');
+    assert.ok(
+      names.some((f) => f.startsWith('./filedir/')),
+      'filedir is in the archive',
+    );
     assert.ok(names.includes('./trashdir/'), 'trashdir is in the archive');
     const top = new Set(names.map((f) => f.split('/')[1]));
     for (const left of m.excluded) assert.ok(!top.has(left), `${left} is left out`);
@@ -213,7 +246,12 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     assert.equal(r.code, 0, r.stderr.slice(-4000));
     const seconds = restoreSeconds(r.stdout);
     assert.ok(Number.isFinite(seconds) && seconds > 0, `restore time printed as a number: ${r.stdout}`);
-    assert.match(r.stdout, new RegExp(`restored: +${atBackup.users.filter((u) => u.deleted === '0').length} users, 1 courses, ${atBackup.posts.length} forum posts, ${atBackup.files.length} files`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `restored: +${atBackup.users.filter((u) => u.deleted === '0').length} users, 1 courses, ${atBackup.posts.length} forum posts, ${atBackup.files.length} files`,
+      ),
+    );
 
     const now = await siteState();
     assert.deepEqual(now.users, atBackup.users, 'users');
@@ -271,12 +309,20 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /moodledata\.tar\.gz .* does not match its checksum/);
     assert.match(r.stderr, /Nothing was changed/);
-    assert.ok((await siteState()).users.some((u) => u.username === 'mhb_marker'), 'the site still has the user made before the refused restore');
+    assert.ok(
+      (await siteState()).users.some((u) => u.username === 'mhb_marker'),
+      'the site still has the user made before the refused restore',
+    );
     assert.equal((await docker().getContainer(WEB).inspect()).State.Running, true, 'the web node was not stopped');
   });
 
   test('refused without a change: a newer Moodle, no confirmation, a cluster that is not up, an unfinished folder', async () => {
-    const newer = await tamperedCopy(backup, { manifest: (m) => { m.moodle.version = '2099010100.00'; m.moodle.release = '9.9'; } });
+    const newer = await tamperedCopy(backup, {
+      manifest: (m) => {
+        m.moodle.version = '2099010100.00';
+        m.moodle.release = '9.9';
+      },
+    });
     let r = await cli(['restore', newer, '--yes', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /newer than this cluster's code.*Set moodle\.version.*Nothing was changed/s);
@@ -287,7 +333,10 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
 
     const other = join(dir, 'absent.yaml');
     writeFileSync(other, 'name: mhbackup-absent\nports:\n  http: 18281\n  stats: 18485\n  mail: 18487\n');
-    for (const args of [['restore', backup, '--yes'], ['backup', '--out', out]]) {
+    for (const args of [
+      ['restore', backup, '--yes'],
+      ['backup', '--out', out],
+    ]) {
       r = await cli([...args, '--spec', other], { timeoutMs: 120_000 });
       assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
       // The command to run next names the spec this run was given.
@@ -297,7 +346,10 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     mkdirSync(partial);
     r = await cli(['restore', partial, '--yes', '--spec', specFile]);
     assert.match(r.stderr, /never finished/);
-    assert.ok((await siteState()).users.some((u) => u.username === 'mhb_marker'), 'nothing was restored');
+    assert.ok(
+      (await siteState()).users.some((u) => u.username === 'mhb_marker'),
+      'nothing was restored',
+    );
   });
 
   test('a restore that fails half-way says what state it left, keeps the site stopped, and a good restore repairs it', async () => {
@@ -332,7 +384,10 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
     assert.match(stderr, /backup interrupted; its unfinished folder .* was removed/);
     assert.deepEqual(readdirSync(interrupted), [], 'nothing is left in the output folder');
     const helpers = await docker().listContainers({ all: true, filters: { label: [`${LABELS.cluster}=${NAME}`, `${LABELS.service}=backup`] } });
-    assert.deepEqual(helpers.map((c) => c.Names[0]), []);
+    assert.deepEqual(
+      helpers.map((c) => c.Names[0]),
+      [],
+    );
     assert.ok(existsSync(backup), 'the earlier backup is untouched');
   });
 });

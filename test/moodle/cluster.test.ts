@@ -43,7 +43,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
     assert.match(r.stdout, new RegExp(`URL: +${base}`));
     // The commands to run next name the spec this run was given.
-    for (const next of ['status', 'logs web', 'down']) assert.ok(r.stdout.includes(`moodle-ha ${next} -f ${specFile}\n`), `"${next}" hint without -f:\n${r.stdout}`);
+    for (const next of ['status', 'logs web', 'down'])
+      assert.ok(r.stdout.includes(`moodle-ha ${next} -f ${specFile}\n`), `"${next}" hint without -f:\n${r.stdout}`);
     adminPassword = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
   });
 
@@ -65,7 +66,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   test("the theme's CSS and JS (slash arguments) are served", async () => {
     const page = (await admin.get('/my/')).body;
     const css = /href="(http[^"]+\/theme\/styles\.php\/[^"]+)"/.exec(page)?.[1];
-    const js = /src="(http[^"]+\/lib\/javascript\.php\/[^"]+)"/.exec(page)?.[1] ?? /"(http[^"]+\/lib\/requirejs\.php\/[^"]+)"/.exec(page)?.[1]?.replace(/\\\//g, '/');
+    const js =
+      /src="(http[^"]+\/lib\/javascript\.php\/[^"]+)"/.exec(page)?.[1] ?? /"(http[^"]+\/lib\/requirejs\.php\/[^"]+)"/.exec(page)?.[1]?.replace(/\\\//g, '/');
     assert.ok(css, 'no theme stylesheet link on the dashboard');
     const r = await admin.get(css.replace(base, ''));
     assert.equal(r.status, 200, `GET ${css}`);
@@ -82,13 +84,21 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test("MUC maps the application and session caches to the Redis store on the caches' own server (never the sessions')", async () => {
-    const r = await exec(n.container('web', 1), ['php', '-r', "define('MOODLE_INTERNAL', true); include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'server' => $configuration['stores']['moodleha_redis']['configuration']['server'] ?? null, 'modes' => $configuration['modemappings']]);"]);
+    const r = await exec(n.container('web', 1), [
+      'php',
+      '-r',
+      "define('MOODLE_INTERNAL', true); include '/var/www/moodledata/muc/config.php'; echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $configuration['stores']), 'server' => $configuration['stores']['moodleha_redis']['configuration']['server'] ?? null, 'modes' => $configuration['modemappings']]);",
+    ]);
     const muc = JSON.parse(r.output) as { stores: Record<string, string>; server: string; modes: Array<{ mode: number; store: string }> };
     assert.equal(muc.stores.moodleha_redis, 'redis');
     assert.equal(muc.server, `${n.cachePrimary}:6379`);
-    const policy = await exec(n.container('cache'), ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli config get maxmemory-policy']);
+    const policy = await exec(n.container('cache'), [
+      'sh',
+      '-c',
+      'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli config get maxmemory-policy',
+    ]);
     assert.match(policy.output, /allkeys-lru/);
-    assert.match((await redisCli('config get maxmemory-policy')).output, /noeviction/, 'the sessions\' server must never evict');
+    assert.match((await redisCli('config get maxmemory-policy')).output, /noeviction/, "the sessions' server must never evict");
     const storeFor = (mode: number) => muc.modes.filter((m) => m.mode === mode).map((m) => m.store);
     assert.deepEqual(storeFor(1), ['moodleha_redis'], 'application cache');
     assert.deepEqual(storeFor(2), ['moodleha_redis'], 'session cache');
@@ -101,9 +111,25 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.ok(sesskey, 'no sesskey on the private files page');
     const itemid = /"itemid":(\d+)/.exec(page)?.[1] ?? /name="files_filemanager" value="(\d+)"/.exec(page)?.[1];
     assert.ok(itemid, 'no draft item id on the private files page');
-    const repo = await php(n.container('web', 1), "echo $DB->get_field_sql(\"SELECT i.id FROM {repository_instances} i JOIN {repository} r ON r.id = i.typeid WHERE r.type = 'upload'\");");
+    const repo = await php(
+      n.container('web', 1),
+      'echo $DB->get_field_sql("SELECT i.id FROM {repository_instances} i JOIN {repository} r ON r.id = i.typeid WHERE r.type = \'upload\'");',
+    );
     const content = Buffer.from(`moodle-ha upload ${Date.now()} ${Math.random()}\n`);
-    const up = await admin.postMultipart(`/repository/repository_ajax.php?action=upload`, { sesskey: sesskey!, repo_id: repo.output.trim(), itemid: itemid!, ctx_id: '1', savepath: '/', title: 'probe.txt', author: 'test', license: 'allrightsreserved' }, { field: 'repo_upload_file', name: 'probe.txt', content });
+    const up = await admin.postMultipart(
+      `/repository/repository_ajax.php?action=upload`,
+      {
+        sesskey: sesskey!,
+        repo_id: repo.output.trim(),
+        itemid: itemid!,
+        ctx_id: '1',
+        savepath: '/',
+        title: 'probe.txt',
+        author: 'test',
+        license: 'allrightsreserved',
+      },
+      { field: 'repo_upload_file', name: 'probe.txt', content },
+    );
     assert.equal(up.status, 200, up.body.slice(0, 300));
     assert.match(up.body, /probe\.txt/, `upload answer: ${up.body.slice(0, 300)}`);
     const { createHash } = await import('node:crypto');
@@ -151,7 +177,10 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     let page = '';
     for (let i = 0; i < 60; i++) {
       const r = await admin.get('/my/');
-      if (r.status === 200) { page = r.body; break; }
+      if (r.status === 200) {
+        page = r.body;
+        break;
+      }
       await sleep(1000);
     }
     assert.ok(MoodleClient.loggedIn(page), 'logged out after the web container restarted');
@@ -163,14 +192,33 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const secrets = ensureSecrets(NAME);
     const second = (i: number) => {
       const c = runtimeContainer(spec, tags, secrets, 'migrate');
-      return { ...c, name: `${NAME}-migrate-race-${i}`, env: { ...c.env, MOODLE_DB_PREFIX: 'race_', MOODLE_REDIS_PREFIX: 'race', MOODLE_DATAROOT: '/var/www/moodledata/race' } };
+      return {
+        ...c,
+        name: `${NAME}-migrate-race-${i}`,
+        env: { ...c.env, MOODLE_DB_PREFIX: 'race_', MOODLE_REDIS_PREFIX: 'race', MOODLE_DATAROOT: '/var/www/moodledata/race' },
+      };
     };
     const runs = await Promise.all([runMigrateContainer(second(1)), runMigrateContainer(second(2))]);
     // Each run's own lines (not the installer's), so a failure shows what each one did.
-    const said = runs.map((r, i) => `migrate ${i + 1}: exit ${r.exitCode}, ${r.result}\n${r.log.split('\n').filter((l) => /^migrate\[/.test(l)).join('\n')}`).join('\n');
-    assert.deepEqual(runs.map((r) => r.exitCode), [0, 0], `${said}\n${runs.map((r) => r.log.slice(-1500)).join('\n----\n')}`);
+    const said = runs
+      .map(
+        (r, i) =>
+          `migrate ${i + 1}: exit ${r.exitCode}, ${r.result}\n${r.log
+            .split('\n')
+            .filter((l) => /^migrate\[/.test(l))
+            .join('\n')}`,
+      )
+      .join('\n');
+    assert.deepEqual(
+      runs.map((r) => r.exitCode),
+      [0, 0],
+      `${said}\n${runs.map((r) => r.log.slice(-1500)).join('\n----\n')}`,
+    );
     assert.deepEqual(runs.map((r) => r.result).sort(), ['installed', 'unchanged'], said);
-    assert.ok(runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)), `the second migrate did not wait for the lock:\n${said}`);
+    assert.ok(
+      runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)),
+      `the second migrate did not wait for the lock:\n${said}`,
+    );
   });
 
   test('upgrade: a newer image (changed plugin version) upgrades once, under maintenance mode', async () => {
@@ -181,10 +229,18 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       writeFileSync(vfile, readFileSync(vfile, 'utf8').replace(/\$plugin->version = \d+;/, `$plugin->version = ${version};`));
       writeFileSync(specFile, `${SPEC}plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`);
     };
-    const config = async () => JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
+    const config = async () =>
+      JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
 
     const imageOfWeb1 = async () => (await docker().getContainer(n.container('web', 1)).inspect()).Image;
-    const exists = (id: string) => docker().getImage(id).inspect().then(() => true, () => false);
+    const exists = (id: string) =>
+      docker()
+        .getImage(id)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
     const first = await imageOfWeb1();
     withPlugin(2026010100);
     let r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
@@ -199,7 +255,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
     assert.equal(built.code, 0, built.stderr.slice(-3000));
     const newImage = built.stdout.split('\n')[0]!.trim();
-    const early = runtimeContainer(readSpec({ file: specFile }).spec, { runtime: newImage, mariadb: '', redis: '', haproxy: '', mail: '' }, ensureSecrets(NAME), 'web', 9);
+    const early = runtimeContainer(
+      readSpec({ file: specFile }).spec,
+      { runtime: newImage, mariadb: '', redis: '', haproxy: '', mail: '' },
+      ensureSecrets(NAME),
+      'web',
+      9,
+    );
     await ensureContainer(early);
     try {
       let answer = { ready: true, answer: '' };
@@ -227,7 +289,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.ok(await exists(second), 'the previous image was pruned');
     assert.ok(await exists(await imageOfWeb1()), 'the running image was pruned');
     const { recordedRuntimeImages } = await import('../../src/local/runtime-images.ts');
-    const othersNeedFirst = (await docker().listContainers({ all: true })).some((c) => c.ImageID === first) || recordedRuntimeImages().some((i) => i.id === first && i.cluster !== NAME);
+    const othersNeedFirst =
+      (await docker().listContainers({ all: true })).some((c) => c.ImageID === first) ||
+      recordedRuntimeImages().some((i) => i.id === first && i.cluster !== NAME);
     if (!othersNeedFirst) {
       assert.equal(await exists(first), false, 'the image two ups ago was not pruned');
       assert.match(r.stderr, /removed \d+ old runtime images? \([^)]*\): [\d.]+ (B|kB|MB|GB) freed/);
@@ -247,8 +311,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const r = await cli(['status', '--json', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
     const st = JSON.parse(r.stdout) as {
-      cluster: string; url: string; profile: string; moodle: { release: string; version: string; source: string }; image: { tag: string; id: string };
-      services: Array<{ service: string; state: string; health: string }>; lb: Array<{ status: string }>;
+      cluster: string;
+      url: string;
+      profile: string;
+      moodle: { release: string; version: string; source: string };
+      image: { tag: string; id: string };
+      services: Array<{ service: string; state: string; health: string }>;
+      lb: Array<{ status: string }>;
     };
     assert.deepEqual([st.cluster, st.url, st.profile], [NAME, base, 'dev']);
     assert.match(st.moodle.release, /^4\.5\.\d+ /, JSON.stringify(st.moodle));
@@ -257,7 +326,10 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.deepEqual(st.image, { tag: web1.Config.Image, id: web1.Image });
     assert.match(st.image.tag, /^moodle-ha\/runtime:4\.5\.\d+-[0-9a-f]{16}$/);
     assert.deepEqual([...new Set(st.services.map((x) => x.service))].sort(), ['cache', 'cron', 'db', 'lb', 'mail', 'redis', 'web']);
-    assert.ok(st.services.every((x) => x.state === 'running'), JSON.stringify(st.services));
+    assert.ok(
+      st.services.every((x) => x.state === 'running'),
+      JSON.stringify(st.services),
+    );
     assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');
     assert.equal(st.services.find((x) => x.service === 'db')?.health, 'healthy');
     assert.ok(Array.isArray(st.lb) && st.lb.length === 1 && st.lb[0]!.status === 'UP', JSON.stringify(st.lb));
@@ -270,10 +342,17 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const { webServers } = await import('../../src/local/lb-runtime.ts');
     const withoutBundle: number[] = [];
     for (let i = 0; i < 20; i++) if ((await admin.get('/my/')).headers[BUNDLE_HEADER] !== 'cluster-test') withoutBundle.push(i);
-    assert.deepEqual(withoutBundle, [], 'answers without the config bundle\'s header: the node scale added lacks the bundle');
+    assert.deepEqual(withoutBundle, [], "answers without the config bundle's header: the node scale added lacks the bundle");
     const two = await webServers(spec);
-    assert.deepEqual(two.map((s) => s.status), ['UP', 'UP'], JSON.stringify(two));
-    assert.ok(two.every((s) => s.totalRequests > 0), `both nodes must serve: ${JSON.stringify(two)}`);
+    assert.deepEqual(
+      two.map((s) => s.status),
+      ['UP', 'UP'],
+      JSON.stringify(two),
+    );
+    assert.ok(
+      two.every((s) => s.totalRequests > 0),
+      `both nodes must serve: ${JSON.stringify(two)}`,
+    );
 
     let stop = false;
     const outcomes = { ok: 0, failed: [] as string[] };
@@ -298,7 +377,10 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.match(r.stderr, new RegExp(`${NAME}-web-2 removed .*drained in \\d+ ms`));
     assert.deepEqual(outcomes.failed, [], `${outcomes.failed.length} of ${outcomes.ok + outcomes.failed.length} requests failed during scale-in`);
     assert.ok(outcomes.ok > 20, `too few requests to judge (${outcomes.ok})`);
-    assert.deepEqual((await webServers(spec)).map((s) => s.server), [n.container('web', 1)]);
+    assert.deepEqual(
+      (await webServers(spec)).map((s) => s.server),
+      [n.container('web', 1)],
+    );
     assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'scaling logged the admin out');
   });
 
@@ -308,7 +390,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const abort = new AbortController();
     const seen: Array<{ to: number; at: number; ms: number }> = [];
     const ticks: string[] = [];
-    const controller = runAutoscaler(localRuntime(readSpec({ file: specFile })), { intervalMs: 2000, durationMs: 240_000, signal: abort.signal, onTick: (l) => ticks.push(l), onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }) });
+    const controller = runAutoscaler(localRuntime(readSpec({ file: specFile })), {
+      intervalMs: 2000,
+      durationMs: 240_000,
+      signal: abort.signal,
+      onTick: (l) => ticks.push(l),
+      onEvent: (e, ms) => seen.push({ to: e.to, at: Date.now(), ms }),
+    });
     let stop = false;
     const loadStart = Date.now();
     const loops = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {
@@ -318,7 +406,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     stop = true;
     const out = seen.find((e) => e.to === 2);
     assert.ok(out, `no scale-out under load; last decisions:\n${ticks.slice(-5).join('\n')}`);
-    console.log(`autoscaler: load step → second node serving in ${((out.at - loadStart) / 1000).toFixed(1)} s (scale-out itself ${(out.ms / 1000).toFixed(1)} s)`);
+    console.log(
+      `autoscaler: load step → second node serving in ${((out.at - loadStart) / 1000).toFixed(1)} s (scale-out itself ${(out.ms / 1000).toFixed(1)} s)`,
+    );
     const idleStart = Date.now();
     while (!seen.some((e) => e.to === 1) && Date.now() - idleStart < 90_000) await sleep(1000);
     abort.abort();
@@ -344,7 +434,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(after.Id, before.Id, 'the LB container was recreated');
     assert.equal(after.State.StartedAt, before.State.StartedAt, 'the LB container was restarted');
     assert.doesNotMatch((await exec(n.container('lb'), ['cat', '/etc/haproxy/haproxy.cfg'])).output, /older template/);
-    assert.deepEqual((await webServers(spec)).map((s) => [s.server, s.status]), [[n.container('web', 1), 'UP'], [n.container('web', 2), 'UP']]);
+    assert.deepEqual(
+      (await webServers(spec)).map((s) => [s.server, s.status]),
+      [
+        [n.container('web', 1), 'UP'],
+        [n.container('web', 2), 'UP'],
+      ],
+    );
     r = await cli(['scale', '1', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
   });

@@ -25,7 +25,10 @@ const FAULT_AT = process.env.MOODLE_HA_DRILL_FAULT_AT ?? '15s';
 /** Runs one drill through the CLI; returns the run and the JSON it wrote. */
 async function drill(name: string): Promise<{ run: CliRun; result: DrillResult }> {
   const known = new Set(existsSync(out) ? readdirSync(out) : []);
-  const run = await cli(['drill', name, '--duration', DURATION, '--fault-at', FAULT_AT, '--out', out, '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
+  const run = await cli(['drill', name, '--duration', DURATION, '--fault-at', FAULT_AT, '--out', out, '--spec', specFile], {
+    echo: true,
+    timeoutMs: 1_200_000,
+  });
   const file = (existsSync(out) ? readdirSync(out) : []).find((f) => !known.has(f) && f.startsWith(`drill-${name}-`) && f.endsWith('.json'));
   assert.ok(file, `drill ${name} wrote no JSON (exit ${run.code}):\n${run.stderr.slice(-4000)}`);
   const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as DrillResult;
@@ -41,7 +44,10 @@ function interruptWhen(args: readonly string[], when: RegExp, timeoutMs = 900_00
     let stdout = '';
     let stderr = '';
     let interrupted = false;
-    child.stdout.on('data', (b: Buffer) => { stdout += b; process.stderr.write(b); });
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b;
+      process.stderr.write(b);
+    });
     child.stderr.on('data', (b: Buffer) => {
       stderr += b;
       process.stderr.write(b);
@@ -50,8 +56,14 @@ function interruptWhen(args: readonly string[], when: RegExp, timeoutMs = 900_00
         child.kill('SIGINT');
       }
     });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`moodle-ha ${args.join(' ')} did not finish in ${timeoutMs / 1000} s\n${stderr.slice(-3000)}`)); }, timeoutMs);
-    child.on('close', (code, signal) => { clearTimeout(timer); resolvePromise({ code: code ?? (signal ? -1 : 0), stdout, stderr, interrupted }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`moodle-ha ${args.join(' ')} did not finish in ${timeoutMs / 1000} s\n${stderr.slice(-3000)}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal ? -1 : 0), stdout, stderr, interrupted });
+    });
   });
 }
 
@@ -84,7 +96,10 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
     let victim: string;
     before(async () => {
       nodesBefore = await runtime.webNodes();
-      run = await interruptWhen(['drill', 'web-loss', '--duration', DURATION, '--fault-at', FAULT_AT, '--out', out, '--spec', specFile], /\] fault: kill -9 web node \S+/);
+      run = await interruptWhen(
+        ['drill', 'web-loss', '--duration', DURATION, '--fault-at', FAULT_AT, '--out', out, '--spec', specFile],
+        /\] fault: kill -9 web node \S+/,
+      );
       victim = /\] fault: kill -9 web node (\S+)/.exec(run.stderr)?.[1] ?? '';
     });
     test('it stops the load, restores, says what it restored and exits 130', () => {
@@ -98,10 +113,14 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
       assert.ok(member?.running, `${victim}: ${JSON.stringify(member)}`);
       assert.equal(member.health, 'ready');
       assert.deepEqual(await runtime.webNodes(), nodesBefore);
-      await waitFor(async () => {
-        const lb = await runtime.lbServers();
-        return Array.isArray(lb) && lb.length === nodesBefore.length && lb.every((s) => s.status === 'UP');
-      }, 30_000, 'every web node UP in the load balancer');
+      await waitFor(
+        async () => {
+          const lb = await runtime.lbServers();
+          return Array.isArray(lb) && lb.length === nodesBefore.length && lb.every((s) => s.status === 'UP');
+        },
+        30_000,
+        'every web node UP in the load balancer',
+      );
     });
   });
 

@@ -14,7 +14,10 @@ const NAME = 'mhfail';
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-fail-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 const plugin = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehabroken');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: 18280\n  stats: 18604\n  mail: 18605\nplugins:\n  - component: local_moodlehabroken\n    source: ${plugin}\n`);
+writeFileSync(
+  specFile,
+  `name: ${NAME}\nports:\n  http: 18280\n  stats: 18604\n  mail: 18605\nplugins:\n  - component: local_moodlehabroken\n    source: ${plugin}\n`,
+);
 
 after(async () => {
   await cli(['down', '--volumes', '--spec', specFile]);
@@ -28,8 +31,17 @@ test('a failed migrate: exit 2, the migrate log quoted, nothing left behind', { 
   assert.match(r.stderr, /fails its install on purpose/);
   assert.match(r.stderr, /rolling back what this run created/);
   const filters = { label: [`${LABELS.cluster}=${NAME}`] };
-  assert.deepEqual((await docker().listContainers({ all: true, filters })).map((c) => c.Names[0]), []);
-  assert.deepEqual((await docker().listNetworks({ filters })).map((n) => n.Name), []);
-  assert.deepEqual(((await docker().listVolumes({ filters })).Volumes ?? []).map((v) => v.Name), []);
+  assert.deepEqual(
+    (await docker().listContainers({ all: true, filters })).map((c) => c.Names[0]),
+    [],
+  );
+  assert.deepEqual(
+    (await docker().listNetworks({ filters })).map((n) => n.Name),
+    [],
+  );
+  assert.deepEqual(
+    ((await docker().listVolumes({ filters })).Volumes ?? []).map((v) => v.Name),
+    [],
+  );
   assert.equal(existsSync(clusterStateDir(NAME)), false, 'the generated secrets of a cluster that never started must go too');
 });

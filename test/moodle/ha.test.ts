@@ -24,7 +24,8 @@ writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const sql = (node: string, q: string) => exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', q]);
-const redisRole = async (node: string) => (await exec(node, ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli info replication'])).output;
+const redisRole = async (node: string) =>
+  (await exec(node, ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli info replication'])).output;
 const php = (code: string) => exec(n.container('web', 1), ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
 
 /** Polls `probe` until it returns true; returns the seconds it took. */
@@ -74,7 +75,10 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const stats = await lbStats(readSpec({ file: specFile }).spec);
     assert.ok(Array.isArray(stats), String(stats));
     assert.equal(stats.length, 2);
-    assert.ok(stats.every((s) => s.status === 'UP' && s.totalRequests > 0), `both web nodes must serve: ${JSON.stringify(stats)}`);
+    assert.ok(
+      stats.every((s) => s.status === 'UP' && s.totalRequests > 0),
+      `both web nodes must serve: ${JSON.stringify(stats)}`,
+    );
   });
 
   test('losing the DB writer: committed writes survive, writes resume within 15 s', async () => {
@@ -83,7 +87,10 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const writer = await currentWriter();
     await docker().getContainer(writer).kill({ signal: 'SIGKILL' });
     try {
-      const seconds = await secondsUntil(async () => (await php(`set_config('moodleha_after', '${marker}'); echo get_config('core', 'moodleha_marker');`)).output.trim() === marker, 30);
+      const seconds = await secondsUntil(
+        async () => (await php(`set_config('moodleha_after', '${marker}'); echo get_config('core', 'moodleha_marker');`)).output.trim() === marker,
+        30,
+      );
       console.log(`writes resumed ${seconds.toFixed(1)} s after the writer (${writer}) was killed`);
       assert.ok(seconds <= 15, `writes resumed only after ${seconds} s`);
       assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the user was logged out by the DB failover');
@@ -92,7 +99,11 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     }
     const rejoined = await secondsUntil(async () => /Synced/.test((await sql(writer, "SHOW STATUS LIKE 'wsrep_local_state_comment'")).output), 120);
     assert.ok(rejoined < Infinity, `${writer} did not rejoin the cluster`);
-    assert.match((await sql(writer, `SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_after'`)).output, new RegExp(marker), 'the rejoined node misses a write made while it was down');
+    assert.match(
+      (await sql(writer, `SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_after'`)).output,
+      new RegExp(marker),
+      'the rejoined node misses a write made while it was down',
+    );
   });
 
   test('losing the Redis primary: Sentinel promotes the replica, the session survives within 15 s', async () => {
@@ -113,7 +124,10 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const marker = `p${Date.now()}`;
     const write = () => php(`set_config('moodleha_power', '${marker}'); echo 'ok';`);
     // The Redis test before this one may still be settling (the old primary rejoining).
-    assert.ok((await secondsUntil(async () => (await write()).output.trim() === 'ok', 30)) < Infinity, `the marker could not be written: ${(await write()).output.slice(-500)}`);
+    assert.ok(
+      (await secondsUntil(async () => (await write()).output.trim() === 'ok', 30)) < Infinity,
+      `the marker could not be written: ${(await write()).output.slice(-500)}`,
+    );
     const nodes = [1, 2, 3].map((i) => n.container('db', i));
     await Promise.all(nodes.map((node) => docker().getContainer(node).kill({ signal: 'SIGKILL' })));
     // As the engine's restart policy starts them after a reboot: all together, none safe to bootstrap.
@@ -126,13 +140,27 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
       return true;
     };
     const seconds = await secondsUntil(synced, 240);
-    const logs = async () => (await Promise.all(nodes.map(async (node) => `${node}:\n${(await docker().getContainer(node).logs({ stdout: true, stderr: true, tail: 15 })).toString()}`))).join('\n');
+    const logs = async () =>
+      (
+        await Promise.all(
+          nodes.map(async (node) => `${node}:\n${(await docker().getContainer(node).logs({ stdout: true, stderr: true, tail: 15 })).toString()}`),
+        )
+      ).join('\n');
     assert.ok(seconds < Infinity, `the three nodes did not form a Synced cluster of 3 within 240 s:\n${await logs()}`);
-    const writes = await secondsUntil(async () => (await php(`set_config('moodleha_power_after', '${marker}'); echo get_config('core', 'moodleha_power');`)).output.trim() === marker, 120);
-    console.log(`all three Galera nodes killed at once: Synced cluster of 3 again ${seconds.toFixed(1)} s after they were started, Moodle writing again after ${(seconds + writes).toFixed(1)} s`);
+    const writes = await secondsUntil(
+      async () => (await php(`set_config('moodleha_power_after', '${marker}'); echo get_config('core', 'moodleha_power');`)).output.trim() === marker,
+      120,
+    );
+    console.log(
+      `all three Galera nodes killed at once: Synced cluster of 3 again ${seconds.toFixed(1)} s after they were started, Moodle writing again after ${(seconds + writes).toFixed(1)} s`,
+    );
     assert.ok(writes < Infinity, 'Moodle did not write again after the cluster was restored');
     for (const node of nodes) {
-      assert.match((await sql(node, "SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_power'")).output, new RegExp(marker), `${node} lost a write committed before the power loss`);
+      assert.match(
+        (await sql(node, "SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_power'")).output,
+        new RegExp(marker),
+        `${node} lost a write committed before the power loss`,
+      );
     }
     assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the user was logged out by the power loss of the database');
   });

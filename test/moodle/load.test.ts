@@ -35,7 +35,7 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
     if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
-  test('load --prepare makes the course with Moodle\'s generator once, then reuses it', async () => {
+  test("load --prepare makes the course with Moodle's generator once, then reuses it", async () => {
     const first = await cli(['load', '--prepare', '--spec', specFile], { timeoutMs: 600_000 });
     assert.equal(first.code, 0, first.stderr.slice(-3000));
     assert.match(first.stdout, /\(made now\)/);
@@ -53,7 +53,10 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
   });
 
   test(`a ${SECONDS} s run of ${USERS} users finishes and writes its JSON`, async () => {
-    run = await cli(['load', '--users', String(USERS), '--duration', `${SECONDS}s`, '--ramp', '4s', '--json', jsonFile, '--spec', specFile], { timeoutMs: 300_000, echo: true });
+    run = await cli(['load', '--users', String(USERS), '--duration', `${SECONDS}s`, '--ramp', '4s', '--json', jsonFile, '--spec', specFile], {
+      timeoutMs: 300_000,
+      echo: true,
+    });
     assert.ok(existsSync(jsonFile), `no JSON written; stderr:\n${run.stderr.slice(-3000)}`);
     result = JSON.parse(readFileSync(jsonFile, 'utf8')) as LoadResult;
     assert.match(run.stdout, /^step +method +ok +failed +p50 ms +p95 ms +p99 ms$/m);
@@ -63,7 +66,8 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
   });
 
   test('every step of the journey succeeded at least once', () => {
-    for (const s of result.steps) assert.ok(s.ok > 0, `${s.step}: 0 ok (${JSON.stringify(s.failures)}); first failures: ${JSON.stringify(result.failures.slice(0, 3))}`);
+    for (const s of result.steps)
+      assert.ok(s.ok > 0, `${s.step}: 0 ok (${JSON.stringify(s.failures)}); first failures: ${JSON.stringify(result.failures.slice(0, 3))}`);
   });
 
   test('a healthy cluster gives no failure and no lost session (exit 0)', () => {
@@ -90,13 +94,22 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
     assert.equal(result.stoppedBy, 'duration');
     assert.ok(result.elapsedSeconds >= SECONDS && result.elapsedSeconds < SECONDS + 35);
     assert.ok(!Number.isNaN(Date.parse(result.startedAt)) && !Number.isNaN(Date.parse(result.finishedAt)));
-    assert.deepEqual(result.steps.map((s) => [s.step, s.method]), STEPS.map((s) => [s.name, s.method]));
+    assert.deepEqual(
+      result.steps.map((s) => [s.step, s.method]),
+      STEPS.map((s) => [s.name, s.method]),
+    );
     for (const s of result.steps) assert.deepEqual(Object.keys(s).sort(), ['failed', 'failures', 'maxMs', 'method', 'ok', 'p50Ms', 'p95Ms', 'p99Ms', 'step']);
     assert.deepEqual(Object.keys(result.totals).sort(), ['failed', 'failedIdempotent', 'failedNonIdempotent', 'lostSessions', 'ok']);
     assert.ok(result.timeline.length >= SECONDS && result.timeline.length <= SECONDS + 35);
     for (const [i, p] of result.timeline.entries()) assert.deepEqual(Object.keys(p), ['second', 'ok', 'failed', 'requests'], `timeline[${i}]`);
-    assert.equal(result.timeline.reduce((n, p) => n + p.requests, 0), result.requests);
-    assert.equal(result.timeline.reduce((n, p) => n + p.ok + p.failed, 0), result.totals.ok + result.totals.failed);
+    assert.equal(
+      result.timeline.reduce((n, p) => n + p.requests, 0),
+      result.requests,
+    );
+    assert.equal(
+      result.timeline.reduce((n, p) => n + p.ok + p.failed, 0),
+      result.totals.ok + result.totals.failed,
+    );
     assert.ok(Array.isArray(result.failures));
   });
 

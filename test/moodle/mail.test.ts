@@ -23,7 +23,10 @@ const HTTP = 18780;
 const MAIL = 18785;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-mail-'));
 const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18784\n  mail: ${MAIL}\nsite:\n  supportEmail: help@example.edu\n  timezone: Europe/London\n  country: GB\n`);
+writeFileSync(
+  specFile,
+  `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18784\n  mail: ${MAIL}\nsite:\n  supportEmail: help@example.edu\n  timezone: Europe/London\n  country: GB\n`,
+);
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const WEB = n.container('web', 1);
@@ -34,7 +37,14 @@ const users = {
   bob: { username: 'mh_bob', password: 'Bob-pw-2026!', email: 'bob@example.edu', role: 'student' },
 } as const;
 
-interface Mail { id: string; subject: string; text: string; html: string; from: Array<{ address: string; name: string }>; to: Array<{ address: string }> }
+interface Mail {
+  id: string;
+  subject: string;
+  text: string;
+  html: string;
+  from: Array<{ address: string; name: string }>;
+  to: Array<{ address: string }>;
+}
 
 /** The mail catcher's REST API, on the port the spec publishes on 127.0.0.1. */
 async function inbox(): Promise<Mail[]> {
@@ -78,7 +88,13 @@ function hiddenFields(page: string, action: RegExp): Record<string, string> {
   return fields;
 }
 
-const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#0?39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+const decode = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#0?39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 /** The first link in a message's text part that starts with the site's URL. */
 function siteLink(mail: Mail, path: RegExp): string {
   const links = [...`${mail.text}\n${mail.html}`.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => decode(m[0]));
@@ -103,7 +119,7 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
-  test("after up, the admin's first page after logging in is the dashboard, not \"New settings\"", async () => {
+  test('after up, the admin\'s first page after logging in is the dashboard, not "New settings"', async () => {
     const admin = new MoodleClient(base);
     const form = await admin.get('/login/index.php');
     const logintoken = /name="logintoken" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
@@ -114,15 +130,27 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
       r = await admin.get(r.location.replace(base, ''));
     }
     assert.equal(r.status, 200);
-    assert.ok(visited.every((u) => !u.includes('upgradesettings.php') && !u.includes('/admin/index.php')), `the login went through ${visited.join(' → ')}`);
+    assert.ok(
+      visited.every((u) => !u.includes('upgradesettings.php') && !u.includes('/admin/index.php')),
+      `the login went through ${visited.join(' → ')}`,
+    );
     assert.match(r.body, /id="page-my-index"/, `the first page is the dashboard (went through ${visited.join(' → ')})`);
     // And the page itself has nothing left to ask: Moodle's own list of settings without a value is empty.
     const upgrade = await admin.get('/admin/upgradesettings.php');
     assert.equal(upgrade.status, 303, `admin/upgradesettings.php has settings to ask for (HTTP ${upgrade.status})`);
-    const cfg = await php<Record<string, string>>(`echo '@@J@@', json_encode(['timezone' => $CFG->timezone, 'country' => $CFG->country, 'supportemail' => $CFG->supportemail, 'noreplyaddress' => $CFG->noreplyaddress, 'lang' => $CFG->lang, 'pathtogs' => $CFG->pathtogs, 'pathtopdftoppm' => $CFG->pathtopdftoppm, 'pathtodu' => $CFG->pathtodu, 'smtphosts' => $CFG->smtphosts]), '@@E@@';`);
+    const cfg = await php<Record<string, string>>(
+      `echo '@@J@@', json_encode(['timezone' => $CFG->timezone, 'country' => $CFG->country, 'supportemail' => $CFG->supportemail, 'noreplyaddress' => $CFG->noreplyaddress, 'lang' => $CFG->lang, 'pathtogs' => $CFG->pathtogs, 'pathtopdftoppm' => $CFG->pathtopdftoppm, 'pathtodu' => $CFG->pathtodu, 'smtphosts' => $CFG->smtphosts]), '@@E@@';`,
+    );
     assert.deepEqual(cfg, {
-      timezone: 'Europe/London', country: 'GB', supportemail: 'help@example.edu', noreplyaddress: NOREPLY, lang: 'en',
-      pathtogs: '/usr/bin/gs', pathtopdftoppm: '/usr/bin/pdftoppm', pathtodu: '/usr/bin/du', smtphosts: `${n.container('mail')}:1025`,
+      timezone: 'Europe/London',
+      country: 'GB',
+      supportemail: 'help@example.edu',
+      noreplyaddress: NOREPLY,
+      lang: 'en',
+      pathtogs: '/usr/bin/gs',
+      pathtopdftoppm: '/usr/bin/pdftoppm',
+      pathtodu: '/usr/bin/du',
+      smtphosts: `${n.container('mail')}:1025`,
     });
   });
 
@@ -134,11 +162,17 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     assert.equal(page.status, 200);
     assert.match(await page.text(), /MailDev/i);
     const bindings = (await docker().getContainer(n.container('mail')).inspect()).HostConfig.PortBindings ?? {};
-    assert.deepEqual(Object.values(bindings).flat().map((b) => `${(b as { HostIp: string }).HostIp}:${(b as { HostPort: string }).HostPort}`), [`127.0.0.1:${MAIL}`]);
+    assert.deepEqual(
+      Object.values(bindings)
+        .flat()
+        .map((b) => `${(b as { HostIp: string }).HostIp}:${(b as { HostPort: string }).HostPort}`),
+      [`127.0.0.1:${MAIL}`],
+    );
   });
 
   test('a course with a teacher and a student, a forum everyone is subscribed to, an assignment with Annotate PDF', async () => {
-    const u = (k: keyof typeof users) => `$gen->create_user(['username' => '${users[k].username}', 'password' => '${users[k].password}', 'email' => '${users[k].email}', 'firstname' => '${k}', 'lastname' => 'Mailtest'])`;
+    const u = (k: keyof typeof users) =>
+      `$gen->create_user(['username' => '${users[k].username}', 'password' => '${users[k].password}', 'email' => '${users[k].email}', 'firstname' => '${k}', 'lastname' => 'Mailtest'])`;
     site = await php<typeof site>(`
       require_once($CFG->libdir . '/testing/generator/lib.php');
       $gen = new testing_data_generator();
@@ -161,7 +195,11 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     const body = 'The exam moves to the Great Hall. Bring your student card.';
     const posted = await tina.post('/mod/forum/post.php', {
       ...hiddenFields(form.body, /(^|\/)post\.php$/),
-      subject, 'message[text]': `<p>${body}</p>`, mailnow: '1', discussionsubscribe: '1', submitbutton: 'Post to forum',
+      subject,
+      'message[text]': `<p>${body}</p>`,
+      mailnow: '1',
+      discussionsubscribe: '1',
+      submitbutton: 'Post to forum',
     });
     assert.equal(posted.status, 303, `posting answered HTTP ${posted.status}: ${posted.body.slice(0, 500)}`);
     // Nobody runs cron here: the cluster's own cron container sends it (the forum's task runs every minute).
@@ -181,7 +219,11 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
   test('a password reset asked for on the login page arrives; its link sets a new password that logs in', async () => {
     const anon = new MoodleClient(base);
     const page = await anon.get('/login/forgot_password.php');
-    const asked = await anon.post('/login/forgot_password.php', { ...hiddenFields(page.body, /forgot_password\.php$/), username: users.bob.username, submitbuttonusername: 'Search' });
+    const asked = await anon.post('/login/forgot_password.php', {
+      ...hiddenFields(page.body, /forgot_password\.php$/),
+      username: users.bob.username,
+      submitbuttonusername: 'Search',
+    });
     assert.equal(asked.status, 200);
     assert.match(asked.body, /email should have been sent|If you supplied a correct username/i);
     const { mail } = await waitForMail(users.bob.email, /password reset/i, 60_000);
@@ -234,7 +276,9 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     const t0 = Date.now();
     let made = 0;
     while (Date.now() - t0 < 300_000) {
-      made = await php<number>(`echo '@@J@@', $DB->count_records_select('files', "component = 'assignfeedback_editpdf' AND filearea = 'pages' AND filename <> '.'"), '@@E@@';`);
+      made = await php<number>(
+        `echo '@@J@@', $DB->count_records_select('files', "component = 'assignfeedback_editpdf' AND filearea = 'pages' AND filename <> '.'"), '@@E@@';`,
+      );
       if (made >= pages.length) break;
       await new Promise((r) => setTimeout(r, 3000));
     }
@@ -244,7 +288,9 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     const tina = new MoodleClient(base);
     const dashboard = await tina.login(users.tina.username, users.tina.password);
     const sesskey = MoodleClient.sesskey(dashboard)!;
-    const all = await tina.get(`/mod/assign/feedback/editpdf/ajax.php?action=pollconversions&sesskey=${sesskey}&userid=${site.bob}&attemptnumber=-1&assignmentid=${site.assign}&readonly=0`);
+    const all = await tina.get(
+      `/mod/assign/feedback/editpdf/ajax.php?action=pollconversions&sesskey=${sesskey}&userid=${site.bob}&attemptnumber=-1&assignmentid=${site.assign}&readonly=0`,
+    );
     assert.equal(all.status, 200);
     const json = JSON.parse(all.body) as { status: number; pages: Array<{ url: string; width: number; height: number }>; pagecount: number };
     assert.equal(json.pagecount, pages.length, all.body.slice(0, 500));
@@ -259,9 +305,14 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     const migrateEnv = ['MOODLE_SUPPORT_EMAIL=help@example.edu', 'MOODLE_TIMEZONE=Europe/London', 'MOODLE_COUNTRY=GB', 'MOODLE_LANG=de'];
     const r = await exec(n.container('cron'), ['env', ...migrateEnv, 'php', '/opt/moodle-ha/php/site-defaults.php']);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /language pack 'de' is not installed and could not be downloaded: the site's language stays en\. Put the pack in moodledata\/lang\/de/);
+    assert.match(
+      r.output,
+      /language pack 'de' is not installed and could not be downloaded: the site's language stays en\. Put the pack in moodledata\/lang\/de/,
+    );
     assert.doesNotMatch(r.output, /site defaults: (timezone|country|supportemail) =/, 'the other defaults were already in place');
-    const cfg = await php<Record<string, string>>(`echo '@@J@@', json_encode(['lang' => get_config('core', 'lang'), 'timezone' => get_config('core', 'timezone')]), '@@E@@';`);
+    const cfg = await php<Record<string, string>>(
+      `echo '@@J@@', json_encode(['lang' => get_config('core', 'lang'), 'timezone' => get_config('core', 'timezone')]), '@@E@@';`,
+    );
     assert.deepEqual(cfg, { lang: 'en', timezone: 'Europe/London' });
   });
 });

@@ -5,17 +5,33 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'moodle-ha.js');
 
-export interface CliRun { readonly code: number; readonly stdout: string; readonly stderr: string }
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 export function cli(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; echo?: boolean } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b; if (opts.echo) process.stderr.write(b); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b; if (opts.echo) process.stderr.write(b); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`moodle-ha ${args.join(' ')} did not finish in ${(opts.timeoutMs ?? 600_000) / 1000} s\n${stderr.slice(-3000)}`)); }, opts.timeoutMs ?? 600_000);
-    child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code: code ?? -1, stdout, stderr }); });
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b;
+      if (opts.echo) process.stderr.write(b);
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b;
+      if (opts.echo) process.stderr.write(b);
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`moodle-ha ${args.join(' ')} did not finish in ${(opts.timeoutMs ?? 600_000) / 1000} s\n${stderr.slice(-3000)}`));
+    }, opts.timeoutMs ?? 600_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 

@@ -20,7 +20,10 @@ export const PROBE_TREE = join(dirname(fileURLToPath(import.meta.url)), '..', 'f
 
 /** The runtime image built with the probe tree instead of Moodle. */
 export function probeImage(): Promise<string> {
-  return buildRuntimeImage({ codeDir: PROBE_TREE, spec: validateSpec({}), baseDir: PROBE_TREE, noPlugins: true, repository: 'moodle-ha/probe' }, silentProgress);
+  return buildRuntimeImage(
+    { codeDir: PROBE_TREE, spec: validateSpec({}), baseDir: PROBE_TREE, noPlugins: true, repository: 'moodle-ha/probe' },
+    silentProgress,
+  );
 }
 
 export function serviceImage(name: ServiceImage): Promise<string> {
@@ -120,10 +123,17 @@ export interface ContainerOptions {
   readonly files?: Array<{ readonly dir: string; readonly files: readonly FileToPut[] }>;
 }
 
-export interface ExecResult { readonly exitCode: number; readonly stdout: string; readonly stderr: string }
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 export class StartedContainer {
-  constructor(readonly container: Docker.Container, readonly name: string) {}
+  constructor(
+    readonly container: Docker.Container,
+    readonly name: string,
+  ) {}
 
   /** The 127.0.0.1 port Docker assigned to a published container port. */
   async hostPort(port: number): Promise<number> {
@@ -150,7 +160,14 @@ export class StartedContainer {
     out.on('data', (c: Buffer) => o.push(c));
     err.on('data', (c: Buffer) => e.push(c));
     this.container.modem.demuxStream(stream, out, err);
-    await withTimeout(new Promise<void>((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject); }), ms, `${this.name}: exec ${cmd.join(' ')}`);
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      }),
+      ms,
+      `${this.name}: exec ${cmd.join(' ')}`,
+    );
     const info = await ex.inspect();
     return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
   }
@@ -275,10 +292,18 @@ export class TestSession {
   }
 }
 
-export interface HttpResponse { readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: Buffer }
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
 
 /** One HTTP request on its own connection (no keep-alive, no decompression). */
-export function http(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {}): Promise<HttpResponse> {
+export function http(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {},
+): Promise<HttpResponse> {
   const ms = opts.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {

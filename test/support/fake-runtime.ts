@@ -36,7 +36,8 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
   const spec = validateSpec({ name: 'fake', ...opts.spec });
   const loaded: LoadedSpec = { spec, file: undefined, baseDir: '/nonexistent' };
   const now = opts.now ?? (() => Date.now());
-  const name = (service: ServiceName, index?: number) => (service === 'web' ? `fake-web-${index ?? 1}` : `fake-${service}${index === undefined ? '' : `-${index}`}`);
+  const name = (service: ServiceName, index?: number) =>
+    service === 'web' ? `fake-web-${index ?? 1}` : `fake-${service}${index === undefined ? '' : `-${index}`}`;
   let nodes = Array.from({ length: opts.webNodes ?? spec.web.nodes }, (_, i) => name('web', i + 1));
   const totals = new Map<string, number>();
   let countedAt = now();
@@ -73,7 +74,13 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
     async lbServers(): Promise<LbServer[] | string> {
       if (r.lbProblem !== undefined) return r.lbProblem;
       count();
-      return nodes.map((n) => ({ server: n, status: r.lbDown.has(n) ? 'DOWN' : 'UP', currentSessions: 0, requestRate: 0, totalRequests: Math.floor(totals.get(n) ?? 0) }));
+      return nodes.map((n) => ({
+        server: n,
+        status: r.lbDown.has(n) ? 'DOWN' : 'UP',
+        currentSessions: 0,
+        requestRate: 0,
+        totalRequests: Math.floor(totals.get(n) ?? 0),
+      }));
     },
     async scale(desired: number, onStep?: (s: ScaleStep) => void): Promise<ScaleStep[]> {
       calls.push({ method: 'scale', args: [desired] });
@@ -104,7 +111,14 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
     runningCode: async () => ({ image: null, moodle: null }),
     logEvent: async (e) => void events.push(e),
     recentEvents: async (n = 5) => events.slice(-n),
-    up: async () => ({ url: spec.site.url, mailUrl: r.mailUrl, adminUser: spec.site.adminUser, adminPasswordFile: '/nonexistent', webNodes: nodes.length, migrate: 'unchanged' }),
+    up: async () => ({
+      url: spec.site.url,
+      mailUrl: r.mailUrl,
+      adminUser: spec.site.adminUser,
+      adminPasswordFile: '/nonexistent',
+      webNodes: nodes.length,
+      migrate: 'unchanged',
+    }),
     down: async () => ({ containers: 0, volumes: 0 }),
   };
   return r;

@@ -4,7 +4,13 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { CookieJar } from '../../src/ops/load/http.ts';
 
-export interface Reply { readonly status: number; readonly body: string; readonly location?: string; readonly headers: IncomingHttpHeaders; /** The body as received (binary files). */ readonly bytes: Buffer }
+export interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly location?: string;
+  readonly headers: IncomingHttpHeaders /** The body as received (binary files). */;
+  readonly bytes: Buffer;
+}
 
 export interface ClientOptions {
   /** Where to connect instead of the base URL's host (e.g. 127.0.0.1 and a published port); the Host header and TLS name stay the base URL's. */
@@ -17,7 +23,10 @@ export interface ClientOptions {
 
 export class MoodleClient {
   private readonly jar = new CookieJar();
-  constructor(readonly baseUrl: string, private readonly options: ClientOptions = {}) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: ClientOptions = {},
+  ) {}
 
   get session(): string | undefined {
     return this.jar.get('MoodleSession');
@@ -35,7 +44,11 @@ export class MoodleClient {
     const boundary = `----moodleha${Date.now()}`;
     const parts: Buffer[] = [];
     for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: text/plain\r\n\r\n`), file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: text/plain\r\n\r\n`),
+      file.content,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    );
     return this.send('POST', path, Buffer.concat(parts), `multipart/form-data; boundary=${boundary}`);
   }
 

@@ -70,22 +70,43 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   let admin: MoodleClient;
   let keepAliveProbe: Promise<{ exitCode: number; stdout: string; stderr: string }>;
 
-  const client = (headers: Record<string, string> = {}) => new MoodleClient(`https://${twin.domain}`, {
-    connectTo: { host: '127.0.0.1', port: twin.viewerPort }, ca: twin.ca.amazon.cert, headers: { 'x-twin-viewer-ip': VIEWER, ...headers },
-  });
-  const php = (task: TwinTask, code: string) => task.container.exec(['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`], { timeoutMs: 60_000 });
+  const client = (headers: Record<string, string> = {}) =>
+    new MoodleClient(`https://${twin.domain}`, {
+      connectTo: { host: '127.0.0.1', port: twin.viewerPort },
+      ca: twin.ca.amazon.cert,
+      headers: { 'x-twin-viewer-ip': VIEWER, ...headers },
+    });
+  const php = (task: TwinTask, code: string) =>
+    task.container.exec(['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`], { timeoutMs: 60_000 });
   const sql = async (query: string) => {
     const r = await php(webEc2, `echo json_encode(array_values($DB->get_records_sql(${JSON.stringify(query)})));`);
     assert.equal(r.exitCode, 0, `query failed: ${r.stdout}${r.stderr}`);
     return JSON.parse(r.stdout) as Array<Record<string, string>>;
   };
-  const adminPassword = () => twin.world.secretFor(twin.world.intrinsics.string(resourcesOf(twin.world.template, 'AWS::SecretsManager::Secret').map(([id, r]) => twin.world.standIn(id, r)!.ref!).find((arn) => /AdminPassword/.test(arn))!, 'admin secret'));
+  const adminPassword = () =>
+    twin.world.secretFor(
+      twin.world.intrinsics.string(
+        resourcesOf(twin.world.template, 'AWS::SecretsManager::Secret')
+          .map(([id, r]) => twin.world.standIn(id, r)!.ref!)
+          .find((arn) => /AdminPassword/.test(arn))!,
+        'admin secret',
+      ),
+    );
 
   async function waitReady(task: TwinTask): Promise<void> {
     const t0 = Date.now();
     let last = '';
     while (Date.now() - t0 < 180_000) {
-      const r = await task.container.exec(['php', '-r', 'echo @file_get_contents("http://127.0.0.1:8080/readyz", false, stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5]]));'], { timeoutMs: 20_000 }).catch((e: Error) => ({ stdout: e.message, stderr: '', exitCode: -1 }));
+      const r = await task.container
+        .exec(
+          [
+            'php',
+            '-r',
+            'echo @file_get_contents("http://127.0.0.1:8080/readyz", false, stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 5]]));',
+          ],
+          { timeoutMs: 20_000 },
+        )
+        .catch((e: Error) => ({ stdout: e.message, stderr: '', exitCode: -1 }));
       if (/"ready":true/.test(r.stdout)) return;
       last = r.stdout + r.stderr;
       const state = (await task.container.container.inspect()).State;
@@ -101,7 +122,10 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     if (!tree.found) throw new Error(tree.reason);
     const [runtime, mariadb, redis, haproxy, node] = await Promise.all([
       buildRuntimeImage({ codeDir: tree.dir, spec, baseDir: work }, silentProgress),
-      serviceImage('mariadb'), serviceImage('redis'), serviceImage('haproxy'), buildAutoscalerImage(silentProgress),
+      serviceImage('mariadb'),
+      serviceImage('redis'),
+      serviceImage('haproxy'),
+      buildAutoscalerImage(silentProgress),
     ]);
     stack = synthesizeMainStack(spec, work);
     twin = new EcsTwin(stack, session, { runtime, mariadb, redis, haproxy, node }, bundleDir);
@@ -128,15 +152,35 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   });
 
   test('the Fargate stack (small profile) has task definitions the twin runs the same way: every setting known, every value resolved', () => {
-    const small = synthesizeMainStack(validateSpec({ name: 'twin-small', configBundle: 'bundle', plugins: spec.plugins.map((p) => ({ component: p.component, source: p.source, version: p.version })), aws: { profile: 'small', region: 'eu-west-1', domain: 'moodle.example.edu', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef', compute: { type: 'fargate' }, edge: { enabled: false } } }), work);
+    const small = synthesizeMainStack(
+      validateSpec({
+        name: 'twin-small',
+        configBundle: 'bundle',
+        plugins: spec.plugins.map((p) => ({ component: p.component, source: p.source, version: p.version })),
+        aws: {
+          profile: 'small',
+          region: 'eu-west-1',
+          domain: 'moodle.example.edu',
+          certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef',
+          compute: { type: 'fargate' },
+          edge: { enabled: false },
+        },
+      }),
+      work,
+    );
     const world = new EcsTwin(small, new TestSession(), twin.images, bundleDir);
     for (const mode of ['web', 'cron', 'migrate'] as const) {
       const [, td] = resourcesOf(small.template, 'AWS::ECS::TaskDefinition').find(([, r]) => String(r.Properties!.Family).endsWith(`-${mode}`))!;
       assert.deepEqual(td.Properties!.RequiresCompatibilities, ['FARGATE']);
       const opts = containerCreateOptions({
-        world: world.world, taskDefinition: td, image: 'x', name: 'x', labels: {},
+        world: world.world,
+        taskDefinition: td,
+        image: 'x',
+        name: 'x',
+        labels: {},
         platform: { launchType: 'fargate', taskId: 't', credentialsRelativeUri: '/v2/credentials/x' },
-        network: { vpc: 'vpc', ip: '10.60.1.99', endpoints: 'md' }, volumes: { moodledata: 'v' },
+        network: { vpc: 'vpc', ip: '10.60.1.99', endpoints: 'md' },
+        volumes: { moodledata: 'v' },
       });
       const env = Object.fromEntries((opts.Env ?? []).map((e) => e.split(/=(.*)/s).slice(0, 2)));
       assert.equal(env.AWS_REGION, 'eu-west-1', 'Fargate sets AWS_REGION');
@@ -150,17 +194,27 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     assert.match(migrate.log, /MIGRATE-RESULT installed/);
   });
 
-  test('on EC2 (no AWS_REGION from the agent) the tasks load the config bundle from S3 in the stack\'s region, with right signatures', async () => {
+  test("on EC2 (no AWS_REGION from the agent) the tasks load the config bundle from S3 in the stack's region, with right signatures", async () => {
     assert.match(migrate.log, /config bundle loaded/, 'the migrate task did not load the bundle');
     const s3 = (await twin.awsLog()).filter((e) => e.service === 's3');
-    assert.ok(s3.some((e) => e.action === 'GetObject' && e.ok === true), `no object was read from the S3 stand-in: ${JSON.stringify(s3).slice(0, 600)}`);
+    assert.ok(
+      s3.some((e) => e.action === 'GetObject' && e.ok === true),
+      `no object was read from the S3 stand-in: ${JSON.stringify(s3).slice(0, 600)}`,
+    );
     const refused = s3.filter((e) => e.ok !== true);
     assert.deepEqual(refused, [], `S3 refused requests (wrong signature, token or region): ${JSON.stringify(refused).slice(0, 800)}`);
   });
 
-  test('the web tasks on EC2 and on Fargate both serve, with the bundle\'s settings', async () => {
+  test("the web tasks on EC2 and on Fargate both serve, with the bundle's settings", async () => {
     for (const task of [webEc2, webFargate]) {
-      const r = await task.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php", false, stream_context_create(["http" => ["follow_location" => 0]])) as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
+      const r = await task.container.exec(
+        [
+          'php',
+          '-r',
+          'foreach (get_headers("http://127.0.0.1:8080/login/index.php", false, stream_context_create(["http" => ["follow_location" => 0]])) as $h) echo $h, "\\n";',
+        ],
+        { timeoutMs: 30_000 },
+      );
       assert.match(r.stdout, new RegExp(`${BUNDLE_HEADER}: first`, 'i'), `${task.name} answers without the bundle's header:\n${r.stdout}${r.stderr}`);
     }
   });
@@ -174,7 +228,11 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   test('mail goes out through SES: STARTTLS to the SES endpoint, its certificate checked, the derived SMTP credentials, from the no-reply address', async () => {
     const anon = client();
     const form = await anon.get('/login/forgot_password.php');
-    const fields = Object.fromEntries([...form.body.matchAll(/<input[^>]*type="hidden"[^>]*>/g)].map((m) => [/name="([^"]+)"/.exec(m[0])?.[1], /value="([^"]*)"/.exec(m[0])?.[1] ?? '']).filter(([k]) => k));
+    const fields = Object.fromEntries(
+      [...form.body.matchAll(/<input[^>]*type="hidden"[^>]*>/g)]
+        .map((m) => [/name="([^"]+)"/.exec(m[0])?.[1], /value="([^"]*)"/.exec(m[0])?.[1] ?? ''])
+        .filter(([k]) => k),
+    );
     const asked = await anon.post('/login/forgot_password.php', { ...fields, username: 'admin', submitbuttonusername: 'Search' });
     assert.equal(asked.status, 200);
     let sent: Record<string, any> | undefined;
@@ -183,17 +241,26 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     }
     const sesLog = (await twin.awsLog()).filter((e) => e.service === 'ses-smtp');
     assert.ok(sent, `SES received no message; its log: ${JSON.stringify(sesLog)}`);
-    assert.ok(sesLog.some((e) => e.event === 'auth' && e.ok === true && e.tls === true), 'authenticated over TLS with the derived SMTP password');
+    assert.ok(
+      sesLog.some((e) => e.event === 'auth' && e.ok === true && e.tls === true),
+      'authenticated over TLS with the derived SMTP password',
+    );
     assert.ok(!sesLog.some((e) => e.ok === false), `SES refused something: ${JSON.stringify(sesLog.filter((e) => e.ok === false))}`);
     assert.equal(sent.tls, true);
     assert.equal(sent.from, 'noreply@moodle.example.edu');
     assert.deepEqual(sent.to, ['ops@example.edu']);
     assert.match(String(sent.subject), /password reset/i);
-    const body = String(sent.body).replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    assert.match(body, new RegExp(`https://${twin.domain.replace(/\./g, '\\.')}/login/forgot_password\\.php\\?token=`), 'the reset link is on the site\'s public URL');
+    const body = String(sent.body)
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    assert.match(
+      body,
+      new RegExp(`https://${twin.domain.replace(/\./g, '\\.')}/login/forgot_password\\.php\\?token=`),
+      "the reset link is on the site's public URL",
+    );
   });
 
-  test('Moodle records the viewer\'s address, not CloudFront\'s or one the browser made up', async () => {
+  test("Moodle records the viewer's address, not CloudFront's or one the browser made up", async () => {
     const viewer = client({ 'x-forwarded-for': SPOOFED });
     const page = await viewer.login('admin', adminPassword());
     assert.ok(MoodleClient.loggedIn(page));
@@ -203,7 +270,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     assert.equal(logins[0]?.ip, VIEWER, `the login event was logged from ${logins[0]?.ip}`);
   });
 
-  test('the cron task runs Moodle\'s scheduled tasks', async () => {
+  test("the cron task runs Moodle's scheduled tasks", async () => {
     const t0 = Date.now();
     let ran = 0;
     while (Date.now() - t0 < 240_000) {
@@ -219,11 +286,14 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     let record: Record<string, any> | undefined;
     while (!record && Date.now() - t0 < 150_000) {
       const { stdout } = await cron.container.logs();
-      const line = stdout.split('\n').reverse().find((l) => l.includes(SECONDS_SINCE_SCHEDULED_TASK.name));
+      const line = stdout
+        .split('\n')
+        .reverse()
+        .find((l) => l.includes(SECONDS_SINCE_SCHEDULED_TASK.name));
       if (line) record = JSON.parse(line) as Record<string, any>;
       else await sleep(5000);
     }
-    assert.ok(record, 'no metric line in the cron task\'s log after 150 s');
+    assert.ok(record, "no metric line in the cron task's log after 150 s");
     const value = record[SECONDS_SINCE_SCHEDULED_TASK.name] as number;
     assert.deepEqual(record, emfRecord(SECONDS_SINCE_SCHEDULED_TASK, { [METRIC_DIMENSIONS.cluster]: spec.name }, value, record._aws.Timestamp));
     assert.ok(value >= 0 && value < 600, `${value} s since a scheduled task ran`);
@@ -231,13 +301,20 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
 
   test('a web task keeps an idle connection open longer than the ALB does, so the ALB never reuses a closed one (no sporadic 502)', async () => {
     const r = await keepAliveProbe;
-    assert.equal(r.exitCode, 0, `after ${twin.edge.alb.idleTimeoutSeconds - 1} s idle (the ALB's idle timeout is ${twin.edge.alb.idleTimeoutSeconds} s) the reused connection failed:\n${r.stdout}${r.stderr}`);
+    assert.equal(
+      r.exitCode,
+      0,
+      `after ${twin.edge.alb.idleTimeoutSeconds - 1} s idle (the ALB's idle timeout is ${twin.edge.alb.idleTimeoutSeconds} s) the reused connection failed:\n${r.stdout}${r.stderr}`,
+    );
     assert.match(r.stdout, /second: HTTP\/1\.1 200/);
   });
 
   test('sessions and caches live on separate servers, and filling the caches evicts no session', async () => {
     const sessionHost = twin.environment('web').MOODLE_REDIS_HOST!;
-    const stores = await php(webEc2, `echo json_encode(array_map(fn($s) => $s['configuration']['server'] ?? null, cache_config::instance()->get_all_stores()));`);
+    const stores = await php(
+      webEc2,
+      `echo json_encode(array_map(fn($s) => $s['configuration']['server'] ?? null, cache_config::instance()->get_all_stores()));`,
+    );
     const servers = Object.values(JSON.parse(stores.stdout) as Record<string, string | null>).filter((s): s is string => !!s);
     assert.ok(servers.length > 0, `no Redis cache store configured: ${stores.stdout}`);
     const cacheHost = servers[0]!.split(':')[0]!;
@@ -247,7 +324,10 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     assert.ok(cache, `the cache store's server ${cacheHost} is none of the stand-ins`);
     const filled = await fillCache(cache!);
     const again = await user.get('/my/');
-    assert.ok(MoodleClient.loggedIn(again.body), `the user was logged out after the cache server (${cacheHost}, ${cache!.policy}) filled up (${filled}); sessions are on ${sessionHost}`);
+    assert.ok(
+      MoodleClient.loggedIn(again.body),
+      `the user was logged out after the cache server (${cacheHost}, ${cache!.policy}) filled up (${filled}); sessions are on ${sessionHost}`,
+    );
     assert.notEqual(cacheHost, sessionHost, 'sessions and caches share one server: cache pressure evicts sessions');
   });
 
@@ -255,7 +335,12 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     const limit = parseInt(CACHE_STANDIN_MAXMEMORY, 10) * 1024 * 1024;
     let written = 0;
     for (let i = 0; i < 200 && written < 2 * limit; i++) {
-      const r = await twin.redisCli(cache, ['EVAL', "for i=1,2000 do redis.call('SET', 'twin:junk:'..ARGV[1]..':'..i, string.rep('x', 1024)) end return 1", '0', String(i)]);
+      const r = await twin.redisCli(cache, [
+        'EVAL',
+        "for i=1,2000 do redis.call('SET', 'twin:junk:'..ARGV[1]..':'..i, string.rep('x', 1024)) end return 1",
+        '0',
+        String(i),
+      ]);
       written += 2000 * 1024;
       if (/OOM/.test(r.stdout + r.stderr)) return `OOM after ${Math.round(written / 1048576)} MiB`;
     }
@@ -269,8 +354,11 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     writeBundle(newDir, 'second');
     const next = synthesizeMainStack(twinSpec('bundle-2', plugin), work);
     const nextTwin = new EcsTwin(next, new TestSession(), twin.images, newDir);
-    assert.notEqual(nextTwin.environment('web').MOODLE_CONFIG_BUNDLE, twin.environment('web').MOODLE_CONFIG_BUNDLE,
-      'a bundle change leaves the web task definition as it was: no task rolls, old and new nodes differ');
+    assert.notEqual(
+      nextTwin.environment('web').MOODLE_CONFIG_BUNDLE,
+      twin.environment('web').MOODLE_CONFIG_BUNDLE,
+      'a bundle change leaves the web task definition as it was: no task rolls, old and new nodes differ',
+    );
     // The next deploy uploads the new bundle where its BucketDeployment says; a task of the running
     // definition (a scale-out before the roll) must still get the settings it was defined with.
     const [id, deployment] = resourcesOf(next.template, 'Custom::CDKBucketDeployment')[0]!;
@@ -279,14 +367,29 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     await twin.putObject(bucket, `${prefix}nginx.conf`, `add_header ${BUNDLE_HEADER} second always;\n`);
     const scaledOut = await twin.runTask('web', 'fargate', { role: 'web-scaled-out' });
     await waitReady(scaledOut);
-    const r = await scaledOut.container.exec(['php', '-r', 'foreach (get_headers("http://127.0.0.1:8080/login/index.php", false, stream_context_create(["http" => ["follow_location" => 0]])) as $h) echo $h, "\\n";'], { timeoutMs: 30_000 });
+    const r = await scaledOut.container.exec(
+      [
+        'php',
+        '-r',
+        'foreach (get_headers("http://127.0.0.1:8080/login/index.php", false, stream_context_create(["http" => ["follow_location" => 0]])) as $h) echo $h, "\\n";',
+      ],
+      { timeoutMs: 30_000 },
+    );
     assert.match(r.stdout, new RegExp(`${BUNDLE_HEADER}: first`, 'i'), `a new task of the running definition loaded other settings:\n${r.stdout}`);
   });
 
   const connectDb = `try { $DB->get_record('config', ['name' => 'version']); echo 'connected'; } catch (Throwable $e) { echo 'refused: ', $e->getMessage(); }`;
 
   test('the database is reached only with a certificate of the RDS CA for its endpoint name', async () => {
-    const probe = () => webFargate.container.exec(['php', '-r', `define('CLI_SCRIPT', true); try { require '/var/www/moodle/config.php'; ${connectDb} } catch (Throwable $e) { echo 'refused: ', $e->getMessage(); }`], { timeoutMs: 60_000 });
+    const probe = () =>
+      webFargate.container.exec(
+        [
+          'php',
+          '-r',
+          `define('CLI_SCRIPT', true); try { require '/var/www/moodle/config.php'; ${connectDb} } catch (Throwable $e) { echo 'refused: ', $e->getMessage(); }`,
+        ],
+        { timeoutMs: 60_000 },
+      );
     assert.match((await probe()).stdout, /connected/);
     try {
       await twin.swapDatabaseCertificate(twin.ca.rogue, [twin.dbHost]);
@@ -311,9 +414,17 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
       assert.doesNotMatch(await probe(cache.host, cache.port), /refused/);
       try {
         await twin.swapCacheCertificate(cache, twin.ca.rogue, [cache.host]);
-        assert.doesNotMatch(await probe(cache.host, cache.port), /connected/, `${cache.host}: the image talked to a server whose certificate no trusted CA signed`);
+        assert.doesNotMatch(
+          await probe(cache.host, cache.port),
+          /connected/,
+          `${cache.host}: the image talked to a server whose certificate no trusted CA signed`,
+        );
         await twin.swapCacheCertificate(cache, twin.ca.amazon, ['another.cache.amazonaws.com']);
-        assert.doesNotMatch(await probe(cache.host, cache.port), /connected/, `${cache.host}: the image talked to a server whose certificate names another host`);
+        assert.doesNotMatch(
+          await probe(cache.host, cache.port),
+          /connected/,
+          `${cache.host}: the image talked to a server whose certificate names another host`,
+        );
       } finally {
         await twin.swapCacheCertificate(cache, twin.ca.amazon, [cache.host]);
       }
@@ -356,7 +467,9 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
     assert.match((await finish.container.logs()).stderr, /MIGRATE-RESULT finished; maintenance mode off/);
     const after = await user.get('/my/');
     assert.ok(MoodleClient.loggedIn(after.body), `HTTP ${after.status}: not served, or logged out, after the upgrade`);
-    const probe = Object.fromEntries((await sql("SELECT name, value FROM {config_plugins} WHERE plugin = 'local_moodlehaprobe'")).map((r) => [r.name, r.value]));
+    const probe = Object.fromEntries(
+      (await sql("SELECT name, value FROM {config_plugins} WHERE plugin = 'local_moodlehaprobe'")).map((r) => [r.name, r.value]),
+    );
     assert.equal(probe.version, '2026010200');
     assert.equal(probe.upgraderuns, '1', 'the upgrade step ran once');
     assert.equal(probe.maintenanceseen, '1', 'maintenance mode was on during the upgrade');

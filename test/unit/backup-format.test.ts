@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { DockerDemux } from '../../src/local/backup/demux.ts';
-import { BACKUP_FORMAT, BACKUP_PARTS, backupFolderName, compareMoodleVersions, MANIFEST_FILE, PARTIAL_SUFFIX, readManifest, type BackupManifest } from '../../src/local/backup/format.ts';
+import {
+  BACKUP_FORMAT,
+  BACKUP_PARTS,
+  backupFolderName,
+  compareMoodleVersions,
+  MANIFEST_FILE,
+  PARTIAL_SUFFIX,
+  readManifest,
+  type BackupManifest,
+} from '../../src/local/backup/format.ts';
 import { verifyParts } from '../../src/local/backup/integrity.ts';
 import { UserError } from '../../src/util/errors.ts';
 
@@ -62,7 +71,10 @@ test('manifest: missing, unfinished, foreign or malformed folders are refused, s
   writeFileSync(join(empty, MANIFEST_FILE), '{ "format": "moodle-ha.backup/9" }');
   assert.throws(() => readManifest(empty), refused(/format is "moodle-ha\.backup\/9".*reads moodle-ha\.backup\/1/));
   assert.throws(() => readManifest(makeBackup((m) => ({ ...m, pointInTime: 'yesterday' })).dir), refused(/pointInTime/));
-  assert.throws(() => readManifest(makeBackup((m) => ({ ...m, parts: { ...m.parts, database: { ...m.parts.database, file: '../../etc/passwd' } } })).dir), refused(/names \.\.\/\.\.\/etc\/passwd as the database part/));
+  assert.throws(
+    () => readManifest(makeBackup((m) => ({ ...m, parts: { ...m.parts, database: { ...m.parts.database, file: '../../etc/passwd' } } })).dir),
+    refused(/names \.\.\/\.\.\/etc\/passwd as the database part/),
+  );
 });
 
 test('parts: an intact backup passes; a changed byte, a truncated or a missing part is refused by name', async () => {
@@ -72,7 +84,10 @@ test('parts: an intact backup passes; a changed byte, a truncated or a missing p
   assert.equal(seen, manifest.parts.database.bytes + manifest.parts.moodledata.bytes, 'progress counts every byte read');
 
   writeFileSync(join(dir, BACKUP_PARTS.moodledata), 'archive bytes, a few moRe');
-  await assert.rejects(verifyParts(dir, manifest), refused(/moodledata\.tar\.gz .* does not match its checksum \(SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}\)/));
+  await assert.rejects(
+    verifyParts(dir, manifest),
+    refused(/moodledata\.tar\.gz .* does not match its checksum \(SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}\)/),
+  );
   writeFileSync(join(dir, BACKUP_PARTS.moodledata), 'archive');
   await assert.rejects(verifyParts(dir, manifest), refused(/moodledata\.tar\.gz .* has 7 bytes, the manifest says 25/));
   writeFileSync(join(dir, BACKUP_PARTS.database), '');
@@ -112,7 +127,9 @@ test("Docker's multiplexed stream: stdout in order across split frames, stderr t
 
   const cut = new DockerDemux();
   await assert.rejects(async () => {
-    for await (const _ of Readable.from([frame(1, 'abcdef').subarray(0, 10)]).pipe(cut)) { /* drain */ }
+    for await (const _ of Readable.from([frame(1, 'abcdef').subarray(0, 10)]).pipe(cut)) {
+      /* drain */
+    }
   }, /ended inside a frame/);
 });
 

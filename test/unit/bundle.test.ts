@@ -29,6 +29,12 @@ describe('bundle digest', () => {
   });
   test('is the documented formula (the image computes the same in bundle-digest.php)', () => {
     const sha = (x: string) => createHash('sha256').update(x).digest('hex');
-    assert.equal(bundleDigest([{ path: 'b.txt', content: 'B' }, { path: 'a.txt', content: 'A' }]), sha(`a.txt\0${sha('A')}\nb.txt\0${sha('B')}\n`));
+    assert.equal(
+      bundleDigest([
+        { path: 'b.txt', content: 'B' },
+        { path: 'a.txt', content: 'A' },
+      ]),
+      sha(`a.txt\0${sha('A')}\nb.txt\0${sha('B')}\n`),
+    );
   });
 });

@@ -54,15 +54,18 @@ function layers(over: Partial<Record<'code', Partial<ContextLayer>>> = {}): Cont
 
 describe('listEntries', () => {
   test('layers are placed under their folder, sorted, with excludes left out', () => {
-    assert.deepEqual(listEntries(layers()).map((e) => e.name), [
-      'Dockerfile',
-      'moodle/index.php',
-      'moodle/lib/a.js',
-      'moodle/link.php',
-      'moodle/local/tool/lib.php',
-      'moodle/local/tool/version.php',
-      'rootfs/usr/local/bin/start',
-    ]);
+    assert.deepEqual(
+      listEntries(layers()).map((e) => e.name),
+      [
+        'Dockerfile',
+        'moodle/index.php',
+        'moodle/lib/a.js',
+        'moodle/link.php',
+        'moodle/local/tool/lib.php',
+        'moodle/local/tool/version.php',
+        'rootfs/usr/local/bin/start',
+      ],
+    );
   });
   test('a later layer overrides an earlier one at the same name', () => {
     const e = listEntries(layers()).find((x) => x.name === 'moodle/local/tool/version.php');
@@ -134,7 +137,13 @@ describe('contextKey', () => {
   });
 });
 
-interface TarEntry { name: string; type: string; mode: number; linkname?: string; body: Buffer }
+interface TarEntry {
+  name: string;
+  type: string;
+  mode: number;
+  linkname?: string;
+  body: Buffer;
+}
 
 async function readTar(stream: Readable): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
@@ -144,7 +153,13 @@ async function readTar(stream: Readable): Promise<TarEntry[]> {
       const chunks: Buffer[] = [];
       body.on('data', (c: unknown) => chunks.push(c as Buffer));
       body.on('end', () => {
-        entries.push({ name: header.name, type: header.type ?? 'file', mode: header.mode ?? -1, linkname: header.linkname ?? undefined, body: Buffer.concat(chunks) });
+        entries.push({
+          name: header.name,
+          type: header.type ?? 'file',
+          mode: header.mode ?? -1,
+          linkname: header.linkname ?? undefined,
+          body: Buffer.concat(chunks),
+        });
         next();
       });
       body.resume();
@@ -162,7 +177,10 @@ describe('contextStream', () => {
   test('is a tar whose entries match listEntries: names, modes, contents, symlinks', async () => {
     const expected = listEntries(layers());
     const got = await readTar(contextStream(layers()));
-    assert.deepEqual(got.map((e) => e.name), expected.map((e) => e.name));
+    assert.deepEqual(
+      got.map((e) => e.name),
+      expected.map((e) => e.name),
+    );
     for (const [i, e] of expected.entries()) {
       const t = got[i]!;
       assert.equal(t.mode & 0o777, e.mode, `${e.name} mode`);

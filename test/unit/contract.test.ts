@@ -70,7 +70,8 @@ export function scanShell(text: string, file: string): Read[] {
   for (const m of text.matchAll(/\$\{(MOODLE_[A-Z0-9_]+)(?:(:?[-?=+])([^}]*))?\}/g)) {
     const [, name, op, word] = m;
     let fallback: string | null | undefined;
-    if (op === undefined || op.endsWith('?')) fallback = null; // set -u / ${X:?}: must be set
+    if (op === undefined || op.endsWith('?'))
+      fallback = null; // set -u / ${X:?}: must be set
     else if (op.endsWith('-') || op.endsWith('=')) fallback = /[$`]/.test(word!) ? undefined : word!.replace(/^(['"])(.*)\1$/, '$2');
     reads.push({ name: name!, where: at(m.index), fallback });
   }
@@ -112,14 +113,27 @@ describe('the scanner finds reads (so the checks below cannot pass by finding no
   });
   test('the image reads a plausible number of variables', () => {
     assert.ok(new Set(reads.map((r) => r.name)).size >= 20, `only ${reads.length} reads found under ${ROOTFS}`);
-    assert.ok(reads.some((r) => r.where.includes('usr/local/bin/')), 'no reads found in the shell entrypoint scripts');
+    assert.ok(
+      reads.some((r) => r.where.includes('usr/local/bin/')),
+      'no reads found in the shell entrypoint scripts',
+    );
   });
 });
 
 describe('every name the image reads is in the contract, and every contract name is read', () => {
   test('no undeclared reads (outside the AWS platform variables of the S3 bundle loader and the cron metric)', () => {
-    const undeclared = diff(reads.map((r) => r.name), new Set([...declared, ...platform]));
-    const detail = undeclared.map((n) => `  ${n} (read at ${byName(n).map((r) => r.where).join(', ')})`).join('\n');
+    const undeclared = diff(
+      reads.map((r) => r.name),
+      new Set([...declared, ...platform]),
+    );
+    const detail = undeclared
+      .map(
+        (n) =>
+          `  ${n} (read at ${byName(n)
+            .map((r) => r.where)
+            .join(', ')})`,
+      )
+      .join('\n');
     assert.deepEqual(undeclared, [], `the image reads names missing from ENV_CONTRACT (src/contract/env.ts):\n${detail}`);
   });
   test('no dead contract entries', () => {
@@ -131,7 +145,10 @@ describe('every name the image reads is in the contract, and every contract name
     const unread = AWS_PLATFORM_VARS.filter((n) => byName(n).length === 0);
     assert.deepEqual(unread, [], `AWS_PLATFORM_VARS (scripts/gen-docs.ts) lists names nothing reads: ${unread.join(', ')}`);
     const elsewhere = reads.filter((r) => platform.has(r.name) && !r.where.includes('s3-bundle.php:') && !r.where.includes('cron-metrics.php:'));
-    assert.deepEqual(elsewhere.map((r) => `${r.name} at ${r.where}`), []);
+    assert.deepEqual(
+      elsewhere.map((r) => `${r.name} at ${r.where}`),
+      [],
+    );
     const clash = AWS_PLATFORM_VARS.filter((n) => declared.has(n));
     assert.deepEqual(clash, [], 'a name is both in the contract and in the platform list');
   });
@@ -151,13 +168,22 @@ describe('defaults and requiredness in the contract equal those written in the i
     for (const r of reads) {
       const v = contract.get(r.name);
       if (!v || typeof r.fallback !== 'string' || r.fallback === '') continue;
-      if (v.default !== r.fallback) wrong.push(`${r.name}: image default '${r.fallback}' at ${r.where}, contract default ${v.default === undefined ? '(none)' : `'${v.default}'`}`);
+      if (v.default !== r.fallback)
+        wrong.push(`${r.name}: image default '${r.fallback}' at ${r.where}, contract default ${v.default === undefined ? '(none)' : `'${v.default}'`}`);
     }
     assert.deepEqual(wrong, [], `defaults differ:\n${wrong.join('\n')}`);
   });
   test('every contract default is written in the image', () => {
     const missing = ENV_CONTRACT.filter((v) => v.default !== undefined && !byName(v.name).some((r) => r.fallback === v.default));
-    assert.deepEqual(missing.map((v) => `${v.name} (contract default '${v.default}'; image: ${byName(v.name).map((r) => `${JSON.stringify(r.fallback)} at ${r.where}`).join(', ')})`), []);
+    assert.deepEqual(
+      missing.map(
+        (v) =>
+          `${v.name} (contract default '${v.default}'; image: ${byName(v.name)
+            .map((r) => `${JSON.stringify(r.fallback)} at ${r.where}`)
+            .join(', ')})`,
+      ),
+      [],
+    );
   });
   test('names the image requires are required in the contract, and optional ones are not', () => {
     const wrong: string[] = [];
@@ -166,7 +192,13 @@ describe('defaults and requiredness in the contract equal those written in the i
       const imageRequires = rs.some((r) => r.fallback === null);
       const imageOptional = rs.some((r) => typeof r.fallback === 'string');
       if (v.required && imageOptional && !imageRequires) wrong.push(`${v.name}: contract says required, the image has a default`);
-      if (!v.required && imageRequires) wrong.push(`${v.name}: contract says optional, the image fails without it (${rs.filter((r) => r.fallback === null).map((r) => r.where).join(', ')})`);
+      if (!v.required && imageRequires)
+        wrong.push(
+          `${v.name}: contract says optional, the image fails without it (${rs
+            .filter((r) => r.fallback === null)
+            .map((r) => r.where)
+            .join(', ')})`,
+        );
       if (v.required && v.default !== undefined) wrong.push(`${v.name}: required and has a default`);
     }
     assert.deepEqual(wrong, [], wrong.join('\n'));
@@ -193,7 +225,10 @@ describe('checkEnvironment', () => {
     assert.match(p[0]!, /^MOODLE_WWWROT is not in the image's contract for mode web/);
   });
   test('a name declared for another mode is unknown in this one', () => {
-    assert.match(checkEnvironment('web', { ...web, MOODLE_CRON_KEEPALIVE: '60' }).join('\n'), /MOODLE_CRON_KEEPALIVE is not in the image's contract for mode web/);
+    assert.match(
+      checkEnvironment('web', { ...web, MOODLE_CRON_KEEPALIVE: '60' }).join('\n'),
+      /MOODLE_CRON_KEEPALIVE is not in the image's contract for mode web/,
+    );
   });
   test('a missing required variable is reported; a missing secret names its _FILE form', () => {
     const { MOODLE_DB_HOST: _h, MOODLE_DB_PASSWORD_FILE: _p, ...rest } = web;
@@ -238,7 +273,8 @@ describe('docs/env.md', () => {
     const forced = [...config.matchAll(/^\$CFG->(path\w+|aspellpath) = '([^']+)';$/gm)].map((m) => `${m[1]}=${m[2]}`).sort();
     assert.deepEqual(forced, EXTERNAL_TOOLS.map((t) => `${t.setting}=${t.path}`).sort());
     const dockerfile = readFileSync(join(ROOT, 'images', 'runtime', 'Dockerfile'), 'utf8');
-    for (const t of EXTERNAL_TOOLS.filter((x) => !x.essential)) assert.match(dockerfile, new RegExp(`\\b${t.debianPackage.replace('.', '\\.')}\\b`), `the Dockerfile installs ${t.debianPackage}`);
+    for (const t of EXTERNAL_TOOLS.filter((x) => !x.essential))
+      assert.match(dockerfile, new RegExp(`\\b${t.debianPackage.replace('.', '\\.')}\\b`), `the Dockerfile installs ${t.debianPackage}`);
   });
   test('lists each program the image has with its path, and each left out with why', () => {
     const doc = renderEnvDoc();

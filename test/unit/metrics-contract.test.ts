@@ -19,8 +19,11 @@ describe('metrics contract', () => {
   });
   test('emfRecord is the EMF line: _aws metadata, then each dimension and the metric as members', () => {
     const line = JSON.stringify(emfRecord(SECONDS_SINCE_SCHEDULED_TASK, { [METRIC_DIMENSIONS.cluster]: 'campus' }, 42, 1_700_000_000_000));
-    assert.equal(line, '{"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"moodle-ha","Dimensions":[["Cluster"]],'
-      + '"Metrics":[{"Name":"SecondsSinceScheduledTask","Unit":"Seconds"}]}]},"Cluster":"campus","SecondsSinceScheduledTask":42}');
+    assert.equal(
+      line,
+      '{"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"moodle-ha","Dimensions":[["Cluster"]],' +
+        '"Metrics":[{"Name":"SecondsSinceScheduledTask","Unit":"Seconds"}]}]},"Cluster":"campus","SecondsSinceScheduledTask":42}',
+    );
   });
   test('a record without its dimension value is refused (CloudWatch would drop it)', () => {
     assert.throws(() => emfRecord(SECONDS_SINCE_SCHEDULED_TASK, {}, 1, 0), /needs dimension Cluster/);

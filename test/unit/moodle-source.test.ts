@@ -32,7 +32,14 @@ describe('moodle import', () => {
     const tree = makeFakeTree(join(work, 'partial'));
     rmSync(join(tree, 'lib', 'setup.php'));
     rmSync(join(tree, 'admin', 'cli', 'upgrade.php'));
-    assert.throws(() => importTree(tree), (e: unknown) => e instanceof UserError && /partial Moodle 4\.5\.6 tree/.test(e.message) && e.details.includes('lib/setup.php') && e.details.includes('admin/cli/upgrade.php'));
+    assert.throws(
+      () => importTree(tree),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /partial Moodle 4\.5\.6 tree/.test(e.message) &&
+        e.details.includes('lib/setup.php') &&
+        e.details.includes('admin/cli/upgrade.php'),
+    );
     assert.equal(existsSync(moodleCacheDir()) ? readdirSync(moodleCacheDir()).length : 0, 0);
   });
   test('a folder without version.php is refused', () => {
@@ -92,7 +99,10 @@ describe('moodle download (from a local HTTP server standing in for the release 
   test('offline: the error names both ways to get a tree', async () => {
     process.env.MOODLE_HA_DOWNLOAD_BASE = 'http://127.0.0.1:9';
     try {
-      await assert.rejects(downloadRelease('4.5.6'), (e: unknown) => e instanceof UserError && /cannot download Moodle 4\.5\.6/.test(e.message) && /moodle-ha moodle import DIR/.test(e.message));
+      await assert.rejects(
+        downloadRelease('4.5.6'),
+        (e: unknown) => e instanceof UserError && /cannot download Moodle 4\.5\.6/.test(e.message) && /moodle-ha moodle import DIR/.test(e.message),
+      );
     } finally {
       process.env.MOODLE_HA_DOWNLOAD_BASE = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }

@@ -21,7 +21,10 @@ function write(path: string, text: string): void {
 
 function pluginDir(rel: string, component: string, version = 2024100700): string {
   const dir = join(base, rel);
-  write(join(dir, 'version.php'), `<?php\ndefined('MOODLE_INTERNAL') || die();\n$plugin->component = '${component}';\n$plugin->version   = ${version};\n$plugin->requires  = 2024100700;\n`);
+  write(
+    join(dir, 'version.php'),
+    `<?php\ndefined('MOODLE_INTERNAL') || die();\n$plugin->component = '${component}';\n$plugin->version   = ${version};\n$plugin->requires  = 2024100700;\n`,
+  );
   write(join(dir, 'lib.php'), '<?php\n');
   return dir;
 }
@@ -52,7 +55,10 @@ function problems(plugins: unknown[]): string[] {
 before(() => {
   base = mkdtempSync(join(tmpdir(), 'mh-plugins-'));
   moodle = join(base, 'moodle');
-  write(join(moodle, 'lib', 'components.json'), JSON.stringify({ plugintypes: { local: 'local', block: 'blocks', auth: 'auth', tool: 'admin/tool' }, subsystems: { course: 'course' } }));
+  write(
+    join(moodle, 'lib', 'components.json'),
+    JSON.stringify({ plugintypes: { local: 'local', block: 'blocks', auth: 'auth', tool: 'admin/tool' }, subsystems: { course: 'course' } }),
+  );
   write(join(moodle, 'local', 'existing', 'version.php'), '<?php\n');
   pluginDir('plugins/good', 'local_good', 2024100701);
   pluginDir('plugins/existing', 'local_existing');
@@ -112,20 +118,35 @@ describe('a good manifest is placed', () => {
       { component: 'tool_probe', source: 'plugins/tool' },
       { component: 'local_good', source: 'plugins/good' },
     ]);
-    assert.deepEqual(placed.map((p) => p.target), ['admin/tool/probe', 'local/good']);
+    assert.deepEqual(
+      placed.map((p) => p.target),
+      ['admin/tool/probe', 'local/good'],
+    );
   });
 });
 
 describe('every problem is named, with what to do', () => {
   const cases: Array<[string, unknown, RegExp]> = [
-    ['unknown plugin type', { component: 'foo_bar', source: 'plugins/good' }, /^plugins\.0 \(foo_bar\): "foo" is not a plugin type of this Moodle; known types include mod, local/],
+    [
+      'unknown plugin type',
+      { component: 'foo_bar', source: 'plugins/good' },
+      /^plugins\.0 \(foo_bar\): "foo" is not a plugin type of this Moodle; known types include mod, local/,
+    ],
     ['a subsystem is not a plugin type', { component: 'course_x', source: 'plugins/good' }, /"course" is not a plugin type/],
     ['missing folder', { component: 'local_good', source: 'plugins/nope' }, /^plugins\.0 \(local_good\): source folder .*plugins\/nope does not exist/],
     ['source is a file', { component: 'local_good', source: 'plugins/afile.txt' }, /is not a folder \(use "archive" for a \.zip or \.tar\.gz\)/],
     ['no version.php', { component: 'local_good', source: 'plugins/empty' }, /plugins\/empty has no version\.php .*is it the plugin's top folder\?/],
     ['folder one level too high', { component: 'local_good', source: 'plugins/nested' }, /has no version\.php/],
-    ['component mismatch', { component: 'local_good', source: 'plugins/other' }, /version\.php declares component "local_other", not "local_good": fix the manifest's component or the source/],
-    ['version mismatch', { component: 'local_good', source: 'plugins/good', version: 2024100799 }, /version\.php has version 2024100701, the manifest expects 2024100799: update one of them/],
+    [
+      'component mismatch',
+      { component: 'local_good', source: 'plugins/other' },
+      /version\.php declares component "local_other", not "local_good": fix the manifest's component or the source/,
+    ],
+    [
+      'version mismatch',
+      { component: 'local_good', source: 'plugins/good', version: 2024100799 },
+      /version\.php has version 2024100701, the manifest expects 2024100799: update one of them/,
+    ],
     ['already in the tree', { component: 'local_existing', source: 'plugins/existing' }, /local\/existing already exists in the Moodle tree/],
     ['missing archive', { component: 'local_good', archive: 'nope.tar.gz' }, /archive .*nope\.tar\.gz does not exist/],
     ['archive that is not an archive', { component: 'local_good', archive: 'broken.tar.gz' }, /could not unpack .*broken\.tar\.gz/],
@@ -144,9 +165,15 @@ describe('every problem is named, with what to do', () => {
       { component: 'local_other', source: 'plugins/empty' },
       { component: 'local_existing', source: 'plugins/existing' },
     ]);
-    assert.deepEqual(found.map((p) => /^plugins\.(\d+)/.exec(p)?.[1]), ['1', '2', '3']);
+    assert.deepEqual(
+      found.map((p) => /^plugins\.(\d+)/.exec(p)?.[1]),
+      ['1', '2', '3'],
+    );
   });
   test('a tree without lib/components.json is an error, not an empty type list', () => {
-    assert.throws(() => placePlugins(validateSpec({ plugins: [{ component: 'local_good', source: 'plugins/good' }] }), base, join(base, 'plugins')), /components\.json/);
+    assert.throws(
+      () => placePlugins(validateSpec({ plugins: [{ component: 'local_good', source: 'plugins/good' }] }), base, join(base, 'plugins')),
+      /components\.json/,
+    );
   });
 });

@@ -30,8 +30,14 @@ describe('timeout chain', () => {
   }
   test('each rule catches its failure', () => {
     const good = timeoutChain({ cloudFrontOriginRead: 60 });
-    assert.match(chainProblems({ ...good, webKeepalive: good.loadBalancerIdle }).join(), /nginx keepalive_timeout .* must be longer than the load balancer's idle timeout/);
-    assert.match(chainProblems({ ...good, cloudFront: { originRead: 60, originKeepalive: good.loadBalancerIdle } }).join(), /origin keep-alive .* must be shorter than the ALB idle timeout/);
+    assert.match(
+      chainProblems({ ...good, webKeepalive: good.loadBalancerIdle }).join(),
+      /nginx keepalive_timeout .* must be longer than the load balancer's idle timeout/,
+    );
+    assert.match(
+      chainProblems({ ...good, cloudFront: { originRead: 60, originKeepalive: good.loadBalancerIdle } }).join(),
+      /origin keep-alive .* must be shorter than the ALB idle timeout/,
+    );
     assert.match(chainProblems({ ...good, sessionLockWait: 60 }).join(), /session lock wait .* must be shorter than CloudFront's origin response timeout/);
     assert.match(chainProblems({ ...good, loadBalancerIdle: 60, webKeepalive: 70 }).join(), /ALB idle timeout .* must be longer than CloudFront's/);
     assert.match(chainProblems(timeoutChain({ cloudFrontOriginRead: 200 })).join(), /at most 180 s/);
@@ -52,14 +58,23 @@ describe('timeout chain', () => {
 
 describe("the image's files carry the image's timeouts and sizes", () => {
   test('nginx waits for PHP fastcgiRead seconds', () => {
-    assert.equal(number(file('etc/nginx/nginx.conf'), /location ~ \[\^\/\]\\\.php[\s\S]*?fastcgi_read_timeout (\d+)s;/, 'fastcgi_read_timeout of the PHP location'), IMAGE_TIMEOUTS.fastcgiRead);
+    assert.equal(
+      number(file('etc/nginx/nginx.conf'), /location ~ \[\^\/\]\\\.php[\s\S]*?fastcgi_read_timeout (\d+)s;/, 'fastcgi_read_timeout of the PHP location'),
+      IMAGE_TIMEOUTS.fastcgiRead,
+    );
   });
   test('PHP-FPM ends a request after `request` seconds (wall clock), PHP after as many CPU seconds', () => {
-    assert.equal(number(file('usr/local/bin/moodle-ha-render-config'), /request_terminate_timeout = (\d+)s/, 'request_terminate_timeout'), IMAGE_TIMEOUTS.request);
+    assert.equal(
+      number(file('usr/local/bin/moodle-ha-render-config'), /request_terminate_timeout = (\d+)s/, 'request_terminate_timeout'),
+      IMAGE_TIMEOUTS.request,
+    );
     assert.equal(number(file('etc/moodle-ha/php.ini'), /^max_execution_time = (\d+)$/m, 'max_execution_time'), IMAGE_TIMEOUTS.request);
   });
-  test('a session lock lives sessionLockExpire seconds; Moodle connects with the chain\'s timeouts', () => {
-    assert.equal(number(file('opt/moodle-ha/php/session.php'), /MH_SESSION_LOCK_EXPIRE_S = (\d+);/, 'MH_SESSION_LOCK_EXPIRE_S'), IMAGE_TIMEOUTS.sessionLockExpire);
+  test("a session lock lives sessionLockExpire seconds; Moodle connects with the chain's timeouts", () => {
+    assert.equal(
+      number(file('opt/moodle-ha/php/session.php'), /MH_SESSION_LOCK_EXPIRE_S = (\d+);/, 'MH_SESSION_LOCK_EXPIRE_S'),
+      IMAGE_TIMEOUTS.sessionLockExpire,
+    );
     const config = file('opt/moodle-ha/php/config.php');
     assert.equal(number(config, /'connecttimeout' => (\d+)/, 'dboptions connecttimeout'), IMAGE_TIMEOUTS.databaseConnect);
     assert.equal(number(config, /session_redis_connection_timeout = (\d+);/, 'session_redis_connection_timeout'), IMAGE_TIMEOUTS.redisConnect);

@@ -59,7 +59,9 @@ describe('readMoodleVersion', () => {
   });
   for (const missing of ['$version', '$release', '$branch']) {
     test(`a version.php without ${missing}: undefined`, () => {
-      const text = MOODLE_456.split('\n').filter((l) => !l.startsWith(missing)).join('\n');
+      const text = MOODLE_456.split('\n')
+        .filter((l) => !l.startsWith(missing))
+        .join('\n');
       assert.equal(readMoodleVersion(tree(text)), undefined);
     });
   }

@@ -16,7 +16,10 @@ test('web bundle: what up recorded is what a scaled node gets; private; none rec
   const without = validateSpec({ name: 'b1' });
 
   assert.deepEqual(recordedWebBundle(without), [], 'no bundle, no record: nothing to add');
-  assert.throws(() => recordedWebBundle(withBundle), (e: unknown) => e instanceof UserError && /run "moodle-ha up" once/.test(e.message));
+  assert.throws(
+    () => recordedWebBundle(withBundle),
+    (e: unknown) => e instanceof UserError && /run "moodle-ha up" once/.test(e.message),
+  );
 
   recordWebBundle('b1', FILES);
   assert.deepEqual(recordedWebBundle(withBundle), FILES);

@@ -33,11 +33,19 @@ export function synthesize(opts: SynthOptions): SynthesizedStack[] {
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/validation/i.test(msg)) {
-      throw new UserError(`the templates break a policy check (cdk-nag AwsSolutions); see ${join(opts.outdir, 'validation-report.json')}:`, msg.split('\n').filter(Boolean).slice(0, 40));
+      throw new UserError(
+        `the templates break a policy check (cdk-nag AwsSolutions); see ${join(opts.outdir, 'validation-report.json')}:`,
+        msg.split('\n').filter(Boolean).slice(0, 40),
+      );
     }
     throw e;
   }
-  return assembly.stacks.map((s) => ({ name: s.stackName, region: s.environment.region, templateFile: join(opts.outdir, s.templateFile), template: s.template }));
+  return assembly.stacks.map((s) => ({
+    name: s.stackName,
+    region: s.environment.region,
+    templateFile: join(opts.outdir, s.templateFile),
+    template: s.template,
+  }));
 }
 
 /** A tiny build context standing in for the runtime image when only the templates matter. */

@@ -19,18 +19,23 @@ export function findCredentials(env: NodeJS.ProcessEnv = process.env, home: stri
   return undefined;
 }
 
-export const CREDENTIALS_HELP = 'set AWS_PROFILE to a profile from `aws configure` or `aws configure sso` (then `aws sso login`), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys); on an EC2 instance with a role, set MOODLE_HA_AWS_INSTANCE_ROLE=1';
+export const CREDENTIALS_HELP =
+  'set AWS_PROFILE to a profile from `aws configure` or `aws configure sso` (then `aws sso login`), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys); on an EC2 instance with a role, set MOODLE_HA_AWS_INSTANCE_ROLE=1';
 
 /** Throws a UserError saying what to set when no credentials can be found. */
 export function requireCredentials(command: string, env: NodeJS.ProcessEnv = process.env, home?: string): string {
   const found = findCredentials(env, home);
   if (!found) {
-    throw new UserError(`"moodle-ha ${command}" talks to AWS but no AWS credentials were found: ${CREDENTIALS_HELP}. ("moodle-ha synth" works without credentials.)`);
+    throw new UserError(
+      `"moodle-ha ${command}" talks to AWS but no AWS credentials were found: ${CREDENTIALS_HELP}. ("moodle-ha synth" works without credentials.)`,
+    );
   }
   return found;
 }
 
 /** Output of the cdk CLI that means the credentials are missing, expired or wrong. */
 export function looksLikeCredentialFailure(output: string): boolean {
-  return /Unable to resolve AWS account|Need to perform AWS calls|Could not load credentials|ExpiredToken|InvalidClientTokenId|UnrecognizedClientException|security token included in the request is (invalid|expired)|SSO session .* (expired|invalid)/i.test(output);
+  return /Unable to resolve AWS account|Need to perform AWS calls|Could not load credentials|ExpiredToken|InvalidClientTokenId|UnrecognizedClientException|security token included in the request is (invalid|expired)|SSO session .* (expired|invalid)/i.test(
+    output,
+  );
 }

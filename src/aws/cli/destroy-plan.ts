@@ -24,7 +24,9 @@ export const DATA_TYPES: Readonly<Record<string, string>> = {
   'AWS::ECR::Repository': 'ECR repository (runtime images)',
 };
 
-interface Template { readonly Resources?: Record<string, { Type: string; DeletionPolicy?: string; Properties?: Record<string, unknown> }> }
+interface Template {
+  readonly Resources?: Record<string, { Type: string; DeletionPolicy?: string; Properties?: Record<string, unknown> }>;
+}
 
 export function dataResources(stacks: readonly { readonly name: string; readonly template: Template }[]): DataResource[] {
   const out: DataResource[] = [];

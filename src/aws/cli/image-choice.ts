@@ -24,7 +24,8 @@ export function imageChoice(values: ImageFlags, cwd: string): ImageChoice | unde
     throw new UserError('give --image-dir or --image-tag, not both');
   }
   if (typeof tag === 'string') {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserError(`--image-tag ${tag} is not a Docker tag (letters, digits, "_", "." and "-", at most 128)`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+      throw new UserError(`--image-tag ${tag} is not a Docker tag (letters, digits, "_", "." and "-", at most 128)`);
     return { tag };
   }
   if (typeof dir === 'string') {
@@ -39,7 +40,9 @@ export function imageChoice(values: ImageFlags, cwd: string): ImageChoice | unde
 /** Refuses, before anything runs, a command that would have no image to deploy. */
 export function requireImage(choice: ImageChoice | undefined, spec: Spec): void {
   if (!choice && !spec.aws.pipeline.enabled) {
-    throw new UserError('no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG');
+    throw new UserError(
+      'no runtime image to deploy: pass --image-dir DIR (a build context with the runtime Dockerfile), or turn on aws.pipeline and pass --image-tag TAG',
+    );
   }
 }
 
@@ -51,7 +54,10 @@ export function requireImage(choice: ImageChoice | undefined, spec: Spec): void 
 export function imageOrStagedContext(values: ImageFlags, loaded: LoadedSpec, cwd: string): ImageChoice | undefined {
   const chosen = imageChoice(values, cwd);
   if (chosen || loaded.spec.aws.pipeline.enabled) return chosen;
-  const dir = stageRuntimeContext({ codeDir: requireMoodleTree(loaded.spec), spec: loaded.spec, baseDir: loaded.baseDir }, join(cwd, '.moodle-ha', 'image-context'));
+  const dir = stageRuntimeContext(
+    { codeDir: requireMoodleTree(loaded.spec), spec: loaded.spec, baseDir: loaded.baseDir },
+    join(cwd, '.moodle-ha', 'image-context'),
+  );
   process.stderr.write(`runtime image build context staged in ${dir}\n`);
   return { directory: dir };
 }

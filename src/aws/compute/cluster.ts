@@ -66,7 +66,10 @@ export class MoodleCluster extends Construct {
       requireImdsv2: true,
       httpPutResponseHopLimit: 1, // tasks (awsvpc) cannot reach the instance's metadata
       detailedMonitoring: true,
-      role: new iam.Role(this, 'InstanceRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'), description: 'ECS container instances (the agent permissions are added by the cluster)' }),
+      role: new iam.Role(this, 'InstanceRole', {
+        assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+        description: 'ECS container instances (the agent permissions are added by the cluster)',
+      }),
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
     });
     const asg = new autoscaling.AutoScalingGroup(this, 'Instances', {
@@ -95,6 +98,11 @@ export class MoodleCluster extends Construct {
     this.autoScalingGroup = asg;
     this.capacityProvider = capacityProvider;
 
-    acknowledgeFinding(this, { rule: 'IAM5', finding: /^(Resource::\*|Action::ecs:Submit\*)$/, reason: 'The ECS container agent calls (ecs:Poll, ecs:Submit*, ecs:StartTelemetrySession, logs, ECR auth) that CDK grants the instance role do not support resource-level permissions beyond the cluster condition.' });
+    acknowledgeFinding(this, {
+      rule: 'IAM5',
+      finding: /^(Resource::\*|Action::ecs:Submit\*)$/,
+      reason:
+        'The ECS container agent calls (ecs:Poll, ecs:Submit*, ecs:StartTelemetrySession, logs, ECR auth) that CDK grants the instance role do not support resource-level permissions beyond the cluster condition.',
+    });
   }
 }

@@ -41,12 +41,18 @@ export class InstanceRefresh extends Construct {
     const refresh = new cr.AwsCustomResource(this, 'Start', {
       onUpdate: call,
       installLatestAwsSdk: false,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
-        actions: ['autoscaling:StartInstanceRefresh'],
-        resources: [asg.autoScalingGroupArn],
-      })]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['autoscaling:StartInstanceRefresh'],
+          resources: [asg.autoScalingGroupArn],
+        }),
+      ]),
     });
     refresh.node.addDependency(asg);
-    acknowledgeFinding(refresh, { rule: 'IAM5', finding: /^Resource::arn:.*:autoscaling:.*:autoScalingGroup:\*:autoScalingGroupName\/<.*>$/, reason: 'The ARN of one named Auto Scaling group: its id part is unknown until created, so it is a wildcard; the name pins the group.' });
+    acknowledgeFinding(refresh, {
+      rule: 'IAM5',
+      finding: /^Resource::arn:.*:autoscaling:.*:autoScalingGroup:\*:autoScalingGroupName\/<.*>$/,
+      reason: 'The ARN of one named Auto Scaling group: its id part is unknown until created, so it is a wildcard; the name pins the group.',
+    });
   }
 }

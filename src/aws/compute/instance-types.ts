@@ -4,7 +4,23 @@
 
 /** Memory in GiB by instance size, for x86_64 families with the usual 1:2, 1:4 and 1:8 ratios. */
 const SIZE_VCPUS: Readonly<Record<string, number>> = { medium: 2, large: 2, xlarge: 4, '2xlarge': 8, '4xlarge': 16, '8xlarge': 32 };
-const GIB_PER_VCPU: Readonly<Record<string, number>> = { c5: 2, c6i: 2, c6a: 2, c7i: 2, c7a: 2, m5: 4, m6i: 4, m6a: 4, m7i: 4, m7a: 4, r5: 8, r6i: 8, r6a: 8, r7i: 8, r7a: 8 };
+const GIB_PER_VCPU: Readonly<Record<string, number>> = {
+  c5: 2,
+  c6i: 2,
+  c6a: 2,
+  c7i: 2,
+  c7a: 2,
+  m5: 4,
+  m6i: 4,
+  m6a: 4,
+  m7i: 4,
+  m7a: 4,
+  r5: 8,
+  r6i: 8,
+  r6a: 8,
+  r7i: 8,
+  r7a: 8,
+};
 /** Burstable types: memory by size. */
 const T3: Readonly<Record<string, number>> = { micro: 1, small: 2, medium: 4, large: 8, xlarge: 16, '2xlarge': 32 };
 

@@ -59,38 +59,55 @@ export class MigrateRunner extends Construct {
     });
     logGroup.grantWrite(role);
     const onCluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ecs:RunTask'],
-      resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${td.family}:*` })],
-      conditions: onCluster,
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
-      resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` })],
-    }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${td.family}:*` })],
+        conditions: onCluster,
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` })],
+      }),
+    );
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: onCluster }));
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['iam:PassRole'],
-      resources: [td.taskRole.roleArn, td.obtainExecutionRole().roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [td.taskRole.roleArn, td.obtainExecutionRole().roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
     if (props.database) {
-      const snapshots = stack.formatArn({ service: 'rds', resource: 'cluster-snapshot', resourceName: `${SNAPSHOT_PREFIX}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      const cluster = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: props.database.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const snapshots = stack.formatArn({
+        service: 'rds',
+        resource: 'cluster-snapshot',
+        resourceName: `${SNAPSHOT_PREFIX}-*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      const cluster = stack.formatArn({
+        service: 'rds',
+        resource: 'cluster',
+        resourceName: props.database.clusterIdentifier,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
       role.addToPolicy(new iam.PolicyStatement({ actions: ['rds:CreateDBClusterSnapshot'], resources: [cluster, snapshots] }));
       role.addToPolicy(new iam.PolicyStatement({ actions: ['rds:AddTagsToResource'], resources: [snapshots] }));
       role.addToPolicy(new iam.PolicyStatement({ actions: ['rds:DescribeDBClusterSnapshots'], resources: [cluster, snapshots] }));
       role.addToPolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBClusterSnapshot'], resources: [snapshots] }));
     }
-    const fn = (name: string, handler: string) => new lambda.Function(this, name, {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      code: lambda.Code.fromAsset(HANDLER_DIR),
-      handler: `index.${handler}`,
-      role,
-      timeout: Duration.minutes(1),
-      logGroup,
-      description: `moodle-ha migrate runner (${handler})`,
-    });
+    const fn = (name: string, handler: string) =>
+      new lambda.Function(this, name, {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        code: lambda.Code.fromAsset(HANDLER_DIR),
+        handler: `index.${handler}`,
+        role,
+        timeout: Duration.minutes(1),
+        logGroup,
+        description: `moodle-ha migrate runner (${handler})`,
+      });
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: fn('Start', 'onEvent'),
       isCompleteHandler: fn('Check', 'isComplete'),
@@ -102,9 +119,23 @@ export class MigrateRunner extends Construct {
     });
     this.resource = this.run('Run', { timeout });
 
-    acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::(arn:.*:task-definition\/.*:\*|arn:.*:task\/.*\/\*|arn:.*:rds:.*:cluster-snapshot:moodle-ha-pre-migrate-\*|<Migrate(Start|Check|Providerframework(onEvent|isComplete|onTimeout))[0-9A-F]+\.Arn>:\*|\*)$/, reason: 'RunTask is limited to the migrate family (any revision: each deploy makes a new one) on this cluster; DescribeTasks/StopTask to tasks of this cluster; ListTasks takes no resource (limited to this cluster by condition); snapshots only those named moodle-ha-pre-migrate-*; the Provider framework invokes versions of its own handlers; the waiter state machine logs to CloudWatch Logs, whose delivery APIs take no resource.' });
-    acknowledgeFinding(this.provider, { rule: 'IAM4', finding: /AWSLambdaBasicExecutionRole$/, reason: 'The Provider framework roles use AWSLambdaBasicExecutionRole for writing their own logs only.' });
-    acknowledge(this.provider, 'SF2', 'The Provider waiter state machine only loops isComplete every 15 s; X-Ray tracing would add nothing beyond the logged executions.');
+    acknowledgeFinding(this, {
+      rule: 'IAM5',
+      finding:
+        /^Resource::(arn:.*:task-definition\/.*:\*|arn:.*:task\/.*\/\*|arn:.*:rds:.*:cluster-snapshot:moodle-ha-pre-migrate-\*|<Migrate(Start|Check|Providerframework(onEvent|isComplete|onTimeout))[0-9A-F]+\.Arn>:\*|\*)$/,
+      reason:
+        'RunTask is limited to the migrate family (any revision: each deploy makes a new one) on this cluster; DescribeTasks/StopTask to tasks of this cluster; ListTasks takes no resource (limited to this cluster by condition); snapshots only those named moodle-ha-pre-migrate-*; the Provider framework invokes versions of its own handlers; the waiter state machine logs to CloudWatch Logs, whose delivery APIs take no resource.',
+    });
+    acknowledgeFinding(this.provider, {
+      rule: 'IAM4',
+      finding: /AWSLambdaBasicExecutionRole$/,
+      reason: 'The Provider framework roles use AWSLambdaBasicExecutionRole for writing their own logs only.',
+    });
+    acknowledge(
+      this.provider,
+      'SF2',
+      'The Provider waiter state machine only loops isComplete every 15 s; X-Ray tracing would add nothing beyond the logged executions.',
+    );
   }
 
   /** A run of the migrate task definition (with another command, e.g. ["migrate", "finish"]) as a custom resource. */
@@ -119,7 +150,9 @@ export class MigrateRunner extends Construct {
         Cluster: p.cluster.clusterArn,
         TaskDefinition: p.taskDefinition.taskDefinitionArn,
         Image: p.taskDefinition.defaultContainer?.imageName,
-        CapacityProviderStrategy: stack.toJsonString(p.capacityProviderStrategies.map((s) => ({ capacityProvider: s.capacityProvider, weight: s.weight ?? 1, base: s.base ?? 0 }))),
+        CapacityProviderStrategy: stack.toJsonString(
+          p.capacityProviderStrategies.map((s) => ({ capacityProvider: s.capacityProvider, weight: s.weight ?? 1, base: s.base ?? 0 })),
+        ),
         Subnets: p.subnets.map((s) => s.subnetId),
         SecurityGroups: [p.securityGroup.securityGroupId],
         TimeoutSeconds: String((opts.timeout ?? p.timeout ?? Duration.hours(1)).toSeconds()),

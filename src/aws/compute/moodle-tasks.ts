@@ -46,7 +46,11 @@ export class MoodleTasks extends Construct {
     });
     props.sharedFiles.grantMount(this.taskRole);
     props.grantConfigRead(this.taskRole);
-    acknowledgeFinding(this.taskRole, { rule: 'IAM5', finding: /^Resource::<.*Config.*\.Arn>\/bundle\/\*$/, reason: 'Reads the objects of the config bundle: every key under the bundle/ prefix of the config bucket, nothing else.' });
+    acknowledgeFinding(this.taskRole, {
+      rule: 'IAM5',
+      finding: /^Resource::<.*Config.*\.Arn>\/bundle\/\*$/,
+      reason: 'Reads the objects of the config bundle: every key under the bundle/ prefix of the config bucket, nothing else.',
+    });
 
     const definitions = {} as Record<ImageMode, ecs.TaskDefinition>;
     const containers = {} as Record<ImageMode, ecs.ContainerDefinition>;
@@ -57,12 +61,11 @@ export class MoodleTasks extends Construct {
         compatibility: props.compute === 'fargate' ? ecs.Compatibility.FARGATE : ecs.Compatibility.EC2,
         networkMode: ecs.NetworkMode.AWS_VPC,
         cpu: String(props.cpu ?? 512),
-        memoryMiB: String(mode === 'web' ? props.memoryMiB ?? 2048 : props.oneOffMemoryMiB ?? 1024),
+        memoryMiB: String(mode === 'web' ? (props.memoryMiB ?? 2048) : (props.oneOffMemoryMiB ?? 1024)),
         taskRole: this.taskRole,
         volumes: [props.sharedFiles.volume],
-        runtimePlatform: props.compute === 'fargate'
-          ? { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 }
-          : undefined,
+        runtimePlatform:
+          props.compute === 'fargate' ? { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 } : undefined,
       });
       const logGroup = new logs.LogGroup(this, `${cap(mode)}Logs`, {
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -81,8 +84,16 @@ export class MoodleTasks extends Construct {
         linuxParameters: new ecs.LinuxParameters(this, `${cap(mode)}Linux`, { initProcessEnabled: true }),
       });
       container.addMountPoints({ sourceVolume: SHARED_VOLUME, containerPath: RUNTIME_IMAGE.sharedDataDir, readOnly: false });
-      acknowledgeFinding(td, { rule: 'IAM5', finding: /^Resource::\*$/, reason: 'The execution role needs ecr:GetAuthorizationToken to pull the image; that call takes no resource.' });
-      acknowledge(td, 'ECS2', "Only non-secret settings from the image's env contract are plain variables (host names, ports, flags); every secret is an ECS secret from Secrets Manager.");
+      acknowledgeFinding(td, {
+        rule: 'IAM5',
+        finding: /^Resource::\*$/,
+        reason: 'The execution role needs ecr:GetAuthorizationToken to pull the image; that call takes no resource.',
+      });
+      acknowledge(
+        td,
+        'ECS2',
+        "Only non-secret settings from the image's env contract are plain variables (host names, ports, flags); every secret is an ECS secret from Secrets Manager.",
+      );
       definitions[mode] = td;
       containers[mode] = container;
       logGroups[mode] = logGroup;

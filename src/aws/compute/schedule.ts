@@ -8,7 +8,14 @@ import type { ScheduleEntry } from '../../spec/scaling.ts';
 import { parseCron } from '../../spec/cron.ts';
 import { checkSchedule, windowBounds } from '../../spec/windows.ts';
 import { UserError } from '../../util/errors.ts';
-import { encodeSchedule, SCHEDULE_ENV_LIMIT, type AppliedSchedule, type AppliedWindow, type CapacityRange, type CapacityTargets } from './schedule-applier/config.ts';
+import {
+  encodeSchedule,
+  SCHEDULE_ENV_LIMIT,
+  type AppliedSchedule,
+  type AppliedWindow,
+  type CapacityRange,
+  type CapacityTargets,
+} from './schedule-applier/config.ts';
 
 /** When the applier runs: a window's open or close. */
 export interface ScheduleTrigger {
@@ -62,14 +69,19 @@ export function capacitySchedule(entries: readonly ScheduleEntry[], base: Capaci
     if (e.min < 1) problems.push(`${path}.min: 0 web tasks would take the site down on AWS: set min to ${base.floor} or more`);
     let database = base.database;
     if (e.database && !base.database) {
-      problems.push(`${path}.database: capacity units only apply to aws.database.engine: serverless: remove database from this window, or set aws.database.engine: serverless`);
+      problems.push(
+        `${path}.database: capacity units only apply to aws.database.engine: serverless: remove database from this window, or set aws.database.engine: serverless`,
+      );
     } else if (e.database && base.database) {
       if (base.production && e.database.minCapacity === 0) {
-        problems.push(`${path}.database.minCapacity: production must not let the database pause (resuming takes about 15 s): set minCapacity to 0.5 or more, or use aws.profile: small`);
+        problems.push(
+          `${path}.database.minCapacity: production must not let the database pause (resuming takes about 15 s): set minCapacity to 0.5 or more, or use aws.profile: small`,
+        );
       }
       database = { min: e.database.minCapacity, max: e.database.maxCapacity ?? Math.max(base.database.max, e.database.minCapacity) };
     }
-    if (e.cron && parses(e.cron.start) && parses(e.cron.end)) { // else checkSchedule reported it
+    if (e.cron && parses(e.cron.start) && parses(e.cron.end)) {
+      // else checkSchedule reported it
       try {
         triggers.push({ name: `${e.name}-open`, expression: awsCron(e.cron.start) }, { name: `${e.name}-close`, expression: awsCron(e.cron.end) });
       } catch (err) {
@@ -85,7 +97,9 @@ export function capacitySchedule(entries: readonly ScheduleEntry[], base: Capaci
   const schedule: AppliedSchedule = { base: targets(base.web, base, base.rateLimit, base.database), windows };
   const size = encodeSchedule(schedule).length;
   if (size > SCHEDULE_ENV_LIMIT) {
-    problems.push(`scaling.schedule: the ${entries.length} windows need ${size} characters in the schedule applier's environment, more than the ${SCHEDULE_ENV_LIMIT} it has (Lambda allows 4 KB): merge windows, or remove one-off windows that have closed`);
+    problems.push(
+      `scaling.schedule: the ${entries.length} windows need ${size} characters in the schedule applier's environment, more than the ${SCHEDULE_ENV_LIMIT} it has (Lambda allows 4 KB): merge windows, or remove one-off windows that have closed`,
+    );
   }
   if (problems.length) throw new UserError('the capacity schedule cannot be used on AWS:', problems);
   return { ...schedule, triggers };

@@ -88,24 +88,36 @@ export class ScheduledCapacity extends Construct {
     }
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'Applies the capacity window in force' });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Applies the capacity window in force',
+    });
     logGroup.grantWrite(role);
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['application-autoscaling:RegisterScalableTarget'],
-      resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
-      conditions: { StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' } },
-    }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['application-autoscaling:RegisterScalableTarget'],
+        resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
+        conditions: {
+          StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' },
+        },
+      }),
+    );
     // Application Auto Scaling checks that the caller of RegisterScalableTarget may itself describe
     // and update the target ("Permissions validation for Application Auto Scaling API calls on target
     // resources"): the web service only.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [props.webService.serviceArn] }));
     if (props.autoScalingGroup) {
       const floors = all.map((t) => t.instances!);
-      role.addToPolicy(new iam.PolicyStatement({
-        actions: ['autoscaling:UpdateAutoScalingGroup'],
-        resources: [props.autoScalingGroup.autoScalingGroupArn],
-        conditions: { NumericGreaterThanEquals: { 'autoscaling:MinSize': Math.min(...floors) }, NumericLessThanEquals: { 'autoscaling:MinSize': Math.max(...floors) } },
-      }));
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['autoscaling:UpdateAutoScalingGroup'],
+          resources: [props.autoScalingGroup.autoScalingGroupArn],
+          conditions: {
+            NumericGreaterThanEquals: { 'autoscaling:MinSize': Math.min(...floors) },
+            NumericLessThanEquals: { 'autoscaling:MinSize': Math.max(...floors) },
+          },
+        }),
+      );
     }
     if (props.database) {
       role.addToPolicy(new iam.PolicyStatement({ actions: ['rds:DescribeDBClusters', 'rds:ModifyDBCluster'], resources: [props.database.clusterArn] }));
@@ -113,7 +125,12 @@ export class ScheduledCapacity extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['wafv2:GetWebACL'], resources: [webAcl.arn] }));
     // UpdateWebACL is also authorized against the managed rule groups the ACL uses (AWS managed
     // rule groups are "managedruleset" resources of the ACL's scope and region).
-    const managedRuleSets = stack.formatArn({ service: 'wafv2', region: webAcl.region, resource: webAcl.scope === 'CLOUDFRONT' ? 'global' : 'regional', resourceName: 'managedruleset/*' });
+    const managedRuleSets = stack.formatArn({
+      service: 'wafv2',
+      region: webAcl.region,
+      resource: webAcl.scope === 'CLOUDFRONT' ? 'global' : 'regional',
+      resourceName: 'managedruleset/*',
+    });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['wafv2:UpdateWebACL'], resources: [webAcl.arn, managedRuleSets, ...(webAcl.referencedArns ?? [])] }));
 
     this.function = new lambda.Function(this, 'Applier', {
@@ -154,17 +171,20 @@ export class ScheduledCapacity extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: 'EventBridge Scheduler: invokes the schedule applier at window edges',
     });
-    this.schedules = schedule.triggers.map((t) => new scheduler.Schedule(this, t.name, {
-      schedule: scheduler.ScheduleExpression.expression(t.expression, TimeZone.ETC_UTC),
-      description: `moodle-ha: capacity window ${t.name}`,
-      target: new targets.LambdaInvoke(this.function, {
-        role: schedulerRole,
-        input: scheduler.ScheduleTargetInput.fromObject({ trigger: t.name, scheduledTime: scheduler.ContextAttribute.scheduledTime }),
-        // The applier sets the state of now, so a late retry is still right; an hour is plenty.
-        maxEventAge: Duration.hours(1),
-        retryAttempts: 10,
-      }),
-    }));
+    this.schedules = schedule.triggers.map(
+      (t) =>
+        new scheduler.Schedule(this, t.name, {
+          schedule: scheduler.ScheduleExpression.expression(t.expression, TimeZone.ETC_UTC),
+          description: `moodle-ha: capacity window ${t.name}`,
+          target: new targets.LambdaInvoke(this.function, {
+            role: schedulerRole,
+            input: scheduler.ScheduleTargetInput.fromObject({ trigger: t.name, scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+            // The applier sets the state of now, so a late retry is still right; an hour is plenty.
+            maxEventAge: Duration.hours(1),
+            retryAttempts: 10,
+          }),
+        }),
+    );
 
     if (props.alarmTopic) {
       this.alarm = new cloudwatch.Alarm(this, 'Failed', {
@@ -173,18 +193,42 @@ export class ScheduledCapacity extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: 'The schedule applier failed: the capacity window in force (web tasks, EC2 floor, Aurora capacity, WAF rate limit) may not be set; see its log group',
+        alarmDescription:
+          'The schedule applier failed: the capacity window in force (web tasks, EC2 floor, Aurora capacity, WAF rate limit) may not be set; see its log group',
       });
       this.alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
       this.alarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
     }
 
-    acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::arn:<AWS::Partition>:application-autoscaling:[a-z0-9-]+:<AWS::AccountId>:scalable-target\/\*$/, reason: 'A scalable target ARN ends in an id CloudFormation does not return; the conditions limit RegisterScalableTarget to ECS service desired counts, and the applier only passes the web service.' });
-    acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::arn:.*:wafv2:.*:(global|regional)\/managedruleset\/\*$/, reason: 'UpdateWebACL is also authorized against the AWS managed rule groups the web ACL uses; their ids are AWS-owned, so the scope and region are the narrowest pattern.' });
-    acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::<ScheduleApplier[0-9A-F]{8}\.Arn>:\*$/, reason: 'The Provider framework and EventBridge Scheduler may invoke versions of the applier function only (CDK grants function ARN and ARN:*).' });
+    acknowledgeFinding(this, {
+      rule: 'IAM5',
+      finding: /^Resource::arn:<AWS::Partition>:application-autoscaling:[a-z0-9-]+:<AWS::AccountId>:scalable-target\/\*$/,
+      reason:
+        'A scalable target ARN ends in an id CloudFormation does not return; the conditions limit RegisterScalableTarget to ECS service desired counts, and the applier only passes the web service.',
+    });
+    acknowledgeFinding(this, {
+      rule: 'IAM5',
+      finding: /^Resource::arn:.*:wafv2:.*:(global|regional)\/managedruleset\/\*$/,
+      reason:
+        'UpdateWebACL is also authorized against the AWS managed rule groups the web ACL uses; their ids are AWS-owned, so the scope and region are the narrowest pattern.',
+    });
+    acknowledgeFinding(this, {
+      rule: 'IAM5',
+      finding: /^Resource::<ScheduleApplier[0-9A-F]{8}\.Arn>:\*$/,
+      reason: 'The Provider framework and EventBridge Scheduler may invoke versions of the applier function only (CDK grants function ARN and ARN:*).',
+    });
     if (props.autoScalingGroup) {
-      acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::arn:.*:autoscaling:.*:autoScalingGroup:\*:autoScalingGroupName\/<.*>$/, reason: 'The ARN of one named Auto Scaling group: its id part is unknown until created, so it is a wildcard; the name pins the group and a condition bounds MinSize.' });
+      acknowledgeFinding(this, {
+        rule: 'IAM5',
+        finding: /^Resource::arn:.*:autoscaling:.*:autoScalingGroup:\*:autoScalingGroupName\/<.*>$/,
+        reason:
+          'The ARN of one named Auto Scaling group: its id part is unknown until created, so it is a wildcard; the name pins the group and a condition bounds MinSize.',
+      });
     }
-    acknowledgeFinding(provider, { rule: 'IAM4', finding: /AWSLambdaBasicExecutionRole$/, reason: 'The Provider framework role uses AWSLambdaBasicExecutionRole for writing its own logs only.' });
+    acknowledgeFinding(provider, {
+      rule: 'IAM4',
+      finding: /AWSLambdaBasicExecutionRole$/,
+      reason: 'The Provider framework role uses AWSLambdaBasicExecutionRole for writing its own logs only.',
+    });
   }
 }

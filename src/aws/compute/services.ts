@@ -30,10 +30,18 @@ export interface WebServiceProps extends MoodleServiceProps {
   readonly deploymentAlarms?: readonly cloudwatch.IAlarm[];
 }
 
-function service(scope: Construct, id: string, props: MoodleServiceProps, extra: {
-  desiredCount?: number; minHealthyPercent: number; maxHealthyPercent: number; healthCheckGracePeriod?: Duration;
-  deploymentAlarms?: readonly cloudwatch.IAlarm[];
-}): ecs.BaseService {
+function service(
+  scope: Construct,
+  id: string,
+  props: MoodleServiceProps,
+  extra: {
+    desiredCount?: number;
+    minHealthyPercent: number;
+    maxHealthyPercent: number;
+    healthCheckGracePeriod?: Duration;
+    deploymentAlarms?: readonly cloudwatch.IAlarm[];
+  },
+): ecs.BaseService {
   const common = {
     cluster: props.cluster,
     taskDefinition: props.taskDefinition,
@@ -54,10 +62,7 @@ function service(scope: Construct, id: string, props: MoodleServiceProps, extra:
   if (props.compute === 'fargate') return new ecs.FargateService(scope, id, { ...common, assignPublicIp: false });
   return new ecs.Ec2Service(scope, id, {
     ...common,
-    placementStrategies: [
-      ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE),
-      ecs.PlacementStrategy.spreadAcrossInstances(),
-    ],
+    placementStrategies: [ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE), ecs.PlacementStrategy.spreadAcrossInstances()],
   });
 }
 

@@ -153,7 +153,10 @@ export function containerSettings(mode: ImageMode, facts: TaskFacts): ContainerS
       else if (v.required) missing.push(v.name);
     }
   }
-  if (missing.length) throw new Error(`the contract declares ${missing.join(', ')} for mode ${mode} but the AWS target has no value: add ${missing.length > 1 ? 'them' : 'it'} to src/aws/compute/task-environment.ts`);
+  if (missing.length)
+    throw new Error(
+      `the contract declares ${missing.join(', ')} for mode ${mode} but the AWS target has no value: add ${missing.length > 1 ? 'them' : 'it'} to src/aws/compute/task-environment.ts`,
+    );
   const problems = checkEnvironment(mode, environment, Object.keys(secrets));
   if (problems.length) throw new Error(`the ${mode} task would break the image's env contract:\n  ${problems.join('\n  ')}`);
   return { environment, secrets };

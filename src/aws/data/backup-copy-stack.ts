@@ -16,7 +16,13 @@ export function backupCopyVaultName(site: string): string {
 
 /** ARN of the copy vault, in `region`, of the account `scope` deploys to. */
 export function backupCopyVaultArn(scope: Construct, site: string, region: string): string {
-  return Stack.of(scope).formatArn({ service: 'backup', region, resource: 'backup-vault', resourceName: backupCopyVaultName(site), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return Stack.of(scope).formatArn({
+    service: 'backup',
+    region,
+    resource: 'backup-vault',
+    resourceName: backupCopyVaultName(site),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 export interface BackupCopyStackProps extends StackProps {

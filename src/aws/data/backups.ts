@@ -67,42 +67,54 @@ export class MoodleBackups extends Construct {
     // Encrypted with AWS Backup's key for EFS recovery points; Aurora snapshots keep the cluster's key.
     this.vault = new backup.BackupVault(this, 'Vault', { removalPolicy: RemovalPolicy.RETAIN });
     const window = { startWindow: Duration.minutes(BACKUP_WINDOW.startMinutes), completionWindow: Duration.minutes(BACKUP_WINDOW.completionMinutes) };
-    const rules = [new backup.BackupPlanRule({
-      ruleName: BACKUP_RULES.daily,
-      scheduleExpression: events.Schedule.cron({ hour: String(at.hour), minute: String(at.minute) }),
-      ...window,
-      deleteAfter: dailyRetention,
-      copyActions: copy(dailyRetention),
-    })];
-    if (monthlyRetention.toSeconds() > 0) {
-      rules.push(new backup.BackupPlanRule({
-        ruleName: BACKUP_RULES.monthly,
-        scheduleExpression: events.Schedule.cron({ day: '1', hour: String(at.hour), minute: String(at.minute) }),
+    const rules = [
+      new backup.BackupPlanRule({
+        ruleName: BACKUP_RULES.daily,
+        scheduleExpression: events.Schedule.cron({ hour: String(at.hour), minute: String(at.minute) }),
         ...window,
-        deleteAfter: monthlyRetention,
-        moveToColdStorageAfter: cold,
-        copyActions: copy(monthlyRetention, cold),
-      }));
+        deleteAfter: dailyRetention,
+        copyActions: copy(dailyRetention),
+      }),
+    ];
+    if (monthlyRetention.toSeconds() > 0) {
+      rules.push(
+        new backup.BackupPlanRule({
+          ruleName: BACKUP_RULES.monthly,
+          scheduleExpression: events.Schedule.cron({ day: '1', hour: String(at.hour), minute: String(at.minute) }),
+          ...window,
+          deleteAfter: monthlyRetention,
+          moveToColdStorageAfter: cold,
+          copyActions: copy(monthlyRetention, cold),
+        }),
+      );
     }
     this.plan = new backup.BackupPlan(this, 'Plan', { backupVault: this.vault, backupPlanRules: rules });
     // One selection: both resources in every run of every rule. allowRestores: the same role is
     // the one `moodle-ha aws restore` passes to StartRestoreJob.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'), description: 'AWS Backup: back up and restore the Moodle database and moodledata' });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: 'AWS Backup: back up and restore the Moodle database and moodledata',
+    });
     this.selection = this.plan.addSelection('SiteData', {
       role: this.role,
-      resources: [backup.BackupResource.fromRdsDatabaseCluster(props.database), ...(props.fileSystem ? [backup.BackupResource.fromEfsFileSystem(props.fileSystem)] : [])],
+      resources: [
+        backup.BackupResource.fromRdsDatabaseCluster(props.database),
+        ...(props.fileSystem ? [backup.BackupResource.fromEfsFileSystem(props.fileSystem)] : []),
+      ],
       allowRestores: true,
     });
     acknowledgeFinding(this.role, {
       rule: 'IAM4',
       finding: /AWSBackupServiceRolePolicyFor(Backup|Restores)$/,
-      reason: 'The AWS Backup selection role uses the AWS-maintained policies for backup and restore jobs; the selection limits it to this cluster and file system.',
+      reason:
+        'The AWS Backup selection role uses the AWS-maintained policies for backup and restore jobs; the selection limits it to this cluster and file system.',
     });
 
     const stack = Stack.of(this);
     new CfnOutput(stack, BACKUP_OUTPUTS.vault, { value: this.vault.backupVaultName, description: 'AWS Backup vault of the site data (moodle-ha aws restore)' });
     new CfnOutput(stack, BACKUP_OUTPUTS.restoreRole, { value: this.role.roleArn, description: 'Role AWS Backup assumes for restore jobs' });
     new CfnOutput(stack, BACKUP_OUTPUTS.database, { value: props.database.clusterArn, description: 'Aurora cluster backed up by the plan' });
-    if (props.fileSystem) new CfnOutput(stack, BACKUP_OUTPUTS.fileSystem, { value: props.fileSystem.fileSystemArn, description: 'EFS file system backed up by the plan' });
+    if (props.fileSystem)
+      new CfnOutput(stack, BACKUP_OUTPUTS.fileSystem, { value: props.fileSystem.fileSystemArn, description: 'EFS file system backed up by the plan' });
   }
 }

@@ -92,14 +92,18 @@ export class ConfigBucket extends Construct {
 
   /** Lets a role read the bundle (objects under the bundle prefix, and list that prefix). */
   grantReadBundle(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [this.bucket.arnForObjects(`${BUNDLE_PREFIX}/*`)],
-    }));
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [this.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${BUNDLE_PREFIX}/*`, BUNDLE_PREFIX] } },
-    }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects(`${BUNDLE_PREFIX}/*`)],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${BUNDLE_PREFIX}/*`, BUNDLE_PREFIX] } },
+      }),
+    );
   }
 }

@@ -77,7 +77,8 @@ export class Cache extends Construct implements ec2.IConnectable {
     });
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupId: groupId,
-      replicationGroupDescription: props.role === 'sessions' ? 'Moodle sessions and their locks (never evicted)' : 'Moodle MUC application and session caches (LRU)',
+      replicationGroupDescription:
+        props.role === 'sessions' ? 'Moodle sessions and their locks (never evicted)' : 'Moodle MUC application and session caches (LRU)',
       engine,
       engineVersion: engine === 'valkey' ? '8.0' : '7.1',
       cacheParameterGroupName: parameters.ref,
@@ -101,9 +102,17 @@ export class Cache extends Construct implements ec2.IConnectable {
     this.replicationGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
     this.memberClusterIds = Array.from({ length: 1 + replicas }, (_, i) => `${groupId ?? this.replicationGroup.ref}-00${i + 1}`);
 
-    acknowledge(this.authToken, 'SMG4', 'The AUTH token reaches tasks as an ECS secret at task start; rotating it needs the ElastiCache ROTATE strategy plus a redeploy, done by hand (docs/aws.md).');
+    acknowledge(
+      this.authToken,
+      'SMG4',
+      'The AUTH token reaches tasks as an ECS secret at task start; rotating it needs the ElastiCache ROTATE strategy plus a redeploy, done by hand (docs/aws.md).',
+    );
     if (replicas === 0) {
-      acknowledge(this.replicationGroup, 'AEC4', 'Small profile: one cache node to keep cost down; losing it logs users out until ECS reconnects to the replacement node. Production requires replicas >= 1.');
+      acknowledge(
+        this.replicationGroup,
+        'AEC4',
+        'Small profile: one cache node to keep cost down; losing it logs users out until ECS reconnects to the replacement node. Production requires replicas >= 1.',
+      );
     }
   }
 }

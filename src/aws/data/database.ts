@@ -90,10 +90,17 @@ export class Database extends Construct implements ec2.IConnectable {
       parameters: { slow_query_log: '1', long_query_time: String(SLOW_QUERY_SECONDS), log_output: 'FILE' },
     });
     // Performance Insights on every instance, 7 days of history (the free tier), where the class allows it.
-    const instanceOptions = { publiclyAccessible: false, parameterGroup: instanceParameters, enablePerformanceInsights: serverless || supportsPerformanceInsights(instanceClass) };
-    const instance = (name: string, az: string, reader: boolean) => serverless
-      ? (reader ? rds.ClusterInstance.serverlessV2(name, { ...instanceOptions, availabilityZone: az, scaleWithWriter: true }) : rds.ClusterInstance.serverlessV2(name, { ...instanceOptions, availabilityZone: az }))
-      : rds.ClusterInstance.provisioned(name, { ...instanceOptions, instanceType, availabilityZone: az });
+    const instanceOptions = {
+      publiclyAccessible: false,
+      parameterGroup: instanceParameters,
+      enablePerformanceInsights: serverless || supportsPerformanceInsights(instanceClass),
+    };
+    const instance = (name: string, az: string, reader: boolean) =>
+      serverless
+        ? reader
+          ? rds.ClusterInstance.serverlessV2(name, { ...instanceOptions, availabilityZone: az, scaleWithWriter: true })
+          : rds.ClusterInstance.serverlessV2(name, { ...instanceOptions, availabilityZone: az })
+        : rds.ClusterInstance.provisioned(name, { ...instanceOptions, instanceType, availabilityZone: az });
     const readers = Array.from({ length: props.readers ?? 1 }, (_, i) => instance(`Reader${i + 1}`, azs[(i + 1) % azs.length]!, true));
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -135,23 +142,51 @@ export class Database extends Construct implements ec2.IConnectable {
       cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     } satisfies rds.DatabaseClusterProps;
     this.cluster = props.snapshotIdentifier
-      // The database, the "moodle" user and the encryption come from the snapshot (CloudFormation
-      // takes StorageEncrypted from it); the user gets a new generated password.
-      ? new rds.DatabaseClusterFromSnapshot(this, 'Cluster', { ...common, snapshotIdentifier: props.snapshotIdentifier, snapshotCredentials: rds.SnapshotCredentials.fromGeneratedSecret(DATABASE_USER) })
-      : new rds.DatabaseCluster(this, 'Cluster', { ...common, credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER), defaultDatabaseName: DATABASE_NAME, storageEncrypted: true });
+      ? // The database, the "moodle" user and the encryption come from the snapshot (CloudFormation
+        // takes StorageEncrypted from it); the user gets a new generated password.
+        new rds.DatabaseClusterFromSnapshot(this, 'Cluster', {
+          ...common,
+          snapshotIdentifier: props.snapshotIdentifier,
+          snapshotCredentials: rds.SnapshotCredentials.fromGeneratedSecret(DATABASE_USER),
+        })
+      : new rds.DatabaseCluster(this, 'Cluster', {
+          ...common,
+          credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
+          defaultDatabaseName: DATABASE_NAME,
+          storageEncrypted: true,
+        });
     this.secret = this.cluster.secret!;
     this.connections = this.cluster.connections;
 
     if (props.snapshotIdentifier) {
       // CDK's snapshotCredentials: a snapshot's user keeps its name (MasterUsername may not be given
       // with SnapshotIdentifier) and gets a new password; the template check does not know this case.
-      Validations.of(this.cluster).acknowledge({ id: 'CloudFormation-Validate::F3021', reason: 'Restoring from a snapshot: the user name comes from the snapshot and may not be given; only the new password is.' });
-      acknowledge(this.cluster, 'RDS2', 'Created from a snapshot of the site\'s own cluster, which is encrypted: RDS restores it encrypted with the snapshot\'s key (CloudFormation takes StorageEncrypted from the snapshot and refuses it here).');
+      Validations.of(this.cluster).acknowledge({
+        id: 'CloudFormation-Validate::F3021',
+        reason: 'Restoring from a snapshot: the user name comes from the snapshot and may not be given; only the new password is.',
+      });
+      acknowledge(
+        this.cluster,
+        'RDS2',
+        "Created from a snapshot of the site's own cluster, which is encrypted: RDS restores it encrypted with the snapshot's key (CloudFormation takes StorageEncrypted from the snapshot and refuses it here).",
+      );
     }
-    acknowledge(this.cluster.node.findChild(props.snapshotIdentifier ? 'SnapshotSecret' : 'Secret'), 'SMG4', 'The password reaches tasks as an ECS secret at task start; rotating it without a redeploy would lock out every running web task. Rotate with a deploy (docs/aws.md).');
-    acknowledge(this.cluster, 'RDS14', 'Backtrack is not used: recovery is point-in-time restore from the automated backups, which does not rewind the live cluster under running tasks.');
+    acknowledge(
+      this.cluster.node.findChild(props.snapshotIdentifier ? 'SnapshotSecret' : 'Secret'),
+      'SMG4',
+      'The password reaches tasks as an ECS secret at task start; rotating it without a redeploy would lock out every running web task. Rotate with a deploy (docs/aws.md).',
+    );
+    acknowledge(
+      this.cluster,
+      'RDS14',
+      'Backtrack is not used: recovery is point-in-time restore from the automated backups, which does not rewind the live cluster under running tasks.',
+    );
     if (!(props.deletionProtection ?? true)) {
-      acknowledge(this.cluster, 'RDS10', 'Deletion protection is off only in the small profile or during `destroy --delete-data`; the cluster still leaves a final snapshot unless data deletion was asked for.');
+      acknowledge(
+        this.cluster,
+        'RDS10',
+        'Deletion protection is off only in the small profile or during `destroy --delete-data`; the cluster still leaves a final snapshot unless data deletion was asked for.',
+      );
     }
   }
 }

@@ -61,18 +61,29 @@ export class RestoredSharedFiles extends Construct implements ISharedFiles {
 
   constructor(scope: Construct, id: string, props: RestoredSharedFilesProps) {
     super(scope, id);
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.vpc, description: 'EFS moodledata (restored): NFS from the Moodle tasks only', allowAllOutbound: false });
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'EFS moodledata (restored): NFS from the Moodle tasks only',
+      allowAllOutbound: false,
+    });
     this.fileSystem = efs.FileSystem.fromFileSystemAttributes(this, 'FileSystem', { fileSystemId: props.fileSystemId, securityGroup });
-    const mountTargets = props.vpc.selectSubnets(props.subnets).subnets.map((subnet, i) => new efs.CfnMountTarget(this, `MountTarget${i + 1}`, {
-      fileSystemId: props.fileSystemId,
-      subnetId: subnet.subnetId,
-      securityGroups: [securityGroup.securityGroupId],
-    }));
+    const mountTargets = props.vpc.selectSubnets(props.subnets).subnets.map(
+      (subnet, i) =>
+        new efs.CfnMountTarget(this, `MountTarget${i + 1}`, {
+          fileSystemId: props.fileSystemId,
+          subnetId: subnet.subnetId,
+          securityGroups: [securityGroup.securityGroupId],
+        }),
+    );
     ({ accessPoint: this.accessPoint, volume: this.volume } = moodledataAccess(this.fileSystem));
 
     // The layout function mounts the file system's root as root (the restore folder and / are root's).
     const root = new efs.AccessPoint(this.fileSystem, 'Root', { fileSystem: this.fileSystem, path: '/', posixUser: { uid: '0', gid: '0' } });
-    const fnSecurityGroup = new ec2.SecurityGroup(this, 'LayoutSecurityGroup', { vpc: props.vpc, description: 'moodledata layout function: NFS to the restored file system only', allowAllOutbound: false });
+    const fnSecurityGroup = new ec2.SecurityGroup(this, 'LayoutSecurityGroup', {
+      vpc: props.vpc,
+      description: 'moodledata layout function: NFS to the restored file system only',
+      allowAllOutbound: false,
+    });
     const fn = new lambda.Function(this, 'LayoutFunction', {
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
@@ -87,11 +98,13 @@ export class RestoredSharedFiles extends Construct implements ISharedFiles {
       logGroup: new logs.LogGroup(this, 'LayoutLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH }),
     });
     // Root on the file system (not squashed), through its own access point only.
-    fn.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['elasticfilesystem:ClientRootAccess'],
-      resources: [this.fileSystem.fileSystemArn],
-      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': root.accessPointArn } },
-    }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:ClientRootAccess'],
+        resources: [this.fileSystem.fileSystemArn],
+        conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': root.accessPointArn } },
+      }),
+    );
     this.fileSystem.connections.allowDefaultPortFrom(fn, 'NFS from the moodledata layout function');
     fn.node.addDependency(...mountTargets);
     const provider = new cr.Provider(this, 'LayoutProvider', { onEventHandler: fn });
@@ -101,10 +114,27 @@ export class RestoredSharedFiles extends Construct implements ISharedFiles {
       properties: { FileSystemId: props.fileSystemId },
     });
 
-    acknowledgeFinding(fn, { rule: 'IAM4', finding: /AWSLambda(Basic|VPCAccess)ExecutionRole$/, reason: 'The layout function uses the AWS-managed policies for writing its own logs and attaching to the VPC (to reach the file system).' });
-    acknowledgeFinding(fn, { rule: 'IAM5', finding: /^Resource::\*$/, reason: 'CDK grants the function ClientMount on any file system but only through its root access point (an elasticfilesystem:AccessPointArn condition); ClientWrite is limited to the restored file system.' });
-    acknowledgeFinding(provider, { rule: 'IAM4', finding: /AWSLambdaBasicExecutionRole$/, reason: 'The Provider framework role uses AWSLambdaBasicExecutionRole for writing its own logs only.' });
-    acknowledgeFinding(provider, { rule: 'IAM5', finding: /^Resource::<.*LayoutFunction[0-9A-F]+\.Arn>:\*$/, reason: 'The Provider framework invokes any version of its own layout function, and nothing else.' });
+    acknowledgeFinding(fn, {
+      rule: 'IAM4',
+      finding: /AWSLambda(Basic|VPCAccess)ExecutionRole$/,
+      reason: 'The layout function uses the AWS-managed policies for writing its own logs and attaching to the VPC (to reach the file system).',
+    });
+    acknowledgeFinding(fn, {
+      rule: 'IAM5',
+      finding: /^Resource::\*$/,
+      reason:
+        'CDK grants the function ClientMount on any file system but only through its root access point (an elasticfilesystem:AccessPointArn condition); ClientWrite is limited to the restored file system.',
+    });
+    acknowledgeFinding(provider, {
+      rule: 'IAM4',
+      finding: /AWSLambdaBasicExecutionRole$/,
+      reason: 'The Provider framework role uses AWSLambdaBasicExecutionRole for writing its own logs only.',
+    });
+    acknowledgeFinding(provider, {
+      rule: 'IAM5',
+      finding: /^Resource::<.*LayoutFunction[0-9A-F]+\.Arn>:\*$/,
+      reason: 'The Provider framework invokes any version of its own layout function, and nothing else.',
+    });
   }
 
   grantMount(grantee: iam.IGrantable): void {

@@ -44,7 +44,11 @@ export class EfsSharedFiles extends Construct implements ISharedFiles {
     this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
-      securityGroup: new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: props.vpc, description: 'EFS moodledata: NFS from the Moodle tasks only', allowAllOutbound: false }),
+      securityGroup: new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc,
+        description: 'EFS moodledata: NFS from the Moodle tasks only',
+        allowAllOutbound: false,
+      }),
       encrypted: true,
       performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
       throughputMode: efs.ThroughputMode.ELASTIC,
@@ -107,11 +111,13 @@ export function moodledataAccess(fileSystem: efs.IFileSystem): { accessPoint: ef
 
 /** Lets `grantee` mount and write the file system, only through the access point. */
 export function grantMountThrough(grantee: iam.IGrantable, fileSystem: efs.IFileSystem, accessPoint: efs.IAccessPoint): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-    resources: [fileSystem.fileSystemArn],
-    conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoint.accessPointArn } },
-  }));
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      resources: [fileSystem.fileSystemArn],
+      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoint.accessPointArn } },
+    }),
+  );
 }
 
 export interface NfsSharedFilesProps {

@@ -26,6 +26,10 @@ export class CloudFrontPrefixList extends Construct {
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
     });
     this.prefixListId = lookup.getResponseField('PrefixLists.0.PrefixListId');
-    acknowledgeFinding(lookup, { rule: 'IAM5', finding: /^Resource::\*$/, reason: 'ec2:DescribeManagedPrefixLists does not support resource-level permissions; the policy allows only that read-only call.' });
+    acknowledgeFinding(lookup, {
+      rule: 'IAM5',
+      finding: /^Resource::\*$/,
+      reason: 'ec2:DescribeManagedPrefixLists does not support resource-level permissions; the policy allows only that read-only call.',
+    });
   }
 }

@@ -57,9 +57,10 @@ export class EdgeDistribution extends Construct {
       readTimeout: props.originReadTimeout ?? Duration.seconds(60),
       keepaliveTimeout: props.originKeepaliveTimeout ?? Duration.seconds(30),
     };
-    const origin = (props.origin ?? 'vpc') === 'vpc'
-      ? origins.VpcOrigin.withApplicationLoadBalancer(props.loadBalancer, originProps)
-      : new origins.LoadBalancerV2Origin(props.loadBalancer, originProps);
+    const origin =
+      (props.origin ?? 'vpc') === 'vpc'
+        ? origins.VpcOrigin.withApplicationLoadBalancer(props.loadBalancer, originProps)
+        : new origins.LoadBalancerV2Origin(props.loadBalancer, originProps);
     const staticCache = new cloudfront.CachePolicy(this, 'StaticCache', {
       comment: 'Moodle revisioned static files: keyed on path and query, no cookies, origin TTLs',
       minTtl: Duration.seconds(0),
@@ -91,7 +92,9 @@ export class EdgeDistribution extends Construct {
       certificate: props.certificate,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      priceClass: { '100': cloudfront.PriceClass.PRICE_CLASS_100, '200': cloudfront.PriceClass.PRICE_CLASS_200, all: cloudfront.PriceClass.PRICE_CLASS_ALL }[props.priceClass ?? '100'],
+      priceClass: { '100': cloudfront.PriceClass.PRICE_CLASS_100, '200': cloudfront.PriceClass.PRICE_CLASS_200, all: cloudfront.PriceClass.PRICE_CLASS_ALL }[
+        props.priceClass ?? '100'
+      ],
       webAclId: props.webAclArn,
       enableLogging: true,
       logBucket: props.logBucket,
@@ -108,6 +111,10 @@ export class EdgeDistribution extends Construct {
       },
       additionalBehaviors: Object.fromEntries(STATIC_PATHS.map((p) => [p, staticBehavior])),
     });
-    acknowledge(this.distribution, 'CFR1', 'No geo restriction: a learning site serves students wherever they are; abuse is handled by WAF rules and the rate limit.');
+    acknowledge(
+      this.distribution,
+      'CFR1',
+      'No geo restriction: a learning site serves students wherever they are; abuse is handled by WAF rules and the rate limit.',
+    );
   }
 }

@@ -40,8 +40,13 @@ export class EdgeStack extends Stack {
       throw new Error(`EdgeStack: env.region must be us-east-1 (CloudFront certificates and web ACLs live there), got ${props.env.region}`);
     }
     this.waf = new MoodleWebAcl(this, 'Waf', {
-      scope: 'CLOUDFRONT', rateLimit: props.rateLimit, campusRanges: props.campusRanges, campusRateLimit: props.campusRateLimit,
-      metricPrefix: `${this.stackName}-edge`, logName: this.stackName, logRetention: props.logRetention,
+      scope: 'CLOUDFRONT',
+      rateLimit: props.rateLimit,
+      campusRanges: props.campusRanges,
+      campusRateLimit: props.campusRateLimit,
+      metricPrefix: `${this.stackName}-edge`,
+      logName: this.stackName,
+      logRetention: props.logRetention,
       logRemovalPolicy: props.deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     this.webAclArn = this.waf.webAclArn;

@@ -43,10 +43,17 @@ export interface MoodleWafRuleOptions {
 
 export function moodleWafRules(o: MoodleWafRuleOptions): Rule[] {
   const visibility = (name: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
-    cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${o.metricPrefix}-${name}`,
+    cloudWatchMetricsEnabled: true,
+    sampledRequestsEnabled: true,
+    metricName: `${o.metricPrefix}-${name}`,
   });
   const labelRule = (name: string, priority: number, label: string, statement: Statement, metric: string): Rule => ({
-    name, priority, action: { count: {} }, ruleLabels: [{ name: label }], statement, visibilityConfig: visibility(metric),
+    name,
+    priority,
+    action: { count: {} },
+    ruleLabels: [{ name: label }],
+    statement,
+    visibilityConfig: visibility(metric),
   });
   const campus = o.campus && o.campus.ipSetArns.length > 0 ? o.campus : undefined;
   const notStatic = not(hasLabel(STATIC_FILES.label));
@@ -59,29 +66,50 @@ export function moodleWafRules(o: MoodleWafRuleOptions): Rule[] {
       return labelRule(scope.ruleName, 2 + i, scope.label, anyOf(scope.paths.map((p) => uriPath(p.path))), scope.label.split(':')[1]!);
     }),
     {
-      name: RATE_LIMIT_RULES.perIp, priority: 10, action: { block: {} },
-      statement: { rateBasedStatement: {
-        limit: o.rateLimit, aggregateKeyType: 'IP', evaluationWindowSec: RATE_WINDOW_SECONDS,
-        scopeDownStatement: campus ? allOf([notStatic, not(hasLabel(CAMPUS.label))]) : notStatic,
-      } },
+      name: RATE_LIMIT_RULES.perIp,
+      priority: 10,
+      action: { block: {} },
+      statement: {
+        rateBasedStatement: {
+          limit: o.rateLimit,
+          aggregateKeyType: 'IP',
+          evaluationWindowSec: RATE_WINDOW_SECONDS,
+          scopeDownStatement: campus ? allOf([notStatic, not(hasLabel(CAMPUS.label))]) : notStatic,
+        },
+      },
       visibilityConfig: visibility('rate-limit'),
     },
-    ...(campus ? [{
-      name: RATE_LIMIT_RULES.campus, priority: 11, action: { block: {} },
-      statement: { rateBasedStatement: {
-        limit: campus.rateLimit, aggregateKeyType: 'IP', evaluationWindowSec: RATE_WINDOW_SECONDS,
-        scopeDownStatement: allOf([notStatic, hasLabel(CAMPUS.label)]),
-      } },
-      visibilityConfig: visibility('rate-limit-campus'),
-    } satisfies Rule] : []),
+    ...(campus
+      ? [
+          {
+            name: RATE_LIMIT_RULES.campus,
+            priority: 11,
+            action: { block: {} },
+            statement: {
+              rateBasedStatement: {
+                limit: campus.rateLimit,
+                aggregateKeyType: 'IP',
+                evaluationWindowSec: RATE_WINDOW_SECONDS,
+                scopeDownStatement: allOf([notStatic, hasLabel(CAMPUS.label)]),
+              },
+            },
+            visibilityConfig: visibility('rate-limit-campus'),
+          } satisfies Rule,
+        ]
+      : []),
     ...MANAGED_RULE_GROUPS.map((group, i): Rule => {
       const counted = countedRules().filter((d) => d.group === group);
       return {
-        name: group, priority: 20 + i, overrideAction: { none: {} },
-        statement: { managedRuleGroupStatement: {
-          vendorName: 'AWS', name: group,
-          ruleActionOverrides: counted.length > 0 ? counted.map((d) => ({ name: d.rule, actionToUse: { count: {} } })) : undefined,
-        } },
+        name: group,
+        priority: 20 + i,
+        overrideAction: { none: {} },
+        statement: {
+          managedRuleGroupStatement: {
+            vendorName: 'AWS',
+            name: group,
+            ruleActionOverrides: counted.length > 0 ? counted.map((d) => ({ name: d.rule, actionToUse: { count: {} } })) : undefined,
+          },
+        },
         visibilityConfig: visibility(group),
       };
     }),
@@ -89,11 +117,15 @@ export function moodleWafRules(o: MoodleWafRuleOptions): Rule[] {
       const counted = countedRules(name);
       if (counted.length === 0) return [];
       const scope = SCOPES[name];
-      return [{
-        name: scope.blockRuleName, priority: 30 + i, action: { block: {} },
-        statement: allOf([anyOf(counted.map((d) => hasLabel(d.label))), not(hasLabel(scope.label))]),
-        visibilityConfig: visibility(`block-outside-${scope.label.split(':')[1]}`),
-      }];
+      return [
+        {
+          name: scope.blockRuleName,
+          priority: 30 + i,
+          action: { block: {} },
+          statement: allOf([anyOf(counted.map((d) => hasLabel(d.label))), not(hasLabel(scope.label))]),
+          visibilityConfig: visibility(`block-outside-${scope.label.split(':')[1]}`),
+        },
+      ];
     }),
   ];
   return rules;

@@ -36,7 +36,10 @@ interface LoggingFilter {
   readonly Filters: readonly {
     readonly Behavior: 'KEEP' | 'DROP';
     readonly Requirement: 'MEETS_ALL' | 'MEETS_ANY';
-    readonly Conditions: readonly ({ readonly ActionCondition: { readonly Action: string } } | { readonly LabelNameCondition: { readonly LabelName: string } })[];
+    readonly Conditions: readonly (
+      | { readonly ActionCondition: { readonly Action: string } }
+      | { readonly LabelNameCondition: { readonly LabelName: string } }
+    )[];
   }[];
 }
 
@@ -44,14 +47,18 @@ interface LoggingFilter {
 export function wafLoggingFilter(): LoggingFilter {
   return {
     DefaultBehavior: 'DROP',
-    Filters: [{
-      Behavior: 'KEEP',
-      Requirement: 'MEETS_ANY',
-      Conditions: [
-        { ActionCondition: { Action: 'BLOCK' } },
-        ...countedRules().filter((d) => d.action.logCounted).map((d) => ({ LabelNameCondition: { LabelName: d.label } })),
-      ],
-    }],
+    Filters: [
+      {
+        Behavior: 'KEEP',
+        Requirement: 'MEETS_ANY',
+        Conditions: [
+          { ActionCondition: { Action: 'BLOCK' } },
+          ...countedRules()
+            .filter((d) => d.action.logCounted)
+            .map((d) => ({ LabelNameCondition: { LabelName: d.label } })),
+        ],
+      },
+    ],
   };
 }
 
@@ -68,7 +75,10 @@ export class WafLogging extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     const logGroupArn = Stack.of(this).formatArn({
-      service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: this.logGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.configuration = new wafv2.CfnLoggingConfiguration(this, 'Config', {
       resourceArn: props.webAcl.attrArn,

@@ -67,24 +67,35 @@ export class MoodleWebAcl extends Construct {
     this.scope = props.scope;
     const cidrs = (props.campusRanges ?? []).map((text) => {
       const c = parseCidr(text);
-      if (typeof c === 'string' || c.hostBitsSet) throw new Error(`MoodleWebAcl: campus range "${text}" is not a canonical CIDR block${typeof c === 'string' ? `: it ${c}` : `: write ${c.canonical}`}`);
+      if (typeof c === 'string' || c.hostBitsSet)
+        throw new Error(`MoodleWebAcl: campus range "${text}" is not a canonical CIDR block${typeof c === 'string' ? `: it ${c}` : `: write ${c.canonical}`}`);
       return c;
     });
     const byFamily = (family: Cidr['family']) => cidrs.filter((c) => c.family === family).map((c) => c.canonical);
-    this.campusIpSets = ([4, 6] as const).filter((f) => byFamily(f).length > 0).map((f) => new wafv2.CfnIPSet(this, `CampusIpv${f}`, {
-      scope: props.scope,
-      ipAddressVersion: `IPV${f}`,
-      addresses: byFamily(f),
-      description: `Campus egress ranges, IPv${f}: rate limited per address by the campus rule`,
-    }));
+    this.campusIpSets = ([4, 6] as const)
+      .filter((f) => byFamily(f).length > 0)
+      .map(
+        (f) =>
+          new wafv2.CfnIPSet(this, `CampusIpv${f}`, {
+            scope: props.scope,
+            ipAddressVersion: `IPV${f}`,
+            addresses: byFamily(f),
+            description: `Campus egress ranges, IPv${f}: rate limited per address by the campus rule`,
+          }),
+      );
     const rules = moodleWafRules({
       rateLimit: props.rateLimit ?? 3000,
-      campus: this.campusIpSets.length > 0 ? { rateLimit: props.campusRateLimit ?? DEFAULT_CAMPUS_RATE_LIMIT, ipSetArns: this.campusIpSets.map((s) => s.attrArn) } : undefined,
+      campus:
+        this.campusIpSets.length > 0
+          ? { rateLimit: props.campusRateLimit ?? DEFAULT_CAMPUS_RATE_LIMIT, ipSetArns: this.campusIpSets.map((s) => s.attrArn) }
+          : undefined,
       metricPrefix: props.metricPrefix,
     });
     this.capacity = webAclCapacity(rules);
     if (this.capacity > WCU_INCLUDED) {
-      throw new Error(`MoodleWebAcl: the rules need ${this.capacity} WCU, more than the ${WCU_INCLUDED} a web ACL's price includes: shorten the path scopes in waf-scopes.ts`);
+      throw new Error(
+        `MoodleWebAcl: the rules need ${this.capacity} WCU, more than the ${WCU_INCLUDED} a web ACL's price includes: shorten the path scopes in waf-scopes.ts`,
+      );
     }
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: props.scope,
@@ -97,7 +108,10 @@ export class MoodleWebAcl extends Construct {
     this.webAclId = this.webAcl.attrId;
     this.webAclName = Fn.select(0, Fn.split('|', this.webAcl.ref));
     this.logging = new WafLogging(this, 'Logging', {
-      webAcl: this.webAcl, name: props.logName ?? props.metricPrefix, retention: props.logRetention, removalPolicy: props.logRemovalPolicy,
+      webAcl: this.webAcl,
+      name: props.logName ?? props.metricPrefix,
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
     });
   }
 }

@@ -115,9 +115,7 @@ export const UNAUTHENTICATED_ENTRY_POINTS = [
 ] as const;
 
 /** Block everywhere, or count inside one scope and block everywhere else. */
-export type RuleAction =
-  | { readonly block: 'everywhere' }
-  | { readonly countIn: ScopeName; readonly logCounted: boolean };
+export type RuleAction = { readonly block: 'everywhere' } | { readonly countIn: ScopeName; readonly logCounted: boolean };
 
 export interface ManagedRuleDecision {
   readonly group: ManagedRuleGroup;
@@ -137,79 +135,102 @@ const PARAM_CLEANING = "Moodle reads posted values through required_param/option
 
 export const WAF_RULE_TABLE: readonly ManagedRuleDecision[] = [
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'SizeRestrictions_BODY', label: `${CRS}SizeRestrictions_Body`,
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'SizeRestrictions_BODY',
+    label: `${CRS}SizeRestrictions_Body`,
     inMoodle: 'every body over 8 KB: file uploads, course backups, long essays and forum posts, SCORM suspend data',
     action: { countIn: 'authoredContent', logCounted: false },
     why: "size is no attack on scripts that check the session first, and PHP's post_max_size and Moodle's upload limits cap it; elsewhere a large body is abnormal, and content beyond the inspection limit (8 KB on the ALB, 16 KB on CloudFront) would be hidden from the other body rules. Not logged when counted: it would log every upload",
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'CrossSiteScripting_BODY', label: `${CRS}CrossSiteScripting_Body`,
-    inMoodle: 'rich text with embedded media (iframe, object, event attributes) in posts, pages, descriptions and questions; the admin settings for additional HTML and custom JavaScript',
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'CrossSiteScripting_BODY',
+    label: `${CRS}CrossSiteScripting_Body`,
+    inMoodle:
+      'rich text with embedded media (iframe, object, event attributes) in posts, pages, descriptions and questions; the admin settings for additional HTML and custom JavaScript',
     action: { countIn: 'authoredContent', logCounted: true },
     why: 'Moodle cleans HTML when it displays it (format_text with HTML Purifier unless the author is trusted), and the admin settings are meant to carry script; outside authored content HTML in a body is an attack',
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'GenericRFI_BODY', label: `${CRS}GenericRFI_Body`,
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'GenericRFI_BODY',
+    label: `${CRS}GenericRFI_Body`,
     inMoodle: 'URLs with an IPv4 host in answers and posts (networking and web courses: http://192.0.2.10/…), "download from URL" uploads',
     action: { countIn: 'authoredContent', logCounted: true },
-    why: "Moodle never includes code from a posted URL; URLs it fetches for a user (URL downloader repository, RSS block, calendar import) go through its cURL wrapper, which refuses internal hosts ($CFG->curlsecurityblockedhosts)",
+    why: 'Moodle never includes code from a posted URL; URLs it fetches for a user (URL downloader repository, RSS block, calendar import) go through its cURL wrapper, which refuses internal hosts ($CFG->curlsecurityblockedhosts)',
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'GenericLFI_BODY', label: `${CRS}GenericLFI_Body`,
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'GenericLFI_BODY',
+    label: `${CRS}GenericLFI_Body`,
     inMoodle: 'relative paths ("../") in code answers, shell commands in posts, HTML with relative links',
     action: { countIn: 'authoredContent', logCounted: true },
     why: `Moodle opens no file named in a body: files are addressed by id and hash through the File API, and paths are cleaned with PARAM_PATH / PARAM_FILE; ${PARAM_CLEANING}`,
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'RestrictedExtensions_URIPATH', label: `${CRS}RestrictedExtensions_URIPath`,
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'RestrictedExtensions_URIPATH',
+    label: `${CRS}RestrictedExtensions_URIPath`,
     inMoodle: 'downloads of submitted or uploaded files named *.log, *.ini, *.bak (pluginfile.php/…/server.log)',
     action: { countIn: 'fileServing', logCounted: false },
     why: 'the file-serving scripts send stored files from the file pool by content hash, never a file on disk named by the URL; elsewhere such a path is a probe for server files. Not logged when counted: tokenpluginfile.php paths carry a file token',
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'EC2MetaDataSSRF_BODY', label: `${CRS}EC2MetaDataSSRF_Body`,
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'EC2MetaDataSSRF_BODY',
+    label: `${CRS}EC2MetaDataSSRF_Body`,
     inMoodle: 'a post or answer quoting 169.254.169.254 (cloud computing courses)',
     action: { block: 'everywhere' },
     why: 'rare in teaching content, and the authored-content scripts include the "download from URL" upload: the server-side request this rule exists to stop. Moodle\'s blocked-hosts list is the second line',
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: 'RestrictedExtensions_QUERYARGUMENTS', label: `${CRS}RestrictedExtensions_QueryArguments`,
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: 'RestrictedExtensions_QUERYARGUMENTS',
+    label: `${CRS}RestrictedExtensions_QueryArguments`,
     inMoodle: 'file downloads only when slasharguments is off (pluginfile.php?file=/…/server.log)',
     action: { block: 'everywhere' },
     why: "Moodle's default (slasharguments on) puts the file name in the path: keep it on",
   },
   {
-    group: 'AWSManagedRulesCommonRuleSet', rule: '*',
+    group: 'AWSManagedRulesCommonRuleSet',
+    rule: '*',
     inMoodle: 'nothing in normal use (missing User-Agent, bad bots, oversized query strings and cookies, XSS/LFI/RFI in the path, query or cookies)',
     action: { block: 'everywhere' },
     why: "Moodle's own URLs and cookies stay within these limits (the YUI combo loader caps URLs at 1,024 bytes)",
   },
   {
-    group: 'AWSManagedRulesSQLiRuleSet', rule: 'SQLi_BODY', label: `${SQLI}SQLi_Body`,
+    group: 'AWSManagedRulesSQLiRuleSet',
+    rule: 'SQLi_BODY',
+    label: `${SQLI}SQLi_Body`,
     inMoodle: 'quiz and forum answers with SQL (database courses), code in question text',
     action: { countIn: 'authoredContent', logCounted: true },
     why: `Moodle's DML API sends every value as a bound parameter of a prepared statement; ${PARAM_CLEANING}. The rule keeps blocking where anonymous input arrives (login, signup, password reset)`,
   },
   {
-    group: 'AWSManagedRulesSQLiRuleSet', rule: 'SQLiExtendedPatterns_BODY', label: `${SQLI}SQLiExtendedPatterns_Body`,
+    group: 'AWSManagedRulesSQLiRuleSet',
+    rule: 'SQLiExtendedPatterns_BODY',
+    label: `${SQLI}SQLiExtendedPatterns_Body`,
     inMoodle: 'the same answers (SQL patterns SQLi_BODY does not cover)',
     action: { countIn: 'authoredContent', logCounted: true },
     why: 'as SQLi_BODY',
   },
   {
-    group: 'AWSManagedRulesSQLiRuleSet', rule: '*',
+    group: 'AWSManagedRulesSQLiRuleSet',
+    rule: '*',
     inMoodle: 'SQL in query strings and cookies: nothing in normal use',
     action: { block: 'everywhere' },
     why: 'Moodle puts no SQL in URLs or cookies; a search for SQL text is the rare exception',
   },
   {
-    group: 'AWSManagedRulesKnownBadInputsRuleSet', rule: '*',
+    group: 'AWSManagedRulesKnownBadInputsRuleSet',
+    rule: '*',
     inMoodle: 'nothing (Log4j, Java deserialization, localhost Host headers, PROPFIND)',
     action: { block: 'everywhere' },
     why: 'exploit patterns for other stacks; no Moodle request carries them',
   },
   {
-    group: 'AWSManagedRulesAmazonIpReputationList', rule: '*',
+    group: 'AWSManagedRulesAmazonIpReputationList',
+    rule: '*',
     inMoodle: 'nothing, unless a campus shares an address with known bad traffic',
     action: { block: 'everywhere' },
     why: "Amazon's threat intelligence on bots and reconnaissance sources",
@@ -217,7 +238,11 @@ export const WAF_RULE_TABLE: readonly ManagedRuleDecision[] = [
 ];
 
 /** The rules of the table that count inside a scope, with their labels. */
-export function countedRules(scope?: ScopeName): Array<ManagedRuleDecision & { readonly label: string; readonly action: { countIn: ScopeName; logCounted: boolean } }> {
-  return WAF_RULE_TABLE.filter((d): d is ManagedRuleDecision & { label: string; action: { countIn: ScopeName; logCounted: boolean } } =>
-    'countIn' in d.action && d.label !== undefined && (scope === undefined || d.action.countIn === scope));
+export function countedRules(
+  scope?: ScopeName,
+): Array<ManagedRuleDecision & { readonly label: string; readonly action: { countIn: ScopeName; logCounted: boolean } }> {
+  return WAF_RULE_TABLE.filter(
+    (d): d is ManagedRuleDecision & { label: string; action: { countIn: ScopeName; logCounted: boolean } } =>
+      'countIn' in d.action && d.label !== undefined && (scope === undefined || d.action.countIn === scope),
+  );
 }

@@ -72,7 +72,8 @@ export function statementCapacity(s: Statement): number {
   if (st.rateBasedStatement) return 2 + (st.rateBasedStatement.scopeDownStatement ? statementCapacity(st.rateBasedStatement.scopeDownStatement) : 0);
   if (st.managedRuleGroupStatement) {
     const wcu = (MANAGED_RULE_GROUP_WCU as Record<string, number>)[st.managedRuleGroupStatement.name];
-    if (wcu === undefined) throw new Error(`no documented capacity for managed rule group ${st.managedRuleGroupStatement.name}: add it to MANAGED_RULE_GROUP_WCU`);
+    if (wcu === undefined)
+      throw new Error(`no documented capacity for managed rule group ${st.managedRuleGroupStatement.name}: add it to MANAGED_RULE_GROUP_WCU`);
     return wcu;
   }
   throw new Error(`statementCapacity: unknown statement ${Object.keys(st).join(', ')}`);

@@ -49,8 +49,11 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
     super(scope, id);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: !props.cloudFront ? 'ALB: HTTP and HTTPS from the internet (IPv4)'
-        : props.cloudFront.origin === 'vpc' ? 'Internal ALB: HTTPS from CloudFront VPC origin (inside the VPC)' : 'ALB: HTTPS from CloudFront origin-facing addresses only',
+      description: !props.cloudFront
+        ? 'ALB: HTTP and HTTPS from the internet (IPv4)'
+        : props.cloudFront.origin === 'vpc'
+          ? 'Internal ALB: HTTPS from CloudFront VPC origin (inside the VPC)'
+          : 'ALB: HTTPS from CloudFront origin-facing addresses only',
       allowAllOutbound: false,
     });
     const internal = props.cloudFront?.origin === 'vpc';
@@ -65,7 +68,11 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
     } else {
       this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
       this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
-      acknowledge(this.securityGroup, 'EC23', 'Without CloudFront the load balancer is the public entry point of the site: HTTPS (and HTTP, redirected) from anywhere, filtered by the regional AWS WAF web ACL.');
+      acknowledge(
+        this.securityGroup,
+        'EC23',
+        'Without CloudFront the load balancer is the public entry point of the site: HTTPS (and HTTP, redirected) from anywhere, filtered by the regional AWS WAF web ACL.',
+      );
     }
     this.alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,

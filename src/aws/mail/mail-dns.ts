@@ -56,9 +56,15 @@ export class MailDns extends Construct {
       if (props.zone) {
         // CfnRecordSet, not CnameRecord: SES's DKIM names are tokens and already fully qualified,
         // which CnameRecord would suffix with the zone name again.
-        this.recordSets.push(new route53.CfnRecordSet(this, r.id, {
-          hostedZoneId: props.zone.hostedZoneId, name: r.name, type: r.type, resourceRecords: [r.value], ttl: TTL_SECONDS,
-        }));
+        this.recordSets.push(
+          new route53.CfnRecordSet(this, r.id, {
+            hostedZoneId: props.zone.hostedZoneId,
+            name: r.name,
+            type: r.type,
+            resourceRecords: [r.value],
+            ttl: TTL_SECONDS,
+          }),
+        );
       } else {
         const output = new CfnOutput(Stack.of(this), `${id}${r.id}`, {
           value: Fn.join(' ', [r.name, r.type, r.value]),

@@ -68,13 +68,15 @@ export class MoodleMail extends Construct {
     if (props.notifications.key) {
       // An encrypted topic: the publishing service needs the key (SNS Developer Guide, "Enable
       // compatibility between event sources from AWS services and encrypted topics").
-      props.notifications.key.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowSesToPublishMailEvents',
-        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'], // a key policy's "*" is this key
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }));
+      props.notifications.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowSesToPublishMailEvents',
+          principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'], // a key policy's "*" is this key
+          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        }),
+      );
       // The key policy is part of the key resource: the destination is created once SES may use it.
       events.node.addDependency(props.notifications.key);
     }
@@ -88,7 +90,9 @@ export class MoodleMail extends Construct {
     });
     const zone = props.zone && inZone(props.domain, props.zone.zoneName) ? props.zone : undefined;
     this.dns = new MailDns(this, 'Dns', {
-      records: mailDnsRecords(this.identity, { mailFromDomain: props.mailFromDomain, region: stack.region }), zone, domain: props.domain,
+      records: mailDnsRecords(this.identity, { mailFromDomain: props.mailFromDomain, region: stack.region }),
+      zone,
+      domain: props.domain,
     });
     this.credentials = new SmtpCredentials(this, 'Smtp', {
       identityArn: this.identity.emailIdentityArn,
@@ -98,8 +102,12 @@ export class MoodleMail extends Construct {
       logRetention: props.logRetention,
     });
     this.taskSettings = {
-      host: sesSmtpHost(stack.region), port: SES_SMTP_PORT, security: SES_SMTP_SECURITY,
-      noreplyAddress: props.noreplyAddress, domain: props.domain, ...this.credentials.taskSecrets,
+      host: sesSmtpHost(stack.region),
+      port: SES_SMTP_PORT,
+      security: SES_SMTP_SECURITY,
+      noreplyAddress: props.noreplyAddress,
+      domain: props.domain,
+      ...this.credentials.taskSecrets,
     };
   }
 }

@@ -52,12 +52,14 @@ export class SmtpCredentials extends Construct {
     this.user = new iam.User(this, 'User');
     const policy = new iam.Policy(this, 'SendPolicy', {
       users: [this.user],
-      statements: [new iam.PolicyStatement({
-        sid: 'SendThroughTheSiteIdentityOnly',
-        actions: [...SMTP_SEND_ACTIONS],
-        resources: [props.identityArn, props.configurationSetArn, ...(props.recipientIdentityArns ?? [])],
-        conditions: { StringLike: { 'ses:FromAddress': `*@${props.fromDomain}` } },
-      })],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'SendThroughTheSiteIdentityOnly',
+          actions: [...SMTP_SEND_ACTIONS],
+          resources: [props.identityArn, props.configurationSetArn, ...(props.recipientIdentityArns ?? [])],
+          conditions: { StringLike: { 'ses:FromAddress': `*@${props.fromDomain}` } },
+        }),
+      ],
     });
     const accessKey = new iam.AccessKey(this, 'AccessKey', { user: this.user });
     // CloudFormation writes the key into the secret: the template holds only Fn::GetAtt.
@@ -75,7 +77,7 @@ export class SmtpCredentials extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Derives the SES SMTP password from the SMTP user\'s access key secret into the SMTP secret',
+      description: "Derives the SES SMTP password from the SMTP user's access key secret into the SMTP secret",
     });
     logGroup.grantWrite(role);
     role.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [accessKeySecret.secretArn] }));
@@ -87,7 +89,7 @@ export class SmtpCredentials extends Construct {
       role,
       timeout: Duration.seconds(30),
       logGroup,
-      description: 'moodle-ha: SES SMTP password from the SMTP user\'s access key',
+      description: "moodle-ha: SES SMTP password from the SMTP user's access key",
     });
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: handler, logGroup });
     this.resource = new CustomResource(this, 'Resource', {
@@ -105,10 +107,26 @@ export class SmtpCredentials extends Construct {
     // Whatever waits for the credentials (migrate, the services) also finds the user allowed to send.
     this.resource.node.addDependency(policy);
 
-    acknowledge(accessKeySecret, 'SMG4', 'Holds an IAM access key, which Secrets Manager rotation cannot replace in IAM and in the derived SMTP secret at once: a new key is a redeploy that replaces it (docs/aws.md, Mail).');
-    acknowledge(this.secret, 'SMG4', 'Derived from the SMTP user\'s access key by this stack\'s custom resource; the tasks read it at start, so a new value comes with a new access key and a redeploy, not a rotation Lambda.');
-    acknowledgeFinding(this, { rule: 'IAM5', finding: /^Resource::<.*Derive[0-9A-F]+\.Arn>:\*$/, reason: 'The Provider framework invokes any version of this construct\'s own handler function.' });
-    acknowledgeFinding(provider, { rule: 'IAM4', finding: /AWSLambdaBasicExecutionRole$/, reason: 'The Provider framework role uses AWSLambdaBasicExecutionRole for writing its own logs only.' });
+    acknowledge(
+      accessKeySecret,
+      'SMG4',
+      'Holds an IAM access key, which Secrets Manager rotation cannot replace in IAM and in the derived SMTP secret at once: a new key is a redeploy that replaces it (docs/aws.md, Mail).',
+    );
+    acknowledge(
+      this.secret,
+      'SMG4',
+      "Derived from the SMTP user's access key by this stack's custom resource; the tasks read it at start, so a new value comes with a new access key and a redeploy, not a rotation Lambda.",
+    );
+    acknowledgeFinding(this, {
+      rule: 'IAM5',
+      finding: /^Resource::<.*Derive[0-9A-F]+\.Arn>:\*$/,
+      reason: "The Provider framework invokes any version of this construct's own handler function.",
+    });
+    acknowledgeFinding(provider, {
+      rule: 'IAM4',
+      finding: /AWSLambdaBasicExecutionRole$/,
+      reason: 'The Provider framework role uses AWSLambdaBasicExecutionRole for writing its own logs only.',
+    });
   }
 
   /** MOODLE_SMTP_USER and MOODLE_SMTP_PASSWORD: JSON keys of the secret, as ECS secrets. */

@@ -31,33 +31,44 @@ export class AlarmTopic extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const account = Aws.ACCOUNT_ID;
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowServicesToPublishAlarms',
-      principals: (props.publishers ?? TOPIC_PUBLISHERS).map((s) => new iam.ServicePrincipal(s)),
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'], // a key policy's "*" is this key
-      conditions: { StringEquals: { 'aws:SourceAccount': account } },
-    }));
-    if (props.autoScalingNotifications ?? true) this.key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowAutoScalingNotifications',
-      // By condition, not as a principal: the service-linked role may not exist before the first group.
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling` } },
-    }));
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowServicesToPublishAlarms',
+        principals: (props.publishers ?? TOPIC_PUBLISHERS).map((s) => new iam.ServicePrincipal(s)),
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'], // a key policy's "*" is this key
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    if (props.autoScalingNotifications ?? true)
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowAutoScalingNotifications',
+          // By condition, not as a principal: the service-linked role may not exist before the first group.
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: {
+            ArnEquals: {
+              'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+            },
+          },
+        }),
+      );
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: `${Stack.of(this).stackName} alarms and events`,
       masterKey: this.key,
       enforceSSL: true,
     });
-    this.topic.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarms',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [this.topic.topicArn],
-      conditions: { StringEquals: { 'aws:SourceAccount': account } },
-    }));
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
     if (props.email) this.topic.addSubscription(new subs.EmailSubscription(props.email));
   }
 }

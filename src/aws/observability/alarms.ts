@@ -50,40 +50,116 @@ export class MoodleAlarms extends Construct {
     const alb = props.loadBalancer.metrics;
     const five = Duration.minutes(5);
     const one = Duration.minutes(1);
-    this.add('Alb5xx', alb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: five, statistic: 'Sum' }), 20, 'The load balancer answered 5xx (no healthy task, or timeouts) more than 20 times in 5 minutes');
-    this.add('Target5xx', tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: five, statistic: 'Sum' }), 50, 'Moodle answered 5xx more than 50 times in 5 minutes');
-    this.add('ResponseTime', tg.targetResponseTime({ period: five, statistic: 'p95' }), (props.slowResponse ?? Duration.seconds(3)).toSeconds(), '95th percentile response time above the limit', 2);
+    this.add(
+      'Alb5xx',
+      alb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: five, statistic: 'Sum' }),
+      20,
+      'The load balancer answered 5xx (no healthy task, or timeouts) more than 20 times in 5 minutes',
+    );
+    this.add(
+      'Target5xx',
+      tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: five, statistic: 'Sum' }),
+      50,
+      'Moodle answered 5xx more than 50 times in 5 minutes',
+    );
+    this.add(
+      'ResponseTime',
+      tg.targetResponseTime({ period: five, statistic: 'p95' }),
+      (props.slowResponse ?? Duration.seconds(3)).toSeconds(),
+      '95th percentile response time above the limit',
+      2,
+    );
     this.add('UnhealthyHosts', tg.unhealthyHostCount({ period: one, statistic: 'Maximum' }), 0, 'A web task fails the /healthz check', 3);
-    this.add('WebCpu', props.webService.metricCpuUtilization({ period: five }), 85, 'Web tasks above 85% CPU although autoscaling should have added tasks (at scaling.max?)', 3);
-    this.add('WebMemory', props.webService.metricMemoryUtilization({ period: five }), 85, 'Web tasks above 85% of their memory: raise web.memory or lower web.fpmWorkers', 3);
+    this.add(
+      'WebCpu',
+      props.webService.metricCpuUtilization({ period: five }),
+      85,
+      'Web tasks above 85% CPU although autoscaling should have added tasks (at scaling.max?)',
+      3,
+    );
+    this.add(
+      'WebMemory',
+      props.webService.metricMemoryUtilization({ period: five }),
+      85,
+      'Web tasks above 85% of their memory: raise web.memory or lower web.fpmWorkers',
+      3,
+    );
     const db = props.database;
     this.add('DbCpu', db.metricCPUUtilization({ period: five }), 80, 'Aurora writer CPU above 80%', 3);
-    this.add('DbConnections', db.metricDatabaseConnections({ period: five, statistic: 'Maximum' }), props.maxExpectedConnections, 'More database connections than the web tier can open: a leak or a foreign client', 2);
-    this.add('DbFreeableMemory', db.metricFreeableMemory({ period: five, statistic: 'Minimum' }), 256 * 1024 ** 2, 'Aurora freeable memory below 256 MiB', 3, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    this.add(
+      'DbConnections',
+      db.metricDatabaseConnections({ period: five, statistic: 'Maximum' }),
+      props.maxExpectedConnections,
+      'More database connections than the web tier can open: a leak or a foreign client',
+      2,
+    );
+    this.add(
+      'DbFreeableMemory',
+      db.metricFreeableMemory({ period: five, statistic: 'Minimum' }),
+      256 * 1024 ** 2,
+      'Aurora freeable memory below 256 MiB',
+      3,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
     if (props.hasReaders) {
-      this.add('DbReplicaLag', db.metric('AuroraReplicaLagMaximum', { period: one, statistic: 'Maximum' }), 2000, 'A reader lags the writer by more than 2 s: a failover would lose recent writes', 5);
+      this.add(
+        'DbReplicaLag',
+        db.metric('AuroraReplicaLagMaximum', { period: one, statistic: 'Maximum' }),
+        2000,
+        'A reader lags the writer by more than 2 s: a failover would lose recent writes',
+        5,
+      );
     }
     props.cacheNodes.forEach((node, i) => {
-      const m = (name: string, statistic: string) => new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: name, dimensionsMap: { CacheClusterId: node }, period: five, statistic });
-      this.add(`CacheMemory${i + 1}`, m('DatabaseMemoryUsagePercentage', 'Maximum'), 80, `Cache node ${i + 1} above 80% memory: sessions will be evicted soon`, 2);
+      const m = (name: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: name, dimensionsMap: { CacheClusterId: node }, period: five, statistic });
+      this.add(
+        `CacheMemory${i + 1}`,
+        m('DatabaseMemoryUsagePercentage', 'Maximum'),
+        80,
+        `Cache node ${i + 1} above 80% memory: sessions will be evicted soon`,
+        2,
+      );
       this.add(`CacheEvictions${i + 1}`, m('Evictions', 'Sum'), 0, `Cache node ${i + 1} evicted keys: users may be logged out`, 1);
     });
     const cronAge = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE, metricName: SECONDS_SINCE_SCHEDULED_TASK.name,
-      dimensionsMap: { [METRIC_DIMENSIONS.cluster]: props.clusterName }, period: one, statistic: 'Maximum',
+      namespace: METRICS_NAMESPACE,
+      metricName: SECONDS_SINCE_SCHEDULED_TASK.name,
+      dimensionsMap: { [METRIC_DIMENSIONS.cluster]: props.clusterName },
+      period: one,
+      statistic: 'Maximum',
     });
     const stale = CRON_STALE_AFTER.toMinutes();
-    this.add('CronStalled', cronAge, CRON_STALE_AFTER.toSeconds(),
+    this.add(
+      'CronStalled',
+      cronAge,
+      CRON_STALE_AFTER.toSeconds(),
       `Cron is not running: for ${stale} minutes the cron container published nothing, or no scheduled task had succeeded for over ${stale} minutes`,
-      stale, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, cloudwatch.TreatMissingData.BREACHING);
+      stale,
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      cloudwatch.TreatMissingData.BREACHING,
+    );
     if (props.fileSystem) {
-      const io = new cloudwatch.Metric({ namespace: 'AWS/EFS', metricName: 'PercentIOLimit', dimensionsMap: { FileSystemId: props.fileSystem.fileSystemId }, period: five, statistic: 'Maximum' });
+      const io = new cloudwatch.Metric({
+        namespace: 'AWS/EFS',
+        metricName: 'PercentIOLimit',
+        dimensionsMap: { FileSystemId: props.fileSystem.fileSystemId },
+        period: five,
+        statistic: 'Maximum',
+      });
       this.add('EfsIoLimit', io, 95, 'EFS moodledata near its I/O limit: requests touching dataroot will slow down', 3);
     }
   }
 
-  private add(id: string, metric: cloudwatch.IMetric, threshold: number, description: string, periods = 1,
-    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING): void {
+  private add(
+    id: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+    periods = 1,
+    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+  ): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
       threshold,

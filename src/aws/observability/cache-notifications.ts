@@ -30,13 +30,15 @@ export class CacheNotifications extends Construct {
       displayName: `${Stack.of(this).stackName} cache events`,
       enforceSSL: true,
     });
-    this.topic.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowElastiCachePublish',
-      principals: [new iam.AnyPrincipal()],
-      actions: ['sns:Publish'],
-      resources: [this.topic.topicArn],
-      conditions: { StringEquals: { 'AWS:SourceOwner': Aws.ACCOUNT_ID } },
-    }));
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowElastiCachePublish',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'AWS:SourceOwner': Aws.ACCOUNT_ID } },
+      }),
+    );
     if (props.email) this.topic.addSubscription(new subs.EmailSubscription(props.email));
     for (const group of props.replicationGroups) group.notificationTopicArn = this.topic.topicArn;
   }

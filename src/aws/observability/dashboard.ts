@@ -25,23 +25,54 @@ export class MoodleDashboard extends Construct {
     super(scope, id);
     const tg = props.targetGroup.metrics;
     const running = new cloudwatch.Metric({
-      namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', statistic: 'Average',
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      statistic: 'Average',
       dimensionsMap: { ClusterName: props.clusterName, ServiceName: props.webService.serviceName },
     });
-    const cache = (name: string) => props.cacheNodes.map((node) => new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: name, dimensionsMap: { CacheClusterId: node }, statistic: 'Maximum', label: node }));
+    const cache = (name: string) =>
+      props.cacheNodes.map(
+        (node) =>
+          new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: name, dimensionsMap: { CacheClusterId: node }, statistic: 'Maximum', label: node }),
+      );
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.name, defaultInterval: undefined });
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Requests per minute', left: [tg.requestCount({ statistic: 'Sum' })], right: [tg.requestCountPerTarget({ statistic: 'Sum' })] }),
-      new cloudwatch.GraphWidget({ title: 'Errors (5xx)', left: [props.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT), tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT)] }),
-      new cloudwatch.GraphWidget({ title: 'Response time (p50, p95)', left: [tg.targetResponseTime({ statistic: 'p50' }), tg.targetResponseTime({ statistic: 'p95' })] }),
+      new cloudwatch.GraphWidget({
+        title: 'Requests per minute',
+        left: [tg.requestCount({ statistic: 'Sum' })],
+        right: [tg.requestCountPerTarget({ statistic: 'Sum' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Errors (5xx)',
+        left: [props.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT), tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT)],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Response time (p50, p95)',
+        left: [tg.targetResponseTime({ statistic: 'p50' }), tg.targetResponseTime({ statistic: 'p95' })],
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Web tasks', left: [running], right: [tg.healthyHostCount(), tg.unhealthyHostCount()] }),
-      new cloudwatch.GraphWidget({ title: 'Web CPU and memory (%)', left: [props.webService.metricCpuUtilization(), props.webService.metricMemoryUtilization()] }),
+      new cloudwatch.GraphWidget({
+        title: 'Web CPU and memory (%)',
+        left: [props.webService.metricCpuUtilization(), props.webService.metricMemoryUtilization()],
+      }),
       new cloudwatch.GraphWidget({ title: 'Database', left: [props.database.metricCPUUtilization()], right: [props.database.metricDatabaseConnections()] }),
     );
     const files = props.fileSystemId
-      ? [new cloudwatch.GraphWidget({ title: 'moodledata (EFS)', left: [new cloudwatch.Metric({ namespace: 'AWS/EFS', metricName: 'PercentIOLimit', dimensionsMap: { FileSystemId: props.fileSystemId }, statistic: 'Maximum' })] })]
+      ? [
+          new cloudwatch.GraphWidget({
+            title: 'moodledata (EFS)',
+            left: [
+              new cloudwatch.Metric({
+                namespace: 'AWS/EFS',
+                metricName: 'PercentIOLimit',
+                dimensionsMap: { FileSystemId: props.fileSystemId },
+                statistic: 'Maximum',
+              }),
+            ],
+          }),
+        ]
       : [];
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Cache memory (%) and evictions', left: cache('DatabaseMemoryUsagePercentage'), right: cache('Evictions') }),

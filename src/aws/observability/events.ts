@@ -71,16 +71,15 @@ export class MoodleEvents extends Construct {
           clusterArn: [props.cluster.clusterArn],
           startedBy: [...props.migrateStartedBy],
           lastStatus: ['STOPPED'],
-          $or: [
-            { containers: { exitCode: [{ 'anything-but': 0 }] } },
-            { stopCode: ['TaskFailedToStart'] },
-          ],
+          $or: [{ containers: { exitCode: [{ 'anything-but': 0 }] } }, { stopCode: ['TaskFailedToStart'] }],
         },
       },
       targets: [target],
     });
     const stack = Stack.of(this);
-    const instanceArns = props.database.instanceIdentifiers.map((i) => stack.formatArn({ service: 'rds', resource: 'db', resourceName: i, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    const instanceArns = props.database.instanceIdentifiers.map((i) =>
+      stack.formatArn({ service: 'rds', resource: 'db', resourceName: i, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
     this.database = new events.Rule(this, 'Database', {
       description: 'Aurora failovers and failures of the Moodle database (cluster and its instances)',
       eventPattern: {

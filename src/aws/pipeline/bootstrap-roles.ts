@@ -13,5 +13,7 @@ export const DEPLOY_ROLE_KINDS = ['deploy', 'file-publishing', 'image-publishing
 
 /** cdk-<qualifier>-<kind>-role-<account>-<region> for each kind and region. */
 export function bootstrapRoleArns(regions: readonly string[], qualifier = BOOTSTRAP_QUALIFIER): string[] {
-  return regions.flatMap((region) => DEPLOY_ROLE_KINDS.map((kind) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/cdk-${qualifier}-${kind}-role-${Aws.ACCOUNT_ID}-${region}`));
+  return regions.flatMap((region) =>
+    DEPLOY_ROLE_KINDS.map((kind) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/cdk-${qualifier}-${kind}-role-${Aws.ACCOUNT_ID}-${region}`),
+  );
 }

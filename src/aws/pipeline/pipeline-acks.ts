@@ -28,7 +28,11 @@ export function acknowledgeArtifactAccess(scope: IConstruct, opts: { readonly wr
     ack(scope, /^Action::s3:DeleteObject\*$/, `s3:DeleteObject* on ${bucket}: CodePipeline replaces artifacts it wrote.`);
     ack(scope, /^Action::s3:Abort\*$/, `s3:Abort* (multipart uploads) on ${bucket}.`);
   }
-  ack(scope, new RegExp(`^Resource::<${ARTIFACTS}[0-9A-F]{8}\\.Arn>/\\*$`), `Objects of the pipeline's artifact bucket (${ARTIFACTS}/*): each execution writes new artifact keys.`);
+  ack(
+    scope,
+    new RegExp(`^Resource::<${ARTIFACTS}[0-9A-F]{8}\\.Arn>/\\*$`),
+    `Objects of the pipeline's artifact bucket (${ARTIFACTS}/*): each execution writes new artifact keys.`,
+  );
 }
 
 /**
@@ -37,12 +41,22 @@ export function acknowledgeArtifactAccess(scope: IConstruct, opts: { readonly wr
  */
 export function acknowledgeCodeBuildProject(role: IConstruct, projectId: string, opts: { readonly registryLogin?: boolean } = {}): void {
   const project = `<${projectId}[0-9A-F]{8}>`;
-  ack(role, new RegExp(`^Resource::arn:<AWS::Partition>:logs:[a-z0-9-]+:<AWS::AccountId>:log-group:/aws/codebuild/${project}:\\*$`),
-    `Log streams of the ${projectId} project's own log group /aws/codebuild/<project> (stream names are per build).`);
-  ack(role, new RegExp(`^Resource::arn:<AWS::Partition>:codebuild:[a-z0-9-]+:<AWS::AccountId>:report-group/${project}-\\*$`),
-    `Report groups CodeBuild names after the ${projectId} project (<project>-<report>), nothing else.`);
+  ack(
+    role,
+    new RegExp(`^Resource::arn:<AWS::Partition>:logs:[a-z0-9-]+:<AWS::AccountId>:log-group:/aws/codebuild/${project}:\\*$`),
+    `Log streams of the ${projectId} project's own log group /aws/codebuild/<project> (stream names are per build).`,
+  );
+  ack(
+    role,
+    new RegExp(`^Resource::arn:<AWS::Partition>:codebuild:[a-z0-9-]+:<AWS::AccountId>:report-group/${project}-\\*$`),
+    `Report groups CodeBuild names after the ${projectId} project (<project>-<report>), nothing else.`,
+  );
   if (opts.registryLogin) {
-    ack(role, /^Resource::\*$/, 'ecr:GetAuthorizationToken (docker login to ECR) takes no resource; pushes are limited to the image repository by the next statement.');
+    ack(
+      role,
+      /^Resource::\*$/,
+      'ecr:GetAuthorizationToken (docker login to ECR) takes no resource; pushes are limited to the image repository by the next statement.',
+    );
   }
   acknowledgeArtifactAccess(role, { writes: false });
 }

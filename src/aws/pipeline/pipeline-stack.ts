@@ -65,11 +65,13 @@ export class PipelineStack extends Stack {
     });
     // `cdk deploy` only assumes the bootstrap roles; CloudFormation itself uses the bootstrap's
     // execution role (docs/aws.md: bootstrap it with a scoped --cloudformation-execution-policies).
-    deploy.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'AssumeCdkBootstrapRoles',
-      actions: ['sts:AssumeRole'],
-      resources: bootstrapRoleArns(props.deployRegions),
-    }));
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeCdkBootstrapRoles',
+        actions: ['sts:AssumeRole'],
+        resources: bootstrapRoleArns(props.deployRegions),
+      }),
+    );
 
     const source = new codepipeline.Artifact('Source');
     const sourceAction = new cpactions.CodeStarConnectionsSourceAction({
@@ -91,21 +93,25 @@ export class PipelineStack extends Stack {
         { stageName: 'Build', actions: [buildAction] },
         {
           stageName: 'Deploy',
-          actions: [new cpactions.CodeBuildAction({
-            actionName: 'MigrateAndRoll',
-            project: deploy,
-            input: source,
-            environmentVariables: { IMAGE_TAG: { value: buildAction.variable('IMAGE_TAG') } },
-          })],
+          actions: [
+            new cpactions.CodeBuildAction({
+              actionName: 'MigrateAndRoll',
+              project: deploy,
+              input: source,
+              environmentVariables: { IMAGE_TAG: { value: buildAction.variable('IMAGE_TAG') } },
+            }),
+          ],
         },
       ],
-      triggers: [{
-        providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
-        gitConfiguration: {
-          sourceAction,
-          pushFilter: [{ branchesIncludes: [props.branch ?? 'main'], filePathsIncludes: [...props.triggerPaths] }],
+      triggers: [
+        {
+          providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+          gitConfiguration: {
+            sourceAction,
+            pushFilter: [{ branchesIncludes: [props.branch ?? 'main'], filePathsIncludes: [...props.triggerPaths] }],
+          },
         },
-      }],
+      ],
     });
 
     acknowledgeCodeBuildProject(build.role!, 'Build', { registryLogin: true });

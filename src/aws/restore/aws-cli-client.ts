@@ -13,9 +13,21 @@ export const awsCli: AwsRunner = (args) =>
     execFile('aws', [...args], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        return reject(new UserError('"moodle-ha aws restore" calls the AWS CLI, which is not installed: install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) and configure it with the credentials you deploy with'));
+        return reject(
+          new UserError(
+            '"moodle-ha aws restore" calls the AWS CLI, which is not installed: install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) and configure it with the credentials you deploy with',
+          ),
+        );
       }
-      reject(new UserError(`aws ${args.slice(0, 2).join(' ')} failed: ${String(stderr || err.message).trim().split('\n').slice(-5).join(' ')}`));
+      reject(
+        new UserError(
+          `aws ${args.slice(0, 2).join(' ')} failed: ${String(stderr || err.message)
+            .trim()
+            .split('\n')
+            .slice(-5)
+            .join(' ')}`,
+        ),
+      );
     });
   });
 
@@ -25,7 +37,10 @@ function time(v: unknown): Date {
 }
 
 export class AwsCliRestoreClient implements RestoreClient {
-  constructor(private readonly region: string, private readonly run: AwsRunner = awsCli) {}
+  constructor(
+    private readonly region: string,
+    private readonly run: AwsRunner = awsCli,
+  ) {}
 
   private async json<T>(args: readonly string[]): Promise<T> {
     const out = await this.run([...args, '--region', this.region, '--output', 'json']);
@@ -33,13 +48,23 @@ export class AwsCliRestoreClient implements RestoreClient {
   }
 
   async stackOutputs(stackName: string): Promise<Record<string, string>> {
-    const r = await this.json<{ Stacks?: Array<{ Outputs?: Array<{ OutputKey: string; OutputValue: string }> }> }>(['cloudformation', 'describe-stacks', '--stack-name', stackName]);
+    const r = await this.json<{ Stacks?: Array<{ Outputs?: Array<{ OutputKey: string; OutputValue: string }> }> }>([
+      'cloudformation',
+      'describe-stacks',
+      '--stack-name',
+      stackName,
+    ]);
     return Object.fromEntries((r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   }
 
   async listRecoveryPoints(vaultName: string): Promise<RecoveryPoint[]> {
     // Paginated by the CLI itself (all pages are merged into one RecoveryPoints list).
-    const r = await this.json<{ RecoveryPoints?: Array<Record<string, any>> }>(['backup', 'list-recovery-points-by-backup-vault', '--backup-vault-name', vaultName]);
+    const r = await this.json<{ RecoveryPoints?: Array<Record<string, any>> }>([
+      'backup',
+      'list-recovery-points-by-backup-vault',
+      '--backup-vault-name',
+      vaultName,
+    ]);
     return (r.RecoveryPoints ?? []).map((p) => ({
       arn: String(p.RecoveryPointArn),
       resourceArn: String(p.ResourceArn),
@@ -52,14 +77,29 @@ export class AwsCliRestoreClient implements RestoreClient {
   }
 
   async restoreMetadata(vaultName: string, recoveryPointArn: string): Promise<Record<string, string>> {
-    const r = await this.json<{ RestoreMetadata?: Record<string, string> }>(['backup', 'get-recovery-point-restore-metadata', '--backup-vault-name', vaultName, '--recovery-point-arn', recoveryPointArn]);
+    const r = await this.json<{ RestoreMetadata?: Record<string, string> }>([
+      'backup',
+      'get-recovery-point-restore-metadata',
+      '--backup-vault-name',
+      vaultName,
+      '--recovery-point-arn',
+      recoveryPointArn,
+    ]);
     return r.RestoreMetadata ?? {};
   }
 
   async startRestoreJob(input: StartRestore): Promise<string> {
     const r = await this.json<{ RestoreJobId?: string }>([
-      'backup', 'start-restore-job', '--recovery-point-arn', input.recoveryPointArn, '--iam-role-arn', input.iamRoleArn,
-      '--resource-type', input.resourceType, '--metadata', JSON.stringify(input.metadata),
+      'backup',
+      'start-restore-job',
+      '--recovery-point-arn',
+      input.recoveryPointArn,
+      '--iam-role-arn',
+      input.iamRoleArn,
+      '--resource-type',
+      input.resourceType,
+      '--metadata',
+      JSON.stringify(input.metadata),
     ]);
     if (!r.RestoreJobId) throw new UserError(`aws backup start-restore-job returned no job id for ${input.recoveryPointArn}`);
     return r.RestoreJobId;

@@ -21,7 +21,8 @@ export interface PairQuery {
   readonly windowMs?: number;
 }
 
-const usable = (p: RecoveryPoint, resourceArn: string, at: Date) => p.resourceArn === resourceArn && p.status === 'COMPLETED' && p.created.getTime() <= at.getTime();
+const usable = (p: RecoveryPoint, resourceArn: string, at: Date) =>
+  p.resourceArn === resourceArn && p.status === 'COMPLETED' && p.created.getTime() <= at.getTime();
 const newestFirst = (a: RecoveryPoint, b: RecoveryPoint) => b.created.getTime() - a.created.getTime();
 
 /** The newest pair at or before `at`; a UserError says what there is when no pair fits. */
@@ -36,12 +37,16 @@ export function choosePair(points: readonly RecoveryPoint[], q: PairQuery): Reco
       .sort((a, b) => rank(a, database) - rank(b, database));
     if (sameRun[0]) return { database, files: sameRun[0] };
   }
-  const newest = (list: RecoveryPoint[], what: string) => (list[0] ? `the newest ${what} at or before then is from ${list[0].created.toISOString()}` : `there is no completed ${what} at or before then`);
-  throw new UserError(`no matching pair of recovery points (database and moodledata from the same backup run) at or before ${q.at.toISOString()}; nothing was restored:`, [
-    `${newest(databases, 'database recovery point')} (${databases.length} in all, of ${q.databaseArn})`,
-    `${newest(files, 'moodledata recovery point')} (${files.length} in all, of ${q.fileSystemArn})`,
-    'pick a later time (--at), or check the backup jobs in the AWS Backup console (a run whose database or file system job failed leaves no pair)',
-  ]);
+  const newest = (list: RecoveryPoint[], what: string) =>
+    list[0] ? `the newest ${what} at or before then is from ${list[0].created.toISOString()}` : `there is no completed ${what} at or before then`;
+  throw new UserError(
+    `no matching pair of recovery points (database and moodledata from the same backup run) at or before ${q.at.toISOString()}; nothing was restored:`,
+    [
+      `${newest(databases, 'database recovery point')} (${databases.length} in all, of ${q.databaseArn})`,
+      `${newest(files, 'moodledata recovery point')} (${files.length} in all, of ${q.fileSystemArn})`,
+      'pick a later time (--at), or check the backup jobs in the AWS Backup console (a run whose database or file system job failed leaves no pair)',
+    ],
+  );
 }
 
 /** Same rule first, then the nearest in time. */

@@ -42,7 +42,10 @@ export async function restoreToNewStack(o: RestoreToNewStackOptions): Promise<Re
   const outputs = await o.client.stackOutputs(o.sourceStack);
   const need = (key: string, why: string) => {
     const v = outputs[key];
-    if (!v) throw new UserError(`stack ${o.sourceStack} has no output ${key} (${why}): deploy it with this moodle-ha version first, then wait for a backup run; nothing was restored`);
+    if (!v)
+      throw new UserError(
+        `stack ${o.sourceStack} has no output ${key} (${why}): deploy it with this moodle-ha version first, then wait for a backup run; nothing was restored`,
+      );
     return v;
   };
   const vault = need(BACKUP_OUTPUTS.vault, 'its backup vault');
@@ -51,7 +54,9 @@ export async function restoreToNewStack(o: RestoreToNewStackOptions): Promise<Re
   const fileSystemArn = need(BACKUP_OUTPUTS.fileSystem, 'the backed-up EFS file system; a site on NFS has none to restore');
 
   const pair = choosePair(await o.client.listRecoveryPoints(vault), { at: o.at, databaseArn, fileSystemArn });
-  log(`recovery points: database ${pair.database.created.toISOString()} (${pair.database.arn}), moodledata ${pair.files.created.toISOString()} (${pair.files.arn})`);
+  log(
+    `recovery points: database ${pair.database.created.toISOString()} (${pair.database.arn}), moodledata ${pair.files.created.toISOString()} (${pair.files.arn})`,
+  );
   if (!/:rds:[^:]+:\d{12}:cluster-snapshot:/.test(pair.database.arn)) {
     throw new UserError(`the database recovery point ${pair.database.arn} is not an Aurora cluster snapshot; nothing was restored`);
   }
@@ -72,10 +77,14 @@ export async function restoreToNewStack(o: RestoreToNewStackOptions): Promise<Re
   log(`EFS restore job ${jobId} started: moodledata to a new file system`);
   const job = await waitForJob(o.client, jobId, { pollMs: o.pollMs ?? 30_000, timeoutMs: o.timeoutMs ?? 12 * 3600_000, sleep, now, log });
   const fileSystemId = /file-system\/(fs-[0-9a-f]+)$/.exec(job.createdResourceArn ?? '')?.[1];
-  if (!fileSystemId) throw new UserError(`EFS restore job ${jobId} completed without naming a file system (${job.createdResourceArn ?? 'none'}); nothing was deployed`);
+  if (!fileSystemId)
+    throw new UserError(`EFS restore job ${jobId} completed without naming a file system (${job.createdResourceArn ?? 'none'}); nothing was deployed`);
   log(`moodledata restored to ${fileSystemId}`);
 
-  await o.client.prepareFileSystem(fileSystemId, { name: `${o.newName}-moodledata`, policy: JSON.stringify({ Version: '2012-10-17', Statement: [denyUnencryptedMounts().toStatementJson()] }) });
+  await o.client.prepareFileSystem(fileSystemId, {
+    name: `${o.newName}-moodledata`,
+    policy: JSON.stringify({ Version: '2012-10-17', Statement: [denyUnencryptedMounts().toStatementJson()] }),
+  });
   try {
     await o.deploy({ databaseSnapshotArn: pair.database.arn, fileSystemId });
   } catch (e) {
@@ -99,13 +108,17 @@ async function waitForJob(
     const job = await client.describeRestoreJob(jobId);
     if (job.status === 'COMPLETED') return job;
     if (job.status === 'FAILED' || job.status === 'ABORTED') {
-      throw new UserError(`EFS restore job ${jobId} ${job.status.toLowerCase()}: ${job.statusMessage ?? 'no message'}; nothing was deployed, and the recovery points are unchanged: fix the cause (see the job in the AWS Backup console) and run "moodle-ha aws restore" again`);
+      throw new UserError(
+        `EFS restore job ${jobId} ${job.status.toLowerCase()}: ${job.statusMessage ?? 'no message'}; nothing was deployed, and the recovery points are unchanged: fix the cause (see the job in the AWS Backup console) and run "moodle-ha aws restore" again`,
+      );
     }
     const state = `${job.status}${job.percentDone ? ` ${job.percentDone}` : ''}`;
     if (state !== last) o.log(`EFS restore job ${jobId}: ${state}`);
     last = state;
     if (o.now() >= deadline) {
-      throw new UserError(`EFS restore job ${jobId} is still ${job.status} after ${Math.round(o.timeoutMs / 60_000)} min; nothing was deployed. When "aws backup describe-restore-job --restore-job-id ${jobId}" says COMPLETED, deploy the new stack by hand ("moodle-ha deploy" with its name and aws.restore: the database snapshot above and the file system id in CreatedResourceArn; docs/aws.md)`);
+      throw new UserError(
+        `EFS restore job ${jobId} is still ${job.status} after ${Math.round(o.timeoutMs / 60_000)} min; nothing was deployed. When "aws backup describe-restore-job --restore-job-id ${jobId}" says COMPLETED, deploy the new stack by hand ("moodle-ha deploy" with its name and aws.restore: the database snapshot above and the file system id in CreatedResourceArn; docs/aws.md)`,
+      );
     }
     await o.sleep(o.pollMs);
   }

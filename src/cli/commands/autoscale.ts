@@ -24,7 +24,9 @@ export const autoscaleCommand: Command = {
     const release = claimForeground(spec.name);
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
-    process.stderr.write(`autoscaling ${spec.name}: ${spec.scaling.min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%\n`);
+    process.stderr.write(
+      `autoscaling ${spec.name}: ${spec.scaling.min}..${spec.scaling.max} nodes, target ${spec.scaling.targetRequestsPerNode} req/s per node, CPU ${spec.scaling.targetCpuPercent}%\n`,
+    );
     try {
       const events = await runAutoscaler(runtime, {
         intervalMs: interval.seconds * 1000,

@@ -15,14 +15,19 @@ export const awsRestoreCommand: Command = {
     const source = readSpec({ file: ctx.specFile, cwd: ctx.cwd });
     const newName = typeof ctx.values.to === 'string' ? ctx.values.to : undefined;
     if (!newName) throw new UserError(`give the new site's name: ${hint('aws restore --to NEW-NAME')} (its stacks are NEW-NAME, NEW-NAME-edge, …)`);
-    if (newName === source.spec.name) throw new UserError(`--to ${newName} is the running site's name: the restore goes to a new stack beside it; give another name`);
+    if (newName === source.spec.name)
+      throw new UserError(`--to ${newName} is the running site's name: the restore goes to a new stack beside it; give another name`);
     const at = parseTime(ctx.values.at);
     const domain = restoredDomain(source.spec, newName, ctx.values.domain);
     // The new stack's spec, checked now (with stand-in restore values) so a problem shows before an hour of restoring.
     const overrides = { name: newName, aws: { domain, pipeline: { enabled: false } } };
     const region = source.spec.aws.region;
     const withRestore = (restore: object) => ({ ...overrides, aws: { ...overrides.aws, restore } });
-    const check = readSpec({ file: ctx.specFile, cwd: ctx.cwd, overrides: withRestore({ databaseSnapshotArn: `arn:aws:rds:${region}:000000000000:cluster-snapshot:check`, fileSystemId: 'fs-00000000' }) });
+    const check = readSpec({
+      file: ctx.specFile,
+      cwd: ctx.cwd,
+      overrides: withRestore({ databaseSnapshotArn: `arn:aws:rds:${region}:000000000000:cluster-snapshot:check`, fileSystemId: 'fs-00000000' }),
+    });
     planDeployment(check.spec);
     requireCredentials('aws restore');
     const image = imageOrStagedContext(ctx.values, check, ctx.cwd);
@@ -34,7 +39,13 @@ export const awsRestoreCommand: Command = {
       at,
       newName,
       log,
-      deploy: (restore) => runCdk(['deploy', '--all', '--require-approval', ctx.values.yes ? 'never' : 'broadening', '--no-staging'], { specFile: ctx.specFile, cwd: ctx.cwd, image, overrides: withRestore(restore) }),
+      deploy: (restore) =>
+        runCdk(['deploy', '--all', '--require-approval', ctx.values.yes ? 'never' : 'broadening', '--no-staging'], {
+          specFile: ctx.specFile,
+          cwd: ctx.cwd,
+          image,
+          overrides: withRestore(restore),
+        }),
     });
     process.stdout.write(
       `restored ${source.spec.name} into ${newName}: https://${domain}\n` +
@@ -59,9 +70,15 @@ function parseTime(v: unknown): Date {
 /** The restored site's host name: --domain, else NEW-NAME under the spec's hosted zone. */
 export function restoredDomain(spec: Spec, newName: string, flag: unknown): string {
   if (typeof flag === 'string') {
-    if (flag === spec.aws.domain) throw new UserError(`--domain ${flag} is the running site's host name: CloudFront and Route 53 give a name to one site at a time; restore under another name, then move the name (docs/aws.md)`);
+    if (flag === spec.aws.domain)
+      throw new UserError(
+        `--domain ${flag} is the running site's host name: CloudFront and Route 53 give a name to one site at a time; restore under another name, then move the name (docs/aws.md)`,
+      );
     return flag;
   }
-  if (!spec.aws.hostedZone) throw new UserError('give the restored site a host name with --domain HOST (the spec has no aws.hostedZone to make NEW-NAME.<zone> in); the spec\'s certificates must cover it');
+  if (!spec.aws.hostedZone)
+    throw new UserError(
+      "give the restored site a host name with --domain HOST (the spec has no aws.hostedZone to make NEW-NAME.<zone> in); the spec's certificates must cover it",
+    );
   return `${newName}.${spec.aws.hostedZone.name}`;
 }

@@ -19,7 +19,9 @@ export const backupCommand: Command = {
           `  site:          ${m.site.users} users, ${m.site.courses} courses, ${m.site.forumPosts} forum posts, ${m.site.files} files\n` +
           `  database:      ${m.parts.database.file} ${mb(m.parts.database.bytes)}\n` +
           `  moodledata:    ${m.parts.moodledata.file} ${mb(m.parts.moodledata.bytes)}\n` +
-          (r.changedWhileRead.length ? `  note: ${r.changedWhileRead.length} file(s) changed while copied (the site was in use); they are extras, not part of T\n` : '') +
+          (r.changedWhileRead.length
+            ? `  note: ${r.changedWhileRead.length} file(s) changed while copied (the site was in use); they are extras, not part of T\n`
+            : '') +
           `  restore:       ${hint(`restore ${shellWord(r.dir)}`)}\n`,
       );
     });

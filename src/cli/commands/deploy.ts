@@ -16,6 +16,9 @@ export const deployCommand: Command = {
     const run = { specFile: ctx.specFile, cwd: ctx.cwd, image };
     if (ctx.values.bootstrap) await runCdk(['bootstrap'], run);
     await runCdk(['deploy', '--all', '--require-approval', ctx.values.yes ? 'never' : 'broadening', '--no-staging'], run);
-    if (!image) process.stdout.write('only the pipeline stack was deployed: push a change to the spec or plugins (or start the pipeline) to build the image and deploy Moodle\n');
+    if (!image)
+      process.stdout.write(
+        'only the pipeline stack was deployed: push a change to the spec or plugins (or start the pipeline) to build the image and deploy Moodle\n',
+      );
   },
 };

@@ -14,7 +14,9 @@ export const destroyCommand: Command = {
     const deleteData = ctx.values['delete-data'] === true;
     const image = imageChoice(ctx.values, ctx.cwd);
     if (deleteData && !image) {
-      throw new UserError('--delete-data first redeploys with the data protections lifted: give the --image-dir or --image-tag you last deployed with, so the services keep their image');
+      throw new UserError(
+        '--delete-data first redeploys with the data protections lifted: give the --image-dir or --image-tag you last deployed with, so the services keep their image',
+      );
     }
     const outdir = join(ctx.cwd, 'cdk.out', 'destroy-plan');
     const stacks = synthesize({ spec: loaded.spec, baseDir: loaded.baseDir, image: image ?? placeholderImage(), outdir, deleteData, nag: false });

@@ -17,12 +17,14 @@ export const logsCommand: Command = {
     if (chosen.length === 0) throw new UserError(`no service "${service}" in cluster ${spec.name}; services: ${services.join(', ') || '(none running)'}`);
     const tail = Number(ctx.values.tail ?? 100);
     if (!Number.isInteger(tail) || tail < 0) throw new UserError('--tail takes a whole number of lines');
-    await Promise.all(chosen.map(async (m) => {
-      const prefix = chosen.length > 1 ? `${m.name} | ` : '';
-      const stream = await runtime.logs(m.name, { tail, follow: ctx.values.follow === true });
-      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-        if (line) process.stdout.write(`${prefix}${line}\n`);
-      }
-    }));
+    await Promise.all(
+      chosen.map(async (m) => {
+        const prefix = chosen.length > 1 ? `${m.name} | ` : '';
+        const stream = await runtime.logs(m.name, { tail, follow: ctx.values.follow === true });
+        for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+          if (line) process.stdout.write(`${prefix}${line}\n`);
+        }
+      }),
+    );
   },
 };

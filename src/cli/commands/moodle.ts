@@ -19,7 +19,11 @@ export const moodleDownloadCommand: Command = {
   async run(ctx) {
     const { spec } = specFor(ctx);
     const version = ctx.positionals[0] ?? spec.moodle.version;
-    const r = await downloadRelease(version, { sha256: ctx.positionals[0] ? undefined : spec.moodle.sha256, force: ctx.values.force === true, onProgress: (t) => process.stderr.write(`${t}\n`) });
+    const r = await downloadRelease(version, {
+      sha256: ctx.positionals[0] ? undefined : spec.moodle.sha256,
+      force: ctx.values.force === true,
+      onProgress: (t) => process.stderr.write(`${t}\n`),
+    });
     process.stdout.write(`cached Moodle ${r.version.release} in ${r.dir}\n`);
   },
 };

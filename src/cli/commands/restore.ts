@@ -16,7 +16,8 @@ export const restoreCommand: Command = {
     const confirm = async (summary: string) => {
       process.stderr.write(`${summary}\n`);
       if (ctx.values.yes === true) return true;
-      if (!process.stdin.isTTY) throw new UserError('restore replaces the site\'s data and asks first; no terminal to ask in: run it with --yes to confirm. Nothing was changed.');
+      if (!process.stdin.isTTY)
+        throw new UserError("restore replaces the site's data and asks first; no terminal to ask in: run it with --yes to confirm. Nothing was changed.");
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       const ask = new AbortController();
       rl.once('SIGINT', () => ask.abort()); // Ctrl-C at the prompt: a "no"
@@ -36,7 +37,9 @@ export const restoreCommand: Command = {
           `  point in time: ${r.manifest.pointInTime} (backup of "${r.manifest.cluster}", Moodle ${r.manifest.moodle.release}); migrate: ${r.migrate}\n` +
           `  restored:      ${s.users} users, ${s.courses} courses, ${s.forumPosts} forum posts, ${s.files} files\n` +
           (r.after.recovered ? `  files:         ${r.after.recovered} file content(s) deleted after the snapshot were taken back from trashdir\n` : '') +
-          (r.after.missing ? `  WARNING:       ${r.after.missing} file content(s) are missing from moodledata (e.g. ${r.after.missingSample.join(', ')}); those files cannot be downloaded\n` : '') +
+          (r.after.missing
+            ? `  WARNING:       ${r.after.missing} file content(s) are missing from moodledata (e.g. ${r.after.missingSample.join(', ')}); those files cannot be downloaded\n`
+            : '') +
           `  sessions and caches were flushed: users log in again\n` +
           `restore time: ${r.seconds.toFixed(1)} s\n`,
       );

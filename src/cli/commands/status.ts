@@ -25,11 +25,15 @@ export const statusCommand: Command = {
     const w = Math.max(...s.services.map((x) => x.name.length));
     process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
     if (code.image) process.stdout.write(`Moodle ${code.moodle?.release ?? '(version unknown)'} in ${code.image.tag}\n`);
-    process.stdout.write(`mail catcher: ${runtime.mailUrl}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`);
+    process.stdout.write(
+      `mail catcher: ${runtime.mailUrl}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`,
+    );
     for (const x of s.services) process.stdout.write(`  ${x.name.padEnd(w)}  ${x.state.padEnd(8)}  ${x.health}\n`);
     process.stdout.write('\nload balancer:\n');
     if (typeof s.lb === 'string') process.stdout.write(`  ${s.lb}\n`);
-    else for (const l of s.lb) process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
+    else
+      for (const l of s.lb)
+        process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
     process.stdout.write(`\nautoscaler: ${describeAutoscaler(spec.name, autoscaler)}\n`);
     const events = await runtime.recentEvents();
     process.stdout.write(`\nrecent scaling events:${events.length ? '' : ' none'}\n`);

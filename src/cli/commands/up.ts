@@ -12,7 +12,8 @@ import { upSummary } from '../up-summary.ts';
 export const upCommand: Command = {
   async run(ctx) {
     const { autoscale, detach, webhook } = ctx.values;
-    if (detach && !autoscale) throw new UserError(`--detach goes with --autoscale: "${hint('up --autoscale --detach')}" runs the autoscaler in a controller container`);
+    if (detach && !autoscale)
+      throw new UserError(`--detach goes with --autoscale: "${hint('up --autoscale --detach')}" runs the autoscaler in a controller container`);
     if (webhook !== undefined && !autoscale) throw new UserError('--webhook goes with --autoscale (or set autoscaler.webhook in moodle-ha.yaml)');
     // The detached switch is a spec field; the flags override it for this run, like --profile.
     const loaded = specFor(ctx, autoscale && detach ? { autoscaler: { enabled: true, ...(typeof webhook === 'string' ? { webhook } : {}) } } : {});

@@ -45,17 +45,17 @@ export const destroy: CommandDefinition = {
   flags: {
     ...IMAGE_FLAGS,
     'delete-data': { description: 'delete the data too (needs the --image-dir or --image-tag of the last deploy; see below)' },
-    yes: { short: 'y', description: 'delete without cdk\'s confirmation' },
+    yes: { short: 'y', description: "delete without cdk's confirmation" },
   },
   load: async () => (await import('../commands/destroy.ts')).destroyCommand,
 };
 
 export const awsRestore: CommandDefinition = {
   help:
-    'Picks the newest pair of recovery points of the site\'s backup plan (the Aurora cluster and the EFS file system, from the same backup run) at or before --at, ' +
+    "Picks the newest pair of recovery points of the site's backup plan (the Aurora cluster and the EFS file system, from the same backup run) at or before --at, " +
     'restores the EFS one to a new file system and waits, then deploys a new stack NEW-NAME from the same spec whose database is created from the Aurora one and ' +
     'whose moodledata is the restored file system. The running site is not changed. The new site gets its own host name (--domain), so both can run while you check ' +
-    'the restored one; docs/aws.md says how to move the site\'s name to it. Certificates named in the spec (aws.certificateArn, aws.edgeCertificateArn) must cover that ' +
+    "the restored one; docs/aws.md says how to move the site's name to it. Certificates named in the spec (aws.certificateArn, aws.edgeCertificateArn) must cover that " +
     'host name. The image pipeline is not deployed for the new stack.' +
     `\n\n${IMAGE_HELP}`,
   flags: {

@@ -55,10 +55,10 @@ export const autoscale: CommandDefinition = {
 export const logs: CommandDefinition = {
   args: 'SERVICE',
   maxPositionals: 1,
-  help: 'SERVICE is a service of the cluster (every container of it; with several, each line starts with the container\'s name) or one container\'s name. Without SERVICE, the error lists the services of the cluster.',
+  help: "SERVICE is a service of the cluster (every container of it; with several, each line starts with the container's name) or one container's name. Without SERVICE, the error lists the services of the cluster.",
   flags: {
     follow: { short: 'F', description: 'keep printing new lines as they come, until Ctrl-C' },
-    tail: { short: 'n', value: 'N', description: 'lines of each container\'s log to show first (default 100)' },
+    tail: { short: 'n', value: 'N', description: "lines of each container's log to show first (default 100)" },
   },
   load: async () => (await import('../commands/logs.ts')).logsCommand,
 };

@@ -14,7 +14,7 @@ export const moodleImport: CommandDefinition = {
 export const moodleDownload: CommandDefinition = {
   args: '[VERSION]',
   maxPositionals: 1,
-  help: 'VERSION defaults to the spec\'s moodle.version. The archive is checked against the spec\'s moodle.sha256 when VERSION is left out and the spec pins one, else against the SHA-256 published beside the release.',
+  help: "VERSION defaults to the spec's moodle.version. The archive is checked against the spec's moodle.sha256 when VERSION is left out and the spec pins one, else against the SHA-256 published beside the release.",
   flags: {
     force: { description: 'replace the cached tree of the same release' },
   },

@@ -7,8 +7,8 @@ import { PROFILE_FLAG } from './shared.ts';
 
 export const load: CommandDefinition = {
   help:
-    "Each virtual user logs in as its own generated user (own session), then browses: dashboard, course, a forum discussion, a reply (must appear), a file download, with think time. " +
-    'Test data comes from Moodle\'s generator (admin/tool/generator), made once inside a web container and reused; --prepare only makes it.\n\n' +
+    'Each virtual user logs in as its own generated user (own session), then browses: dashboard, course, a forum discussion, a reply (must appear), a file download, with think time. ' +
+    "Test data comes from Moodle's generator (admin/tool/generator), made once inside a web container and reused; --prepare only makes it.\n\n" +
     `Local cluster only: loopback targets, at most ${LIMITS.maxUsers} users, ${LIMITS.maxDurationSeconds / 60} minutes and ${LIMITS.maxRequests} requests. ` +
     'Prints a live line every 5 s and a table per step; --json writes every figure, the acknowledged post ids and a per-second timeline.\n\n' +
     'Exits 0 when nothing failed, 1 when a step failed or a session was lost.',
@@ -39,8 +39,14 @@ export const drill: CommandDefinition = {
   flags: {
     ...PROFILE_FLAG,
     users: { value: 'N', description: `virtual users during the drill (default ${DRILL_DEFAULTS.users}, at most ${L.maxUsers})` },
-    duration: { value: 'DURATION', description: `length of the load run (default ${DRILL_DEFAULTS.durationSeconds}s; from ${L.minDurationSeconds}s to ${L.maxDurationSeconds / 60}m)` },
-    'fault-at': { value: 'DURATION', description: `when the fault is injected, from the start of the load (default ${DRILL_DEFAULTS.faultAtSeconds}s; leaves at least ${L.minAfterFaultSeconds}s after it)` },
+    duration: {
+      value: 'DURATION',
+      description: `length of the load run (default ${DRILL_DEFAULTS.durationSeconds}s; from ${L.minDurationSeconds}s to ${L.maxDurationSeconds / 60}m)`,
+    },
+    'fault-at': {
+      value: 'DURATION',
+      description: `when the fault is injected, from the start of the load (default ${DRILL_DEFAULTS.faultAtSeconds}s; leaves at least ${L.minAfterFaultSeconds}s after it)`,
+    },
     out: { value: 'DIR', description: `folder for the results, drill-NAME-TIME.json and .html (default ./${DRILL_DEFAULTS.outDir})` },
   },
   load: async () => (await import('../commands/drill.ts')).drillCommand,

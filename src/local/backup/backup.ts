@@ -49,12 +49,15 @@ export async function backup(spec: Spec, opts: BackupOptions): Promise<BackupRes
       hold = await startHelper(holdHelper(cluster), { stdin: true, signal });
       return readHeld(hold);
     });
-    progress.info(`Moodle ${info.release}: ${info.site.users} users, ${info.site.courses} courses, ${info.site.forumPosts} forum posts, ${info.site.files} files (${mb(info.site.fileBytes)})`);
+    progress.info(
+      `Moodle ${info.release}: ${info.site.users} users, ${info.site.courses} courses, ${info.site.forumPosts} forum posts, ${info.site.files} files (${mb(info.site.fileBytes)})`,
+    );
 
     const db = new DigestTap();
     const dump = await progress.step(`database dump (mariadb-dump --single-transaction through ${cluster.names.dbWriter})`, () =>
       byteCounter(progress, 'database dump: written', db, () =>
-        runHelper(dumpHelper(cluster), { signal, sink: [createGzip({ level: 6 }), db, file(BACKUP_PARTS.database)] })),
+        runHelper(dumpHelper(cluster), { signal, sink: [createGzip({ level: 6 }), db, file(BACKUP_PARTS.database)] }),
+      ),
     );
     check(dump.code === 0, signal, `mariadb-dump failed (exit ${dump.code}): ${dump.stderr.trim().slice(-1500)}`);
     const pointInTime = snapshotTime(dump.stderr);
@@ -64,7 +67,8 @@ export async function backup(spec: Spec, opts: BackupOptions): Promise<BackupRes
     const files = new DigestTap();
     const tar = await progress.step(`moodledata archive (without ${MOODLEDATA_EXCLUDED.map((e) => e.path).join(', ')})`, () =>
       byteCounter(progress, 'moodledata archive: written', files, () =>
-        runHelper(archiveHelper(cluster), { signal, sink: [createGzip({ level: 1 }), files, file(BACKUP_PARTS.moodledata)] })),
+        runHelper(archiveHelper(cluster), { signal, sink: [createGzip({ level: 1 }), files, file(BACKUP_PARTS.moodledata)] }),
+      ),
     );
     check(ARCHIVE_OK_CODES.includes(tar.code), signal, `the moodledata archive failed (tar exit ${tar.code}): ${tar.stderr.trim().slice(-1500)}`);
     const changedWhileRead = tar.stderr.split('\n').filter((l) => /file changed as we read it|File removed before we read it/.test(l));
@@ -121,7 +125,11 @@ export function readHeld(hold: Helper): Promise<SiteInfo> {
     };
     const onEnd = () => {
       done();
-      void hold.exited().then((code) => reject(new UserError(`could not read the site or hold its file trash cleanup (exit ${code}): ${(text + hold.stderr()).trim().slice(-1500)}`)));
+      void hold
+        .exited()
+        .then((code) =>
+          reject(new UserError(`could not read the site or hold its file trash cleanup (exit ${code}): ${(text + hold.stderr()).trim().slice(-1500)}`)),
+        );
     };
     hold.output.on('data', onData);
     hold.output.on('end', onEnd);

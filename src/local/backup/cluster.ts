@@ -66,14 +66,24 @@ export function clusterFromContainers(spec: Spec, containers: readonly ListedCon
       `cluster "${spec.name}" is not running (${missing.length ? `no ${missing.join(', ')}` : 'no secrets on this machine'}): start it with "${hint('up')}" first. Nothing was changed.`,
     );
   }
-  const web = of('web').map(name).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const web = of('web')
+    .map(name)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return {
     spec,
     names: n,
     profile,
-    images: { runtime: runtime!, mariadb: of('db')[0]!.Image, redis: of('redis')[0]!.Image, haproxy: of('lb')[0]?.Image ?? '', mail: of('mail')[0]?.Image ?? '' },
+    images: {
+      runtime: runtime!,
+      mariadb: of('db')[0]!.Image,
+      redis: of('redis')[0]!.Image,
+      haproxy: of('lb')[0]?.Image ?? '',
+      mail: of('mail')[0]?.Image ?? '',
+    },
     webNodes: web,
-    runningWebNodes: running('web').map(name).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+    runningWebNodes: running('web')
+      .map(name)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
     cronRunning: running('cron').length > 0,
     cron: of('cron')[0] ? name(of('cron')[0]!) : undefined,
     secrets: ensureSecrets(spec.name),

@@ -48,10 +48,14 @@ function mariadbHelper(c: RunningCluster, task: string, script: string): Contain
  * LOCK TABLES out of the dump: Galera does not replicate them). The time printed just before is T.
  */
 export function dumpHelper(c: RunningCluster): ContainerSpec {
-  return mariadbHelper(c, 'dump', [
-    `echo "${SNAPSHOT_MARK} $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >&2`,
-    `exec mariadb-dump --defaults-extra-file=${CLIENT_OPTIONS} --single-transaction --quick --hex-blob --triggers --skip-add-locks --max-allowed-packet=256M ${DB_NAME}`,
-  ].join('\n'));
+  return mariadbHelper(
+    c,
+    'dump',
+    [
+      `echo "${SNAPSHOT_MARK} $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >&2`,
+      `exec mariadb-dump --defaults-extra-file=${CLIENT_OPTIONS} --single-transaction --quick --hex-blob --triggers --skip-add-locks --max-allowed-packet=256M ${DB_NAME}`,
+    ].join('\n'),
+  );
 }
 
 /** Reads T from the dump helper's stderr. */
@@ -66,8 +70,12 @@ export function snapshotTime(stderr: string): string | undefined {
  */
 export function loadHelper(c: RunningCluster): ContainerSpec {
   const q = (s: string) => `\\\`${s}\\\``;
-  return mariadbHelper(c, 'load', [
-    `mariadb --defaults-extra-file=${CLIENT_OPTIONS} -e "DROP DATABASE IF EXISTS ${q(DB_NAME)}; CREATE DATABASE ${q(DB_NAME)} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"`,
-    `gzip -dc | mariadb --defaults-extra-file=${CLIENT_OPTIONS} --max-allowed-packet=256M ${DB_NAME}`,
-  ].join('\n'));
+  return mariadbHelper(
+    c,
+    'load',
+    [
+      `mariadb --defaults-extra-file=${CLIENT_OPTIONS} -e "DROP DATABASE IF EXISTS ${q(DB_NAME)}; CREATE DATABASE ${q(DB_NAME)} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"`,
+      `gzip -dc | mariadb --defaults-extra-file=${CLIENT_OPTIONS} --max-allowed-packet=256M ${DB_NAME}`,
+    ].join('\n'),
+  );
 }

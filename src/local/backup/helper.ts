@@ -39,7 +39,13 @@ export async function startHelper(spec: ContainerSpec, opts: HelperOptions = {})
   if (opts.signal?.aborted) throw new UserError('interrupted');
   await removeContainer(spec.name, 1);
   const container = await createContainer({ ...spec, service: HELPER_SERVICE, restart: 'no', openStdin: opts.stdin === true });
-  const stream = (await container.attach({ stream: true, stdin: opts.stdin === true, stdout: true, stderr: true, hijack: opts.stdin === true })) as unknown as Duplex;
+  const stream = (await container.attach({
+    stream: true,
+    stdin: opts.stdin === true,
+    stdout: true,
+    stderr: true,
+    hijack: opts.stdin === true,
+  })) as unknown as Duplex;
   const demux = new DockerDemux(opts.onStderr);
   stream.on('error', (e) => demux.destroy(e));
   stream.pipe(demux);
@@ -81,12 +87,16 @@ export async function runHelper(
     const out = io.sink?.length
       ? pipeline([helper.output, ...io.sink])
       : (async () => {
-        for await (const chunk of helper.output) collected += (chunk as Buffer).toString('utf8');
-      })();
+          for await (const chunk of helper.output) collected += (chunk as Buffer).toString('utf8');
+        })();
     // The helper may exit before it read all its input (it failed): then its exit code and
     // stderr say why, not the broken pipe.
     let feedError: Error | undefined;
-    const feed = io.input ? pipeline(io.input, helper.input!).catch((e: Error) => { feedError = e; }) : undefined;
+    const feed = io.input
+      ? pipeline(io.input, helper.input!).catch((e: Error) => {
+          feedError = e;
+        })
+      : undefined;
     const [code] = await Promise.all([helper.exited(), out, feed]);
     if (feedError && code === 0) throw feedError;
     return { code, stderr: helper.stderr(), stdout: collected };

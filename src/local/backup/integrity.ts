@@ -46,7 +46,9 @@ export async function verifyParts(dir: string, manifest: BackupManifest, onBytes
     const want = manifest.parts[name];
     const path = join(dir, want.file);
     const damaged = (why: string) =>
-      new UserError(`backup part ${want.file} in ${dir} ${why}: the backup is damaged or incomplete, so it was refused. Nothing was changed. Use another backup (or an intact copy of this one).`);
+      new UserError(
+        `backup part ${want.file} in ${dir} ${why}: the backup is damaged or incomplete, so it was refused. Nothing was changed. Use another backup (or an intact copy of this one).`,
+      );
     let size: number;
     try {
       size = statSync(path).size;

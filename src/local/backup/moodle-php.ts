@@ -95,7 +95,11 @@ export function codeVersionHelper(c: RunningCluster): ContainerSpec {
   return { ...phpHelper(c, 'code', ''), entrypoint: ['cat'], cmd: ['/opt/moodle-ha/code-version.json'], files: [] };
 }
 
-export interface CodeVersion { readonly release: string; readonly version: string; readonly codehash: string }
+export interface CodeVersion {
+  readonly release: string;
+  readonly version: string;
+  readonly codehash: string;
+}
 
 /** The JSON a PHP helper printed after its mark; throws with the helper's output when there is none. */
 export function parseMarked<T>(stdout: string, what: string, stderr: string): T {

@@ -17,7 +17,14 @@ export function mb(bytes: number): string {
 }
 
 /** Runs `work`, printing `label: <n> MB[ of <total> (p%)]` every `everyMs` from `counter.bytes`. */
-export async function byteCounter<T>(progress: Progress, label: string, counter: { readonly bytes: number }, work: () => Promise<T>, total?: number, everyMs = 5000): Promise<T> {
+export async function byteCounter<T>(
+  progress: Progress,
+  label: string,
+  counter: { readonly bytes: number },
+  work: () => Promise<T>,
+  total?: number,
+  everyMs = 5000,
+): Promise<T> {
   const timer = setInterval(() => {
     const of = total ? ` of ${mb(total)} (${Math.round((100 * counter.bytes) / total)}%)` : '';
     progress.info(`${label}: ${mb(counter.bytes)}${of}`);

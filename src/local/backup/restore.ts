@@ -58,11 +58,25 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
   const cluster = await runningCluster(spec, { needWeb: true });
   const pid = foregroundPid(spec.name);
   if (pid !== undefined) {
-    throw new UserError(`a foreground autoscaler (pid ${pid}) runs for cluster "${spec.name}" and would start web nodes while the restore has them stopped: stop it first (Ctrl-C in its terminal, or "kill ${pid}"). Nothing was changed.`);
+    throw new UserError(
+      `a foreground autoscaler (pid ${pid}) runs for cluster "${spec.name}" and would start web nodes while the restore has them stopped: stop it first (Ctrl-C in its terminal, or "kill ${pid}"). Nothing was changed.`,
+    );
   }
   const total = manifest.parts.database.bytes + manifest.parts.moodledata.bytes;
   let checked = 0;
-  await progress.step(`verify the backup (${mb(total)}: sizes and SHA-256)`, () => byteCounter(progress, 'verified', { get bytes() { return checked; } }, () => verifyParts(opts.dir, manifest, (n) => (checked += n)), total));
+  await progress.step(`verify the backup (${mb(total)}: sizes and SHA-256)`, () =>
+    byteCounter(
+      progress,
+      'verified',
+      {
+        get bytes() {
+          return checked;
+        },
+      },
+      () => verifyParts(opts.dir, manifest, (n) => (checked += n)),
+      total,
+    ),
+  );
   const code = await codeVersion(cluster);
   if (compareMoodleVersions(manifest.moodle.version, code.version) > 0) {
     throw new UserError(
@@ -101,7 +115,13 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
     await step(`database: replace it with the dump (${mb(db.bytes)} compressed) through ${n.dbWriter}`, async () => {
       phase = 'database';
       const fed = new ByteCount();
-      const r = await byteCounter(progress, 'database: read from the backup and sent', fed, () => runHelper(loadHelper(cluster), { signal, input: createReadStream(join(opts.dir, db.file)).pipe(fed) }), db.bytes);
+      const r = await byteCounter(
+        progress,
+        'database: read from the backup and sent',
+        fed,
+        () => runHelper(loadHelper(cluster), { signal, input: createReadStream(join(opts.dir, db.file)).pipe(fed) }),
+        db.bytes,
+      );
       if (r.code !== 0) throw new UserError(`loading the dump failed (exit ${r.code}): ${r.stderr.trim().slice(-1500)}`);
     });
 
@@ -109,7 +129,13 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
     await step(`moodledata: replace it with the archive (${mb(files.bytes)} compressed)`, async () => {
       phase = 'files';
       const fed = new ByteCount();
-      const r = await byteCounter(progress, 'moodledata: read from the backup and sent', fed, () => runHelper(unpackHelper(cluster), { signal, input: createReadStream(join(opts.dir, files.file)).pipe(fed) }), files.bytes);
+      const r = await byteCounter(
+        progress,
+        'moodledata: read from the backup and sent',
+        fed,
+        () => runHelper(unpackHelper(cluster), { signal, input: createReadStream(join(opts.dir, files.file)).pipe(fed) }),
+        files.bytes,
+      );
       if (r.code !== 0) throw new UserError(`unpacking moodledata failed (exit ${r.code}): ${r.stderr.trim().slice(-1500)}`);
     });
 
@@ -117,7 +143,8 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
     const bundle = recordedWebBundle(spec);
     const migrate = await step('migrate (upgrades the restored database if the code is newer)', async () => {
       const run = await runMigrateContainer(runtimeContainer(spec, cluster.images, cluster.secrets, 'migrate', 1, bundle), (l) => progress.info(l));
-      if (run.exitCode !== 0) throw new UserError(`migrate failed (exit ${run.exitCode}); last lines of its log:\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`);
+      if (run.exitCode !== 0)
+        throw new UserError(`migrate failed (exit ${run.exitCode}); last lines of its log:\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`);
       return run.result;
     });
     const after = await step('files: content back from trashdir, every file checked; caches purged', async () => {
@@ -138,8 +165,16 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
   } catch (e) {
     const why = signal?.aborted ? 'interrupted' : (e as Error).message;
     if (phase === 'untouched' || phase === 'stopped') {
-      for (const c of stopped) await docker().getContainer(c).start().catch(() => undefined);
-      if (stoppedAutoscaler) await docker().getContainer(n.container('autoscaler')).start().catch(() => undefined);
+      for (const c of stopped)
+        await docker()
+          .getContainer(c)
+          .start()
+          .catch(() => undefined);
+      if (stoppedAutoscaler)
+        await docker()
+          .getContainer(n.container('autoscaler'))
+          .start()
+          .catch(() => undefined);
       throw new UserError(`restore failed before it changed any data (${current}): ${why}. The web nodes and cron were started again; the site is as it was.`);
     }
     await removeContainer(n.container('migrate'), 5).catch(() => undefined);
@@ -151,8 +186,8 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
 export function stateAfterFailure(phase: Exclude<Phase, 'untouched' | 'stopped'>, dir: string, autoscaler: boolean): string[] {
   const data = {
     database: 'the database is partly loaded or empty; moodledata is still the old one',
-    files: 'the database is the backup\'s; moodledata is partly replaced',
-    settled: 'the database and moodledata are the backup\'s, and migrate ran',
+    files: "the database is the backup's; moodledata is partly replaced",
+    settled: "the database and moodledata are the backup's, and migrate ran",
   }[phase];
   return [
     `state: ${data}.`,
@@ -172,11 +207,20 @@ async function codeVersion(c: RunningCluster): Promise<CodeVersion> {
 
 /** FLUSHALL on the sessions' and the caches' Redis primaries (through their endpoints, from any Redis container). */
 async function flushRedis(c: RunningCluster): Promise<void> {
-  const redis = (await docker().listContainers({ filters: { label: [`${LABELS.cluster}=${c.spec.name}`, `${LABELS.service}=redis`], status: ['running'] } }))[0];
+  const redis = (
+    await docker().listContainers({ filters: { label: [`${LABELS.cluster}=${c.spec.name}`, `${LABELS.service}=redis`], status: ['running'] } })
+  )[0];
   if (!redis) throw new UserError('no Redis container runs');
   const cache = cacheEndpoint(c.spec);
-  for (const [host, port] of [[c.names.redisPrimary, REDIS_PORT], [cache.host, cache.port]] as const) {
-    const r = await exec(redis.Names[0]!.replace(/^\//, ''), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli -h ${host} -p ${port} FLUSHALL`]);
+  for (const [host, port] of [
+    [c.names.redisPrimary, REDIS_PORT],
+    [cache.host, cache.port],
+  ] as const) {
+    const r = await exec(redis.Names[0]!.replace(/^\//, ''), [
+      'sh',
+      '-c',
+      `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli -h ${host} -p ${port} FLUSHALL`,
+    ]);
     if (r.code !== 0 || !/OK/.test(r.output)) throw new UserError(`FLUSHALL on ${host}:${port} failed (exit ${r.code}): ${r.output.trim()}`);
   }
 }
@@ -185,4 +229,3 @@ function ignoreNotRunning(e: unknown): void {
   if ((e as { statusCode?: number }).statusCode !== 304) throw e;
 }
 const ignoreRunning = ignoreNotRunning;
-

@@ -16,7 +16,9 @@ export async function requireDocker(): Promise<Docker> {
     await d.ping();
   } catch (e) {
     const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
-    throw new UserError(`no Docker engine answers at ${where} (${(e as Error).message}). Start Docker (e.g. "dockerd &" or "systemctl start docker"), or point DOCKER_HOST at a running engine; nothing was created.`);
+    throw new UserError(
+      `no Docker engine answers at ${where} (${(e as Error).message}). Start Docker (e.g. "dockerd &" or "systemctl start docker"), or point DOCKER_HOST at a running engine; nothing was created.`,
+    );
   }
   return d;
 }

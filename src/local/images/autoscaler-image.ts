@@ -53,7 +53,10 @@ export async function buildAutoscalerImage(progress: Progress): Promise<string> 
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-autoscaler-image-'));
   try {
     await bundleAutoscalerDaemon(join(dir, BUNDLE));
-    const layers: ContextLayer[] = [{ from: join(IMAGES_DIR, 'controller'), to: '' }, { from: dir, to: '', readOnly: true }];
+    const layers: ContextLayer[] = [
+      { from: join(IMAGES_DIR, 'controller'), to: '' },
+      { from: dir, to: '', readOnly: true },
+    ];
     const tag = `moodle-ha/controller:${await imageKey(layers, AUTOSCALER_NODE_TARGET, progress)}`;
     if (await imageExists(tag)) {
       progress.info(`controller image ${tag} is up to date`);

@@ -9,7 +9,6 @@ import { BASE_IMAGE } from '../../image/base-image.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Progress } from '../../util/progress.ts';
 
-
 /** The base image for `moodle-ha base-image`: the engine must answer first. */
 export async function requireBaseImage(progress: Progress): Promise<void> {
   await requireDocker();
@@ -42,10 +41,14 @@ export async function baseImageId(progress: Progress): Promise<string> {
 /** Made with debootstrap and imported as `image` (BASE_IMAGE; another name only to try it out). */
 export async function debootstrapImport(progress: Progress, image = BASE_IMAGE): Promise<void> {
   if (spawnSync('debootstrap', ['--version']).error) {
-    throw new UserError(`${BASE_IMAGE} is not in the Docker engine and no registry answers. Install debootstrap (apt-get install debootstrap) and run again as root, or load the image with "docker load".`);
+    throw new UserError(
+      `${BASE_IMAGE} is not in the Docker engine and no registry answers. Install debootstrap (apt-get install debootstrap) and run again as root, or load the image with "docker load".`,
+    );
   }
   if (process.getuid?.() !== 0) {
-    throw new UserError(`${BASE_IMAGE} must be made with debootstrap, which needs root: run "sudo moodle-ha base-image", or load the image with "docker load".`);
+    throw new UserError(
+      `${BASE_IMAGE} must be made with debootstrap, which needs root: run "sudo moodle-ha base-image", or load the image with "docker load".`,
+    );
   }
   const root = mkdtempSync(join(tmpdir(), 'moodle-ha-bookworm-'));
   try {

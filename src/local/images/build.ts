@@ -51,7 +51,14 @@ export async function buildServiceImage(name: ServiceImage, progress: Progress):
 }
 
 /** Builds `tag` from a context of layers; a failure quotes the build's last output. */
-export async function build(tag: string, layers: ContextLayer[], buildargs: Record<string, string>, target: string | undefined, progress: Progress, emptyDirs: readonly string[] = []): Promise<void> {
+export async function build(
+  tag: string,
+  layers: ContextLayer[],
+  buildargs: Record<string, string>,
+  target: string | undefined,
+  progress: Progress,
+  emptyDirs: readonly string[] = [],
+): Promise<void> {
   const lines: string[] = [];
   const stream = await docker().buildImage(contextStream(layers, emptyDirs) as unknown as NodeJS.ReadableStream, {
     t: tag,

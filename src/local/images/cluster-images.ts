@@ -21,7 +21,12 @@ export async function buildClusterImages(loaded: LoadedSpec, progress: Progress)
   const codeDir = requireMoodleTree(spec);
   const tags = await progress.step('images', async () => {
     const runtime = await buildRuntimeImage({ codeDir, spec, baseDir: loaded.baseDir }, progress);
-    const [mariadb, redis, haproxy, mail] = await Promise.all([buildServiceImage('mariadb', progress), buildServiceImage('redis', progress), buildServiceImage('haproxy', progress), buildMailImage(progress)]);
+    const [mariadb, redis, haproxy, mail] = await Promise.all([
+      buildServiceImage('mariadb', progress),
+      buildServiceImage('redis', progress),
+      buildServiceImage('haproxy', progress),
+      buildMailImage(progress),
+    ]);
     return { runtime, mariadb, redis, haproxy, mail };
   });
   return spec.autoscaler.enabled ? { ...tags, autoscaler: await buildAutoscalerImage(progress) } : tags;

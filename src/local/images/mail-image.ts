@@ -31,11 +31,15 @@ export function maildevClosure(root = maildevDir()): { nodeModules: string; pack
   const walk = (dir: string) => {
     if (seen.has(dir)) return;
     seen.add(dir);
-    const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys({ ...pj.dependencies, ...pj.optionalDependencies })) {
       const found = resolvePackage(dep, dir);
       if (found) walk(found);
-      else if (!pj.optionalDependencies?.[dep]) throw new Error(`maildev's dependency ${dep} (needed by ${relative(nodeModules, dir)}) is not installed: run npm ci`);
+      else if (!pj.optionalDependencies?.[dep])
+        throw new Error(`maildev's dependency ${dep} (needed by ${relative(nodeModules, dir)}) is not installed: run npm ci`);
     }
   };
   walk(root);

@@ -54,7 +54,9 @@ export async function runAutoscaler(runtime: ClusterRuntime, opts: AutoscalerOpt
     const cpuPercent = await runtime.webCpuPercent();
     const at = new Date(clock.now());
     const d = decide({ nodes, healthy: now.up, requestRate, cpuPercent, scaling: spec.scaling, now: at, lastScaleOut, lastScaling });
-    opts.onTick?.(`${at.toISOString().slice(11, 19)} nodes ${nodes} (${now.up} up)  ${requestRate.toFixed(1)} req/s  cpu ${cpuPercent === undefined ? '?' : cpuPercent.toFixed(0)}%  → ${d.action === 'hold' ? 'hold' : `${d.action} to ${d.desired}`}: ${d.reason}`);
+    opts.onTick?.(
+      `${at.toISOString().slice(11, 19)} nodes ${nodes} (${now.up} up)  ${requestRate.toFixed(1)} req/s  cpu ${cpuPercent === undefined ? '?' : cpuPercent.toFixed(0)}%  → ${d.action === 'hold' ? 'hold' : `${d.action} to ${d.desired}`}: ${d.reason}`,
+    );
     if (d.action === 'hold') continue;
     const event = scalingEvent(d, nodes, at);
     const t0 = clock.now();

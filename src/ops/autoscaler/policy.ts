@@ -104,7 +104,11 @@ export function decide(input: DecideInput): Decision {
 
   if (nodes < b.min) {
     const desired = outLeft > 0 ? b.min : target;
-    return decision(desired, 'out', `${nodes} below ${where} min ${b.min}, scale out ${nodes} → ${desired} now${outLeft > 0 && target > b.min ? ` (more after the scale-out cooldown, ${Math.ceil(outLeft)}s left)` : ''}`);
+    return decision(
+      desired,
+      'out',
+      `${nodes} below ${where} min ${b.min}, scale out ${nodes} → ${desired} now${outLeft > 0 && target > b.min ? ` (more after the scale-out cooldown, ${Math.ceil(outLeft)}s left)` : ''}`,
+    );
   }
   if (nodes > b.max) {
     return decision(b.max, 'in', `${nodes} above ${where} max ${b.max}, scale in ${nodes} → ${b.max} now`);

@@ -23,7 +23,8 @@ export function renderHtml(r: DrillResult): string {
     ['writes resumed after', r.recovery.writesResumedSeconds === null ? '-' : `${r.recovery.writesResumedSeconds} s`],
     ...figureRows(r.drill, r.figures).map((f) => [f.label, fig(f.value)] as [string, string]),
   ];
-  const steady = (label: string, s: DrillResult['steadyState']['before']) => `<p><b>${label}:</b> ${s.ok ? 'all checks pass' : `problems: ${escapeHtml(s.problems.join('; '))}`} (waited ${s.waitedSeconds} s)</p>`;
+  const steady = (label: string, s: DrillResult['steadyState']['before']) =>
+    `<p><b>${label}:</b> ${s.ok ? 'all checks pass' : `problems: ${escapeHtml(s.problems.join('; '))}`} (waited ${s.waitedSeconds} s)</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>moodle-ha drill ${escapeHtml(r.drill)} on ${escapeHtml(r.cluster)}</title>
 <style>body{font:14px/1.4 sans-serif;margin:2em;max-width:60em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}.met{color:#1e7b3c;font-weight:bold}.missed{color:#b42020;font-weight:bold}code{background:#f3f3f3}</style>
@@ -42,8 +43,29 @@ ${renderTimelineSvg(r.timeline, r.fault.atSeconds, r.recovery.recoveredAtSeconds
 <table>${figures.map(([k, v]) => row([k, v])).join('')}</table>
 ${steady('Steady state before', r.steadyState.before)}${steady('Steady state after', r.steadyState.after)}
 <h2>Steps</h2>
-<table>${row(['step', 'method', 'ok', 'failed', 'p50 ms', 'p95 ms', 'failures'], 'th')}${r.load.steps.map((s) => row([s.step, s.method, String(s.ok), String(s.failed), fig(s.p50Ms), fig(s.p95Ms), Object.entries(s.failures).map(([k, v]) => `${k} ${v}`).join(', ')])).join('')}</table>
-${r.failures.length ? `<h2>First failures</h2><table>${row(['at s', 'step', 'kind', 'detail'], 'th')}${r.failures.slice(0, 30).map((f) => row([(f.atMs / 1000).toFixed(2), f.step, f.kind, f.detail])).join('')}</table>` : ''}
+<table>${row(['step', 'method', 'ok', 'failed', 'p50 ms', 'p95 ms', 'failures'], 'th')}${r.load.steps
+    .map((s) =>
+      row([
+        s.step,
+        s.method,
+        String(s.ok),
+        String(s.failed),
+        fig(s.p50Ms),
+        fig(s.p95Ms),
+        Object.entries(s.failures)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ]),
+    )
+    .join('')}</table>
+${
+  r.failures.length
+    ? `<h2>First failures</h2><table>${row(['at s', 'step', 'kind', 'detail'], 'th')}${r.failures
+        .slice(0, 30)
+        .map((f) => row([(f.atMs / 1000).toFixed(2), f.step, f.kind, f.detail]))
+        .join('')}</table>`
+    : ''
+}
 </body></html>
 `;
 }

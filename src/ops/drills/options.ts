@@ -57,7 +57,8 @@ export function parseDrillArgs(positionals: readonly string[], values: Flags): D
   let users: number = DRILL_DEFAULTS.users;
   if (values.users !== undefined) {
     users = typeof values.users === 'string' && /^\d+$/.test(values.users) ? Number(values.users) : NaN;
-    if (!(users >= 1 && users <= DRILL_LIMITS.maxUsers)) problems.push(`--users "${String(values.users)}" must be a whole number from 1 to ${DRILL_LIMITS.maxUsers}`);
+    if (!(users >= 1 && users <= DRILL_LIMITS.maxUsers))
+      problems.push(`--users "${String(values.users)}" must be a whole number from 1 to ${DRILL_LIMITS.maxUsers}`);
   }
   const durationSeconds = duration('duration', DRILL_DEFAULTS.durationSeconds);
   const faultAtSeconds = duration('fault-at', DRILL_DEFAULTS.faultAtSeconds);
@@ -66,9 +67,12 @@ export function parseDrillArgs(positionals: readonly string[], values: Flags): D
     problems.push(`--duration must be from ${L.minDurationSeconds}s to ${L.maxDurationSeconds / 60}m, got ${durationSeconds}s`);
   }
   if (!Number.isNaN(faultAtSeconds)) {
-    if (faultAtSeconds < L.minFaultAtSeconds) problems.push(`--fault-at must be at least ${L.minFaultAtSeconds}s (the users start first), got ${faultAtSeconds}s`);
+    if (faultAtSeconds < L.minFaultAtSeconds)
+      problems.push(`--fault-at must be at least ${L.minFaultAtSeconds}s (the users start first), got ${faultAtSeconds}s`);
     else if (!Number.isNaN(durationSeconds) && faultAtSeconds > durationSeconds - L.minAfterFaultSeconds) {
-      problems.push(`--fault-at (${faultAtSeconds}s) must leave at least ${L.minAfterFaultSeconds}s of the run after the fault: make it at most ${durationSeconds - L.minAfterFaultSeconds}s, or make --duration longer`);
+      problems.push(
+        `--fault-at (${faultAtSeconds}s) must leave at least ${L.minAfterFaultSeconds}s of the run after the fault: make it at most ${durationSeconds - L.minAfterFaultSeconds}s, or make --duration longer`,
+      );
     }
   }
   let outDir: string = DRILL_DEFAULTS.outDir;

@@ -34,11 +34,20 @@ export function recoveryFrom(timeline: readonly TimelinePoint[], faultAtSeconds:
   if (!last) return { errorsAfterFault: false, failedAfterFault: 0, lastFailedSecond: null, recoveredAtSeconds: round1(faultAtSeconds), seconds: 0 };
   const clean = timeline.find((p) => p.second > last.second && p.ok > 0 && p.failed === 0);
   if (!clean) return { errorsAfterFault: true, failedAfterFault, lastFailedSecond: last.second, recoveredAtSeconds: null, seconds: null };
-  return { errorsAfterFault: true, failedAfterFault, lastFailedSecond: last.second, recoveredAtSeconds: clean.second, seconds: round1(Math.max(0, clean.second - faultAtSeconds)) };
+  return {
+    errorsAfterFault: true,
+    failedAfterFault,
+    lastFailedSecond: last.second,
+    recoveredAtSeconds: clean.second,
+    seconds: round1(Math.max(0, clean.second - faultAtSeconds)),
+  };
 }
 
 /** Steps ok and failed before the fault's second and from it on. */
-export function splitAtFault(timeline: readonly TimelinePoint[], faultAtSeconds: number): { before: { ok: number; failed: number }; after: { ok: number; failed: number } } {
+export function splitAtFault(
+  timeline: readonly TimelinePoint[],
+  faultAtSeconds: number,
+): { before: { ok: number; failed: number }; after: { ok: number; failed: number } } {
   const s = Math.floor(faultAtSeconds);
   const sum = (ps: readonly TimelinePoint[]) => ({ ok: ps.reduce((n, p) => n + p.ok, 0), failed: ps.reduce((n, p) => n + p.failed, 0) });
   return { before: sum(timeline.filter((p) => p.second < s)), after: sum(timeline.filter((p) => p.second >= s)) };

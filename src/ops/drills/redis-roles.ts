@@ -10,7 +10,10 @@ export async function redisRoles(runtime: ClusterRuntime, nodes = 2): Promise<Re
   const roles: Record<string, string> = {};
   for (let i = 1; i <= nodes; i++) {
     const name = runtime.memberName('redis', i);
-    const out = await runtime.exec(name, REDIS_INFO).then((r) => r.output).catch(() => '');
+    const out = await runtime
+      .exec(name, REDIS_INFO)
+      .then((r) => r.output)
+      .catch(() => '');
     roles[name] = /role:(\w+)/.exec(out)?.[1] ?? 'unreachable';
     if (roles[name] === 'slave' && !/master_link_status:up/.test(out)) roles[name] = 'slave (link down)';
   }
@@ -23,5 +26,9 @@ export async function redisReplicationProblems(runtime: ClusterRuntime): Promise
   const masters = Object.values(roles).filter((r) => r === 'master').length;
   const replicas = Object.values(roles).filter((r) => r === 'slave').length;
   if (masters === 1 && replicas === Object.keys(roles).length - 1) return [];
-  return [`Redis roles are not one primary with linked replicas: ${Object.entries(roles).map(([k, v]) => `${k} ${v}`).join(', ')}`];
+  return [
+    `Redis roles are not one primary with linked replicas: ${Object.entries(roles)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  ];
 }

@@ -21,7 +21,11 @@ export interface SteadyStateReport {
 export type RestoreReason = 'run ended' | 'error' | 'interrupted';
 
 /** When a restore ran, in words: "restored after an interruption: start moodle-web-2 ...". */
-export const RESTORED_AFTER: Readonly<Record<RestoreReason, string>> = { 'run ended': 'after the run', error: 'after an error', interrupted: 'after an interruption' };
+export const RESTORED_AFTER: Readonly<Record<RestoreReason, string>> = {
+  'run ended': 'after the run',
+  error: 'after an error',
+  interrupted: 'after an interruption',
+};
 
 export interface RestoreReport {
   readonly action: string;
@@ -40,7 +44,13 @@ export interface DrillResult {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly host: { readonly cpus: number; readonly memoryGiB: number; readonly node: string };
-  readonly options: { readonly users: number; readonly durationSeconds: number; readonly faultAtSeconds: number; readonly thinkSeconds: number; readonly rampSeconds: number };
+  readonly options: {
+    readonly users: number;
+    readonly durationSeconds: number;
+    readonly faultAtSeconds: number;
+    readonly thinkSeconds: number;
+    readonly rampSeconds: number;
+  };
   /** What was done, to what, when (seconds since the load started) and how long the action took. */
   readonly fault: { readonly action: string; readonly target: string; readonly atSeconds: number; readonly tookSeconds: number; readonly detail: string };
   readonly restore: RestoreReport;

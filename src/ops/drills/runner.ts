@@ -28,14 +28,21 @@ function hostFacts(): DrillResult['host'] {
  * Runs drill `name` on the cluster behind `runtime`. `signal` is an interruption (SIGINT, SIGTERM):
  * the load stops, what the fault broke is restored, and a DrillStopped error says so.
  */
-export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: DrillOptions, log: (line: string) => void, signal?: AbortSignal): Promise<DrillResult> {
+export async function runDrill(
+  name: DrillName,
+  runtime: ClusterRuntime,
+  o: DrillOptions,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<DrillResult> {
   const drill = drillNamed(name);
   const spec = runtime.loaded.spec;
   const shape = await clusterShape(runtime);
   const why = whyNotApplicable(name, shape);
   if (why) throw new UserError(why);
   const notYetBroken = () => {
-    if (signal?.aborted) throw new DrillStopped(name, 'interrupted', undefined, `drill ${name} was interrupted before the fault was injected: nothing was broken`);
+    if (signal?.aborted)
+      throw new DrillStopped(name, 'interrupted', undefined, `drill ${name} was interrupted before the fault was injected: nothing was broken`);
   };
   const target = loadTarget(spec);
   const { fixture, password } = await prepareFixture(runtime, { users: o.users, log });
@@ -45,13 +52,19 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
   log(`drill ${name}: ${drill.summary}; checking the steady state ...`);
   const steadyBefore = await waitSteadyState(runtime, target, probe, STEADY_BEFORE_MS, signal);
   notYetBroken();
-  if (!steadyBefore.ok) throw new UserError(`drill ${name}: the cluster is not in its steady state after ${steadyBefore.waitedSeconds} s, so nothing was broken:`, steadyBefore.problems);
+  if (!steadyBefore.ok)
+    throw new UserError(
+      `drill ${name}: the cluster is not in its steady state after ${steadyBefore.waitedSeconds} s, so nothing was broken:`,
+      steadyBefore.problems,
+    );
 
   const samples: StepSample[] = [];
   const durationSeconds = drill.longFault ? DRILL_LIMITS.maxDurationSeconds : o.durationSeconds;
   let inventoryBefore: Inventory | undefined;
   const startedAt = new Date();
-  log(`drill ${name}: ${o.users} users for ${drill.longFault ? `as long as the fault takes + ${o.durationSeconds - o.faultAtSeconds}` : durationSeconds} s, fault at ${o.faultAtSeconds} s`);
+  log(
+    `drill ${name}: ${o.users} users for ${drill.longFault ? `as long as the fault takes + ${o.durationSeconds - o.faultAtSeconds}` : durationSeconds} s, fault at ${o.faultAtSeconds} s`,
+  );
   // Any drill, its figure keys erased to string here: each module's own keys are checked where it is defined.
   const run = await runFaultUnderLoad<string, LoadResult>({
     drill,
@@ -67,7 +80,10 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
     signal,
     runLoad: (stop) =>
       runLoad({
-        target, fixture, password, signal: stop,
+        target,
+        fixture,
+        password,
+        signal: stop,
         options: { users: o.users, durationSeconds, rampSeconds: o.rampSeconds, thinkSeconds: o.thinkSeconds },
         onProgress: (p) => log(progressLine(p, o.users)),
         onSample: (s) => samples.push(s),
@@ -76,7 +92,8 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
   const { load, fault, restore } = run;
   const figures = await fault.figures();
   const steadyAfter = await waitSteadyState(runtime, target, probe, STEADY_AFTER_MS, signal);
-  if (signal?.aborted) throw new DrillStopped(name, 'interrupted', restore, `drill ${name} was interrupted after its restore; ${restoreLine(restore, fault.target)}`);
+  if (signal?.aborted)
+    throw new DrillStopped(name, 'interrupted', restore, `drill ${name} was interrupted after its restore; ${restoreLine(restore, fault.target)}`);
   const posts = await verifyPosts(runtime, load.posts.ids);
   const inventory = inventoryBefore ? compareInventories(inventoryBefore, await takeInventory(runtime, inventoryBefore)) : null;
 
@@ -88,8 +105,15 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
   const writtenBefore = sessionsWrittenBefore(samples, faultAtMs);
   const lost = load.totals.lostSessions;
   const bars = drill.bars({
-    failed: load.totals.failed, failedIdempotent: load.totals.failedIdempotent, lostSessions: lost, sessionsWrittenBeforeFault: writtenBefore,
-    postsMissing: posts.missing.length, recoverySeconds: recovery.seconds, writesResumedSeconds: writes, steadyAfter: steadyAfter.ok, inventory,
+    failed: load.totals.failed,
+    failedIdempotent: load.totals.failedIdempotent,
+    lostSessions: lost,
+    sessionsWrittenBeforeFault: writtenBefore,
+    postsMissing: posts.missing.length,
+    recoverySeconds: recovery.seconds,
+    writesResumedSeconds: writes,
+    steadyAfter: steadyAfter.ok,
+    inventory,
   });
   return {
     schema: DRILL_SCHEMA,
@@ -99,12 +123,29 @@ export async function runDrill(name: DrillName, runtime: ClusterRuntime, o: Dril
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     host: hostFacts(),
-    options: { users: o.users, durationSeconds: load.elapsedSeconds, faultAtSeconds: o.faultAtSeconds, thinkSeconds: o.thinkSeconds, rampSeconds: o.rampSeconds },
-    fault: { action: fault.action, target: fault.target, atSeconds: Math.round(faultAtMs / 100) / 10, tookSeconds: Math.round(run.injected.tookMs / 100) / 10, detail: run.injected.detail },
+    options: {
+      users: o.users,
+      durationSeconds: load.elapsedSeconds,
+      faultAtSeconds: o.faultAtSeconds,
+      thinkSeconds: o.thinkSeconds,
+      rampSeconds: o.rampSeconds,
+    },
+    fault: {
+      action: fault.action,
+      target: fault.target,
+      atSeconds: Math.round(faultAtMs / 100) / 10,
+      tookSeconds: Math.round(run.injected.tookMs / 100) / 10,
+      detail: run.injected.detail,
+    },
     restore,
     steadyState: { before: steadyBefore, after: steadyAfter },
     load: { requests: load.requests, elapsedSeconds: load.elapsedSeconds, stoppedBy: load.stoppedBy, steps: load.steps },
-    totals: { ok: load.totals.ok, failed: load.totals.failed, failedIdempotent: load.totals.failedIdempotent, failedNonIdempotent: load.totals.failedNonIdempotent },
+    totals: {
+      ok: load.totals.ok,
+      failed: load.totals.failed,
+      failedIdempotent: load.totals.failedIdempotent,
+      failedNonIdempotent: load.totals.failedNonIdempotent,
+    },
     afterFault: { ok: split.after.ok, failed: split.after.failed, failedIdempotent: afterFailed.idempotent, failedNonIdempotent: afterFailed.nonIdempotent },
     sessions: { lost, writtenInLastSecondBeforeFault: writtenBefore, lostBeyondThose: Math.max(0, lost - writtenBefore) },
     posts: { acknowledged: load.posts.acknowledged, checked: posts.checked, missing: posts.missing },

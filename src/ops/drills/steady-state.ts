@@ -10,7 +10,10 @@ import { redisReplicationProblems } from './redis-roles.ts';
 import type { SteadyStateReport } from './result.ts';
 import { pause } from './timing.ts';
 
-export interface ProbeUser { readonly username: string; readonly password: string }
+export interface ProbeUser {
+  readonly username: string;
+  readonly password: string;
+}
 
 async function checkSteadyState(runtime: ClusterRuntime, target: Target, user: ProbeUser): Promise<{ ok: boolean; problems: string[] }> {
   const spec = runtime.loaded.spec;
@@ -21,12 +24,16 @@ async function checkSteadyState(runtime: ClusterRuntime, target: Target, user: P
     if (!m.running) problems.push(`${m.name} is ${m.state}`);
     else if (!['healthy', 'ready', '-'].includes(m.health)) problems.push(`${m.name}: ${m.health}`);
   }
-  const web = live.filter((m) => m.service === 'web' && m.running).map((m) => m.name).sort();
+  const web = live
+    .filter((m) => m.service === 'web' && m.running)
+    .map((m) => m.name)
+    .sort();
   const lb = await runtime.lbServers();
   if (typeof lb === 'string') problems.push(`HAProxy: ${lb}`);
   else {
     const servers = lb.map((s) => s.server).sort();
-    if (servers.join() !== web.join()) problems.push(`HAProxy balances ${servers.join(', ') || 'nothing'}, the running web nodes are ${web.join(', ') || 'none'}`);
+    if (servers.join() !== web.join())
+      problems.push(`HAProxy balances ${servers.join(', ') || 'nothing'}, the running web nodes are ${web.join(', ') || 'none'}`);
     for (const s of lb) if (s.status !== 'UP') problems.push(`HAProxy shows ${s.server} ${s.status}`);
   }
   if (spec.profile === 'ha') problems.push(...(await redisReplicationProblems(runtime)));
@@ -36,7 +43,13 @@ async function checkSteadyState(runtime: ClusterRuntime, target: Target, user: P
 }
 
 /** Polls the steady state every 2 s until it holds, `timeoutMs` passed or `signal` aborted; the last check is returned. */
-export async function waitSteadyState(runtime: ClusterRuntime, target: Target, user: ProbeUser, timeoutMs: number, signal?: AbortSignal): Promise<SteadyStateReport> {
+export async function waitSteadyState(
+  runtime: ClusterRuntime,
+  target: Target,
+  user: ProbeUser,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<SteadyStateReport> {
   const t0 = Date.now();
   for (;;) {
     const r = await checkSteadyState(runtime, target, user).catch((e: Error) => ({ ok: false, problems: [`check failed: ${e.message}`] }));
@@ -55,8 +68,23 @@ async function tryLogin(target: Target, user: ProbeUser): Promise<true | string>
     const token = loginToken(form.answer.body);
     if (!token) return `no login form (HTTP ${form.answer.status})`;
     const url = s.resolve('/login/index.php').href;
-    const page = await follow(s, await s.post(url, [['anchor', ''], ['logintoken', token], ['username', user.username], ['password', user.password]], { timeoutMs: 15_000 }), url);
-    return page.answer.status === 200 && isLoggedIn(page.answer.body) ? true : `login as ${user.username} did not reach a logged-in page (HTTP ${page.answer.status} at ${page.url})`;
+    const page = await follow(
+      s,
+      await s.post(
+        url,
+        [
+          ['anchor', ''],
+          ['logintoken', token],
+          ['username', user.username],
+          ['password', user.password],
+        ],
+        { timeoutMs: 15_000 },
+      ),
+      url,
+    );
+    return page.answer.status === 200 && isLoggedIn(page.answer.body)
+      ? true
+      : `login as ${user.username} did not reach a logged-in page (HTTP ${page.answer.status} at ${page.url})`;
   } finally {
     agent.destroy();
   }

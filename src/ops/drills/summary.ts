@@ -2,7 +2,10 @@
 import { figureRows } from './registry.ts';
 import type { DrillResult } from './result.ts';
 
-export interface Skipped { readonly drill: string; readonly reason: string }
+export interface Skipped {
+  readonly drill: string;
+  readonly reason: string;
+}
 
 const s = (x: number | null) => (x === null ? 'never' : `${x} s`);
 
@@ -21,10 +24,16 @@ export function formatSummary(results: readonly DrillResult[], skipped: readonly
   ]);
   for (const k of skipped) rows.push([k.drill, '-', '-', '-', '-', '-', '-', '-', 'skipped']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const details = results.flatMap((r) => [
     '',
-    `${r.drill}: ${r.fault.action} ${r.fault.target} at ${r.fault.atSeconds} s; ${figureRows(r.drill, r.figures).map((f) => `${f.label} ${f.value === null || f.value === undefined ? '-' : String(f.value)}`).join(', ')}`,
+    `${r.drill}: ${r.fault.action} ${r.fault.target} at ${r.fault.atSeconds} s; ${figureRows(r.drill, r.figures)
+      .map((f) => `${f.label} ${f.value === null || f.value === undefined ? '-' : String(f.value)}`)
+      .join(', ')}`,
     ...r.bars.map((b) => `  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.measured} (limit ${b.limit})`),
   ]);
   return [line(head), ...rows.map(line), ...details, ...skipped.map((k) => `\n${k.drill}: skipped: ${k.reason}`)].join('\n');

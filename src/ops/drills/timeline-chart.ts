@@ -33,13 +33,18 @@ export function renderTimelineSvg(timeline: readonly TimelinePoint[], faultAtSec
     const x = chartX(p.second, n) + (slot - columnW) / 2;
     const hOk = y(p.ok);
     const hFailed = y(p.failed);
-    return `<g><title>second ${p.second}: ${p.ok} ok, ${p.failed} failed</title>` +
+    return (
+      `<g><title>second ${p.second}: ${p.ok} ok, ${p.failed} failed</title>` +
       `<rect class="column-ok" x="${num(x)}" y="${num(base - hOk)}" width="${num(columnW)}" height="${num(hOk)}"/>` +
-      `<rect class="column-failed" x="${num(x)}" y="${num(base - hOk - hFailed)}" width="${num(columnW)}" height="${num(hFailed)}"/></g>`;
+      `<rect class="column-failed" x="${num(x)}" y="${num(base - hOk - hFailed)}" width="${num(columnW)}" height="${num(hFailed)}"/></g>`
+    );
   });
   const ticks: string[] = [];
   const every = n > 300 ? 60 : n > 120 ? 30 : 10;
-  for (let s = 0; s <= n; s += every) ticks.push(`<line class="tick" x1="${chartX(s, n)}" x2="${chartX(s, n)}" y1="${base}" y2="${base + 4}"/><text x="${chartX(s, n)}" y="${base + 16}" text-anchor="middle">${s}s</text>`);
+  for (let s = 0; s <= n; s += every)
+    ticks.push(
+      `<line class="tick" x1="${chartX(s, n)}" x2="${chartX(s, n)}" y1="${base}" y2="${base + 4}"/><text x="${chartX(s, n)}" y="${base + 16}" text-anchor="middle">${s}s</text>`,
+    );
   const marker = (cls: string, t: number, label: string) =>
     `<line class="${cls}" x1="${chartX(t, n)}" x2="${chartX(t, n)}" y1="${top - 6}" y2="${base}"/><text class="${cls}-label" x="${chartX(t, n) + 3}" y="${top + 4}">${label}</text>`;
   return [

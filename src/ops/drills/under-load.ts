@@ -67,7 +67,13 @@ async function restoreNow<K extends string>(fault: Fault<K>, reason: RestoreReas
 }
 
 /** The error for a drill stopped early: a UserError (DrillStopped) unless the cause is a bug, which keeps its stack. */
-function stopped(drill: string, reason: Exclude<RestoreReason, 'run ended'>, restore: RestoreReport | undefined, target: string | undefined, cause: unknown): Error {
+function stopped(
+  drill: string,
+  reason: Exclude<RestoreReason, 'run ended'>,
+  restore: RestoreReport | undefined,
+  target: string | undefined,
+  cause: unknown,
+): Error {
   const what = restore && target ? restoreLine(restore, target) : 'nothing had been broken yet';
   if (reason === 'interrupted') return new DrillStopped(drill, reason, restore, `drill ${drill} was interrupted; ${what}`);
   if (isUserError(cause)) return new DrillStopped(drill, reason, restore, `drill ${drill} stopped: ${cause.message}; ${what}`, cause.details);
@@ -118,12 +124,15 @@ export async function runFaultUnderLoad<K extends string, L>(a: UnderLoadArgs<K,
     a.signal?.removeEventListener('abort', interrupt);
     const reason: RestoreReason = a.signal?.aborted ? 'interrupted' : error ? 'error' : 'run ended';
     if (fault) {
-      ctx.log(`drill ${drill.name}: ${reason === 'run ended' ? 'load done' : reason === 'interrupted' ? 'interrupted, the load stopped' : 'stopped by an error'}; restoring what it broke ...`);
+      ctx.log(
+        `drill ${drill.name}: ${reason === 'run ended' ? 'load done' : reason === 'interrupted' ? 'interrupted, the load stopped' : 'stopped by an error'}; restoring what it broke ...`,
+      );
       restore = await restoreNow(fault, reason, ctx.log);
     }
   }
   if (a.signal?.aborted) throw stopped(drill.name, 'interrupted', restore, fault?.target, undefined);
   if (error) throw stopped(drill.name, 'error', restore, fault?.target, error.cause);
-  if (!fault || !injected || !restore || load === undefined) throw new Error(`drill ${drill.name}: the load ended before the fault was injected at ${a.faultAtSeconds} s`);
+  if (!fault || !injected || !restore || load === undefined)
+    throw new Error(`drill ${drill.name}: the load ended before the fault was injected at ${a.faultAtSeconds} s`);
   return { load, fault, startedAt, injected, restore };
 }

@@ -133,10 +133,20 @@ export async function prepareFixture(runtime: ClusterRuntime, opts: PrepareOptio
   if (!found.course) {
     log(`creating the test course ${shortname} (size ${size}, ${COURSE_SIZES[size]} users) with admin/tool/generator in ${node}`);
     const t0 = Date.now();
-    const r = await runtime.exec(node, ['php', `${MOODLE}/admin/tool/generator/cli/maketestcourse.php`, `--shortname=${shortname}`, `--fullname=moodle-ha load test (${size})`, `--size=${size}`, `--filesizelimit=${FILE_SIZE_LIMIT}`, '--bypasscheck', '--quiet']);
+    const r = await runtime.exec(node, [
+      'php',
+      `${MOODLE}/admin/tool/generator/cli/maketestcourse.php`,
+      `--shortname=${shortname}`,
+      `--fullname=moodle-ha load test (${size})`,
+      `--size=${size}`,
+      `--filesizelimit=${FILE_SIZE_LIMIT}`,
+      '--bypasscheck',
+      '--quiet',
+    ]);
     found = await moodlePhp<Discovered>(runtime, node, DISCOVER, { shortname });
     // Another run may have made it at the same time: then the course is there and that is fine.
-    if (!found.course) throw new UserError(`the Moodle generator could not make the test course ${shortname} (exit ${r.code}):`, r.output.trim().split('\n').slice(-10));
+    if (!found.course)
+      throw new UserError(`the Moodle generator could not make the test course ${shortname} (exit ${r.code}):`, r.output.trim().split('\n').slice(-10));
     created = r.code === 0;
     log(`test course ${shortname} made in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
@@ -152,7 +162,8 @@ export function toFixture(cluster: string, shortname: string, size: CourseSize, 
   if (!d.discussions?.length) problems.push('no forum discussion in the course');
   if (!d.file) problems.push('no resource file of 1 KiB or more in the course');
   if (!d.usernames?.length) problems.push('no generated user (tool_generator_*) enrolled in the course');
-  if (problems.length || !d.course) throw new UserError(`the test course ${shortname} is not usable; delete it in Moodle and run "moodle-ha load --prepare" again:`, problems);
+  if (problems.length || !d.course)
+    throw new UserError(`the test course ${shortname} is not usable; delete it in Moodle and run "moodle-ha load --prepare" again:`, problems);
   const f = d.file!;
   const path = `/pluginfile.php/${f.contextid}/mod_resource/content/${f.revision}${f.filepath}${f.filename.split('/').map(encodeURIComponent).join('/')}`;
   return {

@@ -181,7 +181,8 @@ export class HttpSession {
   resolve(pathOrUrl: string): URL {
     const base = new URL(this.target.baseUrl);
     // Paths are relative to wwwroot, which may itself have a path (http://host/moodle).
-    const url = pathOrUrl.startsWith('/') && !pathOrUrl.startsWith('//') ? new URL(`${this.target.baseUrl.replace(/\/+$/, '')}${pathOrUrl}`) : new URL(pathOrUrl, base);
+    const url =
+      pathOrUrl.startsWith('/') && !pathOrUrl.startsWith('//') ? new URL(`${this.target.baseUrl.replace(/\/+$/, '')}${pathOrUrl}`) : new URL(pathOrUrl, base);
     if (url.host !== base.host) throw new Error(`refusing to follow ${url.href}: not on ${base.host}`);
     return url;
   }

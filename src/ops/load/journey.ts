@@ -28,12 +28,18 @@ export interface JourneyContext {
 }
 
 export class StepFailure extends Error {
-  constructor(readonly kind: FailureKind, detail: string) {
+  constructor(
+    readonly kind: FailureKind,
+    detail: string,
+  ) {
     super(detail);
   }
 }
 
-interface Page { readonly answer: Answer; readonly url: string }
+interface Page {
+  readonly answer: Answer;
+  readonly url: string;
+}
 
 /** Runs the journey until the run stops; a step that fails is recorded, the journey goes on. */
 export async function runJourney(ctx: JourneyContext): Promise<void> {
@@ -68,7 +74,12 @@ export async function runJourney(ctx: JourneyContext): Promise<void> {
           form = r as Page;
           await think();
           if (ctx.shouldStop()) return;
-          await step(ctx, 'reply', () => reply(ctx, form!, `${ctx.marker}-r${round}`), () => (loggedIn = false));
+          await step(
+            ctx,
+            'reply',
+            () => reply(ctx, form!, `${ctx.marker}-r${round}`),
+            () => (loggedIn = false),
+          );
           if (!loggedIn) break;
         }
         await think();
@@ -84,7 +95,15 @@ async function step<T>(ctx: JourneyContext, name: StepName, work: () => Promise<
   const before = ctx.session.requests;
   const start = performance.now();
   const done = (ok: boolean, kind?: FailureKind, detail?: string) =>
-    ctx.recorder.record({ step: name, ok, ms: performance.now() - start, at: performance.now() - ctx.t0, requests: ctx.session.requests - before, kind, detail });
+    ctx.recorder.record({
+      step: name,
+      ok,
+      ms: performance.now() - start,
+      at: performance.now() - ctx.t0,
+      requests: ctx.session.requests - before,
+      kind,
+      detail,
+    });
   try {
     const value = await work();
     done(true);
@@ -122,7 +141,8 @@ export async function follow(session: HttpSession, first: Answer, firstUrl: stri
 export function expectLoggedIn(page: Page): void {
   const { answer, url } = page;
   const error = answer.body ? moodleError(answer.body) : undefined;
-  if (answer.status >= 400) throw new StepFailure(error ? 'error-page' : 'http', `HTTP ${answer.status}${error ? `: ${error}` : ''} at ${new URL(url).pathname}`);
+  if (answer.status >= 400)
+    throw new StepFailure(error ? 'error-page' : 'http', `HTTP ${answer.status}${error ? `: ${error}` : ''} at ${new URL(url).pathname}`);
   if (isLoginUrl(url) || isLoginPage(answer.body)) throw new StepFailure('lost-session', `the login page instead of ${new URL(url).pathname}`);
   if (error) throw new StepFailure('error-page', `${error} at ${new URL(url).pathname}`);
   if (answer.status !== 200) throw new StepFailure('http', `HTTP ${answer.status} at ${new URL(url).pathname}`);
@@ -152,7 +172,12 @@ async function loginPage(ctx: JourneyContext): Promise<string> {
 
 async function login(ctx: JourneyContext, token: string): Promise<Page> {
   const url = ctx.session.resolve('/login/index.php').href;
-  const first = await ctx.session.post(url, [['anchor', ''], ['logintoken', token], ['username', ctx.username], ['password', ctx.password]]);
+  const first = await ctx.session.post(url, [
+    ['anchor', ''],
+    ['logintoken', token],
+    ['username', ctx.username],
+    ['password', ctx.password],
+  ]);
   if (first.status >= 400) throw new StepFailure(moodleError(first.body) ? 'error-page' : 'http', `login POST: HTTP ${first.status}`);
   // Moodle answers 303 to login/index.php?testsession=N, which checks the cookie and goes on.
   let page: Page = { answer: first, url };
@@ -162,7 +187,10 @@ async function login(ctx: JourneyContext, token: string): Promise<Page> {
   }
   if (isLoginPage(page.answer.body) || !isLoggedIn(page.answer.body)) {
     const why = /<div[^>]*(?:id="loginerrormessage"|class="[^"]*alert-danger[^"]*")[^>]*>([\s\S]*?)<\/div>/i.exec(page.answer.body)?.[1];
-    throw new StepFailure(page.answer.status >= 400 ? 'http' : 'unexpected', `login as ${ctx.username} refused${why ? `: ${why.replace(/<[^>]*>/g, '').trim()}` : ''} (HTTP ${page.answer.status})`);
+    throw new StepFailure(
+      page.answer.status >= 400 ? 'http' : 'unexpected',
+      `login as ${ctx.username} refused${why ? `: ${why.replace(/<[^>]*>/g, '').trim()}` : ''} (HTTP ${page.answer.status})`,
+    );
   }
   expectLoggedIn(page);
   return page;

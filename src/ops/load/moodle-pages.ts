@@ -74,7 +74,9 @@ export function moodleError(html: string): string | undefined {
 
 /** Visible text of an HTML fragment, whitespace collapsed. */
 export function text(html: string): string {
-  return decodeEntities(html.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return decodeEntities(html.replace(/<[^>]*>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export interface ParsedForm {

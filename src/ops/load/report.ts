@@ -11,7 +11,11 @@ export function formatTable(r: LoadResult): string {
   const head = ['step', 'method', 'ok', 'failed', 'p50 ms', 'p95 ms', 'p99 ms'];
   const rows = r.steps.map((s) => [s.step, s.method, String(s.ok), String(s.failed), ms(s.p50Ms), ms(s.p95Ms), ms(s.p99Ms)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const t = r.totals;
   const failures = r.steps.flatMap((s) => Object.entries(s.failures).map(([k, n]) => `${s.step}: ${n} ${k}`));
   return [

@@ -32,12 +32,17 @@ export interface LoadOptions {
 /** What is wrong with the options, one sentence per problem; empty when they are in bounds. */
 export function checkBounds(o: LoadOptions): string[] {
   const p: string[] = [];
-  if (!Number.isInteger(o.users) || o.users < 1 || o.users > LIMITS.maxUsers) p.push(`users must be a whole number from 1 to ${LIMITS.maxUsers}, got ${o.users}`);
-  if (!(o.durationSeconds >= 1 && o.durationSeconds <= LIMITS.maxDurationSeconds)) p.push(`duration must be from 1s to ${LIMITS.maxDurationSeconds / 60}m, got ${o.durationSeconds}s`);
+  if (!Number.isInteger(o.users) || o.users < 1 || o.users > LIMITS.maxUsers)
+    p.push(`users must be a whole number from 1 to ${LIMITS.maxUsers}, got ${o.users}`);
+  if (!(o.durationSeconds >= 1 && o.durationSeconds <= LIMITS.maxDurationSeconds))
+    p.push(`duration must be from 1s to ${LIMITS.maxDurationSeconds / 60}m, got ${o.durationSeconds}s`);
   if (!(o.rampSeconds >= 0 && o.rampSeconds <= LIMITS.maxRampSeconds)) p.push(`ramp must be from 0s to ${LIMITS.maxRampSeconds / 60}m, got ${o.rampSeconds}s`);
-  else if (o.rampSeconds >= o.durationSeconds && o.durationSeconds >= 1) p.push(`ramp (${o.rampSeconds}s) must be shorter than the duration (${o.durationSeconds}s)`);
-  if (!(o.thinkSeconds >= 0 && o.thinkSeconds <= LIMITS.maxThinkSeconds)) p.push(`think time must be from 0s to ${LIMITS.maxThinkSeconds}s, got ${o.thinkSeconds}s`);
-  if (o.maxRequests !== undefined && !(Number.isInteger(o.maxRequests) && o.maxRequests >= 1 && o.maxRequests <= LIMITS.maxRequests)) p.push(`max requests must be a whole number from 1 to ${LIMITS.maxRequests}, got ${o.maxRequests}`);
+  else if (o.rampSeconds >= o.durationSeconds && o.durationSeconds >= 1)
+    p.push(`ramp (${o.rampSeconds}s) must be shorter than the duration (${o.durationSeconds}s)`);
+  if (!(o.thinkSeconds >= 0 && o.thinkSeconds <= LIMITS.maxThinkSeconds))
+    p.push(`think time must be from 0s to ${LIMITS.maxThinkSeconds}s, got ${o.thinkSeconds}s`);
+  if (o.maxRequests !== undefined && !(Number.isInteger(o.maxRequests) && o.maxRequests >= 1 && o.maxRequests <= LIMITS.maxRequests))
+    p.push(`max requests must be a whole number from 1 to ${LIMITS.maxRequests}, got ${o.maxRequests}`);
   return p;
 }
 
@@ -59,10 +64,14 @@ export function loadTarget(spec: Spec): Target {
     throw new UserError(`site.url "${spec.site.url}" is not a URL`);
   }
   if (site.protocol !== 'http:') throw new UserError(`load: refusing ${spec.site.url}: only http:// sites of the local cluster can be loaded`);
-  if (!isLoopbackHost(site.hostname)) throw new UserError(`load: refusing ${spec.site.url}: only loopback targets (127.0.0.0/8, localhost, ::1) are allowed; "moodle-ha load" is for the local cluster only`);
+  if (!isLoopbackHost(site.hostname))
+    throw new UserError(
+      `load: refusing ${spec.site.url}: only loopback targets (127.0.0.0/8, localhost, ::1) are allowed; "moodle-ha load" is for the local cluster only`,
+    );
   const bind = spec.ports.bind;
   const connectHost = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
-  if (!isLoopbackHost(connectHost)) throw new UserError(`load: refusing ports.bind ${bind}: the load balancer must listen on a loopback address (or 0.0.0.0) for "moodle-ha load"`);
+  if (!isLoopbackHost(connectHost))
+    throw new UserError(`load: refusing ports.bind ${bind}: the load balancer must listen on a loopback address (or 0.0.0.0) for "moodle-ha load"`);
   return { baseUrl: `${site.origin}${site.pathname.replace(/\/+$/, '')}`, connectHost, connectPort: spec.ports.http, hostHeader: site.host };
 }
 
@@ -93,7 +102,13 @@ export interface LoadResult {
   /** HTTP requests sent, redirects included. */
   readonly requests: number;
   readonly steps: StepSummary[];
-  readonly totals: { readonly ok: number; readonly failed: number; readonly failedIdempotent: number; readonly failedNonIdempotent: number; readonly lostSessions: number };
+  readonly totals: {
+    readonly ok: number;
+    readonly failed: number;
+    readonly failedIdempotent: number;
+    readonly failedNonIdempotent: number;
+    readonly lostSessions: number;
+  };
   /** Forum posts Moodle acknowledged (redirected to with their id). */
   readonly posts: { readonly acknowledged: number; readonly ids: number[] };
   readonly timeline: TimelinePoint[];
@@ -116,9 +131,11 @@ export interface RunArgs {
 export async function runLoad(a: RunArgs): Promise<LoadResult> {
   const problems = checkBounds(a.options);
   if (problems.length) throw new UserError('load: options out of bounds:', problems);
-  if (!isLoopbackHost(a.target.connectHost) || !isLoopbackHost(new URL(a.target.baseUrl).hostname)) throw new UserError(`load: refusing ${a.target.baseUrl}: not a loopback target`);
+  if (!isLoopbackHost(a.target.connectHost) || !isLoopbackHost(new URL(a.target.baseUrl).hostname))
+    throw new UserError(`load: refusing ${a.target.baseUrl}: not a loopback target`);
   const o: Required<LoadOptions> = { ...a.options, maxRequests: a.options.maxRequests ?? LIMITS.maxRequests };
-  if (a.fixture.usernames.length < o.users) throw new UserError(`load: ${o.users} users asked for, the test course has ${a.fixture.usernames.length} generated users`);
+  if (a.fixture.usernames.length < o.users)
+    throw new UserError(`load: ${o.users} users asked for, the test course has ${a.fixture.usernames.length} generated users`);
 
   const recorder = new Recorder(a.onSample);
   const budget = new RequestBudget(o.maxRequests);
@@ -142,24 +159,32 @@ export async function runLoad(a: RunArgs): Promise<LoadResult> {
   a.signal?.addEventListener('abort', wake, { once: true });
   if (a.signal?.aborted) wake();
   const shouldStop = () => stopping || performance.now() >= deadline || budget.exhausted || a.signal?.aborted === true;
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    if (stopping) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      waiting.delete(done);
-      resolve();
-    };
-    const t = setTimeout(done, Math.max(0, ms));
-    waiting.add(done);
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopping) return resolve();
+      const done = () => {
+        clearTimeout(t);
+        waiting.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.max(0, ms));
+      waiting.add(done);
+    });
 
   let last = { at: t0, requests: 0 };
   const report = () => {
     const now = performance.now();
     const totals = recorder.totals();
     a.onProgress?.({
-      elapsedSeconds: Math.round((now - t0) / 1000), activeUsers: active, ok: totals.ok, failed: totals.failed, lostSessions, posts: posts.length,
-      requests: budget.spent, rps: Math.round(((budget.spent - last.requests) / Math.max(0.001, (now - last.at) / 1000)) * 10) / 10, p95Ms: recorder.takeWindowP95(),
+      elapsedSeconds: Math.round((now - t0) / 1000),
+      activeUsers: active,
+      ok: totals.ok,
+      failed: totals.failed,
+      lostSessions,
+      posts: posts.length,
+      requests: budget.spent,
+      rps: Math.round(((budget.spent - last.requests) / Math.max(0.001, (now - last.at) / 1000)) * 10) / 10,
+      p95Ms: recorder.takeWindowP95(),
     });
     last = { at: now, requests: budget.spent };
   };
@@ -171,9 +196,18 @@ export async function runLoad(a: RunArgs): Promise<LoadResult> {
     active++;
     try {
       await runJourney({
-        session: new HttpSession(a.target, agent, budget), username: a.fixture.usernames[i]!, password: a.password, fixture: a.fixture, recorder, t0,
-        thinkMs: o.thinkSeconds * 1000, marker: `mhload-${runId}-vu${i + 1}`, shouldStop, sleep,
-        onPost: (id) => posts.push(id), onLostSession: () => lostSessions++,
+        session: new HttpSession(a.target, agent, budget),
+        username: a.fixture.usernames[i]!,
+        password: a.password,
+        fixture: a.fixture,
+        recorder,
+        t0,
+        thinkMs: o.thinkSeconds * 1000,
+        marker: `mhload-${runId}-vu${i + 1}`,
+        shouldStop,
+        sleep,
+        onPost: (id) => posts.push(id),
+        onLostSession: () => lostSessions++,
       });
     } finally {
       active--;
@@ -198,7 +232,13 @@ export async function runLoad(a: RunArgs): Promise<LoadResult> {
     elapsedSeconds: Math.round(elapsed * 10) / 10,
     stoppedBy: a.signal?.aborted ? 'signal' : budget.exhausted ? 'max-requests' : 'duration',
     options: o,
-    fixture: { courseId: a.fixture.course.id, shortname: a.fixture.course.shortname, forumId: a.fixture.forum.id, discussions: a.fixture.discussions.length, file: a.fixture.file.path },
+    fixture: {
+      courseId: a.fixture.course.id,
+      shortname: a.fixture.course.shortname,
+      forumId: a.fixture.forum.id,
+      discussions: a.fixture.discussions.length,
+      file: a.fixture.file.path,
+    },
     requests: budget.spent,
     steps: recorder.steps(),
     totals: { ...recorder.totals(), lostSessions },

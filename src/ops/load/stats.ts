@@ -92,7 +92,10 @@ export class Recorder {
   readonly failureSamples: FailureSample[] = [];
 
   /** `onSample` sees every step as it is recorded (the drills time the cluster's reaction by it). */
-  constructor(private readonly onSample?: (s: StepSample) => void, private readonly maxFailureSamples = 100) {
+  constructor(
+    private readonly onSample?: (s: StepSample) => void,
+    private readonly maxFailureSamples = 100,
+  ) {
     for (const s of STEPS) {
       this.latencies.set(s.name, []);
       this.counts.set(s.name, { ok: 0, failed: 0, failures: {} });

@@ -71,7 +71,12 @@ export function edgeSettings(world: TwinWorld): EdgeSettings {
       sendsViewerAddress: policy === ALL_VIEWER_AND_CLOUDFRONT_HEADERS || headers.some((h) => h.toLowerCase() === 'cloudfront-viewer-address'),
       originReadTimeoutSeconds: Number(o.OriginReadTimeout ?? 30),
       originKeepaliveTimeoutSeconds: Number(o.OriginKeepaliveTimeout ?? 5),
-      originHeaders: Object.fromEntries((origin.OriginCustomHeaders ?? []).map((h: { HeaderName: string; HeaderValue: unknown }) => [h.HeaderName, world.resolveWithSecrets(h.HeaderValue, `${id} origin header ${h.HeaderName}`)])),
+      originHeaders: Object.fromEntries(
+        (origin.OriginCustomHeaders ?? []).map((h: { HeaderName: string; HeaderValue: unknown }) => [
+          h.HeaderName,
+          world.resolveWithSecrets(h.HeaderValue, `${id} origin header ${h.HeaderName}`),
+        ]),
+      ),
     };
   }
   const p = tg.Properties ?? {};
@@ -114,7 +119,9 @@ frontend viewers
   http-request set-header X-Forwarded-For "%[req.fhdr(x-forwarded-for)], %[var(txn.viewer)]" if { req.hdr(x-forwarded-for) -m found }
   http-request set-header X-Forwarded-For "%[var(txn.viewer)]" unless { req.hdr(x-forwarded-for) -m found }
 ${cf.sendsViewerAddress ? '  http-request set-header CloudFront-Viewer-Address "%[var(txn.viewer)]:%[src_port]"\n' : ''}  http-request set-header CloudFront-Forwarded-Proto https
-${Object.entries(cf.originHeaders).map(([k, v]) => `  http-request set-header ${k} ${quote(v)}`).join('\n')}
+${Object.entries(cf.originHeaders)
+  .map(([k, v]) => `  http-request set-header ${k} ${quote(v)}`)
+  .join('\n')}
   default_backend alb
 backend alb
   timeout server ${cf.originReadTimeoutSeconds}s
@@ -128,7 +135,9 @@ backend alb
 export function albConfig(e: EdgeSettings, targets: Record<string, string>): string {
   const a = e.alb;
   const tg = e.targetGroup;
-  const forward = Object.entries(a.requiredHeaders).map(([k, v]) => `{ req.hdr(${k.toLowerCase()}) -m str ${quote(v)} }`).join(' ');
+  const forward = Object.entries(a.requiredHeaders)
+    .map(([k, v]) => `{ req.hdr(${k.toLowerCase()}) -m str ${quote(v)} }`)
+    .join(' ');
   return `global
   log stdout format raw local0
   stats socket /run/haproxy/admin.sock mode 600 level admin
@@ -154,6 +163,8 @@ backend targets
   http-check expect status 200
   timeout check ${tg.timeoutSeconds}s
   default-server check inter ${tg.intervalSeconds}s fall ${tg.unhealthyThreshold} rise ${tg.healthyThreshold} pool-purge-delay ${a.idleTimeoutSeconds}s
-${Object.entries(targets).map(([name, ip]) => `  server ${name} ${ip}:${tg.port}`).join('\n')}
+${Object.entries(targets)
+  .map(([name, ip]) => `  server ${name} ${ip}:${tg.port}`)
+  .join('\n')}
 `;
 }

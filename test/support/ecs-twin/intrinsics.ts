@@ -34,7 +34,11 @@ export interface StandIn {
 export type StandInLookup = (logicalId: string, resource: TemplateResource) => StandIn | undefined;
 
 export class Intrinsics {
-  constructor(private readonly template: Template, private readonly pseudo: Pseudo, private readonly lookup: StandInLookup) {}
+  constructor(
+    private readonly template: Template,
+    private readonly pseudo: Pseudo,
+    private readonly lookup: StandInLookup,
+  ) {}
 
   /** The value with every intrinsic function resolved. */
   resolve(value: unknown, where = 'value'): any {
@@ -54,7 +58,8 @@ export class Intrinsics {
 
   private fn(name: string, arg: any, where: string): any {
     switch (name) {
-      case 'Ref': return this.ref(String(arg), where);
+      case 'Ref':
+        return this.ref(String(arg), where);
       case 'Fn::GetAtt': {
         const [id, attr] = Array.isArray(arg) ? arg : String(arg).split(/\.(.+)/);
         return this.getAtt(String(id), String(attr), where);
@@ -80,7 +85,8 @@ export class Intrinsics {
           return String(attr ? this.getAtt(id!, attr, where) : this.ref(id!, where));
         });
       }
-      case 'Fn::GetAZs': return ['a', 'b', 'c'].map((z) => `${this.pseudo.region}${z}`);
+      case 'Fn::GetAZs':
+        return ['a', 'b', 'c'].map((z) => `${this.pseudo.region}${z}`);
       // Fn::If, Fn::ImportValue, Fn::FindInMap, Fn::Base64, Fn::Cidr: not resolved (the stacks do not use them).
       default:
         throw new Error(`${where}: the ECS twin does not resolve ${name} (${JSON.stringify(arg).slice(0, 120)})`);
@@ -90,8 +96,12 @@ export class Intrinsics {
   private ref(id: string, where: string): string {
     const p = this.pseudo;
     const pseudo: Record<string, string> = {
-      'AWS::Region': p.region, 'AWS::AccountId': p.account, 'AWS::StackName': p.stackName,
-      'AWS::Partition': p.partition ?? 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::NoValue': '',
+      'AWS::Region': p.region,
+      'AWS::AccountId': p.account,
+      'AWS::StackName': p.stackName,
+      'AWS::Partition': p.partition ?? 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::NoValue': '',
     };
     if (id in pseudo) return pseudo[id]!;
     const param = this.template.Parameters?.[id];

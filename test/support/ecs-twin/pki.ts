@@ -25,9 +25,26 @@ export class TestCa {
   constructor(readonly name = 'moodle-ha twin test CA') {
     this.keyFile = join(this.dir, 'ca.key');
     this.certFile = join(this.dir, 'ca.pem');
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/O=moodle-ha test/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-keyout', this.keyFile, '-out', this.certFile]);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '2',
+      '-subj',
+      `/O=moodle-ha test/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      this.keyFile,
+      '-out',
+      this.certFile,
+    ]);
     this.cert = readFileSync(this.certFile, 'utf8');
   }
 
@@ -35,15 +52,35 @@ export class TestCa {
   issue(names: readonly string[]): Certificate {
     const base = join(this.dir, `leaf-${this.serial++}`);
     const ext = `${base}.ext`;
-    writeFileSync(ext, [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-    ].join('\n'));
+    writeFileSync(
+      ext,
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      ].join('\n'),
+    );
     openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${names[0]!.slice(0, 64)}`, '-keyout', `${base}.key`, '-out', `${base}.csr`]);
-    openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', this.certFile, '-CAkey', this.keyFile, '-set_serial', String(1000 + this.serial),
-      '-days', '2', '-sha256', '-extfile', ext, '-out', `${base}.pem`]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${base}.csr`,
+      '-CA',
+      this.certFile,
+      '-CAkey',
+      this.keyFile,
+      '-set_serial',
+      String(1000 + this.serial),
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      `${base}.pem`,
+    ]);
     return { cert: readFileSync(`${base}.pem`, 'utf8'), key: readFileSync(`${base}.key`, 'utf8') };
   }
 }

@@ -23,7 +23,14 @@ export function synthesizeMainStack(spec: Spec, baseDir: string): SynthesizedSta
   mkdirSync(context, { recursive: true });
   writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n');
   const account = '123456789012';
-  const built = buildMoodleApp({ spec, baseDir, image: { directory: context }, nag: false, account, outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-twin-cdk-')) });
+  const built = buildMoodleApp({
+    spec,
+    baseDir,
+    image: { directory: context },
+    nag: false,
+    account,
+    outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-twin-cdk-')),
+  });
   const main = built.main!;
   return { stackName: main.stackName, region: spec.aws.region, account, template: Assertions.fromStack(main).toJSON() as Template };
 }
@@ -35,7 +42,8 @@ export function resourcesOf(t: Template, type: string): Array<[string, TemplateR
 
 export function onlyResource(t: Template, type: string, filter: (id: string, r: TemplateResource) => boolean = () => true): [string, TemplateResource] {
   const found = resourcesOf(t, type).filter(([id, r]) => filter(id, r));
-  if (found.length !== 1) throw new Error(`the template has ${found.length} ${type} resources where the twin expects one: ${found.map(([id]) => id).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`the template has ${found.length} ${type} resources where the twin expects one: ${found.map(([id]) => id).join(', ')}`);
   return found[0]!;
 }
 

@@ -13,13 +13,38 @@ export type LaunchType = 'ec2' | 'fargate';
 
 /** Settings of a container definition the twin applies; anything else in the template is refused. */
 const KNOWN_CONTAINER_KEYS = new Set([
-  'Name', 'Image', 'Command', 'EntryPoint', 'Environment', 'Secrets', 'Essential', 'HealthCheck', 'StopTimeout',
-  'LinuxParameters', 'LogConfiguration', 'MountPoints', 'PortMappings', 'ReadonlyRootFilesystem', 'User',
-  'WorkingDirectory', 'Ulimits', 'Memory', 'MemoryReservation', 'Cpu',
+  'Name',
+  'Image',
+  'Command',
+  'EntryPoint',
+  'Environment',
+  'Secrets',
+  'Essential',
+  'HealthCheck',
+  'StopTimeout',
+  'LinuxParameters',
+  'LogConfiguration',
+  'MountPoints',
+  'PortMappings',
+  'ReadonlyRootFilesystem',
+  'User',
+  'WorkingDirectory',
+  'Ulimits',
+  'Memory',
+  'MemoryReservation',
+  'Cpu',
 ]);
 const KNOWN_TASK_KEYS = new Set([
-  'ContainerDefinitions', 'Cpu', 'Memory', 'Family', 'NetworkMode', 'RequiresCompatibilities', 'TaskRoleArn',
-  'ExecutionRoleArn', 'Volumes', 'RuntimePlatform',
+  'ContainerDefinitions',
+  'Cpu',
+  'Memory',
+  'Family',
+  'NetworkMode',
+  'RequiresCompatibilities',
+  'TaskRoleArn',
+  'ExecutionRoleArn',
+  'Volumes',
+  'RuntimePlatform',
 ]);
 
 export interface TaskPlatform {
@@ -75,12 +100,16 @@ export interface RunTaskOptions {
 export function containerCreateOptions(o: RunTaskOptions): Docker.ContainerCreateOptions {
   const td = o.taskDefinition.Properties ?? {};
   const w = o.world.intrinsics;
-  for (const k of Object.keys(td)) if (!KNOWN_TASK_KEYS.has(k)) throw new Error(`task definition setting ${k} is not stood in by the ECS twin: teach test/support/ecs-twin/task.ts what ECS does with it`);
+  for (const k of Object.keys(td))
+    if (!KNOWN_TASK_KEYS.has(k))
+      throw new Error(`task definition setting ${k} is not stood in by the ECS twin: teach test/support/ecs-twin/task.ts what ECS does with it`);
   if (td.NetworkMode !== 'awsvpc') throw new Error(`the twin runs awsvpc tasks only, got NetworkMode ${td.NetworkMode}`);
   const defs = td.ContainerDefinitions as Array<Record<string, any>>;
   if (defs.length !== 1) throw new Error(`the twin runs tasks of one container, got ${defs.length}`);
   const c = defs[0]!;
-  for (const k of Object.keys(c)) if (!KNOWN_CONTAINER_KEYS.has(k)) throw new Error(`container setting ${k} is not stood in by the ECS twin: teach test/support/ecs-twin/task.ts what ECS does with it`);
+  for (const k of Object.keys(c))
+    if (!KNOWN_CONTAINER_KEYS.has(k))
+      throw new Error(`container setting ${k} is not stood in by the ECS twin: teach test/support/ecs-twin/task.ts what ECS does with it`);
   const where = `${td.Family}`;
 
   const env: Record<string, string> = {};
@@ -116,15 +145,17 @@ export function containerCreateOptions(o: RunTaskOptions): Docker.ContainerCreat
     ...(c.WorkingDirectory ? { WorkingDir: String(c.WorkingDirectory) } : {}),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     StopTimeout: Number(c.StopTimeout ?? 30),
-    ...(hc ? {
-      Healthcheck: {
-        Test: hc.Command,
-        Interval: (hc.Interval ?? 30) * 1e9,
-        Timeout: (hc.Timeout ?? 5) * 1e9,
-        Retries: hc.Retries ?? 3,
-        StartPeriod: (hc.StartPeriod ?? 0) * 1e9,
-      },
-    } : {}),
+    ...(hc
+      ? {
+          Healthcheck: {
+            Test: hc.Command,
+            Interval: (hc.Interval ?? 30) * 1e9,
+            Timeout: (hc.Timeout ?? 5) * 1e9,
+            Retries: hc.Retries ?? 3,
+            StartPeriod: (hc.StartPeriod ?? 0) * 1e9,
+          },
+        }
+      : {}),
     HostConfig: {
       NetworkMode: o.network.vpc,
       Init: c.LinuxParameters?.InitProcessEnabled === true,
@@ -133,7 +164,15 @@ export function containerCreateOptions(o: RunTaskOptions): Docker.ContainerCreat
       ...(cpuUnits > 0 ? { NanoCpus: Math.round((cpuUnits / 1024) * 1e9) } : {}),
       Mounts: mounts,
       Binds: [...(o.binds ?? [])],
-      ...(c.Ulimits ? { Ulimits: (c.Ulimits as Array<{ Name: string; SoftLimit: number; HardLimit: number }>).map((u) => ({ Name: u.Name, Soft: u.SoftLimit, Hard: u.HardLimit })) } : {}),
+      ...(c.Ulimits
+        ? {
+            Ulimits: (c.Ulimits as Array<{ Name: string; SoftLimit: number; HardLimit: number }>).map((u) => ({
+              Name: u.Name,
+              Soft: u.SoftLimit,
+              Hard: u.HardLimit,
+            })),
+          }
+        : {}),
       RestartPolicy: { Name: 'no' },
     },
     NetworkingConfig: { EndpointsConfig: { [o.network.vpc]: { IPAMConfig: { IPv4Address: o.network.ip }, Aliases: [hostname] } } },

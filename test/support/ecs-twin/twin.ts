@@ -56,7 +56,11 @@ const INTERNET_SUBNET = '10.203.0.0/24';
 export class EcsTwin {
   readonly world: TwinWorld;
   readonly edge: EdgeSettings;
-  readonly ca = { rds: new TestCa('twin stand-in for the Amazon RDS CA'), amazon: new TestCa('twin stand-in for Amazon Trust Services'), rogue: new TestCa('a CA nobody trusts') };
+  readonly ca = {
+    rds: new TestCa('twin stand-in for the Amazon RDS CA'),
+    amazon: new TestCa('twin stand-in for Amazon Trust Services'),
+    rogue: new TestCa('a CA nobody trusts'),
+  };
   readonly net: { vpc: string; endpoints: string; internet: string } = { vpc: '', endpoints: '', internet: '' };
   private readonly hostDir = mkdtempSync(join(tmpdir(), 'moodle-ha-twin-'));
   private nextTaskIp = 10;
@@ -74,7 +78,12 @@ export class EcsTwin {
   readonly bucketFiles = new Map<string, Array<{ key: string; content: Buffer }>>();
   private trustBinds: string[] = [];
 
-  constructor(readonly stack: SynthesizedStack, readonly session: TestSession, readonly images: TwinImages, readonly bundleDir?: string) {
+  constructor(
+    readonly stack: SynthesizedStack,
+    readonly session: TestSession,
+    readonly images: TwinImages,
+    readonly bundleDir?: string,
+  ) {
     this.world = new TwinWorld(stack);
     this.edge = edgeSettings(this.world);
   }
@@ -99,13 +108,22 @@ export class EcsTwin {
   private async network(role: string, subnet: string, internal: boolean): Promise<string> {
     const name = this.session.name(role);
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: this.session.labels, CheckDuplicate: true, IPAM: { Config: [{ Subnet: subnet }] } });
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Internal: internal,
+        Labels: this.session.labels,
+        CheckDuplicate: true,
+        IPAM: { Config: [{ Subnet: subnet }] },
+      });
     } catch (e) {
       // The twin's networks have the stack's own addresses (the VPC's range, ECS's 169.254.170.2):
       // one twin at a time per Docker engine.
       if (!/overlaps/i.test((e as Error).message)) throw e;
       const users = (await this.docker.listNetworks()).filter((n) => n.IPAM?.Config?.some((c) => c.Subnet === subnet)).map((n) => n.Name);
-      throw new Error(`the twin's ${role} network needs ${subnet}, which ${users.join(', ') || 'another Docker network'} already uses: another twin run (or a network of that range) is on this Docker engine; wait for it or remove it, then run again`);
+      throw new Error(
+        `the twin's ${role} network needs ${subnet}, which ${users.join(', ') || 'another Docker network'} already uses: another twin run (or a network of that range) is on this Docker engine; wait for it or remove it, then run again`,
+      );
     }
     return name;
   }
@@ -142,7 +160,13 @@ export class EcsTwin {
     const uid = SERVICE_UIDS.mariadb;
     return [
       { dir: '/run/mysqld/secrets', files: [{ path: 'db-password', content: password, mode: 0o400, uid }] },
-      { dir: '/etc/mysql/twin', files: [{ path: 'server.pem', content: certs.cert, mode: 0o444, uid }, { path: 'server.key', content: certs.key, mode: 0o400, uid }] },
+      {
+        dir: '/etc/mysql/twin',
+        files: [
+          { path: 'server.pem', content: certs.cert, mode: 0o444, uid },
+          { path: 'server.key', content: certs.key, mode: 0o400, uid },
+        ],
+      },
     ];
   }
 
@@ -170,10 +194,17 @@ export class EcsTwin {
     const engine = /^(\d+\.\d+)\.mysql_aurora/.exec(String(cluster.Properties!.EngineVersion ?? ''));
     if (!engine) throw new Error(`the twin stands in for Aurora MySQL, not engine version ${cluster.Properties!.EngineVersion}`);
     const cnf = [
-      '[mysqld]', `version = ${engine[1]}.39-aurora-twin`, `port = ${port}`, `require_secure_transport = ${params.require_secure_transport ?? 'OFF'}`,
-      'ssl_cert = /etc/mysql/twin/server.pem', 'ssl_key = /etc/mysql/twin/server.key',
+      '[mysqld]',
+      `version = ${engine[1]}.39-aurora-twin`,
+      `port = ${port}`,
+      `require_secure_transport = ${params.require_secure_transport ?? 'OFF'}`,
+      'ssl_cert = /etc/mysql/twin/server.pem',
+      'ssl_key = /etc/mysql/twin/server.key',
     ].join('\n');
-    for (const f of [...this.dbFiles(this.ca.rds.issue([this.dbHost]), secret.password), { dir: '/etc/mysql/mariadb.conf.d', files: [{ path: '70-twin.cnf', content: `${cnf}\n`, mode: 0o644 }] }]) {
+    for (const f of [
+      ...this.dbFiles(this.ca.rds.issue([this.dbHost]), secret.password),
+      { dir: '/etc/mysql/mariadb.conf.d', files: [{ path: '70-twin.cnf', content: `${cnf}\n`, mode: 0o644 }] },
+    ]) {
       await putFiles(container, f.dir, f.files);
     }
     await container.start();
@@ -209,45 +240,64 @@ export class EcsTwin {
     const uid = SERVICE_UIDS.redis;
     return [
       { dir: '/run/redis/secrets', files: [{ path: 'redis-password', content: password, mode: 0o400, uid }] },
-      { dir: '/run/redis/tls', files: [{ path: 'server.pem', content: certs.cert, mode: 0o444, uid }, { path: 'server.key', content: certs.key, mode: 0o400, uid }, { path: 'ca.pem', content: this.ca.amazon.cert, mode: 0o444, uid }] },
+      {
+        dir: '/run/redis/tls',
+        files: [
+          { path: 'server.pem', content: certs.cert, mode: 0o444, uid },
+          { path: 'server.key', content: certs.key, mode: 0o400, uid },
+          { path: 'ca.pem', content: this.ca.amazon.cert, mode: 0o444, uid },
+        ],
+      },
     ];
   }
 
   private async startCaches(): Promise<void> {
     const groups = resourcesOf(this.world.template, 'AWS::ElastiCache::ReplicationGroup');
-    await settleAll(groups.map(async ([id, group], i) => {
-      const s = this.world.standIn(id, group)!;
-      const host = s.attributes!['PrimaryEndPoint.Address']!;
-      const port = Number(s.attributes!['PrimaryEndPoint.Port']);
-      if (group.Properties?.TransitEncryptionEnabled !== true) throw new Error(`replication group ${id} has no TLS: the twin stands in for ElastiCache with transit encryption only`);
-      const password = this.world.resolveWithSecrets(group.Properties!.AuthToken, `${id}.AuthToken`);
-      const policy = this.cachePolicy(group);
-      const name = this.session.name(`cache-${i + 1}`);
-      const extra = [
-        'port 0', `tls-port ${port}`, 'tls-cert-file /run/redis/tls/server.pem', 'tls-key-file /run/redis/tls/server.key',
-        'tls-ca-cert-file /run/redis/tls/ca.pem', 'tls-auth-clients no', `maxmemory ${CACHE_STANDIN_MAXMEMORY}`, `maxmemory-policy ${policy}`,
-      ].join('\n');
-      const container = await this.docker.createContainer({
-        name,
-        Image: this.images.redis,
-        Labels: this.session.labels,
-        Env: ['REDIS_PASSWORD_FILE=/run/redis/secrets/redis-password', `REDIS_EXTRA=${extra}`],
-        HostConfig: { NetworkMode: this.net.vpc },
-        NetworkingConfig: { EndpointsConfig: { [this.net.vpc]: { Aliases: [host] } } },
-      });
-      for (const f of this.cacheFiles(this.ca.amazon.issue([host]), password)) await putFiles(container, f.dir, f.files);
-      await container.start();
-      const started = new StartedContainer(container, name);
-      const cache: CacheStandIn = { logicalId: id, container: started, host, port, password, policy };
-      await this.waitForCache(cache);
-      this.caches.push(cache);
-    }));
+    await settleAll(
+      groups.map(async ([id, group], i) => {
+        const s = this.world.standIn(id, group)!;
+        const host = s.attributes!['PrimaryEndPoint.Address']!;
+        const port = Number(s.attributes!['PrimaryEndPoint.Port']);
+        if (group.Properties?.TransitEncryptionEnabled !== true)
+          throw new Error(`replication group ${id} has no TLS: the twin stands in for ElastiCache with transit encryption only`);
+        const password = this.world.resolveWithSecrets(group.Properties!.AuthToken, `${id}.AuthToken`);
+        const policy = this.cachePolicy(group);
+        const name = this.session.name(`cache-${i + 1}`);
+        const extra = [
+          'port 0',
+          `tls-port ${port}`,
+          'tls-cert-file /run/redis/tls/server.pem',
+          'tls-key-file /run/redis/tls/server.key',
+          'tls-ca-cert-file /run/redis/tls/ca.pem',
+          'tls-auth-clients no',
+          `maxmemory ${CACHE_STANDIN_MAXMEMORY}`,
+          `maxmemory-policy ${policy}`,
+        ].join('\n');
+        const container = await this.docker.createContainer({
+          name,
+          Image: this.images.redis,
+          Labels: this.session.labels,
+          Env: ['REDIS_PASSWORD_FILE=/run/redis/secrets/redis-password', `REDIS_EXTRA=${extra}`],
+          HostConfig: { NetworkMode: this.net.vpc },
+          NetworkingConfig: { EndpointsConfig: { [this.net.vpc]: { Aliases: [host] } } },
+        });
+        for (const f of this.cacheFiles(this.ca.amazon.issue([host]), password)) await putFiles(container, f.dir, f.files);
+        await container.start();
+        const started = new StartedContainer(container, name);
+        const cache: CacheStandIn = { logicalId: id, container: started, host, port, password, policy };
+        await this.waitForCache(cache);
+        this.caches.push(cache);
+      }),
+    );
   }
 
   /** Runs redis-cli against a stand-in cache over TLS. */
   async redisCli(cache: CacheStandIn, args: readonly string[], timeoutMs = 30_000, verify = true) {
     const tls = verify ? ['--cacert', '/run/redis/tls/ca.pem', '--sni', cache.host] : ['--insecure'];
-    return cache.container.exec(['redis-cli', '--tls', ...tls, '-h', '127.0.0.1', '-p', String(cache.port), '--no-auth-warning', '-a', cache.password, ...args], { timeoutMs });
+    return cache.container.exec(
+      ['redis-cli', '--tls', ...tls, '-h', '127.0.0.1', '-p', String(cache.port), '--no-auth-warning', '-a', cache.password, ...args],
+      { timeoutMs },
+    );
   }
 
   private async waitForCache(cache: CacheStandIn): Promise<void> {
@@ -278,9 +328,12 @@ export class EcsTwin {
     if (!this.bundleDir) throw new Error('the stack uploads a config bundle but the twin was given no bundle folder');
     for (const [id, d] of deployments) {
       const bucket = this.world.intrinsics.string(d.Properties!.DestinationBucketName, `${id}.DestinationBucketName`);
-      const prefix = d.Properties!.DestinationBucketKeyPrefix ? this.world.intrinsics.string(d.Properties!.DestinationBucketKeyPrefix, `${id}.DestinationBucketKeyPrefix`) : '';
+      const prefix = d.Properties!.DestinationBucketKeyPrefix
+        ? this.world.intrinsics.string(d.Properties!.DestinationBucketKeyPrefix, `${id}.DestinationBucketKeyPrefix`)
+        : '';
       const files = this.bucketFiles.get(bucket) ?? [];
-      for (const file of walk(this.bundleDir)) files.push({ key: `${prefix.replace(/\/?$/, prefix ? '/' : '')}${file}`, content: readFileSync(join(this.bundleDir, file)) });
+      for (const file of walk(this.bundleDir))
+        files.push({ key: `${prefix.replace(/\/?$/, prefix ? '/' : '')}${file}`, content: readFileSync(join(this.bundleDir, file)) });
       this.bucketFiles.set(bucket, files);
     }
   }
@@ -305,7 +358,10 @@ export class EcsTwin {
       ses: this.sesConfig(sesHost),
       credentials: { ...this.credentials, roleArn: `arn:aws:iam::${this.stack.account}:role/twin-task-role` },
       // Task metadata v4 names the cluster by its ARN.
-      metadata: { id: 'any', task: { Cluster: `arn:aws:ecs:${region}:${this.stack.account}:cluster/${this.ecsClusterName()}`, AvailabilityZone: `${region}a` } },
+      metadata: {
+        id: 'any',
+        task: { Cluster: `arn:aws:ecs:${region}:${this.stack.account}:cluster/${this.ecsClusterName()}`, AvailabilityZone: `${region}a` },
+      },
     };
     const bundle = await bundleStandIn(this.hostDir);
     const name = this.session.name('aws');
@@ -356,21 +412,35 @@ export class EcsTwin {
   /** The stand-in's request log (one JSON object a line). */
   async awsLog(): Promise<Array<Record<string, unknown>>> {
     const { stdout } = await this.aws.logs();
-    return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
   // ---- tasks -----------------------------------------------------------------------------------
   /** Starts a task of `mode` as ECS would on `launchType`. */
-  async runTask(mode: ImageMode, launchType: LaunchType, opts: { command?: readonly string[]; role?: string; image?: string; ip?: string } = {}): Promise<TwinTask> {
+  async runTask(
+    mode: ImageMode,
+    launchType: LaunchType,
+    opts: { command?: readonly string[]; role?: string; image?: string; ip?: string } = {},
+  ): Promise<TwinTask> {
     const [, td] = taskDefinition(this.world.template, mode);
     const ip = opts.ip ?? `${this.vpcPrefix}.1.${this.nextTaskIp++}`;
     const name = this.session.name(opts.role ?? `${mode}-${launchType}-${this.nextTaskIp}`);
     const volumes: Record<string, string> = {};
     for (const v of (td.Properties!.Volumes ?? []) as Array<{ Name: string }>) volumes[v.Name] = await this.volume(v.Name);
     const create = containerCreateOptions({
-      world: this.world, taskDefinition: td, image: opts.image ?? this.images.runtime, name, labels: this.session.labels,
+      world: this.world,
+      taskDefinition: td,
+      image: opts.image ?? this.images.runtime,
+      name,
+      labels: this.session.labels,
       platform: { launchType, taskId: randomBytes(16).toString('hex'), credentialsRelativeUri: this.credentials.relativeUri },
-      network: { vpc: this.net.vpc, ip, endpoints: this.net.endpoints }, volumes, binds: this.trustBinds, command: opts.command,
+      network: { vpc: this.net.vpc, ip, endpoints: this.net.endpoints },
+      volumes,
+      binds: this.trustBinds,
+      command: opts.command,
     });
     const container = await this.docker.createContainer(create);
     await this.docker.getNetwork(this.net.endpoints).connect({ Container: container.id });
@@ -412,7 +482,14 @@ export class EcsTwin {
       HostConfig: { NetworkMode: this.net.internet, PortBindings: cf ? {} : { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
       NetworkingConfig: { EndpointsConfig: { [this.net.internet]: { IPAMConfig: { IPv4Address: albIp } } } },
     });
-    await putFiles(alb, '/etc/haproxy', [{ path: 'haproxy.cfg', content: albConfig(this.edge, Object.fromEntries(targets.map((t) => [t.name.replace(/^.*-(web-)/, '$1'), t.ip]))), mode: 0o600, uid: haproxyUid }]);
+    await putFiles(alb, '/etc/haproxy', [
+      {
+        path: 'haproxy.cfg',
+        content: albConfig(this.edge, Object.fromEntries(targets.map((t) => [t.name.replace(/^.*-(web-)/, '$1'), t.ip]))),
+        mode: 0o600,
+        uid: haproxyUid,
+      },
+    ]);
     await this.docker.getNetwork(this.net.vpc).connect({ Container: alb.id, EndpointConfig: { IPAMConfig: { IPv4Address: `${this.vpcPrefix}.0.10` } } });
     await alb.start();
     this.alb = new StartedContainer(alb, albName);
@@ -473,10 +550,19 @@ function walk(dir: string, base = dir): string[] {
 async function bundleStandIn(outDir: string): Promise<string> {
   const esbuild = await import('esbuild');
   const out = join(outDir, 'aws-standin.mjs');
-  await withTimeout(esbuild.build({
-    entryPoints: [join(import.meta.dirname, 'aws-standin', 'server.ts')],
-    outfile: out, bundle: true, platform: 'node', target: 'node18', format: 'esm', logLevel: 'silent',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-  }), 60_000, 'bundle the AWS stand-in');
+  await withTimeout(
+    esbuild.build({
+      entryPoints: [join(import.meta.dirname, 'aws-standin', 'server.ts')],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node18',
+      format: 'esm',
+      logLevel: 'silent',
+      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    }),
+    60_000,
+    'bundle the AWS stand-in',
+  );
   return out;
 }

@@ -28,7 +28,9 @@ export class TwinWorld {
   private readonly accessKeys = new Map<string, { id: string; secret: string }>();
 
   constructor(readonly stack: SynthesizedStack) {
-    this.intrinsics = new Intrinsics(stack.template, { region: stack.region, account: stack.account, stackName: stack.stackName }, (id, r) => this.standIn(id, r));
+    this.intrinsics = new Intrinsics(stack.template, { region: stack.region, account: stack.account, stackName: stack.stackName }, (id, r) =>
+      this.standIn(id, r),
+    );
     // Generated secrets first: attachments and dynamic references read them.
     for (const [id, r] of Object.entries(stack.template.Resources)) if (r.Type === 'AWS::SecretsManager::Secret') this.generateSecret(id, r);
   }
@@ -79,7 +81,14 @@ export class TwinWorld {
         return { ref: this.intrinsics.string(p.SecretId, `${id}.SecretId`) };
       case 'AWS::S3::Bucket': {
         const name = `${this.stack.stackName}-${lower}`.replace(/[^a-z0-9-]/g, '').slice(0, 63);
-        return { ref: name, attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${this.stack.region}.amazonaws.com` } };
+        return {
+          ref: name,
+          attributes: {
+            Arn: `arn:aws:s3:::${name}`,
+            DomainName: `${name}.s3.amazonaws.com`,
+            RegionalDomainName: `${name}.s3.${this.stack.region}.amazonaws.com`,
+          },
+        };
       }
       case 'AWS::EFS::FileSystem':
         return { ref: `fs-${shortId(id).slice(0, 8)}`, attributes: { Arn: arn('elasticfilesystem', `file-system/fs-${shortId(id).slice(0, 8)}`) } };
@@ -111,7 +120,8 @@ export class TwinWorld {
     let value: string;
     // A SecretString may be built from other resources' attributes (an access key CloudFormation writes in).
     if (r.Properties?.SecretString !== undefined) value = this.intrinsics.string(r.Properties.SecretString, `${id}.SecretString`);
-    else if (g?.GenerateStringKey) value = JSON.stringify({ ...JSON.parse(g.SecretStringTemplate ?? '{}'), [g.GenerateStringKey]: password(g.PasswordLength ?? 32) });
+    else if (g?.GenerateStringKey)
+      value = JSON.stringify({ ...JSON.parse(g.SecretStringTemplate ?? '{}'), [g.GenerateStringKey]: password(g.PasswordLength ?? 32) });
     else value = password(g?.PasswordLength ?? 32);
     this.secrets.set(this.secretArn(id), { arn: this.secretArn(id), value });
   }
@@ -126,16 +136,23 @@ export class TwinWorld {
     for (const [id, r] of Object.entries(this.stack.template.Resources)) {
       if (r.Type !== 'Custom::SesSmtpCredentials') continue;
       const { makeHandler } = await import('../../../src/aws/mail/smtp-credentials-handler/index.mjs');
-      const props = Object.fromEntries(Object.entries(r.Properties ?? {}).filter(([k]) => k !== 'ServiceToken').map(([k, v]) => [k, this.intrinsics.string(v, `${id}.${k}`)]));
-      const handler = makeHandler({
-        secrets: {
-          getSecretValue: async ({ SecretId }) => ({ SecretString: this.secretFor(SecretId) }),
-          putSecretValue: async ({ SecretId, SecretString }) => {
-            if (!this.secrets.has(SecretId)) throw new Error(`no stand-in secret ${SecretId}`);
-            this.secrets.set(SecretId, { arn: SecretId, value: SecretString });
+      const props = Object.fromEntries(
+        Object.entries(r.Properties ?? {})
+          .filter(([k]) => k !== 'ServiceToken')
+          .map(([k, v]) => [k, this.intrinsics.string(v, `${id}.${k}`)]),
+      );
+      const handler = makeHandler(
+        {
+          secrets: {
+            getSecretValue: async ({ SecretId }) => ({ SecretString: this.secretFor(SecretId) }),
+            putSecretValue: async ({ SecretId, SecretString }) => {
+              if (!this.secrets.has(SecretId)) throw new Error(`no stand-in secret ${SecretId}`);
+              this.secrets.set(SecretId, { arn: SecretId, value: SecretString });
+            },
           },
         },
-      }, () => {});
+        () => {},
+      );
       await handler({ RequestType: 'Create', ResourceProperties: props });
     }
   }
@@ -158,7 +175,10 @@ export class TwinWorld {
 
   /** The secret value a resource's {{resolve:secretsmanager:…}} reference stands for. */
   resolveDynamic(text: string): string {
-    return text.replace(/\{\{resolve:secretsmanager:(arn:[^:]+:secretsmanager:[^:]+:\d+:secret:[^:}]+)(?::SecretString:([^:}]*):([^:}]*):([^:}]*))?\}\}/g, (_, arn: string, key?: string) => this.secretFor(key ? `${arn}:${key}` : arn));
+    return text.replace(
+      /\{\{resolve:secretsmanager:(arn:[^:]+:secretsmanager:[^:]+:\d+:secret:[^:}]+)(?::SecretString:([^:}]*):([^:}]*):([^:}]*))?\}\}/g,
+      (_, arn: string, key?: string) => this.secretFor(key ? `${arn}:${key}` : arn),
+    );
   }
 
   /** Resolves a resource property that may embed a {{resolve:…}} reference (not allowed in task settings). */

@@ -8,7 +8,12 @@ import { describe, test } from 'node:test';
 import { describeAutoscaler } from '../../../src/cli/commands/status.ts';
 import { parseDaemonSpec } from '../../../src/autoscaler-daemon/spec-file.ts';
 import {
-  AUTOSCALER_SPEC_FILE, AUTOSCALER_STATE_ROOT, autoscalerContainer, autoscalerUser, dockerSocketPath, type AutoscalerHost,
+  AUTOSCALER_SPEC_FILE,
+  AUTOSCALER_STATE_ROOT,
+  autoscalerContainer,
+  autoscalerUser,
+  dockerSocketPath,
+  type AutoscalerHost,
 } from '../../../src/local/autoscaler-container.ts';
 import { autoscalerConflict, claimForeground, foregroundPid } from '../../../src/local/autoscaler-guard.ts';
 import { readSpec, validateSpec } from '../../../src/spec/read.ts';
@@ -44,8 +49,16 @@ describe('spec: autoscaler', () => {
     assert.equal(a.interval.seconds, 2);
   });
   const cases: Array<[string, unknown, RegExp]> = [
-    ['loopback webhook when detached', { autoscaler: { enabled: true, webhook: 'http://localhost:9000/x' } }, /^autoscaler\.webhook: the detached autoscaler runs in a container.*host\.docker\.internal/],
-    ['127.0.0.1 webhook when detached', { autoscaler: { enabled: true, webhook: 'http://127.0.0.1:9000/x' } }, /^autoscaler\.webhook: .*localhost is the container itself/],
+    [
+      'loopback webhook when detached',
+      { autoscaler: { enabled: true, webhook: 'http://localhost:9000/x' } },
+      /^autoscaler\.webhook: the detached autoscaler runs in a container.*host\.docker\.internal/,
+    ],
+    [
+      '127.0.0.1 webhook when detached',
+      { autoscaler: { enabled: true, webhook: 'http://127.0.0.1:9000/x' } },
+      /^autoscaler\.webhook: .*localhost is the container itself/,
+    ],
     ['webhook not http', { autoscaler: { webhook: 'ftp://example.edu/x' } }, /^autoscaler\.webhook: must be an http:\/\/ or https:\/\/ URL/],
     ['interval below 1s', { autoscaler: { interval: '500ms' } }, /^autoscaler\.interval: must be at least "1s"/],
     ['enabled not a boolean', { autoscaler: { enabled: 'yes' } }, /^autoscaler\.enabled: .*write true or false/],
@@ -54,13 +67,16 @@ describe('spec: autoscaler', () => {
   for (const [name, raw, pattern] of cases) {
     test(name, () => {
       const found = problems(raw);
-      assert.ok(found.some((p) => pattern.test(p)), `no problem matched ${pattern}; got:\n${found.join('\n')}`);
+      assert.ok(
+        found.some((p) => pattern.test(p)),
+        `no problem matched ${pattern}; got:\n${found.join('\n')}`,
+      );
     });
   }
   test('a loopback webhook is fine for the foreground autoscaler', () => {
     assert.equal(validateSpec({ autoscaler: { webhook: 'http://127.0.0.1:9000/x' } }).autoscaler.webhook, 'http://127.0.0.1:9000/x');
   });
-  test('a flag override of autoscaler.enabled keeps the file\'s other autoscaler keys', () => {
+  test("a flag override of autoscaler.enabled keeps the file's other autoscaler keys", () => {
     const dir = mkdtempSync(join(tmpdir(), 'spec-'));
     writeFileSync(join(dir, 'moodle-ha.yaml'), 'autoscaler:\n  interval: 3s\n  webhook: https://hooks.example.edu/x\n');
     const { spec } = readSpec({ cwd: dir, overrides: { autoscaler: { enabled: true } } });
@@ -97,12 +113,19 @@ describe('the controller container', () => {
   test('runs as the state folder owner with the socket group, root only where that is the same', () => {
     assert.equal(c.user, '1000:998');
     assert.equal(autoscalerUser({ user: { uid: 0, gid: 0 }, socketOwner: { uid: 0, gid: 998 } }), '0:0');
-    assert.equal(autoscalerUser({ user: { uid: 1000, gid: 1000 }, socketOwner: { uid: 1000, gid: 1000 } }), '0:0', 'rootless Docker: container root is the user');
+    assert.equal(
+      autoscalerUser({ user: { uid: 1000, gid: 1000 }, socketOwner: { uid: 1000, gid: 1000 } }),
+      '0:0',
+      'rootless Docker: container root is the user',
+    );
   });
   test('the Docker socket comes from DOCKER_HOST; a remote engine is refused with the way out', () => {
     assert.equal(dockerSocketPath(undefined), '/var/run/docker.sock');
     assert.equal(dockerSocketPath('unix:///run/user/1000/docker.sock'), '/run/user/1000/docker.sock');
-    assert.throws(() => dockerSocketPath('tcp://10.0.0.5:2376'), (e: unknown) => e instanceof UserError && /not a unix:\/\/ socket.*moodle-ha autoscale/.test(e.message));
+    assert.throws(
+      () => dockerSocketPath('tcp://10.0.0.5:2376'),
+      (e: unknown) => e instanceof UserError && /not a unix:\/\/ socket.*moodle-ha autoscale/.test(e.message),
+    );
   });
   test('the spec file is refused when it is not JSON, or not a resolved spec', () => {
     assert.throws(() => parseDaemonSpec('name: x', '/f'), /\/f is not JSON.*moodle-ha up/);
@@ -116,7 +139,10 @@ describe('one autoscaler per cluster', () => {
     assert.match(why ?? '', /already runs detached \(container campus-autoscaler\).*autoscaler\.enabled: false.*"moodle-ha up"/);
   });
   test('the detached one is refused while a foreground one runs, naming its pid', () => {
-    assert.match(autoscalerConflict('campus', 'detached', { detached: 'absent', foregroundPid: 4242 }) ?? '', /foreground autoscaler \(pid 4242\).*kill 4242.*Nothing was changed/);
+    assert.match(
+      autoscalerConflict('campus', 'detached', { detached: 'absent', foregroundPid: 4242 }) ?? '',
+      /foreground autoscaler \(pid 4242\).*kill 4242.*Nothing was changed/,
+    );
   });
   test('two foreground ones are refused too', () => {
     assert.match(autoscalerConflict('campus', 'foreground', { detached: 'absent', foregroundPid: 4242 }) ?? '', /another foreground autoscaler \(pid 4242\)/);
@@ -156,8 +182,16 @@ describe('CLI flags: refused before anything is touched', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['--detach alone', ['up', '--detach'], /--detach goes with --autoscale/],
     ['--webhook alone', ['up', '--webhook', 'https://hooks.example.edu/x'], /--webhook goes with --autoscale/],
-    ['a loopback webhook for the detached one', ['up', '--autoscale', '--detach', '--webhook', 'http://localhost:9000/x'], /autoscaler\.webhook: the detached autoscaler runs in a container/],
-    ['foreground while the spec enables the detached one', ['up', '--autoscale', '--spec', withSpec('autoscaler:\n  enabled: true\n')], /enables the detached autoscaler.*Nothing was changed/],
+    [
+      'a loopback webhook for the detached one',
+      ['up', '--autoscale', '--detach', '--webhook', 'http://localhost:9000/x'],
+      /autoscaler\.webhook: the detached autoscaler runs in a container/,
+    ],
+    [
+      'foreground while the spec enables the detached one',
+      ['up', '--autoscale', '--spec', withSpec('autoscaler:\n  enabled: true\n')],
+      /enables the detached autoscaler.*Nothing was changed/,
+    ],
     ['a webhook that is not http', ['autoscale', '--webhook', 'ftp://example.edu/x'], /--webhook takes an http:\/\/ or https:\/\/ URL/],
   ];
   for (const [name, args, pattern] of cases) {

@@ -10,9 +10,16 @@ import type { Decision } from '../../../src/ops/autoscaler/policy.ts';
 const AT = new Date('2026-06-01T08:00:00.250Z');
 const OUT: ScalingEvent = { at: AT, from: 2, to: 4, reason: '62.0 req/s over 2 nodes > target 20/node → 4: scale out 2 → 4', window: 'exam-week' };
 
-interface Received { method?: string; url?: string; type?: string; body: string }
+interface Received {
+  method?: string;
+  url?: string;
+  type?: string;
+  body: string;
+}
 
-async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{ url: string; received: Received[]; server: Server }> {
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -49,7 +56,15 @@ describe('scaling event record and console line', () => {
     assert.equal(formatEvent({ at: AT, from: 3, to: 3, reason: 'r' }), '2026-06-01T08:00:00Z no change at 3: r');
   });
   test('the JSON payload', () => {
-    assert.deepEqual(eventPayload(OUT), { type: 'moodle-ha.scaling', at: '2026-06-01T08:00:00Z', from: 2, to: 4, direction: 'out', window: 'exam-week', reason: OUT.reason });
+    assert.deepEqual(eventPayload(OUT), {
+      type: 'moodle-ha.scaling',
+      at: '2026-06-01T08:00:00Z',
+      from: 2,
+      to: 4,
+      direction: 'out',
+      window: 'exam-week',
+      reason: OUT.reason,
+    });
     assert.equal(eventPayload({ at: AT, from: 4, to: 3, reason: 'r' }).window, null);
     assert.equal(eventPayload({ at: AT, from: 4, to: 3, reason: 'r' }).direction, 'in');
   });
@@ -91,7 +106,10 @@ describe('postWebhook', () => {
   for (const bad of ['file:///etc/passwd', 'ftp://example.com/x', 'javascript:alert(1)']) {
     test(`refuses ${bad.split(':')[0]}: URLs without sending anything`, async () => {
       let called = false;
-      const spy = (async () => { called = true; return new Response(null); }) as typeof fetch;
+      const spy = (async () => {
+        called = true;
+        return new Response(null);
+      }) as typeof fetch;
       assert.match((await postWebhook(bad, OUT, spy)) ?? '', /URLs are refused; give an http:\/\/ or https:\/\/ address/);
       assert.equal(called, false);
     });
@@ -100,13 +118,18 @@ describe('postWebhook', () => {
     assert.match((await postWebhook('not a url', OUT)) ?? '', /is not a URL/);
   });
   test('a fetch that throws is reported, not thrown', async () => {
-    const broken = (() => { throw new Error('no network'); }) as typeof fetch;
+    const broken = (() => {
+      throw new Error('no network');
+    }) as typeof fetch;
     assert.equal(await postWebhook('https://hooks.example.invalid/x', OUT, broken), 'webhook https://hooks.example.invalid failed: no network');
   });
   test('the default timeout is 5 s', async () => {
     const original = AbortSignal.timeout;
     const asked: number[] = [];
-    AbortSignal.timeout = (ms: number) => { asked.push(ms); return original.call(AbortSignal, ms); };
+    AbortSignal.timeout = (ms: number) => {
+      asked.push(ms);
+      return original.call(AbortSignal, ms);
+    };
     try {
       const ok = (async () => new Response(null, { status: 200 })) as typeof fetch;
       assert.equal(await postWebhook('https://hooks.example.invalid/x', OUT, ok), undefined);

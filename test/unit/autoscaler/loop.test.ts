@@ -22,15 +22,30 @@ describe('autoscaler loop', () => {
     runtime.requestRate = 35;
     const ticks: string[] = [];
     const seen: number[] = [];
-    const events = await runAutoscaler(runtime, { intervalMs: INTERVAL_MS, durationMs: 60_000, clock, onTick: (l) => ticks.push(l), onEvent: (e) => seen.push(e.to) });
+    const events = await runAutoscaler(runtime, {
+      intervalMs: INTERVAL_MS,
+      durationMs: 60_000,
+      clock,
+      onTick: (l) => ticks.push(l),
+      onEvent: (e) => seen.push(e.to),
+    });
     assert.deepEqual(scaled(), [4]);
-    assert.deepEqual(events.map((e) => [e.from, e.to]), [[1, 4]]);
+    assert.deepEqual(
+      events.map((e) => [e.from, e.to]),
+      [[1, 4]],
+    );
     assert.deepEqual(seen, [4]);
-    assert.deepEqual(runtime.events.map((e) => [e.from, e.to, e.by]), [[1, 4, 'autoscaler']]);
+    assert.deepEqual(
+      runtime.events.map((e) => [e.from, e.to, e.by]),
+      [[1, 4, 'autoscaler']],
+    );
     assert.match(runtime.events[0]!.reason, /35\.0 req\/s over 1 node > target 10\/node → 4/);
     assert.match(ticks[0]!, /nodes 1 \(1 up\) {2}35\.0 req\/s {2}cpu \?% {2}→ out to 4/);
     assert.equal(ticks.length, 12, 'one decision per interval');
-    assert.ok(ticks.slice(1).every((t) => /→ hold/.test(t)), ticks.join('\n'));
+    assert.ok(
+      ticks.slice(1).every((t) => /→ hold/.test(t)),
+      ticks.join('\n'),
+    );
   });
 
   test('idle: back to min one node at a time, the scale-in cooldown apart', async () => {
@@ -61,7 +76,10 @@ describe('autoscaler loop', () => {
   test("unreadable counters end the run with the runtime's reason", async () => {
     const { clock, runtime, scaled } = setup(1);
     runtime.lbProblem = 'load balancer not running';
-    await assert.rejects(runAutoscaler(runtime, { intervalMs: INTERVAL_MS, durationMs: 30_000, clock }), /cannot read the load balancer's counters: load balancer not running/);
+    await assert.rejects(
+      runAutoscaler(runtime, { intervalMs: INTERVAL_MS, durationMs: 30_000, clock }),
+      /cannot read the load balancer's counters: load balancer not running/,
+    );
     assert.deepEqual(scaled(), []);
   });
 

@@ -8,7 +8,8 @@ import { validateSpec } from '../../../src/spec/read.ts';
 const NOW = new Date('2026-03-05T12:00:00Z');
 const ago = (s: number): Date => new Date(NOW.getTime() - s * 1000);
 const scaling = (extra: Record<string, unknown> = {}) =>
-  validateSpec({ scaling: { min: 2, max: 6, targetRequestsPerNode: 20, targetCpuPercent: 60, scaleOutCooldown: '30s', scaleInCooldown: '120s', ...extra } }).scaling;
+  validateSpec({ scaling: { min: 2, max: 6, targetRequestsPerNode: 20, targetCpuPercent: 60, scaleOutCooldown: '30s', scaleInCooldown: '120s', ...extra } })
+    .scaling;
 const BASE = scaling();
 const input = (over: Partial<DecideInput> = {}): DecideInput => ({ nodes: 2, healthy: 2, requestRate: 0, scaling: BASE, now: NOW, ...over });
 
@@ -127,7 +128,9 @@ describe('min and max are corrected at once, whatever the cooldowns', () => {
   });
   test('a window lowering max scales in at once, more than one node', () => {
     const night = { name: 'night', cron: { start: '0 22 * * *', end: '0 6 * * *' }, min: 1, max: 2 };
-    const d = decide(input({ nodes: 5, healthy: 5, requestRate: 500, scaling: scaling({ schedule: [night] }), now: new Date('2026-03-05T23:00:00Z'), lastScaling: ago(1) }));
+    const d = decide(
+      input({ nodes: 5, healthy: 5, requestRate: 500, scaling: scaling({ schedule: [night] }), now: new Date('2026-03-05T23:00:00Z'), lastScaling: ago(1) }),
+    );
     assert.deepEqual([d.action, d.desired, d.window], ['in', 2, 'night']);
   });
   test('a window lowering min lets the tier shrink below the base min, one node at a time', () => {

@@ -63,12 +63,27 @@ describe('one backup plan for the database and moodledata', () => {
 });
 
 describe('backup settings from the spec', () => {
-  const custom = build({ ...PRODUCTION, aws: { ...PRODUCTION.aws, backup: { time: '04:15', dailyRetention: '7d', monthlyRetention: '0d' } } }, { image: { tag: 'release-1' } }).main;
+  const custom = build(
+    { ...PRODUCTION, aws: { ...PRODUCTION.aws, backup: { time: '04:15', dailyRetention: '7d', monthlyRetention: '0d' } } },
+    { image: { tag: 'release-1' } },
+  ).main;
   test('another time and retention; "0d" turns the monthly rule off', () => {
-    assert.deepEqual(rules(custom).map((r) => [r.RuleName, r.ScheduleExpression, r.Lifecycle]), [['daily', 'cron(15 4 * * ? *)', { DeleteAfterDays: 7 }]]);
+    assert.deepEqual(
+      rules(custom).map((r) => [r.RuleName, r.ScheduleExpression, r.Lifecycle]),
+      [['daily', 'cron(15 4 * * ? *)', { DeleteAfterDays: 7 }]],
+    );
   });
   test('an NFS site: only the database is selected', () => {
-    const { main: nfs } = build({ name: 'nfs', aws: { domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false }, compute: { type: 'ec2' }, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } } });
+    const { main: nfs } = build({
+      name: 'nfs',
+      aws: {
+        domain: 'moodle.example.edu',
+        certificateArn: CERT_ARN,
+        edge: { enabled: false },
+        compute: { type: 'ec2' },
+        sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' },
+      },
+    });
     const [, selection] = only(resources(nfs, 'AWS::Backup::BackupSelection'));
     assert.equal(selection.Properties.BackupSelection.Resources.length, 1);
     assert.match(JSON.stringify(selection.Properties.BackupSelection.Resources), /:cluster:/);
@@ -83,7 +98,10 @@ describe('copies to another region', () => {
     assert.equal(copyStack.stackName, 'campus-backup-copy');
     const t = Template.fromStack(copyStack);
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    t.hasResourceProperties('AWS::Backup::BackupVault', { BackupVaultName: 'campus-copies', EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    t.hasResourceProperties('AWS::Backup::BackupVault', {
+      BackupVaultName: 'campus-copies',
+      EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+    });
     assert.equal(only(resources(t, 'AWS::KMS::Key'))[1].DeletionPolicy, 'Retain');
     assert.equal(only(resources(t, 'AWS::Backup::BackupVault'))[1].DeletionPolicy, 'Retain');
     assert.ok(made.built.main!.dependencies.includes(copyStack), 'the copy vault is deployed before the plan that copies to it');
@@ -91,25 +109,39 @@ describe('copies to another region', () => {
   test('every rule copies to it, keeping each copy as long as the original (and cold where the original is)', () => {
     const dest = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':backup:eu-central-1:', { Ref: 'AWS::AccountId' }, ':backup-vault:campus-copies']] };
     assert.deepEqual(rule(made.main, 'daily')!.CopyActions, [{ DestinationBackupVaultArn: dest, Lifecycle: { DeleteAfterDays: 35 } }]);
-    assert.deepEqual(rule(made.main, 'monthly')!.CopyActions, [{ DestinationBackupVaultArn: dest, Lifecycle: { DeleteAfterDays: 365, MoveToColdStorageAfterDays: 30 } }]);
+    assert.deepEqual(rule(made.main, 'monthly')!.CopyActions, [
+      { DestinationBackupVaultArn: dest, Lifecycle: { DeleteAfterDays: 365, MoveToColdStorageAfterDays: 30 } },
+    ]);
   });
   test('with a vault ARN: copies go there and no copy stack is made', () => {
     const vaultArn = 'arn:aws:backup:eu-central-1:123456789012:backup-vault:dr-vault';
-    const given = build({ ...PRODUCTION, aws: { ...PRODUCTION.aws, backup: { copyTo: { region: 'eu-central-1', vaultArn } } } }, { image: { tag: 'release-1' } });
+    const given = build(
+      { ...PRODUCTION, aws: { ...PRODUCTION.aws, backup: { copyTo: { region: 'eu-central-1', vaultArn } } } },
+      { image: { tag: 'release-1' } },
+    );
     assert.equal(given.built.backupCopy, undefined);
     assert.deepEqual(rule(given.main, 'daily')!.CopyActions, [{ DestinationBackupVaultArn: vaultArn, Lifecycle: { DeleteAfterDays: 35 } }]);
   });
 });
 
 describe('a stack restored from a pair of recovery points', () => {
-  const { main: restored } = build({ ...PRODUCTION, name: 'campus-restored', aws: { ...PRODUCTION.aws, domain: 'restored.example.edu', restore: { databaseSnapshotArn: SNAPSHOT, fileSystemId: FS } } }, { image: { tag: 'release-1' } });
+  const { main: restored } = build(
+    {
+      ...PRODUCTION,
+      name: 'campus-restored',
+      aws: { ...PRODUCTION.aws, domain: 'restored.example.edu', restore: { databaseSnapshotArn: SNAPSHOT, fileSystemId: FS } },
+    },
+    { image: { tag: 'release-1' } },
+  );
   test('the database is created from the snapshot, with a new generated password for its user', () => {
     const [, cluster] = only(resources(restored, 'AWS::RDS::DBCluster'));
     assert.equal(cluster.Properties.SnapshotIdentifier, SNAPSHOT);
     assert.equal(cluster.Properties.DatabaseName, undefined, 'the database comes with the snapshot');
     assert.equal(cluster.Properties.StorageEncrypted, undefined, 'encryption comes with the snapshot');
     assert.match(JSON.stringify(cluster.Properties.MasterUserPassword), /resolve:secretsmanager/);
-    restored.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"moodle"}' }) });
+    restored.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"moodle"}' }),
+    });
     assert.equal(cluster.DeletionPolicy, 'Snapshot');
   });
   test('moodledata is the restored file system: imported, not created; mount targets in each AZ; the usual access point', () => {
@@ -117,13 +149,22 @@ describe('a stack restored from a pair of recovery points', () => {
     const targets = Object.values(resources(restored, 'AWS::EFS::MountTarget'));
     assert.equal(targets.length, 3);
     for (const t of targets) assert.equal(t.Properties.FileSystemId, FS);
-    restored.hasResourceProperties('AWS::EFS::AccessPoint', { FileSystemId: FS, PosixUser: { Uid: '33', Gid: '33' }, RootDirectory: Match.objectLike({ Path: '/moodledata' }) });
-    restored.hasResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [Match.objectLike({ Name: 'moodledata', EFSVolumeConfiguration: Match.objectLike({ FilesystemId: FS, TransitEncryption: 'ENABLED' }) })] });
+    restored.hasResourceProperties('AWS::EFS::AccessPoint', {
+      FileSystemId: FS,
+      PosixUser: { Uid: '33', Gid: '33' },
+      RootDirectory: Match.objectLike({ Path: '/moodledata' }),
+    });
+    restored.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Volumes: [Match.objectLike({ Name: 'moodledata', EFSVolumeConfiguration: Match.objectLike({ FilesystemId: FS, TransitEncryption: 'ENABLED' }) })],
+    });
   });
   test('before migrate runs, a function on the file system moves moodledata out of the restore folder', () => {
     const [layoutId, layout] = only(resources(restored, 'Custom::MoodledataLayout'));
     assert.equal(layout.Properties.FileSystemId, FS);
-    restored.hasResourceProperties('AWS::Lambda::Function', { FileSystemConfigs: [{ Arn: Match.anyValue(), LocalMountPath: '/mnt/restored' }], Environment: { Variables: { MOUNT: '/mnt/restored', TARGET: 'moodledata', PREFIX: 'aws-backup-restore_' } } });
+    restored.hasResourceProperties('AWS::Lambda::Function', {
+      FileSystemConfigs: [{ Arn: Match.anyValue(), LocalMountPath: '/mnt/restored' }],
+      Environment: { Variables: { MOUNT: '/mnt/restored', TARGET: 'moodledata', PREFIX: 'aws-backup-restore_' } },
+    });
     restored.hasResourceProperties('AWS::EFS::AccessPoint', { FileSystemId: FS, PosixUser: { Uid: '0', Gid: '0' }, RootDirectory: { Path: '/' } });
     const [, migrate] = only(resources(restored, 'Custom::MoodleMigrate'));
     assert.ok(migrate.DependsOn?.includes(layoutId), `migrate waits for the layout (DependsOn: ${migrate.DependsOn})`);

@@ -65,7 +65,7 @@ describe('moodle-ha synth --out', () => {
   });
 });
 
-describe('moodle-ha synth without an image flag (a new user\'s first synth)', () => {
+describe("moodle-ha synth without an image flag (a new user's first synth)", () => {
   test('stages the build context from the cached Moodle tree, as deploy does', () => {
     const cache = mkdtempSync(join(tmpdir(), 'moodle-ha-cache-'));
     const before = process.env.MOODLE_HA_CACHE;
@@ -97,7 +97,9 @@ describe('the app entry the cdk CLI runs', () => {
     const where = site(PRODUCTION_SPEC);
     const outdir = join(where.dir, 'cli.out');
     const r = spawnSync(process.execPath, ['--import', 'tsx', APP_ENTRY], {
-      cwd: resolve('.'), encoding: 'utf8', timeout: 120_000,
+      cwd: resolve('.'),
+      encoding: 'utf8',
+      timeout: 120_000,
       env: { ...where.env, MOODLE_HA_CWD: where.dir, MOODLE_HA_IMAGE_DIR: tinyImageDir(), CDK_OUTDIR: outdir },
     });
     assert.equal(r.status, 0, r.stderr);
@@ -106,7 +108,12 @@ describe('the app entry the cdk CLI runs', () => {
   });
   test('a spec problem is printed as a user error (exit 2), not a stack trace', () => {
     const where = site('name: campus\naws:\n  azs: 1\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', APP_ENTRY], { cwd: resolve('.'), encoding: 'utf8', timeout: 120_000, env: { ...where.env, MOODLE_HA_CWD: where.dir } });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', APP_ENTRY], {
+      cwd: resolve('.'),
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...where.env, MOODLE_HA_CWD: where.dir },
+    });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^error: .* is not valid/);
     assert.match(r.stderr, /aws\.azs: production spreads every tier over at least 2 availability zones/);
@@ -162,10 +169,17 @@ describe('credentials', () => {
     assert.equal(findCredentials({}, h), join(h, '.aws', 'credentials'));
   });
   test('requireCredentials is a UserError naming the command', () => {
-    assert.throws(() => requireCredentials('diff', {}, home), (e: unknown) => e instanceof UserError && /"moodle-ha diff" talks to AWS/.test(e.message));
+    assert.throws(
+      () => requireCredentials('diff', {}, home),
+      (e: unknown) => e instanceof UserError && /"moodle-ha diff" talks to AWS/.test(e.message),
+    );
   });
   test("the cdk CLI's credential failures are recognised", () => {
-    assert.ok(looksLikeCredentialFailure('Unable to resolve AWS account to use. It must be either configured when you define your CDK Stack, or through the environment'));
+    assert.ok(
+      looksLikeCredentialFailure(
+        'Unable to resolve AWS account to use. It must be either configured when you define your CDK Stack, or through the environment',
+      ),
+    );
     assert.ok(looksLikeCredentialFailure('ExpiredToken: The security token included in the request is expired'));
     assert.ok(!looksLikeCredentialFailure('Stack campus failed: UPDATE_ROLLBACK_COMPLETE'));
   });
@@ -182,7 +196,10 @@ describe('image flags and the cdk app command', () => {
     assert.throws(() => imageChoice({ 'image-tag': 'bad tag' }, process.cwd()), /is not a Docker tag/);
   });
   test('the app environment carries the spec, cwd and image, and drops stale values', () => {
-    const env = appEnvironment({ cwd: '/site', specFile: 'prod.yaml', image: { tag: 't1' } }, { MOODLE_HA_IMAGE_DIR: '/stale', MOODLE_HA_DELETE_DATA: '1', PATH: '/bin' });
+    const env = appEnvironment(
+      { cwd: '/site', specFile: 'prod.yaml', image: { tag: 't1' } },
+      { MOODLE_HA_IMAGE_DIR: '/stale', MOODLE_HA_DELETE_DATA: '1', PATH: '/bin' },
+    );
     assert.equal(env.MOODLE_HA_SPEC, '/site/prod.yaml');
     assert.equal(env.MOODLE_HA_CWD, '/site');
     assert.equal(env.MOODLE_HA_IMAGE_TAG, 't1');

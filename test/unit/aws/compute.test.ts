@@ -27,16 +27,25 @@ describe('cluster and capacity', () => {
   test('ECS-optimised Amazon Linux 2023 from SSM, IMDSv2 only, encrypted gp3 root volume', () => {
     const params = main.toJSON().Parameters as Record<string, { Default: string }>;
     assert.ok(Object.values(params).some((p) => p.Default === '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id'));
-    main.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({
-      InstanceType: 'm6i.large', MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
-      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 30, VolumeType: 'gp3' } }],
-    }) });
+    main.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 'm6i.large',
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 30, VolumeType: 'gp3' } }],
+      }),
+    });
   });
   test('capacity provider with managed scaling, termination protection and draining, the cluster default', () => {
-    main.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: Match.objectLike({
-      ManagedScaling: { Status: 'ENABLED', TargetCapacity: 100 }, ManagedTerminationProtection: 'ENABLED', ManagedDraining: 'ENABLED',
-    }) });
-    main.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', { DefaultCapacityProviderStrategy: [{ CapacityProvider: { Ref: Match.stringLikeRegexp('^ComputeCapacityProvider') }, Weight: 1 }] });
+    main.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: Match.objectLike({
+        ManagedScaling: { Status: 'ENABLED', TargetCapacity: 100 },
+        ManagedTerminationProtection: 'ENABLED',
+        ManagedDraining: 'ENABLED',
+      }),
+    });
+    main.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      DefaultCapacityProviderStrategy: [{ CapacityProvider: { Ref: Match.stringLikeRegexp('^ComputeCapacityProvider') }, Weight: 1 }],
+    });
   });
   test('a launch-template change starts an instance refresh that replaces protected instances', () => {
     const refresh = Object.entries(resources(main, 'Custom::AWS')).find(([k]) => k.startsWith('ComputeRefresh'))!;
@@ -47,7 +56,9 @@ describe('cluster and capacity', () => {
     assert.match(update, /LatestVersionNumber/); // the trigger
   });
   test('Auto Scaling launch and terminate notifications go to the alarm topic', () => {
-    main.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { NotificationConfigurations: [Match.objectLike({ TopicARN: { Ref: Match.stringLikeRegexp('^AlarmsTopic') } })] });
+    main.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      NotificationConfigurations: [Match.objectLike({ TopicARN: { Ref: Match.stringLikeRegexp('^AlarmsTopic') } })],
+    });
   });
 });
 
@@ -57,7 +68,10 @@ describe('web service', () => {
     assert.equal(web.Properties.DesiredCount, undefined);
   });
   test('spread over AZs, then instances', () => {
-    assert.deepEqual(web.Properties.PlacementStrategies, [{ Type: 'spread', Field: 'attribute:ecs.availability-zone' }, { Type: 'spread', Field: 'instanceId' }]);
+    assert.deepEqual(web.Properties.PlacementStrategies, [
+      { Type: 'spread', Field: 'attribute:ecs.availability-zone' },
+      { Type: 'spread', Field: 'instanceId' },
+    ]);
   });
   test('rolls with 100% minimum healthy and a circuit breaker that rolls back', () => {
     assert.equal(web.Properties.DeploymentConfiguration.MinimumHealthyPercent, 100);
@@ -68,7 +82,8 @@ describe('web service', () => {
     const alarms = resources(main, 'AWS::CloudWatch::Alarm');
     const id = (prefix: string) => only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(prefix))))[0];
     assert.deepEqual(web.Properties.DeploymentConfiguration.Alarms, {
-      Enable: true, Rollback: true,
+      Enable: true,
+      Rollback: true,
       AlarmNames: [{ Ref: id('DeploymentAlarmsTarget5xxRate') }, { Ref: id('DeploymentAlarmsUnhealthyHosts') }],
     });
   });
@@ -98,7 +113,9 @@ describe('web service', () => {
     assert.match(c.Image['Fn::Join'][1].join(''), /release-1/);
   });
   test('only the load balancer and the tasks themselves (the cron janitor) reach the tasks, only on 8080', () => {
-    const rules = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes('"TaskSecurityGroup'));
+    const rules = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) =>
+      JSON.stringify(r.Properties.GroupId).includes('"TaskSecurityGroup'),
+    );
     assert.equal(rules.length, 2);
     for (const r of rules) assert.deepEqual([r.Properties.FromPort, r.Properties.ToPort], [8080, 8080]);
     const sources = rules.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId)).sort();
@@ -129,18 +146,29 @@ describe('cron service', () => {
 
 describe('autoscaling', () => {
   test('min and max from the spec', () => {
-    main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 6, ScalableDimension: 'ecs:service:DesiredCount' });
+    main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 6,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
   });
   test('target tracking on ALB requests per task (40 req/s = 2400 per minute) with the spec cooldowns', () => {
-    main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({
-      PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: Match.anyValue() }),
-      TargetValue: 2400, ScaleOutCooldown: 30, ScaleInCooldown: 120,
-    }) });
+    main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: Match.anyValue() }),
+        TargetValue: 2400,
+        ScaleOutCooldown: 30,
+        ScaleInCooldown: 120,
+      }),
+    });
   });
   test('target tracking on CPU', () => {
-    main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({
-      PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 60,
-    }) });
+    main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        TargetValue: 60,
+      }),
+    });
   });
 });
 
@@ -163,26 +191,46 @@ describe('migrate before rollout', () => {
   });
   test('the handler polls until the task stops (up to an hour) and may only run that family on that cluster', () => {
     main.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ Level: 'ALL' }) });
-    main.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-      Action: 'ecs:RunTask',
-      Resource: { 'Fn::Join': ['', Match.arrayWith([':task-definition/campus-migrate:*'])] },
-      Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeCluster'), 'Arn'] } } },
-    })]) } });
-    main.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-      Action: 'iam:PassRole', Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    })]) } });
+    main.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ecs:RunTask',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([':task-definition/campus-migrate:*'])] },
+            Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeCluster'), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+    main.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'iam:PassRole',
+            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
   });
 });
 
 describe('least privilege', () => {
   test('no IAM statement allows every action', () => {
     for (const p of Object.values(resources(main, 'AWS::IAM::Policy'))) {
-      for (const s of p.Properties.PolicyDocument.Statement) assert.ok(!(s.Effect === 'Allow' && (s.Action === '*' || (Array.isArray(s.Action) && s.Action.includes('*')))), JSON.stringify(s));
+      for (const s of p.Properties.PolicyDocument.Statement)
+        assert.ok(!(s.Effect === 'Allow' && (s.Action === '*' || (Array.isArray(s.Action) && s.Action.includes('*')))), JSON.stringify(s));
     }
   });
   test('the task role only mounts moodledata and reads the bundle', () => {
     const [, policy] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::IAM::Policy')).filter(([k]) => k.startsWith('TasksTaskRole'))));
     const actions = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat());
-    assert.deepEqual(actions.sort(), ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
+    assert.deepEqual(actions.sort(), [
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+    ]);
   });
 });

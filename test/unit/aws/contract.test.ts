@@ -36,16 +36,31 @@ for (const [config, template] of Object.entries(configs)) {
         // config bundle the spec does not have) may be left out.
         const given = new Set(env);
         for (const v of contract) if (!v.secret && (v.required || v.default !== undefined)) assert.ok(given.has(v.name), `${v.name} is not given`);
-        for (const n of env) assert.ok(contract.some((v) => v.name === n && !v.secret), `${n} is not a plain variable of the contract for ${mode}`);
+        for (const n of env)
+          assert.ok(
+            contract.some((v) => v.name === n && !v.secret),
+            `${n} is not a plain variable of the contract for ${mode}`,
+          );
         for (const v of contract) if (v.secret && v.required) assert.ok(secrets.includes(v.name), `secret ${v.name} is not given`);
-        for (const n of secrets) assert.ok(contract.some((v) => v.name === n && v.secret), `${n} is not a secret of the contract for ${mode}`);
+        for (const n of secrets)
+          assert.ok(
+            contract.some((v) => v.name === n && v.secret),
+            `${n} is not a secret of the contract for ${mode}`,
+          );
         const accepted = new Set(acceptedNames(mode));
         for (const n of [...env, ...secrets]) assert.ok(accepted.has(n), `${n} is not accepted in mode ${mode}`);
       });
       test(`${mode}: checkEnvironment finds no problem`, () => {
         const c = container();
         const env = Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, plain(e.Value)]));
-        assert.deepEqual(checkEnvironment(mode, env, c.Secrets.map((s: { Name: string }) => s.Name)), []);
+        assert.deepEqual(
+          checkEnvironment(
+            mode,
+            env,
+            c.Secrets.map((s: { Name: string }) => s.Name),
+          ),
+          [],
+        );
       });
       test(`${mode}: AWS values: Aurora and both Redis over verified TLS, https wwwroot behind a TLS proxy`, () => {
         const env = Object.fromEntries(container().Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
@@ -80,16 +95,35 @@ for (const [config, template] of Object.entries(configs)) {
 
 describe('containerSettings refuses what the contract forbids', () => {
   const facts = {
-    wwwroot: 'https://x.example.edu', dbHost: 'db', dbPort: 3307, dbName: 'moodle', dbUser: 'moodle', redisHost: 'r', redisPort: 6380,
-    cacheHost: 'c', cachePort: 6380, configBundle: { uri: 's3://b/bundle/abc', digest: 'abc', region: 'eu-west-1' },
-    phpMemoryLimit: '256M', fpmWorkers: 8, maxUpload: '100M', keepaliveSeconds: 75, sessionLockWaitSeconds: 50,
-    trustedProxies: '10.60.0.0/16', clientIpHeader: 'cloudfront-viewer-address', adminUser: 'admin', adminEmail: 'a@example.edu',
-    siteFullName: 'M', siteShortName: 'm', siteDefaults: { timezone: 'UTC', lang: 'en' },
+    wwwroot: 'https://x.example.edu',
+    dbHost: 'db',
+    dbPort: 3307,
+    dbName: 'moodle',
+    dbUser: 'moodle',
+    redisHost: 'r',
+    redisPort: 6380,
+    cacheHost: 'c',
+    cachePort: 6380,
+    configBundle: { uri: 's3://b/bundle/abc', digest: 'abc', region: 'eu-west-1' },
+    phpMemoryLimit: '256M',
+    fpmWorkers: 8,
+    maxUpload: '100M',
+    keepaliveSeconds: 75,
+    sessionLockWaitSeconds: 50,
+    trustedProxies: '10.60.0.0/16',
+    clientIpHeader: 'cloudfront-viewer-address',
+    adminUser: 'admin',
+    adminEmail: 'a@example.edu',
+    siteFullName: 'M',
+    siteShortName: 'm',
+    siteDefaults: { timezone: 'UTC', lang: 'en' },
   } as const;
   const secrets = { dbPassword: {} as never, redisPassword: {} as never, cachePassword: {} as never, adminPassword: {} as never };
   test('a missing required secret is a synth error naming it', () => {
-    assert.throws(() => containerSettings('web', { ...facts, secrets: { ...secrets, dbPassword: undefined as never } } as TaskFacts),
-      /declares MOODLE_DB_PASSWORD for mode web but the AWS target has no value/);
+    assert.throws(
+      () => containerSettings('web', { ...facts, secrets: { ...secrets, dbPassword: undefined as never } } as TaskFacts),
+      /declares MOODLE_DB_PASSWORD for mode web but the AWS target has no value/,
+    );
   });
   test('variables AWS has no opinion on get the contract default, not nothing', () => {
     const { environment } = containerSettings('cron', { ...facts, secrets } as TaskFacts);
@@ -99,5 +133,4 @@ describe('containerSettings refuses what the contract forbids', () => {
       assert.equal(environment[name], declared.default);
     }
   });
-
 });

@@ -9,14 +9,18 @@ import { build, CERT_ARN, only, PRODUCTION, resources } from './fixtures.ts';
 
 const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
 const az = (i: number) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] });
-const sgIngressTo = (t: typeof main, groupPrefix: string) => Object.values(resources(t, 'AWS::EC2::SecurityGroupIngress'))
-  .filter((r) => JSON.stringify(r.Properties.GroupId).includes(`"${groupPrefix}`));
+const sgIngressTo = (t: typeof main, groupPrefix: string) =>
+  Object.values(resources(t, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(`"${groupPrefix}`));
 
 describe('Aurora MySQL', () => {
   test('Aurora MySQL 3, encrypted, IAM auth, 14 days of backups (point-in-time restore), deletion protection', () => {
     main.hasResourceProperties('AWS::RDS::DBCluster', {
-      Engine: 'aurora-mysql', EngineVersion: Match.stringLikeRegexp('^8\\.0\\.mysql_aurora\\.3\\.'),
-      StorageEncrypted: true, EnableIAMDatabaseAuthentication: true, BackupRetentionPeriod: 14, DeletionProtection: true,
+      Engine: 'aurora-mysql',
+      EngineVersion: Match.stringLikeRegexp('^8\\.0\\.mysql_aurora\\.3\\.'),
+      StorageEncrypted: true,
+      EnableIAMDatabaseAuthentication: true,
+      BackupRetentionPeriod: 14,
+      DeletionProtection: true,
     });
   });
   test('the cluster leaves a snapshot when deleted or replaced', () => {
@@ -34,7 +38,14 @@ describe('Aurora MySQL', () => {
     }
   });
   test('Performance Insights only where the class supports it (not db.t2, db.t3, db.t4g.micro/small)', () => {
-    assert.deepEqual(['db.r6g.large', 'db.t4g.medium', 'db.t3.medium', 'db.t2.medium', 'db.t4g.small', 'db.t4g.micro'].map(supportsPerformanceInsights), [true, true, false, false, false, false]);
+    assert.deepEqual(['db.r6g.large', 'db.t4g.medium', 'db.t3.medium', 'db.t2.medium', 'db.t4g.small', 'db.t4g.micro'].map(supportsPerformanceInsights), [
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
   test('the slow query log is really on: an instance parameter group on every instance', () => {
     const [groupId, group] = only(resources(main, 'AWS::RDS::DBParameterGroup'));
@@ -42,19 +53,30 @@ describe('Aurora MySQL', () => {
     for (const i of Object.values(resources(main, 'AWS::RDS::DBInstance'))) assert.deepEqual(i.Properties.DBParameterGroupName, { Ref: groupId });
   });
   test('the audit log records schema and privilege changes (Advanced Auditing in the cluster group)', () => {
-    main.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: Match.objectLike({ server_audit_logging: '1', server_audit_events: 'QUERY_DDL,QUERY_DCL' }) });
+    main.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+      Parameters: Match.objectLike({ server_audit_logging: '1', server_audit_events: 'QUERY_DDL,QUERY_DCL' }),
+    });
   });
   test('error, slow query and audit logs are exported; not the general log, which stays off', () => {
     main.hasResourceProperties('AWS::RDS::DBCluster', { EnableCloudwatchLogsExports: ['error', 'slowquery', 'audit'] });
   });
   test('a provisioned writer in the first AZ and a reader in the second, not public', () => {
     main.resourceCountIs('AWS::RDS::DBInstance', 2);
-    main.hasResourceProperties('AWS::RDS::DBInstance', { AvailabilityZone: az(0), PromotionTier: 0, DBInstanceClass: 'db.r6g.large', PubliclyAccessible: false });
+    main.hasResourceProperties('AWS::RDS::DBInstance', {
+      AvailabilityZone: az(0),
+      PromotionTier: 0,
+      DBInstanceClass: 'db.r6g.large',
+      PubliclyAccessible: false,
+    });
     main.hasResourceProperties('AWS::RDS::DBInstance', { AvailabilityZone: az(1), DBInstanceClass: 'db.r6g.large', PubliclyAccessible: false });
   });
   test('credentials are generated into Secrets Manager, never in the template', () => {
-    main.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"moodle"}', GenerateStringKey: 'password' }) });
-    main.hasResourceProperties('AWS::RDS::DBCluster', { MasterUserPassword: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])] } });
+    main.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"moodle"}', GenerateStringKey: 'password' }),
+    });
+    main.hasResourceProperties('AWS::RDS::DBCluster', {
+      MasterUserPassword: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])] },
+    });
   });
   test('only the tasks reach it, on its port', () => {
     const rules = sgIngressTo(main, 'DatabaseSecurityGroup');
@@ -67,15 +89,24 @@ describe('Aurora MySQL', () => {
 describe('cache', () => {
   test('a replication group with a replica in another AZ, Multi-AZ and automatic failover', () => {
     main.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
-      Engine: 'valkey', NumCacheClusters: 2, MultiAZEnabled: true, AutomaticFailoverEnabled: true, PreferredCacheClusterAZs: [az(0), az(1)],
+      Engine: 'valkey',
+      NumCacheClusters: 2,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      PreferredCacheClusterAZs: [az(0), az(1)],
     });
   });
   test('TLS required in transit, encrypted at rest, AUTH token from Secrets Manager', () => {
     main.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
-      TransitEncryptionEnabled: true, TransitEncryptionMode: 'required', AtRestEncryptionEnabled: true,
+      TransitEncryptionEnabled: true,
+      TransitEncryptionMode: 'required',
+      AtRestEncryptionEnabled: true,
       AuthToken: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:')])] },
     });
-    main.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('AUTH token'), GenerateSecretString: Match.objectLike({ ExcludePunctuation: true, PasswordLength: 64 }) });
+    main.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('AUTH token'),
+      GenerateSecretString: Match.objectLike({ ExcludePunctuation: true, PasswordLength: 64 }),
+    });
   });
   test('only the tasks reach it', () => {
     const rules = sgIngressTo(main, 'CacheSecurityGroup');
@@ -96,7 +127,10 @@ describe('moodledata on EFS', () => {
     main.resourceCountIs('AWS::EFS::MountTarget', 3);
   });
   test("an access point owned by the image's uid/gid (33)", () => {
-    main.hasResourceProperties('AWS::EFS::AccessPoint', { PosixUser: { Uid: '33', Gid: '33' }, RootDirectory: { Path: '/moodledata', CreationInfo: { OwnerUid: '33', OwnerGid: '33', Permissions: '750' } } });
+    main.hasResourceProperties('AWS::EFS::AccessPoint', {
+      PosixUser: { Uid: '33', Gid: '33' },
+      RootDirectory: { Path: '/moodledata', CreationInfo: { OwnerUid: '33', OwnerGid: '33', Permissions: '750' } },
+    });
   });
   test('the file system policy denies unencrypted access and allows nobody by itself', () => {
     const [, fs] = only(resources(main, 'AWS::EFS::FileSystem'));
@@ -107,10 +141,14 @@ describe('moodledata on EFS', () => {
   test('the task role may mount and write only through the access point', () => {
     main.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^TasksTaskRole') }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-        Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': Match.anyValue() } },
-      })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+            Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': Match.anyValue() } },
+          }),
+        ]),
+      },
     });
   });
   test('only the tasks reach it (NFS)', () => {
@@ -125,7 +163,12 @@ describe('buckets', () => {
     const [, bucket] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::S3::Bucket')).filter(([k]) => k.startsWith('Config'))));
     assert.deepEqual(bucket.Properties.VersioningConfiguration, { Status: 'Enabled' });
     assert.equal(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
-    assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     assert.ok(bucket.Properties.LoggingConfiguration.DestinationBucketName);
     assert.equal(bucket.DeletionPolicy, 'Retain');
   });
@@ -139,10 +182,15 @@ describe('buckets', () => {
   test('tasks may read only the bundle prefix of the config bucket', () => {
     main.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^TasksTaskRole') }],
-      PolicyDocument: { Statement: Match.arrayWith([
-        Match.objectLike({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ConfigBucket'), 'Arn'] }, '/bundle/*']] } }),
-        Match.objectLike({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['bundle/*', 'bundle'] } } }),
-      ]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['s3:GetObject', 's3:GetObjectVersion'],
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ConfigBucket'), 'Arn'] }, '/bundle/*']] },
+          }),
+          Match.objectLike({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['bundle/*', 'bundle'] } } }),
+        ]),
+      },
     });
   });
 });
@@ -167,7 +215,11 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
   const { main: nfs } = build({
     name: 'nfs',
     aws: {
-      domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false }, azs: 2, availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      domain: 'moodle.example.edu',
+      certificateArn: CERT_ARN,
+      edge: { enabled: false },
+      azs: 2,
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       sharedFiles: { type: 'nfs', nfsServer: '10.20.0.5', nfsPath: '/export/moodledata', nfsSecurityGroupId: 'sg-0123456789abcdef0' },
       database: { engine: 'serverless', readers: 2, maxCapacity: 32 },
     },
@@ -175,7 +227,17 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
   test('no EFS; tasks mount the NFS export as a shared Docker volume', () => {
     nfs.resourceCountIs('AWS::EFS::FileSystem', 0);
     nfs.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Volumes: [{ Name: 'moodledata', DockerVolumeConfiguration: { Driver: 'local', Scope: 'shared', Autoprovision: true, DriverOpts: { type: 'nfs', device: ':/export/moodledata', o: Match.stringLikeRegexp('^addr=10\\.20\\.0\\.5,nfsvers=4\\.1') } } }],
+      Volumes: [
+        {
+          Name: 'moodledata',
+          DockerVolumeConfiguration: {
+            Driver: 'local',
+            Scope: 'shared',
+            Autoprovision: true,
+            DriverOpts: { type: 'nfs', device: ':/export/moodledata', o: Match.stringLikeRegexp('^addr=10\\.20\\.0\\.5,nfsvers=4\\.1') },
+          },
+        },
+      ],
     });
   });
   test("the NFS server's group admits TCP 2049 from the container instances, which mount the Docker volume, not from the tasks", () => {
@@ -204,7 +266,11 @@ describe('variant: NFS moodledata, Serverless v2 with two readers, explicit zone
   test('Serverless v2 writer and two readers alternate over the named zones', () => {
     nfs.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 32 } });
     const zones = Object.values(resources(nfs, 'AWS::RDS::DBInstance')).map((i) => [i.Properties.DBInstanceClass, i.Properties.AvailabilityZone]);
-    assert.deepEqual(zones.sort(), [['db.serverless', 'eu-west-1a'], ['db.serverless', 'eu-west-1a'], ['db.serverless', 'eu-west-1b']]);
+    assert.deepEqual(zones.sort(), [
+      ['db.serverless', 'eu-west-1a'],
+      ['db.serverless', 'eu-west-1a'],
+      ['db.serverless', 'eu-west-1b'],
+    ]);
   });
   test('subnets use the named zones', () => {
     nfs.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1b' });

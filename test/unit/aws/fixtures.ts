@@ -77,7 +77,13 @@ export interface Built {
 export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: boolean; configBundle?: string } = {}): Built {
   const withBundle = opts.configBundle ? { ...(raw as object), configBundle: opts.configBundle } : raw;
   const spec = validateSpec(withBundle);
-  const built = buildMoodleApp({ spec, image: opts.image ?? { directory: tinyImageDir() }, nag: false, deleteData: opts.deleteData, outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-cdk-')) });
+  const built = buildMoodleApp({
+    spec,
+    image: opts.image ?? { directory: tinyImageDir() },
+    nag: false,
+    deleteData: opts.deleteData,
+    outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-cdk-')),
+  });
   return {
     built,
     main: Template.fromStack(built.main!),
@@ -88,7 +94,13 @@ export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: bo
 }
 
 /** Resources of one type: logical id → resource. */
-export function resources(t: Template, type: string): Record<string, { Properties: Record<string, any>; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: Record<string, any> }> {
+export function resources(
+  t: Template,
+  type: string,
+): Record<
+  string,
+  { Properties: Record<string, any>; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: Record<string, any> }
+> {
   return t.findResources(type) as never;
 }
 

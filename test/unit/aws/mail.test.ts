@@ -14,17 +14,29 @@ const production = build(PRODUCTION, { image: { tag: 'release-1' } }).main;
 const small = build(SMALL).main;
 const disabled = build({ ...PRODUCTION, aws: { ...PRODUCTION.aws, mail: { enabled: false } } }, { image: { tag: 'release-1' } }).main;
 /** Production with another mail domain (outside the zone), SES's own MAIL FROM and a sandbox recipient. */
-const elsewhere = build({
-  ...PRODUCTION,
-  site: { ...PRODUCTION.site, noreplyAddress: 'moodle@example.org' },
-  aws: { ...PRODUCTION.aws, mail: { domain: 'example.org', mailFromSubdomain: false, sandboxRecipients: ['ops@example.edu'] } },
-}, { image: { tag: 'release-1' } }).main;
+const elsewhere = build(
+  {
+    ...PRODUCTION,
+    site: { ...PRODUCTION.site, noreplyAddress: 'moodle@example.org' },
+    aws: { ...PRODUCTION.aws, mail: { domain: 'example.org', mailFromSubdomain: false, sandboxRecipients: ['ops@example.edu'] } },
+  },
+  { image: { tag: 'release-1' } },
+).main;
 
 const idOf = (t: typeof production, type: string) => only(resources(t, type))[0];
 const containers = (t: typeof production) => Object.values(resources(t, 'AWS::ECS::TaskDefinition')).map((td) => td.Properties.ContainerDefinitions[0]);
 /** An SES ARN in the stack's region and account, of a resource (a logical id) or a literal name. */
 const arn = (resource: string, name: { Ref: string } | string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:eu-west-1:', { Ref: 'AWS::AccountId' }, ...(typeof name === 'string' ? [`:${resource}/${name}`] : [`:${resource}/`, name])]],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ses:eu-west-1:',
+      { Ref: 'AWS::AccountId' },
+      ...(typeof name === 'string' ? [`:${resource}/${name}`] : [`:${resource}/`, name]),
+    ],
+  ],
 });
 
 describe('SES identity and DKIM: with the hosted zone (production)', () => {
@@ -40,18 +52,32 @@ describe('SES identity and DKIM: with the hosted zone (production)', () => {
   test('the three Easy DKIM CNAMEs are created in the zone, named and valued by the identity', () => {
     for (const i of [1, 2, 3]) {
       production.hasResourceProperties('AWS::Route53::RecordSet', {
-        HostedZoneId: 'Z0123456789ABC', Type: 'CNAME',
+        HostedZoneId: 'Z0123456789ABC',
+        Type: 'CNAME',
         Name: { 'Fn::GetAtt': [identity, `DkimDNSTokenName${i}`] },
         ResourceRecords: [{ 'Fn::GetAtt': [identity, `DkimDNSTokenValue${i}`] }],
       });
     }
   });
   test('the MAIL FROM domain gets its one MX record (SES feedback in the region) and its SPF record', () => {
-    production.hasResourceProperties('AWS::Route53::RecordSet', { HostedZoneId: 'Z0123456789ABC', Name: 'bounce.moodle.example.edu', Type: 'MX', ResourceRecords: ['10 feedback-smtp.eu-west-1.amazonses.com'] });
-    production.hasResourceProperties('AWS::Route53::RecordSet', { HostedZoneId: 'Z0123456789ABC', Name: 'bounce.moodle.example.edu', Type: 'TXT', ResourceRecords: ['"v=spf1 include:amazonses.com ~all"'] });
+    production.hasResourceProperties('AWS::Route53::RecordSet', {
+      HostedZoneId: 'Z0123456789ABC',
+      Name: 'bounce.moodle.example.edu',
+      Type: 'MX',
+      ResourceRecords: ['10 feedback-smtp.eu-west-1.amazonses.com'],
+    });
+    production.hasResourceProperties('AWS::Route53::RecordSet', {
+      HostedZoneId: 'Z0123456789ABC',
+      Name: 'bounce.moodle.example.edu',
+      Type: 'TXT',
+      ResourceRecords: ['"v=spf1 include:amazonses.com ~all"'],
+    });
   });
   test('nothing is left for the user to add: no DNS outputs', () => {
-    assert.deepEqual(Object.keys(production.findOutputs('*')).filter((k) => /^Mail(Dkim|From)/.test(k)), []);
+    assert.deepEqual(
+      Object.keys(production.findOutputs('*')).filter((k) => /^Mail(Dkim|From)/.test(k)),
+      [],
+    );
   });
 });
 
@@ -74,14 +100,19 @@ describe('SES identity and DKIM: without a zone (small, imported certificate)', 
   });
 });
 
-describe('a mail domain outside the zone, SES\'s own MAIL FROM, a sandbox recipient', () => {
+describe("a mail domain outside the zone, SES's own MAIL FROM, a sandbox recipient", () => {
   test('the identity is the mail domain, without a MAIL FROM domain', () => {
     elsewhere.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org', MailFromAttributes: Match.absent() });
   });
-  test('its DKIM records are outputs, not records in the site\'s zone; no MAIL FROM records', () => {
+  test("its DKIM records are outputs, not records in the site's zone; no MAIL FROM records", () => {
     const mailRecords = Object.values(resources(elsewhere, 'AWS::Route53::RecordSet')).filter((r) => /Dkim|bounce/.test(JSON.stringify(r.Properties)));
     assert.deepEqual(mailRecords, []);
-    assert.deepEqual(Object.keys(elsewhere.findOutputs('*')).filter((k) => /^Mail(Dkim|From)/.test(k)).sort(), ['MailDkim1', 'MailDkim2', 'MailDkim3']);
+    assert.deepEqual(
+      Object.keys(elsewhere.findOutputs('*'))
+        .filter((k) => /^Mail(Dkim|From)/.test(k))
+        .sort(),
+      ['MailDkim1', 'MailDkim2', 'MailDkim3'],
+    );
   });
   test('the SMTP user may also send to the verified sandbox recipient; From addresses stay at the mail domain', () => {
     const user = idOf(elsewhere, 'AWS::IAM::User');
@@ -90,7 +121,7 @@ describe('a mail domain outside the zone, SES\'s own MAIL FROM, a sandbox recipi
     assert.deepEqual(statement.Resource[2], arn('identity', 'ops@example.edu'));
     assert.deepEqual(statement.Condition, { StringLike: { 'ses:FromAddress': '*@example.org' } });
   });
-  test('the tasks send from the site\'s no-reply address at that domain', () => {
+  test("the tasks send from the site's no-reply address at that domain", () => {
     for (const c of containers(elsewhere)) {
       const env = Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
       assert.equal(env.MOODLE_NOREPLY_ADDRESS, 'moodle@example.org');
@@ -104,8 +135,10 @@ describe('configuration set and its notifications', () => {
   const topic = Object.keys(resources(production, 'AWS::SNS::Topic')).find((id) => id.startsWith('AlarmsTopic'))!;
   test('TLS to the recipient required, reputation metrics on, bounces and complaints suppressed', () => {
     production.hasResourceProperties('AWS::SES::ConfigurationSet', {
-      DeliveryOptions: { TlsPolicy: 'REQUIRE' }, ReputationOptions: { ReputationMetricsEnabled: true },
-      SendingOptions: { SendingEnabled: true }, SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+      ReputationOptions: { ReputationMetricsEnabled: true },
+      SendingOptions: { SendingEnabled: true },
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
     });
   });
   test('bounces, complaints and rejects go to the alarm topic; nothing else', () => {
@@ -116,17 +149,39 @@ describe('configuration set and its notifications', () => {
     assert.equal(dest.Properties.EventDestination.Enabled, true);
   });
   test('SES may publish to the topic, for this account and configuration set only', () => {
-    production.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-      Action: 'sns:Publish', Principal: { Service: 'ses.amazonaws.com' },
-      Condition: { StringEquals: { 'AWS:SourceAccount': { Ref: 'AWS::AccountId' }, 'AWS:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: set }])] }) } },
-    })]) } });
+    production.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Condition: {
+              StringEquals: {
+                'AWS:SourceAccount': { Ref: 'AWS::AccountId' },
+                'AWS:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: set }])] }),
+              },
+            },
+          }),
+        ]),
+      },
+    });
   });
-  test('and may use the topic\'s KMS key (the topic is encrypted), for this account; the destination waits for the key', () => {
+  test("and may use the topic's KMS key (the topic is encrypted), for this account; the destination waits for the key", () => {
     const key = Object.entries(resources(production, 'AWS::KMS::Key')).find(([, k]) => JSON.stringify(k).includes('AllowServicesToPublishAlarms'))!;
-    production.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([{
-      Sid: 'AllowSesToPublishMailEvents', Effect: 'Allow', Principal: { Service: 'ses.amazonaws.com' },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-    }]) } });
+    production.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowSesToPublishMailEvents',
+            Effect: 'Allow',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ]),
+      },
+    });
     const [, dest] = only(resources(production, 'AWS::SES::ConfigurationSetEventDestination'));
     assert.ok(dest.DependsOn?.includes(key[0]), `the event destination does not depend on ${key[0]}`);
   });
@@ -142,12 +197,15 @@ describe('the SMTP user: least privilege', () => {
     production.hasResource('AWS::IAM::User', { Properties: Match.absent() });
   });
   test('only SendRawEmail (what SMTP authorizes) and SendEmail, only on the site identity and the configuration set, only from addresses at the domain', () => {
-    assert.deepEqual(policies[0]!.Properties.PolicyDocument.Statement, [{
-      Sid: 'SendThroughTheSiteIdentityOnly', Effect: 'Allow',
-      Action: ['ses:SendRawEmail', 'ses:SendEmail'],
-      Resource: [arn('identity', { Ref: identity }), arn('configuration-set', { Ref: set })],
-      Condition: { StringLike: { 'ses:FromAddress': '*@moodle.example.edu' } },
-    }]);
+    assert.deepEqual(policies[0]!.Properties.PolicyDocument.Statement, [
+      {
+        Sid: 'SendThroughTheSiteIdentityOnly',
+        Effect: 'Allow',
+        Action: ['ses:SendRawEmail', 'ses:SendEmail'],
+        Resource: [arn('identity', { Ref: identity }), arn('configuration-set', { Ref: set })],
+        Condition: { StringLike: { 'ses:FromAddress': '*@moodle.example.edu' } },
+      },
+    ]);
   });
   test('one access key, written by CloudFormation straight into a secret', () => {
     const key = idOf(production, 'AWS::IAM::AccessKey');
@@ -166,7 +224,9 @@ describe('SMTP credentials: derived at deploy time, never in the template', () =
   const smtpSecret = secretIds.find((id) => /^MailSmtpSecret[0-9A-F]{8}$/.test(id))!;
   test('the secret access key is referenced by the access key secret and nothing else', () => {
     const template = production.toJSON() as { Resources: Record<string, unknown>; Outputs: Record<string, unknown> };
-    const users = Object.entries(template.Resources).filter(([, r]) => JSON.stringify(r).includes('"SecretAccessKey"')).map(([id]) => id);
+    const users = Object.entries(template.Resources)
+      .filter(([, r]) => JSON.stringify(r).includes('"SecretAccessKey"'))
+      .map(([id]) => id);
     assert.deepEqual(users, [accessKeySecret]);
     assert.doesNotMatch(JSON.stringify(template.Outputs), /SecretAccessKey/);
     assert.ok(key);
@@ -174,7 +234,11 @@ describe('SMTP credentials: derived at deploy time, never in the template', () =
   test('the SMTP secret holds only a generated placeholder in the template: no SecretString, no password', () => {
     const secret = resources(production, 'AWS::SecretsManager::Secret')[smtpSecret]!;
     assert.equal(secret.Properties.SecretString, undefined);
-    assert.deepEqual(secret.Properties.GenerateSecretString, { SecretStringTemplate: '{"username":""}', GenerateStringKey: 'password', ExcludePunctuation: true });
+    assert.deepEqual(secret.Properties.GenerateSecretString, {
+      SecretStringTemplate: '{"username":""}',
+      GenerateStringKey: 'password',
+      ExcludePunctuation: true,
+    });
   });
   test('the custom resource gets ARNs, the region and the key id, never a secret value', () => {
     assert.deepEqual(cr.Properties.AccessKeySecretArn, { Ref: accessKeySecret });
@@ -185,16 +249,24 @@ describe('SMTP credentials: derived at deploy time, never in the template', () =
   });
   test('its function may read the access key secret and write the SMTP secret, nothing more of Secrets Manager', () => {
     const role = Object.keys(resources(production, 'AWS::IAM::Role')).find((id) => id.startsWith('MailSmtpRole'))!;
-    const statements = Object.values(resources(production, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+    const statements = Object.values(resources(production, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
       .filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
-    assert.deepEqual(statements.map((s) => [s.Action, s.Resource]), [
-      ['secretsmanager:GetSecretValue', { Ref: accessKeySecret }],
-      ['secretsmanager:PutSecretValue', { Ref: smtpSecret }],
-    ]);
+    assert.deepEqual(
+      statements.map((s) => [s.Action, s.Resource]),
+      [
+        ['secretsmanager:GetSecretValue', { Ref: accessKeySecret }],
+        ['secretsmanager:PutSecretValue', { Ref: smtpSecret }],
+      ],
+    );
   });
   test('the handler runs on Node.js 24 with the SDK of the runtime', () => {
-    production.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Runtime: 'nodejs24.x', Description: Match.stringLikeRegexp('SES SMTP password') });
+    production.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.onEvent',
+      Runtime: 'nodejs24.x',
+      Description: Match.stringLikeRegexp('SES SMTP password'),
+    });
   });
   test('migrate (and so the services) waits for the derivation', () => {
     const [, migrate] = only(resources(production, 'Custom::MoodleMigrate'));
@@ -214,7 +286,7 @@ describe('the tasks', () => {
       assert.doesNotMatch(JSON.stringify(c.Environment), /MOODLE_SMTP_(USER|PASSWORD)|MailSmtp/);
     }
   });
-  test('SES\'s SMTP endpoint of the region, port 587 with STARTTLS, noreply@<domain>, the mail domain', () => {
+  test("SES's SMTP endpoint of the region, port 587 with STARTTLS, noreply@<domain>, the mail domain", () => {
     for (const c of [...containers(production), ...containers(small)]) {
       const env = Object.fromEntries(c.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
       assert.equal(env.MOODLE_SMTP_HOST, 'email-smtp.eu-west-1.amazonaws.com');
@@ -228,12 +300,19 @@ describe('the tasks', () => {
 
 describe('mail disabled (aws.mail.enabled: false)', () => {
   test('no SES identity, configuration set, SMTP user, secret or derivation', () => {
-    for (const type of ['AWS::SES::EmailIdentity', 'AWS::SES::ConfigurationSet', 'AWS::SES::ConfigurationSetEventDestination', 'AWS::IAM::User', 'AWS::IAM::AccessKey', 'Custom::SesSmtpCredentials']) {
+    for (const type of [
+      'AWS::SES::EmailIdentity',
+      'AWS::SES::ConfigurationSet',
+      'AWS::SES::ConfigurationSetEventDestination',
+      'AWS::IAM::User',
+      'AWS::IAM::AccessKey',
+      'Custom::SesSmtpCredentials',
+    ]) {
       disabled.resourceCountIs(type, 0);
     }
     assert.doesNotMatch(JSON.stringify(disabled.toJSON()), /ses\.amazonaws\.com/);
   });
-  test('the tasks get no SMTP server, credentials or addresses (only the contract\'s inert port and security defaults)', () => {
+  test("the tasks get no SMTP server, credentials or addresses (only the contract's inert port and security defaults)", () => {
     for (const c of containers(disabled)) {
       assert.doesNotMatch(JSON.stringify([c.Environment, c.Secrets]), /MOODLE_SMTP_(HOST|USER|PASSWORD)|MOODLE_NOREPLY_ADDRESS|MOODLE_MAIL_DOMAIN/);
     }
@@ -249,10 +328,10 @@ describe('SMTP password derivation', () => {
     hmac.update('SendRawEmail');
     return Buffer.concat([Buffer.from([0x04]), Buffer.from(await hmac.digest())]).toString('base64');
   }
-  test('matches the AWS SDK\'s SigV4 key derivation, in two regions', async () => {
+  test("matches the AWS SDK's SigV4 key derivation, in two regions", async () => {
     for (const region of ['us-west-2', 'eu-west-1']) assert.equal(smtpPassword(EXAMPLE_KEY, region), await bySdk(EXAMPLE_KEY, region));
   });
-  test('matches AWS\'s own Python script (smtp_credentials_generate.py) for the documentation key', () => {
+  test("matches AWS's own Python script (smtp_credentials_generate.py) for the documentation key", () => {
     // Computed with the script of the SES Developer Guide (Python hmac/hashlib), version 0x04.
     assert.equal(smtpPassword(EXAMPLE_KEY, 'us-west-2'), 'BF2PynzbSCAjX08zhZZnP/kW+T9P5zs/1Er0pi5vTEmd');
     assert.equal(smtpPassword(EXAMPLE_KEY, 'eu-west-1'), 'BMW5RDrXmmVs0lV7GpI4oLkHXpZ4stDsk6q91z1g38Pk');
@@ -269,21 +348,37 @@ describe('SMTP credentials handler', () => {
   function fake(secretString = JSON.stringify({ accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' })) {
     const calls: Array<[string, Record<string, string>]> = [];
     const logs: string[] = [];
-    const onEvent = makeHandler({
-      secrets: {
-        async getSecretValue(input) { calls.push(['get', input]); return { SecretString: secretString }; },
-        async putSecretValue(input) { calls.push(['put', input]); return {}; },
+    const onEvent = makeHandler(
+      {
+        secrets: {
+          async getSecretValue(input) {
+            calls.push(['get', input]);
+            return { SecretString: secretString };
+          },
+          async putSecretValue(input) {
+            calls.push(['put', input]);
+            return {};
+          },
+        },
       },
-    }, (l) => logs.push(l));
+      (l) => logs.push(l),
+    );
     return { calls, logs, onEvent };
   }
   for (const type of ['Create', 'Update'] as const) {
     test(`${type}: reads the access key secret, writes {username, password} to the SMTP secret, logs no secret`, async () => {
       const f = fake();
-      const out = await f.onEvent({ RequestType: type, PhysicalResourceId: type === 'Update' ? 'arn:smtp-secret' : undefined, ResourceProperties: props } as SmtpCredentialsEvent);
+      const out = await f.onEvent({
+        RequestType: type,
+        PhysicalResourceId: type === 'Update' ? 'arn:smtp-secret' : undefined,
+        ResourceProperties: props,
+      } as SmtpCredentialsEvent);
       assert.deepEqual(f.calls, [
         ['get', { SecretId: 'arn:key-secret' }],
-        ['put', { SecretId: 'arn:smtp-secret', SecretString: JSON.stringify({ username: 'AKIAEXAMPLE', password: 'BMW5RDrXmmVs0lV7GpI4oLkHXpZ4stDsk6q91z1g38Pk' }) }],
+        [
+          'put',
+          { SecretId: 'arn:smtp-secret', SecretString: JSON.stringify({ username: 'AKIAEXAMPLE', password: 'BMW5RDrXmmVs0lV7GpI4oLkHXpZ4stDsk6q91z1g38Pk' }) },
+        ],
       ]);
       assert.deepEqual(out, { PhysicalResourceId: 'arn:smtp-secret' });
       assert.doesNotMatch(JSON.stringify([out, f.logs]), /EXAMPLEKEY|BMW5RD/);
@@ -291,13 +386,18 @@ describe('SMTP credentials handler', () => {
   }
   test('Delete touches nothing', async () => {
     const f = fake();
-    assert.deepEqual(await f.onEvent({ RequestType: 'Delete', PhysicalResourceId: 'arn:smtp-secret', ResourceProperties: props }), { PhysicalResourceId: 'arn:smtp-secret' });
+    assert.deepEqual(await f.onEvent({ RequestType: 'Delete', PhysicalResourceId: 'arn:smtp-secret', ResourceProperties: props }), {
+      PhysicalResourceId: 'arn:smtp-secret',
+    });
     assert.deepEqual(f.calls, []);
   });
   test('a secret without the key fails the deploy, naming the secret but not its content', async () => {
     const f = fake(JSON.stringify({ accessKeyId: 'AKIAEXAMPLE' }));
     await assert.rejects(f.onEvent({ RequestType: 'Create', ResourceProperties: props }), /arn:key-secret lacks accessKeyId or secretAccessKey/);
-    assert.deepEqual(f.calls.map(([c]) => c), ['get']);
+    assert.deepEqual(
+      f.calls.map(([c]) => c),
+      ['get'],
+    );
   });
   test('a missing property fails before any call', async () => {
     const f = fake();

@@ -3,13 +3,31 @@
 // task running past its limit stopped, the finish command, never a run on a rollback.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEADLINE_MARGIN_MS, makeHandlers, revision, SNAPSHOT_PREFIX, SNAPSHOTS_KEPT, snapshotId, STARTED_BY, type EcsLike, type MigrateEvent, type RdsLike, type TaskLike } from '../../../src/aws/compute/migrate-handler/index.mjs';
+import {
+  DEADLINE_MARGIN_MS,
+  makeHandlers,
+  revision,
+  SNAPSHOT_PREFIX,
+  SNAPSHOTS_KEPT,
+  snapshotId,
+  STARTED_BY,
+  type EcsLike,
+  type MigrateEvent,
+  type RdsLike,
+  type TaskLike,
+} from '../../../src/aws/compute/migrate-handler/index.mjs';
 
 const TD = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/campus-migrate:${n}`;
 const props = (n: number, extra: Record<string, unknown> = {}) => ({
-  Cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/campus', TaskDefinition: TD(n), Image: `repo:v${n}`, TimeoutSeconds: '3600',
-  CapacityProviderStrategy: '[{"capacityProvider":"cp","weight":1,"base":0}]', Subnets: ['subnet-1', 'subnet-2'], SecurityGroups: ['sg-1'],
-  DatabaseCluster: 'campus-db', ...extra,
+  Cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/campus',
+  TaskDefinition: TD(n),
+  Image: `repo:v${n}`,
+  TimeoutSeconds: '3600',
+  CapacityProviderStrategy: '[{"capacityProvider":"cp","weight":1,"base":0}]',
+  Subnets: ['subnet-1', 'subnet-2'],
+  SecurityGroups: ['sg-1'],
+  DatabaseCluster: 'campus-db',
+  ...extra,
 });
 
 /** A fake AWS: tasks that runTask creates and whose states the test moves; snapshots likewise. */
@@ -22,7 +40,13 @@ function fakeAws(opts: { runFails?: boolean } = {}) {
     async runTask(input) {
       calls.push(['runTask', input]);
       if (opts.runFails) return { tasks: [], failures: [{ reason: 'RESOURCE:MEMORY' }] };
-      const t: TaskLike = { taskArn: `arn:task/${tasks.length + 1}`, taskDefinitionArn: input.taskDefinition, createdAt: new Date(clock).toISOString(), lastStatus: 'PROVISIONING', containers: [{ name: 'migrate' }] };
+      const t: TaskLike = {
+        taskArn: `arn:task/${tasks.length + 1}`,
+        taskDefinitionArn: input.taskDefinition,
+        createdAt: new Date(clock).toISOString(),
+        lastStatus: 'PROVISIONING',
+        containers: [{ name: 'migrate' }],
+      };
       (t as TaskLike & { startedBy: string }).startedBy = input.startedBy;
       tasks.push(t);
       return { tasks: [t] };
@@ -30,7 +54,11 @@ function fakeAws(opts: { runFails?: boolean } = {}) {
     async listTasks(input) {
       calls.push(['listTasks', input]);
       const stopped = input.desiredStatus === 'STOPPED';
-      return { taskArns: tasks.filter((t) => (t as TaskLike & { startedBy: string }).startedBy === input.startedBy && (t.lastStatus === 'STOPPED') === stopped).map((t) => t.taskArn!) };
+      return {
+        taskArns: tasks
+          .filter((t) => (t as TaskLike & { startedBy: string }).startedBy === input.startedBy && (t.lastStatus === 'STOPPED') === stopped)
+          .map((t) => t.taskArn!),
+      };
     },
     async describeTasks(input) {
       calls.push(['describeTasks', input]);
@@ -51,18 +79,34 @@ function fakeAws(opts: { runFails?: boolean } = {}) {
     },
     async describeDBClusterSnapshots(input) {
       calls.push(['describeDBClusterSnapshots', input]);
-      return { DBClusterSnapshots: input.DBClusterSnapshotIdentifier ? snapshots.filter((s) => s.DBClusterSnapshotIdentifier === input.DBClusterSnapshotIdentifier) : snapshots };
+      return {
+        DBClusterSnapshots: input.DBClusterSnapshotIdentifier
+          ? snapshots.filter((s) => s.DBClusterSnapshotIdentifier === input.DBClusterSnapshotIdentifier)
+          : snapshots,
+      };
     },
     async deleteDBClusterSnapshot(input) {
       calls.push(['deleteDBClusterSnapshot', input]);
-      snapshots.splice(snapshots.findIndex((s) => s.DBClusterSnapshotIdentifier === input.DBClusterSnapshotIdentifier), 1);
+      snapshots.splice(
+        snapshots.findIndex((s) => s.DBClusterSnapshotIdentifier === input.DBClusterSnapshotIdentifier),
+        1,
+      );
       return {};
     },
   };
-  const h = makeHandlers({ ecs, rds }, () => {}, () => clock);
+  const h = makeHandlers(
+    { ecs, rds },
+    () => {},
+    () => clock,
+  );
   return {
-    h, calls, tasks, snapshots,
-    tick(ms: number) { clock += ms; },
+    h,
+    calls,
+    tasks,
+    snapshots,
+    tick(ms: number) {
+      clock += ms;
+    },
     names: () => calls.map(([n]) => n),
   };
 }
@@ -89,7 +133,11 @@ describe('migrate runner', () => {
     assert.equal(input.taskDefinition, TD(1));
     assert.equal(input.startedBy, STARTED_BY.migrate);
     assert.deepEqual(input.capacityProviderStrategy, [{ capacityProvider: 'cp', weight: 1, base: 0 }]);
-    assert.deepEqual(input.networkConfiguration.awsvpcConfiguration, { subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' });
+    assert.deepEqual(input.networkConfiguration.awsvpcConfiguration, {
+      subnets: ['subnet-1', 'subnet-2'],
+      securityGroups: ['sg-1'],
+      assignPublicIp: 'DISABLED',
+    });
     assert.equal(input.overrides, undefined);
   });
 
@@ -111,7 +159,12 @@ describe('migrate runner', () => {
 
   test('the same image with other settings (a bundle change): no snapshot', async () => {
     const f = fakeAws();
-    await start(f, { RequestType: 'Update', PhysicalResourceId: 'migrate:1', ResourceProperties: props(2, { Image: 'repo:v1' }), OldResourceProperties: props(1) });
+    await start(f, {
+      RequestType: 'Update',
+      PhysicalResourceId: 'migrate:1',
+      ResourceProperties: props(2, { Image: 'repo:v1' }),
+      OldResourceProperties: props(1),
+    });
     assert.ok(!f.names().includes('createDBClusterSnapshot'));
   });
 
@@ -125,7 +178,12 @@ describe('migrate runner', () => {
 
   test(`after a successful migrate only the newest ${SNAPSHOTS_KEPT} pre-migrate snapshots are kept`, async () => {
     const f = fakeAws();
-    for (let i = 0; i < 4; i++) f.snapshots.push({ DBClusterSnapshotIdentifier: `${SNAPSHOT_PREFIX}-campus-db-r${i}-20990101000${i}`, Status: 'available', SnapshotCreateTime: new Date(i * 1000).toISOString() });
+    for (let i = 0; i < 4; i++)
+      f.snapshots.push({
+        DBClusterSnapshotIdentifier: `${SNAPSHOT_PREFIX}-campus-db-r${i}-20990101000${i}`,
+        Status: 'available',
+        SnapshotCreateTime: new Date(i * 1000).toISOString(),
+      });
     f.snapshots.push({ DBClusterSnapshotIdentifier: 'someone-elses-snapshot', Status: 'available', SnapshotCreateTime: new Date(0).toISOString() });
     const e = await start(f, { RequestType: 'Update', PhysicalResourceId: 'migrate:1', ResourceProperties: props(5), OldResourceProperties: props(4) });
     f.snapshots.find((s) => s.Status === 'creating')!.Status = 'available';
@@ -182,7 +240,7 @@ describe('migrate runner', () => {
     assert.equal(stop.task, 'arn:task/1');
   });
 
-  test('an earlier deploy\'s task of the same revision is not taken for this one', async () => {
+  test("an earlier deploy's task of the same revision is not taken for this one", async () => {
     const f = fakeAws();
     const first = await start(f, { RequestType: 'Create', ResourceProperties: props(1) });
     await f.h.isComplete(first);
@@ -196,7 +254,12 @@ describe('migrate runner', () => {
 
   test('finish: "migrate finish" as the command, its own startedBy, never a snapshot', async () => {
     const f = fakeAws();
-    const e = await start(f, { RequestType: 'Update', PhysicalResourceId: 'finish:1', ResourceProperties: props(2, { Command: ['migrate', 'finish'], DatabaseCluster: undefined }), OldResourceProperties: props(1, { Command: ['migrate', 'finish'] }) });
+    const e = await start(f, {
+      RequestType: 'Update',
+      PhysicalResourceId: 'finish:1',
+      ResourceProperties: props(2, { Command: ['migrate', 'finish'], DatabaseCluster: undefined }),
+      OldResourceProperties: props(1, { Command: ['migrate', 'finish'] }),
+    });
     assert.equal(e.PhysicalResourceId, 'finish:2');
     await f.h.isComplete(e);
     assert.ok(!f.names().includes('createDBClusterSnapshot'));

@@ -19,19 +19,52 @@ const CONFIGS: Record<string, { raw: unknown; tag?: string; deleteData?: boolean
   production: { raw: PRODUCTION, tag: 'release-1' },
   'production, delete-data': { raw: PRODUCTION, tag: 'release-1', deleteData: true },
   small: { raw: SMALL, bundle: true },
-  'production, nfs, no edge, ECS Exec, campus range': { raw: { name: 'nfs', aws: { domain: 'moodle.example.edu', certificateArn: CERT_ARN, edge: { enabled: false, campusRanges: ['203.0.113.0/24'] }, ecsExec: true, sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' } } } },
+  'production, nfs, no edge, ECS Exec, campus range': {
+    raw: {
+      name: 'nfs',
+      aws: {
+        domain: 'moodle.example.edu',
+        certificateArn: CERT_ARN,
+        edge: { enabled: false, campusRanges: ['203.0.113.0/24'] },
+        ecsExec: true,
+        sharedFiles: { type: 'nfs', nfsServer: '10.0.0.5' },
+      },
+    },
+  },
   'production restored from backups, copies to another region': {
-    raw: { ...PRODUCTION, name: 'campus-restored', aws: { ...PRODUCTION.aws, domain: 'restored.example.edu', backup: { copyTo: { region: 'eu-central-1' } }, restore: { databaseSnapshotArn: 'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-0a1b2c3d', fileSystemId: 'fs-0123456789abcdef0' } } },
+    raw: {
+      ...PRODUCTION,
+      name: 'campus-restored',
+      aws: {
+        ...PRODUCTION.aws,
+        domain: 'restored.example.edu',
+        backup: { copyTo: { region: 'eu-central-1' } },
+        restore: { databaseSnapshotArn: 'arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:awsbackup:job-0a1b2c3d', fileSystemId: 'fs-0123456789abcdef0' },
+      },
+    },
     tag: 'release-1',
   },
-  'us-east-1, one certificate for ALB and CloudFront, campus ranges': { raw: { name: 'east', aws: { region: 'us-east-1', domain: 'moodle.example.edu', certificateArn: CERT_ARN.replace('eu-west-1', 'us-east-1'), edge: { campusRanges: ['203.0.113.0/24', '2001:db8::/32'] } } } },
+  'us-east-1, one certificate for ALB and CloudFront, campus ranges': {
+    raw: {
+      name: 'east',
+      aws: {
+        region: 'us-east-1',
+        domain: 'moodle.example.edu',
+        certificateArn: CERT_ARN.replace('eu-west-1', 'us-east-1'),
+        edge: { campusRanges: ['203.0.113.0/24', '2001:db8::/32'] },
+      },
+    },
+  },
 };
 
 for (const [name, c] of Object.entries(CONFIGS)) {
   describe(`cdk-nag AwsSolutions: ${name}`, () => {
     const raw = c.bundle ? { ...(c.raw as object), configBundle: tinyBundleDir() } : c.raw;
     const built = buildMoodleApp({
-      spec: validateSpec(raw), image: c.tag ? { tag: c.tag } : { directory: tinyImageDir() }, deleteData: c.deleteData, nag: true,
+      spec: validateSpec(raw),
+      image: c.tag ? { tag: c.tag } : { directory: tinyImageDir() },
+      deleteData: c.deleteData,
+      nag: true,
       outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')),
     });
     test('no unacknowledged finding', () => {
@@ -44,7 +77,9 @@ for (const [name, c] of Object.entries(CONFIGS)) {
       const assembly = built.app.synth();
       let count = 0;
       for (const stack of assembly.stacks) {
-        for (const [id, r] of Object.entries(stack.template.Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }>)) {
+        for (const [id, r] of Object.entries(
+          stack.template.Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }>,
+        )) {
           // Only AwsSolutions ids are ours; aws-cdk-lib acknowledges some of its built-in CloudFormation checks itself.
           for (const ack of (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).filter((a) => a.id.startsWith('AwsSolutions-'))) {
             count++;
@@ -75,7 +110,12 @@ describe('the checks bite', () => {
     acknowledge(bucket, 'S1', 'probe bucket for this test; logging is not what is being tested here');
     acknowledge(bucket, 'S2', 'probe: a rule this bucket does not break, so the acknowledgement is stale');
     assert.deepEqual(resolveAcknowledgements(app), ['Probe/Plain: S2']);
-    assert.deepEqual(nagFindings(app).filter((f) => f.includes('Probe/Plain')).map((f) => f.split(' ')[0]), []);
+    assert.deepEqual(
+      nagFindings(app)
+        .filter((f) => f.includes('Probe/Plain'))
+        .map((f) => f.split(' ')[0]),
+      [],
+    );
   });
   test('an acknowledgement without a specific reason is refused', () => {
     const stack = new Stack(new App(), 'Probe');

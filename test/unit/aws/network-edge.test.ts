@@ -32,10 +32,16 @@ describe('network', () => {
     main.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
   });
   test('a gateway endpoint for S3', () => {
-    main.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }) });
+    main.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
+    });
   });
   test('zones come from Fn::GetAZs, never from a lookup (offline synth)', () => {
-    assert.deepEqual(built.main!.availabilityZones.map((z) => built.main!.resolve(z)), [az(0), az(1), az(2)]);
+    assert.deepEqual(
+      built.main!.availabilityZones.map((z) => built.main!.resolve(z)),
+      [az(0), az(1), az(2)],
+    );
   });
 });
 
@@ -52,7 +58,10 @@ describe('load balancer', () => {
   });
   test('HTTPS listener with the ACM certificate and a TLS 1.3/1.2 policy', () => {
     main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-      Port: 443, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', Certificates: [{ CertificateArn: { Ref: Match.stringLikeRegexp('^Certificate') } }],
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      Certificates: [{ CertificateArn: { Ref: Match.stringLikeRegexp('^Certificate') } }],
     });
   });
   test('an internal ALB has no HTTP listener (CloudFront speaks HTTPS to it)', () => {
@@ -63,19 +72,35 @@ describe('load balancer', () => {
     assert.equal(alb.Properties.Scheme, 'internet-facing');
     for (const s of alb.Properties.Subnets) assert.match(s.Ref, /publicSubnet/);
     publicOrigin.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-      Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
     });
   });
   test('target group: port 8080, health check on /healthz, deregistration delay from the spec (45s)', () => {
     main.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Port: 8080, TargetType: 'ip', HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' },
+      Port: 8080,
+      TargetType: 'ip',
+      HealthCheckPath: '/healthz',
+      Matcher: { HttpCode: '200' },
       TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '45' }]),
     });
   });
   test('behind CloudFront: direct requests get 403, only the origin secret header is forwarded', () => {
-    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })] });
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })],
+    });
     main.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['{{resolve:secretsmanager:'])]) })] } }],
+      Conditions: [
+        {
+          Field: 'http-header',
+          HttpHeaderConfig: {
+            HttpHeaderName: 'X-Origin-Verify',
+            Values: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['{{resolve:secretsmanager:'])]) })],
+          },
+        },
+      ],
       Actions: [Match.objectLike({ Type: 'forward' })],
     });
   });
@@ -84,12 +109,17 @@ describe('load balancer', () => {
     assert.equal(sg.Properties.SecurityGroupIngress.length, 1);
     assert.equal(sg.Properties.SecurityGroupIngress[0].FromPort, 443);
     assert.equal(sg.Properties.SecurityGroupIngress[0].CidrIp, '10.60.0.0/16'); // the VPC's range
-    assert.equal(Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg)).length, 0);
+    assert.equal(
+      Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg)).length,
+      0,
+    );
     assert.ok(!Object.keys(resources(main, 'Custom::AWS')).some((k) => k.startsWith('CloudFrontAddresses')));
   });
   test("origin: public: the ALB's only inbound rule is HTTPS from CloudFront's origin-facing prefix list", () => {
     const [albSg] = only(Object.fromEntries(Object.entries(resources(publicOrigin, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))));
-    const ingress = Object.values(resources(publicOrigin, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(albSg));
+    const ingress = Object.values(resources(publicOrigin, 'AWS::EC2::SecurityGroupIngress')).filter((r) =>
+      JSON.stringify(r.Properties.GroupId).includes(albSg),
+    );
     assert.equal(ingress.length, 1);
     assert.equal(ingress[0]!.Properties.FromPort, 443);
     const lookup = Object.keys(resources(publicOrigin, 'Custom::AWS')).find((k) => k.startsWith('CloudFrontAddresses'));
@@ -105,7 +135,9 @@ describe('edge: us-east-1 stack', () => {
   });
   test('a DNS-validated certificate for the domain', () => {
     edge!.hasResourceProperties('AWS::CertificateManager::Certificate', {
-      DomainName: 'moodle.example.edu', ValidationMethod: 'DNS', DomainValidationOptions: [{ DomainName: 'moodle.example.edu', HostedZoneId: 'Z0123456789ABC' }],
+      DomainName: 'moodle.example.edu',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'moodle.example.edu', HostedZoneId: 'Z0123456789ABC' }],
     });
   });
   test('a CLOUDFRONT web ACL with the managed rule groups and a per-IP rate limit that skips static files', () => {
@@ -116,7 +148,9 @@ describe('edge: us-east-1 stack', () => {
     const rate = acl.Properties.Rules.filter((r: any) => r.Statement.RateBasedStatement);
     assert.equal(rate.length, 1);
     assert.deepEqual(rate[0].Statement.RateBasedStatement, {
-      Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300,
+      Limit: 3000,
+      AggregateKeyType: 'IP',
+      EvaluationWindowSec: 300,
       ScopeDownStatement: { NotStatement: { Statement: { LabelMatchStatement: { Key: 'moodle-ha:static-file', Scope: 'LABEL' } } } },
     });
     assert.deepEqual(rate[0].Action, { Block: {} });
@@ -128,7 +162,9 @@ describe('edge: us-east-1 stack', () => {
   });
   test('WAF logs in us-east-1, next to the web ACL', () => {
     edge!.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
-    edge!.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: { 'Fn::Join': ['', [Match.stringLikeRegexp('^aws-waf-logs-campus-edge-$'), Match.anyValue()]] } });
+    edge!.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', [Match.stringLikeRegexp('^aws-waf-logs-campus-edge-$'), Match.anyValue()]] },
+    });
   });
   test('the main stack reads the certificate and web ACL through cross-region SSM exports', () => {
     main.resourceCountIs('Custom::CrossRegionExportReader', 1);
@@ -152,7 +188,13 @@ describe('CloudFront', () => {
     const origin = cfg.Origins[0];
     assert.equal(origin.CustomOriginConfig, undefined);
     assert.match(JSON.stringify(origin.VpcOriginConfig.VpcOriginId), /VpcOrigin/);
-    main.hasResourceProperties('AWS::CloudFront::VpcOrigin', { VpcOriginEndpointConfig: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^LoadBalancerAlb') }, OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }) });
+    main.hasResourceProperties('AWS::CloudFront::VpcOrigin', {
+      VpcOriginEndpointConfig: Match.objectLike({
+        Arn: { Ref: Match.stringLikeRegexp('^LoadBalancerAlb') },
+        OriginProtocolPolicy: 'https-only',
+        OriginSSLProtocols: ['TLSv1.2'],
+      }),
+    });
     assert.equal(origin.OriginCustomHeaders[0].HeaderName, 'X-Origin-Verify');
     assert.match(JSON.stringify(origin.OriginCustomHeaders[0].HeaderValue), /resolve:secretsmanager/);
   });
@@ -162,9 +204,14 @@ describe('CloudFront', () => {
     assert.equal(cfg.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
   });
   test("only Moodle's revisioned static paths are cached", () => {
-    assert.deepEqual(cfg.CacheBehaviors.map((b: any) => b.PathPattern), [...STATIC_PATHS]);
+    assert.deepEqual(
+      cfg.CacheBehaviors.map((b: any) => b.PathPattern),
+      [...STATIC_PATHS],
+    );
     for (const b of cfg.CacheBehaviors) assert.notEqual(b.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
-    main.hasResourceProperties('AWS::CloudFront::CachePolicy', { CachePolicyConfig: Match.objectLike({ ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ CookiesConfig: { CookieBehavior: 'none' } }) }) });
+    main.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({ ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ CookiesConfig: { CookieBehavior: 'none' } }) }),
+    });
   });
 });
 
@@ -186,7 +233,10 @@ describe('CloudFront 5xx alarm: a us-east-1 stack after the main one', () => {
     assert.equal(a.EvaluationPeriods, 2);
     assert.equal(a.DatapointsToAlarm, 2);
     assert.equal(a.TreatMissingData, 'notBreaching');
-    assert.deepEqual(a.Dimensions.find((d: any) => d.Name === 'Region'), { Name: 'Region', Value: 'Global' });
+    assert.deepEqual(
+      a.Dimensions.find((d: any) => d.Name === 'Region'),
+      { Name: 'Region', Value: 'Global' },
+    );
     assert.match(JSON.stringify(a.Dimensions.find((d: any) => d.Name === 'DistributionId').Value), /ExportsReader.*EdgeDistribution/);
   });
   test('notifies its own encrypted us-east-1 topic, subscribed to the alarm e-mail', () => {
@@ -208,7 +258,9 @@ describe('DNS', () => {
   test('A and AAAA aliases of the domain point at CloudFront', () => {
     for (const type of ['A', 'AAAA']) {
       main.hasResourceProperties('AWS::Route53::RecordSet', {
-        Name: 'moodle.example.edu.', Type: type, HostedZoneId: 'Z0123456789ABC',
+        Name: 'moodle.example.edu.',
+        Type: type,
+        HostedZoneId: 'Z0123456789ABC',
         AliasTarget: Match.objectLike({ DNSName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeDistribution'), 'DomainName'] } }),
       });
     }

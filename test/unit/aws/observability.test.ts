@@ -16,13 +16,21 @@ describe('alarm topic', () => {
   test('encrypted with its own rotating KMS key, TLS-only publishing', () => {
     main.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsKey'), 'Arn'] } });
     main.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
   });
   test('CloudWatch, EventBridge and CodeStar notifications may use the key', () => {
-    main.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-      Sid: 'AllowServicesToPublishAlarms',
-      Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'codestar-notifications.amazonaws.com'] },
-    })]) } });
+    main.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowServicesToPublishAlarms',
+            Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'codestar-notifications.amazonaws.com'] },
+          }),
+        ]),
+      },
+    });
   });
   test('the alarm e-mail is subscribed', () => {
     main.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.edu', TopicArn: { Ref: topicId } });
@@ -96,7 +104,8 @@ describe('alarms', () => {
 });
 
 describe('deployment alarms of the web service (ECS rolls back on them)', () => {
-  const deployment = (prefix: string) => only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(`DeploymentAlarms${prefix}`))))[1].Properties;
+  const deployment = (prefix: string) =>
+    only(Object.fromEntries(Object.entries(alarms).filter(([k]) => k.startsWith(`DeploymentAlarms${prefix}`))))[1].Properties;
   test('target 5xx: over 10 % of at least 10 requests a minute, 3 one-minute periods in a row', () => {
     const a = deployment('Target5xxRate');
     const expr = a.Metrics.find((m: any) => m.Expression);
@@ -107,7 +116,10 @@ describe('deployment alarms of the web service (ECS rolls back on them)', () => 
     for (const id of ['errors', 'requests']) {
       assert.equal(stat(id).Period, 60);
       assert.equal(stat(id).Stat, 'Sum');
-      assert.ok(stat(id).Metric.Dimensions.some((d: any) => d.Name === 'TargetGroup'), id);
+      assert.ok(
+        stat(id).Metric.Dimensions.some((d: any) => d.Name === 'TargetGroup'),
+        id,
+      );
     }
     assert.equal(a.Threshold, 10);
     assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
@@ -135,13 +147,22 @@ describe('deployment alarms of the web service (ECS rolls back on them)', () => 
 describe('events', () => {
   test('ECS deployment and service events of web and cron go to the topic', () => {
     main.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change', 'ECS Service Action'], resources: [{ Ref: Match.stringLikeRegexp('^WebService') }, { Ref: Match.stringLikeRegexp('^CronService') }] },
+      EventPattern: {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change', 'ECS Service Action'],
+        resources: [{ Ref: Match.stringLikeRegexp('^WebService') }, { Ref: Match.stringLikeRegexp('^CronService') }],
+      },
       Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
     });
   });
   test('scaling (target tracking alarms of the web service) goes to the topic', () => {
     main.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ source: ['aws.cloudwatch'], detail: Match.objectLike({ alarmName: [{ prefix: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['TargetTracking-service/'])]) }) }] }) }),
+      EventPattern: Match.objectLike({
+        source: ['aws.cloudwatch'],
+        detail: Match.objectLike({
+          alarmName: [{ prefix: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['TargetTracking-service/'])]) }) }],
+        }),
+      }),
       Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
     });
   });
@@ -156,12 +177,16 @@ describe('failures that arrive as events', () => {
     assert.deepEqual(r.EventPattern.source, ['aws.ecs']);
     assert.deepEqual(r.EventPattern['detail-type'], ['ECS Task State Change']);
     assert.deepEqual(detail, {
-      startedBy: [STARTED_BY.migrate, STARTED_BY.finish], lastStatus: ['STOPPED'],
+      startedBy: [STARTED_BY.migrate, STARTED_BY.finish],
+      lastStatus: ['STOPPED'],
       $or: [{ containers: { exitCode: [{ 'anything-but': 0 }] } }, { stopCode: ['TaskFailedToStart'] }],
     });
     assert.match(JSON.stringify(clusterArn), /^\[\{"Fn::GetAtt":\["ComputeCluster[0-9A-F]{8}","Arn"\]\}\]$/);
     assert.equal(MIGRATE_STARTED_BY, 'moodle-ha-migrate');
-    assert.deepEqual(r.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+    assert.deepEqual(
+      r.Targets.map((t: any) => t.Arn),
+      [{ Ref: topicId }],
+    );
   });
   test('Aurora failover and failure events of the cluster and each instance', () => {
     const r = rule('Database');
@@ -173,7 +198,10 @@ describe('failures that arrive as events', () => {
     assert.match(arns[0], /:cluster:".*DatabaseCluster/);
     assert.match(arns[1], /:db:".*DatabaseClusterWriter/);
     assert.match(arns[2], /:db:".*DatabaseClusterReader1/);
-    assert.deepEqual(r.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+    assert.deepEqual(
+      r.Targets.map((t: any) => t.Arn),
+      [{ Ref: topicId }],
+    );
   });
   test('AWS Backup jobs of the moodledata vault that failed, were aborted or expired', () => {
     const r = rule('Backups');
@@ -181,10 +209,15 @@ describe('failures that arrive as events', () => {
     assert.deepEqual(r.EventPattern['detail-type'], ['Backup Job State Change']);
     assert.deepEqual(r.EventPattern.detail.state, ['FAILED', 'ABORTED', 'EXPIRED']);
     assert.deepEqual(r.EventPattern.detail.backupVaultArn, [{ 'Fn::GetAtt': [only(resources(main, 'AWS::Backup::BackupVault'))[0], 'BackupVaultArn'] }]);
-    assert.deepEqual(r.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+    assert.deepEqual(
+      r.Targets.map((t: any) => t.Arn),
+      [{ Ref: topicId }],
+    );
   });
   test('EventBridge may publish to the topic and use its key', () => {
-    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish' })]) } });
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish' })]) },
+    });
   });
 });
 
@@ -196,7 +229,13 @@ describe('ElastiCache events (their own topic: ElastiCache cannot publish to an 
   });
   test('unencrypted, TLS-only, and open to publishing by this account with aws:SourceOwner', () => {
     assert.equal(cacheTopic.Properties.KmsMasterKeyId, undefined);
-    const [, policy] = only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::TopicPolicy')).filter(([, p]) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: cacheTopicId }]))));
+    const [, policy] = only(
+      Object.fromEntries(
+        Object.entries(resources(main, 'AWS::SNS::TopicPolicy')).filter(
+          ([, p]) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: cacheTopicId }]),
+        ),
+      ),
+    );
     const statements = policy.Properties.PolicyDocument.Statement;
     assert.ok(statements.some((st: any) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false'));
     const allow = statements.find((st: any) => st.Sid === 'AllowElastiCachePublish');
@@ -214,6 +253,7 @@ describe('dashboard', () => {
     const [, dash] = only(resources(main, 'AWS::CloudWatch::Dashboard'));
     assert.equal(dash.Properties.DashboardName, 'campus');
     const body = JSON.stringify(dash.Properties.DashboardBody);
-    for (const title of ['Requests per minute', 'Errors (5xx)', 'Web tasks', 'Database', 'Cache memory', 'moodledata (EFS)', 'Alarms']) assert.ok(body.includes(title), title);
+    for (const title of ['Requests per minute', 'Errors (5xx)', 'Web tasks', 'Database', 'Cache memory', 'moodledata (EFS)', 'Alarms'])
+      assert.ok(body.includes(title), title);
   });
 });

@@ -23,7 +23,13 @@ describe('image repository', () => {
   test('lifecycle: untagged images expire after 7 days, 30 tagged images kept', () => {
     const [, repo] = only(resources(t, 'AWS::ECR::Repository'));
     const rules = JSON.parse(repo.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
-    assert.deepEqual(rules.map((r: any) => [r.selection.tagStatus, r.selection.countType, r.selection.countNumber]), [['untagged', 'sinceImagePushed', 7], ['any', 'imageCountMoreThan', 30]]);
+    assert.deepEqual(
+      rules.map((r: any) => [r.selection.tagStatus, r.selection.countType, r.selection.countNumber]),
+      [
+        ['untagged', 'sinceImagePushed', 7],
+        ['any', 'imageCountMoreThan', 30],
+      ],
+    );
   });
   test('the main stack runs the pushed tag from this repository', () => {
     const web = Object.values(resources(main, 'AWS::ECS::TaskDefinition')).find((d) => d.Properties.Family === 'campus-web')!;
@@ -44,13 +50,21 @@ describe('pipeline', () => {
     assert.match(source.Configuration.ConnectionArn, /^arn:aws:codeconnections:/);
   });
   test('started only by pushes that change the spec (Moodle version) or the plugins', () => {
-    assert.deepEqual(p.Properties.Triggers, [{
-      ProviderType: 'CodeStarSourceConnection',
-      GitConfiguration: { SourceActionName: 'Source', Push: [{ Branches: { Includes: ['main'] }, FilePaths: { Includes: ['moodle-ha.yaml', 'plugins/**'] } }] },
-    }]);
+    assert.deepEqual(p.Properties.Triggers, [
+      {
+        ProviderType: 'CodeStarSourceConnection',
+        GitConfiguration: {
+          SourceActionName: 'Source',
+          Push: [{ Branches: { Includes: ['main'] }, FilePaths: { Includes: ['moodle-ha.yaml', 'plugins/**'] } }],
+        },
+      },
+    ]);
   });
   test('stages: source, build the image, then deploy with its tag', () => {
-    assert.deepEqual(p.Properties.Stages.map((s: any) => s.Name), ['Source', 'Build', 'Deploy']);
+    assert.deepEqual(
+      p.Properties.Stages.map((s: any) => s.Name),
+      ['Source', 'Build', 'Deploy'],
+    );
     const deploy = p.Properties.Stages[2].Actions[0];
     assert.match(deploy.Configuration.EnvironmentVariables, /#\{Image\.IMAGE_TAG\}/);
   });
@@ -78,9 +92,12 @@ describe('build projects', () => {
     const [, policy] = only(Object.fromEntries(Object.entries(resources(t, 'AWS::IAM::Policy')).filter(([k]) => k.startsWith('DeployRole'))));
     const assume = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Action === 'sts:AssumeRole');
     assert.equal(assume.length, 1);
-    const names = assume[0].Resource.map((r: any) => r['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : p.Ref === 'AWS::AccountId' ? '<account>' : '')).join(''));
-    const expected = ['eu-west-1', 'us-east-1'].flatMap((region) => ['deploy', 'file-publishing', 'image-publishing', 'lookup']
-      .map((kind) => `arn::iam::<account>:role/cdk-hnb659fds-${kind}-role-<account>-${region}`));
+    const names = assume[0].Resource.map((r: any) =>
+      r['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : p.Ref === 'AWS::AccountId' ? '<account>' : '')).join(''),
+    );
+    const expected = ['eu-west-1', 'us-east-1'].flatMap((region) =>
+      ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map((kind) => `arn::iam::<account>:role/cdk-hnb659fds-${kind}-role-<account>-${region}`),
+    );
     assert.deepEqual(names, expected);
     assert.ok(!JSON.stringify(policy.Properties.PolicyDocument).includes('*-'), 'no wildcard role name');
   });
@@ -93,7 +110,12 @@ describe('failed pipeline executions go to the alarm topic', () => {
   test('a notification rule in the main stack, on the pipeline of the pipeline stack, to the alarm topic', () => {
     const [, rule] = only(resources(main, 'AWS::CodeStarNotifications::NotificationRule'));
     assert.deepEqual(rule.Properties.EventTypeIds, ['codepipeline-pipeline-pipeline-execution-failed']);
-    assert.deepEqual(rule.Properties.Targets, [{ TargetType: 'SNS', TargetAddress: { Ref: only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::Topic')).filter(([k]) => k.startsWith('AlarmsTopic'))))[0] } }]);
+    assert.deepEqual(rule.Properties.Targets, [
+      {
+        TargetType: 'SNS',
+        TargetAddress: { Ref: only(Object.fromEntries(Object.entries(resources(main, 'AWS::SNS::Topic')).filter(([k]) => k.startsWith('AlarmsTopic'))))[0] },
+      },
+    ]);
     assert.match(JSON.stringify(rule.Properties.Resource), /:codepipeline:.*Fn::ImportValue.*campus-pipeline:.*Pipeline/);
   });
   test('no cycle: the pipeline stack, deployed first, references nothing of the main stack', () => {
@@ -102,18 +124,33 @@ describe('failed pipeline executions go to the alarm topic', () => {
     assert.ok(!JSON.stringify(t.toJSON()).includes('Fn::ImportValue'));
   });
   test('CodeStar Notifications may publish to the topic', () => {
-    main.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'codestar-notifications.amazonaws.com' }, Action: 'sns:Publish' })]) } });
+    main.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'codestar-notifications.amazonaws.com' }, Action: 'sns:Publish' })]),
+      },
+    });
   });
 });
 
 describe('cdk-nag acknowledgements of the pipeline stack', () => {
-  const nagged = buildMoodleApp({ spec: validateSpec(PRODUCTION), image: { tag: 'release-1' }, nag: true, outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')) });
-  const template = nagged.app.synth().getStackByName('campus-pipeline').template as { Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }> };
-  const iam5 = Object.entries(template.Resources).flatMap(([id, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
-    .filter((a) => a.id.startsWith('AwsSolutions-IAM5')).map((a) => ({ resource: id, finding: a.id.slice('AwsSolutions-IAM5'.length), reason: a.reason })));
+  const nagged = buildMoodleApp({
+    spec: validateSpec(PRODUCTION),
+    image: { tag: 'release-1' },
+    nag: true,
+    outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')),
+  });
+  const template = nagged.app.synth().getStackByName('campus-pipeline').template as {
+    Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }>;
+  };
+  const iam5 = Object.entries(template.Resources).flatMap(([id, r]) =>
+    (r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+      .filter((a) => a.id.startsWith('AwsSolutions-IAM5'))
+      .map((a) => ({ resource: id, finding: a.id.slice('AwsSolutions-IAM5'.length), reason: a.reason })),
+  );
   test('each acknowledgement is one finding on the role that has it', () => {
     assert.ok(iam5.length >= 20, `only ${iam5.length}`);
-    for (const a of iam5) assert.match(a.resource, /^(BuildRole|DeployRole|PipelineRole|PipelineSourceCodePipelineActionRole)[0-9A-F]{8}$|DefaultPolicy/, JSON.stringify(a));
+    for (const a of iam5)
+      assert.match(a.resource, /^(BuildRole|DeployRole|PipelineRole|PipelineSourceCodePipelineActionRole)[0-9A-F]{8}$|DefaultPolicy/, JSON.stringify(a));
   });
   test('a bare "*" resource is acknowledged only for ecr:GetAuthorizationToken of the image build', () => {
     const bare = iam5.filter((a) => a.finding === '[Resource::*]');

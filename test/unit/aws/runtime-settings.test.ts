@@ -10,9 +10,12 @@ import { chainProblems, timeoutChain } from '../../../src/contract/timeouts.ts';
 import { build, PRODUCTION, resources, SMALL, tinyBundleDir } from './fixtures.ts';
 
 type Resource = ReturnType<typeof resources>[string];
-const envOf = (td: Resource) => Object.fromEntries((td.Properties.ContainerDefinitions[0].Environment as Array<{ Name: string; Value: unknown }>).map((e) => [e.Name, e.Value]));
-const taskDef = (t: ReturnType<typeof build>['main'], mode: string) => Object.values(resources(t, 'AWS::ECS::TaskDefinition')).find((r) => String(r.Properties.Family).endsWith(`-${mode}`))!;
-const attribute = (r: Resource, key: string, list = 'LoadBalancerAttributes') => (r.Properties[list] as Array<{ Key: string; Value: string }>).find((a) => a.Key === key)?.Value;
+const envOf = (td: Resource) =>
+  Object.fromEntries((td.Properties.ContainerDefinitions[0].Environment as Array<{ Name: string; Value: unknown }>).map((e) => [e.Name, e.Value]));
+const taskDef = (t: ReturnType<typeof build>['main'], mode: string) =>
+  Object.values(resources(t, 'AWS::ECS::TaskDefinition')).find((r) => String(r.Properties.Family).endsWith(`-${mode}`))!;
+const attribute = (r: Resource, key: string, list = 'LoadBalancerAttributes') =>
+  (r.Properties[list] as Array<{ Key: string; Value: string }>).find((a) => a.Key === key)?.Value;
 
 const bundle = tinyBundleDir();
 const prod = build(PRODUCTION, { image: { tag: 'release-1' }, configBundle: bundle });
@@ -60,7 +63,10 @@ describe("the viewer's address", () => {
 });
 
 describe('one timeout chain from viewer to database', () => {
-  for (const [name, t, chain] of [['production (CloudFront)', prod.main, timeoutChain({ cloudFrontOriginRead: 60 })], ['small (no CloudFront)', small.main, timeoutChain()]] as const) {
+  for (const [name, t, chain] of [
+    ['production (CloudFront)', prod.main, timeoutChain({ cloudFrontOriginRead: 60 })],
+    ['small (no CloudFront)', small.main, timeoutChain()],
+  ] as const) {
     test(`${name}: the ALB, CloudFront and the web tasks use the chain's values, and the chain holds`, () => {
       assert.deepEqual(chainProblems(chain), []);
       const [, alb] = Object.entries(resources(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer'))[0]!;
@@ -88,12 +94,16 @@ describe('one timeout chain from viewer to database', () => {
 });
 
 describe('sessions and caches on separate replication groups', () => {
-  for (const [name, t] of [['production', prod.main], ['small', small.main]] as const) {
+  for (const [name, t] of [
+    ['production', prod.main],
+    ['small', small.main],
+  ] as const) {
     test(`${name}: sessions never evicted, caches LRU, each task told both`, () => {
       const groups = resources(t, 'AWS::ElastiCache::ReplicationGroup');
       assert.equal(Object.keys(groups).length, 2);
       const params = resources(t, 'AWS::ElastiCache::ParameterGroup');
-      const policyOf = (groupId: string) => params[(groups[groupId]!.Properties.CacheParameterGroupName as { Ref: string }).Ref]!.Properties.Properties['maxmemory-policy'];
+      const policyOf = (groupId: string) =>
+        params[(groups[groupId]!.Properties.CacheParameterGroupName as { Ref: string }).Ref]!.Properties.Properties['maxmemory-policy'];
       const sessions = Object.keys(groups).find((k) => k.startsWith('CacheReplicationGroup'))!;
       const caches = Object.keys(groups).find((k) => k.startsWith('CacheStoreReplicationGroup'))!;
       assert.equal(policyOf(sessions), 'noeviction');

@@ -8,15 +8,31 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { makeApplier, type ApplierClients, type WebAclDescription } from '../../../src/aws/compute/schedule-applier/apply.ts';
 import { applierBundle } from '../../../src/aws/compute/schedule-applier/bundle.ts';
-import { encodeSchedule, ENV, readEnvironment, resourceEnvironment, type AppliedResources, type AppliedSchedule } from '../../../src/aws/compute/schedule-applier/config.ts';
+import {
+  encodeSchedule,
+  ENV,
+  readEnvironment,
+  resourceEnvironment,
+  type AppliedResources,
+  type AppliedSchedule,
+} from '../../../src/aws/compute/schedule-applier/config.ts';
 import { makeHandler, PHYSICAL_ID } from '../../../src/aws/compute/schedule-applier/index.ts';
 import { RATE_LIMIT_RULE_NAME } from '../../../src/aws/waf-rule-names.ts';
 
 const SCHEDULE: AppliedSchedule = {
   base: { web: { min: 2, max: 6 }, instances: 2, rateLimit: 3000, database: { min: 0.5, max: 16 } },
   windows: [
-    { name: 'exam-week', from: '2026-06-01T06:00:00Z', until: '2026-06-06T00:00:00Z', targets: { web: { min: 8, max: 12 }, instances: 5, rateLimit: 20000, database: { min: 4, max: 32 } } },
-    { name: 'night', cron: { start: '0 22 * * *', end: '0 6 * * *' }, targets: { web: { min: 2, max: 3 }, instances: 2, rateLimit: 3000, database: { min: 0.5, max: 4 } } },
+    {
+      name: 'exam-week',
+      from: '2026-06-01T06:00:00Z',
+      until: '2026-06-06T00:00:00Z',
+      targets: { web: { min: 8, max: 12 }, instances: 5, rateLimit: 20000, database: { min: 4, max: 32 } },
+    },
+    {
+      name: 'night',
+      cron: { start: '0 22 * * *', end: '0 6 * * *' },
+      targets: { web: { min: 2, max: 3 }, instances: 2, rateLimit: 3000, database: { min: 0.5, max: 4 } },
+    },
   ],
 };
 const RESOURCES: AppliedResources = {
@@ -31,14 +47,38 @@ const EXAM_NIGHT = new Date('2026-06-01T23:00:00Z');
 
 /** A web ACL as GetWebACL returns it: read-only fields included. */
 const ACL: WebAclDescription = {
-  Name: 'WafWebAcl-abc', Id: '0a1b-2c3d', ARN: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/WafWebAcl-abc/0a1b-2c3d',
-  DefaultAction: { Allow: {} }, Description: '',
+  Name: 'WafWebAcl-abc',
+  Id: '0a1b-2c3d',
+  ARN: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/WafWebAcl-abc/0a1b-2c3d',
+  DefaultAction: { Allow: {} },
+  Description: '',
   Rules: [
-    { Name: RATE_LIMIT_RULE_NAME, Priority: 1, Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } }, VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'campus-edge-rate-limit' } },
-    { Name: 'AWSManagedRulesCommonRuleSet', Priority: 10, OverrideAction: { None: {} }, Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet', RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }] } }, VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'campus-edge-common' } },
+    {
+      Name: RATE_LIMIT_RULE_NAME,
+      Priority: 1,
+      Action: { Block: {} },
+      Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+      VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'campus-edge-rate-limit' },
+    },
+    {
+      Name: 'AWSManagedRulesCommonRuleSet',
+      Priority: 10,
+      OverrideAction: { None: {} },
+      Statement: {
+        ManagedRuleGroupStatement: {
+          VendorName: 'AWS',
+          Name: 'AWSManagedRulesCommonRuleSet',
+          RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+        },
+      },
+      VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'campus-edge-common' },
+    },
   ],
   VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'campus-edge-all' },
-  Capacity: 1210, LabelNamespace: 'awswaf:123456789012:webacl:WafWebAcl-abc:', ManagedByFirewallManager: false, RetrofittedByFirewallManager: false,
+  Capacity: 1210,
+  LabelNamespace: 'awswaf:123456789012:webacl:WafWebAcl-abc:',
+  ManagedByFirewallManager: false,
+  RetrofittedByFirewallManager: false,
   CustomResponseBodies: { blocked: { ContentType: 'TEXT_PLAIN', Content: 'Too many requests' } },
   TokenDomains: ['moodle.example.edu'],
   AssociationConfig: { RequestBody: { CLOUDFRONT: { DefaultSizeInspectionLimit: 'KB_16' } } },
@@ -48,7 +88,9 @@ const READ_ONLY = ['ARN', 'Capacity', 'LabelNamespace', 'ManagedByFirewallManage
 type Call = [string, Record<string, any>];
 
 /** Fake AWS with state: the applier's writes are visible to its next reads. */
-function fakeAws(init: { limit?: number; acu?: [number, number]; staleLocks?: number; busyAurora?: number; failDescribe?: boolean; acl?: WebAclDescription } = {}) {
+function fakeAws(
+  init: { limit?: number; acu?: [number, number]; staleLocks?: number; busyAurora?: number; failDescribe?: boolean; acl?: WebAclDescription } = {},
+) {
   const calls: Call[] = [];
   let acl: WebAclDescription = structuredClone(init.acl ?? ACL);
   if (init.limit !== undefined) acl = withLimit(acl, init.limit);
@@ -58,8 +100,16 @@ function fakeAws(init: { limit?: number; acu?: [number, number]; staleLocks?: nu
   let busy = init.busyAurora ?? 0;
   const fail = (name: string, message: string) => Object.assign(new Error(message), { name });
   const clients: ApplierClients = {
-    applicationAutoScaling: { async registerScalableTarget(i) { calls.push(['registerScalableTarget', i]); } },
-    autoScaling: { async updateAutoScalingGroup(i) { calls.push(['updateAutoScalingGroup', i]); } },
+    applicationAutoScaling: {
+      async registerScalableTarget(i) {
+        calls.push(['registerScalableTarget', i]);
+      },
+    },
+    autoScaling: {
+      async updateAutoScalingGroup(i) {
+        calls.push(['updateAutoScalingGroup', i]);
+      },
+    },
     rds: {
       async describeDBClusters(i) {
         calls.push(['describeDBClusters', i]);
@@ -73,10 +123,16 @@ function fakeAws(init: { limit?: number; acu?: [number, number]; staleLocks?: nu
       },
     },
     wafv2: {
-      async getWebACL(i) { calls.push(['getWebACL', i]); return { WebACL: structuredClone(acl), LockToken: `token-${version}` }; },
+      async getWebACL(i) {
+        calls.push(['getWebACL', i]);
+        return { WebACL: structuredClone(acl), LockToken: `token-${version}` };
+      },
       async updateWebACL(i) {
         calls.push(['updateWebACL', i]);
-        if (stale-- > 0) { version++; throw fail('WAFOptimisticLockException', 'the lock token is stale'); }
+        if (stale-- > 0) {
+          version++;
+          throw fail('WAFOptimisticLockException', 'the lock token is stale');
+        }
         assert.equal(i.LockToken, `token-${version}`);
         const { Scope: _s, LockToken: _l, ...rest } = i;
         acl = { ...acl, ...rest } as WebAclDescription;
@@ -88,11 +144,17 @@ function fakeAws(init: { limit?: number; acu?: [number, number]; staleLocks?: nu
 }
 
 function withLimit(acl: WebAclDescription, limit: number): WebAclDescription {
-  return { ...acl, Rules: acl.Rules!.map((r) => (r.Name === RATE_LIMIT_RULE_NAME ? { ...r, Statement: { RateBasedStatement: { ...r.Statement!.RateBasedStatement!, Limit: limit } } } : r)) };
+  return {
+    ...acl,
+    Rules: acl.Rules!.map((r) =>
+      r.Name === RATE_LIMIT_RULE_NAME ? { ...r, Statement: { RateBasedStatement: { ...r.Statement!.RateBasedStatement!, Limit: limit } } } : r,
+    ),
+  };
 }
 
 const sleeps: number[] = [];
-const applier = (clients: ApplierClients, resources = RESOURCES) => makeApplier(clients, SCHEDULE, resources, { log: () => {}, sleep: async (ms) => void sleeps.push(ms), retryDelayMs: 5 });
+const applier = (clients: ApplierClients, resources = RESOURCES) =>
+  makeApplier(clients, SCHEDULE, resources, { log: () => {}, sleep: async (ms) => void sleeps.push(ms), retryDelayMs: 5 });
 
 describe('schedule applier: outside every window', () => {
   test('registers the base web min/max, sets the base EC2 floor, and leaves Aurora and WAF alone when already at base', async () => {
@@ -100,7 +162,10 @@ describe('schedule applier: outside every window', () => {
     const out = await applier(aws.clients).apply(OUTSIDE);
     assert.equal(out.window, undefined);
     assert.deepEqual(aws.calls, [
-      ['registerScalableTarget', { ServiceNamespace: 'ecs', ResourceId: 'service/campus/campus-Web-abc', ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 2, MaxCapacity: 6 }],
+      [
+        'registerScalableTarget',
+        { ServiceNamespace: 'ecs', ResourceId: 'service/campus/campus-Web-abc', ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 2, MaxCapacity: 6 },
+      ],
       ['updateAutoScalingGroup', { AutoScalingGroupName: 'campus-ComputeInstancesASG-xyz', MinSize: 2 }],
       ['describeDBClusters', { DBClusterIdentifier: 'campus-databasecluster-123' }],
       ['getWebACL', { Name: 'WafWebAcl-abc', Scope: 'CLOUDFRONT', Id: '0a1b-2c3d' }],
@@ -120,9 +185,19 @@ describe('schedule applier: inside a window', () => {
     const out = await applier(aws.clients).apply(IN_EXAM);
     assert.equal(out.window, 'exam-week');
     assert.deepEqual(aws.names(), ['registerScalableTarget', 'updateAutoScalingGroup', 'describeDBClusters', 'modifyDBCluster', 'getWebACL', 'updateWebACL']);
-    assert.deepEqual(aws.calls[0]![1], { ServiceNamespace: 'ecs', ResourceId: 'service/campus/campus-Web-abc', ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 8, MaxCapacity: 12 });
+    assert.deepEqual(aws.calls[0]![1], {
+      ServiceNamespace: 'ecs',
+      ResourceId: 'service/campus/campus-Web-abc',
+      ScalableDimension: 'ecs:service:DesiredCount',
+      MinCapacity: 8,
+      MaxCapacity: 12,
+    });
     assert.deepEqual(aws.calls[1]![1], { AutoScalingGroupName: 'campus-ComputeInstancesASG-xyz', MinSize: 5 });
-    assert.deepEqual(aws.calls[3]![1], { DBClusterIdentifier: 'campus-databasecluster-123', ServerlessV2ScalingConfiguration: { MinCapacity: 4, MaxCapacity: 32 }, ApplyImmediately: true });
+    assert.deepEqual(aws.calls[3]![1], {
+      DBClusterIdentifier: 'campus-databasecluster-123',
+      ServerlessV2ScalingConfiguration: { MinCapacity: 4, MaxCapacity: 32 },
+      ApplyImmediately: true,
+    });
     assert.equal(aws.acl().Rules![0]!.Statement!.RateBasedStatement!.Limit, 20000);
   });
   test('the WAF update sends the web ACL back as read, with the lock token, only the rate limit changed', async () => {
@@ -141,7 +216,10 @@ describe('schedule applier: inside a window', () => {
     await a.apply(IN_EXAM);
     const first = aws.calls.length;
     await a.apply(new Date('2026-06-01T12:05:00Z'));
-    assert.deepEqual(aws.calls.slice(first).map(([n]) => n), ['registerScalableTarget', 'updateAutoScalingGroup', 'describeDBClusters', 'getWebACL']);
+    assert.deepEqual(
+      aws.calls.slice(first).map(([n]) => n),
+      ['registerScalableTarget', 'updateAutoScalingGroup', 'describeDBClusters', 'getWebACL'],
+    );
     assert.deepEqual(aws.calls[first]![1], aws.calls[0]![1]);
   });
   test('overlapping windows: the night, opened after exam week, is in force; its close brings back the base, not exam week', async () => {
@@ -190,19 +268,30 @@ describe('schedule applier: busy resources and failures', () => {
 describe('schedule applier: events', () => {
   const recorder = () => {
     const at: Date[] = [];
-    return { at, apply: async (now: Date) => { at.push(now); return { window: 'exam-week', targets: SCHEDULE.base, actions: [] }; } };
+    return {
+      at,
+      apply: async (now: Date) => {
+        at.push(now);
+        return { window: 'exam-week', targets: SCHEDULE.base, actions: [] };
+      },
+    };
   };
   const clock = () => new Date('2026-06-01T06:00:02Z');
   test('a deploy (Create or Update) applies the schedule and keeps one physical id', async () => {
     for (const RequestType of ['Create', 'Update'] as const) {
       const r = recorder();
-      assert.deepEqual(await makeHandler(r.apply, clock, () => {})({ RequestType, PhysicalResourceId: PHYSICAL_ID }), { PhysicalResourceId: PHYSICAL_ID, Data: { Window: 'exam-week' } });
+      assert.deepEqual(await makeHandler(r.apply, clock, () => {})({ RequestType, PhysicalResourceId: PHYSICAL_ID }), {
+        PhysicalResourceId: PHYSICAL_ID,
+        Data: { Window: 'exam-week' },
+      });
       assert.equal(r.at.length, 1);
     }
   });
   test('deleting the stack leaves the values alone', async () => {
     const r = recorder();
-    assert.deepEqual(await makeHandler(r.apply, clock, () => {})({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_ID }), { PhysicalResourceId: PHYSICAL_ID });
+    assert.deepEqual(await makeHandler(r.apply, clock, () => {})({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_ID }), {
+      PhysicalResourceId: PHYSICAL_ID,
+    });
     assert.equal(r.at.length, 0);
   });
   test('a schedule trigger delivered early is evaluated at its scheduled time; a late one at the clock', async () => {
@@ -210,7 +299,10 @@ describe('schedule applier: events', () => {
     const handle = makeHandler(r.apply, clock, () => {});
     await handle({ trigger: 'exam-week-open', scheduledTime: '2026-06-01T06:00:30Z' });
     await handle({ trigger: 'exam-week-open', scheduledTime: '2026-06-01T05:00:00Z' });
-    assert.deepEqual(r.at.map((d) => d.toISOString()), ['2026-06-01T06:00:30.000Z', '2026-06-01T06:00:02.000Z']);
+    assert.deepEqual(
+      r.at.map((d) => d.toISOString()),
+      ['2026-06-01T06:00:30.000Z', '2026-06-01T06:00:02.000Z'],
+    );
   });
 });
 

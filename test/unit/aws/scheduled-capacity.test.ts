@@ -18,16 +18,27 @@ const SMALL_WITH_WINDOWS = {
   ...SMALL,
   scaling: {
     schedule: [
-      { name: 'exams', from: '2099-06-01T06:00:00Z', until: '2099-06-12T20:00:00Z', min: 3, max: 6, rateLimit: 20000, database: { minCapacity: 4, maxCapacity: 32 } },
+      {
+        name: 'exams',
+        from: '2099-06-01T06:00:00Z',
+        until: '2099-06-12T20:00:00Z',
+        min: 3,
+        max: 6,
+        rateLimit: 20000,
+        database: { minCapacity: 4, maxCapacity: 32 },
+      },
       { name: 'summer', from: '2099-07-01T00:00:00Z', until: '2099-09-01T00:00:00Z', min: 1, database: { minCapacity: 0 } },
     ],
   },
 };
 const small = build(SMALL_WITH_WINDOWS);
 
-const applier = (t: Template) => only(Object.fromEntries(Object.entries(resources(t, 'AWS::Lambda::Function')).filter(([k]) => k.startsWith('ScheduleApplier'))));
+const applier = (t: Template) =>
+  only(Object.fromEntries(Object.entries(resources(t, 'AWS::Lambda::Function')).filter(([k]) => k.startsWith('ScheduleApplier'))));
 const env = (t: Template) => applier(t)[1].Properties.Environment.Variables;
-const statements = (t: Template): any[] => only(Object.fromEntries(Object.entries(resources(t, 'AWS::IAM::Policy')).filter(([k]) => k.startsWith('ScheduleRole'))))[1].Properties.PolicyDocument.Statement;
+const statements = (t: Template): any[] =>
+  only(Object.fromEntries(Object.entries(resources(t, 'AWS::IAM::Policy')).filter(([k]) => k.startsWith('ScheduleRole'))))[1].Properties.PolicyDocument
+    .Statement;
 const statement = (t: Template, action: string) => statements(t).find((s) => [s.Action].flat().includes(action));
 
 describe('schedules: the applier runs at every window edge', () => {
@@ -54,11 +65,20 @@ describe('schedules: the applier runs at every window edge', () => {
     assert.equal(target.Properties.MaxCapacity, 6);
   });
   test('the scheduler role may only invoke the applier, for schedules of this account', () => {
-    const [roleId, role] = only(Object.fromEntries(Object.entries(resources(prod.main, 'AWS::IAM::Role')).filter(([k]) => k.startsWith('ScheduleSchedulerRole'))));
+    const [roleId, role] = only(
+      Object.fromEntries(Object.entries(resources(prod.main, 'AWS::IAM::Role')).filter(([k]) => k.startsWith('ScheduleSchedulerRole'))),
+    );
     assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal, { Service: 'scheduler.amazonaws.com' });
     assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition, { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
-    const [, policy] = only(Object.fromEntries(Object.entries(resources(prod.main, 'AWS::IAM::Policy')).filter(([, p]) => (JSON.stringify(p.Properties.Roles) ?? '').includes(roleId))));
-    assert.deepEqual(policy.Properties.PolicyDocument.Statement.map((s: any) => s.Action), ['lambda:InvokeFunction']);
+    const [, policy] = only(
+      Object.fromEntries(
+        Object.entries(resources(prod.main, 'AWS::IAM::Policy')).filter(([, p]) => (JSON.stringify(p.Properties.Roles) ?? '').includes(roleId)),
+      ),
+    );
+    assert.deepEqual(
+      policy.Properties.PolicyDocument.Statement.map((s: any) => s.Action),
+      ['lambda:InvokeFunction'],
+    );
   });
 });
 
@@ -85,7 +105,13 @@ describe('every deploy re-applies the window in force', () => {
     assert.equal(fn.Properties.Handler, 'index.handler');
     const schedule = JSON.parse(env(prod.main).SCHEDULE);
     assert.deepEqual(schedule.base, { web: { min: 2, max: 6 }, instances: 2, rateLimit: 3000 });
-    assert.deepEqual(schedule.windows.map((w: any) => [w.name, w.targets.web, w.targets.instances]), [['exam-week', { min: 8, max: 12 }, 5], ['weekday-mornings', { min: 3, max: 6 }, 2]]);
+    assert.deepEqual(
+      schedule.windows.map((w: any) => [w.name, w.targets.web, w.targets.instances]),
+      [
+        ['exam-week', { min: 8, max: 12 }, 5],
+        ['weekday-mornings', { min: 3, max: 6 }, 2],
+      ],
+    );
   });
   test('failures alarm on the alarm topic', () => {
     const [, alarm] = only(Object.fromEntries(Object.entries(resources(prod.main, 'AWS::CloudWatch::Alarm')).filter(([k]) => k.startsWith('ScheduleFailed'))));
@@ -116,9 +142,22 @@ describe('production: EC2 floor, provisioned Aurora, the CloudFront web ACL in u
     assert.deepEqual(asg.Condition, { NumericGreaterThanEquals: { 'autoscaling:MinSize': 2 }, NumericLessThanEquals: { 'autoscaling:MinSize': 5 } });
     assert.match(JSON.stringify(asg.Resource), /autoScalingGroupName\/".*ComputeInstancesASG/);
     assert.equal(statement(prod.main, 'rds:ModifyDBCluster'), undefined);
-    const actions = statements(prod.main).flatMap((s) => [s.Action].flat()).sort();
-    assert.deepEqual(actions, ['application-autoscaling:RegisterScalableTarget', 'autoscaling:UpdateAutoScalingGroup', 'ecs:DescribeServices', 'ecs:UpdateService', 'logs:CreateLogStream', 'logs:PutLogEvents', 'wafv2:GetWebACL', 'wafv2:UpdateWebACL']);
-    assert.deepEqual(statement(prod.main, 'ecs:UpdateService').Resource, { Ref: Object.keys(resources(prod.main, 'AWS::ECS::Service')).find((k) => k.startsWith('WebService')) });
+    const actions = statements(prod.main)
+      .flatMap((s) => [s.Action].flat())
+      .sort();
+    assert.deepEqual(actions, [
+      'application-autoscaling:RegisterScalableTarget',
+      'autoscaling:UpdateAutoScalingGroup',
+      'ecs:DescribeServices',
+      'ecs:UpdateService',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'wafv2:GetWebACL',
+      'wafv2:UpdateWebACL',
+    ]);
+    assert.deepEqual(statement(prod.main, 'ecs:UpdateService').Resource, {
+      Ref: Object.keys(resources(prod.main, 'AWS::ECS::Service')).find((k) => k.startsWith('WebService')),
+    });
   });
   test('IAM: the edge web ACL and the global managed rule groups it uses, nothing else', () => {
     assert.match(JSON.stringify(statement(prod.main, 'wafv2:GetWebACL').Resource), /^\{"Fn::GetAtt":\["ExportsReader/);
@@ -136,10 +175,13 @@ describe('small: Fargate, Serverless v2, the regional web ACL on the ALB', () =>
   test('windows carry their rate limit and Aurora range; summer may pause the database', () => {
     const schedule = JSON.parse(env(small.main).SCHEDULE);
     assert.deepEqual(schedule.base, { web: { min: 1, max: 4 }, rateLimit: 2000, database: { min: 0.5, max: 16 } });
-    assert.deepEqual(schedule.windows.map((w: any) => w.targets), [
-      { web: { min: 3, max: 6 }, rateLimit: 20000, database: { min: 4, max: 32 } },
-      { web: { min: 1, max: 4 }, rateLimit: 2000, database: { min: 0, max: 16 } },
-    ]);
+    assert.deepEqual(
+      schedule.windows.map((w: any) => w.targets),
+      [
+        { web: { min: 3, max: 6 }, rateLimit: 20000, database: { min: 4, max: 32 } },
+        { web: { min: 1, max: 4 }, rateLimit: 2000, database: { min: 0, max: 16 } },
+      ],
+    );
   });
   test('IAM: read and modify the one Aurora cluster; no Auto Scaling group', () => {
     const db = statement(small.main, 'rds:ModifyDBCluster');
@@ -178,7 +220,11 @@ describe('ScheduledCapacity construct', () => {
   });
   test('deployNonce sets the value that triggers the deploy-time run', () => {
     const { stack, props } = setup();
-    new ScheduledCapacity(stack, 'Schedule', { ...props, autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg2', 'probe-asg'), deployNonce: 'deploy-42' });
+    new ScheduledCapacity(stack, 'Schedule', {
+      ...props,
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg2', 'probe-asg'),
+      deployNonce: 'deploy-42',
+    });
     Template.fromStack(stack).hasResourceProperties('Custom::MoodleScheduledCapacity', { Deploy: 'deploy-42', ServiceToken: Match.anyValue() });
   });
   test('an EC2 floor in the schedule without an Auto Scaling group is refused, naming the prop', () => {

@@ -16,20 +16,33 @@ describe('small profile', () => {
     assert.equal(built.edge, undefined);
     assert.equal(built.pipeline, undefined);
     main.resourceCountIs('AWS::CodeStarNotifications::NotificationRule', 0);
-    assert.deepEqual(built.app.node.children.filter((c) => Stack.isStack(c)).map((s) => s.node.id), ['tiny']);
+    assert.deepEqual(
+      built.app.node.children.filter((c) => Stack.isStack(c)).map((s) => s.node.id),
+      ['tiny'],
+    );
   });
   test('2 AZs and a single NAT gateway', () => {
     main.resourceCountIs('AWS::EC2::Subnet', 6);
     main.resourceCountIs('AWS::EC2::NatGateway', 1);
   });
   test('Aurora Serverless v2 at 0.5 ACU, a writer only, no deletion protection but a final snapshot', () => {
-    main.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 }, DeletionProtection: false, StorageEncrypted: true });
+    main.hasResourceProperties('AWS::RDS::DBCluster', {
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 },
+      DeletionProtection: false,
+      StorageEncrypted: true,
+    });
     main.resourceCountIs('AWS::RDS::DBInstance', 1);
     main.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless' });
     assert.equal(only(resources(main, 'AWS::RDS::DBCluster'))[1].DeletionPolicy, 'Snapshot');
   });
   test('one cache node, still TLS and AUTH', () => {
-    main.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 1, MultiAZEnabled: false, AutomaticFailoverEnabled: false, TransitEncryptionEnabled: true, AuthToken: Match.anyValue() });
+    main.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumCacheClusters: 1,
+      MultiAZEnabled: false,
+      AutomaticFailoverEnabled: false,
+      TransitEncryptionEnabled: true,
+      AuthToken: Match.anyValue(),
+    });
   });
   test('one web task, scaling up to the spec maximum', () => {
     main.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 4 });
@@ -40,7 +53,10 @@ describe('small profile', () => {
 describe('Fargate', () => {
   test('no Auto Scaling group; the cluster uses the FARGATE capacity provider', () => {
     main.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
-    main.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', { CapacityProviders: Match.arrayWith(['FARGATE']), DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }] });
+    main.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE']),
+      DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+    });
   });
   test('task definitions are Fargate, 0.5 vCPU, x86-64; web 2 GiB (every worker at its limit fits), cron and migrate 1 GiB', () => {
     for (const td of Object.values(resources(main, 'AWS::ECS::TaskDefinition'))) {
@@ -51,7 +67,8 @@ describe('Fargate', () => {
     }
   });
   test('services and the migrate run use FARGATE', () => {
-    for (const s of Object.values(resources(main, 'AWS::ECS::Service'))) assert.deepEqual(s.Properties.CapacityProviderStrategy, [{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+    for (const s of Object.values(resources(main, 'AWS::ECS::Service')))
+      assert.deepEqual(s.Properties.CapacityProviderStrategy, [{ CapacityProvider: 'FARGATE', Weight: 1 }]);
     main.hasResourceProperties('Custom::MoodleMigrate', { CapacityProviderStrategy: Match.stringLikeRegexp('"capacityProvider":"FARGATE"') });
   });
 });
@@ -59,8 +76,12 @@ describe('Fargate', () => {
 describe('without CloudFront', () => {
   test('no distribution; the ALB answers HTTPS (and HTTP to redirect) from anywhere', () => {
     main.resourceCountIs('AWS::CloudFront::Distribution', 0);
-    const albIngress = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes('LoadBalancer'));
-    const inline = only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))))[1].Properties.SecurityGroupIngress ?? [];
+    const albIngress = Object.values(resources(main, 'AWS::EC2::SecurityGroupIngress')).filter((r) =>
+      JSON.stringify(r.Properties.GroupId).includes('LoadBalancer'),
+    );
+    const inline =
+      only(Object.fromEntries(Object.entries(resources(main, 'AWS::EC2::SecurityGroup')).filter(([k]) => k.startsWith('LoadBalancer'))))[1].Properties
+        .SecurityGroupIngress ?? [];
     const rules = [...albIngress.map((r) => r.Properties), ...inline].map((r: any) => `${r.CidrIp ?? r.CidrIpv6}:${r.FromPort}`).sort();
     assert.deepEqual(rules, ['0.0.0.0/0:443', '0.0.0.0/0:80']);
   });
@@ -73,10 +94,17 @@ describe('without CloudFront', () => {
     const [aclId, acl] = only(resources(main, 'AWS::WAFv2::WebACL'));
     assert.equal(acl.Properties.Scope, 'REGIONAL');
     assert.equal(acl.Properties.Rules.find((r: any) => r.Statement.RateBasedStatement).Statement.RateBasedStatement.Limit, 2000);
-    main.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: Match.stringLikeRegexp('^LoadBalancerAlb') }, WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] } });
+    main.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { Ref: Match.stringLikeRegexp('^LoadBalancerAlb') },
+      WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+    });
   });
   test('the HTTPS listener forwards to the web tasks with the imported certificate', () => {
-    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Certificates: [{ CertificateArn: CERT_ARN }], DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    main.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Certificates: [{ CertificateArn: CERT_ARN }],
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
     main.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
     main.resourceCountIs('AWS::CertificateManager::Certificate', 0);
   });
@@ -84,10 +112,18 @@ describe('without CloudFront', () => {
     main.resourceCountIs('AWS::Route53::RecordSet', 0);
   });
   test('with a hosted zone: an A alias to the ALB and no AAAA record (the ALB has no IPv6 address)', () => {
-    const { main: direct } = build({ name: 'direct', aws: { ...SMALL.aws, certificateArn: undefined, hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' } } });
+    const { main: direct } = build({
+      name: 'direct',
+      aws: { ...SMALL.aws, certificateArn: undefined, hostedZone: { id: 'Z0123456789ABC', name: 'example.edu' } },
+    });
     // The site's own records (the zone also gets the mail identity's DKIM and MAIL FROM records).
-    const records = Object.values(resources(direct, 'AWS::Route53::RecordSet')).map((r) => r.Properties).filter((r) => r.Name === 'moodle.example.edu.');
-    assert.deepEqual(records.map((r) => r.Type), ['A']);
+    const records = Object.values(resources(direct, 'AWS::Route53::RecordSet'))
+      .map((r) => r.Properties)
+      .filter((r) => r.Name === 'moodle.example.edu.');
+    assert.deepEqual(
+      records.map((r) => r.Type),
+      ['A'],
+    );
     assert.match(JSON.stringify(records[0]!.AliasTarget.DNSName), /LoadBalancerAlb/);
   });
 });
@@ -104,6 +140,10 @@ describe('image and config bundle', () => {
     assert.deepEqual(images[0]!.source.dockerBuildArgs, { APP_UID: '33', APP_GID: '33', WEBROOT: '' });
   });
   test('the config bundle folder is uploaded under bundle/<digest>/ of the config bucket, older bundles kept', () => {
-    main.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketName: { Ref: Match.stringLikeRegexp('^ConfigBucket') }, DestinationBucketKeyPrefix: Match.stringLikeRegexp('^bundle/[0-9a-f]{64}/$'), Prune: false });
+    main.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketName: { Ref: Match.stringLikeRegexp('^ConfigBucket') },
+      DestinationBucketKeyPrefix: Match.stringLikeRegexp('^bundle/[0-9a-f]{64}/$'),
+      Prune: false,
+    });
   });
 });

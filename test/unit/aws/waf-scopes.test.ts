@@ -42,8 +42,13 @@ describe('the rule table', () => {
   test('the rules Moodle trips count in their scope; the metadata SSRF rule still blocks everywhere', () => {
     const counted = Object.fromEntries(countedRules().map((d) => [d.rule, d.action.countIn]));
     assert.deepEqual(counted, {
-      SizeRestrictions_BODY: 'authoredContent', CrossSiteScripting_BODY: 'authoredContent', GenericRFI_BODY: 'authoredContent',
-      GenericLFI_BODY: 'authoredContent', RestrictedExtensions_URIPATH: 'fileServing', SQLi_BODY: 'authoredContent', SQLiExtendedPatterns_BODY: 'authoredContent',
+      SizeRestrictions_BODY: 'authoredContent',
+      CrossSiteScripting_BODY: 'authoredContent',
+      GenericRFI_BODY: 'authoredContent',
+      GenericLFI_BODY: 'authoredContent',
+      RestrictedExtensions_URIPATH: 'fileServing',
+      SQLi_BODY: 'authoredContent',
+      SQLiExtendedPatterns_BODY: 'authoredContent',
     });
     assert.deepEqual(WAF_RULE_TABLE.find((d) => d.rule === 'EC2MetaDataSSRF_BODY')!.action, { block: 'everywhere' });
   });
@@ -51,7 +56,11 @@ describe('the rule table', () => {
     for (const d of WAF_RULE_TABLE) assert.ok(d.inMoodle.length > 10 && d.why.length > 10, d.rule);
     const keys = WAF_RULE_TABLE.map((d) => `${d.group}/${d.rule}`);
     assert.equal(new Set(keys).size, keys.length);
-    for (const g of MANAGED_RULE_GROUPS) assert.ok(WAF_RULE_TABLE.some((d) => d.group === g), `${g} has no row`);
+    for (const g of MANAGED_RULE_GROUPS)
+      assert.ok(
+        WAF_RULE_TABLE.some((d) => d.group === g),
+        `${g} has no row`,
+      );
   });
 });
 
@@ -69,7 +78,7 @@ describe('scopes', () => {
       assert.equal(new Set(texts).size, texts.length, `${name} lists a path twice`);
     }
   });
-  test("a pluginfile download with a restricted extension is file serving; the login page and static files are in no scope", () => {
+  test('a pluginfile download with a restricted extension is file serving; the login page and static files are in no scope', () => {
     assert.ok(allPaths('fileServing').some((m) => matches(m, '/pluginfile.php/27/assignsubmission_file/submission_files/3/server.log')));
     for (const path of ['/login/index.php', '/theme/styles.php/boost/1/all', '/index.php', '/mod/quiz/processattempt.php/x']) {
       assert.ok(!allPaths('authoredContent').some((m) => matches(m, path)) && !allPaths('fileServing').some((m) => matches(m, path)), path);
@@ -82,7 +91,10 @@ describe('rules built from the table', () => {
     for (const rules of [withCampus, without]) {
       assert.equal(new Set(rules.map((r) => r.name)).size, rules.length);
       const priorities = rules.map((r) => r.priority);
-      assert.deepEqual(priorities, [...priorities].sort((a, b) => a - b));
+      assert.deepEqual(
+        priorities,
+        [...priorities].sort((a, b) => a - b),
+      );
       assert.equal(new Set(priorities).size, rules.length);
     }
   });
@@ -125,7 +137,14 @@ describe('statement helpers', () => {
     assert.throws(() => anyOf([]), /at least one/);
   });
   test('capacity of string matches with transformations, and unknown statements are refused', () => {
-    const contains: Statement = { byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'CONTAINS', searchString: 'x', textTransformations: [{ priority: 0, type: 'LOWERCASE' }] } };
+    const contains: Statement = {
+      byteMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        positionalConstraint: 'CONTAINS',
+        searchString: 'x',
+        textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
+      },
+    };
     assert.equal(statementCapacity(contains), 20);
     assert.throws(() => statementCapacity({ geoMatchStatement: { countryCodes: ['FR'] } }), /unknown statement geoMatchStatement/);
   });
@@ -138,7 +157,12 @@ describe('logging', () => {
     const conditions = f.Filters[0]!.Conditions;
     assert.deepEqual(conditions[0], { ActionCondition: { Action: 'BLOCK' } });
     const labels = conditions.slice(1).map((c) => ('LabelNameCondition' in c ? c.LabelNameCondition.LabelName : ''));
-    assert.deepEqual(labels, countedRules().filter((d) => d.action.logCounted).map((d) => d.label));
+    assert.deepEqual(
+      labels,
+      countedRules()
+        .filter((d) => d.action.logCounted)
+        .map((d) => d.label),
+    );
     assert.ok(labels.includes('awswaf:managed:aws:sql-database:SQLi_Body'));
     assert.ok(!labels.some((l) => /SizeRestrictions|RestrictedExtensions/.test(l)), 'uploads and token paths are not logged when counted');
   });
@@ -152,7 +176,10 @@ describe('MoodleWebAcl', () => {
   test('refuses a campus range that is not a canonical CIDR block (the spec normally catches it first)', () => {
     const stack = new Stack(new App(), 'Probe');
     const props = { scope: 'REGIONAL', metricPrefix: 'p', logRetention: RetentionDays.ONE_MONTH } as const;
-    assert.throws(() => new MoodleWebAcl(stack, 'A', { ...props, campusRanges: ['203.0.113.7/24'] }), /campus range "203\.0\.113\.7\/24" is not a canonical CIDR block: write 203\.0\.113\.0\/24/);
+    assert.throws(
+      () => new MoodleWebAcl(stack, 'A', { ...props, campusRanges: ['203.0.113.7/24'] }),
+      /campus range "203\.0\.113\.7\/24" is not a canonical CIDR block: write 203\.0\.113\.0\/24/,
+    );
     assert.throws(() => new MoodleWebAcl(stack, 'B', { ...props, campusRanges: ['campus'] }), /is not a canonical CIDR block: it is not a CIDR block/);
     assert.equal(new MoodleWebAcl(stack, 'C', { ...props, campusRanges: ['203.0.113.0/24'] }).capacity, 1247);
   });

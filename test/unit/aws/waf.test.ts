@@ -10,12 +10,23 @@ import { CAMPUS, RATE_LIMIT_RULES, STATIC_FILES } from '../../../src/aws/edge/wa
 import { countedRules, SCOPES, UNAUTHENTICATED_ENTRY_POINTS } from '../../../src/aws/edge/waf-scopes.ts';
 import { build, only, PRODUCTION, resources, SMALL } from './fixtures.ts';
 
-const edgeBuild = build({ ...PRODUCTION, aws: { ...PRODUCTION.aws, edge: { campusRanges: ['203.0.113.0/24', '2001:db8:1000::/48'] } } }, { image: { tag: 'release-1' } });
-const albBuild = build({ ...SMALL, aws: { ...SMALL.aws, logRetention: '90d', edge: { ...SMALL.aws.edge, campusRanges: ['198.51.100.7/32'], campusRateLimit: 20_000 } } });
+const edgeBuild = build(
+  { ...PRODUCTION, aws: { ...PRODUCTION.aws, edge: { campusRanges: ['203.0.113.0/24', '2001:db8:1000::/48'] } } },
+  { image: { tag: 'release-1' } },
+);
+const albBuild = build({
+  ...SMALL,
+  aws: { ...SMALL.aws, logRetention: '90d', edge: { ...SMALL.aws.edge, campusRanges: ['198.51.100.7/32'], campusRateLimit: 20_000 } },
+});
 
 const label = (key: string) => ({ LabelMatchStatement: { Key: key, Scope: 'LABEL' } });
 const byteMatch = (constraint: string, path: string) => ({
-  ByteMatchStatement: { FieldToMatch: { UriPath: {} }, PositionalConstraint: constraint, SearchString: path, TextTransformations: [{ Priority: 0, Type: 'NONE' }] },
+  ByteMatchStatement: {
+    FieldToMatch: { UriPath: {} },
+    PositionalConstraint: constraint,
+    SearchString: path,
+    TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+  },
 });
 
 interface Placement {
@@ -32,13 +43,25 @@ interface Placement {
 
 const PLACEMENTS: Placement[] = [
   {
-    name: 'CloudFront (edge stack, us-east-1)', template: edgeBuild.edge!, scope: 'CLOUDFRONT', region: 'us-east-1',
-    logGroupPrefix: 'aws-waf-logs-campus-edge-', retentionDays: 30, rateLimit: 3000, campusLimit: 50_000,
+    name: 'CloudFront (edge stack, us-east-1)',
+    template: edgeBuild.edge!,
+    scope: 'CLOUDFRONT',
+    region: 'us-east-1',
+    logGroupPrefix: 'aws-waf-logs-campus-edge-',
+    retentionDays: 30,
+    rateLimit: 3000,
+    campusLimit: 50_000,
     ipSets: { IPV4: ['203.0.113.0/24'], IPV6: ['2001:db8:1000::/48'] },
   },
   {
-    name: 'ALB (main stack, CloudFront off)', template: albBuild.main, scope: 'REGIONAL', region: 'eu-west-1',
-    logGroupPrefix: 'aws-waf-logs-tiny-alb-', retentionDays: 90, rateLimit: 2000, campusLimit: 20_000,
+    name: 'ALB (main stack, CloudFront off)',
+    template: albBuild.main,
+    scope: 'REGIONAL',
+    region: 'eu-west-1',
+    logGroupPrefix: 'aws-waf-logs-tiny-alb-',
+    retentionDays: 90,
+    rateLimit: 2000,
+    campusLimit: 20_000,
     ipSets: { IPV4: ['198.51.100.7/32'] },
   },
 ];
@@ -55,8 +78,17 @@ for (const p of PLACEMENTS) {
     });
     test('the rules Moodle trips are set to Count in their managed group; the other groups are untouched', () => {
       const overrides = (group: string) => (rule(group).Statement.ManagedRuleGroupStatement.RuleActionOverrides ?? []).map((o: any) => [o.Name, o.ActionToUse]);
-      assert.deepEqual(overrides('AWSManagedRulesCommonRuleSet'), ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericRFI_BODY', 'GenericLFI_BODY', 'RestrictedExtensions_URIPATH'].map((n) => [n, { Count: {} }]));
-      assert.deepEqual(overrides('AWSManagedRulesSQLiRuleSet'), ['SQLi_BODY', 'SQLiExtendedPatterns_BODY'].map((n) => [n, { Count: {} }]));
+      assert.deepEqual(
+        overrides('AWSManagedRulesCommonRuleSet'),
+        ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericRFI_BODY', 'GenericLFI_BODY', 'RestrictedExtensions_URIPATH'].map((n) => [
+          n,
+          { Count: {} },
+        ]),
+      );
+      assert.deepEqual(
+        overrides('AWSManagedRulesSQLiRuleSet'),
+        ['SQLi_BODY', 'SQLiExtendedPatterns_BODY'].map((n) => [n, { Count: {} }]),
+      );
       assert.deepEqual(overrides('AWSManagedRulesKnownBadInputsRuleSet'), []);
       assert.deepEqual(overrides('AWSManagedRulesAmazonIpReputationList'), []);
       assert.ok(!overrides('AWSManagedRulesCommonRuleSet').some(([n]: [string]) => n === 'EC2MetaDataSSRF_BODY'), 'the metadata SSRF rule keeps blocking');
@@ -64,19 +96,27 @@ for (const p of PLACEMENTS) {
     test('body rules block, by their labels, everywhere except on authored-content scripts', () => {
       const r = rule(SCOPES.authoredContent.blockRuleName);
       assert.deepEqual(r.Action, { Block: {} });
-      assert.deepEqual(r.Statement, { AndStatement: { Statements: [
-        { OrStatement: { Statements: countedRules('authoredContent').map((d) => label(d.label)) } },
-        { NotStatement: { Statement: label(SCOPES.authoredContent.label) } },
-      ] } });
+      assert.deepEqual(r.Statement, {
+        AndStatement: {
+          Statements: [
+            { OrStatement: { Statements: countedRules('authoredContent').map((d) => label(d.label)) } },
+            { NotStatement: { Statement: label(SCOPES.authoredContent.label) } },
+          ],
+        },
+      });
       assert.ok(r.Priority > rule('AWSManagedRulesSQLiRuleSet').Priority, 'runs after the groups that add the labels');
     });
     test('RestrictedExtensions_URIPATH blocks, by its label, everywhere except on file-serving scripts', () => {
       const r = rule(SCOPES.fileServing.blockRuleName);
       assert.deepEqual(r.Action, { Block: {} });
-      assert.deepEqual(r.Statement, { AndStatement: { Statements: [
-        label('awswaf:managed:aws:core-rule-set:RestrictedExtensions_URIPath'),
-        { NotStatement: { Statement: label(SCOPES.fileServing.label) } },
-      ] } });
+      assert.deepEqual(r.Statement, {
+        AndStatement: {
+          Statements: [
+            label('awswaf:managed:aws:core-rule-set:RestrictedExtensions_URIPath'),
+            { NotStatement: { Statement: label(SCOPES.fileServing.label) } },
+          ],
+        },
+      });
     });
     test('authored content is labelled by exact script paths, never an entry point; file serving by script prefixes', () => {
       const authored = rule(SCOPES.authoredContent.ruleName);
@@ -95,7 +135,10 @@ for (const p of PLACEMENTS) {
     });
     test("Moodle's static files (the distribution's cached paths) are labelled and never counted by a rate rule", () => {
       const r = rule(STATIC_FILES.ruleName);
-      assert.deepEqual(r.Statement.OrStatement.Statements.map((s: any) => s.ByteMatchStatement.SearchString), STATIC_PATHS.map((x) => x.replace(/\*$/, '')));
+      assert.deepEqual(
+        r.Statement.OrStatement.Statements.map((s: any) => s.ByteMatchStatement.SearchString),
+        STATIC_PATHS.map((x) => x.replace(/\*$/, '')),
+      );
       for (const name of [RATE_LIMIT_RULES.perIp, RATE_LIMIT_RULES.campus]) {
         const scopeDown = rule(name).Statement.RateBasedStatement.ScopeDownStatement;
         assert.deepEqual(scopeDown.AndStatement.Statements[0], { NotStatement: { Statement: label(STATIC_FILES.label) } }, name);
@@ -115,36 +158,61 @@ for (const p of PLACEMENTS) {
       const perIp = rule(RATE_LIMIT_RULES.perIp);
       assert.deepEqual(perIp.Action, { Block: {} });
       assert.deepEqual(perIp.Statement.RateBasedStatement, {
-        Limit: p.rateLimit, AggregateKeyType: 'IP', EvaluationWindowSec: 300,
-        ScopeDownStatement: { AndStatement: { Statements: [{ NotStatement: { Statement: label(STATIC_FILES.label) } }, { NotStatement: { Statement: label(CAMPUS.label) } }] } },
+        Limit: p.rateLimit,
+        AggregateKeyType: 'IP',
+        EvaluationWindowSec: 300,
+        ScopeDownStatement: {
+          AndStatement: { Statements: [{ NotStatement: { Statement: label(STATIC_FILES.label) } }, { NotStatement: { Statement: label(CAMPUS.label) } }] },
+        },
       });
       const campus = rule(RATE_LIMIT_RULES.campus);
       assert.deepEqual(campus.Action, { Block: {} });
       assert.deepEqual(campus.Statement.RateBasedStatement, {
-        Limit: p.campusLimit, AggregateKeyType: 'IP', EvaluationWindowSec: 300,
+        Limit: p.campusLimit,
+        AggregateKeyType: 'IP',
+        EvaluationWindowSec: 300,
         ScopeDownStatement: { AndStatement: { Statements: [{ NotStatement: { Statement: label(STATIC_FILES.label) } }, label(CAMPUS.label)] } },
       });
     });
     test(`logs to an aws-waf-logs- group in ${p.region}, kept ${p.retentionDays} days, Cookie and Authorization redacted`, () => {
-      const [logId, logGroup] = only(Object.fromEntries(Object.entries(resources(p.template, 'AWS::Logs::LogGroup')).filter(([id]) => id.startsWith('WafLogging'))));
+      const [logId, logGroup] = only(
+        Object.fromEntries(Object.entries(resources(p.template, 'AWS::Logs::LogGroup')).filter(([id]) => id.startsWith('WafLogging'))),
+      );
       assert.deepEqual(logGroup.Properties.LogGroupName, { 'Fn::Join': ['', [p.logGroupPrefix, { 'Fn::GetAtt': [aclId, 'Id'] }]] });
       assert.equal(logGroup.Properties.RetentionInDays, p.retentionDays);
       assert.equal(logGroup.DeletionPolicy, 'Retain');
       p.template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
         ResourceArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
         // The log group ARN without CloudFormation's ":*" suffix, which AWS WAF refuses.
-        LogDestinationConfigs: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:logs:${p.region}:`, { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logId }]] }],
+        LogDestinationConfigs: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:logs:${p.region}:`, { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logId }]] },
+        ],
         RedactedFields: [{ SingleHeader: { Name: 'cookie' } }, { SingleHeader: { Name: 'authorization' } }],
-        LoggingFilter: { DefaultBehavior: 'DROP', Filters: [Match.objectLike({ Behavior: 'KEEP', Requirement: 'MEETS_ANY', Conditions: Match.arrayWith([{ ActionCondition: { Action: 'BLOCK' } }, { LabelNameCondition: { LabelName: 'awswaf:managed:aws:sql-database:SQLi_Body' } }]) })] },
+        LoggingFilter: {
+          DefaultBehavior: 'DROP',
+          Filters: [
+            Match.objectLike({
+              Behavior: 'KEEP',
+              Requirement: 'MEETS_ANY',
+              Conditions: Match.arrayWith([
+                { ActionCondition: { Action: 'BLOCK' } },
+                { LabelNameCondition: { LabelName: 'awswaf:managed:aws:sql-database:SQLi_Body' } },
+              ]),
+            }),
+          ],
+        },
       });
     });
     test('data protection keeps session cookies, tokens and bodies out of logs and sampled requests', () => {
       const protections = acl.Properties.DataProtectionConfig.DataProtections;
-      assert.deepEqual(protections.map((d: any) => [d.Field.FieldType, d.Field.FieldKeys ?? [], d.Action]), [
-        ['SINGLE_HEADER', ['cookie', 'authorization'], 'SUBSTITUTION'],
-        ['SINGLE_QUERY_ARGUMENT', ['token', 'wstoken', 'sesskey'], 'SUBSTITUTION'],
-        ['BODY', [], 'SUBSTITUTION'],
-      ]);
+      assert.deepEqual(
+        protections.map((d: any) => [d.Field.FieldType, d.Field.FieldKeys ?? [], d.Action]),
+        [
+          ['SINGLE_HEADER', ['cookie', 'authorization'], 'SUBSTITUTION'],
+          ['SINGLE_QUERY_ARGUMENT', ['token', 'wstoken', 'sesskey'], 'SUBSTITUTION'],
+          ['BODY', [], 'SUBSTITUTION'],
+        ],
+      );
     });
   });
 }

@@ -13,7 +13,10 @@ describe('every command', () => {
       const d = await entry.define();
       const r = await cli([...entry.name.split(' '), '--help']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`^Usage: moodle-ha ${literal(entry.name)} \\[options\\]${d.args ? ` ${literal(d.args)}` : ''}\n\n${literal(entry.summary)}`));
+      assert.match(
+        r.stdout,
+        new RegExp(`^Usage: moodle-ha ${literal(entry.name)} \\[options\\]${d.args ? ` ${literal(d.args)}` : ''}\n\n${literal(entry.summary)}`),
+      );
       for (const [name, flag] of Object.entries(d.flags ?? {})) {
         assert.ok(flag.description.length > 10, `--${name} has a description`);
         const term = `${flag.short ? `-${flag.short}, ` : ''}--${name}${flag.value ? ` <${flag.value}>` : ''}`;
@@ -51,7 +54,10 @@ describe('the names, flags and short aliases of the command line stay as they we
     'aws restore': '--to --at --domain --image-dir -y --yes',
   };
   test('the same commands, in the same order', () => {
-    assert.deepEqual(COMMANDS.map((c) => c.name), Object.keys(FLAGS));
+    assert.deepEqual(
+      COMMANDS.map((c) => c.name),
+      Object.keys(FLAGS),
+    );
   });
   for (const [name, flags] of Object.entries(FLAGS)) {
     test(name, async () => {
@@ -63,7 +69,9 @@ describe('the names, flags and short aliases of the command line stay as they we
   test('positionals as before', async () => {
     const max = Object.fromEntries(await Promise.all(COMMANDS.map(async (c) => [c.name, (await c.define()).maxPositionals ?? 0] as const)));
     assert.deepEqual(
-      Object.entries(max).filter(([, n]) => n > 0).map(([c]) => c),
+      Object.entries(max)
+        .filter(([, n]) => n > 0)
+        .map(([c]) => c),
       ['scale', 'logs', 'drill', 'restore', 'moodle import', 'moodle download'],
     );
   });

@@ -17,7 +17,16 @@ const cache = join(work, 'cache');
 for (let i = 0; i < 100; i++) {
   const v = `4.5.${i}`;
   mkdirSync(join(cache, 'moodle', v), { recursive: true });
-  writeFileSync(join(cache, 'moodle', v, MARKER), JSON.stringify({ version: v, release: `${v} (Build: 20250101)`, branch: '405', source: `import:/srv/moodle-trees/${'x'.repeat(1000)}/${v}`, at: '2025-01-01T00:00:00Z' }));
+  writeFileSync(
+    join(cache, 'moodle', v, MARKER),
+    JSON.stringify({
+      version: v,
+      release: `${v} (Build: 20250101)`,
+      branch: '405',
+      source: `import:/srv/moodle-trees/${'x'.repeat(1000)}/${v}`,
+      at: '2025-01-01T00:00:00Z',
+    }),
+  );
 }
 
 /** Spawns the CLI and closes its stdout after the first chunk, as `| head -1` does. */

@@ -11,7 +11,19 @@ const FILE = '/srv/moodle/campus.yaml';
 
 test("up's summary: every command in it carries -f (--profile is up's and drill's only)", () => {
   const spec = validateSpec({ name: 'campus', autoscaler: { enabled: true } });
-  const out = upSummary(spec, { url: 'http://localhost:8080', mailUrl: 'http://127.0.0.1:8025', adminUser: 'admin', adminPasswordFile: '/home/u/.local/state/moodle-ha/campus/secrets/admin-password', webNodes: 2, migrate: 'installed' }, 93, { file: FILE, profile: 'ha' });
+  const out = upSummary(
+    spec,
+    {
+      url: 'http://localhost:8080',
+      mailUrl: 'http://127.0.0.1:8025',
+      adminUser: 'admin',
+      adminPasswordFile: '/home/u/.local/state/moodle-ha/campus/secrets/admin-password',
+      webNodes: 2,
+      migrate: 'installed',
+    },
+    93,
+    { file: FILE, profile: 'ha' },
+  );
   const commands = out.match(/moodle-ha [^)\n]*/g) ?? [];
   assert.deepEqual(commands, [
     `moodle-ha logs autoscaler --follow -f ${FILE}`,
@@ -24,7 +36,19 @@ test("up's summary: every command in it carries -f (--profile is up's and drill'
 
 test('without -f the commands are the plain ones', () => {
   const spec = validateSpec({ name: 'campus' });
-  const out = upSummary(spec, { url: 'http://localhost:8080', mailUrl: 'http://127.0.0.1:8025', adminUser: 'admin', adminPasswordFile: '/tmp/admin-password', webNodes: 1, migrate: 'unchanged' }, 5, {});
+  const out = upSummary(
+    spec,
+    {
+      url: 'http://localhost:8080',
+      mailUrl: 'http://127.0.0.1:8025',
+      adminUser: 'admin',
+      adminPasswordFile: '/tmp/admin-password',
+      webNodes: 1,
+      migrate: 'unchanged',
+    },
+    5,
+    {},
+  );
   assert.match(out, /stop: +moodle-ha down\n/);
 });
 

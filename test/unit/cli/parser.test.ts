@@ -68,7 +68,7 @@ describe('global flags go before or after the command', () => {
       assert.deepEqual(seen.ctx?.positionals, ['hi']);
     });
   }
-  test('a group\'s command too: -f site.yaml grp sub --force', async () => {
+  test("a group's command too: -f site.yaml grp sub --force", async () => {
     const { commands, seen } = catalog();
     const r = await cli(['-f', 'site.yaml', 'grp', 'sub', '--force'], commands);
     assert.equal(r.code, 0, r.stderr);
@@ -76,7 +76,10 @@ describe('global flags go before or after the command', () => {
     assert.equal(seen.ctx?.values.force, true);
   });
   test('the real CLI: -f before status reaches the spec loader, not the command lookup', async () => {
-    for (const argv of [['-f', '/nonexistent/site.yaml', 'status'], ['status', '-f', '/nonexistent/site.yaml']]) {
+    for (const argv of [
+      ['-f', '/nonexistent/site.yaml', 'status'],
+      ['status', '-f', '/nonexistent/site.yaml'],
+    ]) {
       const r = await cli(argv);
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.stderr, /^error: spec file \/nonexistent\/site\.yaml does not exist: check the --spec path/, argv.join(' '));
@@ -107,7 +110,7 @@ describe('typos get a suggestion, exit 2 and a pointer to --help', () => {
     assert.equal(r.stderr, 'error: unknown command "stauts" (did you mean "status"?); run "moodle-ha --help" for the list\n');
     assert.equal(r.stdout, '');
   });
-  test('a group\'s command typed alone', async () => {
+  test("a group's command typed alone", async () => {
     const r = await cli(['lst']);
     assert.match(r.stderr, /unknown command "lst" \(did you mean "moodle list"\?\)/);
   });
@@ -178,7 +181,7 @@ describe('positional arguments', () => {
 });
 
 describe('exit codes and the one error handler', () => {
-  test('the command\'s own code', async () => {
+  test("the command's own code", async () => {
     assert.equal((await cli(['exit-three'], catalog().commands)).code, 3);
   });
   test('a user error: "error:" and its details, exit 2, no stack', async () => {
@@ -212,7 +215,7 @@ describe('help', () => {
     assert.equal((await cli(['help', 'scale'])).stdout, (await cli(['scale', '--help'])).stdout);
     assert.equal((await cli(['help', 'moodle', 'import'])).stdout, (await cli(['moodle', 'import', '--help'])).stdout);
   });
-  test('a command\'s help: usage with its arguments, summary, help, each flag with its description, the global flags', async () => {
+  test("a command's help: usage with its arguments, summary, help, each flag with its description, the global flags", async () => {
     const { commands } = catalog();
     const r = await cli(['echo', '--help'], commands);
     assert.match(r.stdout, /^Usage: moodle-ha echo \[options\] \[WORD\]\n\nthe echo command\.\n\nRecords what it was given\.\n/);
@@ -223,7 +226,7 @@ describe('help', () => {
 });
 
 describe('what is loaded when', () => {
-  test('the overview defines no command; a command\'s help defines it and loads nothing', async () => {
+  test("the overview defines no command; a command's help defines it and loads nothing", async () => {
     const { commands, seen } = catalog();
     await cli(['--help'], commands);
     assert.deepEqual(seen, { defined: [], loaded: [] });

@@ -17,7 +17,14 @@ const code = {
 test('the report names the cluster, URL, profile, Moodle version and image, and keeps what status had', () => {
   const spec = validateSpec({ name: 'campus', site: { url: 'http://campus.localhost:8080' } });
   const services = [running('db', 'campus-db'), running('web', 'campus-web-1')];
-  const r = statusReport(spec, { services, lb: 'load balancer not running', code, mailUrl: 'http://127.0.0.1:8025', autoscaler: { detached: 'absent' }, events: [] });
+  const r = statusReport(spec, {
+    services,
+    lb: 'load balancer not running',
+    code,
+    mailUrl: 'http://127.0.0.1:8025',
+    autoscaler: { detached: 'absent' },
+    events: [],
+  });
   assert.deepEqual(
     { cluster: r.cluster, url: r.url, profile: r.profile, moodle: r.moodle, image: r.image },
     { cluster: 'campus', url: 'http://campus.localhost:8080', profile: 'dev', moodle: code.moodle, image: code.image },
@@ -31,12 +38,19 @@ test('the profile is the one that runs (an endpoints container means ha); the sp
   assert.equal(runningProfile([{ service: 'db' }]), 'dev');
   assert.equal(runningProfile([]), undefined);
   const spec = validateSpec({ name: 'campus', profile: 'ha' });
-  const none = statusReport(spec, { services: [], lb: 'load balancer not running', code: { image: null, moodle: null }, mailUrl: '', autoscaler: { detached: 'absent' }, events: [] });
+  const none = statusReport(spec, {
+    services: [],
+    lb: 'load balancer not running',
+    code: { image: null, moodle: null },
+    mailUrl: '',
+    autoscaler: { detached: 'absent' },
+    events: [],
+  });
   assert.equal(none.profile, 'ha');
   assert.equal(none.image, null);
   assert.equal(none.moodle, null);
   const devRunning = statusReport(spec, { services: [running('db', 'campus-db')], lb: '', code, mailUrl: '', autoscaler: { detached: 'absent' }, events: [] });
-  assert.equal(devRunning.profile, 'dev', 'the cluster runs dev, whatever this run\'s spec says');
+  assert.equal(devRunning.profile, 'dev', "the cluster runs dev, whatever this run's spec says");
 });
 
 test('the version record is read out of the archive the engine returns for it', async () => {

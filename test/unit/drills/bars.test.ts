@@ -7,20 +7,36 @@ import { drillNamed, type DrillName } from '../../../src/ops/drills/registry.ts'
 
 const barsFor = (drill: DrillName, m: Measured) => drillNamed(drill).bars(m);
 
-
-const clean: Measured = { failed: 0, failedIdempotent: 0, lostSessions: 0, sessionsWrittenBeforeFault: 0, postsMissing: 0, recoverySeconds: 0, writesResumedSeconds: 1, steadyAfter: true, inventory: null };
+const clean: Measured = {
+  failed: 0,
+  failedIdempotent: 0,
+  lostSessions: 0,
+  sessionsWrittenBeforeFault: 0,
+  postsMissing: 0,
+  recoverySeconds: 0,
+  writesResumedSeconds: 1,
+  steadyAfter: true,
+  inventory: null,
+};
 const missed = (bars: ReturnType<typeof barsFor>) => bars.filter((b) => !b.met).map((b) => b.name);
 
 describe('bars', () => {
   test('web-loss: no lost session, no lost post, no failed GET, error-free within 5 s', () => {
     assert.deepEqual(missed(barsFor('web-loss', clean)), []);
-    assert.deepEqual(missed(barsFor('web-loss', { ...clean, failedIdempotent: 1, recoverySeconds: 5.1, lostSessions: 1 })), ['lost sessions', 'failed idempotent requests', 'error-free again']);
+    assert.deepEqual(missed(barsFor('web-loss', { ...clean, failedIdempotent: 1, recoverySeconds: 5.1, lostSessions: 1 })), [
+      'lost sessions',
+      'failed idempotent requests',
+      'error-free again',
+    ]);
     assert.deepEqual(missed(barsFor('web-loss', { ...clean, recoverySeconds: null })), ['error-free again']);
     assert.equal(barsFor('web-loss', { ...clean, recoverySeconds: null }).find((b) => b.name === 'error-free again')!.measured, 'not within the run');
   });
   test('db-writer-loss: no lost post, writes resume within 15 s', () => {
     assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15 })), []);
-    assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15.1, postsMissing: 2 })), ['acknowledged posts missing afterwards', 'writes resume']);
+    assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15.1, postsMissing: 2 })), [
+      'acknowledged posts missing afterwards',
+      'writes resume',
+    ]);
   });
   test('cache-primary-loss: only sessions written in the last second before the fault may be lost', () => {
     assert.deepEqual(missed(barsFor('cache-primary-loss', { ...clean, lostSessions: 2, sessionsWrittenBeforeFault: 2, recoverySeconds: 15 })), []);
@@ -32,7 +48,12 @@ describe('bars', () => {
     assert.deepEqual(missed(barsFor('scale-in', { ...clean, failed: 1 })), ['failed requests']);
   });
   test('full-restart: nothing of the inventory lost', () => {
-    const inv = (posts: number, missing = 0): Inventory => ({ counts: { users: 110, courses: 2, posts, files: 40 }, maxIds: { users: 120, courses: 2, posts: 900, files: 300 }, fileContents: 30, fileContentsMissing: missing });
+    const inv = (posts: number, missing = 0): Inventory => ({
+      counts: { users: 110, courses: 2, posts, files: 40 },
+      maxIds: { users: 120, courses: 2, posts: 900, files: 300 },
+      fileContents: 30,
+      fileContentsMissing: missing,
+    });
     assert.deepEqual(missed(barsFor('full-restart', { ...clean, inventory: compareInventories(inv(800), inv(800)) })), []);
     const lost = compareInventories(inv(800), inv(797, 1));
     assert.deepEqual(lost.lost, { users: 0, courses: 0, posts: 3, files: 0, fileContents: 1 });
@@ -40,7 +61,7 @@ describe('bars', () => {
     assert.deepEqual(missed(barsFor('full-restart', clean)), ['users, courses, posts, files (rows and contents) lost'], 'not counted is not met');
   });
   test('every drill requires the steady state after its restore', () => {
-    for (const d of ['web-loss', 'db-writer-loss', 'cache-primary-loss', 'lb-restart', 'scale-in'] as const) assert.deepEqual(missed(barsFor(d, { ...clean, steadyAfter: false })), ['steady state after the restore']);
+    for (const d of ['web-loss', 'db-writer-loss', 'cache-primary-loss', 'lb-restart', 'scale-in'] as const)
+      assert.deepEqual(missed(barsFor(d, { ...clean, steadyAfter: false })), ['steady state after the restore']);
   });
 });
-

@@ -41,7 +41,13 @@ export class MemoryRuntime implements ClusterRuntime {
   }
   async lbServers(): Promise<LbServer[] | string> {
     if (!this.running.get(this.memberName('lb'))) return 'load balancer not running';
-    return this.webMembers().map((server) => ({ server, status: this.running.get(server) ? 'UP' : 'DOWN', currentSessions: 0, requestRate: 0, totalRequests: 0 }));
+    return this.webMembers().map((server) => ({
+      server,
+      status: this.running.get(server) ? 'UP' : 'DOWN',
+      currentSessions: 0,
+      requestRate: 0,
+      totalRequests: 0,
+    }));
   }
   async scale(desired: number, onStep?: (s: ScaleStep) => void): Promise<ScaleStep[]> {
     this.calls.push(`scale ${desired}`);
@@ -89,7 +95,14 @@ export class MemoryRuntime implements ClusterRuntime {
   async up(): Promise<UpResult> {
     this.calls.push('up');
     for (const name of this.running.keys()) this.running.set(name, true);
-    return { url: 'http://127.0.0.1', mailUrl: 'http://127.0.0.1', adminUser: 'admin', adminPasswordFile: '/dev/null', webNodes: this.webMembers().length, migrate: 'unchanged' };
+    return {
+      url: 'http://127.0.0.1',
+      mailUrl: 'http://127.0.0.1',
+      adminUser: 'admin',
+      adminPasswordFile: '/dev/null',
+      webNodes: this.webMembers().length,
+      migrate: 'unchanged',
+    };
   }
   async down(): Promise<{ containers: number; volumes: number }> {
     this.calls.push('down');

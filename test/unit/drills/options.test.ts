@@ -20,7 +20,15 @@ function problems(positionals: string[], values: Record<string, string>): readon
 
 describe('drill arguments', () => {
   test('defaults: 6 users, 60 s, fault at 20 s, think 0.5 s, ./drill-results', () => {
-    assert.deepEqual(parseDrillArgs(['web-loss'], {}), { drills: ['web-loss'], users: 6, durationSeconds: 60, faultAtSeconds: 20, thinkSeconds: 0.5, rampSeconds: 5, outDir: 'drill-results' });
+    assert.deepEqual(parseDrillArgs(['web-loss'], {}), {
+      drills: ['web-loss'],
+      users: 6,
+      durationSeconds: 60,
+      faultAtSeconds: 20,
+      thinkSeconds: 0.5,
+      rampSeconds: 5,
+      outDir: 'drill-results',
+    });
   });
   test('flags with units; the ramp is a quarter of the time before the fault, at most 5 s', () => {
     const o = parseDrillArgs(['db-writer-loss'], { users: '4', duration: '2m', 'fault-at': '8s', out: '/tmp/x' });

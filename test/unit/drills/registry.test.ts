@@ -39,14 +39,29 @@ describe('drill registry', () => {
   });
 
   test('every bar list ends with the steady state after the restore', () => {
-    const clean = { failed: 0, failedIdempotent: 0, lostSessions: 0, sessionsWrittenBeforeFault: 0, postsMissing: 0, recoverySeconds: 0, writesResumedSeconds: 1, steadyAfter: false, inventory: null };
+    const clean = {
+      failed: 0,
+      failedIdempotent: 0,
+      lostSessions: 0,
+      sessionsWrittenBeforeFault: 0,
+      postsMissing: 0,
+      recoverySeconds: 0,
+      writesResumedSeconds: 1,
+      steadyAfter: false,
+      inventory: null,
+    };
     for (const d of DRILLS) assert.equal(d.bars(clean).at(-1)?.name, 'steady state after the restore', d.name);
   });
 });
 
-describe('the failover benchmark reads each drill\'s detection figure by key', () => {
+describe("the failover benchmark reads each drill's detection figure by key", () => {
   const line = (drill: DrillName, figures: FigureValues, target = 'x'): DrillLine => ({
-    drill, status: 'met', wallSeconds: 1, loadAverage: { mean: 1, max: 1, samples: 1 }, otherClusters: [], figures,
+    drill,
+    status: 'met',
+    wallSeconds: 1,
+    loadAverage: { mean: 1, max: 1, samples: 1 },
+    otherClusters: [],
+    figures,
     fault: { action: 'a', target, atSeconds: 15, tookSeconds: 0, detail: '' },
   });
   test('one cell per drill', () => {

@@ -34,8 +34,14 @@ describe('timeline chart (inline SVG)', () => {
 
   test('column x positions follow the seconds; failed columns are stacked on the ok columns', () => {
     const xs = [...svg.matchAll(/class="column-ok" x="([\d.]+)"/g)].map((m) => Number(m[1]));
-    assert.ok(xs.every((x, i) => i === 0 || x > xs[i - 1]!), 'increasing x');
-    const second20 = /<title>second 20: 6 ok, 2 failed<\/title><rect class="column-ok" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"\/><rect class="column-failed" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(svg);
+    assert.ok(
+      xs.every((x, i) => i === 0 || x > xs[i - 1]!),
+      'increasing x',
+    );
+    const second20 =
+      /<title>second 20: 6 ok, 2 failed<\/title><rect class="column-ok" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"\/><rect class="column-failed" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/.exec(
+        svg,
+      );
     assert.ok(second20, 'second 20 has its columns');
     const [okY, okH, failedY, failedH] = second20.slice(1).map(Number) as [number, number, number, number];
     assert.ok(okH > 0 && failedH > 0);
@@ -54,7 +60,10 @@ describe('HTML report', () => {
   test('self-contained: no script, no external stylesheet, font or image', () => {
     assert.doesNotMatch(html, /<script/i);
     assert.doesNotMatch(html, /<link|@import|url\(|src=/i);
-    assert.deepEqual([...html.matchAll(/https?:\/\/[^\s"']+/g)].map((m) => m[0]), ['http://www.w3.org/2000/svg']);
+    assert.deepEqual(
+      [...html.matchAll(/https?:\/\/[^\s"']+/g)].map((m) => m[0]),
+      ['http://www.w3.org/2000/svg'],
+    );
     assert.match(html, /^<!doctype html>/);
     assert.match(html, /<svg [^>]*viewBox/);
   });
@@ -63,7 +72,7 @@ describe('HTML report', () => {
     assert.match(html, /HTTP 502 at \/my\/ &lt;script&gt;/);
     assert.match(html, /SIGKILL &lt;b&gt;/);
   });
-  test('shows the drill\'s figures by their labels, and when the restore ran', () => {
+  test("shows the drill's figures by their labels, and when the restore ran", () => {
     assert.match(html, /<td>seconds until HAProxy marked the node down<\/td><td>3\.7<\/td>/);
     assert.doesNotMatch(html, /lbMarkedDownSeconds/, 'keys are for code, labels for people');
     assert.match(html, /<b>Restore<\/b> after the run: start mhunit-web-2 \(took 9\.5 s/);
@@ -77,8 +86,40 @@ describe('JSON file', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['drill-web-loss-2026-11-25T01-00-00-000Z.html', 'drill-web-loss-2026-11-25T01-00-00-000Z.json']);
     const r = JSON.parse(readFileSync(files.json, 'utf8')) as DrillResult;
     assert.equal(r.schema, DRILL_SCHEMA);
-    assert.deepEqual(Object.keys(r), ['schema', 'drill', 'cluster', 'profile', 'startedAt', 'finishedAt', 'host', 'options', 'fault', 'restore', 'steadyState', 'load', 'totals', 'afterFault', 'sessions', 'posts', 'recovery', 'figures', 'inventory', 'bars', 'passed', 'timeline', 'failures']);
-    assert.deepEqual(Object.keys(r.recovery), ['errorsAfterFault', 'failedAfterFault', 'lastFailedSecond', 'recoveredAtSeconds', 'seconds', 'writesResumedSeconds', 'definition']);
+    assert.deepEqual(Object.keys(r), [
+      'schema',
+      'drill',
+      'cluster',
+      'profile',
+      'startedAt',
+      'finishedAt',
+      'host',
+      'options',
+      'fault',
+      'restore',
+      'steadyState',
+      'load',
+      'totals',
+      'afterFault',
+      'sessions',
+      'posts',
+      'recovery',
+      'figures',
+      'inventory',
+      'bars',
+      'passed',
+      'timeline',
+      'failures',
+    ]);
+    assert.deepEqual(Object.keys(r.recovery), [
+      'errorsAfterFault',
+      'failedAfterFault',
+      'lastFailedSecond',
+      'recoveredAtSeconds',
+      'seconds',
+      'writesResumedSeconds',
+      'definition',
+    ]);
     assert.deepEqual(Object.keys(r.sessions), ['lost', 'writtenInLastSecondBeforeFault', 'lostBeyondThose']);
     assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent']);
     for (const b of r.bars) assert.deepEqual(Object.keys(b), ['name', 'limit', 'measured', 'met']);

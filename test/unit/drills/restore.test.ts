@@ -46,7 +46,14 @@ const loadThatThrowsAfterInjection = (rt: MemoryRuntime) => async (): Promise<ne
 
 function run(rt: MemoryRuntime, drill: Drill<string, string>, runLoad: (s: AbortSignal) => Promise<unknown>, signal?: AbortSignal, afterFaultSeconds = 60) {
   const log: string[] = [];
-  const p = runFaultUnderLoad({ drill, ctx: { runtime: rt, log: (l) => log.push(l), recordInventory: async () => {} }, faultAtSeconds: 0.01, afterFaultSeconds, runLoad, signal });
+  const p = runFaultUnderLoad({
+    drill,
+    ctx: { runtime: rt, log: (l) => log.push(l), recordInventory: async () => {} },
+    faultAtSeconds: 0.01,
+    afterFaultSeconds,
+    runLoad,
+    signal,
+  });
   return { p, log };
 }
 
@@ -63,13 +70,19 @@ describe('web-loss: the killed web node is started again', () => {
     const { p, log } = run(rt, webLoss, loadThatThrowsAfterInjection(rt));
     await assert.rejects(p, (e: Error) => {
       assert.ok(!isUserError(e), 'a crash of the load generator is a bug: reported with its stack');
-      assert.match(e.message, /drill web-loss stopped by an error: load generator crashed; restored after an error: start mem-web-2 \(started; \/readyz 200; [\d.]+ s\)/);
+      assert.match(
+        e.message,
+        /drill web-loss stopped by an error: load generator crashed; restored after an error: start mem-web-2 \(started; \/readyz 200; [\d.]+ s\)/,
+      );
       assert.match(e.stack!, /caused by: Error: load generator crashed/);
       return true;
     });
     assert.deepEqual(rt.calls, ['kill mem-web-2', 'start mem-web-2']);
     assert.deepEqual(await rt.webNodes(), ['mem-web-1', 'mem-web-2']);
-    assert.ok(log.some((l) => /restored after an error: start mem-web-2/.test(l)), log.join('\n'));
+    assert.ok(
+      log.some((l) => /restored after an error: start mem-web-2/.test(l)),
+      log.join('\n'),
+    );
   });
 
   test('when the drill is interrupted after the kill: the load stops, the node is started, the error says so', async () => {
@@ -144,7 +157,10 @@ describe('other drills and moments', () => {
     const rt = new MemoryRuntime(2);
     const interrupt = new AbortController();
     interrupt.abort();
-    await assert.rejects(run(rt, webLoss, loadUntilStopped().run, interrupt.signal).p, (e: unknown) => e instanceof DrillStopped && e.restore === undefined && /nothing had been broken yet/.test(e.message));
+    await assert.rejects(
+      run(rt, webLoss, loadUntilStopped().run, interrupt.signal).p,
+      (e: unknown) => e instanceof DrillStopped && e.restore === undefined && /nothing had been broken yet/.test(e.message),
+    );
     assert.deepEqual(rt.calls, []);
   });
 

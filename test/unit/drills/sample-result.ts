@@ -10,7 +10,17 @@ export function sampleResult(seconds = 60, faultAt = 20.3): DrillResult {
     return { second, ok: second === 21 ? 0 : 6, failed, requests: 8 + failed };
   });
   const recovery = recoveryFrom(timeline, faultAt);
-  const bars = webLoss.bars({ failed: 4, failedIdempotent: 0, lostSessions: 0, sessionsWrittenBeforeFault: 0, postsMissing: 0, recoverySeconds: recovery.seconds, writesResumedSeconds: 4.1, steadyAfter: true, inventory: null });
+  const bars = webLoss.bars({
+    failed: 4,
+    failedIdempotent: 0,
+    lostSessions: 0,
+    sessionsWrittenBeforeFault: 0,
+    postsMissing: 0,
+    recoverySeconds: recovery.seconds,
+    writesResumedSeconds: 4.1,
+    steadyAfter: true,
+    inventory: null,
+  });
   return {
     schema: DRILL_SCHEMA,
     drill: 'web-loss',
@@ -23,7 +33,12 @@ export function sampleResult(seconds = 60, faultAt = 20.3): DrillResult {
     fault: { action: 'kill -9 web node', target: 'mhunit-web-2', atSeconds: faultAt, tookSeconds: 0.1, detail: 'SIGKILL <b>' },
     restore: { action: 'start mhunit-web-2', tookSeconds: 9.5, detail: 'started; /readyz 200', reason: 'run ended', failed: false },
     steadyState: { before: { ok: true, problems: [], waitedSeconds: 1.2 }, after: { ok: true, problems: [], waitedSeconds: 3.4 } },
-    load: { requests: 600, elapsedSeconds: seconds, stoppedBy: 'duration', steps: STEPS.map((s) => ({ step: s.name, method: s.method, ok: 40, failed: 0, failures: {}, p50Ms: 40, p95Ms: 90, p99Ms: 120, maxMs: 150 })) },
+    load: {
+      requests: 600,
+      elapsedSeconds: seconds,
+      stoppedBy: 'duration',
+      steps: STEPS.map((s) => ({ step: s.name, method: s.method, ok: 40, failed: 0, failures: {}, p50Ms: 40, p95Ms: 90, p99Ms: 120, maxMs: 150 })),
+    },
     totals: { ok: 354, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4 },
     afterFault: { ok: 234, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4 },
     sessions: { lost: 0, writtenInLastSecondBeforeFault: 0, lostBeyondThose: 0 },

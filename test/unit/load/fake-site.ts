@@ -62,7 +62,8 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
     if (url.pathname === '/login/index.php') {
       if (req.method === 'POST') {
         if (form.get('logintoken') !== /name="logintoken" value="([^"]+)"/.exec(login)![1]) return send(200, login);
-        if (form.get('password') !== password) return send(200, login.replace('</form>', '<div class="alert alert-danger" id="loginerrormessage">Invalid login, please try again</div></form>'));
+        if (form.get('password') !== password)
+          return send(200, login.replace('</form>', '<div class="alert alert-danger" id="loginerrormessage">Invalid login, please try again</div></form>'));
         sessions.set(sid, form.get('username'));
         return redirect(`/login/index.php?testsession=7`);
       }
@@ -73,7 +74,10 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
     if (url.pathname === '/my/' || url.pathname === '/course/view.php') return send(200, dashboard);
     if (url.pathname === '/mod/forum/discuss.php') {
       const d = Number(url.searchParams.get('d'));
-      const shown = [...posts.values()].filter((p) => p.discussion === d).map((p) => `<div class="post">${p.message}</div>`).join('\n');
+      const shown = [...posts.values()]
+        .filter((p) => p.discussion === d)
+        .map((p) => `<div class="post">${p.message}</div>`)
+        .join('\n');
       return send(200, dashboard.replace('<h1>Dashboard</h1>', `<h1>Discussion ${d}</h1>\n${shown}`));
     }
     if (url.pathname === '/mod/forum/post.php' && req.method === 'GET') return send(200, replyForm);
@@ -105,9 +109,10 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
     requests,
     dropSessions: () => sessions.clear(),
     breakPath: (prefix, status) => (status === undefined ? broken.delete(prefix) : broken.set(prefix, status)),
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -12,7 +12,8 @@ import { fakeRuntime } from '../../support/fake-runtime.ts';
 
 const json = (v: unknown): ExecResult => ({ code: 0, output: `Moodle says hello\n@@JSON@@${JSON.stringify(v)}@@END@@\n` });
 /** The input the fixture gave its PHP (base64 JSON in the code). */
-const inputOf = (code: string): Record<string, unknown> => JSON.parse(Buffer.from(/base64_decode\('([^']*)'\)/.exec(code)![1]!, 'base64').toString()) as Record<string, unknown>;
+const inputOf = (code: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(/base64_decode\('([^']*)'\)/.exec(code)![1]!, 'base64').toString()) as Record<string, unknown>;
 
 const DISCOVERED = {
   course: { id: 7 },
@@ -80,7 +81,12 @@ describe('load fixture through the runtime', () => {
     const moodle = fakeMoodle({ course: false, password: 'generator-pw' });
     const lines: string[] = [];
     const { fixture } = await prepareFixture(fakeRuntime({ exec: moodle.exec }), { users: 150, log: (l) => lines.push(l) });
-    assert.deepEqual(moodle.ran, ['fake-web-1 cfg', 'fake-web-1 discover moodleha-load-M', 'fake-web-1 maketestcourse --shortname=moodleha-load-M --size=M', 'fake-web-1 discover moodleha-load-M']);
+    assert.deepEqual(moodle.ran, [
+      'fake-web-1 cfg',
+      'fake-web-1 discover moodleha-load-M',
+      'fake-web-1 maketestcourse --shortname=moodleha-load-M --size=M',
+      'fake-web-1 discover moodleha-load-M',
+    ]);
     assert.equal(fixture.created, true);
     assert.match(lines[0]!, /creating the test course moodleha-load-M \(size M, 1000 users\) with admin\/tool\/generator in fake-web-1/);
   });

@@ -1,7 +1,20 @@
 // Page parsing on snippets saved from a real Moodle 4.5.6 (test/unit/load/fixtures/).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { attributes, decodeEntities, findForm, formErrors, isLoggedIn, isLoginPage, isLoginUrl, loginToken, moodleError, postIdFromUrl, sesskey, setField } from '../../../src/ops/load/moodle-pages.ts';
+import {
+  attributes,
+  decodeEntities,
+  findForm,
+  formErrors,
+  isLoggedIn,
+  isLoginPage,
+  isLoginUrl,
+  loginToken,
+  moodleError,
+  postIdFromUrl,
+  sesskey,
+  setField,
+} from '../../../src/ops/load/moodle-pages.ts';
 import { fixtureHtml } from './fake-site.ts';
 
 const login = fixtureHtml('login.html');
@@ -64,7 +77,21 @@ describe('the forum reply form (mod/forum/post.php?reply=N)', () => {
   });
   test("has the moodleform's fields as a browser submits them", () => {
     const names = form.fields.map(([n]) => n);
-    for (const n of ['sesskey', '_qf__mod_forum_post_form', 'course', 'forum', 'discussion', 'parent', 'reply', 'edit', 'subject', 'message[text]', 'message[format]', 'message[itemid]', 'attachments']) {
+    for (const n of [
+      'sesskey',
+      '_qf__mod_forum_post_form',
+      'course',
+      'forum',
+      'discussion',
+      'parent',
+      'reply',
+      'edit',
+      'subject',
+      'message[text]',
+      'message[format]',
+      'message[itemid]',
+      'attachments',
+    ]) {
       assert.ok(names.includes(n), `field ${n} missing from ${names.join(', ')}`);
     }
     const get = (n: string) => form.fields.find(([k]) => k === n)?.[1];
@@ -75,7 +102,10 @@ describe('the forum reply form (mod/forum/post.php?reply=N)', () => {
     assert.equal(get('message[format]'), '1');
   });
   test('buttons are kept apart: the caller clicks one', () => {
-    assert.deepEqual(form.buttons.map(([n]) => n), ['submitbutton', 'cancel']);
+    assert.deepEqual(
+      form.buttons.map(([n]) => n),
+      ['submitbutton', 'cancel'],
+    );
     assert.ok(!form.fields.some(([n]) => n === 'cancel' || n === 'submitbutton'));
   });
   test('setField replaces a value in place, or appends it', () => {
@@ -105,7 +135,16 @@ line &amp; more</textarea>
     const f = findForm(html, 'f')!;
     assert.equal(f.action, 'x.php?a=1&b=2');
     assert.equal(f.method, 'post');
-    assert.deepEqual(f.fields, [['t', 'a "b" \'c\' <d>'], ['c1', '1'], ['r', 'b'], ['ta', 'line & more'], ['s', '2'], ['s2', 'a'], ['m[]', 'x'], ['m[]', 'y']]);
+    assert.deepEqual(f.fields, [
+      ['t', 'a "b" \'c\' <d>'],
+      ['c1', '1'],
+      ['r', 'b'],
+      ['ta', 'line & more'],
+      ['s', '2'],
+      ['s2', 'a'],
+      ['m[]', 'x'],
+      ['m[]', 'y'],
+    ]);
     assert.deepEqual(f.buttons, [['go', 'yes']]);
   });
   test('attributes and entities', () => {

@@ -15,7 +15,20 @@ const ok: LoadOptions = { users: 10, durationSeconds: 60, rampSeconds: 10, think
 describe('loopback guard', () => {
   test('only localhost, 127.0.0.0/8 and ::1', () => {
     for (const h of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '127.255.255.255', '[::1]', '::1']) assert.equal(isLoopbackHost(h), true, h);
-    for (const h of ['10.0.0.1', '192.168.1.2', '0.0.0.0', '128.0.0.1', '127.0.0.256', '127.0.0', 'localhost.example.com', 'example.com', '[::]', '[::ffff:127.0.0.1]', '127.0.0.1.nip.io', '']) {
+    for (const h of [
+      '10.0.0.1',
+      '192.168.1.2',
+      '0.0.0.0',
+      '128.0.0.1',
+      '127.0.0.256',
+      '127.0.0',
+      'localhost.example.com',
+      'example.com',
+      '[::]',
+      '[::ffff:127.0.0.1]',
+      '127.0.0.1.nip.io',
+      '',
+    ]) {
       assert.equal(isLoopbackHost(h), false, h);
     }
   });
@@ -28,8 +41,17 @@ describe('loopback guard', () => {
     assert.equal(loadTarget(validateSpec({ ports: { bind: '::1' }, site: { url: 'http://[::1]:8080' } })).connectHost, '::1');
   });
   test('a site that is not loopback is refused, whatever the ports', () => {
-    for (const site of [{ url: 'https://moodle.example.edu' }, { url: 'http://moodle.example.edu:8080' }, { url: 'http://10.1.2.3:8080' }, { url: 'https://localhost:8443' }]) {
-      assert.throws(() => loadTarget(validateSpec({ site })), (e: unknown) => e instanceof UserError && /refusing/.test(e.message), site.url);
+    for (const site of [
+      { url: 'https://moodle.example.edu' },
+      { url: 'http://moodle.example.edu:8080' },
+      { url: 'http://10.1.2.3:8080' },
+      { url: 'https://localhost:8443' },
+    ]) {
+      assert.throws(
+        () => loadTarget(validateSpec({ site })),
+        (e: unknown) => e instanceof UserError && /refusing/.test(e.message),
+        site.url,
+      );
     }
   });
   test('a load balancer bound to a non-loopback address is refused', () => {
@@ -37,7 +59,12 @@ describe('loopback guard', () => {
   });
   test('runLoad itself refuses a non-loopback target', async () => {
     await assert.rejects(
-      runLoad({ target: { baseUrl: 'http://example.com', connectHost: '93.184.216.34', connectPort: 80, hostHeader: 'example.com' }, fixture: fakeFixture(), password: 'pw', options: { ...ok, users: 1, durationSeconds: 1, rampSeconds: 0 } }),
+      runLoad({
+        target: { baseUrl: 'http://example.com', connectHost: '93.184.216.34', connectPort: 80, hostHeader: 'example.com' },
+        fixture: fakeFixture(),
+        password: 'pw',
+        options: { ...ok, users: 1, durationSeconds: 1, rampSeconds: 0 },
+      }),
       /not a loopback target/,
     );
   });
@@ -46,7 +73,10 @@ describe('loopback guard', () => {
 describe('bounds', () => {
   test('sane options pass', () => {
     assert.deepEqual(checkBounds(ok), []);
-    assert.deepEqual(checkBounds({ users: LIMITS.maxUsers, durationSeconds: LIMITS.maxDurationSeconds, rampSeconds: 0, thinkSeconds: 0, maxRequests: LIMITS.maxRequests }), []);
+    assert.deepEqual(
+      checkBounds({ users: LIMITS.maxUsers, durationSeconds: LIMITS.maxDurationSeconds, rampSeconds: 0, thinkSeconds: 0, maxRequests: LIMITS.maxRequests }),
+      [],
+    );
   });
   test('users, duration, ramp, think time and requests are capped', () => {
     const p = (o: Partial<LoadOptions>) => checkBounds({ ...ok, ...o });
@@ -71,9 +101,18 @@ describe('flags', () => {
     assert.deepEqual(parseLoadFlags({ duration: '2m', ramp: '30s' }), { users: 10, durationSeconds: 120, rampSeconds: 30, thinkSeconds: 1 });
   });
   test('bad values and out-of-bounds values are user errors listing each problem', () => {
-    assert.throws(() => parseLoadFlags({ users: 'ten', duration: '60' }), (e: unknown) => e instanceof UserError && e.details.length === 2);
-    assert.throws(() => parseLoadFlags({ users: '500' }), (e: unknown) => e instanceof UserError && /200/.test(e.details.join()));
-    assert.throws(() => parseLoadFlags({ duration: '1h' }), (e: unknown) => e instanceof UserError && /30m/.test(e.details.join()));
+    assert.throws(
+      () => parseLoadFlags({ users: 'ten', duration: '60' }),
+      (e: unknown) => e instanceof UserError && e.details.length === 2,
+    );
+    assert.throws(
+      () => parseLoadFlags({ users: '500' }),
+      (e: unknown) => e instanceof UserError && /200/.test(e.details.join()),
+    );
+    assert.throws(
+      () => parseLoadFlags({ duration: '1h' }),
+      (e: unknown) => e instanceof UserError && /30m/.test(e.details.join()),
+    );
   });
 });
 
@@ -82,7 +121,10 @@ function fakeFixture(users = 5): LoadFixture {
     cluster: 'fake',
     course: { id: 2, shortname: 'moodleha-load-S', size: 'S' },
     forum: { id: 1, cmid: 64 },
-    discussions: [{ id: 1, firstPostId: 1 }, { id: 2, firstPostId: 3 }],
+    discussions: [
+      { id: 1, firstPostId: 1 },
+      { id: 2, firstPostId: 3 },
+    ],
     file: { path: '/pluginfile.php/73/mod_resource/content/0/smallfile0.dat', bytes: FILE_BYTES },
     usernames: Array.from({ length: users }, (_, i) => `tool_generator_${String(i + 1).padStart(6, '0')}`),
     created: false,
@@ -100,22 +142,42 @@ describe('runs against a fake site', () => {
 
   test('every step works, replies are acknowledged and shown, the timeline covers the run', async () => {
     const seen: LiveProgress[] = [];
-    const r = await runLoad({ target: target(), fixture: fakeFixture(), password: 'pw', options: { users: 3, durationSeconds: 2, rampSeconds: 0.3, thinkSeconds: 0.02 }, onProgress: (p) => seen.push(p), progressEveryMs: 500 });
+    const r = await runLoad({
+      target: target(),
+      fixture: fakeFixture(),
+      password: 'pw',
+      options: { users: 3, durationSeconds: 2, rampSeconds: 0.3, thinkSeconds: 0.02 },
+      onProgress: (p) => seen.push(p),
+      progressEveryMs: 500,
+    });
     for (const s of r.steps) {
       assert.ok(s.ok > 0, `${s.step}: no success`);
       assert.equal(s.failed, 0, `${s.step}: ${JSON.stringify(r.failures.slice(0, 3))}`);
       assert.ok(s.p50Ms !== null && s.p99Ms! >= s.p50Ms);
     }
-    assert.deepEqual(r.steps.map((s) => s.step), STEPS.map((s) => s.name));
+    assert.deepEqual(
+      r.steps.map((s) => s.step),
+      STEPS.map((s) => s.name),
+    );
     assert.equal(r.totals.failed, 0);
     assert.equal(r.totals.lostSessions, 0);
     assert.equal(r.stoppedBy, 'duration');
     assert.equal(r.posts.acknowledged, r.steps.find((s) => s.step === 'reply')!.ok);
-    assert.deepEqual(r.posts.ids, [...site.posts.keys()].sort((a, b) => a - b), 'every acknowledged id was stored, and only those');
+    assert.deepEqual(
+      r.posts.ids,
+      [...site.posts.keys()].sort((a, b) => a - b),
+      'every acknowledged id was stored, and only those',
+    );
     assert.ok([...site.posts.values()].every((p) => /mhload-[0-9a-f]{6}-vu\d-r\d+/.test(p.message)));
     assert.ok(r.timeline.length >= 2 && r.timeline.length <= 4, `timeline of ${r.timeline.length} s`);
-    assert.equal(r.timeline.reduce((n, p) => n + p.requests, 0), r.requests);
-    assert.equal(r.timeline.reduce((n, p) => n + p.ok, 0), r.totals.ok);
+    assert.equal(
+      r.timeline.reduce((n, p) => n + p.requests, 0),
+      r.requests,
+    );
+    assert.equal(
+      r.timeline.reduce((n, p) => n + p.ok, 0),
+      r.totals.ok,
+    );
     assert.ok(seen.length >= 2 && seen.some((p) => p.activeUsers === 3));
     assert.equal(r.requests, site.requests.count);
     assert.equal(r.schema, 'moodle-ha.load/1');
@@ -128,7 +190,12 @@ describe('runs against a fake site', () => {
 
   test('the request budget stops the run', async () => {
     const before = site.requests.count;
-    const r = await runLoad({ target: target(), fixture: fakeFixture(), password: 'pw', options: { users: 2, durationSeconds: 30, rampSeconds: 0, thinkSeconds: 0, maxRequests: 25 } });
+    const r = await runLoad({
+      target: target(),
+      fixture: fakeFixture(),
+      password: 'pw',
+      options: { users: 2, durationSeconds: 30, rampSeconds: 0, thinkSeconds: 0, maxRequests: 25 },
+    });
     assert.equal(r.stoppedBy, 'max-requests');
     assert.equal(r.requests, 25);
     assert.equal(site.requests.count - before, 25);
@@ -136,7 +203,12 @@ describe('runs against a fake site', () => {
   });
 
   test('a lost session is counted, then the user logs in again', async () => {
-    const run = runLoad({ target: target(), fixture: fakeFixture(), password: 'pw', options: { users: 2, durationSeconds: 2.5, rampSeconds: 0, thinkSeconds: 0.05 } });
+    const run = runLoad({
+      target: target(),
+      fixture: fakeFixture(),
+      password: 'pw',
+      options: { users: 2, durationSeconds: 2.5, rampSeconds: 0, thinkSeconds: 0.05 },
+    });
     setTimeout(() => site.dropSessions(), 1000);
     const r = await run;
     assert.ok(r.totals.lostSessions >= 1, 'no lost session counted');
@@ -149,7 +221,13 @@ describe('runs against a fake site', () => {
     site.breakPath('/mod/forum/post.php', 502);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 1200);
-    const r = await runLoad({ target: target(), fixture: fakeFixture(), password: 'pw', options: { users: 2, durationSeconds: 20, rampSeconds: 0, thinkSeconds: 0.02 }, signal: ac.signal });
+    const r = await runLoad({
+      target: target(),
+      fixture: fakeFixture(),
+      password: 'pw',
+      options: { users: 2, durationSeconds: 20, rampSeconds: 0, thinkSeconds: 0.02 },
+      signal: ac.signal,
+    });
     site.breakPath('/mod/forum/post.php', undefined);
     assert.equal(r.stoppedBy, 'signal');
     assert.ok(r.elapsedSeconds < 5);
@@ -162,7 +240,12 @@ describe('runs against a fake site', () => {
   });
 
   test('a wrong password is a failed login, not a lost session', async () => {
-    const r = await runLoad({ target: target(), fixture: fakeFixture(), password: 'wrong', options: { users: 1, durationSeconds: 1, rampSeconds: 0, thinkSeconds: 0.2 } });
+    const r = await runLoad({
+      target: target(),
+      fixture: fakeFixture(),
+      password: 'wrong',
+      options: { users: 1, durationSeconds: 1, rampSeconds: 0, thinkSeconds: 0.2 },
+    });
     const login = r.steps.find((s) => s.step === 'login')!;
     assert.ok(login.failed >= 1 && login.ok === 0);
     assert.equal(r.totals.lostSessions, 0);
@@ -172,7 +255,10 @@ describe('runs against a fake site', () => {
 
   test('more users than the course has are refused before anything is sent', async () => {
     const before = site.requests.count;
-    await assert.rejects(runLoad({ target: target(), fixture: fakeFixture(2), password: 'pw', options: { users: 3, durationSeconds: 1, rampSeconds: 0, thinkSeconds: 0 } }), /3 users asked for/);
+    await assert.rejects(
+      runLoad({ target: target(), fixture: fakeFixture(2), password: 'pw', options: { users: 3, durationSeconds: 1, rampSeconds: 0, thinkSeconds: 0 } }),
+      /3 users asked for/,
+    );
     assert.equal(site.requests.count, before);
   });
 });

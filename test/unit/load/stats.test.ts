@@ -29,7 +29,10 @@ describe('Recorder', () => {
     r.record({ step: 'reply', ok: false, ms: 5, at: 300, requests: 1, kind: 'http', detail: 'HTTP 502' });
     r.record({ step: 'reply', ok: false, ms: 5, at: 300, requests: 2, kind: 'lost-session' });
     const steps = r.steps();
-    assert.deepEqual(steps.map((s) => s.step), STEPS.map((s) => s.name));
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      STEPS.map((s) => s.name),
+    );
     const d = steps.find((s) => s.step === 'dashboard')!;
     assert.equal(d.ok, 20);
     assert.equal(d.failed, 1);
@@ -72,7 +75,10 @@ describe('Recorder', () => {
   test('failure samples are capped; the live p95 window empties on each read', () => {
     const r = new Recorder(undefined, 3);
     for (let i = 0; i < 10; i++) r.record({ step: 'course', ok: false, ms: 1, at: i, requests: 1, kind: 'network', detail: `e${i}` });
-    assert.deepEqual(r.failureSamples.map((f) => f.detail), ['e0', 'e1', 'e2']);
+    assert.deepEqual(
+      r.failureSamples.map((f) => f.detail),
+      ['e0', 'e1', 'e2'],
+    );
     r.record({ step: 'course', ok: true, ms: 42, at: 20, requests: 1 });
     assert.equal(r.takeWindowP95(), 42);
     assert.equal(r.takeWindowP95(), null);
@@ -85,6 +91,9 @@ test('the recorder hands every sample to onSample as it records it', () => {
   const s: StepSample = { step: 'login', ok: true, ms: 10, at: 100, requests: 2 };
   r.record(s);
   r.record({ ...s, ok: false, kind: 'timeout', detail: 'no answer' });
-  assert.deepEqual(seen.map((x) => x.ok), [true, false]);
+  assert.deepEqual(
+    seen.map((x) => x.ok),
+    [true, false],
+  );
   assert.equal(r.totals().ok, 1, 'the recorder still records');
 });

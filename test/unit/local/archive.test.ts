@@ -7,7 +7,14 @@ import type Docker from 'dockerode';
 import { tarOf, type ArchiveFile } from '../../../src/local/archive.ts';
 import { putFiles } from '../../../src/local/containers.ts';
 
-interface Entry { name: string; type: string; mode: number; uid: number; gid: number; content: string }
+interface Entry {
+  name: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  content: string;
+}
 
 async function entries(tar: Buffer): Promise<Entry[]> {
   const x = extract();
@@ -46,16 +53,29 @@ describe('tarOf', () => {
   });
   test('directories first, with their own mode and owner', async () => {
     const got = await entries(await tarOf([{ name: 'd/f', content: '1' }], [{ name: 'd', mode: 0o700, uid: 33, gid: 33 }]));
-    assert.deepEqual(got.map((e) => [e.name, e.type, e.mode, e.uid]), [['d', 'directory', 0o700, 33], ['d/f', 'file', 0o644, 0]]);
+    assert.deepEqual(
+      got.map((e) => [e.name, e.type, e.mode, e.uid]),
+      [
+        ['d', 'directory', 0o700, 33],
+        ['d/f', 'file', 0o644, 0],
+      ],
+    );
   });
 });
 
 describe('putFiles', () => {
   test('absolute paths go in relative to / of the container, with their modes', async () => {
     let sent: { tar: Buffer; path: string } | undefined;
-    const container = { putArchive: async (tar: Buffer, opts: { path: string }) => { sent = { tar, path: opts.path }; } } as unknown as Docker.Container;
+    const container = {
+      putArchive: async (tar: Buffer, opts: { path: string }) => {
+        sent = { tar, path: opts.path };
+      },
+    } as unknown as Docker.Container;
     await putFiles(container, [{ name: '/run/redis/secrets/redis-password', content: 'pw', mode: 0o400, uid: 998, gid: 998 }]);
     assert.equal(sent?.path, '/');
-    assert.deepEqual((await entries(sent!.tar)).map((e) => [e.name, e.mode, e.uid, e.content]), [['run/redis/secrets/redis-password', 0o400, 998, 'pw']]);
+    assert.deepEqual(
+      (await entries(sent!.tar)).map((e) => [e.name, e.mode, e.uid, e.content]),
+      [['run/redis/secrets/redis-password', 0o400, 998, 'pw']],
+    );
   });
 });

@@ -20,7 +20,7 @@ describe('the foreground pid file', () => {
       assert.equal(autoscalerConflict('c1', 'detached', { detached: 'absent' }), undefined);
     }
   });
-  test("a live pid counts, also one this user may not signal (pid 1: EPERM unless root)", () => {
+  test('a live pid counts, also one this user may not signal (pid 1: EPERM unless root)', () => {
     freshStateRoot('guard');
     claimForeground('c1')();
     writeFileSync(pidFile('c1'), '1\n');
@@ -41,7 +41,7 @@ describe('the foreground pid file', () => {
     release();
     assert.equal(readFileSync(pidFile('c1'), 'utf8'), '1\n');
   });
-  test("each cluster has its own", () => {
+  test('each cluster has its own', () => {
     freshStateRoot('guard');
     claimForeground('c1');
     writeFileSync(pidFile('c1'), '1\n');

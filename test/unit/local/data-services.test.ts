@@ -39,7 +39,11 @@ function redisConf(c: ContainerSpec): string {
   assert.equal(r.status, 0, `entrypoint of ${c.name} failed: ${r.stderr}`);
   return r.stdout;
 }
-const confValue = (conf: string, key: string) => conf.split('\n').find((l) => l.startsWith(`${key} `))?.slice(key.length + 1);
+const confValue = (conf: string, key: string) =>
+  conf
+    .split('\n')
+    .find((l) => l.startsWith(`${key} `))
+    ?.slice(key.length + 1);
 
 describe('dev: one MariaDB, a sessions Redis and a caches Redis, each answering as its endpoint', () => {
   const spec = devSpec();
@@ -53,7 +57,9 @@ describe('dev: one MariaDB, a sessions Redis and a caches Redis, each answering 
   test('MariaDB: the moodle database and user, the password as a 0400 file the mariadb user owns, no Galera', () => {
     const db = c.get('campus-db')!;
     assert.deepEqual(db.env, { MARIADB_DATABASE: 'moodle', MARIADB_USER: 'moodle', MARIADB_PASSWORD_FILE: '/run/mysqld/secrets/db-password' });
-    assert.deepEqual(db.files, [{ name: '/run/mysqld/secrets/db-password', content: SECRETS['db-password'], mode: 0o400, uid: SERVICE_UIDS.mariadb, gid: SERVICE_UIDS.mariadb }]);
+    assert.deepEqual(db.files, [
+      { name: '/run/mysqld/secrets/db-password', content: SECRETS['db-password'], mode: 0o400, uid: SERVICE_UIDS.mariadb, gid: SERVICE_UIDS.mariadb },
+    ]);
     assert.deepEqual(db.volumes, { 'campus-dbdata': '/var/lib/mysql' });
     assert.equal(db.memoryBytes, spec.database.memory.bytes);
   });
@@ -62,8 +68,15 @@ describe('dev: one MariaDB, a sessions Redis and a caches Redis, each answering 
     assert.equal(c.get('campus-cache')!.volumes, undefined);
   });
   test('Redis gets only the Redis password, and MariaDB only the database password', () => {
-    for (const x of ['campus-redis', 'campus-cache']) assert.deepEqual(c.get(x)!.files!.map((f) => f.content), [SECRETS['redis-password']]);
-    assert.deepEqual(c.get('campus-db')!.files!.map((f) => f.content), [SECRETS['db-password']]);
+    for (const x of ['campus-redis', 'campus-cache'])
+      assert.deepEqual(
+        c.get(x)!.files!.map((f) => f.content),
+        [SECRETS['redis-password']],
+      );
+    assert.deepEqual(
+      c.get('campus-db')!.files!.map((f) => f.content),
+      [SECRETS['db-password']],
+    );
   });
   test('the runtime containers find the caches on the cache container itself, port 6379', () => {
     assert.deepEqual(cacheEndpoint(spec), { host: 'campus-cache-primary', port: 6379 });
@@ -74,7 +87,21 @@ describe('ha: 3 Galera nodes, two Redis primary + replica pairs, 3 Sentinels', (
   const spec = haSpec();
   const c = byName(data(spec));
   test('the containers', () => {
-    assert.deepEqual([...c.keys()], ['campus-db-1', 'campus-db-2', 'campus-db-3', 'campus-redis-1', 'campus-redis-2', 'campus-cache-1', 'campus-cache-2', 'campus-sentinel-1', 'campus-sentinel-2', 'campus-sentinel-3']);
+    assert.deepEqual(
+      [...c.keys()],
+      [
+        'campus-db-1',
+        'campus-db-2',
+        'campus-db-3',
+        'campus-redis-1',
+        'campus-redis-2',
+        'campus-cache-1',
+        'campus-cache-2',
+        'campus-sentinel-1',
+        'campus-sentinel-2',
+        'campus-sentinel-3',
+      ],
+    );
   });
   test('no data container carries an endpoint name: the endpoints container does', () => {
     for (const x of c.values()) assert.ok(!x.aliases?.length, `${x.name} has aliases ${x.aliases}`);
@@ -108,8 +135,11 @@ describe('ha: 3 Galera nodes, two Redis primary + replica pairs, 3 Sentinels', (
   });
 });
 
-describe('what the Redis image writes from each container\'s environment', () => {
-  for (const [profile, spec] of [['dev', devSpec()], ['ha', haSpec()]] as const) {
+describe("what the Redis image writes from each container's environment", () => {
+  for (const [profile, spec] of [
+    ['dev', devSpec()],
+    ['ha', haSpec()],
+  ] as const) {
     const all = redisContainers(spec, TAGS, SECRETS);
     for (const c of all.filter((x) => x.service === 'redis')) {
       test(`${profile} ${c.name} (sessions): never evicts, append-only file synced every second`, () => {
@@ -142,13 +172,20 @@ describe('what the Redis image writes from each container\'s environment', () =>
 });
 
 describe('every variable a data container is given is read by its image', () => {
-  const scripts = (image: string) => readdirSync(join(IMAGES, image)).map((f) => readFileSync(join(IMAGES, image, f), 'utf8')).join('\n');
+  const scripts = (image: string) =>
+    readdirSync(join(IMAGES, image))
+      .map((f) => readFileSync(join(IMAGES, image, f), 'utf8'))
+      .join('\n');
   const imageOf: Record<string, string> = { db: 'mariadb', redis: 'redis', cache: 'redis', sentinel: 'redis' };
-  for (const [profile, spec] of [['dev', devSpec()], ['ha', haSpec()]] as const) {
+  for (const [profile, spec] of [
+    ['dev', devSpec()],
+    ['ha', haSpec()],
+  ] as const) {
     test(profile, () => {
       for (const c of data(spec)) {
         const text = scripts(imageOf[c.service]!);
-        for (const name of Object.keys(c.env ?? {})) assert.match(text, new RegExp(`\\$\\{?${name}\\b`), `${c.name}: ${name} is not read by images/${imageOf[c.service]}`);
+        for (const name of Object.keys(c.env ?? {}))
+          assert.match(text, new RegExp(`\\$\\{?${name}\\b`), `${c.name}: ${name} is not read by images/${imageOf[c.service]}`);
       }
     });
   }
@@ -157,13 +194,21 @@ describe('every variable a data container is given is read by its image', () => 
 describe('the runtime containers reach every data endpoint they are given', () => {
   // A host name in the runtime environment must be a name or alias on the network of a container
   // that serves the given port: the data containers themselves in dev, the endpoints container in ha.
-  for (const [profile, spec] of [['dev', devSpec()], ['ha', haSpec()]] as const) {
+  for (const [profile, spec] of [
+    ['dev', devSpec()],
+    ['ha', haSpec()],
+  ] as const) {
     test(profile, () => {
       const env = runtimeEnv(spec, 'web');
       const containers = [...data(spec), ...(profile === 'ha' ? [endpointsContainer(spec, TAGS, SECRETS)] : []), mailContainer(spec, TAGS.mail)];
       const serving = (host: string) => containers.find((c) => c.name === host || c.aliases?.includes(host));
       const endpointPorts = profile === 'ha' ? portsBound(endpointsContainer(spec, TAGS, SECRETS).files![0]!.content) : undefined;
-      for (const [hostVar, port] of [['MOODLE_DB_HOST', '3306'], ['MOODLE_REDIS_HOST', '6379'], ['MOODLE_CACHE_REDIS_HOST', env.MOODLE_CACHE_REDIS_PORT!], ['MOODLE_SMTP_HOST', env.MOODLE_SMTP_PORT!]] as const) {
+      for (const [hostVar, port] of [
+        ['MOODLE_DB_HOST', '3306'],
+        ['MOODLE_REDIS_HOST', '6379'],
+        ['MOODLE_CACHE_REDIS_HOST', env.MOODLE_CACHE_REDIS_PORT!],
+        ['MOODLE_SMTP_HOST', env.MOODLE_SMTP_PORT!],
+      ] as const) {
         const c = serving(env[hostVar]!);
         assert.ok(c, `${hostVar}=${env[hostVar]} is no container's name or alias`);
         if (c.service === 'endpoints') assert.ok(endpointPorts!.includes(Number(port)), `${hostVar}: the endpoints container does not listen on ${port}`);
@@ -174,5 +219,8 @@ describe('the runtime containers reach every data endpoint they are given', () =
 });
 
 function portsBound(cfg: string): number[] {
-  return [...haproxySections(cfg).values()].flat().filter((l) => l.startsWith('bind :')).map((l) => Number(l.slice('bind :'.length)));
+  return [...haproxySections(cfg).values()]
+    .flat()
+    .filter((l) => l.startsWith('bind :'))
+    .map((l) => Number(l.slice('bind :'.length)));
 }

@@ -12,15 +12,41 @@ const order = (cs: ReturnType<typeof listed>[]) => [...cs].sort(byStopOrder).map
 describe('the order down stops containers in', () => {
   // As the engine lists them: in no useful order.
   const HA = [
-    listed('campus-db-1', 'db'), listed('campus-mail', 'mail'), listed('campus-web-1', 'web'), listed('campus-redis-2', 'redis'),
-    listed('campus-sentinel-1', 'sentinel'), listed('campus-db-3', 'db'), listed('campus-lb', 'lb'), listed('campus-endpoints', 'endpoints'),
-    listed('campus-cache-1', 'cache'), listed('campus-autoscaler', 'autoscaler'), listed('campus-web-2', 'web'), listed('campus-cron', 'cron'),
-    listed('campus-db-2', 'db'), listed('campus-redis-1', 'redis'), listed('campus-cache-2', 'cache'), listed('campus-sentinel-2', 'sentinel'),
+    listed('campus-db-1', 'db'),
+    listed('campus-mail', 'mail'),
+    listed('campus-web-1', 'web'),
+    listed('campus-redis-2', 'redis'),
+    listed('campus-sentinel-1', 'sentinel'),
+    listed('campus-db-3', 'db'),
+    listed('campus-lb', 'lb'),
+    listed('campus-endpoints', 'endpoints'),
+    listed('campus-cache-1', 'cache'),
+    listed('campus-autoscaler', 'autoscaler'),
+    listed('campus-web-2', 'web'),
+    listed('campus-cron', 'cron'),
+    listed('campus-db-2', 'db'),
+    listed('campus-redis-1', 'redis'),
+    listed('campus-cache-2', 'cache'),
+    listed('campus-sentinel-2', 'sentinel'),
   ];
   test('the autoscaler first (it would replace what goes), then front to back, the data last', () => {
     assert.deepEqual(order(HA), [
-      'campus-autoscaler', 'campus-lb', 'campus-web-2', 'campus-web-1', 'campus-cron', 'campus-endpoints', 'campus-sentinel-2', 'campus-sentinel-1',
-      'campus-cache-2', 'campus-cache-1', 'campus-redis-2', 'campus-redis-1', 'campus-db-3', 'campus-db-2', 'campus-db-1', 'campus-mail',
+      'campus-autoscaler',
+      'campus-lb',
+      'campus-web-2',
+      'campus-web-1',
+      'campus-cron',
+      'campus-endpoints',
+      'campus-sentinel-2',
+      'campus-sentinel-1',
+      'campus-cache-2',
+      'campus-cache-1',
+      'campus-redis-2',
+      'campus-redis-1',
+      'campus-db-3',
+      'campus-db-2',
+      'campus-db-1',
+      'campus-mail',
     ]);
   });
   test('Galera node 1 leaves last, so it is the one safe to bootstrap the next up', () => {

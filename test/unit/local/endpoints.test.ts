@@ -29,13 +29,28 @@ describe('three front ends, each to its own backend', () => {
     for (const l of ['mode tcp', 'timeout client 8h', 'timeout server 8h']) assert.ok(d.includes(l), l);
   });
   test('every node of each group is a checked server of its backend only, on the service port', () => {
-    assert.deepEqual(servers('db'), CONFIG.dbNodes.map((n) => `server ${n} ${n}:3306 check`));
-    assert.deepEqual(servers('redis'), CONFIG.redisNodes.map((n) => `server ${n} ${n}:6379 check`));
-    assert.deepEqual(servers('cache'), CONFIG.cacheNodes.map((n) => `server ${n} ${n}:6379 check`), 'each cache node serves on 6379; 6380 is only the endpoint');
+    assert.deepEqual(
+      servers('db'),
+      CONFIG.dbNodes.map((n) => `server ${n} ${n}:3306 check`),
+    );
+    assert.deepEqual(
+      servers('redis'),
+      CONFIG.redisNodes.map((n) => `server ${n} ${n}:6379 check`),
+    );
+    assert.deepEqual(
+      servers('cache'),
+      CONFIG.cacheNodes.map((n) => `server ${n} ${n}:6379 check`),
+      'each cache node serves on 6379; 6380 is only the endpoint',
+    );
   });
   test('a node removed from the list is gone from its backend', () => {
     const fewer = haproxySections(renderEndpointsConfig({ ...CONFIG, dbNodes: ['c-db-1', 'c-db-2'] }));
-    assert.deepEqual(section(fewer, 'backend db').filter((l) => l.startsWith('server ')).map((l) => l.split(' ')[1]), ['c-db-1', 'c-db-2']);
+    assert.deepEqual(
+      section(fewer, 'backend db')
+        .filter((l) => l.startsWith('server '))
+        .map((l) => l.split(' ')[1]),
+      ['c-db-1', 'c-db-2'],
+    );
   });
 });
 
@@ -52,7 +67,7 @@ describe('the database writer: every write on one Synced Galera node', () => {
     const ds = db.find((l) => l.startsWith('default-server '))!.split(' ');
     assert.equal(ds[ds.indexOf('port') + 1], '9200');
   });
-  test("a node marked down loses its connections at once (clients reconnect to the new writer)", () => {
+  test('a node marked down loses its connections at once (clients reconnect to the new writer)', () => {
     assert.match(db.find((l) => l.startsWith('default-server '))!, /\bon-marked-down shutdown-sessions\b/);
   });
 });
@@ -93,12 +108,27 @@ describe('the endpoints container', () => {
   test('its configuration names every ha node and holds the Redis password, so only HAProxy can read it (0600)', () => {
     assert.equal(c.files?.length, 1);
     const f = c.files![0]!;
-    assert.deepEqual({ name: f.name, mode: f.mode, uid: f.uid, gid: f.gid }, { name: '/etc/haproxy/haproxy.cfg', mode: 0o600, uid: SERVICE_UIDS.haproxy, gid: SERVICE_UIDS.haproxy });
+    assert.deepEqual(
+      { name: f.name, mode: f.mode, uid: f.uid, gid: f.gid },
+      { name: '/etc/haproxy/haproxy.cfg', mode: 0o600, uid: SERVICE_UIDS.haproxy, gid: SERVICE_UIDS.haproxy },
+    );
     const s = haproxySections(f.content);
-    const names = (b: string) => section(s, `backend ${b}`).filter((l) => l.startsWith('server ')).map((l) => l.split(' ')[1]);
-    assert.deepEqual(names('db'), Array.from({ length: HA_DB_NODES }, (_, i) => `campus-db-${i + 1}`));
-    assert.deepEqual(names('redis'), Array.from({ length: HA_REDIS_NODES }, (_, i) => `campus-redis-${i + 1}`));
-    assert.deepEqual(names('cache'), Array.from({ length: HA_REDIS_NODES }, (_, i) => `campus-cache-${i + 1}`));
+    const names = (b: string) =>
+      section(s, `backend ${b}`)
+        .filter((l) => l.startsWith('server '))
+        .map((l) => l.split(' ')[1]);
+    assert.deepEqual(
+      names('db'),
+      Array.from({ length: HA_DB_NODES }, (_, i) => `campus-db-${i + 1}`),
+    );
+    assert.deepEqual(
+      names('redis'),
+      Array.from({ length: HA_REDIS_NODES }, (_, i) => `campus-redis-${i + 1}`),
+    );
+    assert.deepEqual(
+      names('cache'),
+      Array.from({ length: HA_REDIS_NODES }, (_, i) => `campus-cache-${i + 1}`),
+    );
     assert.ok(f.content.includes(`AUTH ${SECRETS['redis-password']}\\r\\n`), f.content);
   });
 });

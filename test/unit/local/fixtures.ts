@@ -13,7 +13,13 @@ import type { ImageTags } from '../../../src/local/services.ts';
 import { validateSpec } from '../../../src/spec/read.ts';
 import type { Spec } from '../../../src/spec/schema.ts';
 
-export const TAGS: ImageTags = { runtime: 'moodle-ha/runtime:r1', mariadb: 'moodle-ha/mariadb:m1', redis: 'moodle-ha/redis:x1', haproxy: 'moodle-ha/haproxy:h1', mail: 'moodle-ha/mail:p1' };
+export const TAGS: ImageTags = {
+  runtime: 'moodle-ha/runtime:r1',
+  mariadb: 'moodle-ha/mariadb:m1',
+  redis: 'moodle-ha/redis:x1',
+  haproxy: 'moodle-ha/haproxy:h1',
+  mail: 'moodle-ha/mail:p1',
+};
 
 /** Distinct values, so a test can tell which secret went where. */
 export const SECRETS: Secrets = { 'db-password': 'db-secret-value', 'redis-password': 'redis-secret-value', 'admin-password': 'admin-secret-value' };
@@ -90,7 +96,10 @@ export function runningClusterOf(spec: Spec): RunningCluster {
  * Runs a helper container's `bash -c` script here: `replace` rewrites container paths to local
  * ones, `shims` are commands put first on PATH (name → shell body, e.g. `cat`), `input` is stdin.
  */
-export function runHelperScript(c: ContainerSpec, opts: { replace?: ReadonlyArray<[string, string]>; shims?: Readonly<Record<string, string>>; input?: Buffer } = {}): { status: number | null; stdout: Buffer; stderr: string } {
+export function runHelperScript(
+  c: ContainerSpec,
+  opts: { replace?: ReadonlyArray<[string, string]>; shims?: Readonly<Record<string, string>>; input?: Buffer } = {},
+): { status: number | null; stdout: Buffer; stderr: string } {
   assert.deepEqual(c.cmd?.slice(0, 2), ['bash', '-c'], `${c.name} does not run a bash script`);
   let script = c.cmd![2]!;
   for (const [from, to] of opts.replace ?? []) script = script.replaceAll(from, to);

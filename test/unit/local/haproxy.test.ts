@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../../src/contract/image.ts';
-import { LB_ADMIN_SOCKET, LB_CONFIG_PATH, LB_PORT, LB_STATS_PORT, lbConfigFile, lbConfigFor, renderHaproxyConfig, WEB_CHECK } from '../../../src/local/haproxy.ts';
+import {
+  LB_ADMIN_SOCKET,
+  LB_CONFIG_PATH,
+  LB_PORT,
+  LB_STATS_PORT,
+  lbConfigFile,
+  lbConfigFor,
+  renderHaproxyConfig,
+  WEB_CHECK,
+} from '../../../src/local/haproxy.ts';
 import { lbContainer, webNodeNames } from '../../../src/local/services.ts';
 import { assertHasLine, devSpec, haproxySections, haSpec, section, TAGS } from './fixtures.ts';
 
@@ -25,7 +34,10 @@ const after = (words: string[], key: string) => {
 describe('the web backend: one server line per web node, every one health-checked', () => {
   test('each node is a server on the runtime port, in order, with nothing that turns its check off', () => {
     const servers = web().filter((l) => l.startsWith('server '));
-    assert.deepEqual(servers, NODES.map((n) => `server ${n} ${n}:${RUNTIME_IMAGE.port}`));
+    assert.deepEqual(
+      servers,
+      NODES.map((n) => `server ${n} ${n}:${RUNTIME_IMAGE.port}`),
+    );
     for (const s of servers) assert.doesNotMatch(s, /\b(no-check|disabled|backup)\b/);
   });
   test('the servers inherit `check` from default-server', () => {
@@ -34,8 +46,14 @@ describe('the web backend: one server line per web node, every one health-checke
   test('removing a node removes its line, and nothing else changes', () => {
     const before = render(NODES).split('\n');
     const afterRemoval = render(NODES.slice(0, 2)).split('\n');
-    assert.deepEqual(before.filter((l) => !afterRemoval.includes(l)), [`    server campus-web-3 campus-web-3:${RUNTIME_IMAGE.port}`]);
-    assert.deepEqual(afterRemoval.filter((l) => !before.includes(l)), []);
+    assert.deepEqual(
+      before.filter((l) => !afterRemoval.includes(l)),
+      [`    server campus-web-3 campus-web-3:${RUNTIME_IMAGE.port}`],
+    );
+    assert.deepEqual(
+      afterRemoval.filter((l) => !before.includes(l)),
+      [],
+    );
   });
   test('N nodes give N server lines (1, 2, 10)', () => {
     for (const n of [1, 2, 10]) {
@@ -125,7 +143,9 @@ describe('stats and the runtime API', () => {
     assertHasLine(stats, 'http-request return status 200 content-type text/plain string ok if { path /healthz }');
   });
   test('the admin socket is a file (mode 600) where lb-runtime talks to it, not a port', () => {
-    const socket = section(sections, 'global').find((l) => l.startsWith('stats socket '))!.split(/\s+/);
+    const socket = section(sections, 'global')
+      .find((l) => l.startsWith('stats socket '))!
+      .split(/\s+/);
     assert.equal(socket[2], LB_ADMIN_SOCKET);
     assert.equal(after(socket, 'mode'), '600');
     assert.equal(after(socket, 'level'), 'admin');
@@ -152,7 +172,12 @@ describe('the load balancer container', () => {
     const f = lb.liveFiles![0]!;
     assert.deepEqual({ name: f.name, mode: f.mode, uid: f.uid, gid: f.gid }, { name: LB_CONFIG_PATH, mode: 0o644, uid: 99, gid: 99 });
     assert.equal(f.content, renderHaproxyConfig(lbConfigFor(spec, webNodeNames(spec, 3))));
-    assert.deepEqual(section(haproxySections(f.content), 'backend web').filter((l) => l.startsWith('server ')).map((l) => l.split(' ')[1]), NODES);
+    assert.deepEqual(
+      section(haproxySections(f.content), 'backend web')
+        .filter((l) => l.startsWith('server '))
+        .map((l) => l.split(' ')[1]),
+      NODES,
+    );
   });
   test('runs the haproxy image as campus-lb on the cluster network', () => {
     const lb = lbContainer(devSpec(), TAGS, 1, 99);

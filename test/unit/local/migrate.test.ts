@@ -82,6 +82,10 @@ describe('the result', () => {
     const results = [...readFileSync(MIGRATE_PHP, 'utf8').matchAll(/MIGRATE-RESULT ([^'"]*)/g)].map((m) => m[1]!);
     assert.ok(results.length >= 4, `found: ${results.join(' | ')}`);
     for (const r of results) assert.equal(migrateResult(`migrate[  1.0s]: MIGRATE-RESULT ${r}\n`), /^[a-z]+/.exec(r)?.[0], r);
-    for (const w of ['installed', 'upgraded', 'unchanged']) assert.ok(results.some((r) => r.startsWith(w)), `migrate.php no longer prints ${w}`);
+    for (const w of ['installed', 'upgraded', 'unchanged'])
+      assert.ok(
+        results.some((r) => r.startsWith(w)),
+        `migrate.php no longer prints ${w}`,
+      );
   });
 });

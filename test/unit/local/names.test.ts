@@ -27,11 +27,18 @@ describe('cluster names', () => {
     assert.deepEqual(webNodeNames(devSpec(), 0), []);
   });
   test('data volumes: one per stateful node', () => {
-    assert.deepEqual([n.volume('db'), n.volume('db', 2), n.volume('redis'), n.volume('redis', 1)], ['campus-dbdata', 'campus-dbdata-2', 'campus-redisdata', 'campus-redisdata-1']);
+    assert.deepEqual(
+      [n.volume('db'), n.volume('db', 2), n.volume('redis'), n.volume('redis', 1)],
+      ['campus-dbdata', 'campus-dbdata-2', 'campus-redisdata', 'campus-redisdata-1'],
+    );
   });
   test('every name of an ha cluster is distinct and starts with the cluster name', () => {
     const names = [
-      n.network, n.dbWriter, n.redisPrimary, n.cachePrimary, n.volumes.moodledata,
+      n.network,
+      n.dbWriter,
+      n.redisPrimary,
+      n.cachePrimary,
+      n.volumes.moodledata,
       ...(['lb', 'endpoints', 'cron', 'migrate', 'autoscaler', 'mail'] as const).map((s) => n.container(s)),
       ...[1, 2, 3].flatMap((i) => [n.container('db', i), n.container('sentinel', i), n.container('web', i), n.volume('db', i)]),
       ...[1, 2].flatMap((i) => [n.container('redis', i), n.container('cache', i), n.volume('redis', i)]),

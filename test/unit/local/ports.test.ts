@@ -51,12 +51,26 @@ describe('the ports a cluster publishes', () => {
   test('the same ports and addresses the load balancer and the mail catcher are created with', () => {
     const spec = devSpec({ ports: { http: 18080, stats: 18404, mail: 18025, bind: '0.0.0.0' } });
     const fromContainers = [...lbContainer(spec, TAGS, 1, 97).ports!, ...mailContainer(spec, TAGS.mail).ports!].map((p) => `${p.bind}:${p.host}`);
-    assert.deepEqual(publishedPorts(spec).map((p) => `${p.bind}:${p.port}`), fromContainers);
-    assert.deepEqual(publishedPorts(spec).map((p) => p.key), ['ports.http', 'ports.stats', 'ports.mail']);
+    assert.deepEqual(
+      publishedPorts(spec).map((p) => `${p.bind}:${p.port}`),
+      fromContainers,
+    );
+    assert.deepEqual(
+      publishedPorts(spec).map((p) => p.key),
+      ['ports.http', 'ports.stats', 'ports.mail'],
+    );
   });
   test('they must differ from each other (checked when the spec is read)', () => {
-    for (const ports of [{ http: 9000, stats: 9000 }, { http: 9000, mail: 9000 }, { stats: 9001, mail: 9001 }]) {
-      assert.throws(() => validateSpec({ ports }), (e: unknown) => e instanceof UserError && e.details.some((d) => /^ports\.(stats|mail): must differ/.test(d)), JSON.stringify(ports));
+    for (const ports of [
+      { http: 9000, stats: 9000 },
+      { http: 9000, mail: 9000 },
+      { stats: 9001, mail: 9001 },
+    ]) {
+      assert.throws(
+        () => validateSpec({ ports }),
+        (e: unknown) => e instanceof UserError && e.details.some((d) => /^ports\.(stats|mail): must differ/.test(d)),
+        JSON.stringify(ports),
+      );
     }
   });
 });

@@ -17,33 +17,63 @@ const runtime = (id: string) => image(id, [`moodle-ha/runtime:4.5.6-${id}`]);
 describe('decidePrune', () => {
   test("removes the project's runtime images no cluster runs or ran last, keeps the current and previous", () => {
     const images = [runtime('a'), runtime('b'), runtime('c'), runtime('d')];
-    const d = decidePrune(images, [{ name: 'campus-web-1', imageId: 'd' }], [
-      { cluster: 'campus', role: 'current', id: 'd', tag: 'moodle-ha/runtime:4.5.6-d' },
-      { cluster: 'campus', role: 'previous', id: 'c', tag: 'moodle-ha/runtime:4.5.6-c' },
-    ]);
-    assert.deepEqual(d.remove.map((i) => i.id), ['a', 'b']);
-    assert.deepEqual(d.keep.map((k) => [k.image.id, k.why]), [['c', 'the previous image of cluster campus'], ['d', 'used by campus-web-1']]);
+    const d = decidePrune(
+      images,
+      [{ name: 'campus-web-1', imageId: 'd' }],
+      [
+        { cluster: 'campus', role: 'current', id: 'd', tag: 'moodle-ha/runtime:4.5.6-d' },
+        { cluster: 'campus', role: 'previous', id: 'c', tag: 'moodle-ha/runtime:4.5.6-c' },
+      ],
+    );
+    assert.deepEqual(
+      d.remove.map((i) => i.id),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      d.keep.map((k) => [k.image.id, k.why]),
+      [
+        ['c', 'the previous image of cluster campus'],
+        ['d', 'used by campus-web-1'],
+      ],
+    );
   });
 
   test('never an image a container uses, whatever its cluster or project, running or stopped', () => {
-    const d = decidePrune([runtime('a'), runtime('b')], [{ name: 'other-cron', imageId: 'a' }, { name: 'someones-debug-shell', imageId: 'b' }], []);
+    const d = decidePrune(
+      [runtime('a'), runtime('b')],
+      [
+        { name: 'other-cron', imageId: 'a' },
+        { name: 'someones-debug-shell', imageId: 'b' },
+      ],
+      [],
+    );
     assert.deepEqual(d.remove, []);
-    assert.deepEqual(d.keep.map((k) => k.why), ['used by other-cron', 'used by someones-debug-shell']);
+    assert.deepEqual(
+      d.keep.map((k) => k.why),
+      ['used by other-cron', 'used by someones-debug-shell'],
+    );
   });
 
   test("another cluster's recorded images stay, though it is down", () => {
     const d = decidePrune([runtime('a'), runtime('b')], [], [{ cluster: 'staging', role: 'current', id: 'a', tag: '' }]);
-    assert.deepEqual(d.remove.map((i) => i.id), ['b']);
+    assert.deepEqual(
+      d.remove.map((i) => i.id),
+      ['b'],
+    );
   });
 
   test('only runtime images this project built: not its service or probe images, not an unlabelled or re-tagged image', () => {
-    const d = decidePrune([
-      image('m', ['moodle-ha/mariadb:1234']),
-      image('p', ['moodle-ha/probe:4.5.6-1']),
-      image('u', ['moodle-ha/runtime:4.5.6-u'], {}),
-      image('x', ['moodle-ha/runtime:4.5.6-x', 'registry.example/moodle:prod']),
-      image('n', []),
-    ], [], []);
+    const d = decidePrune(
+      [
+        image('m', ['moodle-ha/mariadb:1234']),
+        image('p', ['moodle-ha/probe:4.5.6-1']),
+        image('u', ['moodle-ha/runtime:4.5.6-u'], {}),
+        image('x', ['moodle-ha/runtime:4.5.6-x', 'registry.example/moodle:prod']),
+        image('n', []),
+      ],
+      [],
+      [],
+    );
     assert.deepEqual(d.remove, []);
     assert.deepEqual(d.keep, []);
   });
@@ -67,11 +97,20 @@ describe('runtime image record', () => {
 
   test("every cluster's records are read from the state folder; a torn one is skipped", () => {
     const root = mkdtempSync(join(tmpdir(), 'images-'));
-    for (const [cluster, text] of [['campus', JSON.stringify({ current: B, previous: A })], ['staging', JSON.stringify({ current: C })], ['torn', '{"current":']]) {
+    for (const [cluster, text] of [
+      ['campus', JSON.stringify({ current: B, previous: A })],
+      ['staging', JSON.stringify({ current: C })],
+      ['torn', '{"current":'],
+    ]) {
       mkdirSync(join(root, 'clusters', cluster!), { recursive: true });
       writeFileSync(join(root, 'clusters', cluster!, 'runtime-images.json'), text!);
     }
-    assert.deepEqual(recordedRuntimeImages(root).map((r) => `${r.cluster} ${r.role} ${r.id}`).sort(), ['campus current sha256:b', 'campus previous sha256:a', 'staging current sha256:c']);
+    assert.deepEqual(
+      recordedRuntimeImages(root)
+        .map((r) => `${r.cluster} ${r.role} ${r.id}`)
+        .sort(),
+      ['campus current sha256:b', 'campus previous sha256:a', 'staging current sha256:c'],
+    );
   });
 });
 

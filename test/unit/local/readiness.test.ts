@@ -30,14 +30,14 @@ function probe(url: string): Promise<{ code: number | null; output: string }> {
   });
 }
 
-describe("the readiness probe (PHP, run inside a web node against its own /readyz)", () => {
+describe('the readiness probe (PHP, run inside a web node against its own /readyz)', () => {
   test('200: exit 0, the status line then the body', async () => {
     const base = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ready: db ok, redis ok'));
     const r = await probe(`${base}/readyz`);
     assert.equal(r.code, 0);
     assert.equal(r.output, 'HTTP/1.1 200 OK\nready: db ok, redis ok');
   });
-  test("503: exit 1 with the body, which says what is not ready", async () => {
+  test('503: exit 1 with the body, which says what is not ready', async () => {
     const base = await serve((_req, res) => res.writeHead(503).end('not ready: database version 2024100700 differs from the code'));
     const r = await probe(`${base}/readyz`);
     assert.equal(r.code, 1);
@@ -74,11 +74,17 @@ describe('waitHttp: until the URL answers 200 through the load balancer', () => 
   });
   test('fails after the time given, with the last answer', async () => {
     const base = await serve((_req, res) => res.writeHead(502).end());
-    await assert.rejects(waitHttp(`${base}/login/index.php`, 300), (e: unknown) => e instanceof UserError && e.message === `${base}/login/index.php did not answer 200 within 0.3 s (last: HTTP 502)`);
+    await assert.rejects(
+      waitHttp(`${base}/login/index.php`, 300),
+      (e: unknown) => e instanceof UserError && e.message === `${base}/login/index.php did not answer 200 within 0.3 s (last: HTTP 502)`,
+    );
   });
   test('a refused connection is the last answer too', async () => {
     const base = await serve(() => undefined);
     servers.pop()!.close();
-    await assert.rejects(waitHttp(`${base}/`, 300), (e: unknown) => e instanceof UserError && /did not answer 200 within 0\.3 s \(last: .*ECONNREFUSED/.test(e.message));
+    await assert.rejects(
+      waitHttp(`${base}/`, 300),
+      (e: unknown) => e instanceof UserError && /did not answer 200 within 0\.3 s \(last: .*ECONNREFUSED/.test(e.message),
+    );
   });
 });

@@ -44,7 +44,7 @@ describe('the capacity up plans', () => {
       assert.equal(plannedWebNodes(spec), 2, text);
     }
   });
-  test("a torn or empty file (a crash while it was written) is ignored too: up still starts", () => {
+  test('a torn or empty file (a crash while it was written) is ignored too: up still starts', () => {
     freshStateRoot('scale');
     for (const text of ['', '{"webNodes":', 'not json']) {
       remembered(text);
@@ -56,7 +56,10 @@ describe('the capacity up plans', () => {
 describe('scale refuses a capacity it cannot run, before it touches the cluster', () => {
   for (const target of [0, -1, 1.5, MAX_WEB_NODES + 1, Number.NaN]) {
     test(String(target), async () => {
-      await assert.rejects(scaleTo(spec, target), (e: unknown) => e instanceof UserError && e.message === `capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`);
+      await assert.rejects(
+        scaleTo(spec, target),
+        (e: unknown) => e instanceof UserError && e.message === `capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`,
+      );
     });
   }
   test('the spec allows no more nodes than scale does', () => {

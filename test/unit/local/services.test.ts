@@ -104,14 +104,20 @@ describe('runtime containers', () => {
   test('each secret the environment names as a file is put there (0400, the image user), and no other', () => {
     for (const mode of IMAGE_MODES) {
       const c = runtimeContainer(spec, TAGS, SECRETS, mode);
-      const named = Object.entries(c.env!).filter(([k]) => k.endsWith(FILE_SUFFIX)).map(([, v]) => v).sort();
+      const named = Object.entries(c.env!)
+        .filter(([k]) => k.endsWith(FILE_SUFFIX))
+        .map(([, v]) => v)
+        .sort();
       assert.deepEqual(c.files!.map((f) => f.name).sort(), named, mode);
       for (const f of c.files!) {
         assert.equal(f.content, SECRETS[f.name.split('/').pop() as keyof typeof SECRETS]);
         assert.deepEqual([f.mode, f.uid, f.gid], [0o400, RUNTIME_IMAGE.uid, RUNTIME_IMAGE.gid], f.name);
       }
     }
-    const files = (mode: (typeof IMAGE_MODES)[number]) => runtimeContainer(spec, TAGS, SECRETS, mode).files!.map((f) => f.name.split('/').pop()).sort();
+    const files = (mode: (typeof IMAGE_MODES)[number]) =>
+      runtimeContainer(spec, TAGS, SECRETS, mode)
+        .files!.map((f) => f.name.split('/').pop())
+        .sort();
     assert.deepEqual(files('web'), ['db-password', 'redis-password']);
     assert.deepEqual(files('cron'), ['db-password', 'redis-password']);
     assert.deepEqual(files('migrate'), ['admin-password', 'db-password', 'redis-password'], 'only migrate needs the admin password');
@@ -149,7 +155,9 @@ describe('what the engine is asked for', () => {
       const s = { ...spec, ports: { ...spec.ports, bind: '0.0.0.0' } };
       const published: string[] = [];
       for (const c of allContainers(s)) {
-        for (const [port, bindings] of Object.entries(createOptions(c, 'h').HostConfig!.PortBindings as Record<string, Array<{ HostIp: string; HostPort: string }>>)) {
+        for (const [port, bindings] of Object.entries(
+          createOptions(c, 'h').HostConfig!.PortBindings as Record<string, Array<{ HostIp: string; HostPort: string }>>,
+        )) {
           for (const b of bindings) published.push(`${c.name} ${port} ${b.HostIp}:${b.HostPort}`);
         }
       }
@@ -162,15 +170,27 @@ describe('what the engine is asked for', () => {
     test(`${name}: every container is labelled with the project, its cluster, its service and its definition`, () => {
       for (const c of allContainers(spec)) {
         const labels = createOptions(c, 'abc123').Labels!;
-        assert.deepEqual(labels, { [LABELS.project]: 'moodle-ha', [LABELS.cluster]: 'campus', [LABELS.service]: c.service, [LABELS.definition]: 'abc123' }, c.name);
+        assert.deepEqual(
+          labels,
+          { [LABELS.project]: 'moodle-ha', [LABELS.cluster]: 'campus', [LABELS.service]: c.service, [LABELS.definition]: 'abc123' },
+          c.name,
+        );
         assert.ok(c.name.startsWith('campus-'), c.name);
       }
     });
   }
   test('the container: hostname = name, env as NAME=value, named volumes, network aliases, memory, restart', () => {
     const c: ContainerSpec = {
-      name: 'campus-x', cluster: 'campus', service: 'x', image: 'img', network: 'campus-net', aliases: ['x-alias'],
-      env: { A: '1', B: 'two words' }, volumes: { 'campus-vol': '/data' }, memoryBytes: 1024, cmd: ['run'],
+      name: 'campus-x',
+      cluster: 'campus',
+      service: 'x',
+      image: 'img',
+      network: 'campus-net',
+      aliases: ['x-alias'],
+      env: { A: '1', B: 'two words' },
+      volumes: { 'campus-vol': '/data' },
+      memoryBytes: 1024,
+      cmd: ['run'],
     };
     const o = createOptions(c, 'h');
     assert.equal(o.Hostname, 'campus-x');

@@ -27,22 +27,35 @@ describe('the config bundle folder', () => {
   test("each file the image loads goes to the bundle folder, readable by the image's group only (config.php may hold secrets)", () => {
     const base = specFolder({ 'php.ini': 'max_input_vars = 5000\n', 'nginx.conf': 'client_body_timeout 30s;\n', 'config.php': "<?php $CFG->x = 'y';\n" });
     const files = bundleFiles(devSpec({ configBundle: 'bundle' }), base);
-    assert.deepEqual(files.map((f) => f.name).sort(), ['config.php', 'nginx.conf', 'php.ini'].map((f) => `${RUNTIME_IMAGE.configBundleDir}/${f}`));
+    assert.deepEqual(
+      files.map((f) => f.name).sort(),
+      ['config.php', 'nginx.conf', 'php.ini'].map((f) => `${RUNTIME_IMAGE.configBundleDir}/${f}`),
+    );
     for (const f of files) assert.deepEqual([f.mode, f.uid, f.gid], [0o440, 0, RUNTIME_IMAGE.gid], f.name);
     assert.equal(files.find((f) => f.name.endsWith('/php.ini'))!.content, 'max_input_vars = 5000\n');
   });
   test("the folder is found from the spec file's folder; sub-folders are ignored", () => {
     const base = specFolder({ 'php.ini': 'x = 1\n' }, 'conf/bundle');
     mkdirSync(join(base, 'conf', 'bundle', 'old'));
-    assert.deepEqual(bundleFiles(devSpec({ configBundle: 'conf/bundle' }), base).map((f) => f.name), [`${RUNTIME_IMAGE.configBundleDir}/php.ini`]);
+    assert.deepEqual(
+      bundleFiles(devSpec({ configBundle: 'conf/bundle' }), base).map((f) => f.name),
+      [`${RUNTIME_IMAGE.configBundleDir}/php.ini`],
+    );
   });
   test('a file the image would not load is refused, naming it and what it loads', () => {
     const base = specFolder({ 'php.ini': '', 'settings.php': '' });
-    assert.throws(() => bundleFiles(devSpec({ configBundle: 'bundle' }), base), (e: unknown) => e instanceof UserError && /has files the image does not load: settings\.php \(it loads php\.ini, nginx\.conf, config\.php\)$/.test(e.message));
+    assert.throws(
+      () => bundleFiles(devSpec({ configBundle: 'bundle' }), base),
+      (e: unknown) =>
+        e instanceof UserError && /has files the image does not load: settings\.php \(it loads php\.ini, nginx\.conf, config\.php\)$/.test(e.message),
+    );
   });
   test('a folder that is not there is refused, with the path to fix', () => {
     const base = specFolder({});
-    assert.throws(() => bundleFiles(devSpec({ configBundle: 'missing' }), base), (e: unknown) => e instanceof UserError && e.message === `configBundle: ${join(base, 'missing')} is not a readable folder; fix the path in moodle-ha.yaml`);
+    assert.throws(
+      () => bundleFiles(devSpec({ configBundle: 'missing' }), base),
+      (e: unknown) => e instanceof UserError && e.message === `configBundle: ${join(base, 'missing')} is not a readable folder; fix the path in moodle-ha.yaml`,
+    );
   });
   test('what up reads is what a node added by scaling gets', () => {
     freshStateRoot('up');
@@ -50,7 +63,10 @@ describe('the config bundle folder', () => {
     const files = bundleFiles(spec, specFolder({ 'nginx.conf': 'add_header X-Campus 1;\n' }));
     recordWebBundle(spec.name, files);
     const scaled = runtimeContainer(spec, TAGS, SECRETS, 'web', 3, recordedWebBundle(spec));
-    assert.deepEqual(scaled.files!.filter((f) => f.name.startsWith(RUNTIME_IMAGE.configBundleDir)), files);
+    assert.deepEqual(
+      scaled.files!.filter((f) => f.name.startsWith(RUNTIME_IMAGE.configBundleDir)),
+      files,
+    );
   });
 });
 

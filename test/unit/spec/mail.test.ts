@@ -16,7 +16,10 @@ describe('the site mail identity', () => {
     assert.equal(siteMailDomain('http://[::1]:8080'), 'moodle.invalid');
   });
   test("no-reply: the spec's, else noreply@ the mail domain", () => {
-    assert.deepEqual(siteMail(validateSpec({ site: { url: 'https://moodle.example.edu' } })), { domain: 'moodle.example.edu', noreplyAddress: 'noreply@moodle.example.edu' });
+    assert.deepEqual(siteMail(validateSpec({ site: { url: 'https://moodle.example.edu' } })), {
+      domain: 'moodle.example.edu',
+      noreplyAddress: 'noreply@moodle.example.edu',
+    });
     assert.equal(siteMail(validateSpec({ site: { noreplyAddress: 'lms@example.edu' } })).noreplyAddress, 'lms@example.edu');
     assert.equal(siteMail(validateSpec({}), 'mail.example.edu').noreplyAddress, 'noreply@mail.example.edu');
   });

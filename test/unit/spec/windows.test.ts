@@ -11,8 +11,7 @@ const at = (iso: string): Date => new Date(iso);
 const night: ScheduleEntry = { name: 'night', cron: { start: '0 22 * * *', end: '0 6 * * *' }, min: 1, max: 2 };
 const day: ScheduleEntry = { name: 'day', cron: { start: '0 6 * * *', end: '0 22 * * *' }, min: 3 };
 const exam: ScheduleEntry = { name: 'exam-week', from: '2026-06-01T06:00:00Z', until: '2026-06-06T00:00:00Z', min: 8, max: 12 };
-const scaling = (schedule: unknown[], extra: Record<string, unknown> = {}) =>
-  validateSpec({ scaling: { min: 2, max: 6, schedule, ...extra } }).scaling;
+const scaling = (schedule: unknown[], extra: Record<string, unknown> = {}) => validateSpec({ scaling: { min: 2, max: 6, schedule, ...extra } }).scaling;
 const name = (schedule: ScheduleEntry[], iso: string) => activeWindow(schedule, at(iso))?.entry.name;
 
 describe('activeWindow: a recurring overnight window 22:00-06:00', () => {
@@ -126,7 +125,9 @@ describe('cron problems are reported with their spec path', () => {
     assert.deepEqual(checkSchedule([night, exam]), []);
   });
   test('activeWindow throws a UserError naming the path', () => {
-    assert.throws(() => activeWindow([broken], at('2026-03-05T02:00:00Z')),
-      (e: unknown) => e instanceof UserError && e.details[0]!.startsWith('scaling.schedule.0.cron.start: '));
+    assert.throws(
+      () => activeWindow([broken], at('2026-03-05T02:00:00Z')),
+      (e: unknown) => e instanceof UserError && e.details[0]!.startsWith('scaling.schedule.0.cron.start: '),
+    );
   });
 });

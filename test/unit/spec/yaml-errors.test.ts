@@ -26,7 +26,10 @@ function failure(name: string, text: string): { message: string; details: string
 }
 
 function expectAt(f: ReturnType<typeof failure>, line: number, col: number, source: string, fix: RegExp): void {
-  assert.match(f.message, new RegExp(`^${f.file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid YAML \\(line ${line}, column ${col}\\); nothing was changed:$`));
+  assert.match(
+    f.message,
+    new RegExp(`^${f.file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid YAML \\(line ${line}, column ${col}\\); nothing was changed:$`),
+  );
   const [first] = f.details;
   const [sentence, numbered, caret] = first!.split('\n');
   assert.match(sentence!, fix);
@@ -66,9 +69,21 @@ describe('YAML syntax errors point at the mistake', () => {
 
   test('a missing colon, an unclosed list, two keys on one line, a reserved first character', () => {
     expectAt(failure('colon', 'name: campus\nprofile dev\n'), 2, 1, 'profile dev', /this line has no colon: write it as "key: value"/);
-    expectAt(failure('bracket', 'name: campus\nplugins: [a, b\nprofile: dev\n'), 2, 10, 'plugins: [a, b', /the list opened with \[ here is never closed: add \]/);
+    expectAt(
+      failure('bracket', 'name: campus\nplugins: [a, b\nprofile: dev\n'),
+      2,
+      10,
+      'plugins: [a, b',
+      /the list opened with \[ here is never closed: add \]/,
+    );
     expectAt(failure('compact', 'web: nodes: 2\n'), 1, 6, 'web: nodes: 2', /a second "key: value" on the same line/);
-    expectAt(failure('reserved', 'name: @campus\n'), 1, 7, 'name: @campus', /an unquoted value cannot start with reserved character @: put the value in quotes/);
+    expectAt(
+      failure('reserved', 'name: @campus\n'),
+      1,
+      7,
+      'name: @campus',
+      /an unquoted value cannot start with reserved character @: put the value in quotes/,
+    );
   });
 
   test('the caret stays under the column when the line has tabs', () => {

@@ -37,7 +37,11 @@ export const SNAPSHOTS_KEPT: number;
 export const DEADLINE_MARGIN_MS: number;
 export function revision(arn: string | undefined): number;
 export function snapshotId(clusterId: string, rev: number, now: number): string;
-export function makeHandlers(clients: { ecs: EcsLike; rds: RdsLike }, log?: (line: string) => void, now?: () => number): {
+export function makeHandlers(
+  clients: { ecs: EcsLike; rds: RdsLike },
+  log?: (line: string) => void,
+  now?: () => number,
+): {
   onEvent(event: MigrateEvent): Promise<{ PhysicalResourceId?: string; Data?: Record<string, any> }>;
   isComplete(event: MigrateEvent): Promise<{ IsComplete: boolean; Data?: Record<string, any> }>;
 };

@@ -26,7 +26,11 @@ export const DEADLINE_MARGIN_MS = 60_000;
 
 /** Revision number of a task definition ARN (…:task-definition/family:42 → 42). */
 export function revision(arn) {
-  return Number(String(arn ?? '').split(':').pop());
+  return Number(
+    String(arn ?? '')
+      .split(':')
+      .pop(),
+  );
 }
 
 function kind(p) {
@@ -36,7 +40,11 @@ function kind(p) {
 /** A snapshot id RDS accepts: letters, digits, single hyphens, starting with a letter. */
 export function snapshotId(clusterId, rev, now) {
   const stamp = new Date(now).toISOString().replace(/[-:T]/g, '').slice(0, 12);
-  return `${SNAPSHOT_PREFIX}-${String(clusterId).toLowerCase().replace(/[^a-z0-9]+/g, '-')}-r${rev}-${stamp}`.replace(/-+/g, '-').slice(0, 255);
+  return `${SNAPSHOT_PREFIX}-${String(clusterId)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')}-r${rev}-${stamp}`
+    .replace(/-+/g, '-')
+    .slice(0, 255);
 }
 
 /** The handlers, over clients with the ECS and RDS calls they use. */
@@ -46,14 +54,20 @@ export function makeHandlers({ ecs, rds }, log = console.log, now = () => Date.n
     if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
     const rev = revision(p.TaskDefinition);
     if (event.RequestType === 'Update' && rev <= revision(event.OldResourceProperties?.TaskDefinition)) {
-      log(`task definition ${p.TaskDefinition} is not newer than ${event.OldResourceProperties.TaskDefinition}: not running ${kind(p)} (a rollback must not downgrade the database)`);
+      log(
+        `task definition ${p.TaskDefinition} is not newer than ${event.OldResourceProperties.TaskDefinition}: not running ${kind(p)} (a rollback must not downgrade the database)`,
+      );
       return { PhysicalResourceId: event.PhysicalResourceId, Data: { Skipped: 'true' } };
     }
     const data = { StartedAt: String(now()) };
     // A new image may upgrade the schema: snapshot the database first (a fresh stack has no data).
     if (kind(p) === 'migrate' && p.DatabaseCluster && event.RequestType === 'Update' && p.Image !== event.OldResourceProperties?.Image) {
       const id = snapshotId(p.DatabaseCluster, rev, now());
-      await rds.createDBClusterSnapshot({ DBClusterIdentifier: p.DatabaseCluster, DBClusterSnapshotIdentifier: id, Tags: [{ Key: 'moodle-ha:reason', Value: `before migrate of ${p.TaskDefinition}` }] });
+      await rds.createDBClusterSnapshot({
+        DBClusterIdentifier: p.DatabaseCluster,
+        DBClusterSnapshotIdentifier: id,
+        Tags: [{ Key: 'moodle-ha:reason', Value: `before migrate of ${p.TaskDefinition}` }],
+      });
       log(`snapshot ${id} of ${p.DatabaseCluster} started before migrate (the image changed)`);
       data.Snapshot = id;
     }
@@ -109,7 +123,8 @@ export function makeHandlers({ ecs, rds }, log = console.log, now = () => Date.n
     if (event.Data?.Snapshot) {
       const out = await rds.describeDBClusterSnapshots({ DBClusterSnapshotIdentifier: event.Data.Snapshot });
       const status = out.DBClusterSnapshots?.[0]?.Status;
-      if (status === 'failed' || status === undefined) throw new Error(`snapshot ${event.Data.Snapshot} before migrate ${status ?? 'disappeared'}: not migrating`);
+      if (status === 'failed' || status === undefined)
+        throw new Error(`snapshot ${event.Data.Snapshot} before migrate ${status ?? 'disappeared'}: not migrating`);
       if (status !== 'available') {
         if (now() > deadline) throw new Error(`snapshot ${event.Data.Snapshot} not available before the deadline: not migrating`);
         return { IsComplete: false };
@@ -123,13 +138,17 @@ export function makeHandlers({ ecs, rds }, log = console.log, now = () => Date.n
     if (task.lastStatus !== 'STOPPED') {
       if (now() > deadline) {
         await ecs.stopTask({ cluster: p.Cluster, task: task.taskArn, reason: `moodle-ha: ${kind(p)} ran past its ${p.TimeoutSeconds ?? 3600} s limit` });
-        throw new Error(`${kind(p)} task ${task.taskArn} ran past its ${p.TimeoutSeconds ?? 3600} s limit and was stopped; the database is as the task left it (docs/aws.md: "A failed upgrade")`);
+        throw new Error(
+          `${kind(p)} task ${task.taskArn} ran past its ${p.TimeoutSeconds ?? 3600} s limit and was stopped; the database is as the task left it (docs/aws.md: "A failed upgrade")`,
+        );
       }
       return { IsComplete: false };
     }
     const container = task.containers?.find((c) => c.name === CONTAINER);
     if (container?.exitCode !== 0) {
-      throw new Error(`${kind(p)} task ${task.taskArn} failed: exit code ${container?.exitCode ?? 'none'}, ${task.stoppedReason ?? ''} ${container?.reason ?? ''}; see the migrate log group`);
+      throw new Error(
+        `${kind(p)} task ${task.taskArn} failed: exit code ${container?.exitCode ?? 'none'}, ${task.stoppedReason ?? ''} ${container?.reason ?? ''}; see the migrate log group`,
+      );
     }
     if (event.Data?.Snapshot) await pruneSnapshots(p.DatabaseCluster);
     return { IsComplete: true, Data: { TaskArn: task.taskArn } };

@@ -27,14 +27,26 @@ export interface WebAclDescription extends Json {
 /** The calls the applier makes, shaped like the AWS SDK v3 clients' commands. */
 export interface ApplierClients {
   readonly applicationAutoScaling: {
-    registerScalableTarget(input: { ServiceNamespace: 'ecs'; ResourceId: string; ScalableDimension: 'ecs:service:DesiredCount'; MinCapacity: number; MaxCapacity: number }): Promise<unknown>;
+    registerScalableTarget(input: {
+      ServiceNamespace: 'ecs';
+      ResourceId: string;
+      ScalableDimension: 'ecs:service:DesiredCount';
+      MinCapacity: number;
+      MaxCapacity: number;
+    }): Promise<unknown>;
   };
   readonly autoScaling: {
     updateAutoScalingGroup(input: { AutoScalingGroupName: string; MinSize: number }): Promise<unknown>;
   };
   readonly rds: {
-    describeDBClusters(input: { DBClusterIdentifier: string }): Promise<{ DBClusters?: { ServerlessV2ScalingConfiguration?: { MinCapacity?: number; MaxCapacity?: number } }[] }>;
-    modifyDBCluster(input: { DBClusterIdentifier: string; ServerlessV2ScalingConfiguration: { MinCapacity: number; MaxCapacity: number }; ApplyImmediately: true }): Promise<unknown>;
+    describeDBClusters(input: {
+      DBClusterIdentifier: string;
+    }): Promise<{ DBClusters?: { ServerlessV2ScalingConfiguration?: { MinCapacity?: number; MaxCapacity?: number } }[] }>;
+    modifyDBCluster(input: {
+      DBClusterIdentifier: string;
+      ServerlessV2ScalingConfiguration: { MinCapacity: number; MaxCapacity: number };
+      ApplyImmediately: true;
+    }): Promise<unknown>;
   };
   readonly wafv2: {
     getWebACL(input: { Name: string; Scope: string; Id: string }): Promise<{ WebACL?: WebAclDescription; LockToken?: string }>;
@@ -62,7 +74,15 @@ export interface ApplyResult {
 }
 
 /** Fields GetWebACL returns that UpdateWebACL does not take. */
-const READ_ONLY_ACL_FIELDS = new Set(['ARN', 'Capacity', 'LabelNamespace', 'ManagedByFirewallManager', 'RetrofittedByFirewallManager', 'PreProcessFirewallManagerRuleGroups', 'PostProcessFirewallManagerRuleGroups']);
+const READ_ONLY_ACL_FIELDS = new Set([
+  'ARN',
+  'Capacity',
+  'LabelNamespace',
+  'ManagedByFirewallManager',
+  'RetrofittedByFirewallManager',
+  'PreProcessFirewallManagerRuleGroups',
+  'PostProcessFirewallManagerRuleGroups',
+]);
 
 const errorName = (e: unknown): string => (e as { name?: string })?.name ?? '';
 const sameRange = (a: { MinCapacity?: number; MaxCapacity?: number } | undefined, r: CapacityRange) => a?.MinCapacity === r.min && a?.MaxCapacity === r.max;
@@ -87,8 +107,11 @@ export function makeApplier(clients: ApplierClients, schedule: AppliedSchedule, 
 
   async function web(t: CapacityTargets): Promise<string> {
     await clients.applicationAutoScaling.registerScalableTarget({
-      ServiceNamespace: 'ecs', ResourceId: resources.webScalableTarget, ScalableDimension: 'ecs:service:DesiredCount',
-      MinCapacity: t.web.min, MaxCapacity: t.web.max,
+      ServiceNamespace: 'ecs',
+      ResourceId: resources.webScalableTarget,
+      ScalableDimension: 'ecs:service:DesiredCount',
+      MinCapacity: t.web.min,
+      MaxCapacity: t.web.max,
     });
     return `web tasks: min ${t.web.min}, max ${t.web.max}`;
   }
@@ -102,9 +125,13 @@ export function makeApplier(clients: ApplierClients, schedule: AppliedSchedule, 
     const found = (await clients.rds.describeDBClusters({ DBClusterIdentifier: cluster })).DBClusters?.[0];
     if (!found) throw new Error(`Aurora cluster ${cluster} not found`);
     if (sameRange(found.ServerlessV2ScalingConfiguration, range)) return `Aurora: ${range.min}-${range.max} ACU already`;
-    await retrying('Aurora', 'InvalidDBClusterStateFault', () => clients.rds.modifyDBCluster({
-      DBClusterIdentifier: cluster, ServerlessV2ScalingConfiguration: { MinCapacity: range.min, MaxCapacity: range.max }, ApplyImmediately: true,
-    }));
+    await retrying('Aurora', 'InvalidDBClusterStateFault', () =>
+      clients.rds.modifyDBCluster({
+        DBClusterIdentifier: cluster,
+        ServerlessV2ScalingConfiguration: { MinCapacity: range.min, MaxCapacity: range.max },
+        ApplyImmediately: true,
+      }),
+    );
     return `Aurora: ${range.min}-${range.max} ACU`;
   }
 
@@ -116,7 +143,8 @@ export function makeApplier(clients: ApplierClients, schedule: AppliedSchedule, 
       const rules = current.Rules ?? [];
       const rule = rules.find((r) => r.Name === acl.rateRule);
       const statement = rule?.Statement?.RateBasedStatement;
-      if (!rule || !statement) throw new Error(`web ACL ${acl.name} has no rate-based rule named "${acl.rateRule}" (rules: ${rules.map((r) => r.Name).join(', ') || 'none'})`);
+      if (!rule || !statement)
+        throw new Error(`web ACL ${acl.name} has no rate-based rule named "${acl.rateRule}" (rules: ${rules.map((r) => r.Name).join(', ') || 'none'})`);
       if (statement.Limit === limit) return `WAF rate limit: ${limit} already`;
       const kept = Object.fromEntries(Object.entries(current).filter(([k]) => !READ_ONLY_ACL_FIELDS.has(k)));
       await clients.wafv2.updateWebACL({
@@ -133,9 +161,14 @@ export function makeApplier(clients: ApplierClients, schedule: AppliedSchedule, 
   async function apply(now: Date): Promise<ApplyResult> {
     const active = activeWindow(schedule.windows, now);
     const t = active?.entry.targets ?? schedule.base;
-    log(active ? `${now.toISOString()}: window "${active.entry.name}" is in force (opened ${active.since.toISOString()})` : `${now.toISOString()}: no window in force, base values`);
+    log(
+      active
+        ? `${now.toISOString()}: window "${active.entry.name}" is in force (opened ${active.since.toISOString()})`
+        : `${now.toISOString()}: no window in force, base values`,
+    );
     const parts: Array<[string, () => Promise<string>]> = [['web tasks', () => web(t)]];
-    if (resources.autoScalingGroup !== undefined && t.instances !== undefined) parts.push(['EC2 instances', () => instances(resources.autoScalingGroup!, t.instances!)]);
+    if (resources.autoScalingGroup !== undefined && t.instances !== undefined)
+      parts.push(['EC2 instances', () => instances(resources.autoScalingGroup!, t.instances!)]);
     if (resources.dbCluster !== undefined && t.database !== undefined) parts.push(['Aurora capacity', () => database(resources.dbCluster!, t.database!)]);
     parts.push(['WAF rate limit', () => rateLimit(t.rateLimit)]);
     const actions: string[] = [];

@@ -51,7 +51,10 @@ async function sdkClients(resources: AppliedResources): Promise<ApplierClients> 
   // A name in a variable: TypeScript and esbuild leave it to the runtime (not installed here).
   const load = (name: string): Promise<any> => import(name);
   const [aas, asg, rds, waf] = await Promise.all([
-    load('@aws-sdk/client-application-auto-scaling'), load('@aws-sdk/client-auto-scaling'), load('@aws-sdk/client-rds'), load('@aws-sdk/client-wafv2'),
+    load('@aws-sdk/client-application-auto-scaling'),
+    load('@aws-sdk/client-auto-scaling'),
+    load('@aws-sdk/client-rds'),
+    load('@aws-sdk/client-wafv2'),
   ]);
   const aasClient = new aas.ApplicationAutoScalingClient({});
   const asgClient = new asg.AutoScalingClient({});

@@ -11,5 +11,8 @@ export interface SecretsLike {
 }
 export const SMTP_PASSWORD_VERSION: number;
 export function smtpPassword(secretAccessKey: string, region: string): string;
-export function makeHandler(clients: { secrets: SecretsLike }, log?: (line: string) => void): (event: SmtpCredentialsEvent) => Promise<{ PhysicalResourceId?: string }>;
+export function makeHandler(
+  clients: { secrets: SecretsLike },
+  log?: (line: string) => void,
+): (event: SmtpCredentialsEvent) => Promise<{ PhysicalResourceId?: string }>;
 export function onEvent(event: SmtpCredentialsEvent): Promise<unknown>;

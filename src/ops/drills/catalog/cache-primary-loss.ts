@@ -53,7 +53,10 @@ export const cachePrimaryLoss = defineDrill({
           return role === 'slave';
         }, 90);
         asMaster = lastMaster < 0 ? 0 : Math.round((lastMaster - t1) / 100) / 10;
-        return { action: `start ${primary}`, detail: demoted === null ? `not a replica within 90 s (${since(at)} s after the kill)` : `replica again after ${demoted} s` };
+        return {
+          action: `start ${primary}`,
+          detail: demoted === null ? `not a replica within 90 s (${since(at)} s after the kill)` : `replica again after ${demoted} s`,
+        };
       },
     };
   },

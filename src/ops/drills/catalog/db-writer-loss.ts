@@ -15,7 +15,13 @@ const sql = (runtime: ClusterRuntime, node: string, q: string) => runtime.exec(n
 async function currentDbWriter(runtime: ClusterRuntime): Promise<string> {
   const nodes = [1, 2, 3].map((i) => runtime.memberName('db', i));
   const questions = () =>
-    Promise.all(nodes.map((node) => sql(runtime, node, "SHOW GLOBAL STATUS LIKE 'Questions'").then((r) => Number(/(\d+)\s*$/.exec(r.output.trim())?.[1] ?? NaN)).catch(() => NaN)));
+    Promise.all(
+      nodes.map((node) =>
+        sql(runtime, node, "SHOW GLOBAL STATUS LIKE 'Questions'")
+          .then((r) => Number(/(\d+)\s*$/.exec(r.output.trim())?.[1] ?? NaN))
+          .catch(() => NaN),
+      ),
+    );
   const first = await questions();
   await pause(1000);
   const second = await questions();

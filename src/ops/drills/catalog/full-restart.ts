@@ -18,7 +18,13 @@ export const fullRestart = defineDrill({
   },
   async prepare({ runtime, log, recordInventory }) {
     const quiet: Progress = { step: (_t, work) => work(), info: () => {}, detail: () => {} };
-    const logged = (phase: string): Progress => ({ ...quiet, step: async (title, work) => { log(`  ${phase}: ${title}`); return work(); } });
+    const logged = (phase: string): Progress => ({
+      ...quiet,
+      step: async (title, work) => {
+        log(`  ${phase}: ${title}`);
+        return work();
+      },
+    });
     let downS: number | null = null;
     let upS: number | null = null;
     let migrate: string | null = null;
@@ -44,7 +50,7 @@ export const fullRestart = defineDrill({
         // Down ran, up did not finish (an error, or an interruption while it ran): up again.
         const t = Date.now();
         const r = await runtime.up(logged('up'));
-        return { action: 'up (the fault\'s own up did not finish)', detail: `up ${since(t)} s (migrate: ${r.migrate})` };
+        return { action: "up (the fault's own up did not finish)", detail: `up ${since(t)} s (migrate: ${r.migrate})` };
       },
     };
   },

@@ -26,7 +26,8 @@ export const lbRestart = defineDrill({
       figures: async () => ({ restartSeconds: took }),
       async restore() {
         // The restart is the whole fault; one stopped half-way (an error, an interruption) is started.
-        if ((await runtime.members('lb')).some((m) => m.name === lb && m.running)) return { action: 'none (the restart is the whole fault)', detail: 'HAProxy running' };
+        if ((await runtime.members('lb')).some((m) => m.name === lb && m.running))
+          return { action: 'none (the restart is the whole fault)', detail: 'HAProxy running' };
         await runtime.start(lb);
         return { action: `start ${lb}`, detail: 'it was not running after the restart' };
       },

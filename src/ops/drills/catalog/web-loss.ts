@@ -37,6 +37,12 @@ export const webLoss = defineDrill({
       },
     };
   },
-  bars: (m) => [noSessionLost(m), noPostLost(m), zero('failed idempotent requests', m.failedIdempotent), within('error-free again', 5, m.recoverySeconds), steadyAfterRestore(m)],
+  bars: (m) => [
+    noSessionLost(m),
+    noPostLost(m),
+    zero('failed idempotent requests', m.failedIdempotent),
+    within('error-free again', 5, m.recoverySeconds),
+    steadyAfterRestore(m),
+  ],
   detection: (f) => `HAProxy marked it down: ${seconds(f.lbMarkedDownSeconds)}`,
 });

@@ -26,10 +26,20 @@ interface Config {
   /** Folder holding one sub-folder per bucket. */
   readonly dataDir: string;
   readonly tls: { readonly cert: string; readonly key: string };
-  readonly credentials: { readonly relativeUri: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly token: string; readonly roleArn: string };
+  readonly credentials: {
+    readonly relativeUri: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly token: string;
+    readonly roleArn: string;
+  };
   readonly metadata: { readonly id: string; readonly task: Record<string, unknown> };
   /** SES: the verified identity's domain, the SMTP user's access keys, the endpoint's certificate. */
-  readonly ses?: { readonly domain: string; readonly accessKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>; readonly tls: { readonly cert: string; readonly key: string } };
+  readonly ses?: {
+    readonly domain: string;
+    readonly accessKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
+    readonly tls: { readonly cert: string; readonly key: string };
+  };
 }
 
 const config = JSON.parse(readFileSync(process.argv[2] ?? '/twin/aws-standin.json', 'utf8')) as Config;
@@ -55,7 +65,12 @@ createHttp((req, res) => {
   if (path === c.relativeUri) {
     log({ service: 'ecs-credentials', path, ok: true });
     const expiration = new Date(Date.now() + 6 * 3600_000).toISOString();
-    return send(res, 200, JSON.stringify({ RoleArn: c.roleArn, AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.token, Expiration: expiration }), 'application/json');
+    return send(
+      res,
+      200,
+      JSON.stringify({ RoleArn: c.roleArn, AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.token, Expiration: expiration }),
+      'application/json',
+    );
   }
   const m = /^\/v[34]\/([^/]+)(\/task)?$/.exec(path);
   if (m) {
@@ -76,7 +91,11 @@ const signer = new SignatureV4({
   applyChecksum: true,
 });
 
-interface Verdict { readonly ok: boolean; readonly why?: string; readonly code?: string }
+interface Verdict {
+  readonly ok: boolean;
+  readonly why?: string;
+  readonly code?: string;
+}
 
 async function verify(req: IncomingMessage, url: URL, host: string): Promise<Verdict> {
   const auth = String(req.headers.authorization ?? '');
@@ -84,15 +103,18 @@ async function verify(req: IncomingMessage, url: URL, host: string): Promise<Ver
   if (!m) return { ok: false, code: 'AccessDenied', why: 'no AWS4-HMAC-SHA256 Authorization header' };
   const [, keyId, day, region, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string];
   if (keyId !== config.credentials.accessKeyId) return { ok: false, code: 'InvalidAccessKeyId', why: `unknown access key ${keyId}` };
-  if (region !== config.region) return { ok: false, code: 'AuthorizationHeaderMalformed', why: `the region '${region}' is wrong; expecting '${config.region}'` };
+  if (region !== config.region)
+    return { ok: false, code: 'AuthorizationHeaderMalformed', why: `the region '${region}' is wrong; expecting '${config.region}'` };
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const when = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   if (!when || !amzDate.startsWith(day)) return { ok: false, code: 'AccessDenied', why: `x-amz-date '${amzDate}' missing or not of the credential's day` };
   const signingDate = new Date(Date.UTC(+when[1]!, +when[2]! - 1, +when[3]!, +when[4]!, +when[5]!, +when[6]!));
   if (Math.abs(Date.now() - signingDate.getTime()) > 15 * 60_000) return { ok: false, code: 'RequestTimeTooSkewed', why: 'more than 15 minutes off' };
-  if (req.headers['x-amz-security-token'] !== config.credentials.token) return { ok: false, code: 'InvalidToken', why: 'missing or wrong x-amz-security-token' };
+  if (req.headers['x-amz-security-token'] !== config.credentials.token)
+    return { ok: false, code: 'InvalidToken', why: 'missing or wrong x-amz-security-token' };
   const emptyHash = createHash('sha256').update('').digest('hex');
-  if (req.headers['x-amz-content-sha256'] !== emptyHash) return { ok: false, code: 'XAmzContentSHA256Mismatch', why: 'x-amz-content-sha256 is not the hash of the empty body' };
+  if (req.headers['x-amz-content-sha256'] !== emptyHash)
+    return { ok: false, code: 'XAmzContentSHA256Mismatch', why: 'x-amz-content-sha256 is not the hash of the empty body' };
   const names = signedHeaders.split(';');
   for (const required of ['host', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token']) {
     if (!names.includes(required)) return { ok: false, code: 'AccessDenied', why: `${required} is not signed` };
@@ -100,11 +122,14 @@ async function verify(req: IncomingMessage, url: URL, host: string): Promise<Ver
   const headers: Record<string, string> = {};
   for (const n of names) headers[n] = n === 'host' ? host : String(req.headers[n] ?? '');
   const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => { query[k] = v; });
+  url.searchParams.forEach((v, k) => {
+    query[k] = v;
+  });
   const request = new HttpRequest({ method: req.method ?? 'GET', protocol: 'https:', hostname: host, path: url.pathname, query, headers });
   const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(names) });
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1];
-  if (expected !== signature) return { ok: false, code: 'SignatureDoesNotMatch', why: 'the request signature we calculated does not match the signature you provided' };
+  if (expected !== signature)
+    return { ok: false, code: 'SignatureDoesNotMatch', why: 'the request signature we calculated does not match the signature you provided' };
   return { ok: true };
 }
 
@@ -117,7 +142,11 @@ function listKeys(bucketDir: string): string[] {
       else out.push(relative(bucketDir, p).split(sep).join('/'));
     }
   };
-  try { walk(bucketDir); } catch { /* no such bucket folder: no keys */ }
+  try {
+    walk(bucketDir);
+  } catch {
+    /* no such bucket folder: no keys */
+  }
   return out.sort();
 }
 
@@ -143,7 +172,11 @@ createHttps({ cert: config.tls.cert, key: config.tls.key }, (req, res) => {
       const keys = listKeys(bucketDir).filter((k) => k.startsWith(prefix));
       log({ ...entry, ok: true, action: 'ListObjectsV2', keys: keys.length });
       const contents = keys.map((k) => `<Contents><Key>${escapeXml(k)}</Key><Size>${statSync(join(bucketDir, k)).size}</Size></Contents>`).join('');
-      return send(res, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${hostMatch[1]}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`);
+      return send(
+        res,
+        200,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${hostMatch[1]}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`,
+      );
     }
     const key = decodeURIComponent(url.pathname.slice(1));
     if (key.split('/').includes('..') || !listKeys(bucketDir).includes(key)) {
@@ -181,18 +214,29 @@ if (ses) {
     onAuth(auth, session, callback) {
       const tls = Boolean(session.secure);
       const key = ses.accessKeys.find((k) => k.id === auth.username);
-      (key ? sesSmtpPassword(key.secret) : Promise.resolve(undefined)).then((expected) => {
-        const ok = tls && expected !== undefined && auth.password === expected;
-        log({ service: 'ses-smtp', event: 'auth', user: auth.username, tls, ok });
-        if (!ok) return callback(Object.assign(new Error('Authentication Credentials Invalid'), { responseCode: 535 }));
-        callback(null, { user: auth.username });
-      }, (e: Error) => callback(e));
+      (key ? sesSmtpPassword(key.secret) : Promise.resolve(undefined)).then(
+        (expected) => {
+          const ok = tls && expected !== undefined && auth.password === expected;
+          log({ service: 'ses-smtp', event: 'auth', user: auth.username, tls, ok });
+          if (!ok) return callback(Object.assign(new Error('Authentication Credentials Invalid'), { responseCode: 535 }));
+          callback(null, { user: auth.username });
+        },
+        (e: Error) => callback(e),
+      );
     },
     onMailFrom(address, session, callback) {
       const domain = address.address.split('@').pop()!.toLowerCase();
       const ok = domain === ses.domain;
       log({ service: 'ses-smtp', event: 'mail-from', from: address.address, tls: Boolean(session.secure), user: session.user, ok });
-      if (!ok) return callback(Object.assign(new Error(`Message rejected: Email address is not verified. The following identities failed the check in region ${config.region.toUpperCase()}: ${address.address}`), { responseCode: 554 }));
+      if (!ok)
+        return callback(
+          Object.assign(
+            new Error(
+              `Message rejected: Email address is not verified. The following identities failed the check in region ${config.region.toUpperCase()}: ${address.address}`,
+            ),
+            { responseCode: 554 },
+          ),
+        );
       callback();
     },
     onData(stream, session, callback) {
@@ -200,11 +244,20 @@ if (ses) {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        const header = (name: string) => new RegExp(`^${name}: (.*(?:\r?\n[ \t].*)*)`, 'mi').exec(raw.split(/\r?\n\r?\n/)[0] ?? '')?.[1]?.replace(/\r?\n[ \t]/g, ' ');
+        const header = (name: string) =>
+          new RegExp(`^${name}: (.*(?:\r?\n[ \t].*)*)`, 'mi').exec(raw.split(/\r?\n\r?\n/)[0] ?? '')?.[1]?.replace(/\r?\n[ \t]/g, ' ');
         log({
-          service: 'ses-smtp', event: 'message', ok: true, tls: Boolean(session.secure), user: session.user,
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null, to: session.envelope.rcptTo.map((r) => r.address),
-          subject: header('Subject'), fromHeader: header('From'), bytes: raw.length, body: raw.slice(raw.search(/\r?\n\r?\n/)).slice(0, 4000),
+          service: 'ses-smtp',
+          event: 'message',
+          ok: true,
+          tls: Boolean(session.secure),
+          user: session.user,
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          subject: header('Subject'),
+          fromHeader: header('From'),
+          bytes: raw.length,
+          body: raw.slice(raw.search(/\r?\n\r?\n/)).slice(0, 4000),
         });
         callback(null, `Ok ${randomUUID()}`);
       });

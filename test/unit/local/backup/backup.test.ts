@@ -8,11 +8,23 @@ import type { Helper } from '../../../../src/local/backup/helper.ts';
 import { JSON_MARK, type SiteInfo } from '../../../../src/local/backup/moodle-php.ts';
 import { UserError } from '../../../../src/util/errors.ts';
 
-const INFO: SiteInfo = { release: '4.5.6 (Build: 20250811)', version: '2024100706.00', codehash: 'abc', site: { users: 3, courses: 1, forumPosts: 0, files: 2, fileBytes: 10 } };
+const INFO: SiteInfo = {
+  release: '4.5.6 (Build: 20250811)',
+  version: '2024100706.00',
+  codehash: 'abc',
+  site: { users: 3, courses: 1, forumPosts: 0, files: 2, fileBytes: 10 },
+};
 const LINE = `${JSON_MARK}${JSON.stringify(INFO)}\n`;
 
 function helper(exitCode = 0, stderr = ''): Helper & { output: PassThrough } {
-  return { name: 'campus-backup-hold', output: new PassThrough(), input: undefined, stderr: () => stderr, exited: async () => exitCode, remove: async () => {} };
+  return {
+    name: 'campus-backup-hold',
+    output: new PassThrough(),
+    input: undefined,
+    stderr: () => stderr,
+    exited: async () => exitCode,
+    remove: async () => {},
+  };
 }
 
 describe('waiting for the hold', () => {
@@ -40,6 +52,11 @@ describe('waiting for the hold', () => {
     const h = helper(3, 'the lock of \\core\\task\\file_trash_cleanup_task was not free within 600 s\n');
     const got = readHeld(h);
     h.output.end('some output\n');
-    await assert.rejects(got, (e: unknown) => e instanceof UserError && /^could not read the site or hold its file trash cleanup \(exit 3\): some output\nthe lock of .* was not free within 600 s$/.test(e.message));
+    await assert.rejects(
+      got,
+      (e: unknown) =>
+        e instanceof UserError &&
+        /^could not read the site or hold its file trash cleanup \(exit 3\): some output\nthe lock of .* was not free within 600 s$/.test(e.message),
+    );
   });
 });

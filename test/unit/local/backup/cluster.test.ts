@@ -8,11 +8,22 @@ import { ensureSecrets } from '../../../../src/local/secrets.ts';
 import { UserError } from '../../../../src/util/errors.ts';
 import { devSpec, freshStateRoot, haSpec } from '../fixtures.ts';
 
-const c = (name: string, service: string, state = 'running', image = `moodle-ha/${service}:1`): ListedContainer => ({ Names: [`/${name}`], Labels: { [LABELS.service]: service }, State: state, Image: image });
+const c = (name: string, service: string, state = 'running', image = `moodle-ha/${service}:1`): ListedContainer => ({
+  Names: [`/${name}`],
+  Labels: { [LABELS.service]: service },
+  State: state,
+  Image: image,
+});
 const DEV = [
-  c('campus-db', 'db', 'running', 'moodle-ha/mariadb:m'), c('campus-redis', 'redis', 'running', 'moodle-ha/redis:r'), c('campus-cache', 'cache', 'running', 'moodle-ha/redis:r'),
-  c('campus-web-10', 'web', 'running', 'moodle-ha/runtime:x'), c('campus-web-2', 'web', 'exited', 'moodle-ha/runtime:x'), c('campus-web-1', 'web', 'running', 'moodle-ha/runtime:x'),
-  c('campus-cron', 'cron', 'running', 'moodle-ha/runtime:x'), c('campus-lb', 'lb', 'running', 'moodle-ha/haproxy:h'), c('campus-mail', 'mail', 'running', 'moodle-ha/mail:p'),
+  c('campus-db', 'db', 'running', 'moodle-ha/mariadb:m'),
+  c('campus-redis', 'redis', 'running', 'moodle-ha/redis:r'),
+  c('campus-cache', 'cache', 'running', 'moodle-ha/redis:r'),
+  c('campus-web-10', 'web', 'running', 'moodle-ha/runtime:x'),
+  c('campus-web-2', 'web', 'exited', 'moodle-ha/runtime:x'),
+  c('campus-web-1', 'web', 'running', 'moodle-ha/runtime:x'),
+  c('campus-cron', 'cron', 'running', 'moodle-ha/runtime:x'),
+  c('campus-lb', 'lb', 'running', 'moodle-ha/haproxy:h'),
+  c('campus-mail', 'mail', 'running', 'moodle-ha/mail:p'),
 ];
 const refusal = (pattern: RegExp) => (e: unknown) => e instanceof UserError && pattern.test(e.message);
 
@@ -24,7 +35,13 @@ describe('a running cluster', () => {
     assert.deepEqual(r.webNodes, ['campus-web-1', 'campus-web-2', 'campus-web-10']);
     assert.deepEqual(r.runningWebNodes, ['campus-web-1', 'campus-web-10']);
     assert.deepEqual([r.cron, r.cronRunning], ['campus-cron', true]);
-    assert.deepEqual(r.images, { runtime: 'moodle-ha/runtime:x', mariadb: 'moodle-ha/mariadb:m', redis: 'moodle-ha/redis:r', haproxy: 'moodle-ha/haproxy:h', mail: 'moodle-ha/mail:p' });
+    assert.deepEqual(r.images, {
+      runtime: 'moodle-ha/runtime:x',
+      mariadb: 'moodle-ha/mariadb:m',
+      redis: 'moodle-ha/redis:r',
+      haproxy: 'moodle-ha/haproxy:h',
+      mail: 'moodle-ha/mail:p',
+    });
     assert.deepEqual(r.secrets, secrets);
     assert.equal(r.names.dbWriter, 'campus-db-writer');
   });
@@ -37,7 +54,11 @@ describe('a running cluster', () => {
   test('a stopped cron (an earlier failed restore) is still found, to be started again', () => {
     freshStateRoot('cluster');
     ensureSecrets('campus');
-    const r = clusterFromContainers(devSpec(), DEV.map((x) => (x.Names[0] === '/campus-cron' ? { ...x, State: 'exited' } : x)), { needWeb: true });
+    const r = clusterFromContainers(
+      devSpec(),
+      DEV.map((x) => (x.Names[0] === '/campus-cron' ? { ...x, State: 'exited' } : x)),
+      { needWeb: true },
+    );
     assert.deepEqual([r.cron, r.cronRunning], ['campus-cron', false]);
   });
 });
@@ -47,12 +68,18 @@ describe('refused, saying to run up, when it is not running', () => {
     freshStateRoot('cluster');
     ensureSecrets('campus');
     const only = DEV.filter((x) => !['db', 'redis'].includes(x.Labels[LABELS.service]!));
-    assert.throws(() => clusterFromContainers(devSpec(), only, { needWeb: false }), refusal(/^cluster "campus" is not running \(no database, Redis\): start it with "moodle-ha up" first\. Nothing was changed\.$/));
+    assert.throws(
+      () => clusterFromContainers(devSpec(), only, { needWeb: false }),
+      refusal(/^cluster "campus" is not running \(no database, Redis\): start it with "moodle-ha up" first\. Nothing was changed\.$/),
+    );
   });
   test('ha without its endpoints container running', () => {
     freshStateRoot('cluster');
     ensureSecrets('campus');
-    assert.throws(() => clusterFromContainers(haSpec(), [...DEV, c('campus-endpoints', 'endpoints', 'exited')], { needWeb: false }), refusal(/no endpoints container \(campus-db-writer\)\): start it with "moodle-ha up" first/));
+    assert.throws(
+      () => clusterFromContainers(haSpec(), [...DEV, c('campus-endpoints', 'endpoints', 'exited')], { needWeb: false }),
+      refusal(/no endpoints container \(campus-db-writer\)\): start it with "moodle-ha up" first/),
+    );
   });
   test('a restore needs the load balancer and web nodes; a backup does not', () => {
     freshStateRoot('cluster');
@@ -65,7 +92,10 @@ describe('refused, saying to run up, when it is not running', () => {
     freshStateRoot('cluster');
     ensureSecrets('campus');
     const noRuntime = DEV.filter((x) => !['web', 'cron'].includes(x.Labels[LABELS.service]!));
-    assert.throws(() => clusterFromContainers(devSpec(), noRuntime, { needWeb: false }), refusal(/\(no web or cron container \(their image is the one helpers run\)/));
+    assert.throws(
+      () => clusterFromContainers(devSpec(), noRuntime, { needWeb: false }),
+      refusal(/\(no web or cron container \(their image is the one helpers run\)/),
+    );
   });
   test('no secrets on this machine (the cluster was made elsewhere, or down --volumes ran)', () => {
     freshStateRoot('cluster');

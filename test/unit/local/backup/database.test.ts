@@ -13,7 +13,10 @@ const ARGS = 'printf "<%s>" "$(basename "$0")" "$@"; echo';
 const cluster = runningClusterOf(devSpec());
 
 describe('the dump and load helpers', () => {
-  for (const [task, helper] of [['dump', dumpHelper(cluster)], ['load', loadHelper(cluster)]] as const) {
+  for (const [task, helper] of [
+    ['dump', dumpHelper(cluster)],
+    ['load', loadHelper(cluster)],
+  ] as const) {
     test(`${task}: the MariaDB image's client, not its server entrypoint, on the cluster network`, () => {
       assert.deepEqual([helper.name, helper.image, helper.network, helper.service], [`campus-backup-${task}`, TAGS.mariadb, 'campus-net', 'backup']);
       assert.deepEqual(helper.entrypoint, ['/usr/bin/tini', '--']);
@@ -35,7 +38,10 @@ describe('the dump script', () => {
   const r = runHelperScript(dumpHelper(cluster), { shims: { 'mariadb-dump': ARGS } });
   test('one consistent snapshot while the site runs: a single transaction, no table locks', () => {
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.toString(), '<mariadb-dump><--defaults-extra-file=/run/mysqld/secrets/moodle-ha-client.cnf><--single-transaction><--quick><--hex-blob><--triggers><--skip-add-locks><--max-allowed-packet=256M><moodle>\n');
+    assert.equal(
+      r.stdout.toString(),
+      '<mariadb-dump><--defaults-extra-file=/run/mysqld/secrets/moodle-ha-client.cnf><--single-transaction><--quick><--hex-blob><--triggers><--skip-add-locks><--max-allowed-packet=256M><moodle>\n',
+    );
   });
   test('prints T, the snapshot time, on stderr, in a form the manifest accepts', () => {
     assert.match(r.stderr, new RegExp(`^${SNAPSHOT_MARK} `));
@@ -57,7 +63,10 @@ describe('the load script', () => {
   const lines = r.stdout.toString().split('\n');
   test('drops and recreates the database (utf8mb4), the names quoted as MariaDB wants', () => {
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(lines[0], '<mariadb><--defaults-extra-file=/run/mysqld/secrets/moodle-ha-client.cnf><-e><DROP DATABASE IF EXISTS `moodle`; CREATE DATABASE `moodle` DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci>');
+    assert.equal(
+      lines[0],
+      '<mariadb><--defaults-extra-file=/run/mysqld/secrets/moodle-ha-client.cnf><-e><DROP DATABASE IF EXISTS `moodle`; CREATE DATABASE `moodle` DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci>',
+    );
   });
   test('then loads the dump from stdin, decompressed, into it', () => {
     assert.equal(lines[1], '<mariadb><--defaults-extra-file=/run/mysqld/secrets/moodle-ha-client.cnf><--max-allowed-packet=256M><moodle>');

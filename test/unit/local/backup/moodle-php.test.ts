@@ -25,7 +25,10 @@ function lint(code: string): { ok: boolean; output: string } {
 }
 
 describe('the PHP helpers', () => {
-  for (const [what, helper, stdin] of [['hold', holdHelper(cluster), true], ['settle', afterRestoreHelper(cluster), false]] as const) {
+  for (const [what, helper, stdin] of [
+    ['hold', holdHelper(cluster), true],
+    ['settle', afterRestoreHelper(cluster), false],
+  ] as const) {
     test(`${what}: the cron container's image, environment and secrets, running php -r`, () => {
       assert.equal(helper.name, `campus-backup-${what}`);
       assert.equal(helper.image, TAGS.runtime);
@@ -58,6 +61,10 @@ describe('parseMarked', () => {
     assert.deepEqual(parseMarked(out, 'the check', ''), { recovered: 2, missing: 0 });
   });
   test('no mark: an error naming the step and quoting the output', () => {
-    assert.throws(() => parseMarked('Fatal error: Allowed memory size exhausted\n', 'the check after the restore', 'PHP Warning: x'), (e: unknown) => e instanceof Error && e.message === 'the check after the restore: no result; its output: Fatal error: Allowed memory size exhausted\nPHP Warning: x');
+    assert.throws(
+      () => parseMarked('Fatal error: Allowed memory size exhausted\n', 'the check after the restore', 'PHP Warning: x'),
+      (e: unknown) =>
+        e instanceof Error && e.message === 'the check after the restore: no result; its output: Fatal error: Allowed memory size exhausted\nPHP Warning: x',
+    );
   });
 });

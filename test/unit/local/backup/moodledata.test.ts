@@ -25,7 +25,12 @@ function moodledata(files: Record<string, string>): string {
   }
   return root;
 }
-const listTar = (tar: Buffer) => spawnSync('tar', ['--list', '--file=-'], { input: tar }).stdout.toString().split('\n').filter((l) => l && !l.endsWith('/')).sort();
+const listTar = (tar: Buffer) =>
+  spawnSync('tar', ['--list', '--file=-'], { input: tar })
+    .stdout.toString()
+    .split('\n')
+    .filter((l) => l && !l.endsWith('/'))
+    .sort();
 
 const SITE = {
   'filedir/ab/cd/abcd1234': 'a file',
@@ -50,13 +55,20 @@ describe('the archive helper', () => {
     assert.ok(ARCHIVE_OK_CODES.includes(r.status!), r.stderr);
     assert.deepEqual([...ARCHIVE_OK_CODES].sort(), [0, 1], 'GNU tar exits 1 when a file changed while read: the archive is complete');
     assert.deepEqual(listTar(r.stdout), [
-      './filedir/ab/cd/abcd1234', './filedir/cache/kept', './lang/de/langconfig.php', './repository/temp/kept', './trashdir/ef/01/ef01aa',
+      './filedir/ab/cd/abcd1234',
+      './filedir/cache/kept',
+      './lang/de/langconfig.php',
+      './repository/temp/kept',
+      './trashdir/ef/01/ef01aa',
     ]);
   });
   test('leaves out exactly the top-level entries of MOODLEDATA_EXCLUDED (muc holds the Redis password)', () => {
     const listed = listTar(r.stdout).join('\n');
     for (const e of MOODLEDATA_EXCLUDED) assert.doesNotMatch(listed, new RegExp(`^\\./${e.path}(/|$)`, 'm'), e.path);
-    assert.ok(MOODLEDATA_EXCLUDED.some((e) => e.path === 'muc'), 'muc is excluded');
+    assert.ok(
+      MOODLEDATA_EXCLUDED.some((e) => e.path === 'muc'),
+      'muc is excluded',
+    );
   });
   test('reads moodledata read-only, as the image user', () => {
     const c = archiveHelper(cluster);
@@ -70,7 +82,12 @@ describe('the unpack helper', () => {
     const source = moodledata({ 'filedir/ab/cd/abcd1234': 'restored', 'lang/de/x': 'de' });
     spawnSync('chmod', ['0600', join(source, 'lang/de/x')]);
     const tar = gzipSync(spawnSync('tar', ['--create', '--file=-', '.'], { cwd: source }).stdout);
-    const target = moodledata({ 'filedir/ab/cd/abcd1234': 'current', 'filedir/99/99/9999': 'added after the backup', 'cache/x': 'stale cache', '.hidden': 'x' });
+    const target = moodledata({
+      'filedir/ab/cd/abcd1234': 'current',
+      'filedir/99/99/9999': 'added after the backup',
+      'cache/x': 'stale cache',
+      '.hidden': 'x',
+    });
     const r = runHelperScript(unpackHelper(cluster), { replace: [[`cd ${DIR}`, `cd ${target}`]], input: tar });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(join(target, 'filedir/ab/cd/abcd1234'), 'utf8'), 'restored');
@@ -81,7 +98,7 @@ describe('the unpack helper', () => {
     assert.deepEqual(unpackHelper(cluster).volumes, { 'campus-moodledata': DIR });
   });
   test('a damaged archive fails the helper', () => {
-    const target = moodledata({ 'x': '1' });
+    const target = moodledata({ x: '1' });
     const r = runHelperScript(unpackHelper(cluster), { replace: [[`cd ${DIR}`, `cd ${target}`]], input: Buffer.from('not gzip') });
     assert.notEqual(r.status, 0);
   });

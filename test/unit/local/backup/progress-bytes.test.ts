@@ -22,7 +22,16 @@ describe('ByteCount', () => {
   test('counts what passes and passes it unchanged', async () => {
     const count = new ByteCount();
     const got: Buffer[] = [];
-    await pipeline(Readable.from([Buffer.from('abc'), Buffer.from('défg')]), count, new Writable({ write: (c: Buffer, _e, cb) => { got.push(c); cb(); } }));
+    await pipeline(
+      Readable.from([Buffer.from('abc'), Buffer.from('défg')]),
+      count,
+      new Writable({
+        write: (c: Buffer, _e, cb) => {
+          got.push(c);
+          cb();
+        },
+      }),
+    );
     assert.equal(count.bytes, 3 + Buffer.byteLength('défg'));
     assert.equal(Buffer.concat(got).toString(), 'abcdéfg');
   });
@@ -32,11 +41,18 @@ describe('byteCounter', () => {
   test('a line every interval while the work runs, with the share of the total; none after', async () => {
     const { lines, progress } = recorder();
     const counter = { bytes: 0 };
-    const result = await byteCounter(progress, 'database: sent', counter, async () => {
-      counter.bytes = 1048576;
-      await sleep(120);
-      return 'done';
-    }, 4 * 1048576, 25);
+    const result = await byteCounter(
+      progress,
+      'database: sent',
+      counter,
+      async () => {
+        counter.bytes = 1048576;
+        await sleep(120);
+        return 'done';
+      },
+      4 * 1048576,
+      25,
+    );
     assert.equal(result, 'done');
     assert.ok(lines.length >= 1, 'at least one line while it ran');
     assert.equal(lines[0], 'database: sent: 1.0 MB of 4.0 MB (25%)');
@@ -46,10 +62,20 @@ describe('byteCounter', () => {
   });
   test('without a total: the bytes only; a failed work stops the timer too', async () => {
     const { lines, progress } = recorder();
-    await assert.rejects(byteCounter(progress, 'archive: written', { bytes: 2097152 }, async () => {
-      await sleep(60);
-      throw new Error('tar failed');
-    }, undefined, 25), /tar failed/);
+    await assert.rejects(
+      byteCounter(
+        progress,
+        'archive: written',
+        { bytes: 2097152 },
+        async () => {
+          await sleep(60);
+          throw new Error('tar failed');
+        },
+        undefined,
+        25,
+      ),
+      /tar failed/,
+    );
     assert.equal(lines[0], 'archive: written: 2.0 MB');
     const after = lines.length;
     await sleep(80);
