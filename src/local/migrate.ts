@@ -1,47 +1,159 @@
-// Runs the one-off migrate container to completion, streaming its log, and returns what it did
-// ("installed", "upgraded" or "unchanged"). A failed migrate is an error that quotes its log.
+// Runs the cluster's migrate container to its end, streaming its progress, and reports what it did
+// ("installed", "upgraded" or "unchanged") with its whole log, which is kept in the cluster's state
+// folder (migrate-log.ts). Nothing removes a migrate that is running (migrate-decision.ts): a run
+// that finds one running (another `up` or `migrate` started it, or an interrupted one left it)
+// attaches to it and reports its end; only an ended one is removed, by its ID, never by name.
 import { PassThrough } from 'node:stream';
+import type { MigrateOutcome } from '../runtime/cluster.ts';
+import { hint } from '../spec/hint.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { createContainer, removeContainer, type ContainerSpec } from './containers.ts';
-import { docker } from './engine/docker.ts';
+import { createContainer, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
+import { docker, isNotFound } from './engine/docker.ts';
+import { migrateAction } from './migrate-decision.ts';
+import { keepMigrateRun, keptRun, runKey } from './migrate-log.ts';
+import { clusterNames } from './names.ts';
 
-export interface MigrateRun {
-  readonly result: string;
-  readonly exitCode: number;
-  readonly log: string;
+export interface MigrateHooks {
+  /** Each progress line of its log (its own steps, errors) as it comes. */
+  readonly onLine?: (line: string) => void;
+  /** A migrate was running already (started at `startedAt`): this run waits for it instead of starting one. */
+  readonly onAttach?: (startedAt: string) => void;
 }
 
+/** Runs migrate for `up`: its result, or a UserError quoting the end of its log when it failed. */
 export async function runMigrate(spec: ContainerSpec, progress: Progress): Promise<string> {
-  const run = await runMigrateContainer(spec, (line) => progress.info(line));
-  if (run.exitCode !== 0) {
-    throw new UserError(
-      `migrate failed (exit ${run.exitCode}); the web tier was not started or changed. Last lines of its log:\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`,
-    );
-  }
+  const run = await runMigrateContainer(spec, progressHooks(progress));
+  if (run.exitCode !== 0) throw new UserError(migrateFailure(run, 'the web tier was not started or changed'));
   return run.result;
 }
 
-/** Runs one migrate container (removed afterwards); used by `up` and by the concurrency tests. */
-export async function runMigrateContainer(spec: ContainerSpec, onLine: (line: string) => void = () => {}): Promise<MigrateRun> {
-  await removeContainer(spec.name, 5);
-  const c = await createContainer({ ...spec, restart: 'no' });
-  const stream = await c.attach({ stream: true, stdout: true, stderr: true });
+/** Hooks that print a run's progress lines and its waiting for a running one. */
+export function progressHooks(progress: Progress): MigrateHooks {
+  return { onLine: (l) => progress.info(l), onAttach: (at) => progress.info(attachMessage(at)) };
+}
+
+/** What a run says when it finds a migrate running and waits for it. */
+export function attachMessage(startedAt: string): string {
+  return `a migrate started at ${startedAt.replace('T', ' ').slice(0, 19)} UTC is running; waiting for it (a running migrate is never removed)`;
+}
+
+/** The error of a failed run: exit code, what was left as it was, the last lines of its log and where the rest is. */
+export function migrateFailure(run: Pick<MigrateOutcome, 'exitCode' | 'log'>, left: string): string {
+  return `migrate failed (exit ${run.exitCode}); ${left}. Last lines of its log (all of it: "${hint('migrate log')}"):\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`;
+}
+
+/**
+ * Runs one migrate container to its end, or waits for the one already running under the same
+ * name. The cluster's own migrate container (named after it) keeps its log in the state folder;
+ * other names (the concurrency tests' extra runs) do not.
+ */
+export async function runMigrateContainer(spec: ContainerSpec, hooks: MigrateHooks = {}): Promise<MigrateOutcome> {
+  const keep = spec.name === clusterNames(spec.cluster).container('migrate') ? spec.cluster : undefined;
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const info = await inspectContainer(spec.name);
+    const action = migrateAction(info && { status: info.State.Status, createdAt: info.Created, startedAt: info.State.StartedAt }, Date.now());
+    if (action.kind === 'attach') {
+      hooks.onAttach?.(action.startedAt);
+      return await follow(info!.Id, action.startedAt, hooks, keep);
+    }
+    if (action.kind === 'wait') {
+      await sleep(1000);
+      continue;
+    }
+    if (action.kind === 'replace') {
+      await removeEnded(info!.Id); // refused (409) if it runs again by now: the next look attaches
+      continue;
+    }
+    let c: Awaited<ReturnType<typeof createContainer>>;
+    try {
+      c = await createContainer({ ...spec, restart: 'no' });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 409) continue; // another run made it first: attach to it
+      throw e;
+    }
+    const stream = await c.attach({ stream: true, stdout: true, stderr: true });
+    const collect = collector(hooks);
+    docker().modem.demuxStream(stream, collect.sink, collect.sink);
+    await c.start();
+    const startedAt = (await c.inspect()).State.StartedAt;
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    await sleep(100); // the attach stream's last bytes
+    return await ended(c.id, startedAt, StatusCode, collect.log(), false, keep);
+  }
+  throw new UserError(`the migrate container ${spec.name} stayed between states for 5 min; look at it with "docker inspect ${spec.name}"`);
+}
+
+/** Follows a running migrate from its first line to its end (it may be another process's). */
+async function follow(id: string, startedAt: string, hooks: MigrateHooks, keep: string | undefined): Promise<MigrateOutcome> {
+  const c = docker().getContainer(id);
+  try {
+    const stream = await c.logs({ follow: true, stdout: true, stderr: true });
+    const collect = collector(hooks);
+    docker().modem.demuxStream(stream, collect.sink, collect.sink);
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    return await ended(id, startedAt, StatusCode, collect.log(), true, keep);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    // Its starter removed it as it ended, after keeping its record: read that.
+    for (let i = 0; keep && i < 20; i++, await sleep(250)) {
+      const run = keptRun(keep, runKey(startedAt, id));
+      if (run) return { ...run, attached: true };
+    }
+    throw new UserError(`the migrate that was running ended and was removed before its end could be read; its log: "${hint('migrate log')}"`);
+  }
+}
+
+async function ended(id: string, startedAt: string, exitCode: number, log: string, attached: boolean, keep: string | undefined): Promise<MigrateOutcome> {
+  const finished = await docker()
+    .getContainer(id)
+    .inspect()
+    .then((i) => i.State.FinishedAt)
+    .catch(() => undefined);
+  const run = {
+    startedAt,
+    finishedAt: finished && !finished.startsWith('0001') ? finished : new Date().toISOString(),
+    result: exitCode === 0 ? migrateResult(log) : 'failed',
+    exitCode,
+    log,
+  };
+  if (keep) keepMigrateRun(keep, runKey(startedAt, id), run); // before the container goes: a run attached to it reads this
+  await removeEnded(id);
+  return { ...run, attached };
+}
+
+/** Removes the migrate container `name` unless it runs (rollbacks and cleanups: a running migrate finishes its work). */
+export async function removeMigrateUnlessRunning(name: string): Promise<void> {
+  const info = await inspectContainer(name);
+  if (info) await removeEnded(info.Id);
+}
+
+/** Removes an ended container by its ID; one that runs (or is gone) is left alone. */
+async function removeEnded(id: string): Promise<void> {
+  try {
+    await docker().getContainer(id).remove({ v: true });
+  } catch (e) {
+    const code = (e as { statusCode?: number }).statusCode;
+    if (code !== 404 && code !== 409) throw e;
+  }
+}
+
+/** A sink for a container's demultiplexed output: the whole log, and its progress lines to `onLine`. */
+function collector(hooks: MigrateHooks): { sink: PassThrough; log: () => string } {
   let log = '';
   const lines = lineSplitter((l) => {
-    if (isMigrateProgress(l)) onLine(l);
+    if (isMigrateProgress(l)) hooks.onLine?.(l);
   });
   const sink = new PassThrough();
   sink.on('data', (b: Buffer) => {
     log += b.toString();
     lines(b.toString());
   });
-  docker().modem.demuxStream(stream, sink, sink);
-  await c.start();
-  const { StatusCode } = (await c.wait()) as { StatusCode: number };
-  await new Promise((r) => setTimeout(r, 100));
-  await removeContainer(spec.name, 5);
-  return { result: migrateResult(log), exitCode: StatusCode, log };
+  return { sink, log: () => log };
 }
 
 /** Lines of migrate's log shown as it runs: its own steps, and anything that looks like an error. */

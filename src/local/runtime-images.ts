@@ -56,6 +56,11 @@ export function recordedRuntimeImages(root = stateRoot()): RecordedImage[] {
   });
 }
 
+/** The runtime image `up` last recorded for the cluster (it may not run yet: an interrupted `up`). */
+export function recordedRuntimeImage(cluster: string): ImageRef | undefined {
+  return readRecord(cluster)?.current;
+}
+
 function readRecord(cluster: string, root = stateRoot()): RuntimeImageRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(join(clusterStateDir(cluster, root), FILE), 'utf8')) as RuntimeImageRecord;

@@ -10,6 +10,9 @@ import { logEvent, recentEvents } from './events-log.ts';
 import { WEB_CHECK } from './haproxy.ts';
 import { lbServers } from './lb-runtime.ts';
 import { mailUrl } from './mail.ts';
+import { lastMigrateRun } from './migrate-log.ts';
+import { migrateNow } from './migrate-run.ts';
+import { migrateStatus } from './migrate-status.ts';
 import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
 import { runningCode } from './running-code.ts';
@@ -44,6 +47,9 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     webCpuPercent: () => webCpuPercent(spec),
     logEvent: async (e) => logEvent(spec.name, e),
     recentEvents: async (count) => recentEvents(spec.name, count),
+    migrate: (progress) => migrateNow(loaded, progress),
+    migrateStatus: () => migrateStatus(loaded),
+    migrateLog: async () => lastMigrateRun(spec.name),
     up: (progress) => up(loaded, progress),
     down: (opts, progress) => down(spec.name, opts, progress),
   };

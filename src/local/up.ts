@@ -17,7 +17,7 @@ import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
 import { docker, requireDocker } from './engine/docker.ts';
-import { runMigrate } from './migrate.ts';
+import { removeMigrateUnlessRunning, runMigrate } from './migrate.ts';
 import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
@@ -196,7 +196,9 @@ async function rollback(
   if (!created.containers.length && !created.volumes.length && !created.network) return;
   progress.info(`rolling back what this run created: ${[...created.containers, ...created.volumes, created.network].filter(Boolean).join(', ')}`);
   for (const c of created.containers.reverse()) await removeContainer(c, 5).catch(() => {});
-  await removeContainer(clusterNames(spec.name).container('migrate'), 5).catch(() => {});
+  // A migrate that still runs (this run was interrupted) is left to finish: killing it would leave
+  // the database half-installed; the next run waits for it.
+  await removeMigrateUnlessRunning(clusterNames(spec.name).container('migrate')).catch(() => {});
   for (const v of created.volumes)
     await docker()
       .getVolume(v)

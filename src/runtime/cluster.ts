@@ -78,6 +78,48 @@ export interface RunningCode {
   readonly moodle: { readonly release: string; readonly version: string; readonly source: string } | null;
 }
 
+/** One migrate run (install or upgrade under the database lock) as the runtime keeps it. */
+export interface MigrateRunRecord {
+  /** When the run started and ended (ISO 8601). */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** "installed", "upgraded", "unchanged"; "failed" when it exited non-zero (killed too); "unknown" when its log has no result line. */
+  readonly result: string;
+  readonly exitCode: number;
+}
+
+/** A migrate run's end, as `up` and `migrate` report it. */
+export interface MigrateOutcome extends MigrateRunRecord {
+  /** Its whole log. */
+  readonly log: string;
+  /** Another command had started it: this one waited for its end instead of starting one. */
+  readonly attached: boolean;
+}
+
+/** A Moodle version: as the database has it, or as the code of an image is. */
+export interface MoodleVersion {
+  readonly release: string;
+  readonly version: string;
+  /** moodle-ha's hash of every version.php version line (plugins included); null when the database has none yet. */
+  readonly codehash: string | null;
+}
+
+/** What migrate would do now, and what it did last. */
+export interface MigrateStatus {
+  /** What the database has; null when it is empty (nothing installed). */
+  readonly database: MoodleVersion | null;
+  /** What the cluster's runtime image's code is (the image the web nodes run, else the one `up` recorded). */
+  readonly code: MoodleVersion;
+  /** What a migrate would do: install an empty database, upgrade, or nothing. */
+  readonly pending: 'install' | 'upgrade' | 'none';
+  /** A migrate holds the database lock right now. */
+  readonly lockHeld: boolean;
+  /** The migrate run under way, if any. */
+  readonly running: { readonly startedAt: string } | null;
+  /** The last run that ended, if any is kept. */
+  readonly lastRun: MigrateRunRecord | null;
+}
+
 export interface ClusterRuntime {
   /** The spec this runtime was made for (its name is the cluster's). */
   readonly loaded: LoadedSpec;
@@ -122,6 +164,17 @@ export interface ClusterRuntime {
   logEvent(e: ClusterEvent): Promise<void>;
   /** The last `count` scaling events (default 5), oldest first. */
   recentEvents(count?: number): Promise<ClusterEvent[]>;
+
+  /**
+   * Runs migrate against the running cluster (install or upgrade under the database lock) and
+   * reports its end; a migrate already running is waited for, never replaced. Its log is kept.
+   * A failed run is reported (exitCode), not thrown; a cluster whose data tier is not running is a UserError.
+   */
+  migrate(progress: Progress): Promise<MigrateOutcome>;
+  /** What the database has against the code, whether an upgrade is pending, the lock, the last run. */
+  migrateStatus(): Promise<MigrateStatus>;
+  /** The last migrate run that ended, with its whole log; undefined when none is kept. */
+  migrateLog(): Promise<(MigrateRunRecord & { readonly log: string }) | undefined>;
 
   /** Creates or converges the cluster to its spec. */
   up(progress: Progress): Promise<UpResult>;

@@ -120,6 +120,16 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
       migrate: 'unchanged',
     }),
     down: async () => ({ containers: 0, volumes: 0 }),
+    migrate: async () => {
+      calls.push({ method: 'migrate', args: [] });
+      const at = new Date(now()).toISOString();
+      return { startedAt: at, finishedAt: at, result: 'unchanged', exitCode: 0, log: 'migrate[  0.0s]: MIGRATE-RESULT unchanged\n', attached: false };
+    },
+    migrateStatus: async () => {
+      const v = { release: '4.5.3 (Build: 20250317)', version: '2024100703.00', codehash: 'fake' };
+      return { database: v, code: v, pending: 'none', lockHeld: false, running: null, lastRun: null };
+    },
+    migrateLog: async () => undefined,
   };
   return r;
 }

@@ -15,8 +15,8 @@ import { UserError } from '../../util/errors.ts';
 import type { Progress } from '../../util/progress.ts';
 import { foregroundPid } from '../autoscaler-guard.ts';
 import { stopAutoscalerContainer } from '../autoscaler-container.ts';
-import { exec, removeContainer } from '../containers.ts';
-import { runMigrateContainer } from '../migrate.ts';
+import { exec } from '../containers.ts';
+import { migrateFailure, progressHooks, removeMigrateUnlessRunning, runMigrateContainer } from '../migrate.ts';
 import { waitHttp, waitReady } from '../readiness.ts';
 import { runtimeContainer } from '../services.ts';
 import { hostFor } from '../up.ts';
@@ -142,9 +142,8 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
     await step('Redis: flush sessions and caches (they belong to the replaced data)', () => flushRedis(cluster));
     const bundle = recordedWebBundle(spec);
     const migrate = await step('migrate (upgrades the restored database if the code is newer)', async () => {
-      const run = await runMigrateContainer(runtimeContainer(spec, cluster.images, cluster.secrets, 'migrate', 1, bundle), (l) => progress.info(l));
-      if (run.exitCode !== 0)
-        throw new UserError(`migrate failed (exit ${run.exitCode}); last lines of its log:\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`);
+      const run = await runMigrateContainer(runtimeContainer(spec, cluster.images, cluster.secrets, 'migrate', 1, bundle), progressHooks(progress));
+      if (run.exitCode !== 0) throw new UserError(migrateFailure(run, 'the web nodes and cron stay stopped'));
       return run.result;
     });
     const after = await step('files: content back from trashdir, every file checked; caches purged', async () => {
@@ -177,7 +176,7 @@ export async function restore(spec: Spec, opts: RestoreOptions): Promise<Restore
           .catch(() => undefined);
       throw new UserError(`restore failed before it changed any data (${current}): ${why}. The web nodes and cron were started again; the site is as it was.`);
     }
-    await removeContainer(n.container('migrate'), 5).catch(() => undefined);
+    await removeMigrateUnlessRunning(n.container('migrate')).catch(() => undefined);
     throw new UserError(`restore failed at "${current}": ${why}`, stateAfterFailure(phase, opts.dir, stoppedAutoscaler));
   }
 }

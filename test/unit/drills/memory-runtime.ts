@@ -4,7 +4,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { ClusterEvent, ClusterRuntime, ExecResult, LbServer, Member, ScaleStep, ServiceName, UpResult } from '../../../src/runtime/cluster.ts';
+import type {
+  ClusterEvent,
+  ClusterRuntime,
+  ExecResult,
+  LbServer,
+  Member,
+  MigrateOutcome,
+  MigrateStatus,
+  ScaleStep,
+  ServiceName,
+  UpResult,
+} from '../../../src/runtime/cluster.ts';
 import { readSpec, type LoadedSpec } from '../../../src/spec/read.ts';
 
 export class MemoryRuntime implements ClusterRuntime {
@@ -104,6 +115,16 @@ export class MemoryRuntime implements ClusterRuntime {
       migrate: 'unchanged',
     };
   }
+  async migrate(): Promise<MigrateOutcome> {
+    this.calls.push('migrate');
+    const at = new Date().toISOString();
+    return { startedAt: at, finishedAt: at, result: 'unchanged', exitCode: 0, log: '', attached: false };
+  }
+  async migrateStatus(): Promise<MigrateStatus> {
+    const v = { release: '4.5', version: '2024100700', codehash: 'mem' };
+    return { database: v, code: v, pending: 'none', lockHeld: false, running: null, lastRun: null };
+  }
+  migrateLog = async () => undefined;
   async down(): Promise<{ containers: number; volumes: number }> {
     this.calls.push('down');
     for (const name of this.running.keys()) this.running.set(name, false);
