@@ -23,7 +23,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Run the autoscaler in the foreground: target tracking on req/s per node and CPU, with the spec schedule',
     define: async () => (await cluster()).autoscale,
   },
-  { name: 'logs', summary: 'Show (and follow) the logs of a service: lb, web, db, redis, cron, autoscaler', define: async () => (await cluster()).logs },
+  {
+    name: 'logs',
+    summary: 'Show (and follow) the logs of a service: lb, web, db, redis, cron, autoscaler, migrate',
+    define: async () => (await cluster()).logs,
+  },
+  {
+    name: 'migrate',
+    summary: 'Run migrate now (install or upgrade, as up does); "migrate status": database against code, lock, last run; "migrate log": its last log',
+    define: async () => (await cluster()).migrate,
+  },
   {
     name: 'load',
     summary: 'Run realistic Moodle journeys (login, course, forum reply, file) against the local cluster',

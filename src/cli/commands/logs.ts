@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline';
+import { hint } from '../../spec/hint.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Command } from '../command.ts';
+import { keptRunHeader } from '../migrate-report.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 
@@ -14,6 +16,14 @@ export const logsCommand: Command = {
     const services = [...new Set(all.map((m) => m.service))].sort();
     if (!service) throw new UserError(`name a service: ${services.join(', ') || '(none running)'}`);
     const chosen = all.filter((m) => m.service === service || m.name === service);
+    if (chosen.length === 0 && service === 'migrate') {
+      // No migrate runs now: the log of the last run, kept after its container went.
+      const run = await runtime.migrateLog();
+      if (!run) throw new UserError(`no migrate runs in cluster ${spec.name}, and none is kept yet: "${hint('migrate')}" or "${hint('up')}" runs one`);
+      process.stderr.write(keptRunHeader(run));
+      process.stdout.write(run.log);
+      return;
+    }
     if (chosen.length === 0) throw new UserError(`no service "${service}" in cluster ${spec.name}; services: ${services.join(', ') || '(none running)'}`);
     const tail = Number(ctx.values.tail ?? 100);
     if (!Number.isInteger(tail) || tail < 0) throw new UserError('--tail takes a whole number of lines');

@@ -1,4 +1,4 @@
-// How the local cluster's commands are called: up, down, status, scale, autoscale, logs, build, base-image.
+// How the local cluster's commands are called: up, down, status, scale, autoscale, logs, migrate, build, base-image.
 import { BASE_IMAGE } from '../../image/base-image.ts';
 import type { CommandDefinition } from '../command.ts';
 import { PROFILE_FLAG } from './shared.ts';
@@ -55,12 +55,29 @@ export const autoscale: CommandDefinition = {
 export const logs: CommandDefinition = {
   args: 'SERVICE',
   maxPositionals: 1,
-  help: "SERVICE is a service of the cluster (every container of it; with several, each line starts with the container's name) or one container's name. Without SERVICE, the error lists the services of the cluster.",
+  help:
+    "SERVICE is a service of the cluster (every container of it; with several, each line starts with the container's name) or one container's name. Without SERVICE, the error lists the services of the cluster. " +
+    '"migrate" is the migrate running now, else the log of the last run (as "migrate log" shows it).',
   flags: {
     follow: { short: 'F', description: 'keep printing new lines as they come, until Ctrl-C' },
     tail: { short: 'n', value: 'N', description: "lines of each container's log to show first (default 100)" },
   },
   load: async () => (await import('../commands/logs.ts')).logsCommand,
+};
+
+export const migrate: CommandDefinition = {
+  args: '[ACTION]',
+  maxPositionals: 1,
+  help:
+    'Without ACTION: runs migrate against the running cluster, from the image it runs, with the container definition "up" uses: installs an empty database, or upgrades it (under maintenance mode) when the code is newer, under a database lock. ' +
+    'Prints its progress and ends with its result (installed, upgraded, unchanged: exit 0) or its failure with the last lines of its log (exit 2). ' +
+    'A migrate already running (another "up" or "migrate" started it) is never removed: this run waits for its end and reports it.\n\n' +
+    'ACTION "status": the Moodle release and version the database has against the code, whether an install or upgrade is pending, whether a migrate holds the lock now, and the last run. ' +
+    'ACTION "log": the whole log of the last run (the last 5 runs, by "up" or "migrate", are kept in the cluster\'s state folder).',
+  flags: {
+    json: { description: 'with "status": print it as one JSON document instead of lines' },
+  },
+  load: async () => (await import('../commands/migrate.ts')).migrateCommand,
 };
 
 export const build: CommandDefinition = {

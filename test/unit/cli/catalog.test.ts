@@ -38,6 +38,7 @@ describe('the names, flags and short aliases of the command line stay as they we
     scale: '',
     autoscale: '--interval --duration --webhook',
     logs: '-F --follow -n --tail',
+    migrate: '--json',
     load: '--users --duration --ramp --think --json --prepare',
     drill: '-p --profile --users --duration --fault-at --out',
     backup: '-o --out',
@@ -72,7 +73,7 @@ describe('the names, flags and short aliases of the command line stay as they we
       Object.entries(max)
         .filter(([, n]) => n > 0)
         .map(([c]) => c),
-      ['scale', 'logs', 'drill', 'restore', 'moodle import', 'moodle download'],
+      ['scale', 'logs', 'migrate', 'drill', 'restore', 'moodle import', 'moodle download'],
     );
   });
 });

@@ -1,0 +1,40 @@
+import { hint } from '../../spec/hint.ts';
+import { UserError } from '../../util/errors.ts';
+import { consoleProgress } from '../../util/progress.ts';
+import { closest } from '../../util/suggest.ts';
+import type { Command } from '../command.ts';
+import { keptRunHeader, migrateDone, migrateFailed, migrateStatusLines } from '../migrate-report.ts';
+import { runtimeFor } from '../runtime.ts';
+import { specFor } from '../spec-flags.ts';
+
+const ACTIONS = ['status', 'log'];
+
+export const migrateCommand: Command = {
+  async run(ctx) {
+    const action = ctx.positionals[0];
+    if (action !== undefined && !ACTIONS.includes(action)) {
+      const near = closest(action, ACTIONS);
+      throw new UserError(
+        `unknown migrate action "${action}"${near ? ` (did you mean "${near}"?)` : ''}: use "${hint('migrate')}", "${hint('migrate status')}" or "${hint('migrate log')}"`,
+      );
+    }
+    if (ctx.values.json && action !== 'status') throw new UserError(`--json goes with "${hint('migrate status --json')}"`);
+    const runtime = runtimeFor(specFor(ctx));
+    await runtime.requireEngine();
+    if (action === 'status') {
+      const s = await runtime.migrateStatus();
+      process.stdout.write(ctx.values.json ? `${JSON.stringify(s, null, 2)}\n` : migrateStatusLines(s));
+      return;
+    }
+    if (action === 'log') {
+      const run = await runtime.migrateLog();
+      if (!run) throw new UserError(`no migrate run is kept for cluster "${runtime.loaded.spec.name}" yet: "${hint('migrate')}" or "${hint('up')}" runs one`);
+      process.stderr.write(keptRunHeader(run));
+      process.stdout.write(run.log);
+      return;
+    }
+    const r = await runtime.migrate(consoleProgress());
+    if (r.exitCode !== 0) throw new UserError(migrateFailed(r));
+    process.stdout.write(migrateDone(r));
+  },
+};
