@@ -1,16 +1,18 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
+import { lastMigrateRun, migrateLogDir } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { readyz } from '../../src/local/readiness.ts';
 import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import { runtimeContainer } from '../../src/local/services.ts';
+import type { MigrateStatus } from '../../src/runtime/cluster.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
@@ -219,6 +221,84 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       runs.some((r) => /another migrate holds the lock; waiting/.test(r.log)),
       `the second migrate did not wait for the lock:\n${said}`,
     );
+  });
+
+  test("migrate status: nothing pending, the database at the code's release and version, the lock free", async () => {
+    const r = await cli(['migrate', 'status', '--json', '--spec', specFile]);
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout) as MigrateStatus;
+    assert.equal(st.pending, 'none', r.stdout);
+    assert.ok(st.database, r.stdout);
+    assert.deepEqual(
+      [st.database.release, Number(st.database.version), st.database.codehash],
+      [st.code.release, Number(st.code.version), st.code.codehash],
+      'the database has what the code is (release, version, code hash)',
+    );
+    assert.match(st.database.release, /^4\.5\.\d+/);
+    const code = JSON.parse((await cli(['status', '--json', '--spec', specFile])).stdout) as { moodle: { release: string; version: string } };
+    assert.deepEqual([st.code.release, Number(st.code.version)], [code.moodle.release, Number(code.moodle.version)], "the image's recorded code");
+    assert.equal(st.lockHeld, false);
+    assert.equal(st.running, null);
+    assert.deepEqual([st.lastRun?.result, st.lastRun?.exitCode], ['installed', 0], "up's install is the last run kept");
+    const text = await cli(['migrate', 'status', '--spec', specFile]);
+    assert.match(text.stdout, /^pending: +nothing: the database matches the code$/m, text.stdout);
+  });
+
+  test("migrate: unchanged; migrate log and logs migrate then show that run's whole log", async () => {
+    const r = await cli(['migrate', '--spec', specFile], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /^migrate: unchanged \(exit 0, [\d.]+ s\)/);
+    assert.match(r.stderr, /migrate\[ *[\d.]+s\]: MIGRATE-RESULT unchanged/, 'its progress lines, as up prints them');
+    const last = lastMigrateRun(NAME);
+    assert.equal(last?.result, 'unchanged');
+    const log = await cli(['migrate', 'log', '--spec', specFile]);
+    assert.equal(log.code, 0, log.stderr);
+    assert.equal(log.stdout, last!.log);
+    assert.match(log.stdout, /holding the migrate lock[\s\S]*MIGRATE-RESULT unchanged[\s\S]*lock released/);
+    assert.match(log.stderr, /^# migrate run of .* UTC to .* UTC: unchanged, exit 0$/m);
+    const logs = await cli(['logs', 'migrate', '--spec', specFile]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout, log.stdout);
+    for (const f of readdirSync(migrateLogDir(NAME))) assert.equal(statSync(join(migrateLogDir(NAME), f)).mode & 0o777, 0o600, f);
+  });
+
+  test('a second migrate while one runs attaches to it and waits; the first is never removed and ends with exit 0', async () => {
+    const before = new Set(readdirSync(migrateLogDir(NAME)));
+    // Hold migrate's own database lock for a while, so the first migrate container runs (waiting
+    // for the lock) long enough for the second command to find it running.
+    const lock = exec(n.container('db'), [
+      'mariadb',
+      '--protocol=socket',
+      '-N',
+      '-s',
+      '-e',
+      "SELECT GET_LOCK('moodle-ha:migrate:moodle:mdl_', 0); SELECT SLEEP(40);",
+    ]);
+    await sleep(1000);
+    const first = cli(['migrate', '--spec', specFile], { timeoutMs: 300_000 });
+    let startedAt = '';
+    for (let i = 0; i < 60 && !startedAt; i++) {
+      const c = await docker()
+        .getContainer(n.container('migrate'))
+        .inspect()
+        .catch(() => undefined);
+      if (c?.State.Running) startedAt = c.State.StartedAt;
+      else await sleep(500);
+    }
+    assert.ok(startedAt, 'the first migrate container did not start within 30 s');
+    const second = await cli(['migrate', '--spec', specFile], { timeoutMs: 300_000 });
+    const one = await first;
+    await lock;
+    assert.equal(one.code, 0, `the first migrate did not end well (killed?):\n${one.stderr.slice(-3000)}`);
+    assert.match(one.stdout, /^migrate: unchanged \(exit 0/);
+    assert.match(one.stderr, /another migrate holds the lock; waiting/);
+    assert.equal(second.code, 0, second.stderr.slice(-3000));
+    assert.match(second.stderr, new RegExp(`a migrate started at ${startedAt.replace('T', ' ').slice(0, 19)} UTC is running; waiting for it`), second.stderr);
+    assert.match(second.stderr, /another migrate holds the lock; waiting/, "the second shows the first one's log from its start");
+    assert.match(second.stdout, /^the migrate that was running ended: unchanged \(exit 0/);
+    const added = readdirSync(migrateLogDir(NAME)).filter((f) => !before.has(f) && f.endsWith('.json'));
+    assert.equal(added.length, 1, `one run, kept once: ${added.join(', ')}`);
+    assert.equal(lastMigrateRun(NAME)?.startedAt, startedAt);
   });
 
   test('upgrade: a newer image (changed plugin version) upgrades once, under maintenance mode', async () => {
