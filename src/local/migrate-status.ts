@@ -6,6 +6,7 @@
 // through the same writer endpoint migrate uses (GET_LOCK is per server in a Galera cluster).
 import type { MigrateStatus, MoodleVersion } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/read.ts';
+import { UserError } from '../util/errors.ts';
 import { runHelper } from './backup/helper.ts';
 import { exec, inspectContainer } from './containers.ts';
 import { lastMigrateRun } from './migrate-log.ts';
@@ -48,10 +49,10 @@ export function pendingMigrate(database: MoodleVersion | null, code: MoodleVersi
   return Number(database.version) !== Number(code.version) || database.codehash !== code.codehash ? 'upgrade' : 'none';
 }
 
-/** The facts STATUS_PHP printed; an Error quoting its output when there are none. */
+/** The facts STATUS_PHP printed; a UserError quoting its output (the database unreachable, say) when there are none. */
 export function parseStatusOutput(output: string): Pick<MigrateStatus, 'database' | 'code' | 'lockHeld'> {
   const line = output.split('\n').find((l) => l.startsWith(MARK));
-  if (!line) throw new Error(`migrate status: PHP printed no result; its output: ${output.trim().slice(-1500)}`);
+  if (!line) throw new UserError(`migrate status: PHP printed no result; its output: ${output.trim().slice(-1500)}`);
   return JSON.parse(line.slice(MARK.length)) as Pick<MigrateStatus, 'database' | 'code' | 'lockHeld'>;
 }
 

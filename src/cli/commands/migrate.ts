@@ -20,8 +20,8 @@ export const migrateCommand: Command = {
     }
     if (ctx.values.json && action !== 'status') throw new UserError(`--json goes with "${hint('migrate status --json')}"`);
     const runtime = runtimeFor(specFor(ctx));
-    await runtime.requireEngine();
     if (action === 'status') {
+      await runtime.requireEngine();
       const s = await runtime.migrateStatus();
       process.stdout.write(ctx.values.json ? `${JSON.stringify(s, null, 2)}\n` : migrateStatusLines(s));
       return;
@@ -33,6 +33,7 @@ export const migrateCommand: Command = {
       process.stdout.write(run.log);
       return;
     }
+    await runtime.requireEngine();
     const r = await runtime.migrate(consoleProgress());
     if (r.exitCode !== 0) throw new UserError(migrateFailed(r));
     process.stdout.write(migrateDone(r));
