@@ -261,10 +261,11 @@ export const ENV_CONTRACT: readonly EnvVar[] = [
   },
   {
     name: 'MOODLE_CRON_KEEPALIVE',
-    modes: ['cron'],
+    modes: ['web', 'cron', 'migrate'],
     required: false,
     default: '300',
-    description: 'Seconds one cron.php process keeps running (--keep-alive) before the next starts.',
+    description:
+      'Seconds one cron.php process keeps running (--keep-alive) before the next starts (1 to 900). Every mode reads it: Moodle judges cron by how often a cron process starts, so config.php expects one every keep-alive + 60 s ($CFG->expectedcronfrequency), and the admin pages do not warn about a healthy cron.',
   },
 ];
 

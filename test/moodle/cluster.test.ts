@@ -154,6 +154,26 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(procs.output.trim(), '0', 'cron must not run in a web container');
   });
 
+  test("the admin's cron check is OK for the cron container's rhythm (a process every keep-alive), and still warns when cron is late", async () => {
+    const web = n.container('web', 1);
+    // Moodle's own check (Notifications, System status), as a cron process starting every 300 s + 10 s pause leaves it.
+    const check = (sinceStart: number, interval: number) =>
+      php(
+        web,
+        `set_config('lastcronstart', time() - ${sinceStart}, 'tool_task'); set_config('lastcroninterval', ${interval}, 'tool_task'); ` +
+          "echo $CFG->expectedcronfrequency, ' ', (new \\tool_task\\check\\cronrunning())->get_result()->get_status();",
+      ).then((r) => r.output.trim().split('\n').pop());
+    const saved = await php(web, "echo get_config('tool_task', 'lastcronstart'), ' ', get_config('tool_task', 'lastcroninterval');");
+    try {
+      assert.equal(await check(305, 312), '360 ok', 'a healthy keep-alive cron must not warn');
+      assert.equal(await check(30, 700), '360 warning', 'cron processes 700 s apart must warn');
+      assert.equal(await check(500, 312), '360 warning', 'no cron start for 500 s must warn');
+    } finally {
+      const [start, interval] = saved.output.trim().split(' ');
+      await php(web, `set_config('lastcronstart', ${Number(start) || 0}, 'tool_task'); set_config('lastcroninterval', ${Number(interval) || 0}, 'tool_task');`);
+    }
+  });
+
   test('/readyz is 503 while Redis or the database is stopped; /healthz stays 200', async () => {
     const web = n.container('web', 1);
     assert.equal((await readyz(web)).ready, true);

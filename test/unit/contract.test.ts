@@ -226,8 +226,8 @@ describe('checkEnvironment', () => {
   });
   test('a name declared for another mode is unknown in this one', () => {
     assert.match(
-      checkEnvironment('web', { ...web, MOODLE_CRON_KEEPALIVE: '60' }).join('\n'),
-      /MOODLE_CRON_KEEPALIVE is not in the image's contract for mode web/,
+      checkEnvironment('web', { ...web, MOODLE_MIGRATE_MAINTENANCE: 'keep' }).join('\n'),
+      /MOODLE_MIGRATE_MAINTENANCE is not in the image's contract for mode web/,
     );
   });
   test('a missing required variable is reported; a missing secret names its _FILE form', () => {

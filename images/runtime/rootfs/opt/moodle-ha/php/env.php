@@ -69,8 +69,14 @@ function mh_settings(): array {
     if (!ctype_digit($lockwait) || (int) $lockwait < 1) {
         mh_fail("MOODLE_SESSION_LOCK_WAIT must be a whole number of seconds, got '$lockwait'");
     }
+    $keepalive = mh_env('MOODLE_CRON_KEEPALIVE', '300');
+    // Moodle's own ceiling for a keep-alive (core\cron::MAX_MAIN_PROCESS_KEEPALIVE: 15 minutes).
+    if (!ctype_digit($keepalive) || (int) $keepalive < 1 || (int) $keepalive > 900) {
+        mh_fail("MOODLE_CRON_KEEPALIVE must be a whole number of seconds from 1 to 900, got '$keepalive'");
+    }
     return [
         'wwwroot' => rtrim(mh_env('MOODLE_WWWROOT'), '/'),
+        'cronkeepalive' => (int) $keepalive,
         'sessionlockwait' => (int) $lockwait,
         'sslproxy' => mh_bool('MOODLE_SSLPROXY', false),
         'dbtype' => $dbtype,
