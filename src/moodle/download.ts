@@ -1,5 +1,6 @@
 // `moodle download VERSION`: fetches the official release archive and its published SHA-256,
-// verifies it (or the spec's pinned checksum), unpacks it and imports the tree into the cache.
+// verifies it (or the spec's pinned checksum), unpacks it and imports the tree into the cache. An
+// unsupported release (support.ts) is refused before anything is fetched.
 // Offline, it fails with a message naming both ways to get a tree.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { importTree, type ImportResult } from './import.ts';
+import { assertSupportedRelease } from './support.ts';
 
 export const DEFAULT_DOWNLOAD_BASE = 'https://download.moodle.org/download.php/direct';
 
@@ -22,6 +24,7 @@ export async function downloadRelease(
   version: string,
   opts: { sha256?: string; force?: boolean; onProgress?: (text: string) => void } = {},
 ): Promise<ImportResult> {
+  assertSupportedRelease(version, 'nothing was downloaded'); // before fetching a tree import would refuse
   const url = releaseUrl(version);
   const say = opts.onProgress ?? (() => {});
   const archive = await fetchBytes(url, version);

@@ -1,10 +1,12 @@
 // `moodle import DIR`: copies a local Moodle tree into the version-keyed cache (for air-gapped
-// sites, or a tree with local changes). A partial tree is refused before anything is copied; the
-// copy goes to a temporary folder renamed into place, so the cache never holds half a tree.
+// sites, or a tree with local changes). A tree of an unsupported Moodle version (support.ts) or a
+// partial tree is refused before anything is copied; the copy goes to a temporary folder renamed
+// into place, so the cache never holds half a tree.
 import { cpSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { MARKER, moodleCacheDir, treeDir, type TreeMarker } from './cache.ts';
+import { assertSupportedVersion, supportedText } from './support.ts';
 import { readMoodleVersion, type MoodleVersion } from './version.ts';
 import { mkdirSync } from 'node:fs';
 
@@ -31,7 +33,11 @@ export function checkTree(dir: string): MoodleVersion {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(`${dir} is not a folder: give the top folder of a Moodle tree (the one with version.php)`);
   const version = readMoodleVersion(dir);
-  if (!version) throw new UserError(`${dir} has no readable version.php with $version, $release and $branch: is it the top folder of a Moodle tree?`);
+  if (!version)
+    throw new UserError(
+      `${dir} has no readable version.php with $version, $release and $branch: is it the top folder of a Moodle tree? Nothing was imported. Supported: ${supportedText()}.`,
+    );
+  assertSupportedVersion(version, dir, 'nothing was imported');
   const missing = REQUIRED_PATHS.filter((p) => !existsSync(join(dir, p)));
   if (missing.length) {
     throw new UserError(`${dir} looks like a partial Moodle ${version.number} tree; nothing was imported. Missing:`, missing);
