@@ -3,6 +3,22 @@
 # Sessions (the default) must survive a restart and are never evicted: append-only file, fsync
 # every second, noeviction. A cache server (REDIS_MAXMEMORY_POLICY=allkeys-lru, REDIS_PERSIST=no)
 # evicts its least recently used keys and keeps nothing on disk.
+#
+# Never two primaries (ha profile). A data node watched by Sentinels (REDIS_SENTINELS: their host
+# names; REDIS_SENTINEL_GROUP: the name they monitor it under) asks them, before redis-server
+# starts, which node is the primary now (SENTINEL get-master-addr-by-name), and starts as:
+# - a replica of that node, when any answering Sentinel names another node (a failover happened
+#   while this one was down: a former primary never accepts a write before it has resynced);
+# - the primary, when the answering Sentinels all name this node and none sees it down
+#   (a restart quicker than Sentinel's down-after: no failover began, so this is still the primary);
+# - while they name this node but flag it down (s_down, o_down) or fail over, it waits (polling,
+#   at most REDIS_SENTINEL_WAIT_S, default 20 s) for the failover to name another node; if none
+#   does (no replica to promote), it starts as the primary, since there is no other;
+# - the role it was configured with (REDIS_REPLICAOF or its redis.conf) when no Sentinel answers
+#   within 2 s each: a fresh cluster's first start (the Sentinels start after the data nodes) and
+#   the dev profile (no Sentinels).
+# min-replicas-to-write is not used: with one replica per primary it would refuse every session
+# write whenever that replica is down, turning the loss of one node into an outage.
 set -euo pipefail
 pwfile="${REDIS_PASSWORD_FILE:?REDIS_PASSWORD_FILE is required}"
 [ -r "$pwfile" ] || { echo "redis: cannot read $pwfile" >&2; exit 78; }
@@ -62,4 +78,41 @@ fi
 } > "$conf"
 : > /run/redis/extra.conf
 [ -n "${REDIS_EXTRA:-}" ] && printf '%s\n' "$REDIS_EXTRA" > /run/redis/extra.conf
-exec redis-server "$conf"
+# The role to start in: replicaof arguments for redis-server (empty: the configured role).
+role_args=()
+if [ -n "${REDIS_SENTINELS:-}" ]; then
+  group="${REDIS_SENTINEL_GROUP:?REDIS_SENTINEL_GROUP is required with REDIS_SENTINELS}"
+  me=$(hostname)
+  ask() { timeout 2 redis-cli -h "$1" -p 26379 --raw "${@:2}" 2>/dev/null; }
+  deadline=$((SECONDS + ${REDIS_SENTINEL_WAIT_S:-20}))
+  while :; do
+    other='' mine=0 busy='' out=''
+    for s in ${REDIS_SENTINELS//,/ }; do
+      # The whole answer, then its first line (head would cut redis-cli off: a failed pipeline).
+      out=$(ask "$s" sentinel get-master-addr-by-name "$group") || continue
+      host=${out%%$'\n'*}
+      [ -n "$host" ] || continue
+      if [ "$host" != "$me" ]; then
+        other="$host"
+      else
+        mine=$((mine + 1))
+        flags=$(ask "$s" sentinel master "$group" | sed -n '/^flags$/{n;p;}') || flags=''
+        case "$flags" in *s_down* | *o_down* | *failover*) busy="$s: $flags" ;; esac
+      fi
+    done
+    if [ -n "$other" ]; then
+      echo "redis: the Sentinels name $other as the $group primary: starting as its replica" >&2
+      role_args=(--replicaof "$other" 6379)
+      break
+    elif [ "$mine" -eq 0 ]; then
+      echo "redis: no Sentinel answered: starting in the configured role" >&2
+      break
+    elif [ -z "$busy" ] || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "redis: the Sentinels name this node as the $group primary${busy:+ (still $busy after ${REDIS_SENTINEL_WAIT_S:-20} s)}: starting as the primary" >&2
+      role_args=(--replicaof no one)
+      break
+    fi
+    sleep 0.5
+  done
+fi
+exec redis-server "$conf" "${role_args[@]}"

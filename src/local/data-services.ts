@@ -69,13 +69,17 @@ export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): 
     ];
   }
   const primary = n.container('redis', 1);
+  // Each data node asks the Sentinels for the current primary before it starts (so a restarted
+  // former primary comes back as a replica); the group is the name they monitor it under.
+  const sentinelNames = Array.from({ length: HA_SENTINELS }, (_, k) => n.container('sentinel', k + 1)).join(',');
+  const watched = (group: 'primary' | 'cache') => ({ REDIS_SENTINELS: sentinelNames, REDIS_SENTINEL_GROUP: group });
   const nodes = Array.from({ length: HA_REDIS_NODES }, (_, k) => ({
-    ...base(n.container('redis', k + 1), k === 0 ? {} : { REDIS_REPLICAOF: primary }, 'redis'),
+    ...base(n.container('redis', k + 1), { ...watched('primary'), ...(k === 0 ? {} : { REDIS_REPLICAOF: primary }) }, 'redis'),
     volumes: { [n.volume('redis', k + 1)]: '/data' },
   }));
   const cachePrimary = n.container('cache', 1);
   const caches = Array.from({ length: HA_REDIS_NODES }, (_, k) =>
-    base(n.container('cache', k + 1), k === 0 ? cacheEnv : { ...cacheEnv, REDIS_REPLICAOF: cachePrimary }, 'cache'),
+    base(n.container('cache', k + 1), { ...cacheEnv, ...watched('cache'), ...(k === 0 ? {} : { REDIS_REPLICAOF: cachePrimary }) }, 'cache'),
   );
   const sentinels = Array.from({ length: HA_SENTINELS }, (_, k) =>
     base(

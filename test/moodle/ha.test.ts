@@ -1,7 +1,8 @@
 // The ha profile with real Moodle: 2 web nodes, a 3-node Galera cluster behind the writer
 // endpoint, Redis primary + replica + 3 Sentinels behind the primary endpoint. Losing the DB
 // writer or the Redis primary keeps users logged in and loses no committed write; so does losing
-// every Galera node at once (they restore the cluster themselves), and a full down + up.
+// every Galera node at once (they restore the cluster themselves), and a full down + up. A
+// restarted former Redis primary is a replica from its first answer (never two primaries).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,6 +119,54 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     }
     const demoted = await secondsUntil(async () => /role:slave/.test(await redisRole(n.container('redis', 1))), 60);
     assert.ok(demoted < Infinity, 'the old primary did not come back as a replica');
+  });
+
+  test('a restarted former Redis primary comes back as a replica: from its first answer it never reports master and refuses writes', async () => {
+    const sentinelSays = async () =>
+      (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary'])).output.split('\n')[0]!.trim();
+    const old = await sentinelSays();
+    const next = [1, 2].map((i) => n.container('redis', i)).find((x) => x !== old)!;
+    assert.ok(old !== next && old.startsWith(`${NAME}-redis-`), `Sentinel names no known primary: "${old}"`);
+    await docker().getContainer(old).kill({ signal: 'SIGKILL' });
+    let failover = Infinity;
+    try {
+      failover = await secondsUntil(async () => (await sentinelSays()) === next && /role:master/.test(await redisRole(next)), 60);
+    } finally {
+      await docker().getContainer(old).start();
+    }
+    assert.ok(failover < Infinity, `Sentinel did not promote ${next} within 60 s`);
+    // In the container, from its first answer on: ROLE and a write, every 100 ms for 15 s.
+    const probe = await exec(old, [
+      'bash',
+      '-c',
+      'export REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)"; end=$((SECONDS + 15)); ' +
+        'while [ "$SECONDS" -lt "$end" ]; do r=$(redis-cli role 2>/dev/null | head -n 1); ' +
+        'if [ -n "$r" ]; then echo "$(date +%s%3N) $r $(redis-cli set moodleha-split-brain "$(date +%s%N)" 2>&1 | head -n 1)"; fi; sleep 0.1; done',
+    ]);
+    const answers = probe.output
+      .trim()
+      .split('\n')
+      .filter((l) => /^\d+ /.test(l))
+      .map((l) => {
+        const [at, role, ...reply] = l.split(' ');
+        return { at: Number(at), role: role!, reply: reply.join(' ') };
+      });
+    assert.ok(answers.length > 0, `${old} never answered within 15 s of its start:\n${probe.output.slice(-1000)}`);
+    const masters = answers.filter((a) => a.role === 'master');
+    const window = masters.length ? (masters.at(-1)!.at - answers[0]!.at) / 1000 + 0.1 : 0;
+    console.log(
+      `restarted former primary ${old}: first answer as ${answers[0]!.role}; reported master for ${window.toFixed(1)} s (${masters.length} of ${answers.length} polls); Sentinel had promoted ${next} ${failover.toFixed(1)} s after the kill`,
+    );
+    assert.equal(masters.length, 0, `${old} reported master for ${window.toFixed(1)} s after its restart: two primaries`);
+    // LOADING (the dataset not yet read) refuses a write too; anything else (OK) is a split-brain write.
+    const accepted = answers.filter((a) => !/^(READONLY|LOADING)/.test(a.reply));
+    assert.equal(accepted.length, 0, `${old} took writes: ${JSON.stringify(accepted.slice(0, 3))}`);
+    assert.ok(
+      answers.some((a) => a.reply.startsWith('READONLY')),
+      `${old} never refused a write as a replica: ${JSON.stringify(answers.slice(0, 3))}`,
+    );
+    const linked = await secondsUntil(async () => /role:slave[\s\S]*master_link_status:up/.test(await redisRole(old)), 60);
+    assert.ok(linked < Infinity, `${old} did not link to ${next}`);
   });
 
   test('every Galera node killed at once (a power loss): they restore the cluster by themselves, no committed write lost', async () => {

@@ -27,7 +27,9 @@ function redisConf(c: ContainerSpec): string {
   const bin = join(root, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'redis-server'), '#!/bin/sh\ncat "$1"\n');
+  writeFileSync(join(bin, 'redis-cli'), '#!/bin/sh\nexit 1\n'); // no Sentinel answers
   chmodSync(join(bin, 'redis-server'), 0o755);
+  chmodSync(join(bin, 'redis-cli'), 0o755);
   const at = (p: string) => p.replace(/^\/run\/redis/, root);
   for (const f of c.files ?? []) {
     mkdirSync(join(at(f.name), '..'), { recursive: true });
@@ -168,6 +170,98 @@ describe("what the Redis image writes from each container's environment", () => 
     assertHasLine(conf, 'sentinel monitor primary campus-redis-1 6379 2');
     assertHasLine(conf, 'sentinel monitor cache campus-cache-1 6379 2');
     assertHasLine(conf, `sentinel auth-pass cache "${SECRETS['redis-password']}"`);
+  });
+});
+
+/**
+ * The role images/redis/entrypoint.sh starts an ha data node in, given what each Sentinel answers
+ * (its current primary for the node's group, and that primary's flags; a missing Sentinel does
+ * not answer): redis-server's arguments after the config file, and the entrypoint's message.
+ */
+function startRole(c: ContainerSpec, sentinels: Record<string, { primary: string; flags?: string } | undefined>, waitS = 1) {
+  const root = mkdtempSync(join(tmpdir(), 'redis-role-'));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  const answers = join(root, 'answers');
+  mkdirSync(answers);
+  for (const [host, a] of Object.entries(sentinels)) {
+    if (a) writeFileSync(join(answers, host), `${a.primary}\n${a.flags ?? 'master'}\n`);
+  }
+  const scripts: Record<string, string> = {
+    'redis-server': '#!/bin/sh\nshift\necho "ARGS: $*"\n',
+    hostname: `#!/bin/sh\necho ${c.name}\n`,
+    // redis-cli -h HOST -p 26379 --raw sentinel get-master-addr-by-name|master GROUP
+    'redis-cli': `#!/bin/bash\nf="${answers}/$2"; [ -f "$f" ] || exit 1\ncase "$7" in get-master-addr-by-name) sed -n 1p "$f"; echo 6379;; master) printf 'name\\nx\\nflags\\n'; sed -n 2p "$f";; esac\n`,
+  };
+  for (const [name, text] of Object.entries(scripts)) {
+    writeFileSync(join(bin, name), text);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const at = (p: string) => p.replace(/^\/run\/redis/, root);
+  for (const f of c.files ?? []) {
+    mkdirSync(join(at(f.name), '..'), { recursive: true });
+    writeFileSync(at(f.name), f.content);
+  }
+  const script = readFileSync(join(IMAGES, 'redis', 'entrypoint.sh'), 'utf8').replaceAll('/run/redis', root);
+  const env = { ...c.env, REDIS_PASSWORD_FILE: at(c.env!.REDIS_PASSWORD_FILE!), REDIS_SENTINEL_WAIT_S: String(waitS), PATH: `${bin}:${process.env.PATH}` };
+  const t0 = Date.now();
+  const r = spawnSync('bash', ['-c', script], { env, encoding: 'utf8' });
+  assert.equal(r.status, 0, `entrypoint of ${c.name} failed: ${r.stderr}`);
+  return { args: /ARGS: (.*)/.exec(r.stdout)![1]!.trim(), message: r.stderr.trim(), seconds: (Date.now() - t0) / 1000 };
+}
+
+describe('ha: a Redis data node asks the Sentinels for the current primary before it starts (never two primaries)', () => {
+  const all = byName(redisContainers(haSpec(), TAGS, SECRETS));
+  const redis1 = all.get('campus-redis-1')!;
+  const cache1 = all.get('campus-cache-1')!;
+  const redis2 = all.get('campus-redis-2')!;
+  const three = (a: { primary: string; flags?: string } | undefined) => ({ 'campus-sentinel-1': a, 'campus-sentinel-2': a, 'campus-sentinel-3': a });
+  test('each data node is told the Sentinels and the name they watch its group under', () => {
+    for (const [name, group] of [
+      ['campus-redis-1', 'primary'],
+      ['campus-redis-2', 'primary'],
+      ['campus-cache-1', 'cache'],
+      ['campus-cache-2', 'cache'],
+    ] as const) {
+      assert.equal(all.get(name)!.env!.REDIS_SENTINELS, 'campus-sentinel-1,campus-sentinel-2,campus-sentinel-3', name);
+      assert.equal(all.get(name)!.env!.REDIS_SENTINEL_GROUP, group, name);
+    }
+    const sentinel = redisConf(all.get('campus-sentinel-1')!);
+    assert.match(sentinel, /^sentinel monitor primary campus-redis-1 /m);
+    assert.match(sentinel, /^sentinel monitor cache campus-cache-1 /m);
+  });
+  test('the former primary, restarted after a failover: a replica of the node the Sentinels name', () => {
+    const r = startRole(redis1, three({ primary: 'campus-redis-2' }));
+    assert.equal(r.args, '--replicaof campus-redis-2 6379');
+    assert.match(r.message, /name campus-redis-2 as the primary primary: starting as its replica/);
+    assert.equal(startRole(cache1, three({ primary: 'campus-cache-2' })).args, '--replicaof campus-cache-2 6379');
+  });
+  test('one Sentinel naming another node is enough (the others not yet told, or not answering)', () => {
+    const r = startRole(redis1, {
+      'campus-sentinel-1': { primary: 'campus-redis-1' },
+      'campus-sentinel-2': undefined,
+      'campus-sentinel-3': { primary: 'campus-redis-2' },
+    });
+    assert.equal(r.args, '--replicaof campus-redis-2 6379');
+  });
+  test('a replica promoted while the old primary was down, restarted: the primary, even though its config says replicaof', () => {
+    const r = startRole(redis2, three({ primary: 'campus-redis-2' }));
+    assert.equal(r.args, '--replicaof no one');
+  });
+  test('no Sentinel answers (a fresh cluster, whose Sentinels start after the data nodes): the configured role', () => {
+    assert.equal(startRole(redis1, three(undefined)).args, '');
+    assert.equal(startRole(redis2, three(undefined)).args, '', 'redis-2 keeps the replicaof of its config');
+  });
+  test('named the primary but seen down (a failover may be under way): waits, then starts as the primary when no other is named', () => {
+    const r = startRole(redis1, three({ primary: 'campus-redis-1', flags: 'master,s_down,o_down' }), 2);
+    assert.equal(r.args, '--replicaof no one');
+    assert.ok(r.seconds >= 1.9, `it did not wait for the failover (${r.seconds} s)`);
+    assert.match(r.message, /still campus-sentinel-\d: master,s_down,o_down after 2 s/);
+  });
+  test('named the primary and not seen down (a restart quicker than down-after): the primary at once', () => {
+    const r = startRole(redis1, three({ primary: 'campus-redis-1' }), 5);
+    assert.equal(r.args, '--replicaof no one');
+    assert.ok(r.seconds < 1, `it waited ${r.seconds} s`);
   });
 });
 
