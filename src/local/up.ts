@@ -23,7 +23,8 @@ import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portsInUse } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
-import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
+import { ensureSecrets, hasSecrets, secretFile } from './secrets.ts';
+import { removeStateKeepingMigrateLogs } from './migrate-log.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { mailContainer, mailUrl } from './mail.ts';
 import { autoscalerHost, ensureAutoscalerContainer, removeAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
@@ -209,5 +210,6 @@ async function rollback(
       .getNetwork(created.network)
       .remove()
       .catch(() => {});
-  if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeSecrets(spec.name);
+  // The secrets of a cluster that never started go; its kept migrate logs stay ("migrate log" shows the failure).
+  if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeStateKeepingMigrateLogs(spec.name);
 }
