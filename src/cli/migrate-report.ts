@@ -57,7 +57,8 @@ export function migrateStatusLines(s: MigrateStatus): string {
 /** What to do about an install that stopped half-way, given what it holds. */
 function reinstallAdvice(s: MigrateStatus): string {
   if (s.running || s.lockHeld) return 'unless the migrate running now finishes it (an install is under way)';
-  if (s.install?.found.length) return 'the install stopped half-way, but the database holds data, so it is never reinstalled: restore a backup or repair it by hand';
+  if (s.install?.found.length)
+    return 'the install stopped half-way, but the database holds data, so it is never reinstalled: restore a backup or repair it by hand';
   return `the install stopped half-way; "${hint('migrate --reinstall')}" drops it and installs again (it asks first)`;
 }
 

@@ -25,7 +25,11 @@ export function reinstallDecision(s: MigrateStatus, opts: { readonly yes: boolea
       kind: 'refuse',
       why: `the cluster's runtime image cannot tell whether its install is complete (it was built before install-state.php): run "${hint('up')}" to build and run the current one first. ${nothing}`,
     };
-  if (s.install.state === 'empty') return { kind: 'refuse', why: `the database is empty, so there is nothing to reinstall: "${hint('migrate')}" (or "${hint('up')}") installs it. ${nothing}` };
+  if (s.install.state === 'empty')
+    return {
+      kind: 'refuse',
+      why: `the database is empty, so there is nothing to reinstall: "${hint('migrate')}" (or "${hint('up')}") installs it. ${nothing}`,
+    };
   if (s.install.state === 'complete')
     return { kind: 'refuse', why: `the install is complete (${s.install.detail}): a complete site is never reinstalled. ${nothing}` };
   if (s.install.found.length)
@@ -35,6 +39,7 @@ export function reinstallDecision(s: MigrateStatus, opts: { readonly yes: boolea
     };
   const what = `the database holds an install that stopped half-way (${s.install.detail}) and no one's data (no user besides admin and guest, no course, no stored file). Reinstalling drops its tables and installs Moodle ${s.code.release} again.`;
   if (opts.yes) return { kind: 'go', what };
-  if (!opts.tty) return { kind: 'refuse', why: `${what} It asks first; there is no terminal to ask in: run "${hint('migrate --reinstall --yes')}" to confirm. ${nothing}` };
+  if (!opts.tty)
+    return { kind: 'refuse', why: `${what} It asks first; there is no terminal to ask in: run "${hint('migrate --reinstall --yes')}" to confirm. ${nothing}` };
   return { kind: 'confirm', what };
 }

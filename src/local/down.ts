@@ -77,7 +77,9 @@ async function waitForMigrate(cluster: string, progress: Progress, limitMs = DOW
       );
     if (waited - said >= 15_000) {
       said = waited;
-      progress.info(`${a.why}: waiting for its end before stopping anything (at most ${Math.round(limitMs / 60_000)} min; Ctrl-C leaves the cluster as it is). ${await lastLine(name)}`);
+      progress.info(
+        `${a.why}: waiting for its end before stopping anything (at most ${Math.round(limitMs / 60_000)} min; Ctrl-C leaves the cluster as it is). ${await lastLine(name)}`,
+      );
     }
     await sleep(2000);
   }

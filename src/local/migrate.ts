@@ -74,7 +74,6 @@ export function attachMessage(startedAt: string): string {
   return `a migrate started at ${startedAt.replace('T', ' ').slice(0, 19)} UTC is running; waiting for it (a running migrate is never removed)`;
 }
 
-
 /**
  * Runs one migrate container to its end, or waits for the one already running under the same
  * name. The cluster's own migrate container (named after it) keeps its log in the state folder;

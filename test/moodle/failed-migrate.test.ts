@@ -59,7 +59,11 @@ test('a failed migrate: exit 2, the migrate log quoted, nothing left behind', { 
     [],
   );
   assert.equal(existsSync(secretsDir(NAME)), false, 'the generated secrets of a cluster that never started must go too');
-  assert.equal(readdirSync(migrateLogDir(NAME)).filter((f) => f.endsWith('.log')).length, 1, 'the failed run\'s log is kept: the error points to "migrate log"');
+  assert.equal(
+    readdirSync(migrateLogDir(NAME)).filter((f) => f.endsWith('.log')).length,
+    1,
+    'the failed run\'s log is kept: the error points to "migrate log"',
+  );
   const log = await cli(['migrate', 'log', '--spec', specFile]);
   assert.equal(log.code, 0, log.stderr);
   assert.match(log.stdout, /fails its install on purpose/);
@@ -85,7 +89,9 @@ async function upInterruptedDuringInstall(): Promise<{ code: number | null; stde
 
 const sql = (q: string) => exec(h.container('db'), ['mariadb', '--protocol=socket', '-N', '-s', 'moodle', '-e', q]);
 
-test('an interrupted install: status and up say so, down waits for a running migrate, migrate --reinstall is the way out, a site with data is never reinstalled', { timeout: 3_600_000 }, async () => {
+test('an interrupted install: status and up say so, down waits for a running migrate, migrate --reinstall is the way out, a site with data is never reinstalled', {
+  timeout: 3_600_000,
+}, async () => {
   await cli(['down', '--volumes', '--spec', halfSpec], { timeoutMs: 1_200_000 });
 
   // 1. Ctrl-C on a first `up` during the install: its migrate goes on; status says the install is under way.
