@@ -26,9 +26,17 @@ export const EXIT_INTERRUPTED_INSTALL = 76;
 /** migrate.php's exit code when `reinstall` found data in the half-installed database (it changed nothing). */
 export const EXIT_HOLDS_DATA = 65;
 
+/**
+ * `up` found an install that stopped half-way: the way out (`migrate --reinstall`) needs the data
+ * tier running, so `up` leaves it running instead of rolling it back.
+ */
+export class InterruptedInstallError extends UserError {}
+
 /** Runs migrate for `up`: its result, or a UserError quoting the end of its log when it failed. */
 export async function runMigrate(spec: ContainerSpec, progress: Progress): Promise<string> {
   const run = await runMigrateContainer(spec, progressHooks(progress));
+  if (run.exitCode === EXIT_INTERRUPTED_INSTALL)
+    throw new InterruptedInstallError(migrateFailure(run, 'the web tier was not started; the database and Redis stay running for it'));
   if (run.exitCode !== 0) throw new UserError(migrateFailure(run, 'the web tier was not started or changed'));
   return run.result;
 }

@@ -17,7 +17,7 @@ import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
 import { docker, requireDocker } from './engine/docker.ts';
-import { removeMigrateUnlessRunning, runMigrate } from './migrate.ts';
+import { InterruptedInstallError, removeMigrateUnlessRunning, runMigrate } from './migrate.ts';
 import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
@@ -127,7 +127,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       migrate,
     };
   } catch (e) {
-    await rollback(created, spec, progress);
+    // An install that stopped half-way: its way out (migrate --reinstall) needs the data tier, so it stays.
+    if (!(e instanceof InterruptedInstallError)) await rollback(created, spec, progress);
     throw e;
   }
 }

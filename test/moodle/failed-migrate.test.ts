@@ -122,12 +122,16 @@ test('an interrupted install: status and up say so, down waits for a running mig
   assert.equal(json.database.kind, 'interrupted');
 
   // 4. `up` refuses to build on it, says what the database holds and names the way out; it changes nothing.
+  //    Even after a `down` in between: the data tier it started stays running for the way out.
   const tables = (await sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'moodle'")).output.trim();
+  assert.equal((await cli(['down', '--spec', halfSpec], { timeoutMs: 600_000 })).code, 0);
   const again = await cli(['up', '--spec', halfSpec], { timeoutMs: 900_000 });
   assert.equal(again.code, 2, again.stderr.slice(-3000));
   assert.match(again.stderr, /the database holds an install that stopped half-way \(.+\)/);
   assert.match(again.stderr, /The way out: "moodle-ha migrate --reinstall -f /);
   assert.doesNotMatch(again.stderr, /migrate failed \(exit/);
+  assert.doesNotMatch(again.stderr, /rolling back/);
+  assert.equal((await inspectContainer(h.container('db')))?.State.Running, true, 'the database must stay running for migrate --reinstall');
   assert.equal((await sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'moodle'")).output.trim(), tables, 'up changed the database');
 
   // 5. The way out: without a terminal it asks for --yes; with it, it reinstalls; the site works.
@@ -145,6 +149,30 @@ test('an interrupted install: status and up say so, down waits for a running mig
   const ok = await cli(['status', '--spec', halfSpec]);
   assert.equal(ok.code, 0, ok.stdout);
   assert.match(ok.stdout, /database: Moodle .* installed/);
+
+  // 5b. An upgrade or install killed half-way leaves Moodle's upgraderunning flag (for 5 min it makes
+  //     upgrade.php throw): the next migrate, holding the lock, clears it and goes on.
+  await sql("INSERT INTO mdl_config (name, value) VALUES ('upgraderunning', UNIX_TIMESTAMP() + 300)");
+  const flagged = await cli(['migrate', '--spec', halfSpec], { timeoutMs: 600_000 });
+  assert.equal(flagged.code, 0, flagged.stderr.slice(-3000));
+  assert.match(flagged.stderr, /upgraderunning is set, but no other migrate runs/);
+  assert.equal((await sql("SELECT COUNT(*) FROM mdl_config WHERE name = 'upgraderunning'")).output.trim(), '0');
+
+  // 5c. `scale` interrupted between a new node's start and the load balancer's reload: the next `scale` adds it.
+  const scaling = spawn(process.execPath, [BIN, 'scale', '2', '--spec', halfSpec], { stdio: 'ignore' });
+  const scaled = new Promise((resolve) => scaling.on('close', resolve));
+  for (let i = 0; i < 600 && !(await inspectContainer(h.container('web', 2)))?.State.Running; i++) await sleep(200);
+  scaling.kill('SIGINT');
+  await scaled;
+  const rescale = await cli(['scale', '2', '--spec', halfSpec], { timeoutMs: 600_000 });
+  assert.equal(rescale.code, 0, rescale.stderr);
+  const lbAfter = JSON.parse((await cli(['status', '--json', '--spec', halfSpec])).stdout) as { lb: { server: string; status: string }[] };
+  assert.deepEqual(
+    lbAfter.lb.map((l) => l.server),
+    [h.container('web', 1), h.container('web', 2)],
+    `the node an interrupted scale started must be in the load balancer: ${rescale.stderr}`,
+  );
+  assert.equal((await cli(['scale', '1', '--spec', halfSpec], { timeoutMs: 600_000 })).code, 0);
 
   // 6. A complete site is never reinstalled; nor is a half-installed one that holds someone's data.
   const complete = await cli(['migrate', '--reinstall', '--yes', '--spec', halfSpec]);

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { EXIT_HOLDS_DATA, EXIT_INTERRUPTED_INSTALL } from '../../../src/local/migrate.ts';
 import { INSTALL_STATE_PHP } from '../../../src/local/migrate-status.ts';
 import type { InstallState } from '../../../src/runtime/cluster.ts';
+import { cachedMoodleTree } from '../../support/preconditions.ts';
 
 const PHP_DIR = join(import.meta.dirname, '..', '..', '..', 'images', 'runtime', 'rootfs', 'opt', 'moodle-ha', 'php');
 const FILE = join(PHP_DIR, 'install-state.php');
@@ -55,6 +56,20 @@ describe('install state (install-state.php)', () => {
   test('rolesactive 1: complete, with its release', () => {
     const s = judge({ tables: 480, configTable: true, config: complete, data: none });
     assert.deepEqual([s.state, s.detail, s.upgradeRunning], ['complete', 'Moodle 4.5.6 (Build: 20250811) installed', false]);
+  });
+
+  test('stored files are named by where they are; the files an install stores itself are not data', () => {
+    const s = judge({ tables: 480, configTable: true, config: {}, data: { ...none, files: 3 }, fileAreas: ['user/private: 2', 'mod_resource/content: 1'] });
+    assert.deepEqual(s.found, ['3 stored file(s) (user/private: 2, mod_resource/content: 1)']);
+  });
+
+  test("the stamps it leaves out are the very ones Moodle's install stores (with a cached Moodle tree)", (t) => {
+    const tree = cachedMoodleTree();
+    if (!tree.found) return t.skip(tree.reason);
+    const install = readFileSync(join(tree.dir, 'mod', 'assign', 'feedback', 'editpdf', 'db', 'install.php'), 'utf8');
+    const stamps = /\$defaultstamps = array\(([^)]*)\)/.exec(install)?.[1];
+    assert.ok(stamps, 'editpdf no longer lists its default stamps this way');
+    assert.ok(readFileSync(FILE, 'utf8').includes(`filename IN (${stamps})`), stamps);
   });
 
   test('the data found is said in words; none is []', () => {

@@ -56,10 +56,31 @@ function mh_install_facts(mysqli $db, string $prefix, string $adminuser): array 
             'users' => $count('user', "deleted = 0 AND username NOT IN ($accounts)"),
             // Courses other than the site course (format 'site', made by the installer).
             'courses' => $count('course', "format <> 'site'"),
-            // Any stored file (directory entries, filename '.', hold nothing).
-            'files' => $count('files', "filename <> '.'"),
+            // Any stored file but those an install itself stores (directory entries, filename '.', hold nothing).
+            'files' => $count('files', "filename <> '.' AND NOT " . MH_INSTALLER_FILES),
         ],
+        'fileAreas' => mh_file_areas($db, $prefix, $has('files')),
     ];
+}
+
+/**
+ * The files Moodle 4.5's install stores itself: assignfeedback_editpdf's default stamps
+ * (mod/assign/feedback/editpdf/db/install.php). They are nobody's data.
+ */
+const MH_INSTALLER_FILES = "(component = 'assignfeedback_editpdf' AND filearea = 'stamps' AND filename IN ('smile.png', 'sad.png', 'tick.png', 'cross.png'))";
+
+/** Where the stored files counted as data are, as "component/filearea: n" (the 5 largest), so a refusal can say what it found. */
+function mh_file_areas(mysqli $db, string $prefix, bool $hasFiles): array {
+    if (!$hasFiles) {
+        return [];
+    }
+    $t = $db->real_escape_string($prefix . 'files');
+    $res = $db->query("SELECT component, filearea, COUNT(*) AS n FROM `$t` WHERE filename <> '.' AND NOT " . MH_INSTALLER_FILES . " GROUP BY component, filearea ORDER BY n DESC LIMIT 5");
+    $areas = [];
+    while ($res && ($row = $res->fetch_assoc())) {
+        $areas[] = "{$row['component']}/{$row['filearea']}: {$row['n']}";
+    }
+    return $areas;
 }
 
 /**
@@ -73,7 +94,7 @@ function mh_install_state(array $f): array {
     $config = $f['config'] ?? [];
     $flag = isset($config['upgraderunning']) ? ' (upgraderunning is set)' : '';
     $data = $f['data'] ?? ['users' => 0, 'courses' => 0, 'files' => 0];
-    $base = ['data' => $data, 'found' => mh_install_data_found($data), 'upgradeRunning' => isset($config['upgraderunning'])];
+    $base = ['data' => $data, 'found' => mh_install_data_found($data, $f['fileAreas'] ?? []), 'upgradeRunning' => isset($config['upgraderunning'])];
     if (($f['tables'] ?? 0) === 0) {
         return $base + ['state' => 'empty', 'detail' => 'no Moodle table: nothing installed'];
     }
@@ -90,7 +111,7 @@ function mh_install_state(array $f): array {
 }
 
 /** What of the data a reinstall would delete is there, in words ([] when none: the site holds nothing of anyone's). Pure. */
-function mh_install_data_found(array $data): array {
+function mh_install_data_found(array $data, array $fileAreas = []): array {
     $found = [];
     if (($data['users'] ?? 0) > 0) {
         $found[] = "{$data['users']} user account(s) besides admin and guest";
@@ -99,7 +120,7 @@ function mh_install_data_found(array $data): array {
         $found[] = "{$data['courses']} course(s) besides the site course";
     }
     if (($data['files'] ?? 0) > 0) {
-        $found[] = "{$data['files']} stored file(s)";
+        $found[] = "{$data['files']} stored file(s)" . ($fileAreas ? ' (' . implode(', ', $fileAreas) . ')' : '');
     }
     return $found;
 }

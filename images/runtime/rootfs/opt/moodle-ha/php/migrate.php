@@ -115,6 +115,12 @@ if ($state['state'] === 'interrupted') {
     say("nothing to reinstall ({$state['detail']}): migrating as usual");
 }
 $installed = $state['state'] === 'complete';
+if ($installed && $state['upgradeRunning']) {
+    // This migrate holds the lock, so no other install or upgrade runs: the flag is what a killed
+    // one left. Moodle refuses to run while it is set (for 5 min); the upgrade resumes from its last savepoint.
+    say('upgraderunning is set, but no other migrate runs (this one holds the lock): an install or upgrade was killed half-way; clearing the stale flag');
+    $db->query("DELETE FROM `$table` WHERE name = 'upgraderunning'");
+}
 $code = json_decode(file_get_contents('/opt/moodle-ha/code-version.json'), true);
 $action = 'none';
 
