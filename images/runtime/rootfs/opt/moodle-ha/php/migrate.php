@@ -94,7 +94,7 @@ $state = mh_install_state(mh_install_facts($db, $mh['prefix'], mh_env('MOODLE_AD
 if ($state['state'] === 'interrupted') {
     say("interrupted install: {$state['detail']}");
     if (!$reinstall) {
-        say('nothing was changed: installing over it or upgrading it would leave a broken site. An empty half-installed site is reinstalled by "migrate --reinstall"; a site with data never is.');
+        say('nothing was changed: installing over it or upgrading it would leave a broken site. An empty half-installed site is reinstalled by "migrate reinstall" (locally: moodle-ha migrate --reinstall; on AWS: the migrate task with the command "migrate reinstall"); a site with data never is.');
         say('MIGRATE-RESULT interrupted-install');
         exit(76);
     }
