@@ -26,13 +26,12 @@ const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', '
  */
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();
-  const containers = await clusterContainers(cluster);
   // A state folder alone (the kept migrate logs of a first install that failed) is still this cluster's: --volumes removes it.
-  if (!containers.length && !hasSecrets(cluster) && !existsSync(clusterStateDir(cluster)) && !(await hasNetworkOrVolume(cluster))) {
+  if (!(await clusterContainers(cluster)).length && !hasSecrets(cluster) && !existsSync(clusterStateDir(cluster)) && !(await hasNetworkOrVolume(cluster))) {
     throw new UserError(unknownClusterMessage(cluster, await clustersOnEngine()));
   }
   await waitForMigrate(cluster, progress);
-  containers.sort(byStopOrder);
+  const containers = (await clusterContainers(cluster)).sort(byStopOrder); // listed after the wait: as they are now
   for (const c of containers) {
     const name = c.Names[0]!.replace(/^\//, '');
     await progress.step(`stop ${name}`, () => removeContainer(name, stopSeconds(c.Labels[LABELS.service])));
@@ -85,7 +84,7 @@ async function waitForMigrate(cluster: string, progress: Progress, limitMs = DOW
   }
 }
 
-/** The last progress line a container wrote, as "last: …", or ''. */
+/** The last progress line a migrate container wrote, as "Last: migrate[…]: …", or ''. */
 async function lastLine(name: string): Promise<string> {
   try {
     const out = (await docker().getContainer(name).logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8');
