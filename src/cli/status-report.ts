@@ -3,6 +3,7 @@
 // and the recent scaling events. Pure: the command gathers the parts from the runtime.
 import type { AutoscalerActivity } from '../local/autoscaler-guard.ts';
 import type { ClusterEvent, LbServer, Member, RunningCode } from '../runtime/cluster.ts';
+import type { DatabaseVerdict } from './database-verdict.ts';
 import type { Spec } from '../spec/schema.ts';
 
 export interface StatusReport {
@@ -13,6 +14,8 @@ export interface StatusReport {
   readonly moodle: RunningCode['moodle'];
   readonly image: RunningCode['image'];
   readonly mailUrl: string;
+  /** What the database holds of the install (complete, under way, stopped half-way); null when no database runs. */
+  readonly database: DatabaseVerdict | null;
   readonly services: readonly Member[];
   readonly lb: readonly LbServer[] | string;
   readonly autoscaler: AutoscalerActivity;
@@ -26,6 +29,8 @@ export interface StatusParts {
   readonly mailUrl: string;
   readonly autoscaler: AutoscalerActivity;
   readonly events: readonly ClusterEvent[];
+  /** @default null - no database runs */
+  readonly database?: DatabaseVerdict | null;
 }
 
 /** The JSON of `status --json`. */
@@ -37,6 +42,7 @@ export function statusReport(spec: Spec, p: StatusParts): StatusReport {
     moodle: p.code.moodle,
     image: p.code.image,
     mailUrl: p.mailUrl,
+    database: p.database ?? null,
     services: p.services,
     lb: p.lb,
     autoscaler: p.autoscaler,

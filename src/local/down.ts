@@ -1,8 +1,14 @@
 // `down`: removes the cluster's containers and network. Data volumes and secrets stay unless
 // `volumes` is set. Finds everything by label, so nothing the project made is missed.
+import { existsSync } from 'node:fs';
 import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
+import { clusterStateDir } from '../util/paths.ts';
 import type { Progress } from '../util/progress.ts';
-import { clusterContainers, removeContainer } from './containers.ts';
+import { hint } from '../spec/hint.ts';
+import { clusterContainers, inspectContainer, removeContainer, sleep } from './containers.ts';
+import { DOWN_WAIT_MS, downMigrateAction } from './migrate-decision.ts';
+import { keepEndedRun } from './migrate.ts';
+import { clusterNames } from './names.ts';
 import { docker, requireDocker } from './engine/docker.ts';
 import { hasSecrets, removeSecrets } from './secrets.ts';
 import { UserError } from '../util/errors.ts';
@@ -20,11 +26,12 @@ const STOP_ORDER = ['autoscaler', 'lb', 'web', 'cron', 'migrate', 'endpoints', '
  */
 export async function down(cluster: string, opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }> {
   await requireDocker();
-  const containers = await clusterContainers(cluster);
-  if (!containers.length && !hasSecrets(cluster) && !(await hasNetworkOrVolume(cluster))) {
+  // A state folder alone (the kept migrate logs of a first install that failed) is still this cluster's: --volumes removes it.
+  if (!(await clusterContainers(cluster)).length && !hasSecrets(cluster) && !existsSync(clusterStateDir(cluster)) && !(await hasNetworkOrVolume(cluster))) {
     throw new UserError(unknownClusterMessage(cluster, await clustersOnEngine()));
   }
-  containers.sort(byStopOrder);
+  await waitForMigrate(cluster, progress);
+  const containers = (await clusterContainers(cluster)).sort(byStopOrder); // listed after the wait: as they are now
   for (const c of containers) {
     const name = c.Names[0]!.replace(/^\//, '');
     await progress.step(`stop ${name}`, () => removeContainer(name, stopSeconds(c.Labels[LABELS.service])));
@@ -41,6 +48,51 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
     removeSecrets(cluster);
   }
   return { containers: containers.length, volumes };
+}
+
+/**
+ * Before anything stops: a running migrate is never removed (killed half-way, an install or
+ * upgrade is left half-done). `down` waits for its end, saying so every 15 s with its last
+ * progress line; Ctrl-C while it waits leaves the whole cluster as it was. After DOWN_WAIT_MS it
+ * refuses, having removed nothing.
+ */
+async function waitForMigrate(cluster: string, progress: Progress, limitMs = DOWN_WAIT_MS): Promise<void> {
+  const name = clusterNames(cluster).container('migrate');
+  const t0 = Date.now();
+  let said = -Infinity;
+  for (;;) {
+    const info = await inspectContainer(name);
+    const waited = Date.now() - t0;
+    const a = downMigrateAction(info && { status: info.State.Status, createdAt: info.Created, startedAt: info.State.StartedAt }, Date.now(), waited, limitMs);
+    if (a.kind === 'go') {
+      if (said > -Infinity) progress.info(`${name}: ended after ${Math.round(waited / 1000)} s of waiting; stopping the cluster`);
+      if (info) await keepEndedRun(cluster, info.Id); // its log stays readable ("migrate log") once the container is gone
+      return;
+    }
+    if (a.kind === 'refuse')
+      throw new UserError(
+        `${a.why}; "down" does not remove a running migrate (an install or upgrade killed half-way leaves the database half-done). Nothing was removed. ` +
+          `Follow it with "${hint('logs migrate --follow')}" and run "${hint('down')}" again once it has ended.`,
+      );
+    if (waited - said >= 15_000) {
+      said = waited;
+      progress.info(
+        `${a.why}: waiting for its end before stopping anything (at most ${Math.round(limitMs / 60_000)} min; Ctrl-C leaves the cluster as it is). ${await lastLine(name)}`,
+      );
+    }
+    await sleep(2000);
+  }
+}
+
+/** The last progress line a migrate container wrote, as "Last: migrate[…]: …", or ''. */
+async function lastLine(name: string): Promise<string> {
+  try {
+    const out = (await docker().getContainer(name).logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8');
+    const last = [...out.matchAll(/migrate\[[^\r\n]*/g)].at(-1)?.[0]; // after each frame's 8-byte header
+    return last ? `Last: ${last.trim()}` : '';
+  } catch {
+    return '';
+  }
 }
 
 /** Sorts containers into the order `down` stops them (STOP_ORDER; within a service, the highest-numbered first). */

@@ -44,3 +44,28 @@ export function migrateAction(c: MigrateContainerState | undefined, now: number)
       return { kind: 'replace', why: `the previous migrate container has ${c.status === 'dead' ? 'died' : 'ended'}` };
   }
 }
+
+/** How long `down` waits for a running migrate to end before it refuses (a first install takes 1-2 min, an upgrade longer). */
+export const DOWN_WAIT_MS = 15 * 60_000;
+
+export type DownMigrateAction =
+  /** No migrate runs (none, or it has ended): `down` may go on. */
+  | { readonly kind: 'go' }
+  /** One runs (or is about to start): wait, and look again. */
+  | { readonly kind: 'wait'; readonly why: string }
+  /** It still runs after `limitMs`: stop, having removed nothing. */
+  | { readonly kind: 'refuse'; readonly why: string };
+
+/**
+ * What `down` does about the migrate container before it stops anything. Killing a running migrate
+ * leaves an install or upgrade half-done; so `down` waits for its end (the result is the one the
+ * user asked for, one command later than a refusal would give it), and only refuses when it has
+ * waited `limitMs`. Pure.
+ */
+export function downMigrateAction(c: MigrateContainerState | undefined, now: number, waitedMs: number, limitMs = DOWN_WAIT_MS): DownMigrateAction {
+  const a = migrateAction(c, now);
+  if (a.kind === 'create' || a.kind === 'replace') return { kind: 'go' };
+  const why = a.kind === 'attach' ? `a migrate started at ${a.startedAt.replace('T', ' ').slice(0, 19)} UTC is running` : a.why;
+  if (waitedMs >= limitMs) return { kind: 'refuse', why: `${why}, still after ${Math.round(limitMs / 60_000)} min` };
+  return { kind: 'wait', why };
+}

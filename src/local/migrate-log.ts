@@ -76,3 +76,22 @@ function writeWhole(file: string, content: string): void {
   writeFileSync(aside, content, { mode: 0o600 });
   renameSync(aside, file);
 }
+
+/**
+ * Removes the cluster's state folder (its secrets and records) but for its kept migrate logs: a
+ * first `up` whose install failed rolls back what it made, and its error quotes the log that
+ * `migrate log` must still show. `down --volumes` removes the folder whole.
+ */
+export function removeStateKeepingMigrateLogs(cluster: string, root?: string): void {
+  const dir = clusterStateDir(cluster, root);
+  if (!existsSync(dir)) return;
+  const logs = migrateLogDir(cluster, root);
+  if (!existsSync(logs)) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    if (path !== logs) rmSync(path, { recursive: true, force: true });
+  }
+}

@@ -8,7 +8,7 @@ import type { MigrateOutcome } from '../runtime/cluster.ts';
 import { hint } from '../spec/hint.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { createContainer, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
+import { createContainer, demuxFrames, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
 import { docker, isNotFound } from './engine/docker.ts';
 import { migrateAction } from './migrate-decision.ts';
 import { keepMigrateRun, keptRun, runKey } from './migrate-log.ts';
@@ -21,11 +21,55 @@ export interface MigrateHooks {
   readonly onAttach?: (startedAt: string) => void;
 }
 
+/** migrate.php's exit code when the database holds an install that stopped half-way (it changed nothing). */
+export const EXIT_INTERRUPTED_INSTALL = 76;
+/** migrate.php's exit code when `reinstall` found data in the half-installed database (it changed nothing). */
+export const EXIT_HOLDS_DATA = 65;
+
+/**
+ * `up` found an install that stopped half-way: the way out (`migrate --reinstall`) needs the data
+ * tier running, so `up` leaves it running instead of rolling it back.
+ */
+export class InterruptedInstallError extends UserError {}
+
 /** Runs migrate for `up`: its result, or a UserError quoting the end of its log when it failed. */
 export async function runMigrate(spec: ContainerSpec, progress: Progress): Promise<string> {
   const run = await runMigrateContainer(spec, progressHooks(progress));
+  if (run.exitCode === EXIT_INTERRUPTED_INSTALL)
+    throw new InterruptedInstallError(migrateFailure(run, 'the web tier was not started; the database and Redis stay running for it'));
   if (run.exitCode !== 0) throw new UserError(migrateFailure(run, 'the web tier was not started or changed'));
   return run.result;
+}
+
+/** What the database holds of the interrupted install, as migrate.php said it ("interrupted install: …"). Pure. */
+export function interruptedDetail(log: string): string {
+  return /interrupted install: (.*)/.exec(log)?.[1]?.trim() ?? 'its tables are there, but Moodle never marked the install complete';
+}
+
+/** Why a run refused to build on an install that stopped half-way, and the one command out of it. */
+export function interruptedInstallMessage(detail: string): string {
+  return (
+    `the database holds an install that stopped half-way (${detail}). Installing over it or upgrading it would leave a broken site, so nothing was changed. ` +
+    `The way out: "${hint('migrate --reinstall')}" reinstalls a site that holds no one's data (after you confirm); a site with data is never reinstalled. ` +
+    `What the database holds: "${hint('migrate status')}".`
+  );
+}
+
+/** The error of a failed run: exit code, what was left as it was, the last lines of its log and where the rest is. */
+export function migrateFailure(run: Pick<MigrateOutcome, 'exitCode' | 'log'>, left: string): string {
+  if (run.exitCode === EXIT_INTERRUPTED_INSTALL) return `${interruptedInstallMessage(interruptedDetail(run.log))} ${capital(left)}.`;
+  if (run.exitCode === EXIT_HOLDS_DATA) return `${dataFoundMessage(run.log)} ${capital(left)}.`;
+  return `migrate failed (exit ${run.exitCode}); ${left}. Last lines of its log (all of it: "${hint('migrate log')}"):\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`;
+}
+
+/** Why a reinstall was refused: the data migrate.php found, in its words. Pure. */
+export function dataFoundMessage(log: string): string {
+  const found = /the database holds data \((.*)\)/.exec(log)?.[1] ?? 'see its log';
+  return `not reinstalled: the half-installed database holds data (${found}), and a site with data is never reinstalled. Nothing was changed. Restore a backup ("${hint('restore DIR')}"), or repair the site by hand; its log: "${hint('migrate log')}".`;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Hooks that print a run's progress lines and its waiting for a running one. */
@@ -36,11 +80,6 @@ export function progressHooks(progress: Progress): MigrateHooks {
 /** What a run says when it finds a migrate running and waits for it. */
 export function attachMessage(startedAt: string): string {
   return `a migrate started at ${startedAt.replace('T', ' ').slice(0, 19)} UTC is running; waiting for it (a running migrate is never removed)`;
-}
-
-/** The error of a failed run: exit code, what was left as it was, the last lines of its log and where the rest is. */
-export function migrateFailure(run: Pick<MigrateOutcome, 'exitCode' | 'log'>, left: string): string {
-  return `migrate failed (exit ${run.exitCode}); ${left}. Last lines of its log (all of it: "${hint('migrate log')}"):\n${run.log.trimEnd().split('\n').slice(-20).join('\n')}`;
 }
 
 /**
@@ -62,6 +101,7 @@ export async function runMigrateContainer(spec: ContainerSpec, hooks: MigrateHoo
       continue;
     }
     if (action.kind === 'replace') {
+      if (keep) await keepEndedRun(keep, info!.Id); // a run no command followed to its end (its starter was interrupted)
       await removeEnded(info!.Id); // refused (409) if it runs again by now: the next look attaches
       continue;
     }
@@ -130,6 +170,29 @@ async function ended(id: string, startedAt: string, exitCode: number, log: strin
 export async function removeMigrateUnlessRunning(name: string): Promise<void> {
   const info = await inspectContainer(name);
   if (info) await removeEnded(info.Id);
+}
+
+/**
+ * Keeps the log and record of the cluster's ended migrate container `id` unless they are kept
+ * already: a run whose starter was interrupted (Ctrl-C on `up`) or that was killed is still
+ * readable with `migrate log` once its container is gone. A container that runs, or was never
+ * started, is left alone.
+ */
+export async function keepEndedRun(cluster: string, id: string): Promise<void> {
+  const c = docker().getContainer(id);
+  const info = await c.inspect().catch(() => undefined);
+  if (!info || info.State.Running || info.State.StartedAt.startsWith('0001')) return;
+  const key = runKey(info.State.StartedAt, id);
+  if (keptRun(cluster, key)) return;
+  const log = demuxFrames(await c.logs({ follow: false, stdout: true, stderr: true })).toString('utf8');
+  const exitCode = info.State.ExitCode;
+  keepMigrateRun(cluster, key, {
+    startedAt: info.State.StartedAt,
+    finishedAt: info.State.FinishedAt.startsWith('0001') ? new Date().toISOString() : info.State.FinishedAt,
+    result: exitCode === 0 ? migrateResult(log) : 'failed',
+    exitCode,
+    log,
+  });
 }
 
 /** Removes an ended container by its ID; one that runs (or is gone) is left alone. */

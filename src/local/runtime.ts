@@ -47,7 +47,7 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     webCpuPercent: () => webCpuPercent(spec),
     logEvent: async (e) => logEvent(spec.name, e),
     recentEvents: async (count) => recentEvents(spec.name, count),
-    migrate: (progress) => migrateNow(loaded, progress),
+    migrate: (progress, opts) => migrateNow(loaded, progress, opts),
     migrateStatus: () => migrateStatus(loaded),
     migrateLog: async () => lastMigrateRun(spec.name),
     up: (progress) => up(loaded, progress),

@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
-import type { ScaleStep } from '../runtime/cluster.ts';
+import type { LbServer, ScaleStep } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import { ensureContainer, inspectContainer, removeContainer } from './containers.ts';
-import { drainServer, lbCommand, reconfigureLb } from './lb-runtime.ts';
+import { drainServer, lbCommand, reconfigureLb, webServers } from './lb-runtime.ts';
 import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
 import { ensureSecrets } from './secrets.ts';
@@ -68,6 +68,7 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
     onStep(s);
   };
   let nodes = await runningWebNodes(spec);
+  await repairInterrupted(spec, nodes, record);
   const secrets = ensureSecrets(spec.name);
   const bundle = recordedWebBundle(spec);
   while (nodes.length < target) {
@@ -83,6 +84,32 @@ export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep)
   await scaleIn(spec, nodes, target, record);
   rememberCapacity(spec.name, target);
   return steps;
+}
+
+/**
+ * What an interrupted `scale` (or autoscaler step) left in the load balancer, given the running
+ * web nodes and the servers it lists: nodes that run but are not in it (interrupted between the
+ * start and the reload, or between the reload and the stop of a scale-in), and nodes it keeps in
+ * drain or maintenance (interrupted while draining). Pure.
+ */
+export function lbRepairs(running: readonly string[], lb: readonly Pick<LbServer, 'server' | 'status'>[]): { missing: string[]; draining: string[] } {
+  const listed = new Set(lb.map((s) => s.server));
+  return {
+    missing: running.filter((n) => !listed.has(n)),
+    draining: lb.filter((s) => running.includes(s.server) && /^(DRAIN|MAINT)/.test(s.status)).map((s) => s.server),
+  };
+}
+
+/** Brings the load balancer back to the running nodes before a scale counts them: each ready node in it, none left draining. */
+async function repairInterrupted(spec: Spec, nodes: readonly string[], record: (s: ScaleStep) => void): Promise<void> {
+  const { missing, draining } = lbRepairs(nodes, await webServers(spec));
+  const t0 = Date.now();
+  for (const node of missing) await waitReady(node, 180_000);
+  if (missing.length) await reconfigureLb(spec, nodes);
+  for (const node of draining) await lbCommand(spec, `set server web/${node} state ready`);
+  for (const node of missing)
+    record({ node, action: 'added', ms: Date.now() - t0, detail: 'was running outside the load balancer (an interrupted scale): ready and added' });
+  for (const node of draining) record({ node, action: 'added', ms: Date.now() - t0, detail: 'was left draining (an interrupted scale-in): back in rotation' });
 }
 
 /**

@@ -17,13 +17,14 @@ import type { Progress } from '../util/progress.ts';
 import type { ArchiveFile } from './archive.ts';
 import { assertStaysUp, ensureContainer, ensureNetwork, ensureVolume, inspectContainer, removeContainer, waitHealthy } from './containers.ts';
 import { docker, requireDocker } from './engine/docker.ts';
-import { removeMigrateUnlessRunning, runMigrate } from './migrate.ts';
+import { InterruptedInstallError, removeMigrateUnlessRunning, runMigrate } from './migrate.ts';
 import { MAX_WEB_NODES, plannedWebNodes, scaleIn } from './scale.ts';
 import { requireMoodleTree } from '../moodle/tree.ts';
 import { clusterNames } from './names.ts';
 import { portsInUse } from './ports.ts';
 import { waitReady, waitHttp } from './readiness.ts';
-import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
+import { ensureSecrets, hasSecrets, secretFile } from './secrets.ts';
+import { removeStateKeepingMigrateLogs } from './migrate-log.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { mailContainer, mailUrl } from './mail.ts';
 import { autoscalerHost, ensureAutoscalerContainer, removeAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
@@ -126,7 +127,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       migrate,
     };
   } catch (e) {
-    await rollback(created, spec, progress);
+    // An install that stopped half-way: its way out (migrate --reinstall) needs the data tier, so it stays.
+    if (!(e instanceof InterruptedInstallError)) await rollback(created, spec, progress);
     throw e;
   }
 }
@@ -209,5 +211,6 @@ async function rollback(
       .getNetwork(created.network)
       .remove()
       .catch(() => {});
-  if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeSecrets(spec.name);
+  // The secrets of a cluster that never started go; its kept migrate logs stay ("migrate log" shows the failure).
+  if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeStateKeepingMigrateLogs(spec.name);
 }

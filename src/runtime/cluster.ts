@@ -104,14 +104,35 @@ export interface MoodleVersion {
   readonly codehash: string | null;
 }
 
+/**
+ * What the database holds of a Moodle install (the image's install-state.php decides: an install
+ * is complete once Moodle sets rolesactive to 1; tables without it are an install that stopped).
+ */
+export interface InstallState {
+  readonly state: 'empty' | 'complete' | 'interrupted';
+  /** What the database holds, in words ("core version 2024100706 is stored but rolesactive is not 1: ..."). */
+  readonly detail: string;
+  /** What of anyone's data is there: accounts besides admin and guest, courses besides the site course, stored files. */
+  readonly data: { readonly users: number; readonly courses: number; readonly files: number };
+  /** The same, in words; [] when there is none (a reinstall deletes nobody's data). */
+  readonly found: readonly string[];
+  /** Moodle's upgraderunning flag is set: an install or upgrade runs, or stopped before it ended. */
+  readonly upgradeRunning: boolean;
+}
+
 /** What migrate would do now, and what it did last. */
 export interface MigrateStatus {
   /** What the database has; null when it is empty (nothing installed). */
   readonly database: MoodleVersion | null;
   /** What the cluster's runtime image's code is (the image the web nodes run, else the one `up` recorded). */
   readonly code: MoodleVersion;
-  /** What a migrate would do: install an empty database, upgrade, or nothing. */
-  readonly pending: 'install' | 'upgrade' | 'none';
+  /** What the database holds of an install; null when the image predates install-state.php. */
+  readonly install: InstallState | null;
+  /**
+   * What a migrate would do: install an empty database, upgrade, or nothing; "reinstall": an
+   * install stopped half-way, which migrate refuses to build on (`migrate --reinstall` is the way out).
+   */
+  readonly pending: 'install' | 'upgrade' | 'none' | 'reinstall';
   /** A migrate holds the database lock right now. */
   readonly lockHeld: boolean;
   /** The migrate run under way, if any. */
@@ -170,7 +191,7 @@ export interface ClusterRuntime {
    * reports its end; a migrate already running is waited for, never replaced. Its log is kept.
    * A failed run is reported (exitCode), not thrown; a cluster whose data tier is not running is a UserError.
    */
-  migrate(progress: Progress): Promise<MigrateOutcome>;
+  migrate(progress: Progress, opts?: { readonly reinstall?: boolean }): Promise<MigrateOutcome>;
   /** What the database has against the code, whether an upgrade is pending, the lock, the last run. */
   migrateStatus(): Promise<MigrateStatus>;
   /** The last migrate run that ended, with its whole log; undefined when none is kept. */

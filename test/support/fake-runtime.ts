@@ -127,7 +127,7 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
     },
     migrateStatus: async () => {
       const v = { release: '4.5.3 (Build: 20250317)', version: '2024100703.00', codehash: 'fake' };
-      return { database: v, code: v, pending: 'none', lockHeld: false, running: null, lastRun: null };
+      return { database: v, code: v, install: null, pending: 'none', lockHeld: false, running: null, lastRun: null };
     },
     migrateLog: async () => undefined,
   };

@@ -3,6 +3,8 @@ import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import { closest } from '../../util/suggest.ts';
 import type { Command } from '../command.ts';
+import { confirmByName } from '../confirm.ts';
+import { reinstallDecision } from '../reinstall-decision.ts';
 import { keptRunHeader, migrateDone, migrateFailed, migrateStatusLines } from '../migrate-report.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
@@ -18,6 +20,7 @@ export const migrateCommand: Command = {
         `unknown migrate action "${action}"${near ? ` (did you mean "${near}"?)` : ''}: use "${hint('migrate')}", "${hint('migrate status')}" or "${hint('migrate log')}"`,
       );
     }
+    if (ctx.values.reinstall && action !== undefined) throw new UserError(`--reinstall goes with migrate alone: "${hint('migrate --reinstall')}"`);
     if (ctx.values.json && action !== 'status') throw new UserError(`--json goes with "${hint('migrate status --json')}"`);
     const runtime = runtimeFor(specFor(ctx));
     if (action === 'status') {
@@ -33,8 +36,15 @@ export const migrateCommand: Command = {
       process.stdout.write(run.log);
       return;
     }
+    if (ctx.values.yes && !ctx.values.reinstall) throw new UserError(`--yes goes with --reinstall: "${hint('migrate --reinstall --yes')}"`);
     await runtime.requireEngine();
-    const r = await runtime.migrate(consoleProgress());
+    if (ctx.values.reinstall) {
+      const d = reinstallDecision(await runtime.migrateStatus(), { yes: ctx.values.yes === true, tty: process.stdin.isTTY === true });
+      if (d.kind === 'refuse') throw new UserError(`migrate --reinstall: ${d.why}`);
+      process.stderr.write(`${d.what}\n`);
+      if (d.kind === 'confirm' && !(await confirmByName(runtime.loaded.spec.name))) throw new UserError('not confirmed: nothing was changed');
+    }
+    const r = await runtime.migrate(consoleProgress(), { reinstall: ctx.values.reinstall === true });
     if (r.exitCode !== 0) throw new UserError(migrateFailed(r));
     process.stdout.write(migrateDone(r));
   },

@@ -1,7 +1,9 @@
 import { autoscalerActivity, type AutoscalerActivity } from '../../local/autoscaler-guard.ts';
 import { clusterNames } from '../../local/names.ts';
 import { hint } from '../../spec/hint.ts';
+import type { ClusterRuntime, Member } from '../../runtime/cluster.ts';
 import type { Command } from '../command.ts';
+import { databaseVerdict, type DatabaseVerdict } from '../database-verdict.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 import { statusReport } from '../status-report.ts';
@@ -13,8 +15,9 @@ export const statusCommand: Command = {
     const s = { services: await runtime.members(), lb: await runtime.lbServers() };
     const autoscaler = await autoscalerActivity(spec);
     const code = await runtime.runningCode();
+    const database = await databaseOf(runtime, s.services);
     if (ctx.values.json) {
-      const report = statusReport(spec, { ...s, code, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20) });
+      const report = statusReport(spec, { ...s, code, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20), database });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
@@ -25,6 +28,7 @@ export const statusCommand: Command = {
     const w = Math.max(...s.services.map((x) => x.name.length));
     process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
     if (code.image) process.stdout.write(`Moodle ${code.moodle?.release ?? '(version unknown)'} in ${code.image.tag}\n`);
+    if (database) process.stdout.write(`database: ${database.line}\n`);
     process.stdout.write(
       `mail catcher: ${runtime.mailUrl}${s.services.some((x) => x.service === 'mail' && x.state === 'running') ? '' : ' (not running)'}\n\n`,
     );
@@ -39,9 +43,15 @@ export const statusCommand: Command = {
     process.stdout.write(`\nrecent scaling events:${events.length ? '' : ' none'}\n`);
     for (const e of events) process.stdout.write(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.from} → ${e.to}  (${e.by}) ${e.reason}\n`);
     const unhealthy = s.services.filter((x) => x.state !== 'running' && x.service !== 'migrate');
-    return unhealthy.length ? 1 : 0;
+    return unhealthy.length || database?.kind === 'interrupted' ? 1 : 0;
   },
 };
+
+/** What the database holds of the install, when a database runs (else null: there is nothing to ask). */
+async function databaseOf(runtime: ClusterRuntime, services: readonly Member[]): Promise<DatabaseVerdict | null> {
+  if (!services.some((x) => x.service === 'db' && x.running)) return null;
+  return databaseVerdict(await runtime.migrateStatus().catch((e: Error) => e.message.split('\n')[0]!));
+}
 
 /** One line: which autoscaler runs (events from either land in the same log, shown below it). */
 export function describeAutoscaler(cluster: string, a: AutoscalerActivity): string {

@@ -73,9 +73,14 @@ export const migrate: CommandDefinition = {
     'Prints its progress and ends with its result (installed, upgraded, unchanged: exit 0) or its failure with the last lines of its log (exit 2). ' +
     'A migrate already running (another "up" or "migrate" started it) is never removed: this run waits for its end and reports it.\n\n' +
     'ACTION "status": the Moodle release and version the database has against the code, whether an install or upgrade is pending, whether a migrate holds the lock now, and the last run. ' +
-    'ACTION "log": the whole log of the last run (the last 5 runs, by "up" or "migrate", are kept in the cluster\'s state folder).',
+    'ACTION "log": the whole log of the last run (the last 5 runs, by "up" or "migrate", are kept in the cluster\'s state folder).\n\n' +
+    'An install that stopped half-way (its migrate was killed) is never built on: migrate, "up" and "status" say so. ' +
+    "With --reinstall, such an install is dropped and Moodle installed again, after you confirm (type the cluster name, or --yes), only when it holds no one's data " +
+    '(no user besides admin and guest, no course besides the site course, no stored file); a site with data, or a complete one, is never reinstalled.',
   flags: {
     json: { description: 'with "status": print it as one JSON document instead of lines' },
+    reinstall: { description: 'drop an install that stopped half-way and holds no data, then install again (asks first)' },
+    yes: { short: 'y', description: 'with --reinstall: reinstall without asking for the cluster name (needed where there is no terminal to ask in)' },
   },
   load: async () => (await import('../commands/migrate.ts')).migrateCommand,
 };

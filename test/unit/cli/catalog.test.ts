@@ -38,7 +38,7 @@ describe('the names, flags and short aliases of the command line stay as they we
     scale: '',
     autoscale: '--interval --duration --webhook',
     logs: '-F --follow -n --tail',
-    migrate: '--json',
+    migrate: '--json --reinstall -y --yes',
     load: '--users --duration --ramp --think --json --prepare',
     drill: '-p --profile --users --duration --fault-at --out',
     backup: '-o --out',

@@ -1,5 +1,5 @@
 // `moodle-ha migrate` refusals that need no cluster: an unknown action (with a suggestion), --json
-// without status, and `migrate log` before any run was kept.
+// without status, --reinstall with an action and --yes without it, and `migrate log` before any run was kept.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,15 @@ describe('moodle-ha migrate', () => {
     const r = await cli(['migrate', '--json']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--json goes with "moodle-ha migrate status --json"/);
+  });
+
+  test('--reinstall goes with migrate alone, --yes with --reinstall', async () => {
+    const a = await cli(['migrate', 'status', '--reinstall']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /--reinstall goes with migrate alone: "moodle-ha migrate --reinstall"/);
+    const b = await cli(['migrate', '--yes']);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /--yes goes with --reinstall: "moodle-ha migrate --reinstall --yes"/);
   });
 
   test('migrate log before any run is kept: exit 2, what runs one', async () => {

@@ -10,6 +10,7 @@ const v = { release: '4.5.6 (Build: 20250811)', version: '2024100706.00', codeha
 const status: MigrateStatus = {
   database: v,
   code: v,
+  install: null,
   pending: 'none',
   lockHeld: false,
   running: null,

@@ -122,7 +122,7 @@ export class MemoryRuntime implements ClusterRuntime {
   }
   async migrateStatus(): Promise<MigrateStatus> {
     const v = { release: '4.5', version: '2024100700', codehash: 'mem' };
-    return { database: v, code: v, pending: 'none', lockHeld: false, running: null, lastRun: null };
+    return { database: v, code: v, install: null, pending: 'none', lockHeld: false, running: null, lastRun: null };
   }
   migrateLog = async () => undefined;
   async down(): Promise<{ containers: number; volumes: number }> {

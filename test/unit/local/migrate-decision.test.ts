@@ -2,7 +2,7 @@
 // a running one is attached to, never removed; only an ended one is replaced.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { JUST_CREATED_MS, migrateAction } from '../../../src/local/migrate-decision.ts';
+import { DOWN_WAIT_MS, downMigrateAction, JUST_CREATED_MS, migrateAction } from '../../../src/local/migrate-decision.ts';
 
 const NOW = Date.parse('2026-11-30T17:00:00Z');
 const NEVER = '0001-01-01T00:00:00Z';
@@ -36,5 +36,27 @@ describe('a new migrate run and the migrate container it finds', () => {
 
   test('being removed: it waits, then looks again', () => {
     assert.equal(migrateAction(container('removing'), NOW).kind, 'wait');
+  });
+});
+
+describe('down and a migrate container', () => {
+  test('none, or one that has ended: down goes on', () => {
+    assert.deepEqual(downMigrateAction(undefined, NOW, 0), { kind: 'go' });
+    assert.deepEqual(downMigrateAction(container('exited'), NOW, 0), { kind: 'go' });
+    assert.deepEqual(downMigrateAction(container('created', JUST_CREATED_MS + 1_000, NEVER), NOW, 0), { kind: 'go' });
+  });
+
+  test('one that runs (or is about to start): down waits, saying since when', () => {
+    const a = downMigrateAction(container('running'), NOW, 60_000);
+    assert.equal(a.kind, 'wait');
+    assert.match((a as { why: string }).why, /^a migrate started at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC is running$/);
+    assert.equal(downMigrateAction(container('created', 2_000, NEVER), NOW, 0).kind, 'wait');
+  });
+
+  test('still running after the limit: down refuses (it has removed nothing), never removes it', () => {
+    const a = downMigrateAction(container('running'), NOW, DOWN_WAIT_MS);
+    assert.equal(a.kind, 'refuse');
+    assert.match((a as { why: string }).why, /is running, still after 15 min$/);
+    assert.equal(downMigrateAction(container('running'), NOW, 10_000, 5_000).kind, 'refuse');
   });
 });

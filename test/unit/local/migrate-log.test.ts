@@ -1,11 +1,21 @@
 // The migrate runs' logs kept in the cluster's state folder (src/local/migrate-log.ts): the last
 // five, 0600, the newest is the last run, a run written twice (starter and attacher) is one run.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { KEEP, keepMigrateRun, keptRun, keysToPrune, lastMigrateRun, migrateLogDir, runKey } from '../../../src/local/migrate-log.ts';
+import {
+  KEEP,
+  keepMigrateRun,
+  keptRun,
+  keysToPrune,
+  lastMigrateRun,
+  migrateLogDir,
+  removeStateKeepingMigrateLogs,
+  runKey,
+} from '../../../src/local/migrate-log.ts';
+import { clusterStateDir } from '../../../src/util/paths.ts';
 
 const run = (i: number) => ({
   startedAt: `2026-11-30T17:0${i}:00.123456789Z`,
@@ -55,5 +65,26 @@ describe('kept migrate logs', () => {
 
   test('no run kept: none', () => {
     assert.equal(lastMigrateRun('none', mkdtempSync(join(tmpdir(), 'mh-migrate-log-'))), undefined);
+  });
+});
+
+describe('a rolled-back first install', () => {
+  test('its secrets and records go, its migrate logs stay (the error points to "migrate log")', () => {
+    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    const state = clusterStateDir('c', root);
+    mkdirSync(join(state, 'secrets'), { recursive: true });
+    writeFileSync(join(state, 'secrets', 'db-password'), 'x');
+    writeFileSync(join(state, 'runtime-images.json'), '{}');
+    keepMigrateRun('c', runKey(run(1).startedAt, 'a'), run(1), root);
+    removeStateKeepingMigrateLogs('c', root);
+    assert.deepEqual(readdirSync(state), ['migrate-logs']);
+    assert.equal(lastMigrateRun('c', root)?.log, run(1).log);
+  });
+
+  test('with no log kept, the whole folder goes', () => {
+    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    mkdirSync(join(clusterStateDir('c', root), 'secrets'), { recursive: true });
+    removeStateKeepingMigrateLogs('c', root);
+    assert.equal(existsSync(clusterStateDir('c', root)), false);
   });
 });

@@ -6,10 +6,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { LOCK_NAME_PHP, parseStatusOutput, pendingMigrate, STATUS_PHP } from '../../../src/local/migrate-status.ts';
+import { LOCK_NAME_PHP, parseStatusOutput, pendingMigrate, phpString, statusPhp } from '../../../src/local/migrate-status.ts';
 import { missingDataTier, runningRuntime } from '../../../src/local/migrate-target.ts';
 
 const MIGRATE_PHP = join(import.meta.dirname, '..', '..', '..', 'images', 'runtime', 'rootfs', 'opt', 'moodle-ha', 'php', 'migrate.php');
+const STATUS_PHP = statusPhp("o'brien$x");
 const code = { release: '4.5.6 (Build: 20250811)', version: '2024100706.00', codehash: 'abc' };
 
 describe('migrate status', () => {
@@ -29,11 +30,27 @@ describe('migrate status', () => {
 
   test('reads the marked JSON among other output; no mark is an error quoting the output', () => {
     const facts = { database: code, code, lockHeld: true };
-    assert.deepEqual(parseStatusOutput(`PHP Warning: x\n@@MOODLE-HA-MIGRATE-STATUS@@${JSON.stringify(facts)}\n`), facts);
+    assert.deepEqual(
+      parseStatusOutput(`PHP Warning: x\n@@MOODLE-HA-MIGRATE-STATUS@@${JSON.stringify(facts)}\n`),
+      { ...facts, install: null },
+      'an older image says nothing of the install',
+    );
     assert.throws(
       () => parseStatusOutput('database moodle-db unreachable: Connection refused\n'),
       /PHP printed no result; its output: database moodle-db unreachable/,
     );
+  });
+
+  test("the spec's admin name reaches PHP as it is, quotes and dollars included", () => {
+    assert.ok(STATUS_PHP.includes("mh_install_facts($db, $mh['prefix'], 'o\\'brien$x')"));
+    assert.equal(execFileSync('php', ['-r', `echo ${phpString("a'b\\c$d")};`], { encoding: 'utf8' }), "a'b\\c$d");
+  });
+
+  test('an install that stopped half-way is pending a reinstall, whatever its version says', () => {
+    const install = { state: 'interrupted' as const, detail: 'x', data: { users: 0, courses: 0, files: 0 }, found: [], upgradeRunning: false };
+    assert.equal(pendingMigrate(null, code, install), 'reinstall');
+    assert.equal(pendingMigrate({ ...code }, code, install), 'reinstall');
+    assert.equal(pendingMigrate({ ...code }, code, { ...install, state: 'complete' }), 'none');
   });
 
   test('pending: install on an empty database, upgrade when the version or the code hash differs, else none', () => {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { isMigrateProgress, lineSplitter, migrateResult } from '../../../src/local/migrate.ts';
+import { EXIT_HOLDS_DATA, EXIT_INTERRUPTED_INSTALL, isMigrateProgress, lineSplitter, migrateFailure, migrateResult } from '../../../src/local/migrate.ts';
+import { chooseSpec } from '../../../src/spec/hint.ts';
 
 const MIGRATE_PHP = join(import.meta.dirname, '..', '..', '..', 'images', 'runtime', 'rootfs', 'opt', 'moodle-ha', 'php', 'migrate.php');
 
@@ -87,5 +88,37 @@ describe('the result', () => {
         results.some((r) => r.startsWith(w)),
         `migrate.php no longer prints ${w}`,
       );
+  });
+});
+
+describe('a run that refused an interrupted install', () => {
+  const interrupted =
+    'migrate[  0.4s]: holding the migrate lock\n' +
+    'migrate[  0.5s]: interrupted install: 431 tables, but the config table has no version: the install stopped in the core install (upgraderunning is set)\n' +
+    'migrate[  0.5s]: MIGRATE-RESULT interrupted-install\n';
+
+  test('says plainly what the database holds and names the one way out, with the spec of this run; no log dump', () => {
+    chooseSpec({ file: '/srv/campus.yaml' });
+    const m = migrateFailure({ exitCode: EXIT_INTERRUPTED_INSTALL, log: interrupted }, 'the web tier was not started or changed');
+    assert.match(
+      m,
+      /^the database holds an install that stopped half-way \(431 tables, but the config table has no version: .*\(upgraderunning is set\)\)\. Installing over it/,
+    );
+    assert.match(m, /The way out: "moodle-ha migrate --reinstall -f \/srv\/campus\.yaml" reinstalls a site that holds no one's data/);
+    assert.match(m, /The web tier was not started or changed\.$/);
+    assert.doesNotMatch(m, /migrate failed|holding the migrate lock/);
+    chooseSpec({});
+  });
+
+  test('a reinstall refused for data names the data migrate.php found', () => {
+    const log =
+      'migrate[  0.5s]: not reinstalling: the database holds data (3 user account(s) besides admin and guest; 2 stored file(s)). Nothing was changed.\n';
+    const m = migrateFailure({ exitCode: EXIT_HOLDS_DATA, log }, 'the web nodes were not changed');
+    assert.match(m, /^not reinstalled: the half-installed database holds data \(3 user account\(s\) besides admin and guest; 2 stored file\(s\)\)/);
+  });
+
+  test('any other failure still quotes the last 20 lines of its log', () => {
+    const m = migrateFailure({ exitCode: 70, log: 'a\nb\n' }, 'the web tier was not started or changed');
+    assert.match(m, /^migrate failed \(exit 70\); the web tier was not started or changed\. Last lines of its log .*:\na\nb$/);
   });
 });

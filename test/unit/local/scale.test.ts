@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAX_WEB_NODES, plannedWebNodes, rememberCapacity, scaleTo } from '../../../src/local/scale.ts';
+import { lbRepairs, MAX_WEB_NODES, plannedWebNodes, rememberCapacity, scaleTo } from '../../../src/local/scale.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
 import { devSpec, freshStateRoot } from './fixtures.ts';
@@ -66,5 +66,20 @@ describe('scale refuses a capacity it cannot run, before it touches the cluster'
     assert.equal(devSpec({ scaling: { max: MAX_WEB_NODES } }).scaling.max, MAX_WEB_NODES);
     assert.throws(() => devSpec({ scaling: { max: MAX_WEB_NODES + 1 } }), UserError);
     assert.throws(() => devSpec({ web: { nodes: MAX_WEB_NODES + 1 } }), UserError);
+  });
+});
+
+describe('what an interrupted scale left in the load balancer', () => {
+  const lb = (server: string, status = 'UP') => ({ server, status });
+  test('a node that runs but is not listed (interrupted between its start and the reload): to add', () => {
+    assert.deepEqual(lbRepairs(['c-web-1', 'c-web-2', 'c-web-3'], [lb('c-web-1'), lb('c-web-2')]), { missing: ['c-web-3'], draining: [] });
+  });
+  test('a node left draining or in maintenance (interrupted while it drained): back to ready', () => {
+    assert.deepEqual(lbRepairs(['c-web-1', 'c-web-2'], [lb('c-web-1'), lb('c-web-2', 'DRAIN')]), { missing: [], draining: ['c-web-2'] });
+    assert.deepEqual(lbRepairs(['c-web-1'], [lb('c-web-1', 'MAINT (resolution)')]).draining, ['c-web-1']);
+  });
+  test('a listed node that no longer runs is not brought back here; a converged cluster needs nothing', () => {
+    assert.deepEqual(lbRepairs(['c-web-1'], [lb('c-web-1'), lb('c-web-2', 'DOWN')]), { missing: [], draining: [] });
+    assert.deepEqual(lbRepairs(['c-web-1', 'c-web-2'], [lb('c-web-1'), lb('c-web-2', 'UP 2/3')]), { missing: [], draining: [] });
   });
 });

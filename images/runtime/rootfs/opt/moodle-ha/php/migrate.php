@@ -10,9 +10,15 @@
 // (on AWS, a task the deploy runs once the web service runs the new image) turns it off. Only
 // maintenance that a migrate turned on is ever turned off (a marker in dataroot says so).
 //
-//   migrate           install or upgrade, configure
-//   migrate finish    turn maintenance off, if a migrate left it on and the code matches the database
+// An install that stopped half-way (install-state.php) is never upgraded or installed over: migrate
+// exits 76 saying what the database holds. `migrate reinstall` drops the half-installed tables and
+// installs again, only when the site holds no one's data (else it exits 65 naming what it found).
+//
+//   migrate            install or upgrade, configure
+//   migrate finish     turn maintenance off, if a migrate left it on and the code matches the database
+//   migrate reinstall  as migrate, but an interrupted install without data is dropped and installed again
 require_once('/opt/moodle-ha/php/env.php');
+require_once('/opt/moodle-ha/php/install-state.php');
 
 const CODE = '/var/www/moodle';
 $started = microtime(true);
@@ -40,8 +46,9 @@ if ($keepMaintenance !== 'release' && $keepMaintenance !== 'keep') {
 }
 $keepMaintenance = $keepMaintenance === 'keep';
 $finish = ($argv[1] ?? '') === 'finish';
-if (isset($argv[1]) && !$finish) {
-    say("unknown argument '{$argv[1]}': use no argument (install or upgrade) or 'finish'");
+$reinstall = ($argv[1] ?? '') === 'reinstall';
+if (isset($argv[1]) && !$finish && !$reinstall) {
+    say("unknown argument '{$argv[1]}': use no argument (install or upgrade), 'finish' or 'reinstall'");
     exit(64);
 }
 $marker = $mh['dataroot'] . '/moodle-ha/maintenance-by-migrate';
@@ -81,10 +88,39 @@ if ((string) $got !== '1') {
 }
 say('holding the migrate lock');
 
-// 3. Installed? (the config table and its version row)
+// 3. Installed? Empty, complete, or an install that stopped half-way (install-state.php).
 $table = $db->real_escape_string($mh['prefix'] . 'config');
-$res = $db->query("SELECT value FROM `$table` WHERE name = 'version'");
-$installed = $res !== false && $res->num_rows === 1;
+$state = mh_install_state(mh_install_facts($db, $mh['prefix'], mh_env('MOODLE_ADMIN_USER', 'admin')));
+if ($state['state'] === 'interrupted') {
+    say("interrupted install: {$state['detail']}");
+    if (!$reinstall) {
+        say('nothing was changed: installing over it or upgrading it would leave a broken site. An empty half-installed site is reinstalled by "migrate reinstall" (locally: moodle-ha migrate --reinstall; on AWS: the migrate task with the command "migrate reinstall"); a site with data never is.');
+        say('MIGRATE-RESULT interrupted-install');
+        exit(76);
+    }
+    if ($state['found']) {
+        say('not reinstalling: the database holds data (' . implode('; ', $state['found']) . '). Nothing was changed. Restore a backup, or repair the site by hand.');
+        exit(65);
+    }
+    $drop = mh_prefix_tables($db, $mh['prefix']);
+    foreach ($drop as $t) {
+        if (!$db->query('DROP TABLE `' . $db->real_escape_string($t) . '`')) {
+            say("could not drop table $t: {$db->error}");
+            exit(70);
+        }
+    }
+    say('reinstall: dropped the ' . count($drop) . ' tables of the interrupted install (no user data was there)');
+    $state = ['state' => 'empty'];
+} else if ($reinstall) {
+    say("nothing to reinstall ({$state['detail']}): migrating as usual");
+}
+$installed = $state['state'] === 'complete';
+if ($installed && $state['upgradeRunning']) {
+    // This migrate holds the lock, so no other install or upgrade runs: the flag is what a killed
+    // one left. Moodle refuses to run while it is set (for 5 min); the upgrade resumes from its last savepoint.
+    say('upgraderunning is set, but no other migrate runs (this one holds the lock): an install or upgrade was killed half-way; clearing the stale flag');
+    $db->query("DELETE FROM `$table` WHERE name = 'upgraderunning'");
+}
 $code = json_decode(file_get_contents('/opt/moodle-ha/code-version.json'), true);
 $action = 'none';
 
