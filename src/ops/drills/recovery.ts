@@ -12,14 +12,14 @@
 // A step slower than SLOW_STEP (5 s) is a failed step here like any other (stats.ts records it so).
 //
 // The fault window (FAULT_WINDOW_DEFINITION): from the fault's injection to the end of second S
-// (the first error-free second, so the window is never empty), or to the end of the fault action
-// when that is later; to the end of the run when the run never was error-free again. Latency "in
-// the fault window" is over every step that ended in it, failed ones included (a timeout's wait is
-// latency a user saw).
-import { methodOf, percentile, type StepSample, type TimelinePoint } from '../load/stats.ts';
+// (the first error-free second), but at least SLOW_STEP long (a step the fault slowed without
+// failing it ends within SLOW_STEP of the fault, so the window holds it even when nothing failed)
+// and at least to the end of the fault action; to the end of the run when the run never was
+// error-free again, and never past the run's end. Latency "in the fault window" is over every step
+// that ended in it, failed ones included (a timeout's wait is latency a user saw).
+import { methodOf, percentile, SLOW_STEP, type StepSample, type TimelinePoint } from '../load/stats.ts';
 
-export const FAULT_WINDOW_DEFINITION =
-  "from the fault's injection to the end of the first error-free second (or to the end of the fault action, when later; to the end of the run when never error-free again); latency over every step that ended in it, failed ones included";
+export const FAULT_WINDOW_DEFINITION = `from the fault's injection to the end of the first error-free second, but at least ${SLOW_STEP.seconds} s (a step the fault slowed without failing it ends within that) and at least to the end of the fault action; to the end of the run when never error-free again; latency over every step that ended in it, failed ones included`;
 
 export interface Recovery {
   /** A step failed at or after the fault's second. */
@@ -114,8 +114,10 @@ export function faultWindow(a: {
   readonly runEndMs: number;
 }): FaultWindow {
   const actionEnd = a.faultAtMs + a.actionTookMs;
-  if (a.recoveredAtSeconds === null) return { fromMs: a.faultAtMs, toMs: Math.max(a.runEndMs, actionEnd) };
-  return { fromMs: a.faultAtMs, toMs: Math.min(Math.max(a.recoveredAtSeconds * 1000 + 1000, actionEnd), Math.max(a.runEndMs, actionEnd)) };
+  const runEnd = Math.max(a.runEndMs, actionEnd);
+  if (a.recoveredAtSeconds === null) return { fromMs: a.faultAtMs, toMs: runEnd };
+  const end = Math.max(a.recoveredAtSeconds * 1000 + 1000, a.faultAtMs + SLOW_STEP.seconds * 1000, actionEnd);
+  return { fromMs: a.faultAtMs, toMs: Math.min(end, runEnd) };
 }
 
 /** Steps that ended in the window, the slow ones among them, and their p99 (ms, 0.1 ms; null when none). */

@@ -36,11 +36,12 @@ async function currentDbWriter(runtime: ClusterRuntime): Promise<string> {
 
 /**
  * Failed steps (slow ones included) a run may have (issue 9). Measured with 6 users, 40 s runs, fault
- * at 15 s: 7 failed steps (6 GET, 1 POST) while the writer endpoint moved, error-free after 3.8 s,
- * about 8 steps a second; see docs/ARCHITECTURE.md. 20 leaves room for a busy shared host, and an
- * outage of ~2.5 s more than today's (or a writer endpoint that does not move) misses it.
+ * at 15 s (docs/ARCHITECTURE.md): 7 and 12 failed steps, all in the 2-4 s after the kill (requests
+ * in flight on the dead node, then errors until the writer endpoint moved), at 6-8 steps a second.
+ * 25 is twice the worst run, for a busier shared host; an outage about 2 s longer than today's
+ * (or a writer endpoint that does not move) fails more steps than that.
  */
-export const DB_WRITER_LOSS_MAX_FAILED = 20;
+export const DB_WRITER_LOSS_MAX_FAILED = 25;
 
 export const dbWriterLoss = defineDrill({
   name: 'db-writer-loss',
