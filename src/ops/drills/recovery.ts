@@ -82,7 +82,8 @@ export function writesResumedSeconds(samples: readonly StepSample[], faultAtMs: 
  * primary dies, so these users may have to log in again.
  */
 export function sessionsWrittenBefore(samples: readonly StepSample[], faultAtMs: number, windowMs = 1000): number {
-  return samples.filter((s) => s.step === 'login' && s.ok && s.at <= faultAtMs && s.at > faultAtMs - windowMs).length;
+  // A slow login (a failure for the counts) still wrote its session.
+  return samples.filter((s) => s.step === 'login' && (s.ok || s.kind === 'slow') && s.at <= faultAtMs && s.at > faultAtMs - windowMs).length;
 }
 
 /** Failed steps that ended after the fault, by the HTTP method of the step. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DB_WRITER_LOSS_MAX_FAILED } from '../../../src/ops/drills/catalog/db-writer-loss.ts';
-import { faultWindow, latencyIn, recoveryFrom, writesResumedSeconds } from '../../../src/ops/drills/recovery.ts';
+import { faultWindow, latencyIn, recoveryFrom, sessionsWrittenBefore, writesResumedSeconds } from '../../../src/ops/drills/recovery.ts';
 import { drillNamed } from '../../../src/ops/drills/registry.ts';
 import { Recorder, SLOW_STEP, type StepSample } from '../../../src/ops/load/stats.ts';
 import { cleanMeasured } from './measured.ts';
@@ -55,6 +55,14 @@ describe('a step slower than SLOW_STEP is a failure', () => {
     r.record(step(27_000, 5500, true, 'reply'));
     r.record(step(29_000, 300, true, 'reply'));
     assert.equal(writesResumedSeconds(seen, 20_000), 9);
+  });
+
+  test('a slow login still wrote its session (cache-primary-loss may lose it)', () => {
+    const seen: StepSample[] = [];
+    const r = new Recorder((s) => seen.push(s));
+    r.record(step(19_500, 5300, true, 'login'));
+    r.record(step(19_600, 5300, false, 'login'));
+    assert.equal(sessionsWrittenBefore(seen, 20_000), 1);
   });
 
   test('a slow step fails a bar on failed requests (scale-in: 0 failed)', () => {
