@@ -1,10 +1,12 @@
-// The failover benchmark's results: one line per drill (from the drill runner's result), the
+// The failover benchmark's results: one line per drill (from the drill runner's result; whatever
+// drills the registry lists, each with its module's own detection cell and figures), the
 // autoscaler's reaction, how busy the shared machine was meanwhile, and the table on stdout. The
 // summary goes to bench/results/failover-<time>.json, each drill's own JSON + HTML next to it in
 // bench/results/failover-<time>/.
 import type { Bar } from '../src/ops/drills/bars.ts';
 import { drillNamed, figureRows, type DrillName } from '../src/ops/drills/registry.ts';
 import type { DrillResult } from '../src/ops/drills/result.ts';
+import { ms } from '../src/ops/drills/summary.ts';
 import type { LoadAverage } from './contention.ts';
 import type { AutoscalerReaction } from './failover-autoscaler.ts';
 
@@ -22,7 +24,10 @@ export interface DrillLine {
   readonly figures?: DrillResult['figures'];
   readonly errorFreeAfterSeconds?: number | null;
   readonly writesResumedSeconds?: number | null;
-  readonly steps?: { readonly ok: number; readonly failedGet: number; readonly failedPost: number };
+  /** Failed steps of the run, GET / POST; `slow`: those of them that got their page after more than SLOW_STEP (5 s). */
+  readonly steps?: { readonly ok: number; readonly failedGet: number; readonly failedPost: number; readonly slow: number };
+  /** p99 latency (ms) of the steps that ended in the fault window (the drills' definition, recovery.ts). */
+  readonly faultWindowP99Ms?: number | null;
   readonly sessions?: DrillResult['sessions'];
   readonly posts?: { readonly missing: number; readonly acknowledged: number };
   readonly missedBars?: readonly Bar[];
@@ -60,7 +65,8 @@ export function drillLine(r: DrillResult, extra: Pick<DrillLine, 'wallSeconds' |
     figures: r.figures,
     errorFreeAfterSeconds: r.recovery.seconds,
     writesResumedSeconds: r.recovery.writesResumedSeconds,
-    steps: { ok: r.totals.ok, failedGet: r.totals.failedIdempotent, failedPost: r.totals.failedNonIdempotent },
+    steps: { ok: r.totals.ok, failedGet: r.totals.failedIdempotent, failedPost: r.totals.failedNonIdempotent, slow: r.totals.slow },
+    faultWindowP99Ms: r.faultWindow.p99Ms,
     sessions: r.sessions,
     posts: { missing: r.posts.missing.length, acknowledged: r.posts.acknowledged },
     missedBars: r.bars.filter((b) => !b.met),
@@ -100,6 +106,8 @@ export function renderFailover(r: FailoverResults): string {
     opt(d.errorFreeAfterSeconds),
     opt(d.writesResumedSeconds),
     d.steps ? `${d.steps.failedGet}/${d.steps.failedPost}` : '-',
+    d.steps ? String(d.steps.slow) : '-',
+    d.faultWindowP99Ms === undefined ? '-' : ms(d.faultWindowP99Ms),
     d.sessions
       ? `${d.sessions.lost}${d.sessions.writtenInLastSecondBeforeFault ? ` (${d.sessions.writtenInLastSecondBeforeFault} new <1 s before)` : ''}`
       : '-',
@@ -109,7 +117,20 @@ export function renderFailover(r: FailoverResults): string {
   ]);
   out.push(
     ...table(
-      ['drill', 'fault target', 'detection', 'error-free after', 'writes after', 'failed GET/POST', 'lost sessions', 'posts missing', 'load avg 1m', 'bars'],
+      [
+        'drill',
+        'fault target',
+        'detection',
+        'error-free after',
+        'writes after',
+        'failed GET/POST',
+        'slow',
+        'p99 fault window',
+        'lost sessions',
+        'posts missing',
+        'load avg 1m',
+        'bars',
+      ],
       rows,
       3,
     ),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { localRuntime } from '../../src/local/runtime.ts';
+import { DB_WRITER_LOSS_MAX_FAILED } from '../../src/ops/drills/catalog/db-writer-loss.ts';
 import type { DrillResult } from '../../src/ops/drills/result.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli, type CliRun } from '../support/cli.ts';
@@ -33,6 +34,13 @@ async function drill(name: string): Promise<{ run: CliRun; result: DrillResult }
   assert.ok(file, `drill ${name} wrote no JSON (exit ${run.code}):\n${run.stderr.slice(-4000)}`);
   const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as DrillResult;
   assert.ok(existsSync(join(out, file.replace(/\.json$/, '.html'))), 'the HTML report is written next to the JSON');
+  // Every drill reports the p99 latency of its fault window, in the JSON, the HTML and the summary.
+  assert.equal(result.faultWindow.fromSeconds, result.fault.atSeconds, 'the fault window starts at the injection');
+  assert.ok(result.faultWindow.toSeconds > result.faultWindow.fromSeconds && result.faultWindow.steps > 0, JSON.stringify(result.faultWindow));
+  assert.equal(typeof result.faultWindow.p99Ms, 'number', JSON.stringify(result.faultWindow));
+  assert.match(readFileSync(join(out, file.replace(/\.json$/, '.html')), 'utf8'), /p99 latency in the fault window/);
+  assert.match(run.stdout, /p99 fault window/);
+  process.stderr.write(`[figures] ${name}: ${figures(result)}\n`);
   assert.equal(run.code, result.passed ? 0 : 1, 'exit 0 when every bar was met, 1 otherwise');
   return { run, result };
 }
@@ -68,7 +76,7 @@ function interruptWhen(args: readonly string[], when: RegExp, timeoutMs = 900_00
 }
 
 const figures = (r: DrillResult) =>
-  `failed ${r.totals.failed} (GET ${r.totals.failedIdempotent}, POST ${r.totals.failedNonIdempotent}), lost sessions ${r.sessions.lost}, posts missing ${r.posts.missing.length}/${r.posts.acknowledged}, error-free after ${r.recovery.seconds} s, writes after ${r.recovery.writesResumedSeconds} s; first failures: ${JSON.stringify(r.failures.slice(0, 4))}`;
+  `ok ${r.totals.ok}, failed ${r.totals.failed} (GET ${r.totals.failedIdempotent}, POST ${r.totals.failedNonIdempotent}; slow ${r.totals.slow}), fault window ${r.faultWindow.fromSeconds}-${r.faultWindow.toSeconds} s: ${r.faultWindow.steps} steps, p99 ${r.faultWindow.p99Ms} ms, lost sessions ${r.sessions.lost}, posts missing ${r.posts.missing.length}/${r.posts.acknowledged}, error-free after ${r.recovery.seconds} s, writes after ${r.recovery.writesResumedSeconds} s; first failures: ${JSON.stringify(r.failures.slice(0, 4))}`;
 
 async function waitFor(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const t0 = Date.now();
@@ -150,6 +158,7 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
     });
     test('0 acknowledged posts lost', () => assert.deepEqual(r.posts.missing, [], figures(r)));
     test('writes resume within 15 s', () => assert.ok(r.recovery.writesResumedSeconds !== null && r.recovery.writesResumedSeconds <= 15, figures(r)));
+    test(`at most ${DB_WRITER_LOSS_MAX_FAILED} failed requests, slow ones included`, () => assert.ok(r.totals.failed <= DB_WRITER_LOSS_MAX_FAILED, figures(r)));
   });
 
   describe('cache-primary-loss', () => {

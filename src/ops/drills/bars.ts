@@ -14,6 +14,7 @@ export interface Bar {
 
 /** What a drill's run measured, for its bars. */
 export interface Measured {
+  /** Failed steps of the run, slow ones (more than SLOW_STEP) included. */
   readonly failed: number;
   readonly failedIdempotent: number;
   readonly lostSessions: number;
@@ -27,6 +28,9 @@ export interface Measured {
 
 /** `value` must be 0. */
 export const zero = (name: string, value: number): Bar => ({ name, limit: '0', measured: String(value), met: value === 0 });
+
+/** `value` (a count) must be at most `limit`. */
+export const atMost = (name: string, limit: number, value: number): Bar => ({ name, limit: `<= ${limit}`, measured: String(value), met: value <= limit });
 
 /** `value` seconds must be at most `limitS`; null (not within the run) misses it. */
 export const within = (name: string, limitS: number, value: number | null): Bar => ({

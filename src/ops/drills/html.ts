@@ -1,8 +1,10 @@
 // A drill's self-contained HTML report: the bars, the figures (the drill's own by their labels),
 // and the timeline chart (timeline-chart.ts). No script, no external font or stylesheet: the file
 // opens in any browser, offline.
+import { SLOW_STEP } from '../load/stats.ts';
 import { figureRows } from './registry.ts';
 import { RESTORED_AFTER, type DrillResult } from './result.ts';
+import { ms } from './summary.ts';
 import { renderTimelineSvg } from './timeline-chart.ts';
 
 function escapeHtml(s: string): string {
@@ -15,11 +17,16 @@ export function renderHtml(r: DrillResult): string {
   const fig = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
   const figures: Array<[string, string]> = [
     ['steps ok / failed', `${r.totals.ok} / ${r.totals.failed}`],
+    [`failed as slow (the page came after more than ${SLOW_STEP.seconds} s)`, String(r.totals.slow)],
     ['failed idempotent (GET) / non-idempotent (POST)', `${r.totals.failedIdempotent} / ${r.totals.failedNonIdempotent}`],
     ['from the fault on: ok / failed', `${r.afterFault.ok} / ${r.afterFault.failed}`],
     ['lost sessions', `${r.sessions.lost} (sessions written in the last second before the fault: ${r.sessions.writtenInLastSecondBeforeFault})`],
     ['forum posts acknowledged / missing afterwards', `${r.posts.acknowledged} / ${r.posts.missing.length}`],
     ['error-free again after', r.recovery.seconds === null ? 'not within the run' : `${r.recovery.seconds} s`],
+    [
+      'p99 latency in the fault window',
+      `${ms(r.faultWindow.p99Ms)} (${r.faultWindow.fromSeconds} to ${r.faultWindow.toSeconds} s: ${r.faultWindow.steps} steps, ${r.faultWindow.slow} slow)`,
+    ],
     ['writes resumed after', r.recovery.writesResumedSeconds === null ? '-' : `${r.recovery.writesResumedSeconds} s`],
     ...figureRows(r.drill, r.figures).map((f) => [f.label, fig(f.value)] as [string, string]),
   ];
@@ -38,7 +45,7 @@ export function renderHtml(r: DrillResult): string {
 <h2>Timeline</h2>
 <p>Steps (pages with their redirects) that ended in each second: <span style="color:#3a9d5d">ok</span>, <span style="color:#d64545">failed</span>. Red dashed line: the fault; blue: error-free again.</p>
 ${renderTimelineSvg(r.timeline, r.fault.atSeconds, r.recovery.recoveredAtSeconds)}
-<p><small>Error-free again: ${escapeHtml(r.recovery.definition)}.</small></p>
+<p><small>Error-free again: ${escapeHtml(r.recovery.definition)}. Fault window: ${escapeHtml(r.faultWindow.definition)}.</small></p>
 <h2>Figures</h2>
 <table>${figures.map(([k, v]) => row([k, v])).join('')}</table>
 ${steady('Steady state before', r.steadyState.before)}${steady('Steady state after', r.steadyState.after)}

@@ -9,7 +9,17 @@
 //   recovery = S - F (the start of second S), never below 0. No failure from F on: 0 (and
 //   recoveredAt = F). No such S before the run ended: null (not recovered within the run).
 // Steps ending in a second are what the timeline counts (one step = one page with its redirects).
-import { methodOf, type StepSample, type TimelinePoint } from '../load/stats.ts';
+// A step slower than SLOW_STEP (5 s) is a failed step here like any other (stats.ts records it so).
+//
+// The fault window (FAULT_WINDOW_DEFINITION): from the fault's injection to the end of second S
+// (the first error-free second), but at least SLOW_STEP long (a step the fault slowed without
+// failing it ends within SLOW_STEP of the fault, so the window holds it even when nothing failed)
+// and at least to the end of the fault action; to the end of the run when the run never was
+// error-free again, and never past the run's end. Latency "in the fault window" is over every step
+// that ended in it, failed ones included (a timeout's wait is latency a user saw).
+import { methodOf, percentile, SLOW_STEP, type StepSample, type TimelinePoint } from '../load/stats.ts';
+
+export const FAULT_WINDOW_DEFINITION = `from the fault's injection to the end of the first error-free second, but at least ${SLOW_STEP.seconds} s (a step the fault slowed without failing it ends within that) and at least to the end of the fault action; to the end of the run when never error-free again; latency over every step that ended in it, failed ones included`;
 
 export interface Recovery {
   /** A step failed at or after the fault's second. */
@@ -72,7 +82,8 @@ export function writesResumedSeconds(samples: readonly StepSample[], faultAtMs: 
  * primary dies, so these users may have to log in again.
  */
 export function sessionsWrittenBefore(samples: readonly StepSample[], faultAtMs: number, windowMs = 1000): number {
-  return samples.filter((s) => s.step === 'login' && s.ok && s.at <= faultAtMs && s.at > faultAtMs - windowMs).length;
+  // A slow login (a failure for the counts) still wrote its session.
+  return samples.filter((s) => s.step === 'login' && (s.ok || s.kind === 'slow') && s.at <= faultAtMs && s.at > faultAtMs - windowMs).length;
 }
 
 /** Failed steps that ended after the fault, by the HTTP method of the step. */
@@ -85,4 +96,37 @@ export function failuresAfterFault(samples: readonly StepSample[], faultAtMs: nu
     else nonIdempotent++;
   }
   return { idempotent, nonIdempotent };
+}
+
+/** The fault window, in ms since the load started: [fromMs, toMs]. */
+export interface FaultWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export function faultWindow(a: {
+  /** Injection, ms since the load started. */
+  readonly faultAtMs: number;
+  /** How long the fault action (inject) took, ms. */
+  readonly actionTookMs: number;
+  /** Recovery.recoveredAtSeconds: the start of the first error-free second; null when never. */
+  readonly recoveredAtSeconds: number | null;
+  /** The end of the load, ms since it started. */
+  readonly runEndMs: number;
+}): FaultWindow {
+  const actionEnd = a.faultAtMs + a.actionTookMs;
+  const runEnd = Math.max(a.runEndMs, actionEnd);
+  if (a.recoveredAtSeconds === null) return { fromMs: a.faultAtMs, toMs: runEnd };
+  const end = Math.max(a.recoveredAtSeconds * 1000 + 1000, a.faultAtMs + SLOW_STEP.seconds * 1000, actionEnd);
+  return { fromMs: a.faultAtMs, toMs: Math.min(end, runEnd) };
+}
+
+/** Steps that ended in the window, the slow ones among them, and their p99 (ms, 0.1 ms; null when none). */
+export function latencyIn(samples: readonly StepSample[], w: FaultWindow): { steps: number; slow: number; p99Ms: number | null } {
+  const inside = samples.filter((s) => s.at >= w.fromMs && s.at <= w.toMs);
+  const p99 = percentile(
+    inside.map((s) => s.ms).sort((x, y) => x - y),
+    99,
+  );
+  return { steps: inside.length, slow: inside.filter((s) => s.kind === 'slow').length, p99Ms: p99 === null ? null : Math.round(p99 * 10) / 10 };
 }

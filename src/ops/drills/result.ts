@@ -1,14 +1,17 @@
-// A drill's result: the JSON shape (schema moodle-ha.drill/2) that the runner returns, the files
+// A drill's result: the JSON shape (schema moodle-ha.drill/3) that the runner returns, the files
 // hold and the reports read. Types and constants only: result-files.ts writes it, html.ts and
 // summary.ts render it.
-import type { FailureSample, StepSummary, TimelinePoint } from '../load/stats.ts';
+import { SLOW_STEP, type FailureSample, type StepSummary, type TimelinePoint } from '../load/stats.ts';
 import type { Bar } from './bars.ts';
 import type { InventoryComparison } from './inventory.ts';
 import type { Recovery } from './recovery.ts';
 import type { DrillName, FigureValues } from './registry.ts';
 
-/** /2: figures are keyed by the drill module's figure keys (e.g. "lbMarkedDownSeconds"), no longer by their English labels; restore says why it ran. */
-export const DRILL_SCHEMA = 'moodle-ha.drill/2';
+/**
+ * /2: figures are keyed by the drill module's figure keys (e.g. "lbMarkedDownSeconds"), no longer by their English labels; restore says why it ran.
+ * /3: a step slower than SLOW_STEP (5 s) counts as failed (kind "slow"; totals.slow counts them); faultWindow gives the p99 latency from the fault to recovery.
+ */
+export const DRILL_SCHEMA = 'moodle-ha.drill/3';
 
 export interface SteadyStateReport {
   readonly ok: boolean;
@@ -56,13 +59,28 @@ export interface DrillResult {
   readonly restore: RestoreReport;
   readonly steadyState: { readonly before: SteadyStateReport; readonly after: SteadyStateReport };
   readonly load: { readonly requests: number; readonly elapsedSeconds: number; readonly stoppedBy: string; readonly steps: readonly StepSummary[] };
-  /** Steps of the whole run (one step = one page with its redirects). */
-  readonly totals: { readonly ok: number; readonly failed: number; readonly failedIdempotent: number; readonly failedNonIdempotent: number };
+  /** Steps of the whole run (one step = one page with its redirects); `slow`: the failed ones that got their page after more than SLOW_STEP. */
+  readonly totals: {
+    readonly ok: number;
+    readonly failed: number;
+    readonly failedIdempotent: number;
+    readonly failedNonIdempotent: number;
+    readonly slow: number;
+  };
   /** Steps that ended from the fault on. */
   readonly afterFault: { readonly ok: number; readonly failed: number; readonly failedIdempotent: number; readonly failedNonIdempotent: number };
   readonly sessions: { readonly lost: number; readonly writtenInLastSecondBeforeFault: number; readonly lostBeyondThose: number };
   readonly posts: { readonly acknowledged: number; readonly checked: number; readonly missing: readonly number[] };
   readonly recovery: Recovery & { readonly writesResumedSeconds: number | null; readonly definition: string };
+  /** The fault window (recovery.ts faultWindow), seconds since the load started, and the steps that ended in it: how many, how many slow, their p99. */
+  readonly faultWindow: {
+    readonly fromSeconds: number;
+    readonly toSeconds: number;
+    readonly steps: number;
+    readonly slow: number;
+    readonly p99Ms: number | null;
+    readonly definition: string;
+  };
   /** Figures only this drill measures, by the keys its module declares (labels: registry.ts figureRows). */
   readonly figures: FigureValues;
   readonly inventory: InventoryComparison | null;
@@ -73,5 +91,4 @@ export interface DrillResult {
   readonly failures: readonly FailureSample[];
 }
 
-export const RECOVERY_DEFINITION =
-  'seconds from the fault to the start of the first full second, after the last second with a failed step, that had successful steps and no failed one; 0 when nothing failed from the fault on; null when the run ended first';
+export const RECOVERY_DEFINITION = `seconds from the fault to the start of the first full second, after the last second with a failed step, that had successful steps and no failed one (a step slower than ${SLOW_STEP.seconds} s counts as failed); 0 when nothing failed from the fault on; null when the run ended first`;

@@ -11,7 +11,16 @@ import type { StepSample } from '../load/stats.ts';
 import { clusterShape, whyNotApplicable } from './applicability.ts';
 import { compareInventories, takeInventory, type Inventory } from './inventory.ts';
 import { DRILL_LIMITS, type DrillOptions } from './options.ts';
-import { failuresAfterFault, recoveryFrom, sessionsWrittenBefore, splitAtFault, writesResumedSeconds } from './recovery.ts';
+import {
+  FAULT_WINDOW_DEFINITION,
+  failuresAfterFault,
+  faultWindow,
+  latencyIn,
+  recoveryFrom,
+  sessionsWrittenBefore,
+  splitAtFault,
+  writesResumedSeconds,
+} from './recovery.ts';
 import { drillNamed, type DrillName } from './registry.ts';
 import { DRILL_SCHEMA, RECOVERY_DEFINITION, type DrillResult } from './result.ts';
 import { waitSteadyState } from './steady-state.ts';
@@ -103,6 +112,13 @@ export async function runDrill(
   const split = splitAtFault(load.timeline, faultAtMs / 1000);
   const afterFailed = failuresAfterFault(samples, faultAtMs);
   const writtenBefore = sessionsWrittenBefore(samples, faultAtMs);
+  const window = faultWindow({
+    faultAtMs,
+    actionTookMs: run.injected.tookMs,
+    recoveredAtSeconds: recovery.recoveredAtSeconds,
+    runEndMs: load.elapsedSeconds * 1000,
+  });
+  const inWindow = latencyIn(samples, window);
   const lost = load.totals.lostSessions;
   const bars = drill.bars({
     failed: load.totals.failed,
@@ -145,11 +161,18 @@ export async function runDrill(
       failed: load.totals.failed,
       failedIdempotent: load.totals.failedIdempotent,
       failedNonIdempotent: load.totals.failedNonIdempotent,
+      slow: load.totals.slow,
     },
     afterFault: { ok: split.after.ok, failed: split.after.failed, failedIdempotent: afterFailed.idempotent, failedNonIdempotent: afterFailed.nonIdempotent },
     sessions: { lost, writtenInLastSecondBeforeFault: writtenBefore, lostBeyondThose: Math.max(0, lost - writtenBefore) },
     posts: { acknowledged: load.posts.acknowledged, checked: posts.checked, missing: posts.missing },
     recovery: { ...recovery, writesResumedSeconds: writes, definition: RECOVERY_DEFINITION },
+    faultWindow: {
+      fromSeconds: Math.round(window.fromMs / 100) / 10,
+      toSeconds: Math.round(window.toMs / 100) / 10,
+      ...inWindow,
+      definition: FAULT_WINDOW_DEFINITION,
+    },
     figures,
     inventory,
     bars,

@@ -1,5 +1,6 @@
 // How a load run is shown on a terminal: the live line every few seconds and the final table.
 import type { LiveProgress, LoadResult } from './run.ts';
+import { SLOW_STEP } from './stats.ts';
 
 const ms = (x: number | null) => (x === null ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
@@ -24,7 +25,7 @@ export function formatTable(r: LoadResult): string {
     line(head),
     ...rows.map(line),
     '',
-    `steps ok ${t.ok}, failed ${t.failed} (idempotent GET ${t.failedIdempotent}, non-idempotent POST ${t.failedNonIdempotent})`,
+    `steps ok ${t.ok}, failed ${t.failed} (idempotent GET ${t.failedIdempotent}, non-idempotent POST ${t.failedNonIdempotent}; ${t.slow} of them slow: the page came after more than ${SLOW_STEP.seconds} s)`,
     `lost sessions: ${t.lostSessions}`,
     `forum posts acknowledged: ${r.posts.acknowledged}`,
     ...(failures.length ? [`failures: ${failures.join(', ')}`] : []),

@@ -107,6 +107,8 @@ export interface LoadResult {
     readonly failed: number;
     readonly failedIdempotent: number;
     readonly failedNonIdempotent: number;
+    /** Failed steps that got their page, but after more than SLOW_STEP (stats.ts). */
+    readonly slow: number;
     readonly lostSessions: number;
   };
   /** Forum posts Moodle acknowledged (redirected to with their id). */

@@ -1,6 +1,10 @@
 // What a load run measured: per journey step the pages that worked and those that failed (and why),
 // latency percentiles of the pages that worked, and a per-second timeline that drills can chart.
 // One sample is one step of one virtual user: a page, with the redirects it took to get there.
+// A step that got its page but took longer than SLOW_STEP is recorded as failed (kind "slow"):
+// a stall hides an outage, so nothing that counts failures, error-free seconds or recovery may
+// treat it as a success.
+import type { Duration } from '../../spec/units.ts';
 
 export type Method = 'GET' | 'POST';
 
@@ -19,15 +23,27 @@ export const STEPS = [
 export type StepName = (typeof STEPS)[number]['name'];
 
 /**
+ * A step slower than this counts as failed (kind "slow") wherever failures are counted: the load
+ * report, a drill's totals, its error-free seconds, its recovery and its bars (issue 9). The one
+ * place the threshold is set.
+ */
+export const SLOW_STEP: Duration = { seconds: 5 };
+
+/** True when a step took longer than SLOW_STEP (`ms` is the step's duration, redirects included). */
+export const isSlow = (ms: number): boolean => ms > SLOW_STEP.seconds * 1000;
+
+/**
  * Why a step failed. http: status ≥ 400 (or an unexpected status); error-page: a Moodle error
  * page; lost-session: the login page where a logged-in page was expected; network: connection
  * refused/reset; timeout: no answer in time; unexpected: a 200 that is not what the step needs
- * (a form rejected, a post not shown, a file that is a web page).
+ * (a form rejected, a post not shown, a file that is a web page); slow: the page came, but after
+ * more than SLOW_STEP.
  */
-export type FailureKind = 'http' | 'error-page' | 'lost-session' | 'network' | 'timeout' | 'unexpected';
+export type FailureKind = 'http' | 'error-page' | 'lost-session' | 'network' | 'timeout' | 'unexpected' | 'slow';
 
 export interface StepSample {
   readonly step: StepName;
+  /** False for a failure, a slow step included (the Recorder marks those: see SLOW_STEP). */
   readonly ok: boolean;
   /** Time the step took, redirects included, in ms. */
   readonly ms: number;
@@ -46,7 +62,7 @@ export interface StepSummary {
   readonly failed: number;
   /** Failures by kind. */
   readonly failures: Partial<Record<FailureKind, number>>;
-  /** Latency percentiles of the successful steps, ms; null when none succeeded. */
+  /** Latency percentiles of the steps that got their page (slow ones included), ms; null when none did. */
   readonly p50Ms: number | null;
   readonly p95Ms: number | null;
   readonly p99Ms: number | null;
@@ -56,7 +72,7 @@ export interface StepSummary {
 export interface TimelinePoint {
   /** Second of the run (0 = the first second). */
   readonly second: number;
-  /** Steps that ended in this second, successful and failed. */
+  /** Steps that ended in this second, successful and failed (slow steps are failed). */
   readonly ok: number;
   readonly failed: number;
   /** HTTP exchanges of the steps that ended in this second. */
@@ -83,6 +99,12 @@ export function methodOf(step: StepName): Method {
   return STEPS.find((s) => s.name === step)!.method;
 }
 
+/** A step as it counts: one that worked but took longer than SLOW_STEP is failed, of kind "slow". */
+export function classify(s: StepSample): StepSample {
+  if (!s.ok || !isSlow(s.ms)) return s;
+  return { ...s, ok: false, kind: 'slow', detail: `the page came after ${(s.ms / 1000).toFixed(1)} s (more than ${SLOW_STEP.seconds} s counts as failed)` };
+}
+
 /** Collects samples; summaries and the timeline are computed from it at any time. */
 export class Recorder {
   private readonly latencies = new Map<StepName, number[]>();
@@ -102,18 +124,22 @@ export class Recorder {
     }
   }
 
-  record(s: StepSample): void {
+  /** Records one step as the journey saw it; a step that worked but was slow is recorded (and passed on) as failed. */
+  record(raw: StepSample): void {
+    const s = classify(raw);
     this.onSample?.(s);
     const c = this.counts.get(s.step)!;
     const sec = Math.max(0, Math.floor(s.at / 1000));
     for (let i = this.seconds.length; i <= sec; i++) this.seconds.push({ ok: 0, failed: 0, requests: 0 });
     const point = this.seconds[sec]!;
     point.requests += s.requests;
+    if (raw.ok) {
+      this.latencies.get(s.step)!.push(s.ms);
+      this.window.push(s.ms);
+    }
     if (s.ok) {
       c.ok++;
       point.ok++;
-      this.latencies.get(s.step)!.push(s.ms);
-      this.window.push(s.ms);
     } else {
       const kind = s.kind ?? 'unexpected';
       c.failed++;
@@ -151,17 +177,20 @@ export class Recorder {
     return out;
   }
 
-  totals(): { ok: number; failed: number; failedIdempotent: number; failedNonIdempotent: number } {
+  /** Steps ok and failed; `slow` are the failed ones that got their page after more than SLOW_STEP. */
+  totals(): { ok: number; failed: number; failedIdempotent: number; failedNonIdempotent: number; slow: number } {
     let ok = 0;
     let failedIdempotent = 0;
     let failedNonIdempotent = 0;
+    let slow = 0;
     for (const { name, method } of STEPS) {
       const c = this.counts.get(name)!;
       ok += c.ok;
+      slow += c.failures.slow ?? 0;
       if (method === 'GET') failedIdempotent += c.failed;
       else failedNonIdempotent += c.failed;
     }
-    return { ok, failed: failedIdempotent + failedNonIdempotent, failedIdempotent, failedNonIdempotent };
+    return { ok, failed: failedIdempotent + failedNonIdempotent, failedIdempotent, failedNonIdempotent, slow };
   }
 
   /** p95 of the successful steps since the last call (for the live progress line). */

@@ -4,20 +4,11 @@ import { describe, test } from 'node:test';
 import type { Measured } from '../../../src/ops/drills/bars.ts';
 import { compareInventories, type Inventory } from '../../../src/ops/drills/inventory.ts';
 import { drillNamed, type DrillName } from '../../../src/ops/drills/registry.ts';
+import { cleanMeasured } from './measured.ts';
 
 const barsFor = (drill: DrillName, m: Measured) => drillNamed(drill).bars(m);
 
-const clean: Measured = {
-  failed: 0,
-  failedIdempotent: 0,
-  lostSessions: 0,
-  sessionsWrittenBeforeFault: 0,
-  postsMissing: 0,
-  recoverySeconds: 0,
-  writesResumedSeconds: 1,
-  steadyAfter: true,
-  inventory: null,
-};
+const clean = cleanMeasured;
 const missed = (bars: ReturnType<typeof barsFor>) => bars.filter((b) => !b.met).map((b) => b.name);
 
 describe('bars', () => {

@@ -2,7 +2,8 @@
 // benchmark read; figures are read by key (the type system rejects an unknown key), shown by label.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detection, type DrillLine } from '../../../bench/failover-report.ts';
+import { detection, renderFailover, type DrillLine, type FailoverResults } from '../../../bench/failover-report.ts';
+import { cleanMeasured } from './measured.ts';
 import { DRILL_NAMES, DRILLS, drillNamed, figureRows, isDrillName, type DrillName, type FigureValues } from '../../../src/ops/drills/registry.ts';
 
 describe('drill registry', () => {
@@ -39,18 +40,7 @@ describe('drill registry', () => {
   });
 
   test('every bar list ends with the steady state after the restore', () => {
-    const clean = {
-      failed: 0,
-      failedIdempotent: 0,
-      lostSessions: 0,
-      sessionsWrittenBeforeFault: 0,
-      postsMissing: 0,
-      recoverySeconds: 0,
-      writesResumedSeconds: 1,
-      steadyAfter: false,
-      inventory: null,
-    };
-    for (const d of DRILLS) assert.equal(d.bars(clean).at(-1)?.name, 'steady state after the restore', d.name);
+    for (const d of DRILLS) assert.equal(d.bars({ ...cleanMeasured, steadyAfter: false }).at(-1)?.name, 'steady state after the restore', d.name);
   });
 });
 
@@ -76,5 +66,62 @@ describe("the failover benchmark reads each drill's detection figure by key", ()
   test('a figure not measured reads "never", not a wrong number', () => {
     assert.equal(detection(line('web-loss', { lbMarkedDownSeconds: null })), 'HAProxy marked it down: never');
     assert.equal(detection(line('web-loss', {})), 'HAProxy marked it down: never');
+  });
+});
+
+describe('the failover benchmark table is generic over the registry', () => {
+  const results = (drills: readonly DrillLine[]): FailoverResults => ({
+    schema: 'moodle-ha.bench-failover/1',
+    at: '2026-11-30T19:00:00.000Z',
+    host: { cpus: 2, memoryGiB: 23, docker: '27', node: 'v20' },
+    cluster: { name: 'mhbenchfo', profile: 'ha', http: 28380, stats: 28704, webNodes: 2, upSeconds: 90 },
+    drillOptions: { users: 6, durationSeconds: 40, faultAtSeconds: 15, thinkSeconds: 0.5 },
+    drills,
+    autoscaler: { problems: ['not run'] },
+    timings: { drillsSeconds: 1, autoscalerSeconds: 0, totalSeconds: 1 },
+    resultsDir: '/tmp/x',
+    problems: [],
+  });
+  const line = (drill: DrillName, i: number): DrillLine => ({
+    drill,
+    status: 'met',
+    wallSeconds: 60,
+    loadAverage: { mean: 3, max: 4, samples: 10 },
+    otherClusters: [],
+    figures: {},
+    fault: { action: 'a', target: `target-${i}`, atSeconds: 15, tookSeconds: 0, detail: '' },
+    errorFreeAfterSeconds: 1,
+    writesResumedSeconds: 2,
+    steps: { ok: 300, failedGet: i, failedPost: 1, slow: 10 + i },
+    faultWindowP99Ms: 1000 + i * 111.4,
+    sessions: { lost: 0, writtenInLastSecondBeforeFault: 0, lostBeyondThose: 0 },
+    posts: { missing: 0, acknowledged: 40 },
+    missedBars: [],
+  });
+  test('a row for every drill in the registry, with its slow steps and the p99 of its fault window', () => {
+    const out = renderFailover(results(DRILL_NAMES.map(line)));
+    const lines = out.split('\n');
+    const head = lines.find((l) => l.startsWith('drill '))!;
+    assert.match(head, /failed GET\/POST +slow +p99 fault window +lost sessions/);
+    DRILL_NAMES.forEach((name, i) => {
+      const row = lines.find((l) => l.startsWith(`${name} `));
+      assert.ok(row, `no row for ${name}`);
+      assert.match(row, new RegExp(`target-${i} .* ${i}/1 +${10 + i} +${Math.round(1000 + i * 111.4)} ms +0 +0/40 `));
+    });
+  });
+  test('a drill that did not run has dashes, not numbers', () => {
+    const out = renderFailover(
+      results([
+        {
+          drill: DRILL_NAMES[0]!,
+          status: 'did not run',
+          reason: 'no steady state',
+          wallSeconds: 1,
+          loadAverage: { mean: 0, max: 0, samples: 0 },
+          otherClusters: [],
+        },
+      ]),
+    );
+    assert.match(out, new RegExp(`^${DRILL_NAMES[0]} +- +did not run +- +- +- +- +- +- +- +- +NOT RUN$`, 'm'));
   });
 });

@@ -72,6 +72,11 @@ describe('HTML report', () => {
     assert.match(html, /HTTP 502 at \/my\/ &lt;script&gt;/);
     assert.match(html, /SIGKILL &lt;b&gt;/);
   });
+  test('shows the p99 latency of the fault window and the slow steps', () => {
+    assert.match(html, /<td>p99 latency in the fault window<\/td><td>5210 ms \(20\.3 to 24 s: 16 steps, 1 slow\)<\/td>/);
+    assert.match(html, /<td>failed as slow \(the page came after more than 5 s\)<\/td><td>1<\/td>/);
+    assert.match(html, /Fault window: from the fault&#39;s injection|Fault window: from the fault's injection/);
+  });
   test("shows the drill's figures by their labels, and when the restore ran", () => {
     assert.match(html, /<td>seconds until HAProxy marked the node down<\/td><td>3\.7<\/td>/);
     assert.doesNotMatch(html, /lbMarkedDownSeconds/, 'keys are for code, labels for people');
@@ -104,6 +109,7 @@ describe('JSON file', () => {
       'sessions',
       'posts',
       'recovery',
+      'faultWindow',
       'figures',
       'inventory',
       'bars',
@@ -121,7 +127,8 @@ describe('JSON file', () => {
       'definition',
     ]);
     assert.deepEqual(Object.keys(r.sessions), ['lost', 'writtenInLastSecondBeforeFault', 'lostBeyondThose']);
-    assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent']);
+    assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent', 'slow']);
+    assert.deepEqual(Object.keys(r.faultWindow), ['fromSeconds', 'toSeconds', 'steps', 'slow', 'p99Ms', 'definition']);
     for (const b of r.bars) assert.deepEqual(Object.keys(b), ['name', 'limit', 'measured', 'met']);
     assert.deepEqual(r.figures, { lbMarkedDownSeconds: 3.7 }, 'figures by key');
     assert.deepEqual(Object.keys(r.restore), ['action', 'tookSeconds', 'detail', 'reason', 'failed']);
@@ -134,10 +141,11 @@ describe('JSON file', () => {
 test('summary: a line per drill, every bar, skipped drills with the reason', () => {
   const out = formatSummary([sampleResult()], [{ drill: 'db-writer-loss', reason: 'needs the ha profile' }]);
   const lines = out.split('\n');
-  assert.match(lines[0]!, /^drill +ok +failed +GET\/POST failed +lost sessions +posts missing +error-free after +writes after +bars$/);
-  assert.match(lines[1]!, /^web-loss +354 +4 +0\/4 +0 +0\/30 +2\.7 s +4\.1 s +met$/);
+  assert.match(lines[0]!, /^drill +ok +failed +GET\/POST failed +slow +lost sessions +posts missing +error-free after +writes after +p99 fault window +bars$/);
+  assert.match(lines[1]!, /^web-loss +354 +4 +0\/4 +1 +0 +0\/30 +2\.7 s +4\.1 s +5210 ms +met$/);
+  assert.match(out, /web-loss: kill -9 web node mhunit-web-2 at 20\.3 s; fault window 20\.3-24 s: 16 steps, 1 slow, p99 5210 ms;/);
   assert.match(lines[2]!, /^db-writer-loss( +-)+ +skipped$/);
   assert.match(out, /met {4}error-free again: 2\.7 s \(limit <= 5 s\)/);
   assert.match(out, /db-writer-loss: skipped: needs the ha profile/);
-  assert.match(out, /web-loss: kill -9 web node mhunit-web-2 at 20\.3 s; seconds until HAProxy marked the node down 3\.7/);
+  assert.match(out, /web-loss: kill -9 web node mhunit-web-2 at 20\.3 s; fault window [^;]+; seconds until HAProxy marked the node down 3\.7/);
 });

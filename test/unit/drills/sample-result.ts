@@ -1,6 +1,6 @@
 // A drill result for the report tests: 60 seconds of load, a web node killed at 20.3 s.
 import { webLoss } from '../../../src/ops/drills/catalog/web-loss.ts';
-import { recoveryFrom } from '../../../src/ops/drills/recovery.ts';
+import { FAULT_WINDOW_DEFINITION, recoveryFrom } from '../../../src/ops/drills/recovery.ts';
 import { DRILL_SCHEMA, RECOVERY_DEFINITION, type DrillResult } from '../../../src/ops/drills/result.ts';
 import { STEPS } from '../../../src/ops/load/stats.ts';
 
@@ -39,11 +39,12 @@ export function sampleResult(seconds = 60, faultAt = 20.3): DrillResult {
       stoppedBy: 'duration',
       steps: STEPS.map((s) => ({ step: s.name, method: s.method, ok: 40, failed: 0, failures: {}, p50Ms: 40, p95Ms: 90, p99Ms: 120, maxMs: 150 })),
     },
-    totals: { ok: 354, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4 },
+    totals: { ok: 354, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4, slow: 1 },
     afterFault: { ok: 234, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4 },
     sessions: { lost: 0, writtenInLastSecondBeforeFault: 0, lostBeyondThose: 0 },
     posts: { acknowledged: 30, checked: 30, missing: [] },
     recovery: { ...recovery, writesResumedSeconds: 4.1, definition: RECOVERY_DEFINITION },
+    faultWindow: { fromSeconds: faultAt, toSeconds: 24, steps: 16, slow: 1, p99Ms: 5210.4, definition: FAULT_WINDOW_DEFINITION },
     figures: { lbMarkedDownSeconds: 3.7 },
     inventory: null,
     bars,

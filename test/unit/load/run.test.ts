@@ -185,6 +185,8 @@ describe('runs against a fake site', () => {
     const table = formatTable(r);
     for (const s of STEPS) assert.match(table, new RegExp(`^${s.name} +${s.method} +\\d+ +0 +[\\d.]+ +[\\d.]+ +[\\d.]+$`, 'm'));
     assert.match(table, /lost sessions: 0/);
+    assert.equal(r.totals.slow, 0);
+    assert.match(table, /steps ok \d+, failed 0 \(idempotent GET 0, non-idempotent POST 0; 0 of them slow: the page came after more than 5 s\)/);
     assert.match(progressLine(seen[0]!, 3), /^\[ +\d+s\] users \d\/3 {2}ok \d+ {2}failed 0/);
   });
 

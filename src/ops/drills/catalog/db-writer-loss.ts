@@ -1,7 +1,8 @@
 // db-writer-loss (ha): kill -9 the Galera node behind the writer endpoint; no acknowledged post may
-// be lost and writes must resume within 15 s. The node is started again and must rejoin (Synced).
+// be lost, writes must resume within 15 s, and at most MAX_FAILED steps may fail (slow ones
+// included). The node is started again and must rejoin (Synced).
 import type { ClusterRuntime } from '../../../runtime/cluster.ts';
-import { noPostLost, steadyAfterRestore, within } from '../bars.ts';
+import { atMost, noPostLost, steadyAfterRestore, within } from '../bars.ts';
 import { defineDrill } from '../drill.ts';
 import { pause, secondsUntil } from '../timing.ts';
 
@@ -33,6 +34,15 @@ async function currentDbWriter(runtime: ClusterRuntime): Promise<string> {
   return best.node;
 }
 
+/**
+ * Failed steps (slow ones included) a run may have (issue 9). Measured with 6 users, 40 s runs, fault
+ * at 15 s (docs/ARCHITECTURE.md): 7 and 12 failed steps, all in the 2-4 s after the kill (requests
+ * in flight on the dead node, then errors until the writer endpoint moved), at 6-8 steps a second.
+ * 25 is twice the worst run, for a busier shared host; an outage about 2 s longer than today's
+ * (or a writer endpoint that does not move) fails more steps than that.
+ */
+export const DB_WRITER_LOSS_MAX_FAILED = 25;
+
 export const dbWriterLoss = defineDrill({
   name: 'db-writer-loss',
   summary: 'kill -9 the Galera node the writer endpoint uses',
@@ -60,7 +70,12 @@ export const dbWriterLoss = defineDrill({
       },
     };
   },
-  bars: (m) => [noPostLost(m), within('writes resume', 15, m.writesResumedSeconds), steadyAfterRestore(m)],
+  bars: (m) => [
+    noPostLost(m),
+    within('writes resume', 15, m.writesResumedSeconds),
+    atMost('failed requests', DB_WRITER_LOSS_MAX_FAILED, m.failed),
+    steadyAfterRestore(m),
+  ],
   detection: (f, fault) => {
     const after = f.writerAfter;
     return typeof after !== 'string' ? 'writer afterwards: unknown' : after === fault?.target ? `writer still ${after}` : `writer moved to ${after}`;
