@@ -1,0 +1,183 @@
+// The local healer: brings the cluster back to its desired state without a person, whatever took a
+// member away (a crash Docker's restart policy did not cover, `docker kill`, `docker stop`, a
+// removed container, a member that keeps dying). It runs in the controller container
+// (src/autoscaler-daemon/main.ts) every HEAL_INTERVAL_MS, whether or not it autoscales.
+//
+// Desired state: every member `up` made, from the same definitions `up` uses (so a member it
+// re-creates is one `up` keeps): the data tier, the mail catcher, the load balancer, exactly one
+// cron, and web nodes 1..N where N is the remembered capacity (`scale` and the autoscalers keep it).
+// What to do is decided by src/ops/autoscaler/reconcile.ts (grace, back-off); here it is observed
+// and done:
+// - a stopped member is started (a Galera node rejoins by IST or SST: its entrypoint joins when a
+//   peer answers; a Redis node is started, and Sentinel makes it a replica);
+// - a removed one is created again from its definition (its named volumes are still there);
+// - a web node is held out of the load balancer (MAINT) until its /readyz answers 200, then put
+//   back, so no user reaches a node that cannot serve yet.
+// It never fights an operator: it acts only while it holds the cluster's operation lease
+// (heal-lease.ts), which `scale` and the autoscalers hold while they change the web tier; `up`
+// stops the controller while it runs, `down` removes it first.
+import { SERVICE_UIDS } from '../image/service-images.ts';
+import type { HealEvent } from '../ops/autoscaler/events.ts';
+import { reconcile, remember, type HealMemory, type ObservedMember } from '../ops/autoscaler/reconcile.ts';
+import type { Spec } from '../spec/schema.ts';
+import { createContainer, definitionHash, inspectContainer, startContainer, type ContainerSpec } from './containers.ts';
+import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
+import { docker } from './engine/docker.ts';
+import { currentLease, tryLease } from './heal-lease.ts';
+import { lbCommand, reconfigureLb, webServers } from './lb-runtime.ts';
+import { mailContainer } from './mail.ts';
+import { waitReady } from './readiness.ts';
+import { plannedWebNodes } from './scale.ts';
+import { ensureSecrets, hasSecrets } from './secrets.ts';
+import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
+import { recordedWebBundle } from './web-bundle.ts';
+
+export const HEAL_INTERVAL_MS = 2000;
+/** A web node brought back must answer /readyz within this; else the try is a failure (and backs off). */
+export const HEAL_READY_TIMEOUT_MS = 120_000;
+
+/** Every member the cluster should run now, by name, with its definition; in the order they are healed. */
+export function desiredMembers(spec: Spec, tags: ImageTags): ContainerSpec[] {
+  const secrets = ensureSecrets(spec.name);
+  const bundle = recordedWebBundle(spec);
+  const webNodes = plannedWebNodes(spec);
+  return [
+    ...dbContainers(spec, tags, secrets),
+    ...redisContainers(spec, tags, secrets),
+    ...(spec.profile === 'ha' ? [endpointsContainer(spec, tags, secrets)] : []),
+    mailContainer(spec, tags.mail),
+    lbContainer(spec, tags, webNodes, SERVICE_UIDS.haproxy),
+    runtimeContainer(spec, tags, secrets, 'cron', 1, bundle),
+    ...Array.from({ length: webNodes }, (_, i) => runtimeContainer(spec, tags, secrets, 'web', i + 1, bundle)),
+  ];
+}
+
+/** Docker's "never" time (0001-01-01…) as undefined. */
+function epoch(iso: string | undefined): number | undefined {
+  const t = iso ? Date.parse(iso) : Number.NaN;
+  return Number.isFinite(t) && t > 0 ? t : undefined;
+}
+
+export async function observe(c: Pick<ContainerSpec, 'name' | 'service'>): Promise<ObservedMember> {
+  const info = await inspectContainer(c.name);
+  if (!info) return { name: c.name, service: c.service, present: false, running: false, restarting: false };
+  const finishedAt = epoch(info.State.FinishedAt);
+  const startedAt = epoch(info.State.StartedAt);
+  return {
+    name: c.name,
+    service: c.service,
+    present: true,
+    running: info.State.Running === true,
+    restarting: info.State.Restarting === true,
+    ...(finishedAt === undefined ? {} : { finishedAt }),
+    ...(startedAt === undefined ? {} : { startedAt }),
+    ...(info.State.Running ? {} : { exitCode: info.State.ExitCode }),
+  };
+}
+
+export interface HealState {
+  memory: HealMemory;
+  /** The holder the last pass waited for (said once, not every pass). */
+  pausedFor?: string;
+}
+
+export interface HealContext {
+  readonly spec: Spec;
+  readonly tags: ImageTags;
+  readonly state: HealState;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+}
+
+/** One pass: observe, decide, act. Returns the events of what it did (nothing to do: none). */
+export async function healPass(ctx: HealContext): Promise<HealEvent[]> {
+  const { spec, tags, state } = ctx;
+  const now = ctx.now ?? Date.now;
+  if (!hasSecrets(spec.name)) return []; // the cluster was removed (`down --volumes`): nothing to heal
+  const look = async () => {
+    const desired = desiredMembers(spec, tags);
+    const observed = await Promise.all(desired.map(observe));
+    return { desired, observed, plan: reconcile(observed, state.memory, now()) };
+  };
+  let { desired, observed, plan } = await look();
+  state.memory = remember(state.memory, observed, [], now());
+  if (!plan.actions.length) return [];
+  const lease = tryLease(spec.name, `heal ${plan.actions.map((a) => a.member).join(', ')}`);
+  if (!lease) {
+    const holder = currentLease(spec.name)?.what ?? 'another change';
+    if (state.pausedFor !== holder) ctx.log(`heal: waiting, "${holder}" is changing the cluster (${plan.actions.map((a) => a.member).join(', ')} down)`);
+    state.pausedFor = holder;
+    return [];
+  }
+  state.pausedFor = undefined;
+  try {
+    // Look again under the lease: a scale that just ended may have changed what is desired.
+    ({ desired, observed, plan } = await look());
+    state.memory = remember(state.memory, observed, plan.actions.map((a) => a.member), now());
+    const byName = new Map(desired.map((c) => [c.name, c]));
+    const events: HealEvent[] = [];
+    const run = async (a: (typeof plan.actions)[number]) => {
+      const t0 = now();
+      const c = byName.get(a.member)!;
+      try {
+        const detail = c.service === 'web' ? await bringBackWebNode(spec, c, a.action) : await bringBack(c, a.action);
+        events.push(healEvent(a, a.action === 'start' ? 'started' : 'created', `${a.reason}${detail ? `; ${detail}` : ''}`, t0, now()));
+      } catch (e) {
+        events.push(healEvent(a, 'failed', `${a.reason}; ${a.action} failed: ${(e as Error).message.split('\n')[0]}`, t0, now()));
+      }
+    };
+    // Web nodes last and side by side (each waits for its /readyz); the rest first, in order:
+    // the data tier, mail, the load balancer, cron.
+    for (const a of plan.actions.filter((x) => x.service !== 'web')) await run(a);
+    await Promise.all(plan.actions.filter((x) => x.service === 'web').map(run));
+    return events;
+  } finally {
+    lease.release();
+  }
+}
+
+function healEvent(
+  a: { member: string; service: string },
+  action: HealEvent['action'],
+  reason: string,
+  t0: number,
+  t1: number,
+): HealEvent {
+  return { at: new Date(t1), member: a.member, service: a.service, action, reason, seconds: Math.round((t1 - t0) / 100) / 10 };
+}
+
+/** Starts a stopped member, or creates a removed one from its definition (as `up` would). */
+async function bringBack(c: ContainerSpec, action: 'start' | 'create'): Promise<string> {
+  if (action === 'start') {
+    await startContainer(c.name);
+    return '';
+  }
+  const image = await docker().getImage(c.image).inspect();
+  const made = await createContainer(c, definitionHash(c, image.Id));
+  await made.start();
+  return 'created from its definition';
+}
+
+/**
+ * A web node: out of rotation (MAINT) while it starts, back in once /readyz answers 200. A node the
+ * load balancer does not list (it was re-created with fewer) is added by reconfiguring it.
+ */
+async function bringBackWebNode(spec: Spec, c: ContainerSpec, action: 'start' | 'create'): Promise<string> {
+  const listed = await webServers(spec)
+    .then((s) => s.some((x) => x.server === c.name))
+    .catch(() => undefined); // undefined: the load balancer is down; it checks the node itself when it is back
+  if (listed) await lbCommand(spec, `set server web/${c.name} state maint`).catch(() => undefined);
+  const t0 = Date.now();
+  await bringBack(c, action);
+  await waitReady(c.name, HEAL_READY_TIMEOUT_MS);
+  const readyS = ((Date.now() - t0) / 1000).toFixed(1);
+  if (listed) {
+    await lbCommand(spec, `set server web/${c.name} state ready`);
+    return `ready in ${readyS} s, back in the load balancer`;
+  }
+  if (listed === false) {
+    await reconfigureLb(spec, webNodeNames(spec, plannedWebNodes(spec)));
+    return `ready in ${readyS} s, added to the load balancer`;
+  }
+  return `ready in ${readyS} s (the load balancer is not running)`;
+}
