@@ -9,7 +9,9 @@
 // Bundled with esbuild for Debian's Node 18 (src/local/images/autoscaler-image.ts): no newer Node APIs.
 import { dirname } from 'node:path';
 import { AUTOSCALER_READY, AUTOSCALER_SPEC_FILE, CONTROLLER_IMAGES_FILE } from '../local/autoscaler-container.ts';
-import { HEAL_INTERVAL_MS, healPass, type HealState } from '../local/heal.ts';
+import { HEAL_INTERVAL_MS, localHealTarget } from '../local/heal.ts';
+import { healPass, type HealState } from '../ops/autoscaler/heal-loop.ts';
+import type { ImageTags } from '../local/services.ts';
 import { logEvent } from '../local/events-log.ts';
 import { localRuntime } from '../local/runtime.ts';
 import { formatEvent, formatHealEvent, postWebhook } from '../ops/autoscaler/events.ts';
@@ -56,11 +58,12 @@ function describe(spec: Spec, servers: Awaited<ReturnType<ReturnType<typeof loca
 }
 
 /** The healer's loop: one pass every HEAL_INTERVAL_MS; each event printed, logged for `status` and posted. */
-async function heal(spec: Spec, tags: Parameters<typeof healPass>[0]['tags'], webhook: string | undefined, signal: AbortSignal): Promise<void> {
+async function heal(spec: Spec, tags: ImageTags, webhook: string | undefined, signal: AbortSignal): Promise<void> {
   const state: HealState = { memory: new Map() };
+  const target = localHealTarget(spec, tags);
   while (!signal.aborted) {
     try {
-      for (const e of await healPass({ spec, tags, state, log })) {
+      for (const e of await healPass(target, state, log)) {
         log(formatHealEvent(e));
         logEvent(spec.name, { at: e.at.toISOString(), by: 'healer', member: e.member, action: e.action, reason: e.reason, seconds: e.seconds });
         if (webhook) {

@@ -1,12 +1,13 @@
 // The local healer: brings the cluster back to its desired state without a person, whatever took a
 // member away (a crash Docker's restart policy did not cover, `docker kill`, `docker stop`, a
-// removed container, a member that keeps dying). It runs in the controller container
-// (src/autoscaler-daemon/main.ts) every HEAL_INTERVAL_MS, whether or not it autoscales.
+// removed container, a member that keeps dying). The controller container
+// (src/autoscaler-daemon/main.ts) runs a pass every HEAL_INTERVAL_MS, whether or not it autoscales.
 //
 // Desired state: every member `up` made, from the same definitions `up` uses (so a member it
 // re-creates is one `up` keeps): the data tier, the mail catcher, the load balancer, exactly one
 // cron, and web nodes 1..N where N is the remembered capacity (`scale` and the autoscalers keep it).
-// What to do is decided by src/ops/autoscaler/reconcile.ts (grace, back-off); here it is observed
+// This file is the healer's target (src/runtime/heal.ts): what to do is decided by
+// src/ops/autoscaler/reconcile.ts (grace, back-off) and run by heal-loop.ts; here it is observed
 // and done:
 // - a stopped member is started (a Galera node rejoins by IST or SST: its entrypoint joins when a
 //   peer answers; a Redis node is started, and Sentinel makes it a replica);
@@ -17,8 +18,7 @@
 // (heal-lease.ts), which `scale` and the autoscalers hold while they change the web tier; `up`
 // stops the controller while it runs, `down` removes it first.
 import { SERVICE_UIDS } from '../image/service-images.ts';
-import type { HealEvent } from '../ops/autoscaler/events.ts';
-import { reconcile, remember, type HealMemory, type ObservedMember } from '../ops/autoscaler/reconcile.ts';
+import type { HealActionKind, HealTarget, ObservedMember } from '../runtime/heal.ts';
 import type { Spec } from '../spec/schema.ts';
 import { createContainer, definitionHash, inspectContainer, startContainer, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
@@ -75,79 +75,29 @@ export async function observe(c: Pick<ContainerSpec, 'name' | 'service'>): Promi
   };
 }
 
-export interface HealState {
-  memory: HealMemory;
-  /** The holder the last pass waited for (said once, not every pass). */
-  pausedFor?: string;
-}
-
-export interface HealContext {
-  readonly spec: Spec;
-  readonly tags: ImageTags;
-  readonly state: HealState;
-  readonly log: (line: string) => void;
-  readonly now?: () => number;
-}
-
-/** One pass: observe, decide, act. Returns the events of what it did (nothing to do: none). */
-export async function healPass(ctx: HealContext): Promise<HealEvent[]> {
-  const { spec, tags, state } = ctx;
-  const now = ctx.now ?? Date.now;
-  if (!hasSecrets(spec.name)) return []; // the cluster was removed (`down --volumes`): nothing to heal
-  const look = async () => {
-    const desired = desiredMembers(spec, tags);
-    const observed = await Promise.all(desired.map(observe));
-    return { desired, observed, plan: reconcile(observed, state.memory, now()) };
+/** The local cluster as the healer's target: its desired members, their containers, the lease, the actions. */
+export function localHealTarget(spec: Spec, tags: ImageTags): HealTarget {
+  let defs = new Map<string, ContainerSpec>();
+  return {
+    async desired() {
+      if (!hasSecrets(spec.name)) return []; // the cluster was removed (`down --volumes`): nothing to heal
+      const list = desiredMembers(spec, tags);
+      defs = new Map(list.map((c) => [c.name, c]));
+      return list;
+    },
+    observe,
+    tryLease: (what) => tryLease(spec.name, what),
+    leaseHolder: () => currentLease(spec.name)?.what,
+    async bringBack(member, action) {
+      const c = defs.get(member);
+      if (!c) throw new Error(`${member} is not a member the cluster should run`);
+      return c.service === 'web' ? bringBackWebNode(spec, c, action) : bringBack(c, action);
+    },
   };
-  let { desired, observed, plan } = await look();
-  state.memory = remember(state.memory, observed, [], now());
-  if (!plan.actions.length) return [];
-  const lease = tryLease(spec.name, `heal ${plan.actions.map((a) => a.member).join(', ')}`);
-  if (!lease) {
-    const holder = currentLease(spec.name)?.what ?? 'another change';
-    if (state.pausedFor !== holder) ctx.log(`heal: waiting, "${holder}" is changing the cluster (${plan.actions.map((a) => a.member).join(', ')} down)`);
-    state.pausedFor = holder;
-    return [];
-  }
-  state.pausedFor = undefined;
-  try {
-    // Look again under the lease: a scale that just ended may have changed what is desired.
-    ({ desired, observed, plan } = await look());
-    state.memory = remember(state.memory, observed, plan.actions.map((a) => a.member), now());
-    const byName = new Map(desired.map((c) => [c.name, c]));
-    const events: HealEvent[] = [];
-    const run = async (a: (typeof plan.actions)[number]) => {
-      const t0 = now();
-      const c = byName.get(a.member)!;
-      try {
-        const detail = c.service === 'web' ? await bringBackWebNode(spec, c, a.action) : await bringBack(c, a.action);
-        events.push(healEvent(a, a.action === 'start' ? 'started' : 'created', `${a.reason}${detail ? `; ${detail}` : ''}`, t0, now()));
-      } catch (e) {
-        events.push(healEvent(a, 'failed', `${a.reason}; ${a.action} failed: ${(e as Error).message.split('\n')[0]}`, t0, now()));
-      }
-    };
-    // Web nodes last and side by side (each waits for its /readyz); the rest first, in order:
-    // the data tier, mail, the load balancer, cron.
-    for (const a of plan.actions.filter((x) => x.service !== 'web')) await run(a);
-    await Promise.all(plan.actions.filter((x) => x.service === 'web').map(run));
-    return events;
-  } finally {
-    lease.release();
-  }
-}
-
-function healEvent(
-  a: { member: string; service: string },
-  action: HealEvent['action'],
-  reason: string,
-  t0: number,
-  t1: number,
-): HealEvent {
-  return { at: new Date(t1), member: a.member, service: a.service, action, reason, seconds: Math.round((t1 - t0) / 100) / 10 };
 }
 
 /** Starts a stopped member, or creates a removed one from its definition (as `up` would). */
-async function bringBack(c: ContainerSpec, action: 'start' | 'create'): Promise<string> {
+async function bringBack(c: ContainerSpec, action: HealActionKind): Promise<string> {
   if (action === 'start') {
     await startContainer(c.name);
     return '';
@@ -162,7 +112,7 @@ async function bringBack(c: ContainerSpec, action: 'start' | 'create'): Promise<
  * A web node: out of rotation (MAINT) while it starts, back in once /readyz answers 200. A node the
  * load balancer does not list (it was re-created with fewer) is added by reconfiguring it.
  */
-async function bringBackWebNode(spec: Spec, c: ContainerSpec, action: 'start' | 'create'): Promise<string> {
+async function bringBackWebNode(spec: Spec, c: ContainerSpec, action: HealActionKind): Promise<string> {
   const listed = await webServers(spec)
     .then((s) => s.some((x) => x.server === c.name))
     .catch(() => undefined); // undefined: the load balancer is down; it checks the node itself when it is back

@@ -24,7 +24,14 @@ test('scaling events: appended, read back newest last, torn lines skipped, file 
 test('heal events share the log with scaling events, in order, and read back whole', () => {
   process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'events-'));
   logEvent('c1', { at: '2026-11-25T00:01:00Z', from: 1, to: 2, reason: 'load', by: 'autoscaler' });
-  const heal = { at: '2026-11-25T00:02:00Z', by: 'healer', member: 'c1-web-2', action: 'started', reason: 'stopped 2.1 s ago (exit 137)', seconds: 6.2 } as const;
+  const heal = {
+    at: '2026-11-25T00:02:00Z',
+    by: 'healer',
+    member: 'c1-web-2',
+    action: 'started',
+    reason: 'stopped 2.1 s ago (exit 137)',
+    seconds: 6.2,
+  } as const;
   logEvent('c1', heal);
   const events = recentEvents('c1');
   assert.deepEqual(events.at(-1), heal);

@@ -50,7 +50,8 @@ export function describeAutoscaler(cluster: string, a: AutoscalerActivity): stri
   const container = clusterNames(cluster).container('autoscaler');
   if (a.detached === 'running' && a.detachedAutoscales !== false) return `detached, in ${container} (live view: ${hint('logs autoscaler --follow')})`;
   if (a.foregroundPid !== undefined) return `in the foreground (pid ${a.foregroundPid})`;
-  if (a.detached === 'running') return `off; ${container} heals only ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to autoscale there)`;
+  if (a.detached === 'running')
+    return `off; ${container} heals only ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to autoscale there)`;
   if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "${hint('up')}" to start it)`;
   return `not running ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)`;
 }

@@ -1,7 +1,7 @@
 // Self-healing, like ECS's service scheduler: the cluster's members that should run, against what
-// runs, decide what to start or re-create. One pure function (the healer in
-// src/local/heal.ts observes and acts; the controller's daemon runs it every few seconds, whether
-// or not it also autoscales). Rules:
+// runs, decide what to start or re-create. One pure function (heal-loop.ts observes and acts
+// through the target's HealTarget; the controller's daemon runs it every few seconds, whether or
+// not it also autoscales). Rules:
 // - running (also paused) or restarting (Docker's restart policy is on it): nothing;
 // - stopped: start it, once it has been stopped for `graceMs` (a `docker restart`, an operator's
 //   or a drill's planned restart, takes under a second: not ours to race);
@@ -10,23 +10,9 @@
 //   … at most 5 min; reset once it has stayed up for a minute), so a member that keeps dying does
 //   not make the healer spin; each try is an event, so the operator sees it.
 // Web nodes above the desired count are never touched: capacity is scaling's, not healing's.
+import type { HealActionKind, ObservedMember } from '../../runtime/heal.ts';
 
-/** A member as the healer sees it now. Times are epoch ms. */
-export interface ObservedMember {
-  readonly name: string;
-  readonly service: string;
-  /** The container (pod, task) exists. */
-  readonly present: boolean;
-  readonly running: boolean;
-  /** Docker's restart policy is restarting it now. */
-  readonly restarting: boolean;
-  /** When it last stopped; undefined when it never did, or is absent. */
-  readonly finishedAt?: number;
-  /** When it last started. */
-  readonly startedAt?: number;
-  /** Its exit code, when stopped. */
-  readonly exitCode?: number;
-}
+export type { ObservedMember };
 
 /** What the healer remembers of its own tries on a member. */
 export interface HealTries {
@@ -39,7 +25,7 @@ export type HealMemory = ReadonlyMap<string, HealTries>;
 export interface HealAction {
   readonly member: string;
   readonly service: string;
-  readonly action: 'start' | 'create';
+  readonly action: HealActionKind;
   /** Why, in words, e.g. "stopped 4.2 s ago (exit 137)". */
   readonly reason: string;
 }
@@ -84,7 +70,10 @@ export function reconcile(members: readonly ObservedMember[], memory: HealMemory
       reason = `stopped${Number.isFinite(stoppedFor) ? ` ${secs(stoppedFor)} ago` : ''}${m.exitCode === undefined ? '' : ` (exit ${m.exitCode})`}`;
     }
     if (tries && now < nextAt) {
-      waiting.push({ member: m.name, reason: `${reason}; it died again after ${tries.count} tr${tries.count === 1 ? 'y' : 'ies'}, next in ${secs(nextAt - now)}` });
+      waiting.push({
+        member: m.name,
+        reason: `${reason}; it died again after ${tries.count} tr${tries.count === 1 ? 'y' : 'ies'}, next in ${secs(nextAt - now)}`,
+      });
       continue;
     }
     if (tries) reason += `; try ${tries.count + 1} (it died again after the last)`;

@@ -22,7 +22,13 @@ import { UserError } from '../../../src/util/errors.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
 import { cli } from '../../support/cli.ts';
 
-const TAGS = { runtime: 'moodle-ha/runtime:r1', mariadb: 'moodle-ha/mariadb:m1', redis: 'moodle-ha/redis:d1', haproxy: 'moodle-ha/haproxy:h1', mail: 'moodle-ha/mail:l1' };
+const TAGS = {
+  runtime: 'moodle-ha/runtime:r1',
+  mariadb: 'moodle-ha/mariadb:m1',
+  redis: 'moodle-ha/redis:d1',
+  haproxy: 'moodle-ha/haproxy:h1',
+  mail: 'moodle-ha/mail:l1',
+};
 
 const HOST: AutoscalerHost = {
   socket: '/var/run/docker.sock',
@@ -113,7 +119,10 @@ describe('the controller container', () => {
     assert.notDeepEqual(other.files, c.files, 'a new runtime image replaces the controller');
   });
   test('an image list without every tag is refused, naming what is missing and who writes it', () => {
-    assert.throws(() => parseDaemonImages('{"runtime":"x"}', '/f.json'), /\/f\.json does not name the mariadb, redis, haproxy, mail image\(s\).*"moodle-ha up"/);
+    assert.throws(
+      () => parseDaemonImages('{"runtime":"x"}', '/f.json'),
+      /\/f\.json does not name the mariadb, redis, haproxy, mail image\(s\).*"moodle-ha up"/,
+    );
     assert.throws(() => parseDaemonImages('nope', '/f.json'), /\/f\.json is not JSON/);
   });
   test('says in its environment whether it autoscales; it heals either way', () => {
@@ -123,7 +132,12 @@ describe('the controller container', () => {
     assert.equal(off.name, c.name, 'the same controller container, whether or not it autoscales');
   });
   test('a changed spec changes its definition (so up replaces it)', () => {
-    const other = autoscalerContainer(validateSpec({ name: 'campus', autoscaler: { enabled: true }, scaling: { max: 6 } }), 'moodle-ha/controller:abc', HOST, TAGS);
+    const other = autoscalerContainer(
+      validateSpec({ name: 'campus', autoscaler: { enabled: true }, scaling: { max: 6 } }),
+      'moodle-ha/controller:abc',
+      HOST,
+      TAGS,
+    );
     assert.notDeepEqual(other.files, c.files);
   });
   test('reaches a webhook receiver on this machine as host.docker.internal', () => {

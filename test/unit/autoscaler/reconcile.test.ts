@@ -13,7 +13,14 @@ import {
 } from '../../../src/ops/autoscaler/reconcile.ts';
 
 const NOW = 1_000_000_000;
-const up = (name: string, service = 'web', startedAt = NOW - 5000): ObservedMember => ({ name, service, present: true, running: true, restarting: false, startedAt });
+const up = (name: string, service = 'web', startedAt = NOW - 5000): ObservedMember => ({
+  name,
+  service,
+  present: true,
+  running: true,
+  restarting: false,
+  startedAt,
+});
 const stopped = (name: string, agoMs: number, exitCode = 137, service = 'web'): ObservedMember => ({
   name,
   service,
@@ -59,10 +66,13 @@ describe('remember: the tries the healer keeps', () => {
   test('each action is a try; a member up for a minute is forgotten, one up for less is not', () => {
     let m = remember(new Map(), [], ['w1', 'w2'], NOW);
     m = remember(m, [], ['w2'], NOW + 1);
-    assert.deepEqual([...m.entries()], [
-      ['w1', { count: 1, lastAt: NOW }],
-      ['w2', { count: 2, lastAt: NOW + 1 }],
-    ]);
+    assert.deepEqual(
+      [...m.entries()],
+      [
+        ['w1', { count: 1, lastAt: NOW }],
+        ['w2', { count: 2, lastAt: NOW + 1 }],
+      ],
+    );
     const after = remember(m, [up('w1', 'web', NOW - HEAL_STABLE_MS), up('w2', 'web', NOW - 1000)], [], NOW);
     assert.deepEqual([...after.keys()], ['w2']);
   });

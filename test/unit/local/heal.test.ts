@@ -73,7 +73,10 @@ describe('the operation lease', () => {
     assert.ok(Date.now() - t0 >= 600, 'it waited for the release');
     assert.equal(currentLease('c1'), undefined, 'released after');
     const again = tryLease('c1', 'heal c1-web-1')!;
-    await assert.rejects(withLease('c1', 'scale to 3 web nodes', async () => 1, 100), /cannot scale to 3 web nodes: "heal c1-web-1" has been changing cluster "c1" since .*Nothing was changed/);
+    await assert.rejects(
+      withLease('c1', 'scale to 3 web nodes', async () => 1, 100),
+      /cannot scale to 3 web nodes: "heal c1-web-1" has been changing cluster "c1" since .*Nothing was changed/,
+    );
     again.release();
   });
 });

@@ -71,7 +71,10 @@ export const nodeCrash = defineDrill({
         back.db = await crash(db, 'db', () => dbBack(runtime, db));
         const primary = await redisPrimary(runtime);
         back.redis = await crash(primary, 'redis', () => redisBack(runtime, primary));
-        return { at, detail: `SIGKILL each in turn (${killed.map((k) => k.name).join(', ')}), the next once the last was back or ${BACK_LIMIT_S} s passed; nothing restarted by the drill` };
+        return {
+          at,
+          detail: `SIGKILL each in turn (${killed.map((k) => k.name).join(', ')}), the next once the last was back or ${BACK_LIMIT_S} s passed; nothing restarted by the drill`,
+        };
       },
       figures: async () => ({ webNodeBackSeconds: back.web, galeraMemberBackSeconds: back.db, redisPrimaryBackSeconds: back.redis }),
       async restore() {
@@ -90,7 +93,8 @@ export const nodeCrash = defineDrill({
     };
   },
   bars: (m) => [...nodeCrashBars(m.figures ?? {}), noPostLost(m), steadyAfterRestore(m)],
-  detection: (f) => `back after: web ${seconds(f.webNodeBackSeconds)}, Galera ${seconds(f.galeraMemberBackSeconds)}, Redis ${seconds(f.redisPrimaryBackSeconds)}`,
+  detection: (f) =>
+    `back after: web ${seconds(f.webNodeBackSeconds)}, Galera ${seconds(f.galeraMemberBackSeconds)}, Redis ${seconds(f.redisPrimaryBackSeconds)}`,
 });
 
 /** The node-crash bars on its own figures: each member back within NODE_CRASH_BAR_S. */
