@@ -114,6 +114,16 @@ export function autoscalerHost(spec: Spec): AutoscalerHost {
   };
 }
 
+/** Why the controller cannot run on this engine (it mounts the engine's socket), or undefined when it can. */
+export function controllerUnavailable(spec: Spec): string | undefined {
+  try {
+    autoscalerHost(spec);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 export type AutoscalerContainerState = 'running' | 'stopped' | 'absent';
 
 export async function autoscalerContainerState(cluster: string): Promise<AutoscalerContainerState> {

@@ -26,7 +26,7 @@ import { waitReady, waitHttp } from './readiness.ts';
 import { ensureSecrets, hasSecrets, removeSecrets, secretFile } from './secrets.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { mailContainer, mailUrl } from './mail.ts';
-import { autoscalerHost, ensureAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
+import { autoscalerHost, controllerUnavailable, ensureAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
@@ -43,8 +43,10 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
   const n = clusterNames(spec.name);
   await requireDocker();
   await checkPorts(spec);
-  autoscalerHost(spec); // the controller mounts the Docker socket: one it can mount, or a clear refusal
-  if (spec.autoscaler.enabled) await assertAutoscalerMayStart(spec, 'detached');
+  if (spec.autoscaler.enabled) {
+    autoscalerHost(spec); // a Docker socket it can mount, or a clear refusal
+    await assertAutoscalerMayStart(spec, 'detached');
+  }
   requireMoodleTree(spec);
 
   const { autoscaler: autoscalerImage, ...tags } = await buildClusterImages(loaded, progress);
@@ -109,10 +111,14 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
         progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
-    // The controller always runs: it heals (src/local/heal.ts); it also autoscales when autoscaler.enabled.
-    await progress.step(`controller (heals${spec.autoscaler.enabled ? ' and autoscales' : ''})`, () =>
-      track(n.container('autoscaler'), ensureAutoscalerContainer(spec, autoscalerImage, tags)),
-    );
+    // The controller runs whenever the cluster does: it heals (src/local/heal.ts); it also
+    // autoscales when autoscaler.enabled. Only an engine whose socket it cannot mount goes without.
+    const noController = controllerUnavailable(spec);
+    if (noController) progress.info(`${n.container('autoscaler')}: not started, so nothing heals this cluster: ${noController}`);
+    else
+      await progress.step(`controller (heals${spec.autoscaler.enabled ? ' and autoscales' : ''})`, () =>
+        track(n.container('autoscaler'), ensureAutoscalerContainer(spec, autoscalerImage, tags)),
+      );
     return {
       url: spec.site.url,
       mailUrl: mailUrl(spec),
