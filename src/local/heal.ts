@@ -72,6 +72,7 @@ export async function observe(c: Pick<ContainerSpec, 'name' | 'service'>): Promi
     ...(finishedAt === undefined ? {} : { finishedAt }),
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(info.State.Running ? {} : { exitCode: info.State.ExitCode }),
+    restartCount: info.RestartCount,
   };
 }
 

@@ -66,7 +66,7 @@ export interface HealRecord {
   readonly at: string;
   readonly by: 'healer';
   readonly member: string;
-  readonly action: 'started' | 'created' | 'failed';
+  readonly action: 'started' | 'created' | 'failed' | 'crashed';
   readonly reason: string;
   readonly seconds: number;
 }
@@ -76,6 +76,7 @@ export type ClusterEvent = ScalingRecord | HealRecord;
 
 /** One line for people, e.g. "2 → 3  (autoscaler) …" or "healer: started x-web-2 in 6.1 s: …". */
 export function describeClusterEvent(e: ClusterEvent): string {
+  if (e.by === 'healer' && e.action === 'crashed') return `healer: ${e.member} crashed: ${e.reason}`;
   if (e.by === 'healer') return `healer: ${e.action} ${e.member} in ${e.seconds.toFixed(1)} s: ${e.reason}`;
   return `${e.from} → ${e.to}  (${e.by}) ${e.reason}`;
 }

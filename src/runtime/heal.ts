@@ -18,6 +18,8 @@ export interface ObservedMember {
   readonly startedAt?: number;
   /** Its exit code, when stopped. */
   readonly exitCode?: number;
+  /** How often the target's restart policy has restarted it (its process died by itself). */
+  readonly restartCount?: number;
 }
 
 /** start: a stopped member started again; create: a removed one made again from its definition. */

@@ -36,4 +36,8 @@ test('heal events share the log with scaling events, in order, and read back who
   const events = recentEvents('c1');
   assert.deepEqual(events.at(-1), heal);
   assert.deepEqual(events.map(describeClusterEvent), ['1 → 2  (autoscaler) load', 'healer: started c1-web-2 in 6.2 s: stopped 2.1 s ago (exit 137)']);
+  assert.equal(
+    describeClusterEvent({ ...heal, action: 'crashed', reason: 'its process died by itself once', seconds: 0 }),
+    'healer: c1-web-2 crashed: its process died by itself once',
+  );
 });

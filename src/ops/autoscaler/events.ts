@@ -33,8 +33,11 @@ export interface HealEvent {
   readonly at: Date;
   readonly member: string;
   readonly service: string;
-  /** started: a stopped member started; created: a removed one made again; failed: the try failed. */
-  readonly action: 'started' | 'created' | 'failed';
+  /**
+   * started: a stopped member started; created: a removed one made again; failed: the try failed;
+   * crashed: its process died by itself and the target's restart policy restarted it (seen, not done).
+   */
+  readonly action: 'started' | 'created' | 'failed' | 'crashed';
   /** What was wrong, and what the try did (e.g. "stopped 2.3 s ago (exit 137); ready in 6.1 s"). */
   readonly reason: string;
   /** Seconds the try took (a web node: until ready and in the load balancer). */
@@ -75,6 +78,7 @@ export function formatEvent(e: ScalingEvent): string {
 
 /** The console line, e.g. "2026-06-01T08:00:00Z heal: started moodle-web-2 in 6.1 s: stopped 2.3 s ago (exit 137)". */
 export function formatHealEvent(e: HealEvent): string {
+  if (e.action === 'crashed') return `${utc(e.at)} heal: ${e.member} crashed: ${e.reason}`;
   return `${utc(e.at)} heal: ${e.action} ${e.member} in ${e.seconds.toFixed(1)} s: ${e.reason}`;
 }
 

@@ -2,12 +2,14 @@
 // and, holding the cluster's operation lease, bring back what is down. Each try is an event
 // (started, created, failed). The controller's daemon runs a pass every few seconds; it knows the
 // cluster only through the HealTarget (src/runtime/heal.ts; src/local/heal.ts for Docker).
-import type { HealTarget } from '../../runtime/heal.ts';
+import type { HealTarget, ObservedMember } from '../../runtime/heal.ts';
 import type { HealEvent } from './events.ts';
 import { reconcile, remember, type HealAction, type HealMemory } from './reconcile.ts';
 
 export interface HealState {
   memory: HealMemory;
+  /** Each member's restart count at the last pass (crashes the restart policy handled are reported once). */
+  restarts?: Map<string, number>;
   /** The lease holder the last pass waited for (said once, not every pass). */
   pausedFor?: string;
 }
@@ -20,14 +22,15 @@ export async function healPass(target: HealTarget, state: HealState, log: (line:
   };
   let { observed, plan } = await look();
   state.memory = remember(state.memory, observed, [], now());
-  if (!plan.actions.length) return [];
+  const crashes = crashed(observed, state, now());
+  if (!plan.actions.length) return crashes;
   const down = plan.actions.map((a) => a.member).join(', ');
   const lease = target.tryLease(`heal ${down}`);
   if (!lease) {
     const holder = target.leaseHolder() ?? 'another change';
     if (state.pausedFor !== holder) log(`heal: waiting, "${holder}" is changing the cluster (${down} down)`);
     state.pausedFor = holder;
-    return [];
+    return crashes;
   }
   state.pausedFor = undefined;
   try {
@@ -39,7 +42,7 @@ export async function healPass(target: HealTarget, state: HealState, log: (line:
       plan.actions.map((a) => a.member),
       now(),
     );
-    const events: HealEvent[] = [];
+    const events: HealEvent[] = [...crashes];
     const run = async (a: HealAction) => {
       const t0 = now();
       try {
@@ -61,4 +64,32 @@ export async function healPass(target: HealTarget, state: HealState, log: (line:
 
 function event(a: HealAction, action: HealEvent['action'], reason: string, t0: number, t1: number): HealEvent {
   return { at: new Date(t1), member: a.member, service: a.service, action, reason, seconds: Math.round((t1 - t0) / 100) / 10 };
+}
+
+/**
+ * Members whose restart count grew since the last pass: their process died by itself (a crash, the
+ * OOM killer) and the restart policy brought them back. Nothing to do, but a member that keeps
+ * dying must be seen: one event per pass that saw it, with the count. The first pass only records.
+ */
+function crashed(observed: readonly ObservedMember[], state: HealState, at: number): HealEvent[] {
+  const first = state.restarts === undefined;
+  const seen = state.restarts ?? new Map<string, number>();
+  state.restarts = seen;
+  const events: HealEvent[] = [];
+  for (const m of observed) {
+    if (m.restartCount === undefined) continue;
+    const before = seen.get(m.name);
+    seen.set(m.name, m.restartCount);
+    if (first || before === undefined || m.restartCount <= before) continue;
+    const n = m.restartCount - before;
+    events.push({
+      at: new Date(at),
+      member: m.name,
+      service: m.service,
+      action: 'crashed',
+      reason: `its process died by itself ${n === 1 ? 'once' : `${n} times`} since the last look; the restart policy restarted it (${m.restartCount} restarts in all)`,
+      seconds: 0,
+    });
+  }
+  return events;
 }

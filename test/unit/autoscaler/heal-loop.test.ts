@@ -123,4 +123,37 @@ describe('a healer pass', () => {
       ],
     );
   });
+  test('a member the restart policy brought back after a crash is reported once per pass that saw it, with the count; the first pass only records', async () => {
+    const member = (restartCount: number): ObservedMember => ({ ...running('x-web-1', 'web'), restartCount });
+    const state: HealState = { memory: new Map() };
+    assert.deepEqual(
+      await healPass(
+        fakeTarget([member(2)]),
+        state,
+        () => {},
+        () => NOW,
+      ),
+      [],
+      'restarts before the healer looked are not news',
+    );
+    assert.deepEqual(
+      await healPass(
+        fakeTarget([member(2)]),
+        state,
+        () => {},
+        () => NOW,
+      ),
+      [],
+    );
+    const events = await healPass(
+      fakeTarget([member(5)]),
+      state,
+      () => {},
+      () => NOW,
+    );
+    assert.deepEqual(
+      events.map((e) => [e.member, e.action, e.reason]),
+      [['x-web-1', 'crashed', 'its process died by itself 3 times since the last look; the restart policy restarted it (5 restarts in all)']],
+    );
+  });
 });
