@@ -119,8 +119,14 @@ async function bringBackWebNode(spec: Spec, c: ContainerSpec, action: HealAction
     .catch(() => undefined); // undefined: the load balancer is down; it checks the node itself when it is back
   if (listed) await lbCommand(spec, `set server web/${c.name} state maint`).catch(() => undefined);
   const t0 = Date.now();
-  await bringBack(c, action);
-  await waitReady(c.name, HEAL_READY_TIMEOUT_MS);
+  try {
+    await bringBack(c, action);
+    await waitReady(c.name, HEAL_READY_TIMEOUT_MS);
+  } catch (e) {
+    // Never leave it in MAINT for good: HAProxy's own health check decides, as before the healer.
+    if (listed) await lbCommand(spec, `set server web/${c.name} state ready`).catch(() => undefined);
+    throw e;
+  }
   const readyS = ((Date.now() - t0) / 1000).toFixed(1);
   if (listed) {
     await lbCommand(spec, `set server web/${c.name} state ready`);
