@@ -32,7 +32,8 @@ import { ensureSecrets, hasSecrets } from './secrets.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { recordedWebBundle } from './web-bundle.ts';
 
-export const HEAL_INTERVAL_MS = 2000;
+/** One pass a second: a pass is a few `docker inspect`s; the 2 s grace after a stop dominates detection. */
+export const HEAL_INTERVAL_MS = 1000;
 /** A web node brought back must answer /readyz within this; else the try is a failure (and backs off). */
 export const HEAL_READY_TIMEOUT_MS = 120_000;
 
