@@ -12,7 +12,6 @@ import { AUTOSCALER_READY, AUTOSCALER_SPEC_FILE, CONTROLLER_IMAGES_FILE } from '
 import { HEAL_INTERVAL_MS, localHealTarget } from '../local/heal.ts';
 import { healPass, type HealState } from '../ops/autoscaler/heal-loop.ts';
 import type { ImageTags } from '../local/services.ts';
-import { logEvent } from '../local/events-log.ts';
 import { localRuntime } from '../local/runtime.ts';
 import { formatEvent, formatHealEvent, postWebhook } from '../ops/autoscaler/events.ts';
 import { pause, runAutoscaler } from '../ops/autoscaler/loop.ts';
@@ -41,7 +40,7 @@ async function main(): Promise<number> {
       abort.abort();
     });
   }
-  const healing = heal(spec, tags, webhook, abort.signal);
+  const healing = heal(runtime, tags, webhook, abort.signal);
   if (spec.autoscaler.enabled) await autoscale(runtime, intervalMs, webhook, abort.signal);
   await healing;
   return 0;
@@ -58,21 +57,26 @@ function describe(spec: Spec, servers: Awaited<ReturnType<ReturnType<typeof loca
 }
 
 /** The healer's loop: one pass every HEAL_INTERVAL_MS; each event printed, logged for `status` and posted. */
-async function heal(spec: Spec, tags: ImageTags, webhook: string | undefined, signal: AbortSignal): Promise<void> {
+async function heal(runtime: ReturnType<typeof localRuntime>, tags: ImageTags, webhook: string | undefined, signal: AbortSignal): Promise<void> {
   const state: HealState = { memory: new Map() };
-  const target = localHealTarget(spec, tags);
+  const target = localHealTarget(runtime.loaded.spec, tags);
+  let lastError = '';
   while (!signal.aborted) {
     try {
       for (const e of await healPass(target, state, log)) {
         log(formatHealEvent(e));
-        logEvent(spec.name, { at: e.at.toISOString(), by: 'healer', member: e.member, action: e.action, reason: e.reason, seconds: e.seconds });
+        await runtime.logEvent({ at: e.at.toISOString(), by: 'healer', member: e.member, action: e.action, reason: e.reason, seconds: e.seconds });
         if (webhook) {
           const err = await postWebhook(webhook, e);
           if (err) log(`webhook not delivered: ${err}`);
         }
       }
+      lastError = '';
     } catch (e) {
-      log(`heal: error: ${(e as Error).message}; trying again in ${HEAL_INTERVAL_MS / 1000} s`);
+      // Said once, not every second, until it changes or a pass succeeds.
+      const message = (e as Error).message;
+      if (message !== lastError) log(`heal: error: ${message}; trying again every ${HEAL_INTERVAL_MS / 1000} s`);
+      lastError = message;
     }
     await pause(HEAL_INTERVAL_MS, signal);
   }
