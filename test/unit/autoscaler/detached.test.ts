@@ -13,6 +13,7 @@ import {
   autoscalerContainer,
   CONTROLLER_IMAGES_FILE,
   autoscalerUser,
+  controllerUnavailable,
   dockerSocketPath,
   type AutoscalerHost,
 } from '../../../src/local/autoscaler-container.ts';
@@ -151,6 +152,16 @@ describe('the controller container', () => {
       '0:0',
       'rootless Docker: container root is the user',
     );
+  });
+  test('on an engine whose socket it cannot mount, up goes without a controller and says why', () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'tcp://10.0.0.5:2376';
+    try {
+      assert.match(controllerUnavailable(spec) ?? '', /mounts the Docker engine's socket, but DOCKER_HOST is tcp:\/\/10\.0\.0\.5:2376/);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
   test('the Docker socket comes from DOCKER_HOST; a remote engine is refused with the way out', () => {
     assert.equal(dockerSocketPath(undefined), '/var/run/docker.sock');
