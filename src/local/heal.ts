@@ -18,7 +18,7 @@
 // (heal-lease.ts), which `scale` and the autoscalers hold while they change the web tier; `up`
 // stops the controller while it runs, `down` removes it first.
 import { SERVICE_UIDS } from '../image/service-images.ts';
-import type { HealActionKind, HealTarget, ObservedMember } from '../runtime/heal.ts';
+import type { DesiredMember, HealActionKind, HealTarget, ObservedMember } from '../runtime/heal.ts';
 import type { Spec } from '../spec/schema.ts';
 import { createContainer, definitionHash, inspectContainer, startContainer, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
@@ -59,6 +59,20 @@ function epoch(iso: string | undefined): number | undefined {
   return Number.isFinite(t) && t > 0 ? t : undefined;
 }
 
+/**
+ * ha: a Redis node (sessions or caches) is started only once Sentinel has had time to fail over
+ * (down-after 3 s, then the promotion: 3.8 s measured), so a killed primary never comes back
+ * before Sentinel decided and finds a new primary to follow; restarted sooner it would still be
+ * the primary Sentinel knows, and no failover would happen at all.
+ */
+export const SENTINEL_WATCHED_GRACE_MS = 5000;
+
+/** The desired members with the grace the healer gives each before starting it. */
+function withGrace(spec: Spec, list: readonly ContainerSpec[]): DesiredMember[] {
+  const watched = spec.profile === 'ha' ? new Set(['redis', 'cache']) : new Set<string>();
+  return list.map((c) => ({ name: c.name, service: c.service, ...(watched.has(c.service) ? { graceMs: SENTINEL_WATCHED_GRACE_MS } : {}) }));
+}
+
 export async function observe(c: Pick<ContainerSpec, 'name' | 'service'>): Promise<ObservedMember> {
   const info = await inspectContainer(c.name);
   if (!info) return { name: c.name, service: c.service, present: false, running: false, restarting: false };
@@ -85,7 +99,7 @@ export function localHealTarget(spec: Spec, tags: ImageTags): HealTarget {
       if (!hasSecrets(spec.name)) return []; // the cluster was removed (`down --volumes`): nothing to heal
       const list = desiredMembers(spec, tags);
       defs = new Map(list.map((c) => [c.name, c]));
-      return list;
+      return withGrace(spec, list);
     },
     observe,
     tryLease: (what) => tryLease(spec.name, what),

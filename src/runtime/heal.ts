@@ -20,6 +20,15 @@ export interface ObservedMember {
   readonly exitCode?: number;
   /** How often the target's restart policy has restarted it (its process died by itself). */
   readonly restartCount?: number;
+  /** How long it must have been stopped before the healer starts it (default: reconcile's HEAL_GRACE_MS). */
+  readonly graceMs?: number;
+}
+
+/** A member that should run, and how long to leave it stopped before starting it (when not the default). */
+export interface DesiredMember {
+  readonly name: string;
+  readonly service: string;
+  readonly graceMs?: number;
 }
 
 /** start: a stopped member started again; create: a removed one made again from its definition. */
@@ -32,7 +41,7 @@ export interface HeldLease {
 
 export interface HealTarget {
   /** Every member that should run now (its desired state), in the order to heal them. */
-  desired(): Promise<ReadonlyArray<{ readonly name: string; readonly service: string }>>;
+  desired(): Promise<readonly DesiredMember[]>;
   observe(member: { readonly name: string; readonly service: string }): Promise<ObservedMember>;
   /** Takes the cluster's operation lease for `what`; undefined when another change holds it. */
   tryLease(what: string): HeldLease | undefined;

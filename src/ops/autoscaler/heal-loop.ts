@@ -17,7 +17,9 @@ export interface HealState {
 export async function healPass(target: HealTarget, state: HealState, log: (line: string) => void, now: () => number = Date.now): Promise<HealEvent[]> {
   const look = async () => {
     const desired = await target.desired();
-    const observed = await Promise.all(desired.map((m) => target.observe(m)));
+    const observed = await Promise.all(
+      desired.map(async (m) => ({ ...(await target.observe(m)), ...(m.graceMs === undefined ? {} : { graceMs: m.graceMs }) })),
+    );
     return { observed, plan: reconcile(observed, state.memory, now()) };
   };
   let { observed, plan } = await look();

@@ -4,7 +4,8 @@
 // not it also autoscales). Rules:
 // - running (also paused) or restarting (Docker's restart policy is on it): nothing;
 // - stopped: start it, once it has been stopped for `graceMs` (a `docker restart`, an operator's
-//   or a drill's planned restart, takes under a second: not ours to race);
+//   or a drill's planned restart, takes under a second: not ours to race), or the member's own
+//   grace (a Redis node watched by Sentinel: Sentinel fails over first);
 // - absent (removed): create it from its definition, at once;
 // - a member the healer brought back that died again is tried after a back-off (10 s, 20 s, 40 s
 //   … at most 5 min; reset once it has stayed up for a minute), so a member that keeps dying does
@@ -63,8 +64,9 @@ export function reconcile(members: readonly ObservedMember[], memory: HealMemory
       reason = 'absent (removed)';
     } else {
       const stoppedFor = m.finishedAt === undefined ? Infinity : now - m.finishedAt;
-      if (stoppedFor < graceMs) {
-        waiting.push({ member: m.name, reason: `stopped ${secs(stoppedFor)} ago: a restart may be under way; grace ${secs(graceMs)}` });
+      const grace = m.graceMs ?? graceMs;
+      if (stoppedFor < grace) {
+        waiting.push({ member: m.name, reason: `stopped ${secs(stoppedFor)} ago: a restart may be under way; grace ${secs(grace)}` });
         continue;
       }
       reason = `stopped${Number.isFinite(stoppedFor) ? ` ${secs(stoppedFor)} ago` : ''}${m.exitCode === undefined ? '' : ` (exit ${m.exitCode})`}`;

@@ -46,6 +46,12 @@ describe('reconcile: what the healer does for each member', () => {
     assert.deepEqual(r.actions, []);
     assert.match(r.waiting[0]!.reason, /stopped 1\.5 s ago: a restart may be under way/);
   });
+  test("a member's own grace wins over the default (a Redis node: Sentinel fails over first)", () => {
+    const redis = { ...stopped('r1', 4000, 137, 'redis'), graceMs: 5000 };
+    assert.deepEqual(reconcile([redis], new Map(), NOW).actions, []);
+    assert.match(reconcile([redis], new Map(), NOW).waiting[0]!.reason, /grace 5\.0 s/);
+    assert.equal(reconcile([redis], new Map(), NOW + 1000).actions.length, 1);
+  });
   test('removed: created again at once', () => {
     assert.deepEqual(reconcile([absent('cron', 'cron')], new Map(), NOW).actions, [
       { member: 'cron', service: 'cron', action: 'create', reason: 'absent (removed)' },

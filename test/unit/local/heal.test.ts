@@ -6,8 +6,9 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, test } from 'node:test';
 import { currentLease, LEASE_STALE_MS, leaseFile, tryLease, withLease } from '../../../src/local/heal-lease.ts';
-import { desiredMembers } from '../../../src/local/heal.ts';
+import { desiredMembers, localHealTarget, SENTINEL_WATCHED_GRACE_MS } from '../../../src/local/heal.ts';
 import { rememberCapacity } from '../../../src/local/scale.ts';
+import { ensureSecrets } from '../../../src/local/secrets.ts';
 import { devSpec, freshStateRoot, haSpec, TAGS } from './fixtures.ts';
 
 describe('desired members', () => {
@@ -24,6 +25,18 @@ describe('desired members', () => {
     for (const m of ['campus-db-3', 'campus-redis-2', 'campus-cache-2', 'campus-sentinel-3', 'campus-endpoints', 'campus-cron'])
       assert.ok(names.includes(m), `${m} in ${names.join(', ')}`);
     assert.equal(names.filter((n) => n.includes('-cron')).length, 1, 'exactly one cron');
+  });
+  test('ha: the healer gives Sentinel-watched Redis nodes time to fail over first; the rest the default', async () => {
+    freshStateRoot('heal');
+    const spec = haSpec();
+    rememberCapacity(spec.name, 2);
+    ensureSecrets(spec.name); // a cluster without secrets was removed: nothing is desired
+    const desired = await localHealTarget(spec, TAGS).desired();
+    const grace = Object.fromEntries(desired.map((d) => [d.name, d.graceMs]));
+    assert.equal(grace['campus-redis-1'], SENTINEL_WATCHED_GRACE_MS);
+    assert.equal(grace['campus-cache-2'], SENTINEL_WATCHED_GRACE_MS);
+    assert.equal(grace['campus-db-1'], undefined);
+    assert.equal(grace['campus-web-1'], undefined);
   });
   test('web nodes: as many as the remembered capacity (what scale and the autoscalers keep)', () => {
     freshStateRoot('heal');
