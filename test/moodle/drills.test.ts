@@ -205,7 +205,8 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
     });
     test('the web node back to full capacity (ready, UP) within 20 s', () => assert.ok((back('webNodeBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
     test('the Galera member Synced again within 20 s', () => assert.ok((back('galeraMemberBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
-    test('the Redis primary running again, the pair whole (one primary, replica linked), within 20 s', () => assert.ok((back('redisPrimaryBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
+    test('the Redis primary running again, the pair whole (one primary, replica linked), within 20 s', () =>
+      assert.ok((back('redisPrimaryBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
     test('0 acknowledged posts lost', () => assert.deepEqual(r.posts.missing, [], figures(r)));
   });
 
