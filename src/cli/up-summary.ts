@@ -20,6 +20,7 @@ export function upSummary(
     (spec.autoscaler.enabled
       ? `  autoscaler: detached in ${clusterNames(spec.name).container('autoscaler')} (live view: ${hint('logs autoscaler --follow', choice)})\n`
       : '') +
+    `  healer:   ${clusterNames(spec.name).container('autoscaler')} brings back stopped or removed members (its events: in status)\n` +
     `  status:   ${hint('status', choice)}\n` +
     `  logs:     ${hint('logs web', choice)}\n` +
     `  stop:     ${hint('down', choice)}\n`

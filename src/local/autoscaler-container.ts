@@ -1,17 +1,19 @@
-// The detached autoscaler's container: one per cluster (`<name>-autoscaler`, the "controller
-// container" of the docs; image moodle-ha/controller), running the autoscaler daemon
-// (src/autoscaler-daemon/main.ts), which runs the same loop as `moodle-ha autoscale`
-// (src/ops/autoscaler/loop.ts). `up` starts it when autoscaler.enabled, `down` removes it first.
+// The controller container: one per cluster (`<name>-autoscaler`; image moodle-ha/controller),
+// running the controller daemon (src/autoscaler-daemon/main.ts). It always heals (src/local/heal.ts:
+// members brought back to the desired state without a person), and when autoscaler.enabled it also
+// runs the same autoscaling loop as `moodle-ha autoscale` (src/ops/autoscaler/loop.ts). `up` starts
+// it whenever the cluster runs, `down` removes it first.
 //
 // It acts on the cluster the way the CLI does, through the Docker API: HAProxy's counters and
 // drain commands by `docker exec` into the load balancer (its admin socket; no address to reach,
-// so nothing differs from the foreground mode), web nodes created and removed, CPU from Docker
-// stats. So it mounts the engine's socket, which is root-equivalent power over this machine's
-// Docker. Acceptable here: the local cluster is one machine whose operator already holds that
-// power (the CLI uses the same socket), and the daemon runs only code from this repository.
-// On AWS, Application Auto Scaling does this job with a scoped role instead.
-// It also mounts the cluster's state folder: the secrets a new web node needs, the remembered
-// capacity, and the scaling event log that `status` reads, shared with the foreground mode.
+// so nothing differs from the foreground mode), containers started, created and removed, CPU from
+// Docker stats. So it mounts the engine's socket, which is root-equivalent power over this
+// machine's Docker. Acceptable here: the local cluster is one machine whose operator already holds
+// that power (the CLI uses the same socket), and the daemon runs only code from this repository.
+// On AWS, ECS's service scheduler and Application Auto Scaling do this job with a scoped role.
+// It also mounts the cluster's state folder: the secrets a new member needs, the remembered
+// capacity, the operation lease (heal-lease.ts) and the event log that `status` reads, shared
+// with the foreground mode.
 import { statSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
@@ -19,14 +21,19 @@ import type { Spec } from '../spec/schema.ts';
 import { docker } from './engine/docker.ts';
 import { demuxFrames, ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';
+import type { ImageTags } from './services.ts';
 import { hint } from '../spec/hint.ts';
 
 /** Where `up` puts the resolved spec in the controller container. */
 export const AUTOSCALER_SPEC_FILE = '/etc/moodle-ha/spec.json';
 /** The state root inside the container (MOODLE_HA_STATE); the cluster's folder is mounted under it. */
 export const AUTOSCALER_STATE_ROOT = '/var/lib/moodle-ha';
-/** The line the daemon prints once it has read the spec and seen the load balancer. */
+/** Where `up` puts the image tags of the cluster's members (the healer re-creates removed ones from them). */
+export const CONTROLLER_IMAGES_FILE = '/etc/moodle-ha/images.json';
+/** The line the daemon prints once it has read the spec and started healing. */
 export const AUTOSCALER_READY = 'autoscaler controller ready';
+/** The controller's environment variable that says whether it also autoscales ("1") or only heals ("0"). */
+export const CONTROLLER_AUTOSCALES_ENV = 'MOODLE_HA_AUTOSCALES';
 /**
  * A scale-out in progress finishes before the daemon exits (new node ready, then added), so
  * `docker stop` gives it this long; an idle daemon exits at once.
@@ -65,8 +72,8 @@ export function autoscalerUser(host: Pick<AutoscalerHost, 'socketOwner' | 'user'
   return `${host.user.uid}:${host.socketOwner.gid}`;
 }
 
-/** The autoscaler container's definition. Pure: the same spec, image and host give the same one. */
-export function autoscalerContainer(spec: Spec, image: string, host: AutoscalerHost): ContainerSpec {
+/** The controller container's definition. Pure: the same spec, images and host give the same one. */
+export function autoscalerContainer(spec: Spec, image: string, host: AutoscalerHost, tags: ImageTags): ContainerSpec {
   const n = clusterNames(spec.name);
   return {
     name: n.container('autoscaler'),
@@ -74,14 +81,18 @@ export function autoscalerContainer(spec: Spec, image: string, host: AutoscalerH
     service: 'autoscaler',
     image,
     network: n.network,
-    env: { MOODLE_HA_STATE: AUTOSCALER_STATE_ROOT },
+    env: { MOODLE_HA_STATE: AUTOSCALER_STATE_ROOT, [CONTROLLER_AUTOSCALES_ENV]: spec.autoscaler.enabled ? '1' : '0' },
     volumes: {
       [host.socket]: '/var/run/docker.sock',
       [host.stateDir]: clusterStateDir(spec.name, AUTOSCALER_STATE_ROOT),
     },
     // The whole resolved spec: new web nodes must get exactly the definition `up` gives them, and
     // a changed spec changes this container's definition, so `up` replaces it.
-    files: [{ name: AUTOSCALER_SPEC_FILE, content: `${JSON.stringify(spec)}\n`, mode: 0o444, uid: 0, gid: 0 }],
+    // The images: new members the healer makes must be the ones `up` made (a changed tag replaces the controller).
+    files: [
+      { name: AUTOSCALER_SPEC_FILE, content: `${JSON.stringify(spec)}\n`, mode: 0o444, uid: 0, gid: 0 },
+      { name: CONTROLLER_IMAGES_FILE, content: `${JSON.stringify(tags)}\n`, mode: 0o444, uid: 0, gid: 0 },
+    ],
     user: autoscalerUser(host),
     // A webhook receiver on this machine is http://host.docker.internal:PORT/... from inside.
     extraHosts: ['host.docker.internal:host-gateway'],
@@ -103,17 +114,35 @@ export function autoscalerHost(spec: Spec): AutoscalerHost {
   };
 }
 
+/** Why the controller cannot run on this engine (it mounts the engine's socket), or undefined when it can. */
+export function controllerUnavailable(spec: Spec): string | undefined {
+  try {
+    autoscalerHost(spec);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 export type AutoscalerContainerState = 'running' | 'stopped' | 'absent';
 
 export async function autoscalerContainerState(cluster: string): Promise<AutoscalerContainerState> {
-  const info = await inspectContainer(clusterNames(cluster).container('autoscaler'));
-  if (!info) return 'absent';
-  return info.State.Running || info.State.Restarting ? 'running' : 'stopped';
+  return (await controllerActivity(cluster)).state;
 }
 
-/** Starts (or keeps) the autoscaler's container and waits until it reports ready; fails with its log lines. */
-export async function ensureAutoscalerContainer(spec: Spec, image: string): Promise<'kept' | 'started' | 'created'> {
-  const c = autoscalerContainer(spec, image, autoscalerHost(spec));
+/** The controller container's state, and whether it autoscales (else it only heals). */
+export async function controllerActivity(cluster: string): Promise<{ state: AutoscalerContainerState; autoscales: boolean }> {
+  const info = await inspectContainer(clusterNames(cluster).container('autoscaler'));
+  if (!info) return { state: 'absent', autoscales: false };
+  // A controller from before healing had no such variable: it always autoscaled.
+  const env = info.Config.Env ?? [];
+  const autoscales = !env.includes(`${CONTROLLER_AUTOSCALES_ENV}=0`);
+  return { state: info.State.Running || info.State.Restarting ? 'running' : 'stopped', autoscales };
+}
+
+/** Starts (or keeps) the controller container and waits until it reports ready; fails with its log lines. */
+export async function ensureAutoscalerContainer(spec: Spec, image: string, tags: ImageTags): Promise<'kept' | 'started' | 'created'> {
+  const c = autoscalerContainer(spec, image, autoscalerHost(spec), tags);
   const since = Math.floor(Date.now() / 1000);
   const r = await ensureContainer(c);
   if (r !== 'kept') await waitAutoscalerReady(c.name, since, 60_000);

@@ -1,14 +1,17 @@
 // One autoscaler per cluster: two would fight, each scaling on its own view with cooldowns the
-// other does not know. The detached one is the controller container; a foreground one
+// other does not know. The detached one is the controller container when it autoscales
+// (autoscaler.enabled; a controller that only heals is no autoscaler); a foreground one
 // (`moodle-ha autoscale`, `up --autoscale`) holds a pid file in the cluster's state folder while
 // it runs. Each refuses to start while the other runs, saying how to stop it. (Two starting in
-// the same instant could both pass the check; a person starts these, one at a time.)
+// the same instant could both pass the check; a person starts these, one at a time.) A foreground
+// autoscaler and the controller's healer share the cluster through the operation lease
+// (heal-lease.ts): the healer waits while a scaling step runs.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
-import { autoscalerContainerState, type AutoscalerContainerState } from './autoscaler-container.ts';
+import { controllerActivity, type AutoscalerContainerState } from './autoscaler-container.ts';
 import { clusterNames } from './names.ts';
 import { hint } from '../spec/hint.ts';
 
@@ -16,7 +19,10 @@ export type AutoscalerMode = 'foreground' | 'detached';
 
 /** Which autoscalers run for a cluster now. */
 export interface AutoscalerActivity {
+  /** The controller container (it heals whenever it runs). */
   readonly detached: AutoscalerContainerState;
+  /** The controller also autoscales (autoscaler.enabled when `up` started it). @default true */
+  readonly detachedAutoscales?: boolean;
   /** pid of a live foreground autoscaler, if any. */
   readonly foregroundPid?: number;
 }
@@ -24,7 +30,7 @@ export interface AutoscalerActivity {
 /** Why an autoscaler of kind `wanted` may not start now, or undefined when it may. Pure. */
 export function autoscalerConflict(cluster: string, wanted: AutoscalerMode, now: AutoscalerActivity): string | undefined {
   const only = 'only one autoscaler may run per cluster';
-  if (now.detached === 'running' && wanted === 'foreground') {
+  if (now.detached === 'running' && now.detachedAutoscales !== false && wanted === 'foreground') {
     return (
       `the autoscaler of cluster "${cluster}" already runs detached (container ${clusterNames(cluster).container('autoscaler')}); ${only}. ` +
       `Watch it with "${hint('logs autoscaler --follow')}", or stop it to run one in the foreground: set autoscaler.enabled: false in moodle-ha.yaml ` +
@@ -60,7 +66,8 @@ export function foregroundPid(cluster: string): number | undefined {
 
 export async function autoscalerActivity(spec: Spec): Promise<AutoscalerActivity> {
   const pid = foregroundPid(spec.name);
-  return { detached: await autoscalerContainerState(spec.name), ...(pid === undefined ? {} : { foregroundPid: pid }) };
+  const c = await controllerActivity(spec.name);
+  return { detached: c.state, detachedAutoscales: c.autoscales, ...(pid === undefined ? {} : { foregroundPid: pid }) };
 }
 
 /** Fails with the conflict's message when another autoscaler runs. */

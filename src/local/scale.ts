@@ -9,6 +9,7 @@ import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import { ensureContainer, inspectContainer, removeContainer } from './containers.ts';
+import { withLease } from './heal-lease.ts';
 import { drainServer, lbCommand, reconfigureLb, webServers } from './lb-runtime.ts';
 import { clusterNames } from './names.ts';
 import { waitReady } from './readiness.ts';
@@ -53,8 +54,15 @@ export async function runningWebNodes(spec: Spec): Promise<string[]> {
   return found;
 }
 
-/** Scales the web tier to `target` nodes; returns what was done, node by node. */
+/**
+ * Scales the web tier to `target` nodes; returns what was done, node by node. Holds the cluster's
+ * operation lease meanwhile, so the healer neither re-creates a node this removes nor races it.
+ */
 export async function scaleTo(spec: Spec, target: number, onStep: (s: ScaleStep) => void = () => {}): Promise<ScaleStep[]> {
+  return withLease(spec.name, `scale to ${target} web nodes`, () => scaleHeld(spec, target, onStep));
+}
+
+async function scaleHeld(spec: Spec, target: number, onStep: (s: ScaleStep) => void): Promise<ScaleStep[]> {
   if (!Number.isInteger(target) || target < 1 || target > MAX_WEB_NODES)
     throw new UserError(`capacity must be a whole number from 1 to ${MAX_WEB_NODES}, got ${target}`);
   const n = clusterNames(spec.name);

@@ -1,7 +1,7 @@
 // `up`: brings a local cluster to the spec, step by step, and converges when run again.
 // Order: checks (Docker, Moodle tree, ports) → images → secrets → network and volumes → database
 // and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy
-// → the detached autoscaler (autoscaler.enabled; stopped while the run changes the cluster).
+// → the controller (heals always, autoscales when autoscaler.enabled; stopped while the run changes the cluster).
 // A failure removes what this run created, so nothing is left half-started; data volumes that
 // existed before are never touched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -27,7 +27,7 @@ import { ensureSecrets, hasSecrets, secretFile } from './secrets.ts';
 import { removeStateKeepingMigrateLogs } from './migrate-log.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { mailContainer, mailUrl } from './mail.ts';
-import { autoscalerHost, ensureAutoscalerContainer, removeAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
+import { autoscalerHost, controllerUnavailable, ensureAutoscalerContainer, stopAutoscalerContainer } from './autoscaler-container.ts';
 import { assertAutoscalerMayStart } from './autoscaler-guard.ts';
 import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './services.ts';
 import { syncLbConfig } from './lb-runtime.ts';
@@ -112,11 +112,14 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
         progress.info(`${n.container('lb')}: configuration reloaded in place (${webNodes} web nodes)`);
       await waitHttp(`http://${hostFor(spec.ports.bind)}:${spec.ports.http}/login/index.php`, 120_000, new URL(spec.site.url).host);
     });
-    if (autoscalerImage) {
-      await progress.step('autoscaler (detached controller)', () => track(n.container('autoscaler'), ensureAutoscalerContainer(spec, autoscalerImage)));
-    } else if (await removeAutoscalerContainer(spec.name)) {
-      progress.info(`${n.container('autoscaler')}: removed (autoscaler.enabled is not set)`);
-    }
+    // The controller runs whenever the cluster does: it heals (src/local/heal.ts); it also
+    // autoscales when autoscaler.enabled. Only an engine whose socket it cannot mount goes without.
+    const noController = controllerUnavailable(spec);
+    if (noController) progress.info(`${n.container('autoscaler')}: not started, so nothing heals this cluster: ${noController}`);
+    else
+      await progress.step(`controller (heals${spec.autoscaler.enabled ? ' and autoscales' : ''})`, () =>
+        track(n.container('autoscaler'), ensureAutoscalerContainer(spec, autoscalerImage, tags)),
+      );
     return {
       url: spec.site.url,
       mailUrl: mailUrl(spec),

@@ -1,7 +1,7 @@
 // The cluster runtime: what operations (drills, the autoscaler's loop, load fixtures) and the
 // target-neutral CLI commands need from a running cluster, whatever runs it. `src/local/`
 // implements it with Docker; a Kubernetes target would be another folder implementing it
-// (docs/ARCHITECTURE.md). Only types here: no target is imported.
+// (docs/ARCHITECTURE.md). Types here, and one formatter of them: no target is imported.
 import type { Readable } from 'node:stream';
 import type { LoadedSpec } from '../spec/read.ts';
 import type { Progress } from '../util/progress.ts';
@@ -53,12 +53,32 @@ export interface ExecResult {
 }
 
 /** A scaling event, kept by the runtime and shown by `status`, whoever scaled. */
-export interface ClusterEvent {
+export interface ScalingRecord {
   readonly at: string;
   readonly from: number;
   readonly to: number;
   readonly reason: string;
   readonly by: 'autoscaler' | 'scale';
+}
+
+/** A member the healer brought back (or failed to), kept with the scaling events. */
+export interface HealRecord {
+  readonly at: string;
+  readonly by: 'healer';
+  readonly member: string;
+  readonly action: 'started' | 'created' | 'failed' | 'crashed';
+  readonly reason: string;
+  readonly seconds: number;
+}
+
+/** The cluster's event log: scaling and healing, in the order they happened. */
+export type ClusterEvent = ScalingRecord | HealRecord;
+
+/** One line for people, e.g. "2 → 3  (autoscaler) …" or "healer: started x-web-2 in 6.1 s: …". */
+export function describeClusterEvent(e: ClusterEvent): string {
+  if (e.by === 'healer' && e.action === 'crashed') return `healer: ${e.member} crashed: ${e.reason}`;
+  if (e.by === 'healer') return `healer: ${e.action} ${e.member} in ${e.seconds.toFixed(1)} s: ${e.reason}`;
+  return `${e.from} → ${e.to}  (${e.by}) ${e.reason}`;
 }
 
 export interface UpResult {
@@ -181,9 +201,9 @@ export interface ClusterRuntime {
   /** Mean CPU use of the running web nodes, percent of one node's allowance; undefined when none could be sampled. */
   webCpuPercent(): Promise<number | undefined>;
 
-  /** Records a scaling event where `status` shows it. */
+  /** Records a scaling or healing event where `status` shows it. */
   logEvent(e: ClusterEvent): Promise<void>;
-  /** The last `count` scaling events (default 5), oldest first. */
+  /** The last `count` scaling and healing events (default 5), oldest first. */
   recentEvents(count?: number): Promise<ClusterEvent[]>;
 
   /**

@@ -1,7 +1,9 @@
 // The detached autoscaler against a real dev cluster: `up --autoscale --detach` starts the
 // controller container, which scales out under a load step and back in when idle, posts each event
 // to a webhook on this machine, and records them where `status` shows them; the foreground
-// autoscaler is refused meanwhile; `down` removes the controller with the rest.
+// autoscaler is refused meanwhile; the same controller heals: a removed web node and a killed cron
+// come back without a person, with their events in `status` and at the webhook; `down` removes the
+// controller with the rest.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,10 +11,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { inspectContainer, sleep } from '../../src/local/containers.ts';
+import { inspectContainer, killContainer, removeContainer, sleep } from '../../src/local/containers.ts';
 import { webServers } from '../../src/local/lb-runtime.ts';
 import { clusterNames } from '../../src/local/names.ts';
-import type { ScalingEventPayload } from '../../src/ops/autoscaler/events.ts';
+import type { HealEventPayload, ScalingEventPayload } from '../../src/ops/autoscaler/events.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
@@ -28,15 +30,18 @@ writeFileSync(
     'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  scaleOutCooldown: 5s\n  scaleInCooldown: 10s\nautoscaler:\n  interval: 2s\n',
 );
 const base = `http://localhost:${HTTP}`;
+/** As a person or a crash would: the container gone at once (no drain), or SIGKILLed. */
+const dockerRemove = (name: string) => removeContainer(name, 0);
+const dockerKill = (name: string) => killContainer(name);
 const n = clusterNames(NAME);
 
 describe('detached autoscaler (controller container) on a dev cluster', { timeout: 1_800_000 }, () => {
-  const hooks: ScalingEventPayload[] = [];
+  const hooks: Array<ScalingEventPayload | HealEventPayload> = [];
   const receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => {
-      hooks.push(JSON.parse(body) as ScalingEventPayload);
+      hooks.push(JSON.parse(body) as ScalingEventPayload | HealEventPayload);
       res.writeHead(204).end();
     });
   });
@@ -111,9 +116,10 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     console.log(`controller: idle → back to 1 node in ${((inAt - idleStart) / 1000).toFixed(1)} s`);
 
     const deadline = Date.now() + 10_000;
-    while (hooks.length < 2 && Date.now() < deadline) await sleep(250);
+    const scalings = () => hooks.filter((h): h is ScalingEventPayload => h.type === 'moodle-ha.scaling');
+    while (scalings().length < 2 && Date.now() < deadline) await sleep(250);
     assert.deepEqual(
-      hooks.map((h) => [h.direction, h.from, h.to]),
+      scalings().map((h) => [h.direction, h.from, h.to]),
       [
         ['out', 1, 2],
         ['in', 2, 1],
@@ -125,6 +131,49 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     assert.match(r.stdout, /autoscaler: detached, in mhctl-autoscaler/);
     assert.match(r.stdout, /1 → 2 +\(autoscaler\)/, r.stdout);
     assert.match(r.stdout, /2 → 1 +\(autoscaler\)/, r.stdout);
+  });
+
+  test('the controller heals: a removed web node and a killed cron come back without a person; events in status and at the webhook', async () => {
+    const spec = readSpec({ file: specFile }).spec;
+    const web = n.container('web', 1);
+    const cron = n.container('cron');
+    assert.equal((await inspectContainer(web))?.State.Running, true, 'web node 1 runs before');
+    const t0 = Date.now();
+    await dockerRemove(web);
+    await dockerKill(cron);
+    const back = async () => {
+      const servers = await webServers(spec).catch(() => []);
+      return (
+        (await inspectContainer(cron))?.State.Running === true &&
+        (await inspectContainer(web))?.State.Running === true &&
+        servers.some((s) => s.server === web && s.status === 'UP')
+      );
+    };
+    while (!(await back()) && Date.now() - t0 < 120_000) await sleep(500);
+    const logs = (await cli(['logs', 'autoscaler', '--tail', '15', '--spec', specFile])).stdout;
+    assert.ok(await back(), `web node 1 and cron not back within 120 s; the controller's last lines:\n${logs}`);
+    console.log(`controller: removed web node and killed cron back (web UP in the load balancer) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const r = await cli(['status', '--json', '--spec', specFile]);
+    const events = (JSON.parse(r.stdout) as { events: Array<{ by: string; member?: string; action?: string; reason: string }> }).events;
+    const healed = events.filter((e) => e.by === 'healer').map((e) => [e.member, e.action]);
+    assert.deepEqual(
+      healed.filter(([m]) => m === web || m === cron).sort(),
+      [
+        [cron, 'started'],
+        [web, 'created'],
+      ],
+      JSON.stringify(events),
+    );
+    assert.match(events.find((e) => e.member === web)!.reason, /absent \(removed\); ready in [\d.]+ s, back in the load balancer/);
+    assert.match(events.find((e) => e.member === cron)!.reason, /stopped [\d.]+ s ago \(exit 137\)/);
+    const deadline = Date.now() + 10_000;
+    const heals = () => hooks.filter((h): h is HealEventPayload => h.type === 'moodle-ha.healing').map((h) => `${h.member} ${h.action}`);
+    while (heals().length < 2 && Date.now() < deadline) await sleep(250);
+    assert.deepEqual(heals().sort(), [`${cron} started`, `${web} created`]);
+    const text = await cli(['status', '--spec', specFile]);
+    assert.match(text.stdout, /healer: on, in mhctl-autoscaler/);
+    assert.match(text.stdout, new RegExp(`healer: created ${web} in [\\d.]+ s: absent`));
   });
 
   test('up again pauses the controller while it converges, then starts it again', async () => {

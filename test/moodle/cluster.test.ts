@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
+import { tryLease } from '../../src/local/heal-lease.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
 import { lastMigrateRun, migrateLogDir } from '../../src/local/migrate-log.ts';
@@ -178,6 +179,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const web = n.container('web', 1);
     assert.equal((await readyz(web)).ready, true);
     for (const service of ['redis', 'cache', 'db'] as const) {
+      // Held like an operator's change: the controller's healer would start it again meanwhile.
+      const held = tryLease(NAME, `test: ${service} stopped`);
+      assert.ok(held, 'nothing else changes the cluster now');
       await docker().getContainer(n.container(service)).stop({ t: 5 });
       try {
         const r = await readyz(web);
@@ -188,6 +192,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
         assert.equal(health.status, 200, `/healthz through HAProxy with ${service} stopped`);
       } finally {
         await docker().getContainer(n.container(service)).start();
+        held.release();
       }
       for (let i = 0; i < 60 && !(await readyz(web)).ready; i++) await sleep(1000);
       assert.equal((await readyz(web)).ready, true, `not ready again after ${service} came back`);

@@ -1,6 +1,6 @@
 // `moodle-ha drill` against a real ha cluster brought up with the CLI (its own name and ports):
 // web-loss interrupted with Ctrl-C after its fault (the killed node must be back), then web-loss,
-// db-writer-loss, cache-primary-loss, lb-restart, scale-in and full-restart under load, each held
+// db-writer-loss, cache-primary-loss, lb-restart, scale-in, node-crash and full-restart under load, each held
 // to the issue's bars. A bar the product misses fails here with the measured figure; it is never loosened.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -198,6 +198,25 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
       assert.deepEqual(r.posts.missing, [], figures(r));
     });
     test('error-free again within 10 s', () => assert.ok(r.recovery.seconds !== null && r.recovery.seconds <= 10, figures(r)));
+  });
+
+  describe('node-crash (the drill restarts nothing: the controller heals)', () => {
+    let r: DrillResult;
+    before(async () => ({ result: r } = await drill('node-crash')));
+    const back = (key: 'webNodeBackSeconds' | 'galeraMemberBackSeconds' | 'redisPrimaryBackSeconds') => {
+      const v = r.figures[key];
+      return typeof v === 'number' ? v : null;
+    };
+    test('a web node, a Galera member and the Redis primary were killed, and all came back without the drill', () => {
+      assert.match(r.fault.detail, new RegExp(`SIGKILL each in turn \\(${NAME}-web-\\d, ${NAME}-db-3, ${NAME}-redis-[12]\\)`));
+      assert.equal(r.restore.action, 'nothing', r.restore.detail);
+      assert.ok(r.steadyState.after.ok, r.steadyState.after.problems.join('; '));
+    });
+    test('the web node back to full capacity (ready, UP) within 20 s', () => assert.ok((back('webNodeBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
+    test('the Galera member Synced again within 20 s', () => assert.ok((back('galeraMemberBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
+    test('the Redis primary running again, the pair whole (one primary, replica linked), within 20 s', () =>
+      assert.ok((back('redisPrimaryBackSeconds') ?? 99) <= 20, JSON.stringify(r.figures)));
+    test('0 acknowledged posts lost', () => assert.deepEqual(r.posts.missing, [], figures(r)));
   });
 
   describe('full-restart', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { docker } from '../../src/local/engine/docker.ts';
-import { exec, sleep } from '../../src/local/containers.ts';
+import { exec, sleep, startContainer } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { lbStats } from '../../src/local/status.ts';
 import { secretFile } from '../../src/local/secrets.ts';
@@ -96,7 +96,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
       assert.ok(seconds <= 15, `writes resumed only after ${seconds} s`);
       assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the user was logged out by the DB failover');
     } finally {
-      await docker().getContainer(writer).start();
+      await startContainer(writer); // the controller's healer may have started it already
     }
     const rejoined = await secondsUntil(async () => /Synced/.test((await sql(writer, "SHOW STATUS LIKE 'wsrep_local_state_comment'")).output), 120);
     assert.ok(rejoined < Infinity, `${writer} did not rejoin the cluster`);
@@ -115,7 +115,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
       assert.ok(seconds <= 15, `the user was not served logged in within 15 s (${seconds} s)`);
       assert.match(await redisRole(n.container('redis', 2)), /role:master/);
     } finally {
-      await docker().getContainer(n.container('redis', 1)).start();
+      await startContainer(n.container('redis', 1)); // the controller's healer may have started it already
     }
     const demoted = await secondsUntil(async () => /role:slave/.test(await redisRole(n.container('redis', 1))), 60);
     assert.ok(demoted < Infinity, 'the old primary did not come back as a replica');
@@ -180,7 +180,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const nodes = [1, 2, 3].map((i) => n.container('db', i));
     await Promise.all(nodes.map((node) => docker().getContainer(node).kill({ signal: 'SIGKILL' })));
     // As the engine's restart policy starts them after a reboot: all together, none safe to bootstrap.
-    await Promise.all(nodes.map((node) => docker().getContainer(node).start()));
+    await Promise.all(nodes.map((node) => startContainer(node)));
     const synced = async () => {
       for (const node of nodes) {
         const r = await sql(node, "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { logEvent, recentEvents } from '../../src/local/events-log.ts';
+import { describeClusterEvent } from '../../src/runtime/cluster.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
 
 test('scaling events: appended, read back newest last, torn lines skipped, file private', () => {
@@ -13,9 +14,30 @@ test('scaling events: appended, read back newest last, torn lines skipped, file 
   appendFileSync(join(clusterStateDir('c1'), 'scaling-events.jsonl'), '{"at":"torn');
   const last = recentEvents('c1', 3);
   assert.deepEqual(
-    last.map((e) => e.to),
+    last.map((e) => (e.by === 'healer' ? e.member : e.to)),
     [6, 7, 8],
   );
   assert.equal(statSync(join(clusterStateDir('c1'), 'scaling-events.jsonl')).mode & 0o777, 0o600);
   assert.deepEqual(recentEvents('other'), [], 'clusters do not share events');
+});
+
+test('heal events share the log with scaling events, in order, and read back whole', () => {
+  process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'events-'));
+  logEvent('c1', { at: '2026-11-25T00:01:00Z', from: 1, to: 2, reason: 'load', by: 'autoscaler' });
+  const heal = {
+    at: '2026-11-25T00:02:00Z',
+    by: 'healer',
+    member: 'c1-web-2',
+    action: 'started',
+    reason: 'stopped 2.1 s ago (exit 137)',
+    seconds: 6.2,
+  } as const;
+  logEvent('c1', heal);
+  const events = recentEvents('c1');
+  assert.deepEqual(events.at(-1), heal);
+  assert.deepEqual(events.map(describeClusterEvent), ['1 → 2  (autoscaler) load', 'healer: started c1-web-2 in 6.2 s: stopped 2.1 s ago (exit 137)']);
+  assert.equal(
+    describeClusterEvent({ ...heal, action: 'crashed', reason: 'its process died by itself once', seconds: 0 }),
+    'healer: c1-web-2 crashed: its process died by itself once',
+  );
 });

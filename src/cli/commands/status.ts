@@ -1,5 +1,6 @@
 import { autoscalerActivity, type AutoscalerActivity } from '../../local/autoscaler-guard.ts';
 import { clusterNames } from '../../local/names.ts';
+import { describeClusterEvent } from '../../runtime/cluster.ts';
 import { hint } from '../../spec/hint.ts';
 import type { ClusterRuntime, Member } from '../../runtime/cluster.ts';
 import type { Command } from '../command.ts';
@@ -39,9 +40,10 @@ export const statusCommand: Command = {
       for (const l of s.lb)
         process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
     process.stdout.write(`\nautoscaler: ${describeAutoscaler(spec.name, autoscaler)}\n`);
+    process.stdout.write(`healer: ${describeHealer(spec.name, autoscaler)}\n`);
     const events = await runtime.recentEvents();
-    process.stdout.write(`\nrecent scaling events:${events.length ? '' : ' none'}\n`);
-    for (const e of events) process.stdout.write(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${e.from} → ${e.to}  (${e.by}) ${e.reason}\n`);
+    process.stdout.write(`\nrecent scaling and healing events:${events.length ? '' : ' none'}\n`);
+    for (const e of events) process.stdout.write(`  ${e.at.slice(0, 19).replace('T', ' ')}  ${describeClusterEvent(e)}\n`);
     const unhealthy = s.services.filter((x) => x.state !== 'running' && x.service !== 'migrate');
     return unhealthy.length || database?.kind === 'interrupted' ? 1 : 0;
   },
@@ -56,8 +58,18 @@ async function databaseOf(runtime: ClusterRuntime, services: readonly Member[]):
 /** One line: which autoscaler runs (events from either land in the same log, shown below it). */
 export function describeAutoscaler(cluster: string, a: AutoscalerActivity): string {
   const container = clusterNames(cluster).container('autoscaler');
-  if (a.detached === 'running') return `detached, in ${container} (live view: ${hint('logs autoscaler --follow')})`;
+  if (a.detached === 'running' && a.detachedAutoscales !== false) return `detached, in ${container} (live view: ${hint('logs autoscaler --follow')})`;
   if (a.foregroundPid !== undefined) return `in the foreground (pid ${a.foregroundPid})`;
+  if (a.detached === 'running')
+    return `off; ${container} heals only ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to autoscale there)`;
   if (a.detached === 'stopped') return `detached, but ${container} is stopped (run "${hint('up')}" to start it)`;
   return `not running ("${hint('autoscale')}", or autoscaler.enabled: true in moodle-ha.yaml to run it detached)`;
+}
+
+/** One line: whether the controller heals the cluster now. */
+export function describeHealer(cluster: string, a: AutoscalerActivity): string {
+  const container = clusterNames(cluster).container('autoscaler');
+  if (a.detached === 'running') return `on, in ${container}: stopped or removed members are brought back (events below)`;
+  if (a.detached === 'stopped') return `off: ${container} is stopped (an interrupted "${hint('up')}"?); run "${hint('up')}" to start it`;
+  return `off: no controller; run "${hint('up')}" to start it`;
 }

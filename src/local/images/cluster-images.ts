@@ -1,6 +1,6 @@
 // Every image a local cluster runs, built (or found by its tag) in one place for `up` and `build`:
 // the runtime image first (it decides whether Moodle's tree is usable), then the service images
-// and the mail catcher's side by side, and the autoscaler's only when autoscaler.enabled.
+// and the mail catcher's side by side, then the controller's (it heals; it autoscales when enabled).
 import { requireMoodleTree } from '../../moodle/tree.ts';
 import type { LoadedSpec } from '../../spec/read.ts';
 import type { Progress } from '../../util/progress.ts';
@@ -11,8 +11,8 @@ import { buildRuntimeImage, buildServiceImage } from './build.ts';
 import { buildMailImage } from './mail-image.ts';
 
 export interface ClusterImages extends ImageTags {
-  /** The detached autoscaler's image; only when the spec enables it. */
-  readonly autoscaler?: string;
+  /** The controller's image (the healer, and the detached autoscaler). */
+  readonly autoscaler: string;
 }
 
 export async function buildClusterImages(loaded: LoadedSpec, progress: Progress): Promise<ClusterImages> {
@@ -29,5 +29,5 @@ export async function buildClusterImages(loaded: LoadedSpec, progress: Progress)
     ]);
     return { runtime, mariadb, redis, haproxy, mail };
   });
-  return spec.autoscaler.enabled ? { ...tags, autoscaler: await buildAutoscalerImage(progress) } : tags;
+  return { ...tags, autoscaler: await buildAutoscalerImage(progress) };
 }

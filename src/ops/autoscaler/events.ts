@@ -1,6 +1,7 @@
-// Scaling events of the local autoscaler: the record kept for `status`, the console line, and an
-// optional webhook POST (the local stand-in for the SNS topic that carries scaling events on AWS).
-// The webhook never throws: a notification that fails must not stop the autoscaler.
+// Events of the controller: scaling (the local autoscaler) and healing (a member brought back):
+// the record kept for `status`, the console line, and an optional webhook POST (the local stand-in
+// for the SNS topic that carries scaling and ECS service events on AWS).
+// The webhook never throws: a notification that fails must not stop the autoscaler or the healer.
 import type { Decision } from './policy.ts';
 
 /** One scaling action that was taken. */
@@ -27,6 +28,33 @@ export interface ScalingEventPayload {
   readonly reason: string;
 }
 
+/** One member the healer brought back (or failed to). */
+export interface HealEvent {
+  readonly at: Date;
+  readonly member: string;
+  readonly service: string;
+  /**
+   * started: a stopped member started; created: a removed one made again; failed: the try failed;
+   * crashed: its process died by itself and the target's restart policy restarted it (seen, not done).
+   */
+  readonly action: 'started' | 'created' | 'failed' | 'crashed';
+  /** What was wrong, and what the try did (e.g. "stopped 2.3 s ago (exit 137); ready in 6.1 s"). */
+  readonly reason: string;
+  /** Seconds the try took (a web node: until ready and in the load balancer). */
+  readonly seconds: number;
+}
+
+/** The JSON body POSTed to the webhook for a heal event. */
+export interface HealEventPayload {
+  readonly type: 'moodle-ha.healing';
+  readonly at: string;
+  readonly member: string;
+  readonly service: string;
+  readonly action: HealEvent['action'];
+  readonly reason: string;
+  readonly seconds: number;
+}
+
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
 /** The event for a decision taken at `at` with `from` nodes running. */
@@ -48,6 +76,16 @@ export function formatEvent(e: ScalingEvent): string {
   return `${utc(e.at)} ${what}${e.window ? ` [window ${e.window}]` : ''}: ${e.reason}`;
 }
 
+/** The console line, e.g. "2026-06-01T08:00:00Z heal: started moodle-web-2 in 6.1 s: stopped 2.3 s ago (exit 137)". */
+export function formatHealEvent(e: HealEvent): string {
+  if (e.action === 'crashed') return `${utc(e.at)} heal: ${e.member} crashed: ${e.reason}`;
+  return `${utc(e.at)} heal: ${e.action} ${e.member} in ${e.seconds.toFixed(1)} s: ${e.reason}`;
+}
+
+export function healPayload(e: HealEvent): HealEventPayload {
+  return { type: 'moodle-ha.healing', at: utc(e.at), member: e.member, service: e.service, action: e.action, reason: e.reason, seconds: e.seconds };
+}
+
 /** The webhook's JSON body. */
 export function eventPayload(e: ScalingEvent): ScalingEventPayload {
   return { type: 'moodle-ha.scaling', at: utc(e.at), from: e.from, to: e.to, direction: direction(e), window: e.window ?? null, reason: e.reason };
@@ -60,7 +98,7 @@ export function eventPayload(e: ScalingEvent): ScalingEventPayload {
  */
 export async function postWebhook(
   url: string,
-  event: ScalingEvent,
+  event: ScalingEvent | HealEvent,
   fetchImpl: typeof fetch = fetch,
   timeoutMs: number = WEBHOOK_TIMEOUT_MS,
 ): Promise<string | undefined> {
@@ -77,7 +115,7 @@ export async function postWebhook(
     const res = await fetchImpl(target, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'moodle-ha-autoscaler' },
-      body: JSON.stringify(eventPayload(event)),
+      body: JSON.stringify('member' in event ? healPayload(event) : eventPayload(event)),
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
     });

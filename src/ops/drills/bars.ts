@@ -24,6 +24,8 @@ export interface Measured {
   readonly writesResumedSeconds: number | null;
   readonly steadyAfter: boolean;
   readonly inventory: InventoryComparison | null;
+  /** The drill's own figures (its module's keys), for bars on them. */
+  readonly figures?: Readonly<Record<string, number | string | boolean | null | undefined>>;
 }
 
 /** `value` must be 0. */

@@ -5,11 +5,12 @@ import { cachePrimaryLoss } from './catalog/cache-primary-loss.ts';
 import { dbWriterLoss } from './catalog/db-writer-loss.ts';
 import { fullRestart } from './catalog/full-restart.ts';
 import { lbRestart } from './catalog/lb-restart.ts';
+import { nodeCrash } from './catalog/node-crash.ts';
 import { scaleIn } from './catalog/scale-in.ts';
 import { webLoss } from './catalog/web-loss.ts';
 import type { Figures } from './drill.ts';
 
-export const DRILLS = [webLoss, dbWriterLoss, cachePrimaryLoss, lbRestart, scaleIn, fullRestart] as const;
+export const DRILLS = [webLoss, dbWriterLoss, cachePrimaryLoss, lbRestart, scaleIn, nodeCrash, fullRestart] as const;
 
 export type AnyDrill = (typeof DRILLS)[number];
 export type DrillName = AnyDrill['name'];

@@ -5,13 +5,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { describeAutoscaler } from '../../../src/cli/commands/status.ts';
-import { parseDaemonSpec } from '../../../src/autoscaler-daemon/spec-file.ts';
+import { describeAutoscaler, describeHealer } from '../../../src/cli/commands/status.ts';
+import { parseDaemonImages, parseDaemonSpec } from '../../../src/autoscaler-daemon/spec-file.ts';
 import {
   AUTOSCALER_SPEC_FILE,
   AUTOSCALER_STATE_ROOT,
   autoscalerContainer,
+  CONTROLLER_IMAGES_FILE,
   autoscalerUser,
+  controllerUnavailable,
   dockerSocketPath,
   type AutoscalerHost,
 } from '../../../src/local/autoscaler-container.ts';
@@ -20,6 +22,14 @@ import { readSpec, validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
 import { cli } from '../../support/cli.ts';
+
+const TAGS = {
+  runtime: 'moodle-ha/runtime:r1',
+  mariadb: 'moodle-ha/mariadb:m1',
+  redis: 'moodle-ha/redis:d1',
+  haproxy: 'moodle-ha/haproxy:h1',
+  mail: 'moodle-ha/mail:l1',
+};
 
 const HOST: AutoscalerHost = {
   socket: '/var/run/docker.sock',
@@ -86,7 +96,7 @@ describe('spec: autoscaler', () => {
 
 describe('the controller container', () => {
   const spec = validateSpec({ name: 'campus', autoscaler: { enabled: true } });
-  const c = autoscalerContainer(spec, 'moodle-ha/controller:abc', HOST);
+  const c = autoscalerContainer(spec, 'moodle-ha/controller:abc', HOST, TAGS);
 
   test('one per cluster, named and labelled like the other services, on the cluster network', () => {
     assert.equal(c.name, 'campus-autoscaler');
@@ -103,8 +113,32 @@ describe('the controller container', () => {
     const f = c.files!.find((x) => x.name === AUTOSCALER_SPEC_FILE)!;
     assert.deepEqual(parseDaemonSpec(String(f.content), f.name), JSON.parse(JSON.stringify(spec)));
   });
+  test("gets the cluster's image tags as a file that reads back to the same tags (the healer re-creates members from them)", () => {
+    const f = c.files!.find((x) => x.name === CONTROLLER_IMAGES_FILE)!;
+    assert.deepEqual(parseDaemonImages(String(f.content), f.name), TAGS);
+    const other = autoscalerContainer(spec, 'moodle-ha/controller:abc', HOST, { ...TAGS, runtime: 'moodle-ha/runtime:r2' });
+    assert.notDeepEqual(other.files, c.files, 'a new runtime image replaces the controller');
+  });
+  test('an image list without every tag is refused, naming what is missing and who writes it', () => {
+    assert.throws(
+      () => parseDaemonImages('{"runtime":"x"}', '/f.json'),
+      /\/f\.json does not name the mariadb, redis, haproxy, mail image\(s\).*"moodle-ha up"/,
+    );
+    assert.throws(() => parseDaemonImages('nope', '/f.json'), /\/f\.json is not JSON/);
+  });
+  test('says in its environment whether it autoscales; it heals either way', () => {
+    assert.equal(c.env!.MOODLE_HA_AUTOSCALES, '1');
+    const off = autoscalerContainer(validateSpec({ name: 'campus' }), 'moodle-ha/controller:abc', HOST, TAGS);
+    assert.equal(off.env!.MOODLE_HA_AUTOSCALES, '0');
+    assert.equal(off.name, c.name, 'the same controller container, whether or not it autoscales');
+  });
   test('a changed spec changes its definition (so up replaces it)', () => {
-    const other = autoscalerContainer(validateSpec({ name: 'campus', autoscaler: { enabled: true }, scaling: { max: 6 } }), 'moodle-ha/controller:abc', HOST);
+    const other = autoscalerContainer(
+      validateSpec({ name: 'campus', autoscaler: { enabled: true }, scaling: { max: 6 } }),
+      'moodle-ha/controller:abc',
+      HOST,
+      TAGS,
+    );
     assert.notDeepEqual(other.files, c.files);
   });
   test('reaches a webhook receiver on this machine as host.docker.internal', () => {
@@ -118,6 +152,16 @@ describe('the controller container', () => {
       '0:0',
       'rootless Docker: container root is the user',
     );
+  });
+  test('on an engine whose socket it cannot mount, up goes without a controller and says why', () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'tcp://10.0.0.5:2376';
+    try {
+      assert.match(controllerUnavailable(spec) ?? '', /mounts the Docker engine's socket, but DOCKER_HOST is tcp:\/\/10\.0\.0\.5:2376/);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
   test('the Docker socket comes from DOCKER_HOST; a remote engine is refused with the way out', () => {
     assert.equal(dockerSocketPath(undefined), '/var/run/docker.sock');
@@ -147,6 +191,10 @@ describe('one autoscaler per cluster', () => {
   test('two foreground ones are refused too', () => {
     assert.match(autoscalerConflict('campus', 'foreground', { detached: 'absent', foregroundPid: 4242 }) ?? '', /another foreground autoscaler \(pid 4242\)/);
   });
+  test('a controller that only heals is no autoscaler: the foreground one may run beside it', () => {
+    assert.equal(autoscalerConflict('campus', 'foreground', { detached: 'running', detachedAutoscales: false }), undefined);
+    assert.match(autoscalerConflict('campus', 'foreground', { detached: 'running', detachedAutoscales: true }) ?? '', /already runs detached/);
+  });
   test('a stopped controller or nothing running: allowed', () => {
     assert.equal(autoscalerConflict('campus', 'foreground', { detached: 'stopped' }), undefined);
     assert.equal(autoscalerConflict('campus', 'detached', { detached: 'running' }), undefined, 'up keeps or replaces its own controller');
@@ -168,6 +216,13 @@ describe('one autoscaler per cluster', () => {
     assert.match(describeAutoscaler('campus', { detached: 'absent', foregroundPid: 7 }), /^in the foreground \(pid 7\)/);
     assert.match(describeAutoscaler('campus', { detached: 'stopped' }), /campus-autoscaler is stopped/);
     assert.match(describeAutoscaler('campus', { detached: 'absent' }), /^not running/);
+    assert.match(describeAutoscaler('campus', { detached: 'running', detachedAutoscales: false }), /^off; campus-autoscaler heals only/);
+    assert.match(describeAutoscaler('campus', { detached: 'running', detachedAutoscales: false, foregroundPid: 7 }), /^in the foreground \(pid 7\)/);
+  });
+  test("status's healer line: on while the controller runs, else how to start it", () => {
+    assert.match(describeHealer('campus', { detached: 'running', detachedAutoscales: false }), /^on, in campus-autoscaler/);
+    assert.match(describeHealer('campus', { detached: 'stopped' }), /^off: campus-autoscaler is stopped.*"moodle-ha up/);
+    assert.match(describeHealer('campus', { detached: 'absent' }), /^off: no controller/);
   });
 });
 

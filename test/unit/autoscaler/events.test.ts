@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { eventPayload, formatEvent, postWebhook, scalingEvent, type ScalingEvent } from '../../../src/ops/autoscaler/events.ts';
+import { eventPayload, formatEvent, formatHealEvent, postWebhook, scalingEvent, type ScalingEvent } from '../../../src/ops/autoscaler/events.ts';
 import type { Decision } from '../../../src/ops/autoscaler/policy.ts';
 
 const AT = new Date('2026-06-01T08:00:00.250Z');
@@ -79,6 +79,21 @@ describe('postWebhook', () => {
     assert.equal(received[0]!.url, '/hooks/scaling?token=secret');
     assert.equal(received[0]!.type, 'application/json');
     assert.deepEqual(JSON.parse(received[0]!.body), eventPayload(OUT));
+  });
+  test('a heal event is POSTed as moodle-ha.healing, with the member, what was done and how long it took', async () => {
+    const { url, received } = await serve((_req, res) => res.writeHead(204).end());
+    const heal = { at: AT, member: 'x-web-2', service: 'web', action: 'started', reason: 'stopped 2.1 s ago (exit 137)', seconds: 6.2 } as const;
+    assert.equal(await postWebhook(url, heal), undefined);
+    assert.deepEqual(JSON.parse(received[0]!.body), {
+      type: 'moodle-ha.healing',
+      at: '2026-06-01T08:00:00Z',
+      member: 'x-web-2',
+      service: 'web',
+      action: 'started',
+      reason: 'stopped 2.1 s ago (exit 137)',
+      seconds: 6.2,
+    });
+    assert.equal(formatHealEvent(heal), '2026-06-01T08:00:00Z heal: started x-web-2 in 6.2 s: stopped 2.1 s ago (exit 137)');
   });
   test('a non-2xx answer comes back as a sentence with the status and without the path or token', async () => {
     const { url } = await serve((_req, res) => res.writeHead(500, 'Internal Server Error').end('boom'));

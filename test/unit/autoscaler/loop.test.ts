@@ -36,7 +36,7 @@ describe('autoscaler loop', () => {
     );
     assert.deepEqual(seen, [4]);
     assert.deepEqual(
-      runtime.events.map((e) => [e.from, e.to, e.by]),
+      runtime.events.map((e) => (e.by === 'healer' ? [e.member] : [e.from, e.to, e.by])),
       [[1, 4, 'autoscaler']],
     );
     assert.match(runtime.events[0]!.reason, /35\.0 req\/s over 1 node > target 10\/node → 4/);

@@ -22,6 +22,15 @@ describe('bars', () => {
     assert.deepEqual(missed(barsFor('web-loss', { ...clean, recoverySeconds: null })), ['error-free again']);
     assert.equal(barsFor('web-loss', { ...clean, recoverySeconds: null }).find((b) => b.name === 'error-free again')!.measured, 'not within the run');
   });
+  test('node-crash: each killed member back to full capacity within 20 s without a person; never back misses its bar', () => {
+    const back = { webNodeBackSeconds: 9.5, galeraMemberBackSeconds: 20, redisPrimaryBackSeconds: 12 };
+    assert.deepEqual(missed(barsFor('node-crash', { ...clean, figures: back })), []);
+    assert.deepEqual(
+      missed(barsFor('node-crash', { ...clean, postsMissing: 1, figures: { ...back, galeraMemberBackSeconds: 20.1, webNodeBackSeconds: null } })),
+      ['web node back to full capacity without a person', 'Galera member back (Synced) without a person', 'acknowledged posts missing afterwards'],
+    );
+    assert.equal(missed(barsFor('node-crash', clean)).length, 3, 'no figures: not measured, not met');
+  });
   test('db-writer-loss: no lost post, writes resume within 15 s', () => {
     assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15 })), []);
     assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15.1, postsMissing: 2 })), [

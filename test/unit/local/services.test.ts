@@ -34,7 +34,7 @@ function allContainers(spec: Spec): ContainerSpec[] {
     ...[1, 2, 3].map((i) => runtimeContainer(spec, TAGS, SECRETS, 'web', i)),
     runtimeContainer(spec, TAGS, SECRETS, 'cron'),
     lbContainer(spec, TAGS, 3, 97),
-    autoscalerContainer(spec, 'moodle-ha/controller:c1', host),
+    autoscalerContainer(spec, 'moodle-ha/controller:c1', host, TAGS),
   ];
 }
 
