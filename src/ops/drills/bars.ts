@@ -23,6 +23,8 @@ export interface Measured {
   readonly writesResumedSeconds: number | null;
   readonly steadyAfter: boolean;
   readonly inventory: InventoryComparison | null;
+  /** The drill's own figures (its module's keys), for bars on what only the drill measures. */
+  readonly figures?: Readonly<Record<string, number | string | boolean | null>>;
 }
 
 /** `value` must be 0. */

@@ -114,6 +114,7 @@ export async function runDrill(
     writesResumedSeconds: writes,
     steadyAfter: steadyAfter.ok,
     inventory,
+    figures,
   });
   return {
     schema: DRILL_SCHEMA,
