@@ -94,3 +94,17 @@ test('a folder with index.php is still served at its path; the site root too', a
   assert.equal(course.body.toString(), 'course index\n');
   assert.equal((await http(port, '/')).status, 200);
 });
+
+test("with a local site URL (http://localhost:PORT) the node answers that URL itself, so Moodle's requests to its own wwwroot reach a Moodle", async () => {
+  const image = await probeImage();
+  const local = await session.start({ image, role: 'selfurl', env: { MOODLE_WWWROOT: 'http://localhost:31999' } });
+  await local.waitForLog(/serving on :8080/, 30_000);
+  const ask = (url: string) =>
+    local.exec([
+      'php',
+      '-r',
+      `$c = curl_init('${url}'); curl_setopt($c, CURLOPT_RETURNTRANSFER, true); $b = curl_exec($c); echo curl_getinfo($c, CURLINFO_HTTP_CODE), ' ', $b;`,
+    ]);
+  assert.equal((await ask('http://localhost:31999/course/')).stdout, '200 course index\n');
+  assert.equal((await ask('http://localhost:31999/lib/scssphp/readme_moodle.txt')).stdout.slice(0, 3), '404');
+});
