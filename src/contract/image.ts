@@ -12,7 +12,7 @@ export const RUNTIME_IMAGE = {
   gid: 33,
   /** Port nginx listens on inside the container (non-root, so above 1024). */
   port: 8080,
-  /** Shallow health: nginx and PHP-FPM answer. For load balancer health checks. */
+  /** Shallow health: nginx and PHP-FPM answer (FPM's ping, in a pool of its own: never behind users' requests). For load balancer health checks. */
   healthPath: '/healthz',
   /** Deep readiness: DB, Redis, dataroot writable, DB version = code version. */
   readyPath: '/readyz',

@@ -24,10 +24,19 @@ export const IMAGE_TIMEOUTS = {
   /** Moodle's Redis session lock lifetime (session_redis_lock_expire). */
   sessionLockExpire: 330,
   /** Database connect timeout (Moodle's dboptions connecttimeout, readiness and migrate). */
-  databaseConnect: 5,
-  /** Redis connect timeout (sessions, caches, readiness). */
-  redisConnect: 3,
+  databaseConnect: 3,
+  /** Longest wait for one database answer in a web request (mysqlnd.net_read_timeout of the users' PHP-FPM pool; cron and migrate have none). */
+  databaseRead: 60,
+  /** Redis connect and read timeout (Moodle uses one value for both: sessions, caches). */
+  redisConnect: 2,
+  /** Connection attempts before a request's session start gives up (session_redis_max_retries; 0.1-0.5 s apart). */
+  redisSessionTries: 2,
+  /** The load balancer's check (/healthz) is answered by its own PHP-FPM pool within this (its request_terminate_timeout). */
+  healthAnswer: 5,
 } as const;
+
+/** Longest a request waits for Redis to start its session when Redis does not answer: every try times out, with Moodle's pause of up to 0.5 s between tries. */
+export const redisSessionStartMaxSeconds = IMAGE_TIMEOUTS.redisSessionTries * IMAGE_TIMEOUTS.redisConnect + (IMAGE_TIMEOUTS.redisSessionTries - 1) * 0.5;
 
 export interface ChainInput {
   /** CloudFront in front, with this origin response timeout (seconds). @default - no CloudFront */
@@ -132,7 +141,24 @@ export function timeoutHops(c: TimeoutChain): TimeoutHop[] {
       rule: 'longer than the request limit: a lock outlives its holder, so no two requests of a user hold it',
     },
     { hop: 'PHP → database', setting: 'connect timeout', seconds: t.databaseConnect, rule: 'short: a failed-over writer is retried on the next request' },
-    { hop: 'PHP → Redis', setting: 'connect timeout', seconds: t.redisConnect, rule: 'short: a failed-over primary is retried on the next request' },
+    {
+      hop: 'PHP → database',
+      setting: 'read timeout of a web request (mysqlnd.net_read_timeout)',
+      seconds: t.databaseRead,
+      rule: 'shorter than the request limit: a stalled database frees the worker with an error page before PHP-FPM kills it',
+    },
+    {
+      hop: 'PHP → Redis',
+      setting: 'connect and read timeout',
+      seconds: t.redisConnect,
+      rule: `short: a stalled or failed-over primary costs a request at most ${redisSessionStartMaxSeconds} s (${t.redisSessionTries} tries) to start its session`,
+    },
+    {
+      hop: 'load balancer → PHP-FPM',
+      setting: 'health check answer (/healthz, its own pool)',
+      seconds: t.healthAnswer,
+      rule: "at most the ALB's health check timeout; its pool never waits behind users' requests, so a stall of Redis or the database never marks every node down",
+    },
   );
   return hops;
 }
@@ -155,6 +181,9 @@ export function chainProblems(c: TimeoutChain): string[] {
     p.push(
       `the session lock wait (${c.sessionLockWait} s) must be shorter than ${edge !== undefined ? "CloudFront's origin response timeout" : 'the load balancer idle timeout'} (${edge ?? c.loadBalancerIdle} s)`,
     );
+  if (t.databaseRead >= t.request) p.push(`the database read timeout (${t.databaseRead} s) must be shorter than the request limit (${t.request} s)`);
+  if (redisSessionStartMaxSeconds >= t.request)
+    p.push(`a session start may wait ${redisSessionStartMaxSeconds} s for Redis: more than the request limit (${t.request} s)`);
   if (t.sessionLockExpire <= t.request) p.push(`the session lock lifetime (${t.sessionLockExpire} s) must be longer than the request limit (${t.request} s)`);
   return p;
 }

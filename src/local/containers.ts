@@ -234,6 +234,17 @@ export async function startContainer(name: string): Promise<void> {
     });
 }
 
+/** Freezes the container's processes (the cgroup freezer: docker pause). */
+export async function pauseContainer(name: string): Promise<void> {
+  await docker().getContainer(name).pause();
+}
+
+/** Thaws a paused container; nothing when it is not paused. */
+export async function unpauseContainer(name: string): Promise<void> {
+  const c = docker().getContainer(name);
+  if ((await c.inspect()).State.Paused) await c.unpause();
+}
+
 /** Stops the container (SIGTERM, SIGKILL after `graceS` seconds) and starts it again. */
 export async function restartContainer(name: string, graceS: number): Promise<void> {
   await docker().getContainer(name).restart({ t: graceS });

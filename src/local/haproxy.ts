@@ -96,7 +96,8 @@ backend web
     http-check expect status 200
     # Checked every second; a check fails after 1 s without an answer (not the 3 s connect
     # timeout), and after a first failure the next comes 0.5 s later: a node that died is out of
-    # rotation 1.5-3.5 s later. /healthz is PHP-FPM's ping page (no PHP script runs): cheap.
+    # rotation 1.5-3.5 s later. /healthz is PHP-FPM's ping page (no PHP script runs), answered by a
+    # pool of its own: it never waits behind users' requests (a Redis stall never fails it).
     timeout check ${WEB_CHECK.timeoutS}s
     default-server inter ${WEB_CHECK.interS}s fastinter ${WEB_CHECK.fastinterMs}ms fall ${WEB_CHECK.fall} rise ${WEB_CHECK.rise} slowstart 10s maxconn ${c.maxConnPerServer} resolvers docker init-addr last,libc,none check
 ${servers}

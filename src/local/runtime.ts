@@ -4,7 +4,7 @@
 import type { ClusterRuntime } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/read.ts';
 import { requireDocker } from './engine/docker.ts';
-import { containerLogs, exec, killContainer, restartContainer, startContainer } from './containers.ts';
+import { containerLogs, exec, killContainer, pauseContainer, restartContainer, startContainer, unpauseContainer } from './containers.ts';
 import { down } from './down.ts';
 import { logEvent, recentEvents } from './events-log.ts';
 import { WEB_CHECK } from './haproxy.ts';
@@ -42,6 +42,8 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     logs: (member, opts) => containerLogs(member, opts),
     kill: (member) => killContainer(member),
     start: (member) => startContainer(member),
+    pause: (member) => pauseContainer(member),
+    unpause: (member) => unpauseContainer(member),
     restart: (member, graceS) => restartContainer(member, graceS),
     waitReady: (member, timeoutMs) => waitReady(member, timeoutMs),
     webCpuPercent: () => webCpuPercent(spec),

@@ -194,6 +194,10 @@ export interface ClusterRuntime {
   kill(member: string): Promise<void>;
   /** Starts a stopped member again; nothing when it runs. */
   start(member: string): Promise<void>;
+  /** Freezes every process of a member (its connections stay open, nothing answers): a stall, not a crash. */
+  pause(member: string): Promise<void>;
+  /** Lets a paused member run on; nothing when it is not paused. */
+  unpause(member: string): Promise<void>;
   /** Stops (grace `graceS` seconds) and starts a member. */
   restart(member: string, graceS: number): Promise<void>;
   /** Waits until a web node answers ready, or throws after `timeoutMs`. */

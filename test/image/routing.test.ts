@@ -41,3 +41,70 @@ test('real files with those names are still not served', async () => {
     assert.equal((await http(port, path)).status, 404, path);
   }
 });
+
+// Every path Moodle's security check probes (core\check\environment\publicpaths, Moodle 4.5) must
+// answer 404: anything else is an ERROR (403 an INFO) in admin/cli/checks.php. The probe tree has
+// real files for some of them (a readme, a behat feature, a class folder), so a rule that stops
+// matching serves them.
+const MOODLE_PUBLIC_PATHS = [
+  'vendor/',
+  'vendor/bin/behat',
+  'node_modules/',
+  'node_modules/cli/cli.js',
+  '.git/',
+  '.git/HEAD',
+  '.github/FUNDING.yml',
+  '.stylelintrc',
+  '.upgradenotes/',
+  'composer.json',
+  'composer.lock',
+  'admin/environment.xml',
+  'doesnotexist',
+  'lib/classes/',
+  'lib/db/install.xml',
+  'mod/assign/db/install.xml',
+  'lib/scssphp/readme_moodle.txt',
+  'mod/resource/readme.txt',
+  'mod/README.txt',
+  'mod/book/README.md',
+  'mod/chat/README.txt',
+  'auth/manual/upgrade.txt',
+  'lib/upgrade.txt',
+  'UPGRADING.md',
+  'UPGRADING-CURRENT.md',
+  'reportbuilder/UPGRADING.md',
+  'phpunit.xml.dist',
+  'privacy/tests/fixtures/logo.png',
+  'enrol/lti/tests/fixtures/input.xml',
+  'blog/tests/behat/delete.feature',
+];
+
+test("every path Moodle's public-paths check probes answers 404 (HEAD, as the check asks)", async () => {
+  const wrong: string[] = [];
+  for (const path of MOODLE_PUBLIC_PATHS) {
+    const r = await http(port, `/${path}`, { method: 'HEAD' });
+    if (r.status !== 404) wrong.push(`/${path}: HTTP ${r.status}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('a folder with index.php is still served at its path; the site root too', async () => {
+  const course = await http(port, '/course/');
+  assert.equal(course.status, 200);
+  assert.equal(course.body.toString(), 'course index\n');
+  assert.equal((await http(port, '/')).status, 200);
+});
+
+test("with a local site URL (http://localhost:PORT) the node answers that URL itself, so Moodle's requests to its own wwwroot reach a Moodle", async () => {
+  const image = await probeImage();
+  const local = await session.start({ image, role: 'selfurl', env: { MOODLE_WWWROOT: 'http://localhost:31999' } });
+  await local.waitForLog(/serving on :8080/, 30_000);
+  const ask = (url: string) =>
+    local.exec([
+      'php',
+      '-r',
+      `$c = curl_init('${url}'); curl_setopt($c, CURLOPT_RETURNTRANSFER, true); $b = curl_exec($c); echo curl_getinfo($c, CURLINFO_HTTP_CODE), ' ', $b;`,
+    ]);
+  assert.equal((await ask('http://localhost:31999/course/')).stdout, '200 course index\n');
+  assert.equal((await ask('http://localhost:31999/lib/scssphp/readme_moodle.txt')).stdout.slice(0, 3), '404');
+});

@@ -175,6 +175,48 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     }
   });
 
+  test("Moodle's own checks (admin/cli/checks.php): no error or warning for what the cluster owns; anything else not OK is a known exception", async () => {
+    // The checks this cluster owns, by type (Moodle 4.5's refs): cron and scheduled tasks (tool_task),
+    // the environment and the code's upgrade state, what nginx serves and how PHP is configured.
+    const OWNED: Record<string, readonly string[]> = {
+      status: [
+        'core_environment',
+        'core_upgradecheck',
+        'tool_task_cronrunning',
+        'tool_task_maxfaildelay',
+        'tool_task_adhocqueue',
+        'tool_task_longrunningtasks',
+      ],
+      security: ['core_publicpaths', 'core_displayerrors', 'core_preventexecpath', 'core_unsecuredataroot', 'core_configrw', 'core_webcron'],
+      performance: ['core_designermode', 'core_cachejs', 'core_debugging'],
+    };
+    // Not the cluster's: each may warn or fail here, with the reason.
+    const NOT_OURS: Record<string, string> = {
+      core_cookiesecure: 'the local cluster serves http (on AWS the site is https and cookies are secure)',
+      core_riskbackup: "Moodle's default roles may back up user data: a site's role policy",
+      core_dbschema: "the site's own local/corechanges plugin adds columns to mdl_user",
+    };
+    const web = n.container('web', 1);
+    const problems: string[] = [];
+    const outputs: string[] = [];
+    for (const [type, owned] of Object.entries(OWNED)) {
+      // -v lists every check, one "STATUS | Name (ref)" row each (colours stripped).
+      const run = await exec(web, ['php', '/var/www/moodle/admin/cli/checks.php', `--type=${type}`, '-v']);
+      const text = run.output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+      outputs.push(`checks.php --type=${type} -v (exit ${run.code}):\n${text}`);
+      const statuses = new Map([...text.matchAll(/^\s*([A-Z]+)\s*\|\s*.+?\(([a-z0-9_]+)\)\s*$/gm)].map((m) => [m[2]!, m[1]!.toLowerCase()]));
+      for (const ref of owned) {
+        const status = statuses.get(ref);
+        if (status === undefined) problems.push(`${type}: ${ref} is not among Moodle's checks`);
+        else if (!['ok', 'info', 'na'].includes(status)) problems.push(`${type}: ${ref} is ${status}`);
+      }
+      for (const [ref, status] of statuses)
+        if (!['ok', 'info', 'na'].includes(status) && !(ref in NOT_OURS) && !owned.includes(ref))
+          problems.push(`${type}: ${ref} is ${status}, and it is not a known exception`);
+    }
+    assert.deepEqual(problems, [], outputs.join('\n'));
+  });
+
   test('/readyz is 503 while Redis or the database is stopped; /healthz stays 200', async () => {
     const web = n.container('web', 1);
     assert.equal((await readyz(web)).ready, true);

@@ -1,6 +1,6 @@
 // `moodle-ha drill` against a real ha cluster brought up with the CLI (its own name and ports):
 // web-loss interrupted with Ctrl-C after its fault (the killed node must be back), then web-loss,
-// db-writer-loss, cache-primary-loss, lb-restart, scale-in, node-crash and full-restart under load, each held
+// db-writer-loss, cache-primary-loss, lb-restart, scale-in, cache-stall, node-crash and full-restart under load, each held
 // to the issue's bars. A bar the product misses fails here with the measured figure; it is never loosened.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -198,6 +198,25 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
       assert.deepEqual(r.posts.missing, [], figures(r));
     });
     test('error-free again within 10 s', () => assert.ok(r.recovery.seconds !== null && r.recovery.seconds <= 10, figures(r)));
+  });
+
+  describe('cache-stall', () => {
+    let r: DrillResult;
+    before(async () => ({ result: r } = await drill('cache-stall')));
+    const stall = () => `${figures(r)}; stall figures ${JSON.stringify(r.figures)}`;
+    test('the Redis primary was paused for 5 s and runs again; the cluster is steady', () => {
+      assert.match(r.fault.target, new RegExp(`^${NAME}-redis-[12]$`));
+      assert.ok(typeof r.figures.stalledSeconds === 'number' && r.figures.stalledSeconds >= 5 && r.figures.stalledSeconds < 7, stall());
+      assert.match(r.restore.action, /^unpause /);
+      assert.ok(r.steadyState.after.ok, r.steadyState.after.problems.join('; '));
+    });
+    test('never "no server available": some web node UP all the time', () => assert.equal(r.figures.noServerSeconds, 0, stall()));
+    test('every web node stays UP in the load balancer throughout', () => assert.equal(r.figures.webNodesMarkedDown, 'none', stall()));
+    test('error-free again within 5 s of the resume', () => {
+      const stalled = r.figures.stalledSeconds as number;
+      assert.ok(r.recovery.seconds !== null && r.recovery.seconds - stalled <= 5, stall());
+    });
+    test('0 acknowledged posts lost', () => assert.deepEqual(r.posts.missing, [], figures(r)));
   });
 
   describe('node-crash (the drill restarts nothing: the controller heals)', () => {

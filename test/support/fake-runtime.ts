@@ -27,7 +27,7 @@ export interface FakeRuntime extends ClusterRuntime {
   lbProblem: string | undefined;
   /** Web nodes the load balancer does not count as UP. */
   readonly lbDown: Set<string>;
-  /** Every call of scale, exec, kill, start, restart, in order. */
+  /** Every call of scale, exec, kill, start, pause, unpause, restart, in order. */
   readonly calls: Array<{ readonly method: string; readonly args: readonly unknown[] }>;
   readonly events: ClusterEvent[];
 }
@@ -105,6 +105,8 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
     logs: async () => Readable.from([]),
     kill: async (member) => void calls.push({ method: 'kill', args: [member] }),
     start: async (member) => void calls.push({ method: 'start', args: [member] }),
+    pause: async (member) => void calls.push({ method: 'pause', args: [member] }),
+    unpause: async (member) => void calls.push({ method: 'unpause', args: [member] }),
     restart: async (member, graceS) => void calls.push({ method: 'restart', args: [member, graceS] }),
     waitReady: async () => {},
     webCpuPercent: async () => r.cpuPercent,

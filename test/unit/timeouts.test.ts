@@ -78,6 +78,34 @@ describe("the image's files carry the image's timeouts and sizes", () => {
     const config = file('opt/moodle-ha/php/config.php');
     assert.equal(number(config, /'connecttimeout' => (\d+)/, 'dboptions connecttimeout'), IMAGE_TIMEOUTS.databaseConnect);
     assert.equal(number(config, /session_redis_connection_timeout = (\d+);/, 'session_redis_connection_timeout'), IMAGE_TIMEOUTS.redisConnect);
+    assert.equal(number(config, /session_redis_max_retries = (\d+);/, 'session_redis_max_retries'), IMAGE_TIMEOUTS.redisSessionTries);
+    assert.equal(
+      number(file('opt/moodle-ha/php/configure.php'), /'connectiontimeout' => (\d+)/, "the MUC store's connectiontimeout"),
+      IMAGE_TIMEOUTS.redisConnect,
+    );
+  });
+  test("the users' pool waits databaseRead seconds for the database; cron and migrate (CLI) have no such limit", () => {
+    const render = file('usr/local/bin/moodle-ha-render-config');
+    const users = /\[moodle\]([\s\S]*?)\n\[/.exec(render)?.[1] ?? '';
+    assert.equal(
+      number(users, /php_admin_value\[mysqlnd\.net_read_timeout\] = (\d+)/, "the users' pool's mysqlnd.net_read_timeout"),
+      IMAGE_TIMEOUTS.databaseRead,
+    );
+    assert.doesNotMatch(file('etc/moodle-ha/php.ini'), /net_read_timeout/);
+  });
+  test('/healthz has its own pool that ends a request after healthAnswer seconds; the ALB waits as long', () => {
+    const render = file('usr/local/bin/moodle-ha-render-config');
+    const health = /\[health\]([\s\S]*?)\n\[/.exec(render)?.[1] ?? '';
+    assert.match(health, /ping\.path = \/healthz/);
+    assert.equal(number(health, /request_terminate_timeout = (\d+)s/, "the health pool's request_terminate_timeout"), IMAGE_TIMEOUTS.healthAnswer);
+    assert.equal(
+      number(file('etc/nginx/nginx.conf'), /location = \/healthz \{[^}]*fastcgi_read_timeout (\d+)s;/, 'fastcgi_read_timeout of /healthz'),
+      IMAGE_TIMEOUTS.healthAnswer,
+    );
+    assert.match(
+      readFileSync(join(import.meta.dirname, '..', '..', 'src', 'aws', 'loadbalancer', 'load-balancer.ts'), 'utf8'),
+      /timeout: Duration\.seconds\(IMAGE_TIMEOUTS\.healthAnswer\)/,
+    );
   });
   test("OPcache's memory is the contract's", () => {
     assert.equal(number(file('etc/moodle-ha/php.ini'), /^opcache\.memory_consumption = (\d+)$/m, 'opcache.memory_consumption'), RUNTIME_IMAGE.opcacheMiB);

@@ -11,6 +11,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RUNTIME_IMAGE } from '../../contract/image.ts';
+import { IMAGE_TIMEOUTS } from '../../contract/timeouts.ts';
 import { acknowledge } from '../nag.ts';
 
 /** Header CloudFront adds to every origin request; its value is a Secrets Manager secret. */
@@ -97,7 +98,7 @@ export class LoadBalancer extends Construct implements ec2.IConnectable {
         path: RUNTIME_IMAGE.healthPath,
         healthyHttpCodes: '200',
         interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
+        timeout: Duration.seconds(IMAGE_TIMEOUTS.healthAnswer),
         healthyThresholdCount: 2,
         unhealthyThresholdCount: 3,
       },

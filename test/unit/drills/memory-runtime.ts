@@ -90,6 +90,16 @@ export class MemoryRuntime implements ClusterRuntime {
     if (!this.running.has(member)) throw new Error(`no such member: ${member}`);
     this.running.set(member, true);
   }
+  /** Paused members (pause/unpause). */
+  readonly paused = new Set<string>();
+  async pause(member: string): Promise<void> {
+    this.calls.push(`pause ${member}`);
+    this.paused.add(member);
+  }
+  async unpause(member: string): Promise<void> {
+    this.calls.push(`unpause ${member}`);
+    this.paused.delete(member);
+  }
   async restart(member: string): Promise<void> {
     this.calls.push(`restart ${member}`);
     this.running.set(member, true);

@@ -20,7 +20,7 @@ $CFG->dboptions = [
     'dbpersist' => 0,
     'dbport' => $mh['dbport'],
     'dbcollation' => 'utf8mb4_unicode_ci',
-    'connecttimeout' => 5,
+    'connecttimeout' => 3,
 ];
 // verify-full: the server's certificate must chain to MOODLE_DB_TLS_CA (openssl.cafile, set at
 // start) and name MOODLE_DB_HOST.
@@ -60,7 +60,9 @@ $CFG->session_redis_acquire_lock_timeout = $mh['sessionlockwait'];
 $CFG->session_redis_acquire_lock_retry = MH_SESSION_ACQUIRE_RETRY_MS;
 $CFG->session_redis_lock_expire = MH_SESSION_LOCK_EXPIRE_S;
 $CFG->session_redis_serializer_use_igbinary = true;
-$CFG->session_redis_connection_timeout = 3;
+// Connect and read timeout (one value in Moodle), and tries: src/contract/timeouts.ts.
+$CFG->session_redis_connection_timeout = 2;
+$CFG->session_redis_max_retries = 2;
 if ($mh['redispass'] !== '') {
     $CFG->session_redis_auth = $mh['redispass'];
 }

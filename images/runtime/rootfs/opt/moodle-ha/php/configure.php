@@ -14,7 +14,7 @@ $configuration = [
     'password' => $mh['cachepass'],
     'serializer' => defined('Redis::SERIALIZER_IGBINARY') ? Redis::SERIALIZER_IGBINARY : Redis::SERIALIZER_PHP,
     'compressor' => 0,
-    'connectiontimeout' => 3,
+    'connectiontimeout' => 2, // connect and read: src/contract/timeouts.ts (redisConnect)
     'encryption' => $mh['cachetls'],
     // With a CA file the store verifies the server's certificate and name (without one it would not).
     'cafile' => $mh['cachetls'] ? $mh['redisca'] : '',
