@@ -3,6 +3,7 @@
 // reach the local cluster through this alone; everything Docker stays under src/local/.
 import type { ClusterRuntime } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/read.ts';
+import { withBundleAddition } from './bundle-edit.ts';
 import { requireDocker } from './engine/docker.ts';
 import { containerLogs, exec, killContainer, restartContainer, startContainer } from './containers.ts';
 import { down } from './down.ts';
@@ -50,7 +51,15 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     migrate: (progress) => migrateNow(loaded, progress),
     migrateStatus: () => migrateStatus(loaded),
     migrateLog: async () => lastMigrateRun(spec.name),
-    up: (progress) => up(loaded, progress),
+    up: async (progress, opts) => {
+      if (!opts?.bundleAddition) return up(loaded, progress);
+      const edited = withBundleAddition(loaded, opts.bundleAddition);
+      try {
+        return await up(edited.loaded, progress);
+      } finally {
+        edited.cleanup();
+      }
+    },
     down: (opts, progress) => down(spec.name, opts, progress),
   };
 }

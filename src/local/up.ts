@@ -124,6 +124,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       webNodes,
       tags,
       migrate,
+      webRoll: null,
     };
   } catch (e) {
     await rollback(created, spec, progress);

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
+import { ensureContainer, exec, inspectContainer as inspect, removeContainer, sleep } from '../../src/local/containers.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
 import { lastMigrateRun, migrateLogDir } from '../../src/local/migrate-log.ts';
@@ -543,6 +543,97 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     );
     r = await cli(['scale', '1', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  /**
+   * Runs `work` while 4 users GET the login page without pause and the load balancer's servers are
+   * sampled every 200 ms: the requests that failed, how many succeeded, and the fewest UP servers seen.
+   */
+  async function whilePolled<T>(work: () => Promise<T>): Promise<{ result: T; ok: number; failed: string[]; fewestUp: number }> {
+    const spec = readSpec({ file: specFile }).spec;
+    const { webServers } = await import('../../src/local/lb-runtime.ts');
+    let stop = false;
+    const seen = { ok: 0, failed: [] as string[], fewestUp: Number.POSITIVE_INFINITY };
+    const users = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {
+      while (!stop) {
+        try {
+          const res = await u.get('/login/index.php');
+          if (res.status === 200) seen.ok++;
+          else seen.failed.push(`HTTP ${res.status}`);
+        } catch (e) {
+          seen.failed.push((e as Error).message);
+        }
+      }
+    });
+    const sampler = (async () => {
+      while (!stop) {
+        const servers = await webServers(spec).catch(() => undefined); // unreadable for an instant while HAProxy reloads
+        if (servers) seen.fewestUp = Math.min(seen.fewestUp, servers.filter((x) => x.status.startsWith('UP')).length);
+        await sleep(200);
+      }
+    })();
+    await sleep(2000);
+    try {
+      return { result: await work(), ...seen };
+    } finally {
+      await sleep(2000);
+      stop = true;
+      await Promise.all([...users, sampler]);
+    }
+  }
+
+  const webIds = async (count: number) =>
+    Promise.all(Array.from({ length: count }, (_, i) => docker().getContainer(n.container('web', i + 1)).inspect().then((c) => c.Id)));
+
+  test('up after a config-bundle edit replaces the web nodes one at a time: no request fails, the load balancer never has fewer UP nodes', async () => {
+    const { plannedWebNodes } = await import('../../src/local/scale.ts');
+    const count = plannedWebNodes(readSpec({ file: specFile }).spec);
+    const before = await webIds(count);
+    writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test-rolled always;\n`);
+    const polled = await whilePolled(() => cli(['up', '--spec', specFile], { timeoutMs: 600_000 }));
+    const r = polled.result;
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.deepEqual(polled.failed, [], `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed during up`);
+    assert.ok(polled.ok > 20, `too few requests to judge (${polled.ok})`);
+    assert.ok(polled.fewestUp >= count, `the load balancer had ${polled.fewestUp} UP nodes at one point, fewer than the ${count} planned`);
+    const after = await webIds(count);
+    for (let i = 0; i < count; i++) assert.notEqual(after[i], before[i], `${n.container('web', i + 1)} was not replaced`);
+    assert.match(r.stdout, /migrate: unchanged/);
+    assert.match(r.stderr, new RegExp(`${n.container('web', 1)}: replaced`), r.stderr.slice(-3000));
+    assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the extra node of the roll is left behind');
+    const headers = await Promise.all(Array.from({ length: 10 }, async () => (await admin.get('/my/')).headers[BUNDLE_HEADER]));
+    assert.deepEqual([...new Set(headers)], ['cluster-test-rolled'], 'answers with the old bundle after the roll');
+  });
+
+  test('a new web node that never gets ready stops the roll: up fails naming it with its log, the old nodes keep serving unchanged', async () => {
+    const { plannedWebNodes } = await import('../../src/local/scale.ts');
+    const { recordedWebBundle } = await import('../../src/local/web-bundle.ts');
+    const spec = readSpec({ file: specFile }).spec;
+    const count = plannedWebNodes(spec);
+    const before = await webIds(count);
+    const good = readFileSync(join(dir, 'bundle', 'nginx.conf'), 'utf8');
+    writeFileSync(join(dir, 'bundle', 'nginx.conf'), 'this_is_not_an_nginx_directive on;\n');
+    try {
+      const polled = await whilePolled(() => cli(['up', '--spec', specFile], { timeoutMs: 600_000 }));
+      const r = polled.result;
+      assert.notEqual(r.code, 0, 'up must fail');
+      assert.match(r.stderr, new RegExp(`${n.container('web', count + 1)} .*never (got )?ready`), r.stderr.slice(-3000));
+      assert.match(r.stderr, /this_is_not_an_nginx_directive/, 'its last log lines (nginx says why) are quoted');
+      assert.match(r.stderr, /old nodes? (keeps?|are|is) serving/, r.stderr.slice(-3000));
+      assert.deepEqual(polled.failed, [], `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed during the failed up`);
+      assert.ok(polled.fewestUp >= count, `the load balancer had ${polled.fewestUp} UP nodes at one point`);
+      assert.deepEqual(await webIds(count), before, 'the old nodes were replaced or restarted');
+      assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the failed new node is left behind');
+      assert.ok(
+        recordedWebBundle(spec).some((f) => f.content.includes('cluster-test-rolled')),
+        'the recorded bundle (what scale gives a new node) is no longer the one the nodes run',
+      );
+    } finally {
+      writeFileSync(join(dir, 'bundle', 'nginx.conf'), good);
+    }
+    const r = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.deepEqual(await webIds(count), before, 'with the bundle the nodes run, up keeps them');
   });
 
   test('down keeps the data; up brings it back without reinstalling', async () => {
