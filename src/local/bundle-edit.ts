@@ -21,8 +21,7 @@ export function withBundleAddition(loaded: LoadedSpec, addition: Addition): { lo
   if (spec.configBundle) {
     const from = resolve(loaded.baseDir, spec.configBundle);
     // Unreadable or unknown files are left to up's own checks (bundleFiles), which name the operator's folder.
-    if (existsSync(from))
-      for (const f of readdirSync(from)) if (statSync(join(from, f)).isFile()) copyFileSync(join(from, f), join(dir, f));
+    if (existsSync(from)) for (const f of readdirSync(from)) if (statSync(join(from, f)).isFile()) copyFileSync(join(from, f), join(dir, f));
   }
   const file = join(dir, addition.file);
   writeFileSync(file, (existsSync(file) ? readFileSync(file, 'utf8') : '') + addition.text, { mode: 0o600 });

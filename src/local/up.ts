@@ -2,6 +2,8 @@
 // Order: checks (Docker, Moodle tree, ports) → images → secrets → network and volumes → database
 // and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy
 // → the detached autoscaler (autoscaler.enabled; stopped while the run changes the cluster).
+// Web nodes that serve and would change are replaced one at a time through the running load
+// balancer (roll.ts); cron is stopped before its replacement starts (never two at once).
 // A failure removes what this run created, so nothing is left half-started; data volumes that
 // existed before are never touched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './s
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
 import { recordRuntimeImage } from './runtime-images.ts';
+import { rollWebTierIfChanged } from './roll.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
 export interface LocalUpResult extends UpResult {
@@ -94,12 +97,20 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress),
     );
     const webNodes = plannedWebNodes(spec);
-    await progress.step(`web nodes (${webNodes})`, async () => {
-      recordWebBundle(spec.name, bundle); // for nodes `scale` and the autoscalers add later
-      for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
-      for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
+    const webNode = (i: number) => runtimeContainer(spec, tags, secrets, 'web', i, bundle);
+    const webRoll = await progress.step(`web nodes (${webNodes})`, async () => {
+      // Nodes serving now that would change are replaced one at a time (roll.ts); else they start as before.
+      const roll = await rollWebTierIfChanged(spec, migrate, webNodes, webNode, progress);
+      if (!roll) {
+        for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(webNode(i)));
+        for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
+      }
+      // For nodes `scale` and the autoscalers add later: recorded once the nodes run these files
+      // (a roll that stopped leaves the record of the bundle the serving nodes have).
+      recordWebBundle(spec.name, bundle);
       // Only once the planned nodes are ready do the extra ones go: they may still carry traffic.
       await removeExtraWebNodes(spec, webNodes, progress);
+      return roll;
     });
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
@@ -124,7 +135,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       webNodes,
       tags,
       migrate,
-      webRoll: null,
+      webRoll,
     };
   } catch (e) {
     await rollback(created, spec, progress);

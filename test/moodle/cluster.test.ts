@@ -583,7 +583,14 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   }
 
   const webIds = async (count: number) =>
-    Promise.all(Array.from({ length: count }, (_, i) => docker().getContainer(n.container('web', i + 1)).inspect().then((c) => c.Id)));
+    Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        docker()
+          .getContainer(n.container('web', i + 1))
+          .inspect()
+          .then((c) => c.Id),
+      ),
+    );
 
   test('up after a config-bundle edit replaces the web nodes one at a time: no request fails, the load balancer never has fewer UP nodes', async () => {
     const { plannedWebNodes } = await import('../../src/local/scale.ts');
