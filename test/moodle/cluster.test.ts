@@ -547,9 +547,11 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
 
   /**
    * Runs `work` while 4 users GET the login page without pause and the load balancer's servers are
-   * sampled every 200 ms: the requests that failed, how many succeeded, and the fewest UP servers seen.
+   * sampled every 200 ms: the requests that failed, how many succeeded, the fewest UP servers
+   * sampled, and the fewest web containers running at any moment (from the engine's start and die
+   * events: exact, not sampled).
    */
-  async function whilePolled<T>(work: () => Promise<T>): Promise<{ result: T; ok: number; failed: string[]; fewestUp: number }> {
+  async function whilePolled<T>(work: () => Promise<T>): Promise<{ result: T; ok: number; failed: string[]; fewestUp: number; fewestRunning: number }> {
     const spec = readSpec({ file: specFile }).spec;
     const { webServers } = await import('../../src/local/lb-runtime.ts');
     let stop = false;
@@ -573,8 +575,29 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       }
     })();
     await sleep(2000);
+    const since = Math.floor(Date.now() / 1000);
+    const running = new Set(
+      (await docker().listContainers({ filters: { label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] } })).map((c) => c.Id),
+    );
     try {
-      return { result: await work(), ...seen };
+      const result = await work();
+      await sleep(1000); // the engine's last events
+      const events = (await docker().getEvents({
+        since,
+        until: Math.ceil(Date.now() / 1000),
+        filters: { type: ['container'], event: ['start', 'die'], label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] },
+      })) as unknown as NodeJS.ReadableStream;
+      let text = '';
+      for await (const b of events) text += String(b);
+      let fewestRunning = running.size;
+      for (const line of text.split('\n').filter(Boolean)) {
+        const e = JSON.parse(line) as { id: string; status?: string; Action?: string };
+        const action = e.Action ?? e.status;
+        if (action === 'start') running.add(e.id);
+        if (action === 'die') running.delete(e.id);
+        fewestRunning = Math.min(fewestRunning, running.size);
+      }
+      return { result, ...seen, fewestRunning };
     } finally {
       await sleep(2000);
       stop = true;
@@ -602,6 +625,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.deepEqual(polled.failed, [], `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed during up`);
     assert.ok(polled.ok > 20, `too few requests to judge (${polled.ok})`);
+    assert.ok(polled.fewestRunning >= count, `${polled.fewestRunning} web containers ran at one point during up, fewer than the ${count} planned`);
     assert.ok(polled.fewestUp >= count, `the load balancer had ${polled.fewestUp} UP nodes at one point, fewer than the ${count} planned`);
     const after = await webIds(count);
     for (let i = 0; i < count; i++) assert.notEqual(after[i], before[i], `${n.container('web', i + 1)} was not replaced`);
@@ -629,6 +653,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       assert.match(r.stderr, /old nodes? (keeps?|are|is) serving/, r.stderr.slice(-3000));
       assert.deepEqual(polled.failed, [], `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed during the failed up`);
       assert.ok(polled.fewestUp >= count, `the load balancer had ${polled.fewestUp} UP nodes at one point`);
+      assert.ok(polled.fewestRunning >= count, `${polled.fewestRunning} web containers ran at one point during the failed up`);
       assert.deepEqual(await webIds(count), before, 'the old nodes were replaced or restarted');
       assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the failed new node is left behind');
       assert.ok(
