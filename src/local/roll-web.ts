@@ -118,7 +118,10 @@ export async function rollWebNodes(planned: number, states: readonly NodeState[]
     await bringIn(extra, true);
   }
 
-  for (let i = 1; i <= planned; i++) {
+  // Nodes that serve nothing now (missing, stopped, not yet listed) first: they add capacity when
+  // `up` also scales out; then the changed ones, each replaced while the others serve.
+  const order = Array.from({ length: planned }, (_, k) => k + 1);
+  for (const i of [...order.filter((k) => stateOf(k) !== 'changed'), ...order.filter((k) => stateOf(k) === 'changed')]) {
     const name = fx.name(i);
     const state = stateOf(i);
     if (state === 'current') {
@@ -126,10 +129,11 @@ export async function rollWebNodes(planned: number, states: readonly NodeState[]
       continue;
     }
     const t = Date.now();
-    await retire(name);
+    if (state !== 'missing') await retire(name);
     await bringIn(i, false);
-    replaced.push(name);
-    fx.onStep(`${name}: replaced (new definition, ready and in the load balancer) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    if (state !== 'missing') replaced.push(name);
+    const took = `${((Date.now() - t) / 1000).toFixed(1)} s`;
+    fx.onStep(`${name}: ${state === 'missing' ? 'started' : 'replaced'} (new definition, ready and in the load balancer) in ${took}`);
   }
 
   // The extra node, and any node above the planned count (an interrupted `scale` left it): out, drained.

@@ -1,5 +1,6 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import { runtimeContainer } from '../../src/local/services.ts';
 import type { MigrateStatus } from '../../src/runtime/cluster.ts';
 import { readSpec } from '../../src/spec/read.ts';
-import { cli } from '../support/cli.ts';
+import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -636,6 +637,42 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.deepEqual([...new Set(headers)], ['cluster-test-rolled'], 'answers with the old bundle after the roll');
   });
 
+  test('Ctrl-C during a rolling up, then up again: it carries on from there, no request fails, no extra node is left', async () => {
+    const { plannedWebNodes } = await import('../../src/local/scale.ts');
+    const count = plannedWebNodes(readSpec({ file: specFile }).spec);
+    const before = await webIds(count);
+    writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test-interrupted always;\n`);
+    const polled = await whilePolled(async () => {
+      // Interrupted once web-1 is out of the load balancer: about to be stopped and started again.
+      const first = await new Promise<{ code: number | null; signal: string | null; stderr: string }>((done) => {
+        const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (b: Buffer) => {
+          stderr += b;
+          if (new RegExp(`${n.container('web', 1)}: out of the load balancer`).test(stderr)) child.kill('SIGINT');
+        });
+        child.on('close', (code, signal) => done({ code, signal, stderr }));
+      });
+      const second = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+      return { first, second };
+    });
+    const { first, second } = polled.result;
+    assert.match(first.stderr, new RegExp(`${n.container('web', 1)}: out of the load balancer`), first.stderr.slice(-3000));
+    assert.ok(first.code !== 0, `the first up was not interrupted:\n${first.stderr.slice(-2000)}`);
+    assert.equal(second.code, 0, second.stderr.slice(-3000));
+    assert.deepEqual(
+      polled.failed,
+      [],
+      `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed across the interrupted up and the next`,
+    );
+    assert.ok(polled.fewestRunning >= count, `${polled.fewestRunning} web containers ran at one point, fewer than the ${count} planned`);
+    const after = await webIds(count);
+    for (let i = 0; i < count; i++) assert.notEqual(after[i], before[i], `${n.container('web', i + 1)} was not replaced`);
+    assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the extra node of the interrupted roll is left behind');
+    const headers = await Promise.all(Array.from({ length: 10 }, async () => (await admin.get('/my/')).headers[BUNDLE_HEADER]));
+    assert.deepEqual([...new Set(headers)], ['cluster-test-interrupted']);
+  });
+
   test('a new web node that never gets ready stops the roll: up fails naming it with its log, the old nodes keep serving unchanged', async () => {
     const { plannedWebNodes } = await import('../../src/local/scale.ts');
     const { recordedWebBundle } = await import('../../src/local/web-bundle.ts');
@@ -657,7 +694,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       assert.deepEqual(await webIds(count), before, 'the old nodes were replaced or restarted');
       assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the failed new node is left behind');
       assert.ok(
-        recordedWebBundle(spec).some((f) => f.content.includes('cluster-test-rolled')),
+        recordedWebBundle(spec).some((f) => f.content.includes('cluster-test-interrupted')),
         'the recorded bundle (what scale gives a new node) is no longer the one the nodes run',
       );
     } finally {

@@ -30,7 +30,8 @@ function cluster(planned: number, nodes: Record<string, Node>, listed: string[],
     },
     async serve(names) {
       for (const s of names) assert.ok(state.nodes[s]?.ready, `the load balancer lists ${s}, which is not ready`);
-      assert.ok(names.length >= planned, `the load balancer lists ${names.length} nodes, fewer than the ${planned} planned`);
+      const floor = Math.min(planned, listed.length); // an up that also scales out starts from fewer
+      assert.ok(names.length >= floor, `the load balancer lists ${names.length} nodes, fewer than ${floor}`);
       state.lb = [...names];
       state.fewestListed = Math.min(state.fewestListed, names.length);
       log.push(`serve ${names.join(',')}`);
@@ -143,7 +144,8 @@ describe('rollWebNodes', () => {
   test('after an interruption between removing an old node and adding its replacement (web-1 missing): it is started, never fewer listed than planned', async () => {
     const c = cluster(2, { 'web-2': old(), 'web-3': { def: 'new', ready: true } }, ['web-2', 'web-3']);
     const roll = await rollWebNodes(2, states('missing', 'changed', 'current'), ['web-2', 'web-3'], c.fx);
-    assert.deepEqual(roll.replaced, ['web-1', 'web-2']);
+    assert.deepEqual(roll.replaced, ['web-2'], 'web-1 was started, not replaced');
+    assert.ok(c.log.indexOf('start web-1') < c.log.indexOf('drain web-2'), 'the missing node is started before the old one goes');
     assert.deepEqual(c.state.lb, ['web-1', 'web-2']);
     assert.equal(c.state.fewestListed, 2);
   });
@@ -154,5 +156,14 @@ describe('rollWebNodes', () => {
     assert.deepEqual(c.state.lb, ['web-1']);
     assert.deepEqual(Object.keys(c.state.nodes), ['web-1']);
     assert.ok(c.log.indexOf('drain web-3') < c.log.indexOf('remove web-3'));
+  });
+
+  test('an up that also scales out (1 running, 2 planned): the new node is added before the old one is replaced', async () => {
+    const c = cluster(2, { 'web-1': old() }, ['web-1']);
+    const roll = await rollWebNodes(2, states('changed', 'missing', 'missing'), ['web-1'], c.fx);
+    assert.deepEqual(roll.replaced, ['web-1'], 'web-2 was started, not replaced');
+    assert.ok(c.log.indexOf('start web-2') < c.log.indexOf('drain web-1'));
+    assert.equal(c.state.fewestListed, 2);
+    assert.deepEqual(c.state.lb, ['web-1', 'web-2']);
   });
 });
