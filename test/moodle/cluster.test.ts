@@ -576,30 +576,34 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       }
     })();
     await sleep(2000);
-    const since = Math.floor(Date.now() / 1000);
+    // The engine's start and die events of the web containers, followed live (its history keeps
+    // only the last few hundred events, which health checks' execs fill within seconds).
     const running = new Set(
       (await docker().listContainers({ filters: { label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] } })).map((c) => c.Id),
     );
-    try {
-      const result = await work();
-      await sleep(1000); // the engine's last events
-      const events = (await docker().getEvents({
-        since,
-        until: Math.ceil(Date.now() / 1000),
-        filters: { type: ['container'], event: ['start', 'die'], label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] },
-      })) as unknown as NodeJS.ReadableStream;
-      let text = '';
-      for await (const b of events) text += String(b);
-      let fewestRunning = running.size;
-      for (const line of text.split('\n').filter(Boolean)) {
+    let fewestRunning = running.size;
+    const events = (await docker().getEvents({
+      filters: { type: ['container'], event: ['start', 'die'], label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] },
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    let pending = '';
+    events.on('data', (b: Buffer) => {
+      pending += String(b);
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
         const e = JSON.parse(line) as { id: string; status?: string; Action?: string };
         const action = e.Action ?? e.status;
         if (action === 'start') running.add(e.id);
         if (action === 'die') running.delete(e.id);
         fewestRunning = Math.min(fewestRunning, running.size);
       }
+    });
+    try {
+      const result = await work();
+      await sleep(1000); // the engine's last events
       return { result, ...seen, fewestRunning };
     } finally {
+      events.destroy();
       await sleep(2000);
       stop = true;
       await Promise.all([...users, sampler]);
