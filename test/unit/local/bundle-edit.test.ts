@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { withBundleAddition } from '../../src/local/bundle-edit.ts';
-import { bundleFiles } from '../../src/local/up.ts';
-import { readSpec } from '../../src/spec/read.ts';
+import { withBundleAddition } from '../../../src/local/bundle-edit.ts';
+import { bundleFiles } from '../../../src/local/up.ts';
+import { readSpec } from '../../../src/spec/read.ts';
 
 process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'bundle-edit-state-'));
 

@@ -4,7 +4,7 @@
 // load balancer routes to it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NeverReady, needsRoll, RollStopped, rollWebNodes, type NodeState, type RollEffects } from '../../src/local/roll-web.ts';
+import { NeverReady, needsRoll, RollStopped, rollWebNodes, type NodeState, type RollEffects } from '../../../src/local/roll-web.ts';
 
 interface Node {
   def: 'old' | 'new';
