@@ -172,6 +172,9 @@ async function removeExtraWebNodes(spec: Spec, keep: number, progress: Progress)
   for (let i = keep + 1; i <= MAX_WEB_NODES && (await inspectContainer(n.container('web', i))); i++) extra.push(n.container('web', i));
   if (!extra.length) return;
   if ((await inspectContainer(n.container('lb')))?.State.Running) {
+    // The planned nodes (ready by now) into the load balancer first: after an interrupted roll it
+    // may list only the extra node, and draining that one alone would leave no node to serve.
+    await syncLbConfig(spec, [...webNodeNames(spec, keep), ...extra]);
     await scaleIn(spec, [...webNodeNames(spec, keep), ...extra], keep, (s) => progress.info(`${s.node}: removed, ${s.detail}`));
   } else {
     for (const name of extra) await removeContainer(name, RUNTIME_IMAGE.drainSeconds + 5);
