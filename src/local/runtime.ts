@@ -3,6 +3,7 @@
 // reach the local cluster through this alone; everything Docker stays under src/local/.
 import type { ClusterRuntime } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/read.ts';
+import { withBundleAddition } from './bundle-edit.ts';
 import { requireDocker } from './engine/docker.ts';
 import { containerLogs, exec, killContainer, pauseContainer, restartContainer, startContainer, unpauseContainer } from './containers.ts';
 import { down } from './down.ts';
@@ -52,7 +53,15 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     migrate: (progress, opts) => migrateNow(loaded, progress, opts),
     migrateStatus: () => migrateStatus(loaded),
     migrateLog: async () => lastMigrateRun(spec.name),
-    up: (progress) => up(loaded, progress),
+    up: async (progress, opts) => {
+      if (!opts?.bundleAddition) return up(loaded, progress);
+      const edited = withBundleAddition(loaded, opts.bundleAddition);
+      try {
+        return await up(edited.loaded, progress);
+      } finally {
+        edited.cleanup();
+      }
+    },
     down: (opts, progress) => down(spec.name, opts, progress),
   };
 }

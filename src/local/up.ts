@@ -2,6 +2,8 @@
 // Order: checks (Docker, Moodle tree, ports) → images → secrets → network and volumes → database
 // and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy
 // → the controller (heals always, autoscales when autoscaler.enabled; stopped while the run changes the cluster).
+// Web nodes that serve and would change are replaced one at a time through the running load
+// balancer (roll.ts); cron is stopped before its replacement starts (never two at once).
 // A failure removes what this run created, so nothing is left half-started; data volumes that
 // existed before are never touched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -33,6 +35,7 @@ import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './s
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
 import { recordRuntimeImage } from './runtime-images.ts';
+import { rollWebTierIfChanged } from './roll.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
 export interface LocalUpResult extends UpResult {
@@ -95,12 +98,20 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress),
     );
     const webNodes = plannedWebNodes(spec);
-    await progress.step(`web nodes (${webNodes})`, async () => {
-      recordWebBundle(spec.name, bundle); // for nodes `scale` and the autoscalers add later
-      for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(runtimeContainer(spec, tags, secrets, 'web', i, bundle)));
-      for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
+    const webNode = (i: number) => runtimeContainer(spec, tags, secrets, 'web', i, bundle);
+    const webRoll = await progress.step(`web nodes (${webNodes})`, async () => {
+      // Nodes serving now that would change are replaced one at a time (roll.ts); else they start as before.
+      const roll = await rollWebTierIfChanged(spec, migrate, webNodes, webNode, progress);
+      if (!roll) {
+        for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(webNode(i)));
+        for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
+      }
+      // For nodes `scale` and the autoscalers add later: recorded once the nodes run these files
+      // (a roll that stopped leaves the record of the bundle the serving nodes have).
+      recordWebBundle(spec.name, bundle);
       // Only once the planned nodes are ready do the extra ones go: they may still carry traffic.
       await removeExtraWebNodes(spec, webNodes, progress);
+      return roll;
     });
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));
     await progress.step('load balancer', async () => {
@@ -128,6 +139,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       webNodes,
       tags,
       migrate,
+      webRoll,
     };
   } catch (e) {
     // An install that stopped half-way: its way out (migrate --reinstall) needs the data tier, so it stays.
@@ -165,6 +177,9 @@ async function removeExtraWebNodes(spec: Spec, keep: number, progress: Progress)
   for (let i = keep + 1; i <= MAX_WEB_NODES && (await inspectContainer(n.container('web', i))); i++) extra.push(n.container('web', i));
   if (!extra.length) return;
   if ((await inspectContainer(n.container('lb')))?.State.Running) {
+    // The planned nodes (ready by now) into the load balancer first: after an interrupted roll it
+    // may list only the extra node, and draining that one alone would leave no node to serve.
+    await syncLbConfig(spec, [...webNodeNames(spec, keep), ...extra]);
     await scaleIn(spec, [...webNodeNames(spec, keep), ...extra], keep, (s) => progress.info(`${s.node}: removed, ${s.detail}`));
   } else {
     for (const name of extra) await removeContainer(name, RUNTIME_IMAGE.drainSeconds + 5);

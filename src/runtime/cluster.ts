@@ -89,6 +89,27 @@ export interface UpResult {
   readonly adminPasswordFile: string;
   readonly webNodes: number;
   readonly migrate: string;
+  /** The web nodes this run replaced one at a time (their definition changed), or null when none was rolled. */
+  readonly webRoll: WebRoll | null;
+}
+
+/** A rolling replacement of the web tier: each node replaced while the others (and one extra) serve. */
+export interface WebRoll {
+  /** The nodes replaced, in order (the extra node, started first and removed last, is not among them). */
+  readonly replaced: readonly string[];
+  readonly ms: number;
+}
+
+/** A file of the config bundle, as the image loads it. */
+export type BundleFile = 'php.ini' | 'nginx.conf' | 'config.php';
+
+export interface UpOptions {
+  /**
+   * Text appended to one file of the config bundle for this run only, as if the operator had edited
+   * it (a copy is changed: the operator's folder is never written). The config-change drill's edit.
+   * @default - the bundle as the spec's folder has it
+   */
+  readonly bundleAddition?: { readonly file: BundleFile; readonly text: string };
 }
 
 /** What code the cluster runs: its runtime image and the Moodle version that image's build recorded. */
@@ -221,8 +242,11 @@ export interface ClusterRuntime {
   /** The last migrate run that ended, with its whole log; undefined when none is kept. */
   migrateLog(): Promise<(MigrateRunRecord & { readonly log: string }) | undefined>;
 
-  /** Creates or converges the cluster to its spec. */
-  up(progress: Progress): Promise<UpResult>;
+  /**
+   * Creates or converges the cluster to its spec. Web nodes whose definition changed (image,
+   * bundle, environment, resources) are replaced one at a time while the rest serve.
+   */
+  up(progress: Progress, opts?: UpOptions): Promise<UpResult>;
   /** Stops and removes the cluster; its data too when `volumes`. */
   down(opts: { volumes: boolean }, progress: Progress): Promise<{ containers: number; volumes: number }>;
 }

@@ -1,10 +1,11 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureContainer, exec, removeContainer, sleep } from '../../src/local/containers.ts';
+import { ensureContainer, exec, inspectContainer as inspect, removeContainer, sleep } from '../../src/local/containers.ts';
 import { tryLease } from '../../src/local/heal-lease.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
@@ -15,7 +16,7 @@ import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import { runtimeContainer } from '../../src/local/services.ts';
 import type { MigrateStatus } from '../../src/runtime/cluster.ts';
 import { readSpec } from '../../src/spec/read.ts';
-import { cli } from '../support/cli.ts';
+import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -590,6 +591,169 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     );
     r = await cli(['scale', '1', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  /**
+   * Runs `work` while 4 users GET the login page without pause and the load balancer's servers are
+   * sampled every 200 ms: the requests that failed, how many succeeded, the fewest UP servers
+   * sampled, and the fewest web containers running at any moment (from the engine's start and die
+   * events: exact, not sampled).
+   */
+  async function whilePolled<T>(work: () => Promise<T>): Promise<{ result: T; ok: number; failed: string[]; fewestUp: number; fewestRunning: number }> {
+    const spec = readSpec({ file: specFile }).spec;
+    const { webServers } = await import('../../src/local/lb-runtime.ts');
+    let stop = false;
+    const seen = { ok: 0, failed: [] as string[], fewestUp: Number.POSITIVE_INFINITY };
+    const users = Array.from({ length: 4 }, () => new MoodleClient(base)).map(async (u) => {
+      while (!stop) {
+        try {
+          const res = await u.get('/login/index.php');
+          if (res.status === 200) seen.ok++;
+          else seen.failed.push(`HTTP ${res.status}`);
+        } catch (e) {
+          seen.failed.push((e as Error).message);
+        }
+      }
+    });
+    const sampler = (async () => {
+      while (!stop) {
+        const servers = await webServers(spec).catch(() => undefined); // unreadable for an instant while HAProxy reloads
+        if (servers) seen.fewestUp = Math.min(seen.fewestUp, servers.filter((x) => x.status.startsWith('UP')).length);
+        await sleep(200);
+      }
+    })();
+    await sleep(2000);
+    // The engine's start and die events of the web containers, followed live (its history keeps
+    // only the last few hundred events, which health checks' execs fill within seconds).
+    const running = new Set(
+      (await docker().listContainers({ filters: { label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] } })).map((c) => c.Id),
+    );
+    let fewestRunning = running.size;
+    const events = (await docker().getEvents({
+      filters: { type: ['container'], event: ['start', 'die'], label: [`io.moodle-ha.cluster=${NAME}`, 'io.moodle-ha.service=web'] },
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    let pending = '';
+    events.on('data', (b: Buffer) => {
+      pending += String(b);
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        const e = JSON.parse(line) as { id: string; status?: string; Action?: string };
+        const action = e.Action ?? e.status;
+        if (action === 'start') running.add(e.id);
+        if (action === 'die') running.delete(e.id);
+        fewestRunning = Math.min(fewestRunning, running.size);
+      }
+    });
+    try {
+      const result = await work();
+      await sleep(1000); // the engine's last events
+      return { result, ...seen, fewestRunning };
+    } finally {
+      events.destroy();
+      await sleep(2000);
+      stop = true;
+      await Promise.all([...users, sampler]);
+    }
+  }
+
+  const webIds = async (count: number) =>
+    Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        docker()
+          .getContainer(n.container('web', i + 1))
+          .inspect()
+          .then((c) => c.Id),
+      ),
+    );
+
+  test('up after a config-bundle edit replaces the web nodes one at a time: no request fails, the load balancer never has fewer UP nodes', async () => {
+    const { plannedWebNodes } = await import('../../src/local/scale.ts');
+    const count = plannedWebNodes(readSpec({ file: specFile }).spec);
+    const before = await webIds(count);
+    writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test-rolled always;\n`);
+    const polled = await whilePolled(() => cli(['up', '--spec', specFile], { timeoutMs: 600_000 }));
+    const r = polled.result;
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.deepEqual(polled.failed, [], `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed during up`);
+    assert.ok(polled.ok > 20, `too few requests to judge (${polled.ok})`);
+    assert.ok(polled.fewestRunning >= count, `${polled.fewestRunning} web containers ran at one point during up, fewer than the ${count} planned`);
+    assert.ok(polled.fewestUp >= count, `the load balancer had ${polled.fewestUp} UP nodes at one point, fewer than the ${count} planned`);
+    const after = await webIds(count);
+    for (let i = 0; i < count; i++) assert.notEqual(after[i], before[i], `${n.container('web', i + 1)} was not replaced`);
+    assert.match(r.stdout, /migrate: unchanged/);
+    assert.match(r.stderr, new RegExp(`${n.container('web', 1)}: replaced`), r.stderr.slice(-3000));
+    assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the extra node of the roll is left behind');
+    const headers = await Promise.all(Array.from({ length: 10 }, async () => (await admin.get('/my/')).headers[BUNDLE_HEADER]));
+    assert.deepEqual([...new Set(headers)], ['cluster-test-rolled'], 'answers with the old bundle after the roll');
+  });
+
+  test('Ctrl-C during a rolling up, then up again: it carries on from there, no request fails, no extra node is left', async () => {
+    const { plannedWebNodes } = await import('../../src/local/scale.ts');
+    const count = plannedWebNodes(readSpec({ file: specFile }).spec);
+    const before = await webIds(count);
+    writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test-interrupted always;\n`);
+    const polled = await whilePolled(async () => {
+      // Interrupted once web-1 is out of the load balancer: about to be stopped and started again.
+      const first = await new Promise<{ code: number | null; signal: string | null; stderr: string }>((done) => {
+        const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (b: Buffer) => {
+          stderr += b;
+          if (new RegExp(`${n.container('web', 1)}: out of the load balancer`).test(stderr)) child.kill('SIGINT');
+        });
+        child.on('close', (code, signal) => done({ code, signal, stderr }));
+      });
+      const second = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+      return { first, second };
+    });
+    const { first, second } = polled.result;
+    assert.match(first.stderr, new RegExp(`${n.container('web', 1)}: out of the load balancer`), first.stderr.slice(-3000));
+    assert.ok(first.code !== 0, `the first up was not interrupted:\n${first.stderr.slice(-2000)}`);
+    assert.equal(second.code, 0, second.stderr.slice(-3000));
+    assert.deepEqual(
+      polled.failed,
+      [],
+      `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed across the interrupted up and the next`,
+    );
+    assert.ok(polled.fewestRunning >= count, `${polled.fewestRunning} web containers ran at one point, fewer than the ${count} planned`);
+    const after = await webIds(count);
+    for (let i = 0; i < count; i++) assert.notEqual(after[i], before[i], `${n.container('web', i + 1)} was not replaced`);
+    assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the extra node of the interrupted roll is left behind');
+    const headers = await Promise.all(Array.from({ length: 10 }, async () => (await admin.get('/my/')).headers[BUNDLE_HEADER]));
+    assert.deepEqual([...new Set(headers)], ['cluster-test-interrupted']);
+  });
+
+  test('a new web node that never gets ready stops the roll: up fails naming it with its log, the old nodes keep serving unchanged', async () => {
+    const { plannedWebNodes } = await import('../../src/local/scale.ts');
+    const { recordedWebBundle } = await import('../../src/local/web-bundle.ts');
+    const spec = readSpec({ file: specFile }).spec;
+    const count = plannedWebNodes(spec);
+    const before = await webIds(count);
+    const good = readFileSync(join(dir, 'bundle', 'nginx.conf'), 'utf8');
+    writeFileSync(join(dir, 'bundle', 'nginx.conf'), 'this_is_not_an_nginx_directive on;\n');
+    try {
+      const polled = await whilePolled(() => cli(['up', '--spec', specFile], { timeoutMs: 600_000 }));
+      const r = polled.result;
+      assert.notEqual(r.code, 0, 'up must fail');
+      assert.match(r.stderr, new RegExp(`${n.container('web', count + 1)} .*never (got )?ready`), r.stderr.slice(-3000));
+      assert.match(r.stderr, /this_is_not_an_nginx_directive/, 'its last log lines (nginx says why) are quoted');
+      assert.match(r.stderr, /old nodes? (keeps?|are|is) serving/, r.stderr.slice(-3000));
+      assert.deepEqual(polled.failed, [], `${polled.failed.length} of ${polled.ok + polled.failed.length} requests failed during the failed up`);
+      assert.ok(polled.fewestUp >= count, `the load balancer had ${polled.fewestUp} UP nodes at one point`);
+      assert.ok(polled.fewestRunning >= count, `${polled.fewestRunning} web containers ran at one point during the failed up`);
+      assert.deepEqual(await webIds(count), before, 'the old nodes were replaced or restarted');
+      assert.equal(await inspect(n.container('web', count + 1)), undefined, 'the failed new node is left behind');
+      assert.ok(
+        recordedWebBundle(spec).some((f) => f.content.includes('cluster-test-interrupted')),
+        'the recorded bundle (what scale gives a new node) is no longer the one the nodes run',
+      );
+    } finally {
+      writeFileSync(join(dir, 'bundle', 'nginx.conf'), good);
+    }
+    const r = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.deepEqual(await webIds(count), before, 'with the bundle the nodes run, up keeps them');
   });
 
   test('down keeps the data; up brings it back without reinstalling', async () => {

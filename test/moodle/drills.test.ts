@@ -1,6 +1,6 @@
 // `moodle-ha drill` against a real ha cluster brought up with the CLI (its own name and ports):
 // web-loss interrupted with Ctrl-C after its fault (the killed node must be back), then web-loss,
-// db-writer-loss, cache-primary-loss, lb-restart, scale-in, cache-stall, node-crash and full-restart under load, each held
+// db-writer-loss, cache-primary-loss, lb-restart, scale-in, config-change, cache-stall, node-crash and full-restart under load, each held
 // to the issue's bars. A bar the product misses fails here with the measured figure; it is never loosened.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -198,6 +198,21 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
       assert.deepEqual(r.posts.missing, [], figures(r));
     });
     test('error-free again within 10 s', () => assert.ok(r.recovery.seconds !== null && r.recovery.seconds <= 10, figures(r)));
+  });
+
+  describe('config-change', () => {
+    let r: DrillResult;
+    before(async () => ({ result: r } = await drill('config-change')));
+    test("up replaced each web node one at a time, and the restore's up rolled them back", () => {
+      assert.match(r.fault.detail, new RegExp(`replaced ${NAME}-web-1, ${NAME}-web-2 one at a time`), r.fault.detail);
+      assert.match(r.restore.detail, new RegExp(`replaced ${NAME}-web-1, ${NAME}-web-2 one at a time`), r.restore.detail);
+      assert.ok(r.steadyState.after.ok, r.steadyState.after.problems.join('; '));
+    });
+    test('0 failed requests', () => assert.equal(r.totals.failed, 0, figures(r)));
+    test('0 lost sessions, 0 acknowledged posts lost', () => {
+      assert.equal(r.sessions.lost, 0, figures(r));
+      assert.deepEqual(r.posts.missing, [], figures(r));
+    });
   });
 
   describe('cache-stall', () => {

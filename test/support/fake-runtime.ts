@@ -120,6 +120,7 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
       adminPasswordFile: '/nonexistent',
       webNodes: nodes.length,
       migrate: 'unchanged',
+      webRoll: null,
     }),
     down: async () => ({ containers: 0, volumes: 0 }),
     migrate: async () => {

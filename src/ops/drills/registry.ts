@@ -3,6 +3,7 @@
 // the reports and the failover benchmark read it. Adding a drill: a module in catalog/ and a line here.
 import { cachePrimaryLoss } from './catalog/cache-primary-loss.ts';
 import { cacheStall } from './catalog/cache-stall.ts';
+import { configChange } from './catalog/config-change.ts';
 import { dbWriterLoss } from './catalog/db-writer-loss.ts';
 import { fullRestart } from './catalog/full-restart.ts';
 import { lbRestart } from './catalog/lb-restart.ts';
@@ -11,7 +12,7 @@ import { scaleIn } from './catalog/scale-in.ts';
 import { webLoss } from './catalog/web-loss.ts';
 import type { Figures } from './drill.ts';
 
-export const DRILLS = [webLoss, dbWriterLoss, cachePrimaryLoss, lbRestart, scaleIn, cacheStall, nodeCrash, fullRestart] as const;
+export const DRILLS = [webLoss, dbWriterLoss, cachePrimaryLoss, lbRestart, scaleIn, configChange, cacheStall, nodeCrash, fullRestart] as const;
 
 export type AnyDrill = (typeof DRILLS)[number];
 export type DrillName = AnyDrill['name'];

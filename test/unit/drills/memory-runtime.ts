@@ -14,6 +14,7 @@ import type {
   MigrateStatus,
   ScaleStep,
   ServiceName,
+  UpOptions,
   UpResult,
 } from '../../../src/runtime/cluster.ts';
 import { readSpec, type LoadedSpec } from '../../../src/spec/read.ts';
@@ -113,10 +114,12 @@ export class MemoryRuntime implements ClusterRuntime {
   logEvent = async (_e: ClusterEvent) => {};
   recentEvents = async () => [];
   logs = async () => Readable.from([]);
-  async up(): Promise<UpResult> {
-    this.calls.push('up');
+  async up(_progress?: unknown, opts?: UpOptions): Promise<UpResult> {
+    const edit = opts?.bundleAddition;
+    this.calls.push(edit ? `up (${edit.file} + ${JSON.stringify(edit.text)})` : 'up');
     for (const name of this.running.keys()) this.running.set(name, true);
     return {
+      webRoll: edit ? { replaced: this.webMembers(), ms: 1000 } : null,
       url: 'http://127.0.0.1',
       mailUrl: 'http://127.0.0.1',
       adminUser: 'admin',

@@ -3,6 +3,7 @@
 // ClusterRuntime held in memory; each test asserts the cluster was put back.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { configChange } from '../../../src/ops/drills/catalog/config-change.ts';
 import { fullRestart } from '../../../src/ops/drills/catalog/full-restart.ts';
 import { lbRestart } from '../../../src/ops/drills/catalog/lb-restart.ts';
 import { scaleIn } from '../../../src/ops/drills/catalog/scale-in.ts';
@@ -189,5 +190,23 @@ describe('other drills and moments', () => {
     };
     await assert.rejects(run(rt, lbRestart, loadUntilStopped().run).p, /restored after an error: start mem-lb/);
     assert.equal(rt.running.get('mem-lb'), true);
+  });
+
+  test("config-change: the edited up runs under load, and the restore runs up with the spec's own bundle, also after an interruption", async () => {
+    for (const interrupted of [false, true]) {
+      const rt = new MemoryRuntime(2);
+      const edited = () => rt.calls.some((c) => c.startsWith('up (php.ini'));
+      const interrupt = new AbortController();
+      if (interrupted) void until(edited, 'the edited up').then(() => interrupt.abort());
+      const { p } = run(rt, configChange, loadUntilStopped().run, interrupt.signal, interrupted ? 60 : 0.01);
+      if (interrupted) await assert.rejects(p, /interrupted/);
+      else {
+        const f = await (await p).fault.figures();
+        assert.deepEqual([f.rollSeconds, f.nodesReplaced, typeof f.changeUpSeconds], [1, 2, 'number']);
+      }
+      assert.equal(rt.calls.length, 2, rt.calls.join('; '));
+      assert.match(rt.calls[0]!, /^up \(php\.ini \+ "\\n; moodle-ha drill config-change, [^"]+\\nhighlight\.comment = \\"#FF8001\\"\\n"\)$/);
+      assert.equal(rt.calls[1], 'up', 'the restore: up with the bundle as the spec has it');
+    }
   });
 });
