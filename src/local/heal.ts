@@ -77,7 +77,8 @@ export const GALERA_EVICTION_GRACE_MS = 6000;
 
 /** The desired members with the grace the healer gives each before starting it. */
 function withGrace(spec: Spec, list: readonly ContainerSpec[]): DesiredMember[] {
-  const grace: Record<string, number> = spec.profile === 'ha' ? { redis: SENTINEL_WATCHED_GRACE_MS, cache: SENTINEL_WATCHED_GRACE_MS, db: GALERA_EVICTION_GRACE_MS } : {};
+  const grace: Record<string, number> =
+    spec.profile === 'ha' ? { redis: SENTINEL_WATCHED_GRACE_MS, cache: SENTINEL_WATCHED_GRACE_MS, db: GALERA_EVICTION_GRACE_MS } : {};
   return list.map((c) => ({ name: c.name, service: c.service, ...(grace[c.service] !== undefined ? { graceMs: grace[c.service] } : {}) }));
 }
 

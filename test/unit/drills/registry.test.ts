@@ -8,7 +8,17 @@ import { DRILL_NAMES, DRILLS, drillNamed, figureRows, isDrillName, type DrillNam
 
 describe('drill registry', () => {
   test('one module per drill, in the order "drill all" runs them, full-restart last', () => {
-    assert.deepEqual(DRILL_NAMES, ['web-loss', 'db-writer-loss', 'cache-primary-loss', 'lb-restart', 'scale-in', 'config-change', 'cache-stall', 'node-crash', 'full-restart']);
+    assert.deepEqual(DRILL_NAMES, [
+      'web-loss',
+      'db-writer-loss',
+      'cache-primary-loss',
+      'lb-restart',
+      'scale-in',
+      'config-change',
+      'cache-stall',
+      'node-crash',
+      'full-restart',
+    ]);
     assert.equal(new Set(DRILL_NAMES).size, DRILLS.length);
     for (const d of DRILLS) assert.equal(drillNamed(d.name), d);
     assert.ok(isDrillName('scale-in'));
