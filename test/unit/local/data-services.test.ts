@@ -253,10 +253,11 @@ describe('ha: a Redis data node asks the Sentinels for the current primary befor
     assert.equal(startRole(redis2, three(undefined)).args, '', 'redis-2 keeps the replicaof of its config');
   });
   test('named the primary but seen down (a failover may be under way): waits, then starts as the primary when no other is named', () => {
-    const r = startRole(redis1, three({ primary: 'campus-redis-1', flags: 'master,s_down,o_down' }), 2);
+    const r = startRole(redis1, three({ primary: 'campus-redis-1', flags: 'master,s_down,o_down' }), 3);
     assert.equal(r.args, '--replicaof no one');
-    assert.ok(r.seconds >= 1.9, `it did not wait for the failover (${r.seconds} s)`);
-    assert.match(r.message, /still campus-sentinel-\d: master,s_down,o_down after 2 s/);
+    // bash's SECONDS counts whole seconds: a 3 s deadline ends 2-3 s after the start.
+    assert.ok(r.seconds >= 2, `it did not wait for the failover (${r.seconds} s)`);
+    assert.match(r.message, /still campus-sentinel-\d: master,s_down,o_down after 3 s/);
   });
   test('named the primary and not seen down (a restart quicker than down-after): the primary at once', () => {
     const r = startRole(redis1, three({ primary: 'campus-redis-1' }), 5);
@@ -318,3 +319,63 @@ function portsBound(cfg: string): number[] {
     .filter((l) => l.startsWith('bind :'))
     .map((l) => Number(l.slice('bind :'.length)));
 }
+
+/**
+ * One pass of the image's primary-watch.sh as data node `c`, whose Redis says `role`, with each
+ * Sentinel naming a primary (undefined: that Sentinel does not answer). Returns the REPLICAOF
+ * target it issued ('' for none) and what it said.
+ */
+function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>) {
+  const root = mkdtempSync(join(tmpdir(), 'redis-watch-'));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  for (const [host, primary] of Object.entries(sentinels)) if (primary) writeFileSync(join(root, `sentinel-${host}`), `${primary}\n6379\n`);
+  writeFileSync(join(root, 'pw'), 'secret');
+  const scripts: Record<string, string> = {
+    hostname: `#!/bin/sh\necho ${c.name}\n`,
+    // redis-cli -p 6379 --raw role | -h S -p 26379 --raw sentinel get-master-addr-by-name G | -p 6379 replicaof H 6379
+    'redis-cli': [
+      '#!/bin/bash',
+      `[ "$REDISCLI_AUTH" = secret ] || exit 3`,
+      `if [ "$1" = -h ]; then f="${root}/sentinel-$2"; [ -f "$f" ] && cat "$f" || exit 1; exit 0; fi`,
+      `case "$3" in --raw) printf '${role}\\n0\\n';; replicaof) echo "$4" > "${root}/replicaof"; echo OK;; esac`,
+    ].join('\n'),
+  };
+  for (const [name, text] of Object.entries(scripts)) {
+    writeFileSync(join(bin, name), `${text}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const env = { ...c.env, REDIS_PASSWORD_FILE: join(root, 'pw'), WATCH_ONCE: '1', PATH: `${bin}:${process.env.PATH}` };
+  const r = spawnSync('bash', [join(IMAGES, 'redis', 'primary-watch.sh')], { env, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, `primary-watch of ${c.name} failed: ${r.stderr}`);
+  let target = '';
+  try {
+    target = readFileSync(join(root, 'replicaof'), 'utf8').trim();
+  } catch {}
+  return { target, message: r.stderr.trim() };
+}
+
+describe('ha: a running Redis primary that a majority of the Sentinels no longer names becomes a replica at once', () => {
+  const all = byName(redisContainers(haSpec(), TAGS, SECRETS));
+  const redis1 = all.get('campus-redis-1')!;
+  const s = (a?: string, b?: string, c?: string) => ({ 'campus-sentinel-1': a, 'campus-sentinel-2': b, 'campus-sentinel-3': c });
+  test('a stalled primary whose replica was promoted meanwhile: REPLICAOF the promoted node', () => {
+    const r = watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', 'campus-redis-2'));
+    assert.equal(r.target, 'campus-redis-2');
+    assert.match(r.message, /3 Sentinels name campus-redis-2: becoming its replica/);
+  });
+  test('two of three Sentinels (the quorum) are enough; one is not', () => {
+    assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', undefined)).target, 'campus-redis-2');
+    assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-1', 'campus-redis-1')).target, '');
+    assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', undefined, undefined)).target, '');
+  });
+  test('left alone: the Sentinels name this node, none answers, or it is already a replica', () => {
+    assert.equal(watchOnce(redis1, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, '');
+    assert.equal(watchOnce(redis1, 'master', s()).target, '');
+    assert.equal(watchOnce(redis1, 'slave', s('campus-redis-2', 'campus-redis-2', 'campus-redis-2')).target, '');
+  });
+  test('the image installs the watcher and the entrypoint starts it only for Sentinel-watched nodes', () => {
+    assert.match(readFileSync(join(IMAGES, 'redis', 'Dockerfile'), 'utf8'), /COPY primary-watch\.sh \/usr\/local\/bin\/redis-primary-watch/);
+    assert.match(readFileSync(join(IMAGES, 'redis', 'entrypoint.sh'), 'utf8'), /if \[ -n "\$\{REDIS_SENTINELS:-\}" \] && \[ -x \/usr\/local\/bin\/redis-primary-watch \]/);
+  });
+});

@@ -1,0 +1,40 @@
+#!/bin/bash
+# Started in the background by the entrypoint of an ha Redis data node (REDIS_SENTINELS set).
+# Every 0.5 s: if this node says it is a primary while a majority of the Sentinels (quorum,
+# REDIS_SENTINEL_QUORUM, default 2) name another node as the primary of its group, it makes itself
+# a replica of that node at once (REPLICAOF).
+# Why: a primary that was stalled (paused, frozen, cut off) longer than Sentinel's down-after comes
+# back still calling itself the primary, although Sentinel promoted its replica meanwhile. Sentinel
+# demotes it only at its next INFO poll of that node, up to 10 s later: measured here, the
+# cache-stall drill (the sessions' primary paused 5 s) saw the resumed node take session writes
+# for about 10 s and then answer READONLY (writes made there meanwhile are lost at the resync).
+# This closes that window to about a second, before the endpoints' check (role:master twice, 1 s
+# apart) lets it take connections again. A node the Sentinels still name, or when they do not
+# answer, is left alone. WATCH_ONCE=1: one pass, then exit (tests).
+set -uo pipefail
+group="${REDIS_SENTINEL_GROUP:?}"
+quorum="${REDIS_SENTINEL_QUORUM:-2}"
+me=$(hostname)
+export REDISCLI_AUTH
+REDISCLI_AUTH=$(cat "${REDIS_PASSWORD_FILE:?}")
+ask() { timeout 1 redis-cli -h "$1" -p 26379 --raw "${@:2}" 2>/dev/null; }
+while :; do
+  out=$(timeout 1 redis-cli -p 6379 --raw role 2>/dev/null) || out=''
+  if [ "${out%%$'\n'*}" = master ]; then
+    declare -A named=()
+    for s in ${REDIS_SENTINELS//,/ }; do
+      a=$(ask "$s" sentinel get-master-addr-by-name "$group") || continue
+      host=${a%%$'\n'*}
+      [ -n "$host" ] && [ "$host" != "$me" ] && named[$host]=$(( ${named[$host]:-0} + 1 ))
+    done
+    for host in "${!named[@]}"; do
+      if [ "${named[$host]}" -ge "$quorum" ]; then
+        echo "redis: this node says it is the $group primary but ${named[$host]} Sentinels name $host: becoming its replica" >&2
+        timeout 1 redis-cli -p 6379 replicaof "$host" 6379 >/dev/null 2>&1 || echo "redis: REPLICAOF $host failed; retrying" >&2
+      fi
+    done
+    unset named
+  fi
+  [ "${WATCH_ONCE:-0}" = 1 ] && exit 0
+  sleep 0.5
+done
