@@ -10,7 +10,9 @@
 # for about 10 s and then answer READONLY (writes made there meanwhile are lost at the resync).
 # This closes that window to about a second, before the endpoints' check (role:master twice, 1 s
 # apart) lets it take connections again. A node the Sentinels still name, or when they do not
-# answer, is left alone. WATCH_ONCE=1: one pass, then exit (tests).
+# answer, is left alone; so is a node while the named primary is flagged down or failing over
+# (flags other than plain "master"): that is a failover in flight, which may be promoting this
+# very node (Sentinel sends REPLICAOF NO ONE before it switches the name it answers with). WATCH_ONCE=1: one pass, then exit (tests).
 set -uo pipefail
 group="${REDIS_SENTINEL_GROUP:?}"
 quorum="${REDIS_SENTINEL_QUORUM:-2}"
@@ -25,7 +27,9 @@ while :; do
     for s in ${REDIS_SENTINELS//,/ }; do
       a=$(ask "$s" sentinel get-master-addr-by-name "$group") || continue
       host=${a%%$'\n'*}
-      [ -n "$host" ] && [ "$host" != "$me" ] && named[$host]=$(( ${named[$host]:-0} + 1 ))
+      [ -n "$host" ] && [ "$host" != "$me" ] || continue
+      flags=$(ask "$s" sentinel master "$group" | sed -n '/^flags$/{n;p;}') || continue
+      [ "$flags" = master ] && named[$host]=$(( ${named[$host]:-0} + 1 ))
     done
     for host in "${!named[@]}"; do
       if [ "${named[$host]}" -ge "$quorum" ]; then

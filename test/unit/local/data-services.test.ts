@@ -325,11 +325,11 @@ function portsBound(cfg: string): number[] {
  * Sentinel naming a primary (undefined: that Sentinel does not answer). Returns the REPLICAOF
  * target it issued ('' for none) and what it said.
  */
-function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>) {
+function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>, flags = 'master') {
   const root = mkdtempSync(join(tmpdir(), 'redis-watch-'));
   const bin = join(root, 'bin');
   mkdirSync(bin);
-  for (const [host, primary] of Object.entries(sentinels)) if (primary) writeFileSync(join(root, `sentinel-${host}`), `${primary}\n6379\n`);
+  for (const [host, primary] of Object.entries(sentinels)) if (primary) writeFileSync(join(root, `sentinel-${host}`), `${primary}\n${flags}\n`);
   writeFileSync(join(root, 'pw'), 'secret');
   const scripts: Record<string, string> = {
     hostname: `#!/bin/sh\necho ${c.name}\n`,
@@ -337,7 +337,7 @@ function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, str
     'redis-cli': [
       '#!/bin/bash',
       `[ "$REDISCLI_AUTH" = secret ] || exit 3`,
-      `if [ "$1" = -h ]; then f="${root}/sentinel-$2"; [ -f "$f" ] && cat "$f" || exit 1; exit 0; fi`,
+      `if [ "$1" = -h ]; then f="${root}/sentinel-$2"; [ -f "$f" ] || exit 1; case "$7" in get-master-addr-by-name) sed -n 1p "$f"; echo 6379;; master) printf 'name\\nx\\nflags\\n'; sed -n 2p "$f";; esac; exit 0; fi`,
       `case "$3" in --raw) printf '${role}\\n0\\n';; replicaof) echo "$4" > "${root}/replicaof"; echo OK;; esac`,
     ].join('\n'),
   };
@@ -368,6 +368,11 @@ describe('ha: a running Redis primary that a majority of the Sentinels no longer
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', undefined)).target, 'campus-redis-2');
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-1', 'campus-redis-1')).target, '');
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', undefined, undefined)).target, '');
+  });
+  test('left alone while the named primary is flagged down or failing over (a failover in flight may be promoting this node)', () => {
+    const all3 = s('campus-redis-2', 'campus-redis-2', 'campus-redis-2');
+    assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down,o_down,failover_in_progress').target, '');
+    assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down').target, '');
   });
   test('left alone: the Sentinels name this node, none answers, or it is already a replica', () => {
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, '');
