@@ -33,7 +33,7 @@ while :; do
     done
     for host in "${!named[@]}"; do
       if [ "${named[$host]}" -ge "$quorum" ]; then
-        echo "redis: this node says it is the $group primary but ${named[$host]} Sentinels name $host: becoming its replica" >&2
+        echo "redis: this node says it is a primary, but ${named[$host]} Sentinels name $host as the primary of group $group: becoming its replica" >&2
         timeout 1 redis-cli -p 6379 replicaof "$host" 6379 >/dev/null 2>&1 || echo "redis: REPLICAOF $host failed; retrying" >&2
       fi
     done

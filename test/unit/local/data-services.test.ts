@@ -362,7 +362,7 @@ describe('ha: a running Redis primary that a majority of the Sentinels no longer
   test('a stalled primary whose replica was promoted meanwhile: REPLICAOF the promoted node', () => {
     const r = watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', 'campus-redis-2'));
     assert.equal(r.target, 'campus-redis-2');
-    assert.match(r.message, /3 Sentinels name campus-redis-2: becoming its replica/);
+    assert.match(r.message, /3 Sentinels name campus-redis-2 as the primary of group primary: becoming its replica/);
   });
   test('two of three Sentinels (the quorum) are enough; one is not', () => {
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', undefined)).target, 'campus-redis-2');
@@ -381,6 +381,9 @@ describe('ha: a running Redis primary that a majority of the Sentinels no longer
   });
   test('the image installs the watcher and the entrypoint starts it only for Sentinel-watched nodes', () => {
     assert.match(readFileSync(join(IMAGES, 'redis', 'Dockerfile'), 'utf8'), /COPY primary-watch\.sh \/usr\/local\/bin\/redis-primary-watch/);
-    assert.match(readFileSync(join(IMAGES, 'redis', 'entrypoint.sh'), 'utf8'), /if \[ -n "\$\{REDIS_SENTINELS:-\}" \] && \[ -x \/usr\/local\/bin\/redis-primary-watch \]/);
+    assert.match(
+      readFileSync(join(IMAGES, 'redis', 'entrypoint.sh'), 'utf8'),
+      /if \[ -n "\$\{REDIS_SENTINELS:-\}" \] && \[ -x \/usr\/local\/bin\/redis-primary-watch \]/,
+    );
   });
 });
