@@ -27,7 +27,7 @@ while :; do
     for s in ${REDIS_SENTINELS//,/ }; do
       a=$(ask "$s" sentinel get-master-addr-by-name "$group") || continue
       host=${a%%$'\n'*}
-      [ -n "$host" ] && [ "$host" != "$me" ] || continue
+      if [ -z "$host" ] || [ "$host" = "$me" ]; then continue; fi
       flags=$(ask "$s" sentinel master "$group" | sed -n '/^flags$/{n;p;}') || continue
       [ "$flags" = master ] && named[$host]=$(( ${named[$host]:-0} + 1 ))
     done
