@@ -1,7 +1,7 @@
 // A drill's result: the JSON shape (schema moodle-ha.drill/3) that the runner returns, the files
 // hold and the reports read. Types and constants only: result-files.ts writes it, html.ts and
 // summary.ts render it.
-import { SLOW_STEP, type FailureSample, type StepSummary, type TimelinePoint } from '../load/stats.ts';
+import { SLOW_STEP, type FailureSample, type StepCounts, type StepSummary, type StepTotals, type TimelinePoint } from '../load/stats.ts';
 import type { Bar } from './bars.ts';
 import type { InventoryComparison } from './inventory.ts';
 import type { Recovery } from './recovery.ts';
@@ -60,15 +60,9 @@ export interface DrillResult {
   readonly steadyState: { readonly before: SteadyStateReport; readonly after: SteadyStateReport };
   readonly load: { readonly requests: number; readonly elapsedSeconds: number; readonly stoppedBy: string; readonly steps: readonly StepSummary[] };
   /** Steps of the whole run (one step = one page with its redirects); `slow`: the failed ones that got their page after more than SLOW_STEP. */
-  readonly totals: {
-    readonly ok: number;
-    readonly failed: number;
-    readonly failedIdempotent: number;
-    readonly failedNonIdempotent: number;
-    readonly slow: number;
-  };
+  readonly totals: StepTotals;
   /** Steps that ended from the fault on. */
-  readonly afterFault: { readonly ok: number; readonly failed: number; readonly failedIdempotent: number; readonly failedNonIdempotent: number };
+  readonly afterFault: StepCounts;
   readonly sessions: { readonly lost: number; readonly writtenInLastSecondBeforeFault: number; readonly lostBeyondThose: number };
   readonly posts: { readonly acknowledged: number; readonly checked: number; readonly missing: readonly number[] };
   readonly recovery: Recovery & { readonly writesResumedSeconds: number | null; readonly definition: string };

@@ -8,7 +8,7 @@ import { UserError } from '../../util/errors.ts';
 import type { LoadFixture } from './fixture.ts';
 import { HttpSession, keepAliveAgent, RequestBudget, type Target } from './http.ts';
 import { runJourney } from './journey.ts';
-import { Recorder, type FailureSample, type StepSample, type StepSummary, type TimelinePoint } from './stats.ts';
+import { Recorder, type FailureSample, type StepSample, type StepSummary, type StepTotals, type TimelinePoint } from './stats.ts';
 
 export const LIMITS = {
   maxUsers: 200,
@@ -102,15 +102,7 @@ export interface LoadResult {
   /** HTTP requests sent, redirects included. */
   readonly requests: number;
   readonly steps: StepSummary[];
-  readonly totals: {
-    readonly ok: number;
-    readonly failed: number;
-    readonly failedIdempotent: number;
-    readonly failedNonIdempotent: number;
-    /** Failed steps that got their page, but after more than SLOW_STEP (stats.ts). */
-    readonly slow: number;
-    readonly lostSessions: number;
-  };
+  readonly totals: StepTotals & { readonly lostSessions: number };
   /** Forum posts Moodle acknowledged (redirected to with their id). */
   readonly posts: { readonly acknowledged: number; readonly ids: number[] };
   readonly timeline: TimelinePoint[];

@@ -106,6 +106,19 @@ export function classify(s: StepSample): StepSample {
 }
 
 /** Collects samples; summaries and the timeline are computed from it at any time. */
+/** Steps (one step = one page with its redirects) that succeeded and failed; idempotent: GET. */
+export interface StepCounts {
+  readonly ok: number;
+  readonly failed: number;
+  readonly failedIdempotent: number;
+  readonly failedNonIdempotent: number;
+}
+
+/** StepCounts of a whole run; `slow`: the failed steps that got their page after more than SLOW_STEP. */
+export interface StepTotals extends StepCounts {
+  readonly slow: number;
+}
+
 export class Recorder {
   private readonly latencies = new Map<StepName, number[]>();
   private readonly counts = new Map<StepName, { ok: number; failed: number; failures: Partial<Record<FailureKind, number>> }>();
@@ -178,7 +191,7 @@ export class Recorder {
   }
 
   /** Steps ok and failed; `slow` are the failed ones that got their page after more than SLOW_STEP. */
-  totals(): { ok: number; failed: number; failedIdempotent: number; failedNonIdempotent: number; slow: number } {
+  totals(): StepTotals {
     let ok = 0;
     let failedIdempotent = 0;
     let failedNonIdempotent = 0;
