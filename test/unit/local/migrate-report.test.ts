@@ -2,7 +2,7 @@
 // database and Moodle's plugin manager would give), its JSON line parsed by the one typed reader
 // (src/contract/migrate-report.ts), and how migrate.php and migrate's live output use it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -97,6 +97,12 @@ describe('migrate report (migrate-report.php)', () => {
     assert.deepEqual(r?.uninstalled, [{ component: 'mod_gone', version: '3', standard: false }]);
     const same = reportText('unchanged', { moodle: v456, plugins: { mod_forum: '1' } }, { moodle: v456, plugins: { mod_forum: '1' } }, pm);
     assert.match(same, /^migrate-report: Moodle 4\.5\.6 \(Build: 20250811\) \(2024100706\.00\), unchanged$/m);
+  });
+
+  test('run as a script without a snapshot: a usage line and exit 64, before Moodle is started', () => {
+    const r = spawnSync('php', [FILE, '/nonexistent', 'upgraded'], { encoding: 'utf8' });
+    assert.equal(r.status, 64);
+    assert.match(r.stderr, /^migrate-report: usage: php migrate-report\.php SNAPSHOT_FILE installed\|upgraded\|unchanged$/m);
   });
 
   test('the marks the PHP prints are the ones the reader looks for', () => {

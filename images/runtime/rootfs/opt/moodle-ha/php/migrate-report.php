@@ -139,16 +139,8 @@ function mh_report_run(array $before, string $action): bool {
     return $rc === 0;
 }
 
-/** The script: Moodle's view after the migrate, compared with the snapshot in $argv[1]. */
-function mh_report_main(array $argv): int {
-    $before = json_decode((string) @file_get_contents($argv[1] ?? ''), true);
-    $action = $argv[2] ?? '';
-    if (!is_array($before) || !in_array($action, ['installed', 'upgraded', 'unchanged'], true)) {
-        fwrite(STDERR, MH_REPORT_PREFIX . "usage: php migrate-report.php SNAPSHOT_FILE installed|upgraded|unchanged\n");
-        return 64;
-    }
-    define('CLI_SCRIPT', true);
-    require('/var/www/moodle/config.php');
+/** The report of Moodle's view now (Moodle started: $CFG, $DB), against the snapshot $before. */
+function mh_report_now(array $before, string $action): array {
     global $CFG, $DB;
     core_plugin_manager::reset_caches();
     $plugins = [];
@@ -160,10 +152,20 @@ function mh_report_main(array $argv): int {
     $versions = array_map('strval', $DB->get_records_menu('config_plugins', ['name' => 'version'], 'plugin', 'plugin, value'));
     $after = ['moodle' => ['release' => (string) $CFG->release, 'version' => (string) $CFG->version], 'plugins' => $versions];
     $code = json_decode((string) @file_get_contents('/opt/moodle-ha/code-version.json'), true) ?: [];
-    echo mh_report_text(mh_report($action, $before, $after, $plugins, $code['excludedPlugins'] ?? []));
-    return 0;
+    return mh_report($action, $before, $after, $plugins, $code['excludedPlugins'] ?? []);
 }
 
+// The script (not when migrate.php requires this file). Moodle's config.php is required at the top
+// level, as Moodle expects.
 if (PHP_SAPI === 'cli' && isset($_SERVER['SCRIPT_FILENAME']) && realpath($_SERVER['SCRIPT_FILENAME']) === __FILE__) {
-    exit(mh_report_main($argv));
+    $mhBefore = json_decode((string) @file_get_contents($argv[1] ?? ''), true);
+    $mhAction = $argv[2] ?? '';
+    if (!is_array($mhBefore) || !in_array($mhAction, ['installed', 'upgraded', 'unchanged'], true)) {
+        fwrite(STDERR, MH_REPORT_PREFIX . "usage: php migrate-report.php SNAPSHOT_FILE installed|upgraded|unchanged\n");
+        exit(64);
+    }
+    define('CLI_SCRIPT', true);
+    require('/var/www/moodle/config.php');
+    echo mh_report_text(mh_report_now($mhBefore, $mhAction));
+    exit(0);
 }
