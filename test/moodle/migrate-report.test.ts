@@ -2,7 +2,7 @@
 // a plugin of the site tree left out (moodle.excludePlugins) builds an image without it, and its
 // migrate names it "missing from disk" with what that means and the two ways out; `migrate
 // status` and `migrate log` still show it afterwards. The cached 4.5.6 tree is a real site's, with
-// three local plugins (local_assessment, local_assessmentreport, local_corechanges).
+// four add-ons (local_assessment, local_assessmentreport, local_corechanges, theme_moove).
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ test('up installs and names the add-ons; up with a plugin left out names it miss
   assert.equal(first.code, 0, first.stderr.slice(-3000));
   assert.match(
     first.stdout,
-    /^ {2}changes: {2}Moodle 4\.5\.6 \(Build: \d+\) \(2024100706\.00\) installed with its \d+ standard plugins; 3 add-ons installed \(local_assessment \d+, local_assessmentreport \d+, local_corechanges \d+\)$/m,
+    /^ {2}changes: {2}Moodle 4\.5\.6 \(Build: \d+\) \(2024100706\.00\) installed with its \d+ standard plugins; 4 add-ons installed \(local_assessment \d+, local_assessmentreport \d+, local_corechanges \d+, theme_moove \d+\)$/m,
   );
   assert.match(first.stderr, /migrate-report: Moodle 4\.5\.6 .* installed/, 'the report lines stream with the migrate step');
   assert.doesNotMatch(first.stdout, /missing from disk/);
