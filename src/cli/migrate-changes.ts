@@ -32,7 +32,7 @@ export function migrateChangesLine(r: MigrateReport): string {
   const moodle =
     from === null
       ? `Moodle ${release(to)} installed${r.standardInstalled ? ` with its ${r.standardInstalled} standard plugins` : ''}`
-      : from.version === to.version && from.release === to.release
+      : Number(from.version) === Number(to.version) && from.release === to.release
         ? `Moodle ${release(to)} unchanged`
         : `Moodle ${release(from)} → ${release(to)}`;
   const plugins = [

@@ -94,7 +94,11 @@ describe('migrate changes', () => {
     assert.match(out, /docker exec campus-web-1 php admin\/cli\/uninstall_plugins\.php --plugins=local_broken,theme_old --run/);
     const quiet = upSummary(
       spec,
-      { ...base, migrate: 'unchanged', migrateReport: { ...upgrade, action: 'unchanged', moodle: { from: v456, to: v456 }, ...none } },
+      {
+        ...base,
+        migrate: 'unchanged',
+        migrateReport: { ...upgrade, action: 'unchanged', moodle: { from: v456, to: { ...v456, version: '2024100706' } }, ...none },
+      },
       60,
     );
     assert.doesNotMatch(quiet, /changes:|missing from disk/);

@@ -90,7 +90,7 @@ function mh_report_lines(array $r): array {
     $lines = [];
     if ($from === null) {
         $lines[] = "Moodle {$release($to)} installed" . ($r['standardInstalled'] ? ", with its {$r['standardInstalled']} standard plugins" : '');
-    } else if ($from['version'] !== $to['version'] || $from['release'] !== $to['release']) {
+    } else if ((float) $from['version'] !== (float) $to['version'] || $from['release'] !== $to['release']) {
         $lines[] = "Moodle {$release($from)} -> {$release($to)}";
     } else {
         $lines[] = "Moodle {$release($to)}, unchanged";
