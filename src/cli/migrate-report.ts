@@ -3,6 +3,7 @@
 import type { MigrateOutcome, MigrateRunRecord, MigrateStatus, MoodleVersion } from '../runtime/cluster.ts';
 import { EXIT_HOLDS_DATA, EXIT_INTERRUPTED_INSTALL, migrateFailure } from '../local/migrate.ts';
 import { hint } from '../spec/hint.ts';
+import { migrateChangesLine } from './migrate-changes.ts';
 
 /** "2026-11-30 17:02:01 UTC" from an ISO time. */
 export function utc(iso: string): string {
@@ -50,6 +51,7 @@ export function migrateStatusLines(s: MigrateStatus): string {
     `lock:      ${s.lockHeld ? 'held: a migrate is running against this database' : 'free'}`,
     `running:   ${s.running ? `a migrate started at ${utc(s.running.startedAt)}` : 'no migrate container runs'}`,
     `last run:  ${last}`,
+    ...(s.lastRun?.report ? [`changes:   ${migrateChangesLine(s.lastRun.report)}`] : []),
     '',
   ].join('\n');
 }

@@ -1,10 +1,11 @@
 // The runtime image's build context: the image folder, the CA bundles under tls/, the Moodle tree
-// under moodle/, and each manifest plugin under plugins/<type dir>/<name>/ (its own image layer). Streamed to a local
+// under moodle/ (without the plugins moodle.excludePlugins leaves out), and each manifest plugin under plugins/<type dir>/<name>/ (its own image layer). Streamed to a local
 // engine as a tar (build.ts), or staged to a folder for a CDK asset build (stageRuntimeContext).
 import { copyFileSync, linkSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
+import { excludedPlugins } from '../moodle/excluded-plugins.ts';
 import { placePlugins } from '../moodle/plugins.ts';
 import type { Spec } from '../spec/schema.ts';
 import { listEntries, type ContextLayer } from './context.ts';
@@ -26,6 +27,11 @@ export interface RuntimeBuild {
 
 export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
   const plugins = b.noPlugins ? [] : placePlugins(b.spec, b.baseDir, b.codeDir);
+  const left = excludedPlugins(
+    b.spec,
+    b.codeDir,
+    plugins.map((p) => p.dir),
+  ).map((e) => `${e.target}/`);
   return [
     { from: join(IMAGES_DIR, 'runtime'), to: '' },
     { from: trustBundlesDir(), to: 'tls', readOnly: true },
@@ -34,16 +40,25 @@ export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
       to: 'moodle',
       hashContents: false,
       readOnly: true,
-      exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-'),
+      exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') || left.some((dir) => rel.startsWith(dir)),
     },
     // Plugins in their own folder: a plugin change rebuilds a small layer, not the Moodle tree's.
     ...plugins.map((p) => ({ from: p.dir, to: `plugins/${p.target}`, readOnly: true, exclude: (rel: string) => rel.startsWith('.git/') })),
   ];
 }
 
-/** Build arguments of the runtime image: the same locally and for the CDK asset. */
+/**
+ * Build arguments of the runtime image: the same locally and for the CDK asset. EXCLUDED_PLUGINS
+ * (only when some are: images without it keep their key) goes into code-version.json.
+ */
 export function runtimeBuildArgs(spec: Spec): Record<string, string> {
-  return { APP_UID: String(RUNTIME_IMAGE.uid), APP_GID: String(RUNTIME_IMAGE.gid), WEBROOT: spec.moodle.webroot };
+  const excluded = spec.moodle.excludePlugins;
+  return {
+    APP_UID: String(RUNTIME_IMAGE.uid),
+    APP_GID: String(RUNTIME_IMAGE.gid),
+    WEBROOT: spec.moodle.webroot,
+    ...(excluded.length ? { EXCLUDED_PLUGINS: excluded.join(',') } : {}),
+  };
 }
 
 /**

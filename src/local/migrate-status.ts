@@ -5,6 +5,7 @@
 // cluster's environment (in a running web or cron container, else a one-off container of its
 // image), which reads the config table and asks IS_USED_LOCK of the lock migrate.php takes,
 // through the same writer endpoint migrate uses (GET_LOCK is per server in a Galera cluster).
+import { parseMigrateReport } from '../contract/migrate-report.ts';
 import type { InstallState, MigrateStatus, MoodleVersion } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/read.ts';
 import { UserError } from '../util/errors.ts';
@@ -103,6 +104,8 @@ export async function migrateStatus(loaded: LoadedSpec): Promise<MigrateStatus> 
     ...facts,
     pending: pendingMigrate(facts.database, facts.code, facts.install),
     running: migrate?.State.Running ? { startedAt: migrate.State.StartedAt } : null,
-    lastRun: last ? { startedAt: last.startedAt, finishedAt: last.finishedAt, result: last.result, exitCode: last.exitCode } : null,
+    lastRun: last
+      ? { startedAt: last.startedAt, finishedAt: last.finishedAt, result: last.result, exitCode: last.exitCode, report: parseMigrateReport(last.log) }
+      : null,
   };
 }

@@ -4,6 +4,7 @@
 // that finds one running (another `up` or `migrate` started it, or an interrupted one left it)
 // attaches to it and reports its end; only an ended one is removed, by its ID, never by name.
 import { PassThrough } from 'node:stream';
+import { MIGRATE_REPORT_MARK, parseMigrateReport, type MigrateReport } from '../contract/migrate-report.ts';
 import type { MigrateOutcome } from '../runtime/cluster.ts';
 import { hint } from '../spec/hint.ts';
 import { UserError } from '../util/errors.ts';
@@ -32,13 +33,13 @@ export const EXIT_HOLDS_DATA = 65;
  */
 export class InterruptedInstallError extends UserError {}
 
-/** Runs migrate for `up`: its result, or a UserError quoting the end of its log when it failed. */
-export async function runMigrate(spec: ContainerSpec, progress: Progress): Promise<string> {
+/** Runs migrate for `up`: its result and its report of what changed, or a UserError quoting the end of its log when it failed. */
+export async function runMigrate(spec: ContainerSpec, progress: Progress): Promise<{ readonly result: string; readonly report: MigrateReport | null }> {
   const run = await runMigrateContainer(spec, progressHooks(progress));
   if (run.exitCode === EXIT_INTERRUPTED_INSTALL)
     throw new InterruptedInstallError(migrateFailure(run, 'the web tier was not started; the database and Redis stay running for it'));
   if (run.exitCode !== 0) throw new UserError(migrateFailure(run, 'the web tier was not started or changed'));
-  return run.result;
+  return { result: run.result, report: parseMigrateReport(run.log) };
 }
 
 /** What the database holds of the interrupted install, as migrate.php said it ("interrupted install: …"). Pure. */
@@ -219,9 +220,10 @@ function collector(hooks: MigrateHooks): { sink: PassThrough; log: () => string 
   return { sink, log: () => log };
 }
 
-/** Lines of migrate's log shown as it runs: its own steps, and anything that looks like an error. */
+/** Lines of migrate's log shown as it runs: its own steps, its report of what changed, and anything that looks like an error (not the report's JSON line). */
 export function isMigrateProgress(line: string): boolean {
-  return /^migrate\[|^MUC|^recorded|^site defaults|^moodle-ha:|error|Error|exception/i.test(line);
+  if (line.startsWith(MIGRATE_REPORT_MARK)) return false;
+  return /^migrate\[|^MUC|^recorded|^site defaults|^moodle-ha:|^migrate-report: |error|Error|exception/i.test(line);
 }
 
 /** Feeds chunks of text; calls `onLine` with each whole line (a line cut between chunks once it is complete). */

@@ -94,7 +94,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       }
     });
     const bundle = bundleFiles(spec, loaded.baseDir);
-    const migrate = await progress.step('migrate (install or upgrade under a database lock)', () =>
+    const { result: migrate, report: migrateReport } = await progress.step('migrate (install or upgrade under a database lock)', () =>
       runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress),
     );
     const webNodes = plannedWebNodes(spec);
@@ -139,6 +139,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       webNodes,
       tags,
       migrate,
+      migrateReport,
       webRoll,
     };
   } catch (e) {

@@ -3,6 +3,7 @@
 // implements it with Docker; a Kubernetes target would be another folder implementing it
 // (docs/ARCHITECTURE.md). Types here, and one formatter of them: no target is imported.
 import type { Readable } from 'node:stream';
+import type { MigrateReport } from '../contract/migrate-report.ts';
 import type { LoadedSpec } from '../spec/read.ts';
 import type { Progress } from '../util/progress.ts';
 
@@ -89,6 +90,8 @@ export interface UpResult {
   readonly adminPasswordFile: string;
   readonly webNodes: number;
   readonly migrate: string;
+  /** What that migrate changed (Moodle from → to, plugins upgraded, installed, missing from disk); null when its image does not report it. */
+  readonly migrateReport: MigrateReport | null;
   /** The web nodes this run replaced one at a time (their definition changed), or null when none was rolled. */
   readonly webRoll: WebRoll | null;
 }
@@ -178,8 +181,8 @@ export interface MigrateStatus {
   readonly lockHeld: boolean;
   /** The migrate run under way, if any. */
   readonly running: { readonly startedAt: string } | null;
-  /** The last run that ended, if any is kept. */
-  readonly lastRun: MigrateRunRecord | null;
+  /** The last run that ended, if any is kept, with what it changed (null: it failed, or its image did not report it). */
+  readonly lastRun: (MigrateRunRecord & { readonly report: MigrateReport | null }) | null;
 }
 
 export interface ClusterRuntime {

@@ -58,6 +58,12 @@ export const specSchema = z
           .optional(),
         /** Web root inside the tree: "" for 4.x, "public" for 5.1+. @default "" */
         webroot: z.enum(['', 'public']).default(''),
+        /**
+         * Plugins of the Moodle tree left out of the image (frankenstyle names, e.g. "local_broken"):
+         * a site tree with a broken plugin can still be used. On an existing site they become
+         * "missing from disk" (the migrate report names them; their data stays). @default []
+         */
+        excludePlugins: z.array(componentName).default([]),
       })
       .strict()
       .prefault({}),
@@ -174,6 +180,17 @@ export const specSchema = z
     s.plugins.forEach((p, i) => {
       if (seen.has(p.component)) ctx.addIssue({ code: 'custom', path: ['plugins', i, 'component'], message: `${p.component} is listed twice: keep one entry` });
       seen.add(p.component);
+    });
+    const excluded = new Set<string>();
+    s.moodle.excludePlugins.forEach((c, i) => {
+      if (excluded.has(c)) ctx.addIssue({ code: 'custom', path: ['moodle', 'excludePlugins', i], message: `${c} is listed twice: keep one entry` });
+      else if (seen.has(c))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['moodle', 'excludePlugins', i],
+          message: `${c} is also in plugins (the manifest adds it): remove it from one of the two`,
+        });
+      excluded.add(c);
     });
   });
 

@@ -120,6 +120,7 @@ export function fakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
       adminPasswordFile: '/nonexistent',
       webNodes: nodes.length,
       migrate: 'unchanged',
+      migrateReport: null,
       webRoll: null,
     }),
     down: async () => ({ containers: 0, volumes: 0 }),

@@ -1,8 +1,10 @@
+import { parseMigrateReport } from '../../contract/migrate-report.ts';
 import { hint } from '../../spec/hint.ts';
 import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import { closest } from '../../util/suggest.ts';
 import type { Command } from '../command.ts';
+import { migrateChangesText } from '../migrate-changes.ts';
 import { confirmByName } from '../confirm.ts';
 import { reinstallDecision } from '../reinstall-decision.ts';
 import { keptRunHeader, migrateDone, migrateFailed, migrateStatusLines } from '../migrate-report.ts';
@@ -46,6 +48,6 @@ export const migrateCommand: Command = {
     }
     const r = await runtime.migrate(consoleProgress(), { reinstall: ctx.values.reinstall === true });
     if (r.exitCode !== 0) throw new UserError(migrateFailed(r));
-    process.stdout.write(migrateDone(r));
+    process.stdout.write(migrateChangesText(parseMigrateReport(r.log), runtime.memberName('web', 1)) + migrateDone(r));
   },
 };

@@ -14,7 +14,7 @@ const status: MigrateStatus = {
   pending: 'none',
   lockHeld: false,
   running: null,
-  lastRun: { startedAt: '2026-11-30T17:00:00.5Z', finishedAt: '2026-11-30T17:00:12.5Z', result: 'unchanged', exitCode: 0 },
+  lastRun: { startedAt: '2026-11-30T17:00:00.5Z', finishedAt: '2026-11-30T17:00:12.5Z', result: 'unchanged', exitCode: 0, report: null },
 };
 const run = { ...status.lastRun!, log: `${Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n')}\n`, attached: false };
 

@@ -120,6 +120,7 @@ export class MemoryRuntime implements ClusterRuntime {
     for (const name of this.running.keys()) this.running.set(name, true);
     return {
       webRoll: edit ? { replaced: this.webMembers(), ms: 1000 } : null,
+      migrateReport: null,
       url: 'http://127.0.0.1',
       mailUrl: 'http://127.0.0.1',
       adminUser: 'admin',

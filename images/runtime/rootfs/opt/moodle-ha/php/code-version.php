@@ -1,7 +1,10 @@
 <?php
 // Run at image build: records the code's Moodle version and a hash over every version.php's
-// version lines (core and plugins), so readiness can tell whether the database matches the code.
+// version lines (core and plugins), so readiness can tell whether the database matches the code;
+// and the plugins the spec left out of the tree (moodle.excludePlugins, comma-separated in $argv[2]),
+// which the migrate report names as the reason they are missing from disk.
 $root = rtrim($argv[1] ?? '/var/www/moodle', '/');
+$excluded = array_values(array_filter(explode(',', $argv[2] ?? '')));
 $lines = [];
 $it = new RecursiveIteratorIterator(new RecursiveDirectoryIterator($root, FilesystemIterator::SKIP_DOTS));
 foreach ($it as $file) {
@@ -26,4 +29,5 @@ echo json_encode([
     'release' => $r[1] ?? null,
     'codehash' => hash('sha256', implode("\n", $lines)),
     'versionfiles' => count($lines),
+    'excludedPlugins' => $excluded,
 ], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES), "\n";

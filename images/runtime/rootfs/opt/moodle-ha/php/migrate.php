@@ -19,6 +19,7 @@
 //   migrate reinstall  as migrate, but an interrupted install without data is dropped and installed again
 require_once('/opt/moodle-ha/php/env.php');
 require_once('/opt/moodle-ha/php/install-state.php');
+require_once('/opt/moodle-ha/php/migrate-report.php');
 
 const CODE = '/var/www/moodle';
 $started = microtime(true);
@@ -149,6 +150,8 @@ if ($finish) {
     exit(0);
 }
 
+// What the database has before, for the report of what this run changed (migrate-report.php).
+$reportBefore = mh_report_snapshot($db, $mh['prefix']);
 if (!$installed) {
     say("empty database: installing Moodle {$code['release']} (about a minute)");
     $rc = php_cli('admin/cli/install_database.php', [
@@ -218,6 +221,10 @@ $rc = run(['php', '/opt/moodle-ha/php/site-defaults.php']);
 if ($rc !== 0) {
     say("setting the site's defaults failed (exit $rc)");
     exit(70);
+}
+// 5. What changed: Moodle from -> to, plugins upgraded, installed, missing from disk (a failed report only warns).
+if (!mh_report_run($reportBefore, $action === 'none' ? 'unchanged' : $action)) {
+    say('could not report what changed (see the lines above); the migrate itself succeeded');
 }
 $db->query("SELECT RELEASE_LOCK('$lockName')");
 say("done ($action); lock released");
