@@ -17,7 +17,9 @@
 // Moodle's task locks would make a short overlap harmless only if both cron processes took them
 // on the same database server: the lock factory is MySQL's GET_LOCK (config.php), which Galera
 // does not replicate, so during a writer failover two crons could run the same task. A gap of a
-// few seconds costs nothing: scheduled tasks run when due, on the next pass.
+// few seconds costs nothing: scheduled tasks run when due, on the next pass. A cron whose definition
+// changes is stopped before migrate (stopChangedCronBeforeMigrate), so it never runs old code
+// against an upgraded schema.
 import { LABELS, RUNTIME_IMAGE } from '../contract/image.ts';
 import type { WebRoll } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
@@ -64,6 +66,20 @@ export async function startExtraNodeBeforeMigrate(spec: Spec, planned: number, d
   if (!needsRoll(states.slice(0, planned), lbRunning) || (extra !== 'missing' && extra !== 'stopped')) return false;
   await ensureContainer(define(planned + 1));
   progress.info(`${define(planned + 1).name}: started with the new definition before migrate, outside the load balancer until it is ready`);
+  return true;
+}
+
+/**
+ * Before migrate: a cron container whose definition changes (it is replaced in this run anyway) is
+ * stopped now, not after the web step: its keep-alive loop checks for maintenance and a pending
+ * upgrade only when it starts, so after an upgrade it would run old code against the new schema
+ * until replaced. The cost is a longer gap without cron (migrate and the web step); due tasks run
+ * on the next pass. Returns whether it stopped one.
+ */
+export async function stopChangedCronBeforeMigrate(def: ContainerSpec, progress: Progress): Promise<boolean> {
+  if ((await nodeState(def, (await docker().getImage(def.image).inspect()).Id)) !== 'changed') return false;
+  await removeContainer(def.name, 30);
+  progress.info(`${def.name}: stopped before migrate (its replacement starts after the web nodes; old code must not run against a new schema)`);
   return true;
 }
 

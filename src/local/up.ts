@@ -36,7 +36,7 @@ import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './s
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
 import { recordRuntimeImage } from './runtime-images.ts';
-import { rollWebTierIfChanged, startExtraNodeBeforeMigrate } from './roll.ts';
+import { rollWebTierIfChanged, startExtraNodeBeforeMigrate, stopChangedCronBeforeMigrate } from './roll.ts';
 import { finishMaintenance, keepingMaintenance, maintenanceByMigrate } from './maintenance.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
@@ -101,6 +101,7 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
     // A roll's extra node starts before migrate, so an upgrade's maintenance window does not wait for it (roll.ts).
     // Not among what a rollback removes: once the cutover began, it may be the node that serves.
     const early = await startExtraNodeBeforeMigrate(spec, webNodes, webNode, progress);
+    await stopChangedCronBeforeMigrate(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle), progress);
     // An upgrade leaves maintenance mode on (maintenance.ts): turned off once only new code serves.
     const migrate = await progress
       .step('migrate (install or upgrade under a database lock)', () =>
