@@ -5,6 +5,7 @@
 // new schema. The maintenance window (first to last maintenance answer) may last migrate's own run
 // and 5 s more; afterwards only nodes with the new image serve, and a logged-in user stays logged in.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { lastMigrateRun } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { secretFile } from '../../src/local/secrets.ts';
 import { readSpec } from '../../src/spec/read.ts';
-import { cli } from '../support/cli.ts';
+import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
 const NAME = 'mh9gup';
@@ -156,4 +157,50 @@ test('a plugin upgrade under users: only pages and the maintenance page, for mig
   assert.notEqual((await exec(n.container('web', 1), ['test', '-e', '/var/www/moodledata/climaintenance.html'])).code, 0, 'maintenance mode is still on');
   assert.notEqual((await exec(n.container('web', 1), ['test', '-e', MAINTENANCE_MARKER])).code, 0, "migrate's maintenance marker is still there");
   assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'the upgrade logged the admin out');
+});
+
+test('Ctrl-C on up right after the upgrade: the site stays on the maintenance page, and the next up cuts over and turns it off', {
+  timeout: 1_500_000,
+}, async () => {
+  withPlugin(2026010300);
+  const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
+  assert.equal(built.code, 0, built.stderr.slice(-3000));
+  const newImage = built.stdout.split('\n')[0]!.trim();
+  const first = await new Promise<{ signal: string | null; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b;
+      if (/MIGRATE-RESULT upgraded/.test(stderr)) child.kill('SIGINT');
+    });
+    child.on('exit', (_code, signal) => done({ signal, stderr }));
+  });
+  assert.equal(first.signal, 'SIGINT', `up was not interrupted after its migrate:\n${first.stderr.slice(-3000)}`);
+  assert.equal((await exec(n.container('web', 1), ['test', '-e', MAINTENANCE_MARKER])).code, 0, "migrate's maintenance is not on after the interrupted up");
+  const page = await new MoodleClient(base).get('/login/index.php');
+  assert.equal(page.status, 503, 'users must meet the maintenance page, not the old code, while the upgrade is left half-done');
+  assert.match(page.body, /undergoing maintenance/);
+
+  const p = poll([
+    { client: new MoodleClient(base), path: '/login/index.php' },
+    { client: new MoodleClient(base), path: '/login/index.php' },
+  ]);
+  const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+  await sleep(2000);
+  await p.stop();
+  assert.equal(r.code, 0, r.stderr.slice(-4000));
+  assert.match(r.stderr, /the new code serves alone, maintenance mode off/);
+  const other = p.answers.filter((a) => !a.maintenance && a.status !== 200 && a.status !== 303);
+  assert.deepEqual(
+    other.slice(0, 10).map((a) => `${a.status} ${a.what}`),
+    [],
+  );
+  assert.notEqual((await exec(n.container('web', 1), ['test', '-e', '/var/www/moodledata/climaintenance.html'])).code, 0, 'maintenance mode is still on');
+  for (const i of [1, 2]) assert.equal((await inspectContainer(n.container('web', i)))!.Config.Image, newImage, `web-${i} is not on the new image`);
+  assert.equal(await inspectContainer(n.container('web', 3)), undefined, "the cutover's extra node is still there");
+  const listed = await webServers(readSpec({ file: specFile }).spec);
+  assert.deepEqual(
+    listed.map((s) => s.server),
+    [n.container('web', 1), n.container('web', 2)],
+  );
 });
