@@ -127,6 +127,7 @@ test('a plugin upgrade under users: only pages and the maintenance page, for mig
   const figures = `${p.answers.length} answers: ${p.answers.length - maint.length - other.length} pages, ${maint.length} maintenance 503s, ${other.length} others; maintenance window ${(windowMs / 1000).toFixed(1)} s, migrate's run ${(migrateMs / 1000).toFixed(1)} s; from migrate's end to maintenance off ${cutover} s`;
   t.diagnostic(figures);
   console.log(`upgrade: ${figures}`);
+  for (const a of other.slice(0, 5)) console.log(`  not a page nor the maintenance page: ${a.status} ${a.what}`);
   // The old cron is stopped before migrate: its keep-alive loop would run old code against the new schema.
   const cronStopped = r.stderr.indexOf(`${n.container('cron')}: stopped before migrate`);
   assert.ok(cronStopped >= 0 && cronStopped < r.stderr.indexOf('upgrade pending: maintenance mode on'), 'the old cron ran on into the upgrade');
