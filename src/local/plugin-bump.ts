@@ -29,7 +29,10 @@ export function bumpablePlugin(loaded: LoadedSpec): string | undefined {
 export function withPluginBump(loaded: LoadedSpec, component: string): { loaded: LoadedSpec; from: number; to: number; cleanup: () => void } {
   const { spec } = loaded;
   const entry = spec.plugins.find((p) => p.component === component);
-  if (!entry?.source) throw new UserError(`the spec lists no plugin ${component} with a source folder: add one under "plugins:" in moodle-ha.yaml (the upgrade raises a folder's version.php)`);
+  if (!entry?.source)
+    throw new UserError(
+      `the spec lists no plugin ${component} with a source folder: add one under "plugins:" in moodle-ha.yaml (the upgrade raises a folder's version.php)`,
+    );
   const source = isAbsolute(entry.source) ? entry.source : resolve(loaded.baseDir, entry.source);
   const from = entry.version ?? readPluginVersion(source)?.version;
   if (from === undefined) throw new UserError(`${source} has no version.php with $plugin->version: is it the plugin's top folder?`);

@@ -19,7 +19,12 @@ export async function clusterShape(runtime: ClusterRuntime): Promise<ClusterShap
   const members = await runtime.members();
   if (!members.some((m) => m.service === 'lb' && m.running)) throw new UserError(`cluster "${name}" is not running: start it with "moodle-ha up" first`);
   const ha = members.some((m) => m.service === 'endpoints');
-  return { name, profile: ha ? 'ha' : 'dev', webNodes: (await runtime.webNodes()).length, sourcePlugins: runtime.loaded.spec.plugins.filter((p) => p.source !== undefined).length };
+  return {
+    name,
+    profile: ha ? 'ha' : 'dev',
+    webNodes: (await runtime.webNodes()).length,
+    sourcePlugins: runtime.loaded.spec.plugins.filter((p) => p.source !== undefined).length,
+  };
 }
 
 /** Why this cluster cannot run the drill, with what to change; undefined when it can. */

@@ -5,7 +5,18 @@
 // counted and the user logs in again, with a new session.
 import type { LoadFixture } from './fixture.ts';
 import { BudgetExhausted, type Answer, type HttpSession } from './http.ts';
-import { findForm, formErrors, isLoggedIn, isMaintenancePage, isLoginPage, isLoginUrl, loginToken, moodleError, postIdFromUrl, setField } from './moodle-pages.ts';
+import {
+  findForm,
+  formErrors,
+  isLoggedIn,
+  isMaintenancePage,
+  isLoginPage,
+  isLoginUrl,
+  loginToken,
+  moodleError,
+  postIdFromUrl,
+  setField,
+} from './moodle-pages.ts';
 import type { FailureKind, Recorder, StepName } from './stats.ts';
 
 export interface JourneyContext {

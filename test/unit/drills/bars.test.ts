@@ -43,7 +43,9 @@ describe('bars', () => {
       'acknowledged posts missing afterwards',
     ]);
     // migrate's run unknown (it did not upgrade): the window cannot be judged, so it is not met.
-    assert.deepEqual(missed(barsFor('upgrade', { ...run, figures: { migrateSeconds: null } })), ['maintenance window users met (first to last maintenance page)']);
+    assert.deepEqual(missed(barsFor('upgrade', { ...run, figures: { migrateSeconds: null } })), [
+      'maintenance window users met (first to last maintenance page)',
+    ]);
     // No maintenance page seen is within any limit (the upgrade hid it).
     assert.deepEqual(missed(barsFor('upgrade', { ...clean, figures: { migrateSeconds: 3 } })), []);
   });

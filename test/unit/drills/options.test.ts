@@ -79,7 +79,10 @@ describe('which cluster can run a drill', () => {
     assert.equal(whyNotApplicable('full-restart', { ...dev, webNodes: 1 }), undefined);
   });
   test('upgrade needs a plugin listed with a source folder, and says how to add one', () => {
-    assert.match(whyNotApplicable('upgrade', dev)!, /drill upgrade raises a plugin's version; cluster "moodle" lists no plugin with a source folder: add one under "plugins:"/);
+    assert.match(
+      whyNotApplicable('upgrade', dev)!,
+      /drill upgrade raises a plugin's version; cluster "moodle" lists no plugin with a source folder: add one under "plugins:"/,
+    );
     assert.equal(whyNotApplicable('upgrade', { ...dev, webNodes: 1, sourcePlugins: 1 }), undefined);
   });
 });

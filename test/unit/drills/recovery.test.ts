@@ -1,7 +1,14 @@
 // Recovery figures from a drill's timeline and step samples (src/ops/drills/recovery.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { failuresAfterFault, maintenanceWindowSeconds, recoveryFrom, sessionsWrittenBefore, splitAtFault, writesResumedSeconds } from '../../../src/ops/drills/recovery.ts';
+import {
+  failuresAfterFault,
+  maintenanceWindowSeconds,
+  recoveryFrom,
+  sessionsWrittenBefore,
+  splitAtFault,
+  writesResumedSeconds,
+} from '../../../src/ops/drills/recovery.ts';
 import type { StepSample, TimelinePoint } from '../../../src/ops/load/stats.ts';
 
 /** A timeline from [ok, failed] pairs, one per second. */

@@ -22,8 +22,11 @@ export function maintenanceWithinMigrate(m: Measured): Bar {
   const window = m.maintenanceWindowSeconds ?? 0;
   const limit = typeof migrate === 'number' ? migrate + UPGRADE_MAINTENANCE_SLACK_S : null;
   return {
-    name: "maintenance window users met (first to last maintenance page)",
-    limit: limit === null ? `<= migrate's run + ${UPGRADE_MAINTENANCE_SLACK_S} s (migrate's run unknown)` : `<= ${Math.round(limit * 10) / 10} s (migrate's run ${migrate} s + ${UPGRADE_MAINTENANCE_SLACK_S} s)`,
+    name: 'maintenance window users met (first to last maintenance page)',
+    limit:
+      limit === null
+        ? `<= migrate's run + ${UPGRADE_MAINTENANCE_SLACK_S} s (migrate's run unknown)`
+        : `<= ${Math.round(limit * 10) / 10} s (migrate's run ${migrate} s + ${UPGRADE_MAINTENANCE_SLACK_S} s)`,
     measured: m.maintenanceWindowSeconds === null ? 'no maintenance page seen' : `${window} s`,
     met: limit !== null && window <= limit,
   };
@@ -31,7 +34,8 @@ export function maintenanceWithinMigrate(m: Measured): Bar {
 
 export const upgrade = defineDrill({
   name: 'upgrade',
-  summary: "raise a plugin's version and run up while users are active (Moodle's maintenance page only while migrate runs); leaves the cluster on the new version",
+  summary:
+    "raise a plugin's version and run up while users are active (Moodle's maintenance page only while migrate runs); leaves the cluster on the new version",
   needsHa: false,
   minWebNodes: 1,
   longFault: true,
