@@ -16,6 +16,15 @@
 // definition is kept, one with the old definition is rolled, a missing one is started, and the
 // extra node (at worst one more than planned) is drained and removed at the end of the roll, or
 // by `up`'s removal of extra nodes when nothing is left to roll.
+//
+// After an upgrade (migrate left Moodle's maintenance mode on: every node answers its 503 page,
+// old code and new alike, since Moodle checks climaintenance.html before it reads the database),
+// the roll is a cutover instead: once the extra node (new code, started before migrate) is ready,
+// the load balancer lists it alone (and any node already on the new definition), `finish` turns
+// maintenance off, and only then are the old nodes replaced, out of the load balancer, with no
+// drain. No request is served by old code against the new schema, and the maintenance window is
+// migrate's run and a few seconds; the price is that fewer nodes than planned serve while the old
+// ones are replaced.
 import type { WebRoll } from '../runtime/cluster.ts';
 
 /**
@@ -40,8 +49,19 @@ export interface RollEffects {
   remove(name: string): Promise<void>;
   /** Removes a new node that never got ready; returns its last log lines. */
   discard(name: string): Promise<string>;
+  /** Turns off the maintenance mode migrate left on, run on `name` (a ready node with the new code). Cutover only. */
+  finishMaintenance?(name: string): Promise<void>;
   /** One line per step, for the operator. */
   onStep(line: string): void;
+}
+
+export interface RollOptions {
+  /**
+   * Maintenance mode that a migrate turned on is still on (an upgrade ran, now or in an
+   * interrupted `up`): cut over to the new code as one step before the old nodes are replaced
+   * (see the file's head). `fx.finishMaintenance` is then required.
+   */
+  readonly cutover?: boolean;
 }
 
 /** Why a new node is not ready: it exited, or it stayed unready until the wait's end. */
@@ -55,9 +75,13 @@ export class RollStopped extends Error {
     readonly serving: readonly string[],
     readonly logTail: string,
     readonly oldUntouched: boolean,
+    readonly maintenanceOn = false,
   ) {
     super(
       `the web nodes' rolling replacement stopped: ${node} (the new definition) never got ready: ${why}. ` +
+        (maintenanceOn
+          ? "Maintenance mode stays on (users see Moodle's maintenance page): the database was upgraded, and the old code must not serve it. "
+          : '') +
         (oldUntouched
           ? `The old nodes keep serving, unchanged (${serving.join(', ')}); ${node} was removed. `
           : `The load balancer keeps serving with ${serving.join(', ')} (old and new nodes, as many as planned); ${node} was removed. `) +
@@ -75,7 +99,13 @@ export function needsRoll(states: readonly NodeState[], lbRunning: boolean): boo
  * Replaces web nodes 1…planned one at a time. `states[i]` is node i+1's state, for i from 0 to
  * planned (the last is the extra node's slot); `listed` the nodes the load balancer routes to now.
  */
-export async function rollWebNodes(planned: number, states: readonly NodeState[], listed: readonly string[], fx: RollEffects): Promise<WebRoll> {
+export async function rollWebNodes(
+  planned: number,
+  states: readonly NodeState[],
+  listed: readonly string[],
+  fx: RollEffects,
+  opts: RollOptions = {},
+): Promise<WebRoll> {
   const t0 = Date.now();
   const extra = planned + 1;
   const byIndex = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
@@ -93,24 +123,55 @@ export async function rollWebNodes(planned: number, states: readonly NodeState[]
     }
     await fx.remove(name);
   };
-  /** Starts node `index` with the new definition, waits until ready, adds it to the load balancer. */
-  const bringIn = async (index: number, untouched: boolean) => {
-    const name = fx.name(index);
-    await fx.start(index);
+  /** Waits until a new node is ready; one that never gets ready is removed, and the roll stops. */
+  const ready = async (name: string, untouched: boolean) => {
     try {
       await fx.waitReady(name);
     } catch (e) {
       if (!(e instanceof NeverReady)) throw e;
+      if (serving.includes(name)) {
+        serving = serving.filter((s) => s !== name);
+        await fx.serve(serving);
+      }
       const tail = await fx.discard(name);
-      throw new RollStopped(name, e.message, serving, tail, untouched);
+      throw new RollStopped(name, e.message, serving, tail, untouched, opts.cutover === true);
     }
+  };
+  /** Starts node `index` with the new definition, waits until ready, adds it to the load balancer. */
+  const bringIn = async (index: number, untouched: boolean) => {
+    const name = fx.name(index);
+    await fx.start(index);
+    await ready(name, untouched);
     serving = [...serving.filter((s) => s !== name), name].sort(byIndex);
     await fx.serve(serving);
   };
 
   // The extra node: kept when an interrupted roll left it running with the new definition.
   const extraName = fx.name(extra);
-  if (stateOf(extra) !== 'current') {
+  if (opts.cutover) {
+    if (!fx.finishMaintenance) throw new Error('a cutover needs finishMaintenance');
+    const t = Date.now();
+    const current = (i: number) => stateOf(i) === 'current';
+    if (!current(extra)) {
+      if (stateOf(extra) !== 'missing') await retire(extraName);
+      await fx.start(extra);
+    }
+    // Ready once the database matches its code (migrate has ended); until then it serves nothing.
+    // The nodes listed now answer the maintenance page: out of the load balancer at once, no drain.
+    await ready(extraName, true);
+    const newCode = new Set([
+      extraName,
+      ...Array.from({ length: planned }, (_, k) => k + 1)
+        .filter(current)
+        .map((i) => fx.name(i)),
+    ]);
+    serving = [...serving.filter((s) => newCode.has(s)), extraName].filter((s, i, a) => a.indexOf(s) === i).sort(byIndex);
+    await fx.serve(serving);
+    await fx.finishMaintenance(extraName);
+    fx.onStep(
+      `${serving.join(', ')}: the new code serves alone, maintenance mode off ${((Date.now() - t) / 1000).toFixed(1)} s after migrate; now replacing the old nodes`,
+    );
+  } else if (stateOf(extra) !== 'current') {
     if (stateOf(extra) !== 'missing') await retire(extraName);
     await bringIn(extra, true);
     fx.onStep(`${extraName}: started with the new definition, ready and in the load balancer (the roll's extra node)`);

@@ -4,6 +4,7 @@
 import type { ClusterRuntime } from '../runtime/cluster.ts';
 import type { LoadedSpec } from '../spec/read.ts';
 import { withBundleAddition } from './bundle-edit.ts';
+import { withPluginBump } from './plugin-bump.ts';
 import { requireDocker } from './engine/docker.ts';
 import { containerLogs, exec, killContainer, pauseContainer, restartContainer, startContainer, unpauseContainer } from './containers.ts';
 import { down } from './down.ts';
@@ -54,12 +55,23 @@ export function localRuntime(loaded: LoadedSpec): ClusterRuntime {
     migrateStatus: () => migrateStatus(loaded),
     migrateLog: async () => lastMigrateRun(spec.name),
     up: async (progress, opts) => {
-      if (!opts?.bundleAddition) return up(loaded, progress);
-      const edited = withBundleAddition(loaded, opts.bundleAddition);
+      const cleanups: Array<() => void> = [];
+      let run = loaded;
       try {
-        return await up(edited.loaded, progress);
+        if (opts?.bundleAddition) {
+          const edited = withBundleAddition(run, opts.bundleAddition);
+          cleanups.push(edited.cleanup);
+          run = edited.loaded;
+        }
+        if (opts?.pluginBump) {
+          const bumped = withPluginBump(run, opts.pluginBump.component);
+          cleanups.push(bumped.cleanup);
+          progress.info(`${opts.pluginBump.component}: version ${bumped.from} -> ${bumped.to} for this up`);
+          run = bumped.loaded;
+        }
+        return await up(run, progress);
       } finally {
-        edited.cleanup();
+        for (const c of cleanups) c();
       }
     },
     down: (opts, progress) => down(spec.name, opts, progress),

@@ -3,7 +3,8 @@
 // and Redis → migrate (install/upgrade under a lock) → web nodes (until ready) → cron → HAProxy
 // → the controller (heals always, autoscales when autoscaler.enabled; stopped while the run changes the cluster).
 // Web nodes that serve and would change are replaced one at a time through the running load
-// balancer (roll.ts); cron is stopped before its replacement starts (never two at once).
+// balancer (roll.ts); after an upgrade, users see Moodle's maintenance page for migrate's run, then
+// only new code serves (roll.ts, maintenance.ts); cron is stopped before its replacement starts (never two at once).
 // A failure removes what this run created, so nothing is left half-started; data volumes that
 // existed before are never touched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -35,7 +36,8 @@ import { lbContainer, runtimeContainer, webNodeNames, type ImageTags } from './s
 import { syncLbConfig } from './lb-runtime.ts';
 import { recordWebBundle } from './web-bundle.ts';
 import { recordRuntimeImage } from './runtime-images.ts';
-import { rollWebTierIfChanged } from './roll.ts';
+import { rollWebTierIfChanged, startExtraNodeBeforeMigrate, stopChangedCronBeforeMigrate } from './roll.ts';
+import { finishMaintenance, keepingMaintenance, maintenanceByMigrate } from './maintenance.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
 export interface LocalUpResult extends UpResult {
@@ -94,14 +96,26 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       }
     });
     const bundle = bundleFiles(spec, loaded.baseDir);
-    const { result: migrate, report: migrateReport } = await progress.step('migrate (install or upgrade under a database lock)', () =>
-      runMigrate(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle), progress),
-    );
     const webNodes = plannedWebNodes(spec);
     const webNode = (i: number) => runtimeContainer(spec, tags, secrets, 'web', i, bundle);
+    // A roll's extra node starts before migrate, so an upgrade's maintenance window does not wait for it (roll.ts).
+    // Not among what a rollback removes: once the cutover began, it may be the node that serves.
+    const early = await startExtraNodeBeforeMigrate(spec, webNodes, webNode, progress);
+    await stopChangedCronBeforeMigrate(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle), progress);
+    // An upgrade leaves maintenance mode on (maintenance.ts): turned off once only new code serves.
+    const { result: migrate, report: migrateReport } = await progress
+      .step('migrate (install or upgrade under a database lock)', () =>
+        runMigrate(keepingMaintenance(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle)), progress),
+      )
+      .catch(async (e: unknown) => {
+        if (early) await removeContainer(n.container('web', webNodes + 1), 5).catch(() => {}); // it never served
+        throw e;
+      });
     const webRoll = await progress.step(`web nodes (${webNodes})`, async () => {
-      // Nodes serving now that would change are replaced one at a time (roll.ts); else they start as before.
-      const roll = await rollWebTierIfChanged(spec, migrate, webNodes, webNode, progress);
+      // Nodes serving now that would change are replaced one at a time (roll.ts), after an upgrade
+      // as a cutover to the new code; else they start as before.
+      const maintenance = await maintenanceByMigrate(webNodeNames(spec, webNodes + 1));
+      const roll = await rollWebTierIfChanged(spec, migrate, webNodes, webNode, progress, maintenance);
       if (!roll) {
         for (let i = 1; i <= webNodes; i++) await track(n.container('web', i), ensureContainer(webNode(i)));
         for (let i = 1; i <= webNodes; i++) await waitReady(n.container('web', i), 180_000);
@@ -111,6 +125,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       recordWebBundle(spec.name, bundle);
       // Only once the planned nodes are ready do the extra ones go: they may still carry traffic.
       await removeExtraWebNodes(spec, webNodes, progress);
+      // Maintenance a migrate left on (no roll ran, or an interrupted run left it): every node serving now runs the new code.
+      if (await maintenanceByMigrate([n.container('web', 1)])) await finishMaintenance(n.container('web', 1), progress);
       return roll;
     });
     await progress.step('cron (exactly one)', () => track(n.container('cron'), ensureContainer(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle))));

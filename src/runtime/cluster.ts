@@ -113,6 +113,13 @@ export interface UpOptions {
    * @default - the bundle as the spec's folder has it
    */
   readonly bundleAddition?: { readonly file: BundleFile; readonly text: string };
+  /**
+   * A plugin of the spec (listed with a source folder), one version newer for this run only, as if
+   * the operator had raised its version.php (a copy is changed). `up` builds it and migrate upgrades
+   * the database, which cannot go back: the upgrade drill's fault.
+   * @default - the plugins as the spec lists them
+   */
+  readonly pluginBump?: { readonly component: string };
 }
 
 /** What code the cluster runs: its runtime image and the Moodle version that image's build recorded. */

@@ -8,6 +8,8 @@ export interface ClusterShape {
   readonly name: string;
   readonly profile: string;
   readonly webNodes: number;
+  /** Plugins the spec lists with a source folder. */
+  readonly sourcePlugins: number;
 }
 
 /** The profile the cluster runs (ha when it has the endpoints member), and its running web nodes; a UserError when it is not running. */
@@ -17,7 +19,12 @@ export async function clusterShape(runtime: ClusterRuntime): Promise<ClusterShap
   const members = await runtime.members();
   if (!members.some((m) => m.service === 'lb' && m.running)) throw new UserError(`cluster "${name}" is not running: start it with "moodle-ha up" first`);
   const ha = members.some((m) => m.service === 'endpoints');
-  return { name, profile: ha ? 'ha' : 'dev', webNodes: (await runtime.webNodes()).length };
+  return {
+    name,
+    profile: ha ? 'ha' : 'dev',
+    webNodes: (await runtime.webNodes()).length,
+    sourcePlugins: runtime.loaded.spec.plugins.filter((p) => p.source !== undefined).length,
+  };
 }
 
 /** Why this cluster cannot run the drill, with what to change; undefined when it can. */
@@ -28,6 +35,9 @@ export function whyNotApplicable(drill: DrillName, cluster: ClusterShape): strin
   }
   if (cluster.webNodes < d.minWebNodes) {
     return `drill ${drill} needs at least ${d.minWebNodes} running web nodes; cluster "${cluster.name}" has ${cluster.webNodes}: run "moodle-ha scale ${d.minWebNodes}" (or set web.nodes: ${d.minWebNodes} in moodle-ha.yaml and run "moodle-ha up"), then run the drill again`;
+  }
+  if (d.needsSourcePlugin && cluster.sourcePlugins === 0) {
+    return `drill ${drill} raises a plugin's version; cluster "${cluster.name}" lists no plugin with a source folder: add one under "plugins:" in moodle-ha.yaml (component and source), run "moodle-ha up", then run the drill again`;
   }
   return undefined;
 }

@@ -17,6 +17,10 @@ export interface Measured {
   /** Failed steps of the run, slow ones (more than SLOW_STEP) included. */
   readonly failed: number;
   readonly failedIdempotent: number;
+  /** The failed steps Moodle's maintenance page answered (an upgrade's window; stats.ts kind "maintenance"); among `failed`. */
+  readonly maintenance: number;
+  /** From the first to the last step the maintenance page answered (recovery.ts maintenanceWindowSeconds); null when none was. */
+  readonly maintenanceWindowSeconds: number | null;
   readonly lostSessions: number;
   readonly sessionsWrittenBeforeFault: number;
   readonly postsMissing: number;

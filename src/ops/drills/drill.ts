@@ -52,6 +52,8 @@ export interface Drill<N extends string = string, K extends string = string> {
   readonly summary: string;
   /** Needs the ha profile (replicated database or Redis). */
   readonly needsHa: boolean;
+  /** Needs a plugin listed with a source folder in the spec (the upgrade drill raises its version). @default false */
+  readonly needsSourcePlugin?: boolean;
   /** Web nodes that must run before the fault. */
   readonly minWebNodes: number;
   /**

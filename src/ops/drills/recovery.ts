@@ -130,3 +130,13 @@ export function latencyIn(samples: readonly StepSample[], w: FaultWindow): { ste
   );
   return { steps: inside.length, slow: inside.filter((s) => s.kind === 'slow').length, p99Ms: p99 === null ? null : Math.round(p99 * 10) / 10 };
 }
+
+/**
+ * Seconds from the first to the last step Moodle's maintenance page answered (kind "maintenance",
+ * an upgrade's window as users saw it), 0.1 s; null when none was.
+ */
+export function maintenanceWindowSeconds(samples: readonly StepSample[]): number | null {
+  const at = samples.filter((s) => s.kind === 'maintenance').map((s) => s.at);
+  if (at.length === 0) return null;
+  return Math.round((Math.max(...at) - Math.min(...at)) / 100) / 10;
+}

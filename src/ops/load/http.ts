@@ -19,6 +19,8 @@ export interface Answer {
   /** The Location header, made absolute against the site's URL; undefined when none. */
   readonly location: string | undefined;
   readonly contentType: string;
+  /** The Retry-After header; undefined when none (Moodle's maintenance page sends one). */
+  readonly retryAfter?: string;
   /** The body as text; empty when the caller asked to count bytes only. */
   readonly body: string;
   readonly bytes: number;
@@ -163,6 +165,7 @@ export class HttpSession {
               status: res.statusCode ?? 0,
               location: loc ? this.resolve(loc).href : undefined,
               contentType,
+              retryAfter: res.headers['retry-after'],
               body: keep ? Buffer.concat(chunks).toString('utf8') : '',
               bytes,
               ms: performance.now() - t0,

@@ -5,7 +5,18 @@
 // counted and the user logs in again, with a new session.
 import type { LoadFixture } from './fixture.ts';
 import { BudgetExhausted, type Answer, type HttpSession } from './http.ts';
-import { findForm, formErrors, isLoggedIn, isLoginPage, isLoginUrl, loginToken, moodleError, postIdFromUrl, setField } from './moodle-pages.ts';
+import {
+  findForm,
+  formErrors,
+  isLoggedIn,
+  isMaintenancePage,
+  isLoginPage,
+  isLoginUrl,
+  loginToken,
+  moodleError,
+  postIdFromUrl,
+  setField,
+} from './moodle-pages.ts';
 import type { FailureKind, Recorder, StepName } from './stats.ts';
 
 export interface JourneyContext {
@@ -124,6 +135,11 @@ async function step<T>(ctx: JourneyContext, name: StepName, work: () => Promise<
   }
 }
 
+/** Throws a "maintenance" failure when the answer is Moodle's maintenance page (kept apart from other failures: stats.ts). */
+function unlessMaintenance(answer: Answer, where: string): void {
+  if (isMaintenancePage(answer)) throw new StepFailure('maintenance', `Moodle's maintenance page (HTTP 503, Retry-After ${answer.retryAfter}) at ${where}`);
+}
+
 /** Follows redirects (at most 5) with GETs; returns the last answer and its URL. */
 export async function follow(session: HttpSession, first: Answer, firstUrl: string, discardBody?: 'unless-html'): Promise<Page> {
   let answer = first;
@@ -141,6 +157,7 @@ export async function follow(session: HttpSession, first: Answer, firstUrl: stri
 export function expectLoggedIn(page: Page): void {
   const { answer, url } = page;
   const error = answer.body ? moodleError(answer.body) : undefined;
+  unlessMaintenance(answer, new URL(url).pathname);
   if (answer.status >= 400)
     throw new StepFailure(error ? 'error-page' : 'http', `HTTP ${answer.status}${error ? `: ${error}` : ''} at ${new URL(url).pathname}`);
   if (isLoginUrl(url) || isLoginPage(answer.body)) throw new StepFailure('lost-session', `the login page instead of ${new URL(url).pathname}`);
@@ -162,6 +179,7 @@ async function loggedInPage(ctx: JourneyContext, path: string): Promise<Page> {
 
 async function loginPage(ctx: JourneyContext): Promise<string> {
   const { answer, url } = await get(ctx, '/login/index.php');
+  unlessMaintenance(answer, new URL(url).pathname);
   if (answer.status >= 400) throw new StepFailure(moodleError(answer.body) ? 'error-page' : 'http', `HTTP ${answer.status} at ${new URL(url).pathname}`);
   const error = moodleError(answer.body);
   if (error) throw new StepFailure('error-page', error);
@@ -178,6 +196,7 @@ async function login(ctx: JourneyContext, token: string): Promise<Page> {
     ['username', ctx.username],
     ['password', ctx.password],
   ]);
+  unlessMaintenance(first, 'login POST');
   if (first.status >= 400) throw new StepFailure(moodleError(first.body) ? 'error-page' : 'http', `login POST: HTTP ${first.status}`);
   // Moodle answers 303 to login/index.php?testsession=N, which checks the cookie and goes on.
   let page: Page = { answer: first, url };
@@ -185,6 +204,7 @@ async function login(ctx: JourneyContext, token: string): Promise<Page> {
     if (hops >= 5) throw new StepFailure('http', 'more than 5 redirects after the login');
     page = { url: page.answer.location, answer: await ctx.session.get(page.answer.location) };
   }
+  unlessMaintenance(page.answer, new URL(page.url).pathname);
   if (isLoginPage(page.answer.body) || !isLoggedIn(page.answer.body)) {
     const why = /<div[^>]*(?:id="loginerrormessage"|class="[^"]*alert-danger[^"]*")[^>]*>([\s\S]*?)<\/div>/i.exec(page.answer.body)?.[1];
     throw new StepFailure(
@@ -212,6 +232,7 @@ async function reply(ctx: JourneyContext, formPage: Page, marker: string): Promi
   // The form's action is relative to its page ("post.php"), as a browser resolves it.
   const action = ctx.session.resolve(new URL(form.action || 'post.php', formPage.url).href).href;
   const answer = await ctx.session.post(action, fields);
+  unlessMaintenance(answer, 'reply POST');
   if (answer.status >= 400) throw new StepFailure(moodleError(answer.body) ? 'error-page' : 'http', `reply POST: HTTP ${answer.status}`);
   if (answer.status === 200) {
     const error = moodleError(answer.body);

@@ -61,6 +61,15 @@ export function isLoginUrl(url: string | undefined): boolean {
 }
 
 /** The message of a Moodle error page, or undefined when the page is not one. */
+/**
+ * Moodle's maintenance page: a 503 with Retry-After and the text of climaintenance.html, which
+ * every node answers while an upgrade's migrate runs (src/local/maintenance.ts). A 503 without
+ * them (the load balancer's "no server available", a PHP error) is not it.
+ */
+export function isMaintenancePage(a: { readonly status: number; readonly retryAfter?: string; readonly body: string }): boolean {
+  return a.status === 503 && a.retryAfter !== undefined && /undergoing maintenance/i.test(a.body);
+}
+
 export function moodleError(html: string): string | undefined {
   const fatal = /<div\b[^>]*data-rel="fatalerror"[^>]*>([\s\S]*?)<\/div>/i.exec(html);
   if (fatal) {

@@ -37,9 +37,12 @@ export const isSlow = (ms: number): boolean => ms > SLOW_STEP.seconds * 1000;
  * page; lost-session: the login page where a logged-in page was expected; network: connection
  * refused/reset; timeout: no answer in time; unexpected: a 200 that is not what the step needs
  * (a form rejected, a post not shown, a file that is a web page); slow: the page came, but after
- * more than SLOW_STEP.
+ * more than SLOW_STEP; maintenance: Moodle's maintenance page (503 with Retry-After and its text,
+ * moodle-pages.ts isMaintenancePage), which an upgrade shows on purpose while migrate runs. It is a
+ * failed step (the user got no page) counted apart (totals().maintenance), so the upgrade drill's
+ * bar can hold every other failure to 0; a plain 503 stays "http".
  */
-export type FailureKind = 'http' | 'error-page' | 'lost-session' | 'network' | 'timeout' | 'unexpected' | 'slow';
+export type FailureKind = 'http' | 'error-page' | 'lost-session' | 'network' | 'timeout' | 'unexpected' | 'slow' | 'maintenance';
 
 export interface StepSample {
   readonly step: StepName;
@@ -114,9 +117,10 @@ export interface StepCounts {
   readonly failedNonIdempotent: number;
 }
 
-/** StepCounts of a whole run; `slow`: the failed steps that got their page after more than SLOW_STEP. */
+/** StepCounts of a whole run; `slow`: the failed steps that got their page after more than SLOW_STEP; `maintenance`: those answered by Moodle's maintenance page. */
 export interface StepTotals extends StepCounts {
   readonly slow: number;
+  readonly maintenance: number;
 }
 
 export class Recorder {
@@ -196,14 +200,16 @@ export class Recorder {
     let failedIdempotent = 0;
     let failedNonIdempotent = 0;
     let slow = 0;
+    let maintenance = 0;
     for (const { name, method } of STEPS) {
       const c = this.counts.get(name)!;
       ok += c.ok;
       slow += c.failures.slow ?? 0;
+      maintenance += c.failures.maintenance ?? 0;
       if (method === 'GET') failedIdempotent += c.failed;
       else failedNonIdempotent += c.failed;
     }
-    return { ok, failed: failedIdempotent + failedNonIdempotent, failedIdempotent, failedNonIdempotent, slow };
+    return { ok, failed: failedIdempotent + failedNonIdempotent, failedIdempotent, failedNonIdempotent, slow, maintenance };
   }
 
   /** p95 of the successful steps since the last call (for the live progress line). */

@@ -31,6 +31,24 @@ describe('bars', () => {
     );
     assert.equal(missed(barsFor('node-crash', clean)).length, 3, 'no figures: not measured, not met');
   });
+  test("upgrade: maintenance pages allowed, for migrate's run + 5 s at most; any other failure, a lost session or post misses", () => {
+    const run = { ...clean, failed: 40, maintenance: 40, maintenanceWindowSeconds: 17.9, figures: { migrateSeconds: 12.9 } };
+    assert.deepEqual(missed(barsFor('upgrade', run)), []);
+    const window = barsFor('upgrade', run).find((b) => b.name.startsWith('maintenance window'))!;
+    assert.equal(window.limit, "<= 17.9 s (migrate's run 12.9 s + 5 s)");
+    assert.deepEqual(missed(barsFor('upgrade', { ...run, failed: 41, maintenanceWindowSeconds: 18, lostSessions: 1, postsMissing: 1 })), [
+      'failed requests other than the maintenance page',
+      'maintenance window users met (first to last maintenance page)',
+      'lost sessions',
+      'acknowledged posts missing afterwards',
+    ]);
+    // migrate's run unknown (it did not upgrade): the window cannot be judged, so it is not met.
+    assert.deepEqual(missed(barsFor('upgrade', { ...run, figures: { migrateSeconds: null } })), [
+      'maintenance window users met (first to last maintenance page)',
+    ]);
+    // No maintenance page seen is within any limit (the upgrade hid it).
+    assert.deepEqual(missed(barsFor('upgrade', { ...clean, figures: { migrateSeconds: 3 } })), []);
+  });
   test('db-writer-loss: no lost post, writes resume within 15 s', () => {
     assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15 })), []);
     assert.deepEqual(missed(barsFor('db-writer-loss', { ...clean, writesResumedSeconds: 15.1, postsMissing: 2 })), [

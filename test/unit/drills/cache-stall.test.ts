@@ -12,6 +12,8 @@ import { fakeRuntime } from '../../support/fake-runtime.ts';
 const clean: Measured = {
   failed: 3,
   failedIdempotent: 3,
+  maintenance: 0,
+  maintenanceWindowSeconds: null,
   lostSessions: 0,
   sessionsWrittenBeforeFault: 0,
   postsMissing: 0,

@@ -4,6 +4,8 @@ import type { Measured } from '../../../src/ops/drills/bars.ts';
 export const cleanMeasured: Measured = {
   failed: 0,
   failedIdempotent: 0,
+  maintenance: 0,
+  maintenanceWindowSeconds: null,
   lostSessions: 0,
   sessionsWrittenBeforeFault: 0,
   postsMissing: 0,

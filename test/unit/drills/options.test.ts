@@ -34,9 +34,9 @@ describe('drill arguments', () => {
     const o = parseDrillArgs(['db-writer-loss'], { users: '4', duration: '2m', 'fault-at': '8s', out: '/tmp/x' });
     assert.deepEqual(o, { drills: ['db-writer-loss'], users: 4, durationSeconds: 120, faultAtSeconds: 8, thinkSeconds: 0.5, rampSeconds: 2, outDir: '/tmp/x' });
   });
-  test('"all" runs every drill, full-restart last', () => {
+  test('"all" runs every drill, full-restart then upgrade last (it leaves the cluster on a newer plugin)', () => {
     assert.deepEqual(parseDrillArgs(['all'], {}).drills, [...DRILL_NAMES]);
-    assert.equal(DRILL_NAMES.at(-1), 'full-restart');
+    assert.deepEqual(DRILL_NAMES.slice(-2), ['full-restart', 'upgrade']);
   });
   test('a missing or unknown drill, with a suggestion', () => {
     assert.match(problems([], {})[0]!, /name the drill: moodle-ha drill NAME/);
@@ -58,8 +58,8 @@ describe('drill arguments', () => {
 });
 
 describe('which cluster can run a drill', () => {
-  const dev = { name: 'moodle', profile: 'dev', webNodes: 2 };
-  const ha = { name: 'moodle', profile: 'ha', webNodes: 2 };
+  const dev = { name: 'moodle', profile: 'dev', webNodes: 2, sourcePlugins: 0 };
+  const ha = { name: 'moodle', profile: 'ha', webNodes: 2, sourcePlugins: 0 };
   test('drills that need the ha profile are refused on a dev cluster, saying what to change', () => {
     for (const d of ['db-writer-loss', 'cache-primary-loss'] as const) {
       const why = whyNotApplicable(d, dev);
@@ -77,5 +77,12 @@ describe('which cluster can run a drill', () => {
   test('lb-restart and full-restart run anywhere', () => {
     assert.equal(whyNotApplicable('lb-restart', { ...dev, webNodes: 1 }), undefined);
     assert.equal(whyNotApplicable('full-restart', { ...dev, webNodes: 1 }), undefined);
+  });
+  test('upgrade needs a plugin listed with a source folder, and says how to add one', () => {
+    assert.match(
+      whyNotApplicable('upgrade', dev)!,
+      /drill upgrade raises a plugin's version; cluster "moodle" lists no plugin with a source folder: add one under "plugins:"/,
+    );
+    assert.equal(whyNotApplicable('upgrade', { ...dev, webNodes: 1, sourcePlugins: 1 }), undefined);
   });
 });

@@ -1,7 +1,14 @@
 // Recovery figures from a drill's timeline and step samples (src/ops/drills/recovery.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { failuresAfterFault, recoveryFrom, sessionsWrittenBefore, splitAtFault, writesResumedSeconds } from '../../../src/ops/drills/recovery.ts';
+import {
+  failuresAfterFault,
+  maintenanceWindowSeconds,
+  recoveryFrom,
+  sessionsWrittenBefore,
+  splitAtFault,
+  writesResumedSeconds,
+} from '../../../src/ops/drills/recovery.ts';
 import type { StepSample, TimelinePoint } from '../../../src/ops/load/stats.ts';
 
 /** A timeline from [ok, failed] pairs, one per second. */
@@ -128,4 +135,18 @@ test('failures after the fault split by method (GET idempotent, POST not)', () =
     sample('login', true, 23_000),
   ];
   assert.deepEqual(failuresAfterFault(s, 20_000), { idempotent: 2, nonIdempotent: 1 });
+});
+
+describe('the maintenance window users met', () => {
+  test('first to last step the maintenance page answered; other failures do not widen it; null when none', () => {
+    const s: StepSample[] = [
+      { ...sample('dashboard', false, 10_000), kind: 'http' },
+      { ...sample('course', false, 12_340), kind: 'maintenance' },
+      sample('discussion', true, 15_000),
+      { ...sample('login-page', false, 30_390), kind: 'maintenance' },
+      { ...sample('dashboard', false, 40_000), kind: 'network' },
+    ];
+    assert.equal(maintenanceWindowSeconds(s), 18.1);
+    assert.equal(maintenanceWindowSeconds(s.filter((x) => x.kind !== 'maintenance')), null);
+  });
 });

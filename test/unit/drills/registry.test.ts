@@ -7,7 +7,7 @@ import { cleanMeasured } from './measured.ts';
 import { DRILL_NAMES, DRILLS, drillNamed, figureRows, isDrillName, type DrillName, type FigureValues } from '../../../src/ops/drills/registry.ts';
 
 describe('drill registry', () => {
-  test('one module per drill, in the order "drill all" runs them, full-restart last', () => {
+  test('one module per drill, in the order "drill all" runs them, full-restart then upgrade last', () => {
     assert.deepEqual(DRILL_NAMES, [
       'web-loss',
       'db-writer-loss',
@@ -18,6 +18,7 @@ describe('drill registry', () => {
       'cache-stall',
       'node-crash',
       'full-restart',
+      'upgrade',
     ]);
     assert.equal(new Set(DRILL_NAMES).size, DRILLS.length);
     for (const d of DRILLS) assert.equal(drillNamed(d.name), d);

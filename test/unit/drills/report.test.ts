@@ -127,7 +127,7 @@ describe('JSON file', () => {
       'definition',
     ]);
     assert.deepEqual(Object.keys(r.sessions), ['lost', 'writtenInLastSecondBeforeFault', 'lostBeyondThose']);
-    assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent', 'slow']);
+    assert.deepEqual(Object.keys(r.totals), ['ok', 'failed', 'failedIdempotent', 'failedNonIdempotent', 'slow', 'maintenance']);
     assert.deepEqual(Object.keys(r.faultWindow), ['fromSeconds', 'toSeconds', 'steps', 'slow', 'p99Ms', 'definition']);
     for (const b of r.bars) assert.deepEqual(Object.keys(b), ['name', 'limit', 'measured', 'met']);
     assert.deepEqual(r.figures, { lbMarkedDownSeconds: 3.7 }, 'figures by key');

@@ -13,6 +13,8 @@ export function sampleResult(seconds = 60, faultAt = 20.3): DrillResult {
   const bars = webLoss.bars({
     failed: 4,
     failedIdempotent: 0,
+    maintenance: 0,
+    maintenanceWindowSeconds: null,
     lostSessions: 0,
     sessionsWrittenBeforeFault: 0,
     postsMissing: 0,
@@ -39,7 +41,7 @@ export function sampleResult(seconds = 60, faultAt = 20.3): DrillResult {
       stoppedBy: 'duration',
       steps: STEPS.map((s) => ({ step: s.name, method: s.method, ok: 40, failed: 0, failures: {}, p50Ms: 40, p95Ms: 90, p99Ms: 120, maxMs: 150 })),
     },
-    totals: { ok: 354, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4, slow: 1 },
+    totals: { ok: 354, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4, slow: 1, maintenance: 0 },
     afterFault: { ok: 234, failed: 4, failedIdempotent: 0, failedNonIdempotent: 4 },
     sessions: { lost: 0, writtenInLastSecondBeforeFault: 0, lostBeyondThose: 0 },
     posts: { acknowledged: 30, checked: 30, missing: [] },

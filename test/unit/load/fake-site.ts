@@ -19,6 +19,8 @@ export interface FakeSite {
   dropSessions(): void;
   /** Answer this path prefix with this status (a broken page), or undefined to heal it. */
   breakPath(prefix: string, status: number | undefined): void;
+  /** Answer every page with Moodle's maintenance page (503, Retry-After, the text of climaintenance.html) while on. */
+  maintenance(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
   const sessions = new Map<string, string | null>(); // sid → username (null: not logged in yet)
   const posts = new Map<number, { discussion: number; message: string }>();
   const broken = new Map<string, number>();
+  let maintenance = false;
   const requests = { count: 0, byPath: new Map<string, number>() };
   let nextPost = 1000;
   let nextSid = 1;
@@ -58,6 +61,10 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
       res.writeHead(303, { location: new URL(to, base).href });
       res.end();
     };
+    if (maintenance) {
+      res.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'retry-after': '30' });
+      return res.end('<!DOCTYPE html><html><body><div>This site is undergoing maintenance and is currently unavailable</div></body></html>');
+    }
     for (const [prefix, status] of broken) if (url.pathname.startsWith(prefix)) return send(status, '<html><body>broken</body></html>');
     if (url.pathname === '/login/index.php') {
       if (req.method === 'POST') {
@@ -108,6 +115,9 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
     posts,
     requests,
     dropSessions: () => sessions.clear(),
+    maintenance: (on) => {
+      maintenance = on;
+    },
     breakPath: (prefix, status) => (status === undefined ? broken.delete(prefix) : broken.set(prefix, status)),
     close: () =>
       new Promise<void>((r) => {

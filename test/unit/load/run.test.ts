@@ -241,6 +241,33 @@ describe('runs against a fake site', () => {
     assert.equal(r.posts.acknowledged, 0);
   });
 
+  test("Moodle's maintenance page is a failure of its own kind; a plain 503 is still http", async () => {
+    const run = async () => {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 800);
+      return runLoad({
+        target: target(),
+        fixture: fakeFixture(),
+        password: 'pw',
+        options: { users: 2, durationSeconds: 20, rampSeconds: 0, thinkSeconds: 0.02 },
+        signal: ac.signal,
+      });
+    };
+    site.maintenance(true);
+    const during = await run().finally(() => site.maintenance(false));
+    const kinds = new Set(during.steps.flatMap((s) => Object.keys(s.failures)));
+    assert.deepEqual([...kinds], ['maintenance']);
+    assert.ok(during.totals.maintenance > 0);
+    assert.equal(during.totals.maintenance, during.totals.failed, 'every failed step met the maintenance page');
+    assert.match(during.failures[0]!.detail, /Moodle's maintenance page \(HTTP 503, Retry-After 30\)/);
+
+    site.breakPath('/', 503);
+    const plain = await run().finally(() => site.breakPath('/', undefined));
+    assert.ok(plain.totals.failed > 0);
+    assert.equal(plain.totals.maintenance, 0, 'a 503 without Retry-After and the maintenance text is not the maintenance page');
+    assert.deepEqual([...new Set(plain.steps.flatMap((s) => Object.keys(s.failures)))], ['http']);
+  });
+
   test('a wrong password is a failed login, not a lost session', async () => {
     const r = await runLoad({
       target: target(),

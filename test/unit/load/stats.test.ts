@@ -54,7 +54,7 @@ describe('Recorder', () => {
     r.record({ step: 'course', ok: false, ms: 1, at: 0, requests: 1, kind: 'error-page' });
     r.record({ step: 'login', ok: false, ms: 1, at: 0, requests: 1, kind: 'http' });
     r.record({ step: 'course', ok: true, ms: 1, at: 0, requests: 1 });
-    assert.deepEqual(r.totals(), { ok: 1, failed: 3, failedIdempotent: 2, failedNonIdempotent: 1, slow: 0 });
+    assert.deepEqual(r.totals(), { ok: 1, failed: 3, failedIdempotent: 2, failedNonIdempotent: 1, slow: 0, maintenance: 0 });
   });
 
   test('the timeline has one point per second, with zeros where nothing ended', () => {

@@ -1,0 +1,207 @@
+// An upgrade under users (issue 9): `up` with an image whose plugin version is newer, while
+// clients poll the site through the load balancer the whole time. Every answer must be a page
+// (200/303) or Moodle's own maintenance page (503 with Retry-After, the body of climaintenance.html):
+// never the load balancer's "no server available", a reset, or an error from old code against the
+// new schema. The maintenance window (first to last maintenance answer) may last migrate's own run
+// and 5 s more; afterwards only nodes with the new image serve, and a logged-in user stays logged in.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { exec, inspectContainer, sleep } from '../../src/local/containers.ts';
+import { webServers } from '../../src/local/lb-runtime.ts';
+import { MAINTENANCE_MARKER } from '../../src/local/maintenance.ts';
+import { lastMigrateRun } from '../../src/local/migrate-log.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import { secretFile } from '../../src/local/secrets.ts';
+import { readSpec } from '../../src/spec/read.ts';
+import { BIN, cli } from '../support/cli.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
+
+const NAME = 'mh9gup';
+const HTTP = 36100;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-upgrade-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+const base = `http://localhost:${HTTP}`;
+const n = clusterNames(NAME);
+const PROBE = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehaprobe');
+
+/** The spec with the probe plugin at `version` (a copy of the fixture with its version.php changed). */
+function withPlugin(version: number): void {
+  const pluginDir = join(dir, `probe-${version}`);
+  cpSync(PROBE, pluginDir, { recursive: true });
+  const vfile = join(pluginDir, 'version.php');
+  writeFileSync(vfile, readFileSync(vfile, 'utf8').replace(/\$plugin->version = \d+;/, `$plugin->version = ${version};`));
+  writeFileSync(
+    specFile,
+    `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 36104\n  mail: 36105\nweb:\n  nodes: 2\n` +
+      `plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`,
+  );
+}
+
+interface Answer {
+  readonly at: number;
+  readonly status: number | 'error';
+  readonly what: string;
+  readonly maintenance: boolean;
+}
+
+/** Clients asking for pages until `stop()`; each answer classified. */
+function poll(clients: readonly { client: MoodleClient; path: string }[]) {
+  const answers: Answer[] = [];
+  let stopped = false;
+  const loops = clients.map(async ({ client, path }) => {
+    while (!stopped) {
+      const at = Date.now();
+      try {
+        const r = await client.get(path);
+        const maintenance = r.status === 503 && r.headers['retry-after'] !== undefined && /undergoing maintenance/.test(r.body);
+        answers.push({
+          at,
+          status: r.status,
+          what: `${path}: ${r.body
+            .replace(/<[^>]*>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 160)}`,
+          maintenance,
+        });
+      } catch (e) {
+        answers.push({ at, status: 'error', what: `${path}: ${(e as Error).message}`, maintenance: false });
+      }
+      await sleep(50);
+    }
+  });
+  return {
+    answers,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+before(async () => {
+  await cli(['down', '--volumes', '--spec', specFile]);
+  withPlugin(2026010100);
+  const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+  assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+});
+
+after(async () => {
+  if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+});
+
+test('a plugin upgrade under users: only pages and the maintenance page, for migrate plus at most 5 s, then only new code', {
+  timeout: 1_500_000,
+}, async (t) => {
+  const admin = new MoodleClient(base);
+  const password = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
+  assert.ok(MoodleClient.loggedIn(await admin.login('admin', password)), 'the admin could not log in');
+
+  withPlugin(2026010200);
+  const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
+  assert.equal(built.code, 0, built.stderr.slice(-3000));
+  const newImage = built.stdout.split('\n')[0]!.trim();
+
+  const p = poll([
+    { client: admin, path: '/my/' },
+    { client: new MoodleClient(base), path: '/login/index.php' },
+    { client: new MoodleClient(base), path: '/login/index.php' },
+  ]);
+  await sleep(2000);
+  const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+  await sleep(2000);
+  await p.stop();
+  assert.equal(r.code, 0, r.stderr.slice(-4000));
+  assert.match(r.stdout, /migrate: upgraded/);
+
+  const maint = p.answers.filter((a) => a.maintenance);
+  const other = p.answers.filter((a) => !a.maintenance && a.status !== 200 && a.status !== 303);
+  const run = lastMigrateRun(NAME)!;
+  const migrateMs = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+  const windowMs = maint.length ? maint.at(-1)!.at - maint[0]!.at : 0;
+  const cutover = /maintenance mode off ([\d.]+) s after migrate/.exec(r.stderr)?.[1] ?? '?';
+  const figures = `${p.answers.length} answers: ${p.answers.length - maint.length - other.length} pages, ${maint.length} maintenance 503s, ${other.length} others; maintenance window ${(windowMs / 1000).toFixed(1)} s, migrate's run ${(migrateMs / 1000).toFixed(1)} s; from migrate's end to maintenance off ${cutover} s`;
+  t.diagnostic(figures);
+  console.log(`upgrade: ${figures}`);
+  for (const a of other.slice(0, 5)) console.log(`  not a page nor the maintenance page: ${a.status} ${a.what}`);
+  // The old cron is stopped before migrate: its keep-alive loop would run old code against the new schema.
+  const cronStopped = r.stderr.indexOf(`${n.container('cron')}: stopped before migrate`);
+  assert.ok(cronStopped >= 0 && cronStopped < r.stderr.indexOf('upgrade pending: maintenance mode on'), 'the old cron ran on into the upgrade');
+  assert.deepEqual(
+    other.slice(0, 10).map((a) => `${a.status} ${a.what}`),
+    [],
+    `${other.length} answers were neither a page nor the maintenance page (${figures})`,
+  );
+  assert.ok(maint.length > 0, `no maintenance page was seen: the test saw no upgrade window (${figures})`);
+  assert.ok(windowMs <= migrateMs + 5000, `the maintenance window outlasted migrate's run by more than 5 s (${figures})`);
+  // After the window, pages only (no maintenance page came back).
+  assert.ok(
+    p.answers.filter((a) => a.at > maint.at(-1)!.at).every((a) => a.status === 200 || a.status === 303),
+    'after the maintenance window, only pages',
+  );
+
+  // Only the new code serves: the planned nodes, on the new image, and no extra node left.
+  const spec = readSpec({ file: specFile }).spec;
+  const listed = await webServers(spec);
+  assert.deepEqual(
+    listed.map((s) => `${s.server} ${s.status}`),
+    [`${n.container('web', 1)} UP`, `${n.container('web', 2)} UP`],
+  );
+  const imageId = (await inspectContainer(n.container('web', 1)))!.Image;
+  for (const i of [1, 2]) assert.equal((await inspectContainer(n.container('web', i)))!.Config.Image, newImage, `web-${i} is not on the new image`);
+  assert.equal((await inspectContainer(n.container('web', 2)))!.Image, imageId);
+  assert.equal(await inspectContainer(n.container('web', 3)), undefined, "the cutover's extra node is still there");
+  assert.notEqual((await exec(n.container('web', 1), ['test', '-e', '/var/www/moodledata/climaintenance.html'])).code, 0, 'maintenance mode is still on');
+  assert.notEqual((await exec(n.container('web', 1), ['test', '-e', MAINTENANCE_MARKER])).code, 0, "migrate's maintenance marker is still there");
+  assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'the upgrade logged the admin out');
+});
+
+test('Ctrl-C on up right after the upgrade: the site stays on the maintenance page, and the next up cuts over and turns it off', {
+  timeout: 1_500_000,
+}, async () => {
+  withPlugin(2026010300);
+  const built = await cli(['build', '--spec', specFile], { timeoutMs: 900_000 });
+  assert.equal(built.code, 0, built.stderr.slice(-3000));
+  const newImage = built.stdout.split('\n')[0]!.trim();
+  const first = await new Promise<{ signal: string | null; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b;
+      if (/MIGRATE-RESULT upgraded/.test(stderr)) child.kill('SIGINT');
+    });
+    child.on('exit', (_code, signal) => done({ signal, stderr }));
+  });
+  assert.equal(first.signal, 'SIGINT', `up was not interrupted after its migrate:\n${first.stderr.slice(-3000)}`);
+  assert.equal((await exec(n.container('web', 1), ['test', '-e', MAINTENANCE_MARKER])).code, 0, "migrate's maintenance is not on after the interrupted up");
+  const page = await new MoodleClient(base).get('/login/index.php');
+  assert.equal(page.status, 503, 'users must meet the maintenance page, not the old code, while the upgrade is left half-done');
+  assert.match(page.body, /undergoing maintenance/);
+
+  const p = poll([
+    { client: new MoodleClient(base), path: '/login/index.php' },
+    { client: new MoodleClient(base), path: '/login/index.php' },
+  ]);
+  const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+  await sleep(2000);
+  await p.stop();
+  assert.equal(r.code, 0, r.stderr.slice(-4000));
+  assert.match(r.stderr, /the new code serves alone, maintenance mode off/);
+  const other = p.answers.filter((a) => !a.maintenance && a.status !== 200 && a.status !== 303);
+  assert.deepEqual(
+    other.slice(0, 10).map((a) => `${a.status} ${a.what}`),
+    [],
+  );
+  assert.notEqual((await exec(n.container('web', 1), ['test', '-e', '/var/www/moodledata/climaintenance.html'])).code, 0, 'maintenance mode is still on');
+  for (const i of [1, 2]) assert.equal((await inspectContainer(n.container('web', i)))!.Config.Image, newImage, `web-${i} is not on the new image`);
+  assert.equal(await inspectContainer(n.container('web', 3)), undefined, "the cutover's extra node is still there");
+  const listed = await webServers(readSpec({ file: specFile }).spec);
+  assert.deepEqual(
+    listed.map((s) => s.server),
+    [n.container('web', 1), n.container('web', 2)],
+  );
+});
