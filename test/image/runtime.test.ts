@@ -246,3 +246,18 @@ describe('runtime image: HTTP', () => {
     assert.equal(r.status, 200);
   });
 });
+
+describe('runtime image: what is left out of the code', () => {
+  test('no tests/ folder or source map, but the data generators and the fixtures production code reads are there', async () => {
+    const r = await web.exec(['sh', '-c', `cd ${RUNTIME_IMAGE.codeDir} && find . \\( -path '*/tests/*' -o -name '*.map' \\) -type f | sort`]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    // The probe tree has lib/tests/probe_test.php, blog/tests/behat/delete.feature and
+    // lib/amd/build/probe.min.js.map too; HIDDEN's tests/ file was put into the container later.
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      './admin/tool/x/tests/fixture.txt',
+      './mod/assign/feedback/editpdf/tests/fixtures/testgs.pdf',
+      './mod/forum/tests/generator/lib.php',
+    ]);
+    assert.equal((await web.exec(['test', '-f', `${RUNTIME_IMAGE.codeDir}/lib/amd/build/probe.min.js`])).exitCode, 0, 'the built JavaScript stays');
+  });
+});
