@@ -261,3 +261,23 @@ describe('runtime image: what is left out of the code', () => {
     assert.equal((await web.exec(['test', '-f', `${RUNTIME_IMAGE.codeDir}/lib/amd/build/probe.min.js`])).exitCode, 0, 'the built JavaScript stays');
   });
 });
+
+describe('runtime image: access log', () => {
+  test('logs a 5xx and a request of 1 s or more, not a quick success or a client error (the load balancer logs every request)', async () => {
+    const mark = `mark${session.id}`;
+    for (const [path, status] of [
+      [`/status.php?code=200&${mark}=ok`, 200],
+      [`/status.php?code=404&${mark}=client`, 404],
+      [`/status.php?code=500&${mark}=error`, 500],
+      [`/status.php?code=503&${mark}=unavailable`, 503],
+      [`/slow.php?ms=1100&${mark}=slow`, 200],
+      [`/slow.php?ms=0&${mark}=quick`, 200],
+    ] as const) {
+      assert.equal((await http(port, path)).status, status, path);
+    }
+    const lines = (await web.logs()).stdout.split('\n').filter((l) => l.includes(mark));
+    const logged = lines.map((l) => new RegExp(`${mark}=(\\w+)`).exec(l)?.[1]).sort();
+    assert.deepEqual(logged, ['error', 'slow', 'unavailable'], lines.join('\n'));
+    assert.match(lines.find((l) => l.includes('=error'))!, / 500 \d+ [0-9.]+ /, 'a line keeps the format: status, bytes, seconds');
+  });
+});
