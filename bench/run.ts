@@ -41,7 +41,7 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- journeys [--help]   journey mix on the ha profile at 1, 2 and 3 web nodes vs dev (about 11 min)
   npm run bench -- failover [--help]   the six drills' failover seconds and the autoscaler's reaction on one ha cluster (about 10 min)
   npm run bench -- cli [--help]        the CLI's wall time for --help and status, against another checkout for ratios (about 1 min)
-  npm run bench -- image               the runtime image's size with and without the left-out files (tests/, source maps) (about 6 min)
+  npm run bench -- image               the runtime image's size with and without the left-out files (tests/, source maps) (about 3 min)
   npm run bench -- access-log [--help] the Docker daemon's CPU per request with the web node's access log errors-only vs every request (about 2 min)
 `;
 const PAGES = [
