@@ -4,7 +4,9 @@
 // Progress goes to stderr. See bench/README.md for how each figure is measured.
 // `npm run bench -- journeys [flags]` runs the journeys benchmark instead (bench/journeys.ts),
 // `npm run bench -- failover [flags]` the drills' failover seconds and the autoscaler's reaction (bench/failover.ts),
-// `npm run bench -- cli [flags]` the CLI's own wall time for --help and status, before/after (bench/cli.ts).
+// `npm run bench -- cli [flags]` the CLI's own wall time for --help and status, before/after (bench/cli.ts),
+// `npm run bench -- image` the runtime image's size with and without the left-out files (bench/image-size.ts),
+// `npm run bench -- access-log` the Docker daemon's CPU per request, by web-node access log (bench/access-log.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -39,6 +41,8 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- journeys [--help]   journey mix on the ha profile at 1, 2 and 3 web nodes vs dev (about 11 min)
   npm run bench -- failover [--help]   the six drills' failover seconds and the autoscaler's reaction on one ha cluster (about 10 min)
   npm run bench -- cli [--help]        the CLI's wall time for --help and status, against another checkout for ratios (about 1 min)
+  npm run bench -- image               the runtime image's size with and without the left-out files (tests/, source maps) (about 3 min)
+  npm run bench -- access-log [--help] the Docker daemon's CPU per request with the web node's access log errors-only vs every request (about 2 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -252,6 +256,8 @@ const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<n
   journeys: async () => (await import('./journeys.ts')).journeys,
   failover: async () => (await import('./failover.ts')).failover,
   cli: async () => (await import('./cli.ts')).cliBench,
+  image: async () => (await import('./image-size.ts')).imageBench,
+  'access-log': async () => (await import('./access-log.ts')).accessLogBench,
 };
 const [first, ...rest] = process.argv.slice(2);
 if (first === undefined || first.startsWith('-')) process.exitCode = await main();

@@ -1,13 +1,16 @@
 // The runtime image's build context: the image folder, the CA bundles under tls/, the Moodle tree
-// under moodle/ (without the plugins moodle.excludePlugins leaves out), and each manifest plugin under plugins/<type dir>/<name>/ (its own image layer). Streamed to a local
+// under moodle/ (without the plugins moodle.excludePlugins leaves out), and each manifest plugin under
+// plugins/<type dir>/<name>/ (its own image layer), both without what production never serves or runs
+// (code-exclusions.ts: tests/, source maps). Streamed to a local
 // engine as a tar (build.ts), or staged to a folder for a CDK asset build (stageRuntimeContext).
 import { copyFileSync, linkSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { excludedPlugins } from '../moodle/excluded-plugins.ts';
 import { placePlugins } from '../moodle/plugins.ts';
 import type { Spec } from '../spec/schema.ts';
+import { leftOutOfImage } from './code-exclusions.ts';
 import { listEntries, type ContextLayer } from './context.ts';
 import { trustBundlesDir } from './trust-bundles.ts';
 
@@ -40,12 +43,24 @@ export function runtimeLayers(b: RuntimeBuild): ContextLayer[] {
       to: 'moodle',
       hashContents: false,
       readOnly: true,
-      exclude: (rel) => rel === 'config.php' || rel.startsWith('.git/') || rel.startsWith('.moodle-ha-') || left.some((dir) => rel.startsWith(dir)),
+      exclude: (rel) =>
+        rel === 'config.php' ||
+        rel.startsWith('.git/') ||
+        rel.startsWith('.moodle-ha-') ||
+        left.some((dir) => rel.startsWith(dir)) ||
+        leftOutOfImage(toSlash(rel)),
     },
     // Plugins in their own folder: a plugin change rebuilds a small layer, not the Moodle tree's.
-    ...plugins.map((p) => ({ from: p.dir, to: `plugins/${p.target}`, readOnly: true, exclude: (rel: string) => rel.startsWith('.git/') })),
+    ...plugins.map((p) => ({
+      from: p.dir,
+      to: `plugins/${p.target}`,
+      readOnly: true,
+      exclude: (rel: string) => rel.startsWith('.git/') || leftOutOfImage(toSlash(rel), true),
+    })),
   ];
 }
+
+const toSlash = (rel: string) => rel.split(sep).join('/');
 
 /**
  * Build arguments of the runtime image: the same locally and for the CDK asset. EXCLUDED_PLUGINS

@@ -32,6 +32,12 @@ export function lbConfigFile(spec: Spec, servers: readonly string[], haproxyUid:
 
 export const LB_PORT = 8080;
 export const LB_STATS_PORT = 8404;
+/**
+ * The request log: HAProxy's ring in memory, the newest requests (about 200 bytes a line), read
+ * through the runtime API: `show events requests`.
+ */
+export const LB_REQUEST_LOG = 'requests';
+export const LB_REQUEST_LOG_BYTES = 4 * 1024 * 1024;
 /** HAProxy's runtime API (drain, counters), reached by `docker exec` (src/local/lb-runtime.ts). */
 export const LB_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 
@@ -41,13 +47,27 @@ export function renderHaproxyConfig(c: LbConfig): string {
 global
     master-worker
     maxconn 4096
+    # Errors (and HAProxy's own notices) to stderr: \`moodle-ha logs lb\`. Every request to a ring
+    # in memory, the cluster's request log: a line per request on stdout would cost the Docker
+    # daemon CPU for each (the web nodes log only errors and slow requests, for the same reason).
     log stderr format raw local0 notice
+    log ring@${LB_REQUEST_LOG} local0 info
     stats socket ${LB_ADMIN_SOCKET} mode 600 level admin expose-fd listeners
+
+ring ${LB_REQUEST_LOG}
+    description "every request through the load balancer, newest last"
+    format raw
+    maxlen 2048
+    size ${LB_REQUEST_LOG_BYTES}
 
 defaults
     mode http
     log global
     option dontlognull
+    # A request line per request (info: the ring only); one that failed (a 5xx, a retry, an abort)
+    # at err, so stderr has it too.
+    option httplog
+    option log-separate-errors
     timeout connect 3s
     timeout client 60s
     timeout server ${timeoutChain().loadBalancerIdle}s

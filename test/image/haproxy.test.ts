@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SERVICE_UIDS } from '../../src/image/service-images.ts';
-import { LB_PORT, LB_STATS_PORT, renderHaproxyConfig } from '../../src/local/haproxy.ts';
+import { LB_ADMIN_SOCKET, LB_PORT, LB_REQUEST_LOG, LB_STATS_PORT, renderHaproxyConfig } from '../../src/local/haproxy.ts';
 import { http, probeImage, serviceImage, sleep, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
 
 const session = new TestSession();
@@ -26,6 +26,13 @@ async function serverStatus(): Promise<Record<string, string>> {
   const head = rows[0]!.map((h) => h.replace(/^# /, ''));
   const [px, sv, st] = ['pxname', 'svname', 'status'].map((k) => head.indexOf(k));
   return Object.fromEntries(rows.filter((r) => r[px!] === 'web' && names.includes(r[sv!]!)).map((r) => [r[sv!], r[st!]!.split(' ')[0]]));
+}
+
+/** The load balancer's request log: its ring, through the runtime API. */
+async function requestLog(): Promise<string> {
+  const r = await lb.exec(['sh', '-c', `echo "show events ${LB_REQUEST_LOG}" | socat stdio ${LB_ADMIN_SOCKET}`]);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return r.stdout;
 }
 
 async function waitForStatus(want: Record<string, string>, timeoutMs: number): Promise<void> {
@@ -75,9 +82,17 @@ describe('haproxy image with the local cluster configuration', () => {
       const rs = await Promise.all([1, 2, 3, 4].map(() => http(port, '/index.php')));
       for (const r of rs) assert.equal(r.status, 200);
     }
-    for (const w of webs) {
-      const { stdout } = await w.logs();
-      assert.match(stdout, /"GET \/index\.php HTTP\/1\.1" 200/, `${w.name} served no request`);
+    const requests = await requestLog();
+    for (const w of webs) assert.match(requests, new RegExp(`web/${w.name} .* 200 .*"GET /index\\.php HTTP/1\\.1"`), `${w.name} served no request`);
+  });
+  test("every request is in the load balancer's request log (its ring in memory), none on its stdout or stderr nor on the web nodes' (no Docker daemon CPU per request)", async () => {
+    const path = `/index.php?log=${session.id}`;
+    for (let i = 0; i < 3; i++) assert.equal((await http(port, path)).status, 200);
+    const logged = (await requestLog()).split('\n').filter((l) => l.includes(path));
+    assert.equal(logged.length, 3, `the request log's lines for ${path}:\n${logged.join('\n')}`);
+    for (const c of [lb, ...webs]) {
+      const out = await c.logs();
+      assert.ok(!(out.stdout + out.stderr).includes(path), `${c.name} logged a successful request`);
     }
   });
   test('reloads under keep-alive traffic (every scale reloads): no request fails', async () => {

@@ -13,7 +13,16 @@ before(
   async () => {
     const image = await probeImage();
     const network = await session.network();
-    const web = await session.start({ image, role: 'routing', network, publish: [RUNTIME_IMAGE.port], env: { MOODLE_WWWROOT: 'http://probe.test' } });
+    // The image has no tests/ folders (src/image/code-exclusions.ts): a real behat feature is put in.
+    const feature = { path: 'blog/tests/behat/delete.feature', content: 'Feature: probe\n', mode: 0o444 };
+    const web = await session.start({
+      image,
+      role: 'routing',
+      network,
+      publish: [RUNTIME_IMAGE.port],
+      env: { MOODLE_WWWROOT: 'http://probe.test' },
+      files: [{ dir: RUNTIME_IMAGE.codeDir, files: [feature] }],
+    });
     port = await web.hostPort(RUNTIME_IMAGE.port);
     await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
   },

@@ -246,3 +246,38 @@ describe('runtime image: HTTP', () => {
     assert.equal(r.status, 200);
   });
 });
+
+describe('runtime image: what is left out of the code', () => {
+  test('no tests/ folder or source map, but the data generators and the fixtures production code reads are there', async () => {
+    const r = await web.exec(['sh', '-c', `cd ${RUNTIME_IMAGE.codeDir} && find . \\( -path '*/tests/*' -o -name '*.map' \\) -type f | sort`]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    // The probe tree has lib/tests/probe_test.php, blog/tests/behat/delete.feature and
+    // lib/amd/build/probe.min.js.map too; HIDDEN's tests/ file was put into the container later.
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      './admin/tool/x/tests/fixture.txt',
+      './mod/assign/feedback/editpdf/tests/fixtures/testgs.pdf',
+      './mod/forum/tests/generator/lib.php',
+    ]);
+    assert.equal((await web.exec(['test', '-f', `${RUNTIME_IMAGE.codeDir}/lib/amd/build/probe.min.js`])).exitCode, 0, 'the built JavaScript stays');
+  });
+});
+
+describe('runtime image: access log', () => {
+  test('logs a 5xx and a request of 1 s or more, not a quick success or a client error (the load balancer logs every request)', async () => {
+    const mark = `mark${session.id}`;
+    for (const [path, status] of [
+      [`/status.php?code=200&${mark}=ok`, 200],
+      [`/status.php?code=404&${mark}=client`, 404],
+      [`/status.php?code=500&${mark}=error`, 500],
+      [`/status.php?code=503&${mark}=unavailable`, 503],
+      [`/slow.php?ms=1100&${mark}=slow`, 200],
+      [`/slow.php?ms=0&${mark}=quick`, 200],
+    ] as const) {
+      assert.equal((await http(port, path)).status, status, path);
+    }
+    const lines = (await web.logs()).stdout.split('\n').filter((l) => l.includes(mark));
+    const logged = lines.map((l) => new RegExp(`${mark}=(\\w+)`).exec(l)?.[1]).sort();
+    assert.deepEqual(logged, ['error', 'slow', 'unavailable'], lines.join('\n'));
+    assert.match(lines.find((l) => l.includes('=error'))!, / 500 \d+ [0-9.]+ /, 'a line keeps the format: status, bytes, seconds');
+  });
+});

@@ -7,6 +7,8 @@ import {
   LB_ADMIN_SOCKET,
   LB_CONFIG_PATH,
   LB_PORT,
+  LB_REQUEST_LOG,
+  LB_REQUEST_LOG_BYTES,
   LB_STATS_PORT,
   lbConfigFile,
   lbConfigFor,
@@ -182,5 +184,20 @@ describe('the load balancer container', () => {
   test('runs the haproxy image as campus-lb on the cluster network', () => {
     const lb = lbContainer(devSpec(), TAGS, 1, 99);
     assert.deepEqual([lb.name, lb.service, lb.image, lb.network, lb.cluster], ['campus-lb', 'lb', TAGS.haproxy, 'campus-net', 'campus']);
+  });
+});
+
+describe('logging: every request to a ring in memory, only errors to stderr (each stderr line costs the Docker daemon)', () => {
+  const sections = haproxySections(render(NODES));
+  test('every request is logged at info to the ring, errors at err', () => {
+    const defaults = section(sections, 'defaults');
+    for (const line of ['log global', 'option httplog', 'option log-separate-errors']) assertHasLine(defaults, line, 'defaults');
+  });
+  test('stderr takes notice and worse; the ring takes info', () => {
+    const global = section(sections, 'global');
+    assertHasLine(global, 'log stderr format raw local0 notice', 'global');
+    assertHasLine(global, `log ring@${LB_REQUEST_LOG} local0 info`, 'global');
+    const ring = section(sections, `ring ${LB_REQUEST_LOG}`);
+    assertHasLine(ring, `size ${LB_REQUEST_LOG_BYTES}`, `ring ${LB_REQUEST_LOG}`);
   });
 });
