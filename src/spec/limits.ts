@@ -7,6 +7,8 @@
 export const IMAGE_LIMITS = {
   /** OPcache's shared memory in MiB (opcache.memory_consumption in the image's php.ini). */
   opcacheMiB: 256,
+  /** APCu's shared memory in MiB, the node-local tier of Moodle's caches (apc.shm_size in the image's php.ini). */
+  apcuMiB: 64,
   /** MiB nginx, the PHP-FPM master and tini use in a web container, besides the workers and OPcache. */
   serverOverheadMiB: 64,
   /** Seconds a web container needs at most to drain in-flight requests after SIGTERM. */

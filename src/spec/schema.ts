@@ -117,7 +117,7 @@ export const specSchema = z
         nodes: z.number().int().min(1).max(50).optional(),
         /** PHP-FPM workers per web node. @default 8 */
         fpmWorkers: z.number().int().min(1).max(256).default(8),
-        /** Memory limit of one web container: at least fpmWorkers × phpMemory + OPcache + nginx (checked). @default "2Gi" */
+        /** Memory limit of one web container: at least fpmWorkers × phpMemory + OPcache + APCu + nginx (checked). @default "2Gi" */
         memory: sizeSchema.prefault('2Gi'),
         /** PHP memory_limit of one request. @default "192Mi" */
         phpMemory: sizeSchema.prefault('192Mi'),

@@ -11,7 +11,7 @@ import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
 import { pdfOfPages } from '../support/pdf.ts';
 import { http, probeImage, PROBE_TREE, putFiles, TestSession, waitForHttp, type StartedContainer } from '../support/containers.ts';
 
-/** What Moodle 4.5 needs (admin/environment.xml), plus what this image promises (redis, igbinary, opcache). */
+/** What Moodle 4.5 needs (admin/environment.xml), plus what this image promises (redis, igbinary, opcache, apcu: the node-local caches). */
 const EXTENSIONS = [
   'ctype',
   'curl',
@@ -35,6 +35,7 @@ const EXTENSIONS = [
   'soap',
   'exif',
   'igbinary',
+  'apcu',
 ];
 
 interface Probe {

@@ -45,12 +45,12 @@ describe('spec validation: every problem with its path and a fix', () => {
     [
       'web memory below every worker at its limit',
       { web: { memory: '1Gi' } },
-      /^web\.memory: 8 PHP-FPM workers × 192Mi memory_limit \+ 256Mi OPcache \+ 64Mi for nginx and PHP-FPM = 1856Mi, more than web\.memory \(1024Mi\): a busy node would be killed for memory\. Set web\.memory to at least 1856Mi \(e\.g\. "2Gi"\), or lower web\.fpmWorkers to 3, or lower web\.phpMemory to 88Mi/,
+      /^web\.memory: 8 PHP-FPM workers × 192Mi memory_limit \+ 256Mi OPcache \+ 64Mi APCu \+ 64Mi for nginx and PHP-FPM = 1920Mi, more than web\.memory \(1024Mi\): a busy node would be killed for memory\. Set web\.memory to at least 1920Mi \(e\.g\. "2Gi"\), or lower web\.fpmWorkers to 3, or lower web\.phpMemory to 80Mi/,
     ],
     [
       'web memory with many workers',
       { web: { fpmWorkers: 32, memory: '4Gi' } },
-      /^web\.memory: 32 PHP-FPM workers .* = 6464Mi, more than web\.memory \(4096Mi\).*lower web\.fpmWorkers to 19/,
+      /^web\.memory: 32 PHP-FPM workers .* = 6528Mi, more than web\.memory \(4096Mi\).*lower web\.fpmWorkers to 19/,
     ],
     ['bad duration', { scaling: { scaleInCooldown: '5 minutes' } }, /^scaling\.scaleInCooldown: .*is not a duration/],
     ['unknown key', { webb: {} }, /^\(top level\): unknown key "webb"/],

@@ -110,6 +110,9 @@ describe("the image's files carry the image's timeouts and sizes", () => {
   test("OPcache's memory is the contract's", () => {
     assert.equal(number(file('etc/moodle-ha/php.ini'), /^opcache\.memory_consumption = (\d+)$/m, 'opcache.memory_consumption'), RUNTIME_IMAGE.opcacheMiB);
   });
+  test("APCu's memory is the contract's", () => {
+    assert.equal(number(file('etc/moodle-ha/php.ini'), /^apc\.shm_size = (\d+)M$/m, 'apc.shm_size'), RUNTIME_IMAGE.apcuMiB);
+  });
   test('keep-alive comes from MOODLE_KEEPALIVE_TIMEOUT (nginx.conf sets none of its own)', () => {
     assert.doesNotMatch(file('etc/nginx/nginx.conf'), /^\s*keepalive_timeout/m);
     assert.match(file('usr/local/bin/moodle-ha-render-config'), /echo "keepalive_timeout \$\{keepalive\}s;"/);

@@ -397,7 +397,7 @@ describe('deployment plan: rules across spec sections', () => {
     ],
     [
       'ec2 task below 512 MiB',
-      { web: { memory: '480Mi', fpmWorkers: 1, phpMemory: '100Mi' }, aws: DEPLOYABLE },
+      { web: { memory: '480Mi', fpmWorkers: 1, phpMemory: '64Mi' }, aws: DEPLOYABLE },
       /^web\.memory: a web task needs at least 512 MiB on EC2/,
     ],
     [

@@ -1,10 +1,13 @@
 <?php
 // Cluster configuration written by code during migrate (never by clicks in the admin UI):
 // a Redis cache store mapped to the MUC application and session modes (the request cache stays
-// in memory) on the caches' server (MOODLE_CACHE_REDIS_*, else the sessions' server), and the
-// code hash that readiness compares. Idempotent.
+// in memory) on the caches' server (MOODLE_CACHE_REDIS_*, else the sessions' server); the caches
+// whose definitions declare canuselocalstore mapped to each node's own APCu (muc-layout.php says
+// which and why that stays correct across nodes); and the code hash that readiness compares.
+// Idempotent.
 define('CLI_SCRIPT', true);
 require('/var/www/moodle/config.php');
+require_once('/opt/moodle-ha/php/muc-layout.php');
 
 $mh = mh_settings();
 $store = 'moodleha_redis';
@@ -36,6 +39,39 @@ $writer->set_mode_mappings([
     \core_cache\store::MODE_REQUEST => ['default_request'],
 ]);
 echo "MUC: application and session caches mapped to $store\n";
+
+// The node-local tier: APCu, shared by a node's PHP-FPM workers (a CLI process, cron or migrate,
+// has its own: apc.enable_cli in php.ini). Each node fills its own copy; nothing is shared.
+$local = 'moodleha_local';
+if (!extension_loaded('apcu') || !ini_get('apc.enabled') || !ini_get('apc.enable_cli')) {
+    fwrite(STDERR, "MUC: the APCu extension is missing or off in the CLI: the image needs php8.2-apcu with apc.enable_cli = 1 (images/runtime)\n");
+    exit(1);
+}
+if (array_key_exists($local, $writer->get_all_stores())) {
+    $writer->edit_store_instance($local, 'apcu', ['prefix' => $mh['prefix']]);
+} else {
+    $writer->add_store_instance($local, 'apcu', ['prefix' => $mh['prefix']]);
+}
+// The definitions as the tree declares them now (an upgrade or a new plugin may add some).
+\core_cache\config_writer::update_definitions();
+$writer = \core_cache\config_writer::instance();
+$definitions = [];
+foreach ($writer->get_definitions() as $id => $d) {
+    try {
+        $d['requirements'] = \core_cache\definition::load($id, $d)->get_requirements_bin();
+    } catch (\Throwable $e) {
+        echo "MUC: definition $id left on the shared store (" . $e->getMessage() . ")\n";
+        continue;
+    }
+    $definitions[$id] = $d;
+}
+$features = (int) $writer->get_all_stores()[$local]['features'];
+$localIds = mh_muc_local_definitions($definitions, $features);
+$changes = mh_muc_mapping_changes($localIds, $writer->get_definition_mappings(), $local, array_keys($writer->get_definitions()));
+foreach ($changes as $id => $stores) {
+    $writer->set_definition_mappings($id, $stores);
+}
+echo 'MUC: ' . count($localIds) . " caches on the node's own $local (" . count($changes) . ' mappings changed): ' . implode(' ', $localIds) . "\n";
 
 // Moodle refuses outgoing requests (URL downloads, feeds, LTI) to these hosts; its default list has
 // EC2's metadata address but not ECS's task endpoints, which hand out the task role's credentials.

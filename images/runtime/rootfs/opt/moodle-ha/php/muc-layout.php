@@ -1,0 +1,67 @@
+<?php
+// The tiered MUC layout, as pure functions (no Moodle: unit-tested with php-cli, test/unit/muc-layout.test.ts).
+// configure.php feeds them the cache definitions Moodle itself loaded from the tree (core's
+// lib/db/caches.php and every plugin's db/caches.php), so plugins and future versions are covered.
+//
+// A definition goes to the node's own store when it declares 'canuselocalstore' => true (Moodle's
+// promise that copies on several nodes stay correct without anyone purging them: the keys or
+// versions carry a revision kept in the database, e.g. langrev for strings, course.cacherev for
+// course module info, allversionshash for plugin functions), it is an application cache (session
+// caches follow the user to any node, so they stay shared), and the local store has every feature
+// the definition requires. Everything else stays on the mode's shared store (Redis).
+
+/** Bits of core_cache\store's modes and features, repeated here so this file needs no Moodle. */
+const MH_MUC_MODE_APPLICATION = 1;
+
+/**
+ * The ids of the definitions that belong in the node-local store.
+ *
+ * @param array<string, array> $definitions Moodle's definitions by id, each with 'mode', optionally
+ *     'canuselocalstore', and 'requirements' (the bits definition::get_requirements_bin() gives)
+ * @param int $localFeatures the local store's supported features (store::get_supported_features())
+ * @return string[] sorted ids
+ */
+function mh_muc_local_definitions(array $definitions, int $localFeatures): array {
+    $local = [];
+    foreach ($definitions as $id => $d) {
+        $requirements = (int) ($d['requirements'] ?? 0);
+        if (!empty($d['canuselocalstore'])
+            && (int) ($d['mode'] ?? 0) === MH_MUC_MODE_APPLICATION
+            && ($requirements & $localFeatures) === $requirements) {
+            $local[] = (string) $id;
+        }
+    }
+    sort($local);
+    return $local;
+}
+
+/**
+ * The definition mappings to write so that exactly $local is mapped to $store: each changed
+ * definition with its new list of stores (['store'] or [] for the mode's default). A definition
+ * mapped to $store that no longer belongs there (its plugin dropped canuselocalstore) goes back to
+ * the default; mappings to other stores are left alone. Empty when the config is already right.
+ *
+ * @param string[] $local ids that belong in $store
+ * @param array<int, array{definition: string, store: string}> $mappings the config's definition mappings
+ * @param string[] $known every definition id in the config (mappings of unknown ids are Moodle's to drop)
+ * @return array<string, string[]>
+ */
+function mh_muc_mapping_changes(array $local, array $mappings, string $store, array $known): array {
+    $current = [];
+    foreach ($mappings as $m) {
+        $current[$m['definition']][] = $m['store'];
+    }
+    $changes = [];
+    foreach ($local as $id) {
+        if (($current[$id] ?? []) !== [$store]) {
+            $changes[$id] = [$store];
+        }
+    }
+    foreach ($current as $id => $stores) {
+        if (!in_array($id, $local, true) && in_array($id, $known, true) && in_array($store, $stores, true)) {
+            $changes[$id] = array_values(array_diff($stores, [$store]));
+        }
+    }
+    ksort($changes);
+    return $changes;
+}

@@ -1,0 +1,149 @@
+// The tiered MUC layout with real Moodle on two web nodes: the caches whose definitions declare
+// canuselocalstore live in each node's own APCu, the rest in Redis (configure.php, muc-layout.php),
+// and a change made on node A (a course edit, a language string changed and its cache purged, a
+// plugin setting) is what node B serves on its next request, with B's own copies cached before.
+// Node B is asked directly (PHP-FPM on the node, not through HAProxy, which routes by load).
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { docker } from '../../src/local/engine/docker.ts';
+import { exec } from '../../src/local/containers.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import { cli } from '../support/cli.ts';
+import { putFiles } from '../support/containers.ts';
+
+const NAME = 'mh9jmuc';
+const HTTP = 36480;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-muc-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 36404\n  mail: 36405\nweb:\n  nodes: 2\n`);
+const n = clusterNames(NAME);
+const nodeA = n.container('web', 1);
+const nodeB = n.container('web', 2);
+const php = (container: string, code: string) => exec(container, ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
+
+// A page on the node itself: what Moodle serves from that node's caches, and which store serves them.
+const PROBE = `<?php
+define('NO_MOODLE_COOKIES', true);
+require __DIR__ . '/config.php';
+$store = fn(string $area) => get_class((function () { return $this->get_store(); })->call(cache::make('core', $area)));
+$course = get_course((int) $_GET['course']);
+$modinfo = get_fast_modinfo($course);
+echo json_encode([
+    'host' => gethostname(),
+    'stores' => ['string' => $store('string'), 'coursemodinfo' => $store('coursemodinfo'), 'config' => $store('config')],
+    'fullname' => $course->fullname,
+    'section' => $modinfo->get_section_info(1)->name,
+    'string' => get_string('sitehome'),
+    'setting' => get_config('mod_forum', 'mhprobe'),
+    'apcuentries' => apcu_cache_info(true)['num_entries'],
+]);
+`;
+
+interface Probe {
+  host: string;
+  stores: Record<string, string>;
+  fullname: string;
+  section: string;
+  string: string;
+  setting: string;
+  apcuentries: number;
+}
+
+/** The probe page as served by `container`'s own PHP-FPM (a request from inside the node to its nginx). */
+async function probe(container: string, courseId: number): Promise<Probe> {
+  const url = `http://127.0.0.1:8080/mhprobe.php?course=${courseId}`;
+  const code = `echo file_get_contents(${JSON.stringify(url)}, false, stream_context_create(['http' => ['header' => "Host: localhost:${HTTP}", 'ignore_errors' => true]]));`;
+  const r = await exec(container, ['php', '-r', code]);
+  try {
+    return JSON.parse(r.output) as Probe;
+  } catch {
+    throw new Error(`the probe on ${container} did not answer JSON:\n${r.output.slice(0, 3000)}`);
+  }
+}
+
+describe('tiered MUC caches on two web nodes', { timeout: 1_800_000 }, () => {
+  let courseId = 0;
+
+  before(async () => {
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+    assert.match(r.stdout, /2 web nodes/);
+    for (const c of [nodeA, nodeB]) await putFiles(docker().getContainer(c), '/var/www/moodle', [{ path: 'mhprobe.php', content: PROBE }]);
+    const made = await php(
+      nodeA,
+      `require_once($CFG->dirroot . '/course/lib.php'); set_config('mhprobe', 'before', 'mod_forum');
+       $c = create_course((object) ['fullname' => 'Cache course', 'shortname' => 'mhcache', 'category' => 1, 'numsections' => 1]);
+       course_update_section($c, $DB->get_record('course_sections', ['course' => $c->id, 'section' => 1]), ['name' => 'Week one']); echo $c->id;`,
+    );
+    courseId = Number(made.output.trim().split('\n').pop());
+    assert.ok(courseId > 1, `course not made: ${made.output}`);
+  });
+
+  after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+  });
+
+  test('the MUC config written at migrate maps exactly the canuselocalstore application caches to the APCu store', async () => {
+    const r = await php(
+      nodeA,
+      `$c = \\core_cache\\config::instance(); echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $c->get_all_stores()), 'definitions' => $c->get_definitions(), 'mappings' => $c->get_definition_mappings()]);`,
+    );
+    const muc = JSON.parse(r.output) as {
+      stores: Record<string, string>;
+      definitions: Record<string, { mode: number; canuselocalstore?: boolean }>;
+      mappings: { definition: string; store: string }[];
+    };
+    assert.equal(muc.stores.moodleha_local, 'apcu');
+    const declared = Object.entries(muc.definitions)
+      .filter(([, d]) => d.canuselocalstore === true && d.mode === 1)
+      .map(([id]) => id)
+      .sort();
+    const local = muc.mappings
+      .filter((m) => m.store === 'moodleha_local')
+      .map((m) => m.definition)
+      .sort();
+    assert.deepEqual(local, declared);
+    // Moodle 4.5's own list, core and plugins: nothing hard-coded in the image, so this is the tree's.
+    for (const id of ['core/string', 'core/langmenu', 'core/coursemodinfo', 'core/plugin_functions', 'core/htmlpurifier', 'repository_onedrive/folder'])
+      assert.ok(local.includes(id), `${id} is not mapped to the local store: ${local.join(' ')}`);
+    for (const id of ['core/config', 'core/eventinvalidation', 'core/databasemeta']) assert.ok(!local.includes(id), `${id} must stay shared`);
+  });
+
+  test('node B serves strings and course module info from its own APCu, and the config from Redis', async () => {
+    const [a, b] = [await probe(nodeA, courseId), await probe(nodeB, courseId)];
+    assert.notEqual(a.host, b.host, 'both answers came from one node');
+    assert.deepEqual(b.stores, { string: 'cachestore_apcu', coursemodinfo: 'cachestore_apcu', config: 'cachestore_redis' });
+    assert.ok(b.apcuentries > 0, 'nothing in node B APCu');
+  });
+
+  test('a course edit, a language string change with its purge, and a plugin setting made on node A are seen on node B at once', async () => {
+    // B caches the old values first (twice: the second answer comes from B's caches).
+    await probe(nodeB, courseId);
+    const old = await probe(nodeB, courseId);
+    assert.deepEqual([old.fullname, old.section, old.string, old.setting], ['Cache course', 'Week one', 'Site home', 'before']);
+
+    const changed = await php(
+      nodeA,
+      `require_once($CFG->dirroot . '/course/lib.php');
+       $c = get_course(${courseId});
+       course_update_section($c, $DB->get_record('course_sections', ['course' => $c->id, 'section' => 1]), ['name' => 'Week one, renamed']);
+       update_course((object) ['id' => $c->id, 'fullname' => 'Cache course, renamed']);
+       $dir = $CFG->langlocalroot . '/en_local'; check_dir_exists($dir);
+       file_put_contents("$dir/moodle.php", "<?php\\n\\$string['sitehome'] = 'Home of the cluster';\\n");
+       purge_caches(['lang' => true]);
+       set_config('mhprobe', 'after', 'mod_forum'); echo 'changed';`,
+    );
+    assert.match(changed.output, /changed$/, changed.output);
+
+    const now = await probe(nodeB, courseId);
+    assert.deepEqual(
+      [now.fullname, now.section, now.string, now.setting],
+      ['Cache course, renamed', 'Week one, renamed', 'Home of the cluster', 'after'],
+      'node B served a stale value',
+    );
+  });
+});
