@@ -74,9 +74,16 @@ function cluster(opts: { writer?: string; primaries?: Record<string, string>; aw
     },
     onStep: () => {},
   };
-  return { fx, log, primary, get writer() {
-    return writer;
-  }, maint, minSynced };
+  return {
+    fx,
+    log,
+    primary,
+    get writer() {
+      return writer;
+    },
+    maint,
+    minSynced,
+  };
 }
 
 const plan = (states: Record<string, MemberState>, def: MemberState = 'changed'): DataPlan => {
