@@ -21,8 +21,8 @@ import type { ImageTags } from './services.ts';
 
 /** Bounds of each wait (a member that does not get there stops the roll, naming what it saw). */
 export const DATA_ROLL_LIMITS_MS = { dbSynced: 300_000, sentinel: 60_000, replica: 120_000, failover: 30_000, drain: 30_000 };
-/** How long writes on the old primary may wait while Sentinel fails over (CLIENT PAUSE WRITE); lifted as soon as it is a replica. */
-export const FAILOVER_WRITE_PAUSE_MS = 5000;
+/** How long the requests on the old primary may take to finish once the endpoint moved off it (then it becomes a replica). */
+export const FAILOVER_DRAIN_MS = 3000;
 
 /** The endpoints backend that serves a Sentinel group. */
 const BACKEND: Record<string, string> = { primary: 'redis', cache: 'cache' };
@@ -238,10 +238,12 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
         async () => {
           for (const group of ['primary', 'cache']) {
             const m = sentinelRecords((await sentinelCli(name, ['sentinel', 'master', group])).output)[0] ?? {};
+            const named = (await sentinelCli(name, ['sentinel', 'get-master-addr-by-name', group])).output.split('\n')[0]?.trim();
             const agreed = await primaryOf(group);
             const quorum = (await sentinelCli(name, ['sentinel', 'ckquorum', group])).output.trim();
-            seen = `${group}: ${m.ip ?? '?'} flags ${m.flags ?? '?'}, ${m['num-other-sentinels'] ?? '?'} other Sentinels, the others name ${agreed ?? 'no majority'}; ${quorum.split('\n')[0]}`;
-            if (m.flags !== 'master' || m.ip !== agreed || Number(m['num-other-sentinels']) < HA_SENTINELS - 1 || !quorum.startsWith('OK')) return undefined;
+            seen = `${group}: names ${named ?? '?'} (flags ${m.flags ?? '?'}), ${m['num-other-sentinels'] ?? '?'} other Sentinels, the majority names ${agreed ?? 'none'}; ${quorum.split('\n')[0]}`;
+            if (m.flags !== 'master' || !named || named !== agreed || Number(m['num-other-sentinels']) < HA_SENTINELS - 1 || !quorum.startsWith('OK'))
+              return undefined;
           }
           return true;
         },
@@ -281,48 +283,49 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       );
     },
     async failover(group: string, from: string, to: string) {
+      const backend = BACKEND[group]!;
       const t = Date.now();
-      // Writes on the old primary wait (they do not land there to be lost at its resync) until it is
-      // a replica; the pause lifts by itself after FAILOVER_WRITE_PAUSE_MS whatever happens here.
-      await redisCli(from, ['client', 'pause', String(FAILOVER_WRITE_PAUSE_MS), 'write']);
-      let paused = 0;
-      try {
-        let answer = '';
-        await until(
-          `Sentinel accepting a failover of ${group}`,
-          DATA_ROLL_LIMITS_MS.failover,
-          async () => {
-            answer = (await sentinelCli(sentinels[0]!, ['sentinel', 'failover', group])).output.trim();
-            return answer.startsWith('OK') || answer.includes('INPROG') ? true : undefined;
-          },
-          () => answer,
-        );
-        await until(
-          `Sentinel naming ${to} as the ${group} primary`,
-          DATA_ROLL_LIMITS_MS.failover,
-          async () =>
-            (await sentinelCli(sentinels[0]!, ['sentinel', 'get-master-addr-by-name', group])).output.split('\n')[0]?.trim() === to ? true : undefined,
-          () => `still ${from}`,
-        );
-        await redisCli(from, ['replicaof', to, '6379']);
-      } finally {
-        await redisCli(from, ['client', 'unpause']).catch(() => undefined);
-        paused = Date.now() - t;
-      }
-      const switched = Date.now();
-      let seen = '';
+      let answer = '';
       await until(
-        `the ${group} primary endpoint routing to ${to}`,
+        `Sentinel accepting a failover of ${group}`,
         DATA_ROLL_LIMITS_MS.failover,
         async () => {
-          const list = await servers(BACKEND[group]!);
-          seen = list.map((s) => `${s.server} ${s.status}`).join(', ');
-          const up = list.filter((s) => s.status === 'UP').map((s) => s.server);
-          return up.length === 1 && up[0] === to ? true : undefined;
+          answer = (await sentinelCli(sentinels[0]!, ['sentinel', 'failover', group])).output.trim();
+          return answer.startsWith('OK') || answer.includes('INPROG') ? true : undefined;
         },
-        () => seen,
+        () => answer,
       );
-      return `writes paused ${paused} ms on ${from}; the endpoint followed ${Date.now() - switched} ms later`;
+      // From the moment `to` is promoted, writes on `from` would be lost at its resync: the endpoint
+      // moves at once (its own check would take 2 s to count `to` up), and `from` leaves it
+      // gracefully: no new connections, the requests on it finish, then it becomes `to`'s replica.
+      const promoted = await until(
+        `${to} promoted`,
+        DATA_ROLL_LIMITS_MS.failover,
+        async () => ((await redisCli(to, ['role'])).output.split('\n')[0]?.trim() === 'master' ? Date.now() : undefined),
+        () => `${to} still a replica`,
+      );
+      await endpoints(`set server ${backend}/${to} health up`);
+      await endpoints(`set server ${backend}/${from} state maint`);
+      const moved = Date.now();
+      let open = 0;
+      while (Date.now() - moved < FAILOVER_DRAIN_MS) {
+        open = (await servers(backend)).find((s) => s.server === from)?.sessions ?? 0;
+        if (open === 0) break;
+        await sleep(100);
+      }
+      await redisCli(from, ['replicaof', to, '6379']);
+      const demoted = Date.now();
+      await endpoints(`set server ${backend}/${from} state ready`); // its check keeps it down: it is a replica now
+      await until(
+        `the Sentinels naming ${to} as the ${group} primary`,
+        DATA_ROLL_LIMITS_MS.failover,
+        async () => ((await primaryOf(group)) === to ? true : undefined),
+        () => `not yet ${to}`,
+      );
+      return (
+        `${to} promoted ${promoted - t} ms after the request; the endpoint moved ${moved - promoted} ms later; ` +
+        `${from}'s open connections finished in ${demoted - moved} ms${open ? ` (${open} still open at the limit)` : ''}, then it became ${to}'s replica`
+      );
     },
   };
 }
