@@ -68,6 +68,9 @@ export async function rollDataTierIfChanged(spec: Spec, tags: ImageTags, secrets
     })),
   };
   const endpointsRunning = (await inspectContainer(n.container('endpoints')))?.State.Running === true;
+  // A roll interrupted after it took a member out of the endpoints (MAINT) leaves it out: let every
+  // member back in (their checks decide; the writer and the primaries stay where they are).
+  if (endpointsRunning) await readmitAll(spec, [...db, ...redis.filter((c) => c.service !== 'sentinel')]);
   if (!needsDataRoll(plan, endpointsRunning)) return null;
   progress.info('data tier members with a new definition: restarting them one at a time (Galera keeps its quorum, Redis fails over first)');
   // The roll reads and steers the endpoints through their admin socket: an endpoints container
@@ -81,6 +84,13 @@ export async function rollDataTierIfChanged(spec: Spec, tags: ImageTags, secrets
   const result = await rollDataTier(plan, { ...fx, onStep: (line) => progress.info(line) });
   progress.info(`data tier rolled in ${(result.ms / 1000).toFixed(1)} s (${result.restarted.length} members restarted)`);
   return result;
+}
+
+/** Every data member back in its endpoints backend; nothing when the endpoints have no admin socket (made before it had one). */
+async function readmitAll(spec: Spec, members: readonly ContainerSpec[]): Promise<void> {
+  const backend: Record<string, string> = { db: 'db', redis: 'redis', cache: 'cache' };
+  const commands = members.map((c) => `set server ${backend[c.service]}/${c.name} state ready`).join(';');
+  await exec(clusterNames(spec.name).container('endpoints'), ['sh', '-c', `echo "${commands}" | socat stdio ${ENDPOINTS_ADMIN_SOCKET}`]).catch(() => undefined);
 }
 
 // ---- reading answers (pure, unit-tested) ----
