@@ -19,8 +19,13 @@ import { needsDataRoll, rollDataTier, type DataPlan, type DataRollResult, type M
 import type { Secrets } from './secrets.ts';
 import type { ImageTags } from './services.ts';
 
-/** Bounds of each wait (a member that does not get there stops the roll, naming what it saw). */
-export const DATA_ROLL_LIMITS_MS = { dbSynced: 300_000, sentinel: 60_000, replica: 120_000, failover: 30_000, drain: 30_000 };
+/**
+ * Bounds of each wait (a member that does not get there stops the roll, naming what it saw). drain:
+ * how long the old writer's open connections may take to finish; web requests take seconds, but
+ * cron's process keeps its connection for minutes, so the roll goes on at the limit (cron's
+ * connection drops, and cron runs again on its next pass).
+ */
+export const DATA_ROLL_LIMITS_MS = { dbSynced: 300_000, sentinel: 60_000, replica: 120_000, failover: 30_000, writerUp: 30_000, drain: 10_000 };
 /** How long the requests on the old primary may take to finish once the endpoint moved off it (then it becomes a replica). */
 export const FAILOVER_DRAIN_MS = 3000;
 
@@ -219,7 +224,7 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       let seen = '';
       const next = await until(
         `another Galera member up in the writer endpoint before ${name} leaves it`,
-        DATA_ROLL_LIMITS_MS.drain,
+        DATA_ROLL_LIMITS_MS.writerUp,
         async () => {
           const list = await servers('db');
           seen = list.map((s) => `${s.server} ${s.status}`).join(', ');
