@@ -56,12 +56,11 @@ export async function rollDataTierIfChanged(spec: Spec, tags: ImageTags, secrets
   for (const c of defs.values()) state.set(c.name, await memberState(c, ids));
   const member = (c: ContainerSpec) => ({ name: c.name, state: state.get(c.name)! });
   if (spec.profile !== 'ha') {
-    const changed = [...state].filter(([, s]) => s === 'changed').map(([name]) => name);
-    if (changed.length)
-      progress.info(
-        `${changed.join(', ')}: restarting with the new definition. The ${spec.profile} profile has one database and one Redis server, ` +
-          'so the site cannot reach them until they are back (a few seconds; logged-in users stay logged in). The ha profile restarts them one at a time.',
-      );
+    const notice = singleServerRestartNotice(
+      spec.profile,
+      [...state].filter(([, s]) => s === 'changed').map(([name]) => name),
+    );
+    if (notice) progress.info(notice);
     return null;
   }
   const plan: DataPlan = {
@@ -89,6 +88,16 @@ export async function rollDataTierIfChanged(spec: Spec, tags: ImageTags, secrets
   const result = await rollDataTier(plan, { ...fx, onStep: (line) => progress.info(line) });
   progress.info(`data tier rolled in ${(result.ms / 1000).toFixed(1)} s (${result.restarted.length} members restarted)`);
   return result;
+}
+
+/** What `up` says before it restarts changed data members of a profile without replicas (none changed: nothing). */
+export function singleServerRestartNotice(profile: string, changed: readonly string[]): string | undefined {
+  if (!changed.length) return undefined;
+  return (
+    `${changed.join(', ')}: restarting with the new definition. The ${profile} profile has one database and one Redis server, ` +
+    'so this restart is an outage: the site cannot reach them until they are back (seconds; sessions are kept on disk). ' +
+    'The ha profile restarts them one at a time without one.'
+  );
 }
 
 /** Every data member back in its endpoints backend; nothing when the endpoints have no admin socket (made before it had one). */

@@ -2,7 +2,7 @@
 // the endpoints' stick table and counters, Galera's status, Redis INFO and Sentinel's records.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backendServers, keyValues, sentinelRecords, stickServer } from '../../../src/local/roll-data-docker.ts';
+import { backendServers, keyValues, sentinelRecords, singleServerRestartNotice, stickServer } from '../../../src/local/roll-data-docker.ts';
 
 describe('answers the roll reads', () => {
   test('the writer is the server the stick table names (HAProxy 2.6 output); none before the first connection', () => {
@@ -65,5 +65,12 @@ describe('answers the roll reads', () => {
     assert.equal(r.length, 2);
     assert.deepEqual(r[0], { name: 'c-redis-1:6379', ip: 'c-redis-1', flags: 'slave', 'master-link-status': 'ok' });
     assert.equal(r[1]!.flags, 's_down,slave');
+  });
+  test('dev: a changed database or Redis server restarts with a notice that it is an outage; nothing changed, nothing said', () => {
+    const notice = singleServerRestartNotice('dev', ['c-db', 'c-redis']);
+    assert.match(notice ?? '', /^c-db, c-redis: restarting/);
+    assert.match(notice ?? '', /outage/);
+    assert.match(notice ?? '', /ha profile restarts them one at a time/);
+    assert.equal(singleServerRestartNotice('dev', []), undefined);
   });
 });
