@@ -39,7 +39,7 @@ const DB = [1, 2, 3].map((i) => n.container('db', i));
 
 /** A logged-in user polling a page through the load balancer, and Galera's Synced members sampled, until stopped. */
 function watch(user: MoodleClient) {
-  const s = { ok: 0, failed: 0, failures: [] as string[], minSynced: 3, samples: 0, stop: false };
+  const s = { ok: 0, failed: 0, failures: [] as string[], minSynced: 3, samples: 0, stop: false, lastSynced: 3, changes: [] as string[] };
   const poll = (async () => {
     while (!s.stop) {
       const t = Date.now();
@@ -48,7 +48,11 @@ function watch(user: MoodleClient) {
         if (r.status === 200 && MoodleClient.loggedIn(r.body)) s.ok++;
         else {
           s.failed++;
-          s.failures.push(`${new Date().toISOString()} HTTP ${r.status}${r.status === 200 ? ' (logged out)' : ''}`);
+          const text = r.body
+            .replace(/<script[\s\S]*?<\/script>/g, ' ')
+            .replace(/<[^>]+>/g, ' ')
+            .replace(/\s+/g, ' ');
+          s.failures.push(`${new Date().toISOString()} HTTP ${r.status}${r.status === 200 ? ' (logged out)' : ''}: ${text.slice(0, 300)}`);
         }
       } catch (e) {
         s.failed++;
@@ -59,11 +63,16 @@ function watch(user: MoodleClient) {
   })();
   const galera = (async () => {
     while (!s.stop) {
-      let synced = 0;
+      const answers: string[] = [];
       for (const node of DB) {
-        const r = await exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', "SHOW STATUS LIKE 'wsrep_local_state_comment'"]).catch(() => undefined);
-        if (r?.output.includes('Synced')) synced++;
+        const r = await exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', "SHOW STATUS LIKE 'wsrep_local_state_comment'"]).catch((e: Error) => ({
+          output: `error ${e.message.slice(0, 60)}`,
+        }));
+        answers.push(`${node.replace(/^.*-db-/, 'db-')}: ${r.output.replace(/^wsrep_local_state_comment\s*/, '').trim() || 'no answer'}`);
       }
+      const synced = answers.filter((a) => a.endsWith(': Synced')).length;
+      if (synced !== s.lastSynced) s.changes.push(`${new Date().toISOString()} ${synced} Synced (${answers.join(', ')})`);
+      s.lastSynced = synced;
       s.minSynced = Math.min(s.minSynced, synced);
       s.samples++;
       await sleep(300);
@@ -113,7 +122,7 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
         `${r.stderr
           .split('\n')
           .filter((l) => /Synced in|writer endpoint moved|data tier rolled/.test(l))
-          .join('\n')}\n${s.failures.join('\n')}`,
+          .join('\n')}\n${s.failures.join('\n')}\nGalera's Synced members over time:\n${s.changes.join('\n')}`,
     );
     assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
     const restarted = [...r.stderr.matchAll(/(\S+-db-\d): restarted with the new definition/g)].map((m) => m[1]);
@@ -145,8 +154,8 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     const t0 = Date.now();
     const roll = await rollDataTierIfChanged(spec, { ...tags, redis: DERIVED }, ensureSecrets(NAME), {
       ...silentProgress,
-      info: (l) => void lines.push(l),
-    });
+      info: (l) => void lines.push(`${new Date().toISOString()} ${l}`),
+    }).finally(() => w.end());
     const s = await w.end();
     console.log(
       `[figures] redis roll: ${((Date.now() - t0) / 1000).toFixed(1)} s; requests ok ${s.ok}, failed ${s.failed}; fewest Synced ${s.minSynced}\n${lines.join('\n')}\n${s.failures.join('\n')}`,

@@ -374,6 +374,11 @@ describe('ha: a running Redis primary that a majority of the Sentinels no longer
     assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down,o_down,failover_in_progress').target, '');
     assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down').target, '');
   });
+  test('left alone while any Sentinel names this node: a failover asked for (SENTINEL FAILOVER) has just promoted it, and the others, still naming the old primary, have not heard yet', () => {
+    const redis2 = all.get('campus-redis-2')!;
+    assert.equal(watchOnce(redis2, 'master', s('campus-redis-2', 'campus-redis-1', 'campus-redis-1')).target, '');
+    assert.equal(watchOnce(redis2, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, 'campus-redis-1');
+  });
   test('left alone: the Sentinels name this node, none answers, or it is already a replica', () => {
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, '');
     assert.equal(watchOnce(redis1, 'master', s()).target, '');
