@@ -241,14 +241,19 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
         },
         () => seen,
       );
+      // DRAIN, not MAINT: entering MAINT counts as marked down, and on-marked-down shutdown-sessions
+      // would cut the requests in flight (seen: "Error reading from database"). A drained server
+      // still takes sticky connections, so the stick entry goes too: the next connection picks (and
+      // sticks to) the first server up. What is still open at the limit (cron's) is cut by MAINT.
       const t = Date.now();
-      await endpoints(`set server db/${name} state maint`);
+      await endpoints(`set server db/${name} state drain; clear table db key 1`);
       let open = 0;
       while (Date.now() - t < DATA_ROLL_LIMITS_MS.drain) {
         open = (await servers('db')).find((s) => s.server === name)?.sessions ?? 0;
         if (open === 0) break;
         await sleep(250);
       }
+      await endpoints(`set server db/${name} state maint`);
       return `new connections go to ${next}; its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
     },
     async readmitDb(name: string) {
@@ -321,15 +326,15 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       );
       // From the moment `to` is promoted, writes on `from` would be lost at its resync: the endpoint
       // moves at once (its own check would take 2 s to count `to` up), and `from` leaves it
-      // gracefully: no new connections, the requests on it finish, then it becomes `to`'s replica.
+      // gracefully: no new connections (drained), the requests on it finish, then it becomes `to`'s replica.
       const promoted = await until(
         `${to} promoted`,
         DATA_ROLL_LIMITS_MS.failover,
         async () => ((await redisCli(to, ['role'])).output.split('\n')[0]?.trim() === 'master' ? Date.now() : undefined),
         () => `${to} still a replica`,
       );
-      await endpoints(`set server ${backend}/${to} health up`);
-      await endpoints(`set server ${backend}/${from} state maint`);
+      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`, the open ones finish.
+      await endpoints(`set server ${backend}/${to} health up; set server ${backend}/${from} state drain; clear table ${backend} key 1`);
       const moved = Date.now();
       let open = 0;
       while (Date.now() - moved < FAILOVER_DRAIN_MS) {

@@ -39,7 +39,7 @@ const DB = [1, 2, 3].map((i) => n.container('db', i));
 
 /** A logged-in user polling a page through the load balancer, and Galera's Synced members sampled, until stopped. */
 function watch(user: MoodleClient) {
-  const s = { ok: 0, failed: 0, failures: [] as string[], minSynced: 3, samples: 0, stop: false, lastSynced: 3, changes: [] as string[] };
+  const s = { ok: 0, failed: 0, failures: [] as string[], minSynced: 3, samples: 0, stop: false, lastSynced: 3, changes: [] as string[], minMembers: 3 };
   const poll = (async () => {
     while (!s.stop) {
       const t = Date.now();
@@ -71,6 +71,8 @@ function watch(user: MoodleClient) {
         answers.push(`${node.replace(/^.*-db-/, 'db-')}: ${r.output.replace(/^wsrep_local_state_comment\s*/, '').trim() || 'no answer'}`);
       }
       const synced = answers.filter((a) => a.endsWith(': Synced')).length;
+      // In the primary component and serving: Synced, or a donor for a rejoining member's IST (Galera desyncs it for that, under a second).
+      s.minMembers = Math.min(s.minMembers, answers.filter((a) => /: (Synced|Donor\/Desynced)$/.test(a)).length);
       if (synced !== s.lastSynced) s.changes.push(`${new Date().toISOString()} ${synced} Synced (${answers.join(', ')})`);
       s.lastSynced = synced;
       s.minSynced = Math.min(s.minSynced, synced);
@@ -111,14 +113,14 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
       .catch(() => undefined);
   });
 
-  test('a database setting changed: up restarts the Galera members one at a time, the writer last; never fewer than 2 Synced; the user is served throughout', async () => {
+  test('a database setting changed: up restarts the Galera members one at a time, the writer last; never fewer than 2 serving members; the user is served throughout', async () => {
     writeSpec('1100Mi');
     const w = watch(user);
     const t0 = Date.now();
     const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
     const s = await w.end();
     console.log(
-      `[figures] galera roll: up ${((Date.now() - t0) / 1000).toFixed(1)} s; requests ok ${s.ok}, failed ${s.failed}; fewest Synced ${s.minSynced} in ${s.samples} samples\n` +
+      `[figures] galera roll: up ${((Date.now() - t0) / 1000).toFixed(1)} s; requests ok ${s.ok}, failed ${s.failed}; fewest Synced ${s.minSynced}, fewest serving (Synced or IST donor) ${s.minMembers} in ${s.samples} samples\n` +
         `${r.stderr
           .split('\n')
           .filter((l) => /Synced in|writer endpoint moved|data tier rolled/.test(l))
@@ -128,7 +130,7 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     const restarted = [...r.stderr.matchAll(/(\S+-db-\d): restarted with the new definition/g)].map((m) => m[1]);
     assert.equal(restarted.length, 3, `each Galera member restarted once:\n${r.stderr.slice(-3000)}`);
     assert.match(r.stderr, /db-\d: restarted with the new definition \(the writer, last\)/);
-    assert.ok(s.minSynced >= 2, `Galera had only ${s.minSynced} Synced members at some point`);
+    assert.ok(s.minMembers >= 2, `Galera had only ${s.minMembers} serving members (Synced or IST donor) at some point:\n${s.changes.join('\n')}`);
     assert.equal(s.failed, 0, `failed requests:\n${s.failures.join('\n')}`);
     for (const node of DB) assert.equal((await inspectContainer(node))?.HostConfig.Memory, 1100 * 1024 * 1024);
   });
@@ -167,7 +169,7 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     assert.notEqual(after1.cache, before.cache, 'the caches primary did not move');
     for (const c of [n.container('redis', 1), n.container('redis', 2), n.container('sentinel', 1)])
       assert.equal((await inspectContainer(c))!.Config.Labels?.mh9iroll, 'changed', `${c} runs the changed image`);
-    const order = lines.filter((l) => / restarted with the new definition| fails over to /.test(l)).map((l) => l.split(':')[0]);
+    const order = lines.map((l) => / (\S+): (restarted with the new definition|the \S+ primary fails over)/.exec(l)?.[1]).filter(Boolean);
     assert.deepEqual(
       order.slice(0, 3),
       [1, 2, 3].map((i) => n.container('sentinel', i)),
