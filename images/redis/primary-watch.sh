@@ -12,7 +12,12 @@
 # apart) lets it take connections again. A node the Sentinels still name, or when they do not
 # answer, is left alone; so is a node while the named primary is flagged down or failing over
 # (flags other than plain "master"): that is a failover in flight, which may be promoting this
-# very node (Sentinel sends REPLICAOF NO ONE before it switches the name it answers with). WATCH_ONCE=1: one pass, then exit (tests).
+# very node (Sentinel sends REPLICAOF NO ONE before it switches the name it answers with). So is a
+# node that any Sentinel names as the primary: in a failover asked for (SENTINEL FAILOVER, the data
+# tier's rolling restart) the old primary stays up and plainly "master" to the other Sentinels
+# until they hear of the switch (about 2 s), while the leader already names the promoted node; and
+# before that, while any Sentinel flags the group's primary as failing over (the leader, from the
+# promotion until it switches the name it answers with). WATCH_ONCE=1: one pass, then exit (tests).
 set -uo pipefail
 group="${REDIS_SENTINEL_GROUP:?}"
 quorum="${REDIS_SENTINEL_QUORUM:-2}"
@@ -24,15 +29,18 @@ while :; do
   out=$(timeout 1 redis-cli -p 6379 --raw role 2>/dev/null) || out=''
   if [ "${out%%$'\n'*}" = master ]; then
     declare -A named=()
+    mine=0 busy=0
     for s in ${REDIS_SENTINELS//,/ }; do
       a=$(ask "$s" sentinel get-master-addr-by-name "$group") || continue
       host=${a%%$'\n'*}
+      [ "$host" = "$me" ] && mine=1
       if [ -z "$host" ] || [ "$host" = "$me" ]; then continue; fi
       flags=$(ask "$s" sentinel master "$group" | sed -n '/^flags$/{n;p;}') || continue
+      case "$flags" in *failover*) busy=1 ;; esac
       [ "$flags" = master ] && named[$host]=$(( ${named[$host]:-0} + 1 ))
     done
     for host in "${!named[@]}"; do
-      if [ "${named[$host]}" -ge "$quorum" ]; then
+      if [ "$mine" = 0 ] && [ "$busy" = 0 ] && [ "${named[$host]}" -ge "$quorum" ]; then
         echo "redis: this node says it is a primary, but ${named[$host]} Sentinels name $host as the primary of group $group: becoming its replica" >&2
         timeout 1 redis-cli -p 6379 replicaof "$host" 6379 >/dev/null 2>&1 || echo "redis: REPLICAOF $host failed; retrying" >&2
       fi

@@ -5,6 +5,8 @@
 //  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails),
 //    "first" balance and stuck like the DB: a restarted old primary says role:master for a few
 //    seconds until Sentinel demotes it, and must not get connections meanwhile.
+// An admin socket (ENDPOINTS_ADMIN_SOCKET) lets the data tier's rolling restart (roll-data-docker.ts)
+// read which node is the writer (the stick table) and move the writer off a node before it restarts.
 import type { Spec } from '../spec/schema.ts';
 import { clusterNames } from './names.ts';
 
@@ -19,6 +21,8 @@ export const DB_PORT = 3306;
 export const REDIS_PORT = 6379;
 /** The caches' primary endpoint port on the endpoints container (6379 is the sessions'). */
 export const CACHE_ENDPOINT_PORT = 6380;
+/** The endpoints' HAProxy runtime API, inside its container (the image makes /run/haproxy). */
+export const ENDPOINTS_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 
 /** Where the runtime containers find the caches' Redis primary. */
 export function cacheEndpoint(spec: Spec): { host: string; port: number } {
@@ -46,6 +50,7 @@ global
     master-worker
     maxconn 4096
     log stderr format raw local0 notice
+    stats socket ${ENDPOINTS_ADMIN_SOCKET} mode 600 level admin
 
 defaults
     mode tcp

@@ -4,7 +4,8 @@
 // → the controller (heals always, autoscales when autoscaler.enabled; stopped while the run changes the cluster).
 // Web nodes that serve and would change are replaced one at a time through the running load
 // balancer (roll.ts); after an upgrade, users see Moodle's maintenance page for migrate's run, then
-// only new code serves (roll.ts, maintenance.ts); cron is stopped before its replacement starts (never two at once).
+// only new code serves (roll.ts, maintenance.ts); ha data members that would change restart one at a
+// time (roll-data-docker.ts); cron is stopped before its replacement starts (never two at once).
 // A failure removes what this run created, so nothing is left half-started; data volumes that
 // existed before are never touched.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -38,6 +39,7 @@ import { recordWebBundle } from './web-bundle.ts';
 import { recordRuntimeImage } from './runtime-images.ts';
 import { rollWebTierIfChanged, startExtraNodeBeforeMigrate, stopChangedCronBeforeMigrate } from './roll.ts';
 import { finishMaintenance, keepingMaintenance, maintenanceByMigrate } from './maintenance.ts';
+import { rollDataTierIfChanged } from './roll-data-docker.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
 export interface LocalUpResult extends UpResult {
@@ -87,6 +89,8 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
       await waitHealthy(n.container('mail'), 60_000);
     });
     await progress.step(spec.profile === 'ha' ? 'database (3-node Galera) and Redis (primary, replica, 3 Sentinels)' : 'database and Redis', async () => {
+      // ha: running members that would change restart one at a time first (roll-data.ts); dev says its restart is an outage.
+      await rollDataTierIfChanged(spec, tags, secrets, progress);
       // All Galera nodes start together: whichever may bootstrap does, the others join it.
       for (const c of data) await track(c.name, ensureContainer(c));
       await Promise.all(data.map((c) => waitHealthy(c.name, 240_000)));

@@ -329,7 +329,9 @@ function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, str
   const root = mkdtempSync(join(tmpdir(), 'redis-watch-'));
   const bin = join(root, 'bin');
   mkdirSync(bin);
-  for (const [host, primary] of Object.entries(sentinels)) if (primary) writeFileSync(join(root, `sentinel-${host}`), `${primary}\n${flags}\n`);
+  // "host|flags" gives one Sentinel its own flags for the primary it names.
+  for (const [host, primary] of Object.entries(sentinels))
+    if (primary) writeFileSync(join(root, `sentinel-${host}`), `${primary.split('|')[0]}\n${primary.split('|')[1] ?? flags}\n`);
   writeFileSync(join(root, 'pw'), 'secret');
   const scripts: Record<string, string> = {
     hostname: `#!/bin/sh\necho ${c.name}\n`,
@@ -373,6 +375,15 @@ describe('ha: a running Redis primary that a majority of the Sentinels no longer
     const all3 = s('campus-redis-2', 'campus-redis-2', 'campus-redis-2');
     assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down,o_down,failover_in_progress').target, '');
     assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down').target, '');
+  });
+  test('left alone while any Sentinel names this node: a failover asked for (SENTINEL FAILOVER) has just promoted it, and the others, still naming the old primary, have not heard yet', () => {
+    const redis2 = all.get('campus-redis-2')!;
+    assert.equal(watchOnce(redis2, 'master', s('campus-redis-2', 'campus-redis-1', 'campus-redis-1')).target, '');
+    assert.equal(watchOnce(redis2, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, 'campus-redis-1');
+  });
+  test('left alone while any Sentinel flags the primary it names as failing over: the leader, from the promotion until it names the promoted node', () => {
+    const redis2 = all.get('campus-redis-2')!;
+    assert.equal(watchOnce(redis2, 'master', s('campus-redis-1|master,failover_in_progress', 'campus-redis-1', 'campus-redis-1')).target, '');
   });
   test('left alone: the Sentinels name this node, none answers, or it is already a replica', () => {
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, '');

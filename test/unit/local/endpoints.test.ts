@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { endpointsContainer, HA_DB_NODES, HA_REDIS_NODES } from '../../../src/local/data-services.ts';
-import { CACHE_ENDPOINT_PORT, DB_PORT, REDIS_PORT, renderEndpointsConfig, type EndpointsConfig } from '../../../src/local/endpoints.ts';
+import { CACHE_ENDPOINT_PORT, DB_PORT, ENDPOINTS_ADMIN_SOCKET, REDIS_PORT, renderEndpointsConfig, type EndpointsConfig } from '../../../src/local/endpoints.ts';
 import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
 import { assertHasLine, haproxySections, haSpec, SECRETS, section, TAGS } from './fixtures.ts';
 
@@ -51,6 +51,12 @@ describe('three front ends, each to its own backend', () => {
         .map((l) => l.split(' ')[1]),
       ['c-db-1', 'c-db-2'],
     );
+  });
+});
+
+describe('the runtime API the data roll steers by', () => {
+  test('an admin socket at ENDPOINTS_ADMIN_SOCKET (writer in the stick table, server states)', () => {
+    assertHasLine(section(sections, 'global'), `stats socket ${ENDPOINTS_ADMIN_SOCKET} mode 600 level admin`);
   });
 });
 

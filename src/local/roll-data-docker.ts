@@ -1,0 +1,360 @@
+// `up`'s data step when running data members would change (image, settings, environment, memory:
+// anything in their definition hash). ha: they restart one at a time (roll-data.ts has the order),
+// with these effects: the engine for restarts, SQL for Galera's state, redis-cli for Redis and the
+// Sentinels, and the endpoints container's HAProxy runtime API for the writer and the primaries.
+// dev: one database and one Redis server, so a restart is an outage: `up` says so, and restarts them.
+//
+// The controller (the healer) is stopped by `up` before this runs, so it never starts a member the
+// roll has just stopped.
+import { LABELS } from '../contract/image.ts';
+import type { Spec } from '../spec/schema.ts';
+import { UserError } from '../util/errors.ts';
+import type { Progress } from '../util/progress.ts';
+import { assertStaysUp, definitionHash, ensureContainer, exec, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
+import { dbContainers, endpointsContainer, HA_DB_NODES, HA_SENTINELS, redisContainers } from './data-services.ts';
+import { ENDPOINTS_ADMIN_SOCKET } from './endpoints.ts';
+import { docker } from './engine/docker.ts';
+import { clusterNames } from './names.ts';
+import { needsDataRoll, rollDataTier, type DataPlan, type DataRollResult, type MemberState } from './roll-data.ts';
+import type { Secrets } from './secrets.ts';
+import type { ImageTags } from './services.ts';
+
+/**
+ * Bounds of each wait (a member that does not get there stops the roll, naming what it saw). drain:
+ * how long the old writer's open connections may take to finish; web requests take seconds, but
+ * cron's process keeps its connection for minutes, so the roll goes on at the limit (cron's
+ * connection drops, and cron runs again on its next pass).
+ */
+export const DATA_ROLL_LIMITS_MS = { dbSynced: 300_000, sentinel: 60_000, replica: 120_000, failover: 30_000, writerUp: 30_000, drain: 10_000 };
+/** How long the requests on the old primary may take to finish once the endpoint moved off it (then it becomes a replica). */
+export const FAILOVER_DRAIN_MS = 3000;
+
+/** The endpoints backend that serves a Sentinel group. */
+const BACKEND: Record<string, string> = { primary: 'redis', cache: 'cache' };
+
+/** Member state against the definition this run gives it (as roll.ts for web nodes). */
+async function memberState(def: ContainerSpec, imageIds: Map<string, string>): Promise<MemberState> {
+  const c = await inspectContainer(def.name);
+  if (!c) return 'missing';
+  if (!c.State.Running) return 'stopped';
+  if (!imageIds.has(def.image)) imageIds.set(def.image, (await docker().getImage(def.image).inspect()).Id);
+  return c.Config.Labels?.[LABELS.definition] === definitionHash(def, imageIds.get(def.image)!) ? 'current' : 'changed';
+}
+
+/**
+ * Rolls the ha data tier when a running member would change (see the file's head); null when no
+ * roll is called for, and the caller ensures the containers as before (which, in dev, restarts a
+ * changed one: said here first).
+ */
+export async function rollDataTierIfChanged(spec: Spec, tags: ImageTags, secrets: Secrets, progress: Progress): Promise<DataRollResult | null> {
+  const n = clusterNames(spec.name);
+  const db = dbContainers(spec, tags, secrets);
+  const redis = redisContainers(spec, tags, secrets);
+  const defs = new Map([...db, ...redis].map((c) => [c.name, c]));
+  const ids = new Map<string, string>();
+  const state = new Map<string, MemberState>();
+  for (const c of defs.values()) state.set(c.name, await memberState(c, ids));
+  const member = (c: ContainerSpec) => ({ name: c.name, state: state.get(c.name)! });
+  if (spec.profile !== 'ha') {
+    const notice = singleServerRestartNotice(
+      spec.profile,
+      [...state].filter(([, s]) => s === 'changed').map(([name]) => name),
+    );
+    if (notice) progress.info(notice);
+    return null;
+  }
+  const plan: DataPlan = {
+    db: db.map(member),
+    sentinels: redis.filter((c) => c.service === 'sentinel').map(member),
+    redis: (['primary', 'cache'] as const).map((group) => ({
+      group,
+      nodes: redis.filter((c) => c.service === (group === 'primary' ? 'redis' : 'cache')).map(member),
+    })),
+  };
+  const endpointsRunning = (await inspectContainer(n.container('endpoints')))?.State.Running === true;
+  // A roll interrupted after it took a member out of the endpoints (MAINT) leaves it out: let every
+  // member back in (their checks decide; the writer and the primaries stay where they are).
+  if (endpointsRunning) await readmitAll(spec, [...db, ...redis.filter((c) => c.service !== 'sentinel')]);
+  if (!needsDataRoll(plan, endpointsRunning)) return null;
+  progress.info('data tier members with a new definition: restarting them one at a time (Galera keeps its quorum, Redis fails over first)');
+  // The roll reads and steers the endpoints through their admin socket: an endpoints container
+  // from before it had one is replaced first (connections through it drop once and reconnect).
+  const endpoints = endpointsContainer(spec, tags, secrets);
+  if ((await ensureContainer(endpoints)) !== 'kept') {
+    progress.info(`${endpoints.name}: replaced with its new definition first (clients reconnect once)`);
+    await assertStaysUp(endpoints.name, 3000);
+  }
+  const fx = dockerDataEffects(spec, defs);
+  const result = await rollDataTier(plan, { ...fx, onStep: (line) => progress.info(line) });
+  progress.info(`data tier rolled in ${(result.ms / 1000).toFixed(1)} s (${result.restarted.length} members restarted)`);
+  return result;
+}
+
+/** What `up` says before it restarts changed data members of a profile without replicas (none changed: nothing). */
+export function singleServerRestartNotice(profile: string, changed: readonly string[]): string | undefined {
+  if (!changed.length) return undefined;
+  return (
+    `${changed.join(', ')}: restarting with the new definition. The ${profile} profile has one database and one Redis server, ` +
+    'so this restart is an outage: the site cannot reach them until they are back (seconds; sessions are kept on disk). ' +
+    'The ha profile restarts them one at a time without one.'
+  );
+}
+
+/** Every data member back in its endpoints backend; nothing when the endpoints have no admin socket (made before it had one). */
+async function readmitAll(spec: Spec, members: readonly ContainerSpec[]): Promise<void> {
+  const backend: Record<string, string> = { db: 'db', redis: 'redis', cache: 'cache' };
+  const commands = members.map((c) => `set server ${backend[c.service]}/${c.name} state ready`).join(';');
+  await exec(clusterNames(spec.name).container('endpoints'), ['sh', '-c', `echo "${commands}" | socat stdio ${ENDPOINTS_ADMIN_SOCKET}`]).catch(() => undefined);
+}
+
+// ---- reading answers (pure, unit-tested) ----
+
+/** `show table db`: the server the stick table sends the writer's connections to. */
+export function stickServer(showTable: string): string | undefined {
+  return /server_key=(\S+)/.exec(showTable)?.[1];
+}
+
+export interface EndpointServer {
+  readonly server: string;
+  readonly status: string;
+  readonly sessions: number;
+}
+
+/** `show stat`: one backend's servers, in configuration order. */
+export function backendServers(csv: string, backend: string): EndpointServer[] {
+  const [header, ...rows] = csv.trim().split('\n');
+  const cols = (header ?? '').replace(/^# /, '').split(',');
+  const at = (row: string[], name: string) => row[cols.indexOf(name)] ?? '';
+  return rows
+    .map((r) => r.split(','))
+    .filter((r) => at(r, 'pxname') === backend && !['FRONTEND', 'BACKEND'].includes(at(r, 'svname')))
+    .map((r) => ({ server: at(r, 'svname'), status: at(r, 'status'), sessions: Number(at(r, 'scur') || 0) }));
+}
+
+/** Lines "key<TAB>value" (mariadb -N -s) or "key:value" (INFO) as a record. */
+export function keyValues(output: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of output.split('\n')) {
+    const m = /^([A-Za-z0-9_-]+)[\t:](.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+/** redis-cli --raw's answer to SENTINEL MASTER / REPLICAS: alternating key and value lines, one record per entry. */
+export function sentinelRecords(output: string): Record<string, string>[] {
+  const lines = output.split('\n').map((l) => l.trim());
+  const records: Record<string, string>[] = [];
+  let cur: Record<string, string> = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const [k, v] = [lines[i]!, lines[i + 1]!];
+    if (k === 'name' && Object.keys(cur).length) {
+      records.push(cur);
+      cur = {};
+    }
+    cur[k] = v;
+  }
+  if (Object.keys(cur).length) records.push(cur);
+  return records;
+}
+
+// ---- effects ----
+
+async function until<T>(what: string, limitMs: number, probe: () => Promise<T | undefined>, seen: () => string): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const r = await probe().catch(() => undefined);
+    if (r !== undefined) return r;
+    await sleep(500);
+  }
+  throw new UserError(
+    `the data tier's rolling restart stopped: ${what} not within ${limitMs / 1000} s (last seen: ${seen()}). ` +
+      'The members not yet restarted keep their old definition; fix the cause and run up again: it continues where this stopped.',
+  );
+}
+
+function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
+  const n = clusterNames(spec.name);
+  const sentinels = Array.from({ length: HA_SENTINELS }, (_, k) => n.container('sentinel', k + 1));
+  const endpoints = async (command: string) => {
+    const r = await exec(n.container('endpoints'), ['sh', '-c', `echo "${command}" | socat stdio ${ENDPOINTS_ADMIN_SOCKET}`]);
+    if (r.code !== 0) throw new Error(`endpoints runtime command "${command}" failed: ${r.output}`);
+    return r.output;
+  };
+  const servers = async (backend: string) => backendServers(await endpoints('show stat'), backend);
+  const redisCli = (node: string, args: readonly string[]) =>
+    exec(node, ['sh', '-c', 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" exec redis-cli --raw "$@"', 'sh', ...args]);
+  const sentinelCli = (node: string, args: readonly string[]) => exec(node, ['redis-cli', '-p', '26379', '--raw', ...args]);
+  const primaryOf = async (group: string): Promise<string | undefined> => {
+    const votes = new Map<string, number>();
+    for (const s of sentinels) {
+      const r = await sentinelCli(s, ['sentinel', 'get-master-addr-by-name', group]).catch(() => undefined);
+      const host = r?.code === 0 ? r.output.split('\n')[0]?.trim() : '';
+      if (host) votes.set(host, (votes.get(host) ?? 0) + 1);
+    }
+    return [...votes].find(([, v]) => v > HA_SENTINELS / 2)?.[0];
+  };
+  const def = (name: string) => {
+    const d = defs.get(name);
+    if (!d) throw new Error(`bug: ${name} is not a data member`);
+    return d;
+  };
+  return {
+    async replace(name: string) {
+      await ensureContainer(def(name));
+    },
+    async dbWriter() {
+      return stickServer(await endpoints('show table db')) ?? (await servers('db')).find((s) => s.status === 'UP')?.server;
+    },
+    async waitDbSynced(name: string) {
+      let seen = 'no answer';
+      await until(
+        `${name} Synced with ${HA_DB_NODES} members`,
+        DATA_ROLL_LIMITS_MS.dbSynced,
+        async () => {
+          const r = await exec(name, [
+            'mariadb',
+            '--protocol=socket',
+            '-N',
+            '-s',
+            '-e',
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_size','wsrep_cluster_status')",
+          ]);
+          const kv = keyValues(r.output);
+          seen = `${kv.wsrep_local_state_comment ?? r.output.trim().slice(0, 80)}, cluster size ${kv.wsrep_cluster_size ?? '?'}, ${kv.wsrep_cluster_status ?? '?'}`;
+          const ok = kv.wsrep_local_state_comment === 'Synced' && Number(kv.wsrep_cluster_size) === HA_DB_NODES && kv.wsrep_cluster_status === 'Primary';
+          return ok ? true : undefined;
+        },
+        () => seen,
+      );
+    },
+    async moveDbWriterOff(name: string) {
+      // Another member the endpoint counts as UP (Synced: its check rises after 3 s) must take the writes.
+      let seen = '';
+      const next = await until(
+        `another Galera member up in the writer endpoint before ${name} leaves it`,
+        DATA_ROLL_LIMITS_MS.writerUp,
+        async () => {
+          const list = await servers('db');
+          seen = list.map((s) => `${s.server} ${s.status}`).join(', ');
+          return list.find((s) => s.server !== name && s.status === 'UP')?.server;
+        },
+        () => seen,
+      );
+      // DRAIN, not MAINT: entering MAINT counts as marked down, and on-marked-down shutdown-sessions
+      // would cut the requests in flight (seen: "Error reading from database"). A drained server
+      // still takes sticky connections, so the stick entry goes too: the next connection picks (and
+      // sticks to) the first server up. What is still open at the limit (cron's) is cut by MAINT.
+      const t = Date.now();
+      await endpoints(`set server db/${name} state drain; clear table db key 1`);
+      let open = 0;
+      while (Date.now() - t < DATA_ROLL_LIMITS_MS.drain) {
+        open = (await servers('db')).find((s) => s.server === name)?.sessions ?? 0;
+        if (open === 0) break;
+        await sleep(250);
+      }
+      await endpoints(`set server db/${name} state maint`);
+      return `new connections go to ${next}; its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
+    },
+    async readmitDb(name: string) {
+      await endpoints(`set server db/${name} state ready`);
+    },
+    async waitSentinel(name: string) {
+      let seen = 'no answer';
+      await until(
+        `${name} watching both primaries with its quorum`,
+        DATA_ROLL_LIMITS_MS.sentinel,
+        async () => {
+          for (const group of ['primary', 'cache']) {
+            const m = sentinelRecords((await sentinelCli(name, ['sentinel', 'master', group])).output)[0] ?? {};
+            const named = (await sentinelCli(name, ['sentinel', 'get-master-addr-by-name', group])).output.split('\n')[0]?.trim();
+            const agreed = await primaryOf(group);
+            const quorum = (await sentinelCli(name, ['sentinel', 'ckquorum', group])).output.trim();
+            seen = `${group}: names ${named ?? '?'} (flags ${m.flags ?? '?'}), ${m['num-other-sentinels'] ?? '?'} other Sentinels, the majority names ${agreed ?? 'none'}; ${quorum.split('\n')[0]}`;
+            if (m.flags !== 'master' || !named || named !== agreed || Number(m['num-other-sentinels']) < HA_SENTINELS - 1 || !quorum.startsWith('OK'))
+              return undefined;
+          }
+          return true;
+        },
+        () => seen,
+      );
+    },
+    async redisPrimary(group: string) {
+      return until(
+        `a majority of the Sentinels naming the ${group} primary`,
+        DATA_ROLL_LIMITS_MS.sentinel,
+        () => primaryOf(group),
+        () => 'no majority',
+      );
+    },
+    async waitReplicaInSync(group: string, name: string) {
+      let seen = 'no answer';
+      await until(
+        `${name} a ${group} replica in sync, counted by Sentinel`,
+        DATA_ROLL_LIMITS_MS.replica,
+        async () => {
+          const primary = await primaryOf(group);
+          const info = keyValues((await redisCli(name, ['info', 'replication'])).output);
+          const known = sentinelRecords((await sentinelCli(sentinels[0]!, ['sentinel', 'replicas', group])).output).find(
+            (r) => r.ip === name || r.name?.startsWith(`${name}:`),
+          );
+          seen = `role ${info.role}, primary ${info.master_host} (Sentinels: ${primary}), link ${info.master_link_status}, sync in progress ${info.master_sync_in_progress}; Sentinel: ${known?.flags ?? 'unknown'}, link ${known?.['master-link-status'] ?? '?'}`;
+          const ok =
+            info.role === 'slave' &&
+            info.master_host === primary &&
+            info.master_link_status === 'up' &&
+            info.master_sync_in_progress === '0' &&
+            known?.flags === 'slave' &&
+            known['master-link-status'] === 'ok';
+          return ok ? true : undefined;
+        },
+        () => seen,
+      );
+    },
+    async failover(group: string, from: string, to: string) {
+      const backend = BACKEND[group]!;
+      const t = Date.now();
+      let answer = '';
+      await until(
+        `Sentinel accepting a failover of ${group}`,
+        DATA_ROLL_LIMITS_MS.failover,
+        async () => {
+          answer = (await sentinelCli(sentinels[0]!, ['sentinel', 'failover', group])).output.trim();
+          return answer.startsWith('OK') || answer.includes('INPROG') ? true : undefined;
+        },
+        () => answer,
+      );
+      // From the moment `to` is promoted, writes on `from` would be lost at its resync: the endpoint
+      // moves at once (its own check would take 2 s to count `to` up), and `from` leaves it
+      // gracefully: no new connections (drained), the requests on it finish, then it becomes `to`'s replica.
+      const promoted = await until(
+        `${to} promoted`,
+        DATA_ROLL_LIMITS_MS.failover,
+        async () => ((await redisCli(to, ['role'])).output.split('\n')[0]?.trim() === 'master' ? Date.now() : undefined),
+        () => `${to} still a replica`,
+      );
+      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`, the open ones finish.
+      await endpoints(`set server ${backend}/${to} health up; set server ${backend}/${from} state drain; clear table ${backend} key 1`);
+      const moved = Date.now();
+      let open = 0;
+      while (Date.now() - moved < FAILOVER_DRAIN_MS) {
+        open = (await servers(backend)).find((s) => s.server === from)?.sessions ?? 0;
+        if (open === 0) break;
+        await sleep(100);
+      }
+      await redisCli(from, ['replicaof', to, '6379']);
+      const demoted = Date.now();
+      await endpoints(`set server ${backend}/${from} state ready`); // its check keeps it down: it is a replica now
+      await until(
+        `the Sentinels naming ${to} as the ${group} primary`,
+        DATA_ROLL_LIMITS_MS.failover,
+        async () => ((await primaryOf(group)) === to ? true : undefined),
+        () => `not yet ${to}`,
+      );
+      return (
+        `${to} promoted ${promoted - t} ms after the request; the endpoint moved ${moved - promoted} ms later; ` +
+        `${from}'s open connections finished in ${demoted - moved} ms${open ? ` (${open} still open at the limit)` : ''}, then it became ${to}'s replica`
+      );
+    },
+  };
+}
