@@ -48,6 +48,6 @@ export const migrateCommand: Command = {
     }
     const r = await runtime.migrate(consoleProgress(), { reinstall: ctx.values.reinstall === true });
     if (r.exitCode !== 0) throw new UserError(migrateFailed(r));
-    process.stdout.write(migrateChangesText(parseMigrateReport(r.log), runtime.memberName('web', 1)) + migrateDone(r));
+    process.stdout.write(migrateDone(r) + migrateChangesText(parseMigrateReport(r.log), runtime.memberName('web', 1)));
   },
 };
