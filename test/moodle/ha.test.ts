@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { exec, sleep, startContainer } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
@@ -130,11 +131,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     // The controller's healer would start the killed primary itself after its 5 s grace, possibly
     // before Sentinel's failover (then no failover happens at all): this test restarts it, so the
     // healer pauses for it (the healer has its own test, node-crash).
-    const controller = docker().getContainer(n.container('autoscaler'));
-    await controller.stop({ t: 5 }).catch((e: { statusCode?: number }) => {
-      if (e.statusCode !== 304 && e.statusCode !== 404) throw e;
-    });
-    t.after(() => controller.start().catch(() => {})); // running again for the tests after this one
+    if (await stopAutoscalerContainer(NAME)) t.after(() => startContainer(n.container('autoscaler'))); // running again for the tests after this one
     await docker().getContainer(old).kill({ signal: 'SIGKILL' });
     let failover = Infinity;
     try {
