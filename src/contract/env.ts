@@ -3,7 +3,7 @@
 // these; docs/env.md is generated from this list (a test checks all three agree).
 import type { ImageMode } from './image.ts';
 import { RUNTIME_IMAGE } from './image.ts';
-import { timeoutChain } from './timeouts.ts';
+import { IMAGE_TIMEOUTS, timeoutChain } from './timeouts.ts';
 
 export interface EnvVar {
   readonly name: string;
@@ -205,6 +205,14 @@ export const ENV_CONTRACT: readonly EnvVar[] = [
     default: String(timeoutChain().webKeepalive),
     description:
       "Seconds nginx keeps an idle client connection (keepalive_timeout): longer than the load balancer's idle timeout, so it never reuses a connection nginx closed.",
+  },
+  {
+    name: 'MOODLE_WARM_SECONDS',
+    modes: ['web'],
+    required: false,
+    default: String(IMAGE_TIMEOUTS.warmUp),
+    description:
+      "Longest a starting web node warms its caches (the cluster's hot scripts into OPcache, strings, the login page's CSS and JavaScript) while /healthz and /readyz answer 503, so the load balancer sends it no user yet. A warm-up that fails or runs out of time is logged and the node serves cold.",
   },
   {
     name: 'MOODLE_TRUSTED_PROXIES',

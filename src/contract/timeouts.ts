@@ -33,6 +33,12 @@ export const IMAGE_TIMEOUTS = {
   redisSessionTries: 2,
   /** The load balancer's check (/healthz) is answered by its own PHP-FPM pool within this (its request_terminate_timeout). */
   healthAnswer: 5,
+  /**
+   * Longest a starting web node holds itself out of the load balancer to warm its caches (OPcache
+   * from the cluster's hot list, strings, the first pages' CSS and JavaScript; warm-node.php). The
+   * ALB marks a new target unhealthy after 3 failed checks 10 s apart: the warm-up ends before that.
+   */
+  warmUp: 20,
 } as const;
 
 /** Longest a request waits for Redis to start its session when Redis does not answer: every try times out, with Moodle's pause of up to 0.5 s between tries. */

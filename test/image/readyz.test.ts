@@ -77,6 +77,30 @@ describe('health endpoints when the database and Redis are unreachable', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.toString().trim(), 'ok');
   });
+  test('a starting node holds itself out while it warms (/healthz and /readyz 503); a warm-up that cannot run is logged and keeps no one out', async () => {
+    // Here Moodle cannot start (no database): the warm-up gave up, said why, and removed its flag.
+    const log = await web.waitForLog(/moodle-ha\[warm\]: warm-up stopped after [\d.]+ s \(.+\); the node serves without it/, 15_000);
+    assert.doesNotMatch(log, new RegExp(`pw-${session.id}`));
+    assert.equal((await http(port, RUNTIME_IMAGE.healthPath)).status, 200);
+    assert.equal((JSON.parse((await http(port, RUNTIME_IMAGE.readyPath, { timeoutMs: 15_000 })).body.toString()) as Ready).checks.warm, 'ok');
+    // While the flag is there (as from the start until warm-node.php ends), the load balancer's check fails.
+    const touch = await web.exec(['touch', '/run/moodle-ha/warming']);
+    assert.equal(touch.exitCode, 0, touch.stderr);
+    const held = await http(port, RUNTIME_IMAGE.healthPath);
+    assert.equal(held.status, 503);
+    assert.match(held.body.toString(), /warming up/);
+    const ready = JSON.parse((await http(port, RUNTIME_IMAGE.readyPath, { timeoutMs: 15_000 })).body.toString()) as Ready;
+    assert.match(ready.checks.warm ?? '(none)', /^warming up its caches \(for \d+ s\)$/);
+    await web.exec(['rm', '/run/moodle-ha/warming']);
+    assert.equal((await http(port, RUNTIME_IMAGE.healthPath)).status, 200);
+  });
+  test('the warm-up endpoint answers on the loopback address only', async () => {
+    const inside = await web.exec(['php', '-r', '$c = @fsockopen("127.0.0.1", 8081); echo $c ? "open" : "closed";']);
+    assert.equal(inside.stdout, 'open');
+    const ip = await web.exec(['sh', '-c', 'hostname -i | cut -d" " -f1']);
+    const outside = await web.exec(['php', '-r', `$c = @fsockopen(${JSON.stringify(ip.stdout.trim())}, 8081, $e, $s, 2); echo $c ? "open" : "closed";`]);
+    assert.equal(outside.stdout, 'closed', 'port 8081 must not listen on the container network');
+  });
   test('without the secret, /readyz says 503 and the log names what to set', async () => {
     const image = await probeImage();
     const { MOODLE_DB_PASSWORD_FILE: _f, ...rest } = env;

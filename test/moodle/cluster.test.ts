@@ -5,6 +5,8 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Script } from 'node:vm';
+import { gunzipSync } from 'node:zlib';
 import { ensureContainer, exec, inspectContainer as inspect, removeContainer, sleep } from '../../src/local/containers.ts';
 import { tryLease } from '../../src/local/heal-lease.ts';
 import { docker } from '../../src/local/engine/docker.ts';
@@ -17,6 +19,7 @@ import { runtimeContainer } from '../../src/local/services.ts';
 import type { MigrateStatus } from '../../src/runtime/cluster.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
+import { putFiles } from '../support/containers.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -77,6 +80,28 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(r.status, 200, `GET ${css}`);
     assert.ok(r.body.length > 10_000, `the stylesheet is only ${r.body.length} bytes`);
     if (js) assert.equal((await admin.get(js.replace(base, ''))).status, 200, `GET ${js}`);
+  });
+
+  test('with a JavaScript module without define() in the tree, the JavaScript a node builds is what a browser decodes', async () => {
+    // requirejs.php prints a line about such a module while it builds the file; PHP's own gzip then
+    // began after that line, and browsers got plain text followed by gzip data
+    // (ERR_CONTENT_DECODING_FAILED), from every node's first build. nginx now compresses, not PHP.
+    const web = n.container('web', 1);
+    await putFiles(docker().getContainer(web), '/var/www/moodle/lib/amd/build', [{ path: 'mhnodefine.min.js', content: 'var mhNoDefine = 1;\n' }]);
+    const cleared = await exec(web, ['sh', '-c', 'rm -rf /var/cache/moodle/localcache/requirejs']);
+    assert.equal(cleared.code, 0, cleared.output);
+    const browser = new MoodleClient(base, { headers: { 'accept-encoding': 'gzip' } });
+    const rev = /"jsrev":"(\d+)"/.exec((await new MoodleClient(base).get('/login/index.php')).body)?.[1];
+    assert.ok(rev, 'no jsrev on the login page');
+    for (const round of ['built now', 'from the cache']) {
+      const r = await browser.get(`/lib/requirejs.php/${rev}/core/first.js`);
+      assert.equal(r.status, 200, round);
+      assert.equal(r.headers['content-encoding'], 'gzip', `${round}: sent compressed`);
+      const js = gunzipSync(r.bytes).toString();
+      assert.ok(js.length > 100_000, `${round}: only ${js.length} bytes`);
+      assert.doesNotThrow(() => new Script(js), `${round}: not JavaScript a browser can run`);
+      if (round === 'built now') assert.match(js, /^\/\/ JS module 'core\/mhnodefine' cannot be loaded/m, 'the build saw the module');
+    }
   });
 
   test('the session lives in Redis, not in dataroot', async () => {
@@ -242,8 +267,15 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     }
   });
 
-  test('restarting the web container keeps the user logged in', async () => {
-    await docker().getContainer(n.container('web', 1)).restart({ t: 30 });
+  test('restarting the web container keeps the user logged in; the node warms its caches from the hot list before it serves', async () => {
+    const web = n.container('web', 1);
+    // The cluster's hot list: the scripts this node's users ran (each node publishes it every 5 min).
+    const published = await exec(web, ['php', '/opt/moodle-ha/php/warm-node.php', 'publish']);
+    assert.equal(published.code, 0, published.output);
+    const listed = Number((await exec(web, ['sh', '-c', 'wc -l < /var/www/moodledata/moodle-ha/hot-scripts.txt'])).output.trim());
+    assert.ok(listed > 500, `the hot list has ${listed} scripts`);
+    const since = Math.floor(Date.now() / 1000);
+    await docker().getContainer(web).restart({ t: 30 });
     let page = '';
     for (let i = 0; i < 60; i++) {
       const r = await admin.get('/my/');
@@ -254,6 +286,20 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       await sleep(1000);
     }
     assert.ok(MoodleClient.loggedIn(page), 'logged out after the web container restarted');
+    const log = (await docker().getContainer(web).logs({ stdout: true, stderr: true, since })).toString();
+    const warm =
+      /moodle-ha\[warm\]: warm in ([\d.]+) s: OPcache (\d+) scripts \((\d+) of the hot list's (\d+) compiled now, (\d+) missing\), (\d+) string sets; login page [\d.]+ s; CSS and JavaScript (\d+) files/.exec(
+        log,
+      );
+    assert.ok(warm, `no warm-up line in the restarted node's log:\n${log.slice(-3000)}`);
+    const [secs, cached, compiled, hot, missing, strings, files] = warm.slice(1).map(Number) as [number, number, number, number, number, number, number];
+    console.log(
+      `restarted node warm in ${secs} s: ${cached} scripts in OPcache (${compiled} compiled from a hot list of ${hot}), ${strings} string sets, ${files} CSS and JS files`,
+    );
+    assert.ok(hot >= listed && cached >= hot, `OPcache holds ${cached} scripts, the hot list ${hot}`);
+    assert.ok(compiled > 0 && missing === 0, `${compiled} compiled, ${missing} missing`);
+    assert.ok(strings > 100 && files >= 3, `${strings} string sets, ${files} CSS and JS files`);
+    assert.doesNotMatch(log, /moodle-ha\[warm\]: (ERROR|warm-up stopped)/);
   });
 
   test('two migrates at once on an empty database: exactly one installs, both exit 0', async () => {

@@ -107,6 +107,17 @@ describe("the image's files carry the image's timeouts and sizes", () => {
       /timeout: Duration\.seconds\(IMAGE_TIMEOUTS\.healthAnswer\)/,
     );
   });
+  test('a starting node warms for at most warmUp seconds (the image default), fewer than the ALB takes to call a new target unhealthy', () => {
+    assert.equal(
+      number(file('opt/moodle-ha/php/warm-node.php'), /mh_env\('MOODLE_WARM_SECONDS', '(\d+)'\)/, "warm-node.php's default budget"),
+      IMAGE_TIMEOUTS.warmUp,
+    );
+    const lb = readFileSync(join(import.meta.dirname, '..', '..', 'src', 'aws', 'loadbalancer', 'load-balancer.ts'), 'utf8');
+    const interval = number(lb, /interval: Duration\.seconds\((\d+)\)/, "the target group's check interval");
+    const unhealthy = number(lb, /unhealthyThresholdCount: (\d+)/, "the target group's unhealthy threshold");
+    assert.ok(IMAGE_TIMEOUTS.warmUp < interval * unhealthy, `warmUp ${IMAGE_TIMEOUTS.warmUp} s must end before ${unhealthy} checks ${interval} s apart fail`);
+    assert.match(file('etc/nginx/nginx.conf'), /location = \/healthz \{[\s\S]*?if \(-f \/run\/moodle-ha\/warming\) \{ return 503/);
+  });
   test("OPcache's memory is the contract's", () => {
     assert.equal(number(file('etc/moodle-ha/php.ini'), /^opcache\.memory_consumption = (\d+)$/m, 'opcache.memory_consumption'), RUNTIME_IMAGE.opcacheMiB);
   });

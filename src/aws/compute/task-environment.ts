@@ -96,6 +96,8 @@ function plainValues(f: TaskFacts): Record<string, string | undefined> {
     MOODLE_MAX_UPLOAD: f.maxUpload,
     MOODLE_OPCACHE_VALIDATE: 'false',
     MOODLE_KEEPALIVE_TIMEOUT: String(f.keepaliveSeconds),
+    // The image's own (IMAGE_TIMEOUTS.warmUp): a new task warms before its target's 3 checks fail.
+    MOODLE_WARM_SECONDS: undefined,
     MOODLE_TRUSTED_PROXIES: f.trustedProxies,
     MOODLE_CLIENT_IP_HEADER: f.clientIpHeader,
     MOODLE_ADMIN_USER: f.adminUser,

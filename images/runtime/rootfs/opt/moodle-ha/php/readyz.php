@@ -65,6 +65,10 @@ if (@file_put_contents($probe, (string) time()) !== false && @unlink($probe)) {
     $checks['dataroot'] = 'not writable: ' . $mh['dataroot'];
 }
 
+// Warm: the node builds its caches before it takes users (warm-node.php removes the flag).
+$warming = @filemtime('/run/moodle-ha/warming');
+$checks['warm'] = $warming === false ? 'ok' : 'warming up its caches (for ' . max(0, time() - $warming) . ' s)';
+
 $ok = !array_filter($checks, fn($v) => $v !== 'ok');
 http_response_code($ok ? 200 : 503);
 echo json_encode(['ready' => $ok, 'checks' => $checks, 'code' => $code['release'] ?? null], JSON_UNESCAPED_SLASHES), "\n";
