@@ -6,7 +6,8 @@
 // `npm run bench -- failover [flags]` the drills' failover seconds and the autoscaler's reaction (bench/failover.ts),
 // `npm run bench -- cli [flags]` the CLI's own wall time for --help and status, before/after (bench/cli.ts),
 // `npm run bench -- image` the runtime image's size with and without the left-out files (bench/image-size.ts),
-// `npm run bench -- access-log` the Docker daemon's CPU per request, by web-node access log (bench/access-log.ts).
+// `npm run bench -- access-log` the Docker daemon's CPU per request, by web-node access log (bench/access-log.ts),
+// `npm run bench -- warm` a fresh web node's first minute with and without the warm-up (bench/warm.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -43,6 +44,7 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- cli [--help]        the CLI's wall time for --help and status, against another checkout for ratios (about 1 min)
   npm run bench -- image               the runtime image's size with and without the left-out files (tests/, source maps) (about 3 min)
   npm run bench -- access-log [--help] the Docker daemon's CPU per request with the web node's access log errors-only vs every request (about 2 min)
+  npm run bench -- warm [--help]       a fresh web node's first minute with and without the warm-up, against the next minute (about 10 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -258,6 +260,7 @@ const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<n
   cli: async () => (await import('./cli.ts')).cliBench,
   image: async () => (await import('./image-size.ts')).imageBench,
   'access-log': async () => (await import('./access-log.ts')).accessLogBench,
+  warm: async () => (await import('./warm.ts')).warmBench,
 };
 const [first, ...rest] = process.argv.slice(2);
 if (first === undefined || first.startsWith('-')) process.exitCode = await main();

@@ -212,7 +212,7 @@ export const ENV_CONTRACT: readonly EnvVar[] = [
     required: false,
     default: String(IMAGE_TIMEOUTS.warmUp),
     description:
-      "Longest a starting web node warms its caches (the cluster's hot scripts into OPcache, strings, the login page's CSS and JavaScript) while /healthz and /readyz answer 503, so the load balancer sends it no user yet. A warm-up that fails or runs out of time is logged and the node serves cold.",
+      "Longest a starting web node warms its caches (the cluster's hot scripts into OPcache, strings, the login page's CSS and JavaScript) while /healthz and /readyz answer 503, so the load balancer sends it no user yet. A warm-up that fails or runs out of time is logged and the node serves cold; 0 turns it off.",
   },
   {
     name: 'MOODLE_TRUSTED_PROXIES',

@@ -77,10 +77,14 @@ if ($command !== 'warm') {
 
 $started = microtime(true);
 $budget = mh_env('MOODLE_WARM_SECONDS', '20');
-if (!ctype_digit($budget) || (int) $budget < 1 || (int) $budget > 120) {
-    mh_fail("MOODLE_WARM_SECONDS must be a whole number of seconds from 1 to 120, got '$budget'");
+if (!ctype_digit($budget) || (int) $budget > 120) {
+    mh_fail("MOODLE_WARM_SECONDS must be a whole number of seconds from 0 (no warm-up) to 120, got '$budget'");
 }
 $budget = (float) $budget;
+if ($budget === 0.0) {
+    mh_log('no warm-up (MOODLE_WARM_SECONDS=0): the node takes users cold');
+    exit(0);
+}
 $left = fn() => $budget - (microtime(true) - $started);
 $done = [];
 try {
