@@ -48,6 +48,17 @@ describe('muc-layout: which caches go to the node-local store', { skip: missing 
     assert.deepEqual(call('mh_muc_local_definitions', definitions, APCU_FEATURES), []);
     assert.deepEqual(call('mh_muc_local_definitions', definitions, 1 | 2 | 4 | 8), ['a/guarantee', 'a/identifiers', 'a/search']);
   });
+
+  test('a cache that requires locking (coursemodinfo) goes local only to a store with locks of its own', () => {
+    // Without them Moodle's fallback lock never waits: two requests building one course at once
+    // and one fails with "Unable to acquire a lock for caching" (the config-change drill saw 8).
+    const definitions = {
+      'core/coursemodinfo': { mode: APP, canuselocalstore: true, requirements: 0, locking: true },
+      'core/string': { mode: APP, canuselocalstore: true, requirements: 0, locking: false },
+    };
+    assert.deepEqual(call('mh_muc_local_definitions', definitions, APCU_FEATURES, false), ['core/string']);
+    assert.deepEqual(call('mh_muc_local_definitions', definitions, APCU_FEATURES, true), ['core/coursemodinfo', 'core/string']);
+  });
 });
 
 describe('muc-layout: the mappings configure.php writes', { skip: missing }, () => {

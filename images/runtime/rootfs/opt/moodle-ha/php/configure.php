@@ -58,7 +58,9 @@ $writer = \core_cache\config_writer::instance();
 $definitions = [];
 foreach ($writer->get_definitions() as $id => $d) {
     try {
-        $d['requirements'] = \core_cache\definition::load($id, $d)->get_requirements_bin();
+        $loaded = \core_cache\definition::load($id, $d);
+        $d['requirements'] = $loaded->get_requirements_bin();
+        $d['locking'] = $loaded->require_locking();
     } catch (\Throwable $e) {
         echo "MUC: definition $id left on the shared store (" . $e->getMessage() . ")\n";
         continue;
@@ -66,7 +68,8 @@ foreach ($writer->get_definitions() as $id => $d) {
     $definitions[$id] = $d;
 }
 $features = (int) $writer->get_all_stores()[$local]['features'];
-$localIds = mh_muc_local_definitions($definitions, $features);
+$locks = in_array(\core_cache\lockable_cache_interface::class, class_implements($writer->get_all_stores()[$local]['class']), true);
+$localIds = mh_muc_local_definitions($definitions, $features, $locks);
 $changes = mh_muc_mapping_changes($localIds, $writer->get_definition_mappings(), $local, array_keys($writer->get_definitions()));
 foreach ($changes as $id => $stores) {
     $writer->set_definition_mappings($id, $stores);

@@ -8,7 +8,12 @@
 // versions carry a revision kept in the database, e.g. langrev for strings, course.cacherev for
 // course module info, allversionshash for plugin functions), it is an application cache (session
 // caches follow the user to any node, so they stay shared), and the local store has every feature
-// the definition requires. Everything else stays on the mode's shared store (Redis).
+// the definition requires. A definition that requires locking (coursemodinfo: its builders take a
+// lock before they write) goes local only to a store with locks of its own: without them Moodle
+// falls back to a file lock that never waits (cachelock_file, asked with $block = false), so when
+// two requests build the same course at once, one of them fails with "Unable to acquire a lock for
+// caching"; a new node's first users, or every node after a course edit, do exactly that. Redis's
+// locks wait. Everything else stays on the mode's shared store (Redis).
 
 /** Bits of core_cache\store's modes and features, repeated here so this file needs no Moodle. */
 const MH_MUC_MODE_APPLICATION = 1;
@@ -17,17 +22,20 @@ const MH_MUC_MODE_APPLICATION = 1;
  * The ids of the definitions that belong in the node-local store.
  *
  * @param array<string, array> $definitions Moodle's definitions by id, each with 'mode', optionally
- *     'canuselocalstore', and 'requirements' (the bits definition::get_requirements_bin() gives)
+ *     'canuselocalstore', 'requirements' (the bits definition::get_requirements_bin() gives) and
+ *     'locking' (definition::require_locking())
  * @param int $localFeatures the local store's supported features (store::get_supported_features())
+ * @param bool $localLocks the local store has locks of its own (implements lockable_cache_interface)
  * @return string[] sorted ids
  */
-function mh_muc_local_definitions(array $definitions, int $localFeatures): array {
+function mh_muc_local_definitions(array $definitions, int $localFeatures, bool $localLocks = false): array {
     $local = [];
     foreach ($definitions as $id => $d) {
         $requirements = (int) ($d['requirements'] ?? 0);
         if (!empty($d['canuselocalstore'])
             && (int) ($d['mode'] ?? 0) === MH_MUC_MODE_APPLICATION
-            && ($requirements & $localFeatures) === $requirements) {
+            && ($requirements & $localFeatures) === $requirements
+            && (empty($d['locking']) || $localLocks)) {
             $local[] = (string) $id;
         }
     }
