@@ -28,6 +28,7 @@ import type { Target } from '../src/ops/load/http.ts';
 import { readSpec } from '../src/spec/read.ts';
 import { createExtra, publishedPort, removeAllExtras, removeExtra, until200 } from './extra.ts';
 import { onInterrupt, reportFailure } from './interrupt.ts';
+import { cli } from './cluster.ts';
 import { bringUp, downVolumes, type BenchCluster } from './journeys-clusters.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
@@ -159,7 +160,7 @@ export async function warmBench(argv: readonly string[]): Promise<number> {
   onInterrupt(log, 'interrupted: stopping the load and tearing the cluster down', abort, tearDown);
   try {
     log(`cluster ${c.spec.name}: http ${CLUSTER.http}; fresh state (down --volumes), then up`);
-    await downVolumes(c, log);
+    await cli(['down', '--volumes', '--spec', c.file]);
     await bringUp(c);
     const n = clusterNames(c.spec.name);
     const image = async (x: string) => (await inspectContainer(x))?.Config.Image ?? '';

@@ -99,7 +99,7 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
       STEPS.map((s) => [s.name, s.method]),
     );
     for (const s of result.steps) assert.deepEqual(Object.keys(s).sort(), ['failed', 'failures', 'maxMs', 'method', 'ok', 'p50Ms', 'p95Ms', 'p99Ms', 'step']);
-    assert.deepEqual(Object.keys(result.totals).sort(), ['failed', 'failedIdempotent', 'failedNonIdempotent', 'lostSessions', 'ok', 'slow']);
+    assert.deepEqual(Object.keys(result.totals).sort(), ['failed', 'failedIdempotent', 'failedNonIdempotent', 'lostSessions', 'maintenance', 'ok', 'slow']);
     assert.ok(result.timeline.length >= SECONDS && result.timeline.length <= SECONDS + 35);
     for (const [i, p] of result.timeline.entries()) assert.deepEqual(Object.keys(p), ['second', 'ok', 'failed', 'requests'], `timeline[${i}]`);
     assert.equal(
