@@ -267,7 +267,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     }
   });
 
-  test('restarting the web container keeps the user logged in; the node warms its caches from the hot list before it serves', async () => {
+  test('restarting the web container keeps the user logged in; the node warms its caches from the hot list', async () => {
     const web = n.container('web', 1);
     // The cluster's hot list: the scripts this node's users ran (each node publishes it every 5 min).
     const published = await exec(web, ['php', '/opt/moodle-ha/php/warm-node.php', 'publish']);
@@ -286,7 +286,13 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       await sleep(1000);
     }
     assert.ok(MoodleClient.loggedIn(page), 'logged out after the web container restarted');
-    const log = (await docker().getContainer(web).logs({ stdout: true, stderr: true, since })).toString();
+    // HAProxy may still send a request in the second before its check sees the 503: the warm-up
+    // line comes when the warm-up ends (its budget: MOODLE_WARM_SECONDS).
+    let log = '';
+    for (let i = 0; i < 60 && !/moodle-ha\[warm\]: (warm in|warm-up stopped|ERROR)/.test(log); i++) {
+      if (i > 0) await sleep(500);
+      log = (await docker().getContainer(web).logs({ stdout: true, stderr: true, since })).toString();
+    }
     const warm =
       /moodle-ha\[warm\]: warm in ([\d.]+) s: OPcache (\d+) scripts \((\d+) of the hot list's (\d+) compiled now, (\d+) missing\), (\d+) string sets; login page [\d.]+ s; CSS and JavaScript (\d+) files/.exec(
         log,
