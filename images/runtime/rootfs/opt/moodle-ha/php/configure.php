@@ -67,8 +67,9 @@ foreach ($writer->get_definitions() as $id => $d) {
     }
     $definitions[$id] = $d;
 }
-$features = (int) $writer->get_all_stores()[$local]['features'];
-$locks = in_array(\core_cache\lockable_cache_interface::class, class_implements($writer->get_all_stores()[$local]['class']), true);
+$localstore = $writer->get_all_stores()[$local];
+$features = (int) $localstore['features'];
+$locks = in_array(\core_cache\lockable_cache_interface::class, class_implements($localstore['class']), true);
 $localIds = mh_muc_local_definitions($definitions, $features, $locks);
 $changes = mh_muc_mapping_changes($localIds, $writer->get_definition_mappings(), $local, array_keys($writer->get_definitions()));
 foreach ($changes as $id => $stores) {

@@ -116,15 +116,15 @@ try {
         throw new RuntimeException("the login page answered HTTP $status");
     }
     $done[] = sprintf('login page %.2f s', $secs);
-    $urls = [];
     preg_match_all('~(?:href|src)="([^"]+/(?:theme/styles\.php|lib/javascript\.php)/[^"]+)"~', $page, $m);
     $urls = array_map(fn($u) => html_entity_decode($u), $m[1]);
     if (preg_match('~"jsrev":"(-?\d+)"~', $page, $rev) && (int) $rev[1] > 0) {
         $urls[] = $mh['wwwroot'] . '/lib/requirejs.php/' . $rev[1] . '/core/first.js';
     }
+    $urls = array_unique($urls);
     $bytes = 0;
     $broken = [];
-    foreach (array_unique($urls) as $url) {
+    foreach ($urls as $url) {
         if ($left() <= 0) {
             $done[] = 'budget reached before ' . $url;
             break;
@@ -139,7 +139,7 @@ try {
             $bytes += strlen($plain);
         }
     }
-    $done[] = sprintf('CSS and JavaScript %d files, %.1f MB', count(array_unique($urls)) - count($broken), $bytes / 1048576);
+    $done[] = sprintf('CSS and JavaScript %d files, %.1f MB', count($urls) - count($broken), $bytes / 1048576);
     if ($broken) {
         mh_log('ERROR: a file browsers load is broken as served: ' . implode('; ', $broken));
     }
