@@ -23,6 +23,8 @@ const explicit = arg !== 'all';
 const filter = process.argv.slice(3);
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** Each failed test's name and error, repeated at the end: a long run's log is often read from its tail. */
+const failures: string[] = [];
 const skippedTiers: string[] = [];
 let broken = false;
 
@@ -59,6 +61,7 @@ for (const tier of asked) {
     totals.passed += counts.pass;
     totals.failed += counts.fail;
     totals.skipped += counts.skipped;
+    failures.push(...failureBlocks(tap).map((b) => (group.length === 1 ? `${group[0]}\n${b}` : b)));
     if (r.status !== 0 && counts.fail === 0) {
       totals.failed += 1; // the runner itself failed (crash, timeout): count it, never hide it
       console.error(`test runner exited ${r.status} for ${group.join(' ')}`);
@@ -66,6 +69,10 @@ for (const tier of asked) {
   }
 }
 
+if (failures.length) {
+  console.log(`\n=== ${failures.length} failure(s), again ===`);
+  for (const f of failures) console.log(`\n${f}`);
+}
 if (skippedTiers.length) banner(`tiers not run: ${skippedTiers.join(', ')}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failed > 0 || broken ? 1 : 0);
@@ -91,6 +98,19 @@ function readCounts(tapFile: string): { pass: number; fail: number; skipped: num
   const text = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
   const n = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   return { pass: n('pass'), fail: n('fail') + n('cancelled'), skipped: n('skipped') + n('todo') };
+}
+
+/** The TAP blocks of failed tests (`not ok` to its closing `...`), each at most 3,000 characters. */
+function failureBlocks(tapFile: string): string[] {
+  const lines = existsSync(tapFile) ? readFileSync(tapFile, 'utf8').split('\n') : [];
+  const blocks: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*not ok \d+/.test(lines[i]!)) continue;
+    const end = lines.findIndex((l, j) => j > i && /^\s*\.\.\.$/.test(l));
+    const block = lines.slice(i, end === -1 ? lines.length : end + 1).join('\n');
+    blocks.push(block.length > 3000 ? `${block.slice(0, 3000)}\n  … (${block.length - 3000} more characters in the log above)` : block);
+  }
+  return blocks;
 }
 
 function banner(text: string): void {
