@@ -281,6 +281,7 @@ export class MoodleStack extends Stack {
       facts: {
         wwwroot: plan.wwwroot,
         dbHost: this.database.cluster.clusterEndpoint.hostname,
+        dbReadHost: a.database.readers > 0 ? this.database.cluster.clusterReadEndpoint.hostname : undefined,
         dbPort: this.database.port,
         dbName: DATABASE_NAME,
         dbUser: DATABASE_USER,

@@ -46,6 +46,14 @@ export const ENV_CONTRACT: readonly EnvVar[] = [
   },
   { name: 'MOODLE_DB_HOST', modes: ALL, required: true, description: 'Database writer endpoint (host name).' },
   { name: 'MOODLE_DB_PORT', modes: ALL, required: false, default: '3306', description: 'Database port.' },
+  {
+    name: 'MOODLE_DB_READ_HOST',
+    modes: ['web', 'cron'],
+    required: false,
+    description:
+      "Database reader endpoint ($CFG->dboptions['readonly']): Moodle sends a request's SELECTs there, except on tables the request wrote in the last second, transactions, locks and sessions. Migrate never uses it. Unset: every query goes to the writer.",
+  },
+  { name: 'MOODLE_DB_READ_PORT', modes: ['web', 'cron'], required: false, description: "The reader endpoint's port. Unset: MOODLE_DB_PORT." },
   { name: 'MOODLE_DB_NAME', modes: ALL, required: false, default: 'moodle', description: 'Database name.' },
   { name: 'MOODLE_DB_USER', modes: ALL, required: false, default: 'moodle', description: 'Database user.' },
   { name: 'MOODLE_DB_PASSWORD', modes: ALL, required: true, secret: true, description: 'Database password.' },

@@ -95,7 +95,7 @@ export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): 
   return [...nodes, ...caches, ...sentinels];
 }
 
-/** ha only: HAProxy answering as the DB writer and Redis primary endpoints. */
+/** ha only: HAProxy answering as the DB writer and reader, and the Redis primaries' endpoints. */
 export function endpointsContainer(spec: Spec, tags: ImageTags, secrets: Secrets): ContainerSpec {
   const n = clusterNames(spec.name);
   return {
@@ -104,7 +104,7 @@ export function endpointsContainer(spec: Spec, tags: ImageTags, secrets: Secrets
     service: 'endpoints',
     image: tags.haproxy,
     network: n.network,
-    aliases: [n.dbWriter, n.redisPrimary, n.cachePrimary],
+    aliases: [n.dbWriter, n.dbReader, n.redisPrimary, n.cachePrimary],
     files: [
       {
         name: '/etc/haproxy/haproxy.cfg',

@@ -1,7 +1,11 @@
 // HAProxy configuration of the ha profile's endpoints container: one name for the database writer,
-// one for the sessions' Redis primary and one for the caches' Redis primary, each following failover.
+// one for its reader, one for the sessions' Redis primary and one for the caches' Redis primary,
+// each following failover.
 //  - DB: all writes to one Galera node ("first" balance, stuck with a one-entry stick table so a
 //    recovered node does not take writes back); a node counts when it is Synced (port 9200).
+//  - DB reader (DB_READER_PORT): Moodle's read-only queries, spread over the members the writer
+//    does not prefer; the writer's first choice is only a backup. After a failover the writer
+//    stays stuck on another member, which then takes reads too (Galera serves both).
 //  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails),
 //    "first" balance and stuck like the DB: a restarted old primary says role:master for a few
 //    seconds until Sentinel demotes it, and must not get connections meanwhile.
@@ -18,6 +22,8 @@ export interface EndpointsConfig {
 }
 
 export const DB_PORT = 3306;
+/** The reader endpoint's port on the endpoints container (one address serves every endpoint name). */
+export const DB_READER_PORT = 3307;
 export const REDIS_PORT = 6379;
 /** The caches' primary endpoint port on the endpoints container (6379 is the sessions'). */
 export const CACHE_ENDPOINT_PORT = 6380;
@@ -31,6 +37,8 @@ export function cacheEndpoint(spec: Spec): { host: string; port: number } {
 
 export function renderEndpointsConfig(c: EndpointsConfig): string {
   const db = c.dbNodes.map((s) => `    server ${s} ${s}:${DB_PORT} check`).join('\n');
+  // The writer's first choice (the "first" balance above) reads only when no other member is up.
+  const reader = c.dbNodes.map((s, i) => `    server ${s} ${s}:${DB_PORT} check${i === 0 && c.dbNodes.length > 1 ? ' backup' : ''}`).join('\n');
   const redis = c.redisNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
   const cache = c.cacheNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
   const primaryCheck = `    balance first
@@ -77,6 +85,17 @@ backend db
     http-check expect status 200
     default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
 ${db}
+
+frontend db_reader
+    bind :${DB_READER_PORT}
+    default_backend db_read
+
+backend db_read
+    balance roundrobin
+    option httpchk GET /
+    http-check expect status 200
+    default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
+${reader}
 
 frontend redis_primary
     bind :${REDIS_PORT}

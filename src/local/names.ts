@@ -8,6 +8,8 @@ export interface ClusterNames {
   readonly network: string;
   /** The database writer endpoint every runtime container uses (like Aurora's cluster endpoint). */
   readonly dbWriter: string;
+  /** The ha profile's database reader endpoint (like Aurora's reader endpoint), on DB_READER_PORT. */
+  readonly dbReader: string;
   /** The sessions' Redis primary endpoint (like ElastiCache's primary endpoint). */
   readonly redisPrimary: string;
   /** The caches' Redis primary endpoint (a second replication group, as on AWS). */
@@ -24,6 +26,7 @@ export function clusterNames(cluster: string): ClusterNames {
     cluster,
     network: `${cluster}-net`,
     dbWriter: `${cluster}-db-writer`,
+    dbReader: `${cluster}-db-reader`,
     redisPrimary: `${cluster}-redis-primary`,
     cachePrimary: `${cluster}-cache-primary`,
     volumes: { moodledata: `${cluster}-moodledata` },

@@ -102,8 +102,8 @@ export function singleServerRestartNotice(profile: string, changed: readonly str
 
 /** Every data member back in its endpoints backend; nothing when the endpoints have no admin socket (made before it had one). */
 async function readmitAll(spec: Spec, members: readonly ContainerSpec[]): Promise<void> {
-  const backend: Record<string, string> = { db: 'db', redis: 'redis', cache: 'cache' };
-  const commands = members.map((c) => `set server ${backend[c.service]}/${c.name} state ready`).join(';');
+  const backends: Record<string, readonly string[]> = { db: ['db', 'db_read'], redis: ['redis'], cache: ['cache'] };
+  const commands = members.flatMap((c) => (backends[c.service] ?? []).map((b) => `set server ${b}/${c.name} state ready`)).join(';');
   await exec(clusterNames(spec.name).container('endpoints'), ['sh', '-c', `echo "${commands}" | socat stdio ${ENDPOINTS_ADMIN_SOCKET}`]).catch(() => undefined);
 }
 
@@ -256,8 +256,21 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       await endpoints(`set server db/${name} state maint`);
       return `new connections go to ${next}; its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
     },
+    async drainDbReader(name: string) {
+      // As for the writer: DRAIN lets the requests reading there finish, MAINT at the limit.
+      const t = Date.now();
+      await endpoints(`set server db_read/${name} state drain`);
+      let open = 0;
+      while (Date.now() - t < DATA_ROLL_LIMITS_MS.drain) {
+        open = (await servers('db_read')).find((s) => s.server === name)?.sessions ?? 0;
+        if (open === 0) break;
+        await sleep(250);
+      }
+      await endpoints(`set server db_read/${name} state maint`);
+      return `its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
+    },
     async readmitDb(name: string) {
-      await endpoints(`set server db/${name} state ready`);
+      await endpoints(`set server db/${name} state ready; set server db_read/${name} state ready`);
     },
     async waitSentinel(name: string) {
       let seen = 'no answer';

@@ -48,7 +48,9 @@ export interface DataRollEffects {
   waitDbSynced(name: string): Promise<void>;
   /** Moves the writer endpoint off this member (no new connections, open ones finish); says where to and how long. */
   moveDbWriterOff(name: string): Promise<string>;
-  /** Lets the writer endpoint use this member again (it does not take the writer back). */
+  /** Takes this member out of the reader endpoint (no new connections, open ones finish); says how long. */
+  drainDbReader(name: string): Promise<string>;
+  /** Lets the writer and reader endpoints use this member again (it does not take the writer back). */
   readmitDb(name: string): Promise<void>;
   /** Resolves when the Sentinel answers, names the same primaries as the others and has its quorum. */
   waitSentinel(name: string): Promise<void>;
@@ -100,9 +102,10 @@ async function rollGalera(members: readonly Member[], fx: DataRollEffects, resta
     const t = Date.now();
     const isWriter = name === writer;
     if (isWriter) fx.onStep(`${name}: the writer endpoint moved off it (${await fx.moveDbWriterOff(name)})`);
+    fx.onStep(`${name}: out of the reader endpoint (${await fx.drainDbReader(name)})`);
     await fx.replace(name);
     await fx.waitDbSynced(name);
-    if (isWriter) await fx.readmitDb(name);
+    await fx.readmitDb(name);
     restarted.push(name);
     fx.onStep(`${name}: restarted with the new definition${isWriter ? ' (the writer, last)' : ''}, Synced in ${secs(t)}`);
   }

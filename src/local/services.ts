@@ -8,7 +8,7 @@ import { toMiB } from '../spec/units.ts';
 import type { ArchiveFile } from './archive.ts';
 import type { ContainerSpec } from './containers.ts';
 import { timeoutChain } from '../contract/timeouts.ts';
-import { cacheEndpoint } from './endpoints.ts';
+import { cacheEndpoint, DB_READER_PORT } from './endpoints.ts';
 import { LB_PORT, LB_STATS_PORT, lbConfigFile } from './haproxy.ts';
 import { clusterNames } from './names.ts';
 import { mailSmtp } from './mail.ts';
@@ -63,6 +63,11 @@ export function runtimeEnv(spec: Spec, mode: ImageMode): Record<string, string> 
     MOODLE_MAIL_DOMAIN: mail.domain,
   };
   if (spec.configBundle) env.MOODLE_CONFIG_BUNDLE = RUNTIME_IMAGE.configBundleDir;
+  // Migrate never reads a replica (an upgrade reads what it just wrote).
+  if (spec.profile === 'ha' && spec.database.reader && mode !== 'migrate') {
+    env.MOODLE_DB_READ_HOST = n.dbReader;
+    env.MOODLE_DB_READ_PORT = String(DB_READER_PORT);
+  }
   if (mode === 'web') {
     env.MOODLE_KEEPALIVE_TIMEOUT = String(chain.webKeepalive);
     env.MOODLE_FPM_WORKERS = String(spec.web.fpmWorkers);

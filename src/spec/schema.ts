@@ -130,6 +130,11 @@ export const specSchema = z
       .object({
         /** Memory limit of one database container. @default "1Gi" */
         memory: sizeSchema.prefault('1Gi'),
+        /**
+         * ha: web nodes and cron send Moodle's read-only queries to the reader endpoint (the Galera
+         * members the writer does not prefer), as on AWS to Aurora's readers. @default true
+         */
+        reader: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -83,6 +83,34 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     );
   });
 
+  test('the reader endpoint: logged-in page views send most of their SELECTs to the Galera members the writer does not use', async () => {
+    const selects = async () =>
+      Promise.all(
+        [1, 2, 3].map(async (i) => Number(/Com_select\s+(\d+)/.exec((await sql(n.container('db', i), "SHOW GLOBAL STATUS LIKE 'Com_select'")).output)?.[1])),
+      );
+    const writer = /server_key=(\S+)/.exec(
+      (await exec(n.container('endpoints'), ['sh', '-c', 'echo "show table db" | socat stdio /run/haproxy/admin.sock'])).output,
+    )?.[1];
+    const w = [1, 2, 3].findIndex((i) => n.container('db', i) === writer);
+    assert.ok(w >= 0, `no writer in the endpoints' stick table (${writer})`);
+    const pages = ['/my/', '/?redirect=0', '/user/profile.php', '/course/index.php', '/calendar/view.php?view=month'];
+    const before = await selects();
+    const rounds = 6;
+    for (let i = 0; i < rounds; i++) for (const p of pages) assert.equal((await user.get(p)).status, 200, p);
+    const after = await selects();
+    const views = rounds * pages.length;
+    const perPage = after.map((a, i) => (a - before[i]!) / views);
+    const readers = perPage.reduce((s, x, i) => (i === w ? s : s + x), 0);
+    console.log(
+      `[figures] reader: ${views} page views; SELECTs per page: writer (db-${w + 1}) ${perPage[w]!.toFixed(1)}, readers ${perPage
+        .map((x, i) => (i === w ? undefined : `db-${i + 1} ${x.toFixed(1)}`))
+        .filter(Boolean)
+        .join(', ')} (cron runs meanwhile)`,
+    );
+    assert.ok(readers > perPage[w]!, `the readers answered ${readers.toFixed(1)} SELECTs per page, the writer ${perPage[w]!.toFixed(1)}`);
+    assert.ok(readers >= 5, `only ${readers.toFixed(1)} SELECTs per page went to the readers`);
+  });
+
   test('losing the DB writer: committed writes survive, writes resume within 15 s', async () => {
     const marker = `w${Date.now()}`;
     assert.equal((await php(`set_config('moodleha_marker', '${marker}'); echo 'ok';`)).output.trim(), 'ok');

@@ -392,16 +392,31 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
       );
     assert.match((await probe()).stdout, /connected/);
     try {
-      await twin.swapDatabaseCertificate(twin.ca.rogue, [twin.dbHost]);
+      await twin.swapDatabaseCertificate(twin.ca.rogue, [twin.dbHost, twin.dbReadHost]);
       const rogue = await probe();
       assert.doesNotMatch(rogue.stdout, /connected/, 'the image talked to a database whose certificate no trusted CA signed');
       await twin.swapDatabaseCertificate(twin.ca.rds, ['some-other-cluster.cluster-x.eu-west-1.rds.amazonaws.com']);
       const wrongName = await probe();
       assert.doesNotMatch(wrongName.stdout, /connected/, 'the image talked to a database whose certificate names another host');
     } finally {
-      await twin.swapDatabaseCertificate(twin.ca.rds, [twin.dbHost]);
+      await twin.swapDatabaseCertificate(twin.ca.rds, [twin.dbHost, twin.dbReadHost]);
     }
     assert.match((await probe()).stdout, /connected/);
+  });
+
+  test("web and cron read through Aurora's reader endpoint (TLS for its name); migrate only through the writer", async () => {
+    const read = `$DB->get_record('config', ['name' => 'version']); echo json_encode(['reads' => $DB->perf_get_reads_slave(), 'host' => $CFG->dboptions['readonly']['instance'][0]['dbhost'] ?? null]);`;
+    for (const task of [webFargate, webEc2]) {
+      const r = await php(task, read);
+      assert.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
+      const seen = JSON.parse(r.stdout) as { reads: number; host: string | null };
+      assert.equal(seen.host, twin.dbReadHost, `${task.name} is not told the reader endpoint`);
+      assert.ok(seen.reads >= 1, `${task.name}: no query went to the reader (it could not connect there): ${r.stdout}`);
+    }
+    for (const mode of ['cron', 'migrate'] as const) {
+      const env = twin.environment(mode);
+      assert.equal(env.MOODLE_DB_READ_HOST, mode === 'cron' ? twin.dbReadHost : undefined, mode);
+    }
   });
 
   test('every Redis (sessions and caches) is reached only with a certificate for its endpoint from a trusted CA', async () => {

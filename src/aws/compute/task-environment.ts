@@ -10,6 +10,8 @@ import { RUNTIME_IMAGE, type ImageMode } from '../../contract/image.ts';
 export interface TaskFacts {
   readonly wwwroot: string;
   readonly dbHost: string;
+  /** Aurora's reader endpoint, when the cluster has readers. @default - every query to the writer */
+  readonly dbReadHost?: string;
   readonly dbPort: number;
   readonly dbName: string;
   readonly dbUser: string;
@@ -71,6 +73,9 @@ function plainValues(f: TaskFacts): Record<string, string | undefined> {
     MOODLE_DB_TYPE: 'auroramysql',
     MOODLE_DB_HOST: f.dbHost,
     MOODLE_DB_PORT: String(f.dbPort),
+    // Aurora's reader endpoint spreads connections over the readers; the same port and certificate.
+    MOODLE_DB_READ_HOST: f.dbReadHost,
+    MOODLE_DB_READ_PORT: undefined,
     MOODLE_DB_NAME: f.dbName,
     MOODLE_DB_USER: f.dbUser,
     // Aurora's certificate, checked against the RDS CA bundle in the image and the endpoint's name.

@@ -67,6 +67,8 @@ export class EcsTwin {
   private vpcPrefix = '';
   db!: StartedContainer;
   dbHost = '';
+  /** Aurora's reader endpoint: the same stand-in answers it (Aurora's readers hold the same data). */
+  dbReadHost = '';
   readonly caches: CacheStandIn[] = [];
   aws!: StartedContainer;
   alb!: StartedContainer;
@@ -174,6 +176,7 @@ export class EcsTwin {
     const [id, cluster] = onlyResource(this.world.template, 'AWS::RDS::DBCluster');
     const s = this.world.standIn(id, cluster)!;
     this.dbHost = s.attributes!['Endpoint.Address']!;
+    this.dbReadHost = s.attributes!['ReadEndpoint.Address']!;
     const port = Number(s.attributes!['Endpoint.Port']);
     const [, attachment] = onlyResource(this.world.template, 'AWS::SecretsManager::SecretTargetAttachment');
     const secretArn = this.world.intrinsics.string(attachment.Properties!.SecretId, 'database secret');
@@ -185,7 +188,7 @@ export class EcsTwin {
       Labels: this.session.labels,
       Env: [`MARIADB_DATABASE=${cluster.Properties!.DatabaseName}`, `MARIADB_USER=${secret.username}`, 'MARIADB_PASSWORD_FILE=/run/mysqld/secrets/db-password'],
       HostConfig: { NetworkMode: this.net.vpc },
-      NetworkingConfig: { EndpointsConfig: { [this.net.vpc]: { Aliases: [this.dbHost] } } },
+      NetworkingConfig: { EndpointsConfig: { [this.net.vpc]: { Aliases: [this.dbHost, this.dbReadHost] } } },
     });
     // Aurora MySQL 3 with the stack's cluster parameters that matter here: its port, TLS required.
     const params = this.clusterParameters(cluster);
@@ -202,7 +205,7 @@ export class EcsTwin {
       'ssl_key = /etc/mysql/twin/server.key',
     ].join('\n');
     for (const f of [
-      ...this.dbFiles(this.ca.rds.issue([this.dbHost]), secret.password),
+      ...this.dbFiles(this.ca.rds.issue([this.dbHost, this.dbReadHost]), secret.password),
       { dir: '/etc/mysql/mariadb.conf.d', files: [{ path: '70-twin.cnf', content: `${cnf}\n`, mode: 0o644 }] },
     ]) {
       await putFiles(container, f.dir, f.files);

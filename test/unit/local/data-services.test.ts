@@ -107,7 +107,7 @@ describe('ha: 3 Galera nodes, two Redis primary + replica pairs, 3 Sentinels', (
   });
   test('no data container carries an endpoint name: the endpoints container does', () => {
     for (const x of c.values()) assert.ok(!x.aliases?.length, `${x.name} has aliases ${x.aliases}`);
-    assert.deepEqual(endpointsContainer(spec, TAGS, SECRETS).aliases, ['campus-db-writer', 'campus-redis-primary', 'campus-cache-primary']);
+    assert.deepEqual(endpointsContainer(spec, TAGS, SECRETS).aliases, ['campus-db-writer', 'campus-db-reader', 'campus-redis-primary', 'campus-cache-primary']);
   });
   test('Galera: every node knows all three peers; only node 1 may bootstrap a fresh cluster; a volume each', () => {
     for (const i of [1, 2, 3]) {

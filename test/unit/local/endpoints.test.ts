@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { endpointsContainer, HA_DB_NODES, HA_REDIS_NODES } from '../../../src/local/data-services.ts';
-import { CACHE_ENDPOINT_PORT, DB_PORT, ENDPOINTS_ADMIN_SOCKET, REDIS_PORT, renderEndpointsConfig, type EndpointsConfig } from '../../../src/local/endpoints.ts';
+import {
+  CACHE_ENDPOINT_PORT,
+  DB_PORT,
+  DB_READER_PORT,
+  ENDPOINTS_ADMIN_SOCKET,
+  REDIS_PORT,
+  renderEndpointsConfig,
+  type EndpointsConfig,
+} from '../../../src/local/endpoints.ts';
 import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
 import { assertHasLine, haproxySections, haSpec, SECRETS, section, TAGS } from './fixtures.ts';
 
@@ -23,6 +31,16 @@ describe('three front ends, each to its own backend', () => {
     assert.deepEqual(section(sections, 'frontend redis_primary'), [`bind :${REDIS_PORT}`, 'default_backend redis']);
     assert.deepEqual(section(sections, 'frontend cache_primary'), [`bind :${CACHE_ENDPOINT_PORT}`, 'default_backend cache']);
     assert.deepEqual([DB_PORT, REDIS_PORT, CACHE_ENDPOINT_PORT], [3306, 6379, 6380]);
+  });
+  test("the reader on 3307: every Galera member, checked as Synced like the writer, the writer's first choice only a backup", () => {
+    assert.deepEqual(section(sections, 'frontend db_reader'), [`bind :${DB_READER_PORT}`, 'default_backend db_read']);
+    assert.equal(DB_READER_PORT, 3307);
+    assert.deepEqual(servers('db_read'), ['server c-db-1 c-db-1:3306 check backup', 'server c-db-2 c-db-2:3306 check', 'server c-db-3 c-db-3:3306 check']);
+    const db = section(sections, 'backend db');
+    const read = section(sections, 'backend db_read');
+    for (const l of db.filter((x) => x.startsWith('default-server') || x.startsWith('option httpchk') || x.startsWith('http-check'))) assertHasLine(read, l);
+    assertHasLine(read, 'balance roundrobin');
+    assert.ok(!read.some((l) => l.startsWith('stick')), 'reads are spread, never stuck to one member');
   });
   test('TCP, not HTTP; connections may stay idle for a long time (8 h)', () => {
     const d = section(sections, 'defaults');
@@ -105,8 +123,8 @@ describe('the Redis primaries: the node that says role:master', () => {
 describe('the endpoints container', () => {
   const spec = haSpec();
   const c = endpointsContainer(spec, TAGS, SECRETS);
-  test('answers as the three endpoint names on the cluster network, publishes nothing', () => {
-    assert.deepEqual(c.aliases, ['campus-db-writer', 'campus-redis-primary', 'campus-cache-primary']);
+  test('answers as the four endpoint names on the cluster network, publishes nothing', () => {
+    assert.deepEqual(c.aliases, ['campus-db-writer', 'campus-db-reader', 'campus-redis-primary', 'campus-cache-primary']);
     assert.equal(c.network, 'campus-net');
     assert.equal(c.ports, undefined);
     assert.equal(c.image, TAGS.haproxy);

@@ -1,7 +1,8 @@
 // The ha data tier's rolling restart (src/local/roll-data.ts) against a cluster held in memory that
 // checks, at every step, what the cluster must never do: restart a Galera member while another is
 // away (quorum), restart the member the writer endpoint routes to, restart a Sentinel while another
-// is away, or restart a Redis node while it is its group's primary.
+// is away, or restart a Redis node while it is its group's primary; and no Galera member restarts
+// while the reader endpoint still sends it reads.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { needsDataRoll, rollDataTier, type DataPlan, type DataRollEffects, type MemberState } from '../../../src/local/roll-data.ts';
@@ -13,6 +14,7 @@ function cluster(opts: { writer?: string; primaries?: Record<string, string>; aw
   const up = new Set([...DB, ...SENTINELS, 'redis-1', 'redis-2', 'cache-1', 'cache-2'].filter((m) => !opts.away?.includes(m)));
   const inSync = new Set(up);
   const maint = new Set<string>();
+  const readerOut = new Set<string>();
   let writer = opts.writer ?? 'db-1';
   const primary: Record<string, string> = { primary: 'redis-1', cache: 'cache-1', ...opts.primaries };
   const log: string[] = [];
@@ -24,6 +26,7 @@ function cluster(opts: { writer?: string; primaries?: Record<string, string>; aw
         const others = DB.filter((d) => d !== name && up.has(d) && inSync.has(d));
         assert.equal(others.length, 2, `${name} restarted while only ${others.join(', ')} are Synced (two members away at once)`);
         assert.notEqual(writer, name, `${name} restarted while the writer endpoint routes to it`);
+        if (up.has(name)) assert.ok(readerOut.has(name), `${name} restarted while the reader endpoint sends it reads`);
         minSynced.db = Math.min(minSynced.db, others.length);
       } else if (SENTINELS.includes(name)) {
         const others = SENTINELS.filter((s) => s !== name && up.has(s));
@@ -50,8 +53,14 @@ function cluster(opts: { writer?: string; primaries?: Record<string, string>; aw
       log.push(`move writer ${name} -> ${next}`);
       return `now ${next}`;
     },
+    async drainDbReader(name) {
+      readerOut.add(name);
+      log.push(`reader out ${name}`);
+      return 'drained';
+    },
     async readmitDb(name) {
       maint.delete(name);
+      readerOut.delete(name);
       log.push(`readmit ${name}`);
     },
     async waitSentinel(name) {
@@ -82,6 +91,7 @@ function cluster(opts: { writer?: string; primaries?: Record<string, string>; aw
       return writer;
     },
     maint,
+    readerOut,
     minSynced,
   };
 }
@@ -104,17 +114,23 @@ describe('data tier roll (ha)', () => {
     const r = await rollDataTier(plan({}), c.fx);
     const galera = c.log.filter((l) => /db-/.test(l));
     assert.deepEqual(galera, [
+      'reader out db-2',
       'replace db-2',
       'synced db-2',
+      'readmit db-2',
+      'reader out db-3',
       'replace db-3',
       'synced db-3',
+      'readmit db-3',
       'move writer db-1 -> db-2',
+      'reader out db-1',
       'replace db-1',
       'synced db-1',
       'readmit db-1',
     ]);
     assert.equal(c.writer, 'db-2');
     assert.equal(c.maint.size, 0, 'a member left out of the writer endpoint');
+    assert.equal(c.readerOut.size, 0, 'a member left out of the reader endpoint');
     assert.equal(c.minSynced.db, 2);
     assert.equal(r.restarted.length, 3 + 3 + 4);
   });
@@ -161,10 +177,11 @@ describe('data tier roll (ha)', () => {
     assert.equal(c.primary.primary, 'redis-1');
   });
 
-  test('only a non-writer Galera member changed: the writer endpoint is not touched', async () => {
+  test('only a non-writer Galera member changed: the writer stays where it is; the member leaves the reader endpoint and comes back', async () => {
     const c = cluster({ writer: 'db-3' });
     await rollDataTier(plan({ 'db-2': 'changed' }, 'current'), c.fx);
-    assert.deepEqual(c.log, ['replace db-2', 'synced db-2']);
+    assert.deepEqual(c.log, ['reader out db-2', 'replace db-2', 'synced db-2', 'readmit db-2']);
+    assert.equal(c.writer, 'db-3');
   });
 
   test('after an interrupted roll (a member missing, one changed, the writer changed): the missing one comes back first, the writer still last', async () => {

@@ -10,6 +10,7 @@ import { timeoutChain } from '../../../src/contract/timeouts.ts';
 import { autoscalerContainer } from '../../../src/local/autoscaler-container.ts';
 import { createOptions, definitionHash, labelsFor, type ContainerSpec } from '../../../src/local/containers.ts';
 import { dbContainers, endpointsContainer, redisContainers } from '../../../src/local/data-services.ts';
+import { DB_READER_PORT } from '../../../src/local/endpoints.ts';
 import { mailContainer } from '../../../src/local/mail.ts';
 import { lbContainer, runtimeContainer, runtimeEnv } from '../../../src/local/services.ts';
 import type { Spec } from '../../../src/spec/schema.ts';
@@ -50,6 +51,26 @@ describe("the runtime environment meets the image's contract", () => {
       });
     }
   }
+});
+
+describe('the database reader (ha): web and cron read there, migrate never', () => {
+  test('ha: web and cron get the reader endpoint on its own port; migrate does not', () => {
+    const spec = haSpec({ name: 'campus' });
+    for (const mode of ['web', 'cron'] as const) {
+      const env = runtimeEnv(spec, mode);
+      assert.equal(env.MOODLE_DB_READ_HOST, 'campus-db-reader', mode);
+      assert.equal(env.MOODLE_DB_READ_PORT, String(DB_READER_PORT), mode);
+      assert.notEqual(env.MOODLE_DB_READ_HOST, env.MOODLE_DB_HOST);
+    }
+    const migrate = runtimeEnv(spec, 'migrate');
+    assert.equal(migrate.MOODLE_DB_READ_HOST, undefined);
+    assert.equal(migrate.MOODLE_DB_READ_PORT, undefined);
+  });
+  test('ha with database.reader false, and dev (one server): no reader', () => {
+    for (const spec of [haSpec({ name: 'campus', database: { reader: false } }), devSpec({ name: 'campus' })]) {
+      assert.equal(runtimeEnv(spec, 'web').MOODLE_DB_READ_HOST, undefined, spec.profile);
+    }
+  });
 });
 
 describe('what each mode is told', () => {

@@ -27,6 +27,17 @@ $CFG->dboptions = [
 if ($mh['dbtls'] !== 'off') {
     $CFG->dboptions['ssl'] = $mh['dbtls'];
 }
+// The reader endpoint (Aurora's reader, the ha profile's Galera members other than the writer):
+// Moodle sends SELECTs there unless the request wrote the table in the last `latency` seconds, or
+// runs a transaction, a lock or a session query. Migrate (CLI install and upgrade) never reads a
+// replica: MOODLE_DB_READ_HOST is not in its environment.
+if ($mh['dbreadhost'] !== '') {
+    $CFG->dboptions['readonly'] = [
+        'instance' => [['dbhost' => $mh['dbreadhost'], 'dbport' => $mh['dbreadport']]],
+        'connecttimeout' => 2,
+        'latency' => 1,
+    ];
+}
 
 $CFG->wwwroot = $mh['wwwroot'];
 $CFG->sslproxy = $mh['sslproxy'];

@@ -82,6 +82,8 @@ function mh_settings(): array {
         'dbtype' => $dbtype,
         'dbhost' => mh_env('MOODLE_DB_HOST'),
         'dbport' => (int) mh_env('MOODLE_DB_PORT', '3306'),
+        'dbreadhost' => mh_env('MOODLE_DB_READ_HOST', ''),
+        'dbreadport' => (int) mh_env('MOODLE_DB_READ_PORT', mh_env('MOODLE_DB_PORT', '3306')),
         'dbname' => mh_env('MOODLE_DB_NAME', 'moodle'),
         'dbuser' => mh_env('MOODLE_DB_USER', 'moodle'),
         'dbpass' => mh_secret('MOODLE_DB_PASSWORD'),
