@@ -194,6 +194,19 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
     }
     return [...votes].find(([, v]) => v > HA_SENTINELS / 2)?.[0];
   };
+  /** DRAIN the server (and `also`), wait until its open connections finish (bounded), then MAINT; says how long. */
+  const drain = async (backend: string, name: string, also = '') => {
+    const t = Date.now();
+    await endpoints(`set server ${backend}/${name} state drain${also ? `; ${also}` : ''}`);
+    let open = 0;
+    while (Date.now() - t < DATA_ROLL_LIMITS_MS.drain) {
+      open = (await servers(backend)).find((s) => s.server === name)?.sessions ?? 0;
+      if (open === 0) break;
+      await sleep(250);
+    }
+    await endpoints(`set server ${backend}/${name} state maint`);
+    return `its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
+  };
   const def = (name: string) => {
     const d = defs.get(name);
     if (!d) throw new Error(`bug: ${name} is not a data member`);
@@ -245,29 +258,11 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       // would cut the requests in flight (seen: "Error reading from database"). A drained server
       // still takes sticky connections, so the stick entry goes too: the next connection picks (and
       // sticks to) the first server up. What is still open at the limit (cron's) is cut by MAINT.
-      const t = Date.now();
-      await endpoints(`set server db/${name} state drain; clear table db key 1`);
-      let open = 0;
-      while (Date.now() - t < DATA_ROLL_LIMITS_MS.drain) {
-        open = (await servers('db')).find((s) => s.server === name)?.sessions ?? 0;
-        if (open === 0) break;
-        await sleep(250);
-      }
-      await endpoints(`set server db/${name} state maint`);
-      return `new connections go to ${next}; its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
+      return `new connections go to ${next}; ${await drain('db', name, 'clear table db key 1')}`;
     },
     async drainDbReader(name: string) {
       // As for the writer: DRAIN lets the requests reading there finish, MAINT at the limit.
-      const t = Date.now();
-      await endpoints(`set server db_read/${name} state drain`);
-      let open = 0;
-      while (Date.now() - t < DATA_ROLL_LIMITS_MS.drain) {
-        open = (await servers('db_read')).find((s) => s.server === name)?.sessions ?? 0;
-        if (open === 0) break;
-        await sleep(250);
-      }
-      await endpoints(`set server db_read/${name} state maint`);
-      return `its open connections finished in ${Date.now() - t} ms${open ? `, ${open} still open at the limit` : ''}`;
+      return drain('db_read', name);
     },
     async readmitDb(name: string) {
       await endpoints(`set server db/${name} state ready; set server db_read/${name} state ready`);
