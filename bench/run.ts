@@ -8,6 +8,7 @@
 // `npm run bench -- image` the runtime image's size with and without the left-out files (bench/image-size.ts),
 // `npm run bench -- access-log` the Docker daemon's CPU per request, by web-node access log (bench/access-log.ts),
 // `npm run bench -- warm` a fresh web node's first minute with and without the warm-up (bench/warm.ts).
+// `npm run bench -- reader` the writer's queries per page with the database reader on and off (bench/reader.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -45,6 +46,7 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- image               the runtime image's size with and without the left-out files (tests/, source maps) (about 3 min)
   npm run bench -- access-log [--help] the Docker daemon's CPU per request with the web node's access log errors-only vs every request (about 2 min)
   npm run bench -- warm [--help]       a fresh web node's first minute with and without the warm-up, against the next minute (about 10 min)
+  npm run bench -- reader [--help]     the writer's queries per page with the database reader on and off (ha; about 12 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -261,6 +263,7 @@ const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<n
   image: async () => (await import('./image-size.ts')).imageBench,
   'access-log': async () => (await import('./access-log.ts')).accessLogBench,
   warm: async () => (await import('./warm.ts')).warmBench,
+  reader: async () => (await import('./reader.ts')).readerBench,
 };
 const [first, ...rest] = process.argv.slice(2);
 if (first === undefined || first.startsWith('-')) process.exitCode = await main();
