@@ -46,7 +46,7 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- image               the runtime image's size with and without the left-out files (tests/, source maps) (about 3 min)
   npm run bench -- access-log [--help] the Docker daemon's CPU per request with the web node's access log errors-only vs every request (about 2 min)
   npm run bench -- warm [--help]       a fresh web node's first minute with and without the warm-up, against the next minute (about 10 min)
-  npm run bench -- reader [--help]     the writer's queries per page with the database reader on and off (ha; about 12 min)
+  npm run bench -- reader [--help]     the writer's queries per page with the database reader on and off (ha; about 8 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },

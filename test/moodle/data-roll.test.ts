@@ -7,9 +7,11 @@
 //    to the roll directly: `up` computes its tags, and the shared tag must not move) restart
 //    Sentinels first, then per group the replica, a failover to it, and the old primary: the
 //    primaries move, the user stays logged in;
-//  - `up` with the original image then rolls them back the same way (the primaries move back).
+//  - `up` with the original image then rolls them back the same way (the primaries move back);
+//  - Ctrl-C in the middle of a Galera roll, then `up` again: it carries on from there.
 // Figures (failed requests, seconds per member) are printed for the report.
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +19,13 @@ import { after, before, describe, test } from 'node:test';
 import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
 import { exec, inspectContainer, sleep } from '../../src/local/containers.ts';
 import { docker } from '../../src/local/engine/docker.ts';
-import { clusterNames } from '../../src/local/names.ts';
+import { clusterNames, type ServiceName } from '../../src/local/names.ts';
 import { rollDataTierIfChanged } from '../../src/local/roll-data-docker.ts';
 import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import type { ImageTags } from '../../src/local/services.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
-import { cli } from '../support/cli.ts';
+import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
 const NAME = 'mh9iroll';
@@ -93,6 +95,38 @@ function watch(user: MoodleClient) {
 const primaryOf = async (group: string) =>
   (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', '--raw', 'sentinel', 'get-master-addr-by-name', group])).output.split('\n')[0]!.trim();
 
+/**
+ * What the cluster logged since `since` about a failed request: the web nodes' errors and every
+ * Redis role change (Sentinel's switches, REPLICAOF, the primary watch), so a failure in CI names
+ * its cause.
+ */
+async function rollEvidence(since: Date): Promise<string> {
+  const logs = async (c: string) =>
+    new Promise<string>((done) =>
+      execFile('docker', ['logs', '-t', '--since', since.toISOString(), c], { maxBuffer: 64 * 1024 * 1024 }, (_e, out, err) => done(`${out}${err}`)),
+    );
+  const pick = async (c: string, re: RegExp) =>
+    (await logs(c))
+      .split('\n')
+      .filter((l) => re.test(l))
+      .map((l) => `${c}: ${l}`);
+  const lines = [
+    ...(await Promise.all([1, 2].map((i) => pick(n.container('web', i), /READONLY|Exception|PHP (Fatal|Warning)|error/i)))).flat().slice(0, 40),
+    ...(
+      await Promise.all(
+        ['sentinel-1', 'redis-1', 'redis-2', 'cache-1', 'cache-2'].map((x) => {
+          const [svc, i] = x.split('-') as [ServiceName, string];
+          return pick(
+            n.container(svc, Number(i)),
+            /switch-master|convert-to-slave|slave-reconf|promoted|MASTER MODE|Connecting to MASTER|becoming its replica|starting as/,
+          );
+        }),
+      )
+    ).flat(),
+  ];
+  return lines.sort((a, b) => a.split(': ')[1]!.localeCompare(b.split(': ')[1]!)).join('\n');
+}
+
 describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, () => {
   const user = new MoodleClient(base);
 
@@ -135,6 +169,50 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     for (const node of DB) assert.equal((await inspectContainer(node))?.HostConfig.Memory, 1100 * 1024 * 1024);
   });
 
+  test('Ctrl-C during a Galera roll (a member out of the reader endpoint, about to restart), then up again: it carries on, every member ends with the new definition and back in both endpoints, the user is served throughout', async () => {
+    writeSpec('1200Mi');
+    const w = watch(user);
+    const first = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      let sent = false;
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b;
+        // The second member to restart, drained from the reader endpoint (MAINT there) and about to stop.
+        if (!sent && /restarted with the new definition[\s\S]*out of the reader endpoint/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('close', (code) => done({ code, stderr }));
+    });
+    const second = await cli(['up', '--spec', specFile], { timeoutMs: 1_200_000 });
+    const s = await w.end();
+    console.log(
+      `[figures] interrupted galera roll: requests ok ${s.ok}, failed ${s.failed}; fewest serving ${s.minMembers}\n${[first.stderr, second.stderr]
+        .join('\n--- the next up ---\n')
+        .split('\n')
+        .filter((l) => /reader endpoint|writer endpoint|restarted with|Synced in|data tier|interrupt/i.test(l))
+        .join('\n')}\n${s.failures.join('\n')}`,
+    );
+    assert.match(first.stderr, /out of the reader endpoint/, first.stderr.slice(-3000));
+    assert.notEqual(first.code, 0, `the first up was not interrupted:\n${first.stderr.slice(-2000)}`);
+    assert.equal(second.code, 0, second.stderr.slice(-4000));
+    for (const node of DB) assert.equal((await inspectContainer(node))?.HostConfig.Memory, 1200 * 1024 * 1024, `${node} has the new definition`);
+    // Every member UP in both backends (a member readmitted last may still be rising: 3 checks, 1 s apart).
+    let notUp: string[] = [];
+    for (let t = Date.now(); Date.now() - t < 15_000; await sleep(500)) {
+      const stat = (await exec(n.container('endpoints'), ['sh', '-c', 'echo "show stat" | socat stdio /run/haproxy/admin.sock'])).output;
+      const rows = stat.split('\n').filter((l) => /^db(_read)?,/.test(l) && !/,(FRONTEND|BACKEND),/.test(l));
+      notUp = rows.filter((r) => !/,UP,/.test(r)).map((r) => r.split(',').slice(0, 2).join('/') + ` ${r.split(',')[17]}`);
+      if (rows.length === 6 && notUp.length === 0) break;
+      if (rows.length !== 6) notUp = [`${rows.length} rows of 6: ${stat.slice(0, 500)}`];
+    }
+    assert.deepEqual(notUp, [], 'every member back in the writer and reader endpoints');
+    assert.ok(s.minMembers >= 2, `Galera had only ${s.minMembers} serving members at some point:\n${s.changes.join('\n')}`);
+    assert.equal(s.failed, 0, `failed requests:\n${s.failures.join('\n')}`);
+  });
+
   test('Redis with a changed image: Sentinels, then each replica, a failover to it, the old primary last; the primaries move and the user stays logged in; up rolls them back', async () => {
     const spec = readSpec({ file: specFile }).spec;
     const image = async (c: string) => (await inspectContainer(c))!.Config.Image;
@@ -152,6 +230,7 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     await stopAutoscalerContainer(NAME);
     const before = { primary: await primaryOf('primary'), cache: await primaryOf('cache') };
     const lines: string[] = [];
+    const rollStart = new Date();
     const w = watch(user);
     const t0 = Date.now();
     const roll = await rollDataTierIfChanged(spec, { ...tags, redis: DERIVED }, ensureSecrets(NAME), {
@@ -174,9 +253,10 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
       order.slice(0, 3),
       [1, 2, 3].map((i) => n.container('sentinel', i)),
     );
-    assert.equal(s.failed, 0, `failed requests:\n${s.failures.join('\n')}`);
+    assert.equal(s.failed, 0, `failed requests:\n${s.failures.join('\n')}\n${s.failed ? await rollEvidence(rollStart) : ''}`);
 
     // `up` with the original image: rolled back the same way; the controller runs again.
+    const backStart = new Date();
     const w2 = watch(user);
     const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
     const s2 = await w2.end();
@@ -188,6 +268,6 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     );
     assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
     assert.equal(await primaryOf('primary'), before.primary);
-    assert.equal(s2.failed, 0, `failed requests:\n${s2.failures.join('\n')}`);
+    assert.equal(s2.failed, 0, `failed requests:\n${s2.failures.join('\n')}\n${s2.failed ? await rollEvidence(backStart) : ''}`);
   });
 });
