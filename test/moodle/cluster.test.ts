@@ -20,7 +20,7 @@ import type { MigrateStatus } from '../../src/runtime/cluster.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
-import { MoodleClient } from '../support/moodle-client.ts';
+import { MoodleClient, type Reply } from '../support/moodle-client.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const NAME = 'mhtest';
@@ -33,6 +33,13 @@ const SCALING = 'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  sca
 const BUNDLE_HEADER = 'x-moodle-ha-bundle';
 mkdirSync(join(dir, 'bundle'));
 writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test always;\n`);
+/** What a page that should have been the admin's dashboard was instead: status, redirect, cookies set, and its text. */
+const answerSummary = (r: Reply) =>
+  `HTTP ${r.status}${r.location ? ` to ${r.location}` : ''}; set-cookie ${JSON.stringify(r.headers['set-cookie'] ?? [])}; ${r.body
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .slice(0, 300)}`;
 const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n  mail: 18405\nconfigBundle: bundle\n${SCALING}`;
 writeFileSync(specFile, SPEC);
 const base = `http://localhost:${HTTP}`;
@@ -542,8 +549,14 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const spec = readSpec({ file: specFile }).spec;
     const { webServers } = await import('../../src/local/lb-runtime.ts');
     const withoutBundle: number[] = [];
-    for (let i = 0; i < 20; i++) if ((await admin.get('/my/')).headers[BUNDLE_HEADER] !== 'cluster-test') withoutBundle.push(i);
+    const loggedOut: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const page = await admin.get('/my/');
+      if (page.headers[BUNDLE_HEADER] !== 'cluster-test') withoutBundle.push(i);
+      if (!MoodleClient.loggedIn(page.body)) loggedOut.push(`request ${i}: ${answerSummary(page)}`);
+    }
     assert.deepEqual(withoutBundle, [], "answers without the config bundle's header: the node scale added lacks the bundle");
+    assert.deepEqual(loggedOut, [], 'scaling out logged the admin out');
     const two = await webServers(spec);
     assert.deepEqual(
       two.map((s) => s.status),
@@ -582,7 +595,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       (await webServers(spec)).map((s) => s.server),
       [n.container('web', 1)],
     );
-    assert.ok(MoodleClient.loggedIn((await admin.get('/my/')).body), 'scaling logged the admin out');
+    const last = await admin.get('/my/');
+    assert.ok(MoodleClient.loggedIn(last.body), `scaling in logged the admin out: ${answerSummary(last)}`);
   });
 
   test('autoscaler: a load step adds a node, an idle period returns to min', async () => {
