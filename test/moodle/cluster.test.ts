@@ -36,10 +36,10 @@ writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cl
 /** What a page that should have been the admin's dashboard was instead: status, redirect, cookies set, and its text. */
 const answerSummary = (r: Reply) =>
   `HTTP ${r.status}${r.location ? ` to ${r.location}` : ''}; set-cookie ${JSON.stringify(r.headers['set-cookie'] ?? [])}; ${r.body
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ')
     .replace(/<[^>]+>/g, ' ')
     .replace(/\s+/g, ' ')
-    .slice(0, 300)}`;
+    .slice(0, 600)}`;
 const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n  mail: 18405\nconfigBundle: bundle\n${SCALING}`;
 writeFileSync(specFile, SPEC);
 const base = `http://localhost:${HTTP}`;
@@ -309,7 +309,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     console.log(
       `restarted node warm in ${secs} s: ${cached} scripts in OPcache (${compiled} compiled from a hot list of ${hot}), ${strings} string sets, ${files} CSS and JS files`,
     );
-    assert.ok(hot >= listed && cached >= hot, `OPcache holds ${cached} scripts, the hot list ${hot}`);
+    // Class files are left to compile on first use (warm.php says why), so OPcache need not hold the whole list.
+    assert.ok(hot >= listed && cached >= compiled, `OPcache holds ${cached} scripts, the hot list ${hot}`);
     assert.ok(compiled > 0 && missing === 0, `${compiled} compiled, ${missing} missing`);
     assert.ok(strings > 100 && files >= 3, `${strings} string sets, ${files} CSS and JS files`);
     assert.doesNotMatch(log, /moodle-ha\[warm\]: (ERROR|warm-up stopped)/);

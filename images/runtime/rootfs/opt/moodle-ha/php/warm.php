@@ -54,7 +54,11 @@ $deadline = $started + $budget;
 $cut = false;
 
 // OPcache: the scripts the cluster's users ran, compiled (not run) before the first user needs them.
-$scripts = ['listed' => 0, 'compiled' => 0, 'cached' => 0, 'missing' => 0, 'failed' => 0];
+// Only scripts that declare no class, interface, trait or enum: on this PHP (8.2), a class file
+// compiled with opcache_compile_file() and included later can leave classes undeclared (seen: every
+// admin page of a warmed node failed with 'Class "admin_setting_configselect_autocomplete" not
+// found' once lib/adminlib.php was on the hot list). Those files compile on first use as before.
+$scripts = ['listed' => 0, 'compiled' => 0, 'cached' => 0, 'missing' => 0, 'failed' => 0, 'declaring' => 0];
 foreach (mh_hot_read($hotfile) as $rel) {
     $scripts['listed']++;
     if (microtime(true) > $deadline) {
@@ -68,6 +72,10 @@ foreach (mh_hot_read($hotfile) as $rel) {
         $scripts['missing']++;
     } else {
         try {
+            if (preg_match('/^\s*(?:(?:abstract|final|readonly)\s+)*(?:class|interface|trait|enum)\s+\w/m', (string) file_get_contents($path))) {
+                $scripts['declaring']++;
+                continue;
+            }
             opcache_compile_file($path) ? $scripts['compiled']++ : $scripts['failed']++;
         } catch (Throwable $e) {
             $scripts['failed']++;
