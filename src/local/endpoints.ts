@@ -41,6 +41,10 @@ export function renderEndpointsConfig(c: EndpointsConfig): string {
   const reader = c.dbNodes.map((s, i) => `    server ${s} ${s}:${DB_PORT} check${i === 0 && c.dbNodes.length > 1 ? ' backup' : ''}`).join('\n');
   const redis = c.redisNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
   const cache = c.cacheNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
+  // A Galera member counts when its :9200 check says Synced; the writer and reader backends alike.
+  const galeraCheck = `    option httpchk GET /
+    http-check expect status 200
+    default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none`;
   const primaryCheck = `    balance first
     stick-table type integer size 1 expire 24d
     stick on int(1)
@@ -81,9 +85,7 @@ backend db
     balance first
     stick-table type integer size 1 expire 24d
     stick on int(1)
-    option httpchk GET /
-    http-check expect status 200
-    default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
+${galeraCheck}
 ${db}
 
 frontend db_reader
@@ -92,9 +94,7 @@ frontend db_reader
 
 backend db_read
     balance roundrobin
-    option httpchk GET /
-    http-check expect status 200
-    default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none
+${galeraCheck}
 ${reader}
 
 frontend redis_primary

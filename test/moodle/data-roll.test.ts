@@ -20,7 +20,7 @@ import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts
 import { exec, inspectContainer, sleep } from '../../src/local/containers.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { clusterNames, type ServiceName } from '../../src/local/names.ts';
-import { rollDataTierIfChanged } from '../../src/local/roll-data-docker.ts';
+import { backendServers, rollDataTierIfChanged } from '../../src/local/roll-data-docker.ts';
 import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import type { ImageTags } from '../../src/local/services.ts';
 import { readSpec } from '../../src/spec/read.ts';
@@ -203,8 +203,8 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     let notUp: string[] = [];
     for (let t = Date.now(); Date.now() - t < 15_000; await sleep(500)) {
       const stat = (await exec(n.container('endpoints'), ['sh', '-c', 'echo "show stat" | socat stdio /run/haproxy/admin.sock'])).output;
-      const rows = stat.split('\n').filter((l) => /^db(_read)?,/.test(l) && !/,(FRONTEND|BACKEND),/.test(l));
-      notUp = rows.filter((r) => !/,UP,/.test(r)).map((r) => r.split(',').slice(0, 2).join('/') + ` ${r.split(',')[17]}`);
+      const rows = ['db', 'db_read'].flatMap((b) => backendServers(stat, b).map((x) => ({ ...x, backend: b })));
+      notUp = rows.filter((r) => r.status !== 'UP').map((r) => `${r.backend}/${r.server} ${r.status}`);
       if (rows.length === 6 && notUp.length === 0) break;
       if (rows.length !== 6) notUp = [`${rows.length} rows of 6: ${stat.slice(0, 500)}`];
     }
