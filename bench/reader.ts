@@ -28,6 +28,7 @@ import { onInterrupt, reportFailure } from './interrupt.ts';
 import { bringUp, downVolumes, type BenchCluster } from './journeys-clusters.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
+import { wholeFlag } from './flags.ts';
 
 const CLUSTER = { name: 'mhbenchreader', http: 28680, stats: 28684, mail: 28685 } as const;
 const USAGE = `usage: npm run bench -- reader [--users 8] [--window 60] [--warmup 20] [--rounds 2]
@@ -74,11 +75,7 @@ function flags(argv: readonly string[]) {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const num = (k: 'users' | 'window' | 'warmup' | 'rounds', min: number, max: number) => {
-    const v = Number(values[k]);
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${k} must be a whole number from ${min} to ${max}, got "${values[k]}"\n${USAGE}`);
-    return v;
-  };
+  const num = (k: 'users' | 'window' | 'warmup' | 'rounds', min: number, max: number) => wholeFlag(values, k, min, max, USAGE);
   return { users: num('users', 1, 50), window: num('window', 10, 600), warmup: num('warmup', 0, 300), rounds: num('rounds', 1, 10) };
 }
 

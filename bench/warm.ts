@@ -32,6 +32,7 @@ import { cli } from './cluster.ts';
 import { bringUp, downVolumes, type BenchCluster } from './journeys-clusters.ts';
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
+import { wholeFlag } from './flags.ts';
 
 const CLUSTER = { name: 'mhbenchwarm', http: 28580, stats: 28584, mail: 28585 } as const;
 const USAGE = `usage: npm run bench -- warm [--users 4] [--window 60] [--rounds 1]
@@ -72,11 +73,7 @@ function flags(argv: readonly string[]) {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const num = (k: 'users' | 'window' | 'rounds', min: number, max: number) => {
-    const v = Number(values[k]);
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${k} must be a whole number from ${min} to ${max}, got "${values[k]}"\n${USAGE}`);
-    return v;
-  };
+  const num = (k: 'users' | 'window' | 'rounds', min: number, max: number) => wholeFlag(values, k, min, max, USAGE);
   return { users: num('users', 1, 50), window: num('window', 10, 600), rounds: num('rounds', 1, 10) };
 }
 
