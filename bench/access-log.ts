@@ -7,7 +7,7 @@
 // in alternating rounds (A B, B A, …); around each round the CPU time of dockerd, containerd and
 // every containerd-shim is read from /proc/<pid>/stat. Other containers on the machine log and
 // are checked too, so the figure is the difference between the two variants in the same run.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { buildRuntimeImage } from '../src/local/images/build.ts';
 import { validateSpec } from '../src/spec/read.ts';
 import { consoleProgress } from '../src/util/progress.ts';
 import { writeJson } from './report.ts';
+import { daemonCpuMs } from './daemon-cpu.ts';
 
 const USAGE = `usage: npm run bench -- access-log [--requests 3000] [--rounds 4]
   --requests  requests per variant and round (one at a time, keep-alive)
@@ -26,27 +27,7 @@ const USAGE = `usage: npm run bench -- access-log [--requests 3000] [--rounds 4]
 `;
 const CLUSTER = 'mhbenchlog';
 const PROBE_TREE = join(IMAGES_DIR, '..', 'test', 'fixtures', 'probe-tree');
-const DAEMONS = new Set(['dockerd', 'containerd', 'containerd-shim']);
-const TICK_MS = 10; // USER_HZ is 100 on Linux
 const log = (s: string) => process.stderr.write(`bench access-log: ${s}\n`);
-
-/** CPU milliseconds so far of dockerd, containerd and every containerd-shim (by their names in /proc). */
-function daemonCpuMs(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (!DAEMONS.has(stat.slice(stat.indexOf('(') + 1, close))) continue;
-      const f = stat.slice(close + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-    } catch {
-      // the process ended
-    }
-  }
-  return ticks * TICK_MS;
-}
 
 /** The image's nginx.conf with the access log the image had before this change: every request. */
 function everyRequestConf(): string {

@@ -3,7 +3,6 @@
 // bench network with its own published 127.0.0.1 port, the same database, FPM workers and memory
 // as the cluster's web node. Its wwwroot is its own URL: Moodle redirects requests whose host:port
 // differ from wwwroot.
-import { createServer } from 'node:net';
 import { checkEnvironment } from '../src/contract/env.ts';
 import { RUNTIME_IMAGE } from '../src/contract/image.ts';
 import { exec } from '../src/local/containers.ts';
@@ -11,7 +10,7 @@ import { waitReady } from '../src/local/readiness.ts';
 import type { Secrets } from '../src/local/secrets.ts';
 import { runtimeContainer, type ImageTags } from '../src/local/services.ts';
 import type { Spec } from '../src/spec/schema.ts';
-import { createExtra, until200 } from './extra.ts';
+import { createExtra, freePort, until200 } from './extra.ts';
 
 export const FILE_SESSIONS = String.raw`<?php
 // moodle-ha bench: the direct path keeps PHP sessions in files (dataroot/sessions), not Redis.
@@ -28,18 +27,6 @@ export interface Direct {
   /** Host header: the container's wwwroot host. */
   readonly host: string;
   readonly wwwroot: string;
-}
-
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released for Docker to bind). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startDirect(spec: Spec, tags: ImageTags, secrets: Secrets, noRedis = false): Promise<Direct> {

@@ -2,6 +2,7 @@
 // plain-install box). Each carries the cluster's labels, so `moodle-ha down` removes them too, and
 // is also removed by name when the benchmark ends.
 import type Docker from 'dockerode';
+import { createServer } from 'node:net';
 import { createContainer, removeContainer, type ContainerSpec } from '../src/local/containers.ts';
 import { httpGet } from '../src/util/http.ts';
 
@@ -47,4 +48,16 @@ export async function until200(url: string, timeoutMs: number, opts: { host?: st
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 100));
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released for Docker to bind). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

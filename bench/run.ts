@@ -9,6 +9,7 @@
 // `npm run bench -- access-log` the Docker daemon's CPU per request, by web-node access log (bench/access-log.ts),
 // `npm run bench -- warm` a fresh web node's first minute with and without the warm-up (bench/warm.ts).
 // `npm run bench -- reader` the writer's queries per page with the database reader on and off (bench/reader.ts).
+// `npm run bench -- reference` the cluster path against a plain Debian nginx + php8.2-fpm server (bench/reference.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,7 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- access-log [--help] the Docker daemon's CPU per request with the web node's access log errors-only vs every request (about 2 min)
   npm run bench -- warm [--help]       a fresh web node's first minute with and without the warm-up, against the next minute (about 10 min)
   npm run bench -- reader [--help]     the writer's queries per page with the database reader on and off (ha; about 8 min)
+  npm run bench -- reference [--help]  the cluster path against a plain Debian nginx + php8.2-fpm server: req/s, CPU, Moodle's per-page figures (about 15 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -264,6 +266,7 @@ const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<n
   'access-log': async () => (await import('./access-log.ts')).accessLogBench,
   warm: async () => (await import('./warm.ts')).warmBench,
   reader: async () => (await import('./reader.ts')).readerBench,
+  reference: async () => (await import('./reference.ts')).referenceBench,
 };
 const [first, ...rest] = process.argv.slice(2);
 if (first === undefined || first.startsWith('-')) process.exitCode = await main();
