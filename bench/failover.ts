@@ -1,12 +1,13 @@
 // `npm run bench -- failover`: failover seconds for each drill and the autoscaler's reaction time,
 // on one ha cluster in the same run. Brings up its own cluster "mhbenchfo" (profile ha, ports
-// 28380/28704, spec in a temp folder), runs the six drills in the order `moodle-ha drill all` runs
-// them with the same code (runDrill; each drill's JSON + HTML go to bench/results/failover-<time>/),
+// 28380/28704, spec in a temp folder; with the test probe plugin, so the upgrade drill has a plugin
+// to raise), runs every drill of the registry in the order `moodle-ha drill all` runs them (upgrade
+// last: it leaves the cluster one plugin version on) with the same code (runDrill; each drill's JSON + HTML go to bench/results/failover-<time>/),
 // then measures the autoscaler on the same cluster (bench/failover-autoscaler.ts). One table on
 // stdout, progress on stderr, a summary JSON in bench/results/. Exits 1 when a drill missed a bar,
 // did not run, or the autoscaler did not react within its limit. Tears the cluster down
 // (`down --volumes`) at the end, also on failure or Ctrl-C.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,14 +39,21 @@ const USAGE = `usage: npm run bench -- failover [--users ${DRILL_DEFAULTS.users}
 
 const log = (s: string) => process.stderr.write(`bench failover: ${s}\n`);
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results');
+/** The test probe plugin (test/fixtures/plugins): the plugin the upgrade drill raises one version. */
+const PROBE_PLUGIN = {
+  component: 'local_moodlehaprobe',
+  dir: join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'plugins', 'moodlehaprobe'),
+};
 
 function writeFailoverSpec(): BenchCluster & { readonly loaded: LoadedSpec } {
   const c = FAILOVER_CLUSTER;
   const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bench-failover-'));
   const file = join(dir, 'moodle-ha.yaml');
+  cpSync(PROBE_PLUGIN.dir, join(dir, 'probe'), { recursive: true });
   writeFileSync(
     file,
-    `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n${scalingYaml()}`,
+    `name: ${c.name}\nprofile: ha\nweb:\n  nodes: ${c.webNodes}\nports:\n  http: ${c.http}\n  stats: ${c.stats}\n  mail: ${c.mail}\n` +
+      `plugins:\n  - component: ${PROBE_PLUGIN.component}\n    source: ./probe\n${scalingYaml()}`,
   );
   const loaded = readSpec({ file });
   return { profile: 'ha', dir, file, spec: loaded.spec, loaded, runtime: localRuntime(loaded) };
