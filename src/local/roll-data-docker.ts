@@ -352,7 +352,11 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       }
       await redisCli(from, ['replicaof', to, '6379']);
       const demoted = Date.now();
-      await endpoints(`set server ${backend}/${from} state ready`); // its check keeps it down: it is a replica now
+      // Marked down before it leaves DRAIN: its last check (up to 1 s ago) still says master, so
+      // "ready" alone would count it UP until the next check, and the "first" balance would send new
+      // connections to a replica (seen in CI: a session lock answered READONLY, HTTP 500). Its check
+      // brings it back only when it is a primary again (rise 2).
+      await endpoints(`set server ${backend}/${from} health down; set server ${backend}/${from} state ready`);
       await until(
         `the Sentinels naming ${to} as the ${group} primary`,
         DATA_ROLL_LIMITS_MS.failover,

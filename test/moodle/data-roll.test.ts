@@ -96,9 +96,9 @@ const primaryOf = async (group: string) =>
   (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', '--raw', 'sentinel', 'get-master-addr-by-name', group])).output.split('\n')[0]!.trim();
 
 /**
- * What the cluster logged since `since` about a failed request: the web nodes' errors and every
- * Redis role change (Sentinel's switches, REPLICAOF, the primary watch), so a failure in CI names
- * its cause.
+ * What the cluster logged since `since` about a failed request: the web nodes' errors, every
+ * Redis role change (all three Sentinels' switches, REPLICAOF, the primary watch) and the
+ * endpoints' Redis servers going UP or DOWN, so a failure in CI names its cause.
  */
 async function rollEvidence(since: Date): Promise<string> {
   const logs = async (c: string) =>
@@ -114,7 +114,7 @@ async function rollEvidence(since: Date): Promise<string> {
     ...(await Promise.all([1, 2].map((i) => pick(n.container('web', i), /READONLY|Exception|PHP (Fatal|Warning)|error/i)))).flat().slice(0, 40),
     ...(
       await Promise.all(
-        ['sentinel-1', 'redis-1', 'redis-2', 'cache-1', 'cache-2'].map((x) => {
+        ['sentinel-1', 'sentinel-2', 'sentinel-3', 'redis-1', 'redis-2', 'cache-1', 'cache-2'].map((x) => {
           const [svc, i] = x.split('-') as [ServiceName, string];
           return pick(
             n.container(svc, Number(i)),
@@ -123,6 +123,7 @@ async function rollEvidence(since: Date): Promise<string> {
         }),
       )
     ).flat(),
+    ...(await pick(n.container('endpoints'), /Server (redis|cache)\/|backend (redis|cache) /)),
   ];
   return lines.sort((a, b) => a.split(': ')[1]!.localeCompare(b.split(': ')[1]!)).join('\n');
 }
