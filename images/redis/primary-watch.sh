@@ -17,7 +17,13 @@
 # tier's rolling restart) the old primary stays up and plainly "master" to the other Sentinels
 # until they hear of the switch (about 2 s), while the leader already names the promoted node; and
 # before that, while any Sentinel flags the group's primary as failing over (the leader, from the
-# promotion until it switches the name it answers with). WATCH_ONCE=1: one pass, then exit (tests).
+# promotion until it switches the name it answers with). So is a node the data tier's rolling
+# restart is failing over (it writes the time into REDIS_PLANNED_FAILOVER_FILE before it asks
+# Sentinel): the roll moves the endpoint, drains this node and makes it a replica itself. Demoting
+# it here first made it answer READONLY to the writes the endpoint still sent it (seen in CI: all
+# three Sentinels switched within 3 ms, and a session lock failed 0.2-0.3 s later, before the
+# endpoint moved). A mark older than 60 s is ignored: a roll that was interrupted.
+# WATCH_ONCE=1: one pass, then exit (tests).
 set -uo pipefail
 group="${REDIS_SENTINEL_GROUP:?}"
 quorum="${REDIS_SENTINEL_QUORUM:-2}"
@@ -25,9 +31,16 @@ me=$(hostname)
 export REDISCLI_AUTH
 REDISCLI_AUTH=$(cat "${REDIS_PASSWORD_FILE:?}")
 ask() { timeout 1 redis-cli -h "$1" -p 26379 --raw "${@:2}" 2>/dev/null; }
+planned="${REDIS_PLANNED_FAILOVER_FILE:-/run/redis/planned-failover}"
+# True while the rolling restart's mark is younger than 60 s.
+planned_now() {
+  local t
+  t=$(cat "$planned" 2>/dev/null) || return 1
+  [[ "$t" =~ ^[0-9]+$ ]] && [ $(($(date +%s) - t)) -lt 60 ]
+}
 while :; do
   out=$(timeout 1 redis-cli -p 6379 --raw role 2>/dev/null) || out=''
-  if [ "${out%%$'\n'*}" = master ]; then
+  if [ "${out%%$'\n'*}" = master ] && ! planned_now; then
     declare -A named=()
     mine=0 busy=0
     for s in ${REDIS_SENTINELS//,/ }; do

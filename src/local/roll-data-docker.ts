@@ -28,6 +28,8 @@ import type { ImageTags } from './services.ts';
 export const DATA_ROLL_LIMITS_MS = { dbSynced: 300_000, sentinel: 60_000, replica: 120_000, failover: 30_000, writerUp: 30_000, drain: 10_000 };
 /** How long the requests on the old primary may take to finish once the endpoint moved off it (then it becomes a replica). */
 export const FAILOVER_DRAIN_MS = 3000;
+/** Where the roll marks a Redis primary it is failing over (read by the image's primary watch). */
+export const PLANNED_FAILOVER_FILE = '/run/redis/planned-failover';
 
 /** The endpoints backend that serves a Sentinel group. */
 const BACKEND: Record<string, string> = { primary: 'redis', cache: 'cache' };
@@ -321,6 +323,9 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
     },
     async failover(group: string, from: string, to: string) {
       const backend = BACKEND[group]!;
+      // The mark tells `from`'s primary watch (images/redis/primary-watch.sh) that this failover is
+      // planned: the roll demotes `from` itself once the endpoint has moved and `from` is drained.
+      await exec(from, ['sh', '-c', `date +%s > ${PLANNED_FAILOVER_FILE}`]);
       const t = Date.now();
       let answer = '';
       await until(

@@ -13,6 +13,7 @@ import type { ContainerSpec } from '../../../src/local/containers.ts';
 import { CACHE_MAXMEMORY, dbContainers, endpointsContainer, redisContainers } from '../../../src/local/data-services.ts';
 import { cacheEndpoint } from '../../../src/local/endpoints.ts';
 import { mailContainer } from '../../../src/local/mail.ts';
+import { PLANNED_FAILOVER_FILE } from '../../../src/local/roll-data-docker.ts';
 import { runtimeEnv } from '../../../src/local/services.ts';
 import type { Spec } from '../../../src/spec/schema.ts';
 import { assertHasLine, devSpec, haproxySections, haSpec, SECRETS, TAGS } from './fixtures.ts';
@@ -325,8 +326,9 @@ function portsBound(cfg: string): number[] {
  * Sentinel naming a primary (undefined: that Sentinel does not answer). Returns the REPLICAOF
  * target it issued ('' for none) and what it said.
  */
-function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>, flags = 'master') {
+function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>, flags = 'master', plannedSecondsAgo?: number) {
   const root = mkdtempSync(join(tmpdir(), 'redis-watch-'));
+  if (plannedSecondsAgo !== undefined) writeFileSync(join(root, 'planned'), `${Math.floor(Date.now() / 1000) - plannedSecondsAgo}\n`);
   const bin = join(root, 'bin');
   mkdirSync(bin);
   // "host|flags" gives one Sentinel its own flags for the primary it names.
@@ -347,7 +349,13 @@ function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, str
     writeFileSync(join(bin, name), `${text}\n`);
     chmodSync(join(bin, name), 0o755);
   }
-  const env = { ...c.env, REDIS_PASSWORD_FILE: join(root, 'pw'), WATCH_ONCE: '1', PATH: `${bin}:${process.env.PATH}` };
+  const env = {
+    ...c.env,
+    REDIS_PASSWORD_FILE: join(root, 'pw'),
+    REDIS_PLANNED_FAILOVER_FILE: join(root, 'planned'),
+    WATCH_ONCE: '1',
+    PATH: `${bin}:${process.env.PATH}`,
+  };
   const r = spawnSync('bash', [join(IMAGES, 'redis', 'primary-watch.sh')], { env, encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 0, `primary-watch of ${c.name} failed: ${r.stderr}`);
   let target = '';
@@ -384,6 +392,13 @@ describe('ha: a running Redis primary that a majority of the Sentinels no longer
   test('left alone while any Sentinel flags the primary it names as failing over: the leader, from the promotion until it names the promoted node', () => {
     const redis2 = all.get('campus-redis-2')!;
     assert.equal(watchOnce(redis2, 'master', s('campus-redis-1|master,failover_in_progress', 'campus-redis-1', 'campus-redis-1')).target, '');
+  });
+  test('left alone while the rolling restart fails it over (its mark under 60 s old): the roll moves the endpoint first, then demotes it', () => {
+    const all3 = s('campus-redis-2', 'campus-redis-2', 'campus-redis-2');
+    assert.equal(watchOnce(redis1, 'master', all3, 'master', 2).target, '');
+    assert.equal(watchOnce(redis1, 'master', all3, 'master', 70).target, 'campus-redis-2', 'a mark left by an interrupted roll');
+    const script = readFileSync(join(IMAGES, 'redis', 'primary-watch.sh'), 'utf8');
+    assert.ok(script.includes(`REDIS_PLANNED_FAILOVER_FILE:-${PLANNED_FAILOVER_FILE}}`), 'the watch reads the file the roll writes');
   });
   test('left alone: the Sentinels name this node, none answers, or it is already a replica', () => {
     assert.equal(watchOnce(redis1, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, '');
