@@ -29,6 +29,7 @@ import { bringUp, downVolumes, type BenchCluster } from './journeys-clusters.ts'
 import { preflight } from './preflight.ts';
 import { writeJson } from './report.ts';
 import { wholeFlag } from './flags.ts';
+import { median } from './load.ts';
 
 const CLUSTER = { name: 'mhbenchreader', http: 28680, stats: 28684, mail: 28685 } as const;
 const USAGE = `usage: npm run bench -- reader [--users 8] [--window 60] [--warmup 20] [--rounds 2]
@@ -174,11 +175,6 @@ async function measure(
   );
   return result;
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : Number.NaN;
-};
 
 export async function readerBench(argv: readonly string[]): Promise<number> {
   const o = flags(argv);

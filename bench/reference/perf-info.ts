@@ -2,6 +2,7 @@
 // DB reads and writes, and the cache stores' hits, misses and sets), read from a page's HTML.
 // Both paths of the reference benchmark switch it on only for requests that carry the bench's
 // cookie (PERF_TRIGGER in their config.php), so the measured load runs without it.
+import { median } from '../load.ts';
 export const PERF_COOKIE = 'MOODLEHA_BENCH_PERF';
 
 /** The config.php lines (without `<?php`) that turn on perfdebug for requests with the cookie. */
@@ -65,19 +66,15 @@ export function parsePerfInfo(html: string): PerfInfo | undefined {
 /** Each figure's median over several fetches of one page; stores matched by name. */
 export function medianPerf(samples: readonly PerfInfo[]): PerfInfo | undefined {
   if (!samples.length) return undefined;
-  const med = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
-  };
   const names = [...new Set(samples.flatMap((s) => s.stores.map((x) => x.store)))].sort();
   return {
-    seconds: med(samples.map((s) => s.seconds)),
-    includedFiles: med(samples.map((s) => s.includedFiles)),
-    dbReads: med(samples.map((s) => s.dbReads)),
-    dbWrites: med(samples.map((s) => s.dbWrites)),
+    seconds: median(samples.map((s) => s.seconds)),
+    includedFiles: median(samples.map((s) => s.includedFiles)),
+    dbReads: median(samples.map((s) => s.dbReads)),
+    dbWrites: median(samples.map((s) => s.dbWrites)),
     stores: names.map((store) => {
       const of = samples.map((s) => s.stores.find((x) => x.store === store));
-      const pick = (k: 'hits' | 'misses' | 'sets') => med(of.map((x) => x?.[k] ?? 0));
+      const pick = (k: 'hits' | 'misses' | 'sets') => median(of.map((x) => x?.[k] ?? 0));
       return { store, kind: of.find((x) => x)!.kind, hits: pick('hits'), misses: pick('misses'), sets: pick('sets') };
     }),
   };

@@ -1,15 +1,12 @@
 // The reference benchmark's tables: every measurement, then per workload the medians of the two
 // paths with the ratios against the targets (requests per second ≥ 1.0×, CPU per request ≤ 1.0×),
 // then Moodle's own figures per page on both paths, so the cost is explained, not guessed.
+import { median } from '../load.ts';
 import type { Measurement, PathName } from './measure.ts';
 import type { PerfInfo } from './perf-info.ts';
 
 export const TARGETS = { rps: 1.0, cpu: 1.0 } as const;
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : Number.NaN;
-};
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 export interface Summary {
