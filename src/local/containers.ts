@@ -84,14 +84,16 @@ export async function inspectContainer(name: string): Promise<Docker.ContainerIn
 }
 
 /**
- * Makes the container run as specified: kept when it runs with the same definition, otherwise
- * (re)created and started. Returns what was done.
+ * Makes the container run as specified: kept when it runs with the same definition, started when
+ * it is stopped, otherwise (re)created and started: also when its restart policy is restarting it
+ * (its process keeps dying; a fresh container drops whatever its own file system holds).
+ * Returns what was done.
  */
 export async function ensureContainer(spec: ContainerSpec): Promise<'kept' | 'started' | 'created'> {
   const image = await docker().getImage(spec.image).inspect();
   const hash = definitionHash(spec, image.Id);
   const existing = await inspectContainer(spec.name);
-  if (existing && existing.Config.Labels?.[LABELS.definition] === hash) {
+  if (existing && existing.Config.Labels?.[LABELS.definition] === hash && existing.State.Restarting !== true) {
     if (existing.State.Running) return 'kept';
     await docker().getContainer(spec.name).start();
     return 'started';

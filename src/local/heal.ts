@@ -20,7 +20,7 @@
 import { SERVICE_UIDS } from '../image/service-images.ts';
 import type { DesiredMember, HealActionKind, HealTarget, ObservedMember } from '../runtime/heal.ts';
 import type { Spec } from '../spec/schema.ts';
-import { createContainer, definitionHash, inspectContainer, startContainer, type ContainerSpec } from './containers.ts';
+import { createContainer, definitionHash, inspectContainer, removeContainer, startContainer, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { docker } from './engine/docker.ts';
 import { currentLease, tryLease } from './heal-lease.ts';
@@ -95,7 +95,7 @@ export async function observe(c: Pick<ContainerSpec, 'name' | 'service'>): Promi
     restarting: info.State.Restarting === true,
     ...(finishedAt === undefined ? {} : { finishedAt }),
     ...(startedAt === undefined ? {} : { startedAt }),
-    ...(info.State.Running ? {} : { exitCode: info.State.ExitCode }),
+    ...(info.State.Running && !info.State.Restarting ? {} : { exitCode: info.State.ExitCode }),
     restartCount: info.RestartCount,
   };
 }
@@ -121,16 +121,17 @@ export function localHealTarget(spec: Spec, tags: ImageTags): HealTarget {
   };
 }
 
-/** Starts a stopped member, or creates a removed one from its definition (as `up` would). */
+/** Starts a stopped member, or creates a removed one (or replaces one in a crash loop) from its definition, as `up` would. */
 async function bringBack(c: ContainerSpec, action: HealActionKind): Promise<string> {
   if (action === 'start') {
     await startContainer(c.name);
     return '';
   }
+  if (action === 'replace') await removeContainer(c.name, 0); // it serves nothing: it keeps dying
   const image = await docker().getImage(c.image).inspect();
   const made = await createContainer(c, definitionHash(c, image.Id));
   await made.start();
-  return 'created from its definition';
+  return action === 'replace' ? 'a fresh container from its definition (its volumes kept)' : 'created from its definition';
 }
 
 /**

@@ -25,8 +25,14 @@ export function keepingMaintenance(def: ContainerSpec): ContainerSpec {
  */
 export async function maintenanceByMigrate(nodes: readonly string[]): Promise<boolean> {
   for (const name of nodes) {
-    if (!(await inspectContainer(name))?.State.Running) continue;
-    return (await exec(name, ['test', '-e', MAINTENANCE_MARKER])).code === 0;
+    const state = (await inspectContainer(name))?.State;
+    if (!state?.Running || state.Restarting) continue; // nothing to ask (the engine refuses an exec into a restarting container)
+    try {
+      return (await exec(name, ['test', '-e', MAINTENANCE_MARKER])).code === 0;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 409) continue; // it began restarting since
+      throw e;
+    }
   }
   return false;
 }

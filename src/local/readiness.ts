@@ -27,7 +27,10 @@ export async function waitReady(container: string, timeoutMs: number): Promise<v
   let last = '';
   while (Date.now() < deadline) {
     const info = await inspectContainer(container);
-    if (!info?.State.Running) throw new UserError(`${container} is not running (exit ${info?.State.ExitCode}); see "${hint('logs web')}"`);
+    if (!info?.State.Running || info.State.Restarting)
+      throw new UserError(
+        `${container} is not running (exit ${info?.State.ExitCode}${info?.State.Restarting ? `; its restart policy is restarting it, ${info.RestartCount} restart(s) so far` : ''}); see "${hint('logs web')}"`,
+      );
     try {
       const r = await readyz(container);
       if (r.ready) return;

@@ -325,7 +325,9 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       const backend = BACKEND[group]!;
       // The mark tells `from`'s primary watch (images/redis/primary-watch.sh) that this failover is
       // planned: the roll demotes `from` itself once the endpoint has moved and `from` is drained.
-      await exec(from, ['sh', '-c', `date +%s > ${PLANNED_FAILOVER_FILE}`]);
+      // Without it the watch would demote `from` before the endpoint moves (READONLY to users): no mark, no failover.
+      const marked = await exec(from, ['sh', '-c', `date +%s > ${PLANNED_FAILOVER_FILE}`]);
+      if (marked.code !== 0) throw new Error(`could not mark the planned failover on ${from} (${PLANNED_FAILOVER_FILE}): ${marked.output.trim()}`);
       const t = Date.now();
       let answer = '';
       await until(

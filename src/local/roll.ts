@@ -40,7 +40,7 @@ const READY_TIMEOUT_MS = 180_000;
 async function nodeState(def: ContainerSpec, imageId: string): Promise<NodeState> {
   const c = await inspectContainer(def.name);
   if (!c) return 'missing';
-  if (!c.State.Running) return 'stopped';
+  if (!c.State.Running || c.State.Restarting) return 'stopped'; // restarting: its process died; it serves nothing
   return c.Config.Labels?.[LABELS.definition] === definitionHash(def, imageId) ? 'current' : 'changed';
 }
 

@@ -67,7 +67,7 @@ export interface HealRecord {
   readonly at: string;
   readonly by: 'healer';
   readonly member: string;
-  readonly action: 'started' | 'created' | 'failed' | 'crashed';
+  readonly action: 'started' | 'created' | 'replaced' | 'failed' | 'crashed';
   readonly reason: string;
   readonly seconds: number;
 }

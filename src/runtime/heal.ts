@@ -31,8 +31,11 @@ export interface DesiredMember {
   readonly graceMs?: number;
 }
 
-/** start: a stopped member started again; create: a removed one made again from its definition. */
-export type HealActionKind = 'start' | 'create';
+/**
+ * start: a stopped member started again; create: a removed one made again from its definition;
+ * replace: one in a crash loop removed and made again from its definition (a fresh container).
+ */
+export type HealActionKind = 'start' | 'create' | 'replace';
 
 /** A held operation lease: `release` gives it up (only if still held). */
 export interface HeldLease {

@@ -13,9 +13,12 @@ let port: number;
 let plain: StartedContainer;
 let plainPort: number;
 
+// Read-only, as `up` puts a bundle into its containers (src/local/up.ts, bundleFiles).
+const BUNDLE_MODE = { mode: 0o440, uid: 0, gid: RUNTIME_IMAGE.gid };
 const BUNDLE_FILES = [
-  { path: 'php.ini', content: '; site settings from the config bundle\nmax_input_vars = 6000\n' },
-  { path: 'nginx.conf', content: '# server-level fragment from the config bundle\nadd_header X-Bundle probe always;\n' },
+  { path: 'php.ini', content: '; site settings from the config bundle\nmax_input_vars = 6000\n', ...BUNDLE_MODE },
+  { path: 'nginx.conf', content: '# server-level fragment from the config bundle\nadd_header X-Bundle probe always;\n', ...BUNDLE_MODE },
+  { path: 'config.php', content: "<?php\n$CFG->probe_from_bundle = 'yes';\n", ...BUNDLE_MODE },
 ];
 
 before(
@@ -96,7 +99,23 @@ describe('config bundle folder (MOODLE_CONFIG_BUNDLE)', () => {
     assert.equal((await http(plainPort, '/index.php')).headers['x-bundle'], undefined, 'control: no bundle, no header');
   });
   test('the start log says the bundle was loaded, and which files it had', async () => {
-    await tuned.waitForLog(/config bundle loaded from \/etc\/moodle-ha\/bundle \(nginx\.conf php\.ini \)/, 5000);
+    await tuned.waitForLog(/config bundle loaded from \/etc\/moodle-ha\/bundle \(config\.php nginx\.conf php\.ini \)/, 5000);
+  });
+  test("the bundle's config.php is where Moodle's config.php includes it", async () => {
+    const r = await tuned.exec(['cat', '/etc/moodle-ha/runtime/config-extra.php']);
+    assert.match(r.stdout, /probe_from_bundle/, r.stderr);
+  });
+  test('a restarted container starts again with its bundle (its restart policy after a crash, docker restart)', async () => {
+    // The first start's copies of the read-only bundle files are still in the container.
+    await tuned.container.restart({ t: 10 });
+    port = await tuned.hostPort(RUNTIME_IMAGE.port); // Docker may publish it on another host port
+    await waitForHttp(port, RUNTIME_IMAGE.healthPath, { timeoutMs: 30_000 });
+    const s = (await tuned.container.inspect()).State;
+    assert.equal(s.Restarting, false, 'the container is restarting in a loop');
+    assert.equal(s.Running, true);
+    const loaded = await tuned.waitForLog(/config bundle loaded[^\n]*\n[\s\S]*config bundle loaded/, 10_000);
+    assert.doesNotMatch(loaded, /cannot create regular file/);
+    assert.equal((await ini(port)).max_input_vars, '6000', "the bundle's php.ini after the restart");
   });
 });
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspectContainer, killContainer, removeContainer, sleep } from '../../src/local/containers.ts';
+import { docker } from '../../src/local/engine/docker.ts';
 import { webServers } from '../../src/local/lb-runtime.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import type { HealEventPayload, ScalingEventPayload } from '../../src/ops/autoscaler/events.ts';
@@ -174,6 +175,57 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     const text = await cli(['status', '--spec', specFile]);
     assert.match(text.stdout, /healer: on, in mhctl-autoscaler/);
     assert.match(text.stdout, new RegExp(`healer: created ${web} in [\\d.]+ s: absent`));
+  });
+
+  test('a web node in a crash loop (its own file system broken, so each restart fails) is replaced by a fresh container without a person', async () => {
+    const spec = readSpec({ file: specFile }).spec;
+    const web = n.container('web', 1);
+    const before = await inspectContainer(web);
+    assert.equal(before?.State.Running, true, 'web node 1 runs before');
+    // The container's own copy of a start script broken (as a file left read-only by an earlier
+    // start once made every restart fail); the image, and so a fresh container, is fine.
+    const broke = await docker()
+      .getContainer(web)
+      .exec({ Cmd: ['sh', '-c', 'printf "#!/bin/sh\\necho broken on purpose >&2\\nexit 1\\n" > /usr/local/bin/moodle-ha-render-config'], User: 'root' });
+    await broke.start({});
+    for (let i = 0; i < 20 && (await broke.inspect()).Running; i++) await sleep(100);
+    assert.equal((await broke.inspect()).ExitCode, 0, 'the start script could not be broken');
+    // Its process dies by itself (not docker kill/stop): the restart policy restarts it, and it fails each time.
+    const t0 = Date.now();
+    process.kill(before!.State.Pid, 'SIGKILL');
+    const replaced = async () => {
+      const c = await inspectContainer(web);
+      const servers = await webServers(spec).catch(() => []);
+      return c !== undefined && c.Id !== before!.Id && c.State.Running && !c.State.Restarting && servers.some((s) => s.server === web && s.status === 'UP');
+    };
+    let maxRestarts = 0;
+    while (!(await replaced()) && Date.now() - t0 < 180_000) {
+      const c = await inspectContainer(web);
+      if (c?.Id === before!.Id) maxRestarts = Math.max(maxRestarts, c.RestartCount);
+      await sleep(500);
+    }
+    const logs = (await cli(['logs', 'autoscaler', '--tail', '15', '--spec', specFile])).stdout;
+    assert.ok(
+      await replaced(),
+      `web node 1 not replaced and UP within 180 s (the old one restarted ${maxRestarts} times); the controller's last lines:\n${logs}`,
+    );
+    assert.ok(maxRestarts >= 1, 'the restart policy never restarted the broken node: the fault did not happen as meant');
+    console.log(`controller: a web node in a crash loop replaced and UP in ${((Date.now() - t0) / 1000).toFixed(1)} s (${maxRestarts} restarts seen)`);
+    const events = (
+      JSON.parse((await cli(['status', '--json', '--spec', specFile])).stdout) as {
+        events: Array<{ by: string; member?: string; action?: string; reason: string }>;
+      }
+    ).events;
+    const done = events.find((e) => e.by === 'healer' && e.member === web && e.action === 'replaced');
+    assert.ok(done, JSON.stringify(events.filter((e) => e.member === web)));
+    assert.match(
+      done.reason,
+      /in a crash loop \(its process died again after \d+ restarts by the restart policy, exit 1\)(; try \d+ \(it died again after the last\))?; ready in [\d.]+ s, back in the load balancer/,
+    );
+    const deadline = Date.now() + 10_000;
+    const hooked = () => hooks.some((h) => h.type === 'moodle-ha.healing' && h.member === web && h.action === 'replaced');
+    while (!hooked() && Date.now() < deadline) await sleep(250);
+    assert.ok(hooked(), 'the webhook got no "replaced" event');
   });
 
   test('up again pauses the controller while it converges, then starts it again', async () => {

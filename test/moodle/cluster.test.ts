@@ -33,6 +33,9 @@ const SCALING = 'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  sca
 const BUNDLE_HEADER = 'x-moodle-ha-bundle';
 mkdirSync(join(dir, 'bundle'));
 writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test always;\n`);
+// A config.php too, as most sites' bundles have: a restarted node must copy it again over its own
+// read-only copy (the restart test below; a node once looped on "Permission denied" there).
+writeFileSync(join(dir, 'bundle', 'config.php'), "<?php\n$CFG->moodleha_cluster_test = 'bundle';\n");
 /** What a page that should have been the admin's dashboard was instead: status, redirect, cookies set, and its text. */
 const answerSummary = (r: Reply) =>
   `HTTP ${r.status}${r.location ? ` to ${r.location}` : ''}; set-cookie ${JSON.stringify(r.headers['set-cookie'] ?? [])}; ${r.body
@@ -293,6 +296,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       await sleep(1000);
     }
     assert.ok(MoodleClient.loggedIn(page), 'logged out after the web container restarted');
+    const again = await inspect(web);
+    assert.equal(again?.RestartCount, 0, `${web} restarted by its policy after docker restart (its log: "moodle-ha logs web")`);
+    assert.equal((await php(web, 'echo $CFG->moodleha_cluster_test;')).output.trim(), 'bundle', "the bundle's config.php after the restart");
     // HAProxy may still send a request in the second before its check sees the 503: the warm-up
     // line comes when the warm-up ends (its budget: MOODLE_WARM_SECONDS).
     let log = '';

@@ -37,7 +37,7 @@ export interface HealEvent {
    * started: a stopped member started; created: a removed one made again; failed: the try failed;
    * crashed: its process died by itself and the target's restart policy restarted it (seen, not done).
    */
-  readonly action: 'started' | 'created' | 'failed' | 'crashed';
+  readonly action: 'started' | 'created' | 'replaced' | 'failed' | 'crashed';
   /** What was wrong, and what the try did (e.g. "stopped 2.3 s ago (exit 137); ready in 6.1 s"). */
   readonly reason: string;
   /** Seconds the try took (a web node: until ready and in the load balancer). */

@@ -49,7 +49,7 @@ export async function healPass(target: HealTarget, state: HealState, log: (line:
       const t0 = now();
       try {
         const detail = await target.bringBack(a.member, a.action);
-        events.push(event(a, a.action === 'start' ? 'started' : 'created', `${a.reason}${detail ? `; ${detail}` : ''}`, t0, now()));
+        events.push(event(a, DONE[a.action], `${a.reason}${detail ? `; ${detail}` : ''}`, t0, now()));
       } catch (e) {
         events.push(event(a, 'failed', `${a.reason}; ${a.action} failed: ${(e as Error).message.split('\n')[0]}`, t0, now()));
       }
@@ -63,6 +63,8 @@ export async function healPass(target: HealTarget, state: HealState, log: (line:
     lease.release();
   }
 }
+
+const DONE = { start: 'started', create: 'created', replace: 'replaced' } as const satisfies Record<HealAction['action'], HealEvent['action']>;
 
 function event(a: HealAction, action: HealEvent['action'], reason: string, t0: number, t1: number): HealEvent {
   return { at: new Date(t1), member: a.member, service: a.service, action, reason, seconds: Math.round((t1 - t0) / 100) / 10 };

@@ -2,7 +2,11 @@
 // runs, decide what to start or re-create. One pure function (heal-loop.ts observes and acts
 // through the target's HealTarget; the controller's daemon runs it every few seconds, whether or
 // not it also autoscales). Rules:
-// - running (also paused) or restarting (Docker's restart policy is on it): nothing;
+// - running (also paused) or restarting (Docker's restart policy is on it): nothing, unless
+// - it is in a crash loop: restarting again after the policy restarted it CRASH_LOOP_RESTARTS
+//   times. Starting it once more would fail the same way when the cause is in the container itself
+//   (a file its entrypoint cannot write, a disk layer left half-changed): it is replaced by a fresh
+//   container from its definition, as ECS replaces a task (its named volumes stay);
 // - stopped: start it, once it has been stopped for `graceMs` (a `docker restart`, an operator's
 //   or a drill's planned restart, takes under a second: not ours to race), or the member's own
 //   grace (a Redis node watched by Sentinel: Sentinel fails over first);
@@ -38,6 +42,8 @@ export interface Reconciled {
 }
 
 export const HEAL_GRACE_MS = 2000;
+/** A member restarting again after this many restarts by its policy is in a crash loop: replaced. */
+export const CRASH_LOOP_RESTARTS = 3;
 export const HEAL_BACKOFF_FIRST_MS = 10_000;
 export const HEAL_BACKOFF_MAX_MS = 300_000;
 /** A member that stayed up this long after a try is healthy again: its tries are forgotten. */
@@ -56,12 +62,15 @@ export function reconcile(members: readonly ObservedMember[], memory: HealMemory
   const actions: HealAction[] = [];
   const waiting: Array<{ member: string; reason: string }> = [];
   for (const m of members) {
-    if (m.present && (m.running || m.restarting)) continue;
+    const looping = m.present && m.restarting && (m.restartCount ?? 0) >= CRASH_LOOP_RESTARTS;
+    if (m.present && (m.running || m.restarting) && !looping) continue;
     const tries = memory.get(m.name);
     const nextAt = tries ? tries.lastAt + backoffMs(tries.count) : 0;
     let reason: string;
     if (!m.present) {
       reason = 'absent (removed)';
+    } else if (looping) {
+      reason = `in a crash loop (its process died again after ${m.restartCount} restarts by the restart policy${m.exitCode === undefined ? '' : `, exit ${m.exitCode}`})`;
     } else {
       const stoppedFor = m.finishedAt === undefined ? Infinity : now - m.finishedAt;
       const grace = m.graceMs ?? graceMs;
@@ -79,7 +88,7 @@ export function reconcile(members: readonly ObservedMember[], memory: HealMemory
       continue;
     }
     if (tries) reason += `; try ${tries.count + 1} (it died again after the last)`;
-    actions.push({ member: m.name, service: m.service, action: m.present ? 'start' : 'create', reason });
+    actions.push({ member: m.name, service: m.service, action: looping ? 'replace' : m.present ? 'start' : 'create', reason });
   }
   return { actions, waiting };
 }

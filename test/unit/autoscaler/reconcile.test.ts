@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   backoffMs,
+  CRASH_LOOP_RESTARTS,
   HEAL_BACKOFF_MAX_MS,
   HEAL_GRACE_MS,
   HEAL_STABLE_MS,
@@ -36,6 +37,22 @@ describe('reconcile: what the healer does for each member', () => {
   test('running, paused (Docker says running) or restarting by its policy: nothing', () => {
     const r = reconcile([up('w1'), { ...up('db-1', 'db'), running: false, restarting: true }], new Map(), NOW);
     assert.deepEqual(r, { actions: [], waiting: [] });
+  });
+  test('restarting by its policy after fewer than CRASH_LOOP_RESTARTS restarts: left to the policy', () => {
+    const m = { ...up('w1'), restarting: true, restartCount: CRASH_LOOP_RESTARTS - 1, exitCode: 1 };
+    assert.deepEqual(reconcile([m], new Map(), NOW), { actions: [], waiting: [] });
+  });
+  test('restarting again after CRASH_LOOP_RESTARTS restarts (a crash loop): replaced by a fresh container, saying why', () => {
+    const m = { ...up('w1'), restarting: true, restartCount: CRASH_LOOP_RESTARTS, exitCode: 1 };
+    assert.deepEqual(reconcile([m], new Map(), NOW).actions, [
+      { member: 'w1', service: 'web', action: 'replace', reason: 'in a crash loop (its process died again after 3 restarts by the restart policy, exit 1)' },
+    ]);
+    // Running between two of its crashes: the policy's turn; and a replacement that loops again waits out the back-off.
+    assert.deepEqual(reconcile([{ ...m, restarting: false }], new Map(), NOW).actions, []);
+    const tried = new Map([['w1', { count: 1, lastAt: NOW - 1000 }]]);
+    assert.deepEqual(reconcile([m], tried, NOW).actions, []);
+    assert.match(reconcile([m], tried, NOW).waiting[0]!.reason, /^in a crash loop .*; it died again after 1 try, next in 9\.0 s$/);
+    assert.equal(reconcile([m], tried, NOW + 9000).actions[0]?.action, 'replace');
   });
   test('stopped longer than the grace: started, saying how long ago and its exit code', () => {
     const r = reconcile([stopped('w2', 4200)], new Map(), NOW);
