@@ -158,6 +158,15 @@ describe('redis image', () => {
     assert.match(r.stdout + r.stderr, /WRONGPASS|invalid username-password|AUTH failed/i);
     assert.doesNotMatch(r.stdout, /PONG/);
   });
+  test("the health check (bash built-ins, no redis-cli) passes with the file's password and fails with a wrong one or none answering", async () => {
+    const ok = await redis.exec(['/usr/local/bin/redis-health']);
+    assert.equal(ok.exitCode, 0, ok.stdout + ok.stderr);
+    const wrong = await redis.exec(['sh', '-c', `printf '%s' 'not-the-password' > /tmp/wrong && REDIS_PASSWORD_FILE=/tmp/wrong /usr/local/bin/redis-health`]);
+    assert.equal(wrong.exitCode, 1, 'healthy with a wrong password');
+    // A Sentinel's check asks port 26379, where nothing listens in a data node.
+    const sentinel = await redis.exec(['sh', '-c', 'REDIS_SENTINEL_MONITOR=x /usr/local/bin/redis-health']);
+    assert.equal(sentinel.exitCode, 1, 'healthy with nothing answering');
+  });
   test('sessions survive a restart: append-only file on', async () => {
     assert.equal((await redisCli(['config', 'get', 'appendonly'], REDIS_PASSWORD)).stdout.trim().split('\n')[1], 'yes');
     assert.equal((await redisCli(['config', 'get', 'maxmemory-policy'], REDIS_PASSWORD)).stdout.trim().split('\n')[1], 'noeviction');

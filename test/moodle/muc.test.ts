@@ -112,7 +112,7 @@ describe('tiered MUC caches on two web nodes', { timeout: 1_800_000 }, () => {
     if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
-  test('the MUC config written at migrate maps exactly the canuselocalstore application caches to the APCu store', async () => {
+  test('the MUC config written at migrate maps exactly the canuselocalstore application caches, and four built from the code alone, to the APCu store', async () => {
     const r = await php(
       nodeA,
       `$c = \\core_cache\\config::instance(); echo json_encode(['stores' => array_map(fn($s) => $s['plugin'], $c->get_all_stores()), 'definitions' => $c->get_definitions(), 'mappings' => $c->get_definition_mappings()]);`,
@@ -132,11 +132,13 @@ describe('tiered MUC caches on two web nodes', { timeout: 1_800_000 }, () => {
       .filter((m) => m.store === 'moodleha_local')
       .map((m) => m.definition)
       .sort();
-    assert.deepEqual(local, declared);
+    // And the core caches built from the code and schema alone (MH_MUC_CODE_DERIVED in muc-layout.php).
+    const codeDerived = ['core/capabilities', 'core/databasemeta', 'core/fontawesomeiconmapping', 'core/yuimodules'];
+    assert.deepEqual(local, [...declared, ...codeDerived].sort());
     // Moodle 4.5's own list, core and plugins: nothing hard-coded in the image, so this is the tree's.
     for (const id of ['core/string', 'core/langmenu', 'core/plugin_functions', 'core/htmlpurifier', 'repository_onedrive/folder'])
       assert.ok(local.includes(id), `${id} is not mapped to the local store: ${local.join(' ')}`);
-    for (const id of ['core/config', 'core/eventinvalidation', 'core/databasemeta', 'core/coursemodinfo'])
+    for (const id of ['core/config', 'core/eventinvalidation', 'core/observers', 'core/plugin_manager', 'core/coursemodinfo'])
       assert.ok(!local.includes(id), `${id} must stay shared`);
   });
 

@@ -35,6 +35,27 @@ describe('muc-layout: which caches go to the node-local store', { skip: missing 
     assert.deepEqual(call('mh_muc_local_definitions', definitions, APCU_FEATURES), ['core/coursemodinfo', 'core/string', 'mod_x/folder']);
   });
 
+  test('the core caches built from the code and schema alone go local without declaring it; config and observers stay shared', () => {
+    const definitions = {
+      'core/capabilities': { mode: APP, requirements: 0 },
+      'core/databasemeta': { mode: APP, requirements: 0 },
+      'core/fontawesomeiconmapping': { mode: APP, requirements: 0 },
+      'core/yuimodules': { mode: APP, requirements: 0 },
+      'core/observers': { mode: APP, requirements: 0 },
+      'core/plugin_manager': { mode: APP, requirements: 0 },
+      'core/config': { mode: APP, requirements: 0 },
+      'mod_x/databasemeta': { mode: APP, requirements: 0 },
+    };
+    assert.deepEqual(call('mh_muc_local_definitions', definitions, APCU_FEATURES), [
+      'core/capabilities',
+      'core/databasemeta',
+      'core/fontawesomeiconmapping',
+      'core/yuimodules',
+    ]);
+    // Still only where the local store can hold them.
+    assert.deepEqual(call('mh_muc_local_definitions', { 'core/databasemeta': { mode: APP, requirements: 2 } }, APCU_FEATURES), []);
+  });
+
   test('a session cache stays shared even when it declares canuselocalstore (the user moves between nodes)', () => {
     assert.deepEqual(call('mh_muc_local_definitions', { 'mod_y/s': { mode: SESSION, canuselocalstore: true, requirements: 0 } }, APCU_FEATURES), []);
   });

@@ -13,13 +13,37 @@
 // falls back to a file lock that never waits (cachelock_file, asked with $block = false), so when
 // two requests build the same course at once, one of them fails with "Unable to acquire a lock for
 // caching"; a new node's first users, or every node after a course edit, do exactly that. Redis's
-// locks wait. Everything else stays on the mode's shared store (Redis).
+// locks wait. A few core caches built from the code and schema alone go local too
+// (MH_MUC_CODE_DERIVED, each with its reasons). Everything else stays on the mode's shared store (Redis).
 
 /** Bits of core_cache\store's modes and features, repeated here so this file needs no Moodle. */
 const MH_MUC_MODE_APPLICATION = 1;
 
 /**
- * The ids of the definitions that belong in the node-local store.
+ * Core application caches that do not declare canuselocalstore but whose content comes from the
+ * code and the database schema alone, which change only when migrate installs or upgrades (then
+ * every node is replaced: a fresh APCu) or when a plugin is uninstalled. Each is read on most
+ * pages, and each read from Redis is a round trip (issue 10's perfdebug figures: 9 of a
+ * dashboard's 35 Redis operations). Moodle's own invalidation is a delete on the node that
+ * changed something, so each was checked for what deletes it:
+ * - core/databasemeta: a table's columns; purged by DDL (install, upgrade, uninstall). After an
+ *   uninstall the other nodes still know the dropped tables' columns, which nothing asks for.
+ * - core/capabilities: the capability definitions from every plugin's db/access.php; deleted by
+ *   update_capabilities() and capabilities_cleanup() (install, upgrade, uninstall). After an
+ *   uninstall the other nodes still list its capabilities, which no role grants any more.
+ * - core/fontawesomeiconmapping: the icon map from the plugins' callbacks (code); purged by
+ *   "purge all caches" only.
+ * - core/yuimodules: YUI module metadata and config functions read from the tree's files, keyed
+ *   by file, only while jsrev is not -1 (not the theme designer's mode).
+ * Left shared on purpose: core/observers (after an uninstall another node would still call a
+ * removed plugin's observers, whose tables are gone), core/plugin_manager (enabling a plugin
+ * purges it on one node), core/config and every cache set while users work.
+ */
+const MH_MUC_CODE_DERIVED = ['core/capabilities', 'core/databasemeta', 'core/fontawesomeiconmapping', 'core/yuimodules'];
+
+/**
+ * The ids of the definitions that belong in the node-local store: those that declare
+ * canuselocalstore, and the code-derived core ones (MH_MUC_CODE_DERIVED).
  *
  * @param array<string, array> $definitions Moodle's definitions by id, each with 'mode', optionally
  *     'canuselocalstore', 'requirements' (the bits definition::get_requirements_bin() gives) and
@@ -32,7 +56,7 @@ function mh_muc_local_definitions(array $definitions, int $localFeatures, bool $
     $local = [];
     foreach ($definitions as $id => $d) {
         $requirements = (int) ($d['requirements'] ?? 0);
-        if (!empty($d['canuselocalstore'])
+        if ((!empty($d['canuselocalstore']) || in_array((string) $id, MH_MUC_CODE_DERIVED, true))
             && (int) ($d['mode'] ?? 0) === MH_MUC_MODE_APPLICATION
             && ($requirements & $localFeatures) === $requirements
             && (empty($d['locking']) || $localLocks)) {
