@@ -19,7 +19,7 @@ import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
 import type { Spec } from '../spec/schema.ts';
 import { docker } from './engine/docker.ts';
-import { demuxFrames, ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
+import { demuxFrames, ensureContainer, inspectContainer, removeContainer, runsSteadily, sleep, type ContainerSpec } from './containers.ts';
 import { clusterNames } from './names.ts';
 import type { ImageTags } from './services.ts';
 import { hint } from '../spec/hint.ts';
@@ -174,8 +174,8 @@ async function waitAutoscalerReady(name: string, since: number, timeoutMs: numbe
     const info = await inspectContainer(name);
     text = await logsSince(name, since);
     if (text.includes(AUTOSCALER_READY)) return;
-    if (!info?.State.Running || info.State.Restarting || info.RestartCount > restarts) {
-      const how = info?.State.Running && !info.State.Restarting ? 'it exited and Docker restarted it' : `exit ${info?.State.ExitCode ?? '?'}`;
+    if (!runsSteadily(info?.State) || (info?.RestartCount ?? 0) > restarts) {
+      const how = runsSteadily(info?.State) ? 'it exited and Docker restarted it' : `exit ${info?.State.ExitCode ?? '?'}`;
       throw new UserError(`the autoscaler controller ${name} did not start (${how}); its last log lines:\n${tail(text)}`);
     }
     await sleep(500);

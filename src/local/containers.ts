@@ -74,6 +74,15 @@ export async function ensureVolume(name: string, cluster: string, service: strin
   return 'created';
 }
 
+/**
+ * Running steadily: its process runs and its restart policy is not restarting it. Docker reports a
+ * container between two policy restarts as Running and Restarting; it serves nothing then, and the
+ * engine refuses an exec into it (HTTP 409).
+ */
+export function runsSteadily(state: { Running?: boolean; Restarting?: boolean } | undefined): boolean {
+  return state?.Running === true && state.Restarting !== true;
+}
+
 export async function inspectContainer(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
   try {
     return await docker().getContainer(name).inspect();
@@ -200,7 +209,7 @@ export async function waitHealthy(name: string, timeoutMs: number): Promise<void
 export async function assertStaysUp(name: string, ms = 1500): Promise<void> {
   await sleep(ms);
   const info = await inspectContainer(name);
-  if (info?.State.Running && info.State.Restarting !== true) return;
+  if (runsSteadily(info?.State)) return;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the engine's frame headers are control bytes; they are what this removes
   const logs = (await docker().getContainer(name).logs({ stdout: true, stderr: true, tail: 15 })).toString('utf8').replace(/[\x00-\x08]/g, '');
   throw new UserError(`container ${name} did not stay up (exit ${info?.State.ExitCode}); its last log lines:\n${logs}`);

@@ -20,7 +20,7 @@
 import { SERVICE_UIDS } from '../image/service-images.ts';
 import type { DesiredMember, HealActionKind, HealTarget, ObservedMember } from '../runtime/heal.ts';
 import type { Spec } from '../spec/schema.ts';
-import { createContainer, definitionHash, inspectContainer, removeContainer, startContainer, type ContainerSpec } from './containers.ts';
+import { createContainer, definitionHash, inspectContainer, removeContainer, runsSteadily, startContainer, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, redisContainers } from './data-services.ts';
 import { docker } from './engine/docker.ts';
 import { currentLease, tryLease } from './heal-lease.ts';
@@ -95,7 +95,7 @@ export async function observe(c: Pick<ContainerSpec, 'name' | 'service'>): Promi
     restarting: info.State.Restarting === true,
     ...(finishedAt === undefined ? {} : { finishedAt }),
     ...(startedAt === undefined ? {} : { startedAt }),
-    ...(info.State.Running && !info.State.Restarting ? {} : { exitCode: info.State.ExitCode }),
+    ...(runsSteadily(info.State) ? {} : { exitCode: info.State.ExitCode }),
     restartCount: info.RestartCount,
   };
 }

@@ -8,7 +8,7 @@
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { exec, inspectContainer, type ContainerSpec } from './containers.ts';
+import { exec, inspectContainer, runsSteadily, type ContainerSpec } from './containers.ts';
 
 /** The marker migrate.php writes when it turns maintenance on for an upgrade, and removes on `finish`. */
 export const MAINTENANCE_MARKER = `${RUNTIME_IMAGE.sharedDataDir}/moodle-ha/maintenance-by-migrate`;
@@ -25,8 +25,7 @@ export function keepingMaintenance(def: ContainerSpec): ContainerSpec {
  */
 export async function maintenanceByMigrate(nodes: readonly string[]): Promise<boolean> {
   for (const name of nodes) {
-    const state = (await inspectContainer(name))?.State;
-    if (!state?.Running || state.Restarting) continue; // nothing to ask (the engine refuses an exec into a restarting container)
+    if (!runsSteadily((await inspectContainer(name))?.State)) continue; // nothing to ask
     try {
       return (await exec(name, ['test', '-e', MAINTENANCE_MARKER])).code === 0;
     } catch (e) {

@@ -1,7 +1,7 @@
 // Waiting for the cluster: a web node's deep readiness (/readyz, asked inside the container) and
 // an HTTP URL answering 200 through the load balancer. Bounded, with what was last seen.
 import { UserError } from '../util/errors.ts';
-import { exec, inspectContainer, sleep } from './containers.ts';
+import { exec, inspectContainer, runsSteadily, sleep } from './containers.ts';
 import { RUNTIME_IMAGE } from '../contract/image.ts';
 import { httpGet } from '../util/http.ts';
 import { hint } from '../spec/hint.ts';
@@ -27,7 +27,7 @@ export async function waitReady(container: string, timeoutMs: number): Promise<v
   let last = '';
   while (Date.now() < deadline) {
     const info = await inspectContainer(container);
-    if (!info?.State.Running || info.State.Restarting)
+    if (!runsSteadily(info?.State))
       throw new UserError(
         `${container} is not running (exit ${info?.State.ExitCode}${info?.State.Restarting ? `; its restart policy is restarting it, ${info.RestartCount} restart(s) so far` : ''}); see "${hint('logs web')}"`,
       );

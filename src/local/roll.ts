@@ -25,7 +25,7 @@ import type { WebRoll } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
-import { containerLogs, definitionHash, ensureContainer, inspectContainer, removeContainer, sleep, type ContainerSpec } from './containers.ts';
+import { containerLogs, definitionHash, ensureContainer, inspectContainer, removeContainer, runsSteadily, sleep, type ContainerSpec } from './containers.ts';
 import { docker } from './engine/docker.ts';
 import { drainServer, reconfigureLb, webServers } from './lb-runtime.ts';
 import { finishMaintenance } from './maintenance.ts';
@@ -40,7 +40,7 @@ const READY_TIMEOUT_MS = 180_000;
 async function nodeState(def: ContainerSpec, imageId: string): Promise<NodeState> {
   const c = await inspectContainer(def.name);
   if (!c) return 'missing';
-  if (!c.State.Running || c.State.Restarting) return 'stopped'; // restarting: its process died; it serves nothing
+  if (!runsSteadily(c.State)) return 'stopped'; // restarting counts too: its process died; it serves nothing
   return c.Config.Labels?.[LABELS.definition] === definitionHash(def, imageId) ? 'current' : 'changed';
 }
 
@@ -147,7 +147,7 @@ async function waitNewNodeReady(name: string): Promise<void> {
     const c = await inspectContainer(name);
     if (!c) throw new NeverReady('its container disappeared');
     // Restart policy unless-stopped: a node whose server exits comes back, and exits again.
-    if (!c.State.Running || c.State.Restarting || c.RestartCount > 0)
+    if (!runsSteadily(c.State) || c.RestartCount > 0)
       throw new NeverReady(`it exited (code ${c.State.ExitCode}${c.RestartCount > 0 ? `, restarted ${c.RestartCount} time(s)` : ''})`);
     try {
       const r = await readyz(name);

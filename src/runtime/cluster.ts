@@ -63,11 +63,14 @@ export interface ScalingRecord {
 }
 
 /** A member the healer brought back (or failed to), kept with the scaling events. */
+/** What the healer did to a member (crashed: seen, not done: the restart policy restarted it). */
+export type HealOutcome = 'started' | 'created' | 'replaced' | 'failed' | 'crashed';
+
 export interface HealRecord {
   readonly at: string;
   readonly by: 'healer';
   readonly member: string;
-  readonly action: 'started' | 'created' | 'replaced' | 'failed' | 'crashed';
+  readonly action: HealOutcome;
   readonly reason: string;
   readonly seconds: number;
 }

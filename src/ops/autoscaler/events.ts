@@ -2,6 +2,7 @@
 // the record kept for `status`, the console line, and an optional webhook POST (the local stand-in
 // for the SNS topic that carries scaling and ECS service events on AWS).
 // The webhook never throws: a notification that fails must not stop the autoscaler or the healer.
+import type { HealOutcome } from '../../runtime/cluster.ts';
 import type { Decision } from './policy.ts';
 
 /** One scaling action that was taken. */
@@ -37,7 +38,7 @@ export interface HealEvent {
    * started: a stopped member started; created: a removed one made again; failed: the try failed;
    * crashed: its process died by itself and the target's restart policy restarted it (seen, not done).
    */
-  readonly action: 'started' | 'created' | 'replaced' | 'failed' | 'crashed';
+  readonly action: HealOutcome;
   /** What was wrong, and what the try did (e.g. "stopped 2.3 s ago (exit 137); ready in 6.1 s"). */
   readonly reason: string;
   /** Seconds the try took (a web node: until ready and in the load balancer). */
