@@ -7,10 +7,11 @@
 // `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
 // the tier was asked for by name, or when CI=true (scripts/test-tiers.ts decides).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
+import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
 import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
 
 const arg = process.argv[2] ?? 'all';
@@ -37,6 +38,7 @@ for (const tier of asked) {
     if (mandatory) broken = true;
     continue;
   }
+  if (tier === 'moodle') shareInstalls();
   const files = testFiles(join('test', tier)).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
   console.log(`\n=== ${tier} tier: ${files.length} file(s) ===`);
   // Image and Moodle tiers share one Docker engine and one machine: one file at a time.
@@ -49,6 +51,9 @@ for (const tier of asked) {
         '--import',
         'tsx',
         '--test',
+        // node runs test files on all but one core by default: the unit tier's files are
+        // independent processes, so every core (2 on CI's machine, where the default is 1).
+        ...(tier === 'unit' ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []),
         '--test-reporter=spec',
         '--test-reporter-destination=stdout',
         '--test-reporter=tap',
@@ -84,6 +89,19 @@ async function missingFor(tier: Tier): Promise<string | undefined> {
   if (tier === 'image') return undefined;
   const tree = cachedMoodleTree();
   return tree.found ? undefined : tree.reason;
+}
+
+/**
+ * One install per run for the Moodle tier: its files bring up many clusters of the same code, and
+ * all but the few that test the install itself (they unset it) load the first one's fresh install
+ * from this run's install cache (src/local/install-cache.ts) instead of installing again.
+ */
+function shareInstalls(): void {
+  if (process.env[INSTALL_CACHE_ENV]) return;
+  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-install-cache-'));
+  process.env[INSTALL_CACHE_ENV] = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  console.log(`moodle tier: one install per run, kept in ${dir} (${INSTALL_CACHE_ENV})`);
 }
 
 function testFiles(dir: string): string[] {

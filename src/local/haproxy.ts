@@ -68,7 +68,10 @@ defaults
     # at err, so stderr has it too.
     option httplog
     option log-separate-errors
-    timeout connect 3s
+    # The nodes are on the cluster's own bridge: a live one completes a connect in well under a
+    # millisecond, even when busy (the kernel answers). A connect that takes 1 s is to a node that
+    # died (its address answers nothing), and the retry below goes to another one at once.
+    timeout connect 1s
     timeout client 60s
     timeout server ${timeoutChain().loadBalancerIdle}s
     timeout http-request 15s

@@ -40,6 +40,9 @@ import { recordRuntimeImage } from './runtime-images.ts';
 import { rollWebTierIfChanged, startExtraNodeBeforeMigrate, stopChangedCronBeforeMigrate } from './roll.ts';
 import { finishMaintenance, keepingMaintenance, maintenanceByMigrate } from './maintenance.ts';
 import { rollDataTierIfChanged } from './roll-data-docker.ts';
+import { installCache } from './install-cache.ts';
+import type { RunningCluster } from './backup/cluster.ts';
+import type { Secrets } from './secrets.ts';
 
 /** What the runtime's `up` reports, and the image tags this run used. */
 export interface LocalUpResult extends UpResult {
@@ -107,10 +110,16 @@ export async function up(loaded: LoadedSpec, progress: Progress): Promise<LocalU
     const early = await startExtraNodeBeforeMigrate(spec, webNodes, webNode, progress);
     await stopChangedCronBeforeMigrate(runtimeContainer(spec, tags, secrets, 'cron', 1, bundle), progress);
     // An upgrade leaves maintenance mode on (maintenance.ts): turned off once only new code serves.
+    const migrateSpec = keepingMaintenance(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle));
+    const cache = installCache(dataTierOnly(spec, tags, secrets), migrateSpec);
     const { result: migrate, report: migrateReport } = await progress
-      .step('migrate (install or upgrade under a database lock)', () =>
-        runMigrate(keepingMaintenance(runtimeContainer(spec, tags, secrets, 'migrate', 1, bundle)), progress),
-      )
+      .step('migrate (install or upgrade under a database lock)', async () => {
+        const fromCache = (await cache?.loadIfEmpty(progress)) ?? false;
+        const run = await runMigrate(migrateSpec, progress);
+        if (fromCache) return { ...run, result: 'installed' };
+        if (cache && run.result === 'installed') await cache.keep(progress);
+        return run;
+      })
       .catch(async (e: unknown) => {
         if (early) await removeContainer(n.container('web', webNodes + 1), 5).catch(() => {}); // it never served
         throw e;
@@ -252,4 +261,19 @@ async function rollback(
       .catch(() => {});
   // The secrets of a cluster that never started go; its kept migrate logs stay ("migrate log" shows the failure).
   if (created.secrets && created.volumes.includes(clusterNames(spec.name).volumes.moodledata)) removeStateKeepingMigrateLogs(spec.name);
+}
+
+/** The cluster as its helpers see it while only the data tier runs (the install cache's load runs then). */
+function dataTierOnly(spec: Spec, tags: ImageTags, secrets: Secrets): RunningCluster {
+  return {
+    spec,
+    names: clusterNames(spec.name),
+    profile: spec.profile,
+    images: tags,
+    webNodes: [],
+    runningWebNodes: [],
+    cronRunning: false,
+    cron: undefined,
+    secrets,
+  };
 }

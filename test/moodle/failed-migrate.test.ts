@@ -16,8 +16,11 @@ import { docker } from '../../src/local/engine/docker.ts';
 import { migrateLogDir } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { secretsDir } from '../../src/local/secrets.ts';
+import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
 import { BIN, cli } from '../support/cli.ts';
 
+// This file tests the install itself: never the install cache's copy of one.
+delete process.env[INSTALL_CACHE_ENV];
 const NAME = 'mhfail';
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-fail-'));
 const specFile = join(dir, 'moodle-ha.yaml');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
 import { docker } from '../../src/local/engine/docker.ts';
@@ -43,12 +44,14 @@ async function secondsUntil(probe: () => Promise<boolean>, limitS: number): Prom
 describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
   const user = new MoodleClient(base);
   let password = '';
+  let upOutput = '';
 
   before(async () => {
     await cli(['down', '--volumes', '--spec', specFile]);
     const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
     assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
     assert.match(r.stdout, /2 web nodes/);
+    upOutput = r.stderr;
     password = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
     assert.ok(MoodleClient.loggedIn(await user.login('admin', password)), 'admin login through HAProxy failed');
   });
@@ -81,6 +84,35 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
       stats.every((s) => s.status === 'UP' && s.totalRequests > 0),
       `both web nodes must serve: ${JSON.stringify(stats)}`,
     );
+  });
+
+  test("a site loaded from the install cache is this cluster's own: admin password, site identifier, MNet address; every Galera member holds it", async (t) => {
+    const kept = /install cache: loaded the kept install of this code \((\S+)\)/.exec(upOutput)?.[1];
+    if (!kept) {
+      // Run alone, this file makes the run's first install (nothing to load): the assertions below need a loaded one.
+      assert.match(upOutput, /install cache: kept this install|empty database: installing/, upOutput.slice(-2000));
+      t.diagnostic('this run installed (no kept install yet): the loaded-site checks did not apply');
+      return;
+    }
+    const dump = gunzipSync(readFileSync(join(kept, 'database.sql.gz'))).toString('utf8');
+    const original = /'siteidentifier','([^']+)'/.exec(dump)?.[1];
+    assert.ok(original, 'the kept dump has a site identifier');
+    const [identifier, mnet] = (
+      await sql(
+        n.container('db', 1),
+        "SELECT (SELECT value FROM moodle.mdl_config WHERE name = 'siteidentifier'), (SELECT h.wwwroot FROM moodle.mdl_mnet_host h JOIN moodle.mdl_config c ON c.name = 'mnet_localhost_id' AND h.id = c.value)",
+      )
+    ).output
+      .trim()
+      .split('\t');
+    assert.notEqual(identifier, original, 'a new site identifier, not the one of the cluster that made the install');
+    assert.equal(mnet, base, "the site's own MNet host has this cluster's address");
+    const tables = await Promise.all(
+      [1, 2, 3].map(async (i) =>
+        (await sql(n.container('db', i), "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'moodle'")).output.trim(),
+      ),
+    );
+    assert.ok(Number(tables[0]) > 400 && tables.every((x) => x === tables[0]), `the load replicated to every member: ${tables.join(', ')}`);
   });
 
   test('the reader endpoint: logged-in page views send most of their SELECTs to the Galera members the writer does not use', async () => {

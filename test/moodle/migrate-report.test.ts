@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { exec } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
+import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
 import { cli } from '../support/cli.ts';
 
+// This file tests the install itself: never the install cache's copy of one.
+delete process.env[INSTALL_CACHE_ENV];
 const NAME = 'mh9hrep';
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-report-'));
 const specFile = join(dir, 'moodle-ha.yaml');

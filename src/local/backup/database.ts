@@ -79,3 +79,12 @@ export function loadHelper(c: RunningCluster): ContainerSpec {
     ].join('\n'),
   );
 }
+
+/** Prints how many tables the site's database holds (the install cache loads only into none). */
+export function tableCountHelper(c: RunningCluster): ContainerSpec {
+  return mariadbHelper(
+    c,
+    'tables',
+    `mariadb --defaults-extra-file=${CLIENT_OPTIONS} -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '${DB_NAME}'"`,
+  );
+}

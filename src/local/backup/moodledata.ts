@@ -60,3 +60,8 @@ export const ARCHIVE_OK_CODES: readonly number[] = [0, 1];
 export function unpackHelper(c: RunningCluster): ContainerSpec {
   return runtimeHelper(c, 'unpack', `cd ${DIR}\nfind . -mindepth 1 -delete\ntar --extract --gzip --file=- --preserve-permissions --no-same-owner`, false);
 }
+
+/** Prints "empty" when moodledata holds no file at all (folders only), else the first file found. */
+export function moodledataEmptyHelper(c: RunningCluster): ContainerSpec {
+  return runtimeHelper(c, 'look', `cd ${DIR}\nf=$(find . -type f -print -quit)\necho "\${f:-empty}"`, true);
+}
