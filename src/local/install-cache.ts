@@ -19,7 +19,7 @@ import type { ContainerSpec } from './containers.ts';
 
 export const INSTALL_CACHE_ENV = 'MOODLE_HA_INSTALL_CACHE';
 /** The migrate environment that shapes what an install writes (the admin password is set after a load). */
-const INSTALL_INPUTS = /^MOODLE_(ADMIN_USER|ADMIN_EMAIL|SUPPORT_EMAIL|SITE_FULLNAME|SITE_SHORTNAME|DB_PREFIX)$/;
+const INSTALL_INPUTS = /^MOODLE_(ADMIN_USER|ADMIN_EMAIL|SITE_FULLNAME|SITE_SHORTNAME|DB_PREFIX)$/;
 
 /**
  * What a loaded install must not share with the cluster that made it: the admin's password (this

@@ -23,6 +23,10 @@ test('another runtime image (other code) or another install setting is another k
     assert.notEqual(installKey({ ...m, env: { ...m.env, [name]: 'changed' } }), base, name);
   }
   assert.equal(installKey({ ...m, env: { ...m.env, MOODLE_WWWROOT: 'http://elsewhere:1' } }), base, "the address is made the site's own after a load");
+  // Site defaults (site-defaults.php) are written after the load as after an install: not part of what the install writes.
+  for (const name of ['MOODLE_SUPPORT_EMAIL', 'MOODLE_TIMEZONE', 'MOODLE_COUNTRY', 'MOODLE_LANG']) {
+    assert.equal(installKey({ ...m, env: { ...m.env, [name]: 'changed' } }), base, name);
+  }
 });
 
 test('no cache without the variable, or with it empty', () => {
