@@ -37,6 +37,25 @@ safe_to_bootstrap() {
   grep -q '^safe_to_bootstrap: 1' /var/lib/mysql/grastate.dat 2>/dev/null
 }
 
+# A node that stopped without a clean shutdown (a crash, kill -9, the host losing power) has seqno
+# -1 in grastate.dat: only InnoDB knows the last writeset it committed. Started like that it asks
+# the donor for a full state transfer (rsync of the whole datadir, the donor out of service for
+# it: minutes on a real site); with the position recovered first (as MariaDB's own galera_recovery
+# does), the donor sends only the writesets it missed from its gcache (IST).
+recover_position() {
+  grep -q '^seqno: *-1' /var/lib/mysql/grastate.dat 2>/dev/null || return 0
+  local log=/tmp/wsrep-recover.log pos
+  rm -f "$log"
+  mariadbd "${galera_args[@]}" --wsrep-recover --log-error="$log" >/dev/null 2>&1 || true
+  pos=$(sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]*:[0-9-]*\).*/\1/p' "$log" 2>/dev/null | tail -1)
+  if [ -n "$pos" ] && [ "${pos##*:}" != "-1" ]; then
+    echo "galera: recovered this node's position from InnoDB after an unclean stop: $pos (a rejoin asks only for the writesets it missed)" >&2
+    galera_args+=(--wsrep-start-position="$pos")
+  else
+    echo "galera: no position recovered after an unclean stop (a rejoin takes a full state transfer): $(tail -3 "$log" 2>/dev/null | tr '\n' ' ')" >&2
+  fi
+}
+
 # Galera removes gvwstate.dat when a node leaves the cluster cleanly; it is still there after a crash.
 crashed_in_primary() {
   [ -s /var/lib/mysql/gvwstate.dat ]
@@ -51,6 +70,7 @@ galera_start() {
     echo "galera: bootstrapping a new cluster" >&2
     exec mariadbd "${galera_args[@]}" --wsrep-new-cluster
   fi
+  [ -f /var/lib/mysql/.moodle-ha-initialised ] && recover_position
   for i in $(seq 1 600); do
     if peer_answers; then
       echo "galera: joining the running cluster" >&2
