@@ -7,12 +7,11 @@
 // `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
 // the tier was asked for by name, or when CI=true (scripts/test-tiers.ts decides).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
 import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
-import { cacheRoot } from '../src/util/paths.ts';
 import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
 
 const arg = process.argv[2] ?? 'all';
@@ -93,17 +92,16 @@ async function missingFor(tier: Tier): Promise<string | undefined> {
 }
 
 /**
- * One install per code for the Moodle tier: its files bring up many clusters of the same code,
- * and all but the few that test the install itself (they unset it) load a fresh install of that
- * code from the install cache (src/local/install-cache.ts) instead of installing again. It is
- * kept in this machine's moodle-ha cache, keyed by the runtime image's content, so a later run
- * of the same code installs nothing at all; remove the folder to start afresh.
+ * One install per run for the Moodle tier: its files bring up many clusters of the same code, and
+ * all but the few that test the install itself (they unset it) load the first one's fresh install
+ * from this run's install cache (src/local/install-cache.ts) instead of installing again.
  */
 function shareInstalls(): void {
   if (process.env[INSTALL_CACHE_ENV]) return;
-  const dir = join(cacheRoot(), 'install-cache');
+  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-install-cache-'));
   process.env[INSTALL_CACHE_ENV] = dir;
-  console.log(`moodle tier: fresh installs kept in ${dir} (${INSTALL_CACHE_ENV}), one per runtime image`);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  console.log(`moodle tier: one install per run, kept in ${dir} (${INSTALL_CACHE_ENV})`);
 }
 
 function testFiles(dir: string): string[] {
