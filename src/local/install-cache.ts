@@ -23,7 +23,8 @@ const INSTALL_INPUTS = /^MOODLE_(ADMIN_USER|ADMIN_EMAIL|SITE_FULLNAME|SITE_SHORT
 
 /**
  * What a loaded install must not share with the cluster that made it: the admin's password (this
- * cluster's generated secret), the site identifier, and the address of the site's own MNet host.
+ * cluster's generated secret), the site identifier, and the address of the site's own MNet host; and the ad hoc tasks its install queued are queued now
+ * (as after an install), not when the kept install was made (Moodle warns at 10 min).
  */
 const OWN_SITE = `define('CLI_SCRIPT', true);
 require '/var/www/moodle/config.php';
@@ -32,6 +33,7 @@ $admin = $DB->get_record('user', ['username' => mh_env('MOODLE_ADMIN_USER', 'adm
 update_internal_user_password($admin, mh_secret('MOODLE_ADMIN_PASSWORD'));
 set_config('siteidentifier', random_string(32) . get_host_from_url($CFG->wwwroot));
 $DB->set_field('mnet_host', 'wwwroot', $CFG->wwwroot, ['id' => $CFG->mnet_localhost_id]);
+$DB->execute('UPDATE {task_adhoc} SET nextruntime = ? WHERE nextruntime < ?', [time(), time()]);
 `;
 
 export interface InstallCache {
