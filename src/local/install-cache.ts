@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Progress } from '../util/progress.ts';
 import type { RunningCluster } from './backup/cluster.ts';
@@ -23,8 +24,9 @@ const INSTALL_INPUTS = /^MOODLE_(ADMIN_USER|ADMIN_EMAIL|SITE_FULLNAME|SITE_SHORT
 
 /**
  * What a loaded install must not share with the cluster that made it: the admin's password (this
- * cluster's generated secret), the site identifier, and the address of the site's own MNet host; and the ad hoc tasks its install queued are queued now
- * (as after an install), not when the kept install was made (Moodle warns at 10 min).
+ * cluster's generated secret), the site identifier, the address of the site's own MNet host, and
+ * when the ad hoc tasks its install queued are due (now, as after an install, not when the kept
+ * install was made: Moodle warns once one is 10 min overdue).
  */
 const OWN_SITE = `define('CLI_SCRIPT', true);
 require '/var/www/moodle/config.php';
@@ -109,8 +111,8 @@ async function siteIsEmpty(c: RunningCluster): Promise<boolean> {
   return (await mustRun(moodledataEmptyHelper(c), 'look into moodledata')).trim() === 'empty';
 }
 
-async function mustRun(spec: ContainerSpec, what: string, input?: NodeJS.ReadableStream, sink?: NodeJS.WritableStream[]): Promise<string> {
-  const r = await runHelper(spec, { input: input as never, sink });
+async function mustRun(spec: ContainerSpec, what: string, input?: Readable, sink?: NodeJS.WritableStream[]): Promise<string> {
+  const r = await runHelper(spec, { input, sink });
   if (r.code !== 0) throw new Error(`install cache: ${what}: exit ${r.code}: ${r.stderr.trim().slice(-800)}`);
   return r.stdout;
 }
