@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
 import { inspectContainer, killContainer, removeContainer, sleep } from '../../src/local/containers.ts';
 import { docker } from '../../src/local/engine/docker.ts';
 import { webServers } from '../../src/local/lb-runtime.ts';
@@ -182,14 +183,7 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     const web = n.container('web', 1);
     const before = await inspectContainer(web);
     assert.equal(before?.State.Running, true, 'web node 1 runs before');
-    // The container's own copy of a start script broken (as a file left read-only by an earlier
-    // start once made every restart fail); the image, and so a fresh container, is fine.
-    const broke = await docker()
-      .getContainer(web)
-      .exec({ Cmd: ['sh', '-c', 'printf "#!/bin/sh\\necho broken on purpose >&2\\nexit 1\\n" > /usr/local/bin/moodle-ha-render-config'], User: 'root' });
-    await broke.start({});
-    for (let i = 0; i < 20 && (await broke.inspect()).Running; i++) await sleep(100);
-    assert.equal((await broke.inspect()).ExitCode, 0, 'the start script could not be broken');
+    await breakStartScript(web);
     // Its process dies by itself (not docker kill/stop): the restart policy restarts it, and it fails each time.
     const t0 = Date.now();
     process.kill(before!.State.Pid, 'SIGKILL');
@@ -228,6 +222,36 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     assert.ok(hooked(), 'the webhook got no "replaced" event');
   });
 
+  test('with the controller stopped, up replaces a web node in a crash loop (it never waits on it) and exits 0', async () => {
+    const spec = readSpec({ file: specFile }).spec;
+    const web = n.container('web', 1);
+    await stopAutoscalerContainer(NAME);
+    const before = await inspectContainer(web);
+    assert.equal(before?.State.Running, true, 'web node 1 runs before');
+    await breakStartScript(web);
+    process.kill(before!.State.Pid, 'SIGKILL');
+    // In the loop: restarted by the policy at least once, and not running steadily.
+    const t0 = Date.now();
+    const looping = async () => {
+      const c = await inspectContainer(web);
+      return c?.Id === before!.Id && c.RestartCount >= 1 && (c.State.Restarting || !c.State.Running);
+    };
+    while (!(await looping()) && Date.now() - t0 < 60_000) await sleep(250);
+    assert.ok(await looping(), `web node 1 did not enter a crash loop: ${JSON.stringify((await inspectContainer(web))?.State)}`);
+    const r = await cli(['up', '--autoscale', '--detach', '--webhook', webhook, '--spec', specFile], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const after = await inspectContainer(web);
+    assert.notEqual(after?.Id, before!.Id, 'up made a fresh container');
+    assert.equal(after?.State.Running, true);
+    assert.equal(after?.RestartCount, 0, 'the fresh container runs steadily');
+    const servers = await webServers(spec);
+    assert.ok(
+      servers.some((s) => s.server === web && s.status === 'UP'),
+      JSON.stringify(servers),
+    );
+    console.log(`up: a web node in a crash loop replaced, the cluster converged in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
   test('up again pauses the controller while it converges, then starts it again', async () => {
     const r = await cli(['up', '--autoscale', '--detach', '--webhook', webhook, '--spec', specFile], { timeoutMs: 600_000 });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
@@ -243,3 +267,16 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     assert.equal(await inspectContainer(n.container('autoscaler')), undefined);
   });
 });
+
+/**
+ * Breaks the container's own copy of a start script (as a file left read-only by an earlier start
+ * once made every restart fail); the image, and so a fresh container, is fine.
+ */
+async function breakStartScript(container: string): Promise<void> {
+  const broke = await docker()
+    .getContainer(container)
+    .exec({ Cmd: ['sh', '-c', 'printf "#!/bin/sh\\necho broken on purpose >&2\\nexit 1\\n" > /usr/local/bin/moodle-ha-render-config'], User: 'root' });
+  await broke.start({});
+  for (let i = 0; i < 20 && (await broke.inspect()).Running; i++) await sleep(100);
+  assert.equal((await broke.inspect()).ExitCode, 0, 'the start script could not be broken');
+}

@@ -279,6 +279,46 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the user was logged out by the power loss of the database');
   });
 
+  test('the controller re-creates a removed Galera member, Redis replica, Sentinel and load balancer without a person; the user stays logged in', async () => {
+    const writer = await currentWriter();
+    const db = [1, 2, 3].map((i) => n.container('db', i)).find((x) => x !== writer)!;
+    const primary = (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', '--raw', 'sentinel', 'get-master-addr-by-name', 'primary'])).output
+      .split('\n')[0]!
+      .trim();
+    const replica = [1, 2].map((i) => n.container('redis', i)).find((x) => x !== primary)!;
+    const sentinel = n.container('sentinel', 3);
+    const lb = n.container('lb');
+    const removed = [db, replica, sentinel, lb];
+    await Promise.all(removed.map((c) => docker().getContainer(c).remove({ force: true })));
+    const state = async () => {
+      const galera = await sql(db, "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
+      return {
+        [db]: /wsrep_cluster_size\s+3/.test(galera.output) && /Synced/.test(galera.output),
+        [replica]: /role:slave[\s\S]*master_link_status:up/.test(await redisRole(replica)),
+        [sentinel]: /PONG/.test((await exec(sentinel, ['redis-cli', '-p', '26379', 'ping'])).output),
+        [lb]: MoodleClient.loggedIn((await user.get('/my/')).body),
+      };
+    };
+    const seconds = await secondsUntil(async () => Object.values(await state()).every(Boolean), 180);
+    const logs = (await cli(['logs', 'autoscaler', '--tail', '20', '--spec', specFile])).stdout;
+    assert.ok(
+      seconds < Infinity,
+      `not all back within 180 s: ${JSON.stringify(await state().catch((e: Error) => e.message))}\nthe controller's last lines:\n${logs}`,
+    );
+    console.log(
+      `removed ${removed.join(', ')}: all re-created and serving (Galera member Synced, replica linked, Sentinel answering, the user's page through the new load balancer) ${seconds.toFixed(1)} s after the removal`,
+    );
+    const events = (
+      JSON.parse((await cli(['status', '--json', '--spec', specFile])).stdout) as { events: Array<{ by: string; member?: string; action?: string }> }
+    ).events;
+    const created = events.filter((e) => e.by === 'healer' && e.action === 'created').map((e) => e.member);
+    assert.deepEqual(
+      removed.filter((m) => !created.includes(m)),
+      [],
+      `each removed member has its healer event: ${JSON.stringify(events.slice(-10))}`,
+    );
+  });
+
   test('full restart (down, up): Galera bootstraps from the last node, everything is still there', async () => {
     let r = await cli(['down', '--spec', specFile]);
     assert.equal(r.code, 0, r.stderr);
