@@ -1,9 +1,10 @@
 // A migrate that fails leaves nothing half-started: `up` exits 2 quoting the migrate log, and the
 // containers, network, volumes and secrets that run created are gone again (its log is kept).
-// An install interrupted half-way (issue 9): Ctrl-C on a first `up` leaves its migrate running,
-// `status` says the install is under way, `down` waits for it; a migrate killed mid-install
-// leaves a half-installed database that `status` and `up` name, and `migrate --reinstall` is the
-// one way out (a site with data is never reinstalled).
+// An install interrupted half-way (issue 9): Ctrl-C on a first `up` leaves its migrate running and
+// `status` says the install is under way; that migrate killed mid-install leaves a half-installed
+// database that `status` and `up` name, and `migrate --reinstall` is the one way out (a site with
+// data is never reinstalled); `down` waits for a running migrate (here the reinstall's). One
+// install in all: each install here takes minutes of the CI's time.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -73,20 +74,23 @@ test('a failed migrate: exit 2, the migrate log quoted, nothing left behind', { 
   assert.match(log.stdout, /You must solve all the plugin requirements/);
 });
 
-/** Starts `up` as a person would, and sends it SIGINT (Ctrl-C) once migrate has begun installing Moodle. */
-async function upInterruptedDuringInstall(): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'up', '--spec', halfSpec], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a command as a person would, and sends it SIGINT (Ctrl-C) once its migrate has begun
+ * installing Moodle (and `after` more ms have passed). Returns its exit code and what it said.
+ */
+async function interruptedWhileInstalling(args: readonly string[], after: number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args, '--spec', halfSpec], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stderr += b));
   child.stderr.on('data', (b: Buffer) => (stderr += b));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const deadline = Date.now() + 1_200_000; // the first run builds the images
   while (!/empty database: installing Moodle/.test(stderr)) {
-    assert.ok(Date.now() < deadline, `migrate never started installing; up said:\n${stderr.slice(-3000)}`);
-    assert.equal(child.exitCode, null, `up ended before migrate installed:\n${stderr.slice(-3000)}`);
+    assert.ok(Date.now() < deadline, `migrate never started installing; ${args[0]} said:\n${stderr.slice(-3000)}`);
+    assert.equal(child.exitCode, null, `${args[0]} ended before migrate installed:\n${stderr.slice(-3000)}`);
     await sleep(500);
   }
-  await sleep(3000); // core tables are being created
+  await sleep(after);
   child.kill('SIGINT');
   return { code: await exited, stderr };
 }
@@ -99,24 +103,13 @@ test('an interrupted install: status and up say so, down waits for a running mig
   await cli(['down', '--volumes', '--spec', halfSpec], { timeoutMs: 1_200_000 });
 
   // 1. Ctrl-C on a first `up` during the install: its migrate goes on; status says the install is under way.
-  const first = await upInterruptedDuringInstall();
+  const first = await interruptedWhileInstalling(['up'], 3000); // core tables are being created
   assert.notEqual(first.code, 0, first.stderr.slice(-2000));
   assert.equal((await inspectContainer(h.container('migrate')))?.State.Running, true, 'Ctrl-C on up must not stop its migrate');
   const busy = await cli(['status', '--spec', halfSpec]);
   assert.match(busy.stdout, /database: install (under way|starting)/, busy.stdout + busy.stderr);
 
-  // 2. `down` now waits for that migrate (it is never removed half-way), then stops the cluster.
-  const down = await cli(['down', '--spec', halfSpec], { timeoutMs: 1_200_000 });
-  assert.equal(down.code, 0, down.stderr.slice(-3000));
-  assert.match(down.stderr + down.stdout, /is running: waiting for its end before stopping anything/);
-  const runs = readdirSync(migrateLogDir(HALF)).filter((f) => f.endsWith('.json'));
-  assert.equal(runs.length, 1, runs.join(' '));
-  const kept = await cli(['migrate', 'log', '--spec', halfSpec]);
-  assert.match(kept.stdout, /MIGRATE-RESULT installed/, 'the migrate down waited for ended its install');
-
-  // 3. Now a migrate killed mid-install (a crash, an OOM, what the old second `up` did): a half-installed database.
-  await cli(['down', '--volumes', '--spec', halfSpec], { timeoutMs: 600_000 });
-  await upInterruptedDuringInstall();
+  // 2. That migrate now killed mid-install (a crash, an OOM, what the old second `up` did): a half-installed database.
   await docker().getContainer(h.container('migrate')).kill();
   const status = await cli(['status', '--spec', halfSpec]);
   assert.equal(status.code, 1, status.stdout + status.stderr);
@@ -138,14 +131,21 @@ test('an interrupted install: status and up say so, down waits for a running mig
   assert.equal((await inspectContainer(h.container('db')))?.State.Running, true, 'the database must stay running for migrate --reinstall');
   assert.equal((await sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'moodle'")).output.trim(), tables, 'up changed the database');
 
-  // 5. The way out: without a terminal it asks for --yes; with it, it reinstalls; the site works.
+  // 5. The way out: without a terminal it asks for --yes; with it, it reinstalls. Ctrl-C on it
+  //    leaves its migrate running, and `down` waits for that migrate's end (it is never removed half-way).
   const noTty = await cli(['migrate', '--reinstall', '--spec', halfSpec]);
   assert.equal(noTty.code, 2, noTty.stderr);
   assert.match(noTty.stderr, /no terminal to ask in: run "moodle-ha migrate --reinstall --yes -f /);
-  const reinstall = await cli(['migrate', '--reinstall', '--yes', '--spec', halfSpec], { timeoutMs: 900_000 });
-  assert.equal(reinstall.code, 0, reinstall.stderr.slice(-3000));
+  const reinstall = await interruptedWhileInstalling(['migrate', '--reinstall', '--yes'], 0);
   assert.match(reinstall.stderr, /reinstall: dropped the \d+ tables of the interrupted install/);
-  assert.match(reinstall.stdout, /migrate: installed/);
+  assert.equal((await inspectContainer(h.container('migrate')))?.State.Running, true, 'Ctrl-C on migrate must not stop the migrate container');
+  const installing = await cli(['status', '--spec', halfSpec]);
+  assert.match(installing.stdout, /database: install under way/, installing.stdout + installing.stderr);
+  const down = await cli(['down', '--spec', halfSpec], { timeoutMs: 1_200_000 });
+  assert.equal(down.code, 0, down.stderr.slice(-3000));
+  assert.match(down.stderr + down.stdout, /is running: waiting for its end before stopping anything/);
+  const kept = await cli(['migrate', 'log', '--spec', halfSpec]);
+  assert.match(kept.stdout, /MIGRATE-RESULT installed/, 'the migrate down waited for ended its install');
   const up = await cli(['up', '--spec', halfSpec], { timeoutMs: 900_000 });
   assert.equal(up.code, 0, up.stderr.slice(-3000));
   const login = await fetch(`http://localhost:${HALF_HTTP}/login/index.php`);

@@ -4,6 +4,11 @@
 // never the load balancer's "no server available", a reset, or an error from old code against the
 // new schema. The maintenance window (first to last maintenance answer) may last migrate's own run
 // and 5 s more; afterwards only nodes with the new image serve, and a logged-in user stays logged in.
+// Migrate reports what changed: the first `up` names the add-ons it installed; an `up` with a plugin
+// of the site tree left out (moodle.excludePlugins) builds an image without it, and its migrate
+// names it "missing from disk" with what that means and the two ways out; `migrate status` and
+// `migrate log` still show it afterwards. The cached 4.5.6 tree is a real site's, with four add-ons
+// (local_assessment, local_assessmentreport, local_corechanges, theme_moove), and the probe is a fifth.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,11 +20,14 @@ import { webServers } from '../../src/local/lb-runtime.ts';
 import { MAINTENANCE_MARKER } from '../../src/local/maintenance.ts';
 import { lastMigrateRun } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
+import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
 import { secretFile } from '../../src/local/secrets.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 
+// The first up's install report is tested: never the install cache's copy of an install.
+delete process.env[INSTALL_CACHE_ENV];
 const NAME = 'mh9gup';
 const HTTP = 36100;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-upgrade-'));
@@ -28,8 +36,11 @@ const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const PROBE = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehaprobe');
 
-/** The spec with the probe plugin at `version` (a copy of the fixture with its version.php changed). */
-function withPlugin(version: number): void {
+/**
+ * The spec with the probe plugin at `version` (a copy of the fixture with its version.php changed),
+ * and the site tree's plugins in `excluded` left out of the image.
+ */
+function withPlugin(version: number, excluded: readonly string[] = []): void {
   const pluginDir = join(dir, `probe-${version}`);
   cpSync(PROBE, pluginDir, { recursive: true });
   const vfile = join(pluginDir, 'version.php');
@@ -37,7 +48,8 @@ function withPlugin(version: number): void {
   writeFileSync(
     specFile,
     `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 36104\n  mail: 36105\nweb:\n  nodes: 2\n` +
-      `plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n`,
+      `plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: ${version}\n` +
+      (excluded.length ? `moodle:\n  excludePlugins: [${excluded.join(', ')}]\n` : ''),
   );
 }
 
@@ -83,15 +95,26 @@ function poll(clients: readonly { client: MoodleClient; path: string }[]) {
   };
 }
 
+let firstUp: { stdout: string; stderr: string };
 before(async () => {
   await cli(['down', '--volumes', '--spec', specFile]);
   withPlugin(2026010100);
   const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
   assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+  firstUp = r;
 });
 
 after(async () => {
   if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+});
+
+test('the first up installs and names the add-ons', () => {
+  assert.match(
+    firstUp.stdout,
+    /^ {2}changes: {2}Moodle 4\.5\.6 \(Build: \d+\) \(2024100706(\.00)?\) installed with its \d+ standard plugins; 5 add-ons installed \(local_assessment \d+, local_assessmentreport \d+, local_corechanges \d+, local_moodlehaprobe 2026010100, theme_moove \d+\)$/m,
+  );
+  assert.match(firstUp.stderr, /migrate-report: Moodle 4\.5\.6 .* installed/, 'the report lines stream with the migrate step');
+  assert.doesNotMatch(firstUp.stdout, /missing from disk/);
 });
 
 test('a plugin upgrade under users: only pages and the maintenance page, for migrate plus at most 5 s, then only new code', {
@@ -209,4 +232,40 @@ test('Ctrl-C on up right after the upgrade: the site stays on the maintenance pa
     listed.map((s) => s.server),
     [n.container('web', 1), n.container('web', 2)],
   );
+});
+
+test('up with a plugin of the tree left out: migrate names it missing from disk, and so do migrate status and Moodle', { timeout: 1_500_000 }, async () => {
+  withPlugin(2026010300, ['local_assessmentreport']);
+  const r = await cli(['up', '--spec', specFile], { timeoutMs: 1_200_000 });
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  assert.match(r.stdout, /^ {2}changes: {2}Moodle 4\.5\.6 .* unchanged; 1 missing from disk \(local_assessmentreport\)$/m);
+  assert.match(
+    r.stdout,
+    /1 plugin is missing from disk \(installed in the database, not in the code\): local_assessmentreport \(version \d+, left out by moodle\.excludePlugins\)/,
+  );
+  assert.match(r.stdout, /admin\/plugins\.php\) as "Missing from disk"; their settings and data stay/);
+  assert.match(r.stdout, new RegExp(`docker exec ${n.container('web', 1)} php admin/cli/uninstall_plugins\\.php --plugins=local_assessmentreport --run`));
+  assert.match(
+    r.stderr,
+    /migrate-report: missing from disk: local_assessmentreport \(version \d+ in the database\), left out of the image by moodle\.excludePlugins/,
+  );
+
+  // The image: the plugin's folder is not there, and its code record names it.
+  const web = n.container('web', 1);
+  assert.notEqual((await exec(web, ['test', '-e', '/var/www/moodle/local/assessmentreport'])).code, 0, 'the excluded plugin is in the image');
+  assert.equal((await exec(web, ['test', '-e', '/var/www/moodle/local/assessment/version.php'])).code, 0, 'a plugin not left out must still be there');
+  const record = JSON.parse((await exec(web, ['cat', '/opt/moodle-ha/code-version.json'])).output) as { excludedPlugins: string[] };
+  assert.deepEqual(record.excludedPlugins, ['local_assessmentreport']);
+
+  // Afterwards: `migrate status` names the change, `migrate log` has the lines and the JSON line.
+  const status = await cli(['migrate', 'status', '--spec', specFile]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^changes: +Moodle 4\.5\.6 .*1 missing from disk \(local_assessmentreport\)$/m);
+  const log = await cli(['migrate', 'log', '--spec', specFile]);
+  assert.match(log.stdout, /^migrate-report: missing from disk: local_assessmentreport/m);
+  assert.match(log.stdout, /^MIGRATE-REPORT \{"schema":"moodle-ha\.migrate-report\/1"/m);
+
+  // Moodle's own view agrees: its CLI lists the plugin as missing from disk.
+  const missing = await exec(web, ['php', '/var/www/moodle/admin/cli/uninstall_plugins.php', '--show-missing']);
+  assert.match(missing.output, /local_assessmentreport/);
 });
