@@ -4,6 +4,7 @@
 // answered "no server available". Here every user worker is held busy (and more requests queue),
 // and /healthz must answer within HAProxy's check timeout; /readyz (its own pool too) still answers.
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import { after, before, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
 import { IMAGE_TIMEOUTS } from '../../src/contract/timeouts.ts';
@@ -79,4 +80,17 @@ test('the pools as rendered: users, health (ping only), readiness, each with its
   assert.equal(new Set(sockets).size, 3, r.stdout);
   assert.match(r.stdout, new RegExp(`\\[health\\][\\s\\S]*request_terminate_timeout = ${IMAGE_TIMEOUTS.healthAnswer}s`));
   assert.match(r.stdout, new RegExp(`\\[moodle\\][\\s\\S]*pm.max_children = ${WORKERS}\\n`));
+});
+
+test('a page goes out whole, when it is made: a node that dies half-way through a page has sent nothing, so the load balancer retries the request', async () => {
+  // The probe prints 64 KiB, then works 1.5 s, then prints the rest. Its first byte must come after the work.
+  const t0 = Date.now();
+  const firstByte = await new Promise<number>((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path: '/halves.php?ms=1500' }, (res) => {
+      resolve(Date.now() - t0);
+      res.resume();
+    });
+    req.on('error', reject);
+  });
+  assert.ok(firstByte >= 1400, `the page's head went out ${firstByte} ms after the request, before the page was made`);
 });

@@ -93,6 +93,10 @@ export class MoodleClient {
           const bytes = Buffer.concat(chunks);
           resolve({ status: res.statusCode ?? 0, body: bytes.toString(), location: res.headers.location, headers: res.headers, bytes });
         });
+        // An answer cut off mid-body (its connection reset) ends with neither 'end' nor an error.
+        res.on('close', () => {
+          if (!res.complete) reject(new Error(`${method} ${path}: the answer (${res.statusCode}) was cut off after ${Buffer.concat(chunks).length} bytes`));
+        });
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
       req.on('error', reject);
