@@ -289,7 +289,8 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const sentinel = n.container('sentinel', 3);
     const lb = n.container('lb');
     const removed = [db, replica, sentinel, lb];
-    await Promise.all(removed.map((c) => docker().getContainer(c).remove({ force: true })));
+    // With their anonymous volumes (a Sentinel's /data), which `down --volumes` can no longer find once the container is gone.
+    await Promise.all(removed.map((c) => docker().getContainer(c).remove({ force: true, v: true })));
     const state = async () => {
       const galera = await sql(db, "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
       return {
