@@ -6,8 +6,8 @@
 //            with real Moodle, among stand-ins with AWS's semantics (test/support/ecs-twin/).
 // `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
 // the tier was asked for by name, or when CI=true (scripts/test-tiers.ts decides).
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
@@ -29,87 +29,49 @@ const failures: string[] = [];
 const skippedTiers: string[] = [];
 let broken = false;
 
-// In a whole run the twin tier runs beside the unit tier, its output held until its end: the twin
-// mostly waits (on its stand-ins, an idle connection, a migrate task) and the unit tier mostly
-// computes, so together they take little more than the twin alone. Both are done before the image
-// tier starts: that tier and the moodle tier hold timing bars, and run alone.
-const beside: Tier | undefined = arg === 'all' && filter.length === 0 ? 'twin' : undefined;
-let besideDone = false;
 for (const tier of asked) {
-  if (tier === beside && besideDone) continue;
-  const files = await filesToRun(tier);
-  if (!files) continue;
-  const besideFiles = tier === 'unit' && beside && asked.includes(beside) ? await filesToRun(beside, { quiet: true }) : undefined;
-  const besideRun = beside && besideFiles ? runTier(beside, besideFiles, { held: true }) : undefined;
-  (await runTier(tier, files))();
-  if (besideRun) (await besideRun)();
-  besideDone ||= tier === 'unit' && beside !== undefined;
-}
-
-/** The tier's test files, or undefined when its needs are missing (said loudly; a failure when it is mandatory). */
-async function filesToRun(tier: Tier, opts: { readonly quiet?: boolean } = {}): Promise<string[] | undefined> {
   const missing = await missingFor(tier);
   if (missing) {
     const mandatory = whyMandatory(tier, { explicit, ci: process.env.CI === 'true' });
     banner(mandatory ? `CANNOT RUN: the ${tier} tier (${mandatory}): ${missing}` : `SKIPPED: the ${tier} tier: ${missing}`);
     skippedTiers.push(tier);
     if (mandatory) broken = true;
-    return undefined;
+    continue;
   }
   if (tier === 'moodle') shareInstalls();
   const files = testFiles(join('test', tier)).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
-  if (!opts.quiet) console.log(`\n=== ${tier} tier: ${files.length} file(s) ===`);
-  return files;
-}
-
-/**
- * Runs a tier's files; resolves, once they have ended, to a function that prints what a held run
- * said and adds its counts to the totals (so a held tier's lines come out in one piece).
- */
-async function runTier(tier: Tier, files: readonly string[], opts: { readonly held?: boolean } = {}): Promise<() => void> {
-  const heldLog = opts.held ? join(mkdtempSync(join(tmpdir(), 'moodle-ha-test-')), `${tier}.log`) : undefined;
-  if (heldLog) console.log(`\n=== ${tier} tier: ${files.length} file(s), beside the unit tier; its output follows that tier's ===`);
-  const results: { group: readonly string[]; tap: string; status: number | null }[] = [];
-  // Image, Moodle and twin tiers share one Docker engine and one machine: one file at a time.
+  console.log(`\n=== ${tier} tier: ${files.length} file(s) ===`);
+  // Image and Moodle tiers share one Docker engine and one machine: one file at a time.
   for (const group of tier === 'unit' ? [files] : files.map((f) => [f])) {
     if (group.length === 0) continue;
     const tap = join(mkdtempSync(join(tmpdir(), 'moodle-ha-test-')), 'out.tap');
-    const args = [
-      '--import',
-      'tsx',
-      '--test',
-      // node runs test files on all but one core by default: the unit tier's files are
-      // independent processes, so every core (2 on CI's machine, where the default is 1).
-      ...(tier === 'unit' ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []),
-      '--test-reporter=spec',
-      `--test-reporter-destination=${heldLog ?? 'stdout'}`,
-      '--test-reporter=tap',
-      `--test-reporter-destination=${tap}`,
-      ...group,
-    ];
-    const out = heldLog ? openSync(heldLog, 'a') : 'inherit';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
-    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    if (typeof out === 'number') closeSync(out);
-    results.push({ group, tap, status });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        // node runs test files on all but one core by default: the unit tier's files are
+        // independent processes, so every core (2 on CI's machine, where the default is 1).
+        ...(tier === 'unit' ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []),
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        ...group,
+      ],
+      { stdio: 'inherit' },
+    );
+    const counts = readCounts(tap);
+    totals.passed += counts.pass;
+    totals.failed += counts.fail;
+    totals.skipped += counts.skipped;
+    failures.push(...failureBlocks(tap).map((b) => (group.length === 1 ? `${group[0]}\n${b}` : b)));
+    if (r.status !== 0 && counts.fail === 0) {
+      totals.failed += 1; // the runner itself failed (crash, timeout): count it, never hide it
+      console.error(`test runner exited ${r.status} for ${group.join(' ')}`);
+    }
   }
-  return () => {
-    if (heldLog) {
-      console.log(`\n=== ${tier} tier (ran beside the unit tier) ===`);
-      process.stdout.write(existsSync(heldLog) ? readFileSync(heldLog, 'utf8') : '');
-    }
-    for (const { group, tap, status } of results) {
-      const counts = readCounts(tap);
-      totals.passed += counts.pass;
-      totals.failed += counts.fail;
-      totals.skipped += counts.skipped;
-      failures.push(...failureBlocks(tap).map((b) => (group.length === 1 ? `${group[0]}\n${b}` : b)));
-      if (status !== 0 && counts.fail === 0) {
-        totals.failed += 1; // the runner itself failed (crash, timeout): count it, never hide it
-        console.error(`test runner exited ${status} for ${group.join(' ')}`);
-      }
-    }
-  };
 }
 
 if (failures.length) {
