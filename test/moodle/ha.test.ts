@@ -183,9 +183,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
   });
 
   test('a restarted former Redis primary comes back as a replica: from its first answer it never reports master and refuses writes', async (t) => {
-    const sentinelSays = async () =>
-      (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary'])).output.split('\n')[0]!.trim();
-    const old = await sentinelSays();
+    const old = await currentRedisPrimary();
     const next = [1, 2].map((i) => n.container('redis', i)).find((x) => x !== old)!;
     assert.ok(old !== next && old.startsWith(`${NAME}-redis-`), `Sentinel names no known primary: "${old}"`);
     // The controller's healer would start the killed primary itself after its 5 s grace, possibly
@@ -195,7 +193,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     await docker().getContainer(old).kill({ signal: 'SIGKILL' });
     let failover = Infinity;
     try {
-      failover = await secondsUntil(async () => (await sentinelSays()) === next && /role:master/.test(await redisRole(next)), 60);
+      failover = await secondsUntil(async () => (await currentRedisPrimary()) === next && /role:master/.test(await redisRole(next)), 60);
     } finally {
       await docker().getContainer(old).start();
     }
@@ -282,9 +280,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
   test('the controller re-creates a removed Galera member, Redis replica, Sentinel and load balancer without a person; the user stays logged in', async () => {
     const writer = await currentWriter();
     const db = [1, 2, 3].map((i) => n.container('db', i)).find((x) => x !== writer)!;
-    const primary = (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', '--raw', 'sentinel', 'get-master-addr-by-name', 'primary'])).output
-      .split('\n')[0]!
-      .trim();
+    const primary = await currentRedisPrimary();
     const replica = [1, 2].map((i) => n.container('redis', i)).find((x) => x !== primary)!;
     const sentinel = n.container('sentinel', 3);
     const lb = n.container('lb');
@@ -332,6 +328,11 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     assert.match(size.output, /3/);
   });
 });
+
+/** The sessions' Redis primary, as Sentinel 1 names it (a container name). */
+async function currentRedisPrimary(): Promise<string> {
+  return (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary'])).output.split('\n')[0]!.trim();
+}
 
 /** The Galera node the writer endpoint sends connections to (the one holding Moodle's session). */
 async function currentWriter(): Promise<string> {
