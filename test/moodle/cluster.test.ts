@@ -382,11 +382,21 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.match(text.stdout, /^pending: +nothing: the database matches the code$/m, text.stdout);
   });
 
-  test("migrate: unchanged; migrate log and logs migrate then show that run's whole log", async () => {
+  test("migrate: unchanged, and no cache purged; migrate log and logs migrate then show that run's whole log", async () => {
+    // A purge would make every node empty its localcachedir under its users' requests (a 500 when it
+    // races one: configure.php), and bump every course's cache revision.
+    const purgeMarks = () =>
+      php(n.container('web', 1), "echo get_config('core', 'localcachedirpurged'), ' ', $DB->get_field_sql('SELECT SUM(cacherev) FROM {course}');").then((x) =>
+        x.output.trim(),
+      );
+    const marksBefore = await purgeMarks();
     const r = await cli(['migrate', '--spec', specFile], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /^migrate: unchanged \(exit 0, [\d.]+ s\)/);
     assert.match(r.stderr, /migrate\[ *[\d.]+s\]: MIGRATE-RESULT unchanged/, 'its progress lines, as up prints them');
+    assert.match(r.stderr, /recorded code hash \w+: unchanged, no cache purged/);
+    assert.match(marksBefore, /^\d+ \d+$/);
+    assert.equal(await purgeMarks(), marksBefore, "localcachedirpurged and the courses' cacherev, before and after the migrate");
     const last = lastMigrateRun(NAME);
     assert.equal(last?.result, 'unchanged');
     const log = await cli(['migrate', 'log', '--spec', specFile]);

@@ -86,6 +86,18 @@ if (!in_array('169.254.170.2', $blocked, true)) {
     echo "outgoing requests to 169.254.170.2 (ECS task endpoints) blocked\n";
 }
 
-set_config('moodleha_codehash', $argv[1]);
-purge_caches(['muc' => false, 'theme' => false, 'lang' => false, 'js' => false, 'template' => false, 'filter' => false, 'other' => true]);
-echo "recorded code hash " . $argv[1] . "\n";
+// A purge only when this code meets the database for the first time (an install, an upgrade, a new
+// image): the shared caches of files (cachedir: the component map among them) may be another code's.
+// Never on the migrate of an up that changes no code (a config bundle, a scale, a no-op up): the purge
+// sets localcachedirpurged, and every running node then empties its own localcachedir on its next
+// request, under the requests it serves at that moment. Moodle's emptying races them (one request
+// removes localcachedir/di while another compiles into it: "Compilation directory is not writable",
+// a 500, seen about once a roll), and every node serves from cold caches after each up.
+$previous = (string) get_config('core', 'moodleha_codehash');
+if ($previous === $argv[1]) {
+    echo "recorded code hash " . $argv[1] . ": unchanged, no cache purged\n";
+} else {
+    set_config('moodleha_codehash', $argv[1]);
+    purge_caches(['muc' => false, 'theme' => false, 'lang' => false, 'js' => false, 'template' => false, 'filter' => false, 'other' => true]);
+    echo "recorded code hash " . $argv[1] . ($previous === '' ? '' : " (was $previous)") . "; caches of files purged\n";
+}
