@@ -4,7 +4,8 @@
 //  - DB: all writes to one Galera node ("first" balance, stuck with a one-entry stick table so a
 //    recovered node does not take writes back); a node counts when it is Synced (port 9200).
 //  - DB reader (DB_READER_PORT): Moodle's read-only queries, spread over the members the writer
-//    does not prefer; the writer's first choice is only a backup. After a failover the writer
+//    does not prefer; the writer's first choice is only a backup. A member counts while Synced or
+//    while it donates a state transfer (it serves reads meanwhile). After a failover the writer
 //    stays stuck on another member, which then takes reads too (Galera serves both).
 //  - Redis: the node that says role:master (Sentinel promotes a replica when the primary fails),
 //    "first" balance and stuck like the DB: a restarted old primary says role:master for a few
@@ -41,8 +42,9 @@ export function renderEndpointsConfig(c: EndpointsConfig): string {
   const reader = c.dbNodes.map((s, i) => `    server ${s} ${s}:${DB_PORT} check${i === 0 && c.dbNodes.length > 1 ? ' backup' : ''}`).join('\n');
   const redis = c.redisNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
   const cache = c.cacheNodes.map((s) => `    server ${s} ${s}:${REDIS_PORT} check`).join('\n');
-  // A Galera member counts when its :9200 check says Synced; the writer and reader backends alike.
-  const galeraCheck = `    option httpchk GET /
+  // A Galera member counts when its :9200 check says so (images/mariadb/galera-check): Synced for
+  // the writer; Synced or an IST donor (desynced for seconds, serving reads) for the reader.
+  const galeraCheck = (path: '/' | '/reader') => `    option httpchk GET ${path}
     http-check expect status 200
     default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none`;
   const primaryCheck = `    balance first
@@ -85,7 +87,7 @@ backend db
     balance first
     stick-table type integer size 1 expire 24d
     stick on int(1)
-${galeraCheck}
+${galeraCheck('/')}
 ${db}
 
 frontend db_reader
@@ -94,7 +96,7 @@ frontend db_reader
 
 backend db_read
     balance roundrobin
-${galeraCheck}
+${galeraCheck('/reader')}
 ${reader}
 
 frontend redis_primary

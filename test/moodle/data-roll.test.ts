@@ -41,7 +41,18 @@ const DB = [1, 2, 3].map((i) => n.container('db', i));
 
 /** A logged-in user polling a page through the load balancer, and Galera's Synced members sampled, until stopped. */
 function watch(user: MoodleClient) {
-  const s = { ok: 0, failed: 0, failures: [] as string[], minSynced: 3, samples: 0, stop: false, lastSynced: 3, changes: [] as string[], minMembers: 3 };
+  const s = {
+    ok: 0,
+    failed: 0,
+    failures: [] as string[],
+    minSynced: 3,
+    samples: 0,
+    stop: false,
+    lastSynced: 3,
+    lastServing: 3,
+    changes: [] as string[],
+    minMembers: 3,
+  };
   const poll = (async () => {
     while (!s.stop) {
       const t = Date.now();
@@ -51,7 +62,7 @@ function watch(user: MoodleClient) {
         else {
           s.failed++;
           const text = r.body
-            .replace(/<script[\s\S]*?<\/script>/g, ' ')
+            .replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ')
             .replace(/<[^>]+>/g, ' ')
             .replace(/\s+/g, ' ');
           s.failures.push(`${new Date().toISOString()} HTTP ${r.status}${r.status === 200 ? ' (logged out)' : ''}: ${text.slice(0, 300)}`);
@@ -74,9 +85,12 @@ function watch(user: MoodleClient) {
       }
       const synced = answers.filter((a) => a.endsWith(': Synced')).length;
       // In the primary component and serving: Synced, or a donor for a rejoining member's IST (Galera desyncs it for that, under a second).
-      s.minMembers = Math.min(s.minMembers, answers.filter((a) => /: (Synced|Donor\/Desynced)$/.test(a)).length);
-      if (synced !== s.lastSynced) s.changes.push(`${new Date().toISOString()} ${synced} Synced (${answers.join(', ')})`);
+      const serving = answers.filter((a) => /: (Synced|Donor\/Desynced)$/.test(a)).length;
+      s.minMembers = Math.min(s.minMembers, serving);
+      if (synced !== s.lastSynced || serving !== s.lastServing)
+        s.changes.push(`${new Date().toISOString()} ${synced} Synced, ${serving} serving (${answers.join(', ')})`);
       s.lastSynced = synced;
+      s.lastServing = serving;
       s.minSynced = Math.min(s.minSynced, synced);
       s.samples++;
       await sleep(300);

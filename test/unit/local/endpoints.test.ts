@@ -32,13 +32,15 @@ describe('three front ends, each to its own backend', () => {
     assert.deepEqual(section(sections, 'frontend cache_primary'), [`bind :${CACHE_ENDPOINT_PORT}`, 'default_backend cache']);
     assert.deepEqual([DB_PORT, REDIS_PORT, CACHE_ENDPOINT_PORT], [3306, 6379, 6380]);
   });
-  test("the reader on 3307: every Galera member, checked as Synced like the writer, the writer's first choice only a backup", () => {
+  test("the reader on 3307: every Galera member, checked on port 9200 as a reader (Synced or donating), the writer's first choice only a backup", () => {
     assert.deepEqual(section(sections, 'frontend db_reader'), [`bind :${DB_READER_PORT}`, 'default_backend db_read']);
     assert.equal(DB_READER_PORT, 3307);
     assert.deepEqual(servers('db_read'), ['server c-db-1 c-db-1:3306 check backup', 'server c-db-2 c-db-2:3306 check', 'server c-db-3 c-db-3:3306 check']);
     const db = section(sections, 'backend db');
     const read = section(sections, 'backend db_read');
-    for (const l of db.filter((x) => x.startsWith('default-server') || x.startsWith('option httpchk') || x.startsWith('http-check'))) assertHasLine(read, l);
+    for (const l of db.filter((x) => x.startsWith('default-server') || x.startsWith('http-check'))) assertHasLine(read, l);
+    assertHasLine(read, 'option httpchk GET /reader');
+    assert.ok(!read.includes('option httpchk GET /'), "the reader does not use the writer's Synced-only check");
     assertHasLine(read, 'balance roundrobin');
     assert.ok(!read.some((l) => l.startsWith('stick')), 'reads are spread, never stuck to one member');
   });
