@@ -38,11 +38,7 @@ writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cl
 writeFileSync(join(dir, 'bundle', 'config.php'), "<?php\n$CFG->moodleha_cluster_test = 'bundle';\n");
 /** What a page that should have been the admin's dashboard was instead: status, redirect, cookies set, and its text. */
 const answerSummary = (r: Reply) =>
-  `HTTP ${r.status}${r.location ? ` to ${r.location}` : ''}; set-cookie ${JSON.stringify(r.headers['set-cookie'] ?? [])}; ${r.body
-    .replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .slice(0, 600)}`;
+  `HTTP ${r.status}${r.location ? ` to ${r.location}` : ''}; set-cookie ${JSON.stringify(r.headers['set-cookie'] ?? [])}; ${MoodleClient.pageText(r.body).slice(0, 600)}`;
 const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n  mail: 18405\nconfigBundle: bundle\n${SCALING}`;
 writeFileSync(specFile, SPEC);
 const base = `http://localhost:${HTTP}`;

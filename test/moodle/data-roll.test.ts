@@ -61,10 +61,7 @@ function watch(user: MoodleClient) {
         if (r.status === 200 && MoodleClient.loggedIn(r.body)) s.ok++;
         else {
           s.failed++;
-          const text = r.body
-            .replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ')
-            .replace(/<[^>]+>/g, ' ')
-            .replace(/\s+/g, ' ');
+          const text = MoodleClient.pageText(r.body);
           s.failures.push(`${new Date().toISOString()} HTTP ${r.status}${r.status === 200 ? ' (logged out)' : ''}: ${text.slice(0, 300)}`);
         }
       } catch (e) {

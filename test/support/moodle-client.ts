@@ -70,6 +70,14 @@ export class MoodleClient {
     return /login\/logout\.php\?sesskey=/.test(page);
   }
 
+  /** A page's visible text on one line (no scripts, styles or tags): what a failed answer said, for a test's message. */
+  static pageText(page: string): string {
+    return page
+      .replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ');
+  }
+
   private send(method: string, path: string, body?: string | Buffer, type?: string): Promise<Reply> {
     const url = new URL(path, this.baseUrl);
     const o = this.options;

@@ -3,7 +3,7 @@
 // The real states come up in the ha tier (data-roll.test: a member donating an IST in a roll).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -17,6 +17,7 @@ function check(cluster: string, state: number, request: string): string {
   writeFileSync(join(bin, 'mariadb'), `#!/bin/sh\nprintf '%s\\n%s\\n' '${cluster}' '${state}'\n`);
   chmodSync(join(bin, 'mariadb'), 0o755);
   const r = spawnSync('bash', [SCRIPT], { input: request, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+  rmSync(bin, { recursive: true });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\r\n')[0]!;
 }
