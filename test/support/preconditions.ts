@@ -1,12 +1,13 @@
 // What the image and Moodle test tiers need, and a sentence saying what is missing.
 import Docker from 'dockerode';
 import { cachedTree, cachedVersions, moodleCacheDir } from '../../src/moodle/cache.ts';
+import { pingDocker } from '../../src/local/engine/docker.ts';
 
 export const TEST_MOODLE_VERSION = process.env.MOODLE_HA_TEST_MOODLE_VERSION ?? '4.5.6';
 
 export async function dockerAvailable(): Promise<true | string> {
   try {
-    await new Docker().ping();
+    await pingDocker(new Docker());
     return true;
   } catch (e) {
     return `no Docker engine answers (${(e as Error).message}); start dockerd or set DOCKER_HOST`;

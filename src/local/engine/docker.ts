@@ -9,11 +9,32 @@ export function docker(): Docker {
   return client;
 }
 
+/** Errors of a connection the engine dropped, not of an engine that is absent: worth asking again. */
+const TRANSIENT = new Set(['EPIPE', 'ECONNRESET', 'ETIMEDOUT']);
+
+/**
+ * Pings the engine, asking again (up to 3 times, 1 s then 2 s apart) when the connection was
+ * dropped rather than refused: a busy engine that closes a socket is not a missing one. An
+ * absent socket or a refused connection fails at once.
+ */
+export async function pingDocker(client: Docker = docker(), pauseMs = 1000): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.ping();
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (attempt >= 3 || !code || !TRANSIENT.has(code)) throw e;
+      await new Promise((r) => setTimeout(r, pauseMs * attempt));
+    }
+  }
+}
+
 /** Fails with a clear message when no Docker engine answers. */
 export async function requireDocker(): Promise<Docker> {
   const d = docker();
   try {
-    await d.ping();
+    await pingDocker(d);
   } catch (e) {
     const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
     throw new UserError(
