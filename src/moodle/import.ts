@@ -3,9 +3,10 @@
 // partial tree is refused before anything is copied; the copy goes to a temporary folder renamed
 // into place, so the cache never holds half a tree.
 import { cpSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
-import { MARKER, moodleCacheDir, treeDir, type TreeMarker } from './cache.ts';
+import { treeDifferences } from '../util/tree-diff.ts';
+import { cachedTree, MARKER, moodleCacheDir, treeDir, type TreeMarker } from './cache.ts';
 import { assertSupportedVersion, supportedText } from './support.ts';
 import { readMoodleVersion, type MoodleVersion } from './version.ts';
 import { mkdirSync } from 'node:fs';
@@ -49,22 +50,36 @@ export interface ImportResult {
   readonly dir: string;
   readonly version: MoodleVersion;
   readonly replaced: boolean;
+  /** The cache already held this very tree: nothing was copied. */
+  readonly unchanged?: boolean;
 }
 
-export function importTree(src: string, opts: { force?: boolean; source?: string } = {}): ImportResult {
+/** What an import leaves out of a tree: Git's folders, and the site's own config.php (the image brings its own). */
+function leftOut(rel: string): boolean {
+  return rel === 'config.php' || /(^|\/)\.git(\/|$)/.test(rel);
+}
+
+export function importTree(src: string, opts: { force?: boolean; source?: string; onProgress?: (line: string) => void } = {}): ImportResult {
   const from = resolve(src);
   const version = checkTree(from);
   const key = version.number.replace(/\+$/, '');
   const target = treeDir(key);
   const exists = existsSync(join(target, MARKER));
   if (exists && !opts.force) {
-    throw new UserError(`Moodle ${key} is already in the cache (${target}); use --force to replace it`);
+    // The same tree again (a README or a script run twice) is done already; another one is refused.
+    opts.onProgress?.(`Moodle ${key} is already in the cache: comparing ${from} with it, file by file ...`);
+    const differences = treeDifferences(from, target, { skipA: leftOut, skipB: (rel) => rel === MARKER });
+    if (differences.length === 0) return { dir: target, version, replaced: false, unchanged: true };
+    throw new UserError(
+      `another Moodle ${key} tree is already in the cache (${target}, from ${cachedTree(key)?.marker.source ?? 'unknown'}); nothing was imported. Use --force to replace it with ${from}. First differences:`,
+      differences,
+    );
   }
   mkdirSync(moodleCacheDir(), { recursive: true });
   const tmp = `${target}.importing-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
-    cpSync(from, tmp, { recursive: true, filter: (p) => !/\/\.git(\/|$)/.test(p) && p !== join(from, 'config.php') });
+    cpSync(from, tmp, { recursive: true, filter: (p) => p === from || !leftOut(relative(from, p).split(sep).join('/')) });
     const marker: TreeMarker = {
       version: version.version,
       release: version.release,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,11 +47,33 @@ describe('moodle import', () => {
     mkdirSync(d, { recursive: true });
     assert.throws(() => importTree(d), /no readable version\.php/);
   });
-  test('a second import of the same version needs --force', () => {
+  test("the same tree imported again is done already: nothing is copied, the marker is the first import's", () => {
     const tree = makeFakeTree(join(work, 'twice'));
+    const first = importTree(tree);
+    const marker = readFileSync(join(first.dir, '.moodle-ha-tree.json'), 'utf8');
+    writeFileSync(join(tree, 'config.php'), "<?php // the site's own, never imported\n");
+    const again = importTree(tree);
+    assert.equal(again.unchanged, true);
+    assert.equal(again.replaced, false);
+    assert.equal(readFileSync(join(first.dir, '.moodle-ha-tree.json'), 'utf8'), marker);
+    assert.ok(!existsSync(join(first.dir, 'config.php')));
+  });
+  test('another tree of a cached version is refused, naming its differences, until --force replaces it', () => {
+    const tree = makeFakeTree(join(work, 'changed'));
     importTree(tree);
-    assert.throws(() => importTree(tree), /already in the cache.*--force/);
-    assert.equal(importTree(tree, { force: true }).replaced, true);
+    writeFileSync(join(tree, 'lib', 'setup.php'), '<?php // changed\n');
+    writeFileSync(join(tree, 'local-extra.php'), '<?php\n');
+    assert.throws(
+      () => importTree(tree),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /another Moodle 4\.5\.6 tree is already in the cache.*--force/.test(e.message) &&
+        e.details.some((d) => /^lib\/setup\.php: different contents/.test(d)) &&
+        e.details.some((d) => /^local-extra\.php: only in /.test(d)),
+    );
+    const forced = importTree(tree, { force: true });
+    assert.equal(forced.replaced, true);
+    assert.equal(readFileSync(join(forced.dir, 'lib', 'setup.php'), 'utf8'), '<?php // changed\n');
   });
 });
 

@@ -10,8 +10,9 @@ export const moodleImportCommand: Command = {
     const dir = ctx.positionals[0];
     if (!dir) throw new UserError('name the Moodle folder to import: moodle-ha moodle import DIR');
     process.stderr.write(`importing ${dir} ...\n`);
-    const r = importTree(dir, { force: ctx.values.force === true });
-    process.stdout.write(`imported Moodle ${r.version.release} into ${r.dir}${r.replaced ? ' (replaced the cached tree)' : ''}\n`);
+    const r = importTree(dir, { force: ctx.values.force === true, onProgress: (t) => process.stderr.write(`${t}\n`) });
+    if (r.unchanged) process.stdout.write(`Moodle ${r.version.release} is already in ${r.dir}, the same files as ${dir}: nothing to import\n`);
+    else process.stdout.write(`imported Moodle ${r.version.release} into ${r.dir}${r.replaced ? ' (replaced the cached tree)' : ''}\n`);
   },
 };
 
