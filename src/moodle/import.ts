@@ -2,7 +2,7 @@
 // sites, or a tree with local changes). A tree of an unsupported Moodle version (support.ts) or a
 // partial tree is refused before anything is copied; the copy goes to a temporary folder renamed
 // into place, so the cache never holds half a tree.
-import { cpSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
 import { treeDifferences } from '../util/tree-diff.ts';
@@ -76,6 +76,7 @@ export function importTree(src: string, opts: { force?: boolean; source?: string
     );
   }
   mkdirSync(moodleCacheDir(), { recursive: true });
+  removeAbandonedCopies();
   const tmp = `${target}.importing-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
@@ -95,4 +96,21 @@ export function importTree(src: string, opts: { force?: boolean; source?: string
     throw e;
   }
   return { dir: target, version, replaced: exists };
+}
+
+/** Half-copied trees of imports that were stopped (Ctrl-C, a kill): their process is gone, their folder stays. */
+function removeAbandonedCopies(): void {
+  for (const name of readdirSync(moodleCacheDir())) {
+    const pid = Number(/\.importing-(\d+)$/.exec(name)?.[1]);
+    if (pid && !processRuns(pid)) rmSync(join(moodleCacheDir(), name), { recursive: true, force: true });
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -58,6 +58,15 @@ describe('moodle import', () => {
     assert.equal(readFileSync(join(first.dir, '.moodle-ha-tree.json'), 'utf8'), marker);
     assert.ok(!existsSync(join(first.dir, 'config.php')));
   });
+  test("a copy left by an import that was stopped (its process gone) is removed by the next import; a running one's is not", () => {
+    mkdirSync(join(moodleCacheDir(), '4.5.6.importing-999999999', 'lib'), { recursive: true });
+    // Another import that is still copying: this process's parent, which runs.
+    const running = join(moodleCacheDir(), `4.5.6.importing-${process.ppid}`);
+    mkdirSync(running, { recursive: true });
+    importTree(makeFakeTree(join(work, 'after-stop')));
+    assert.ok(!existsSync(join(moodleCacheDir(), '4.5.6.importing-999999999')), 'the abandoned copy is still there');
+    assert.ok(existsSync(running), "a running import's copy was removed");
+  });
   test('another tree of a cached version is refused, naming its differences, until --force replaces it', () => {
     const tree = makeFakeTree(join(work, 'changed'));
     importTree(tree);
