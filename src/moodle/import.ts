@@ -1,7 +1,8 @@
 // `moodle import DIR`: copies a local Moodle tree into the version-keyed cache (for air-gapped
 // sites, or a tree with local changes). A tree of an unsupported Moodle version (support.ts) or a
 // partial tree is refused before anything is copied; the copy goes to a temporary folder renamed
-// into place, so the cache never holds half a tree.
+// into place, so the cache never holds half a tree. A version already cached is compared file by
+// file: the same tree again is nothing to do, another is refused until --force.
 import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
