@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { clusterStateDir } from '../util/paths.ts';
+import { processRuns } from '../util/process.ts';
 import { controllerActivity, type AutoscalerContainerState } from './autoscaler-container.ts';
 import { clusterNames } from './names.ts';
 import { hint } from '../spec/hint.ts';
@@ -56,12 +57,7 @@ export function foregroundPid(cluster: string): number | undefined {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined; // EPERM: alive, another user's
-  }
+  return processRuns(pid) ? pid : undefined;
 }
 
 export async function autoscalerActivity(spec: Spec): Promise<AutoscalerActivity> {

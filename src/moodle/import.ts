@@ -6,6 +6,7 @@
 import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
+import { processRuns } from '../util/process.ts';
 import { treeDifferences } from '../util/tree-diff.ts';
 import { cachedTree, MARKER, moodleCacheDir, treeDir, type TreeMarker } from './cache.ts';
 import { assertSupportedVersion, supportedText } from './support.ts';
@@ -104,14 +105,5 @@ function removeAbandonedCopies(): void {
   for (const name of readdirSync(moodleCacheDir())) {
     const pid = Number(/\.importing-(\d+)$/.exec(name)?.[1]);
     if (pid && !processRuns(pid)) rmSync(join(moodleCacheDir(), name), { recursive: true, force: true });
-  }
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
