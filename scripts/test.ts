@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
 import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
 import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
@@ -27,6 +27,8 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 /** Each failed test's name and error, repeated at the end: a long run's log is often read from its tail. */
 const failures: string[] = [];
 const skippedTiers: string[] = [];
+/** Seconds each file (the unit tier: the whole tier) took, printed at the end: where CI's time goes. */
+const took: Array<{ what: string; seconds: number }> = [];
 let broken = false;
 
 for (const tier of asked) {
@@ -45,6 +47,7 @@ for (const tier of asked) {
   for (const group of tier === 'unit' ? [files] : files.map((f) => [f])) {
     if (group.length === 0) continue;
     const tap = join(mkdtempSync(join(tmpdir(), 'moodle-ha-test-')), 'out.tap');
+    const t0 = Date.now();
     const r = spawnSync(
       process.execPath,
       [
@@ -62,11 +65,13 @@ for (const tier of asked) {
       ],
       { stdio: 'inherit' },
     );
+    took.push({ what: group.length === 1 ? group[0]! : `${tier} tier (${group.length} files)`, seconds: (Date.now() - t0) / 1000 });
     const counts = readCounts(tap);
     totals.passed += counts.pass;
     totals.failed += counts.fail;
     totals.skipped += counts.skipped;
     failures.push(...failureBlocks(tap).map((b) => (group.length === 1 ? `${group[0]}\n${b}` : b)));
+    rmSync(dirname(tap), { recursive: true, force: true });
     if (r.status !== 0 && counts.fail === 0) {
       totals.failed += 1; // the runner itself failed (crash, timeout): count it, never hide it
       console.error(`test runner exited ${r.status} for ${group.join(' ')}`);
@@ -74,6 +79,10 @@ for (const tier of asked) {
   }
 }
 
+if (took.length) {
+  console.log('\n=== seconds per file ===');
+  for (const t of took) console.log(`${t.seconds.toFixed(0).padStart(6)}  ${t.what}`);
+}
 if (failures.length) {
   console.log(`\n=== ${failures.length} failure(s), again ===`);
   for (const f of failures) console.log(`\n${f}`);

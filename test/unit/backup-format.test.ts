@@ -3,8 +3,7 @@
 // split with stdout kept in order.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -21,11 +20,12 @@ import {
 } from '../../src/local/backup/format.ts';
 import { verifyParts } from '../../src/local/backup/integrity.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { tempDir } from '../support/temp.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function makeBackup(over: (m: BackupManifest) => unknown = (m) => m): { dir: string; manifest: BackupManifest } {
-  const dir = join(mkdtempSync(join(tmpdir(), 'backup-format-')), 'mh-20261107T093015Z');
+  const dir = join(tempDir('backup-format-'), 'mh-20261107T093015Z');
   mkdirSync(dir);
   const db = Buffer.from('dump bytes');
   const files = Buffer.from('archive bytes, a few more');
@@ -63,7 +63,7 @@ test('manifest: missing, unfinished, foreign or malformed folders are refused, s
   mkdirSync(partial);
   writeFileSync(join(partial, MANIFEST_FILE), '{}');
   assert.throws(() => readManifest(partial), refused(/never finished/));
-  const empty = mkdtempSync(join(tmpdir(), 'backup-empty-'));
+  const empty = tempDir('backup-empty-');
   assert.throws(() => readManifest(empty), refused(/has no manifest\.json/));
   const broken = makeBackup().dir;
   writeFileSync(join(broken, MANIFEST_FILE), '{ "format": "moodle-ha.backup/1", ');

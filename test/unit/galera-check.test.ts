@@ -10,16 +10,21 @@ import { describe, test } from 'node:test';
 
 const SCRIPT = join(import.meta.dirname, '..', '..', 'images', 'mariadb', 'galera-check');
 
-/** The status line galera-check answers `request` with while the server reports this cluster status and local state. */
-function check(cluster: string, state: number, request: string): string {
+/** galera-check's whole answer to `request` while `mariadb` prints these lines (a stand-in on PATH). */
+function answer(request: string, lines: readonly string[]): string {
   const bin = mkdtempSync(join(tmpdir(), 'galera-check-'));
-  // The script asks for wsrep_cluster_status and wsrep_local_state ordered by name: the status first.
-  writeFileSync(join(bin, 'mariadb'), `#!/bin/sh\nprintf '%s\\n%s\\n' '${cluster}' '${state}'\n`);
+  writeFileSync(join(bin, 'mariadb'), `#!/bin/sh\nprintf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')}\n`);
   chmodSync(join(bin, 'mariadb'), 0o755);
   const r = spawnSync('bash', [SCRIPT], { input: request, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
   rmSync(bin, { recursive: true });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\r\n')[0]!;
+  return r.stdout;
+}
+
+/** The status line galera-check answers `request` with while the server reports this cluster status and local state. */
+function check(cluster: string, state: number, request: string): string {
+  // The script asks for wsrep_cluster_status and wsrep_local_state ordered by name: the status first.
+  return answer(request, [cluster, String(state)]).split('\r\n')[0]!;
 }
 
 const WRITER = 'GET / HTTP/1.0\r\n\r\n';
@@ -50,5 +55,16 @@ describe('galera-check', () => {
   test("the container's own health check (no request at all) is the writer's: Synced only", () => {
     assert.equal(check('Primary', 4, ''), OK);
     assert.equal(check('Primary', 2, ''), DOWN);
+  });
+  test("GET /size: the number of members in this node's view, for a crashed member that waits for its eviction (galera.sh)", () => {
+    const sized = (lines: readonly string[]) => {
+      const [head, body] = answer('GET /size HTTP/1.0\r\n\r\n', lines).split('\r\n\r\n');
+      assert.match(head!, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal(Number(/Content-Length: (\d+)/.exec(head!)?.[1]), Buffer.byteLength(body!), "Content-Length is the body's");
+      return body!.trim();
+    };
+    assert.equal(sized(['3']), '3');
+    assert.equal(sized(['2']), '2');
+    assert.equal(sized([]), '0', 'a server that does not answer counts nobody');
   });
 });

@@ -1,21 +1,21 @@
 // Shared fixtures of the AWS tests: two spec configurations and a builder that synthesizes each
 // once per test file (a synth takes a few seconds). No AWS account, credentials or Docker.
 import { Template } from 'aws-cdk-lib/assertions';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMoodleApp, type ImageChoice, type MoodleApp } from '../../../src/aws/build-app.ts';
 import { validateSpec } from '../../../src/spec/read.ts';
+import { tempDir } from '../../support/temp.ts';
 
 /** A tiny build context: asset staging copies the folder, so never a big tree. */
 export function tinyImageDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-test-image-'));
+  const dir = tempDir('moodle-ha-test-image-');
   writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
   return dir;
 }
 
 export function tinyBundleDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-test-bundle-'));
+  const dir = tempDir('moodle-ha-test-bundle-');
   mkdirSync(join(dir, 'php'));
   writeFileSync(join(dir, 'php', 'extra.ini'), 'max_execution_time = 120\n');
   return dir;
@@ -82,7 +82,7 @@ export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: bo
     image: opts.image ?? { directory: tinyImageDir() },
     nag: false,
     deleteData: opts.deleteData,
-    outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-cdk-')),
+    outdir: tempDir('moodle-ha-cdk-'),
   });
   return {
     built,

@@ -6,7 +6,7 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, test } from 'node:test';
 import { currentLease, LEASE_STALE_MS, leaseFile, tryLease, withLease } from '../../../src/local/heal-lease.ts';
-import { desiredMembers, GALERA_EVICTION_GRACE_MS, localHealTarget, SENTINEL_WATCHED_GRACE_MS } from '../../../src/local/heal.ts';
+import { desiredMembers, localHealTarget, SENTINEL_WATCHED_GRACE_MS } from '../../../src/local/heal.ts';
 import { rememberCapacity } from '../../../src/local/scale.ts';
 import { ensureSecrets } from '../../../src/local/secrets.ts';
 import { devSpec, freshStateRoot, haSpec, TAGS } from './fixtures.ts';
@@ -26,7 +26,7 @@ describe('desired members', () => {
       assert.ok(names.includes(m), `${m} in ${names.join(', ')}`);
     assert.equal(names.filter((n) => n.includes('-cron')).length, 1, 'exactly one cron');
   });
-  test('ha: the healer gives Sentinel-watched Redis nodes time to fail over first, Galera members time to be evicted; the rest the default', async () => {
+  test('ha: the healer gives Sentinel-watched Redis nodes time to fail over first; the rest (Galera members: their entrypoint waits for the eviction) the default', async () => {
     freshStateRoot('heal');
     const spec = haSpec();
     rememberCapacity(spec.name, 2);
@@ -35,7 +35,7 @@ describe('desired members', () => {
     const grace = Object.fromEntries(desired.map((d) => [d.name, d.graceMs]));
     assert.equal(grace['campus-redis-1'], SENTINEL_WATCHED_GRACE_MS);
     assert.equal(grace['campus-cache-2'], SENTINEL_WATCHED_GRACE_MS);
-    assert.equal(grace['campus-db-1'], GALERA_EVICTION_GRACE_MS);
+    assert.equal(grace['campus-db-1'], undefined);
     assert.equal(grace['campus-web-1'], undefined);
   });
   test('web nodes: as many as the remembered capacity (what scale and the autoscalers keep)', () => {
