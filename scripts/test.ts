@@ -7,11 +7,12 @@
 // `all` runs every tier; a tier whose needs are missing is skipped LOUDLY, and is a failure when
 // the tier was asked for by name, or when CI=true (scripts/test-tiers.ts decides).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
 import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
+import { cacheRoot } from '../src/util/paths.ts';
 import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
 
 const arg = process.argv[2] ?? 'all';
@@ -101,16 +102,25 @@ async function missingFor(tier: Tier): Promise<string | undefined> {
 }
 
 /**
- * One install per run for the Moodle tier: its files bring up many clusters of the same code, and
- * all but the few that test the install itself (they unset it) load the first one's fresh install
- * from this run's install cache (src/local/install-cache.ts) instead of installing again.
+ * One install per code for the Moodle tier: its files bring up many clusters of the same code, and
+ * all but the few that test the install itself (they unset it) load a fresh install of that code
+ * from the install cache (src/local/install-cache.ts) instead of installing again. The cache lives
+ * in the machine's moodle-ha cache, keyed by the runtime image (the code) and the install settings,
+ * so a later run of the same code (CI after a check run) installs nothing; a new machine installs
+ * once. Only the newest 4 installs are kept.
  */
 function shareInstalls(): void {
+  const INSTALLS_KEPT = 4; // here, not at the top level: the loop above calls this before that would run
   if (process.env[INSTALL_CACHE_ENV]) return;
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-install-cache-'));
+  const dir = join(cacheRoot(), 'test-installs');
+  mkdirSync(dir, { recursive: true });
+  const kept = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => ({ path: join(dir, e.name), at: statSync(join(dir, e.name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const old of kept.slice(INSTALLS_KEPT)) rmSync(old.path, { recursive: true, force: true });
   process.env[INSTALL_CACHE_ENV] = dir;
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  console.log(`moodle tier: one install per run, kept in ${dir} (${INSTALL_CACHE_ENV})`);
+  console.log(`moodle tier: one install per code, kept in ${dir} (${INSTALL_CACHE_ENV}; ${Math.min(kept.length, INSTALLS_KEPT)} kept from earlier runs)`);
 }
 
 function testFiles(dir: string): string[] {
