@@ -1,14 +1,14 @@
 // The config bundle digest (src/contract/bundle.ts): what a task definition names its bundle by.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { bundleDigest, folderDigest } from '../../src/contract/bundle.ts';
+import { tempDir } from '../support/temp.ts';
 
 function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-bundle-test-'));
+  const dir = tempDir('moodle-ha-bundle-test-');
   for (const [p, c] of Object.entries(files)) {
     mkdirSync(join(dir, p, '..'), { recursive: true });
     writeFileSync(join(dir, p), c);

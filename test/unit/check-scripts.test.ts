@@ -2,17 +2,17 @@
 // PHP file), and that a finding of shellcheck or `php -l` fails the check, naming the file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { phpFiles, phpLint, shellcheck, shellScripts } from '../../scripts/check-scripts.ts';
+import { tempDir } from '../support/temp.ts';
 
 /** Skip a tool's tests where it is missing, except in CI (.ci/run installs both). */
 const missing = (tool: string) =>
   process.env.CI !== 'true' && spawnSync(tool, ['--version'], { stdio: 'ignore' }).error !== undefined && `${tool} is not installed`;
 
-const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-check-scripts-'));
+const dir = tempDir('moodle-ha-check-scripts-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 function put(path: string, text: string): void {
   mkdirSync(dirname(join(dir, path)), { recursive: true });

@@ -1,13 +1,13 @@
 // The image build context: layers merged in order (later wins), excludes applied, a key that
 // changes exactly when what decides the image changes, and a tar stream holding the entries.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { extract } from 'tar-stream';
 import { contextKey, contextStream, listEntries, type ContextLayer } from '../../src/image/context.ts';
+import { tempDir } from '../support/temp.ts';
 
 let root: string;
 const dir = (name: string) => join(root, name);
@@ -29,7 +29,7 @@ function rewriteSameSizeAndTime(path: string, text: string, seconds = T): void {
 }
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), 'mh-context-'));
+  root = tempDir('mh-context-');
   write(join(dir('image'), 'Dockerfile'), 'FROM scratch\n');
   write(join(dir('image'), 'rootfs', 'usr', 'local', 'bin', 'start'), '#!/bin/sh\n', 0o755);
   write(join(dir('code'), 'index.php'), '<?php echo 1;\n');

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { logEvent, recentEvents } from '../../src/local/events-log.ts';
 import { describeClusterEvent } from '../../src/runtime/cluster.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
+import { tempDir } from '../support/temp.ts';
 
 test('scaling events: appended, read back newest last, torn lines skipped, file private', () => {
-  process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'events-'));
+  process.env.MOODLE_HA_STATE = tempDir('events-');
   assert.deepEqual(recentEvents('c1'), []);
   for (let i = 1; i <= 7; i++) logEvent('c1', { at: `2026-11-25T00:0${i}:00Z`, from: i, to: i + 1, reason: `r${i}`, by: i % 2 ? 'autoscaler' : 'scale' });
   appendFileSync(join(clusterStateDir('c1'), 'scaling-events.jsonl'), '{"at":"torn');
@@ -22,7 +22,7 @@ test('scaling events: appended, read back newest last, torn lines skipped, file 
 });
 
 test('heal events share the log with scaling events, in order, and read back whole', () => {
-  process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'events-'));
+  process.env.MOODLE_HA_STATE = tempDir('events-');
   logEvent('c1', { at: '2026-11-25T00:01:00Z', from: 1, to: 2, reason: 'load', by: 'autoscaler' });
   const heal = {
     at: '2026-11-25T00:02:00Z',

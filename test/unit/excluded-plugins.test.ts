@@ -4,8 +4,7 @@
 // (local builds and the AWS staged context share it) and named in the build arguments, so the
 // image's key and its code-version.json record change with it.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { contextKey, listEntries } from '../../src/image/context.ts';
@@ -14,6 +13,7 @@ import { declaredDependencies, excludedPlugins } from '../../src/moodle/excluded
 import { validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { makeFakeTree } from '../support/fake-moodle.ts';
+import { tempDir } from '../support/temp.ts';
 
 function write(path: string, text: string): void {
   mkdirSync(join(path, '..'), { recursive: true });
@@ -27,7 +27,7 @@ function plugin(tree: string, rel: string, component: string, extra = ''): void 
 
 /** A tree with local and mod types, a subplugin type (assignsubmission), standard and add-on plugins. */
 function tree(): string {
-  const dir = makeFakeTree(join(mkdtempSync(join(tmpdir(), 'exclude-')), 'moodle'));
+  const dir = makeFakeTree(join(tempDir('exclude-'), 'moodle'));
   write(join(dir, 'lib', 'components.json'), JSON.stringify({ plugintypes: { local: 'local', theme: 'theme' }, subsystems: {} }));
   write(join(dir, 'lib', 'plugins.json'), JSON.stringify({ standard: { mod: ['assign'], assignsubmission: ['file'], theme: ['boost'] }, deleted: {} }));
   plugin(dir, 'mod/assign', 'mod_assign');
@@ -124,7 +124,7 @@ describe('moodle.excludePlugins against the tree', () => {
 
 describe('the build context without them', () => {
   const dir = tree();
-  const work = mkdtempSync(join(tmpdir(), 'exclude-ctx-'));
+  const work = tempDir('exclude-ctx-');
   const names = (s: ReturnType<typeof spec>) => listEntries(runtimeLayers({ codeDir: dir, spec: s, baseDir: work })).map((e) => e.name);
 
   test('the excluded folders are not in the context; everything else is', () => {

@@ -3,16 +3,16 @@
 // The real states come up in the ha tier (data-roll.test: a member donating an IST in a roll).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { tempDir } from '../support/temp.ts';
 
 const SCRIPT = join(import.meta.dirname, '..', '..', 'images', 'mariadb', 'galera-check');
 
 /** galera-check's whole answer to `request` while `mariadb` prints these lines (a stand-in on PATH). */
 function answer(request: string, lines: readonly string[]): string {
-  const bin = mkdtempSync(join(tmpdir(), 'galera-check-'));
+  const bin = tempDir('galera-check-');
   writeFileSync(join(bin, 'mariadb'), `#!/bin/sh\nprintf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')}\n`);
   chmodSync(join(bin, 'mariadb'), 0o755);
   const r = spawnSync('bash', [SCRIPT], { input: request, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });

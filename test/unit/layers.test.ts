@@ -3,13 +3,13 @@
 // tree with an import between every two layers, judged against the architecture stated here
 // independently of the rule file. Deleting or loosening a rule fails one of these tests.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { cruise, type IViolation } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import { ARCHITECTURE_DOC_FILE, currentLayersDoc, LAYERS, renderLayersDoc, RULE_FILE } from '../../scripts/layers-doc.ts';
+import { tempDir } from '../support/temp.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'layers');
 
@@ -59,7 +59,7 @@ const allowed = (from: string, to: string) =>
 
 describe('layer rules between every two layers', () => {
   const names = LEVELS.flat();
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-layers-'));
+  const dir = tempDir('moodle-ha-layers-');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the rule file has exactly the layers of the architecture, bottom first', () => {

@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { cachedTree, moodleCacheDir } from '../../src/moodle/cache.ts';
@@ -13,8 +12,9 @@ import { downloadRelease, releaseUrl } from '../../src/moodle/download.ts';
 import { importTree } from '../../src/moodle/import.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { makeFakeTree } from '../support/fake-moodle.ts';
+import { tempDir } from '../support/temp.ts';
 
-const work = mkdtempSync(join(tmpdir(), 'moodle-source-'));
+const work = tempDir('moodle-source-');
 
 beforeEach(() => {
   process.env.MOODLE_HA_CACHE = join(work, `cache-${Math.random().toString(36).slice(2)}`);

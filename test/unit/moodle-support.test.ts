@@ -3,10 +3,9 @@
 // build from) refuses an unsupported spec version or cached tree. Each refusal names the
 // supported releases and what to change, and leaves nothing behind.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { cachedTree, moodleCacheDir } from '../../src/moodle/cache.ts';
@@ -18,8 +17,9 @@ import { readMoodleVersion } from '../../src/moodle/version.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { makeFakeTree, VERSION_FIXTURES } from '../support/fake-moodle.ts';
 import { devSpec } from './local/fixtures.ts';
+import { tempDir } from '../support/temp.ts';
 
-const work = mkdtempSync(join(tmpdir(), 'moodle-support-'));
+const work = tempDir('moodle-support-');
 after(() => rmSync(work, { recursive: true, force: true }));
 beforeEach(() => {
   process.env.MOODLE_HA_CACHE = join(work, `cache-${Math.random().toString(36).slice(2)}`);

@@ -3,13 +3,13 @@
 // lib/components.json) and plugin folders and archives in a temporary folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { placePlugins, pluginTypeDirs, readPluginVersion } from '../../src/moodle/plugins.ts';
 import { validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { tempDir } from '../support/temp.ts';
 
 let base: string;
 let moodle: string;
@@ -53,7 +53,7 @@ function problems(plugins: unknown[]): string[] {
 }
 
 before(() => {
-  base = mkdtempSync(join(tmpdir(), 'mh-plugins-'));
+  base = tempDir('mh-plugins-');
   moodle = join(base, 'moodle');
   write(
     join(moodle, 'lib', 'components.json'),

@@ -1,19 +1,19 @@
 // The runtime build context staged to a folder (for CDK image assets): the same layers as the
 // local build, with plugins in their own folder and no config.php from the tree.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { KEPT_TEST_FILES } from '../../src/image/code-exclusions.ts';
 import { runtimeBuildArgs, stageRuntimeContext } from '../../src/image/runtime-context.ts';
 import { validateSpec } from '../../src/spec/read.ts';
 import { makeFakeTree } from '../support/fake-moodle.ts';
+import { tempDir } from '../support/temp.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehaprobe');
 
 test('stageRuntimeContext writes the Dockerfile, the tree and the plugins, and nothing else', () => {
-  const work = mkdtempSync(join(tmpdir(), 'stage-'));
+  const work = tempDir('stage-');
   const tree = makeFakeTree(join(work, 'moodle'));
   writeFileSync(join(tree, 'config.php'), '<?php // a site config that must not be baked in');
   const spec = validateSpec({ plugins: [{ component: 'local_moodlehaprobe', source: FIXTURE, version: 2026010100 }] });
@@ -35,7 +35,7 @@ test('the build arguments come from the image contract and the spec', () => {
 });
 
 test('the staged tree has no tests/ folders, source maps or .github/, but keeps the generators and the fixtures production code reads', () => {
-  const work = mkdtempSync(join(tmpdir(), 'stage-'));
+  const work = tempDir('stage-');
   const tree = makeFakeTree(join(work, 'moodle'));
   const plugin = join(work, 'plugin');
   cpSync(FIXTURE, plugin, { recursive: true });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readSpec, validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { tempDir } from '../support/temp.ts';
 
 function problems(raw: unknown): string[] {
   try {
@@ -161,7 +161,7 @@ describe('spec validation: every problem with its path and a fix', () => {
 });
 
 describe('spec file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spec-'));
+  const dir = tempDir('spec-');
   test('YAML syntax errors name the file', () => {
     const f = join(dir, 'broken.yaml');
     writeFileSync(f, 'profile: dev\n  web: [\n');

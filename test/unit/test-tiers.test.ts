@@ -2,11 +2,11 @@
 // missing Moodle tree fails the run, saying how to get one; elsewhere it is skipped loudly.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { TIERS, whyMandatory } from '../../scripts/test-tiers.ts';
+import { tempDir } from '../support/temp.ts';
 
 describe('whyMandatory', () => {
   test('in CI every tier is mandatory: image, and the real-Moodle tiers moodle and twin', () => {
@@ -21,7 +21,7 @@ describe('whyMandatory', () => {
 });
 
 describe('scripts/test.ts with no Moodle tree cached', () => {
-  const cache = mkdtempSync(join(tmpdir(), 'moodle-ha-empty-cache-'));
+  const cache = tempDir('moodle-ha-empty-cache-');
   after(() => rmSync(cache, { recursive: true, force: true }));
   // A filter that matches no test file: the tiers that can run run nothing, quickly.
   const run = (ci: string) =>

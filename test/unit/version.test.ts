@@ -1,13 +1,13 @@
 // readMoodleVersion: $version, $release and $branch from a Moodle tree's version.php, without PHP.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readMoodleVersion } from '../../src/moodle/version.ts';
+import { tempDir } from '../support/temp.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'mh-version-'));
+const root = tempDir('mh-version-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 let n = 0;

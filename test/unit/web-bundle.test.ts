@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { recordedWebBundle, recordWebBundle } from '../../src/local/web-bundle.ts';
 import { validateSpec } from '../../src/spec/read.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { clusterStateDir } from '../../src/util/paths.ts';
+import { tempDir } from '../support/temp.ts';
 
 const FILES = [{ name: '/etc/moodle-ha/bundle/nginx.conf', content: 'add_header X-A b always;\n', mode: 0o440, uid: 0, gid: 33 }];
 
 test('web bundle: what up recorded is what a scaled node gets; private; none recorded is an error only with a configBundle', () => {
-  process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'bundle-'));
+  process.env.MOODLE_HA_STATE = tempDir('bundle-');
   const withBundle = validateSpec({ name: 'b1', configBundle: 'bundle' });
   const without = validateSpec({ name: 'b1' });
 

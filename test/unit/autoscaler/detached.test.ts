@@ -1,8 +1,7 @@
 // The detached autoscaler without Docker: the spec switch and its flags, the controller
 // container's definition, the spec file it reads, and the one-autoscaler-per-cluster refusals.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { describeAutoscaler, describeHealer } from '../../../src/cli/commands/status.ts';
@@ -22,6 +21,7 @@ import { readSpec, validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
 import { cli } from '../../support/cli.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const TAGS = {
   runtime: 'moodle-ha/runtime:r1',
@@ -87,7 +87,7 @@ describe('spec: autoscaler', () => {
     assert.equal(validateSpec({ autoscaler: { webhook: 'http://127.0.0.1:9000/x' } }).autoscaler.webhook, 'http://127.0.0.1:9000/x');
   });
   test("a flag override of autoscaler.enabled keeps the file's other autoscaler keys", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spec-'));
+    const dir = tempDir('spec-');
     writeFileSync(join(dir, 'moodle-ha.yaml'), 'autoscaler:\n  interval: 3s\n  webhook: https://hooks.example.edu/x\n');
     const { spec } = readSpec({ cwd: dir, overrides: { autoscaler: { enabled: true } } });
     assert.deepEqual(spec.autoscaler, { enabled: true, interval: { seconds: 3 }, webhook: 'https://hooks.example.edu/x' });
@@ -201,7 +201,7 @@ describe('one autoscaler per cluster', () => {
     assert.equal(autoscalerConflict('campus', 'foreground', { detached: 'absent' }), undefined);
   });
   test('the foreground pid file: live pids count, its own and dead ones do not', () => {
-    process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'guard-'));
+    process.env.MOODLE_HA_STATE = tempDir('guard-');
     assert.equal(foregroundPid('c1'), undefined);
     const release = claimForeground('c1');
     assert.equal(foregroundPid('c1'), undefined, 'this process is not "another" autoscaler');
@@ -227,7 +227,7 @@ describe('one autoscaler per cluster', () => {
 });
 
 describe('CLI flags: refused before anything is touched', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-detach-'));
+  const dir = tempDir('moodle-ha-detach-');
   const env = { MOODLE_HA_STATE: join(dir, 'state'), DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
   const withSpec = (text: string) => {
     const f = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);

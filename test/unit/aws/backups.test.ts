@@ -3,14 +3,14 @@
 // the restored file system, moved out of AWS Backup's restore folder before migrate).
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BACKUP_OUTPUTS } from '../../../src/aws/data/backups.ts';
 import { LAYOUT_HANDLER } from '../../../src/aws/data/restored-files.ts';
 import { build, CERT_ARN, only, PRODUCTION, resources } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const { main } = build(PRODUCTION, { image: { tag: 'release-1' } });
 const rules = (t: Template) => only(resources(t, 'AWS::Backup::BackupPlan'))[1].Properties.BackupPlan.BackupPlanRule as Array<Record<string, any>>;
@@ -183,7 +183,7 @@ describe('the layout function', () => {
     return exports.handler!({ RequestType: type, PhysicalResourceId: 'x' });
   };
   const restoredRoot = (folders: string[]) => {
-    const root = mkdtempSync(join(tmpdir(), 'layout-'));
+    const root = tempDir('layout-');
     for (const f of folders) {
       mkdirSync(join(root, f, 'moodledata', 'filedir'), { recursive: true });
       writeFileSync(join(root, f, 'moodledata', 'filedir', 'probe'), f);

@@ -2,8 +2,7 @@
 // refuse early with a message that says what to set or change.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { APP_ENTRY, appCommand, appEnvironment } from '../../../src/aws/cli/cdk-cli.ts';
@@ -13,12 +12,13 @@ import { importTree } from '../../../src/moodle/import.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { makeFakeTree } from '../../support/fake-moodle.ts';
 import { tinyImageDir } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const BIN = resolve('bin/moodle-ha.js');
 
 /** A site folder with a spec, and an environment with no AWS anything and an empty home. */
 function site(spec: string): { dir: string; env: NodeJS.ProcessEnv } {
-  const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-site-'));
+  const dir = tempDir('moodle-ha-site-');
   writeFileSync(join(dir, 'moodle-ha.yaml'), spec);
   const home = join(dir, 'home');
   mkdirSync(home);
@@ -50,7 +50,7 @@ describe('moodle-ha synth (subprocess, no credentials, no network)', () => {
 describe('moodle-ha synth --out', () => {
   test('an absolute folder is used as given, not joined to the current folder', () => {
     const where = site(PRODUCTION_SPEC);
-    const out = join(mkdtempSync(join(tmpdir(), 'moodle-ha-out-')), 'assembly');
+    const out = join(tempDir('moodle-ha-out-'), 'assembly');
     const r = cli(['synth', '--image-dir', tinyImageDir(), '--out', out], where);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(join(out, 'campus.template.json')));
@@ -67,11 +67,11 @@ describe('moodle-ha synth --out', () => {
 
 describe("moodle-ha synth without an image flag (a new user's first synth)", () => {
   test('stages the build context from the cached Moodle tree, as deploy does', () => {
-    const cache = mkdtempSync(join(tmpdir(), 'moodle-ha-cache-'));
+    const cache = tempDir('moodle-ha-cache-');
     const before = process.env.MOODLE_HA_CACHE;
     process.env.MOODLE_HA_CACHE = cache;
     try {
-      importTree(makeFakeTree(join(mkdtempSync(join(tmpdir(), 'moodle-ha-tree-')), 'moodle')));
+      importTree(makeFakeTree(join(tempDir('moodle-ha-tree-'), 'moodle')));
     } finally {
       if (before === undefined) delete process.env.MOODLE_HA_CACHE;
       else process.env.MOODLE_HA_CACHE = before;
@@ -85,7 +85,7 @@ describe("moodle-ha synth without an image flag (a new user's first synth)", () 
   });
   test('with no cached tree, says how to get one', () => {
     const where = site(PRODUCTION_SPEC);
-    const r = cli(['synth'], { ...where, env: { ...where.env, MOODLE_HA_CACHE: mkdtempSync(join(tmpdir(), 'moodle-ha-cache-')) } });
+    const r = cli(['synth'], { ...where, env: { ...where.env, MOODLE_HA_CACHE: tempDir('moodle-ha-cache-') } });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no Moodle 4\.5\.6 tree in the cache/);
     assert.match(r.stderr, /moodle-ha moodle download 4\.5\.6/);
@@ -153,7 +153,7 @@ describe('refusals, before anything talks to AWS', () => {
 });
 
 describe('credentials', () => {
-  const home = mkdtempSync(join(tmpdir(), 'moodle-ha-home-'));
+  const home = tempDir('moodle-ha-home-');
   test('none found in an empty environment and home', () => assert.equal(findCredentials({}, home), undefined));
   test('keys, profiles, web identity and container credentials count', () => {
     assert.ok(findCredentials({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }, home));
@@ -163,7 +163,7 @@ describe('credentials', () => {
   });
   test('a key id without its secret does not', () => assert.equal(findCredentials({ AWS_ACCESS_KEY_ID: 'a' }, home), undefined));
   test('~/.aws/credentials counts', () => {
-    const h = mkdtempSync(join(tmpdir(), 'moodle-ha-home-'));
+    const h = tempDir('moodle-ha-home-');
     mkdirSync(join(h, '.aws'));
     writeFileSync(join(h, '.aws', 'credentials'), '[default]\n');
     assert.equal(findCredentials({}, h), join(h, '.aws', 'credentials'));
@@ -190,7 +190,7 @@ describe('image flags and the cdk app command', () => {
     assert.throws(() => imageChoice({ 'image-tag': 'a', 'image-dir': '.' }, process.cwd()), /not both/);
   });
   test('--image-dir must hold a Dockerfile', () => {
-    assert.throws(() => imageChoice({ 'image-dir': mkdtempSync(join(tmpdir(), 'empty-')) }, process.cwd()), /has no Dockerfile/);
+    assert.throws(() => imageChoice({ 'image-dir': tempDir('empty-') }, process.cwd()), /has no Dockerfile/);
   });
   test('--image-tag must be a Docker tag', () => {
     assert.throws(() => imageChoice({ 'image-tag': 'bad tag' }, process.cwd()), /is not a Docker tag/);

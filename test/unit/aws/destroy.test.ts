@@ -1,17 +1,15 @@
 // What `destroy` does to data, read from the synthesized templates: RETAIN keeps it, a snapshot
 // keeps the database, deletion protection refuses, and only --delete-data deletes.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { synthesize } from '../../../src/aws/cli/assembly.ts';
 import { checkDestroy, dataResources } from '../../../src/aws/cli/destroy-plan.ts';
 import { validateSpec } from '../../../src/spec/read.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { PRODUCTION, SMALL, tinyImageDir } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
-const out = () => mkdtempSync(join(tmpdir(), 'moodle-ha-destroy-'));
+const out = () => tempDir('moodle-ha-destroy-');
 const plan = (raw: unknown, opts: { deleteData?: boolean; tag?: string } = {}) =>
   dataResources(
     synthesize({

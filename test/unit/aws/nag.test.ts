@@ -3,14 +3,12 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildMoodleApp } from '../../../src/aws/build-app.ts';
 import { acknowledge, nagFindings, resolveAcknowledgements } from '../../../src/aws/nag.ts';
 import { validateSpec } from '../../../src/spec/read.ts';
 import { CERT_ARN, PRODUCTION, SMALL, tinyBundleDir, tinyImageDir } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
 /** The rules this code base acknowledges anywhere; a new one must be added here on purpose. */
 const ACKNOWLEDGED_RULES = new Set(['L1', 'CFR1', 'EC23', 'ECS2', 'IAM4', 'IAM5', 'RDS2', 'RDS10', 'RDS14', 'SF2', 'SMG4', 'AEC4']);
@@ -65,7 +63,7 @@ for (const [name, c] of Object.entries(CONFIGS)) {
       image: c.tag ? { tag: c.tag } : { directory: tinyImageDir() },
       deleteData: c.deleteData,
       nag: true,
-      outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')),
+      outdir: tempDir('moodle-ha-nag-'),
     });
     test('no unacknowledged finding', () => {
       assert.deepEqual(nagFindings(built.app), []);

@@ -2,13 +2,11 @@
 // to the spec or the plugins; CodeBuild builds and pushes, then deploys (migrate, then roll).
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildMoodleApp } from '../../../src/aws/build-app.ts';
 import { validateSpec } from '../../../src/spec/read.ts';
 import { build, only, PRODUCTION, resources } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const { built, pipeline, main } = build(PRODUCTION, { image: { tag: 'release-1' } });
 const t = pipeline!;
@@ -137,7 +135,7 @@ describe('cdk-nag acknowledgements of the pipeline stack', () => {
     spec: validateSpec(PRODUCTION),
     image: { tag: 'release-1' },
     nag: true,
-    outdir: mkdtempSync(join(tmpdir(), 'moodle-ha-nag-')),
+    outdir: tempDir('moodle-ha-nag-'),
   });
   const template = nagged.app.synth().getStackByName('campus-pipeline').template as {
     Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }>;

@@ -2,14 +2,14 @@
 // the CLI stops quietly with 141 (128 + SIGPIPE, as `yes | head -1`), not with an EPIPE stack trace.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { MARKER } from '../../../src/moodle/cache.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const BIN = resolve('bin/moodle-ha.js');
-const work = mkdtempSync(join(tmpdir(), 'moodle-ha-pipe-'));
+const work = tempDir('moodle-ha-pipe-');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A Moodle cache with 100 trees imported from long paths: `moodle list` prints 100 lines of 1 KB, more than a pipe holds. */

@@ -3,14 +3,14 @@
 // CDK app (src/aws/); a command's --help does not load its implementation either.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { tempDir } from '../../support/temp.ts';
 
 const BIN = resolve('bin/moodle-ha.js');
 const RECORDER = resolve('test/support/record-modules.mjs');
-const work = mkdtempSync(join(tmpdir(), 'moodle-ha-lazy-'));
+const work = tempDir('moodle-ha-lazy-');
 after(() => rmSync(work, { recursive: true, force: true }));
 writeFileSync(join(work, 'absent.yaml'), 'name: mhlazy-absent\n');
 

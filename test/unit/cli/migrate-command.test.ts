@@ -1,11 +1,9 @@
 // `moodle-ha migrate` refusals that need no cluster: an unknown action (with a suggestion), --json
 // without status, --reinstall with an action and --yes without it, and `migrate log` before any run was kept.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cli } from './run-cli.ts';
+import { tempDir } from '../../support/temp.ts';
 
 describe('moodle-ha migrate', () => {
   test('an unknown action: exit 2, the closest action, the three forms', async () => {
@@ -34,7 +32,7 @@ describe('moodle-ha migrate', () => {
 
   test('migrate log before any run is kept: exit 2, what runs one', async () => {
     const saved = process.env.MOODLE_HA_STATE;
-    process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'mh-migrate-cmd-'));
+    process.env.MOODLE_HA_STATE = tempDir('mh-migrate-cmd-');
     try {
       const r = await cli(['migrate', 'log']);
       assert.equal(r.code, 2, r.stderr);

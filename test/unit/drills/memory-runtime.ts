@@ -1,8 +1,3 @@
-// A ClusterRuntime held in memory, for the drills' unit tests: members that can be killed,
-// started and scaled, a load balancer that shows a stopped web node DOWN, and a log of the calls.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type {
   ClusterEvent,
@@ -18,6 +13,7 @@ import type {
   UpResult,
 } from '../../../src/runtime/cluster.ts';
 import { readSpec, type LoadedSpec } from '../../../src/spec/read.ts';
+import { tempDir } from '../../support/temp.ts';
 
 export class MemoryRuntime implements ClusterRuntime {
   readonly loaded: LoadedSpec;
@@ -30,7 +26,7 @@ export class MemoryRuntime implements ClusterRuntime {
   scaleFailsWith: Error | undefined;
 
   constructor(webNodes = 2) {
-    this.loaded = readSpec({ cwd: mkdtempSync(join(tmpdir(), 'drill-mem-')), overrides: { name: 'mem' } });
+    this.loaded = readSpec({ cwd: tempDir('drill-mem-'), overrides: { name: 'mem' } });
     for (const s of ['lb', 'db', 'redis', 'cron'] as const) this.running.set(this.memberName(s), true);
     for (let i = 1; i <= webNodes; i++) this.running.set(this.memberName('web', i), true);
   }

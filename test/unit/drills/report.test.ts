@@ -1,7 +1,6 @@
 // The drill report: the inline SVG timeline, the self-contained HTML, the JSON file, the summary.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { renderHtml } from '../../../src/ops/drills/html.ts';
@@ -10,6 +9,7 @@ import { DRILL_SCHEMA, type DrillResult } from '../../../src/ops/drills/result.t
 import { formatSummary } from '../../../src/ops/drills/summary.ts';
 import { CHART, chartX, renderTimelineSvg } from '../../../src/ops/drills/timeline-chart.ts';
 import { sampleResult } from './sample-result.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 const attr = (svg: string, cls: string, name: string) => Number(new RegExp(`<line class="${cls}" [^>]*${name}="([\\d.]+)"`).exec(svg)?.[1]);
@@ -86,7 +86,7 @@ describe('HTML report', () => {
 
 describe('JSON file', () => {
   test('written under the output folder with the documented shape', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'drill-unit-')), 'out');
+    const dir = join(tempDir('drill-unit-'), 'out');
     const files = writeResultFiles(sampleResult(), dir);
     assert.deepEqual(readdirSync(dir).sort(), ['drill-web-loss-2026-11-25T01-00-00-000Z.html', 'drill-web-loss-2026-11-25T01-00-00-000Z.json']);
     const r = JSON.parse(readFileSync(files.json, 'utf8')) as DrillResult;

@@ -2,13 +2,12 @@
 // runs the PHP, when Moodle's generator is run (and at which size), the users' password, the state
 // file, and the post check in chunks.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeEach, describe, test } from 'node:test';
 import { fixtureStateFile, prepareFixture, verifyPosts, type LoadFixture } from '../../../src/ops/load/fixture.ts';
 import type { ExecResult } from '../../../src/runtime/cluster.ts';
 import { fakeRuntime } from '../../support/fake-runtime.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const json = (v: unknown): ExecResult => ({ code: 0, output: `Moodle says hello\n@@JSON@@${JSON.stringify(v)}@@END@@\n` });
 /** The input the fixture gave its PHP (base64 JSON in the code). */
@@ -60,7 +59,7 @@ function fakeMoodle(o: { course: boolean; password: string }) {
 
 describe('load fixture through the runtime', () => {
   beforeEach(() => {
-    process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'fixture-'));
+    process.env.MOODLE_HA_STATE = tempDir('fixture-');
   });
 
   test('an existing course is found in the first web node, not made again, and kept in the state file', async () => {

@@ -2,18 +2,18 @@
 // operator's bundle with the text appended, the operator's folder is never written, and the copy
 // goes when `up` is done.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { withBundleAddition } from '../../../src/local/bundle-edit.ts';
 import { bundleFiles } from '../../../src/local/up.ts';
 import { readSpec } from '../../../src/spec/read.ts';
+import { tempDir } from '../../support/temp.ts';
 
-process.env.MOODLE_HA_STATE = mkdtempSync(join(tmpdir(), 'bundle-edit-state-'));
+process.env.MOODLE_HA_STATE = tempDir('bundle-edit-state-');
 
 test("the edit goes to a copy: the operator's files unchanged, up reads the copy's files and the text", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bundle-edit-'));
+  const dir = tempDir('bundle-edit-');
   mkdirSync(join(dir, 'bundle'));
   writeFileSync(join(dir, 'bundle', 'php.ini'), 'max_input_vars = 5000\n');
   writeFileSync(join(dir, 'bundle', 'nginx.conf'), 'add_header x-a b always;\n');
@@ -29,7 +29,7 @@ test("the edit goes to a copy: the operator's files unchanged, up reads the copy
 });
 
 test('a cluster without a bundle gets one holding only the edit', () => {
-  const loaded = readSpec({ cwd: mkdtempSync(join(tmpdir(), 'bundle-edit-')), overrides: { name: 'mhedit2' } });
+  const loaded = readSpec({ cwd: tempDir('bundle-edit-'), overrides: { name: 'mhedit2' } });
   const edited = withBundleAddition(loaded, { file: 'php.ini', text: 'x = 1\n' });
   assert.deepEqual(
     bundleFiles(edited.loaded.spec, edited.loaded.baseDir).map((f) => [f.name.split('/').pop(), f.content]),

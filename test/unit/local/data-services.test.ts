@@ -4,8 +4,7 @@
 // redis.conf each container would really write, not only on the environment passed to it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
@@ -17,6 +16,7 @@ import { PLANNED_FAILOVER_FILE } from '../../../src/local/roll-data-docker.ts';
 import { runtimeEnv } from '../../../src/local/services.ts';
 import type { Spec } from '../../../src/spec/schema.ts';
 import { assertHasLine, devSpec, haproxySections, haSpec, SECRETS, TAGS } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const IMAGES = join(import.meta.dirname, '..', '..', '..', 'images');
 const byName = (cs: ContainerSpec[]) => new Map(cs.map((c) => [c.name, c]));
@@ -24,7 +24,7 @@ const data = (spec: Spec) => [...dbContainers(spec, TAGS, SECRETS), ...redisCont
 
 /** redis.conf (or sentinel.conf) as images/redis/entrypoint.sh writes it for this container. */
 function redisConf(c: ContainerSpec): string {
-  const root = mkdtempSync(join(tmpdir(), 'redis-entrypoint-'));
+  const root = tempDir('redis-entrypoint-');
   const bin = join(root, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'redis-server'), '#!/bin/sh\ncat "$1"\n');
@@ -180,7 +180,7 @@ describe("what the Redis image writes from each container's environment", () => 
  * not answer): redis-server's arguments after the config file, and the entrypoint's message.
  */
 function startRole(c: ContainerSpec, sentinels: Record<string, { primary: string; flags?: string } | undefined>, waitS = 1) {
-  const root = mkdtempSync(join(tmpdir(), 'redis-role-'));
+  const root = tempDir('redis-role-');
   const bin = join(root, 'bin');
   mkdirSync(bin);
   const answers = join(root, 'answers');
@@ -327,7 +327,7 @@ function portsBound(cfg: string): number[] {
  * target it issued ('' for none) and what it said.
  */
 function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>, flags = 'master', plannedSecondsAgo?: number) {
-  const root = mkdtempSync(join(tmpdir(), 'redis-watch-'));
+  const root = tempDir('redis-watch-');
   if (plannedSecondsAgo !== undefined) writeFileSync(join(root, 'planned'), `${Math.floor(Date.now() / 1000) - plannedSecondsAgo}\n`);
   const bin = join(root, 'bin');
   mkdirSync(bin);

@@ -2,15 +2,15 @@
 // drops its first connections: a dropped connection is asked again, an absent socket is not.
 // The landing CI of stop 20 lost its twin tier to one "write EPIPE" on the ping before it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { pingDocker } from '../../../src/local/engine/docker.ts';
+import { tempDir } from '../../support/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'docker-ping-'));
+const dir = tempDir('docker-ping-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** An engine on a unix socket that closes its first `drops` connections, then answers /_ping with OK. */

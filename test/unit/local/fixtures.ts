@@ -2,8 +2,7 @@
 // reader of HAProxy configuration files by section, so a test asserts the lines of one section.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningCluster } from '../../../src/local/backup/cluster.ts';
 import type { ContainerSpec } from '../../../src/local/containers.ts';
@@ -12,6 +11,7 @@ import type { Secrets } from '../../../src/local/secrets.ts';
 import type { ImageTags } from '../../../src/local/services.ts';
 import { validateSpec } from '../../../src/spec/read.ts';
 import type { Spec } from '../../../src/spec/schema.ts';
+import { tempDir } from '../../support/temp.ts';
 
 export const TAGS: ImageTags = {
   runtime: 'moodle-ha/runtime:r1',
@@ -34,7 +34,7 @@ export function haSpec(raw: Record<string, unknown> = {}): Spec {
 
 /** A fresh state root (MOODLE_HA_STATE) for tests that write the cluster's state folder. */
 export function freshStateRoot(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `moodle-ha-${prefix}-`));
+  const dir = tempDir(`moodle-ha-${prefix}-`);
   process.env.MOODLE_HA_STATE = dir;
   return dir;
 }
@@ -103,7 +103,7 @@ export function runHelperScript(
   assert.deepEqual(c.cmd?.slice(0, 2), ['bash', '-c'], `${c.name} does not run a bash script`);
   let script = c.cmd![2]!;
   for (const [from, to] of opts.replace ?? []) script = script.replaceAll(from, to);
-  const bin = mkdtempSync(join(tmpdir(), 'moodle-ha-shims-'));
+  const bin = tempDir('moodle-ha-shims-');
   for (const [name, body] of Object.entries(opts.shims ?? {})) {
     writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
     chmodSync(join(bin, name), 0o755);

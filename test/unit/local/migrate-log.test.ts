@@ -1,8 +1,7 @@
 // The migrate runs' logs kept in the cluster's state folder (src/local/migrate-log.ts): the last
 // five, 0600, the newest is the last run, a run written twice (starter and attacher) is one run.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -16,6 +15,7 @@ import {
   runKey,
 } from '../../../src/local/migrate-log.ts';
 import { clusterStateDir } from '../../../src/util/paths.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const run = (i: number) => ({
   startedAt: `2026-11-30T17:0${i}:00.123456789Z`,
@@ -34,7 +34,7 @@ describe('kept migrate logs', () => {
   });
 
   test('the last five runs stay, each log and record 0600 in a 0700 folder; the last one is the newest', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    const root = tempDir('mh-migrate-log-');
     for (let i = 1; i <= 7; i++) keepMigrateRun('c', runKey(run(i).startedAt, `id${i}`), run(i), root);
     const dir = migrateLogDir('c', root);
     const files = readdirSync(dir).sort();
@@ -49,7 +49,7 @@ describe('kept migrate logs', () => {
   });
 
   test('a run kept twice (by its starter and by a run that waited for it) is kept once', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    const root = tempDir('mh-migrate-log-');
     const key = runKey(run(1).startedAt, 'same');
     keepMigrateRun('c', key, run(1), root);
     keepMigrateRun('c', key, run(1), root);
@@ -57,20 +57,20 @@ describe('kept migrate logs', () => {
   });
 
   test('a torn record is skipped: the last whole run is the last run', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    const root = tempDir('mh-migrate-log-');
     keepMigrateRun('c', runKey(run(1).startedAt, 'a'), run(1), root);
     writeFileSync(join(migrateLogDir('c', root), `${runKey(run(2).startedAt, 'b')}.json`), '{"startedAt": "2026');
     assert.equal(lastMigrateRun('c', root)?.startedAt, run(1).startedAt);
   });
 
   test('no run kept: none', () => {
-    assert.equal(lastMigrateRun('none', mkdtempSync(join(tmpdir(), 'mh-migrate-log-'))), undefined);
+    assert.equal(lastMigrateRun('none', tempDir('mh-migrate-log-')), undefined);
   });
 });
 
 describe('a rolled-back first install', () => {
   test('its secrets and records go, its migrate logs stay (the error points to "migrate log")', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    const root = tempDir('mh-migrate-log-');
     const state = clusterStateDir('c', root);
     mkdirSync(join(state, 'secrets'), { recursive: true });
     writeFileSync(join(state, 'secrets', 'db-password'), 'x');
@@ -82,7 +82,7 @@ describe('a rolled-back first install', () => {
   });
 
   test('with no log kept, the whole folder goes', () => {
-    const root = mkdtempSync(join(tmpdir(), 'mh-migrate-log-'));
+    const root = tempDir('mh-migrate-log-');
     mkdirSync(join(clusterStateDir('c', root), 'secrets'), { recursive: true });
     removeStateKeepingMigrateLogs('c', root);
     assert.equal(existsSync(clusterStateDir('c', root)), false);

@@ -2,12 +2,12 @@
 // lock migrate.php takes, parses, and is valid PHP; what is pending; when a migrate may run.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LOCK_NAME_PHP, parseStatusOutput, pendingMigrate, phpString, statusPhp } from '../../../src/local/migrate-status.ts';
 import { missingDataTier, runningRuntime } from '../../../src/local/migrate-target.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const MIGRATE_PHP = join(import.meta.dirname, '..', '..', '..', 'images', 'runtime', 'rootfs', 'opt', 'moodle-ha', 'php', 'migrate.php');
 const STATUS_PHP = statusPhp("o'brien$x");
@@ -23,7 +23,7 @@ describe('migrate status', () => {
   });
 
   test('its PHP is valid (php -l)', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'mh-status-php-')), 'status.php');
+    const file = join(tempDir('mh-status-php-'), 'status.php');
     writeFileSync(file, `<?php\n${STATUS_PHP}`);
     assert.match(execFileSync('php', ['-l', file], { encoding: 'utf8' }), /No syntax errors/);
   });

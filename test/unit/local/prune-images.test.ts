@@ -1,13 +1,13 @@
 // Old runtime images go after `up`; what stays: each cluster's current and previous image, any
 // image a container uses, and anything this project did not build as a runtime image.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LABELS } from '../../../src/contract/image.ts';
 import { decidePrune, describePrune, type EngineImage } from '../../../src/local/prune-images.ts';
 import { nextRecord, recordedRuntimeImages } from '../../../src/local/runtime-images.ts';
+import { tempDir } from '../../support/temp.ts';
 
 const ours = { [LABELS.project]: 'moodle-ha' };
 let t = 0;
@@ -96,7 +96,7 @@ describe('runtime image record', () => {
   });
 
   test("every cluster's records are read from the state folder; a torn one is skipped", () => {
-    const root = mkdtempSync(join(tmpdir(), 'images-'));
+    const root = tempDir('images-');
     for (const [cluster, text] of [
       ['campus', JSON.stringify({ current: B, previous: A })],
       ['staging', JSON.stringify({ current: C })],

@@ -1,8 +1,7 @@
 // The pure parts of `up` (src/local/up.ts): the config bundle folder read into the files every
 // runtime container gets, and the address `up` checks the site on.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../../src/contract/image.ts';
@@ -11,10 +10,11 @@ import { bundleFiles, hostFor } from '../../../src/local/up.ts';
 import { recordedWebBundle, recordWebBundle } from '../../../src/local/web-bundle.ts';
 import { UserError } from '../../../src/util/errors.ts';
 import { devSpec, freshStateRoot, SECRETS, TAGS } from './fixtures.ts';
+import { tempDir } from '../../support/temp.ts';
 
 /** A folder holding a spec's folder with a bundle folder of these files; returns the spec's folder. */
 function specFolder(files: Record<string, string>, bundle = 'bundle'): string {
-  const base = mkdtempSync(join(tmpdir(), 'moodle-ha-up-'));
+  const base = tempDir('moodle-ha-up-');
   mkdirSync(join(base, bundle), { recursive: true });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(base, bundle, name), content);
   return base;

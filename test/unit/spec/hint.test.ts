@@ -1,11 +1,11 @@
 // The commands moodle-ha prints for the user to run next carry the spec the run was given.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { chooseSpec, hint, shellWord, specChoice } from '../../../src/spec/hint.ts';
 import { readSpec } from '../../../src/spec/read.ts';
+import { tempDir } from '../../support/temp.ts';
 
 describe('hint: a command to run next, with the spec of this run', () => {
   afterEach(() => chooseSpec({}));
@@ -31,7 +31,7 @@ describe('hint: a command to run next, with the spec of this run', () => {
   });
 
   test('readSpec records what the command line gave: -f as an absolute path, --profile', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hint-'));
+    const dir = tempDir('hint-');
     writeFileSync(join(dir, 'campus.yaml'), 'name: campus\n');
     readSpec({ file: 'campus.yaml', cwd: dir, overrides: { profile: 'ha' } });
     assert.deepEqual(specChoice(), { file: join(dir, 'campus.yaml'), profile: 'ha' });

@@ -2,15 +2,15 @@
 // the file), shows that line with a caret under the column, and says in a complete sentence what
 // to change.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readSpec } from '../../../src/spec/read.ts';
 import { excerpt } from '../../../src/spec/yaml-errors.ts';
 import { UserError } from '../../../src/util/errors.ts';
+import { tempDir } from '../../support/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'yaml-errors-'));
+const dir = tempDir('yaml-errors-');
 
 /** The error loading a spec file with this text: its message and the lines printed under it. */
 function failure(name: string, text: string): { message: string; details: string[]; file: string } {

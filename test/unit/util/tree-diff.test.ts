@@ -1,12 +1,12 @@
 // treeDifferences (src/util/tree-diff.ts): what makes two folders differ, and what does not.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { treeDifferences } from '../../../src/util/tree-diff.ts';
+import { tempDir } from '../../support/temp.ts';
 
-const work = mkdtempSync(join(tmpdir(), 'tree-diff-'));
+const work = tempDir('tree-diff-');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A small tree: two files in two folders and a link. */

@@ -3,13 +3,13 @@
 // result is found among other output.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { afterRestoreHelper, codeVersionHelper, holdHelper, JSON_MARK, parseMarked } from '../../../../src/local/backup/moodle-php.ts';
 import { runtimeContainer } from '../../../../src/local/services.ts';
 import { devSpec, freshStateRoot, runningClusterOf, SECRETS, TAGS } from '../fixtures.ts';
+import { tempDir } from '../../../support/temp.ts';
 
 freshStateRoot('moodle-php');
 const cluster = runningClusterOf(devSpec());
@@ -17,7 +17,7 @@ const cron = runtimeContainer(cluster.spec, TAGS, SECRETS, 'cron');
 
 /** php -l of the code a helper runs with php -r. */
 function lint(code: string): { ok: boolean; output: string } {
-  const file = join(mkdtempSync(join(tmpdir(), 'php-lint-')), 'helper.php');
+  const file = join(tempDir('php-lint-'), 'helper.php');
   writeFileSync(file, `<?php\n${code}`);
   const r = spawnSync('php', ['-l', file], { encoding: 'utf8' });
   assert.equal(r.error, undefined, 'php must be on this machine');

@@ -3,8 +3,7 @@
 // the top-level entries of MOODLEDATA_EXCLUDED) and what a restore leaves are checked for real.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -12,13 +11,14 @@ import { RUNTIME_IMAGE } from '../../../../src/contract/image.ts';
 import { MOODLEDATA_EXCLUDED } from '../../../../src/local/backup/format.ts';
 import { ARCHIVE_OK_CODES, archiveHelper, unpackHelper } from '../../../../src/local/backup/moodledata.ts';
 import { devSpec, runHelperScript, runningClusterOf, TAGS } from '../fixtures.ts';
+import { tempDir } from '../../../support/temp.ts';
 
 const DIR = RUNTIME_IMAGE.sharedDataDir;
 const cluster = runningClusterOf(devSpec());
 
 /** A moodledata folder with these files (path → content). */
 function moodledata(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'moodledata-'));
+  const root = tempDir('moodledata-');
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
