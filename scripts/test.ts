@@ -31,6 +31,8 @@ const skippedTiers: string[] = [];
 /** Seconds each file (the unit tier: the whole tier) took, printed at the end: where CI's time goes. */
 const took: Array<{ what: string; seconds: number }> = [];
 let broken = false;
+/** How many installs of earlier code the Moodle tier's install cache keeps (shareInstalls). */
+const INSTALLS_KEPT = 4;
 
 for (const tier of asked) {
   const missing = await missingFor(tier);
@@ -107,10 +109,9 @@ async function missingFor(tier: Tier): Promise<string | undefined> {
  * from the install cache (src/local/install-cache.ts) instead of installing again. The cache lives
  * in the machine's moodle-ha cache, keyed by the runtime image (the code) and the install settings,
  * so a later run of the same code (CI after a check run) installs nothing; a new machine installs
- * once. Only the newest 4 installs are kept.
+ * once. Only the newest INSTALLS_KEPT installs are kept.
  */
 function shareInstalls(): void {
-  const INSTALLS_KEPT = 4; // here, not at the top level: the loop above calls this before that would run
   if (process.env[INSTALL_CACHE_ENV]) return;
   const dir = join(cacheRoot(), 'test-installs');
   mkdirSync(dir, { recursive: true });

@@ -1,3 +1,5 @@
+// A ClusterRuntime held in memory, for the drills' unit tests: members that can be killed,
+// started and scaled, a load balancer that shows a stopped web node DOWN, and a log of the calls.
 import { Readable } from 'node:stream';
 import type {
   ClusterEvent,
