@@ -4,6 +4,9 @@
 // never the load balancer's "no server available", a reset, or an error from old code against the
 // new schema. The maintenance window (first to last maintenance answer) may last migrate's own run
 // and 5 s more; afterwards only nodes with the new image serve, and a logged-in user stays logged in.
+// A node of the new image started before migrate is not ready; the plugin's upgrade step runs once
+// per version, in maintenance mode (also when up is interrupted after migrate and run again); each
+// up keeps the previous runtime image and prunes the one before it.
 // Migrate reports what changed: the first `up` names the add-ons it installed; an `up` with a plugin
 // of the site tree left out (moodle.excludePlugins) builds an image without it, and its migrate
 // names it "missing from disk" with what that means and the two ways out; `migrate status` and
@@ -15,13 +18,17 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { exec, inspectContainer, sleep } from '../../src/local/containers.ts';
+import { docker } from '../../src/local/engine/docker.ts';
+import { ensureContainer, exec, inspectContainer, removeContainer, sleep } from '../../src/local/containers.ts';
 import { webServers } from '../../src/local/lb-runtime.ts';
 import { MAINTENANCE_MARKER } from '../../src/local/maintenance.ts';
 import { lastMigrateRun } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
-import { secretFile } from '../../src/local/secrets.ts';
+import { readyz } from '../../src/local/readiness.ts';
+import { recordedRuntimeImages } from '../../src/local/runtime-images.ts';
+import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
+import { runtimeContainer } from '../../src/local/services.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
@@ -52,6 +59,29 @@ function withPlugin(version: number, excluded: readonly string[] = []): void {
       (excluded.length ? `moodle:\n  excludePlugins: [${excluded.join(', ')}]\n` : ''),
   );
 }
+
+/** The probe plugin's settings: its version, and what its upgrade step recorded (runs, maintenance seen). */
+const probeConfig = async () =>
+  JSON.parse(
+    (
+      await exec(n.container('web', 1), [
+        'php',
+        '-r',
+        `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; echo json_encode(get_config('local_moodlehaprobe'));`,
+      ])
+    ).output,
+  ) as Record<string, string>;
+/** The image ID web-1 runs, after each up that changed it (install, v2, v3, v3 without a plugin). */
+const images: string[] = [];
+const webImage = async () => (await inspectContainer(n.container('web', 1)))!.Image;
+const imageExists = (id: string) =>
+  docker()
+    .getImage(id)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 
 interface Answer {
   readonly at: number;
@@ -102,6 +132,7 @@ before(async () => {
   const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
   assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
   firstUp = r;
+  images.push(await webImage());
 });
 
 after(async () => {
@@ -129,6 +160,29 @@ test('a plugin upgrade under users: only pages and the maintenance page, for mig
   assert.equal(built.code, 0, built.stderr.slice(-3000));
   const newImage = built.stdout.split('\n')[0]!.trim();
 
+  // A node of the new code started before migrate ran is not ready: the load balancer would send
+  // users to code whose plugin versions the database does not have yet.
+  const early = runtimeContainer(
+    readSpec({ file: specFile }).spec,
+    { runtime: newImage, mariadb: '', redis: '', haproxy: '', mail: '' },
+    ensureSecrets(NAME),
+    'web',
+    9,
+  );
+  await ensureContainer(early);
+  try {
+    let answer = { ready: true, answer: '' };
+    for (let i = 0; i < 30; i++) {
+      answer = await readyz(early.name).catch(() => answer);
+      if (/migrate must run/.test(answer.answer)) break;
+      await sleep(1000);
+    }
+    assert.equal(answer.ready, false, 'a node whose code is newer than the database must not be ready');
+    assert.match(answer.answer, /plugin versions in the database differ from the code: migrate must run/);
+  } finally {
+    await removeContainer(early.name);
+  }
+
   const p = poll([
     { client: admin, path: '/my/' },
     { client: new MoodleClient(base), path: '/login/index.php' },
@@ -140,6 +194,12 @@ test('a plugin upgrade under users: only pages and the maintenance page, for mig
   await p.stop();
   assert.equal(r.code, 0, r.stderr.slice(-4000));
   assert.match(r.stdout, /migrate: upgraded/);
+  assert.match(r.stderr, /upgrade pending: maintenance mode on/);
+  const probe = await probeConfig();
+  assert.deepEqual([probe.version, probe.upgraderuns, probe.maintenanceseen], ['2026010200', '1', '1'], 'the upgrade step ran once, in maintenance mode');
+  images.push(await webImage());
+  assert.notEqual(images[1], images[0], 'a new plugin version makes a new runtime image');
+  assert.ok(await imageExists(images[0]!), 'the image the cluster ran before this up is kept');
 
   const maint = p.answers.filter((a) => a.maintenance);
   const other = p.answers.filter((a) => !a.maintenance && a.status !== 200 && a.status !== 303);
@@ -232,6 +292,10 @@ test('Ctrl-C on up right after the upgrade: the site stays on the maintenance pa
     listed.map((s) => s.server),
     [n.container('web', 1), n.container('web', 2)],
   );
+  // The interrupted up's migrate ran the step; the next up (the same image) did not run it again.
+  const probe = await probeConfig();
+  assert.deepEqual([probe.version, probe.upgraderuns], ['2026010300', '2'], 'the upgrade step ran once for this version');
+  images.push(await webImage());
 });
 
 test('up with a plugin of the tree left out: migrate names it missing from disk, and so do migrate status and Moodle', { timeout: 1_500_000 }, async () => {
@@ -256,6 +320,21 @@ test('up with a plugin of the tree left out: migrate names it missing from disk,
   assert.equal((await exec(web, ['test', '-e', '/var/www/moodle/local/assessment/version.php'])).code, 0, 'a plugin not left out must still be there');
   const record = JSON.parse((await exec(web, ['cat', '/opt/moodle-ha/code-version.json'])).output) as { excludedPlugins: string[] };
   assert.deepEqual(record.excludedPlugins, ['local_assessmentreport']);
+
+  // Old runtime images go after an up: the one two ups ago, not the previous nor the current. (Another
+  // cluster on this engine may run it, or have it recorded: then it rightly stays.)
+  const [, twoAgo, previous] = images;
+  assert.ok(twoAgo && previous, `images recorded by the tests before: ${images.join(', ')}`);
+  assert.match(r.stderr, /old runtime images?/, 'up did not prune');
+  assert.ok(await imageExists(previous), 'the previous image was pruned');
+  assert.ok(await imageExists(await webImage()), 'the running image was pruned');
+  const othersNeed =
+    (await docker().listContainers({ all: true })).some((c) => c.ImageID === twoAgo) ||
+    recordedRuntimeImages().some((i) => i.id === twoAgo && i.cluster !== NAME);
+  if (!othersNeed) {
+    assert.equal(await imageExists(twoAgo), false, 'the image two ups ago was not pruned');
+    assert.match(r.stderr, /removed \d+ old runtime images? \([^)]*\): [\d.]+ (B|kB|MB|GB) freed/);
+  }
 
   // Afterwards: `migrate status` names the change, `migrate log` has the lines and the JSON line.
   const status = await cli(['migrate', 'status', '--spec', specFile]);
