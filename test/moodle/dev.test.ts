@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { cli } from '../support/cli.ts';
+import { keepTestClusters } from '../support/temp.ts';
 import { backupSuite } from './dev/backup.ts';
 import { MAIL, specFile } from './dev/cluster.ts';
 import { loadSuite } from './dev/load.ts';
@@ -33,7 +34,7 @@ describe('one dev cluster with real Moodle', () => {
   });
 
   after(async () => {
-    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+    if (!keepTestClusters()) await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   for (const s of SUITES) if (!chosen || chosen.includes(s.name)) describe(s.title, { timeout: s.timeout }, s.register);
