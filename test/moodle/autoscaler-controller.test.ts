@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
@@ -19,11 +20,10 @@ import type { HealEventPayload, ScalingEventPayload } from '../../src/ops/autosc
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
-import { keepTestClusters, tempDir } from '../support/temp.ts';
 
 const NAME = 'mhctl';
 const HTTP = 19280;
-const dir = tempDir('moodle-ha-controller-', { keep: keepTestClusters() });
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-controller-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 // Low targets, short cooldowns and a 2 s interval, so a scale-out and a scale-in come quickly.
 writeFileSync(
@@ -62,7 +62,7 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
   after(async () => {
     receiver.closeAllConnections();
     receiver.close();
-    if (!keepTestClusters()) await cli(['down', '--volumes', '--spec', specFile]);
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   test('status shows the controller running, and says the autoscaler runs detached', async () => {

@@ -1,7 +1,8 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Script } from 'node:vm';
@@ -20,11 +21,10 @@ import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
 import { MoodleClient, type Reply } from '../support/moodle-client.ts';
-import { keepTestClusters, tempDir } from '../support/temp.ts';
 
 const NAME = 'mhtest';
 const HTTP = 18080;
-const dir = tempDir('moodle-ha-cluster-', { keep: keepTestClusters() });
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 // Low targets and short cooldowns, so the autoscaler test sees a scale-out and a scale-in quickly.
 const SCALING = 'scaling:\n  min: 1\n  max: 2\n  targetRequestsPerNode: 3\n  scaleOutCooldown: 5s\n  scaleInCooldown: 10s\n';
@@ -64,7 +64,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   after(async () => {
-    if (!keepTestClusters()) await cli(['down', '--volumes', '--spec', specFile]);
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   test('the admin password is generated and stored 0600', () => {

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { cli } from '../support/cli.ts';
-import { keepTestClusters } from '../support/temp.ts';
 import { backupSuite } from './dev/backup.ts';
 import { MAIL, specFile } from './dev/cluster.ts';
 import { loadSuite } from './dev/load.ts';
@@ -34,7 +33,7 @@ describe('one dev cluster with real Moodle', () => {
   });
 
   after(async () => {
-    if (!keepTestClusters()) await cli(['down', '--volumes', '--spec', specFile]);
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   for (const s of SUITES) if (!chosen || chosen.includes(s.name)) describe(s.title, { timeout: s.timeout }, s.register);

@@ -7,7 +7,8 @@
 // install in all: each install here takes minutes of the CI's time.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LABELS } from '../../src/contract/image.ts';
@@ -18,12 +19,11 @@ import { clusterNames } from '../../src/local/names.ts';
 import { secretsDir } from '../../src/local/secrets.ts';
 import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
 import { BIN, cli } from '../support/cli.ts';
-import { keepTestClusters, tempDir } from '../support/temp.ts';
 
 // This file tests the install itself: never the install cache's copy of one.
 delete process.env[INSTALL_CACHE_ENV];
 const NAME = 'mhfail';
-const dir = tempDir('moodle-ha-fail-', { keep: keepTestClusters() });
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-fail-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 const plugin = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehabroken');
 writeFileSync(

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { cli } from '../support/cli.ts';
-import { keepTestClusters } from '../support/temp.ts';
 import { specFile, upRun } from './ha/cluster.ts';
 import { dataRollSuite } from './ha/data-roll.ts';
 import { drillsSuite } from './ha/drills.ts';
@@ -32,7 +31,7 @@ describe('one ha cluster with real Moodle', () => {
   });
 
   after(async () => {
-    if (!keepTestClusters()) await cli(['down', '--volumes', '--spec', specFile]);
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   for (const s of SUITES) if (!chosen || chosen.includes(s.name)) describe(s.title, { timeout: s.timeout }, s.register);

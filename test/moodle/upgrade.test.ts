@@ -14,7 +14,8 @@
 // (local_assessment, local_assessmentreport, local_corechanges, theme_moove), and the probe is a fifth.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker } from '../../src/local/engine/docker.ts';
@@ -31,13 +32,12 @@ import { runtimeContainer } from '../../src/local/services.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
-import { keepTestClusters, tempDir } from '../support/temp.ts';
 
 // The first up's install report is tested: never the install cache's copy of an install.
 delete process.env[INSTALL_CACHE_ENV];
 const NAME = 'mh9gup';
 const HTTP = 36100;
-const dir = tempDir('moodle-ha-upgrade-', { keep: keepTestClusters() });
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-upgrade-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
@@ -136,7 +136,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (!keepTestClusters()) await cli(['down', '--volumes', '--spec', specFile]);
+  if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
 });
 
 test('the first up installs and names the add-ons', () => {

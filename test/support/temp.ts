@@ -10,15 +10,9 @@ process.on('exit', () => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * A new empty folder in the temp folder, named `<prefix>XXXXXX`; removed when the process exits,
- * unless `keep` (a test cluster kept with MOODLE_HA_KEEP_TEST_CLUSTER=1 keeps its spec file there).
- */
-export function tempDir(prefix: string, opts: { keep?: boolean } = {}): string {
+/** A new empty folder in the temp folder, named `<prefix>XXXXXX`; removed when the process exits. */
+export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (!opts.keep) made.push(dir);
+  made.push(dir);
   return dir;
 }
-
-/** Whether the Moodle tier's clusters are kept after their tests (their spec folders too). */
-export const keepTestClusters = (): boolean => process.env.MOODLE_HA_KEEP_TEST_CLUSTER === '1';

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterNames } from '../../../src/local/names.ts';
 import { secretFile } from '../../../src/local/secrets.ts';
-import { keepTestClusters, tempDir } from '../../support/temp.ts';
+import { tempDir } from '../../support/temp.ts';
 
 export const NAME = 'mhdevtest';
 export const HTTP = 18780;
@@ -14,7 +14,7 @@ export const MAIL = 18785;
 export const base = `http://localhost:${HTTP}`;
 export const n = clusterNames(NAME);
 /** The cluster's own folder: its spec file, and what the suites write (the load's JSON, other specs). */
-export const dir = tempDir('moodle-ha-dev-', { keep: keepTestClusters() });
+export const dir = tempDir('moodle-ha-dev-');
 export const specFile = join(dir, 'moodle-ha.yaml');
 writeFileSync(
   specFile,

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { exec, sleep } from '../../../src/local/containers.ts';
 import { clusterNames } from '../../../src/local/names.ts';
 import { secretFile } from '../../../src/local/secrets.ts';
-import { keepTestClusters, tempDir } from '../../support/temp.ts';
+import { tempDir } from '../../support/temp.ts';
 
 export const NAME = 'mhhatest';
 export const HTTP = 19180;
 export const base = `http://localhost:${HTTP}`;
 export const n = clusterNames(NAME);
 /** The cluster's own folder: its spec file, and what the suites write (drill reports, a derived image's Dockerfile). */
-export const dir = tempDir('moodle-ha-ha-', { keep: keepTestClusters() });
+export const dir = tempDir('moodle-ha-ha-');
 export const specFile = join(dir, 'moodle-ha.yaml');
 
 /** Writes the spec: the ha profile, with the database's memory when a suite changes it (default 1Gi). */
