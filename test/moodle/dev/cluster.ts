@@ -1,4 +1,4 @@
-// The one dev cluster that dev.test.ts brings up for its suites (mail, load, muc, backup): two web nodes
+// The one dev cluster that dev.test.ts brings up for its suites (mail, load, muc): two web nodes
 // (muc's cross-node checks need them), and the site settings mail's checks read (support address,
 // timezone, country). Its name, ports and spec file; one `up` and one `down` for all three.
 import { readFileSync, writeFileSync } from 'node:fs';

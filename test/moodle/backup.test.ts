@@ -1,27 +1,35 @@
-// `moodle-ha backup` and `moodle-ha restore` on the dev cluster dev.test.ts brought up (runs last: a
-// restore replaces the site's data and stops its nodes for a while): data made by Moodle (its generator, an upload, users, posts), a backup, changes
+// `moodle-ha backup` and `moodle-ha restore` on a real dev cluster brought up with the CLI (its own
+// name and ports): data made by Moodle (its generator, an upload, users, posts), a backup, changes
 // after it, a restore; then every user, course, post and file (row and content) is as at backup
 // time and the later changes are gone. Bad inputs change nothing.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
-import { LABELS } from '../../../src/contract/image.ts';
-import { docker } from '../../../src/local/engine/docker.ts';
-import { BACKUP_PARTS, MANIFEST_FILE, type BackupManifest } from '../../../src/local/backup/format.ts';
-import { exec } from '../../../src/local/containers.ts';
-import { readyz } from '../../../src/local/readiness.ts';
-import { secretFile } from '../../../src/local/secrets.ts';
-import { BIN, cli } from '../../support/cli.ts';
-import { MoodleClient } from '../../support/moodle-client.ts';
-import { adminPassword as readAdminPassword, base, dir, MAIL, n, NAME, specFile, STATS } from './cluster.ts';
+import { LABELS } from '../../src/contract/image.ts';
+import { docker } from '../../src/local/engine/docker.ts';
+import { BACKUP_PARTS, MANIFEST_FILE, type BackupManifest } from '../../src/local/backup/format.ts';
+import { exec } from '../../src/local/containers.ts';
+import { clusterNames } from '../../src/local/names.ts';
+import { readyz } from '../../src/local/readiness.ts';
+import { secretFile } from '../../src/local/secrets.ts';
+import { BIN, cli } from '../support/cli.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
 
+const NAME = 'mhbackup';
+const HTTP = 18280;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-backup-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18484\n  mail: 18486\n`);
 const out = join(dir, 'backups');
+const base = `http://localhost:${HTTP}`;
+const n = clusterNames(NAME);
 const WEB = n.container('web', 1);
 const ALICE = { username: 'mhb_alice', password: 'Alice-pw-2026!' };
 
@@ -105,8 +113,7 @@ async function tamperedCopy(
   return copy;
 }
 
-/** Backup and restore, registered in the caller's describe (dev.test.ts). */
-export function backupSuite(): void {
+describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
   let adminPassword = '';
   let backup = '';
   let atBackup: SiteState;
@@ -114,8 +121,15 @@ export function backupSuite(): void {
   let uploaded = { hash: '', fileId: 0 };
   let resource = { path: '', hash: '' };
 
-  before(() => {
-    adminPassword = readAdminPassword();
+  before(async () => {
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_500_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+    adminPassword = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
+  });
+
+  after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   test('make a site: a generated course (users, forum posts, files), a user with a session, an upload', async () => {
@@ -318,7 +332,7 @@ export function backupSuite(): void {
     assert.match(r.stderr, /run it with --yes/);
 
     const other = join(dir, 'absent.yaml');
-    writeFileSync(other, `name: mhbackup-absent\nports:\n  http: ${STATS + 20}\n  stats: ${STATS + 21}\n  mail: ${MAIL + 20}\n`);
+    writeFileSync(other, 'name: mhbackup-absent\nports:\n  http: 18281\n  stats: 18485\n  mail: 18487\n');
     for (const args of [
       ['restore', backup, '--yes'],
       ['backup', '--out', out],
@@ -376,7 +390,7 @@ export function backupSuite(): void {
     );
     assert.ok(existsSync(backup), 'the earlier backup is untouched');
   });
-}
+});
 
 /** Member names of a .tar.gz. */
 async function archiveNames(file: string): Promise<string[]> {
