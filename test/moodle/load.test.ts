@@ -1,25 +1,39 @@
-// `moodle-ha load` against the dev cluster dev.test.ts brought up with the CLI: generator data, a
-// short run, posts in the database.
+// `moodle-ha load` against a real cluster brought up with the CLI (its own name and ports, so other
+// clusters on the machine are never touched): generator data, a short run, posts in the database.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { localRuntime } from '../../../src/local/runtime.ts';
-import { fixtureStateFile, verifyPosts, type LoadFixture } from '../../../src/ops/load/fixture.ts';
-import type { LoadResult } from '../../../src/ops/load/run.ts';
-import { STEPS } from '../../../src/ops/load/stats.ts';
-import { readSpec } from '../../../src/spec/read.ts';
-import { cli, type CliRun } from '../../support/cli.ts';
-import { dir, HTTP, MAIL, NAME, STATS, specFile } from './cluster.ts';
+import { after, before, describe, test } from 'node:test';
+import { localRuntime } from '../../src/local/runtime.ts';
+import { fixtureStateFile, verifyPosts, type LoadFixture } from '../../src/ops/load/fixture.ts';
+import type { LoadResult } from '../../src/ops/load/run.ts';
+import { STEPS } from '../../src/ops/load/stats.ts';
+import { readSpec } from '../../src/spec/read.ts';
+import { cli, type CliRun } from '../support/cli.ts';
 
+const NAME = 'mhload';
+const HTTP = 29080;
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-load-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 29404\n  mail: 29405\n`);
 const jsonFile = join(dir, 'load.json');
 const USERS = 4;
 const SECONDS = 20;
 
-/** The load command's tests, registered in the caller's describe (dev.test.ts). */
-export function loadSuite(): void {
+describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
   let run: CliRun;
   let result: LoadResult;
+
+  before(async () => {
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 900_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+  });
+
+  after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+  });
 
   test("load --prepare makes the course with Moodle's generator once, then reuses it", async () => {
     const first = await cli(['load', '--prepare', '--spec', specFile], { timeoutMs: 600_000 });
@@ -101,7 +115,7 @@ export function loadSuite(): void {
 
   test('a target that is not loopback, or a run out of bounds, is refused before anything is sent', async () => {
     const remote = join(dir, 'remote.yaml');
-    writeFileSync(remote, `name: ${NAME}\nsite:\n  url: http://moodle.example.edu\nports:\n  http: ${HTTP}\n  stats: ${STATS}\n  mail: ${MAIL}\n`);
+    writeFileSync(remote, `name: ${NAME}\nsite:\n  url: http://moodle.example.edu\nports:\n  http: ${HTTP}\n  stats: 29404\n  mail: 29405\n`);
     const r = await cli(['load', '--users', '1', '--duration', '5s', '--spec', remote]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /refusing http:\/\/moodle\.example\.edu: only loopback targets/);
@@ -110,4 +124,4 @@ export function loadSuite(): void {
     assert.match(big.stderr, /users must be a whole number from 1 to 200/);
     assert.match(big.stderr, /duration must be from 1s to 30m/);
   });
-}
+});
