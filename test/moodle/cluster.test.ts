@@ -1,7 +1,7 @@
 // The real-Moodle tier: a dev cluster brought up with the CLI, then what users and operators see.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +9,7 @@ import { Script } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { exec, inspectContainer as inspect, sleep } from '../../src/local/containers.ts';
 import { tryLease } from '../../src/local/heal-lease.ts';
-import { docker } from '../../src/local/engine/docker.ts';
+import { docker, imageExists } from '../../src/local/engine/docker.ts';
 import { runMigrateContainer } from '../../src/local/migrate.ts';
 import { lastMigrateRun, migrateLogDir } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
@@ -22,6 +22,7 @@ import { BIN, cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
 import { MoodleClient, type Reply } from '../support/moodle-client.ts';
 
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const NAME = 'mhtest';
 const HTTP = 18080;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
@@ -442,6 +443,23 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     const added = readdirSync(migrateLogDir(NAME)).filter((f) => !before.has(f) && f.endsWith('.json'));
     assert.equal(added.length, 1, `one run, kept once: ${added.join(', ')}`);
     assert.equal(lastMigrateRun(NAME)?.startedAt, startedAt);
+  });
+
+  // The upgrade itself (a newer plugin version under users, the step run once, maintenance mode,
+  // the early node not ready, pruning) is upgrade.test's; here, a plugin added to a running site.
+  test('a plugin added to a running site: up builds a new image and migrate upgrades; the previous image is kept', async () => {
+    const pluginDir = join(dir, 'probe-2026010100');
+    cpSync(join(FIXTURES, 'plugins', 'moodlehaprobe'), pluginDir, { recursive: true });
+    writeFileSync(specFile, `${SPEC}plugins:\n  - component: local_moodlehaprobe\n    source: ${pluginDir}\n    version: 2026010100\n`);
+    const imageOfWeb1 = async () => (await docker().getContainer(n.container('web', 1)).inspect()).Image;
+    const first = await imageOfWeb1();
+    const r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stdout, /migrate: upgraded/, 'adding a plugin is an upgrade');
+    const config = JSON.parse((await php(n.container('web', 1), "echo json_encode(get_config('local_moodlehaprobe'));")).output) as Record<string, string>;
+    assert.equal(config.version, '2026010100');
+    assert.notEqual(await imageOfWeb1(), first, 'a new plugin makes a new runtime image');
+    assert.ok(await imageExists(first), 'the image the cluster ran before this up is kept');
   });
 
   test('status shows every service and the web node ready', async () => {

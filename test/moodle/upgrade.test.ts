@@ -18,7 +18,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker } from '../../src/local/engine/docker.ts';
+import { docker, imageExists } from '../../src/local/engine/docker.ts';
 import { ensureContainer, exec, inspectContainer, removeContainer, sleep } from '../../src/local/containers.ts';
 import { webServers } from '../../src/local/lb-runtime.ts';
 import { MAINTENANCE_MARKER } from '../../src/local/maintenance.ts';
@@ -74,14 +74,6 @@ const probeConfig = async () =>
 /** The image ID web-1 runs, after each up that changed it (install, v2, v3, v3 without a plugin). */
 const images: string[] = [];
 const webImage = async () => (await inspectContainer(n.container('web', 1)))!.Image;
-const imageExists = (id: string) =>
-  docker()
-    .getImage(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
 
 interface Answer {
   readonly at: number;
