@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
+import { removeLeftoverTestClusters, TEST_CLUSTERS } from '../test/support/test-clusters.ts';
 import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
 import { cacheRoot } from '../src/util/paths.ts';
 import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
@@ -31,6 +32,8 @@ const skippedTiers: string[] = [];
 /** Seconds each file (the unit tier: the whole tier) took, printed at the end: where CI's time goes. */
 const took: Array<{ what: string; seconds: number }> = [];
 let broken = false;
+// First of all, before the unit tier too: what an earlier, killed run left would run beside this one.
+if (asked.includes('moodle') && (await dockerAvailable()) === true) await removeLeftovers();
 /** How many installs of earlier code the Moodle tier's install cache keeps (shareInstalls). */
 const INSTALLS_KEPT = 4;
 
@@ -101,6 +104,16 @@ async function missingFor(tier: Tier): Promise<string | undefined> {
   if (tier === 'image') return undefined;
   const tree = cachedMoodleTree();
   return tree.found ? undefined : tree.reason;
+}
+
+/** Removes the Moodle tier's clusters an earlier run left behind, saying which. */
+async function removeLeftovers(): Promise<void> {
+  const t0 = Date.now();
+  const removed = await removeLeftoverTestClusters();
+  const what = removed.length
+    ? `removed ${removed.join(', ')}, left by an earlier run (${((Date.now() - t0) / 1000).toFixed(1)} s)`
+    : 'none left by an earlier run';
+  console.log(`test clusters (${Object.values(TEST_CLUSTERS).length} names): ${what}`);
 }
 
 /**

@@ -112,7 +112,7 @@ export function unknownClusterMessage(cluster: string, known: readonly string[])
 }
 
 /** Every cluster that has a container, network or volume on this engine (by the project's cluster label), sorted. */
-async function clustersOnEngine(): Promise<string[]> {
+export async function clustersOnEngine(): Promise<string[]> {
   const filters = { label: [LABELS.cluster] };
   const [containers, networks, { Volumes }] = await Promise.all([
     docker().listContainers({ all: true, filters }),

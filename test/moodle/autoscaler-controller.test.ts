@@ -20,8 +20,9 @@ import type { HealEventPayload, ScalingEventPayload } from '../../src/ops/autosc
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mhctl';
+const NAME = TEST_CLUSTERS.autoscalerController;
 const HTTP = 19280;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-controller-'));
 const specFile = join(dir, 'moodle-ha.yaml');

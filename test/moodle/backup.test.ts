@@ -21,8 +21,9 @@ import { readyz } from '../../src/local/readiness.ts';
 import { secretFile } from '../../src/local/secrets.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mhbackup';
+const NAME = TEST_CLUSTERS.backup;
 const HTTP = 18280;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-backup-'));
 const specFile = join(dir, 'moodle-ha.yaml');

@@ -21,9 +21,10 @@ import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
 import { MoodleClient, type Reply } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-const NAME = 'mhtest';
+const NAME = TEST_CLUSTERS.cluster;
 const HTTP = 18080;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-cluster-'));
 const specFile = join(dir, 'moodle-ha.yaml');

@@ -27,8 +27,9 @@ import { readSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mh9iroll';
+const NAME = TEST_CLUSTERS.dataRoll;
 const HTTP = 36380;
 const DERIVED = 'mh9iroll-test/redis:changed';
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-data-roll-'));

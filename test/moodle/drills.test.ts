@@ -13,8 +13,9 @@ import { DB_WRITER_LOSS_MAX_FAILED } from '../../src/ops/drills/catalog/db-write
 import type { DrillResult } from '../../src/ops/drills/result.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli, type CliRun } from '../support/cli.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mhdrill';
+const NAME = TEST_CLUSTERS.drills;
 const HTTP = 29180;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-drill-'));
 const specFile = join(dir, 'moodle-ha.yaml');

@@ -19,10 +19,11 @@ import { clusterNames } from '../../src/local/names.ts';
 import { secretsDir } from '../../src/local/secrets.ts';
 import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
 import { BIN, cli } from '../support/cli.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
 // This file tests the install itself: never the install cache's copy of one.
 delete process.env[INSTALL_CACHE_ENV];
-const NAME = 'mhfail';
+const NAME = TEST_CLUSTERS.failedMigrate;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-fail-'));
 const specFile = join(dir, 'moodle-ha.yaml');
 const plugin = join(import.meta.dirname, '..', 'fixtures', 'plugins', 'moodlehabroken');

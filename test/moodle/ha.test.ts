@@ -18,8 +18,9 @@ import { secretFile } from '../../src/local/secrets.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mhhatest';
+const NAME = TEST_CLUSTERS.ha;
 const HTTP = 19180;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-ha-'));
 const specFile = join(dir, 'moodle-ha.yaml');

@@ -11,8 +11,9 @@ import type { LoadResult } from '../../src/ops/load/run.ts';
 import { STEPS } from '../../src/ops/load/stats.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli, type CliRun } from '../support/cli.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mhload';
+const NAME = TEST_CLUSTERS.load;
 const HTTP = 29080;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-load-'));
 const specFile = join(dir, 'moodle-ha.yaml');

@@ -17,8 +17,9 @@ import { cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 import { pdfOfPages } from '../support/pdf.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mhmail';
+const NAME = TEST_CLUSTERS.mail;
 const HTTP = 18780;
 const MAIL = 18785;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-mail-'));

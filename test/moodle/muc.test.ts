@@ -13,8 +13,9 @@ import { exec } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const NAME = 'mh9jmuc';
+const NAME = TEST_CLUSTERS.muc;
 const HTTP = 36480;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-muc-'));
 const specFile = join(dir, 'moodle-ha.yaml');

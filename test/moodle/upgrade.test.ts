@@ -32,10 +32,11 @@ import { runtimeContainer } from '../../src/local/services.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { BIN, cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
 // The first up's install report is tested: never the install cache's copy of an install.
 delete process.env[INSTALL_CACHE_ENV];
-const NAME = 'mh9gup';
+const NAME = TEST_CLUSTERS.upgrade;
 const HTTP = 36100;
 const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-upgrade-'));
 const specFile = join(dir, 'moodle-ha.yaml');
