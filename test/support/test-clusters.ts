@@ -1,5 +1,6 @@
-// The clusters the Moodle tier's files bring up, one name per file: the one list of them, so a
-// run can remove what an earlier run left (scripts/test.ts).
+// The clusters the Moodle tier's files bring up, one name per file (ha.test.ts and dev.test.ts
+// share theirs among suites): the one list of them, so a run can remove what an earlier run left
+// (scripts/test.ts).
 import { clustersOnEngine, down } from '../../src/local/down.ts';
 import { silentProgress } from '../../src/util/progress.ts';
 
@@ -7,13 +8,9 @@ export const TEST_CLUSTERS = {
   autoscalerController: 'mhctl',
   backup: 'mhbackup',
   cluster: 'mhtest',
-  dataRoll: 'mh9iroll',
-  drills: 'mhdrill',
+  dev: 'mhdevtest',
   failedMigrate: 'mhfail',
   ha: 'mhhatest',
-  load: 'mhload',
-  mail: 'mhmail',
-  muc: 'mh9jmuc',
   upgrade: 'mh9gup',
 } as const;
 

@@ -1,6 +1,6 @@
 // The tiered MUC layout's choice (images/runtime/.../muc-layout.php), run with the host's php: which
 // cache definitions go to the node's own store, and which mappings configure.php writes for that.
-// The real definitions and the config Moodle writes from them: test/moodle/muc.test.ts.
+// The real definitions and the config Moodle writes from them: test/moodle/dev/muc.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,26 +1,16 @@
-// The tiered MUC layout with real Moodle on two web nodes: the caches whose definitions declare
+// The tiered MUC layout with real Moodle on the two web nodes of dev.test.ts's cluster (runs last:
+// it changes a language string and a setting): the caches whose definitions declare
 // canuselocalstore live in each node's own APCu, the rest in Redis (configure.php, muc-layout.php),
 // and a change made on node A (a course edit, a language string changed and its cache purged, a
 // plugin setting) is what node B serves on its next request, with B's own copies cached before.
 // Node B is asked directly (PHP-FPM on the node, not through HAProxy, which routes by load).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { docker } from '../../src/local/engine/docker.ts';
-import { exec } from '../../src/local/containers.ts';
-import { clusterNames } from '../../src/local/names.ts';
-import { cli } from '../support/cli.ts';
-import { putFiles } from '../support/containers.ts';
-import { TEST_CLUSTERS } from '../support/test-clusters.ts';
+import { before, test } from 'node:test';
+import { docker } from '../../../src/local/engine/docker.ts';
+import { exec } from '../../../src/local/containers.ts';
+import { putFiles } from '../../support/containers.ts';
+import { HTTP, n } from './cluster.ts';
 
-const NAME = TEST_CLUSTERS.muc;
-const HTTP = 36480;
-const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-muc-'));
-const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 36404\n  mail: 36405\nweb:\n  nodes: 2\n`);
-const n = clusterNames(NAME);
 const nodeA = n.container('web', 1);
 const nodeB = n.container('web', 2);
 const php = (container: string, code: string) => exec(container, ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
@@ -87,14 +77,11 @@ async function probe(container: string, courseId: number): Promise<Probe> {
   }
 }
 
-describe('tiered MUC caches on two web nodes', { timeout: 1_800_000 }, () => {
+/** The tiered caches' tests, registered in the caller's describe (dev.test.ts). */
+export function mucSuite(): void {
   let courseId = 0;
 
   before(async () => {
-    await cli(['down', '--volumes', '--spec', specFile]);
-    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_200_000 });
-    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
-    assert.match(r.stdout, /2 web nodes/);
     for (const c of [nodeA, nodeB]) {
       await putFiles(docker().getContainer(c), '/var/www/moodle', [{ path: 'mhprobe.php', content: PROBE }]);
       await putFiles(docker().getContainer(c), '/tmp', [{ path: 'mhburst.php', content: BURST }]);
@@ -107,10 +94,6 @@ describe('tiered MUC caches on two web nodes', { timeout: 1_800_000 }, () => {
     );
     courseId = Number(made.output.trim().split('\n').pop());
     assert.ok(courseId > 1, `course not made: ${made.output}`);
-  });
-
-  after(async () => {
-    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
   });
 
   test('the MUC config written at migrate maps exactly the canuselocalstore application caches, and four built from the code alone, to the APCu store', async () => {
@@ -188,4 +171,4 @@ describe('tiered MUC caches on two web nodes', { timeout: 1_800_000 }, () => {
       'node B served a stale value',
     );
   });
-});
+}

@@ -1,40 +1,25 @@
-// `moodle-ha load` against a real cluster brought up with the CLI (its own name and ports, so other
-// clusters on the machine are never touched): generator data, a short run, posts in the database.
+// `moodle-ha load` against the dev cluster dev.test.ts brought up with the CLI: generator data, a
+// short run, posts in the database.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { localRuntime } from '../../src/local/runtime.ts';
-import { fixtureStateFile, verifyPosts, type LoadFixture } from '../../src/ops/load/fixture.ts';
-import type { LoadResult } from '../../src/ops/load/run.ts';
-import { STEPS } from '../../src/ops/load/stats.ts';
-import { readSpec } from '../../src/spec/read.ts';
-import { cli, type CliRun } from '../support/cli.ts';
-import { TEST_CLUSTERS } from '../support/test-clusters.ts';
+import { test } from 'node:test';
+import { localRuntime } from '../../../src/local/runtime.ts';
+import { fixtureStateFile, verifyPosts, type LoadFixture } from '../../../src/ops/load/fixture.ts';
+import type { LoadResult } from '../../../src/ops/load/run.ts';
+import { STEPS } from '../../../src/ops/load/stats.ts';
+import { readSpec } from '../../../src/spec/read.ts';
+import { cli, type CliRun } from '../../support/cli.ts';
+import { dir, HTTP, MAIL, NAME, STATS, specFile } from './cluster.ts';
 
-const NAME = TEST_CLUSTERS.load;
-const HTTP = 29080;
-const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-load-'));
-const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(specFile, `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 29404\n  mail: 29405\n`);
 const jsonFile = join(dir, 'load.json');
 const USERS = 4;
 const SECONDS = 20;
 
-describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
+/** The load command's tests, registered in the caller's describe (dev.test.ts). */
+export function loadSuite(): void {
   let run: CliRun;
   let result: LoadResult;
-
-  before(async () => {
-    await cli(['down', '--volumes', '--spec', specFile]);
-    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 900_000 });
-    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
-  });
-
-  after(async () => {
-    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
-  });
 
   test("load --prepare makes the course with Moodle's generator once, then reuses it", async () => {
     const first = await cli(['load', '--prepare', '--spec', specFile], { timeoutMs: 600_000 });
@@ -116,7 +101,7 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
 
   test('a target that is not loopback, or a run out of bounds, is refused before anything is sent', async () => {
     const remote = join(dir, 'remote.yaml');
-    writeFileSync(remote, `name: ${NAME}\nsite:\n  url: http://moodle.example.edu\nports:\n  http: ${HTTP}\n  stats: 29404\n  mail: 29405\n`);
+    writeFileSync(remote, `name: ${NAME}\nsite:\n  url: http://moodle.example.edu\nports:\n  http: ${HTTP}\n  stats: ${STATS}\n  mail: ${MAIL}\n`);
     const r = await cli(['load', '--users', '1', '--duration', '5s', '--spec', remote]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /refusing http:\/\/moodle\.example\.edu: only loopback targets/);
@@ -125,4 +110,4 @@ describe('moodle-ha load on a real cluster', { timeout: 1_800_000 }, () => {
     assert.match(big.stderr, /users must be a whole number from 1 to 200/);
     assert.match(big.stderr, /duration must be from 1s to 30m/);
   });
-});
+}

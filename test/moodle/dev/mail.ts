@@ -1,35 +1,19 @@
-// What a university's Moodle does on day one, on a real dev cluster brought up with the CLI (its
-// own name and ports): the admin's first page after install is the dashboard; a teacher's forum
+// What a university's Moodle does on day one, on the dev cluster dev.test.ts brought up (runs
+// first: the admin's first login is tested): the admin's first page after install is the dashboard; a teacher's forum
 // post reaches a subscribed student's inbox in the mail catcher once the cluster's cron has run,
 // and its link opens the post; a password reset asked for on the login page arrives and its link
 // sets a new password; Ghostscript answers Moodle's own test page; and a PDF a student submits is
 // made into pages for annotation by the cluster's cron.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { docker } from '../../src/local/engine/docker.ts';
-import { exec } from '../../src/local/containers.ts';
-import { clusterNames } from '../../src/local/names.ts';
-import { secretFile } from '../../src/local/secrets.ts';
-import { cli } from '../support/cli.ts';
-import { putFiles } from '../support/containers.ts';
-import { MoodleClient } from '../support/moodle-client.ts';
-import { pdfOfPages } from '../support/pdf.ts';
-import { TEST_CLUSTERS } from '../support/test-clusters.ts';
+import { before, test } from 'node:test';
+import { docker } from '../../../src/local/engine/docker.ts';
+import { exec } from '../../../src/local/containers.ts';
+import { cli } from '../../support/cli.ts';
+import { putFiles } from '../../support/containers.ts';
+import { MoodleClient } from '../../support/moodle-client.ts';
+import { pdfOfPages } from '../../support/pdf.ts';
+import { adminPassword as readAdminPassword, base, MAIL, n, specFile } from './cluster.ts';
 
-const NAME = TEST_CLUSTERS.mail;
-const HTTP = 18780;
-const MAIL = 18785;
-const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-mail-'));
-const specFile = join(dir, 'moodle-ha.yaml');
-writeFileSync(
-  specFile,
-  `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18784\n  mail: ${MAIL}\nsite:\n  supportEmail: help@example.edu\n  timezone: Europe/London\n  country: GB\n`,
-);
-const base = `http://localhost:${HTTP}`;
-const n = clusterNames(NAME);
 const WEB = n.container('web', 1);
 /** What the no-reply address is derived as: the site's host ("localhost") made a valid, undeliverable domain. */
 const NOREPLY = 'noreply@localhost.invalid';
@@ -104,20 +88,13 @@ function siteLink(mail: Mail, path: RegExp): string {
   return link;
 }
 
-describe('mail, PDF annotation and the settings after install, with real Moodle', { timeout: 3_600_000 }, () => {
+/** Mail, PDF annotation and the settings after install, registered in the caller's describe (dev.test.ts). */
+export function mailSuite(): void {
   let adminPassword = '';
   let site = { forum: 0, assignCm: 0, assign: 0, bob: 0 };
 
-  before(async () => {
-    await cli(['down', '--volumes', '--spec', specFile]);
-    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_500_000 });
-    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
-    assert.match(r.stdout, new RegExp(`mail: +http://127\\.0\\.0\\.1:${MAIL}/`), 'up names the mail catcher');
-    adminPassword = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
-  });
-
-  after(async () => {
-    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
+  before(() => {
+    adminPassword = readAdminPassword();
   });
 
   test('after up, the admin\'s first page after logging in is the dashboard, not "New settings"', async () => {
@@ -316,4 +293,4 @@ describe('mail, PDF annotation and the settings after install, with real Moodle'
     );
     assert.deepEqual(cfg, { lang: 'en', timezone: 'Europe/London' });
   });
-});
+}
