@@ -1,5 +1,5 @@
-// The clusters the Moodle tier's files bring up, one name per file (ha.test.ts and dev.test.ts
-// share theirs among suites): the one list of them, so a run can remove what an earlier run left
+// The clusters the Moodle tier's files bring up, one name per file (dev.test.ts shares
+// its own among suites): the one list of them, so a run can remove what an earlier run left
 // (scripts/test.ts).
 import { clustersOnEngine, down } from '../../src/local/down.ts';
 import { silentProgress } from '../../src/util/progress.ts';
@@ -8,7 +8,9 @@ export const TEST_CLUSTERS = {
   autoscalerController: 'mhctl',
   backup: 'mhbackup',
   cluster: 'mhtest',
+  dataRoll: 'mh9iroll',
   dev: 'mhdevtest',
+  drills: 'mhdrill',
   failedMigrate: 'mhfail',
   ha: 'mhhatest',
   upgrade: 'mh9gup',

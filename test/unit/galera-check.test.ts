@@ -1,6 +1,6 @@
 // images/mariadb/galera-check, the endpoints' health of a Galera member, run by bash with the
 // state the server reports (a `mariadb` on PATH that prints it): which paths say 200 in which state.
-// The real states come up in the ha tier (ha/data-roll.ts: a member donating an IST in a roll).
+// The real states come up in the ha tier (data-roll.test: a member donating an IST in a roll).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,4 @@
-// The ha data tier's rolling restart (src/local/roll-data.ts, roll-data-docker.ts) on the cluster
-// ha.test.ts brought up (runs last: it changes the database's memory and rolls Redis),
+// The ha data tier's rolling restart (src/local/roll-data.ts, roll-data-docker.ts) with real Moodle,
 // while a logged-in user polls the site through the load balancer:
 //  - `up` after a database setting changed (database.memory: every Galera member's definition)
 //    restarts the members one at a time, the writer last: never fewer than 2 Synced members, and
@@ -13,23 +12,32 @@
 // Figures (failed requests, seconds per member) are printed for the report.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { stopAutoscalerContainer } from '../../../src/local/autoscaler-container.ts';
-import { exec, inspectContainer, sleep } from '../../../src/local/containers.ts';
-import { docker } from '../../../src/local/engine/docker.ts';
-import type { ServiceName } from '../../../src/local/names.ts';
-import { backendServers, rollDataTierIfChanged } from '../../../src/local/roll-data-docker.ts';
-import { ensureSecrets } from '../../../src/local/secrets.ts';
-import type { ImageTags } from '../../../src/local/services.ts';
-import { readSpec } from '../../../src/spec/read.ts';
-import { silentProgress } from '../../../src/util/progress.ts';
-import { BIN, cli } from '../../support/cli.ts';
-import { MoodleClient } from '../../support/moodle-client.ts';
-import { adminPassword, base, dir, n, NAME, specFile, writeSpec } from './cluster.ts';
+import { after, before, describe, test } from 'node:test';
+import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts';
+import { exec, inspectContainer, sleep } from '../../src/local/containers.ts';
+import { docker } from '../../src/local/engine/docker.ts';
+import { clusterNames, type ServiceName } from '../../src/local/names.ts';
+import { backendServers, rollDataTierIfChanged } from '../../src/local/roll-data-docker.ts';
+import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
+import type { ImageTags } from '../../src/local/services.ts';
+import { readSpec } from '../../src/spec/read.ts';
+import { silentProgress } from '../../src/util/progress.ts';
+import { BIN, cli } from '../support/cli.ts';
+import { MoodleClient } from '../support/moodle-client.ts';
+import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
-const DERIVED = `${NAME}-test/redis:changed`;
+const NAME = TEST_CLUSTERS.dataRoll;
+const HTTP = 36380;
+const DERIVED = 'mh9iroll-test/redis:changed';
+const dir = mkdtempSync(join(tmpdir(), 'moodle-ha-data-roll-'));
+const specFile = join(dir, 'moodle-ha.yaml');
+const writeSpec = (memory: string) =>
+  writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  stats: 36381\n  mail: 36382\ndatabase:\n  memory: ${memory}\n`);
+const n = clusterNames(NAME);
+const base = `http://localhost:${HTTP}`;
 const DB = [1, 2, 3].map((i) => n.container('db', i));
 
 /** A logged-in user polling a page through the load balancer, and Galera's Synced members sampled, until stopped. */
@@ -132,15 +140,20 @@ async function rollEvidence(since: Date): Promise<string> {
   return lines.sort((a, b) => a.split(': ')[1]!.localeCompare(b.split(': ')[1]!)).join('\n');
 }
 
-/** The data tier's rolls, registered in the caller's describe (ha.test.ts). */
-export function dataRollSuite(): void {
+describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, () => {
   const user = new MoodleClient(base);
 
   before(async () => {
-    assert.ok(MoodleClient.loggedIn(await user.login('admin', adminPassword())), 'admin login through HAProxy failed');
+    writeSpec('1Gi');
+    await cli(['down', '--volumes', '--spec', specFile]);
+    const r = await cli(['up', '--spec', specFile], { echo: true, timeoutMs: 1_500_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stderr.slice(-4000)}`);
+    const password = readFileSync(secretFile(NAME, 'admin-password'), 'utf8').trim();
+    assert.ok(MoodleClient.loggedIn(await user.login('admin', password)), 'admin login through HAProxy failed');
   });
 
   after(async () => {
+    if (process.env.MOODLE_HA_KEEP_TEST_CLUSTER !== '1') await cli(['down', '--volumes', '--spec', specFile]);
     await docker()
       .getImage(DERIVED)
       .remove()
@@ -224,7 +237,7 @@ export function dataRollSuite(): void {
       mail: await image(n.container('mail')),
     };
     // A different image ID under this test's own tag; the controller (the healer) is stopped, as `up` stops it.
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${tags.redis}\nLABEL mhharoll=changed\n`);
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${tags.redis}\nLABEL mh9iroll=changed\n`);
     const stream = await docker().buildImage({ context: dir, src: ['Dockerfile'] }, { t: DERIVED });
     await new Promise((res, rej) => docker().modem.followProgress(stream, (e) => (e ? rej(e) : res(undefined))));
     await stopAutoscalerContainer(NAME);
@@ -247,7 +260,7 @@ export function dataRollSuite(): void {
     assert.notEqual(after1.primary, before.primary, 'the sessions primary did not move');
     assert.notEqual(after1.cache, before.cache, 'the caches primary did not move');
     for (const c of [n.container('redis', 1), n.container('redis', 2), n.container('sentinel', 1)])
-      assert.equal((await inspectContainer(c))!.Config.Labels?.mhharoll, 'changed', `${c} runs the changed image`);
+      assert.equal((await inspectContainer(c))!.Config.Labels?.mh9iroll, 'changed', `${c} runs the changed image`);
     const order = lines.map((l) => / (\S+): (restarted with the new definition|the \S+ primary fails over)/.exec(l)?.[1]).filter(Boolean);
     assert.deepEqual(
       order.slice(0, 3),
@@ -270,4 +283,4 @@ export function dataRollSuite(): void {
     assert.equal(await primaryOf('primary'), before.primary);
     assert.equal(s2.failed, 0, `failed requests:\n${s2.failures.join('\n')}\n${s2.failed ? await rollEvidence(backStart) : ''}`);
   });
-}
+});
