@@ -36,6 +36,17 @@ export function cacheEndpoint(spec: Spec): { host: string; port: number } {
   return { host: clusterNames(spec.name).cachePrimary, port: spec.profile === 'ha' ? CACHE_ENDPOINT_PORT : REDIS_PORT };
 }
 
+/**
+ * Seconds a Galera member's :9200 check may take to answer once connected. galera-check starts a
+ * bash and a mariadb client per check; on CI's busy 2-core machine (load average 16-28, every
+ * process start costing 6-10 ms of CPU) its answers took 0.6-0.8 s and, now and then, more than
+ * the 2 s of the other checks: members that were Synced went DOWN with "Layer7 timeout" (every
+ * member in turn, "1 active left"), and users got "Database connection failed" in a roll that did
+ * not touch the database. A member that is killed or gone still fails at once (its connect fails),
+ * and one that is not Synced answers 503 at once; only a member that hangs is marked down later.
+ */
+export const GALERA_CHECK_TIMEOUT_S = 5;
+
 export function renderEndpointsConfig(c: EndpointsConfig): string {
   const db = c.dbNodes.map((s) => `    server ${s} ${s}:${DB_PORT} check`).join('\n');
   // The writer's first choice (the "first" balance above) reads only when no other member is up.
@@ -46,6 +57,7 @@ export function renderEndpointsConfig(c: EndpointsConfig): string {
   // the writer; Synced or an IST donor (desynced for seconds, serving reads) for the reader.
   const galeraCheck = (path: '/' | '/reader') => `    option httpchk GET ${path}
     http-check expect status 200
+    timeout check ${GALERA_CHECK_TIMEOUT_S}s
     default-server port 9200 inter 1s fall 2 rise 3 on-marked-down shutdown-sessions resolvers docker init-addr last,libc,none`;
   const primaryCheck = `    balance first
     stick-table type integer size 1 expire 24d

@@ -52,6 +52,10 @@ describe('galera-check', () => {
       assert.equal(check(cluster, state, READER), DOWN, `${cluster} ${state}`);
     }
   });
+  test('a server that does not answer (mariadb prints nothing): neither', () => {
+    assert.equal(answer(WRITER, []).split('\r\n')[0], DOWN);
+    assert.equal(answer(READER, []).split('\r\n')[0], DOWN);
+  });
   test("the container's own health check (no request at all) is the writer's: Synced only", () => {
     assert.equal(check('Primary', 4, ''), OK);
     assert.equal(check('Primary', 2, ''), DOWN);

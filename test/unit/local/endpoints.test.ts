@@ -9,6 +9,7 @@ import {
   DB_PORT,
   DB_READER_PORT,
   ENDPOINTS_ADMIN_SOCKET,
+  GALERA_CHECK_TIMEOUT_S,
   REDIS_PORT,
   renderEndpointsConfig,
   type EndpointsConfig,
@@ -43,6 +44,12 @@ describe('three front ends, each to its own backend', () => {
     assert.ok(!read.includes('option httpchk GET /'), "the reader does not use the writer's Synced-only check");
     assertHasLine(read, 'balance roundrobin');
     assert.ok(!read.some((l) => l.startsWith('stick')), 'reads are spread, never stuck to one member');
+  });
+  test("a Galera member's check may take longer to answer than the Redis checks (a slow answer is not a dead member)", () => {
+    for (const b of ['db', 'db_read']) assertHasLine(section(sections, `backend ${b}`), `timeout check ${GALERA_CHECK_TIMEOUT_S}s`);
+    for (const b of ['redis', 'cache']) assert.ok(!section(sections, `backend ${b}`).some((l) => l.startsWith('timeout check')), b);
+    assertHasLine(section(sections, 'defaults'), 'timeout check 2s');
+    assert.ok(GALERA_CHECK_TIMEOUT_S > 2);
   });
   test('TCP, not HTTP; connections may stay idle for a long time (8 h)', () => {
     const d = section(sections, 'defaults');
