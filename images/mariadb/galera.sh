@@ -91,8 +91,8 @@ crashed_in_primary() {
 }
 
 galera_start() {
-  # Health endpoint for the writer endpoint (HAProxy): 200 when this node is Synced.
-  socat -T 3 TCP-LISTEN:9200,reuseaddr,fork EXEC:/usr/local/bin/galera-check &
+  # Health endpoints for the writer and reader endpoints (HAProxy), one process (galera-check says why).
+  /usr/local/bin/galera-check &
   if [ ! -f /var/lib/mysql/.moodle-ha-initialised ] && [ "${GALERA_FIRST:-0}" = 1 ] && ! peer_answers; then
     initialise
     sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' /var/lib/mysql/grastate.dat 2>/dev/null || true

@@ -17,7 +17,7 @@
 # - the role it was configured with (REDIS_REPLICAOF or its redis.conf) when no Sentinel answers
 #   within 2 s each: a fresh cluster's first start (the Sentinels start after the data nodes) and
 #   the dev profile (no Sentinels).
-# While it runs, primary-watch.sh (in the background) demotes it at once if it says it is the
+# While it runs, primary-watch (in the background) demotes it at once if it says it is the
 # primary while a majority of the Sentinels name another node (a stall longer than down-after).
 # min-replicas-to-write is not used: with one replica per primary it would refuse every session
 # write whenever that replica is down, turning the loss of one node into an outage.

@@ -37,13 +37,15 @@ export function cacheEndpoint(spec: Spec): { host: string; port: number } {
 }
 
 /**
- * Seconds a Galera member's :9200 check may take to answer once connected. galera-check starts a
- * bash and a mariadb client per check; on CI's busy 2-core machine (load average 16-28, every
- * process start costing 6-10 ms of CPU) its answers took 0.6-0.8 s and, now and then, more than
- * the 2 s of the other checks: members that were Synced went DOWN with "Layer7 timeout" (every
+ * Seconds a Galera member's :9200 check may take to answer once connected. When galera-check
+ * started a bash and a mariadb client per check, on CI's busy 2-core machine (load average 16-28,
+ * every process start costing 6-10 ms of CPU) its answers took 0.6-0.8 s and, now and then, more
+ * than the 2 s of the other checks: members that were Synced went DOWN with "Layer7 timeout" (every
  * member in turn, "1 active left"), and users got "Database connection failed" in a roll that did
- * not touch the database. A member that is killed or gone still fails at once (its connect fails),
- * and one that is not Synced answers 503 at once; only a member that hangs is marked down later.
+ * not touch the database. It is one process with a kept connection now (its query may take 3 s),
+ * and a busy machine still delays its answers. A member that is killed or gone still fails at once
+ * (its connect fails), and one that is not Synced answers 503 at once; only a member that hangs is
+ * marked down later.
  */
 export const GALERA_CHECK_TIMEOUT_S = 5;
 

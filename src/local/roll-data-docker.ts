@@ -323,7 +323,7 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
     },
     async failover(group: string, from: string, to: string) {
       const backend = BACKEND[group]!;
-      // The mark tells `from`'s primary watch (images/redis/primary-watch.sh) that this failover is
+      // The mark tells `from`'s primary watch (images/redis/primary-watch) that this failover is
       // planned: the roll demotes `from` itself once the endpoint has moved and `from` is drained.
       // Without it the watch would demote `from` before the endpoint moves (READONLY to users): no mark, no failover.
       const marked = await exec(from, ['sh', '-c', `date +%s > ${PLANNED_FAILOVER_FILE}`]);

@@ -25,7 +25,7 @@ describe('the files checked', () => {
     const found = shellScripts();
     for (const f of [
       '.ci/run',
-      'images/mariadb/galera-check',
+      'images/mariadb/health.sh',
       'images/mariadb/entrypoint.sh',
       'images/runtime/rootfs/usr/local/bin/moodle-ha-entrypoint',
       'images/runtime/rootfs/usr/local/bin/moodle-ha-render-config',

@@ -12,7 +12,6 @@ import type { ContainerSpec } from '../../../src/local/containers.ts';
 import { CACHE_MAXMEMORY, dbContainers, endpointsContainer, redisContainers } from '../../../src/local/data-services.ts';
 import { cacheEndpoint } from '../../../src/local/endpoints.ts';
 import { mailContainer } from '../../../src/local/mail.ts';
-import { PLANNED_FAILOVER_FILE } from '../../../src/local/roll-data-docker.ts';
 import { runtimeEnv } from '../../../src/local/services.ts';
 import type { Spec } from '../../../src/spec/schema.ts';
 import { assertHasLine, devSpec, haproxySections, haSpec, SECRETS, TAGS } from './fixtures.ts';
@@ -323,96 +322,3 @@ function portsBound(cfg: string): number[] {
     .filter((l) => l.startsWith('bind :'))
     .map((l) => Number(l.slice('bind :'.length)));
 }
-
-/**
- * One pass of the image's primary-watch.sh as data node `c`, whose Redis says `role`, with each
- * Sentinel naming a primary (undefined: that Sentinel does not answer). Returns the REPLICAOF
- * target it issued ('' for none) and what it said.
- */
-function watchOnce(c: ContainerSpec, role: string, sentinels: Record<string, string | undefined>, flags = 'master', plannedSecondsAgo?: number) {
-  const root = tempDir('redis-watch-');
-  if (plannedSecondsAgo !== undefined) writeFileSync(join(root, 'planned'), `${Math.floor(Date.now() / 1000) - plannedSecondsAgo}\n`);
-  const bin = join(root, 'bin');
-  mkdirSync(bin);
-  // "host|flags" gives one Sentinel its own flags for the primary it names.
-  for (const [host, primary] of Object.entries(sentinels))
-    if (primary) writeFileSync(join(root, `sentinel-${host}`), `${primary.split('|')[0]}\n${primary.split('|')[1] ?? flags}\n`);
-  writeFileSync(join(root, 'pw'), 'secret');
-  const scripts: Record<string, string> = {
-    hostname: `#!/bin/sh\necho ${c.name}\n`,
-    // redis-cli -p 6379 --raw role | -h S -p 26379 --raw sentinel get-master-addr-by-name G | -p 6379 replicaof H 6379
-    'redis-cli': [
-      '#!/bin/bash',
-      `[ "$REDISCLI_AUTH" = secret ] || exit 3`,
-      `if [ "$1" = -h ]; then f="${root}/sentinel-$2"; [ -f "$f" ] || exit 1; case "$7" in get-master-addr-by-name) sed -n 1p "$f"; echo 6379;; master) printf 'name\\nx\\nflags\\n'; sed -n 2p "$f";; esac; exit 0; fi`,
-      `case "$3" in --raw) printf '${role}\\n0\\n';; replicaof) echo "$4" > "${root}/replicaof"; echo OK;; esac`,
-    ].join('\n'),
-  };
-  for (const [name, text] of Object.entries(scripts)) {
-    writeFileSync(join(bin, name), `${text}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
-  const env = {
-    ...c.env,
-    REDIS_PASSWORD_FILE: join(root, 'pw'),
-    REDIS_PLANNED_FAILOVER_FILE: join(root, 'planned'),
-    WATCH_ONCE: '1',
-    PATH: `${bin}:${process.env.PATH}`,
-  };
-  const r = spawnSync('bash', [join(IMAGES, 'redis', 'primary-watch.sh')], { env, encoding: 'utf8', timeout: 10_000 });
-  assert.equal(r.status, 0, `primary-watch of ${c.name} failed: ${r.stderr}`);
-  let target = '';
-  try {
-    target = readFileSync(join(root, 'replicaof'), 'utf8').trim();
-  } catch {}
-  return { target, message: r.stderr.trim() };
-}
-
-describe('ha: a running Redis primary that a majority of the Sentinels no longer names becomes a replica at once', () => {
-  const all = byName(redisContainers(haSpec(), TAGS, SECRETS));
-  const redis1 = all.get('campus-redis-1')!;
-  const s = (a?: string, b?: string, c?: string) => ({ 'campus-sentinel-1': a, 'campus-sentinel-2': b, 'campus-sentinel-3': c });
-  test('a stalled primary whose replica was promoted meanwhile: REPLICAOF the promoted node', () => {
-    const r = watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', 'campus-redis-2'));
-    assert.equal(r.target, 'campus-redis-2');
-    assert.match(r.message, /3 Sentinels name campus-redis-2 as the primary of group primary: becoming its replica/);
-  });
-  test('two of three Sentinels (the quorum) are enough; one is not', () => {
-    assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-2', undefined)).target, 'campus-redis-2');
-    assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', 'campus-redis-1', 'campus-redis-1')).target, '');
-    assert.equal(watchOnce(redis1, 'master', s('campus-redis-2', undefined, undefined)).target, '');
-  });
-  test('left alone while the named primary is flagged down or failing over (a failover in flight may be promoting this node)', () => {
-    const all3 = s('campus-redis-2', 'campus-redis-2', 'campus-redis-2');
-    assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down,o_down,failover_in_progress').target, '');
-    assert.equal(watchOnce(redis1, 'master', all3, 'master,s_down').target, '');
-  });
-  test('left alone while any Sentinel names this node: a failover asked for (SENTINEL FAILOVER) has just promoted it, and the others, still naming the old primary, have not heard yet', () => {
-    const redis2 = all.get('campus-redis-2')!;
-    assert.equal(watchOnce(redis2, 'master', s('campus-redis-2', 'campus-redis-1', 'campus-redis-1')).target, '');
-    assert.equal(watchOnce(redis2, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, 'campus-redis-1');
-  });
-  test('left alone while any Sentinel flags the primary it names as failing over: the leader, from the promotion until it names the promoted node', () => {
-    const redis2 = all.get('campus-redis-2')!;
-    assert.equal(watchOnce(redis2, 'master', s('campus-redis-1|master,failover_in_progress', 'campus-redis-1', 'campus-redis-1')).target, '');
-  });
-  test('left alone while the rolling restart fails it over (its mark under 60 s old): the roll moves the endpoint first, then demotes it', () => {
-    const all3 = s('campus-redis-2', 'campus-redis-2', 'campus-redis-2');
-    assert.equal(watchOnce(redis1, 'master', all3, 'master', 2).target, '');
-    assert.equal(watchOnce(redis1, 'master', all3, 'master', 70).target, 'campus-redis-2', 'a mark left by an interrupted roll');
-    const script = readFileSync(join(IMAGES, 'redis', 'primary-watch.sh'), 'utf8');
-    assert.ok(script.includes(`REDIS_PLANNED_FAILOVER_FILE:-${PLANNED_FAILOVER_FILE}}`), 'the watch reads the file the roll writes');
-  });
-  test('left alone: the Sentinels name this node, none answers, or it is already a replica', () => {
-    assert.equal(watchOnce(redis1, 'master', s('campus-redis-1', 'campus-redis-1', 'campus-redis-1')).target, '');
-    assert.equal(watchOnce(redis1, 'master', s()).target, '');
-    assert.equal(watchOnce(redis1, 'slave', s('campus-redis-2', 'campus-redis-2', 'campus-redis-2')).target, '');
-  });
-  test('the image installs the watcher and the entrypoint starts it only for Sentinel-watched nodes', () => {
-    assert.match(readFileSync(join(IMAGES, 'redis', 'Dockerfile'), 'utf8'), /COPY primary-watch\.sh \/usr\/local\/bin\/redis-primary-watch/);
-    assert.match(
-      readFileSync(join(IMAGES, 'redis', 'entrypoint.sh'), 'utf8'),
-      /if \[ -n "\$\{REDIS_SENTINELS:-\}" \] && \[ -x \/usr\/local\/bin\/redis-primary-watch \]/,
-    );
-  });
-});
