@@ -164,7 +164,9 @@ describe('detached autoscaler (controller container) on a dev cluster', { timeou
     // The web node was the only one (min 1), so two parts of the controller may bring it back: the
     // healer (a desired member absent: 'created'), or the autoscaler, whose pass every 2 s may see 0
     // nodes below min 1 first and scale out 0 → 1 at once (seen in CI). The operation lease lets only
-    // one of them act; either way exactly one event says who did it. Cron is the healer's alone.
+    // one of them act, and the one that finds the node already back records nothing (seen in CI
+    // before that: the autoscaler's 0 → 1 event for a scale that, once it held the lease, had
+    // nothing left to do); so exactly one event says who did it. Cron is the healer's alone.
     const webByHealer = healed.some(([m, a]) => m === web && a === 'created');
     const fromZero = events.find((e) => e.by === 'autoscaler' && e.from === 0 && e.to === 1 && Date.parse(e.at) >= t0);
     assert.ok(webByHealer !== (fromZero !== undefined), `exactly one of the healer and the autoscaler brought ${web} back: ${JSON.stringify(events)}`);

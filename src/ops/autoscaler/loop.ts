@@ -60,7 +60,17 @@ export async function runAutoscaler(runtime: ClusterRuntime, opts: AutoscalerOpt
     if (d.action === 'hold') continue;
     const event = scalingEvent(d, nodes, at);
     const t0 = clock.now();
-    await runtime.scale(d.desired);
+    const steps = await runtime.scale(d.desired);
+    if (!steps.length) {
+      // The scale waits for the cluster's operation lease; whoever held it (the healer bringing
+      // back a removed node, an operator's `scale`) left the tier at the size decided. Nothing
+      // was changed, so there is no scaling to record, report or cool down from.
+      opts.onTick?.(
+        `nothing to do: the web tier already has ${d.desired} node${d.desired === 1 ? '' : 's'} (changed meanwhile by another holder of the operation lease)`,
+      );
+      prev = await totals(runtime, clock);
+      continue;
+    }
     lastScaling = new Date(clock.now());
     if (d.action === 'out') lastScaleOut = lastScaling;
     events.push(event);

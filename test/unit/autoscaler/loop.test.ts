@@ -48,6 +48,24 @@ describe('autoscaler loop', () => {
     );
   });
 
+  test('a scale-out that finds the tier already at its size (the healer brought the node back first, under the lease): no event, no webhook, no cooldown', async () => {
+    const { clock, runtime, scaled } = setup(1);
+    // The decision sees no node; by the time the scale holds the lease, the healer has made one.
+    const webNodes = runtime.webNodes.bind(runtime);
+    let first = true;
+    runtime.webNodes = async () => {
+      if (!first) return webNodes();
+      first = false;
+      return [];
+    };
+    const ticks: string[] = [];
+    const events = await runAutoscaler(runtime, { intervalMs: INTERVAL_MS, durationMs: 10_000, clock, onTick: (l) => ticks.push(l) });
+    assert.deepEqual(scaled(), [1]);
+    assert.deepEqual(events, []);
+    assert.deepEqual(runtime.events, []);
+    assert.match(ticks.join('\n'), /nodes 0 .*→ out to 1.*\nnothing to do: the web tier already has 1 node \(changed meanwhile/);
+  });
+
   test('idle: back to min one node at a time, the scale-in cooldown apart', async () => {
     const { clock, runtime, scaled } = setup(3);
     const events = await runAutoscaler(runtime, { intervalMs: INTERVAL_MS, durationMs: 200_000, clock });
