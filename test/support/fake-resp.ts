@@ -38,15 +38,21 @@ export function parseCommands(buf: string): { commands: string[][]; rest: string
   return { commands, rest: buf.slice(at) };
 }
 
-/** A server on 127.0.0.1 answering each command with handler(args); close it when done. */
-export async function fakeResp(handler: (args: string[]) => Resp): Promise<{ server: Server; port: number }> {
+/**
+ * A server on 127.0.0.1 answering each command with handler(args), or not at all when it returns
+ * undefined (a server that accepts and hangs); close it when done.
+ */
+export async function fakeResp(handler: (args: string[]) => Resp | undefined): Promise<{ server: Server; port: number }> {
   const server = createServer((sock) => {
     let buf = '';
     sock.setEncoding('latin1');
     sock.on('data', (d: string) => {
       const { commands, rest } = parseCommands(buf + d);
       buf = rest;
-      for (const c of commands) sock.write(encode(handler(c)), 'latin1');
+      for (const c of commands) {
+        const r = handler(c);
+        if (r !== undefined) sock.write(encode(r), 'latin1');
+      }
     });
     sock.on('error', () => undefined);
   });

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freePort } from '../support/ports.ts';
 import { tempDir } from '../support/temp.ts';
 
 const IMAGE = join(import.meta.dirname, '..', '..', 'images', 'mariadb');
@@ -35,21 +36,14 @@ writeFileSync(join(dir, 'DBI.pm'), FAKE_DBI);
 let server: ChildProcess;
 let port = 0;
 
-/** A port nobody listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** The server's whole answer to the raw bytes `request` (HAProxy's check sends `GET <path> HTTP/1.0`). */
-function ask(request: string): Promise<string> {
+/**
+ * The server's whole answer to the raw bytes `request` (HAProxy's check sends `GET <path> HTTP/1.0`),
+ * or to what `send` writes on the connection (nothing: a silent client).
+ */
+function ask(request: string | ((s: Socket) => void)): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const s = connect(port, '127.0.0.1', () => s.write(request));
+    const s = connect(port, '127.0.0.1', () => (typeof request === 'string' ? s.write(request) : request(s)));
     s.setEncoding('utf8');
     s.on('data', (d) => (out += d));
     s.on('end', () => resolve(out));
@@ -135,31 +129,13 @@ describe('galera-check', () => {
   });
   test('a client that sends its request in pieces, and one that sends none within 3 s (answered as the writer)', async () => {
     serverSays('Primary', 2);
-    assert.equal(
-      (
-        await new Promise<string>((resolve, reject) => {
-          let out = '';
-          const s = connect(port, '127.0.0.1', () => {
-            s.write('GET /rea');
-            setTimeout(() => s.write('der HTTP/1.0\r\n\r\n'), 100);
-          });
-          s.setEncoding('utf8');
-          s.on('data', (d) => (out += d));
-          s.on('end', () => resolve(out));
-          s.on('error', reject);
-        })
-      ).split('\r\n')[0],
-      OK,
-    );
-    const t0 = Date.now();
-    const silent = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const s = connect(port, '127.0.0.1');
-      s.setEncoding('utf8');
-      s.on('data', (d) => (out += d));
-      s.on('end', () => resolve(out));
-      s.on('error', reject);
+    const pieces = await ask((s) => {
+      s.write('GET /rea');
+      setTimeout(() => s.write('der HTTP/1.0\r\n\r\n'), 100);
     });
+    assert.equal(pieces.split('\r\n')[0], OK);
+    const t0 = Date.now();
+    const silent = await ask(() => undefined);
     assert.equal(silent.split('\r\n')[0], DOWN, 'a donor is not the writer');
     assert.ok(Date.now() - t0 >= 2900, `answered after ${Date.now() - t0} ms`);
   });

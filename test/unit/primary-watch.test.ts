@@ -11,6 +11,7 @@ import type { ContainerSpec } from '../../src/local/containers.ts';
 import { redisContainers } from '../../src/local/data-services.ts';
 import { PLANNED_FAILOVER_FILE } from '../../src/local/roll-data-docker.ts';
 import { fakeResp, type Resp } from '../support/fake-resp.ts';
+import { freePort } from '../support/ports.ts';
 import { tempDir } from '../support/temp.ts';
 import { haSpec, SECRETS, TAGS } from './local/fixtures.ts';
 
@@ -33,18 +34,10 @@ interface Watch {
   readonly passes: number;
 }
 
-async function serve(handler: ((args: string[]) => Resp) | 'hang', count: { n: number }): Promise<number> {
-  const { server, port } = await fakeResp(handler === 'hang' ? () => ({ ok: 'never sent' }) : handler);
-  if (handler === 'hang') server.removeAllListeners('connection').on('connection', () => count.n++);
-  else server.on('connection', () => count.n++);
+async function serve(handler: (args: string[]) => Resp | undefined, count: { n: number }): Promise<number> {
+  const { server, port } = await fakeResp(handler);
+  server.on('connection', () => count.n++);
   servers.push(server);
-  return port;
-}
-
-/** A port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const { server, port } = await fakeResp(() => null);
-  await new Promise((r) => server.close(r));
   return port;
 }
 
@@ -86,19 +79,18 @@ async function watch(
   const addrs: string[] = [];
   for (const [i, says] of Object.values(sentinels).entries()) {
     if (says === undefined) {
-      addrs.push(`127.0.0.1:${await closedPort()}`);
+      addrs.push(`127.0.0.1:${await freePort()}`);
       continue;
     }
-    const [primary, flags] = says === 'hang' ? ['', ''] : [says.split('|')[0]!, says.split('|')[1] ?? opts.flags ?? 'master'];
+    const [primary, flags] = [says.split('|')[0]!, says.split('|')[1] ?? opts.flags ?? 'master'];
     const port = await serve(
-      says === 'hang'
-        ? 'hang'
-        : (args) => {
-            if (args[0]!.toUpperCase() !== 'SENTINEL') return { error: 'ERR unknown command' };
-            if (args[1] === 'get-master-addr-by-name') return args[2] === c.env!.REDIS_SENTINEL_GROUP ? [primary, '6379'] : null;
-            if (args[1] === 'master') return ['name', args[2]!, 'ip', primary, 'flags', flags];
-            return { error: 'ERR unknown subcommand' };
-          },
+      (args) => {
+        if (says === 'hang') return undefined;
+        if (args[0]!.toUpperCase() !== 'SENTINEL') return { error: 'ERR unknown command' };
+        if (args[1] === 'get-master-addr-by-name') return args[2] === c.env!.REDIS_SENTINEL_GROUP ? [primary, '6379'] : null;
+        if (args[1] === 'master') return ['name', args[2]!, 'ip', primary, 'flags', flags];
+        return { error: 'ERR unknown subcommand' };
+      },
       counts[i + 1]!,
     );
     addrs.push(`127.0.0.1:${port}`);
