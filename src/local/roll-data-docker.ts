@@ -13,6 +13,7 @@ import type { Progress } from '../util/progress.ts';
 import { assertStaysUp, definitionHash, ensureContainer, exec, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, HA_DB_NODES, HA_SENTINELS, redisContainers } from './data-services.ts';
 import { ENDPOINTS_ADMIN_SOCKET } from './endpoints.ts';
+import { CUT_DEMOTE_RESUME_SH, PAUSED_FAILOVER_SH, pausedFailoverTimes } from './redis-paused-failover.ts';
 import { docker } from './engine/docker.ts';
 import { clusterNames } from './names.ts';
 import { needsDataRoll, rollDataTier, type DataPlan, type DataRollResult, type MemberState } from './roll-data.ts';
@@ -33,6 +34,17 @@ export const PLANNED_FAILOVER_FILE = '/run/redis/planned-failover';
 
 /** The endpoints backend that serves a Sentinel group. */
 const BACKEND: Record<string, string> = { primary: 'redis', cache: 'cache' };
+/**
+ * Groups whose clients keep their connections (the sessions: each PHP worker keeps one, see the
+ * runtime image's kept-redis.php). Their connections to the old primary never finish on their own,
+ * so its writes are paused before the failover and its connections cut after the endpoint moved;
+ * the caches' store connects per request, so its old primary is drained as the writer is.
+ */
+const KEPT_CONNECTIONS: Record<string, boolean> = { primary: true, cache: false };
+/** While the primary's writes are paused: how long the replica may take to hold all of them, and then the promotion. */
+export const FAILOVER_CATCH_UP_MS = 3000;
+/** How long the old primary's writes may stay paused at most (CLIENT PAUSE's own limit, if the roll dies meanwhile). */
+export const FAILOVER_PAUSE_MS = 10_000;
 
 /** Member state against the definition this run gives it (as roll.ts for web nodes). */
 async function memberState(def: ContainerSpec, imageIds: Map<string, string>): Promise<MemberState> {
@@ -324,40 +336,61 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
     async failover(group: string, from: string, to: string) {
       const backend = BACKEND[group]!;
       // The mark tells `from`'s primary watch (images/redis/primary-watch) that this failover is
-      // planned: the roll demotes `from` itself once the endpoint has moved and `from` is drained.
+      // planned: the roll demotes `from` itself once the endpoint has moved and `from` is drained (or cut).
       // Without it the watch would demote `from` before the endpoint moves (READONLY to users): no mark, no failover.
       const marked = await exec(from, ['sh', '-c', `date +%s > ${PLANNED_FAILOVER_FILE}`]);
       if (marked.code !== 0) throw new Error(`could not mark the planned failover on ${from} (${PLANNED_FAILOVER_FILE}): ${marked.output.trim()}`);
+      const kept = KEPT_CONNECTIONS[group] === true;
       const t = Date.now();
-      let answer = '';
-      await until(
-        `Sentinel accepting a failover of ${group}`,
-        DATA_ROLL_LIMITS_MS.failover,
-        async () => {
-          answer = (await sentinelCli(sentinels[0]!, ['sentinel', 'failover', group])).output.trim();
-          return answer.startsWith('OK') || answer.includes('INPROG') ? true : undefined;
-        },
-        () => answer,
-      );
-      // From the moment `to` is promoted, writes on `from` would be lost at its resync: the endpoint
-      // moves at once (its own check would take 2 s to count `to` up), and `from` leaves it
-      // gracefully: no new connections (drained), the requests on it finish, then it becomes `to`'s replica.
-      const promoted = await until(
-        `${to} promoted`,
-        DATA_ROLL_LIMITS_MS.failover,
-        async () => ((await redisCli(to, ['role'])).output.split('\n')[0]?.trim() === 'master' ? Date.now() : undefined),
-        () => `${to} still a replica`,
-      );
-      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`, the open ones finish.
+      let promoted: number;
+      let caughtUp = '';
+      if (kept) {
+        // Writes on `from` wait from here (reads go on) until their connections are cut below; they
+        // never ran, so kept-redis.php sends them again, to `to`, which has every earlier write.
+        const r = await exec(from, ['sh', '-c', PAUSED_FAILOVER_SH, 'sh', to, sentinels[0]!, group, String(FAILOVER_PAUSE_MS), String(FAILOVER_CATCH_UP_MS)]);
+        const times = pausedFailoverTimes(r.output);
+        if (r.code !== 0 || !times)
+          throw new Error(`the failover of ${group} from ${from} to ${to} did not happen (writes on ${from} resumed): ${r.output.trim()}`);
+        promoted = Date.now();
+        caughtUp = `writes paused on ${from}, ${to} held all of them after ${times.caughtUpMs} ms; `;
+      } else {
+        let answer = '';
+        await until(
+          `Sentinel accepting a failover of ${group}`,
+          DATA_ROLL_LIMITS_MS.failover,
+          async () => {
+            answer = (await sentinelCli(sentinels[0]!, ['sentinel', 'failover', group])).output.trim();
+            return answer.startsWith('OK') || answer.includes('INPROG') ? true : undefined;
+          },
+          () => answer,
+        );
+        promoted = await until(
+          `${to} promoted`,
+          DATA_ROLL_LIMITS_MS.failover,
+          async () => ((await redisCli(to, ['role'])).output.split('\n')[0]?.trim() === 'master' ? Date.now() : undefined),
+          () => `${to} still a replica`,
+        );
+      }
+      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`. Then the
+      // connections on `from` end: cut at once when kept (their paused writes go again to `to`),
+      // else when their requests finish (bounded; writes made on `from` meanwhile are lost at its
+      // resync, harmless for a cache).
       await endpoints(`set server ${backend}/${to} health up; set server ${backend}/${from} state drain; clear table ${backend} key 1`);
       const moved = Date.now();
       let open = 0;
-      while (Date.now() - moved < FAILOVER_DRAIN_MS) {
-        open = (await servers(backend)).find((s) => s.server === from)?.sessions ?? 0;
-        if (open === 0) break;
-        await sleep(100);
+      if (kept) {
+        // One exec: the paused writes are waiting. Cut (they fail at once and go again to `to`),
+        // demote, then resume (nothing is left to resume on a replica but its own link).
+        const cut = await exec(from, ['sh', '-c', CUT_DEMOTE_RESUME_SH, 'sh', to]);
+        if (cut.code !== 0) throw new Error(`could not cut the connections on ${from} and make it ${to}'s replica: ${cut.output.trim()}`);
+      } else {
+        while (Date.now() - moved < FAILOVER_DRAIN_MS) {
+          open = (await servers(backend)).find((s) => s.server === from)?.sessions ?? 0;
+          if (open === 0) break;
+          await sleep(100);
+        }
+        await redisCli(from, ['replicaof', to, '6379']);
       }
-      await redisCli(from, ['replicaof', to, '6379']);
       const demoted = Date.now();
       // Marked down before it leaves DRAIN: its last check (up to 1 s ago) still says master, so
       // "ready" alone would count it UP until the next check, and the "first" balance would send new
@@ -370,10 +403,10 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
         async () => ((await primaryOf(group)) === to ? true : undefined),
         () => `not yet ${to}`,
       );
-      return (
-        `${to} promoted ${promoted - t} ms after the request; the endpoint moved ${moved - promoted} ms later; ` +
-        `${from}'s open connections finished in ${demoted - moved} ms${open ? ` (${open} still open at the limit)` : ''}, then it became ${to}'s replica`
-      );
+      const left = kept
+        ? `${from}'s connections cut, and it became ${to}'s replica, in ${demoted - moved} ms`
+        : `${from}'s open connections finished in ${demoted - moved} ms${open ? ` (${open} still open at the limit)` : ''}, then it became ${to}'s replica`;
+      return `${caughtUp}${to} promoted ${promoted - t} ms after the request; the endpoint moved ${moved - promoted} ms later; ${left}`;
     },
   };
 }

@@ -122,6 +122,50 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(ls.output.trim(), '0');
   });
 
+  test("each PHP worker keeps its connection to the sessions' Redis: pages open no connection of their own and ask no INFO", async () => {
+    const PAGES = 60;
+    const web = await inspect(n.container('web', 1));
+    const ip = Object.values(web!.NetworkSettings.Networks)[0]!.IPAddress;
+    // Every command the sessions' server runs while the pages load, with its client's address.
+    const monitor = spawn('docker', [
+      'exec',
+      n.container('redis'),
+      'sh',
+      '-c',
+      'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" exec redis-cli monitor',
+    ]);
+    let seen = '';
+    monitor.stdout.on('data', (b: Buffer) => (seen += b.toString()));
+    try {
+      for (let i = 0; i < 50 && !/^OK/m.test(seen); i++) await sleep(100);
+      assert.match(seen, /^OK/m, 'redis-cli monitor did not start');
+      for (let i = 0; i < PAGES; i++) {
+        const r = await admin.get('/my/');
+        assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), `page ${i + 1}: ${answerSummary(r)}`);
+      }
+      await sleep(500);
+    } finally {
+      monitor.kill();
+    }
+    const fromWeb = seen.split('\n').filter((l) => l.includes(` ${ip}:`));
+    const port = (l: string) => new RegExp(` ${ip.replace(/\./g, '\\.')}:(\\d+)\\]`).exec(l)?.[1];
+    const sessionConnections = new Set(fromWeb.filter((l) => /"HMGET"/i.test(l)).map(port));
+    const infos = fromWeb.filter((l) => /"INFO"/i.test(l)).length;
+    console.log(
+      `${PAGES} logged-in pages: the web node read sessions on ${sessionConnections.size} connection(s) and asked INFO ${infos} time(s) (8 workers; Moodle's own handler: a connection and two INFO per page)`,
+    );
+    assert.ok(
+      fromWeb.some((l) => /"HMGET"/i.test(l)),
+      `no session read from ${ip} seen (commands only, no session data):\n${seen
+        .split('\n')
+        .slice(0, 30)
+        .map((l) => l.slice(0, 90))
+        .join('\n')}`,
+    );
+    assert.ok(sessionConnections.size <= 8, `sessions read on ${sessionConnections.size} connections for ${PAGES} pages: not kept per worker`);
+    assert.ok(infos <= 2, `INFO asked ${infos} times for ${PAGES} pages`);
+  });
+
   test("MUC maps the application and session caches to the Redis store on the caches' own server (never the sessions')", async () => {
     const r = await exec(n.container('web', 1), [
       'php',

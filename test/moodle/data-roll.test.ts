@@ -112,6 +112,21 @@ const primaryOf = async (group: string) =>
  * Redis role change (all three Sentinels' switches, REPLICAOF, the primary watch) and the
  * endpoints' Redis servers going UP or DOWN, so a failure in CI names its cause.
  */
+/** The web nodes' lines saying a session command was cut in flight (or met READONLY) and sent again (kept-redis.php). */
+async function sentAgainSince(since: Date): Promise<string[]> {
+  const lines = await Promise.all(
+    [1, 2].map(
+      (i) =>
+        new Promise<string[]>((done) =>
+          execFile('docker', ['logs', '--since', since.toISOString(), n.container('web', i)], { maxBuffer: 64 * 1024 * 1024 }, (_e, out, err) =>
+            done(`${out}${err}`.split('\n').filter((l) => l.includes('sending it again on a new connection'))),
+          ),
+        ),
+    ),
+  );
+  return lines.flat();
+}
+
 async function rollEvidence(since: Date): Promise<string> {
   const logs = async (c: string) =>
     new Promise<string>((done) =>
@@ -251,8 +266,10 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
       info: (l) => void lines.push(`${new Date().toISOString()} ${l}`),
     }).finally(() => w.end());
     const s = await w.end();
+    const sentAgain = await sentAgainSince(rollStart);
     console.log(
-      `[figures] redis roll: ${((Date.now() - t0) / 1000).toFixed(1)} s; requests ok ${s.ok}, failed ${s.failed}; fewest Synced ${s.minSynced}\n${lines.join('\n')}\n${s.failures.join('\n')}`,
+      `[figures] redis roll: ${((Date.now() - t0) / 1000).toFixed(1)} s; requests ok ${s.ok}, failed ${s.failed}; fewest Synced ${s.minSynced}; ` +
+        `session commands cut in flight and sent again: ${sentAgain.length}\n${lines.join('\n')}\n${sentAgain.join('\n')}\n${s.failures.join('\n')}`,
     );
     assert.ok(roll, 'no roll happened');
     assert.equal(roll.restarted.length, 3 + 4);

@@ -60,8 +60,15 @@ $CFG->localrequestdir = $mh['localdir'] . '/request';
 // Locks in the database (GET_LOCK), never files on shared storage.
 $CFG->lock_factory = '\\core\\lock\\mysql_lock_factory';
 
-// Sessions in Redis: a user keeps their session whichever node serves them.
-$CFG->session_handler_class = '\\core\\session\\redis';
+// Sessions in Redis: a user keeps their session whichever node serves them. Moodle's handler with
+// a connection kept per worker (session-handler.php, kept-redis.php), loaded when Moodle asks.
+spl_autoload_register(static function (string $class): void {
+    $ours = ['moodleha\\session\\redis' => 'session-handler.php', 'moodleha\\redis\\kept' => 'kept-redis.php'];
+    if (isset($ours[$class])) {
+        require_once('/opt/moodle-ha/php/' . $ours[$class]);
+    }
+});
+$CFG->session_handler_class = '\\moodleha\\session\\redis';
 $CFG->session_redis_host = $mh['redishost'];
 $CFG->session_redis_port = $mh['redisport'];
 $CFG->session_redis_database = 0;

@@ -1,0 +1,75 @@
+<?php
+// A phpredis connection that a PHP-FPM worker keeps between requests, and that follows the primary.
+//
+// The endpoint (HAProxy locally, ElastiCache's primary endpoint on AWS) names the primary when a
+// connection opens; a kept connection stays where it opened. phpredis itself replaces a kept
+// connection found closed before a command is sent (its liveness check when the worker takes it
+// back, its EOF check before each command). Two cases are left, and this class handles them: a
+// command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
+// whose writes it paused during a planned failover; HAProxy's shutdown of a server marked down),
+// and a server demoted under the connection (READONLY). The command is sent once more, on a new
+// connection through the endpoint. Every command the session handler sends may be sent twice:
+// GET, HMGET, HGET, HGETALL and EXISTS read; SET NX of the lock, HSET, HMSET, EXPIRE, UNLINK and
+// HDEL give the same state when repeated, and a command cut while paused never ran. A command
+// that waited its whole read timeout is not sent again: the server may still run it, and the user
+// has waited that long already (the caller fails, as with a new connection per request).
+
+namespace moodleha\redis;
+
+class kept extends \Redis {
+    /** A connection that failed sooner than this share of the read timeout was cut, not slow. */
+    private const CUT_NOT_SLOW = 0.9;
+
+    /** How many times this object reconnected to follow the primary (for tests and logs). */
+    public int $followed = 0;
+
+    /**
+     * [host, port, read timeout], read while connected: phpredis's getters on a connection that
+     * failed connect again first, which against a stalled server waits a whole timeout more.
+     */
+    private ?array $where = null;
+
+    public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
+    public function set($key, $value, $opts = null) { $a = func_get_args(); return $this->follow('SET', fn() => parent::set(...$a)); }
+    public function exists($key, ...$other) { $a = func_get_args(); return $this->follow('EXISTS', fn() => parent::exists(...$a)); }
+    public function expire($key, $timeout) { $a = func_get_args(); return $this->follow('EXPIRE', fn() => parent::expire(...$a)); }
+    public function unlink($key, ...$other) { $a = func_get_args(); return $this->follow('UNLINK', fn() => parent::unlink(...$a)); }
+    public function hget($key, $member) { $a = func_get_args(); return $this->follow('HGET', fn() => parent::hget(...$a)); }
+    public function hmget($key, $members) { $a = func_get_args(); return $this->follow('HMGET', fn() => parent::hmget(...$a)); }
+    public function hset($key, $member, $value) { $a = func_get_args(); return $this->follow('HSET', fn() => parent::hset(...$a)); }
+    public function hmset($key, $pairs) { $a = func_get_args(); return $this->follow('HMSET', fn() => parent::hmset(...$a)); }
+    public function hgetall($key) { $a = func_get_args(); return $this->follow('HGETALL', fn() => parent::hgetall(...$a)); }
+    public function hdel($key, $member, ...$other) { $a = func_get_args(); return $this->follow('HDEL', fn() => parent::hdel(...$a)); }
+
+    /** Sends the command; once more on a fresh connection when the first one was cut or demoted. */
+    private function follow(string $name, \Closure $command) {
+        $this->where ??= [$this->getHost(), $this->getPort(), $this->getReadTimeout()];
+        $t = microtime(true);
+        try {
+            return $command();
+        } catch (\RedisException $e) {
+            if (!$this->worth_again($e, microtime(true) - $t)) {
+                throw $e;
+            }
+            $why = $e->getMessage();
+        }
+        $this->followed++;
+        error_log("moodle-ha: Redis $name on {$this->where[0]}:{$this->where[1]} failed ($why); sending it again on a new connection");
+        // phpredis 4.2+ closes a persistent connection on close(), keeps this object's options
+        // (serializer, prefix, AUTH) and opens a new connection on the next command.
+        try {
+            $this->close();
+        } catch (\RedisException $e) {
+            // Already gone.
+        }
+        return $command();
+    }
+
+    private function worth_again(\RedisException $e, float $took): bool {
+        if (str_starts_with($e->getMessage(), 'READONLY')) {
+            return true;
+        }
+        $lost = preg_match('/^(read error on connection|Connection lost|Connection closed|socket error|Redis server went away)/i', $e->getMessage());
+        return $lost && $took < self::CUT_NOT_SLOW * $this->where[2];
+    }
+}

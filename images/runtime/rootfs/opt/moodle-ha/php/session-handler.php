@@ -1,0 +1,109 @@
+<?php
+// Moodle's Redis session handler with a connection each PHP-FPM worker keeps.
+//
+// Moodle 4.5's handler (lib/classes/session/redis.php, init()) opens a new connection on every
+// request: a DNS lookup of the endpoint, a TCP connect, AUTH, and `INFO server` twice (two checks
+// of the server's version). This class changes only init(), and only for one server (a cluster of
+// several is left to Moodle): each worker keeps one connection (kept-redis.php: pconnect, and a
+// command cut in flight or answered READONLY is sent again through the endpoint), AUTH goes with
+// the connect (phpredis sends it on a new connection, and with its liveness check, ECHO, in one
+// round trip when it hands a kept one out again), and a node checks the version once in 5 min.
+// Everything else (the lock, the data, the expiry) is Moodle's own code.
+//
+// The persistent id carries a hash of the password, so a rotated password never reuses a
+// connection authenticated with the old one. Measured per request in a web node against its Redis
+// (2,000 each): 0.83-0.98 ms and 323-328 µs of PHP CPU before, 0.18-0.19 ms and 65-75 µs after.
+
+namespace moodleha\session;
+
+use core\session\exception;
+
+class redis extends \core\session\redis {
+    /** How long a node trusts a server version it checked (APCu; the CLI, without it, checks every time). */
+    private const VERSION_CHECKED_TTL_S = 300;
+
+    #[\Override]
+    public function init(): bool {
+        if ($this->clustermode) {
+            return parent::init();
+        }
+        if (!extension_loaded('redis')) {
+            throw new exception('sessionhandlerproblem', 'error', '', null, 'redis extension is not loaded');
+        }
+        if (empty($this->host)) {
+            throw new exception('sessionhandlerproblem', 'error', '', null, '$CFG->session_redis_host must be specified in config.php');
+        }
+        if (!session_set_save_handler($this)) {
+            throw new exception('redissessionhandlerproblem', 'error');
+        }
+        [$server, $port] = $this->endpoint(reset($this->host));
+        $context = [];
+        if ($this->auth !== '') {
+            $context['auth'] = $this->auth;
+        }
+        if (!empty($this->sslopts)) {
+            $context['stream'] = $this->sslopts;
+        }
+        $persistentid = 'moodleha-session-' . $this->database . '-' . substr(hash('sha256', $this->auth), 0, 16);
+
+        for ($try = 1; $try <= $this->maxretries; $try++) {
+            try {
+                $this->connection = new \moodleha\redis\kept();
+                if (!$this->connection->pconnect($server, $port, $this->connectiontimeout, $persistentid, rand(100, 500), $this->connectiontimeout, $context)) {
+                    throw new \RedisException('connect failed');
+                }
+                if (!$this->connection->setOption(\Redis::OPT_SERIALIZER, $this->serializer)) {
+                    throw new \RedisException('Unable to set the Redis PHP Serializer option.');
+                }
+                if ($this->prefix !== '' && !$this->connection->setOption(\Redis::OPT_PREFIX, $this->prefix)) {
+                    throw new \RedisException('Unable to set the Redis Prefix option.');
+                }
+                // A kept connection keeps its database too; selecting again makes it certain.
+                if ($this->database !== 0 && !$this->connection->select($this->database)) {
+                    throw new \RedisException('Unable to select the Redis database ' . $this->database . '.');
+                }
+                $this->check_version("$server:$port");
+                return true;
+            } catch (\RedisException $e) {
+                $error = "Failed to connect (try {$try} out of {$this->maxretries}) to Redis at {$server}:{$port}, " .
+                    "the error returned was: {$e->getMessage()}";
+                debugging($error);
+                $this->connection = null;
+            }
+            if ($try < $this->maxretries) {
+                usleep(rand(100000, 500000));
+            }
+        }
+        throw new \RedisException($error ?? 'no connection tried');
+    }
+
+    /** Moodle's check of the server's version, once per node and TTL rather than twice per request. */
+    private function check_version(string $endpoint): void {
+        $key = 'moodleha-session-redis-version-ok:' . $endpoint;
+        $apcu = function_exists('apcu_enabled') && apcu_enabled();
+        if ($apcu && apcu_fetch($key) === true) {
+            return;
+        }
+        $version = $this->connection->info('server')['redis_version'] ?? '';
+        if (!$version || version_compare($version, self::REDIS_MIN_SERVER_VERSION) <= 0) {
+            throw new exception('sessionhandlerproblem', 'error', '', null,
+                'redis server version must be at least ' . self::REDIS_MIN_SERVER_VERSION . ", not \"$version\"");
+        }
+        if ($apcu) {
+            apcu_store($key, true, self::VERSION_CHECKED_TTL_S);
+        }
+    }
+
+    /** [host, port] of one server of $CFG->session_redis_host (a name, an address, or name:port). */
+    private function endpoint(string $host): array {
+        $server = strtolower(trim($host));
+        if ($server[0] === '/' || str_starts_with($server, 'unix://')) {
+            return [$server, 0];
+        }
+        $port = $this->port ?? 6379;
+        if (strpos($server, ':')) {
+            [$server, $port] = explode(':', $server);
+        }
+        return [$server, (int) $port];
+    }
+}

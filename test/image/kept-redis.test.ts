@@ -1,0 +1,170 @@
+// The sessions' kept Redis connections (images/runtime/.../kept-redis.php) and the data roll's
+// planned failover for them (src/local/redis-paused-failover.ts), against real Redis servers and a
+// real Sentinel: a write paused on the old primary and cut is sent once more and lands; a demoted
+// server's READONLY is tried once more, then reported; a stalled server is not asked twice; the
+// failover loses no write made before it and resumes the writes when it cannot go on.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
+import { SERVICE_UIDS } from '../../src/image/service-images.ts';
+import { CUT_DEMOTE_RESUME_SH, PAUSED_FAILOVER_SH, pausedFailoverTimes } from '../../src/local/redis-paused-failover.ts';
+import { probeImage, serviceImage, sleep, TestSession, type StartedContainer } from '../support/containers.ts';
+
+const session = new TestSession();
+const PASSWORD = randomBytes(18).toString('base64url');
+const PREFIX = 'kept_';
+let r1: StartedContainer;
+let r2: StartedContainer;
+let web: StartedContainer;
+
+const redisSecret = { dir: '/run/secrets', files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.redis }] };
+const runtimeSecret = { dir: RUNTIME_IMAGE.secretsDir, files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: RUNTIME_IMAGE.uid }] };
+
+async function cli(node: StartedContainer, ...args: string[]): Promise<string> {
+  const r = await node.exec(['env', `REDISCLI_AUTH=${PASSWORD}`, 'redis-cli', ...args]);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+interface Sent {
+  readonly result?: unknown;
+  readonly error?: string;
+  readonly followed: number;
+  readonly ms: number;
+}
+
+/**
+ * One command sent as the session handler sends it: a kept connection (2 s timeouts, AUTH in the
+ * connect, a key prefix). With `gated`, it connects, then waits for /tmp/go before the command.
+ */
+async function send(host: string, command: 'set' | 'get', key: string, value = '', gated = false): Promise<Sent> {
+  const php = `require '/opt/moodle-ha/php/kept-redis.php';
+    $r = new moodleha\\redis\\kept();
+    $r->pconnect('${host}', 6379, 2, 'test', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+    $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+    $r->ping();
+    if (${gated ? 'true' : 'false'}) { touch('/tmp/ready'); while (!file_exists('/tmp/go')) usleep(20000); }
+    $t = microtime(true); $out = [];
+    try { $out['result'] = ${command === 'set' ? `$r->set('${key}', '${value}')` : `$r->get('${key}')`}; }
+    catch (RedisException $e) { $out['error'] = $e->getMessage(); }
+    $out['ms'] = (int) round(1000 * (microtime(true) - $t)); $out['followed'] = $r->followed;
+    echo json_encode($out);`;
+  const r = await web.exec(['php', '-r', php], { timeoutMs: 30_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  return JSON.parse(r.stdout) as Sent;
+}
+
+/** Waits until some client on the server is blocked by its pause (so the cut meets a command in flight). */
+async function untilBlocked(node: StartedContainer): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (/^blocked_clients:[1-9]/m.test(await cli(node, 'info', 'clients'))) return;
+    await sleep(50);
+  }
+  assert.fail('no client got blocked by the pause');
+}
+
+before(
+  async () => {
+    const [redisImage, probe] = await Promise.all([serviceImage('redis'), probeImage()]);
+    const network = await session.network();
+    const env = { REDIS_PASSWORD_FILE: '/run/secrets/redis-password' };
+    r1 = await session.start({ image: redisImage, role: 'r1', network, aliases: ['r1'], env, files: [redisSecret] });
+    r2 = await session.start({ image: redisImage, role: 'r2', network, aliases: ['r2'], env: { ...env, REDIS_REPLICAOF: 'r1' }, files: [redisSecret] });
+    await session.start({
+      image: redisImage,
+      role: 's1',
+      network,
+      aliases: ['s1'],
+      // down-after 30 s: the stall test's pause of r1 must not start a failover of its own.
+      env: { ...env, REDIS_SENTINEL_MONITOR: 'r1', REDIS_SENTINEL_QUORUM: '1', REDIS_SENTINEL_DOWN_AFTER_MS: '30000' },
+      files: [redisSecret],
+    });
+    web = await session.start({
+      image: probe,
+      role: 'web',
+      network,
+      env: {
+        MOODLE_WWWROOT: 'http://probe.test',
+        MOODLE_DB_HOST: 'no-db',
+        MOODLE_REDIS_HOST: 'r1',
+        MOODLE_REDIS_PASSWORD_FILE: `${RUNTIME_IMAGE.secretsDir}/redis-password`,
+      },
+      files: [runtimeSecret],
+    });
+    await Promise.all([r1.waitForHealthy(60_000), r2.waitForHealthy(60_000)]);
+    for (let i = 0; i < 100 && !/master_link_status:up/.test(await cli(r2, 'info', 'replication')); i++) await sleep(200);
+    assert.match(await cli(r2, 'info', 'replication'), /master_link_status:up/, 'r2 is r1’s replica');
+  },
+  { timeout: 15 * 60_000 },
+);
+
+after(() => session.cleanup(), { timeout: 120_000 });
+
+describe('kept Redis connections and the planned failover', () => {
+  test('a write paused on the server and cut in flight is sent once more, on a new connection, and lands (with the key prefix)', async () => {
+    assert.equal(await cli(r1, 'client', 'pause', '8000', 'write'), 'OK');
+    const sent = send('r1', 'set', 'cut', 'v1');
+    await untilBlocked(r1);
+    await cli(r1, 'client', 'kill', 'type', 'normal');
+    await cli(r1, 'client', 'unpause');
+    const s = await sent;
+    assert.equal(s.error, undefined);
+    assert.equal(s.result, true);
+    assert.equal(s.followed, 1, 'sent again exactly once');
+    assert.ok(s.ms < 1_900, `answered in ${s.ms} ms: after the cut, not after the 2 s read timeout`);
+    assert.equal(await cli(r1, 'get', `${PREFIX}cut`), 'v1', 'the second connection kept the prefix');
+    console.log(`cut in flight: the write landed ${s.ms} ms after it was sent (paused, then cut), sent once more`);
+  });
+
+  test('a stalled server is not asked twice: the command fails at its read timeout', async () => {
+    const sent = send('r1', 'get', 'cut', '', true);
+    for (let i = 0; i < 200 && (await web.exec(['test', '-f', '/tmp/ready'])).exitCode !== 0; i++) await sleep(50);
+    await r1.container.pause();
+    try {
+      await web.exec(['touch', '/tmp/go']);
+      const s = await sent;
+      assert.match(s.error ?? '', /read error on connection/);
+      assert.equal(s.followed, 0);
+      assert.ok(s.ms >= 1_900 && s.ms < 3_000, `failed after ${s.ms} ms: one 2 s timeout, not two`);
+    } finally {
+      await r1.container.unpause();
+    }
+  });
+
+  test('the planned failover: writes paused, nothing written before it lost, the replica promoted; then the cut and demotion', async () => {
+    const wrote = await r1.exec(['sh', '-c', `for i in $(seq 0 199); do echo "SET ${PREFIX}before$i $i"; done | REDISCLI_AUTH=${PASSWORD} redis-cli`]);
+    assert.equal(wrote.stdout.match(/OK/g)?.length, 200, wrote.stdout + wrote.stderr);
+    const r = await r1.exec(['sh', '-c', PAUSED_FAILOVER_SH, 'sh', 'r2', 's1', 'primary', '8000', '3000'], { timeoutMs: 20_000 });
+    const times = pausedFailoverTimes(r.stdout);
+    assert.ok(r.exitCode === 0 && times, `exit ${r.exitCode}: ${r.stdout}${r.stderr}`);
+    assert.match(await cli(r2, 'role'), /^master/);
+    assert.equal(await cli(r2, 'get', `${PREFIX}before199`), '199', 'the last write before the pause is on the new primary');
+    // A client's write on the old primary waits (paused), and is cut, never run there.
+    const blocked = send('r1', 'set', 'paused', 'x');
+    await untilBlocked(r1);
+    const cut = await r1.exec(['sh', '-c', CUT_DEMOTE_RESUME_SH, 'sh', 'r2'], { timeoutMs: 20_000 });
+    assert.equal(cut.exitCode, 0, cut.stdout + cut.stderr);
+    const s = await blocked;
+    // Sent once more, to the same name: here r1, now a replica (in the cluster the endpoint has moved to r2).
+    assert.match(s.error ?? '', /^READONLY/);
+    assert.equal(s.followed, 1);
+    assert.match(await cli(r1, 'role'), /^slave/);
+    assert.equal(await cli(r2, 'exists', `${PREFIX}paused`), '0', 'the cut write never ran on the old primary');
+    assert.match((await r1.exec(['env', `REDISCLI_AUTH=${PASSWORD}`, 'redis-cli', 'set', 'x', '1'])).stdout, /READONLY/, 'r1 refuses writes');
+    console.log(`planned failover: r2 held every write ${times.caughtUpMs} ms after the pause, promoted ${times.promotedMs} ms after the request`);
+  });
+
+  test('a failover that cannot go on (no Sentinel answers) resumes the writes and says why', async () => {
+    for (let i = 0; i < 100 && !/master_link_status:up/.test(await cli(r1, 'info', 'replication')); i++) await sleep(200);
+    const t = Date.now();
+    const r = await r2.exec(['sh', '-c', PAUSED_FAILOVER_SH, 'sh', 'r1', 'no-such-sentinel', 'primary', '8000', '1000'], { timeoutMs: 20_000 });
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.stdout, /Sentinel no-such-sentinel did not start the failover of primary/);
+    assert.equal(pausedFailoverTimes(r.stdout), undefined);
+    const s = await send('r2', 'set', 'after', 'y');
+    assert.equal(s.result, true);
+    assert.ok(s.ms < 500, `a write took ${s.ms} ms after the failed failover: still paused?`);
+    assert.ok(Date.now() - t < 8_000, 'well before the pause’s own limit');
+  });
+});
