@@ -136,13 +136,20 @@ async function bringBack(c: ContainerSpec, action: HealActionKind): Promise<stri
  * load balancer does not list (it was re-created with fewer) is added by reconfiguring it.
  */
 async function bringBackWebNode(spec: Spec, c: ContainerSpec, action: HealActionKind): Promise<string> {
-  const listed = await webServers(spec)
-    .then((s) => s.some((x) => x.server === c.name))
-    .catch(() => undefined); // undefined: the load balancer is down; it checks the node itself when it is back
-  if (listed) await lbCommand(spec, `set server web/${c.name} state maint`).catch(() => undefined);
   const t0 = Date.now();
+  // Into MAINT while the container starts (two `docker exec`s in the load balancer, 0.5-1 s under
+  // load): the node cannot pass a health check before its warm-up ends, seconds later.
+  const holding = webServers(spec)
+    .then((s) => s.some((x) => x.server === c.name))
+    .catch(() => undefined) // undefined: the load balancer is down; it checks the node itself when it is back
+    .then(async (listed) => {
+      if (listed) await lbCommand(spec, `set server web/${c.name} state maint`).catch(() => undefined);
+      return listed;
+    });
+  const [held, started] = await Promise.allSettled([holding, bringBack(c, action)]);
+  const listed = held.status === 'fulfilled' ? held.value : undefined;
   try {
-    await bringBack(c, action);
+    if (started.status === 'rejected') throw started.reason;
     await waitReady(c.name, HEAL_READY_TIMEOUT_MS);
   } catch (e) {
     // Never leave it in MAINT for good: HAProxy's own health check decides, as before the healer.

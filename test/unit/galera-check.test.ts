@@ -3,6 +3,7 @@
 // test writes, so the server's own HTTP and connection handling are what is tested. The real states
 // come up in the ha tier (data-roll.test: a member donating an IST in a roll).
 // images/mariadb/health.sh, the container's health check, asks the same server.
+// images/mariadb/galera.sh's wait for the eviction of a crashed member asks it too (GET /size).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -161,5 +162,31 @@ describe('galera-check', () => {
     assert.equal(health(), 0);
     serverSays('Primary', 2);
     assert.equal(health(), 1);
+  });
+});
+
+// galera.sh's wait_for_eviction, sourced as the entrypoint sources it (set -euo pipefail): a member
+// started after a crash asks each peer's galera-check for its view, and joins once no view counts
+// every member. `hostname` is this machine's, so it is left out of the peers asked, as a member is.
+describe('galera.sh: waiting for the eviction after a crash', () => {
+  const waitForEviction = (peers: string, checkPort: number) =>
+    spawnSync('bash', ['-c', 'set -euo pipefail; source "$1"; crashed=1; wait_for_eviction; echo "went on"', '_', join(IMAGE, 'galera.sh')], {
+      env: { ...process.env, GALERA_PEERS: peers, GALERA_CHECK_PORT: String(checkPort) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  const self = spawnSync('hostname', { encoding: 'utf8' }).stdout.trim();
+  test('a peer whose view no longer counts this node: it goes on at once', () => {
+    serverSays('Primary', 4, 1);
+    const r = waitForEviction(`127.0.0.1,${self}`, port);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /went on/);
+    assert.match(r.stderr, /a view of 1 of 2\) after 0 s/);
+  });
+  test('a peer that refuses the connection counts as evicted: the start goes on (under set -e it ended the entrypoint, and Docker started it again)', async () => {
+    const r = waitForEviction(`127.0.0.1,${self}`, await freePort());
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /went on/);
+    assert.match(r.stderr, /a view of 0 of 2/);
   });
 });
