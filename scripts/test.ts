@@ -33,7 +33,9 @@ const skippedTiers: string[] = [];
 const took: Array<{ what: string; seconds: number }> = [];
 let broken = false;
 // First of all, before the unit tier too: what an earlier, killed run left would run beside this one.
-if (asked.includes('moodle') && (await dockerAvailable()) === true) await removeLeftovers();
+// Only when the Moodle tier will run: a run that cannot (no Moodle tree, no engine) leaves the
+// engine's clusters alone (test-tiers.test runs this script, and took down a cluster made by hand).
+if (asked.includes('moodle') && (await missingFor('moodle')) === undefined) await removeLeftovers();
 /** How many installs of earlier code the Moodle tier's install cache keeps (shareInstalls). */
 const INSTALLS_KEPT = 4;
 

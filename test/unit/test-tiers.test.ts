@@ -36,6 +36,7 @@ describe('scripts/test.ts with no Moodle tree cached', () => {
     assert.equal(r.status, 1, r.stdout + r.stderr);
     for (const tier of ['moodle', 'twin'])
       assert.match(r.stdout, new RegExp(`CANNOT RUN: the ${tier} tier \\(CI=true: in CI the ${tier} tier is mandatory\\): `));
+    assert.doesNotMatch(r.stdout, /test clusters \(/, "a run whose Moodle tier cannot run leaves the engine's clusters alone");
     if (!/no Docker engine answers/.test(r.stdout)) assert.match(r.stdout, /npx moodle-ha moodle import DIR.* or "npx moodle-ha moodle download /);
   });
   test('outside CI: the same tiers are skipped loudly and the run passes', () => {
