@@ -127,6 +127,17 @@ describe('runtime image: PHP', () => {
     assert.equal(ini.upload_max_filesize, '100M');
     assert.equal(ini.post_max_size, '100M');
   });
+  test('APCu keeps arrays as they are (no serializer on every fetch), and an object in a cached array still comes back whole', async () => {
+    const php = [
+      'class Column { public $name = "id"; public $meta = ["max_length" => 10]; }',
+      'apcu_store("k", ["strings" => ["a" => "b"], "column" => new Column()]);',
+      '$v = apcu_fetch("k");',
+      'echo json_encode([ini_get("apc.serializer"), $v["strings"], get_class($v["column"]), $v["column"]->meta]);',
+    ].join(' ');
+    const r = await web.exec(['php', '-r', php]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), ['default', { a: 'b' }, 'Column', { max_length: 10 }]);
+  });
   test('PHP-FPM runs the default 8 workers', async () => {
     const r = await web.exec(['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -c "^php-fpm: pool moodle"']);
     assert.equal(r.stdout.trim(), '8', r.stderr);
