@@ -1,5 +1,5 @@
-// The first half of a planned Redis failover for a group whose clients keep their connections
-// (roll-data-docker.ts `failover`), as one shell script run in the old primary's container: its
+// The first half of a planned Redis failover (roll-data-docker.ts `failover`; every group's clients keep
+// their connections), as one shell script run in the old primary's container: its
 // writes are paused from the first command until the roll cuts its connections, and PHP's read
 // timeout is 2 s, so the steps may not each pay a `docker exec`.
 //

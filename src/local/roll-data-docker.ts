@@ -27,20 +27,11 @@ import type { ImageTags } from './services.ts';
  * connection drops, and cron runs again on its next pass).
  */
 export const DATA_ROLL_LIMITS_MS = { dbSynced: 300_000, sentinel: 60_000, replica: 120_000, failover: 30_000, writerUp: 30_000, drain: 10_000 };
-/** How long the requests on the old primary may take to finish once the endpoint moved off it (then it becomes a replica). */
-export const FAILOVER_DRAIN_MS = 3000;
 /** Where the roll marks a Redis primary it is failing over (read by the image's primary watch). */
 export const PLANNED_FAILOVER_FILE = '/run/redis/planned-failover';
 
 /** The endpoints backend that serves a Sentinel group. */
 const BACKEND: Record<string, string> = { primary: 'redis', cache: 'cache' };
-/**
- * Groups whose clients keep their connections (the sessions: each PHP worker keeps one, see the
- * runtime image's kept-redis.php). Their connections to the old primary never finish on their own,
- * so its writes are paused before the failover and its connections cut after the endpoint moved;
- * the caches' store connects per request, so its old primary is drained as the writer is.
- */
-const KEPT_CONNECTIONS: Record<string, boolean> = { primary: true, cache: false };
 /** While the primary's writes are paused: how long the replica may take to hold all of them, and then the promotion. */
 export const FAILOVER_CATCH_UP_MS = 3000;
 /** How long the old primary's writes may stay paused at most (CLIENT PAUSE's own limit, if the roll dies meanwhile). */
@@ -336,61 +327,27 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
     async failover(group: string, from: string, to: string) {
       const backend = BACKEND[group]!;
       // The mark tells `from`'s primary watch (images/redis/primary-watch) that this failover is
-      // planned: the roll demotes `from` itself once the endpoint has moved and `from` is drained (or cut).
+      // planned: the roll demotes `from` itself once the endpoint has moved and its connections are cut.
       // Without it the watch would demote `from` before the endpoint moves (READONLY to users): no mark, no failover.
       const marked = await exec(from, ['sh', '-c', `date +%s > ${PLANNED_FAILOVER_FILE}`]);
       if (marked.code !== 0) throw new Error(`could not mark the planned failover on ${from} (${PLANNED_FAILOVER_FILE}): ${marked.output.trim()}`);
-      const kept = KEPT_CONNECTIONS[group] === true;
+      // Every client keeps its connection (the sessions and the caches: each PHP worker keeps one to
+      // each, the runtime image's kept-redis.php), and a connection to `from` never ends on its own.
+      // So writes on `from` wait from here (reads go on) until their connections are cut below; they
+      // never ran, so kept-redis.php sends them again, to `to`, which has every earlier write.
       const t = Date.now();
-      let promoted: number;
-      let caughtUp = '';
-      if (kept) {
-        // Writes on `from` wait from here (reads go on) until their connections are cut below; they
-        // never ran, so kept-redis.php sends them again, to `to`, which has every earlier write.
-        const r = await exec(from, ['sh', '-c', PAUSED_FAILOVER_SH, 'sh', to, sentinels[0]!, group, String(FAILOVER_PAUSE_MS), String(FAILOVER_CATCH_UP_MS)]);
-        const times = pausedFailoverTimes(r.output);
-        if (r.code !== 0 || !times)
-          throw new Error(`the failover of ${group} from ${from} to ${to} did not happen (writes on ${from} resumed): ${r.output.trim()}`);
-        promoted = Date.now();
-        caughtUp = `writes paused on ${from}, ${to} held all of them after ${times.caughtUpMs} ms; `;
-      } else {
-        let answer = '';
-        await until(
-          `Sentinel accepting a failover of ${group}`,
-          DATA_ROLL_LIMITS_MS.failover,
-          async () => {
-            answer = (await sentinelCli(sentinels[0]!, ['sentinel', 'failover', group])).output.trim();
-            return answer.startsWith('OK') || answer.includes('INPROG') ? true : undefined;
-          },
-          () => answer,
-        );
-        promoted = await until(
-          `${to} promoted`,
-          DATA_ROLL_LIMITS_MS.failover,
-          async () => ((await redisCli(to, ['role'])).output.split('\n')[0]?.trim() === 'master' ? Date.now() : undefined),
-          () => `${to} still a replica`,
-        );
-      }
-      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`. Then the
-      // connections on `from` end: cut at once when kept (their paused writes go again to `to`),
-      // else when their requests finish (bounded; writes made on `from` meanwhile are lost at its
-      // resync, harmless for a cache).
+      const r = await exec(from, ['sh', '-c', PAUSED_FAILOVER_SH, 'sh', to, sentinels[0]!, group, String(FAILOVER_PAUSE_MS), String(FAILOVER_CATCH_UP_MS)]);
+      const times = pausedFailoverTimes(r.output);
+      if (r.code !== 0 || !times)
+        throw new Error(`the failover of ${group} from ${from} to ${to} did not happen (writes on ${from} resumed): ${r.output.trim()}`);
+      const promoted = Date.now();
+      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`.
       await endpoints(`set server ${backend}/${to} health up; set server ${backend}/${from} state drain; clear table ${backend} key 1`);
       const moved = Date.now();
-      let open = 0;
-      if (kept) {
-        // One exec: the paused writes are waiting. Cut (they fail at once and go again to `to`),
-        // demote, then resume (nothing is left to resume on a replica but its own link).
-        const cut = await exec(from, ['sh', '-c', CUT_DEMOTE_RESUME_SH, 'sh', to]);
-        if (cut.code !== 0) throw new Error(`could not cut the connections on ${from} and make it ${to}'s replica: ${cut.output.trim()}`);
-      } else {
-        while (Date.now() - moved < FAILOVER_DRAIN_MS) {
-          open = (await servers(backend)).find((s) => s.server === from)?.sessions ?? 0;
-          if (open === 0) break;
-          await sleep(100);
-        }
-        await redisCli(from, ['replicaof', to, '6379']);
-      }
+      // One exec: the paused writes are waiting. Cut (they fail at once and go again to `to`),
+      // demote, then resume (nothing is left to resume on a replica but its own link).
+      const cut = await exec(from, ['sh', '-c', CUT_DEMOTE_RESUME_SH, 'sh', to]);
+      if (cut.code !== 0) throw new Error(`could not cut the connections on ${from} and make it ${to}'s replica: ${cut.output.trim()}`);
       const demoted = Date.now();
       // Marked down before it leaves DRAIN: its last check (up to 1 s ago) still says master, so
       // "ready" alone would count it UP until the next check, and the "first" balance would send new
@@ -403,10 +360,10 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
         async () => ((await primaryOf(group)) === to ? true : undefined),
         () => `not yet ${to}`,
       );
-      const left = kept
-        ? `${from}'s connections cut, and it became ${to}'s replica, in ${demoted - moved} ms`
-        : `${from}'s open connections finished in ${demoted - moved} ms${open ? ` (${open} still open at the limit)` : ''}, then it became ${to}'s replica`;
-      return `${caughtUp}${to} promoted ${promoted - t} ms after the request; the endpoint moved ${moved - promoted} ms later; ${left}`;
+      return (
+        `writes paused on ${from}, ${to} held all of them after ${times.caughtUpMs} ms; ${to} promoted ${promoted - t} ms after the request; ` +
+        `the endpoint moved ${moved - promoted} ms later; ${from}'s connections cut, and it became ${to}'s replica, in ${demoted - moved} ms`
+      );
     },
   };
 }

@@ -1,4 +1,4 @@
-// The sessions' kept Redis connections (images/runtime/.../kept-redis.php) and the data roll's
+// The sessions' and caches' kept Redis connections (images/runtime/.../kept-redis.php) and the data roll's
 // planned failover for them (src/local/redis-paused-failover.ts), against real Redis servers and a
 // real Sentinel: a write paused on the old primary and cut is sent once more and lands; a demoted
 // server's READONLY is tried once more, then reported; a stalled server is not asked twice; the
@@ -38,7 +38,7 @@ interface Sent {
  * One command sent as the session handler sends it: a kept connection (2 s timeouts, AUTH in the
  * connect, a key prefix). With `gated`, it connects, then waits for /tmp/go before the command.
  */
-async function send(host: string, command: 'set' | 'get', key: string, value = '', gated = false): Promise<Sent> {
+async function send(host: string, command: 'set' | 'setnx' | 'get', key: string, value = '', gated = false): Promise<Sent> {
   const php = `require '/opt/moodle-ha/php/kept-redis.php';
     $r = new moodleha\\redis\\kept();
     $r->pconnect('${host}', 6379, 2, 'test', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
@@ -46,7 +46,7 @@ async function send(host: string, command: 'set' | 'get', key: string, value = '
     $r->ping();
     if (${gated ? 'true' : 'false'}) { touch('/tmp/ready'); while (!file_exists('/tmp/go')) usleep(20000); }
     $t = microtime(true); $out = [];
-    try { $out['result'] = ${command === 'set' ? `$r->set('${key}', '${value}')` : `$r->get('${key}')`}; }
+    try { $out['result'] = ${command === 'get' ? `$r->get('${key}')` : `$r->${command}('${key}', '${value}')`}; }
     catch (RedisException $e) { $out['error'] = $e->getMessage(); }
     $out['ms'] = (int) round(1000 * (microtime(true) - $t)); $out['followed'] = $r->followed;
     echo json_encode($out);`;
@@ -56,17 +56,27 @@ async function send(host: string, command: 'set' | 'get', key: string, value = '
 }
 
 /**
- * Waits until a client's SET is blocked by the pause, so the cut meets a command in flight. Not
- * just any blocked client: the pause also holds the Sentinel's hello PUBLISH, which counted in
- * blocked_clients before the test's own client had connected (CI: the cut came first, the SET ran
- * after the unpause, followed 0).
+ * Waits until a client's write (`command`) is blocked by the pause, so the cut meets a command in
+ * flight. Not just any blocked client: the pause also holds the Sentinel's hello PUBLISH, which
+ * counted in blocked_clients before the test's own client had connected (CI: the cut came first,
+ * the SET ran after the unpause, followed 0).
  */
-async function untilBlocked(node: StartedContainer): Promise<void> {
+async function untilBlocked(node: StartedContainer, command = 'set'): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if (/ flags=b .* cmd=set /m.test(await cli(node, 'client', 'list'))) return;
+    if (new RegExp(` flags=b .* cmd=${command} `, 'm').test(await cli(node, 'client', 'list'))) return;
     await sleep(50);
   }
-  assert.fail('no SET got blocked by the pause');
+  assert.fail(`no ${command.toUpperCase()} got blocked by the pause`);
+}
+
+/** A SETNX of `key` to `value` (a cache lock's owner id) paused on r1 and cut in flight: sent once more. */
+async function cutSetnx(key: string, value: string): Promise<Sent> {
+  assert.equal(await cli(r1, 'client', 'pause', '8000', 'write'), 'OK');
+  const sent = send('r1', 'setnx', key, value);
+  await untilBlocked(r1, 'setnx');
+  await cli(r1, 'client', 'kill', 'type', 'normal');
+  await cli(r1, 'client', 'unpause');
+  return sent;
 }
 
 before(
@@ -120,6 +130,20 @@ describe('kept Redis connections and the planned failover', () => {
     assert.ok(s.ms < 1_900, `answered in ${s.ms} ms: after the cut, not after the 2 s read timeout`);
     assert.equal(await cli(r1, 'get', `${PREFIX}cut`), 'v1', 'the second connection kept the prefix');
     console.log(`cut in flight: the write landed ${s.ms} ms after it was sent (paused, then cut), sent once more`);
+  });
+
+  test("a cache lock's SETNX cut in flight is sent again: taken when the key is free or holds the caller's own id, not when another's", async () => {
+    const free = await cutSetnx('lock-free', 'owner-1');
+    assert.deepEqual([free.error, free.result, free.followed], [undefined, true, 1], JSON.stringify(free));
+    assert.equal(await cli(r1, 'get', `${PREFIX}lock-free`), 'owner-1');
+    // The key already holds the caller's id: what a first SETNX that ran, and whose answer the cut lost, leaves.
+    await cli(r1, 'set', `${PREFIX}lock-mine`, 'owner-2');
+    const mine = await cutSetnx('lock-mine', 'owner-2');
+    assert.deepEqual([mine.error, mine.result, mine.followed], [undefined, true, 1], 'its own lock, written by the first send, is taken');
+    await cli(r1, 'set', `${PREFIX}lock-theirs`, 'owner-3');
+    const theirs = await cutSetnx('lock-theirs', 'owner-4');
+    assert.deepEqual([theirs.error, theirs.result, theirs.followed], [undefined, false, 1], "another holder's lock is not taken");
+    assert.equal(await cli(r1, 'get', `${PREFIX}lock-theirs`), 'owner-3');
   });
 
   test('a stalled server is not asked twice: the command fails at its read timeout', async () => {

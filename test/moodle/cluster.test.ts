@@ -122,24 +122,20 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(ls.output.trim(), '0');
   });
 
-  test("each PHP worker keeps its connection to the sessions' Redis: pages open no connection of their own and ask no INFO", async () => {
-    const PAGES = 60;
+  /**
+   * Every command a Redis server (its container) runs from web node 1 while the admin loads `pages`
+   * dashboards (MONITOR: commands and keys, no session data asked for), and the client port of each.
+   */
+  async function commandsFromWeb(container: string, pages: number): Promise<{ lines: string[]; port: (line: string) => string | undefined }> {
     const web = await inspect(n.container('web', 1));
     const ip = Object.values(web!.NetworkSettings.Networks)[0]!.IPAddress;
-    // Every command the sessions' server runs while the pages load, with its client's address.
-    const monitor = spawn('docker', [
-      'exec',
-      n.container('redis'),
-      'sh',
-      '-c',
-      'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" exec redis-cli monitor',
-    ]);
+    const monitor = spawn('docker', ['exec', container, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" exec redis-cli monitor']);
     let seen = '';
     monitor.stdout.on('data', (b: Buffer) => (seen += b.toString()));
     try {
       for (let i = 0; i < 50 && !/^OK/m.test(seen); i++) await sleep(100);
       assert.match(seen, /^OK/m, 'redis-cli monitor did not start');
-      for (let i = 0; i < PAGES; i++) {
+      for (let i = 0; i < pages; i++) {
         const r = await admin.get('/my/');
         assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), `page ${i + 1}: ${answerSummary(r)}`);
       }
@@ -147,23 +143,45 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     } finally {
       monitor.kill();
     }
-    const fromWeb = seen.split('\n').filter((l) => l.includes(` ${ip}:`));
-    const port = (l: string) => new RegExp(` ${ip.replace(/\./g, '\\.')}:(\\d+)\\]`).exec(l)?.[1];
-    const sessionConnections = new Set(fromWeb.filter((l) => /"HMGET"/i.test(l)).map(port));
-    const infos = fromWeb.filter((l) => /"INFO"/i.test(l)).length;
-    console.log(
-      `${PAGES} logged-in pages: the web node read sessions on ${sessionConnections.size} connection(s) and asked INFO ${infos} time(s) (8 workers; Moodle's own handler: a connection and two INFO per page)`,
-    );
+    const lines = seen.split('\n').filter((l) => l.includes(` ${ip}:`));
     assert.ok(
-      fromWeb.some((l) => /"HMGET"/i.test(l)),
-      `no session read from ${ip} seen (commands only, no session data):\n${seen
+      lines.length > 0,
+      `no command from ${ip} seen on ${container}:\n${seen
         .split('\n')
         .slice(0, 30)
         .map((l) => l.slice(0, 90))
         .join('\n')}`,
     );
+    return { lines, port: (l) => new RegExp(` ${ip.replace(/\./g, '\\.')}:(\\d+)\\]`).exec(l)?.[1] };
+  }
+
+  test("each PHP worker keeps its connection to the sessions' Redis: pages open no connection of their own and ask no INFO", async () => {
+    const PAGES = 60;
+    const { lines, port } = await commandsFromWeb(n.container('redis'), PAGES);
+    const sessionConnections = new Set(lines.filter((l) => /"HMGET"/i.test(l)).map(port));
+    const infos = lines.filter((l) => /"INFO"/i.test(l)).length;
+    console.log(
+      `${PAGES} logged-in pages: the web node read sessions on ${sessionConnections.size} connection(s) and asked INFO ${infos} time(s) (8 workers; Moodle's own handler: a connection and two INFO per page)`,
+    );
+    assert.ok(
+      lines.some((l) => /"HMGET"/i.test(l)),
+      'no session read from the web node seen',
+    );
     assert.ok(sessionConnections.size <= 8, `sessions read on ${sessionConnections.size} connections for ${PAGES} pages: not kept per worker`);
     assert.ok(infos <= 2, `INFO asked ${infos} times for ${PAGES} pages`);
+  });
+
+  test("each PHP worker keeps its connection to the caches' Redis: pages open no connection of their own", async () => {
+    const PAGES = 60;
+    const { lines, port } = await commandsFromWeb(n.container('cache'), PAGES);
+    // One connection per worker and request (the factory's store instances share it); Moodle's own store opened one per page.
+    const connections = new Set(lines.map(port));
+    const reads = lines.filter((l) => /"(HGET|HMGET|GET)"/i.test(l)).length;
+    console.log(
+      `${PAGES} logged-in pages: the web node sent the caches' server ${lines.length} command(s), ${reads} of them reads, on ${connections.size} connection(s) (8 workers; Moodle's own store: a connection per page)`,
+    );
+    assert.ok(reads > 0, "no cache read from the web node seen: the caches' store is not in use");
+    assert.ok(connections.size <= 8, `caches read on ${connections.size} connections for ${PAGES} pages: not kept per worker`);
   });
 
   test("MUC maps the application and session caches to the Redis store on the caches' own server (never the sessions')", async () => {

@@ -112,7 +112,7 @@ const primaryOf = async (group: string) =>
  * Redis role change (all three Sentinels' switches, REPLICAOF, the primary watch) and the
  * endpoints' Redis servers going UP or DOWN, so a failure in CI names its cause.
  */
-/** The web nodes' lines saying a session command was cut in flight (or met READONLY) and sent again (kept-redis.php). */
+/** The web nodes' lines saying a session or cache command was cut in flight (or met READONLY) and sent again (kept-redis.php). */
 async function sentAgainSince(since: Date): Promise<string[]> {
   const lines = await Promise.all(
     [1, 2].map(
@@ -269,7 +269,7 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     const sentAgain = await sentAgainSince(rollStart);
     console.log(
       `[figures] redis roll: ${((Date.now() - t0) / 1000).toFixed(1)} s; requests ok ${s.ok}, failed ${s.failed}; fewest Synced ${s.minSynced}; ` +
-        `session commands cut in flight and sent again: ${sentAgain.length}\n${lines.join('\n')}\n${sentAgain.join('\n')}\n${s.failures.join('\n')}`,
+        `session and cache commands cut in flight and sent again: ${sentAgain.length}\n${lines.join('\n')}\n${sentAgain.join('\n')}\n${s.failures.join('\n')}`,
     );
     assert.ok(roll, 'no roll happened');
     assert.equal(roll.restarted.length, 3 + 4);

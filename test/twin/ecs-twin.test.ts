@@ -420,13 +420,21 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   });
 
   test('every Redis (sessions and caches) is reached only with a certificate for its endpoint from a trusted CA', async () => {
+    // The class the image's cache factory makes the Redis store's instances with (a kept connection: cache-redis-store.php).
+    const CACHE_STORE_CLASS = '\\moodleha\\cache\\kept_redis_store';
+    const factory = await php(webFargate, `echo get_class(\\core_cache\\factory::instance());`);
+    assert.equal(factory.stdout.trim(), 'moodleha\\cache\\factory', `the cache factory: ${factory.stdout}${factory.stderr}`);
     const probe = async (host: string, port: number) => {
       const sessionPath = `$o = $CFG->session_redis_encrypt ?? null; $r = new Redis(); try { $ok = $r->connect('tls://${host}', ${port}, 3, null, 0, 3, ['stream' => is_array($o) ? $o : []]); echo $ok ? 'session:connected ' : 'session:refused '; } catch (Throwable $e) { echo 'session:refused '; }`;
-      const cachePath = `foreach (cache_config::instance()->get_all_stores() as $n => $s) { if (($s['plugin'] ?? '') !== 'redis' || strpos($s['configuration']['server'], '${host}') !== 0) continue; $st = new cachestore_redis('probe', $s['configuration']); echo $st->is_ready() ? 'cache:connected ' : 'cache:refused '; }`;
+      const cachePath = `foreach (cache_config::instance()->get_all_stores() as $n => $s) { if (($s['plugin'] ?? '') !== 'redis' || strpos($s['configuration']['server'], '${host}') !== 0) continue; $st = new ${CACHE_STORE_CLASS}('probe', $s['configuration']); echo $st->is_ready() ? 'cache:connected ' : 'cache:refused '; }`;
       return (await php(webFargate, `${sessionPath} ${cachePath}`)).stdout;
     };
+    let cacheStoreConnected = false;
     for (const cache of twin.caches) {
-      assert.doesNotMatch(await probe(cache.host, cache.port), /refused/);
+      const trusted = await probe(cache.host, cache.port);
+      assert.doesNotMatch(trusted, /refused/);
+      assert.match(trusted, /session:connected/);
+      if (trusted.includes('cache:connected')) cacheStoreConnected = true;
       try {
         await twin.swapCacheCertificate(cache, twin.ca.rogue, [cache.host]);
         assert.doesNotMatch(
@@ -444,6 +452,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
         await twin.swapCacheCertificate(cache, twin.ca.amazon, [cache.host]);
       }
     }
+    assert.ok(cacheStoreConnected, "the cache store connected to none of the stand-ins: the caches' server is none of them");
   });
 
   test('an upgrade: maintenance from migrate until every web task runs the new image; old code never serves the new schema', async () => {

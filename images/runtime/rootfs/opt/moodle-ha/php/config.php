@@ -60,14 +60,22 @@ $CFG->localrequestdir = $mh['localdir'] . '/request';
 // Locks in the database (GET_LOCK), never files on shared storage.
 $CFG->lock_factory = '\\core\\lock\\mysql_lock_factory';
 
-// Sessions in Redis: a user keeps their session whichever node serves them. Moodle's handler with
-// a connection kept per worker (session-handler.php, kept-redis.php), loaded when Moodle asks.
+// Sessions in Redis: a user keeps their session whichever node serves them. Moodle's handler and
+// cache store with a connection kept per worker (session-handler.php, cache-redis-store.php through
+// cache-factory.php, both on kept-redis.php), loaded when Moodle asks.
 spl_autoload_register(static function (string $class): void {
-    $ours = ['moodleha\\session\\redis' => 'session-handler.php', 'moodleha\\redis\\kept' => 'kept-redis.php'];
+    $ours = [
+        'moodleha\\session\\redis' => 'session-handler.php',
+        'moodleha\\redis\\kept' => 'kept-redis.php',
+        'moodleha\\cache\\factory' => 'cache-factory.php',
+        'moodleha\\cache\\kept_redis_store' => 'cache-redis-store.php',
+    ];
     if (isset($ours[$class])) {
         require_once('/opt/moodle-ha/php/' . $ours[$class]);
     }
 });
+// No leading backslash: Moodle compares it with get_called_class() (factory::get_disabled_writer()).
+$CFG->alternative_cache_factory_class = 'moodleha\\cache\\factory';
 $CFG->session_handler_class = '\\moodleha\\session\\redis';
 $CFG->session_redis_host = $mh['redishost'];
 $CFG->session_redis_port = $mh['redisport'];

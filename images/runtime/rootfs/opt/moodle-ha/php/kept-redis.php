@@ -8,9 +8,12 @@
 // command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
 // whose writes it paused during a planned failover; HAProxy's shutdown of a server marked down),
 // and a server demoted under the connection (READONLY). The command is sent once more, on a new
-// connection through the endpoint. Every command the session handler sends may be sent twice:
-// GET, HMGET, HGET, HGETALL and EXISTS read; SET NX of the lock, HSET, HMSET, EXPIRE, UNLINK and
-// HDEL give the same state when repeated, and a command cut while paused never ran. A command
+// connection through the endpoint. Every command the session handler and the caches' store
+// (cache-redis-store.php) send may be sent twice: GET, HMGET, HGET, HGETALL, HEXISTS, HKEYS,
+// ZRANGEBYSCORE and EXISTS read; SET NX of the lock, HSET, HMSET, EXPIRE, UNLINK, DEL, HDEL, ZADD
+// and ZREM give the same state when repeated, and a command cut while paused never ran. SETNX (the
+// caches' lock) sent again finds its own first write when that one ran: it is then taken when the
+// key holds this caller's value (an owner id, unique per lock holder). Other commands go as sent. A command
 // that waited its whole read timeout is not sent again: the server may still run it, and the user
 // has waited that long already (the caller fails, as with a new connection per request).
 
@@ -40,9 +43,21 @@ class kept extends \Redis {
     public function hmset($key, $pairs) { $a = func_get_args(); return $this->follow('HMSET', fn() => parent::hmset(...$a)); }
     public function hgetall($key) { $a = func_get_args(); return $this->follow('HGETALL', fn() => parent::hgetall(...$a)); }
     public function hdel($key, $member, ...$other) { $a = func_get_args(); return $this->follow('HDEL', fn() => parent::hdel(...$a)); }
+    public function del($key, ...$other) { $a = func_get_args(); return $this->follow('DEL', fn() => parent::del(...$a)); }
+    public function hexists($key, $member) { $a = func_get_args(); return $this->follow('HEXISTS', fn() => parent::hexists(...$a)); }
+    public function hkeys($key) { $a = func_get_args(); return $this->follow('HKEYS', fn() => parent::hkeys(...$a)); }
+    public function zadd($key, $score, $value, ...$extra) { $a = func_get_args(); return $this->follow('ZADD', fn() => parent::zadd(...$a)); }
+    public function zrangebyscore($key, $start, $end, $options = null) { $a = func_get_args(); return $this->follow('ZRANGEBYSCORE', fn() => parent::zrangebyscore(...$a)); }
+    public function zrem($key, $member, ...$other) { $a = func_get_args(); return $this->follow('ZREM', fn() => parent::zrem(...$a)); }
+    public function setnx($key, $value) {
+        return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn() => parent::setnx($key, $value) || parent::get($key) === $value);
+    }
 
-    /** Sends the command; once more on a fresh connection when the first one was cut or demoted. */
-    private function follow(string $name, \Closure $command) {
+    /**
+     * Sends the command; once more on a fresh connection when the first one was cut or demoted
+     * ($again instead, when sending it again differs from sending it).
+     */
+    private function follow(string $name, \Closure $command, ?\Closure $again = null) {
         $this->where ??= [$this->getHost(), $this->getPort(), $this->getReadTimeout()];
         $t = microtime(true);
         try {
@@ -62,7 +77,7 @@ class kept extends \Redis {
         } catch (\RedisException $e) {
             // Already gone.
         }
-        return $command();
+        return ($again ?? $command)();
     }
 
     private function worth_again(\RedisException $e, float $took): bool {
