@@ -12,7 +12,7 @@
 //
 // The persistent id carries a hash of the server and password, so a rotated password never reuses
 // a connection authenticated with the old one. The data roll treats the caches' Redis as it does
-// the sessions' (src/local/roll-data-docker.ts, KEPT_CONNECTIONS): writes paused on the old
+// the sessions' (src/local/roll-data-docker.ts, `failover`): writes paused on the old
 // primary, its connections cut once the endpoint moved, and the cut writes sent again.
 
 namespace moodleha\cache;
