@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cachedMoodleTree, dockerAvailable } from '../test/support/preconditions.ts';
+import { removeLeftoverSessions } from '../test/support/containers.ts';
 import { removeLeftoverTestClusters, TEST_CLUSTERS } from '../test/support/test-clusters.ts';
 import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
 import { cacheRoot } from '../src/util/paths.ts';
@@ -35,7 +36,7 @@ let broken = false;
 // First of all, before the unit tier too: what an earlier, killed run left would run beside this one.
 // Only when the Moodle tier will run: a run that cannot (no Moodle tree, no engine) leaves the
 // engine's clusters alone (test-tiers.test runs this script, and took down a cluster made by hand).
-if (asked.includes('moodle') && (await missingFor('moodle')) === undefined) await removeLeftovers();
+if (asked.some((t) => t === 'moodle' || t === 'twin') && (await missingFor('moodle')) === undefined) await removeLeftovers();
 /** How many installs of earlier code the Moodle tier's install cache keeps (shareInstalls). */
 const INSTALLS_KEPT = 4;
 
@@ -108,14 +109,15 @@ async function missingFor(tier: Tier): Promise<string | undefined> {
   return tree.found ? undefined : tree.reason;
 }
 
-/** Removes the Moodle tier's clusters an earlier run left behind, saying which. */
+/** Removes the Moodle tier's clusters and the test sessions (image tier, ECS twin) an earlier run left behind, saying which. */
 async function removeLeftovers(): Promise<void> {
   const t0 = Date.now();
   const removed = await removeLeftoverTestClusters();
-  const what = removed.length
-    ? `removed ${removed.join(', ')}, left by an earlier run (${((Date.now() - t0) / 1000).toFixed(1)} s)`
-    : 'none left by an earlier run';
+  const sessions = await removeLeftoverSessions();
+  const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
+  const what = removed.length ? `removed ${removed.join(', ')}, left by an earlier run ${took}` : 'none left by an earlier run';
   console.log(`test clusters (${Object.values(TEST_CLUSTERS).length} names): ${what}`);
+  console.log(`test sessions: ${sessions.length ? `removed ${sessions.join(', ')}, left by an earlier run ${took}` : 'none left by an earlier run'}`);
 }
 
 /**

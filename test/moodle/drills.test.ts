@@ -1,6 +1,6 @@
 // `moodle-ha drill` against a real ha cluster brought up with the CLI (its own name and ports):
 // web-loss interrupted with Ctrl-C after its fault (the killed node must be back), then web-loss,
-// db-writer-loss, cache-primary-loss, lb-restart, scale-in, config-change, cache-stall, node-crash and full-restart under load, each held
+// db-writer-loss, cache-primary-loss, caches-primary-loss, lb-restart, scale-in, config-change, cache-stall, node-crash and full-restart under load, each held
 // to the issue's bars. A bar the product misses fails here with the measured figure; it is never loosened.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -179,7 +179,25 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
     });
     test('sessions survive, except those written in the last second before the fault', () =>
       assert.ok(r.sessions.lost <= r.sessions.writtenInLastSecondBeforeFault, figures(r)));
+    test('no page fails to start its session: session starts wait out the failover (moodleha_session_redis_failover_wait)', () => {
+      const refused = r.failures.filter((f) => /Failed to connect .* to Redis/.test(f.detail));
+      assert.deepEqual(refused, [], figures(r));
+    });
     test('error-free again within 15 s', () => assert.ok(r.recovery.seconds !== null && r.recovery.seconds <= 15, figures(r)));
+  });
+
+  describe('caches-primary-loss', () => {
+    let r: DrillResult;
+    before(async () => ({ result: r } = await drill('caches-primary-loss')));
+    test("the caches' primary was killed, a new one promoted, the old one is a replica again", () => {
+      assert.match(r.fault.target, new RegExp(`^${NAME}-cache-[12]$`));
+      assert.equal(typeof r.figures.cachesSentinelPromotedSeconds, 'number', JSON.stringify(r.figures));
+      assert.match(r.restore.detail, /replica again/);
+      assert.ok(r.steadyState.after.ok, r.steadyState.after.problems.join('; '));
+    });
+    test('no session lost: none lives on the caches', () => assert.equal(r.sessions.lost, 0, figures(r)));
+    test('error-free again within 15 s', () => assert.ok(r.recovery.seconds !== null && r.recovery.seconds <= 15, figures(r)));
+    test('0 acknowledged posts lost', () => assert.deepEqual(r.posts.missing, [], figures(r)));
   });
 
   describe('scale-in', () => {

@@ -273,23 +273,44 @@ export class TestSession {
 
   /** Removes every container, network and volume carrying this session's label. */
   async cleanup(): Promise<void> {
-    const filters = JSON.stringify({ label: [`${SESSION_LABEL}=${this.id}`] });
-    const problems: string[] = [];
-    const attempt = async (what: string, work: Promise<unknown>) => {
-      try {
-        await withTimeout(work, 40_000, what);
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode !== 404) problems.push(`${what}: ${(e as Error).message}`);
-      }
-    };
-    for (const c of await this.docker.listContainers({ all: true, filters })) {
-      await attempt(`remove container ${c.Names[0]}`, this.docker.getContainer(c.Id).remove({ force: true, v: true }));
-    }
-    for (const n of await this.docker.listNetworks({ filters })) await attempt(`remove network ${n.Name}`, this.docker.getNetwork(n.Id).remove());
-    const { Volumes } = await this.docker.listVolumes({ filters });
-    for (const v of Volumes ?? []) await attempt(`remove volume ${v.Name}`, this.docker.getVolume(v.Name).remove());
-    if (problems.length) throw new Error(`cleanup of test session ${this.id} left resources:\n${problems.join('\n')}`);
+    await removeLabelled(this.docker, `${SESSION_LABEL}=${this.id}`, `test session ${this.id}`);
   }
+}
+
+/**
+ * Removes what every earlier test session left on the engine (any value of SESSION_LABEL);
+ * returns the sessions' ids. A run killed mid-file never reaches its `after`: an ECS twin left
+ * so ran its web, cron and data containers through the whole of the next CI run, which found
+ * the twin's network range taken and its drills slower than their bars (stop 25).
+ */
+export async function removeLeftoverSessions(docker = new Docker()): Promise<string[]> {
+  const filters = JSON.stringify({ label: [SESSION_LABEL] });
+  const ids = new Set<string>();
+  for (const c of await docker.listContainers({ all: true, filters })) ids.add(c.Labels[SESSION_LABEL] ?? '?');
+  for (const n of await docker.listNetworks({ filters })) ids.add(n.Labels?.[SESSION_LABEL] ?? '?');
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) ids.add(v.Labels?.[SESSION_LABEL] ?? '?');
+  if (ids.size) await removeLabelled(docker, SESSION_LABEL, 'earlier test sessions');
+  return [...ids];
+}
+
+/** Removes every container, then network, then volume matching the label filter; says what stayed. */
+async function removeLabelled(docker: Docker, label: string, whose: string): Promise<void> {
+  const filters = JSON.stringify({ label: [label] });
+  const problems: string[] = [];
+  const attempt = async (what: string, work: Promise<unknown>) => {
+    try {
+      await withTimeout(work, 40_000, what);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) problems.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await attempt(`remove container ${c.Names[0]}`, docker.getContainer(c.Id).remove({ force: true, v: true }));
+  }
+  for (const n of await docker.listNetworks({ filters })) await attempt(`remove network ${n.Name}`, docker.getNetwork(n.Id).remove());
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const v of Volumes ?? []) await attempt(`remove volume ${v.Name}`, docker.getVolume(v.Name).remove());
+  if (problems.length) throw new Error(`cleanup of ${whose} left resources:\n${problems.join('\n')}`);
 }
 
 export interface HttpResponse {

@@ -1,15 +1,33 @@
-// The Redis roles of the ha profile's session servers, read in each member with redis-cli: the
-// steady-state check wants one primary with linked replicas, cache-primary-loss waits for the old
-// primary to become a replica again.
+// The Redis roles of the ha profile's two replication groups (sessions: members redis-N, watched
+// by the Sentinels as "primary"; Moodle's caches: members cache-N, watched as "cache"), read in
+// each member with redis-cli, and each group's primary as the Sentinels name it: the steady-state
+// check wants one primary with linked replicas, the primary-loss drills wait for the old primary
+// to become a replica again.
 import type { ClusterRuntime } from '../../runtime/cluster.ts';
+
+/** A Redis replication group of the ha profile: its members' service and its name at the Sentinels. */
+export interface RedisGroup {
+  readonly member: 'redis' | 'cache';
+  readonly sentinelName: 'primary' | 'cache';
+}
+export const SESSIONS_REDIS: RedisGroup = { member: 'redis', sentinelName: 'primary' };
+export const CACHES_REDIS: RedisGroup = { member: 'cache', sentinelName: 'cache' };
+
+/** The group's primary as the Sentinels see it (they announce member names). */
+export async function redisPrimary(runtime: ClusterRuntime, group: RedisGroup = SESSIONS_REDIS): Promise<string> {
+  const r = await runtime.exec(runtime.memberName('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', group.sentinelName]);
+  const name = r.output.trim().split('\n')[0]?.trim();
+  if (!name) throw new Error(`sentinel-1 does not name a ${group.sentinelName} primary: ${r.output}`);
+  return name;
+}
 
 const REDIS_INFO = ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli info replication'];
 
-/** Redis roles of the ha profile's nodes, e.g. { "x-redis-1": "master", "x-redis-2": "slave" }. */
-export async function redisRoles(runtime: ClusterRuntime, nodes = 2): Promise<Record<string, string>> {
+/** Redis roles of the group's nodes, e.g. { "x-redis-1": "master", "x-redis-2": "slave" }. */
+export async function redisRoles(runtime: ClusterRuntime, group: RedisGroup = SESSIONS_REDIS, nodes = 2): Promise<Record<string, string>> {
   const roles: Record<string, string> = {};
   for (let i = 1; i <= nodes; i++) {
-    const name = runtime.memberName('redis', i);
+    const name = runtime.memberName(group.member, i);
     const out = await runtime
       .exec(name, REDIS_INFO)
       .then((r) => r.output)

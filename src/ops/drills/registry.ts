@@ -3,6 +3,7 @@
 // This list is the one place a drill is named: the CLI (names, help, did-you-mean), the runner,
 // the reports and the failover benchmark read it. Adding a drill: a module in catalog/ and a line here.
 import { cachePrimaryLoss } from './catalog/cache-primary-loss.ts';
+import { cachesPrimaryLoss } from './catalog/caches-primary-loss.ts';
 import { cacheStall } from './catalog/cache-stall.ts';
 import { configChange } from './catalog/config-change.ts';
 import { dbWriterLoss } from './catalog/db-writer-loss.ts';
@@ -14,7 +15,19 @@ import { upgrade } from './catalog/upgrade.ts';
 import { webLoss } from './catalog/web-loss.ts';
 import type { Figures } from './drill.ts';
 
-export const DRILLS = [webLoss, dbWriterLoss, cachePrimaryLoss, lbRestart, scaleIn, configChange, cacheStall, nodeCrash, fullRestart, upgrade] as const;
+export const DRILLS = [
+  webLoss,
+  dbWriterLoss,
+  cachePrimaryLoss,
+  cachesPrimaryLoss,
+  lbRestart,
+  scaleIn,
+  configChange,
+  cacheStall,
+  nodeCrash,
+  fullRestart,
+  upgrade,
+] as const;
 
 export type AnyDrill = (typeof DRILLS)[number];
 export type DrillName = AnyDrill['name'];

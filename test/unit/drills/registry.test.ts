@@ -12,6 +12,7 @@ describe('drill registry', () => {
       'web-loss',
       'db-writer-loss',
       'cache-primary-loss',
+      'caches-primary-loss',
       'lb-restart',
       'scale-in',
       'config-change',

@@ -7,6 +7,7 @@
 import type { ClusterRuntime } from '../../../runtime/cluster.ts';
 import { noPostLost, steadyAfterRestore, within, type Bar, type Measured } from '../bars.ts';
 import { defineDrill, seconds } from '../drill.ts';
+import { redisPrimary } from '../redis-roles.ts';
 import { pause, since } from '../timing.ts';
 
 /** How long the primary is frozen, and how long after the resume the load balancer is still watched (the bar's window). */
@@ -16,14 +17,6 @@ export interface StallTiming {
 }
 const ISSUE_TIMING: StallTiming = { stallSeconds: 5, watchAfterResumeSeconds: 5 };
 const POLL_MS = 200;
-
-/** The Redis primary as the Sentinels see it (they announce member names). */
-async function currentRedisPrimary(runtime: ClusterRuntime): Promise<string> {
-  const r = await runtime.exec(runtime.memberName('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary']);
-  const name = r.output.trim().split('\n')[0]?.trim();
-  if (!name) throw new Error(`sentinel-1 does not name a primary: ${r.output}`);
-  return name;
-}
 
 /** What the load balancer showed while it was watched. */
 export interface LbWatch {
@@ -102,7 +95,7 @@ export const makeCacheStall = ({ stallSeconds, watchAfterResumeSeconds }: StallT
       lbPolls: 'load balancer polls (every 0.2 s; unreadable ones in brackets)',
     },
     async prepare({ runtime }) {
-      const primary = await currentRedisPrimary(runtime);
+      const primary = await redisPrimary(runtime);
       let at = Date.now();
       let resumedAt: number | null = null;
       let resume: Promise<unknown> = Promise.resolve();

@@ -9,21 +9,13 @@
 import type { ClusterRuntime } from '../../../runtime/cluster.ts';
 import { noPostLost, steadyAfterRestore, within } from '../bars.ts';
 import { defineDrill, seconds } from '../drill.ts';
-import { redisReplicationProblems, redisRoles } from '../redis-roles.ts';
+import { redisPrimary, redisReplicationProblems, redisRoles } from '../redis-roles.ts';
 import { secondsUntil } from '../timing.ts';
 
 /** The bar, from the issue: each member back to full capacity within this, without a person. */
 export const NODE_CRASH_BAR_S = 20;
 /** How long the drill waits for each member before it kills the next one. */
 const BACK_LIMIT_S = 60;
-
-/** The Redis primary as the Sentinels see it (they announce member names). */
-async function redisPrimary(runtime: ClusterRuntime): Promise<string> {
-  const r = await runtime.exec(runtime.memberName('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary']);
-  const name = r.output.trim().split('\n')[0]?.trim();
-  if (!name) throw new Error(`sentinel-1 does not name a primary: ${r.output}`);
-  return name;
-}
 
 async function member(runtime: ClusterRuntime, name: string, service: 'web' | 'db' | 'redis') {
   return (await runtime.members(service)).find((m) => m.name === name);

@@ -23,7 +23,7 @@ class kept_redis_store extends \cachestore_redis {
         if (!empty($configuration['clustermode'])) {
             return parent::new_redis($configuration);
         }
-        [$server, $port] = self::endpoint((string) $configuration['server']);
+        [$server, $port] = \moodleha\redis\kept::endpoint(explode("\n", trim((string) $configuration['server']))[0]);
         $encrypt = !empty($configuration['encryption']);
         $password = (string) ($configuration['password'] ?? '');
         $context = [];
@@ -66,18 +66,5 @@ class kept_redis_store extends \cachestore_redis {
     /** Moodle's store closes its connection when its instance is deleted; a kept one stays for the worker's next request. */
     #[\Override]
     public function instance_deleted() {
-    }
-
-    /** [host, port] of the first server of the store's configuration (name, address or name:port; a Unix socket has port 0). */
-    private static function endpoint(string $servers): array {
-        $server = strtolower(trim(explode("\n", trim($servers))[0]));
-        if ($server !== '' && ($server[0] === '/' || str_starts_with($server, 'unix://'))) {
-            return [$server, 0];
-        }
-        $port = 6379;
-        if (strpos($server, ':')) {
-            [$server, $port] = explode(':', $server);
-        }
-        return [$server, (int) $port];
     }
 }

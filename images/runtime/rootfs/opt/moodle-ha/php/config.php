@@ -89,6 +89,8 @@ $CFG->session_redis_serializer_use_igbinary = true;
 // Connect and read timeout (one value in Moodle), and tries: src/contract/timeouts.ts.
 $CFG->session_redis_connection_timeout = 2;
 $CFG->session_redis_max_retries = 2;
+// ... and how long tries that fail at once go on (a killed primary until the endpoint follows the promoted replica).
+$CFG->moodleha_session_redis_failover_wait = 8;
 if ($mh['redispass'] !== '') {
     $CFG->session_redis_auth = $mh['redispass'];
 }

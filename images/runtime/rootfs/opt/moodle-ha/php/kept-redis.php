@@ -32,6 +32,22 @@ class kept extends \Redis {
      */
     private ?array $where = null;
 
+    /**
+     * [host, port] of one server as Moodle's settings name it (a name, an address or name:port;
+     * a Unix socket has port 0): the session handler's host and the caches' store's first server.
+     */
+    public static function endpoint(string $server, int $defaultPort = 6379): array {
+        $server = strtolower(trim($server));
+        if ($server !== '' && ($server[0] === '/' || str_starts_with($server, 'unix://'))) {
+            return [$server, 0];
+        }
+        $port = $defaultPort;
+        if (strpos($server, ':')) {
+            [$server, $port] = explode(':', $server);
+        }
+        return [$server, (int) $port];
+    }
+
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
     public function set($key, $value, $opts = null) { $a = func_get_args(); return $this->follow('SET', fn() => parent::set(...$a)); }
     public function exists($key, ...$other) { $a = func_get_args(); return $this->follow('EXISTS', fn() => parent::exists(...$a)); }

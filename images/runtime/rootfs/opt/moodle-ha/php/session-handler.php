@@ -7,7 +7,10 @@
 // several is left to Moodle): each worker keeps one connection (kept-redis.php: pconnect, and a
 // command cut in flight or answered READONLY is sent again through the endpoint), AUTH goes with
 // the connect (phpredis sends it on a new connection, and with its liveness check, ECHO, in one
-// round trip when it hands a kept one out again), and a node checks the version once in 5 min.
+// round trip when it hands a kept one out again), a node checks the version once in 5 min, and
+// tries that fail at once go on for a failover's length (a killed primary until the endpoint
+// follows the promoted replica; $CFG->moodleha_session_redis_failover_wait), where Moodle gives up
+// after session_redis_max_retries and the page fails.
 // Everything else (the lock, the data, the expiry) is Moodle's own code.
 //
 // The persistent id carries a hash of the password, so a rotated password never reuses a
@@ -36,7 +39,7 @@ class redis extends \core\session\redis {
         if (!session_set_save_handler($this)) {
             throw new exception('redissessionhandlerproblem', 'error');
         }
-        [$server, $port] = $this->endpoint(reset($this->host));
+        [$server, $port] = \moodleha\redis\kept::endpoint(reset($this->host), $this->port ?? 6379);
         $context = [];
         if ($this->auth !== '') {
             $context['auth'] = $this->auth;
@@ -46,7 +49,15 @@ class redis extends \core\session\redis {
         }
         $persistentid = 'moodleha-session-' . $this->database . '-' . substr(hash('sha256', $this->auth), 0, 16);
 
-        for ($try = 1; $try <= $this->maxretries; $try++) {
+        // Moodle's tries, each up to the connect timeout; and while tries fail at once (a killed
+        // primary: the endpoint refuses until it follows the promoted replica), more of them until
+        // the failover wait is over. A try that waited out its timeout counts against the tries alone.
+        global $CFG;
+        $failoverwait = (float) ($CFG->moodleha_session_redis_failover_wait ?? 0);
+        $started = microtime(true);
+        $timedout = 0;
+        for ($try = 1; ; $try++) {
+            $began = microtime(true);
             try {
                 $this->connection = new \moodleha\redis\kept();
                 if (!$this->connection->pconnect($server, $port, $this->connectiontimeout, $persistentid, rand(100, 500), $this->connectiontimeout, $context)) {
@@ -65,16 +76,20 @@ class redis extends \core\session\redis {
                 $this->check_version("$server:$port");
                 return true;
             } catch (\RedisException $e) {
-                $error = "Failed to connect (try {$try} out of {$this->maxretries}) to Redis at {$server}:{$port}, " .
+                $now = microtime(true);
+                $error = "Failed to connect (try {$try}, " . round($now - $started, 1) . " s since the first) to Redis at {$server}:{$port}, " .
                     "the error returned was: {$e->getMessage()}";
                 debugging($error);
                 $this->connection = null;
+                if ($now - $began >= 0.9 * $this->connectiontimeout) {
+                    $timedout++;
+                }
+                if ($timedout >= $this->maxretries || ($try >= $this->maxretries && $now - $started >= $failoverwait)) {
+                    throw new \RedisException($error);
+                }
             }
-            if ($try < $this->maxretries) {
-                usleep(rand(100000, 500000));
-            }
+            usleep(rand(100000, 500000));
         }
-        throw new \RedisException($error ?? 'no connection tried');
     }
 
     /** Moodle's check of the server's version, once per node and TTL rather than twice per request. */
@@ -92,18 +107,5 @@ class redis extends \core\session\redis {
         if ($apcu) {
             apcu_store($key, true, self::VERSION_CHECKED_TTL_S);
         }
-    }
-
-    /** [host, port] of one server of $CFG->session_redis_host (a name, an address, or name:port). */
-    private function endpoint(string $host): array {
-        $server = strtolower(trim($host));
-        if ($server[0] === '/' || str_starts_with($server, 'unix://')) {
-            return [$server, 0];
-        }
-        $port = $this->port ?? 6379;
-        if (strpos($server, ':')) {
-            [$server, $port] = explode(':', $server);
-        }
-        return [$server, (int) $port];
     }
 }
