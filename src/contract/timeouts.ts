@@ -32,12 +32,13 @@ export const IMAGE_TIMEOUTS = {
   /** Connection attempts before a request's session start gives up (session_redis_max_retries; 0.1-0.5 s apart). */
   redisSessionTries: 2,
   /**
-   * How long a session start goes on trying while its tries fail at once rather than time out
-   * (moodleha_session_redis_failover_wait; session-handler.php): a killed primary refuses every
-   * connection until Sentinel promotes the replica and the endpoint follows it. Measured locally:
-   * promoted after 4.1-4.5 s, pages whose session start failed from 2.3 to 5.9 s after the kill
-   * (14 failed in the cache-primary-loss drill with 2 tries). Tries that time out still stop at
-   * redisSessionTries: a stalled server is not waited for longer than before.
+   * How long a session start, or a command whose kept connection was cut, goes on trying while
+   * its tries fail at once rather than time out ($CFG->moodleha_redis_failover_wait;
+   * session-handler.php, kept-redis.php): a killed primary refuses connections until Sentinel
+   * promotes the replica and the endpoint follows it. Measured locally: promoted after 4.1-4.5 s,
+   * pages whose session start failed from 2.3 to 5.9 s after the kill (14 failed in the
+   * cache-primary-loss drill with 2 tries). Tries that time out still stop at redisSessionTries:
+   * a stalled server is not waited for longer than before.
    */
   redisSessionFailoverWait: 8,
   /** The load balancer's check (/healthz) is answered by its own PHP-FPM pool within this (its request_terminate_timeout). */

@@ -16,6 +16,7 @@ const PASSWORD = randomBytes(18).toString('base64url');
 const PREFIX = 'kept_';
 let r1: StartedContainer;
 let r2: StartedContainer;
+let r3: StartedContainer;
 let web: StartedContainer;
 
 const redisSecret = { dir: '/run/secrets', files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.redis }] };
@@ -36,11 +37,13 @@ interface Sent {
 
 /**
  * One command sent as the session handler sends it: a kept connection (2 s timeouts, AUTH in the
- * connect, a key prefix). With `gated`, it connects, then waits for /tmp/go before the command.
+ * connect, a key prefix). With `gated`, it connects, then waits for /tmp/go before the command
+ * (gate() opens it). `failoverWait`: the object's failover wait (the image sets 8 s).
  */
-async function send(host: string, command: 'set' | 'setnx' | 'get', key: string, value = '', gated = false): Promise<Sent> {
+async function send(host: string, command: 'set' | 'setnx' | 'get', key: string, value = '', gated = false, failoverWait = 0): Promise<Sent> {
   const php = `require '/opt/moodle-ha/php/kept-redis.php';
     $r = new moodleha\\redis\\kept();
+    $r->failoverwait = ${failoverWait};
     $r->pconnect('${host}', 6379, 2, 'test', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
     $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
     $r->ping();
@@ -69,6 +72,14 @@ async function untilBlocked(node: StartedContainer, command = 'set'): Promise<vo
   assert.fail(`no ${command.toUpperCase()} got blocked by the pause`);
 }
 
+/** Sends a gated command (see send) and returns once it has connected, with a function that lets it go on. */
+async function gated(host: string, key: string, failoverWait: number): Promise<{ go: () => Promise<void>; sent: Promise<Sent> }> {
+  await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);
+  const sent = send(host, 'set', key, 'v', true, failoverWait);
+  for (let i = 0; i < 200 && (await web.exec(['test', '-f', '/tmp/ready'])).exitCode !== 0; i++) await sleep(50);
+  return { sent, go: async () => void (await web.exec(['touch', '/tmp/go'])) };
+}
+
 /** A SETNX of `key` to `value` (a cache lock's owner id) paused on r1 and cut in flight: sent once more. */
 async function cutSetnx(key: string, value: string): Promise<Sent> {
   assert.equal(await cli(r1, 'client', 'pause', '8000', 'write'), 'OK');
@@ -86,6 +97,7 @@ before(
     const env = { REDIS_PASSWORD_FILE: '/run/secrets/redis-password' };
     r1 = await session.start({ image: redisImage, role: 'r1', network, aliases: ['r1'], env, files: [redisSecret] });
     r2 = await session.start({ image: redisImage, role: 'r2', network, aliases: ['r2'], env: { ...env, REDIS_REPLICAOF: 'r1' }, files: [redisSecret] });
+    r3 = await session.start({ image: redisImage, role: 'r3', network, aliases: ['r3'], env, files: [redisSecret] });
     await session.start({
       image: redisImage,
       role: 's1',
@@ -107,7 +119,7 @@ before(
       },
       files: [runtimeSecret],
     });
-    await Promise.all([r1.waitForHealthy(60_000), r2.waitForHealthy(60_000)]);
+    await Promise.all([r1.waitForHealthy(60_000), r2.waitForHealthy(60_000), r3.waitForHealthy(60_000)]);
     for (let i = 0; i < 100 && !/master_link_status:up/.test(await cli(r2, 'info', 'replication')); i++) await sleep(200);
     assert.match(await cli(r2, 'info', 'replication'), /master_link_status:up/, 'r2 is r1’s replica');
   },
@@ -147,6 +159,7 @@ describe('kept Redis connections and the planned failover', () => {
   });
 
   test('a stalled server is not asked twice: the command fails at its read timeout', async () => {
+    await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);
     const sent = send('r1', 'get', 'cut', '', true);
     for (let i = 0; i < 200 && (await web.exec(['test', '-f', '/tmp/ready'])).exitCode !== 0; i++) await sleep(50);
     await r1.container.pause();
@@ -159,6 +172,34 @@ describe('kept Redis connections and the planned failover', () => {
     } finally {
       await r1.container.unpause();
     }
+  });
+
+  test('a server killed under a kept connection: sent once more and reported; with a failover wait, sent until the name answers again', async () => {
+    // r3: a server of its own, killed and started again (the endpoint refusing, then following the promoted replica, in the cluster).
+    const without = await gated('r3', 'killed-0', 0);
+    await r3.container.kill();
+    await without.go();
+    const s0 = await without.sent;
+    assert.ok(s0.error, `with no failover wait the command fails: ${JSON.stringify(s0)}`);
+    assert.equal(s0.followed, 1, 'sent once more, as before');
+    await r3.container.start();
+    await r3.waitForHealthy(60_000);
+
+    const waiting = await gated('r3', 'killed-8', 8);
+    await r3.container.kill();
+    const killedAt = Date.now();
+    await waiting.go();
+    await sleep(1_500);
+    await r3.container.start();
+    const s = await waiting.sent;
+    assert.equal(s.error, undefined, JSON.stringify(s));
+    assert.equal(s.result, true);
+    assert.ok(s.followed >= 2, `sent again ${s.followed} times`);
+    assert.ok(s.ms >= 1_000 && s.ms < 8_000 + 2_500, `answered after ${s.ms} ms: once the server was back, within the wait`);
+    assert.equal(await cli(r3, 'get', `${PREFIX}killed-8`), 'v', 'the write landed on the restarted server');
+    console.log(
+      `killed server: the write landed ${s.ms} ms after it was sent (server back ${Date.now() - killedAt} ms after the kill), sent again ${s.followed} times`,
+    );
   });
 
   test('the planned failover: writes paused, nothing written before it lost, the replica promoted; then the cut and demotion', async () => {

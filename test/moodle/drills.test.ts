@@ -179,7 +179,7 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
     });
     test('sessions survive, except those written in the last second before the fault', () =>
       assert.ok(r.sessions.lost <= r.sessions.writtenInLastSecondBeforeFault, figures(r)));
-    test('no page fails to start its session: session starts wait out the failover (moodleha_session_redis_failover_wait)', () => {
+    test('no page fails to start its session: session starts wait out the failover (moodleha_redis_failover_wait)', () => {
       const refused = r.failures.filter((f) => /Failed to connect .* to Redis/.test(f.detail));
       assert.deepEqual(refused, [], figures(r));
     });

@@ -20,6 +20,7 @@ namespace moodleha\cache;
 class kept_redis_store extends \cachestore_redis {
     #[\Override]
     protected function new_redis(array $configuration): \Redis|\RedisCluster|null {
+        global $CFG;
         if (!empty($configuration['clustermode'])) {
             return parent::new_redis($configuration);
         }
@@ -40,6 +41,7 @@ class kept_redis_store extends \cachestore_redis {
         $persistentid = 'moodleha-cache-' . substr(hash('sha256', "$server:$port\n$password"), 0, 16);
         try {
             $redis = new \moodleha\redis\kept();
+            $redis->failoverwait = (float) ($CFG->moodleha_redis_failover_wait ?? 0);
             if (!$redis->pconnect($server, $port, $this->connectiontimeout, $persistentid, 100, $this->connectiontimeout, $context)) {
                 throw new \RedisException('connect failed');
             }

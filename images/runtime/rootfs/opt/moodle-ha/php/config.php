@@ -90,7 +90,7 @@ $CFG->session_redis_serializer_use_igbinary = true;
 $CFG->session_redis_connection_timeout = 2;
 $CFG->session_redis_max_retries = 2;
 // ... and how long tries that fail at once go on (a killed primary until the endpoint follows the promoted replica).
-$CFG->moodleha_session_redis_failover_wait = 8;
+$CFG->moodleha_redis_failover_wait = 8;
 if ($mh['redispass'] !== '') {
     $CFG->session_redis_auth = $mh['redispass'];
 }

@@ -8,7 +8,9 @@
 // command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
 // whose writes it paused during a planned failover; HAProxy's shutdown of a server marked down),
 // and a server demoted under the connection (READONLY). The command is sent once more, on a new
-// connection through the endpoint. Every command the session handler and the caches' store
+// connection through the endpoint; and while each send fails at once, again until the failover
+// wait is over (a killed primary: the endpoint refuses, or still routes to it, until it follows
+// the promoted replica, seconds later; $failoverwait). Every command the session handler and the caches' store
 // (cache-redis-store.php) send may be sent twice: GET, HMGET, HGET, HGETALL, HEXISTS, HKEYS,
 // ZRANGEBYSCORE and EXISTS read; SET NX of the lock, HSET, HMSET, EXPIRE, UNLINK, DEL, HDEL, ZADD
 // and ZREM give the same state when repeated, and a command cut while paused never ran. SETNX (the
@@ -25,6 +27,15 @@ class kept extends \Redis {
 
     /** How many times this object reconnected to follow the primary (for tests and logs). */
     public int $followed = 0;
+
+    /**
+     * Seconds a command goes on being sent again while each send fails at once (a killed primary:
+     * the endpoint refuses, or still routes to it, until it follows the promoted replica); the
+     * creator sets it ($CFG->moodleha_redis_failover_wait). 0: sent once more, then reported. Spent
+     * once per object: when a wait ends without an answer, later commands are sent once more only,
+     * so a Redis that stays down costs a page one wait, not one per command.
+     */
+    public float $failoverwait = 0.0;
 
     /**
      * [host, port, read timeout], read while connected: phpredis's getters on a connection that
@@ -47,6 +58,15 @@ class kept extends \Redis {
         }
         return [$server, (int) $port];
     }
+
+    /** pconnect()'s arguments, setOption()'s options and select()'s database: what reopen() sets again. */
+    private ?array $opened = null;
+    private array $options = [];
+    private ?int $database = null;
+
+    public function pconnect(...$args) { $this->opened = $args; return parent::pconnect(...$args); }
+    public function setOption($option, $value) { $this->options[$option] = $value; return parent::setOption($option, $value); }
+    public function select($db) { $this->database = (int) $db; return parent::select($db); }
 
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
     public function set($key, $value, $opts = null) { $a = func_get_args(); return $this->follow('SET', fn() => parent::set(...$a)); }
@@ -82,25 +102,60 @@ class kept extends \Redis {
             if (!$this->worth_again($e, microtime(true) - $t)) {
                 throw $e;
             }
-            $why = $e->getMessage();
         }
-        $this->followed++;
-        error_log("moodle-ha: Redis $name on {$this->where[0]}:{$this->where[1]} failed ($why); sending it again on a new connection");
-        // phpredis 4.2+ closes a persistent connection on close(), keeps this object's options
-        // (serializer, prefix, AUTH) and opens a new connection on the next command.
+        $until = $t + $this->failoverwait;
+        for (;;) {
+            $this->followed++;
+            error_log("moodle-ha: Redis $name on {$this->where[0]}:{$this->where[1]} failed ({$e->getMessage()}); sending it again on a new connection");
+            $t = microtime(true);
+            try {
+                $this->reopen();
+                return ($again ?? $command)();
+            } catch (\RedisException $e) {
+                if (microtime(true) >= $until || !$this->worth_again($e, microtime(true) - $t)) {
+                    if (microtime(true) >= $until) {
+                        $this->failoverwait = 0.0;
+                    }
+                    throw $e;
+                }
+            }
+            usleep(rand(100000, 300000));
+        }
+    }
+
+    /**
+     * A new connection through the endpoint, with this object's options and database. Not left to
+     * phpredis's own reconnect on the next command: after a reconnect that failed (phpredis 5.3:
+     * the endpoint's name not resolving, or the server gone), its socket stays failed, close()
+     * included, and every later command says "Redis server ... went away" without connecting.
+     */
+    private function reopen(): void {
         try {
             $this->close();
-        } catch (\RedisException $e) {
+        } catch (\RedisException $gone) {
             // Already gone.
         }
-        return ($again ?? $command)();
+        if ($this->opened === null) {
+            return; // connected elsewhere (connect(), not pconnect()): phpredis's reconnect it is
+        }
+        if (!@parent::pconnect(...$this->opened)) {
+            throw new \RedisException("Connection refused: no connection to {$this->where[0]}:{$this->where[1]}");
+        }
+        foreach ($this->options as $option => $value) {
+            parent::setOption($option, $value);
+        }
+        if ($this->database !== null) {
+            parent::select($this->database);
+        }
     }
 
     private function worth_again(\RedisException $e, float $took): bool {
         if (str_starts_with($e->getMessage(), 'READONLY')) {
             return true;
         }
-        $lost = preg_match('/^(read error on connection|Connection lost|Connection closed|socket error|Redis server went away)/i', $e->getMessage());
+        // phpredis 5.3 names the server in some of these ("Redis server r1:6379 went away"); the
+        // last three are a new connection's: the name not (yet) resolving, or refused.
+        $lost = preg_match('/^(read error on connection|Connection lost|Connection closed|socket error|Redis server (\S+ )?went away|php_network_getaddresses|Connection refused|.*: Connection refused)/i', $e->getMessage());
         return $lost && $took < self::CUT_NOT_SLOW * $this->where[2];
     }
 }

@@ -9,7 +9,7 @@
 // the connect (phpredis sends it on a new connection, and with its liveness check, ECHO, in one
 // round trip when it hands a kept one out again), a node checks the version once in 5 min, and
 // tries that fail at once go on for a failover's length (a killed primary until the endpoint
-// follows the promoted replica; $CFG->moodleha_session_redis_failover_wait), where Moodle gives up
+// follows the promoted replica; $CFG->moodleha_redis_failover_wait), where Moodle gives up
 // after session_redis_max_retries and the page fails.
 // Everything else (the lock, the data, the expiry) is Moodle's own code.
 //
@@ -53,13 +53,14 @@ class redis extends \core\session\redis {
         // primary: the endpoint refuses until it follows the promoted replica), more of them until
         // the failover wait is over. A try that waited out its timeout counts against the tries alone.
         global $CFG;
-        $failoverwait = (float) ($CFG->moodleha_session_redis_failover_wait ?? 0);
+        $failoverwait = (float) ($CFG->moodleha_redis_failover_wait ?? 0);
         $started = microtime(true);
         $timedout = 0;
         for ($try = 1; ; $try++) {
             $began = microtime(true);
             try {
                 $this->connection = new \moodleha\redis\kept();
+                $this->connection->failoverwait = $failoverwait;
                 if (!$this->connection->pconnect($server, $port, $this->connectiontimeout, $persistentid, rand(100, 500), $this->connectiontimeout, $context)) {
                     throw new \RedisException('connect failed');
                 }
