@@ -40,7 +40,7 @@ export const IMAGE_TIMEOUTS = {
    * cache-primary-loss drill with 2 tries). Tries that time out still stop at redisSessionTries:
    * a stalled server is not waited for longer than before.
    */
-  redisSessionFailoverWait: 8,
+  redisFailoverWait: 8,
   /** The load balancer's check (/healthz) is answered by its own PHP-FPM pool within this (its request_terminate_timeout). */
   healthAnswer: 5,
   /**
@@ -57,7 +57,7 @@ export const IMAGE_TIMEOUTS = {
  */
 export const redisSessionStartMaxSeconds = Math.max(
   IMAGE_TIMEOUTS.redisSessionTries * IMAGE_TIMEOUTS.redisConnect + (IMAGE_TIMEOUTS.redisSessionTries - 1) * 0.5,
-  IMAGE_TIMEOUTS.redisSessionFailoverWait + 0.5 + IMAGE_TIMEOUTS.redisConnect,
+  IMAGE_TIMEOUTS.redisFailoverWait + 0.5 + IMAGE_TIMEOUTS.redisConnect,
 );
 
 export interface ChainInput {
@@ -173,7 +173,7 @@ export function timeoutHops(c: TimeoutChain): TimeoutHop[] {
       hop: 'PHP → Redis',
       setting: 'connect and read timeout',
       seconds: t.redisConnect,
-      rule: `short: a stalled primary costs a request ${t.redisSessionTries} tries to start its session; a killed one, tries until the endpoint follows the promoted replica (at most ${t.redisSessionFailoverWait} s); in all at most ${redisSessionStartMaxSeconds} s`,
+      rule: `short: a stalled primary costs a request ${t.redisSessionTries} tries to start its session; a killed one, tries until the endpoint follows the promoted replica (at most ${t.redisFailoverWait} s); in all at most ${redisSessionStartMaxSeconds} s`,
     },
     {
       hop: 'load balancer → PHP-FPM',

@@ -283,19 +283,17 @@ export class TestSession {
  * so ran its web, cron and data containers through the whole of the next CI run, which found
  * the twin's network range taken and its drills slower than their bars (stop 25).
  */
-export async function removeLeftoverSessions(docker = new Docker()): Promise<string[]> {
-  const filters = JSON.stringify({ label: [SESSION_LABEL] });
-  const ids = new Set<string>();
-  for (const c of await docker.listContainers({ all: true, filters })) ids.add(c.Labels[SESSION_LABEL] ?? '?');
-  for (const n of await docker.listNetworks({ filters })) ids.add(n.Labels?.[SESSION_LABEL] ?? '?');
-  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) ids.add(v.Labels?.[SESSION_LABEL] ?? '?');
-  if (ids.size) await removeLabelled(docker, SESSION_LABEL, 'earlier test sessions');
-  return [...ids];
+export function removeLeftoverSessions(docker = new Docker()): Promise<string[]> {
+  return removeLabelled(docker, SESSION_LABEL, 'earlier test sessions');
 }
 
-/** Removes every container, then network, then volume matching the label filter; says what stayed. */
-async function removeLabelled(docker: Docker, label: string, whose: string): Promise<void> {
+/**
+ * Removes every container, then network, then volume matching the label filter; says what stayed.
+ * Returns the session ids (SESSION_LABEL's values) of what it found.
+ */
+async function removeLabelled(docker: Docker, label: string, whose: string): Promise<string[]> {
   const filters = JSON.stringify({ label: [label] });
+  const ids = new Set<string>();
   const problems: string[] = [];
   const attempt = async (what: string, work: Promise<unknown>) => {
     try {
@@ -305,12 +303,20 @@ async function removeLabelled(docker: Docker, label: string, whose: string): Pro
     }
   };
   for (const c of await docker.listContainers({ all: true, filters })) {
+    ids.add(c.Labels[SESSION_LABEL] ?? '?');
     await attempt(`remove container ${c.Names[0]}`, docker.getContainer(c.Id).remove({ force: true, v: true }));
   }
-  for (const n of await docker.listNetworks({ filters })) await attempt(`remove network ${n.Name}`, docker.getNetwork(n.Id).remove());
+  for (const n of await docker.listNetworks({ filters })) {
+    ids.add(n.Labels?.[SESSION_LABEL] ?? '?');
+    await attempt(`remove network ${n.Name}`, docker.getNetwork(n.Id).remove());
+  }
   const { Volumes } = await docker.listVolumes({ filters });
-  for (const v of Volumes ?? []) await attempt(`remove volume ${v.Name}`, docker.getVolume(v.Name).remove());
+  for (const v of Volumes ?? []) {
+    ids.add(v.Labels?.[SESSION_LABEL] ?? '?');
+    await attempt(`remove volume ${v.Name}`, docker.getVolume(v.Name).remove());
+  }
   if (problems.length) throw new Error(`cleanup of ${whose} left resources:\n${problems.join('\n')}`);
+  return [...ids];
 }
 
 export interface HttpResponse {

@@ -79,7 +79,7 @@ describe("the image's files carry the image's timeouts and sizes", () => {
     assert.equal(number(config, /'connecttimeout' => (\d+)/, 'dboptions connecttimeout'), IMAGE_TIMEOUTS.databaseConnect);
     assert.equal(number(config, /session_redis_connection_timeout = (\d+);/, 'session_redis_connection_timeout'), IMAGE_TIMEOUTS.redisConnect);
     assert.equal(number(config, /session_redis_max_retries = (\d+);/, 'session_redis_max_retries'), IMAGE_TIMEOUTS.redisSessionTries);
-    assert.equal(number(config, /moodleha_redis_failover_wait = (\d+);/, 'moodleha_redis_failover_wait'), IMAGE_TIMEOUTS.redisSessionFailoverWait);
+    assert.equal(number(config, /moodleha_redis_failover_wait = (\d+);/, 'moodleha_redis_failover_wait'), IMAGE_TIMEOUTS.redisFailoverWait);
     assert.equal(
       number(file('opt/moodle-ha/php/configure.php'), /'connectiontimeout' => (\d+)/, "the MUC store's connectiontimeout"),
       IMAGE_TIMEOUTS.redisConnect,

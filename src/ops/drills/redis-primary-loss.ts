@@ -19,7 +19,7 @@ export async function killRedisPrimary<K extends string>(runtime: ClusterRuntime
   let promoted: Promise<number | null> = Promise.resolve(null);
   let asMaster: number | null = null;
   return {
-    action: `kill -9 the ${group.member === 'cache' ? "caches'" : "sessions'"} Redis primary`,
+    action: `kill -9 the ${group.whose} Redis primary`,
     target: primary,
     async inject() {
       at = Date.now();

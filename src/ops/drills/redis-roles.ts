@@ -9,9 +9,11 @@ import type { ClusterRuntime } from '../../runtime/cluster.ts';
 export interface RedisGroup {
   readonly member: 'redis' | 'cache';
   readonly sentinelName: 'primary' | 'cache';
+  /** Whose Redis it is, in a drill's words. */
+  readonly whose: string;
 }
-export const SESSIONS_REDIS: RedisGroup = { member: 'redis', sentinelName: 'primary' };
-export const CACHES_REDIS: RedisGroup = { member: 'cache', sentinelName: 'cache' };
+export const SESSIONS_REDIS: RedisGroup = { member: 'redis', sentinelName: 'primary', whose: "sessions'" };
+export const CACHES_REDIS: RedisGroup = { member: 'cache', sentinelName: 'cache', whose: "caches'" };
 
 /** The group's primary as the Sentinels see it (they announce member names). */
 export async function redisPrimary(runtime: ClusterRuntime, group: RedisGroup = SESSIONS_REDIS): Promise<string> {

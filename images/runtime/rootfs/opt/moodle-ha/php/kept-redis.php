@@ -22,8 +22,8 @@
 namespace moodleha\redis;
 
 class kept extends \Redis {
-    /** A connection that failed sooner than this share of the read timeout was cut, not slow. */
-    private const CUT_NOT_SLOW = 0.9;
+    /** A connection that failed sooner than this share of its timeout was cut, not slow (the session handler's tries count it too). */
+    public const CUT_NOT_SLOW = 0.9;
 
     /** How many times this object reconnected to follow the primary (for tests and logs). */
     public int $followed = 0;
@@ -112,10 +112,12 @@ class kept extends \Redis {
                 $this->reopen();
                 return ($again ?? $command)();
             } catch (\RedisException $e) {
-                if (microtime(true) >= $until || !$this->worth_again($e, microtime(true) - $t)) {
-                    if (microtime(true) >= $until) {
-                        $this->failoverwait = 0.0;
-                    }
+                $now = microtime(true);
+                if ($now >= $until) {
+                    $this->failoverwait = 0.0; // spent: later commands are sent once more only
+                    throw $e;
+                }
+                if (!$this->worth_again($e, $now - $t)) {
                     throw $e;
                 }
             }

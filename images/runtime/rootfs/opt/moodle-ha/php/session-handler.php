@@ -82,7 +82,7 @@ class redis extends \core\session\redis {
                     "the error returned was: {$e->getMessage()}";
                 debugging($error);
                 $this->connection = null;
-                if ($now - $began >= 0.9 * $this->connectiontimeout) {
+                if ($now - $began >= \moodleha\redis\kept::CUT_NOT_SLOW * $this->connectiontimeout) {
                     $timedout++;
                 }
                 if ($timedout >= $this->maxretries || ($try >= $this->maxretries && $now - $started >= $failoverwait)) {
