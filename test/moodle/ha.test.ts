@@ -191,14 +191,21 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     // before Sentinel's failover (then no failover happens at all): this test restarts it, so the
     // healer pauses for it (the healer has its own test, node-crash).
     if (await stopAutoscalerContainer(NAME)) t.after(() => startContainer(n.container('autoscaler'))); // running again for the tests after this one
+    // From a steady state: the replica linked, and every Sentinel counting it as a healthy replica
+    // (the test before this one restarted it). Otherwise a failed promotion says nothing.
+    const unsteady = await replicaProblems(next);
+    const steady = await secondsUntil(async () => (await replicaProblems(next)).length === 0, 60);
+    assert.ok(steady < Infinity, `before the kill, ${next} is not a healthy replica: ${(await replicaProblems(next)).join('; ')}`);
     await docker().getContainer(old).kill({ signal: 'SIGKILL' });
     let failover = Infinity;
+    let view = '';
     try {
       failover = await secondsUntil(async () => (await currentRedisPrimary()) === next && /role:master/.test(await redisRole(next)), 60);
+      if (failover === Infinity) view = await sentinelView(next);
     } finally {
       await docker().getContainer(old).start();
     }
-    assert.ok(failover < Infinity, `Sentinel did not promote ${next} within 60 s`);
+    assert.ok(failover < Infinity, `Sentinel did not promote ${next} within 60 s:\n${view}`);
     // In the container, from its first answer on: ROLE and a write, every 100 ms for 15 s.
     const probe = await exec(old, [
       'bash',
@@ -219,7 +226,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const masters = answers.filter((a) => a.role === 'master');
     const window = masters.length ? (masters.at(-1)!.at - answers[0]!.at) / 1000 + 0.1 : 0;
     console.log(
-      `restarted former primary ${old}: first answer as ${answers[0]!.role}; reported master for ${window.toFixed(1)} s (${masters.length} of ${answers.length} polls); Sentinel had promoted ${next} ${failover.toFixed(1)} s after the kill`,
+      `restarted former primary ${old}: first answer as ${answers[0]!.role}; reported master for ${window.toFixed(1)} s (${masters.length} of ${answers.length} polls); Sentinel had promoted ${next} ${failover.toFixed(1)} s after the kill (before the kill, ${steady.toFixed(1)} s of waiting for it to be a healthy replica: ${unsteady.join('; ') || 'it was one'})`,
     );
     assert.equal(masters.length, 0, `${old} reported master for ${window.toFixed(1)} s after its restart: two primaries`);
     // LOADING (the dataset not yet read) refuses a write too; anything else (OK) is a split-brain write.
@@ -333,6 +340,45 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
 /** The sessions' Redis primary, as Sentinel 1 names it (a container name). */
 async function currentRedisPrimary(): Promise<string> {
   return (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary'])).output.split('\n')[0]!.trim();
+}
+
+const SENTINELS = [1, 2, 3].map((i) => n.container('sentinel', i));
+const sentinel = (s: string, ...args: string[]) => exec(s, ['redis-cli', '-p', '26379', 'sentinel', ...args]);
+
+/** Why `replica` is not yet a replica Sentinel would promote: its link, and each Sentinel's flags for it; [] when it is. */
+async function replicaProblems(replica: string): Promise<string[]> {
+  const problems: string[] = [];
+  const info = await redisRole(replica).catch((e: Error) => e.message);
+  if (!/role:slave[\s\S]*master_link_status:up/.test(info)) problems.push(`${replica}: ${/role:\w+/.exec(info)?.[0] ?? 'no answer'}, link not up`);
+  for (const s of SENTINELS) {
+    const flags = replicaFlags((await sentinel(s, 'replicas', 'primary')).output, replica);
+    if (flags !== 'slave') problems.push(`${s} flags ${replica} as ${flags ?? 'unknown'}`);
+  }
+  return problems;
+}
+
+/** The flags field of `name` in a SENTINEL REPLICAS reply (redis-cli prints one field per line). */
+function replicaFlags(reply: string, name: string): string | undefined {
+  const lines = reply.split('\n').map((l) => l.trim());
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (lines[i] !== 'name' || !lines[i + 1]!.startsWith(`${name}:`)) continue;
+    const at = lines.indexOf('flags', i);
+    return at >= 0 ? lines[at + 1] : undefined;
+  }
+  return undefined;
+}
+
+/** What each Sentinel thinks of the sessions' group, and its last log lines: for a failed failover's message. */
+async function sentinelView(replica: string): Promise<string> {
+  const parts: string[] = [`${replica}: ${(await redisRole(replica).catch((e: Error) => e.message)).replace(/\s+/g, ' ').slice(0, 400)}`];
+  for (const s of SENTINELS) {
+    const master = (await sentinel(s, 'master', 'primary')).output.split('\n').map((l) => l.trim());
+    const flags = master[master.indexOf('flags') + 1];
+    const replicas = (await sentinel(s, 'replicas', 'primary')).output;
+    const logs = (await docker().getContainer(s).logs({ stdout: true, stderr: true, tail: 20 })).toString();
+    parts.push(`${s}: primary flags ${flags}; ${replica} flags ${replicaFlags(replicas, replica) ?? 'unknown'}\n${logs}`);
+  }
+  return parts.join('\n');
 }
 
 /** The Galera node the writer endpoint sends connections to (the one holding Moodle's session). */
