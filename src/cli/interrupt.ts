@@ -1,6 +1,8 @@
 // Ctrl-C (or SIGTERM) for a command that must clean up: the first one aborts the work's signal
 // (the work stops, removes what it half-made, and says what state it left); a second one quits at
-// once. An interrupted command exits 130, the shell's code for an interrupt.
+// once. For a command whose steps are each safe to run again (up), Ctrl-C quits at once, as Node
+// would, but first says what state it left and what to run next. An interrupted command exits
+// 130, the shell's code for an interrupt.
 import { isUserError } from '../util/errors.ts';
 
 export async function interruptible(notice: string, work: (signal: AbortSignal) => Promise<number | void>): Promise<number | void> {
@@ -19,6 +21,22 @@ export async function interruptible(notice: string, work: (signal: AbortSignal) 
     const details = isUserError(e) ? e.details.map((d) => `  - ${d}\n`).join('') : '';
     process.stderr.write(`error: ${(e as Error).message}\n${details}`);
     return 130;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Runs `work`; Ctrl-C or SIGTERM meanwhile prints `said` (the state it leaves, what to run next) and exits 130 at once. */
+export async function sayOnInterrupt<T>(said: string, work: () => Promise<T>): Promise<T> {
+  const onSignal = () => {
+    process.stderr.write(`\ninterrupted: ${said}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

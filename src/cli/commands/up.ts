@@ -5,6 +5,7 @@ import { hint } from '../../spec/hint.ts';
 import { UserError } from '../../util/errors.ts';
 import { consoleProgress } from '../../util/progress.ts';
 import type { Command } from '../command.ts';
+import { sayOnInterrupt } from '../interrupt.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
 import { upSummary } from '../up-summary.ts';
@@ -33,7 +34,11 @@ export const upCommand: Command = {
     }
     const t0 = Date.now();
     const progress = consoleProgress();
-    const r = await runtime.up(progress);
+    const r = await sayOnInterrupt(
+      `${spec.name} is partly up: what the steps above finished stays, a migrate already started keeps running (the next command waits for it). ` +
+        `Run "${hint('up')}" to finish, "${hint('status')}" to see what runs, or "${hint('down')}" to stop it.`,
+      () => runtime.up(progress),
+    );
     process.stdout.write(upSummary(spec, r, (Date.now() - t0) / 1000));
     await pruneAfterUp(progress);
     if (foreground) {
