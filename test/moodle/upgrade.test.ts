@@ -258,6 +258,7 @@ test('Ctrl-C on up right after the upgrade: the site stays on the maintenance pa
     child.on('exit', (_code, signal) => done({ signal, stderr }));
   });
   assert.equal(first.signal, 'SIGINT', `up was not interrupted after its migrate:\n${first.stderr.slice(-3000)}`);
+  assert.match(first.stderr, /\ninterrupted: \S+ is partly up: .*Run "moodle-ha up .*" to finish/, 'the interrupted up did not say what it left');
   assert.equal((await exec(n.container('web', 1), ['test', '-e', MAINTENANCE_MARKER])).code, 0, "migrate's maintenance is not on after the interrupted up");
   const page = await new MoodleClient(base).get('/login/index.php');
   assert.equal(page.status, 503, 'users must meet the maintenance page, not the old code, while the upgrade is left half-done');
