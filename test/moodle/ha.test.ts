@@ -15,6 +15,7 @@ import { exec, sleep, startContainer } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { lbStats } from '../../src/local/status.ts';
 import { secretFile } from '../../src/local/secrets.ts';
+import { CACHES_REDIS, SESSIONS_REDIS } from '../../src/ops/drills/redis-roles.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
@@ -72,9 +73,9 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     assert.match(await redisRole(n.container('cache', 1)), /role:master[\s\S]*connected_slaves:1/);
     assert.match(await redisRole(n.container('cache', 2)), /role:slave[\s\S]*master_link_status:up/);
     for (const i of [1, 2, 3]) {
-      const r = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary']);
+      const r = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', SESSIONS_REDIS.sentinelName]);
       assert.match(r.output, new RegExp(n.container('redis', 1)), `sentinel-${i}: ${r.output}`);
-      const c = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'cache']);
+      const c = await exec(n.container('sentinel', i), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', CACHES_REDIS.sentinelName]);
       assert.match(c.output, new RegExp(n.container('cache', 1)), `sentinel-${i} (cache): ${c.output}`);
     }
     for (let i = 0; i < 20; i++) await user.get('/my/');
@@ -193,9 +194,14 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     if (await stopAutoscalerContainer(NAME)) t.after(() => startContainer(n.container('autoscaler'))); // running again for the tests after this one
     // From a steady state: the replica linked, and every Sentinel counting it as a healthy replica
     // (the test before this one restarted it). Otherwise a failed promotion says nothing.
-    const unsteady = await replicaProblems(next);
-    const steady = await secondsUntil(async () => (await replicaProblems(next)).length === 0, 60);
-    assert.ok(steady < Infinity, `before the kill, ${next} is not a healthy replica: ${(await replicaProblems(next)).join('; ')}`);
+    let unsteady: string[] | undefined; // what was wrong at the start
+    let problems: string[] = []; // and at the last look
+    const steady = await secondsUntil(async () => {
+      problems = await replicaProblems(next);
+      unsteady ??= problems;
+      return problems.length === 0;
+    }, 60);
+    assert.ok(steady < Infinity, `before the kill, ${next} is not a healthy replica: ${problems.join('; ')}`);
     await docker().getContainer(old).kill({ signal: 'SIGKILL' });
     let failover = Infinity;
     let view = '';
@@ -226,7 +232,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     const masters = answers.filter((a) => a.role === 'master');
     const window = masters.length ? (masters.at(-1)!.at - answers[0]!.at) / 1000 + 0.1 : 0;
     console.log(
-      `restarted former primary ${old}: first answer as ${answers[0]!.role}; reported master for ${window.toFixed(1)} s (${masters.length} of ${answers.length} polls); Sentinel had promoted ${next} ${failover.toFixed(1)} s after the kill (before the kill, ${steady.toFixed(1)} s of waiting for it to be a healthy replica: ${unsteady.join('; ') || 'it was one'})`,
+      `restarted former primary ${old}: first answer as ${answers[0]!.role}; reported master for ${window.toFixed(1)} s (${masters.length} of ${answers.length} polls); Sentinel had promoted ${next} ${failover.toFixed(1)} s after the kill (before the kill, ${steady.toFixed(1)} s of waiting for it to be a healthy replica: ${unsteady?.join('; ') || 'it was one'})`,
     );
     assert.equal(masters.length, 0, `${old} reported master for ${window.toFixed(1)} s after its restart: two primaries`);
     // LOADING (the dataset not yet read) refuses a write too; anything else (OK) is a split-brain write.
@@ -339,7 +345,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
 
 /** The sessions' Redis primary, as Sentinel 1 names it (a container name). */
 async function currentRedisPrimary(): Promise<string> {
-  return (await exec(n.container('sentinel', 1), ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'primary'])).output.split('\n')[0]!.trim();
+  return (await sentinel(SENTINELS[0]!, 'get-master-addr-by-name', SESSIONS_REDIS.sentinelName)).output.split('\n')[0]!.trim();
 }
 
 const SENTINELS = [1, 2, 3].map((i) => n.container('sentinel', i));
@@ -351,32 +357,39 @@ async function replicaProblems(replica: string): Promise<string[]> {
   const info = await redisRole(replica).catch((e: Error) => e.message);
   if (!/role:slave[\s\S]*master_link_status:up/.test(info)) problems.push(`${replica}: ${/role:\w+/.exec(info)?.[0] ?? 'no answer'}, link not up`);
   for (const s of SENTINELS) {
-    const flags = replicaFlags((await sentinel(s, 'replicas', 'primary')).output, replica);
+    const flags = await replicaFlags(s, replica);
     if (flags !== 'slave') problems.push(`${s} flags ${replica} as ${flags ?? 'unknown'}`);
   }
   return problems;
 }
 
-/** The flags field of `name` in a SENTINEL REPLICAS reply (redis-cli prints one field per line). */
-function replicaFlags(reply: string, name: string): string | undefined {
+/**
+ * Sentinel's records in a redis-cli reply (one field per line: key, value, key, value, …; a new
+ * record at each `name` key, as SENTINEL REPLICAS prints them).
+ */
+function sentinelRecords(reply: string): Map<string, string>[] {
   const lines = reply.split('\n').map((l) => l.trim());
-  for (let i = 0; i + 1 < lines.length; i++) {
-    if (lines[i] !== 'name' || !lines[i + 1]!.startsWith(`${name}:`)) continue;
-    const at = lines.indexOf('flags', i);
-    return at >= 0 ? lines[at + 1] : undefined;
+  const records: Map<string, string>[] = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (lines[i] === 'name' || records.length === 0) records.push(new Map());
+    records.at(-1)!.set(lines[i]!, lines[i + 1]!);
   }
-  return undefined;
+  return records;
+}
+
+/** The flags one Sentinel gives `replica` in the sessions' group (undefined: it does not know it). */
+async function replicaFlags(s: string, replica: string): Promise<string | undefined> {
+  const records = sentinelRecords((await sentinel(s, 'replicas', SESSIONS_REDIS.sentinelName)).output);
+  return records.find((r) => r.get('name')?.startsWith(`${replica}:`))?.get('flags');
 }
 
 /** What each Sentinel thinks of the sessions' group, and its last log lines: for a failed failover's message. */
 async function sentinelView(replica: string): Promise<string> {
   const parts: string[] = [`${replica}: ${(await redisRole(replica).catch((e: Error) => e.message)).replace(/\s+/g, ' ').slice(0, 400)}`];
   for (const s of SENTINELS) {
-    const master = (await sentinel(s, 'master', 'primary')).output.split('\n').map((l) => l.trim());
-    const flags = master[master.indexOf('flags') + 1];
-    const replicas = (await sentinel(s, 'replicas', 'primary')).output;
+    const primary = sentinelRecords((await sentinel(s, 'master', SESSIONS_REDIS.sentinelName)).output)[0]?.get('flags');
     const logs = (await docker().getContainer(s).logs({ stdout: true, stderr: true, tail: 20 })).toString();
-    parts.push(`${s}: primary flags ${flags}; ${replica} flags ${replicaFlags(replicas, replica) ?? 'unknown'}\n${logs}`);
+    parts.push(`${s}: primary flags ${primary ?? 'unknown'}; ${replica} flags ${(await replicaFlags(s, replica)) ?? 'unknown'}\n${logs}`);
   }
   return parts.join('\n');
 }
