@@ -30,6 +30,7 @@ echo json_encode([
     'string' => get_string('sitehome'),
     'setting' => get_config('mod_forum', 'mhprobe'),
     'apcuentries' => apcu_cache_info(true)['num_entries'],
+    'copyhits' => \\moodleha\\cache\\kept_redis_store::$localcopyhits,
 ]);
 `;
 
@@ -63,6 +64,8 @@ interface Probe {
   string: string;
   setting: string;
   apcuentries: number;
+  /** Reads of this request that the Redis store served from the node's copies (cache-local-copies.php). */
+  copyhits: number;
 }
 
 /** The probe page as served by `container`'s own PHP-FPM (a request from inside the node to its nginx). */
@@ -133,6 +136,9 @@ export function mucSuite(): void {
     const redis = 'moodleha\\cache\\kept_redis_store';
     assert.deepEqual(b.stores, { string: 'cachestore_apcu', coursemodinfo: redis, config: redis });
     assert.ok(b.apcuentries > 0, 'nothing in node B APCu');
+    // The application caches in Redis are read from B's copies while their version is unchanged.
+    const again = await probe(nodeB, courseId);
+    assert.ok(again.copyhits > 0, `node B read none of the Redis caches from its copies: ${JSON.stringify(again)}`);
   });
 
   test('16 requests rebuilding one course at once on both nodes (as after a course edit, or on new nodes) all get their page', async () => {
@@ -172,5 +178,19 @@ export function mucSuite(): void {
       ['Cache course, renamed', 'Week one, renamed', 'Home of the cluster', 'after'],
       'node B served a stale value',
     );
+  });
+
+  test("purge all caches on node A (Moodle's own store class deletes each cache's hash, and its version): node B serves the database's value, not its copy", async () => {
+    await probe(nodeB, courseId);
+    const copied = await probe(nodeB, courseId);
+    assert.equal(copied.setting, 'after');
+    assert.ok(copied.copyhits > 0, 'node B had no copies to keep');
+    // The database changed under the caches (as a restore would), then the admin's "purge all caches".
+    const purged = await php(
+      nodeA,
+      `$DB->set_field('config_plugins', 'value', 'from the database', ['plugin' => 'mod_forum', 'name' => 'mhprobe']); purge_all_caches(); echo 'purged';`,
+    );
+    assert.match(purged.output, /purged$/, purged.output);
+    assert.equal((await probe(nodeB, courseId)).setting, 'from the database', 'node B served its copy after a purge');
   });
 }

@@ -69,6 +69,7 @@ spl_autoload_register(static function (string $class): void {
         'moodleha\\redis\\kept' => 'kept-redis.php',
         'moodleha\\cache\\factory' => 'cache-factory.php',
         'moodleha\\cache\\kept_redis_store' => 'cache-redis-store.php',
+        'moodleha\\cache\\local_copies' => 'cache-local-copies.php',
     ];
     if (isset($ours[$class])) {
         require_once('/opt/moodle-ha/php/' . $ours[$class]);
@@ -91,6 +92,9 @@ $CFG->session_redis_connection_timeout = 2;
 $CFG->session_redis_max_retries = 2;
 // ... and how long tries that fail at once go on (a killed primary until the endpoint follows the promoted replica).
 $CFG->moodleha_redis_failover_wait = 8;
+// The application caches in Redis are read from the node's APCu while their version is unchanged
+// (cache-local-copies.php): one round trip per definition and page instead of one per read.
+$CFG->moodleha_cache_local_copies = true;
 if ($mh['redispass'] !== '') {
     $CFG->session_redis_auth = $mh['redispass'];
 }

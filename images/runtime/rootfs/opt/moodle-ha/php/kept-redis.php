@@ -12,8 +12,9 @@
 // wait is over (a killed primary: the endpoint refuses, or still routes to it, until it follows
 // the promoted replica, seconds later; $failoverwait). Every command the session handler and the caches' store
 // (cache-redis-store.php) send may be sent twice: GET, HMGET, HGET, HGETALL, HEXISTS, HKEYS,
-// ZRANGEBYSCORE and EXISTS read; SET NX of the lock, HSET, HMSET, EXPIRE, UNLINK, DEL, HDEL, ZADD
-// and ZREM give the same state when repeated, and a command cut while paused never ran. SETNX (the
+// ZRANGEBYSCORE and EXISTS read; SET NX of the lock, HSET, HMSET, EXPIRE, UNLINK, DEL, HDEL, ZADD,
+// ZREM and EVAL (the caches' scripts: HGETs creating a missing version, HDEL with a new version, HSET
+// with its ZADD) give the same state when repeated, and a command cut while paused never ran. SETNX (the
 // caches' lock) sent again finds its own first write when that one ran: it is then taken when the
 // key holds this caller's value (an owner id, unique per lock holder). Other commands go as sent. A command
 // that waited its whole read timeout is not sent again: the server may still run it, and the user
@@ -85,6 +86,7 @@ class kept extends \Redis {
     public function zadd($key, $score, $value, ...$extra) { $a = func_get_args(); return $this->follow('ZADD', fn() => parent::zadd(...$a)); }
     public function zrangebyscore($key, $start, $end, $options = null) { $a = func_get_args(); return $this->follow('ZRANGEBYSCORE', fn() => parent::zrangebyscore(...$a)); }
     public function zrem($key, $member, ...$other) { $a = func_get_args(); return $this->follow('ZREM', fn() => parent::zrem(...$a)); }
+    public function eval($script, $args = [], $num_keys = 0) { $a = func_get_args(); return $this->follow('EVAL', fn() => parent::eval(...$a)); }
     public function setnx($key, $value) {
         return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn() => parent::setnx($key, $value) || parent::get($key) === $value);
     }
