@@ -32,10 +32,13 @@ export async function interruptible(notice: string, work: (signal: AbortSignal) 
  * then the process dies by that signal at once, as it would without this (a shell says 130 or 143).
  */
 export async function sayOnInterrupt<T>(said: string, work: () => Promise<T>): Promise<T> {
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\ninterrupted: ${said}\n`);
+  const detach = () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\ninterrupted: ${said}\n`);
+    detach();
     process.kill(process.pid, signal);
   };
   process.on('SIGINT', onSignal);
@@ -43,7 +46,6 @@ export async function sayOnInterrupt<T>(said: string, work: () => Promise<T>): P
   try {
     return await work();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    detach();
   }
 }

@@ -13,9 +13,10 @@ import { stopAutoscalerContainer } from '../../src/local/autoscaler-container.ts
 import { docker } from '../../src/local/engine/docker.ts';
 import { exec, sleep, startContainer } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
+import { localRuntime } from '../../src/local/runtime.ts';
 import { lbStats } from '../../src/local/status.ts';
 import { secretFile } from '../../src/local/secrets.ts';
-import { CACHES_REDIS, SESSIONS_REDIS } from '../../src/ops/drills/redis-roles.ts';
+import { CACHES_REDIS, redisPrimary, SESSIONS_REDIS } from '../../src/ops/drills/redis-roles.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
@@ -344,8 +345,8 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
 });
 
 /** The sessions' Redis primary, as Sentinel 1 names it (a container name). */
-async function currentRedisPrimary(): Promise<string> {
-  return (await sentinel(SENTINELS[0]!, 'get-master-addr-by-name', SESSIONS_REDIS.sentinelName)).output.split('\n')[0]!.trim();
+function currentRedisPrimary(): Promise<string> {
+  return redisPrimary(localRuntime(readSpec({ file: specFile })), SESSIONS_REDIS);
 }
 
 const SENTINELS = [1, 2, 3].map((i) => n.container('sentinel', i));

@@ -64,8 +64,7 @@ trait local_copies {
         $this->versioned = $definition->get_mode() === \core_cache\store::MODE_APPLICATION
             && !$definition->get_ttl()
             && !$definition->require_locking()
-            && $this->compressor === self::COMPRESSOR_NONE
-            && $this->redis instanceof \Redis; // one server: a cluster's EVAL takes keys of one slot only
+            && $this->scriptable();
         $this->copied = $this->versioned
             && !(defined('CLI_SCRIPT') && CLI_SCRIPT)
             && ($CFG->moodleha_cache_local_copies ?? false)
@@ -76,33 +75,29 @@ trait local_copies {
 
     #[\Override]
     public function get($key) {
-        if (!$this->version_read()) {
+        $version = $this->version();
+        if ($version === null) {
             return parent::get($key);
         }
-        $copy = apcu_fetch($this->copyprefix . $key, $found);
-        $version = self::$versions[$this->hash];
-        if ($found && $copy[0] === $version) {
-            self::$localcopyhits++;
-            return $copy[1];
+        if ($this->from_copy($key, $version, $value)) {
+            return $value;
         }
         $value = parent::get($key);
-        apcu_store($this->copyprefix . $key, [$version, $value], self::$localcopyttl);
+        $this->keep_copy($key, $version, $value);
         return $value;
     }
 
     #[\Override]
     public function get_many($keys) {
-        if (!$this->version_read()) {
+        $version = $this->version();
+        if ($version === null) {
             return parent::get_many($keys);
         }
-        $version = self::$versions[$this->hash];
         $values = [];
         $missing = [];
         foreach ($keys as $key) {
-            $copy = apcu_fetch($this->copyprefix . $key, $found);
-            if ($found && $copy[0] === $version) {
-                self::$localcopyhits++;
-                $values[$key] = $copy[1];
+            if ($this->from_copy($key, $version, $value)) {
+                $values[$key] = $value;
             } else {
                 $missing[] = $key;
             }
@@ -110,7 +105,7 @@ trait local_copies {
         if ($missing) {
             foreach (parent::get_many($missing) as $key => $value) {
                 $values[$key] = $value;
-                apcu_store($this->copyprefix . $key, [$version, $value], self::$localcopyttl);
+                $this->keep_copy($key, $version, $value);
             }
         }
         $ordered = [];
@@ -186,15 +181,31 @@ trait local_copies {
         return $version;
     }
 
-    /** True when this definition's reads may be served from copies: its version read (once a request) and present. */
-    private function version_read(): bool {
+    /** The version reads are served under (read once a request); null: reads go to Redis (not copied, or purged by this request). */
+    private function version(): ?string {
         if (!$this->copied) {
-            return false;
+            return null;
         }
         if (!array_key_exists($this->hash, self::$versions)) {
             $this->read_versions();
         }
-        return self::$versions[$this->hash] !== false;
+        return self::$versions[$this->hash] ?: null;
+    }
+
+    /** This node's copy of $key into $value, when it carries $version. */
+    private function from_copy(string $key, string $version, mixed &$value): bool {
+        $copy = apcu_fetch($this->copyprefix . $key, $found);
+        if (!$found || $copy[0] !== $version) {
+            return false;
+        }
+        self::$localcopyhits++;
+        $value = $copy[1];
+        return true;
+    }
+
+    /** Keeps $value (false: a miss) as this node's copy of $key under $version. */
+    private function keep_copy(string $key, string $version, mixed $value): void {
+        apcu_store($this->copyprefix . $key, [$version, $value], self::$localcopyttl);
     }
 
     /**

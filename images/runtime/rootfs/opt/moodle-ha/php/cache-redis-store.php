@@ -92,12 +92,20 @@ class kept_redis_store extends \cachestore_redis {
      */
     #[\Override]
     public function set($key, $value) {
-        if (!$this->definition->get_ttl() || $this->compressor !== self::COMPRESSOR_NONE || !($this->redis instanceof \Redis)) {
+        if (!$this->definition->get_ttl() || !$this->scriptable()) {
             return $this->set_versioned($key, $value);
         }
         $script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) return 1";
         $args = [$this->hash, $this->hash . self::TTL_SUFFIX, $key, $this->redis->_serialize($value), self::get_time(), $this->redis->_serialize($key)];
         return $this->redis->eval($script, $args, 2) === 1;
+    }
+
+    /**
+     * Whether this store may write with its own scripts: values go as phpredis serializes them (no
+     * compressor: Moodle's is private), on one server (a cluster's EVAL takes keys of one slot only).
+     */
+    private function scriptable(): bool {
+        return $this->compressor === self::COMPRESSOR_NONE && $this->redis instanceof \Redis;
     }
 
     /** Moodle's store closes its connection when its instance is deleted; a kept one stays for the worker's next request. */
