@@ -158,6 +158,79 @@ describe('kept Redis connections and the planned failover', () => {
     assert.equal(await cli(r1, 'get', `${PREFIX}lock-theirs`), 'owner-3');
   });
 
+  /**
+   * `pairs` times two EXPIREs (a session's and its user's refresh) and an HSET on one connection, the
+   * EXPIREs held back (`deferExpire`) or sent as they come; then the held-back rest sent alone, as the
+   * session handler's close() does. The server's reads (round trips) it took, less what else came meanwhile (a
+   * health check: at most 2 in the time).
+   */
+  async function refreshPairs(host: string, pairs: number, deferExpire: boolean): Promise<{ reads: number; ttls: string }> {
+    const readsOf = async () => Number(/total_reads_processed:(\d+)/.exec(await cli(r3, 'info', 'stats'))?.[1]);
+    const php = `require '/opt/moodle-ha/php/kept-redis.php';
+      $r = new moodleha\\redis\\kept();
+      $r->pconnect('${host}', 6379, 2, 'pairs', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+      $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+      $r->ping();
+      $r->deferexpire = ${deferExpire};
+      for ($i = 0; $i < ${pairs}; $i++) { $r->expire("s$i", 500 + $i); $r->expire("u$i", 500 + $i); $r->hset("s$i", 'sessdata', "d$i"); }
+      $r->expire('last', 700);
+      $r->send_deferred();
+      echo 'ok';`;
+    // The keys exist, without an expiry (what a session and its user are before the refresh).
+    const made = await r3.exec([
+      'sh',
+      '-c',
+      `{ for i in $(seq 0 ${pairs - 1}); do echo "DEL ${PREFIX}s$i ${PREFIX}u$i"; echo "HSET ${PREFIX}s$i sessdata old"; echo "HSET ${PREFIX}u$i sid x"; done; echo "SET ${PREFIX}last x"; } | REDISCLI_AUTH=${PASSWORD} redis-cli >/dev/null`,
+    ]);
+    assert.equal(made.exitCode, 0, made.stderr);
+    const before = await readsOf();
+    const r = await web.exec(['php', '-r', php], { timeoutMs: 30_000 });
+    const reads = (await readsOf()) - before - 2; // less redis-cli's AUTH and INFO
+    assert.equal(r.stdout, 'ok', r.stderr);
+    const ttls = [];
+    for (const key of [`s0`, `u0`, `s${pairs - 1}`, `u${pairs - 1}`, 'last']) ttls.push(await cli(r3, 'ttl', `${PREFIX}${key}`));
+    return { reads, ttls: ttls.join(' ') };
+  }
+
+  test("the session's held-back EXPIREs go with the next command, one round trip, and every key gets its expiry", async () => {
+    await r3.waitForHealthy(60_000);
+    const pairs = 40;
+    const expected = `500 500 ${500 + pairs - 1} ${500 + pairs - 1} 700`;
+    const held = await refreshPairs('r3', pairs, true);
+    const sent = await refreshPairs('r3', pairs, false);
+    // Connect (AUTH), PING, then one read per HSET with its EXPIREs, and one for the rest (+ a health check's 2).
+    assert.ok(held.reads >= pairs + 3 && held.reads <= pairs + 5, `held back: ${held.reads} round trips for ${pairs} pairs and HSETs`);
+    assert.ok(sent.reads >= 3 * pairs + 3, `sent as they come: ${sent.reads} round trips`);
+    assert.equal(held.ttls, expected, 'TTLs of the first and last pair and the last EXPIRE, held back');
+    assert.equal(sent.ttls, expected, 'the same, sent as they come');
+    console.log(`${pairs} expiry refresh pairs and HSETs: ${held.reads} round trips held back, ${sent.reads} sent as they come`);
+  });
+
+  test('EXPIREs held back with a write that is paused and cut in flight are sent again with it, and land', async () => {
+    await cli(r1, 'del', `${PREFIX}hs`, `${PREFIX}hu`);
+    await cli(r1, 'hset', `${PREFIX}hs`, 'sessdata', 'old');
+    await cli(r1, 'hset', `${PREFIX}hu`, 'sid', 'x');
+    assert.equal(await cli(r1, 'client', 'pause', '8000', 'write'), 'OK');
+    const php = `require '/opt/moodle-ha/php/kept-redis.php';
+      $r = new moodleha\\redis\\kept();
+      $r->pconnect('r1', 6379, 2, 'cut-held', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+      $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+      $r->deferexpire = true;
+      $r->expire('hs', 600); $r->expire('hu', 600);
+      $out = ['result' => $r->hset('hs', 'sessdata', 'v'), 'followed' => $r->followed];
+      echo json_encode($out);`;
+    const sent = web.exec(['php', '-r', php], { timeoutMs: 30_000 });
+    await untilBlocked(r1, 'expire');
+    await cli(r1, 'client', 'kill', 'type', 'normal');
+    await cli(r1, 'client', 'unpause');
+    const r = await sent;
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { result: 0, followed: 1 }, 'the HSET answered, after one more send');
+    assert.equal(await cli(r1, 'hget', `${PREFIX}hs`, 'sessdata'), 'v');
+    assert.equal(await cli(r1, 'ttl', `${PREFIX}hs`), '600');
+    assert.equal(await cli(r1, 'ttl', `${PREFIX}hu`), '600');
+  });
+
   test('a stalled server is not asked twice: the command fails at its read timeout', async () => {
     await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);
     const sent = send('r1', 'get', 'cut', '', true);

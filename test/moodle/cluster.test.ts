@@ -122,6 +122,17 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(ls.output.trim(), '0');
   });
 
+  test("a logged-in page refreshes the expiry of the session's and the user's keys (held back, then sent with the next command)", async () => {
+    const keys = [`mdl_sess_session_${admin.session!}`, 'mdl_sess_user_2'];
+    for (const key of keys) assert.match((await redisCli(`EXPIRE ${key} 1000`)).output.trim(), /^1$/, `no key ${key}`);
+    const r = await admin.get('/my/');
+    assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), answerSummary(r));
+    for (const key of keys) {
+      const ttl = Number((await redisCli(`TTL ${key}`)).output.trim());
+      assert.ok(ttl > 28_000, `${key}: ${ttl} s to live, not the session's 8 h`);
+    }
+  });
+
   /**
    * Every command a Redis server (its container) runs from web node 1 while the admin loads `pages`
    * dashboards (MONITOR: commands and keys, no session data asked for), and the client port of each.

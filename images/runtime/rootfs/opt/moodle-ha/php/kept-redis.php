@@ -39,6 +39,33 @@ class kept extends \Redis {
     public float $failoverwait = 0.0;
 
     /**
+     * EXPIREs held back to leave in one pipeline with the next command, for the session handler:
+     * Moodle 4.5's refreshes the session's and the user's expiry after its read, its update of the
+     * session record and its write, each pair two round trips of its own (6 of a logged-in page's
+     * 14). The commands reach the server in the same order on the same connection; only the moment
+     * they leave changes. An EXPIRE so held answers true (Moodle's handler never reads it);
+     * send_deferred() sends what is left (the handler's close(), and this object's end).
+     */
+    public bool $deferexpire = false;
+    /** [key, seconds] of the EXPIREs held back, oldest first. */
+    private array $deferred = [];
+
+    /** Sends the EXPIREs held back, if any (one round trip for all of them). */
+    public function send_deferred(): void {
+        if ($this->deferred) {
+            $this->follow('EXPIRE', fn() => $this->with_deferred(null));
+        }
+    }
+
+    public function __destruct() {
+        try {
+            $this->send_deferred();
+        } catch (\Throwable $e) {
+            error_log('moodle-ha: Redis EXPIRE of ' . count($this->deferred) . " keys not sent: {$e->getMessage()}");
+        }
+    }
+
+    /**
      * [host, port, read timeout], read while connected: phpredis's getters on a connection that
      * failed connect again first, which against a stalled server waits a whole timeout more.
      */
@@ -72,7 +99,14 @@ class kept extends \Redis {
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
     public function set($key, $value, $opts = null) { $a = func_get_args(); return $this->follow('SET', fn() => parent::set(...$a)); }
     public function exists($key, ...$other) { $a = func_get_args(); return $this->follow('EXISTS', fn() => parent::exists(...$a)); }
-    public function expire($key, $timeout) { $a = func_get_args(); return $this->follow('EXPIRE', fn() => parent::expire(...$a)); }
+    public function expire($key, $timeout) {
+        if ($this->deferexpire) {
+            $this->deferred[] = [$key, $timeout];
+            return true;
+        }
+        $a = func_get_args();
+        return $this->follow('EXPIRE', fn() => parent::expire(...$a));
+    }
     public function unlink($key, ...$other) { $a = func_get_args(); return $this->follow('UNLINK', fn() => parent::unlink(...$a)); }
     public function hget($key, $member) { $a = func_get_args(); return $this->follow('HGET', fn() => parent::hget(...$a)); }
     public function hmget($key, $members) { $a = func_get_args(); return $this->follow('HMGET', fn() => parent::hmget(...$a)); }
@@ -88,6 +122,7 @@ class kept extends \Redis {
     public function zrem($key, $member, ...$other) { $a = func_get_args(); return $this->follow('ZREM', fn() => parent::zrem(...$a)); }
     public function eval($script, $args = [], $num_keys = 0) { $a = func_get_args(); return $this->follow('EVAL', fn() => parent::eval(...$a)); }
     public function setnx($key, $value) {
+        $this->send_deferred(); // its second try reads the key: no pipeline
         return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn() => parent::setnx($key, $value) || parent::get($key) === $value);
     }
 
@@ -96,6 +131,20 @@ class kept extends \Redis {
      * ($again instead, when sending it again differs from sending it).
      */
     private function follow(string $name, \Closure $command, ?\Closure $again = null) {
+        if ($this->deferred && $name !== 'EXPIRE') {
+            $single = $command;
+            $command = fn() => $this->with_deferred($single);
+        }
+        try {
+            return $this->sent_or_followed($name, $command, $again);
+        } catch (\RedisException $e) {
+            // Not sent again later (close(), the end): a stalled server would cost another timeout.
+            $this->deferred = [];
+            throw $e;
+        }
+    }
+
+    private function sent_or_followed(string $name, \Closure $command, ?\Closure $again) {
         $this->where ??= [$this->getHost(), $this->getPort(), $this->getReadTimeout()];
         $t = microtime(true);
         try {
@@ -125,6 +174,24 @@ class kept extends \Redis {
             }
             usleep(rand(100000, 300000));
         }
+    }
+
+    /**
+     * The EXPIREs held back and then the command in one pipeline: the command's answer. Sent again
+     * whole after a cut (each part gives the same state when repeated); held until they went.
+     * phpredis reads every reply of the pipeline before it throws a READONLY among them.
+     */
+    private function with_deferred(?\Closure $command) {
+        $this->multi(\Redis::PIPELINE);
+        foreach ($this->deferred as [$key, $timeout]) {
+            parent::expire($key, $timeout);
+        }
+        if ($command !== null) {
+            $command();
+        }
+        $replies = $this->exec();
+        $this->deferred = [];
+        return $command === null ? true : end($replies);
     }
 
     /**

@@ -10,7 +10,9 @@
 // round trip when it hands a kept one out again), a node checks the version once in 5 min, and
 // tries that fail at once go on for a failover's length (a killed primary until the endpoint
 // follows the promoted replica; $CFG->moodleha_redis_failover_wait), where Moodle gives up
-// after session_redis_max_retries and the page fails.
+// after session_redis_max_retries and the page fails. The session's and the user's expiry
+// refreshes (two EXPIREs after each read, update and write) leave with the next command, in one
+// pipeline (kept::$deferexpire); close() sends any still held.
 // Everything else (the lock, the data, the expiry) is Moodle's own code.
 //
 // The persistent id carries a hash of the password, so a rotated password never reuses a
@@ -61,6 +63,7 @@ class redis extends \core\session\redis {
             try {
                 $this->connection = new \moodleha\redis\kept();
                 $this->connection->failoverwait = $failoverwait;
+                $this->connection->deferexpire = true;
                 if (!$this->connection->pconnect($server, $port, $this->connectiontimeout, $persistentid, rand(100, 500), $this->connectiontimeout, $context)) {
                     throw new \RedisException('connect failed');
                 }
@@ -91,6 +94,21 @@ class redis extends \core\session\redis {
             }
             usleep(rand(100000, 500000));
         }
+    }
+
+    /** Moodle's close (the lock's UNLINK, with the expiry refreshes held back) and what is still held back. */
+    #[\Override]
+    public function close(): bool {
+        $closed = parent::close();
+        try {
+            if ($this->connection instanceof \moodleha\redis\kept) {
+                $this->connection->send_deferred();
+            }
+        } catch (\RedisException $e) {
+            error_log('Failed talking to redis: ' . $e->getMessage());
+            return false;
+        }
+        return $closed;
     }
 
     /** Moodle's check of the server's version, once per node and TTL rather than twice per request. */
