@@ -37,7 +37,7 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
     await progress.step(`stop ${name}`, () => removeContainer(name, stopSeconds(c.Labels[LABELS.service])));
   }
   const filter = { label: [`${LABELS.cluster}=${cluster}`] };
-  for (const n of await docker().listNetworks({ filters: filter })) await docker().getNetwork(n.Id).remove();
+  for (const n of await docker().listNetworks({ filters: filter })) await removeNetwork(n.Id, n.Name);
   let volumes = 0;
   if (opts.volumes) {
     const { Volumes } = await docker().listVolumes({ filters: filter });
@@ -48,6 +48,25 @@ export async function down(cluster: string, opts: { volumes: boolean }, progress
     removeSecrets(cluster);
   }
   return { containers: containers.length, volumes };
+}
+
+/**
+ * Removes the cluster's network; one that a container not of the cluster still uses (a debugging
+ * container someone attached) stays, and the error names it and how to go on.
+ */
+async function removeNetwork(id: string, name: string): Promise<void> {
+  try {
+    await docker().getNetwork(id).remove();
+  } catch (e) {
+    const attached: { Name?: string }[] = Object.values((await docker().getNetwork(id).inspect()).Containers ?? {});
+    const names = attached.map((c) => c.Name ?? '?');
+    if (!names.length) throw e;
+    throw new UserError(
+      `the network ${name} is still used by ${names.length === 1 ? 'a container' : 'containers'} not of this cluster: ${names.join(', ')}. ` +
+        `The cluster's containers are removed; the network, data volumes and secrets are kept. ` +
+        `Disconnect ${names.length === 1 ? 'it' : 'them'} ("docker network disconnect ${name} ${names[0]}") or remove ${names.length === 1 ? 'it' : 'them'}, then run "${hint('down')}" again.`,
+    );
+  }
 }
 
 /**

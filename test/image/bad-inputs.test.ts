@@ -138,6 +138,38 @@ describe('bad inputs: a clear error, exit 2, nothing left behind', () => {
     });
   });
 
+  test('down of a cluster whose network a container not of the cluster uses: names it and how to go on; the next down, once it is gone, ends', async () => {
+    const cluster = 'mhdown-foreign';
+    const labels = { [LABELS.project]: 'moodle-ha', [LABELS.cluster]: cluster };
+    await docker().createNetwork({ Name: `${cluster}-net`, Labels: { ...labels, [LABELS.service]: 'network' } });
+    const stranger = await docker().createContainer({
+      name: `${cluster}-stranger`,
+      Image: 'debian:bookworm-slim',
+      Cmd: ['sleep', '300'],
+      HostConfig: { NetworkMode: `${cluster}-net` },
+    });
+    try {
+      await stranger.start();
+      const f = spec(cluster, '');
+      let r = await cli(['down', '--spec', f], { env });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /the network mhdown-foreign-net is still used by a container not of this cluster: mhdown-foreign-stranger\./);
+      assert.match(r.stderr, /docker network disconnect mhdown-foreign-net mhdown-foreign-stranger/);
+      assert.doesNotMatch(r.stderr, /hit a bug|\bat .*\.ts:\d+/);
+      assert.deepEqual(await leftovers(cluster), [`${cluster}-net`]);
+      await stranger.remove({ force: true });
+      r = await cli(['down', '--spec', f], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(await leftovers(cluster), []);
+    } finally {
+      await stranger.remove({ force: true }).catch(() => undefined);
+      await docker()
+        .getNetwork(`${cluster}-net`)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+
   test('status of a cluster that is not running: the command to start it names the spec given', async () => {
     const f = spec('mhstatus-absent', '');
     const r = await cli(['status', '--spec', f], { env });
