@@ -1,8 +1,11 @@
 // HTTP for the load generator: one keep-alive agent shared by all virtual users, a cookie jar per
-// user (so each has its own Moodle session), and the time of every exchange. Plain node:http, no
-// decompression (no Accept-Encoding is sent), a bounded timeout, and a shared request budget so a
-// run can never send more than it was allowed to.
+// user (so each has its own Moodle session), and the time of every exchange. Plain node:http,
+// asking for gzip as every browser does (the servers compress, and the load balancer and the
+// engine's proxy carry what a browser would get) and reading the body decoded, a bounded timeout,
+// and a shared request budget so a run can never send more than it was allowed to.
 import { Agent, request } from 'node:http';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 
 export interface Target {
   /** The site's public URL (wwwroot), e.g. http://localhost:8080. */
@@ -23,6 +26,7 @@ export interface Answer {
   readonly retryAfter?: string;
   /** The body as text; empty when the caller asked to count bytes only. */
   readonly body: string;
+  /** The body's length, decoded (a file's own size). */
   readonly bytes: number;
   readonly ms: number;
 }
@@ -134,6 +138,7 @@ export class HttpSession {
       host: this.target.hostHeader,
       'user-agent': 'moodle-ha-load/1',
       accept: 'text/html,application/xhtml+xml,*/*;q=0.8',
+      'accept-encoding': 'gzip',
     };
     const cookie = this.jar.header();
     if (cookie) headers.cookie = cookie;
@@ -154,12 +159,14 @@ export class HttpSession {
           const keep = opts.discardBody === 'unless-html' ? /text\/html/i.test(contentType) : !opts.discardBody;
           const chunks: Buffer[] = [];
           let bytes = 0;
-          res.on('data', (c: Buffer) => {
+          res.on('error', reject);
+          const body: Readable = /^gzip$/i.test(String(res.headers['content-encoding'] ?? '')) ? res.pipe(createGunzip()) : res;
+          body.on('data', (c: Buffer) => {
             bytes += c.length;
             if (keep) chunks.push(c);
           });
-          res.on('error', reject);
-          res.on('end', () => {
+          body.on('error', (e) => reject(Object.assign(new Error(`${method} ${path}: the gzip body does not decode: ${e.message}`), { code: 'BAD_BODY' })));
+          body.on('end', () => {
             const loc = res.headers.location;
             resolve({
               status: res.statusCode ?? 0,

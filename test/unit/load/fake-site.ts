@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 export const fixtureHtml = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -14,7 +15,8 @@ export interface FakeSite {
   readonly base: string;
   readonly port: number;
   readonly posts: Map<number, { discussion: number; message: string }>;
-  readonly requests: { count: number; byPath: Map<string, number> };
+  /** Requests, by path; answers with a body (not redirects), and those sent compressed (when the client asked, as nginx would). */
+  readonly requests: { count: number; byPath: Map<string, number>; bodies: number; gzipped: number };
   /** Forget every session (as if the session store were wiped). */
   dropSessions(): void;
   /** Answer this path prefix with this status (a broken page), or undefined to heal it. */
@@ -34,7 +36,7 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
   const posts = new Map<number, { discussion: number; message: string }>();
   const broken = new Map<string, number>();
   let maintenance = false;
-  const requests = { count: 0, byPath: new Map<string, number>() };
+  const requests = { count: 0, byPath: new Map<string, number>(), bodies: 0, gzipped: 0 };
   let nextPost = 1000;
   let nextSid = 1;
   let base = '';
@@ -54,8 +56,14 @@ export async function startFakeSite(password = 'pw'): Promise<FakeSite> {
     }
     const user = sessions.get(sid);
     const send = (status: number, html: string, type = 'text/html; charset=utf-8') => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(html);
+      requests.bodies++;
+      if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+        res.writeHead(status, { 'content-type': type });
+        return res.end(html);
+      }
+      requests.gzipped++;
+      res.writeHead(status, { 'content-type': type, 'content-encoding': 'gzip' });
+      res.end(gzipSync(html));
     };
     const redirect = (to: string) => {
       res.writeHead(303, { location: new URL(to, base).href });

@@ -180,6 +180,9 @@ describe('runs against a fake site', () => {
     );
     assert.ok(seen.length >= 2 && seen.some((p) => p.activeUsers === 3));
     assert.equal(r.requests, site.requests.count);
+    // The pages (logintoken, logged-in checks) and the file (its size) are read decoded: the steps above passed.
+    assert.ok(site.requests.bodies > 0);
+    assert.equal(site.requests.gzipped, site.requests.bodies, 'the load asks for gzip with every request, as browsers do');
     assert.equal(r.schema, 'moodle-ha.load/1');
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(r)));
     const table = formatTable(r);
