@@ -61,10 +61,11 @@ async function removeNetwork(id: string, name: string): Promise<void> {
     const attached: { Name?: string }[] = Object.values((await docker().getNetwork(id).inspect()).Containers ?? {});
     const names = attached.map((c) => c.Name ?? '?');
     if (!names.length) throw e;
+    const [them, it] = names.length === 1 ? ['a container', 'it'] : ['containers', 'them'];
     throw new UserError(
-      `the network ${name} is still used by ${names.length === 1 ? 'a container' : 'containers'} not of this cluster: ${names.join(', ')}. ` +
+      `the network ${name} is still used by ${them} not of this cluster: ${names.join(', ')}. ` +
         `The cluster's containers are removed; the network, data volumes and secrets are kept. ` +
-        `Disconnect ${names.length === 1 ? 'it' : 'them'} ("docker network disconnect ${name} ${names[0]}") or remove ${names.length === 1 ? 'it' : 'them'}, then run "${hint('down')}" again.`,
+        `Disconnect ${it} ("docker network disconnect ${name} ${names[0]}") or remove ${it}, then run "${hint('down')}" again.`,
     );
   }
 }

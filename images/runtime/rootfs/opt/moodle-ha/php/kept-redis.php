@@ -53,15 +53,16 @@ class kept extends \Redis {
     /** Sends the EXPIREs held back, if any (one round trip for all of them). */
     public function send_deferred(): void {
         if ($this->deferred) {
-            $this->follow('EXPIRE', fn() => $this->with_deferred(null));
+            $this->follow('EXPIRE', fn() => null); // nothing more than what follow() puts before it
         }
     }
 
     public function __destruct() {
+        $held = count($this->deferred); // a failed send drops them
         try {
             $this->send_deferred();
         } catch (\Throwable $e) {
-            error_log('moodle-ha: Redis EXPIRE of ' . count($this->deferred) . " keys not sent: {$e->getMessage()}");
+            error_log("moodle-ha: Redis EXPIRE of $held keys not sent: {$e->getMessage()}");
         }
     }
 
@@ -131,7 +132,7 @@ class kept extends \Redis {
      * ($again instead, when sending it again differs from sending it).
      */
     private function follow(string $name, \Closure $command, ?\Closure $again = null) {
-        if ($this->deferred && $name !== 'EXPIRE') {
+        if ($this->deferred) {
             $single = $command;
             $command = fn() => $this->with_deferred($single);
         }
@@ -181,17 +182,15 @@ class kept extends \Redis {
      * whole after a cut (each part gives the same state when repeated); held until they went.
      * phpredis reads every reply of the pipeline before it throws a READONLY among them.
      */
-    private function with_deferred(?\Closure $command) {
+    private function with_deferred(\Closure $command) {
         $this->multi(\Redis::PIPELINE);
         foreach ($this->deferred as [$key, $timeout]) {
             parent::expire($key, $timeout);
         }
-        if ($command !== null) {
-            $command();
-        }
+        $command();
         $replies = $this->exec();
         $this->deferred = [];
-        return $command === null ? true : end($replies);
+        return end($replies);
     }
 
     /**
