@@ -36,17 +36,24 @@ async function cli(...args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
+const INDEX = `${PREFIX}moodleha_locks`; // mh_session_lock_index() in session.php
+
 /**
- * A session lock made `ageS` seconds ago, written as Moodle's handler writes it: phpredis with
- * the igbinary serializer (so the stored value carries igbinary's header) and the key prefix.
+ * A session lock made `ageS` seconds ago, written as our session handler writes it: phpredis with
+ * the igbinary serializer (so the stored value carries igbinary's header) and the key prefix,
+ * through the kept connection that records the lock's key in the locks' index (`indexed`), or by
+ * plain phpredis, as another handler would (not in the index).
  */
-async function lock(sid: string, holder: string, ageS: number): Promise<string> {
+async function lock(sid: string, holder: string, ageS: number, indexed = true): Promise<string> {
   const key = `${PREFIX}session_${sid}.lock`;
-  const php = `$r = new Redis(); $r->connect('redis', 6379); $r->auth(trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE'))));
+  const php = `require '/opt/moodle-ha/php/kept-redis.php'; require '/opt/moodle-ha/php/session.php';
+    $r = ${indexed ? 'new moodleha\\redis\\kept()' : 'new Redis()'}; $r->connect('redis', 6379); $r->auth(trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE'))));
     $r->setOption(Redis::OPT_SERIALIZER, Redis::SERIALIZER_IGBINARY); $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+    ${indexed ? `$r->nxindex = mh_session_lock_index('${PREFIX}');` : ''}
     var_export($r->set('session_${sid}.lock', '[pid 4242] ${holder}:/course/view.php?id=2', ['nx', 'px' => ${(LOCK_EXPIRE_S - ageS) * 1000}]));`;
   const r = await web.exec(['php', '-r', php]);
   assert.equal(r.stdout, 'true', r.stderr);
+  assert.equal((await cli('zscore', INDEX, key)) !== '', indexed, indexed ? 'the lock is in the index' : 'the lock is not in the index');
   return key;
 }
 
@@ -95,14 +102,22 @@ describe('session lock janitor', () => {
     // Checked here, before the watcher runs (it may remove a lock as soon as it is written).
     const own = await lock('own1', webHost, 30);
     await assertSerialized(own);
+    const ownUnindexed = await lock('own2', webHost, 30, false);
     const other = await lock('other1', 'some-other-node', 30);
     await assertSerialized(other);
     const r = await web.exec(['php', '/opt/moodle-ha/php/session-janitor.php', 'release-host']);
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stderr, /released 1 session lock/);
+    assert.match(r.stderr, /released 2 session lock/);
+    assert.match(
+      r.stderr,
+      new RegExp(`found 1 session lock\\(s\\) not in the locks' index by scanning the keyspace \\(${ownUnindexed.replace('.', '\\.')}\\)`),
+    );
     assert.equal(await exists(own), false, "the node's own left-over lock is gone");
+    assert.equal(await exists(ownUnindexed), false, "the node's own left-over lock that the index did not name is gone too");
+    assert.equal(await cli('zscore', INDEX, own), '', 'and out of the index');
     assert.equal(await exists(other), true, "another node's lock is kept");
     await cli('del', other);
+    await cli('zrem', INDEX, other);
   });
 
   test('the watcher removes locks made before a primary change, and keeps session data and later locks', async () => {
@@ -142,11 +157,41 @@ describe('session lock janitor', () => {
     const deadYoung = await lock('dead2', `gone-${session.id}`, -3);
     const aliveOld = await lock('alive1', webHost, 60);
     const ms = await waitUntil('the old lock of a holder that does not answer is removed', async () => !(await exists(dead)), 12_000);
+    assert.equal(await cli('zscore', INDEX, dead), '', 'the removed lock is out of the index too');
     assert.equal(await exists(deadYoung), true, 'a young lock is kept even if its holder does not answer (it may be starting)');
     assert.equal(await exists(aliveOld), true, 'an old lock of a holder that answers is kept (a long request)');
     assert.match((await janitor.logs()).stderr, new RegExp(`removed a 1\\d s old session lock of gone-${session.id}, which no longer answers on :8080`));
     console.log(`janitor: dead holder's lock removed after ${(ms / 1000).toFixed(1)} s`);
     await cli('del', aliveOld);
+  });
+
+  test('the sweep reads the index: it takes out keys that are gone once they were tried 10 s ago, and finds a lock of another handler by its scan at start', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await cli('zadd', INDEX, String(now - 60), `${PREFIX}session_gone1.lock`, String(now + 30), `${PREFIX}session_soon1.lock`);
+    await waitUntil(
+      'a key gone from the keyspace and tried 60 s ago is taken out of the index',
+      async () => (await cli('zscore', INDEX, `${PREFIX}session_gone1.lock`)) === '',
+      5_000,
+    );
+    assert.notEqual(await cli('zscore', INDEX, `${PREFIX}session_soon1.lock`), '', 'a key tried just now whose SET has not come yet stays in the index');
+    await cli('zrem', INDEX, `${PREFIX}session_soon1.lock`);
+    // Each sweep is one script on the index; the keyspace is scanned once a minute (at most once
+    // here, where a scan is one SCAN call). Scanning every sweep, as before, is 3 or more.
+    await cli('config', 'resetstat');
+    await sleep(3_500);
+    const stats = await cli('info', 'commandstats');
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    assert.ok(calls('evalsha') + calls('eval') >= 3, `a sweep a second, each one script: ${stats}`);
+    assert.ok(calls('scan') <= 1, `the keyspace is not scanned at each sweep: ${stats}`);
+    // Not in the index, a dead holder's: the watcher's sweeps read the index, and its first sweep
+    // scans the keyspace. Started again so this sweep is the first.
+    const stray = await lock('stray1', `gone-${session.id}`, 12, false);
+    await janitor.container.restart({ t: 5 });
+    await waitUntil("the first sweep's scan removes the lock the index did not name", async () => !(await exists(stray)), 15_000);
+    assert.match(
+      (await janitor.logs()).stderr,
+      new RegExp(`found 1 session lock\\(s\\) not in the locks' index by scanning the keyspace \\(${stray.replace('.', '\\.')}\\)`),
+    );
   });
 
   test('a janitor held up across a restart still removes what the old server took after its last look, and keeps what the new one took', async () => {

@@ -182,6 +182,24 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.ok(infos <= 2, `INFO asked ${infos} times for ${PAGES} pages`);
   });
 
+  test("each page records its session lock in the locks' index with the lock's SET and takes it out with its release: the janitor reads the index, not the keyspace", async () => {
+    const PAGES = 5;
+    const lockKey = `mdl_sess_session_${admin.session!}.lock`;
+    const { lines, port } = await commandsFromWeb(n.container('redis'), PAGES);
+    const mine = lines.filter((l) => l.includes(`"${lockKey}"`));
+    const sets = mine.filter((l) => /"SET" "[^"]+"/i.test(l));
+    const adds = mine.filter((l) => /"ZADD" "mdl_sess_moodleha_locks" "\d+"/i.test(l));
+    const removes = mine.filter((l) => /"ZREM" "mdl_sess_moodleha_locks"/i.test(l));
+    assert.ok(sets.length >= PAGES, `${sets.length} SETs of ${lockKey} for ${PAGES} pages:\n${mine.join('\n')}`);
+    assert.equal(adds.length, sets.length, `each try of the lock is recorded:\n${mine.join('\n')}`);
+    assert.equal(removes.length, sets.length, `each release takes it out:\n${mine.join('\n')}`);
+    for (const set of sets) {
+      const before = lines.slice(0, lines.indexOf(set)).filter((l) => port(l) === port(set));
+      assert.match(before.at(-1) ?? '', /"ZADD"/i, `the ZADD goes just before its SET, on the same connection: ${set}`);
+    }
+    assert.equal((await redisCli('ZCARD mdl_sess_moodleha_locks')).output.trim(), '0', 'no page in flight: the index names no lock');
+  });
+
   test("each PHP worker keeps its connection to the caches' Redis: pages open no connection of their own", async () => {
     const PAGES = 60;
     const { lines, port } = await commandsFromWeb(n.container('cache'), PAGES);

@@ -47,13 +47,26 @@ class kept extends \Redis {
      * send_deferred() sends what is left (the handler's close(), and this object's end).
      */
     public bool $deferexpire = false;
-    /** [key, seconds] of the EXPIREs held back, oldest first. */
+    /** The commands held back (each sends itself into the pipeline), oldest first. */
     private array $deferred = [];
 
-    /** Sends the EXPIREs held back, if any (one round trip for all of them). */
+    /**
+     * The full key of a sorted set where each try of a SET NX records the key it tries (ZADD, the
+     * score the Unix time), in the same pipeline just before the SET: the session handler's locks,
+     * which the session janitor reads there every second instead of scanning the whole keyspace
+     * (session-janitor.php). null: not recorded.
+     */
+    public ?string $nxindex = null;
+
+    /** Holds a command back to leave with the next one, as it is (no key prefix, no serializer). */
+    public function defer_raw(string|int ...$command): void {
+        $this->deferred[] = fn() => parent::rawCommand(...$command);
+    }
+
+    /** Sends the commands held back, if any (one round trip for all of them). */
     public function send_deferred(): void {
         if ($this->deferred) {
-            $this->follow('EXPIRE', fn() => null); // nothing more than what follow() puts before it
+            $this->follow('held-back commands', fn() => null); // nothing more than what follow() puts before it
         }
     }
 
@@ -62,7 +75,7 @@ class kept extends \Redis {
         try {
             $this->send_deferred();
         } catch (\Throwable $e) {
-            error_log("moodle-ha: Redis EXPIRE of $held keys not sent: {$e->getMessage()}");
+            error_log("moodle-ha: $held held-back Redis commands (EXPIRE, the session locks' index) not sent: {$e->getMessage()}");
         }
     }
 
@@ -98,11 +111,17 @@ class kept extends \Redis {
     public function select($db) { $this->database = (int) $db; return parent::select($db); }
 
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
-    public function set($key, $value, $opts = null) { $a = func_get_args(); return $this->follow('SET', fn() => parent::set(...$a)); }
+    public function set($key, $value, $opts = null) {
+        if ($this->nxindex !== null && is_array($opts) && (in_array('nx', $opts, true) || in_array('NX', $opts, true))) {
+            $this->defer_raw('ZADD', $this->nxindex, time(), ($this->options[\Redis::OPT_PREFIX] ?? '') . $key);
+        }
+        $a = func_get_args();
+        return $this->follow('SET', fn() => parent::set(...$a));
+    }
     public function exists($key, ...$other) { $a = func_get_args(); return $this->follow('EXISTS', fn() => parent::exists(...$a)); }
     public function expire($key, $timeout) {
         if ($this->deferexpire) {
-            $this->deferred[] = [$key, $timeout];
+            $this->deferred[] = fn() => parent::expire($key, $timeout);
             return true;
         }
         $a = func_get_args();
@@ -178,14 +197,15 @@ class kept extends \Redis {
     }
 
     /**
-     * The EXPIREs held back and then the command in one pipeline: the command's answer. Sent again
-     * whole after a cut (each part gives the same state when repeated); held until they went.
-     * phpredis reads every reply of the pipeline before it throws a READONLY among them.
+     * The commands held back and then the command in one pipeline: the command's answer. Sent again
+     * whole after a cut (each part gives the same state when repeated: EXPIRE, ZADD and ZREM of the
+     * locks' index); held until they went. phpredis reads every reply of the pipeline before it
+     * throws a READONLY among them.
      */
     private function with_deferred(\Closure $command) {
         $this->multi(\Redis::PIPELINE);
-        foreach ($this->deferred as [$key, $timeout]) {
-            parent::expire($key, $timeout);
+        foreach ($this->deferred as $held) {
+            $held();
         }
         $command();
         $replies = $this->exec();

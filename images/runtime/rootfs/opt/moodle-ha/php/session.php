@@ -23,3 +23,12 @@ function mh_session_prefix(array $mh): string {
 function mh_session_lock_pattern(array $mh): string {
     return mh_session_prefix($mh) . 'session_*.lock';
 }
+
+/**
+ * The sorted set of the session locks' keys (each scored with the Unix time of its last try), under
+ * the sessions' key prefix: the session handler records a lock there (session-handler.php), the
+ * session janitor reads them from it (session-janitor.php).
+ */
+function mh_session_lock_index(string $sessionprefix): string {
+    return $sessionprefix . 'moodleha_locks';
+}
