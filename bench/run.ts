@@ -10,6 +10,7 @@
 // `npm run bench -- warm` a fresh web node's first minute with and without the warm-up (bench/warm.ts).
 // `npm run bench -- reader` the writer's queries per page with the database reader on and off (bench/reader.ts).
 // `npm run bench -- reference` the cluster path against a plain Debian nginx + php8.2-fpm server (bench/reference.ts).
+// `npm run bench -- janitor` the session janitor's sweep: scanning the keyspace against reading the locks' index (bench/janitor.ts).
 import { rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -49,6 +50,7 @@ other benchmarks (one per run, not part of the default one):
   npm run bench -- warm [--help]       a fresh web node's first minute with and without the warm-up, against the next minute (about 10 min)
   npm run bench -- reader [--help]     the writer's queries per page with the database reader on and off (ha; about 8 min)
   npm run bench -- reference [--help]  the cluster path against a plain Debian nginx + php8.2-fpm server: req/s, CPU, Moodle's per-page figures (about 15 min)
+  npm run bench -- janitor [--help]    the session janitor's sweep at 20,000 sessions: scanning the keyspace against reading the locks' index (about 1 min)
 `;
 const PAGES = [
   { page: '/login/index.php', path: '/login/index.php' },
@@ -264,6 +266,7 @@ const NAMED: Record<string, () => Promise<(argv: readonly string[]) => Promise<n
   cli: async () => (await import('./cli.ts')).cliBench,
   image: async () => (await import('./image-size.ts')).imageBench,
   'access-log': async () => (await import('./access-log.ts')).accessLogBench,
+  janitor: async () => (await import('./janitor.ts')).janitorBench,
   warm: async () => (await import('./warm.ts')).warmBench,
   reader: async () => (await import('./reader.ts')).readerBench,
   reference: async () => (await import('./reference.ts')).referenceBench,

@@ -40,15 +40,19 @@ export async function redisRoles(runtime: ClusterRuntime, group: RedisGroup = SE
   return roles;
 }
 
-/** Problems when the roles are not one primary with linked replicas; [] when they are. */
-export async function redisReplicationProblems(runtime: ClusterRuntime): Promise<string[]> {
-  const roles = await redisRoles(runtime);
-  const masters = Object.values(roles).filter((r) => r === 'master').length;
-  const replicas = Object.values(roles).filter((r) => r === 'slave').length;
-  if (masters === 1 && replicas === Object.keys(roles).length - 1) return [];
-  return [
-    `Redis roles are not one primary with linked replicas: ${Object.entries(roles)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-  ];
+/** Problems when a group's roles are not one primary with linked replicas; [] when each group's are. */
+export async function redisReplicationProblems(runtime: ClusterRuntime, groups: readonly RedisGroup[] = [SESSIONS_REDIS, CACHES_REDIS]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const group of groups) {
+    const roles = await redisRoles(runtime, group);
+    const masters = Object.values(roles).filter((r) => r === 'master').length;
+    const replicas = Object.values(roles).filter((r) => r === 'slave').length;
+    if (masters === 1 && replicas === Object.keys(roles).length - 1) continue;
+    problems.push(
+      `the ${group.whose} Redis roles are not one primary with linked replicas: ${Object.entries(roles)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  }
+  return problems;
 }

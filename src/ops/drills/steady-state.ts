@@ -1,7 +1,8 @@
 // The cluster's steady state, checked before a drill starts and after it restored what it broke:
 // every member running and healthy (health checks: Galera Synced, Redis PONG), every web node's
 // /readyz 200, the load balancer showing exactly the running web nodes, all UP; in the ha profile
-// one Redis primary with its replica linked; and a real login through the load balancer.
+// one Redis primary with its replica linked, for the sessions and for the caches; and a real login
+// through the load balancer.
 import type { ClusterRuntime } from '../../runtime/cluster.ts';
 import { HttpSession, keepAliveAgent, RequestBudget, type Target } from '../load/http.ts';
 import { follow } from '../load/journey.ts';

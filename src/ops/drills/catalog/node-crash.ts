@@ -9,7 +9,7 @@
 import type { ClusterRuntime } from '../../../runtime/cluster.ts';
 import { noPostLost, steadyAfterRestore, within } from '../bars.ts';
 import { defineDrill, seconds } from '../drill.ts';
-import { redisPrimary, redisReplicationProblems, redisRoles } from '../redis-roles.ts';
+import { redisPrimary, redisReplicationProblems, redisRoles, SESSIONS_REDIS } from '../redis-roles.ts';
 import { secondsUntil } from '../timing.ts';
 
 /** The bar, from the issue: each member back to full capacity within this, without a person. */
@@ -45,7 +45,7 @@ async function dbBack(runtime: ClusterRuntime, name: string): Promise<boolean> {
  */
 async function redisBack(runtime: ClusterRuntime, name: string): Promise<boolean> {
   const roles = await redisRoles(runtime);
-  return roles[name] !== 'unreachable' && (await redisReplicationProblems(runtime)).length === 0;
+  return roles[name] !== 'unreachable' && (await redisReplicationProblems(runtime, [SESSIONS_REDIS])).length === 0;
 }
 
 export const nodeCrash = defineDrill({

@@ -257,6 +257,9 @@ function watch(array $mh): int {
     return 0;
 }
 
+if (realpath($_SERVER['SCRIPT_FILENAME'] ?? '') !== __FILE__) {
+    return; // included (bench/janitor-sweeps.php): the functions only
+}
 $mh = mh_redis_settings();
 $mode = $argv[1] ?? '';
 if ($mode === 'watch') {
