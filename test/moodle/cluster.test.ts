@@ -92,6 +92,25 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     if (js) assert.equal((await admin.get(js.replace(base, ''))).status, 200, `GET ${js}`);
   });
 
+  test('MathJax comes from the node, not from a CDN: the filter names /moodle-ha/mathjax/, and the node serves it, its config and its fonts', async () => {
+    const page = (await admin.get('/my/')).body;
+    assert.ok(!page.includes('cdn.jsdelivr.net'), 'a page still loads MathJax from the CDN');
+    const src = /<script src="([^"]+\/moodle-ha\/mathjax\/MathJax\.js[^"]*)"/.exec(page)?.[1]?.replace(/&amp;/g, '&');
+    assert.ok(src?.startsWith(`${base}/moodle-ha/mathjax/MathJax.js?`), `no MathJax script from the node on the dashboard: ${src}`);
+    if (!src) return;
+    for (const [path, size] of [
+      [src.replace(base, ''), 50_000],
+      ['/moodle-ha/mathjax/config/Accessible.js', 200_000], // the filter's default config asks for it
+      ['/moodle-ha/mathjax/jax/output/HTML-CSS/fonts/TeX/fontdata.js', 10_000],
+      ['/moodle-ha/mathjax/fonts/HTML-CSS/TeX/woff/MathJax_Main-Regular.woff', 10_000],
+    ] as const) {
+      const r = await admin.get(path);
+      assert.equal(r.status, 200, `GET ${path}`);
+      assert.ok(r.bytes.length > size, `GET ${path}: only ${r.bytes.length} bytes`);
+      assert.match(String(r.headers['cache-control']), /public/, `GET ${path}: not cacheable`);
+    }
+  });
+
   test('with a JavaScript module without define() in the tree, the JavaScript a node builds is what a browser decodes', async () => {
     // requirejs.php prints a line about such a module while it builds the file; PHP's own gzip then
     // began after that line, and browsers got plain text followed by gzip data

@@ -4,7 +4,8 @@
 // MOODLE_TIMEZONE, MOODLE_COUNTRY, MOODLE_LANG). A value is written when the setting is unset or
 // the environment's value changed since the last migrate wrote it; a change an administrator made
 // in the admin UI stays until then. The no-reply address and mail settings are forced by
-// config.php instead. Ends by listing any setting Moodle would still ask for. Idempotent.
+// config.php instead. The MathJax filter loads MathJax from the node, not from Moodle's default
+// CDN (see below). Ends by listing any setting Moodle would still ask for. Idempotent.
 define('CLI_SCRIPT', true);
 require('/var/www/moodle/config.php');
 require_once($CFG->libdir . '/adminlib.php');
@@ -46,6 +47,21 @@ foreach ($wanted as $name => $value) {
     $applied[$name] = $value;
 }
 set_config('moodleha_sitedefaults', json_encode($applied));
+
+// MathJax: Moodle's default URL is a CDN (cdn.jsdelivr.net), which a site with no way out to the
+// Internet cannot reach (every page then logs the failed script, and maths shows as TeX source).
+// The image has the same MathJax release (Debian's libjs-mathjax 2.7.9), served by nginx under
+// /moodle-ha/mathjax/ on every node; a path, so Moodle prefixes the site's wwwroot. Only Moodle's
+// default is replaced: a URL an administrator chose stays.
+const MH_MATHJAX_CDN = 'https://cdn.jsdelivr.net/npm/mathjax@2.7.9/MathJax.js';
+const MH_MATHJAX_NODE = '/moodle-ha/mathjax/MathJax.js';
+if (file_exists($CFG->dirroot . '/filter/mathjaxloader/version.php')) {
+    $mathjax = get_config('filter_mathjaxloader', 'httpsurl');
+    if ($mathjax === false || $mathjax === '' || $mathjax === MH_MATHJAX_CDN) {
+        set_config('httpsurl', MH_MATHJAX_NODE, 'filter_mathjaxloader');
+        echo 'site defaults: filter_mathjaxloader | httpsurl = ' . MH_MATHJAX_NODE . ' (MathJax from the node, was ' . ($mathjax ?: 'unset') . ")\n";
+    }
+}
 
 // Settings added by an install or upgrade whose default Moodle could not write itself: the
 // "New settings" page lists them. Defaults first (what that page's Save button writes), then what
