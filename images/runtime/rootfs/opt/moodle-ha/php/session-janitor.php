@@ -224,7 +224,9 @@ function watch(array $mh): int {
                 $failing = false;
             }
             if ($now >= $nextSweep) {
-                $nextSweep = $now + HOLDER_SWEEP_EVERY_S * 1000;
+                // From the poll's start, as the polls are timed: from $now, a poll that began a
+                // few ms early on the next round skipped its sweep (a sweep every 1-2 s, not 1).
+                $nextSweep = $t0 + HOLDER_SWEEP_EVERY_S * 1000;
                 $full = $now >= $nextFullScan;
                 if ($full) {
                     $nextFullScan = $now + FULL_SCAN_EVERY_S * 1000;
