@@ -8,7 +8,7 @@
 import { SERVICE_UIDS } from '../image/service-images.ts';
 import type { Spec } from '../spec/schema.ts';
 import type { ContainerSpec } from './containers.ts';
-import { renderEndpointsConfig } from './endpoints.ts';
+import { ENDPOINTS_SECRETS, renderEndpointsConfig } from './endpoints.ts';
 import { clusterNames } from './names.ts';
 import type { Secrets } from './secrets.ts';
 import { DB_NAME, DB_USER, secretFiles, type ImageTags } from './services.ts';
@@ -118,7 +118,10 @@ export function endpointsContainer(spec: Spec, tags: ImageTags, secrets: Secrets
         uid: SERVICE_UIDS.haproxy,
         gid: SERVICE_UIDS.haproxy,
       },
+      // For the data roll's planned Redis failover, run here (redis-paused-failover.ts).
+      ...secretFiles(secrets, ['redis-password'], SERVICE_UIDS.haproxy, SERVICE_UIDS.haproxy, ENDPOINTS_SECRETS),
     ],
+    env: { REDIS_PASSWORD_FILE: `${ENDPOINTS_SECRETS}/redis-password` },
     stopTimeoutSeconds: 10,
   };
 }

@@ -30,6 +30,8 @@ export const REDIS_PORT = 6379;
 export const CACHE_ENDPOINT_PORT = 6380;
 /** The endpoints' HAProxy runtime API, inside its container (the image makes /run/haproxy). */
 export const ENDPOINTS_ADMIN_SOCKET = '/run/haproxy/admin.sock';
+/** The endpoints container's secrets (the Redis password, for the planned failover run there). */
+export const ENDPOINTS_SECRETS = '/run/haproxy/secrets';
 
 /** Where the runtime containers find the caches' Redis primary. */
 export function cacheEndpoint(spec: Spec): { host: string; port: number } {

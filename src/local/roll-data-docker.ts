@@ -13,7 +13,7 @@ import type { Progress } from '../util/progress.ts';
 import { assertStaysUp, definitionHash, ensureContainer, exec, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, HA_DB_NODES, HA_SENTINELS, redisContainers } from './data-services.ts';
 import { ENDPOINTS_ADMIN_SOCKET } from './endpoints.ts';
-import { CUT_DEMOTE_RESUME_SH, PAUSED_FAILOVER_SH, pausedFailoverTimes } from './redis-paused-failover.ts';
+import { PLANNED_FAILOVER_SH, pausedMs, plannedFailoverTimes } from './redis-paused-failover.ts';
 import { docker } from './engine/docker.ts';
 import { clusterNames } from './names.ts';
 import { needsDataRoll, rollDataTier, type DataPlan, type DataRollResult, type MemberState } from './roll-data.ts';
@@ -333,27 +333,28 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
       if (marked.code !== 0) throw new Error(`could not mark the planned failover on ${from} (${PLANNED_FAILOVER_FILE}): ${marked.output.trim()}`);
       // Every client keeps its connection (the sessions and the caches: each PHP worker keeps one to
       // each, the runtime image's kept-redis.php), and a connection to `from` never ends on its own.
-      // So writes on `from` wait from here (reads go on) until their connections are cut below; they
-      // never ran, so kept-redis.php sends them again, to `to`, which has every earlier write.
-      const t = Date.now();
-      const r = await exec(from, ['sh', '-c', PAUSED_FAILOVER_SH, 'sh', to, sentinels[0]!, group, String(FAILOVER_PAUSE_MS), String(FAILOVER_CATCH_UP_MS)]);
-      const times = pausedFailoverTimes(r.output);
-      if (r.code !== 0 || !times)
-        throw new Error(`the failover of ${group} from ${from} to ${to} did not happen (writes on ${from} resumed): ${r.output.trim()}`);
-      const promoted = Date.now();
-      // DRAIN and the stick entry cleared, as for the writer: new connections go to `to`.
-      await endpoints(`set server ${backend}/${to} health up; set server ${backend}/${from} state drain; clear table ${backend} key 1`);
-      const moved = Date.now();
-      // One exec: the paused writes are waiting. Cut (they fail at once and go again to `to`),
-      // demote, then resume (nothing is left to resume on a replica but its own link).
-      const cut = await exec(from, ['sh', '-c', CUT_DEMOTE_RESUME_SH, 'sh', to]);
-      if (cut.code !== 0) throw new Error(`could not cut the connections on ${from} and make it ${to}'s replica: ${cut.output.trim()}`);
-      const demoted = Date.now();
-      // Marked down before it leaves DRAIN: its last check (up to 1 s ago) still says master, so
-      // "ready" alone would count it UP until the next check, and the "first" balance would send new
-      // connections to a replica (seen in CI: a session lock answered READONLY, HTTP 500). Its check
-      // brings it back only when it is a primary again (rise 2).
-      await endpoints(`set server ${backend}/${from} health down; set server ${backend}/${from} state ready`);
+      // So writes on `from` wait from the pause (reads go on) until the script cuts their connections;
+      // they never ran, so kept-redis.php sends them again, through the endpoint, to `to`, which has
+      // every earlier write. One exec in the endpoints container: no exec's delay inside the pause.
+      const r = await exec(n.container('endpoints'), [
+        'sh',
+        '-c',
+        PLANNED_FAILOVER_SH,
+        'sh',
+        from,
+        to,
+        sentinels[0]!,
+        group,
+        backend,
+        String(FAILOVER_PAUSE_MS),
+        String(FAILOVER_CATCH_UP_MS),
+        ENDPOINTS_ADMIN_SOCKET,
+      ]);
+      const times = plannedFailoverTimes(r.output);
+      if (r.code !== 0 || !times) {
+        const resumed = /promoted, but/.test(r.output) ? '' : ` (writes on ${from} resumed)`;
+        throw new Error(`the planned failover of ${group} from ${from} to ${to} failed${resumed}: ${r.output.trim()}`);
+      }
       await until(
         `the Sentinels naming ${to} as the ${group} primary`,
         DATA_ROLL_LIMITS_MS.failover,
@@ -361,8 +362,8 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
         () => `not yet ${to}`,
       );
       return (
-        `writes paused on ${from}, ${to} held all of them after ${times.caughtUpMs} ms; ${to} promoted ${promoted - t} ms after the request; ` +
-        `the endpoint moved ${moved - promoted} ms later; ${from}'s connections cut, and it became ${to}'s replica, in ${demoted - moved} ms`
+        `writes paused on ${from} for ${pausedMs(times)} ms: ${to} held all of them after ${times.caughtUpMs} ms, promoted ${times.promotedMs} ms ` +
+        `after the request; the endpoint moved in ${times.movedMs} ms; ${from}'s connections cut, and it became ${to}'s replica, in ${times.cutMs} ms`
       );
     },
   };

@@ -1,14 +1,16 @@
 // The sessions' and caches' kept Redis connections (images/runtime/.../kept-redis.php) and the data roll's
-// planned failover for them (src/local/redis-paused-failover.ts), against real Redis servers and a
-// real Sentinel: a write paused on the old primary and cut is sent once more and lands; a demoted
-// server's READONLY is tried once more, then reported; a stalled server is not asked twice; the
-// failover loses no write made before it and resumes the writes when it cannot go on.
+// planned failover for them (src/local/redis-paused-failover.ts), against real Redis servers, a
+// real Sentinel and the endpoints' HAProxy: a write paused on the old primary and cut is sent once
+// more and lands; a demoted server's READONLY is tried once more, then reported; a stalled server is
+// not asked twice; the failover, under a client writing through the endpoint, loses no write and
+// fails none, and resumes the writes when it cannot go on.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RUNTIME_IMAGE } from '../../src/contract/image.ts';
 import { SERVICE_UIDS } from '../../src/image/service-images.ts';
-import { CUT_DEMOTE_RESUME_SH, PAUSED_FAILOVER_SH, pausedFailoverTimes } from '../../src/local/redis-paused-failover.ts';
+import { ENDPOINTS_ADMIN_SOCKET, ENDPOINTS_SECRETS, renderEndpointsConfig } from '../../src/local/endpoints.ts';
+import { PLANNED_FAILOVER_SH, pausedMs, plannedFailoverTimes } from '../../src/local/redis-paused-failover.ts';
 import { probeImage, serviceImage, sleep, TestSession, type StartedContainer } from '../support/containers.ts';
 
 const session = new TestSession();
@@ -17,9 +19,24 @@ const PREFIX = 'kept_';
 let r1: StartedContainer;
 let r2: StartedContainer;
 let r3: StartedContainer;
+let ep: StartedContainer;
 let web: StartedContainer;
 
 const redisSecret = { dir: '/run/secrets', files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.redis }] };
+const endpointFiles = [
+  {
+    dir: '/etc/haproxy',
+    files: [
+      {
+        path: 'haproxy.cfg',
+        content: renderEndpointsConfig({ dbNodes: [], redisNodes: ['r1', 'r2'], cacheNodes: [], redisPassword: PASSWORD }),
+        mode: 0o600,
+        uid: SERVICE_UIDS.haproxy,
+      },
+    ],
+  },
+  { dir: ENDPOINTS_SECRETS, files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: SERVICE_UIDS.haproxy }] },
+];
 const runtimeSecret = { dir: RUNTIME_IMAGE.secretsDir, files: [{ path: 'redis-password', content: `${PASSWORD}\n`, mode: 0o400, uid: RUNTIME_IMAGE.uid }] };
 
 async function cli(node: StartedContainer, ...args: string[]): Promise<string> {
@@ -72,6 +89,96 @@ async function untilBlocked(node: StartedContainer, command = 'set'): Promise<vo
   assert.fail(`no ${command.toUpperCase()} got blocked by the pause`);
 }
 
+interface Piped extends Sent {
+  /** A GET of a known key right after: the connection's next reply is its own. */
+  readonly next: unknown;
+}
+
+/**
+ * A pipeline as the session handler sends it (a kept connection, held-back EXPIREs, the locks'
+ * index), gated like send(): 'lock' is the lock's SET NX with an EXPIRE and the index's ZADD before
+ * it; 'release' the lock's UNLINK with the index's ZREM. `retries`: phpredis's own reconnect put
+ * back (OPT_MAX_RETRIES 10), as on a connection this class did not open.
+ */
+async function pipelined(what: 'lock' | 'release', retries = false): Promise<{ go: () => Promise<void>; sent: Promise<Piped> }> {
+  await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);
+  const php = `require '/opt/moodle-ha/php/kept-redis.php';
+    $r = new moodleha\\redis\\kept();
+    $r->pconnect('r1', 6379, 2, 'piped', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+    $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+    if (${retries ? 'true' : 'false'}) $r->setOption(Redis::OPT_MAX_RETRIES, 10);
+    $r->deferexpire = true; $r->nxindex = '${PREFIX}locks';
+    $r->set('known', 'K');
+    touch('/tmp/ready'); while (!file_exists('/tmp/go')) usleep(20000);
+    $t = microtime(true); $out = [];
+    try {
+      if ('${what}' === 'lock') { $r->expire('known', 600); $out['result'] = $r->set('lk', 'me', ['nx', 'ex' => 30]); }
+      else { $r->defer_raw('ZREM', '${PREFIX}locks', '${PREFIX}lk'); $out['result'] = $r->unlink('lk'); }
+    } catch (RedisException $e) { $out['error'] = $e->getMessage(); }
+    $out['ms'] = (int) round(1000 * (microtime(true) - $t)); $out['followed'] = $r->followed;
+    try { $out['next'] = $r->get('known'); } catch (RedisException $e) { $out['next'] = $e->getMessage(); }
+    echo json_encode($out);`;
+  const sent = web.exec(['php', '-r', php], { timeoutMs: 30_000 }).then((r) => {
+    assert.equal(r.exitCode, 0, r.stderr);
+    return JSON.parse(r.stdout) as Piped;
+  });
+  for (let i = 0; i < 200 && (await web.exec(['test', '-f', '/tmp/ready'])).exitCode !== 0; i++) await sleep(50);
+  return { sent, go: async () => void (await web.exec(['touch', '/tmp/go'])) };
+}
+
+/** A command on the endpoint's admin socket. */
+async function admin(command: string): Promise<string> {
+  const r = await ep.exec(['sh', '-c', `echo "${command}" | socat stdio ${ENDPOINTS_ADMIN_SOCKET}`]);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return r.stdout;
+}
+
+/** A server's status in the endpoint's redis backend (show stat's CSV). */
+function endpointServer(stat: string, server: string): string | undefined {
+  return stat
+    .split('\n')
+    .find((l) => l.startsWith(`redis,${server},`))
+    ?.split(',')[17];
+}
+
+interface Written {
+  readonly acked: number;
+  readonly errors: string[];
+  readonly followed: number;
+  readonly maxMs: number;
+}
+
+/**
+ * A client writing through the endpoint as the session handler does (a kept connection, the image's
+ * 8 s failover wait): SET w<i> every 10 ms until /tmp/stop, counting what was acknowledged. Resolves
+ * once it has written; `done` gives the figures.
+ */
+async function writer(): Promise<{ done: Promise<Written> }> {
+  await web.exec(['rm', '-f', '/tmp/writing', '/tmp/stop']);
+  const php = `require '/opt/moodle-ha/php/kept-redis.php';
+    $r = new moodleha\\redis\\kept();
+    $r->failoverwait = 8;
+    $r->pconnect('ep', 6379, 2, 'writer', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+    $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+    $out = ['acked' => 0, 'errors' => [], 'maxMs' => 0]; $end = microtime(true) + 25;
+    for ($i = 0; !file_exists('/tmp/stop') && microtime(true) < $end; $i++) {
+      $t = microtime(true);
+      try { if ($r->set("w$i", "$i") === true) $out['acked']++; else $out['errors'][] = "w$i: not acknowledged"; }
+      catch (RedisException $e) { $out['errors'][] = "w$i: " . $e->getMessage(); }
+      $out['maxMs'] = max($out['maxMs'], (int) round(1000 * (microtime(true) - $t)));
+      if ($i === 0) touch('/tmp/writing');
+      usleep(10000);
+    }
+    $out['followed'] = $r->followed;
+    echo json_encode($out);`;
+  const done = web.exec(['php', '-r', php], { timeoutMs: 40_000 }).then((r) => {
+    assert.equal(r.exitCode, 0, r.stderr);
+    return JSON.parse(r.stdout) as Written;
+  });
+  for (let i = 0; i < 200 && (await web.exec(['test', '-f', '/tmp/writing'])).exitCode !== 0; i++) await sleep(50);
+  return { done };
+}
+
 /** Sends a gated command (see send) and returns once it has connected, with a function that lets it go on. */
 async function gated(host: string, key: string, failoverWait: number): Promise<{ go: () => Promise<void>; sent: Promise<Sent> }> {
   await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);
@@ -92,7 +199,7 @@ async function cutSetnx(key: string, value: string): Promise<Sent> {
 
 before(
   async () => {
-    const [redisImage, probe] = await Promise.all([serviceImage('redis'), probeImage()]);
+    const [redisImage, haproxyImage, probe] = await Promise.all([serviceImage('redis'), serviceImage('haproxy'), probeImage()]);
     const network = await session.network();
     const env = { REDIS_PASSWORD_FILE: '/run/secrets/redis-password' };
     r1 = await session.start({ image: redisImage, role: 'r1', network, aliases: ['r1'], env, files: [redisSecret] });
@@ -106,6 +213,15 @@ before(
       // down-after 30 s: the stall test's pause of r1 must not start a failover of its own.
       env: { ...env, REDIS_SENTINEL_MONITOR: 'r1', REDIS_SENTINEL_QUORUM: '1', REDIS_SENTINEL_DOWN_AFTER_MS: '30000' },
       files: [redisSecret],
+    });
+    // The sessions' primary endpoint over r1 and r2, as in the ha cluster (endpoints.ts).
+    ep = await session.start({
+      image: haproxyImage,
+      role: 'ep',
+      network,
+      aliases: ['ep'],
+      env: { REDIS_PASSWORD_FILE: `${ENDPOINTS_SECRETS}/redis-password` },
+      files: endpointFiles,
     });
     web = await session.start({
       image: probe,
@@ -122,6 +238,8 @@ before(
     await Promise.all([r1.waitForHealthy(60_000), r2.waitForHealthy(60_000), r3.waitForHealthy(60_000)]);
     for (let i = 0; i < 100 && !/master_link_status:up/.test(await cli(r2, 'info', 'replication')); i++) await sleep(200);
     assert.match(await cli(r2, 'info', 'replication'), /master_link_status:up/, 'r2 is r1’s replica');
+    for (let i = 0; i < 100 && endpointServer(await admin('show stat'), 'r1') !== 'UP'; i++) await sleep(200);
+    assert.equal(endpointServer(await admin('show stat'), 'r1'), 'UP', 'the endpoint sends to r1');
   },
   { timeout: 15 * 60_000 },
 );
@@ -231,6 +349,54 @@ describe('kept Redis connections and the planned failover', () => {
     assert.equal(await cli(r1, 'ttl', `${PREFIX}hu`), '600');
   });
 
+  test("the session lock's and its release's pipelines, paused and cut in flight, are sent again at once (phpredis's own reconnect waited the 2 s read timeout)", async () => {
+    await cli(r1, 'del', `${PREFIX}lk`, `${PREFIX}locks`);
+    for (const [what, first] of [
+      ['lock', 'expire'],
+      ['release', 'zrem'],
+    ] as const) {
+      const p = await pipelined(what);
+      assert.equal(await cli(r1, 'client', 'pause', '8000', 'write'), 'OK');
+      await p.go();
+      await untilBlocked(r1, first);
+      await cli(r1, 'client', 'kill', 'type', 'normal');
+      await cli(r1, 'client', 'unpause');
+      const s = await p.sent;
+      assert.equal(s.error, undefined, `${what}: ${JSON.stringify(s)}`);
+      assert.equal(s.result, what === 'lock' ? true : 1, `${what}: ${JSON.stringify(s)}`);
+      assert.equal(s.followed, 1, `${what}: sent again once`);
+      assert.ok(s.ms < 1_900, `${what}: answered in ${s.ms} ms: after the cut, not after the 2 s read timeout`);
+      assert.equal(s.next, 'K', `${what}: the next command's reply is its own`);
+      console.log(`${what} pipeline cut in flight: answered ${s.ms} ms after it was sent, sent once more`);
+    }
+    assert.equal(await cli(r1, 'exists', `${PREFIX}lk`), '0', 'released');
+    assert.equal(await cli(r1, 'zcard', `${PREFIX}locks`), '0', 'out of the index');
+  });
+
+  test('a pipeline on a kept connection cut while idle goes on a new one, its replies its own; with phpredis’s reconnect back on, the replies it loses are caught', async () => {
+    for (const retries of [false, true]) {
+      await cli(r1, 'del', `${PREFIX}lk`, `${PREFIX}locks`);
+      for (const what of ['lock', 'release'] as const) {
+        const p = await pipelined(what, retries);
+        await cli(r1, 'client', 'kill', 'type', 'normal');
+        await p.go();
+        const s = await p.sent;
+        const label = `${what}${retries ? ', phpredis reconnecting' : ''}`;
+        assert.equal(s.error, undefined, `${label}: ${JSON.stringify(s)}`);
+        // The release sent again after a first send that ran (its replies lost) unlinks nothing: 0.
+        const expected = what === 'lock' ? [true] : retries ? [0, 1] : [1];
+        assert.ok(expected.includes(s.result as never), `${label}: ${JSON.stringify(s)}`);
+        assert.equal(s.followed, 1, `${label}: sent again once`);
+        assert.equal(s.next, 'K', `${label}: the next command's reply is its own`);
+        if (what === 'lock') {
+          assert.equal(await cli(r1, 'get', `${PREFIX}lk`), 'me');
+          assert.match(await cli(r1, 'zscore', `${PREFIX}locks`, `${PREFIX}lk`), /^\d+$/, `${label}: indexed`);
+        }
+      }
+      assert.equal(await cli(r1, 'exists', `${PREFIX}lk`), '0', 'released');
+    }
+  });
+
   test('a stalled server is not asked twice: the command fails at its read timeout', async () => {
     await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);
     const sent = send('r1', 'get', 'cut', '', true);
@@ -275,39 +441,48 @@ describe('kept Redis connections and the planned failover', () => {
     );
   });
 
-  test('the planned failover: writes paused, nothing written before it lost, the replica promoted; then the cut and demotion', async () => {
+  test('the planned failover under a client writing through the endpoint: no write lost or failed, the replica promoted, the endpoint moved, the old primary demoted', async () => {
     const wrote = await r1.exec(['sh', '-c', `for i in $(seq 0 199); do echo "SET ${PREFIX}before$i $i"; done | REDISCLI_AUTH=${PASSWORD} redis-cli`]);
     assert.equal(wrote.stdout.match(/OK/g)?.length, 200, wrote.stdout + wrote.stderr);
-    const r = await r1.exec(['sh', '-c', PAUSED_FAILOVER_SH, 'sh', 'r2', 's1', 'primary', '8000', '3000'], { timeoutMs: 20_000 });
-    const times = pausedFailoverTimes(r.stdout);
+    const w = await writer();
+    await sleep(300);
+    const args = ['r1', 'r2', 's1', 'primary', 'redis', '8000', '3000', ENDPOINTS_ADMIN_SOCKET];
+    const r = await ep.exec(['sh', '-c', PLANNED_FAILOVER_SH, 'sh', ...args], { timeoutMs: 20_000 });
+    await sleep(300);
+    await web.exec(['touch', '/tmp/stop']);
+    const written = await w.done;
+    const times = plannedFailoverTimes(r.stdout);
     assert.ok(r.exitCode === 0 && times, `exit ${r.exitCode}: ${r.stdout}${r.stderr}`);
+    assert.deepEqual(written.errors, [], 'no write failed');
+    assert.ok(written.followed >= 1, `a write paused on r1 was cut and sent again (followed ${written.followed})`);
     assert.match(await cli(r2, 'role'), /^master/);
-    assert.equal(await cli(r2, 'get', `${PREFIX}before199`), '199', 'the last write before the pause is on the new primary');
-    // A client's write on the old primary waits (paused), and is cut, never run there.
-    const blocked = send('r1', 'set', 'paused', 'x');
-    await untilBlocked(r1);
-    const cut = await r1.exec(['sh', '-c', CUT_DEMOTE_RESUME_SH, 'sh', 'r2'], { timeoutMs: 20_000 });
-    assert.equal(cut.exitCode, 0, cut.stdout + cut.stderr);
-    const s = await blocked;
-    // Sent once more, to the same name: here r1, now a replica (in the cluster the endpoint has moved to r2).
-    assert.match(s.error ?? '', /^READONLY/);
-    assert.equal(s.followed, 1);
     assert.match(await cli(r1, 'role'), /^slave/);
-    assert.equal(await cli(r2, 'exists', `${PREFIX}paused`), '0', 'the cut write never ran on the old primary');
+    assert.equal(await cli(r2, 'get', `${PREFIX}before199`), '199', 'the last write before the pause is on the new primary');
+    const landed = await r2.exec(['sh', '-c', `REDISCLI_AUTH=${PASSWORD} redis-cli --scan --pattern '${PREFIX}w*' | wc -l`]);
+    assert.equal(Number(landed.stdout.trim()), written.acked, 'every acknowledged write is on the new primary');
+    assert.equal(await cli(r2, 'get', `${PREFIX}w${written.acked - 1}`), String(written.acked - 1));
+    const stat = await admin('show stat');
+    assert.equal(endpointServer(stat, 'r2'), 'UP', 'the endpoint sends to r2');
+    assert.notEqual(endpointServer(stat, 'r1'), 'UP', 'r1 (a replica) is out of the endpoint');
     assert.match((await r1.exec(['env', `REDISCLI_AUTH=${PASSWORD}`, 'redis-cli', 'set', 'x', '1'])).stdout, /READONLY/, 'r1 refuses writes');
-    console.log(`planned failover: r2 held every write ${times.caughtUpMs} ms after the pause, promoted ${times.promotedMs} ms after the request`);
+    console.log(
+      `planned failover: writes paused ${pausedMs(times)} ms (caught up ${times.caughtUpMs}, promoted ${times.promotedMs}, endpoint moved ${times.movedMs}, cut ${times.cutMs}); ` +
+        `${written.acked} writes through the endpoint, none failed, ${written.followed} sent again, the slowest ${written.maxMs} ms`,
+    );
   });
 
-  test('a failover that cannot go on (no Sentinel answers) resumes the writes and says why', async () => {
+  test('a failover that cannot go on (no Sentinel answers) resumes the writes, leaves the endpoint, and says why', async () => {
     for (let i = 0; i < 100 && !/master_link_status:up/.test(await cli(r1, 'info', 'replication')); i++) await sleep(200);
     const t = Date.now();
-    const r = await r2.exec(['sh', '-c', PAUSED_FAILOVER_SH, 'sh', 'r1', 'no-such-sentinel', 'primary', '8000', '1000'], { timeoutMs: 20_000 });
+    const args = ['r2', 'r1', 'no-such-sentinel', 'primary', 'redis', '8000', '1000', ENDPOINTS_ADMIN_SOCKET];
+    const r = await ep.exec(['sh', '-c', PLANNED_FAILOVER_SH, 'sh', ...args], { timeoutMs: 20_000 });
     assert.notEqual(r.exitCode, 0);
     assert.match(r.stdout, /Sentinel no-such-sentinel did not start the failover of primary/);
-    assert.equal(pausedFailoverTimes(r.stdout), undefined);
-    const s = await send('r2', 'set', 'after', 'y');
+    assert.equal(plannedFailoverTimes(r.stdout), undefined);
+    const s = await send('ep', 'set', 'after', 'y');
     assert.equal(s.result, true);
     assert.ok(s.ms < 500, `a write took ${s.ms} ms after the failed failover: still paused?`);
+    assert.equal(endpointServer(await admin('show stat'), 'r2'), 'UP', 'the endpoint still sends to r2');
     assert.ok(Date.now() - t < 8_000, 'well before the pause’s own limit');
   });
 });

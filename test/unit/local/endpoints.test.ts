@@ -9,6 +9,7 @@ import {
   DB_PORT,
   DB_READER_PORT,
   ENDPOINTS_ADMIN_SOCKET,
+  ENDPOINTS_SECRETS,
   GALERA_CHECK_TIMEOUT_S,
   REDIS_PORT,
   renderEndpointsConfig,
@@ -138,8 +139,16 @@ describe('the endpoints container', () => {
     assert.equal(c.ports, undefined);
     assert.equal(c.image, TAGS.haproxy);
   });
+  test("the Redis password for the planned failover run there: a 0400 file of HAProxy's user, named by REDIS_PASSWORD_FILE, never a plain variable", () => {
+    const f = c.files![1]!;
+    assert.deepEqual(
+      { name: f.name, mode: f.mode, uid: f.uid, content: f.content },
+      { name: `${ENDPOINTS_SECRETS}/redis-password`, mode: 0o400, uid: SERVICE_UIDS.haproxy, content: SECRETS['redis-password'] },
+    );
+    assert.deepEqual(c.env, { REDIS_PASSWORD_FILE: f.name });
+  });
   test('its configuration names every ha node and holds the Redis password, so only HAProxy can read it (0600)', () => {
-    assert.equal(c.files?.length, 1);
+    assert.equal(c.files?.length, 2);
     const f = c.files![0]!;
     assert.deepEqual(
       { name: f.name, mode: f.mode, uid: f.uid, gid: f.gid },

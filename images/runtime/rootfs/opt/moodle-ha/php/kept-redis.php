@@ -3,9 +3,9 @@
 //
 // The endpoint (HAProxy locally, ElastiCache's primary endpoint on AWS) names the primary when a
 // connection opens; a kept connection stays where it opened. phpredis itself replaces a kept
-// connection found closed before a command is sent (its liveness check when the worker takes it
-// back, its EOF check before each command). Two cases are left, and this class handles them: a
-// command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
+// connection found closed when the worker takes it back (its liveness check in pconnect()); its own
+// reconnect before a command is off (see pconnect()). This class handles the rest: a command whose
+// connection is found closed ("Connection lost"), a command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
 // whose writes it paused during a planned failover; HAProxy's shutdown of a server marked down),
 // and a server demoted under the connection (READONLY). The command is sent once more, on a new
 // connection through the endpoint; and while each send fails at once, again until the failover
@@ -106,7 +106,23 @@ class kept extends \Redis {
     private array $options = [];
     private ?int $database = null;
 
-    public function pconnect(...$args) { $this->opened = $args; return parent::pconnect(...$args); }
+    /**
+     * phpredis's own reconnect is off (OPT_MAX_RETRIES 0): this class sends again itself. phpredis
+     * 5.3 (Debian bookworm's), finding a pipeline's connection closed, connects again but does not
+     * send the pipeline there, or sends it and loses the replies: a failover's cut then cost a
+     * pipeline (the session lock's SET NX with its index ZADD, the release's UNLINK with its ZREM)
+     * the whole 2 s read timeout, "read error on connection", HTTP 500 (seen after every planned
+     * failover under load); or exec() answered one reply, or true or false, with the replies left
+     * unread answering the next commands. With it off, a closed connection says "Connection lost".
+     */
+    public function pconnect(...$args) {
+        $this->opened = $args;
+        $ok = parent::pconnect(...$args);
+        if ($ok) {
+            $this->setOption(\Redis::OPT_MAX_RETRIES, 0);
+        }
+        return $ok;
+    }
     public function setOption($option, $value) { $this->options[$option] = $value; return parent::setOption($option, $value); }
     public function select($db) { $this->database = (int) $db; return parent::select($db); }
 
@@ -116,7 +132,10 @@ class kept extends \Redis {
             $this->defer_raw('ZADD', $this->nxindex, time(), ($this->options[\Redis::OPT_PREFIX] ?? '') . $key);
         }
         $a = func_get_args();
-        return $this->follow('SET', fn() => parent::set(...$a));
+        // SET NX (the session lock, its value the holder's "[pid] host:uri") sent again finds its own
+        // first write when that one ran, as SETNX does.
+        $nx = is_array($opts) && (in_array('nx', $opts, true) || in_array('NX', $opts, true));
+        return $this->follow('SET', fn() => parent::set(...$a), $nx ? fn(\Closure $send) => $send() || parent::get($key) === $value : null);
     }
     public function exists($key, ...$other) { $a = func_get_args(); return $this->follow('EXISTS', fn() => parent::exists(...$a)); }
     public function expire($key, $timeout) {
@@ -142,13 +161,13 @@ class kept extends \Redis {
     public function zrem($key, $member, ...$other) { $a = func_get_args(); return $this->follow('ZREM', fn() => parent::zrem(...$a)); }
     public function eval($script, $args = [], $num_keys = 0) { $a = func_get_args(); return $this->follow('EVAL', fn() => parent::eval(...$a)); }
     public function setnx($key, $value) {
-        $this->send_deferred(); // its second try reads the key: no pipeline
-        return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn() => parent::setnx($key, $value) || parent::get($key) === $value);
+        return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn(\Closure $send) => $send() || parent::get($key) === $value);
     }
 
     /**
      * Sends the command; once more on a fresh connection when the first one was cut or demoted
-     * ($again instead, when sending it again differs from sending it).
+     * ($again instead, when sending it again differs from sending it: it is given the send, with
+     * the held-back commands before it, and answers in its place).
      */
     private function follow(string $name, \Closure $command, ?\Closure $again = null) {
         if ($this->deferred) {
@@ -170,7 +189,10 @@ class kept extends \Redis {
         try {
             return $command();
         } catch (\RedisException $e) {
-            if (!$this->worth_again($e, microtime(true) - $t)) {
+            $took = microtime(true) - $t;
+            if (!$this->worth_again($e, $took)) {
+                $ms = (int) round(1000 * $took);
+                error_log("moodle-ha: Redis $name on {$this->where[0]}:{$this->where[1]} failed after $ms ms ({$e->getMessage()}); not sent again");
                 throw $e;
             }
         }
@@ -181,7 +203,7 @@ class kept extends \Redis {
             $t = microtime(true);
             try {
                 $this->reopen();
-                return ($again ?? $command)();
+                return $again ? $again($command) : $command();
             } catch (\RedisException $e) {
                 $now = microtime(true);
                 if ($now >= $until) {
@@ -201,14 +223,26 @@ class kept extends \Redis {
      * whole after a cut (each part gives the same state when repeated: EXPIRE, ZADD and ZREM of the
      * locks' index); held until they went. phpredis reads every reply of the pipeline before it
      * throws a READONLY among them.
+     *
+     * An exec() that does not answer one reply per command queued (phpredis's own reconnect under
+     * the pipeline, see pconnect(); a connection made with connect() keeps it) leaves the
+     * connection out of step, its unread replies answering the next commands: it is reported cut,
+     * so follow() sends the pipeline again on a new connection (the lock's SET NX then finds its own
+     * first write).
      */
     private function with_deferred(\Closure $command) {
         $this->multi(\Redis::PIPELINE);
+        $queued = count($this->deferred);
         foreach ($this->deferred as $held) {
             $held();
         }
-        $command();
+        if ($command() === $this) {
+            $queued++;
+        }
         $replies = $this->exec();
+        if (!is_array($replies) || count($replies) !== $queued) {
+            throw new \RedisException('Connection lost: phpredis connected again under a pipeline of ' . $queued . ' and lost its replies (it answered ' . json_encode($replies) . ')');
+        }
         $this->deferred = [];
         return end($replies);
     }
