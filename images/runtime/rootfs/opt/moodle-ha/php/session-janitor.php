@@ -74,6 +74,14 @@ function janitor_index(array $mh): string {
     return mh_session_lock_index(mh_session_prefix($mh));
 }
 
+/**
+ * A lock read as its value and its milliseconds to live: [value, age in ms], its age from the
+ * expiry the handler gives it; null when it is gone (no value) or has no expiry (not the handler's).
+ */
+function janitor_lock($value, $pttl): ?array {
+    return is_string($value) && (int) $pttl >= 0 ? [$value, MH_SESSION_LOCK_EXPIRE_S * 1000 - (int) $pttl] : null;
+}
+
 /** The session locks in the index: key => [value, age in ms]. One script, one round trip. */
 function janitor_indexed_locks(Redis $r, array $mh): array {
     $flat = $r->eval(INDEXED_LOCKS, [janitor_index($mh), time() - INDEX_STALE_S], 1);
@@ -82,26 +90,35 @@ function janitor_indexed_locks(Redis $r, array $mh): array {
     }
     $locks = [];
     for ($i = 0; $i + 2 < count($flat); $i += 3) {
-        if ((int) $flat[$i + 2] >= 0) {
-            $locks[$flat[$i]] = [$flat[$i + 1], MH_SESSION_LOCK_EXPIRE_S * 1000 - (int) $flat[$i + 2]];
+        if ($lock = janitor_lock($flat[$i + 1], $flat[$i + 2])) {
+            $locks[$flat[$i]] = $lock;
         }
     }
     return $locks;
 }
 
-/** Every session lock in the keyspace, indexed or not: key => [value, age in ms]. */
+/** Every session lock in the keyspace, indexed or not: key => [value, age in ms]. A round trip per SCAN page. */
 function janitor_all_locks(Redis $r, array $mh): array {
     $locks = [];
     $it = null;
     do {
-        $keys = $r->scan($it, mh_session_lock_pattern($mh), 500);
-        foreach ($keys ?: [] as $key) {
-            $value = $r->get($key);
-            $pttl = $r->pttl($key);
-            if ($value === false || $pttl < 0) {
-                continue;
+        $keys = array_values($r->scan($it, mh_session_lock_pattern($mh), 500) ?: []);
+        if (!$keys) {
+            continue;
+        }
+        $r->multi(Redis::PIPELINE);
+        foreach ($keys as $key) {
+            $r->get($key);
+            $r->pttl($key);
+        }
+        $replies = $r->exec();
+        if (!is_array($replies) || count($replies) !== 2 * count($keys)) {
+            throw new RedisException('the locks\' GET and PTTL pipeline did not answer each command');
+        }
+        foreach ($keys as $i => $key) {
+            if ($lock = janitor_lock($replies[2 * $i], $replies[2 * $i + 1])) {
+                $locks[$key] = $lock;
             }
-            $locks[$key] = [$value, MH_SESSION_LOCK_EXPIRE_S * 1000 - $pttl];
         }
     } while ($it > 0);
     return $locks;
