@@ -12,7 +12,10 @@
 // 5. The endpoint: the new primary up, the old one drained, the stick entry cleared (new connections go to it).
 // 6. Cut the old primary's connections (their paused writes fail at once and go again, through the
 //    endpoint, to the new primary), make it the new primary's replica, and end the pause.
-// 7. The endpoint: the old primary marked down, out of DRAIN (its check brings it back as a primary only).
+// 7. The endpoint: the old primary marked down, then out of DRAIN. Down first: its last check (up to
+//    1 s ago) still said master, so "ready" alone would count it UP until the next check, and the
+//    "first" balance would send new connections to a replica (seen in CI: a session lock answered
+//    READONLY, HTTP 500). Its check brings it back only when it is a primary again (rise 2).
 // Before 5, a failure resumes the writes and says why; from 5 on the new primary is promoted, so the
 // old one is demoted whatever happens, and the script says what failed. Exit non-zero on any failure.
 // Without an admin socket (argument 8 empty), 5 and 7 are left out (a test with no endpoint).
