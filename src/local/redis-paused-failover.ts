@@ -2,8 +2,8 @@
 // connections), as one shell script run in the ha endpoints container, beside the HAProxy admin
 // socket that steers the group's primary endpoint. The old primary's writes are paused from the
 // first step until its connections are cut, and PHP's read timeout is 2 s: no step in between may
-// pay a `docker exec` (with three execs, the pause lasted over 2 s on CI's busy machine, and a
-// session write waiting in it failed, "read error on connection").
+// pay a `docker exec` (with the endpoint's move and the cut as two more execs from the roll, a
+// loaded run paused the writes about 0.75 s; in one script, 230-350 ms).
 //
 // 1. CLIENT PAUSE WRITE on the old primary (reads go on; the pause's own limit ends it if the roll dies).
 // 2. Wait until the replica's offset reaches the primary's: it holds every write ever acknowledged.
