@@ -18,21 +18,19 @@
 //    READONLY, HTTP 500). Its check brings it back only when it is a primary again (rise 2).
 // Before 5, a failure resumes the writes and says why; from 5 on the new primary is promoted, so the
 // old one is demoted whatever happens, and the script says what failed. Exit non-zero on any failure.
-// Without an admin socket (argument 8 empty), 5 and 7 are left out (a test with no endpoint).
 // Arguments: old primary, replica, Sentinel host, group, endpoint backend, pause limit (ms),
 // catch-up and Sentinel limit (ms), admin socket.
 // Output, last line: "caught-up <ms> promoted <ms> moved <ms> cut <ms>", each from the step before.
 
 /** The script (run with `sh -c SCRIPT sh ARGS…`); its container has redis-cli, socat and REDIS_PASSWORD_FILE. */
 export const PLANNED_FAILOVER_SH = `set -u
-from=$1 to=$2 sentinel=$3 group=$4 backend=$5 pause_ms=$6 limit_ms=$7 sock=\${8:-}
+from=$1 to=$2 sentinel=$3 group=$4 backend=$5 pause_ms=$6 limit_ms=$7 sock=$8
 REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")"; export REDISCLI_AUTH
 now() { date +%s%3N; }
 offset() { tr -d '\\r' | sed -n "s/^$1://p"; }
 old() { redis-cli -h "$from" "$@"; }
 give_up() { old client unpause >/dev/null 2>&1; echo "$1"; exit 1; }
 endpoint() {
-  [ -z "$sock" ] && return 0
   answer=$(echo "$1" | socat stdio "$sock" 2>&1) || { echo "$answer"; return 1; }
   [ -z "$(echo "$answer" | tr -d '[:space:]')" ] || { echo "$answer"; return 1; }
 }
