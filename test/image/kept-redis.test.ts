@@ -92,12 +92,15 @@ async function untilBlocked(node: StartedContainer, command = 'set'): Promise<vo
 interface Piped extends Sent {
   /** A GET of a known key right after: the connection's next reply is its own. */
   readonly next: unknown;
+  /** 'lock': the record's HMGET after the lock, and how many HMGETs the lock's pipeline answered. */
+  readonly record?: unknown;
+  readonly hits?: number;
 }
 
 /**
  * A pipeline as the session handler sends it (a kept connection, held-back EXPIREs, the locks'
  * index), gated like send(): 'lock' is the lock's SET NX with an EXPIRE and the index's ZADD before
- * it; 'release' the lock's UNLINK with the index's ZREM. `retries`: phpredis's own reconnect put
+ * it and the record's HMGET after it; 'release' the lock's UNLINK with the index's ZREM. `retries`: phpredis's own reconnect put
  * back (OPT_MAX_RETRIES 10), as on a connection this class did not open.
  */
 async function pipelined(what: 'lock' | 'release', retries = false): Promise<{ go: () => Promise<void>; sent: Promise<Piped> }> {
@@ -108,11 +111,15 @@ async function pipelined(what: 'lock' | 'release', retries = false): Promise<{ g
     $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
     if (${retries ? 'true' : 'false'}) $r->setOption(Redis::OPT_MAX_RETRIES, 10);
     $r->deferexpire = true; $r->nxindex = '${PREFIX}locks';
-    $r->set('known', 'K');
+    $r->set('known', 'K'); $r->hset('rec', 'a', 'A');
     touch('/tmp/ready'); while (!file_exists('/tmp/go')) usleep(20000);
     $t = microtime(true); $out = [];
     try {
-      if ('${what}' === 'lock') { $r->expire('known', 600); $out['result'] = $r->set('lk', 'me', ['nx', 'ex' => 30]); }
+      if ('${what}' === 'lock') {
+        $r->expire('known', 600); $r->nxprefetch = ['rec', ['a', 'b']];
+        $out['result'] = $r->set('lk', 'me', ['nx', 'ex' => 30]);
+        $out['record'] = $r->hmget('rec', ['a', 'b']); $out['hits'] = $r->prefetchhits;
+      }
       else { $r->defer_raw('ZREM', '${PREFIX}locks', '${PREFIX}lk'); $out['result'] = $r->unlink('lk'); }
     } catch (RedisException $e) { $out['error'] = $e->getMessage(); }
     $out['ms'] = (int) round(1000 * (microtime(true) - $t)); $out['followed'] = $r->followed;
@@ -324,6 +331,56 @@ describe('kept Redis connections and the planned failover', () => {
     console.log(`${pairs} expiry refresh pairs and HSETs: ${held.reads} round trips held back, ${sent.reads} sent as they come`);
   });
 
+  test("the lock's SET NX reads the session's record in its pipeline: its HMGETs answered from it until a write, never when the lock was not taken", async () => {
+    await r3.waitForHealthy(60_000);
+    await cli(r3, 'del', `${PREFIX}rec`, `${PREFIX}rec.lock`, `${PREFIX}gone`, `${PREFIX}gone.lock`);
+    await cli(r3, 'hset', `${PREFIX}rec`, 'userid', '7', 'sessdata', 'D');
+    const hmgets = async () => Number(/cmdstat_hmget:calls=(\d+)/.exec(await cli(r3, 'info', 'commandstats'))?.[1] ?? 0);
+    const php = `require '/opt/moodle-ha/php/kept-redis.php';
+      $r = new moodleha\\redis\\kept();
+      $r->pconnect('r3', 6379, 2, 'prefetch', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+      $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+      $r->deferexpire = true; $r->nxindex = '${PREFIX}locks';
+      $out = [];
+      $r->nxprefetch = ['rec', ['userid', 'sessdata', 'state']];
+      $out['taken'] = $r->set('rec.lock', 'me', ['nx', 'ex' => 30]);
+      $r->expire('rec', 600);
+      $out['read'] = $r->hmget('rec', ['userid', 'sessdata']);
+      $out['all'] = $r->hmget('rec', ['state', 'userid', 'sessdata']);
+      $out['other'] = $r->hmget('rec', ['userid', 'firstip']);
+      $out['hits'] = $r->prefetchhits;
+      $r->hset('rec', 'sessdata', 'E');
+      $out['written'] = $r->hmget('rec', ['sessdata']);
+      $r->nxprefetch = ['rec', ['userid', 'sessdata']];
+      $out['held'] = $r->set('rec.lock', 'another', ['nx', 'ex' => 30]);
+      $r->hset('rec', 'sessdata', 'F');
+      $out['notheld'] = $r->hmget('rec', ['sessdata']);
+      $r->nxprefetch = ['gone', ['userid', 'sessdata']];
+      $out['gone'] = [$r->set('gone.lock', 'me', ['nx', 'ex' => 30]), $r->hmget('gone', ['userid', 'sessdata'])];
+      $out['hitsAfter'] = $r->prefetchhits;
+      $r->send_deferred();
+      echo json_encode($out);`;
+    const before = await hmgets();
+    const r = await web.exec(['php', '-r', php], { timeoutMs: 30_000 });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out, {
+      taken: true,
+      read: { userid: '7', sessdata: 'D' },
+      all: { state: false, userid: '7', sessdata: 'D' },
+      other: { userid: '7', firstip: false },
+      hits: 2,
+      written: { sessdata: 'E' },
+      held: false,
+      notheld: { sessdata: 'F' },
+      gone: [true, { userid: false, sessdata: false }],
+      hitsAfter: 3,
+    });
+    // Three locks' pipelines, and the server asked for a field not read there, after a write, after a lock not taken.
+    assert.equal((await hmgets()) - before, 6, 'HMGETs the server ran');
+    assert.equal(await cli(r3, 'ttl', `${PREFIX}rec`), '600', 'the held-back EXPIRE went');
+  });
+
   test('EXPIREs held back with a write that is paused and cut in flight are sent again with it, and land', async () => {
     await cli(r1, 'del', `${PREFIX}hs`, `${PREFIX}hu`);
     await cli(r1, 'hset', `${PREFIX}hs`, 'sessdata', 'old');
@@ -367,6 +424,7 @@ describe('kept Redis connections and the planned failover', () => {
       assert.equal(s.followed, 1, `${what}: sent again once`);
       assert.ok(s.ms < 1_900, `${what}: answered in ${s.ms} ms: after the cut, not after the 2 s read timeout`);
       assert.equal(s.next, 'K', `${what}: the next command's reply is its own`);
+      if (what === 'lock') assert.deepEqual([s.record, s.hits], [{ a: 'A', b: false }, 1], 'the record read in the resent pipeline');
       console.log(`${what} pipeline cut in flight: answered ${s.ms} ms after it was sent, sent once more`);
     }
     assert.equal(await cli(r1, 'exists', `${PREFIX}lk`), '0', 'released');
@@ -391,6 +449,7 @@ describe('kept Redis connections and the planned failover', () => {
         if (what === 'lock') {
           assert.equal(await cli(r1, 'get', `${PREFIX}lk`), 'me');
           assert.match(await cli(r1, 'zscore', `${PREFIX}locks`, `${PREFIX}lk`), /^\d+$/, `${label}: indexed`);
+          assert.deepEqual([s.record, s.hits], [{ a: 'A', b: false }, 1], `${label}: the record read in the resent pipeline`);
         }
       }
       assert.equal(await cli(r1, 'exists', `${PREFIX}lk`), '0', 'released');

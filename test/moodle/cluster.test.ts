@@ -218,6 +218,46 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal((await redisCli('ZCARD mdl_sess_moodleha_locks')).output.trim(), '0', 'no page in flight: the index names no lock');
   });
 
+  test("each page reads its session's record once, in the pipeline of the lock's SET, where Moodle reads it twice after the lock", async () => {
+    const PAGES = 5;
+    const key = `mdl_sess_session_${admin.session!}`;
+    const { lines, port } = await commandsFromWeb(n.container('redis'), PAGES);
+    const mine = lines.filter((l) => l.includes(`"${key}"`) || l.includes(`"${key}.lock"`));
+    const sets = mine.filter((l) => /"SET" "[^"]+\.lock"/i.test(l));
+    // The record's reads: the whole record (the session manager's), or the user and data (read()'s).
+    // A page that changed its session also reads three fields after its write (Moodle's write()).
+    const reads = mine.filter((l) => /"HMGET" "[^"]+" ("id" "state" "sid"|"userid" "sessdata"\s*$)/i.test(l));
+    assert.ok(sets.length >= PAGES, `${sets.length} lock SETs for ${PAGES} pages:\n${mine.join('\n')}`);
+    assert.equal(reads.length, sets.length, `one read of the record per lock taken:\n${mine.join('\n')}`);
+    for (const set of sets) {
+      const next = mine.slice(mine.indexOf(set) + 1).find((l) => port(l) === port(set));
+      assert.match(
+        next ?? '',
+        /"HMGET" "[^"]+" "id" "state" "sid" "userid" "sessdata"/i,
+        `the record's read goes just after its SET, on the same connection: ${set}`,
+      );
+    }
+  });
+
+  test("a session cache's last-access mark is written once a minute per node, not on every page, and is there for Moodle's cleanup", async () => {
+    const PAGES = 5;
+    const mark = `__lastaccess__u2_${admin.session!}`;
+    const { lines } = await commandsFromWeb(n.container('cache'), PAGES);
+    // Each session-mode definition's hash gets the mark (an EVAL of HSET and ZADD, or Moodle's HSET).
+    const writes = lines.filter((l) => l.includes(`"${mark}"`) && /"(EVAL|HSET)"/i.test(l));
+    const byDefinition = new Map<string, number>();
+    for (const w of writes) {
+      const hash = /"(?:EVAL|HSET)" (?:"[^"]*" "\d+" )?"([^"]+)"/i.exec(w)?.[1] ?? w;
+      byDefinition.set(hash, (byDefinition.get(hash) ?? 0) + 1);
+    }
+    console.log(`${PAGES} logged-in pages: ${writes.length} write(s) of the last-access mark (Moodle's own store: one per session cache and page)`);
+    for (const [hash, count] of byDefinition) assert.ok(count <= 1, `${hash}: the mark written ${count} times in ${PAGES} pages:\n${writes.join('\n')}`);
+    const cacheCli = (args: string) => exec(n.container('cache'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
+    const script = `local n = 0 for _, k in ipairs(redis.call('KEYS', '*')) do if redis.call('TYPE', k).ok == 'hash' and redis.call('HEXISTS', k, ARGV[1]) == 1 then n = n + 1 end end return n`;
+    const held = Number((await cacheCli(`EVAL "${script}" 0 ${mark}`)).output.trim());
+    assert.ok(held >= 1, `no session cache holds the mark ${mark}`);
+  });
+
   test("each PHP worker keeps its connection to the caches' Redis: pages open no connection of their own", async () => {
     const PAGES = 60;
     const { lines, port } = await commandsFromWeb(n.container('cache'), PAGES);

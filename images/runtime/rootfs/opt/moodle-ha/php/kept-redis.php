@@ -58,6 +58,25 @@ class kept extends \Redis {
      */
     public ?string $nxindex = null;
 
+    /**
+     * [key, fields] of a hash read in the pipeline of the next SET NX, just after it, and kept when
+     * the SET took the key: the session handler's record, which Moodle reads right after it takes the
+     * lock (read(): userid and sessdata) and again for the session manager (get_session_by_sid():
+     * every field), each a round trip of its own (2 of a page's 4). Read after the lock was taken, it
+     * is what those reads would get while this object writes nothing: its HMGETs of those fields are
+     * served from it until its next command that is not a read. null: none.
+     */
+    public ?array $nxprefetch = null;
+
+    /** What the lock's pipeline read (nxprefetch), by key, until this object's next write. */
+    private array $prefetched = [];
+
+    /** HMGETs served from what the lock's pipeline read (for tests). */
+    public int $prefetchhits = 0;
+
+    /** Commands that change nothing: what the lock's pipeline read stays valid across them. */
+    private const READS = ['GET' => 1, 'EXISTS' => 1, 'HGET' => 1, 'HMGET' => 1, 'HGETALL' => 1, 'HEXISTS' => 1, 'HKEYS' => 1, 'ZRANGEBYSCORE' => 1];
+
     /** Holds a command back to leave with the next one, as it is (no key prefix, no serializer). */
     public function defer_raw(string|int ...$command): void {
         $this->deferred[] = fn() => parent::rawCommand(...$command);
@@ -128,14 +147,31 @@ class kept extends \Redis {
 
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
     public function set($key, $value, $opts = null) {
-        if ($this->nxindex !== null && is_array($opts) && (in_array('nx', $opts, true) || in_array('NX', $opts, true))) {
+        $this->prefetched = [];
+        $a = func_get_args();
+        if (!is_array($opts) || !(in_array('nx', $opts, true) || in_array('NX', $opts, true))) {
+            return $this->follow('SET', fn() => parent::set(...$a));
+        }
+        if ($this->nxindex !== null) {
             $this->defer_raw('ZADD', $this->nxindex, time(), ($this->options[\Redis::OPT_PREFIX] ?? '') . $key);
         }
-        $a = func_get_args();
         // SET NX (the session lock, its value the holder's "[pid] host:uri") sent again finds its own
         // first write when that one ran, as SETNX does.
-        $nx = is_array($opts) && (in_array('nx', $opts, true) || in_array('NX', $opts, true));
-        return $this->follow('SET', fn() => parent::set(...$a), $nx ? fn(\Closure $send) => $send() || parent::get($key) === $value : null);
+        $taken = fn($ok) => $ok || parent::get($key) === $value;
+        if ($this->nxprefetch === null) {
+            return $this->follow('SET', fn() => parent::set(...$a), fn(\Closure $send) => $taken($send()));
+        }
+        [$hash, $fields] = $this->nxprefetch;
+        [$ok, $record] = $this->follow(
+            'SET',
+            fn() => [parent::set(...$a), parent::hmget($hash, $fields)],
+            fn(\Closure $send) => (fn(array $r) => [$taken($r[0]), $r[1]])($send()),
+            2,
+        );
+        if ($ok && is_array($record)) {
+            $this->prefetched = [$hash => $record];
+        }
+        return $ok;
     }
     public function exists($key, ...$other) { $a = func_get_args(); return $this->follow('EXISTS', fn() => parent::exists(...$a)); }
     public function expire($key, $timeout) {
@@ -148,7 +184,15 @@ class kept extends \Redis {
     }
     public function unlink($key, ...$other) { $a = func_get_args(); return $this->follow('UNLINK', fn() => parent::unlink(...$a)); }
     public function hget($key, $member) { $a = func_get_args(); return $this->follow('HGET', fn() => parent::hget(...$a)); }
-    public function hmget($key, $members) { $a = func_get_args(); return $this->follow('HMGET', fn() => parent::hmget(...$a)); }
+    public function hmget($key, $members) {
+        $record = $this->prefetched[$key] ?? null;
+        if ($record !== null && is_array($members) && !array_diff($members, array_keys($record))) {
+            $this->prefetchhits++;
+            return array_combine($members, array_map(fn($m) => $record[$m], $members));
+        }
+        $a = func_get_args();
+        return $this->follow('HMGET', fn() => parent::hmget(...$a));
+    }
     public function hset($key, $member, $value) { $a = func_get_args(); return $this->follow('HSET', fn() => parent::hset(...$a)); }
     public function hmset($key, $pairs) { $a = func_get_args(); return $this->follow('HMSET', fn() => parent::hmset(...$a)); }
     public function hgetall($key) { $a = func_get_args(); return $this->follow('HGETALL', fn() => parent::hgetall(...$a)); }
@@ -167,12 +211,17 @@ class kept extends \Redis {
     /**
      * Sends the command; once more on a fresh connection when the first one was cut or demoted
      * ($again instead, when sending it again differs from sending it: it is given the send, with
-     * the held-back commands before it, and answers in its place).
+     * the held-back commands before it, and answers in its place). $parts: how many commands the
+     * closure queues (more than one: sent as a pipeline, their answers in a list). A command that
+     * is not a read (READS) ends what the lock's pipeline read.
      */
-    private function follow(string $name, \Closure $command, ?\Closure $again = null) {
-        if ($this->deferred) {
+    private function follow(string $name, \Closure $command, ?\Closure $again = null, int $parts = 1) {
+        if (!isset(self::READS[$name])) {
+            $this->prefetched = [];
+        }
+        if ($this->deferred || $parts > 1) {
             $single = $command;
-            $command = fn() => $this->with_deferred($single);
+            $command = fn() => $this->with_deferred($single, $parts);
         }
         try {
             return $this->sent_or_followed($name, $command, $again);
@@ -219,7 +268,8 @@ class kept extends \Redis {
     }
 
     /**
-     * The commands held back and then the command in one pipeline: the command's answer. Sent again
+     * The commands held back and then the command in one pipeline: the command's answer (the last
+     * $parts answers when the command queues more than one: the lock's SET NX and its HMGET). Sent again
      * whole after a cut (each part gives the same state when repeated: EXPIRE, ZADD and ZREM of the
      * locks' index); held until they went. phpredis reads every reply of the pipeline before it
      * throws a READONLY among them.
@@ -230,21 +280,20 @@ class kept extends \Redis {
      * so follow() sends the pipeline again on a new connection (the lock's SET NX then finds its own
      * first write).
      */
-    private function with_deferred(\Closure $command) {
+    private function with_deferred(\Closure $command, int $parts) {
         $this->multi(\Redis::PIPELINE);
         $queued = count($this->deferred);
         foreach ($this->deferred as $held) {
             $held();
         }
-        if ($command() === $this) {
-            $queued++;
-        }
+        $queuing = $command();
+        $queued += count(array_filter(is_array($queuing) ? $queuing : [$queuing], fn($r) => $r === $this));
         $replies = $this->exec();
         if (!is_array($replies) || count($replies) !== $queued) {
             throw new \RedisException('Connection lost: phpredis connected again under a pipeline of ' . $queued . ' and lost its replies (it answered ' . json_encode($replies) . ')');
         }
         $this->deferred = [];
-        return end($replies);
+        return $parts === 1 ? end($replies) : array_slice($replies, -$parts);
     }
 
     /**

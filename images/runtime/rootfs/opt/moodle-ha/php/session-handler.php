@@ -3,8 +3,8 @@
 //
 // Moodle 4.5's handler (lib/classes/session/redis.php, init()) opens a new connection on every
 // request: a DNS lookup of the endpoint, a TCP connect, AUTH, and `INFO server` twice (two checks
-// of the server's version). This class changes only init(), and only for one server (a cluster of
-// several is left to Moodle): each worker keeps one connection (kept-redis.php: pconnect, and a
+// of the server's version). In init(), for one server (a cluster of several is
+// left to Moodle): each worker keeps one connection (kept-redis.php: pconnect, and a
 // command cut in flight or answered READONLY is sent again through the endpoint), AUTH goes with
 // the connect (phpredis sends it on a new connection, and with its liveness check, ECHO, in one
 // round trip when it hands a kept one out again), a node checks the version once in 5 min, and
@@ -14,8 +14,10 @@
 // refreshes (two EXPIREs after each read, update and write) leave with the next command, in one
 // pipeline (kept::$deferexpire); close() sends any still held. Each try of the lock also records
 // its key in the locks' index (kept::$nxindex, a sorted set), and its release takes it out again,
-// both in the pipeline of the lock's own command: the session janitor reads the locks there.
-// Everything else (the lock, the data, the expiry) is Moodle's own code.
+// both in the pipeline of the lock's own command: the session janitor reads the locks there. The
+// lock's pipeline also reads the session's record, which Moodle reads twice right after the lock
+// (lock_session(): two of a page's four round trips). Everything else (the lock, the data, the
+// expiry) is Moodle's own code.
 //
 // The persistent id carries a hash of the password, so a rotated password never reuses a
 // connection authenticated with the old one. Measured per request in a web node against its Redis
@@ -28,6 +30,9 @@ use core\session\exception;
 class redis extends \core\session\redis {
     /** How long a node trusts a server version it checked (APCu; the CLI, without it, checks every time). */
     private const VERSION_CHECKED_TTL_S = 300;
+
+    /** The session record's fields, as Moodle's get_session_by_sid() reads them. */
+    private const RECORD_FIELDS = ['id', 'state', 'sid', 'userid', 'sessdata', 'timecreated', 'timemodified', 'firstip', 'lastip'];
 
     #[\Override]
     public function init(): bool {
@@ -121,6 +126,24 @@ class redis extends \core\session\redis {
             $this->connection->defer_raw('ZREM', mh_session_lock_index($this->prefix), $this->prefix . "{$id}.lock");
         }
         parent::unlock_session($id);
+    }
+
+    /**
+     * Moodle's lock, with the session's record read in its pipeline (kept::$nxprefetch): Moodle's
+     * read() and the session manager's get_session_by_sid() then read it there, two round trips
+     * fewer a page. The fields are get_session_by_sid()'s; read() asks for two of them.
+     */
+    #[\Override]
+    protected function lock_session($id) {
+        if (!$this->connection instanceof \moodleha\redis\kept) {
+            return parent::lock_session($id);
+        }
+        $this->connection->nxprefetch = [$id, self::RECORD_FIELDS];
+        try {
+            return parent::lock_session($id);
+        } finally {
+            $this->connection->nxprefetch = null;
+        }
     }
 
     /** Moodle's check of the server's version, once per node and TTL rather than twice per request. */
