@@ -100,8 +100,8 @@ interface Piped extends Sent {
 /**
  * A pipeline as the session handler sends it (a kept connection, held-back EXPIREs, the locks'
  * index), gated like send(): 'lock' is the lock's SET NX with an EXPIRE and the index's ZADD before
- * it and the record's HMGET after it; 'release' the lock's UNLINK with the index's ZREM. `retries`: phpredis's own reconnect put
- * back (OPT_MAX_RETRIES 10), as on a connection this class did not open.
+ * it and the record's HMGET after it; 'release' the lock's UNLINK with the index's ZREM. `retries`:
+ * phpredis's own reconnect put back (OPT_MAX_RETRIES 10), as on a connection this class did not open.
  */
 async function pipelined(what: 'lock' | 'release', retries = false): Promise<{ go: () => Promise<void>; sent: Promise<Piped> }> {
   await web.exec(['rm', '-f', '/tmp/ready', '/tmp/go']);

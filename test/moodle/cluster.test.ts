@@ -44,7 +44,8 @@ const SPEC = `name: ${NAME}\nports:\n  http: ${HTTP}\n  stats: 18404\n  mail: 18
 writeFileSync(specFile, SPEC);
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
-const redisCli = (args: string) => exec(n.container('redis'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
+const redisCli = (args: string, service: 'redis' | 'cache' = 'redis') =>
+  exec(n.container(service), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
 const php = (container: string, code: string) => exec(container, ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
 
 describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
@@ -252,9 +253,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     }
     console.log(`${PAGES} logged-in pages: ${writes.length} write(s) of the last-access mark (Moodle's own store: one per session cache and page)`);
     for (const [hash, count] of byDefinition) assert.ok(count <= 1, `${hash}: the mark written ${count} times in ${PAGES} pages:\n${writes.join('\n')}`);
-    const cacheCli = (args: string) => exec(n.container('cache'), ['sh', '-c', `REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli ${args}`]);
     const script = `local n = 0 for _, k in ipairs(redis.call('KEYS', '*')) do if redis.call('TYPE', k).ok == 'hash' and redis.call('HEXISTS', k, ARGV[1]) == 1 then n = n + 1 end end return n`;
-    const held = Number((await cacheCli(`EVAL "${script}" 0 ${mark}`)).output.trim());
+    const held = Number((await redisCli(`EVAL "${script}" 0 ${mark}`, 'cache')).output.trim());
     assert.ok(held >= 1, `no session cache holds the mark ${mark}`);
   });
 

@@ -95,9 +95,9 @@ class kept_redis_store extends \cachestore_redis {
         if (!$this->definition->get_ttl() || !$this->scriptable()) {
             return $this->set_versioned($key, $value);
         }
-        $throttled = $this->lastaccess_throttled($key);
-        if ($throttled === true) {
-            return true;
+        $throttle = $this->lastaccess_throttle($key);
+        if ($throttle !== null && !apcu_add($throttle, 1, self::LASTACCESS_EVERY_S)) {
+            return true; // this node wrote it less than LASTACCESS_EVERY_S ago
         }
         $script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) return 1";
         $args = [$this->hash, $this->hash . self::TTL_SUFFIX, $key, $this->redis->_serialize($value), self::get_time(), $this->redis->_serialize($key)];
@@ -105,8 +105,8 @@ class kept_redis_store extends \cachestore_redis {
         try {
             return $set = $this->redis->eval($script, $args, 2) === 1;
         } finally {
-            if (!$set && is_string($throttled)) {
-                apcu_delete($throttled); // not written: the next page writes it
+            if (!$set && $throttle !== null) {
+                apcu_delete($throttle); // not written: the next page writes it
             }
         }
     }
@@ -115,21 +115,19 @@ class kept_redis_store extends \cachestore_redis {
     private const LASTACCESS_EVERY_S = 60;
 
     /**
-     * Whether this write is a session cache's last-access mark that this node wrote less than
-     * LASTACCESS_EVERY_S ago: Moodle writes it each time it makes a session cache (most pages, one
-     * round trip each) and reads it only in the cleanup of sessions idle for $CFG->sessiontimeout
-     * (hours), which then sees it at most a minute early and drops a cache that is rebuilt on the
-     * next read. true: left as it is; a string: written, and this APCu key throttles the next ones;
-     * false: written as Moodle writes it (another key, the CLI, no APCu).
+     * The APCu key that lets this node write a session cache's last-access mark once in
+     * LASTACCESS_EVERY_S: Moodle writes it each time it makes a session cache (most pages, one round
+     * trip each) and reads it only in the cleanup of sessions idle for $CFG->sessiontimeout (hours),
+     * which then sees it at most a minute early and drops a cache that is rebuilt on the next read.
+     * null: written as Moodle writes it (another key, the CLI, no APCu).
      */
-    private function lastaccess_throttled($key): bool|string {
+    private function lastaccess_throttle($key): ?string {
         if (!is_string($key) || !str_starts_with($key, \core_cache\session_cache::LASTACCESS)
             || $this->definition->get_mode() !== \core_cache\store::MODE_SESSION
             || (defined('CLI_SCRIPT') && CLI_SCRIPT) || !function_exists('apcu_enabled') || !apcu_enabled()) {
-            return false;
+            return null;
         }
-        $throttle = 'moodle-ha:lastaccess:' . $this->hash . ':' . $key;
-        return apcu_add($throttle, 1, self::LASTACCESS_EVERY_S) ? $throttle : true;
+        return 'moodle-ha:lastaccess:' . $this->hash . ':' . $key;
     }
 
     /**

@@ -147,7 +147,6 @@ class kept extends \Redis {
 
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
     public function set($key, $value, $opts = null) {
-        $this->prefetched = [];
         $a = func_get_args();
         if (!is_array($opts) || !(in_array('nx', $opts, true) || in_array('NX', $opts, true))) {
             return $this->follow('SET', fn() => parent::set(...$a));
@@ -155,17 +154,15 @@ class kept extends \Redis {
         if ($this->nxindex !== null) {
             $this->defer_raw('ZADD', $this->nxindex, time(), ($this->options[\Redis::OPT_PREFIX] ?? '') . $key);
         }
-        // SET NX (the session lock, its value the holder's "[pid] host:uri") sent again finds its own
-        // first write when that one ran, as SETNX does.
-        $taken = fn($ok) => $ok || parent::get($key) === $value;
+        // SET NX (the session lock, its value the holder's "[pid] host:uri") sent again: see taken().
         if ($this->nxprefetch === null) {
-            return $this->follow('SET', fn() => parent::set(...$a), fn(\Closure $send) => $taken($send()));
+            return $this->follow('SET', fn() => parent::set(...$a), fn(\Closure $send) => $this->taken($send(), $key, $value));
         }
         [$hash, $fields] = $this->nxprefetch;
         [$ok, $record] = $this->follow(
             'SET',
             fn() => [parent::set(...$a), parent::hmget($hash, $fields)],
-            fn(\Closure $send) => (fn(array $r) => [$taken($r[0]), $r[1]])($send()),
+            fn(\Closure $send) => (fn(array $r) => [$this->taken($r[0], $key, $value), $r[1]])($send()),
             2,
         );
         if ($ok && is_array($record)) {
@@ -205,7 +202,15 @@ class kept extends \Redis {
     public function zrem($key, $member, ...$other) { $a = func_get_args(); return $this->follow('ZREM', fn() => parent::zrem(...$a)); }
     public function eval($script, $args = [], $num_keys = 0) { $a = func_get_args(); return $this->follow('EVAL', fn() => parent::eval(...$a)); }
     public function setnx($key, $value) {
-        return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn(\Closure $send) => $send() || parent::get($key) === $value);
+        return $this->follow('SETNX', fn() => parent::setnx($key, $value), fn(\Closure $send) => $this->taken($send(), $key, $value));
+    }
+
+    /**
+     * A SET NX or SETNX sent again: taken when it set the key, or when the key holds the caller's
+     * own value (a unique holder id), which its first send left when that one ran.
+     */
+    private function taken($set, $key, $value): bool {
+        return $set || parent::get($key) === $value;
     }
 
     /**
