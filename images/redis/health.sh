@@ -1,8 +1,9 @@
 #!/bin/bash
 # Docker's health check of a Redis node or Sentinel: PING answered +PONG (a data node: after AUTH
-# with REDIS_PASSWORD_FILE's password). Bash built-ins only: the check runs every 3 s in every
-# Redis container, and the earlier sh + cat + redis-cli + grep cost each container 13 ms of CPU per
-# second while idle (issue 10: the reference bench counts it per request).
+# with REDIS_PASSWORD_FILE's password). Bash built-ins only: the check ran every 3 s in every
+# Redis container (every 30 s now, and whenever `up` or `status` waits for one), and the earlier
+# sh + cat + redis-cli + grep cost each container 13 ms of CPU per second while idle (issue 10: the
+# reference bench counts it per request).
 set -u
 export LC_ALL=C # ${#pw} in bytes, as RESP counts them
 port=6379

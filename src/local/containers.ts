@@ -8,7 +8,6 @@ import { LABELS } from '../contract/image.ts';
 import { UserError } from '../util/errors.ts';
 import { tarOf, type ArchiveFile } from './archive.ts';
 import { docker, isNotFound } from './engine/docker.ts';
-import { hint } from '../spec/hint.ts';
 
 export interface ContainerSpec {
   readonly name: string;
@@ -184,25 +183,6 @@ export async function removeContainer(name: string, stopTimeoutSeconds = 10): Pr
 
 export async function clusterContainers(cluster: string): Promise<Docker.ContainerInfo[]> {
   return docker().listContainers({ all: true, filters: { label: [`${LABELS.cluster}=${cluster}`] } });
-}
-
-/** Waits until the container's Docker health check reports healthy. */
-export async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'unknown';
-  while (Date.now() < deadline) {
-    const info = await inspectContainer(name);
-    if (!info) throw new UserError(`container ${name} disappeared while waiting for it to be healthy`);
-    if (!info.State.Running) {
-      throw new UserError(
-        `container ${name} stopped (exit ${info.State.ExitCode}) while starting; see "${hint(`logs ${info.Config.Labels?.[LABELS.service] ?? name}`)}"`,
-      );
-    }
-    last = info.State.Health?.Status ?? 'no health check';
-    if (last === 'healthy') return;
-    await sleep(500);
-  }
-  throw new UserError(`container ${name} not healthy after ${timeoutMs / 1000} s (last status: ${last})`);
 }
 
 /** Fails, quoting the container's last log lines, when it is not running after `ms`. */

@@ -1,10 +1,12 @@
 // What `status` shows of a local cluster: each container with its state and health (a web node's
-// health is its /readyz answer), and the web nodes as the load balancer sees them.
+// health is its /readyz answer; another container's is its image's check, run now when Docker does
+// not say healthy: health.ts), and the web nodes as the load balancer sees them.
 import { LABELS } from '../contract/image.ts';
 import type { LbServer, Member, ServiceName } from '../runtime/cluster.ts';
 import type { Spec } from '../spec/schema.ts';
 import { clusterContainers, inspectContainer } from './containers.ts';
 import { requireDocker } from './engine/docker.ts';
+import { healthNow } from './health.ts';
 import { clusterNames } from './names.ts';
 import { readyz } from './readiness.ts';
 
@@ -21,7 +23,7 @@ export async function clusterMembers(spec: Spec, service?: ServiceName): Promise
       const label = (c.Labels[LABELS.service] ?? '?') as ServiceName;
       const info = await inspectContainer(name);
       const running = info?.State.Running === true;
-      let health = info?.State.Health?.Status ?? '-';
+      let health = info ? await healthNow(name, info) : '-';
       if (label === 'web' && running) {
         const r = await readyz(name).catch((e: Error) => ({ ready: false, answer: e.message }));
         health = r.ready ? 'ready' : `not ready: ${r.answer.split('\n').pop()}`;

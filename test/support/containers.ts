@@ -10,6 +10,7 @@ import Docker from 'dockerode';
 import { extract, pack } from 'tar-stream';
 import { LABELS } from '../../src/contract/image.ts';
 import type { ServiceImage } from '../../src/image/service-images.ts';
+import { healthCommand } from '../../src/local/health.ts';
 import { buildRuntimeImage, buildServiceImage } from '../../src/local/images/build.ts';
 import { validateSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
@@ -178,19 +179,28 @@ export class StartedContainer {
     return r.StatusCode;
   }
 
-  /** Waits until Docker reports the image's HEALTHCHECK as healthy. */
+  /**
+   * Waits until the image's HEALTHCHECK passes, running it here about once a second (as `up` does:
+   * src/local/health.ts; Docker runs it only every 30 s).
+   */
   async waitForHealthy(timeoutMs: number): Promise<void> {
     const t0 = Date.now();
     let last = '';
     while (Date.now() - t0 < timeoutMs) {
-      const s = (await this.container.inspect()).State;
-      last = s.Health?.Status ?? `no health check (${s.Status})`;
-      if (last === 'healthy') return;
-      if (!s.Running) break;
-      await sleep(500);
+      const info = await this.container.inspect();
+      const cmd = healthCommand(info);
+      if (!cmd) throw new Error(`${this.name}: the image has no HEALTHCHECK`);
+      if (!info.State.Running) {
+        last = `not running (${info.State.Status})`;
+        break;
+      }
+      const r = await this.exec(cmd, { timeoutMs: 5000 }).catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
+      if (r.exitCode === 0) return;
+      last = `check exit ${r.exitCode} ${r.stderr.trim()}`.trim();
+      await sleep(1000);
     }
     const logs = await this.logs().catch(() => ({ stdout: '', stderr: '' }));
-    throw new Error(`${this.name}: health check not healthy after ${timeoutMs} ms (last: ${last}); log tail:\n${(logs.stdout + logs.stderr).slice(-1500)}`);
+    throw new Error(`${this.name}: health check not passing after ${timeoutMs} ms (last: ${last}); log tail:\n${(logs.stdout + logs.stderr).slice(-1500)}`);
   }
 
   /** Waits until the container's log (stdout + stderr) matches. */
