@@ -6,9 +6,9 @@
 // node against its Redis: 348-442 µs wall, 184-208 µs of PHP CPU and 126-156 µs of redis-server
 // CPU for connect + AUTH + GET + close, against 42-44 µs, 24 µs and 23 µs for a GET on an open
 // connection. This class changes only new_redis(), and only for one server (a cluster is left to
-// Moodle): the connection is kept (kept-redis.php: pconnect; phpredis hands a kept one out again
-// after AUTH and ECHO in one round trip, and a command cut in flight or answered READONLY is sent
-// again through the endpoint). Everything else (keys, TTLs, locks, serialization) is Moodle's.
+// Moodle): the connection is kept (kept-redis.php: pconnect; AUTH and a check that a kept one is in
+// step go with its first command, and a command cut in flight or answered READONLY is sent again
+// through the endpoint). Everything else (keys, TTLs, locks, serialization) is Moodle's.
 //
 // The persistent id carries a hash of the server and password, so a rotated password never reuses
 // a connection authenticated with the old one. The data roll treats the caches' Redis as it does
@@ -28,7 +28,7 @@ class kept_redis_store extends \cachestore_redis {
     /**
      * This request's connections by server, password and options: Moodle makes several store
      * objects a page (measured: 3 on a dashboard), and each taking the kept connection was a round
-     * trip (AUTH and phpredis's ECHO).
+     * trip (AUTH and phpredis's ECHO; now AUTH and the check go with the first command).
      */
     private static array $connections = [];
 
@@ -65,7 +65,8 @@ class kept_redis_store extends \cachestore_redis {
                 throw new \RedisException('connect failed');
             }
             // As Moodle's store: a TLS connection that says nothing first hangs (phpredis issue 2332);
-            // with a password, AUTH goes with the connect and speaks first.
+            // with a password, AUTH goes with the connect and speaks first (kept-redis.php leaves a
+            // TLS connection's AUTH to phpredis).
             if ($encrypt && $password === '' && !$redis->ping('Ping')) {
                 throw new \RedisException('Ping failed');
             }

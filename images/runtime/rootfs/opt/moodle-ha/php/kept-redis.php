@@ -4,8 +4,9 @@
 // The endpoint (HAProxy locally, ElastiCache's primary endpoint on AWS) names the primary when a
 // connection opens; a kept connection stays where it opened. phpredis itself replaces a kept
 // connection found closed when the worker takes it back (its liveness check in pconnect()); its own
-// reconnect before a command is off (see pconnect()). This class handles the rest: a command whose
-// connection is found closed ("Connection lost"), a command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
+// reconnect before a command is off (see pconnect()), and so are its AUTH and ECHO on each take of
+// a plain (not TLS) connection: they go in this object's first pipeline instead (see pconnect()).
+// This class handles the rest: a command whose connection is found closed ("Connection lost"), a command in flight when its connection is cut (the data roll's CLIENT KILL on the old primary,
 // whose writes it paused during a planned failover; HAProxy's shutdown of a server marked down),
 // and a server demoted under the connection (READONLY). The command is sent once more, on a new
 // connection through the endpoint; and while each send fails at once, again until the failover
@@ -120,6 +121,16 @@ class kept extends \Redis {
         return [$server, (int) $port];
     }
 
+    /**
+     * The password of a plain connection, sent by this class (see pconnect()), and whether this
+     * object has yet to check its connection: AUTH (with a password) and an ECHO of a new token go
+     * first in its next pipeline.
+     */
+    private ?string $password = null;
+    private bool $unchecked = false;
+    /** Whether the connection is plain TCP or a Unix socket (not TLS): see pconnect(). */
+    private bool $plain = true;
+
     /** pconnect()'s arguments, setOption()'s options and select()'s database: what reopen() sets again. */
     private ?array $opened = null;
     private array $options = [];
@@ -133,17 +144,51 @@ class kept extends \Redis {
      * the whole 2 s read timeout, "read error on connection", HTTP 500 (seen after every planned
      * failover under load); or exec() answered one reply, or true or false, with the replies left
      * unread answering the next commands. With it off, a closed connection says "Connection lost".
+     *
+     * On a plain connection phpredis does not AUTH and ECHO either: on each take of a kept one it
+     * sent both in a round trip of their own (its liveness check: the connection answers, and in
+     * step, its replies its own), one of a login page's three to the sessions' server and of its two
+     * to the caches'. Here the password is taken out of the context and the ECHO turned off for the
+     * take; AUTH and an ECHO of a new token go first in this object's first pipeline, with its first
+     * command (see check()). A TLS connection keeps phpredis's AUTH at the connect: one not written
+     * to at once can hang (TLS 1.3, phpredis issue 2332).
      */
     public function pconnect(...$args) {
+        $context = $args[6] ?? null;
+        $this->plain = !preg_match('~^(tls|ssl)[^:]*://~i', (string) ($args[0] ?? ''));
+        if ($this->plain && is_array($context) && is_string($context['auth'] ?? null)) {
+            $this->password = $context['auth'] === '' ? null : $context['auth'];
+            unset($context['auth']);
+            $args[6] = $context;
+        }
         $this->opened = $args;
-        $ok = parent::pconnect(...$args);
+        $ok = $this->take($args);
         if ($ok) {
             $this->setOption(\Redis::OPT_MAX_RETRIES, 0);
         }
         return $ok;
     }
+
+    /** phpredis's pconnect(), without its ECHO on a plain connection (this object's first pipeline checks instead). */
+    private function take(array $args): bool {
+        $echo = $this->plain ? ini_set('redis.pconnect.echo_check_liveness', '0') : false;
+        try {
+            $ok = parent::pconnect(...$args);
+        } finally {
+            if ($echo !== false) {
+                ini_set('redis.pconnect.echo_check_liveness', $echo);
+            }
+        }
+        $this->unchecked = $ok && $this->plain;
+        return $ok;
+    }
     public function setOption($option, $value) { $this->options[$option] = $value; return parent::setOption($option, $value); }
-    public function select($db) { $this->database = (int) $db; return parent::select($db); }
+    public function select($db) { $this->database = (int) $db; return $this->follow('SELECT', fn() => parent::select($db)); }
+    // Commands Moodle sends now and then (the server's version, a TLS store's PING, the sessions' SCAN
+    // of an admin's kill-all, the store's size), as they are, after the connection's check.
+    public function info(...$a) { $this->check(); return parent::info(...$a); }
+    public function ping(...$a) { $this->check(); return parent::ping(...$a); }
+    public function scan(&$iterator, ...$a) { $this->check(); return parent::scan($iterator, ...$a); }
 
     public function get($key) { $a = func_get_args(); return $this->follow('GET', fn() => parent::get(...$a)); }
     public function set($key, $value, $opts = null) {
@@ -224,10 +269,9 @@ class kept extends \Redis {
         if (!isset(self::READS[$name])) {
             $this->prefetched = [];
         }
-        if ($this->deferred || $parts > 1) {
-            $single = $command;
-            $command = fn() => $this->with_deferred($single, $parts);
-        }
+        // Decided at each send: a connection opened again to send it again is checked first.
+        $single = $command;
+        $command = fn() => $this->deferred || $parts > 1 || $this->unchecked ? $this->with_deferred($single, $parts) : $single();
         try {
             return $this->sent_or_followed($name, $command, $again);
         } catch (\RedisException $e) {
@@ -287,7 +331,21 @@ class kept extends \Redis {
      */
     private function with_deferred(\Closure $command, int $parts) {
         $this->multi(\Redis::PIPELINE);
-        $queued = count($this->deferred);
+        $token = $this->unchecked ? 'moodle-ha:' . bin2hex(random_bytes(8)) : null;
+        $checks = 0;
+        if ($token !== null) {
+            if ($this->password !== null) {
+                parent::rawCommand('AUTH', $this->password);
+                $checks++;
+            }
+            parent::rawCommand('ECHO', $token);
+            $checks++;
+            if ($this->database !== null) {
+                parent::rawCommand('SELECT', $this->database); // a kept connection keeps the database of its last user
+                $checks++;
+            }
+        }
+        $queued = $checks + count($this->deferred);
         foreach ($this->deferred as $held) {
             $held();
         }
@@ -297,8 +355,37 @@ class kept extends \Redis {
         if (!is_array($replies) || count($replies) !== $queued) {
             throw new \RedisException('Connection lost: phpredis connected again under a pipeline of ' . $queued . ' and lost its replies (it answered ' . json_encode($replies) . ')');
         }
+        if ($token !== null) {
+            $this->checked(array_splice($replies, 0, $checks), $token);
+        }
         $this->deferred = [];
         return $parts === 1 ? end($replies) : array_slice($replies, -$parts);
+    }
+
+    /** Checks the connection now, in a round trip of its own, when no command has yet (what Moodle sends outside follow()). */
+    private function check(): void {
+        if ($this->unchecked) {
+            $this->follow('AUTH', fn() => null); // with_deferred() puts the check (and anything held back) before nothing
+        }
+    }
+
+    /**
+     * The check's replies: the ECHO answered with its own token, so every reply before and after it
+     * is this pipeline's. Otherwise the connection was out of step (a reply left unread by a request
+     * that ended mid-command), or the AUTH failed: reported as a cut (closed, opened again, the
+     * pipeline sent again; see the top), or as the failed AUTH.
+     */
+    private function checked(array $replies, string $token): void {
+        $echo = $replies[$this->password === null ? 0 : 1];
+        if ($echo === $token && ($this->database === null || in_array(end($replies), [true, 'OK'], true))) {
+            $this->unchecked = false;
+            return;
+        }
+        $error = (string) $this->getLastError();
+        if ($echo === false && preg_match('/^(NOAUTH|WRONGPASS|ERR invalid password)/i', $error)) {
+            throw new \RedisException("AUTH failed on {$this->where[0]}:{$this->where[1]}: $error");
+        }
+        throw new \RedisException('Connection lost: a kept connection was out of step (its check answered ' . json_encode(array_values($replies)) . ')');
     }
 
     /**
@@ -316,19 +403,23 @@ class kept extends \Redis {
         if ($this->opened === null) {
             return; // connected elsewhere (connect(), not pconnect()): phpredis's reconnect it is
         }
-        if (!@parent::pconnect(...$this->opened)) {
+        if (!@$this->take($this->opened)) {
             throw new \RedisException("Connection refused: no connection to {$this->where[0]}:{$this->where[1]}");
         }
         foreach ($this->options as $option => $value) {
             parent::setOption($option, $value);
         }
-        if ($this->database !== null) {
-            parent::select($this->database);
+        if ($this->database !== null && !$this->plain) {
+            parent::select($this->database); // a plain connection's check selects it (with_deferred())
         }
     }
 
     private function worth_again(\RedisException $e, float $took): bool {
-        if (str_starts_with($e->getMessage(), 'READONLY')) {
+        // READONLY: a server demoted under the connection. NOAUTH with a password to send: a
+        // connection opened under this object (phpredis's own reconnect, where something turned it
+        // back on) without it, as this class sends it itself (see pconnect()); the new connection's
+        // check sends it. Without a password, NOAUTH is the settings' mistake: reported at once.
+        if (str_starts_with($e->getMessage(), 'READONLY') || ($this->password !== null && str_starts_with($e->getMessage(), 'NOAUTH'))) {
             return true;
         }
         // phpredis 5.3 names the server in some of these ("Redis server r1:6379 went away"); the

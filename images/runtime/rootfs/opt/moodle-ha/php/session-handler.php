@@ -5,8 +5,8 @@
 // request: a DNS lookup of the endpoint, a TCP connect, AUTH, and `INFO server` twice (two checks
 // of the server's version). In init(), for one server (a cluster of several is left to Moodle):
 // each worker keeps one connection (kept-redis.php: pconnect, and a command cut in flight or answered READONLY is sent again through the endpoint), AUTH goes with
-// the connect (phpredis sends it on a new connection, and with its liveness check, ECHO, in one
-// round trip when it hands a kept one out again), a node checks the version once in 5 min, and
+// the first command (kept-redis.php sends it, and its check that the connection is in step, in that
+// command's pipeline: no round trip of its own), a node checks the version once in 5 min, and
 // tries that fail at once go on for a failover's length (a killed primary until the endpoint
 // follows the promoted replica; $CFG->moodleha_redis_failover_wait), where Moodle gives up
 // after session_redis_max_retries and the page fails. The session's and the user's expiry
