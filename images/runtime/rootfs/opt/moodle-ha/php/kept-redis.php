@@ -373,7 +373,10 @@ class kept extends \Redis {
      * The check's replies: the ECHO answered with its own token, so every reply before and after it
      * is this pipeline's. Otherwise the connection was out of step (a reply left unread by a request
      * that ended mid-command), or the AUTH failed: reported as a cut (closed, opened again, the
-     * pipeline sent again; see the top), or as the failed AUTH.
+     * pipeline sent again; see the top), or as the failed AUTH. That last branch is a guard:
+     * phpredis 5.3.7 throws WRONGPASS from exec() itself, before this runs; a phpredis that answered
+     * false there instead would otherwise see "out of step" and send again until the failover wait
+     * ends.
      */
     private function checked(array $replies, string $token): void {
         $echo = $replies[$this->password === null ? 0 : 1];
@@ -385,7 +388,7 @@ class kept extends \Redis {
         if ($echo === false && preg_match('/^(NOAUTH|WRONGPASS|ERR invalid password)/i', $error)) {
             throw new \RedisException("AUTH failed on {$this->where[0]}:{$this->where[1]}: $error");
         }
-        throw new \RedisException('Connection lost: a kept connection was out of step (its check answered ' . json_encode(array_values($replies)) . ')');
+        throw new \RedisException('Connection lost: a kept connection was out of step (its check answered ' . json_encode($replies) . ')');
     }
 
     /**
