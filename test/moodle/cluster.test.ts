@@ -156,7 +156,12 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
    * Every command a Redis server (its container) runs from web node 1 while the admin loads `pages`
    * dashboards (MONITOR: commands and keys, no session data asked for), and the client port of each.
    */
-  async function commandsFromWeb(container: string, pages: number): Promise<{ lines: string[]; port: (line: string) => string | undefined }> {
+  /** What the web node sent `container` while the admin fetched `pages` pages (the paths in turn). */
+  async function commandsFromWeb(
+    container: string,
+    pages: number,
+    paths: readonly string[] = ['/my/'],
+  ): Promise<{ lines: string[]; port: (line: string) => string | undefined }> {
     const web = await inspect(n.container('web', 1));
     const ip = Object.values(web!.NetworkSettings.Networks)[0]!.IPAddress;
     const monitor = spawn('docker', ['exec', container, 'sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" exec redis-cli monitor']);
@@ -166,8 +171,8 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       for (let i = 0; i < 50 && !/^OK/m.test(seen); i++) await sleep(100);
       assert.match(seen, /^OK/m, 'redis-cli monitor did not start');
       for (let i = 0; i < pages; i++) {
-        const r = await admin.get('/my/');
-        assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), `page ${i + 1}: ${answerSummary(r)}`);
+        const r = await admin.get(paths[i % paths.length]!);
+        assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), `page ${i + 1} (${paths[i % paths.length]}): ${answerSummary(r)}`);
       }
       await sleep(500);
     } finally {
@@ -241,9 +246,15 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   });
 
   test("a session cache's last-access mark is written once a minute per node, not on every page, and is there for Moodle's cleanup", async () => {
-    const PAGES = 5;
+    const PAGES = 6;
     const mark = `__lastaccess__u2_${admin.session!}`;
-    const { lines } = await commandsFromWeb(n.container('cache'), PAGES);
+    // The dashboard, and a course page: core/courseeditorstate, a session cache without a TTL, is made on each.
+    const made = await php(
+      n.container('web', 1),
+      "require_once($CFG->dirroot . '/course/lib.php'); $c = $DB->get_record('course', ['shortname' => 'mh-lastaccess']) ?: create_course((object) ['fullname' => 'Last access', 'shortname' => 'mh-lastaccess', 'category' => 1]); echo $c->id;",
+    );
+    assert.match(made.output.trim(), /^\d+$/, `course not made: ${made.output}`);
+    const { lines } = await commandsFromWeb(n.container('cache'), PAGES, ['/my/', `/course/view.php?id=${made.output.trim()}`]);
     // Each session-mode definition's hash gets the mark (an EVAL of HSET and ZADD, or Moodle's HSET).
     const writes = lines.filter((l) => l.includes(`"${mark}"`) && /"(EVAL|HSET)"/i.test(l));
     const byDefinition = new Map<string, number>();

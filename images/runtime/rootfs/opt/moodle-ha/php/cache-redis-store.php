@@ -86,24 +86,26 @@ class kept_redis_store extends \cachestore_redis {
     }
 
     /**
-     * A value of a definition with a TTL (the session caches: each page of a logged-in user sets
-     * their last access) and its time in the expiry list in one command, where Moodle's store sends
-     * HSET and ZADD one after the other: 3 round trips fewer on a dashboard. The value and the
-     * member go as phpredis serializes them, so Moodle's reads and its expiry see what they wrote.
+     * A session cache's last-access mark at most once a minute per node (lastaccess_throttle(),
+     * with a TTL or without: courseeditorstate, made on every course page, has none). A value of a
+     * definition with a TTL (the session caches: each page of a logged-in user sets their last
+     * access) and its time in the expiry list in one command, where Moodle's store sends HSET and
+     * ZADD one after the other: 3 round trips fewer on a dashboard. The value and the member go as
+     * phpredis serializes them, so Moodle's reads and its expiry see what they wrote.
      */
     #[\Override]
     public function set($key, $value) {
-        if (!$this->definition->get_ttl() || !$this->scriptable()) {
-            return $this->set_versioned($key, $value);
-        }
         $throttle = $this->lastaccess_throttle($key);
         if ($throttle !== null && !apcu_add($throttle, 1, self::LASTACCESS_EVERY_S)) {
             return true; // this node wrote it less than LASTACCESS_EVERY_S ago
         }
-        $script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) return 1";
-        $args = [$this->hash, $this->hash . self::TTL_SUFFIX, $key, $this->redis->_serialize($value), self::get_time(), $this->redis->_serialize($key)];
         $set = false;
         try {
+            if (!$this->definition->get_ttl() || !$this->scriptable()) {
+                return $set = $this->set_versioned($key, $value);
+            }
+            $script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) return 1";
+            $args = [$this->hash, $this->hash . self::TTL_SUFFIX, $key, $this->redis->_serialize($value), self::get_time(), $this->redis->_serialize($key)];
             return $set = $this->redis->eval($script, $args, 2) === 1;
         } finally {
             if (!$set && $throttle !== null) {
