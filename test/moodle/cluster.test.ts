@@ -154,9 +154,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
 
   /**
    * Every command a Redis server (its container) runs from web node 1 while the admin loads `pages`
-   * dashboards (MONITOR: commands and keys, no session data asked for), and the client port of each.
+   * pages, the paths in turn (MONITOR: commands and keys, no session data asked for), and the
+   * client port of each.
    */
-  /** What the web node sent `container` while the admin fetched `pages` pages (the paths in turn). */
   async function commandsFromWeb(
     container: string,
     pages: number,
@@ -171,8 +171,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       for (let i = 0; i < 50 && !/^OK/m.test(seen); i++) await sleep(100);
       assert.match(seen, /^OK/m, 'redis-cli monitor did not start');
       for (let i = 0; i < pages; i++) {
-        const r = await admin.get(paths[i % paths.length]!);
-        assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), `page ${i + 1} (${paths[i % paths.length]}): ${answerSummary(r)}`);
+        const path = paths[i % paths.length]!;
+        const r = await admin.get(path);
+        assert.ok(r.status === 200 && MoodleClient.loggedIn(r.body), `page ${i + 1} (${path}): ${answerSummary(r)}`);
       }
       await sleep(500);
     } finally {
@@ -248,7 +249,7 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
   test("a session cache's last-access mark is written once a minute per node, not on every page, and is there for Moodle's cleanup", async () => {
     const PAGES = 6;
     const mark = `__lastaccess__u2_${admin.session!}`;
-    // The dashboard, and a course page: core/courseeditorstate, a session cache without a TTL, is made on each.
+    // The dashboard, and a course page, on which core/courseeditorstate (a session cache without a TTL) is made.
     const made = await php(
       n.container('web', 1),
       "require_once($CFG->dirroot . '/course/lib.php'); $c = $DB->get_record('course', ['shortname' => 'mh-lastaccess']) ?: create_course((object) ['fullname' => 'Last access', 'shortname' => 'mh-lastaccess', 'category' => 1]); echo $c->id;",

@@ -34,26 +34,48 @@ echo json_encode([
 ]);
 `;
 
-// Requests at once to the node's own nginx (curl_multi), each for the probe page: how many got it.
+// Requests at once to the node's own nginx (curl_multi) for one page: each answer's JSON, or its
+// HTTP code and the error it shows.
 const BURST = `<?php
-[$n, $course, $host] = [(int) $argv[1], (int) $argv[2], $argv[3]];
+[$n, $page, $host] = [(int) $argv[1], $argv[2], $argv[3]];
 $mh = curl_multi_init();
 $hs = [];
 for ($i = 0; $i < $n; $i++) {
-    $h = curl_init("http://127.0.0.1:8080/mhprobe.php?course=$course");
+    $h = curl_init("http://127.0.0.1:8080/$page");
     curl_setopt_array($h, [CURLOPT_RETURNTRANSFER => true, CURLOPT_HTTPHEADER => ["Host: $host"], CURLOPT_TIMEOUT => 60]);
     curl_multi_add_handle($mh, $h);
     $hs[] = $h;
 }
 do { curl_multi_exec($mh, $running); curl_multi_select($mh); } while ($running > 0);
-$ok = 0; $bad = [];
-foreach ($hs as $h) {
+echo json_encode(array_map(function ($h) {
     $body = (string) curl_multi_getcontent($h);
-    if (is_array(json_decode($body, true))) { $ok++; continue; }
+    $json = json_decode($body, true);
+    if (is_array($json)) { return $json; }
     preg_match('~Unable to acquire a lock for caching|<title>[^<]*~', $body, $m);
-    $bad[] = curl_getinfo($h, CURLINFO_HTTP_CODE) . ' ' . ($m[0] ?? substr($body, 0, 100));
+    return curl_getinfo($h, CURLINFO_HTTP_CODE) . ' ' . ($m[0] ?? substr($body, 0, 100));
+}, $hs));
+`;
+
+/** `n` requests at once from `container` to its own nginx for `page`: the answers' JSON, or an error line for each that had none. */
+async function burst<T>(container: string, n: number, page: string): Promise<{ ok: T[]; failed: string[] }> {
+  const r = await exec(container, ['php', '/tmp/mhburst.php', String(n), page, `localhost:${HTTP}`]);
+  const answers = JSON.parse(r.output) as (T | string)[];
+  return { ok: answers.filter((a): a is T => typeof a === 'object'), failed: answers.filter((a): a is string => typeof a === 'string') };
 }
-echo json_encode(['ok' => $ok, 'failed' => $bad]);
+
+// A page that holds core/coursemodinfo's lock for a second: the lock is the node's APCu store's
+// (cache-apcu-store.php).
+const LOCK_PAGE = `<?php
+define('NO_MOODLE_COOKIES', true);
+require __DIR__ . '/config.php';
+$cache = cache::make('core', 'coursemodinfo');
+$asked = microtime(true);
+$cache->acquire_lock('mhlock');
+$from = microtime(true);
+$mine = $cache->check_lock_state('mhlock');
+usleep(1000000);
+$cache->release_lock('mhlock');
+echo json_encode(['asked' => $asked, 'from' => $from, 'to' => microtime(true), 'mine' => $mine, 'after' => $cache->check_lock_state('mhlock')]);
 `;
 
 interface Probe {
@@ -86,7 +108,10 @@ export function mucSuite(): void {
 
   before(async () => {
     for (const c of [nodeA, nodeB]) {
-      await putFiles(docker().getContainer(c), '/var/www/moodle', [{ path: 'mhprobe.php', content: PROBE }]);
+      await putFiles(docker().getContainer(c), '/var/www/moodle', [
+        { path: 'mhprobe.php', content: PROBE },
+        { path: 'mhlock.php', content: LOCK_PAGE },
+      ]);
       await putFiles(docker().getContainer(c), '/tmp', [{ path: 'mhburst.php', content: BURST }]);
     }
     const made = await php(
@@ -106,13 +131,13 @@ export function mucSuite(): void {
     );
     const muc = JSON.parse(r.output) as {
       stores: Record<string, string>;
-      definitions: Record<string, { mode: number; canuselocalstore?: boolean; requirelockingbeforewrite?: boolean }>;
+      definitions: Record<string, { mode: number; canuselocalstore?: boolean }>;
       mappings: { definition: string; store: string }[];
     };
     assert.equal(muc.stores.moodleha_local, 'apcu');
-    // Those that require locking stay shared: APCu has no locks of its own (muc-layout.php).
+    // Those that require locking too: the image's APCu store has locks that wait (cache-apcu-store.php).
     const declared = Object.entries(muc.definitions)
-      .filter(([, d]) => d.canuselocalstore === true && d.mode === 1 && d.requirelockingbeforewrite !== true)
+      .filter(([, d]) => d.canuselocalstore === true && d.mode === 1)
       .map(([id]) => id)
       .sort();
     const local = muc.mappings
@@ -123,18 +148,20 @@ export function mucSuite(): void {
     const codeDerived = ['core/capabilities', 'core/databasemeta', 'core/fontawesomeiconmapping', 'core/yuimodules'];
     assert.deepEqual(local, [...declared, ...codeDerived].sort());
     // Moodle 4.5's own list, core and plugins: nothing hard-coded in the image, so this is the tree's.
-    for (const id of ['core/string', 'core/langmenu', 'core/plugin_functions', 'core/htmlpurifier', 'repository_onedrive/folder'])
+    for (const id of ['core/string', 'core/langmenu', 'core/plugin_functions', 'core/htmlpurifier', 'core/coursemodinfo', 'repository_onedrive/folder'])
       assert.ok(local.includes(id), `${id} is not mapped to the local store: ${local.join(' ')}`);
-    for (const id of ['core/config', 'core/eventinvalidation', 'core/observers', 'core/plugin_manager', 'core/coursemodinfo'])
+    for (const id of ['core/config', 'core/eventinvalidation', 'core/observers', 'core/plugin_manager'])
       assert.ok(!local.includes(id), `${id} must stay shared`);
   });
 
-  test('node B serves strings from its own APCu; course module info (it needs locks) and the config from Redis', async () => {
+  test('node B serves strings and course module info from its own APCu (the store with locks), the config from Redis', async () => {
     const [a, b] = [await probe(nodeA, courseId), await probe(nodeB, courseId)];
     assert.notEqual(a.host, b.host, 'both answers came from one node');
     // Redis through the image's cache factory: Moodle's store with a connection kept per worker (cache-redis-store.php).
     const redis = 'moodleha\\cache\\kept_redis_store';
-    assert.deepEqual(b.stores, { string: 'cachestore_apcu', coursemodinfo: redis, config: redis });
+    // APCu through it too: Moodle's store with locks of its own (cache-apcu-store.php).
+    const apcu = 'moodleha\\cache\\locking_apcu_store';
+    assert.deepEqual(b.stores, { string: apcu, coursemodinfo: apcu, config: redis });
     assert.ok(b.apcuentries > 0, 'nothing in node B APCu');
     // The application caches in Redis are read from B's copies while their version is unchanged.
     const again = await probe(nodeB, courseId);
@@ -142,15 +169,31 @@ export function mucSuite(): void {
   });
 
   test('16 requests rebuilding one course at once on both nodes (as after a course edit, or on new nodes) all get their page', async () => {
-    // With course module info in APCu, whose lock Moodle takes without waiting, 8 of 16 failed
-    // here with "Unable to acquire a lock for caching" (and 8 steps of the config-change drill).
+    // With course module info in Moodle's own APCu store, which has no locks (Moodle's fallback, a
+    // file lock, never waits), 8 of 16 failed here with "Unable to acquire a lock for caching" (and
+    // 8 steps of the config-change drill). The image's APCu store's locks wait.
     const rebuilt = await php(nodeA, `rebuild_course_cache(${courseId}, true); echo 'ok';`);
     assert.match(rebuilt.output, /ok$/);
-    const burst = async (c: string) =>
-      JSON.parse((await exec(c, ['php', '/tmp/mhburst.php', '8', String(courseId), `localhost:${HTTP}`])).output) as { ok: number; failed: string[] };
-    const [a, b] = await Promise.all([burst(nodeA), burst(nodeB)]);
+    const page = `mhprobe.php?course=${courseId}`;
+    const [a, b] = await Promise.all([burst<Probe>(nodeA, 8, page), burst<Probe>(nodeB, 8, page)]);
     assert.deepEqual([...a.failed, ...b.failed], []);
-    assert.equal(a.ok + b.ok, 16);
+    assert.equal(a.ok.length + b.ok.length, 16);
+  });
+
+  test("three requests on one node taking course module info's lock at once hold it one after the other", async () => {
+    const { ok, failed } = await burst<{ asked: number; from: number; to: number; mine: boolean; after: boolean | null }>(nodeB, 3, 'mhlock.php');
+    assert.deepEqual(failed, [], 'not every request got the lock');
+    assert.equal(ok.length, 3);
+    for (const h of ok) assert.deepEqual([h.mine, h.after], [true, null], 'the holder did not see its lock as its own, or it stayed after release');
+    // Each held it for 1 s: no two spans overlap, and the last waited for the two before it.
+    const spans = ok.map((h) => [h.from, h.to] as const).sort((x, y) => x[0] - y[0]);
+    spans.reduce((previous, span) => {
+      assert.ok(span[0] >= previous[1], `two requests held the lock at once: ${JSON.stringify(spans)}`);
+      return span;
+    });
+    const waits = ok.map((h) => h.from - h.asked).sort((x, y) => x - y);
+    const longest = Math.max(...waits);
+    assert.ok(longest >= 1.9, `the last waited ${longest.toFixed(2)} s, not about 2 s: ${JSON.stringify(waits)}`);
   });
 
   test('a course edit, a language string change with its purge, and a plugin setting made on node A are seen on node B at once', async () => {

@@ -62,13 +62,15 @@ $CFG->lock_factory = '\\core\\lock\\mysql_lock_factory';
 
 // Sessions in Redis: a user keeps their session whichever node serves them. Moodle's handler and
 // cache store with a connection kept per worker (session-handler.php, cache-redis-store.php through
-// cache-factory.php, both on kept-redis.php), loaded when Moodle asks.
+// cache-factory.php, both on kept-redis.php), and the APCu store with locks (cache-apcu-store.php),
+// loaded when Moodle asks.
 spl_autoload_register(static function (string $class): void {
     $ours = [
         'moodleha\\session\\redis' => 'session-handler.php',
         'moodleha\\redis\\kept' => 'kept-redis.php',
         'moodleha\\cache\\factory' => 'cache-factory.php',
         'moodleha\\cache\\kept_redis_store' => 'cache-redis-store.php',
+        'moodleha\\cache\\locking_apcu_store' => 'cache-apcu-store.php',
         'moodleha\\cache\\local_copies' => 'cache-local-copies.php',
     ];
     if (isset($ours[$class])) {

@@ -69,7 +69,8 @@ foreach ($writer->get_definitions() as $id => $d) {
 }
 $localstore = $writer->get_all_stores()[$local];
 $features = (int) $localstore['features'];
-$locks = in_array(\core_cache\lockable_cache_interface::class, class_implements($localstore['class']), true);
+// The class the factory makes for it (cache-factory.php): ours has locks, Moodle's has none.
+$locks = in_array(\core_cache\lockable_cache_interface::class, class_implements(\moodleha\cache\factory::store_class($localstore['class'])), true);
 $localIds = mh_muc_local_definitions($definitions, $features, $locks);
 $changes = mh_muc_mapping_changes($localIds, $writer->get_definition_mappings(), $local, array_keys($writer->get_definitions()));
 foreach ($changes as $id => $stores) {

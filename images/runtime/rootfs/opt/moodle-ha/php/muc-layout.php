@@ -12,9 +12,11 @@
 // lock before they write) goes local only to a store with locks of its own: without them Moodle
 // falls back to a file lock that never waits (cachelock_file, asked with $block = false), so when
 // two requests build the same course at once, one of them fails with "Unable to acquire a lock for
-// caching"; a new node's first users, or every node after a course edit, do exactly that. Redis's
-// locks wait. A few core caches built from the code and schema alone go local too
-// (MH_MUC_CODE_DERIVED, each with its reasons). Everything else stays on the mode's shared store (Redis).
+// caching"; a new node's first users, or every node after a course edit, do exactly that. The
+// image's APCu store has locks that wait (cache-apcu-store.php), so coursemodinfo goes local too;
+// configure.php tells this file which store has them. A few core caches built from the code and
+// schema alone go local too (MH_MUC_CODE_DERIVED, each with its reasons). Everything else stays on
+// the mode's shared store (Redis).
 
 /** Bits of core_cache\store's modes and features, repeated here so this file needs no Moodle. */
 const MH_MUC_MODE_APPLICATION = 1;
