@@ -138,6 +138,32 @@ describe('runtime image: PHP', () => {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), ['default', { a: 'b' }, 'Column', { max_length: 10 }]);
   });
+  test('a full APCu drops the entries idle longer than apc.ttl (120 s under FPM), not everything as with apc.ttl = 0', async () => {
+    assert.equal((await probe()).ini['apc.ttl'], '120');
+    // In a CLI process's own 8 MB: 50 entries read just before the fill and 200 idle for 2 s, then
+    // 150 new ones (30 kB each: more than fits). How many of the 50 and of the 150 are still there.
+    const php = [
+      '$v = str_repeat("x", 30000);',
+      'for ($i = 0; $i < 50; $i++) apcu_store("hot$i", $v);',
+      'for ($i = 0; $i < 200; $i++) apcu_store("idle$i", $v);',
+      'sleep(2);',
+      'for ($i = 0; $i < 50; $i++) apcu_fetch("hot$i");',
+      'for ($i = 0; $i < 150; $i++) apcu_store("new$i", $v);',
+      '$n = fn($p, $k) => count(array_filter(range(0, $k - 1), fn($i) => apcu_exists("$p$i")));',
+      'echo json_encode([$n("hot", 50), $n("new", 150)]);',
+    ].join(' ');
+    const fill = async (ttl: number) => {
+      const r = await web.exec(['php', '-d', 'apc.shm_size=8M', '-d', `apc.ttl=${ttl}`, '-r', php]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      return JSON.parse(r.stdout) as [number, number];
+    };
+    const [kept, wiped] = await Promise.all([fill(1), fill(0)]);
+    assert.deepEqual(kept, [50, 150], 'with apc.ttl > 0 the entries read lately and the new ones stay');
+    assert.ok(
+      wiped[0] < 50,
+      `with apc.ttl = 0 the fill kept ${wiped[0]} of 50: it no longer empties APCu whole, so this test no longer shows why apc.ttl is set`,
+    );
+  });
   test('PHP-FPM runs the default 8 workers', async () => {
     const r = await web.exec(['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -c "^php-fpm: pool moodle"']);
     assert.equal(r.stdout.trim(), '8', r.stderr);
