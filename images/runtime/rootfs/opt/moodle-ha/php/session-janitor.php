@@ -84,7 +84,16 @@ function janitor_lock($value, $pttl): ?array {
 
 /** The session locks in the index: key => [value, age in ms]. One script, one round trip. */
 function janitor_indexed_locks(Redis $r, array $mh): array {
-    $flat = $r->eval(INDEXED_LOCKS, [janitor_index($mh), time() - INDEX_STALE_S], 1);
+    return janitor_indexed_reply($r, $r->eval(INDEXED_LOCKS, janitor_indexed_args($mh), 1));
+}
+
+/** INDEXED_LOCKS's keys and arguments. */
+function janitor_indexed_args(array $mh): array {
+    return [janitor_index($mh), time() - INDEX_STALE_S];
+}
+
+/** INDEXED_LOCKS's reply as key => [value, age in ms]. */
+function janitor_indexed_reply(Redis $r, $flat): array {
     if (!is_array($flat)) {
         throw new RedisException('the locks\' index script failed: ' . ($r->getLastError() ?? 'no answer'));
     }
@@ -203,8 +212,17 @@ function watch(array $mh): int {
         $t0 = microtime(true) * 1000;
         try {
             $r ??= janitor_connect($mh);
-            $server = $r->info('server');
-            $repl = $r->info('replication');
+            // One round trip: the server's identity and role, and the locks' index when a sweep
+            // of it is due (a sweep that scans the keyspace reads it after).
+            $indexed = $t0 >= $nextSweep && $t0 < $nextFullScan;
+            $r->multi(Redis::PIPELINE)->info('server')->info('replication');
+            if ($indexed) {
+                $r->eval(INDEXED_LOCKS, janitor_indexed_args($mh), 1);
+            }
+            [$server, $repl, $flat] = array_pad($r->exec() ?: [], 3, null);
+            if (!is_array($server) || !is_array($repl)) {
+                throw new RedisException('INFO got no answer: ' . ($r->getLastError() ?? 'none'));
+            }
             if (($repl['role'] ?? '') !== 'master') {
                 throw new RuntimeException('the endpoint answered with a ' . ($repl['role'] ?? 'unknown') . ', not the primary');
             }
@@ -249,7 +267,12 @@ function watch(array $mh): int {
                     $nextFullScan = $now + FULL_SCAN_EVERY_S * 1000;
                 }
                 $alive = [];
-                foreach ($full ? janitor_scanned_locks($r, $mh) : janitor_indexed_locks($r, $mh) as $key => [$value, $age]) {
+                $locks = match (true) {
+                    $full => janitor_scanned_locks($r, $mh),
+                    $indexed => janitor_indexed_reply($r, $flat),
+                    default => janitor_indexed_locks($r, $mh),
+                };
+                foreach ($locks as $key => [$value, $age]) {
                     $holder = janitor_holder($value);
                     if ($holder === null || $age < HOLDER_MIN_AGE_S * 1000) {
                         continue;
