@@ -65,17 +65,19 @@ class locking_apcu_store extends \cachestore_apcu implements \core_cache\lockabl
     public function release_lock($key, $ownerid) {
         $lock = $this->lock_key((string) $key);
         unset(self::$held[$lock]);
-        // Only the owner's: a lock that expired and was taken by another request stays its.
-        return apcu_fetch($lock) === (string) $ownerid && apcu_delete($lock);
+        return self::release_if_owner($lock, (string) $ownerid);
     }
 
     /** Shutdown: the locks this request still holds (an exception or exit between acquire and release). */
     public static function release_held(): void {
         foreach (self::$held as $lock => $owner) {
-            if (apcu_fetch($lock) === $owner) {
-                apcu_delete($lock);
-            }
+            self::release_if_owner($lock, $owner);
         }
         self::$held = [];
+    }
+
+    /** Deletes the lock only if `$owner` holds it: a lock that expired and was taken by another request stays its. */
+    private static function release_if_owner(string $lock, string $owner): bool {
+        return apcu_fetch($lock) === $owner && apcu_delete($lock);
     }
 }

@@ -22,9 +22,9 @@
 // deletes the hash: the version goes with it. A node of an earlier image writes without the
 // version (during the roll to this one): a copy is served for at most $localcopyttl (60 s) for that.
 // Left to Redis alone: definitions with a TTL (their expiry list is Redis's), those that require
-// locking (the lock and the value are Redis's; core/coursemodinfo is in APCu), CLI scripts (cron runs for minutes: one
-// version read per process would be stale), a store with a compressor (Moodle's is private) and a
-// Redis cluster (clustermode).
+// locking (the lock and the value are Redis's; core/coursemodinfo is in APCu), CLI scripts (cron
+// runs for minutes: one version read per process would be stale), a store with a compressor
+// (Moodle's is private) and a Redis cluster (clustermode).
 // Reads served from copies are counted per request ($localcopyhits, for tests).
 //
 // Measured on a dev node, one admin dashboard sends the caches' server 34 commands without the

@@ -212,9 +212,13 @@ function watch(array $mh): int {
         $t0 = microtime(true) * 1000;
         try {
             $r ??= janitor_connect($mh);
-            // One round trip: the server's identity and role, and the locks' index when a sweep
-            // of it is due (a sweep that scans the keyspace reads it after).
-            $indexed = $t0 >= $nextSweep && $t0 < $nextFullScan;
+            // Whether a sweep is due, and of which kind, decided once from the poll's start (as
+            // the polls are timed: from the poll's end, one that began a few ms early would skip
+            // its sweep). One round trip: the server's identity and role, and the locks' index
+            // when the sweep reads it (a sweep that scans the keyspace reads it after the scan).
+            $due = $t0 >= $nextSweep;
+            $full = $due && $t0 >= $nextFullScan;
+            $indexed = $due && !$full;
             $r->multi(Redis::PIPELINE)->info('server')->info('replication');
             if ($indexed) {
                 $r->eval(INDEXED_LOCKS, janitor_indexed_args($mh), 1);
@@ -258,20 +262,13 @@ function watch(array $mh): int {
                 janitor_log('Redis reachable again');
                 $failing = false;
             }
-            if ($now >= $nextSweep) {
-                // From the poll's start, as the polls are timed: from $now, a poll that began a
-                // few ms early on the next round skipped its sweep (a sweep every 1-2 s, not 1).
+            if ($due) {
                 $nextSweep = $t0 + HOLDER_SWEEP_EVERY_S * 1000;
-                $full = $now >= $nextFullScan;
                 if ($full) {
-                    $nextFullScan = $now + FULL_SCAN_EVERY_S * 1000;
+                    $nextFullScan = $t0 + FULL_SCAN_EVERY_S * 1000;
                 }
                 $alive = [];
-                $locks = match (true) {
-                    $full => janitor_scanned_locks($r, $mh),
-                    $indexed => janitor_indexed_reply($r, $flat),
-                    default => janitor_indexed_locks($r, $mh),
-                };
+                $locks = $full ? janitor_scanned_locks($r, $mh) : janitor_indexed_reply($r, $flat);
                 foreach ($locks as $key => [$value, $age]) {
                     $holder = janitor_holder($value);
                     if ($holder === null || $age < HOLDER_MIN_AGE_S * 1000) {
