@@ -1,8 +1,9 @@
 // The ha profile with real Moodle: 2 web nodes, a 3-node Galera cluster behind the writer
 // endpoint, Redis primary + replica + 3 Sentinels behind the primary endpoint. Losing the DB
 // writer or the Redis primary keeps users logged in and loses no committed write; so does losing
-// every Galera node at once (they restore the cluster themselves), and a full down + up. A
-// restarted former Redis primary is a replica from its first answer (never two primaries).
+// every Galera node at once (they restore the cluster themselves). A restarted former Redis
+// primary is a replica from its first answer (never two primaries). A full down + up of the ha
+// profile is drills.test's full-restart (under load, with an inventory before and after).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -329,18 +330,6 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
       [],
       `each removed member has its healer event: ${JSON.stringify(events.slice(-10))}`,
     );
-  });
-
-  test('full restart (down, up): Galera bootstraps from the last node, everything is still there', async () => {
-    let r = await cli(['down', '--spec', specFile]);
-    assert.equal(r.code, 0, r.stderr);
-    r = await cli(['up', '--spec', specFile], { timeoutMs: 900_000 });
-    assert.equal(r.code, 0, r.stderr.slice(-4000));
-    assert.match(r.stdout, /migrate: unchanged/);
-    assert.ok(MoodleClient.loggedIn((await user.get('/my/')).body), 'the session did not survive down + up');
-    assert.ok(MoodleClient.loggedIn(await new MoodleClient(base).login('admin', password)), 'admin cannot log in after down + up');
-    const size = await sql(n.container('db', 2), "SHOW STATUS LIKE 'wsrep_cluster_size'");
-    assert.match(size.output, /3/);
   });
 });
 
