@@ -7,8 +7,10 @@
 // The controller (the healer) is stopped by `up` before this runs, so it never starts a member the
 // roll has just stopped.
 import { LABELS } from '../contract/image.ts';
+import { galeraMember } from '../runtime/galera.ts';
 import type { Spec } from '../spec/schema.ts';
 import { UserError } from '../util/errors.ts';
+import { keyValues } from '../util/key-values.ts';
 import type { Progress } from '../util/progress.ts';
 import { assertStaysUp, definitionHash, ensureContainer, exec, inspectContainer, sleep, type ContainerSpec } from './containers.ts';
 import { dbContainers, endpointsContainer, HA_DB_NODES, HA_SENTINELS, redisContainers } from './data-services.ts';
@@ -136,16 +138,6 @@ export function backendServers(csv: string, backend: string): EndpointServer[] {
     .map((r) => ({ server: at(r, 'svname'), status: at(r, 'status'), sessions: Number(at(r, 'scur') || 0) }));
 }
 
-/** Lines "key<TAB>value" (mariadb -N -s) or "key:value" (INFO) as a record. */
-export function keyValues(output: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const m = /^([A-Za-z0-9_-]+)[\t:](.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!.trim();
-  }
-  return out;
-}
-
 /** redis-cli --raw's answer to SENTINEL MASTER / REPLICAS: alternating key and value lines, one record per entry. */
 export function sentinelRecords(output: string): Record<string, string>[] {
   const lines = output.split('\n').map((l) => l.trim());
@@ -230,18 +222,9 @@ function dockerDataEffects(spec: Spec, defs: Map<string, ContainerSpec>) {
         `${name} Synced with ${HA_DB_NODES} members`,
         DATA_ROLL_LIMITS_MS.dbSynced,
         async () => {
-          const r = await exec(name, [
-            'mariadb',
-            '--protocol=socket',
-            '-N',
-            '-s',
-            '-e',
-            "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment','wsrep_cluster_size','wsrep_cluster_status')",
-          ]);
-          const kv = keyValues(r.output);
-          seen = `${kv.wsrep_local_state_comment ?? r.output.trim().slice(0, 80)}, cluster size ${kv.wsrep_cluster_size ?? '?'}, ${kv.wsrep_cluster_status ?? '?'}`;
-          const ok = kv.wsrep_local_state_comment === 'Synced' && Number(kv.wsrep_cluster_size) === HA_DB_NODES && kv.wsrep_cluster_status === 'Primary';
-          return ok ? true : undefined;
+          const m = await galeraMember((argv) => exec(name, argv), HA_DB_NODES);
+          seen = m.seen;
+          return m.whole ? true : undefined;
         },
         () => seen,
       );

@@ -8,8 +8,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { exec } from '../../src/local/containers.ts';
-import { clusterNames } from '../../src/local/names.ts';
 import { localRuntime } from '../../src/local/runtime.ts';
 import { DB_WRITER_LOSS_MAX_FAILED } from '../../src/ops/drills/catalog/db-writer-loss.ts';
 import type { DrillResult } from '../../src/ops/drills/result.ts';
@@ -25,7 +23,7 @@ writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  
 const out = join(dir, 'results');
 // 10 s of load before the fault (the users ramp over 2.5 s of it) and 20 s after it, past the
 // longest recovery bar (15 s); a long fault (config-change, node-crash, full-restart) keeps the load
-// for as long as it takes, then 20 s. 40 s with the fault at 15 s cost CI about 95 s more.
+// for as long as it takes, then 20 s. 40 s with the fault at 15 s cost CI 82 s more (72 s outside CI).
 const DURATION = process.env.MOODLE_HA_DRILL_DURATION ?? '30s';
 const FAULT_AT = process.env.MOODLE_HA_DRILL_FAULT_AT ?? '10s';
 // The load is sized to what this machine's cluster carries with one member gone, so the bars
@@ -286,16 +284,11 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
   describe('full-restart', () => {
     let r: DrillResult;
     before(async () => ({ result: r } = await drill('full-restart')));
-    test('down and up ran, and migrate found nothing to do', () => {
+    // The steady state after it asks each Galera member for the cluster's size: a bootstrap from
+    // the wrong member leaves three Synced one-member clusters, which Docker's health check passes.
+    test('down and up ran, migrate found nothing to do, and every Galera member counts all 3', () => {
       assert.match(r.fault.detail, /migrate: unchanged/);
       assert.ok(r.steadyState.after.ok, r.steadyState.after.problems.join('; '));
-    });
-    test('Galera bootstrapped one cluster from the last member: every member sees all 3 (Synced alone is not enough)', async () => {
-      for (const i of [1, 2, 3]) {
-        const member = clusterNames(NAME).container('db', i);
-        const size = await exec(member, ['mariadb', '--protocol=socket', '-N', '-s', '-e', "SHOW STATUS LIKE 'wsrep_cluster_size'"]);
-        assert.match(size.output, /\b3\s*$/, `${member}: ${size.output}`);
-      }
     });
     test('every user, course, post and file is still there (rows and file contents)', () => {
       assert.ok(r.inventory, 'an inventory was taken before and after');

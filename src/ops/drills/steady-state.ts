@@ -1,9 +1,11 @@
 // The cluster's steady state, checked before a drill starts and after it restored what it broke:
 // every member running and healthy (health checks: Galera Synced, Redis PONG), every web node's
 // /readyz 200, the load balancer showing exactly the running web nodes, all UP; in the ha profile
-// one Redis primary with its replica linked, for the sessions and for the caches; and a real login
-// through the load balancer.
+// every Galera member whole (Synced in a primary component of all of them), and one Redis primary
+// with its replica linked, for the sessions and for the caches; and a real login through the load
+// balancer.
 import type { ClusterRuntime } from '../../runtime/cluster.ts';
+import { galeraMember } from '../../runtime/galera.ts';
 import { HttpSession, keepAliveAgent, RequestBudget, type Target } from '../load/http.ts';
 import { follow } from '../load/journey.ts';
 import { isLoggedIn, loginToken } from '../load/moodle-pages.ts';
@@ -37,7 +39,14 @@ async function checkSteadyState(runtime: ClusterRuntime, target: Target, user: P
       problems.push(`HAProxy balances ${servers.join(', ') || 'nothing'}, the running web nodes are ${web.join(', ') || 'none'}`);
     for (const s of lb) if (s.status !== 'UP') problems.push(`HAProxy shows ${s.server} ${s.status}`);
   }
-  if (spec.profile === 'ha') problems.push(...(await redisReplicationProblems(runtime)));
+  if (spec.profile === 'ha') {
+    const db = live.filter((m) => m.service === 'db');
+    for (const m of db.filter((d) => d.running)) {
+      const g = await galeraMember((argv) => runtime.exec(m.name, argv), db.length);
+      if (!g.whole) problems.push(`${m.name}: ${g.seen}`);
+    }
+    problems.push(...(await redisReplicationProblems(runtime)));
+  }
   const login = await tryLogin(target, user).catch((e: Error) => `login failed: ${e.message}`);
   if (login !== true) problems.push(login);
   return { ok: problems.length === 0, problems };

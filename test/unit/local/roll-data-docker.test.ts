@@ -2,7 +2,8 @@
 // the endpoints' stick table and counters, Galera's status, Redis INFO and Sentinel's records.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backendServers, keyValues, sentinelRecords, singleServerRestartNotice, stickServer } from '../../../src/local/roll-data-docker.ts';
+import { keyValues } from '../../../src/util/key-values.ts';
+import { backendServers, sentinelRecords, singleServerRestartNotice, stickServer } from '../../../src/local/roll-data-docker.ts';
 
 describe('answers the roll reads', () => {
   test('the writer is the server the stick table names (HAProxy 2.6 output); none before the first connection', () => {

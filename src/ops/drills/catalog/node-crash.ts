@@ -7,6 +7,7 @@
 // Each kill waits for the previous member to be back (at most BACK_LIMIT_S), so the faults do not
 // overlap. The restore starts only what the cluster did not bring back by itself, and says so.
 import type { ClusterRuntime } from '../../../runtime/cluster.ts';
+import { galeraMember } from '../../../runtime/galera.ts';
 import { noPostLost, steadyAfterRestore, within } from '../bars.ts';
 import { defineDrill, seconds } from '../drill.ts';
 import { redisPrimary, redisReplicationProblems, redisRoles, SESSIONS_REDIS } from '../redis-roles.ts';
@@ -28,16 +29,10 @@ async function webBack(runtime: ClusterRuntime, name: string): Promise<boolean> 
   return Array.isArray(lb) && lb.some((s) => s.server === name && s.status === 'UP');
 }
 
-/** The Galera member is Synced in a primary component of all three (asked directly: Docker's health check runs only every 3 s). */
+/** The Galera member is whole again (asked directly: Docker's health check runs only every 3 s). */
 async function dbBack(runtime: ClusterRuntime, name: string): Promise<boolean> {
-  const q = "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_cluster_status')";
-  const r = await runtime.exec(name, ['mariadb', '--protocol=socket', '-N', '-s', '-e', q]);
-  return (
-    r.code === 0 &&
-    /wsrep_cluster_size\s+3\b/.test(r.output) &&
-    /wsrep_cluster_status\s+Primary/.test(r.output) &&
-    /wsrep_local_state_comment\s+Synced/.test(r.output)
-  );
+  const members = (await runtime.members('db')).length;
+  return (await galeraMember((argv) => runtime.exec(name, argv), members)).whole;
 }
 /**
  * The killed Redis node runs again and the pair is whole: one primary, its replica linked. Which
