@@ -16,6 +16,7 @@ import { removeLeftoverTestClusters, TEST_CLUSTERS } from '../test/support/test-
 import { INSTALL_CACHE_ENV } from '../src/local/install-cache.ts';
 import { cacheRoot } from '../src/util/paths.ts';
 import { TIERS, type Tier, whyMandatory } from './test-tiers.ts';
+import { unitProcesses } from './unit-groups.ts';
 
 const arg = process.argv[2] ?? 'all';
 const asked: readonly Tier[] = arg === 'all' ? TIERS : TIERS.filter((t) => t === arg);
@@ -56,6 +57,7 @@ for (const tier of asked) {
   for (const group of tier === 'unit' ? [files] : files.map((f) => [f])) {
     if (group.length === 0) continue;
     const tap = join(mkdtempSync(join(tmpdir(), 'moodle-ha-test-')), 'out.tap');
+    const processes = tier === 'unit' ? unitProcesses(group, dirname(tap)) : group;
     const t0 = Date.now();
     const r = spawnSync(
       process.execPath,
@@ -70,7 +72,7 @@ for (const tier of asked) {
         '--test-reporter-destination=stdout',
         '--test-reporter=tap',
         `--test-reporter-destination=${tap}`,
-        ...group,
+        ...processes,
       ],
       { stdio: 'inherit' },
     );
