@@ -17,6 +17,7 @@ import { clusterNames } from '../../src/local/names.ts';
 import { localRuntime } from '../../src/local/runtime.ts';
 import { lbStats } from '../../src/local/status.ts';
 import { secretFile } from '../../src/local/secrets.ts';
+import { galeraMember } from '../../src/runtime/galera.ts';
 import { CACHES_REDIS, redisPrimary, SESSIONS_REDIS } from '../../src/ops/drills/redis-roles.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { cli } from '../support/cli.ts';
@@ -31,6 +32,8 @@ writeFileSync(specFile, `name: ${NAME}\nprofile: ha\nports:\n  http: ${HTTP}\n  
 const base = `http://localhost:${HTTP}`;
 const n = clusterNames(NAME);
 const sql = (node: string, q: string) => exec(node, ['mariadb', '--protocol=socket', '-N', '-s', '-e', q]);
+/** The one Galera check (src/runtime/galera.ts): Synced, in a Primary component, of all 3 members. */
+const galeraWhole = (node: string) => galeraMember((argv) => exec(node, argv), 3);
 const redisRole = async (node: string) =>
   (await exec(node, ['sh', '-c', 'REDISCLI_AUTH="$(cat /run/redis/secrets/redis-password)" redis-cli info replication'])).output;
 const php = (code: string) => exec(n.container('web', 1), ['php', '-r', `define('CLI_SCRIPT', true); require '/var/www/moodle/config.php'; ${code}`]);
@@ -66,9 +69,8 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
 
   test('topology: 3 synced Galera nodes, a Redis replica for sessions and one for caches, 3 Sentinels watching both, 2 web nodes both serving', async () => {
     for (const i of [1, 2, 3]) {
-      const r = await sql(n.container('db', i), "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
-      assert.match(r.output, /wsrep_cluster_size\s+3/, `db-${i}: ${r.output}`);
-      assert.match(r.output, /Synced/, `db-${i}: ${r.output}`);
+      const m = await galeraWhole(n.container('db', i));
+      assert.ok(m.whole, `db-${i}: ${m.seen}`);
     }
     assert.match(await redisRole(n.container('redis', 1)), /role:master[\s\S]*connected_slaves:1/);
     assert.match(await redisRole(n.container('redis', 2)), /role:slave[\s\S]*master_link_status:up/);
@@ -163,7 +165,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     } finally {
       await startContainer(writer); // the controller's healer may have started it already
     }
-    const rejoined = await secondsUntil(async () => /Synced/.test((await sql(writer, "SHOW STATUS LIKE 'wsrep_local_state_comment'")).output), 120);
+    const rejoined = await secondsUntil(async () => (await galeraWhole(writer)).whole, 120);
     assert.ok(rejoined < Infinity, `${writer} did not rejoin the cluster`);
     assert.match(
       (await sql(writer, `SELECT value FROM moodle.mdl_config WHERE name = 'moodleha_after'`)).output,
@@ -261,10 +263,7 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     // As the engine's restart policy starts them after a reboot: all together, none safe to bootstrap.
     await Promise.all(nodes.map((node) => startContainer(node)));
     const synced = async () => {
-      for (const node of nodes) {
-        const r = await sql(node, "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
-        if (!/wsrep_cluster_size\s+3/.test(r.output) || !/Synced/.test(r.output)) return false;
-      }
+      for (const node of nodes) if (!(await galeraWhole(node)).whole) return false;
       return true;
     };
     const seconds = await secondsUntil(synced, 240);
@@ -304,9 +303,8 @@ describe('ha profile with real Moodle', { timeout: 2_400_000 }, () => {
     // With their anonymous volumes (a Sentinel's /data), which `down --volumes` can no longer find once the container is gone.
     await Promise.all(removed.map((c) => docker().getContainer(c).remove({ force: true, v: true })));
     const state = async () => {
-      const galera = await sql(db, "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')");
       return {
-        [db]: /wsrep_cluster_size\s+3/.test(galera.output) && /Synced/.test(galera.output),
+        [db]: (await galeraWhole(db)).whole,
         [replica]: /role:slave[\s\S]*master_link_status:up/.test(await redisRole(replica)),
         [sentinel]: /PONG/.test((await exec(sentinel, ['redis-cli', '-p', '26379', 'ping'])).output),
         [lb]: MoodleClient.loggedIn((await user.get('/my/')).body),

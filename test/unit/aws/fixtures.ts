@@ -75,11 +75,18 @@ export interface Built {
   readonly edgeMonitoring?: Template;
 }
 
+/** How a test's app is built: its image (default: a tiny Dockerfile), the data policy, a config bundle. */
+export interface BuildOptions {
+  readonly image?: ImageChoice;
+  readonly deleteData?: boolean;
+  readonly configBundle?: string;
+}
+
 /** Apps built in this process, by spec and options: the unit tier runs the AWS files in one process (scripts/unit-groups.ts). */
 const builds = new Map<string, Built>();
 
 /** The app of `raw` with `opts`, synthesized once per process: the tests only read it. */
-export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: boolean; configBundle?: string } = {}): Built {
+export function build(raw: unknown, opts: BuildOptions = {}): Built {
   const key = JSON.stringify([raw, opts]);
   const known = builds.get(key);
   if (known) return known;
@@ -88,7 +95,7 @@ export function build(raw: unknown, opts: { image?: ImageChoice; deleteData?: bo
   return made;
 }
 
-function synthesizeOnce(raw: unknown, opts: { image?: ImageChoice; deleteData?: boolean; configBundle?: string }): Built {
+function synthesizeOnce(raw: unknown, opts: BuildOptions): Built {
   const withBundle = opts.configBundle ? { ...(raw as object), configBundle: opts.configBundle } : raw;
   const spec = validateSpec(withBundle);
   const built = buildMoodleApp({
