@@ -570,16 +570,18 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
 
   test('a second migrate while one runs attaches to it and waits; the first is never removed and ends with exit 0', async () => {
     const before = new Set(readdirSync(migrateLogDir(NAME)));
-    // Hold migrate's own database lock for a while, so the first migrate container runs (waiting
-    // for the lock) long enough for the second command to find it running.
-    const lock = exec(n.container('db'), [
-      'mariadb',
-      '--protocol=socket',
-      '-N',
-      '-s',
-      '-e',
-      "SELECT GET_LOCK('moodle-ha:migrate:moodle:mdl_', 0); SELECT SLEEP(40);",
-    ]);
+    // Hold migrate's own database lock, so the first migrate container runs (waiting for the lock)
+    // until the second command has found it running and attached; then let it go. (A fixed hold
+    // of 40 s cost the test 30 s of waiting.) SLEEP(300) is only the bound if the release never comes.
+    const HOLD = 'SELECT SLEEP(300)';
+    const lock = exec(n.container('db'), ['mariadb', '--protocol=socket', '-N', '-s', '-e', `SELECT GET_LOCK('moodle-ha:migrate:moodle:mdl_', 0); ${HOLD};`]);
+    let released: Promise<unknown> | undefined;
+    const release = () =>
+      exec(n.container('db'), [
+        'sh',
+        '-c',
+        `for id in $(mariadb --protocol=socket -N -s -e "SELECT id FROM information_schema.processlist WHERE info = '${HOLD}'"); do mariadb --protocol=socket -e "KILL $id"; done`,
+      ]);
     await sleep(1000);
     const first = cli(['migrate', '--spec', specFile], { timeoutMs: 300_000 });
     let startedAt = '';
@@ -592,9 +594,17 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       else await sleep(500);
     }
     assert.ok(startedAt, 'the first migrate container did not start within 30 s');
-    const second = await cli(['migrate', '--spec', specFile], { timeoutMs: 300_000 });
+    const second = await cli(['migrate', '--spec', specFile], {
+      timeoutMs: 400_000,
+      // Attached, and showing the first one's log from its start (its wait for the lock): release it.
+      onStderr: (said) => {
+        if (!released && /is running; waiting for it/.test(said) && /another migrate holds the lock; waiting/.test(said)) released = release();
+      },
+    });
     const one = await first;
+    await released;
     await lock;
+    assert.ok(released, `the second migrate never said it attached to the first:\n${second.stderr.slice(-3000)}`);
     assert.equal(one.code, 0, `the first migrate did not end well (killed?):\n${one.stderr.slice(-3000)}`);
     assert.match(one.stdout, /^migrate: unchanged \(exit 0/);
     assert.match(one.stderr, /another migrate holds the lock; waiting/);

@@ -11,7 +11,16 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function cli(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; echo?: boolean } = {}): Promise<CliRun> {
+export interface CliOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  readonly timeoutMs?: number;
+  readonly echo?: boolean;
+  /** Called with all of stderr so far each time more arrives: a test acts on a line while the command runs. */
+  readonly onStderr?: (stderr: string) => void;
+}
+
+export function cli(args: readonly string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -23,6 +32,7 @@ export function cli(args: readonly string[], opts: { cwd?: string; env?: Record<
     child.stderr.on('data', (b: Buffer) => {
       stderr += b;
       if (opts.echo) process.stderr.write(b);
+      opts.onStderr?.(stderr);
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
