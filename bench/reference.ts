@@ -196,7 +196,7 @@ export async function referenceBench(argv: readonly string[]): Promise<number> {
       ].join('\n'),
     );
     const file = writeJson('reference', new Date().toISOString(), {
-      schema: 'moodle-ha.bench-reference/1',
+      schema: 'moodle-ha.bench-reference/2',
       options: o,
       targets: TARGETS,
       busyShare: BUSY_SHARE,
