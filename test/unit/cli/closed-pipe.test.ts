@@ -12,7 +12,11 @@ const BIN = resolve('bin/moodle-ha.js');
 const work = tempDir('moodle-ha-pipe-');
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** A Moodle cache with 100 trees imported from long paths: `moodle list` prints 100 lines of 1 KB, more than a pipe holds. */
+/**
+ * A Moodle cache with 100 trees imported from long paths: `moodle list` prints 100 lines of 10 KB.
+ * 1 MB: the pipe holds 64 KB, and a reader that took one chunk before it closed made room for one
+ * more; with 100 lines of 1 KB (100 KB) the CLI sometimes wrote all of it first and exited 0 (CI, 2 cores).
+ */
 const cache = join(work, 'cache');
 for (let i = 0; i < 100; i++) {
   const v = `4.5.${i}`;
@@ -23,7 +27,7 @@ for (let i = 0; i < 100; i++) {
       version: v,
       release: `${v} (Build: 20250101)`,
       branch: '405',
-      source: `import:/srv/moodle-trees/${'x'.repeat(1000)}/${v}`,
+      source: `import:/srv/moodle-trees/${'x'.repeat(10_000)}/${v}`,
       at: '2025-01-01T00:00:00Z',
     }),
   );
