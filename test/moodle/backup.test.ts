@@ -3,7 +3,6 @@
 // after it, a restore; then every user, course, post and file (row and content) is as at backup
 // time and the later changes are gone. Bad inputs change nothing.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +18,7 @@ import { exec } from '../../src/local/containers.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { readyz } from '../../src/local/readiness.ts';
 import { secretFile } from '../../src/local/secrets.ts';
-import { BIN, cli } from '../support/cli.ts';
+import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
@@ -372,15 +371,8 @@ describe('backup and restore with real Moodle', { timeout: 3_600_000 }, () => {
 
   test('Ctrl-C during a backup leaves no folder and no helper container', async () => {
     const interrupted = mkdtempSync(join(dir, 'interrupted-'));
-    const child = spawn(process.execPath, [BIN, 'backup', '--out', interrupted, '--spec', specFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b;
-        if (/\[2\] database dump/.test(stderr) && !child.killed) child.kill('SIGINT');
-      });
-      child.on('close', resolve);
-    });
+    const { code, stderr, interrupted: sent } = await cli(['backup', '--out', interrupted, '--spec', specFile], { interrupt: { when: /\[2\] database dump/ } });
+    assert.ok(sent, `the backup ended before its database dump:\n${stderr.slice(-3000)}`);
     assert.equal(code, 130, stderr);
     assert.match(stderr, /backup interrupted; its unfinished folder .* was removed/);
     assert.deepEqual(readdirSync(interrupted), [], 'nothing is left in the output folder');

@@ -18,7 +18,7 @@ import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import { runtimeContainer } from '../../src/local/services.ts';
 import type { MigrateStatus } from '../../src/runtime/cluster.ts';
 import { readSpec } from '../../src/spec/read.ts';
-import { BIN, cli } from '../support/cli.ts';
+import { cli } from '../support/cli.ts';
 import { putFiles } from '../support/containers.ts';
 import { MoodleClient, type Reply } from '../support/moodle-client.ts';
 import { TEST_CLUSTERS } from '../support/test-clusters.ts';
@@ -864,14 +864,9 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     writeFileSync(join(dir, 'bundle', 'nginx.conf'), `add_header ${BUNDLE_HEADER} cluster-test-interrupted always;\n`);
     const polled = await whilePolled(async () => {
       // Interrupted once web-1 is out of the load balancer: about to be stopped and started again.
-      const first = await new Promise<{ code: number | null; signal: string | null; stderr: string }>((done) => {
-        const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (b: Buffer) => {
-          stderr += b;
-          if (new RegExp(`${n.container('web', 1)}: out of the load balancer`).test(stderr)) child.kill('SIGINT');
-        });
-        child.on('close', (code, signal) => done({ code, signal, stderr }));
+      const first = await cli(['up', '--spec', specFile], {
+        timeoutMs: 600_000,
+        interrupt: { when: new RegExp(`${n.container('web', 1)}: out of the load balancer`) },
       });
       const second = await cli(['up', '--spec', specFile], { timeoutMs: 600_000 });
       return { first, second };

@@ -11,7 +11,7 @@
 //  - Ctrl-C in the middle of a Galera roll, then `up` again: it carries on from there.
 // Figures (failed requests, seconds per member) are printed for the report.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { ensureSecrets, secretFile } from '../../src/local/secrets.ts';
 import type { ImageTags } from '../../src/local/services.ts';
 import { readSpec } from '../../src/spec/read.ts';
 import { silentProgress } from '../../src/util/progress.ts';
-import { BIN, cli } from '../support/cli.ts';
+import { cli } from '../support/cli.ts';
 import { MoodleClient } from '../support/moodle-client.ts';
 import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
@@ -182,19 +182,10 @@ describe('rolling the ha data tier with real Moodle', { timeout: 3_000_000 }, ()
     writeSpec('1200Mi');
     const w = watch(user);
     const t0 = Date.now();
-    const first = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [BIN, 'up', '--spec', specFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      let sent = false;
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b;
-        // The second member to restart, drained from the reader endpoint (MAINT there) and about to stop.
-        if (!sent && /restarted with the new definition[\s\S]*out of the reader endpoint/.test(stderr)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      });
-      child.on('close', (code) => done({ code, stderr }));
+    // Interrupted when the second member to restart is drained from the reader endpoint (MAINT there) and about to stop.
+    const first = await cli(['up', '--spec', specFile], {
+      timeoutMs: 1_200_000,
+      interrupt: { when: /restarted with the new definition[\s\S]*out of the reader endpoint/ },
     });
     const second = await cli(['up', '--spec', specFile], { timeoutMs: 1_200_000 });
     const s = await w.end();

@@ -3,7 +3,6 @@
 // db-writer-loss, cache-primary-loss, caches-primary-loss, lb-restart, scale-in, config-change, cache-stall, node-crash and full-restart under load, each held
 // to the issue's bars. A bar the product misses fails here with the measured figure; it is never loosened.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { localRuntime } from '../../src/local/runtime.ts';
 import { DB_WRITER_LOSS_MAX_FAILED } from '../../src/ops/drills/catalog/db-writer-loss.ts';
 import type { DrillResult } from '../../src/ops/drills/result.ts';
 import { readSpec } from '../../src/spec/read.ts';
-import { BIN, cli, type CliRun } from '../support/cli.ts';
+import { cli, type CliRun } from '../support/cli.ts';
 import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
 const NAME = TEST_CLUSTERS.drills;
@@ -55,36 +54,6 @@ async function drill(name: string): Promise<{ run: CliRun; result: DrillResult }
   return { run, result };
 }
 
-/** Runs `moodle-ha ARGS` and sends it SIGINT (Ctrl-C) once its stderr matches `when`. */
-function interruptWhen(args: readonly string[], when: RegExp, timeoutMs = 900_000): Promise<CliRun & { interrupted: boolean }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b;
-      process.stderr.write(b);
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b;
-      process.stderr.write(b);
-      if (!interrupted && when.test(stderr)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`moodle-ha ${args.join(' ')} did not finish in ${timeoutMs / 1000} s\n${stderr.slice(-3000)}`));
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code: code ?? (signal ? -1 : 0), stdout, stderr, interrupted });
-    });
-  });
-}
-
 const figures = (r: DrillResult) =>
   `ok ${r.totals.ok}, failed ${r.totals.failed} (GET ${r.totals.failedIdempotent}, POST ${r.totals.failedNonIdempotent}; slow ${r.totals.slow}), fault window ${r.faultWindow.fromSeconds}-${r.faultWindow.toSeconds} s: ${r.faultWindow.steps} steps, p99 ${r.faultWindow.p99Ms} ms, lost sessions ${r.sessions.lost}, posts missing ${r.posts.missing.length}/${r.posts.acknowledged}, error-free after ${r.recovery.seconds} s, writes after ${r.recovery.writesResumedSeconds} s; first failures: ${JSON.stringify(r.failures.slice(0, 4))}`;
 
@@ -110,14 +79,15 @@ describe('drills on a real ha cluster', { timeout: 5_400_000 }, () => {
   describe('web-loss interrupted with Ctrl-C after the fault', () => {
     const runtime = localRuntime(readSpec({ file: specFile }));
     let nodesBefore: string[];
-    let run: CliRun & { interrupted: boolean };
+    let run: CliRun;
     let victim: string;
     before(async () => {
       nodesBefore = await runtime.webNodes();
-      run = await interruptWhen(
-        ['drill', 'web-loss', '--users', USERS, '--duration', DURATION, '--fault-at', FAULT_AT, '--out', out, '--spec', specFile],
-        /\] fault: kill -9 web node \S+/,
-      );
+      run = await cli(['drill', 'web-loss', '--users', USERS, '--duration', DURATION, '--fault-at', FAULT_AT, '--out', out, '--spec', specFile], {
+        timeoutMs: 900_000,
+        echo: true,
+        interrupt: { when: /\] fault: kill -9 web node \S+/ },
+      });
       victim = /\] fault: kill -9 web node (\S+)/.exec(run.stderr)?.[1] ?? '';
     });
     test('it stops the load, restores, says what it restored and exits 130', () => {

@@ -18,7 +18,7 @@ import { migrateLogDir } from '../../src/local/migrate-log.ts';
 import { clusterNames } from '../../src/local/names.ts';
 import { secretsDir } from '../../src/local/secrets.ts';
 import { INSTALL_CACHE_ENV } from '../../src/local/install-cache.ts';
-import { BIN, cli } from '../support/cli.ts';
+import { BIN, type CliRun, cli } from '../support/cli.ts';
 import { TEST_CLUSTERS } from '../support/test-clusters.ts';
 
 // This file tests the install itself: never the install cache's copy of one.
@@ -77,23 +77,13 @@ test('a failed migrate: exit 2, the migrate log quoted, nothing left behind', { 
 
 /**
  * Starts a command as a person would, and sends it SIGINT (Ctrl-C) once its migrate has begun
- * installing Moodle (and `after` more ms have passed). Returns its exit code and what it said.
+ * installing Moodle (and `afterMs` more have passed). Returns its exit code and what it said.
  */
-async function interruptedWhileInstalling(args: readonly string[], after: number): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args, '--spec', halfSpec], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stderr += b));
-  child.stderr.on('data', (b: Buffer) => (stderr += b));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const deadline = Date.now() + 1_200_000; // the first run builds the images
-  while (!/empty database: installing Moodle/.test(stderr)) {
-    assert.ok(Date.now() < deadline, `migrate never started installing; ${args[0]} said:\n${stderr.slice(-3000)}`);
-    assert.equal(child.exitCode, null, `${args[0]} ended before migrate installed:\n${stderr.slice(-3000)}`);
-    await sleep(500);
-  }
-  await sleep(after);
-  child.kill('SIGINT');
-  return { code: await exited, stderr };
+async function interruptedWhileInstalling(args: readonly string[], afterMs: number): Promise<CliRun> {
+  // The first run builds the images.
+  const r = await cli([...args, '--spec', halfSpec], { timeoutMs: 1_200_000, interrupt: { when: /empty database: installing Moodle/, afterMs } });
+  assert.ok(r.interrupted, `${args[0]} ended before migrate installed:\n${r.stderr.slice(-3000)}`);
+  return r;
 }
 
 const sql = (q: string) => exec(h.container('db'), ['mariadb', '--protocol=socket', '-N', '-s', 'moodle', '-e', q]);

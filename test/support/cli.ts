@@ -6,9 +6,13 @@ import { fileURLToPath } from 'node:url';
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'moodle-ha.js');
 
 export interface CliRun {
+  /** The exit code; -1 when a signal ended it (then `signal` names it). */
   readonly code: number;
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** Whether `interrupt` sent its SIGINT (its pattern showed up before the command ended). */
+  readonly interrupted: boolean;
 }
 
 export interface CliOptions {
@@ -18,6 +22,8 @@ export interface CliOptions {
   readonly echo?: boolean;
   /** Called with all of stderr so far each time more arrives: a test acts on a line while the command runs. */
   readonly onStderr?: (stderr: string) => void;
+  /** Ctrl-C as a person would: SIGINT once stderr matches `when`, `afterMs` later (once). */
+  readonly interrupt?: { readonly when: RegExp; readonly afterMs?: number };
 }
 
 export function cli(args: readonly string[], opts: CliOptions = {}): Promise<CliRun> {
@@ -25,6 +31,7 @@ export function cli(args: readonly string[], opts: CliOptions = {}): Promise<Cli
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
     child.stdout.on('data', (b: Buffer) => {
       stdout += b;
       if (opts.echo) process.stderr.write(b);
@@ -33,14 +40,18 @@ export function cli(args: readonly string[], opts: CliOptions = {}): Promise<Cli
       stderr += b;
       if (opts.echo) process.stderr.write(b);
       opts.onStderr?.(stderr);
+      if (opts.interrupt && !interrupted && opts.interrupt.when.test(stderr)) {
+        interrupted = true;
+        setTimeout(() => child.kill('SIGINT'), opts.interrupt.afterMs ?? 0);
+      }
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`moodle-ha ${args.join(' ')} did not finish in ${(opts.timeoutMs ?? 600_000) / 1000} s\n${stderr.slice(-3000)}`));
     }, opts.timeoutMs ?? 600_000);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ code: code ?? -1, stdout, stderr });
+      resolvePromise({ code: code ?? -1, signal, stdout, stderr, interrupted });
     });
   });
 }

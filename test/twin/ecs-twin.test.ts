@@ -446,7 +446,7 @@ describe('ECS twin: the production task definitions, run as ECS runs them', { ti
   });
 
   // Late in the file: the probe has waited since before() for just under the ALB's idle timeout, and
-  // the tests above fill that wait (here first, it waited 52 s in CI). None of them restarts the two
+  // the tests above fill that wait (as the tenth test it waited 52 s in CI). None of them restarts the two
   // web tasks; the upgrade below does.
   test('a web task keeps an idle connection open longer than the ALB does, so the ALB never reuses a closed one (no sporadic 502)', async () => {
     const r = await keepAliveProbe;
