@@ -244,7 +244,7 @@ async function main(): Promise<number> {
         ...notes,
         f.directNoRedis
           ? 'direct path: no Redis at all (file sessions; MUC default file stores, config on the container disk)'
-          : 'the direct path still uses Redis for the MUC application/session caches (the MUC config is in the shared dataroot); only PHP sessions differ (--direct-no-redis for none)',
+          : 'the direct path still uses Redis for the MUC application caches (the MUC config is in the shared dataroot); only PHP sessions differ (--direct-no-redis for none)',
         'the load generator runs on the same machine as the cluster and shares its CPUs',
       ],
     };

@@ -65,7 +65,7 @@ export class MoodleStack extends Stack {
   readonly database: Database;
   /** Sessions and their locks (noeviction). */
   readonly cache: Cache;
-  /** Moodle's MUC application and session caches (allkeys-lru). */
+  /** Moodle's MUC application caches (allkeys-lru); its session caches live in the sessions. */
   readonly cacheStore: Cache;
   readonly sharedFiles: ISharedFiles;
   readonly backups: MoodleBackups;

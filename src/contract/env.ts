@@ -106,7 +106,7 @@ export const ENV_CONTRACT: readonly EnvVar[] = [
     modes: ALL,
     required: false,
     description:
-      "Redis primary endpoint for the MUC application and session caches, apart from the sessions' server (it may evict: allkeys-lru). Unset: the sessions' server.",
+      "Redis primary endpoint for the MUC application caches (the session caches are in the sessions), apart from the sessions' server (it may evict: allkeys-lru). Unset: the sessions' server.",
   },
   { name: 'MOODLE_CACHE_REDIS_PORT', modes: ALL, required: false, description: "Port of the caches' Redis. Unset: MOODLE_REDIS_PORT." },
   {

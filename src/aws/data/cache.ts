@@ -3,7 +3,7 @@
 // encryption at rest. Two of them per site, by what they may lose under memory pressure:
 //  - sessions (and their locks): never evict (noeviction). An evicted session logs its user out;
 //    a full server refuses new sessions instead, loudly (an alarm), and logs nobody out.
-//  - caches (Moodle's MUC application and session caches): evict the least recently used key of
+//  - caches (Moodle's MUC application caches; its session caches are in the sessions): evict the least recently used key of
 //    any kind (allkeys-lru): a cache miss is rebuilt from the database.
 // Neither holds what a restore would need, so no snapshot is kept when one is deleted.
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -77,8 +77,7 @@ export class Cache extends Construct implements ec2.IConnectable {
     });
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupId: groupId,
-      replicationGroupDescription:
-        props.role === 'sessions' ? 'Moodle sessions and their locks (never evicted)' : 'Moodle MUC application and session caches (LRU)',
+      replicationGroupDescription: props.role === 'sessions' ? 'Moodle sessions and their locks (never evicted)' : 'Moodle MUC application caches (LRU)',
       engine,
       engineVersion: engine === 'valkey' ? '8.0' : '7.1',
       cacheParameterGroupName: parameters.ref,

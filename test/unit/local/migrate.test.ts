@@ -18,7 +18,7 @@ migrate[  0.3s]: installing Moodle 4.5.6 (Build: 20250811)
 ++ Success ++
 Installation completed successfully.
 MUC: store redis added
-MUC: application and session caches mapped to redis
+MUC: application caches mapped to redis, session caches to the session
 recorded code hash 7f3a
 site defaults: timezone = Europe/London
 site defaults: no new setting left to ask for
@@ -34,7 +34,7 @@ describe('the lines up shows while migrate runs', () => {
       'migrate[  0.0s]: waiting for the migrate lock',
       'migrate[  0.3s]: installing Moodle 4.5.6 (Build: 20250811)',
       'MUC: store redis added',
-      'MUC: application and session caches mapped to redis',
+      'MUC: application caches mapped to redis, session caches to the session',
       'recorded code hash 7f3a',
       'site defaults: timezone = Europe/London',
       'site defaults: no new setting left to ask for',

@@ -86,51 +86,19 @@ class kept_redis_store extends \cachestore_redis {
     }
 
     /**
-     * A session cache's last-access mark at most once a minute per node (lastaccess_throttle(),
-     * with a TTL or without: courseeditorstate, made on every course page, has none). A value of a
-     * definition with a TTL (the session caches: each page of a logged-in user sets their last
-     * access) and its time in the expiry list in one command, where Moodle's store sends HSET and
-     * ZADD one after the other: 3 round trips fewer on a dashboard. The value and the member go as
-     * phpredis serializes them, so Moodle's reads and its expiry see what they wrote.
+     * A value of a definition with a TTL and its time in the expiry list in one command, where
+     * Moodle's store sends HSET and ZADD one after the other. The value and the member go as phpredis
+     * serializes them, so Moodle's reads and its expiry see what they wrote. (Session caches are
+     * not here: configure.php keeps them in the user's session.)
      */
     #[\Override]
     public function set($key, $value) {
-        $throttle = $this->lastaccess_throttle($key);
-        if ($throttle !== null && !apcu_add($throttle, 1, self::LASTACCESS_EVERY_S)) {
-            return true; // this node wrote it less than LASTACCESS_EVERY_S ago
+        if (!$this->definition->get_ttl() || !$this->scriptable()) {
+            return $this->set_versioned($key, $value);
         }
-        $set = false;
-        try {
-            if (!$this->definition->get_ttl() || !$this->scriptable()) {
-                return $set = $this->set_versioned($key, $value);
-            }
-            $script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) return 1";
-            $args = [$this->hash, $this->hash . self::TTL_SUFFIX, $key, $this->redis->_serialize($value), self::get_time(), $this->redis->_serialize($key)];
-            return $set = $this->redis->eval($script, $args, 2) === 1;
-        } finally {
-            if (!$set && $throttle !== null) {
-                apcu_delete($throttle); // not written: the next page writes it
-            }
-        }
-    }
-
-    /** Seconds a node leaves a session's last-access mark as it is (see lastaccess_throttled()). */
-    private const LASTACCESS_EVERY_S = 60;
-
-    /**
-     * The APCu key that lets this node write a session cache's last-access mark once in
-     * LASTACCESS_EVERY_S: Moodle writes it each time it makes a session cache (most pages, one round
-     * trip each) and reads it only in the cleanup of sessions idle for $CFG->sessiontimeout (hours),
-     * which then sees it at most a minute early and drops a cache that is rebuilt on the next read.
-     * null: written as Moodle writes it (another key, the CLI, no APCu).
-     */
-    private function lastaccess_throttle($key): ?string {
-        if (!is_string($key) || !str_starts_with($key, \core_cache\session_cache::LASTACCESS)
-            || $this->definition->get_mode() !== \core_cache\store::MODE_SESSION
-            || (defined('CLI_SCRIPT') && CLI_SCRIPT) || !function_exists('apcu_enabled') || !apcu_enabled()) {
-            return null;
-        }
-        return 'moodle-ha:lastaccess:' . $this->hash . ':' . $key;
+        $script = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) return 1";
+        $args = [$this->hash, $this->hash . self::TTL_SUFFIX, $key, $this->redis->_serialize($value), self::get_time(), $this->redis->_serialize($key)];
+        return $this->redis->eval($script, $args, 2) === 1;
     }
 
     /**

@@ -1,7 +1,9 @@
 <?php
 // Cluster configuration written by code during migrate (never by clicks in the admin UI):
-// a Redis cache store mapped to the MUC application and session modes (the request cache stays
-// in memory) on the caches' server (MOODLE_CACHE_REDIS_*, else the sessions' server); the caches
+// a Redis cache store mapped to the MUC application mode on the caches' server
+// (MOODLE_CACHE_REDIS_*, else the sessions' server); the session caches in the user's session
+// (Moodle's default, cachestore_session: the session is in Redis and follows the user to any node,
+// so it needs no round trip of its own); the request cache in memory; the caches
 // whose definitions declare canuselocalstore mapped to each node's own APCu (muc-layout.php says
 // which and why that stays correct across nodes); and the code hash that readiness compares.
 // Idempotent.
@@ -35,10 +37,10 @@ if (array_key_exists($store, $existing)) {
 }
 $writer->set_mode_mappings([
     \core_cache\store::MODE_APPLICATION => [$store],
-    \core_cache\store::MODE_SESSION => [$store],
+    \core_cache\store::MODE_SESSION => ['default_session'],
     \core_cache\store::MODE_REQUEST => ['default_request'],
 ]);
-echo "MUC: application and session caches mapped to $store\n";
+echo "MUC: application caches mapped to $store, session caches to the session\n";
 
 // The node-local tier: APCu, shared by a node's PHP-FPM workers (a CLI process, cron or migrate,
 // has its own: apc.enable_cli in php.ini). Each node fills its own copy; nothing is shared.

@@ -210,7 +210,7 @@ if (!$installed) {
     }
 }
 
-// 4. Cluster configuration by code: Redis for the MUC application and session caches, the code
+// 4. Cluster configuration by code: Redis for the MUC application caches (session caches in the session), the code
 //    version for readiness; then the site's defaults (no "New settings" page after an install).
 $rc = run(['php', '/opt/moodle-ha/php/configure.php', $code['codehash']]);
 if ($rc !== 0) {
