@@ -399,7 +399,7 @@ export class MoodleStack extends Stack {
       database: this.database.cluster,
       hasReaders: a.database.readers > 0,
       maxExpectedConnections: plan.web.peakTasks * plan.php.fpmWorkers + 10,
-      cacheNodes: [...this.cache.memberClusterIds, ...this.cacheStore.memberClusterIds],
+      sessionNodes: this.cache.memberClusterIds,
       fileSystem: efsFiles?.fileSystem,
       clusterName: plan.name,
     });

@@ -3,6 +3,7 @@
 // and the recent scaling events. Pure: the command gathers the parts from the runtime.
 import type { AutoscalerActivity } from '../local/autoscaler-guard.ts';
 import type { ClusterEvent, LbServer, Member, RunningCode } from '../runtime/cluster.ts';
+import type { RedisUsage } from '../runtime/redis-usage.ts';
 import type { DatabaseVerdict } from './database-verdict.ts';
 import type { Spec } from '../spec/schema.ts';
 
@@ -18,6 +19,8 @@ export interface StatusReport {
   readonly database: DatabaseVerdict | null;
   readonly services: readonly Member[];
   readonly lb: readonly LbServer[] | string;
+  /** How full each running Redis member is; the sessions' primary also counts and sizes the sessions. */
+  readonly redis: readonly RedisUsage[];
   readonly autoscaler: AutoscalerActivity;
   readonly events: readonly ClusterEvent[];
 }
@@ -31,6 +34,8 @@ export interface StatusParts {
   readonly events: readonly ClusterEvent[];
   /** @default null - no database runs */
   readonly database?: DatabaseVerdict | null;
+  /** @default [] - no Redis member runs */
+  readonly redis?: readonly RedisUsage[];
 }
 
 /** The JSON of `status --json`. */
@@ -45,6 +50,7 @@ export function statusReport(spec: Spec, p: StatusParts): StatusReport {
     database: p.database ?? null,
     services: p.services,
     lb: p.lb,
+    redis: p.redis ?? [],
     autoscaler: p.autoscaler,
     events: p.events,
   };

@@ -646,6 +646,15 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
       image: { tag: string; id: string };
       services: Array<{ service: string; state: string; health: string }>;
       lb: Array<{ status: string }>;
+      redis: Array<{
+        member: string;
+        holds: string;
+        role: string;
+        usedBytes: number;
+        maxBytes: number;
+        policy: string;
+        sessions?: { count: number; meanBytes: number };
+      }>;
     };
     assert.deepEqual([st.cluster, st.url, st.profile], [NAME, base, 'dev']);
     assert.match(st.moodle.release, /^4\.5\.\d+ /, JSON.stringify(st.moodle));
@@ -662,6 +671,19 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.equal(st.services.find((x) => x.service === 'web')?.health, 'ready');
     assert.equal(st.services.find((x) => x.service === 'db')?.health, 'healthy');
     assert.ok(Array.isArray(st.lb) && st.lb.length === 1 && st.lb[0]!.status === 'UP', JSON.stringify(st.lb));
+    // Redis: how full each server is; the sessions' primary also counts the sessions (the admin's,
+    // logged in above, among them) and measures them: it never evicts, so full means no new logins.
+    const [sessions, caches] = [st.redis.find((x) => x.holds === 'sessions'), st.redis.find((x) => x.holds === 'caches')];
+    assert.deepEqual([sessions?.member, sessions?.role, sessions?.policy], [n.container('redis'), 'master', 'noeviction'], JSON.stringify(st.redis));
+    assert.ok(sessions!.sessions && sessions!.sessions.count >= 1 && sessions!.sessions.meanBytes > 100, JSON.stringify(sessions));
+    assert.ok(sessions!.usedBytes > 0 && sessions!.usedBytes < sessions!.maxBytes, JSON.stringify(sessions));
+    assert.deepEqual([caches?.member, caches?.policy, caches?.sessions], [n.container('cache'), 'allkeys-lru', undefined], JSON.stringify(caches));
+    const text = await cli(['status', '--spec', specFile]);
+    const line = /sessions and caches \(Redis\):\n {2}\S+ +sessions {2}.* \d+ sessions, [\d.]+ KiB each \(mean of \d+\): room for about [\d,]+ more\n/.exec(
+      text.stdout,
+    );
+    assert.ok(line, text.stdout);
+    console.log(line[0].trim());
   });
 
   test('scale out to 2 nodes, then in to 1 under load: no request fails', async () => {

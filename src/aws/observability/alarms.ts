@@ -29,8 +29,12 @@ export interface MoodleAlarmsProps {
   readonly hasReaders: boolean;
   /** Connections above which something is wrong: most FPM workers the web tier can run, plus cron and migrate. */
   readonly maxExpectedConnections: number;
-  /** Member cluster ids of the cache replication group. */
-  readonly cacheNodes: readonly string[];
+  /**
+   * Member cluster ids of the sessions' replication group. Only they are alarmed on memory and
+   * evictions: the caches' group (allkeys-lru) fills its memory and evicts by design, so the same
+   * alarms there would stay in ALARM on a healthy site and teach people to ignore the topic.
+   */
+  readonly sessionNodes: readonly string[];
   /** EFS (none when moodledata is on an NFS server). */
   readonly fileSystem?: efs.IFileSystem;
   /** Response time (p95) above which users notice. @default Duration.seconds(3) */
@@ -110,17 +114,23 @@ export class MoodleAlarms extends Construct {
         5,
       );
     }
-    props.cacheNodes.forEach((node, i) => {
+    props.sessionNodes.forEach((node, i) => {
       const m = (name: string, statistic: string) =>
         new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName: name, dimensionsMap: { CacheClusterId: node }, period: five, statistic });
       this.add(
-        `CacheMemory${i + 1}`,
+        `SessionsMemory${i + 1}`,
         m('DatabaseMemoryUsagePercentage', 'Maximum'),
         80,
-        `Cache node ${i + 1} above 80% memory: sessions will be evicted soon`,
+        `Sessions' node ${i + 1} above 80% memory: it never evicts, so when full it refuses new sessions and nobody can log in`,
         2,
       );
-      this.add(`CacheEvictions${i + 1}`, m('Evictions', 'Sum'), 0, `Cache node ${i + 1} evicted keys: users may be logged out`, 1);
+      this.add(
+        `SessionsEvictions${i + 1}`,
+        m('Evictions', 'Sum'),
+        0,
+        `Sessions' node ${i + 1} evicted keys: users were logged out (its parameter group must say maxmemory-policy noeviction)`,
+        1,
+      );
     });
     const cronAge = new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,

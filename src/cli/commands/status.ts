@@ -1,6 +1,7 @@
 import { autoscalerActivity, type AutoscalerActivity } from '../../local/autoscaler-guard.ts';
 import { clusterNames } from '../../local/names.ts';
 import { describeClusterEvent } from '../../runtime/cluster.ts';
+import { describeRedisUsage, redisUsage } from '../../runtime/redis-usage.ts';
 import { hint } from '../../spec/hint.ts';
 import type { ClusterRuntime, Member } from '../../runtime/cluster.ts';
 import type { Command } from '../command.ts';
@@ -17,8 +18,9 @@ export const statusCommand: Command = {
     const autoscaler = await autoscalerActivity(spec);
     const code = await runtime.runningCode();
     const database = await databaseOf(runtime, s.services);
+    const redis = await redisUsage(runtime);
     if (ctx.values.json) {
-      const report = statusReport(spec, { ...s, code, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20), database });
+      const report = statusReport(spec, { ...s, code, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20), database, redis });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
@@ -39,6 +41,8 @@ export const statusCommand: Command = {
     else
       for (const l of s.lb)
         process.stdout.write(`  ${l.server.padEnd(w)}  ${l.status.padEnd(8)}  ${l.currentSessions} open  ${l.requestRate} req/s  ${l.totalRequests} total\n`);
+    if (redis.length) process.stdout.write('\nsessions and caches (Redis):\n');
+    for (const u of redis) process.stdout.write(`  ${u.member.padEnd(w)}  ${describeRedisUsage(u)}\n`);
     process.stdout.write(`\nautoscaler: ${describeAutoscaler(spec.name, autoscaler)}\n`);
     process.stdout.write(`healer: ${describeHealer(spec.name, autoscaler)}\n`);
     const events = await runtime.recentEvents();

@@ -57,10 +57,10 @@ describe('alarms', () => {
     ['DbConnections', 'AWS/RDS', 'DatabaseConnections'],
     ['DbFreeableMemory', 'AWS/RDS', 'FreeableMemory'],
     ['DbReplicaLag', 'AWS/RDS', 'AuroraReplicaLagMaximum'],
-    ['CacheMemory1', 'AWS/ElastiCache', 'DatabaseMemoryUsagePercentage'],
-    ['CacheMemory2', 'AWS/ElastiCache', 'DatabaseMemoryUsagePercentage'],
-    ['CacheEvictions1', 'AWS/ElastiCache', 'Evictions'],
-    ['CacheEvictions2', 'AWS/ElastiCache', 'Evictions'],
+    ['SessionsMemory1', 'AWS/ElastiCache', 'DatabaseMemoryUsagePercentage'],
+    ['SessionsMemory2', 'AWS/ElastiCache', 'DatabaseMemoryUsagePercentage'],
+    ['SessionsEvictions1', 'AWS/ElastiCache', 'Evictions'],
+    ['SessionsEvictions2', 'AWS/ElastiCache', 'Evictions'],
     ['EfsIoLimit', 'AWS/EFS', 'PercentIOLimit'],
     ['CronStalled', 'moodle-ha', 'SecondsSinceScheduledTask'],
   ];
@@ -96,10 +96,23 @@ describe('alarms', () => {
     assert.equal(a.DatapointsToAlarm, 10);
     assert.equal(a.TreatMissingData, 'breaching');
   });
-  test('cache alarms watch each node of the replication group', () => {
-    const nodes = ['1', '2'].map((i) => JSON.stringify(alarm(`CacheMemory${i}`).Dimensions));
+  test("memory and eviction alarms watch each node of the sessions' group, and no node of the caches' group", () => {
+    const groups = Object.keys(resources(main, 'AWS::ElastiCache::ReplicationGroup'));
+    const sessions = groups.filter((k) => /^Cache(?!Store)/.test(k));
+    const caches = groups.filter((k) => k.startsWith('CacheStore'));
+    assert.equal(sessions.length, 1, groups.join(', '));
+    assert.equal(caches.length, 1, groups.join(', '));
+    const nodes = ['1', '2'].map((i) => JSON.stringify(alarm(`SessionsMemory${i}`).Dimensions));
     assert.match(nodes[0]!, /-001/);
     assert.match(nodes[1]!, /-002/);
+    for (const n of nodes) assert.ok(n.includes(`"${sessions[0]}"`), n);
+    assert.equal(alarm('SessionsEvictions1').Threshold, 0);
+    // The caches' group fills its memory and evicts by design (allkeys-lru): an alarm there would never clear.
+    const onCaches = Object.entries(alarms).filter(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(`"${caches[0]}"`));
+    assert.deepEqual(
+      onCaches.map(([k]) => k),
+      [],
+    );
   });
 });
 

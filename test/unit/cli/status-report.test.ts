@@ -29,8 +29,22 @@ test('the report names the cluster, URL, profile, Moodle version and image, and 
     { cluster: r.cluster, url: r.url, profile: r.profile, moodle: r.moodle, image: r.image },
     { cluster: 'campus', url: 'http://campus.localhost:8080', profile: 'dev', moodle: code.moodle, image: code.image },
   );
-  assert.deepEqual(Object.keys(r).sort(), ['autoscaler', 'cluster', 'database', 'events', 'image', 'lb', 'mailUrl', 'moodle', 'profile', 'services', 'url']);
+  assert.deepEqual(Object.keys(r).sort(), [
+    'autoscaler',
+    'cluster',
+    'database',
+    'events',
+    'image',
+    'lb',
+    'mailUrl',
+    'moodle',
+    'profile',
+    'redis',
+    'services',
+    'url',
+  ]);
   assert.deepEqual(JSON.parse(JSON.stringify(r)).services, services);
+  assert.deepEqual(r.redis, [], 'no Redis member reported: an empty list, not a missing key');
 });
 
 test('the profile is the one that runs (an endpoints container means ha); the spec says it only when nothing runs', () => {
