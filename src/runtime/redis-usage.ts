@@ -107,7 +107,7 @@ export function sessionsRoom(u: RedisUsage): number | undefined {
 
 /** One line of `status`: "sessions  1.9 MiB of 256 MiB (0.7 %), never evicts; 214 sessions, ...". */
 export function describeRedisUsage(u: RedisUsage): string {
-  const what = (u.role === 'slave' ? `${u.holds} (replica)` : u.holds).padEnd(8);
+  const what = (u.role === 'slave' ? `${u.holds} (replica)` : u.holds).padEnd('sessions (replica)'.length);
   if (u.error) return `${what}  unreadable: ${u.error}`;
   const share = u.maxBytes > 0 ? ` (${((100 * u.usedBytes) / u.maxBytes).toFixed(1)} %)` : '';
   const size = `${mib(u.usedBytes)} of ${u.maxBytes > 0 ? mib(u.maxBytes) : 'no limit'}${share}`;

@@ -8,7 +8,7 @@ import type { Command } from '../command.ts';
 import { databaseVerdict, type DatabaseVerdict } from '../database-verdict.ts';
 import { runtimeFor } from '../runtime.ts';
 import { specFor } from '../spec-flags.ts';
-import { statusReport } from '../status-report.ts';
+import { runningProfile, statusReport } from '../status-report.ts';
 
 export const statusCommand: Command = {
   async run(ctx) {
@@ -29,7 +29,7 @@ export const statusCommand: Command = {
       return 3;
     }
     const w = Math.max(...s.services.map((x) => x.name.length));
-    process.stdout.write(`cluster ${spec.name} (${spec.profile}) at ${spec.site.url}\n`);
+    process.stdout.write(`cluster ${spec.name} (${runningProfile(s.services) ?? spec.profile}) at ${spec.site.url}\n`);
     if (code.image) process.stdout.write(`Moodle ${code.moodle?.release ?? '(version unknown)'} in ${code.image.tag}\n`);
     if (database) process.stdout.write(`database: ${database.line}\n`);
     process.stdout.write(

@@ -28,14 +28,14 @@ describe("a Redis member's usage", () => {
     assert.equal(sessionsRoom(u), Math.floor((252 * MiB) / 5077));
     assert.equal(
       describeRedisUsage(u),
-      'sessions  4 MiB of 256 MiB (1.6 %), never evicts (full: new sessions are refused); 1109 sessions, 5.0 KiB each (mean of 3): room for about 52,000 more',
+      'sessions            4 MiB of 256 MiB (1.6 %), never evicts (full: new sessions are refused); 1109 sessions, 5.0 KiB each (mean of 3): room for about 52,000 more',
     );
   });
 
   test('the caches: how full, and that they evict; no session count', () => {
     const u = parseRedisUsage('moodle-cache', 'caches', { code: 0, output: info(8323792, 256 * MiB, 'allkeys-lru') });
     assert.equal(u.sessions, undefined);
-    assert.equal(describeRedisUsage(u), 'caches    7.9 MiB of 256 MiB (3.1 %), evicts (allkeys-lru; a miss is rebuilt)');
+    assert.equal(describeRedisUsage(u), 'caches              7.9 MiB of 256 MiB (3.1 %), evicts (allkeys-lru; a miss is rebuilt)');
   });
 
   test('a replica says so and counts nothing (the script counts on the primary only)', () => {
@@ -47,20 +47,23 @@ describe("a Redis member's usage", () => {
   test('no limit set: no share and no room, rather than a division by zero', () => {
     const u = parseRedisUsage('r', 'sessions', { code: 0, output: `${info(2 * MiB, 0, 'noeviction')}sessions:2\nsample:4096\n` });
     assert.equal(sessionsRoom(u), undefined);
-    assert.equal(describeRedisUsage(u), 'sessions  2 MiB of no limit, never evicts (full: new sessions are refused); 2 sessions, 4.0 KiB each (mean of 1)');
+    assert.equal(
+      describeRedisUsage(u),
+      'sessions            2 MiB of no limit, never evicts (full: new sessions are refused); 2 sessions, 4.0 KiB each (mean of 1)',
+    );
   });
 
   test("past 80 % the sessions' server is flagged: full, it refuses new logins", () => {
     const u = parseRedisUsage('r', 'sessions', { code: 0, output: `${info(210 * MiB, 256 * MiB, 'noeviction')}sessions:21000\nsample:10240\n` });
     assert.match(describeRedisUsage(u), /room for about 4,700 more; NEARLY FULL: past 80 %$/);
     const below = parseRedisUsage('r', 'sessions', { code: 0, output: `${info(200 * MiB, 256 * MiB, 'noeviction')}sessions:0\n` });
-    assert.equal(describeRedisUsage(below), 'sessions  200 MiB of 256 MiB (78.1 %), never evicts (full: new sessions are refused); 0 sessions');
+    assert.equal(describeRedisUsage(below), 'sessions            200 MiB of 256 MiB (78.1 %), never evicts (full: new sessions are refused); 0 sessions');
   });
 
   test('a member that cannot be read says what it printed, not zeros', () => {
     const u = parseRedisUsage('moodle-cache', 'caches', { code: 1, output: 'AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\n' });
     assert.match(u.error ?? '', /WRONGPASS/);
-    assert.equal(describeRedisUsage(u), 'caches    unreadable: AUTH failed: WRONGPASS invalid username-password pair or user is disabled.');
+    assert.equal(describeRedisUsage(u), 'caches              unreadable: AUTH failed: WRONGPASS invalid username-password pair or user is disabled.');
     assert.equal(parseRedisUsage('x', 'caches', { code: 137, output: '' }).error, 'exit 137, no answer');
   });
 
