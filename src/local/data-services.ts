@@ -15,8 +15,6 @@ import { DB_NAME, DB_USER, secretFiles, type ImageTags } from './services.ts';
 
 export const HA_DB_NODES = 3;
 export const HA_REDIS_NODES = 2;
-/** Memory of a local cache server; it evicts its least recently used keys beyond this. */
-export const CACHE_MAXMEMORY = '256mb';
 
 export const HA_SENTINELS = 3;
 
@@ -61,10 +59,12 @@ export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): 
     files: secretFiles(secrets, ['redis-password'], SERVICE_UIDS.redis, SERVICE_UIDS.redis, '/run/redis/secrets'),
     stopTimeoutSeconds: 30,
   });
-  const cacheEnv = { REDIS_MAXMEMORY: CACHE_MAXMEMORY, REDIS_MAXMEMORY_POLICY: 'allkeys-lru', REDIS_PERSIST: 'no' };
+  // maxmemory in bytes (redis.conf takes a plain number): the sessions' never evict beyond it, the caches' do.
+  const sessionsEnv = { REDIS_MAXMEMORY: String(spec.redis.sessionsMemory.bytes) };
+  const cacheEnv = { REDIS_MAXMEMORY: String(spec.redis.cachesMemory.bytes), REDIS_MAXMEMORY_POLICY: 'allkeys-lru', REDIS_PERSIST: 'no' };
   if (spec.profile !== 'ha') {
     return [
-      { ...base(n.container('redis'), {}, 'redis'), aliases: [n.redisPrimary], volumes: { [n.volume('redis')]: '/data' } },
+      { ...base(n.container('redis'), sessionsEnv, 'redis'), aliases: [n.redisPrimary], volumes: { [n.volume('redis')]: '/data' } },
       { ...base(n.container('cache'), cacheEnv, 'cache'), aliases: [n.cachePrimary] },
     ];
   }
@@ -74,7 +74,7 @@ export function redisContainers(spec: Spec, tags: ImageTags, secrets: Secrets): 
   const sentinelNames = Array.from({ length: HA_SENTINELS }, (_, k) => n.container('sentinel', k + 1)).join(',');
   const watched = (group: 'primary' | 'cache') => ({ REDIS_SENTINELS: sentinelNames, REDIS_SENTINEL_GROUP: group });
   const nodes = Array.from({ length: HA_REDIS_NODES }, (_, k) => ({
-    ...base(n.container('redis', k + 1), { ...watched('primary'), ...(k === 0 ? {} : { REDIS_REPLICAOF: primary }) }, 'redis'),
+    ...base(n.container('redis', k + 1), { ...sessionsEnv, ...watched('primary'), ...(k === 0 ? {} : { REDIS_REPLICAOF: primary }) }, 'redis'),
     volumes: { [n.volume('redis', k + 1)]: '/data' },
   }));
   const cachePrimary = n.container('cache', 1);

@@ -113,7 +113,10 @@ export function describeRedisUsage(u: RedisUsage): string {
   const size = `${mib(u.usedBytes)} of ${u.maxBytes > 0 ? mib(u.maxBytes) : 'no limit'}${share}`;
   if (u.holds === 'caches') return `${what}  ${size}, ${u.policy === 'noeviction' ? 'never evicts' : `evicts (${u.policy}; a miss is rebuilt)`}`;
   const evicts = u.policy === 'noeviction' ? 'never evicts (full: new sessions are refused)' : `evicts (${u.policy}: users are logged out)`;
-  const warn = u.policy === 'noeviction' && u.maxBytes > 0 && u.usedBytes >= NEARLY_FULL * u.maxBytes ? `; NEARLY FULL: past ${100 * NEARLY_FULL} %` : '';
+  const warn =
+    u.policy === 'noeviction' && u.maxBytes > 0 && u.usedBytes >= NEARLY_FULL * u.maxBytes
+      ? `; NEARLY FULL: past ${100 * NEARLY_FULL} % (raise redis.sessionsMemory in the spec, then up)`
+      : '';
   if (!u.sessions) return `${what}  ${size}, ${evicts}${warn}`;
   const { count, meanBytes, sampled } = u.sessions;
   if (count === 0 || sampled === 0) return `${what}  ${size}, ${evicts}; ${count} sessions${warn}`;

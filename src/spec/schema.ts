@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { autoscalerSchema } from './autoscaler.ts';
 import { awsSchema } from './aws.ts';
 import { scalingSchema } from './scaling.ts';
-import { sizeSchema } from './units.ts';
+import { parseSize, sizeSchema } from './units.ts';
 import { webMemoryProblem } from './web-memory.ts';
 
 export const PROFILES = ['dev', 'ha'] as const;
@@ -34,6 +34,11 @@ export const pluginSchema = z
   });
 
 const port = z.number().int().min(1).max(65535);
+
+/** Less than this and Moodle's caches alone fill a Redis. */
+const REDIS_MINIMUM = '32Mi';
+const atLeastRedisMinimum = (s: { bytes: number }) => s.bytes >= parseSize(REDIS_MINIMUM)!.bytes;
+const REDIS_MINIMUM_MESSAGE = { message: `must be at least ${REDIS_MINIMUM}` };
 
 export const specSchema = z
   .object({
@@ -135,6 +140,18 @@ export const specSchema = z
          * members the writer does not prefer), as on AWS to Aurora's readers. @default true
          */
         reader: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    redis: z
+      .object({
+        /**
+         * maxmemory of the sessions' Redis. It never evicts: full, it refuses new sessions (nobody can
+         * log in), and `status` says how many more fit. About 10 KB a student. @default "256Mi"
+         */
+        sessionsMemory: sizeSchema.prefault('256Mi').refine(atLeastRedisMinimum, REDIS_MINIMUM_MESSAGE),
+        /** maxmemory of the caches' Redis: beyond it, the least recently used keys go. @default "256Mi" */
+        cachesMemory: sizeSchema.prefault('256Mi').refine(atLeastRedisMinimum, REDIS_MINIMUM_MESSAGE),
       })
       .strict()
       .prefault({}),

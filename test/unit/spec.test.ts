@@ -32,6 +32,10 @@ describe('spec defaults', () => {
     assert.equal(s.web.nodes, 2);
     assert.equal(s.scaling.min, 2);
   });
+  test("each Redis 256Mi unless the spec says more (the sessions' never evicts: size it by its users)", () => {
+    assert.deepEqual(validateSpec({}).redis, { sessionsMemory: { bytes: 256 * 1024 ** 2 }, cachesMemory: { bytes: 256 * 1024 ** 2 } });
+    assert.equal(validateSpec({ redis: { sessionsMemory: '2Gi' } }).redis.sessionsMemory.bytes, 2 * 1024 ** 3);
+  });
   test('site url follows the http port', () => {
     assert.equal(validateSpec({ ports: { http: 9000 } }).site.url, 'http://localhost:9000');
   });
@@ -53,6 +57,8 @@ describe('spec validation: every problem with its path and a fix', () => {
       /^web\.memory: 32 PHP-FPM workers .* = 6528Mi, more than web\.memory \(4096Mi\).*lower web\.fpmWorkers to 19/,
     ],
     ['bad duration', { scaling: { scaleInCooldown: '5 minutes' } }, /^scaling\.scaleInCooldown: .*is not a duration/],
+    ["a sessions' Redis too small to hold anything", { redis: { sessionsMemory: '16Mi' } }, /^redis\.sessionsMemory: must be at least 32Mi/],
+    ['a bad Redis size', { redis: { cachesMemory: '1 gigabyte' } }, /^redis\.cachesMemory: "1 gigabyte" is not a size/],
     ['unknown key', { webb: {} }, /^\(top level\): unknown key "webb"/],
     ['bad plugin name', { plugins: [{ component: 'Bad', source: 'x' }] }, /^plugins\.0\.component: must be a Moodle frankenstyle/],
     ['plugin without source', { plugins: [{ component: 'local_x' }] }, /^plugins\.0: give exactly one of "source"/],

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SERVICE_UIDS } from '../../../src/image/service-images.ts';
 import type { ContainerSpec } from '../../../src/local/containers.ts';
-import { CACHE_MAXMEMORY, dbContainers, endpointsContainer, redisContainers } from '../../../src/local/data-services.ts';
+import { dbContainers, endpointsContainer, redisContainers } from '../../../src/local/data-services.ts';
 import { cacheEndpoint } from '../../../src/local/endpoints.ts';
 import { mailContainer } from '../../../src/local/mail.ts';
 import { runtimeEnv } from '../../../src/local/services.ts';
@@ -144,9 +144,10 @@ describe("what the Redis image writes from each container's environment", () => 
   ] as const) {
     const all = redisContainers(spec, TAGS, SECRETS);
     for (const c of all.filter((x) => x.service === 'redis')) {
-      test(`${profile} ${c.name} (sessions): never evicts, append-only file synced every second`, () => {
+      test(`${profile} ${c.name} (sessions): never evicts beyond redis.sessionsMemory (256Mi), append-only file synced every second`, () => {
         const conf = redisConf(c);
         assert.equal(confValue(conf, 'maxmemory-policy'), 'noeviction');
+        assert.equal(confValue(conf, 'maxmemory'), String(256 * 1024 ** 2));
         assert.equal(confValue(conf, 'appendonly'), 'yes');
         assert.equal(confValue(conf, 'appendfsync'), 'everysec');
         assert.equal(confValue(conf, 'requirepass'), `"${SECRETS['redis-password']}"`);
@@ -154,16 +155,24 @@ describe("what the Redis image writes from each container's environment", () => 
       });
     }
     for (const c of all.filter((x) => x.service === 'cache')) {
-      test(`${profile} ${c.name} (caches): evicts the least recently used key beyond ${CACHE_MAXMEMORY}, nothing on disk`, () => {
+      test(`${profile} ${c.name} (caches): evicts the least recently used key beyond redis.cachesMemory (256Mi), nothing on disk`, () => {
         const conf = redisConf(c);
         assert.equal(confValue(conf, 'maxmemory-policy'), 'allkeys-lru', 'a promoted replica must evict too');
-        assert.equal(confValue(conf, 'maxmemory'), CACHE_MAXMEMORY);
+        assert.equal(confValue(conf, 'maxmemory'), String(256 * 1024 ** 2));
         assert.equal(confValue(conf, 'appendonly'), 'no');
         assert.equal(confValue(conf, 'save'), '""');
         assert.equal(confValue(conf, 'replicaof'), c.env!.REDIS_REPLICAOF ? `${c.env!.REDIS_REPLICAOF} 6379` : undefined);
       });
     }
   }
+  test("redis.sessionsMemory and redis.cachesMemory set each group's maxmemory, on every member (a promoted replica keeps it)", () => {
+    const redis = { sessionsMemory: '1Gi', cachesMemory: '64Mi' };
+    for (const sized of [devSpec({ redis }), haSpec({ redis })]) {
+      for (const c of redisContainers(sized, TAGS, SECRETS).filter((x) => x.service !== 'sentinel')) {
+        assert.equal(confValue(redisConf(c), 'maxmemory'), String(c.service === 'redis' ? 1024 ** 3 : 64 * 1024 ** 2), c.name);
+      }
+    }
+  });
   test('ha Sentinel: monitors the sessions as "primary" and the caches as "cache", with the password', () => {
     const sentinel = redisContainers(haSpec(), TAGS, SECRETS).find((x) => x.service === 'sentinel')!;
     const conf = redisConf(sentinel).split('\n');

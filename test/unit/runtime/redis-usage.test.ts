@@ -55,7 +55,7 @@ describe("a Redis member's usage", () => {
 
   test("past 80 % the sessions' server is flagged: full, it refuses new logins", () => {
     const u = parseRedisUsage('r', 'sessions', { code: 0, output: `${info(210 * MiB, 256 * MiB, 'noeviction')}sessions:21000\nsample:10240\n` });
-    assert.match(describeRedisUsage(u), /room for about 4,700 more; NEARLY FULL: past 80 %$/);
+    assert.match(describeRedisUsage(u), /room for about 4,700 more; NEARLY FULL: past 80 % \(raise redis\.sessionsMemory in the spec, then up\)$/);
     const below = parseRedisUsage('r', 'sessions', { code: 0, output: `${info(200 * MiB, 256 * MiB, 'noeviction')}sessions:0\n` });
     assert.equal(describeRedisUsage(below), 'sessions            200 MiB of 256 MiB (78.1 %), never evicts (full: new sessions are refused); 0 sessions');
   });
