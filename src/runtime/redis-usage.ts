@@ -56,8 +56,9 @@ function redisPrefixDefault(): string {
 export const REDIS_USAGE_SCRIPT = String.raw`REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")"; export REDISCLI_AUTH
 m=$(redis-cli info memory 2>&1)
 printf '%s\n' "$m" | grep -E '^(used_memory|maxmemory|maxmemory_policy):' || { printf '%s\n' "$m" | tail -n 1; exit 1; }
-redis-cli info replication | grep '^role:'
-[ -n "$1" ] && redis-cli info replication | grep -q '^role:master' || exit 0
+role=$(redis-cli info replication | grep '^role:' | tr -d '\r')
+echo "$role"
+[ -n "$1" ] && [ "$role" = role:master ] || exit 0
 echo "sessions:$(redis-cli --scan --pattern "$1" | grep -vc '[.]lock$')"
 redis-cli --scan --pattern "$1" | grep -v '[.]lock$' | head -n ${SESSION_SAMPLE} | while read -r k; do echo "sample:$(redis-cli memory usage "$k")"; done`;
 
@@ -86,11 +87,12 @@ export function parseRedisUsage(member: string, holds: RedisUsage['holds'], r: E
   return { ...usage, sessions: { count: Number(kv.sessions), meanBytes, sampled: samples.length } };
 }
 
-/** Each running member of the sessions' and the caches' Redis, asked at the same time. */
-export async function redisUsage(runtime: Pick<ClusterRuntime, 'members' | 'exec'>): Promise<RedisUsage[]> {
-  const members = [...(await runtime.members('redis')), ...(await runtime.members('cache'))].filter((m: Member) => m.running);
+/** Each running member of the sessions' Redis, then of the caches', among `members` (as status listed them), asked at the same time. */
+export async function redisUsage(runtime: Pick<ClusterRuntime, 'exec'>, members: readonly Member[]): Promise<RedisUsage[]> {
+  const running = (service: Member['service']) => members.filter((m) => m.running && m.service === service);
+  const redis = [...running('redis'), ...running('cache')];
   return Promise.all(
-    members.map(async (m) => {
+    redis.map(async (m) => {
       const holds = m.service === 'redis' ? 'sessions' : 'caches';
       const args = holds === 'sessions' ? [sessionKeyPattern()] : [];
       const r = await runtime.exec(m.name, ['sh', '-c', REDIS_USAGE_SCRIPT, 'sh', ...args]).catch((e: Error) => ({ code: -1, output: e.message }));

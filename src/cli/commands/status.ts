@@ -18,7 +18,7 @@ export const statusCommand: Command = {
     const autoscaler = await autoscalerActivity(spec);
     const code = await runtime.runningCode();
     const database = await databaseOf(runtime, s.services);
-    const redis = await redisUsage(runtime);
+    const redis = await redisUsage(runtime, s.services);
     if (ctx.values.json) {
       const report = statusReport(spec, { ...s, code, mailUrl: runtime.mailUrl, autoscaler, events: await runtime.recentEvents(20), database, redis });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

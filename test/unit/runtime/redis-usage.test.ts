@@ -73,7 +73,7 @@ describe("a Redis member's usage", () => {
 });
 
 describe('redisUsage asks each running Redis member', () => {
-  test("the sessions' members with the sessions' key pattern, the caches' without; stopped members not at all", async () => {
+  test("the sessions' members first, with the sessions' key pattern, then the caches' without; stopped members and other services not at all", async () => {
     const member = (name: string, service: Member['service'], running = true): Member => ({
       name,
       service,
@@ -82,16 +82,22 @@ describe('redisUsage asks each running Redis member', () => {
       health: '-',
     });
     const asked: Array<{ name: string; argv: readonly string[] }> = [];
+    // As status lists them, by name: the caches' member before the sessions'. The sessions' come first all the same.
+    const members = [
+      member('c-cache-1', 'cache'),
+      member('c-db', 'db'),
+      member('c-redis-1', 'redis'),
+      member('c-redis-2', 'redis', false),
+      member('c-web-1', 'web'),
+    ];
     const runtime = {
-      members: async (service?: Member['service']) =>
-        [member('c-redis-1', 'redis'), member('c-redis-2', 'redis', false), member('c-cache-1', 'cache')].filter((m) => m.service === service),
       exec: async (name: string, argv: readonly string[]): Promise<ExecResult> => {
         asked.push({ name, argv });
         if (name === 'c-cache-1') throw new Error('container c-cache-1 is gone');
         return { code: 0, output: `${info(MiB, 256 * MiB, 'noeviction')}sessions:1\nsample:2048\n` };
       },
     };
-    const u = await redisUsage(runtime);
+    const u = await redisUsage(runtime, members);
     assert.deepEqual(
       asked.map((a) => [a.name, a.argv.slice(3)]),
       [
