@@ -123,6 +123,11 @@ describe('runtime image: PHP', () => {
     assert.equal(ini.max_input_vars, '5000');
     assert.equal(ini['opcache.enable'], '1');
     assert.equal(ini['opcache.validate_timestamps'], '0', 'OPcache must not stat the read-only code');
+    assert.equal(
+      ini['opcache.enable_file_override'],
+      '1',
+      "file_exists() of a script OPcache holds is answered without a syscall (Moodle's autoloader asks before each include)",
+    );
     assert.equal(ini.memory_limit, '256M');
     assert.equal(ini.upload_max_filesize, '100M');
     assert.equal(ini.post_max_size, '100M');
