@@ -434,6 +434,90 @@ describe('kept Redis connections and the planned failover', () => {
     assert.equal(await cli(r3, 'ttl', `${PREFIX}rec`), '600', 'the held-back EXPIRE went');
   });
 
+  /**
+   * A page's session traffic as the session handler sends it (Moodle 4.5's order: the lock with the
+   * record's read, read()'s HMGET, update_session()'s HMSET and EXPIREs, write()'s HSET and its HMGET
+   * of three fields, then the release), with the writes held back (`deferWrites`) or sent as they
+   * come. The server's reads (round trips) less redis-cli's, and what the handler read back.
+   */
+  async function sessionPage(deferWrites: boolean): Promise<{ reads: number; out: Record<string, unknown> }> {
+    await cli(r3, 'del', `${PREFIX}sp`, `${PREFIX}sp.lock`, `${PREFIX}spu`);
+    await cli(r3, 'hset', `${PREFIX}sp`, 'userid', '7', 'sessdata', 'D', 'timecreated', '100', 'timemodified', '100');
+    const readsOf = async () => Number(/total_reads_processed:(\d+)/.exec(await cli(r3, 'info', 'stats'))?.[1]);
+    const php = `require '/opt/moodle-ha/php/kept-redis.php';
+      $r = new moodleha\\redis\\kept();
+      $r->pconnect('r3', 6379, 2, 'page-${deferWrites}', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
+      $r->setOption(Redis::OPT_PREFIX, '${PREFIX}');
+      $r->deferexpire = true; $r->deferwrites = ${deferWrites}; $r->nxindex = '${PREFIX}locks';
+      $out = [];
+      $r->nxprefetch = ['sp', ['userid', 'sessdata', 'timecreated', 'timemodified']];
+      $out['taken'] = $r->set('sp.lock', 'me', ['nx', 'ex' => 30]);
+      $r->nxprefetch = null;
+      $out['read'] = $r->hmget('sp', ['userid', 'sessdata']);
+      $out['updated'] = $r->hmset('sp', ['timemodified' => 200, 'userid' => 7]);
+      $r->expire('sp', 600); $r->expire('spu', 600);
+      $r->hset('sp', 'sessdata', 'E');
+      $out['afterwrite'] = $r->hmget('sp', ['userid', 'timecreated', 'timemodified']);
+      $out['held'] = $r->held();
+      $r->expire('sp', 700);
+      $r->defer_raw('ZREM', '${PREFIX}locks', '${PREFIX}sp.lock');
+      $out['released'] = $r->unlink('sp.lock');
+      $out['heldAfter'] = $r->held();
+      echo json_encode($out);`;
+    const before = await readsOf();
+    const r = await web.exec(['php', '-r', php], { timeoutMs: 30_000 });
+    const reads = (await readsOf()) - before - 2; // less redis-cli's AUTH and INFO
+    assert.equal(r.exitCode, 0, r.stderr);
+    return { reads, out: JSON.parse(r.stdout) as Record<string, unknown> };
+  }
+
+  test("a page's session writes held back: two round trips (the lock's, the release's), write()'s read answered from the record as written, every write landed in order", async () => {
+    await r3.waitForHealthy(60_000);
+    const held = await sessionPage(true);
+    const landed = {
+      data: await cli(r3, 'hget', `${PREFIX}sp`, 'sessdata'),
+      modified: await cli(r3, 'hget', `${PREFIX}sp`, 'timemodified'),
+      ttl: Number(await cli(r3, 'ttl', `${PREFIX}sp`)),
+      lock: await cli(r3, 'exists', `${PREFIX}sp.lock`),
+      indexed: await cli(r3, 'zscore', `${PREFIX}locks`, `${PREFIX}sp.lock`),
+    };
+    const sent = await sessionPage(false);
+    // The server's reads, the least of 3 pages each way (a health check in the window adds 2): the
+    // lock's pipeline and the release's, and what a new process's connection adds; sent as they
+    // come, the HMSET's, the HSET's and the HMGET's of their own besides.
+    const least = async (deferWrites: boolean, first: number) => {
+      let n = first;
+      for (let i = 0; i < 2; i++) n = Math.min(n, (await sessionPage(deferWrites)).reads);
+      return n;
+    };
+    const heldReads = await least(true, held.reads);
+    const sentReads = await least(false, sent.reads);
+    assert.ok(heldReads >= 2 && heldReads <= 4, `held back: ${heldReads} round trips for one page`);
+    assert.equal(sentReads - heldReads, 3, `sent as they come: ${sentReads} round trips (held back: ${heldReads})`);
+    for (const [name, x] of [
+      ['held back', held],
+      ['sent as they come', sent],
+    ] as const) {
+      assert.deepEqual(
+        { ...x.out, held: undefined },
+        {
+          taken: true,
+          read: { userid: '7', sessdata: 'D' },
+          updated: true,
+          afterwrite: { userid: '7', timecreated: '100', timemodified: '200' },
+          held: undefined,
+          released: 1,
+          heldAfter: 0,
+        },
+        `${name}: what the handler read back`,
+      );
+    }
+    assert.equal(held.out.held, 4, 'the HMSET, both EXPIREs and the HSET held until the release');
+    assert.deepEqual(landed, { data: 'E', modified: '200', ttl: landed.ttl, lock: '0', indexed: '' }, 'the writes landed, the lock went, its index entry too');
+    assert.ok(landed.ttl > 650 && landed.ttl <= 700, `the last EXPIRE held back went last: ${landed.ttl}`);
+    console.log(`one page's session traffic: ${heldReads} round trips with its writes held back, ${sentReads} sent as they come`);
+  });
+
   test('EXPIREs held back with a write that is paused and cut in flight are sent again with it, and land', async () => {
     await cli(r1, 'del', `${PREFIX}hs`, `${PREFIX}hu`);
     await cli(r1, 'hset', `${PREFIX}hs`, 'sessdata', 'old');

@@ -48,6 +48,21 @@ class kept extends \Redis {
      * send_deferred() sends what is left (the handler's close(), and this object's end).
      */
     public bool $deferexpire = false;
+
+    /**
+     * HSETs and HMSETs held back as the EXPIREs are, for the session handler (with $deferexpire):
+     * Moodle 4.5's write() sends the session's data (HSET) and then reads three of the record's
+     * fields (HMGET), and its update_session() writes the record (HMSET): three of an anonymous
+     * login page's five round trips to the sessions' server. A write held back to a hash the lock's
+     * pipeline read (nxprefetch) goes into that copy too, so an HMGET after it is still answered from
+     * the copy, as the server would answer it: the lock is held, and Moodle's handler reads and
+     * writes the record only under it. The page then sends its writes with the lock's release in
+     * close(): two round trips a page, the lock's and the release's. A held write answers as the
+     * server would for a field it changes (HSET: 0, HMSET: true); Moodle's handler reads neither.
+     * When the held commands cannot be sent (the server gone past the failover wait), close() says
+     * so in the log and answers false, where Moodle's write() would have.
+     */
+    public bool $deferwrites = false;
     /** The commands held back (each sends itself into the pipeline), oldest first. */
     private array $deferred = [];
 
@@ -83,6 +98,11 @@ class kept extends \Redis {
         $this->deferred[] = fn() => parent::rawCommand(...$command);
     }
 
+    /** How many commands are held back. */
+    public function held(): int {
+        return count($this->deferred);
+    }
+
     /** Sends the commands held back, if any (one round trip for all of them). */
     public function send_deferred(): void {
         if ($this->deferred) {
@@ -95,7 +115,7 @@ class kept extends \Redis {
         try {
             $this->send_deferred();
         } catch (\Throwable $e) {
-            error_log("moodle-ha: $held held-back Redis commands (EXPIRE, the session locks' index) not sent: {$e->getMessage()}");
+            error_log("moodle-ha: $held held-back Redis commands (the session's writes and EXPIREs, the session locks' index) not sent: {$e->getMessage()}");
         }
     }
 
@@ -235,8 +255,39 @@ class kept extends \Redis {
         $a = func_get_args();
         return $this->follow('HMGET', fn() => parent::hmget(...$a));
     }
-    public function hset($key, $member, $value) { $a = func_get_args(); return $this->follow('HSET', fn() => parent::hset(...$a)); }
-    public function hmset($key, $pairs) { $a = func_get_args(); return $this->follow('HMSET', fn() => parent::hmset(...$a)); }
+    public function hset($key, $member, $value) {
+        if ($this->deferwrites) {
+            $this->deferred[] = fn() => parent::hset($key, $member, $value);
+            $this->held_write($key, [$member => $value]);
+            return 0;
+        }
+        $a = func_get_args();
+        return $this->follow('HSET', fn() => parent::hset(...$a));
+    }
+    public function hmset($key, $pairs) {
+        if ($this->deferwrites) {
+            $this->deferred[] = fn() => parent::hmset($key, $pairs);
+            $this->held_write($key, $pairs);
+            return true;
+        }
+        $a = func_get_args();
+        return $this->follow('HMSET', fn() => parent::hmset(...$a));
+    }
+
+    /**
+     * A held-back write to a hash the lock's pipeline read goes into that copy (see $deferwrites), as
+     * the server would give it back: without a serializer phpredis sends a scalar as its string
+     * (null and false as ''); with one (the session handler's), it comes back as it went.
+     */
+    private function held_write(string $key, array $pairs): void {
+        if (!isset($this->prefetched[$key])) {
+            return;
+        }
+        $plain = ($this->options[\Redis::OPT_SERIALIZER] ?? \Redis::SERIALIZER_NONE) === \Redis::SERIALIZER_NONE;
+        foreach ($pairs as $field => $value) {
+            $this->prefetched[$key][$field] = $plain && (is_scalar($value) || $value === null) ? (string) $value : $value;
+        }
+    }
     public function hgetall($key) { $a = func_get_args(); return $this->follow('HGETALL', fn() => parent::hgetall(...$a)); }
     public function hdel($key, $member, ...$other) { $a = func_get_args(); return $this->follow('HDEL', fn() => parent::hdel(...$a)); }
     public function del($key, ...$other) { $a = func_get_args(); return $this->follow('DEL', fn() => parent::del(...$a)); }

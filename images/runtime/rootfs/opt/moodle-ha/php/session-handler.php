@@ -15,8 +15,11 @@
 // its key in the locks' index (kept::$nxindex, a sorted set), and its release takes it out again,
 // both in the pipeline of the lock's own command: the session janitor reads the locks there. The
 // lock's pipeline also reads the session's record, which Moodle reads twice right after the lock
-// (lock_session(): two of a page's four round trips). Everything else (the lock, the data, the
-// expiry) is Moodle's own code.
+// (lock_session(): two of a page's four round trips). The record's writes (write()'s HSET of the
+// data, update_session()'s HMSET) are held back too, and write()'s read of three fields right
+// after its HSET is answered from that record (kept::$deferwrites): a page sends the sessions'
+// server two round trips, the lock with the record's read and the release with every write, where
+// it sent five. Everything else (the lock, the data, the expiry) is Moodle's own code.
 //
 // The persistent id carries a hash of the password, so a rotated password never reuses a
 // connection authenticated with the old one. Measured per request in a web node against its Redis
@@ -70,6 +73,7 @@ class redis extends \core\session\redis {
                 $this->connection = new \moodleha\redis\kept();
                 $this->connection->failoverwait = $failoverwait;
                 $this->connection->deferexpire = true;
+                $this->connection->deferwrites = true;
                 $this->connection->nxindex = mh_session_lock_index($this->prefix);
                 if (!$this->connection->pconnect($server, $port, $this->connectiontimeout, $persistentid, rand(100, 500), $this->connectiontimeout, $context)) {
                     throw new \RedisException('connect failed');
@@ -103,17 +107,24 @@ class redis extends \core\session\redis {
         }
     }
 
-    /** Moodle's close (the lock's UNLINK, with the expiry refreshes held back) and what is still held back. */
+    /**
+     * Moodle's close (the lock's UNLINK, with the writes and expiry refreshes held back) and what is
+     * still held back. When they could not be sent, the log says that the page's session changes
+     * are lost (Moodle's own line says only that Redis failed).
+     */
     #[\Override]
     public function close(): bool {
+        $kept = $this->connection instanceof \moodleha\redis\kept ? $this->connection : null;
+        $held = $kept?->held() ?? 0;
         $closed = parent::close();
         try {
-            if ($this->connection instanceof \moodleha\redis\kept) {
-                $this->connection->send_deferred();
-            }
+            $kept?->send_deferred();
         } catch (\RedisException $e) {
             error_log('Failed talking to redis: ' . $e->getMessage());
-            return false;
+            $closed = false;
+        }
+        if (!$closed && $held > 0) {
+            error_log("moodle-ha: the session's $held held-back commands (its data, record or expiry) were not sent: this page's changes to the session are lost");
         }
         return $closed;
     }
