@@ -42,20 +42,31 @@ async function drill(name: string): Promise<{ run: CliRun; result: DrillResult }
   const file = (existsSync(out) ? readdirSync(out) : []).find((f) => !known.has(f) && f.startsWith(`drill-${name}-`) && f.endsWith('.json'));
   assert.ok(file, `drill ${name} wrote no JSON (exit ${run.code}):\n${run.stderr.slice(-4000)}`);
   const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as DrillResult;
+  // Printed before any assertion, so a failure in CI (whose log keeps little) is explained by it.
+  process.stderr.write(`[figures] ${name}: ${figures(result)}\n[timeline] ${name}: ${timeline(result)}\n`);
   assert.ok(existsSync(join(out, file.replace(/\.json$/, '.html'))), 'the HTML report is written next to the JSON');
   // Every drill reports the p99 latency of its fault window, in the JSON, the HTML and the summary.
   assert.equal(result.faultWindow.fromSeconds, result.fault.atSeconds, 'the fault window starts at the injection');
-  assert.ok(result.faultWindow.toSeconds > result.faultWindow.fromSeconds && result.faultWindow.steps > 0, JSON.stringify(result.faultWindow));
+  assert.ok(
+    result.faultWindow.toSeconds > result.faultWindow.fromSeconds && result.faultWindow.steps > 0,
+    `${name}: fault window ${JSON.stringify(result.faultWindow)}; seconds (ok/failed): ${timeline(result)}`,
+  );
   assert.equal(typeof result.faultWindow.p99Ms, 'number', JSON.stringify(result.faultWindow));
   assert.match(readFileSync(join(out, file.replace(/\.json$/, '.html')), 'utf8'), /p99 latency in the fault window/);
   assert.match(run.stdout, /p99 fault window/);
-  process.stderr.write(`[figures] ${name}: ${figures(result)}\n`);
   assert.equal(run.code, result.passed ? 0 : 1, 'exit 0 when every bar was met, 1 otherwise');
   return { run, result };
 }
 
 const figures = (r: DrillResult) =>
   `ok ${r.totals.ok}, failed ${r.totals.failed} (GET ${r.totals.failedIdempotent}, POST ${r.totals.failedNonIdempotent}; slow ${r.totals.slow}), fault window ${r.faultWindow.fromSeconds}-${r.faultWindow.toSeconds} s: ${r.faultWindow.steps} steps, p99 ${r.faultWindow.p99Ms} ms, lost sessions ${r.sessions.lost}, posts missing ${r.posts.missing.length}/${r.posts.acknowledged}, error-free after ${r.recovery.seconds} s, writes after ${r.recovery.writesResumedSeconds} s; first failures: ${JSON.stringify(r.failures.slice(0, 4))}`;
+
+/** Steps ok/failed per second of the load, from 3 s before the fault: "s7 5/0 s8 4/0 ...". */
+const timeline = (r: DrillResult) =>
+  r.timeline
+    .filter((p) => p.second >= Math.floor(r.fault.atSeconds) - 3)
+    .map((p) => `s${p.second} ${p.ok}/${p.failed}`)
+    .join(' ');
 
 async function waitFor(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const t0 = Date.now();
