@@ -22,6 +22,8 @@ export const RUNTIME_IMAGE = {
   sharedDataDir: '/var/www/moodledata',
   /** The container's own disk: localcachedir, localrequestdir. */
   localCacheDir: '/var/cache/moodle',
+  /** OPcache's file cache (php.ini opcache.file_cache), in the container's own layer: the code's scripts baked at build (opcache-bake.php). */
+  opcacheFileCache: '/var/cache/opcache',
   /** Where secret files are placed for the container (mode 0400, owned by uid). */
   secretsDir: '/run/moodle-ha/secrets',
   /** Where a local config bundle folder is mounted. */

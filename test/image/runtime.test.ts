@@ -132,6 +132,27 @@ describe('runtime image: PHP', () => {
     assert.equal(ini.upload_max_filesize, '100M');
     assert.equal(ini.post_max_size, '100M');
   });
+  test("the image's scripts are baked into OPcache's file cache, and PHP-FPM loads them from it instead of compiling them again", async () => {
+    await probe(); // PHP-FPM has run index.php
+    const bin = `${RUNTIME_IMAGE.codeDir}/index.php.bin`;
+    const r = await web.exec([
+      'sh',
+      '-c',
+      `find ${RUNTIME_IMAGE.opcacheFileCache} -path '*${bin}' -printf '%T@ %p\\n'; find ${RUNTIME_IMAGE.opcacheFileCache} -path '*${RUNTIME_IMAGE.codeDir}/lib/probe_classes.php.bin' | wc -l; find ${RUNTIME_IMAGE.opcacheFileCache} -path '*${RUNTIME_IMAGE.codeDir}/*.php.bin' | wc -l`,
+    ]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const baked = Number(lines.pop());
+    const declaring = Number(lines.pop());
+    assert.ok(baked >= 2, `${baked} of the code's scripts in the file cache:\n${r.stdout}`);
+    // A class file compiled ahead can leave its classes undeclared (precompile.php): never baked.
+    assert.equal(declaring, 0, `a script that declares a class was baked:\n${r.stdout}`);
+    // One copy: a PHP-FPM whose system id differed from the build's CLI would have written its own.
+    assert.equal(lines.length, 1, `index.php's compiled form, one per system id:\n${r.stdout}`);
+    const started = Date.parse((await web.container.inspect()).State.StartedAt) / 1000;
+    const [mtime] = lines[0]!.split(' ');
+    assert.ok(Number(mtime) < started, `index.php.bin written at ${mtime}, after the container started at ${started}: PHP-FPM compiled it again`);
+  });
   test('APCu keeps arrays as they are (no serializer on every fetch), and an object in a cached array still comes back whole', async () => {
     const php = [
       'class Column { public $name = "id"; public $meta = ["max_length" => 10]; }',

@@ -81,6 +81,18 @@ describe('dev cluster with real Moodle', { timeout: 1_800_000 }, () => {
     assert.ok(MoodleClient.loggedIn(page), 'the dashboard shows no logout link: not logged in');
   });
 
+  test("the admin's settings pages load every class of the admin tree (a class left undeclared by a precompiled script shows here)", async () => {
+    // With lib/adminlib.php compiled by opcache_compile_file() (the warm-up, or the image's baked
+    // cache), these pages failed: 'Class "admin_setting_configselect_autocomplete" not found'.
+    for (const path of ['/admin/search.php?query=redis', '/admin/settings.php?section=optionalsubsystems', '/admin/category.php?category=appearance']) {
+      const r = await admin.get(path);
+      const error = /Exception - [^<]{0,200}/.exec(r.body)?.[0];
+      assert.equal(r.status, 200, `GET ${path}: HTTP ${r.status}${error ? `: ${error}` : ''}`);
+      assert.ok(!error, `GET ${path}: ${error}`);
+      assert.ok(MoodleClient.loggedIn(r.body), `GET ${path}: not the admin's page`);
+    }
+  });
+
   test("the theme's CSS and JS (slash arguments) are served", async () => {
     const page = (await admin.get('/my/')).body;
     const css = /href="(http[^"]+\/theme\/styles\.php\/[^"]+)"/.exec(page)?.[1];
