@@ -28,6 +28,8 @@ import { waitSteadyState } from './steady-state.ts';
 import { DrillStopped, restoreLine, runFaultUnderLoad } from './under-load.ts';
 
 const STEADY_BEFORE_MS = 240_000;
+/** A short fault may come this late (its prepare asks the cluster) and still have its load after it. */
+const PREPARE_GRACE_SECONDS = 60;
 const STEADY_AFTER_MS = 300_000;
 
 function hostFacts(): DrillResult['host'] {
@@ -69,11 +71,15 @@ export async function runDrill(
     );
 
   const samples: StepSample[] = [];
-  const durationSeconds = drill.longFault ? DRILL_LIMITS.maxDurationSeconds : o.durationSeconds;
+  // The load ends afterFaultSeconds after the fault (runFaultUnderLoad); this is only its cap: a
+  // long fault takes what it takes, a short one may come up to PREPARE_GRACE_SECONDS late.
+  const durationSeconds = drill.longFault
+    ? DRILL_LIMITS.maxDurationSeconds
+    : Math.min(o.durationSeconds + PREPARE_GRACE_SECONDS, DRILL_LIMITS.maxDurationSeconds);
   let inventoryBefore: Inventory | undefined;
   const startedAt = new Date();
   log(
-    `drill ${name}: ${o.users} users for ${drill.longFault ? `as long as the fault takes + ${o.durationSeconds - o.faultAtSeconds}` : durationSeconds} s, fault at ${o.faultAtSeconds} s`,
+    `drill ${name}: ${o.users} users for ${drill.longFault ? `as long as the fault takes + ${o.durationSeconds - o.faultAtSeconds}` : o.durationSeconds} s, fault at ${o.faultAtSeconds} s`,
   );
   // Any drill, its figure keys erased to string here: each module's own keys are checked where it is defined.
   const run = await runFaultUnderLoad<string, LoadResult>({

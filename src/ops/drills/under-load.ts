@@ -12,7 +12,11 @@ export interface UnderLoadArgs<K extends string, L> {
   readonly ctx: DrillContext;
   /** When the fault is injected, in seconds after the load started. */
   readonly faultAtSeconds: number;
-  /** For a long fault (drill.longFault): seconds the load keeps running after the fault action returned. */
+  /**
+   * Seconds the load keeps running after the fault action returned, for every drill: a fault that
+   * came late (choosing it asks the cluster, which a busy machine answers slowly) still has this
+   * much load after it. A long fault's load has no other end.
+   */
   readonly afterFaultSeconds: number;
   /** Runs the load until it ends by itself or `signal` aborts. */
   readonly runLoad: (signal: AbortSignal) => Promise<L>;
@@ -102,11 +106,12 @@ export async function runFaultUnderLoad<K extends string, L>(a: UnderLoadArgs<K,
     const t = Date.now();
     const r = await chosen.inject();
     injected = { ...r, tookMs: Date.now() - t };
-    ctx.log(`[${((Date.now() - startedAt) / 1000).toFixed(1)}s] fault: ${chosen.action} ${chosen.target} (${r.detail})`);
-    if (drill.longFault) {
-      await pause(a.afterFaultSeconds * 1000, stop.signal);
-      stop.abort();
-    }
+    const late = (t - startedAt) / 1000 - a.faultAtSeconds;
+    ctx.log(
+      `[${((Date.now() - startedAt) / 1000).toFixed(1)}s] fault: ${chosen.action} ${chosen.target} (${r.detail})${late >= 1 ? `; ${late.toFixed(1)} s after its time (choosing it took that long)` : ''}`,
+    );
+    await pause(a.afterFaultSeconds * 1000, stop.signal);
+    stop.abort();
   })().catch((e: unknown) => {
     error ??= { cause: e };
     stop.abort();

@@ -130,6 +130,40 @@ describe('web-loss: the killed web node is started again', () => {
   });
 });
 
+describe('the load after the fault', () => {
+  test('a fault that came late (its prepare took 1.1 s) still has afterFaultSeconds of load after it, and the log says it was late', async () => {
+    const rt = new MemoryRuntime(2);
+    const slow: Drill<string, string> = {
+      ...webLoss,
+      prepare: async (ctx) => {
+        await new Promise((r) => setTimeout(r, 1100));
+        return webLoss.prepare(ctx);
+      },
+    };
+    let injectedAt = 0;
+    const { p, log } = run(
+      rt,
+      slow,
+      async (signal) => {
+        while (!injected(rt)()) await new Promise((r) => setTimeout(r, 5));
+        injectedAt = Date.now();
+        await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+        return { stoppedBy: 'signal', ranAfterFaultMs: Date.now() - injectedAt };
+      },
+      undefined,
+      0.4,
+    );
+    const r = await p;
+    const after = (r.load as { ranAfterFaultMs: number }).ranAfterFaultMs;
+    assert.ok(after >= 390, `the load stopped ${after} ms after the fault; 400 wanted`);
+    assert.ok(
+      log.some((l) => /fault: .* s after its time \(choosing it took that long\)/.test(l)),
+      log.join('\n'),
+    );
+    assert.equal(r.restore.reason, 'run ended');
+  });
+});
+
 describe('scale-in: the tier is scaled back', () => {
   test('when the load run throws after the scale-in', async () => {
     const rt = new MemoryRuntime(2);
