@@ -45,6 +45,11 @@ async function cli(node: StartedContainer, ...args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
+/** The server's reads so far (its round trips: each command or pipeline a client sent), INFO's total_reads_processed. */
+async function readsOf(node: StartedContainer): Promise<number> {
+  return Number(/total_reads_processed:(\d+)/.exec(await cli(node, 'info', 'stats'))?.[1]);
+}
+
 interface Sent {
   readonly result?: unknown;
   readonly error?: string;
@@ -290,7 +295,6 @@ describe('kept Redis connections and the planned failover', () => {
    * health check: at most 2 in the time).
    */
   async function refreshPairs(host: string, pairs: number, deferExpire: boolean): Promise<{ reads: number; ttls: number[] }> {
-    const readsOf = async () => Number(/total_reads_processed:(\d+)/.exec(await cli(r3, 'info', 'stats'))?.[1]);
     const php = `require '/opt/moodle-ha/php/kept-redis.php';
       $r = new moodleha\\redis\\kept();
       $r->pconnect('${host}', 6379, 2, 'pairs', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
@@ -308,9 +312,9 @@ describe('kept Redis connections and the planned failover', () => {
       `{ for i in $(seq 0 ${pairs - 1}); do echo "DEL ${PREFIX}s$i ${PREFIX}u$i"; echo "HSET ${PREFIX}s$i sessdata old"; echo "HSET ${PREFIX}u$i sid x"; done; echo "SET ${PREFIX}last x"; } | REDISCLI_AUTH=${PASSWORD} redis-cli >/dev/null`,
     ]);
     assert.equal(made.exitCode, 0, made.stderr);
-    const before = await readsOf();
+    const before = await readsOf(r3);
     const r = await web.exec(['php', '-r', php], { timeoutMs: 30_000 });
-    const reads = (await readsOf()) - before - 2; // less redis-cli's AUTH and INFO
+    const reads = (await readsOf(r3)) - before - 2; // less redis-cli's AUTH and INFO
     assert.equal(r.stdout, 'ok', r.stderr);
     const ttls: number[] = [];
     for (const key of [`s0`, `u0`, `s${pairs - 1}`, `u${pairs - 1}`, 'last']) ttls.push(Number(await cli(r3, 'ttl', `${PREFIX}${key}`)));
@@ -443,7 +447,6 @@ describe('kept Redis connections and the planned failover', () => {
   async function sessionPage(deferWrites: boolean): Promise<{ reads: number; out: Record<string, unknown> }> {
     await cli(r3, 'del', `${PREFIX}sp`, `${PREFIX}sp.lock`, `${PREFIX}spu`);
     await cli(r3, 'hset', `${PREFIX}sp`, 'userid', '7', 'sessdata', 'D', 'timecreated', '100', 'timemodified', '100');
-    const readsOf = async () => Number(/total_reads_processed:(\d+)/.exec(await cli(r3, 'info', 'stats'))?.[1]);
     const php = `require '/opt/moodle-ha/php/kept-redis.php';
       $r = new moodleha\\redis\\kept();
       $r->pconnect('r3', 6379, 2, 'page-${deferWrites}', 0, 2, ['auth' => trim(file_get_contents(getenv('MOODLE_REDIS_PASSWORD_FILE')))]);
@@ -464,9 +467,9 @@ describe('kept Redis connections and the planned failover', () => {
       $out['released'] = $r->unlink('sp.lock');
       $out['heldAfter'] = $r->held();
       echo json_encode($out);`;
-    const before = await readsOf();
+    const before = await readsOf(r3);
     const r = await web.exec(['php', '-r', php], { timeoutMs: 30_000 });
-    const reads = (await readsOf()) - before - 2; // less redis-cli's AUTH and INFO
+    const reads = (await readsOf(r3)) - before - 2; // less redis-cli's AUTH and INFO
     assert.equal(r.exitCode, 0, r.stderr);
     return { reads, out: JSON.parse(r.stdout) as Record<string, unknown> };
   }

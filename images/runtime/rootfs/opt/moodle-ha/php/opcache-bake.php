@@ -59,7 +59,13 @@ function scripts(string $root): array {
 if (PHP_SAPI === 'fpm-fcgi') {
     $list = scripts($root);
     $failed = [];
+    $at = fopen(WORK . '/at', 'c');
     foreach (file(WORK . '/todo', FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) as $i) {
+        // Told before each script: when the worker dies on it, the driver knows which one.
+        ftruncate($at, 0);
+        rewind($at);
+        fwrite($at, $i);
+        fflush($at);
         if (!@opcache_compile_file($list[(int) $i])) {
             $failed[] = (int) $i;
         }
@@ -74,8 +80,8 @@ function fail(string $why): void {
     exit(1);
 }
 
-/** One FastCGI request to PHP-FPM's socket (the responder role); returns its body. */
-function fastcgi(string $socket, array $params): string {
+/** One FastCGI request to PHP-FPM's socket (the responder role); returns its body, null when the worker died in it. */
+function fastcgi(string $socket, array $params): ?string {
     $s = @stream_socket_client("unix://$socket", $errno, $error, 10);
     if (!$s) {
         fail("cannot reach PHP-FPM at $socket: $error");
@@ -90,10 +96,13 @@ function fastcgi(string $socket, array $params): string {
     fwrite($s, $record(1, pack('nCx5', 1, 0)) . $record(4, $pairs) . $record(4, '') . $record(5, ''));
     $read = function (int $n) use ($s): string {
         $data = '';
-        while (strlen($data) < $n && !feof($s)) {
+        while (strlen($data) < $n) {
             $chunk = fread($s, $n - strlen($data));
-            if ($chunk === false || ($chunk === '' && stream_get_meta_data($s)['timed_out'])) {
-                fail('PHP-FPM stopped answering');
+            if ($chunk === false || $chunk === '') {
+                if (stream_get_meta_data($s)['timed_out']) {
+                    fail('PHP-FPM did not answer within 600 s');
+                }
+                break; // closed: the caller sees a short read
             }
             $data .= $chunk;
         }
@@ -103,7 +112,8 @@ function fastcgi(string $socket, array $params): string {
     while (true) {
         $header = $read(8);
         if (strlen($header) < 8) {
-            fail('PHP-FPM closed the connection before the end of the request');
+            fclose($s);
+            return null;
         }
         $h = unpack('Cversion/Ctype/nid/nlength/Cpadding', $header);
         $content = substr($read($h['length'] + $h['padding']), 0, $h['length']);
@@ -144,6 +154,15 @@ $fpm = proc_open([FPM, '-F', '-y', WORK . '/fpm.conf', '-d', 'opcache.memory_con
 if (!is_resource($fpm)) {
     fail('cannot start ' . FPM);
 }
+// Whatever ends this script, PHP-FPM goes with it: left running, it would hold the build step's
+// output open and the build would never end.
+$stopFpm = function () use ($fpm): void {
+    if (is_resource($fpm)) {
+        proc_terminate($fpm);
+        proc_close($fpm);
+    }
+};
+register_shutdown_function($stopFpm);
 for ($t = 0; !file_exists($socket); $t++) {
     if ($t > 100 || !proc_get_status($fpm)['running']) {
         fail('PHP-FPM did not start (its output is above)');
@@ -154,10 +173,23 @@ for ($t = 0; !file_exists($socket); $t++) {
 $pending = array_keys($list);
 $notBaked = 0;
 $requests = 0;
+$deaths = 0;
 while ($pending) {
     $requests++;
     file_put_contents(WORK . '/todo', implode("\n", $pending));
     $answer = fastcgi($socket, ['SCRIPT_FILENAME' => __FILE__, 'REQUEST_METHOD' => 'GET', 'GATEWAY_INTERFACE' => 'CGI/1.1', 'SERVER_PROTOCOL' => 'HTTP/1.1']);
+    if ($answer === null) {
+        // The worker died compiling a script (PHP-FPM starts another): that one is not baked; the
+        // others go to the next request (those it had compiled are answered from shared memory).
+        $died = (int) file_get_contents(WORK . '/at');
+        fwrite(STDERR, "opcache-bake: PHP-FPM's worker died compiling {$list[$died]}: not baked\n");
+        $notBaked++;
+        $pending = array_values(array_filter($pending, fn($i) => $i !== $died));
+        if (++$deaths > 20) {
+            fail('PHP-FPM\'s worker died more than 20 times');
+        }
+        continue;
+    }
     $failed = array_map('intval', array_filter(explode("\n", $answer), 'strlen'));
     if ($failed && $failed[0] === $pending[0]) {
         // It failed first in a request: on its own, so not baked.
@@ -166,8 +198,7 @@ while ($pending) {
     }
     $pending = $failed;
 }
-proc_terminate($fpm);
-proc_close($fpm);
+$stopFpm();
 
 $baked = 0;
 $bytes = 0;
